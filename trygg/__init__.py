@@ -1,0 +1,1 @@
+"""Trygg: incident reporting and case handling for violence, threats and harassment."""

@@ -1,0 +1,1 @@
+"""Users, roles, login, two-factor and throttling, and the admin pages for them."""

@@ -1,0 +1,221 @@
+"""Admin pages: units and users. Every change is written to the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from werkzeug.wrappers.response import Response
+
+from trygg import audit, org
+from trygg.accounts import service
+from trygg.accounts.models import ROLES, Role, User
+from trygg.accounts.schemas import UnitFormSchema, UserFormSchema
+from trygg.audit import actor_label
+from trygg.security import allow
+from trygg.validation import flatten_errors, translate_errors
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+def _unit_form() -> dict[str, Any]:
+    parent = request.form.get("parent_id", "").strip()
+    return {
+        "name": request.form.get("name", ""),
+        "parent_id": parent or None,
+        "headcount": request.form.get("headcount", "0").strip() or "0",
+    }
+
+
+def _user_form(editing: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "email": request.form.get("email", ""),
+        "name": request.form.get("name", ""),
+        "roles": request.form.getlist("roles"),
+        "units": request.form.getlist("units"),
+        "managed_units": request.form.getlist("managed_units"),
+        "active": request.form.get("active") == "on" if editing else True,
+    }
+    password = request.form.get("password", "")
+    if password:
+        data["password"] = password
+    return data
+
+
+def _units_by_id(ids: list[int]) -> list[org.Unit]:
+    units = []
+    for unit_id in ids:
+        unit = org.get_unit(unit_id)
+        if unit is None:
+            raise service.AccountError(_("Choose units from the list."), field="units")
+        units.append(unit)
+    return units
+
+
+@bp.get("/")
+@allow(Role.ADMIN)
+def home() -> str:
+    """The admin start page."""
+    return render_template("accounts/admin_home.html")
+
+
+@bp.get("/units")
+@allow(Role.ADMIN)
+def units() -> str:
+    """The unit tree with headcounts."""
+    return render_template("accounts/admin_units.html", nodes=org.tree())
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
+    """Create or edit a unit."""
+    unit = org.get_unit(unit_id) if unit_id is not None else None
+    if unit_id is not None and unit is None:
+        abort(404)
+    errors: dict[str, list[str]] = {}
+    form: dict[str, Any] = (
+        {"name": unit.name, "parent_id": unit.parent_id, "headcount": unit.headcount}
+        if unit
+        else {"name": "", "parent_id": None, "headcount": 0}
+    )
+    if request.method == "POST":
+        form = _unit_form()
+        try:
+            data = UnitFormSchema().load(form)
+            parent = org.get_unit(data["parent_id"]) if data["parent_id"] else None
+            if data["parent_id"] and parent is None:
+                raise org.OrgError(_("Choose a parent unit from the list."))
+            if unit is None:
+                unit = org.create_unit(data["name"], parent=parent, headcount=data["headcount"])
+                action = "unit.create"
+            else:
+                org.update_unit(unit, name=data["name"], parent=parent, headcount=data["headcount"])
+                action = "unit.update"
+            audit.record(
+                action,
+                actor=actor_label(current_user),
+                object_type="unit",
+                object_id=unit.id,
+                detail={"parent_id": unit.parent_id, "headcount": unit.headcount},
+            )
+            return redirect(url_for("admin.units"))
+        except ValidationError as exc:
+            errors = flatten_errors(translate_errors(exc.messages))
+        except org.OrgError as exc:
+            errors = {"name": [str(exc)]}
+    return (
+        render_template(
+            "accounts/admin_unit_form.html", unit=unit, form=form, errors=errors, nodes=org.tree()
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/users")
+@allow(Role.ADMIN)
+def users() -> str:
+    """All users with roles, units and status."""
+    return render_template("accounts/admin_users.html", users=service.list_users())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
+    """Create or edit a user: roles, unit memberships, active."""
+    user: User | None = service.get_user(user_id) if user_id is not None else None
+    if user_id is not None and user is None:
+        abort(404)
+    errors: dict[str, list[str]] = {}
+    form: dict[str, Any]
+    if user is not None:
+        form = {
+            "email": user.email,
+            "name": user.name,
+            "roles": sorted(user.roles),
+            "units": [m.unit_id for m in user.memberships],
+            "managed_units": [m.unit_id for m in user.memberships if m.is_manager],
+            "active": user.active,
+        }
+    else:
+        form = {"email": "", "name": "", "roles": [], "units": [], "managed_units": [], "active": True}
+    if request.method == "POST":
+        form = _user_form(editing=user is not None)
+        actor = actor_label(current_user)
+        try:
+            data = UserFormSchema().load(form)
+            units = _units_by_id(data["units"])
+            managed = _units_by_id(data["managed_units"])
+            if user is None:
+                if not data.get("password"):
+                    raise service.AccountError(_("Give the new user a first password."), field="password")
+                user = service.create_user(
+                    email=data["email"],
+                    name=data["name"],
+                    roles=data["roles"],
+                    units=units,
+                    managed_units=managed,
+                    password=data["password"],
+                    actor=actor,
+                )
+            else:
+                if user.id == current_user.id and Role.ADMIN not in data["roles"]:
+                    raise service.AccountError(
+                        _("You cannot remove your own administrator role."), field="roles"
+                    )
+                service.update_user(
+                    user,
+                    name=data["name"],
+                    roles=data["roles"],
+                    units=units,
+                    managed_units=managed,
+                    active=data["active"],
+                    actor=actor,
+                )
+                if data.get("password"):
+                    service.set_password(user, data["password"], actor=actor)
+            return redirect(url_for("admin.users"))
+        except ValidationError as exc:
+            errors = flatten_errors(translate_errors(exc.messages))
+        except service.AccountError as exc:
+            errors = {exc.field or "email": [str(exc)]}
+    return (
+        render_template(
+            "accounts/admin_user_form.html",
+            user=user,
+            form=form,
+            errors=errors,
+            roles=ROLES,
+            nodes=org.tree(),
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@allow(Role.ADMIN)
+def deactivate(user_id: int) -> Response:
+    """Deactivate a user and end their sessions."""
+    user = service.get_user(user_id)
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:
+        abort(400)
+    service.deactivate_user(user, actor=actor_label(current_user))
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+@allow(Role.ADMIN)
+def reset_two_factor(user_id: int) -> Response:
+    """Remove a user's authenticator (lost phone); they set it up again at next login."""
+    user = service.get_user(user_id)
+    if user is None:
+        abort(404)
+    service.reset_two_factor(user, actor=actor_label(current_user))
+    return redirect(url_for("admin.user_form", user_id=user.id))

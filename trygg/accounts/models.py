@@ -1,0 +1,127 @@
+"""Users, their roles and unit memberships, and failed-login counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trygg.extensions import UTCDateTime, db, utcnow
+from trygg.org import Unit
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    HANDLER = "handler"
+    MANAGER = "manager"
+    SAFETY_REP = "safety_rep"
+    ADMIN = "admin"
+
+
+ROLES = tuple(r.value for r in Role)
+
+ROLE_LABELS = {
+    Role.EMPLOYEE.value: _l("Employee"),
+    Role.HANDLER.value: _l("Case handler"),
+    Role.MANAGER.value: _l("Manager"),
+    Role.SAFETY_REP.value: _l("Safety representative"),
+    Role.ADMIN.value: _l("Administrator"),
+}
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login session id: bumping it ends every session of this user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The user's own data key (wrapped by the keyring) seals the TOTP secret.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_pending: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last accepted TOTP time step: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def units(self) -> list[Unit]:
+        return [m.unit for m in self.memberships]
+
+    @property
+    def managed_units(self) -> list[Unit]:
+        return [m.unit for m in self.memberships if m.is_manager]
+
+
+class UserRole(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Membership(db.Model):  # type: ignore[name-defined,misc]
+    """A user belongs to a unit; a manager member is the line manager of its members."""
+
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class LoginFailure(db.Model):  # type: ignore[name-defined,misc]
+    """One failed login, keyed by a hash of the account name typed.
+
+    Counted in the database so the limit holds across processes and hosts.
+    """
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

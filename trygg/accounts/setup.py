@@ -1,0 +1,30 @@
+"""Binding the accounts package into the app: Flask-Login and the blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+
+from trygg.accounts import admin, api, service, views
+from trygg.accounts.models import ROLE_LABELS, Role
+from trygg.web import register_nav
+
+
+def init_app(app: Flask, login_manager: LoginManager) -> None:
+    """Bind Flask-Login to our users and session versions."""
+    login_manager.init_app(app)
+    login_manager.user_loader(service.load_session_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Log in to continue.")
+    login_manager.session_protection = "basic"
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    register_nav("admin.home", _l("Administration"), Role.ADMIN)
+    register_nav("accounts.account", _l("My account"))
+    app.jinja_env.filters["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))
+    app.jinja_env.filters["role_option"] = lambda role: (role, str(ROLE_LABELS.get(role, role)))

@@ -1,0 +1,113 @@
+"""The application factory: a table of contents, one call per concern, no side effects.
+
+This is the composition root: the only kernel module that imports domain packages, to
+register their blueprints, CLI groups and signal receivers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime, format_number
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from trygg import api, audit, cli, database, keys, security, settings, web
+from trygg.accounts import setup as accounts_setup
+from trygg.extensions import babel, csrf, db, login_manager, migrate
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Flask:
+    """Build the app from settings (defaults → TRYGG_CONFIG → TRYGG_* → overrides)."""
+    values = settings.load(environ, overrides)
+    settings.resolve_dev_secrets(values)
+    settings.validate(values)
+    app = Flask("trygg", instance_path=str(settings.instance_path(values)))
+    configure(app, values)
+    init_logging(app)
+    init_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_signal_receivers(app)
+    return app
+
+
+def configure(app: Flask, values: dict[str, Any]) -> None:
+    """Translate Trygg settings into Flask and extension configuration."""
+    production = values["env"] == "production"
+    app.config.update(
+        TRYGG=values,
+        SECRET_KEY=values["secret_key"],
+        SQLALCHEMY_DATABASE_URI=settings.database_url(values),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=values["max_content_length"],
+        MAX_FORM_MEMORY_SIZE=values["max_form_memory_size"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production or values["secure_cookies"],
+        SESSION_COOKIE_NAME="trygg_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["session_lifetime_hours"]),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=True,
+        # Bound to the session instead of one hour: an incident form left open while
+        # someone collects themselves must still submit.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=production,
+        BABEL_DEFAULT_LOCALE=values["default_locale"],
+        BABEL_DEFAULT_TIMEZONE=values["timezone"],
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        TESTING=values["env"] == "testing",
+        JSON_SORT_KEYS=False,
+    )
+    if values["proxy_hops"]:
+        hops = values["proxy_hops"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
+
+
+def init_logging(app: Flask) -> None:
+    """Plain log lines at the configured level; never request bodies."""
+    app.logger.setLevel(getattr(logging, str(app.config["TRYGG"]["log_level"]).upper(), logging.INFO))
+
+
+def init_extensions(app: Flask) -> None:
+    """Bind the unbound extensions and the kernel's hooks."""
+    database.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(settings.PROJECT_ROOT / "migrations"), compare_type=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    keys.init_app(app)
+    accounts_setup.init_app(app, login_manager)
+    security.init_app(app)
+    app.jinja_env.globals["languages"] = web.LANGUAGES
+    app.jinja_env.filters["format_number"] = format_number
+    app.jinja_env.filters["format_datetime"] = format_datetime
+
+
+def register_blueprints(app: Flask) -> None:
+    """The kernel's pages and APIs, then each domain package's."""
+    web.init_app(app)
+    api.init_app(app)
+    accounts_setup.register_blueprints(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Product commands (`trygg ...`)."""
+    audit.init_app(app)
+    cli.init_app(app)
+
+
+def register_signal_receivers(app: Flask) -> None:
+    """Connect receivers across packages (see trygg/signals.py)."""

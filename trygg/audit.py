@@ -1,0 +1,200 @@
+"""Append-only, hash-chained audit log.
+
+Each entry records who did what to which object, and when; never content. Its hash
+covers its own fields and the previous entry's hash, so altering or deleting any row
+breaks the chain from there on; `trygg audit verify` finds the first broken entry.
+
+Appends are serialised through the single `audit_head` row: the first statement of an
+append is an UPDATE of that row, which takes a row lock on PostgreSQL and the write lock
+on SQLite, so two transactions can never chain onto the same predecessor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import Integer, String, Text, insert, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trygg.extensions import UTCDateTime, db, utcnow
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "audit_entry"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def detail_dict(self) -> dict[str, Any]:
+        return dict(json.loads(self.detail))
+
+
+class AuditHead(db.Model):  # type: ignore[name-defined,misc]
+    """One row: the number and hash of the newest entry."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+
+
+def _digest(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    body = json.dumps(
+        [seq, at.isoformat(), actor, action, object_type, object_id, detail, prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def actor_label(user: Any) -> str:
+    """How an actor is named in the log: a user id, never a name or e-mail."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    return f"user:{user.id}"
+
+
+def record(
+    action: str,
+    *,
+    actor: str,
+    object_type: str,
+    object_id: object = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry in the current transaction.
+
+    `detail` is for identifiers and codes only (a role name, a field name), never for
+    content. `at` lets callers coarsen the time (anonymous reports are dated to the day).
+    """
+    session = db.session
+    result = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(AuditHead).values(id=1, seq=1, last_hash=GENESIS))
+    seq, prev_hash = session.execute(
+        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).one()
+    when = (at or utcnow()).replace(microsecond=0)
+    detail_json = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
+    oid = None if object_id is None else str(object_id)
+    digest = _digest(seq, when, actor, action, object_type, oid, detail_json, prev_hash)
+    entry = AuditEntry(
+        seq=seq,
+        at=when,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=oid,
+        detail=detail_json,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def verify(batch: int = 5000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain; return (entries checked, the first break or None)."""
+    expected_seq = 1
+    prev = GENESIS
+    checked = 0
+    last_seen = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last_seen).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.seq != expected_seq:
+                return checked, ChainBreak(expected_seq, "entry is missing (deleted)")
+            if row.prev_hash != prev:
+                return checked, ChainBreak(row.seq, "does not chain to the previous entry")
+            digest = _digest(
+                row.seq,
+                row.at,
+                row.actor,
+                row.action,
+                row.object_type,
+                row.object_id,
+                row.detail,
+                row.prev_hash,
+            )
+            if digest != row.hash:
+                return checked, ChainBreak(row.seq, "was altered (hash mismatch)")
+            prev = row.hash
+            expected_seq += 1
+            checked += 1
+        last_seen = rows[-1].seq
+    head = db.session.get(AuditHead, 1)
+    if head is not None and head.seq >= expected_seq:
+        return checked, ChainBreak(expected_seq, "entry is missing (deleted)")
+    if head is not None and head.seq and head.last_hash != prev:
+        return checked, ChainBreak(head.seq, "head does not match the last entry")
+    return checked, None
+
+
+def for_object(object_type: str, object_id: object, limit: int = 200) -> list[AuditEntry]:
+    """The newest entries about one object, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id))
+            .order_by(AuditEntry.seq.desc())
+            .limit(limit)
+        )
+    )
+
+
+audit_cli = AppGroup("audit", help="Inspect the audit log.")
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Check the hash chain; exit 1 naming the first broken entry."""
+    checked, broken = verify()
+    if broken:
+        click.echo(f"audit chain broken at entry {broken.seq}: {broken.reason}", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit chain intact: {checked} entries")
+
+
+def init_app(app: Flask) -> None:
+    """Register the `audit` CLI group."""
+    app.cli.add_command(audit_cli)

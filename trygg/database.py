@@ -1,0 +1,61 @@
+"""Engine set-up: SQLite pragmas and transactions, and the one-commit-per-request rule."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from flask import Flask, Response
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from trygg.extensions import db
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy, not the sqlite3 module, issue BEGIN (see _sqlite_begin); this also
+    # makes SAVEPOINTs work, which tests rely on.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock at the start of each transaction. Readers are
+    # not blocked (WAL), and writers queue on busy_timeout instead of failing with
+    # SQLITE_BUSY when a read transaction later tries to write. SQLite is the single-host
+    # default; PostgreSQL is the engine to scale out on.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def commit_on_success(response: Response) -> Response:
+    """after_request: one commit per request, only for successful responses.
+
+    A 4xx or 5xx response leaves nothing half-stored; views that must keep something on
+    a refusal (a failed-login counter) commit explicitly before answering.
+    """
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-SQLAlchemy and configure its engine."""
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    app.after_request(commit_on_success)

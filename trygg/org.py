@@ -1,0 +1,144 @@
+"""The unit hierarchy (departments, teams) with headcount."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trygg.extensions import UTCDateTime, db, utcnow
+
+
+class OrgError(Exception):
+    """A unit operation was refused; the message says why, for the user."""
+
+
+class Unit(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    headcount: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
+
+
+@dataclass
+class UnitNode:
+    """A unit with its depth in the tree, for pickers and the admin list."""
+
+    unit: Unit
+    depth: int
+    children: list[UnitNode] = field(default_factory=list)
+
+    @property
+    def path_label(self) -> str:
+        return "\u2003" * self.depth + self.unit.name
+
+
+def get_unit(unit_id: int) -> Unit | None:
+    """A unit by id, or None."""
+    return db.session.get(Unit, unit_id)
+
+
+def find_unit(name: str) -> Unit | None:
+    """A unit by its exact name, or None."""
+    return db.session.scalar(select(Unit).where(Unit.name == name.strip()))
+
+
+def all_units() -> list[Unit]:
+    """Every unit, by name."""
+    return list(db.session.scalars(select(Unit).order_by(Unit.name)))
+
+
+def tree() -> list[UnitNode]:
+    """The unit forest in depth-first order, flattened, each with its depth."""
+    units = all_units()
+    by_parent: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        by_parent.setdefault(unit.parent_id, []).append(unit)
+    out: list[UnitNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in by_parent.get(parent_id, []):
+            out.append(UnitNode(unit, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def subtree_ids(unit_id: int) -> set[int]:
+    """The unit and all units below it."""
+    units = all_units()
+    children: dict[int | None, list[int]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit.id)
+    found = {unit_id}
+    stack = [unit_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def ancestors(unit: Unit) -> list[Unit]:
+    """The unit's parents, nearest first."""
+    out: list[Unit] = []
+    seen = {unit.id}
+    current = unit.parent
+    while current is not None and current.id not in seen:
+        out.append(current)
+        seen.add(current.id)
+        current = current.parent
+    return out
+
+
+def _check_name(name: str, exclude_id: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise OrgError(_l("A unit needs a name."))
+    if len(name) > 120:
+        raise OrgError(_l("A unit name can be at most 120 characters."))
+    existing = find_unit(name)
+    if existing is not None and existing.id != exclude_id:
+        raise OrgError(_l("A unit named %(name)s already exists.", name=name))
+    return name
+
+
+def _check_headcount(headcount: int) -> int:
+    if headcount < 0 or headcount > 1_000_000:
+        raise OrgError(_l("Headcount must be a whole number from 0 to 1000000."))
+    return headcount
+
+
+def create_unit(name: str, *, parent: Unit | None = None, headcount: int = 0) -> Unit:
+    """Create a unit under an optional parent."""
+    unit = Unit(
+        name=_check_name(name),
+        parent_id=parent.id if parent else None,
+        headcount=_check_headcount(headcount),
+    )
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def update_unit(unit: Unit, *, name: str, parent: Unit | None, headcount: int) -> Unit:
+    """Rename, move or change the headcount of a unit; refuses to create a cycle."""
+    if parent is not None and parent.id in subtree_ids(unit.id):
+        raise OrgError(_l("A unit cannot be moved under itself or one of its sub-units."))
+    unit.name = _check_name(name, exclude_id=unit.id)
+    unit.parent_id = parent.id if parent else None
+    unit.headcount = _check_headcount(headcount)
+    db.session.flush()
+    return unit

@@ -1,0 +1,14 @@
+"""Signals between domain packages.
+
+`report_submitted` is the one indirect step in the flow (ARCHITECTURE.md): reporting
+sends it after storing a report, inside the request's transaction, with the Report as
+sender and `actor` (an audit label) as keyword. handling's receiver opens the case, its
+deadlines and its outbox rows in that same transaction, so either all of them exist or
+none. reporting never imports handling; receivers are connected in trygg/app.py.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+report_submitted = _signals.signal("report-submitted")

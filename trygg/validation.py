@@ -1,0 +1,97 @@
+"""Shared validation pieces: the strict schema base and translated error messages.
+
+marshmallow's built-in messages are English. `translate_errors` maps each of them (and
+the templated ones, such as length limits) to a gettext message in the user's language,
+so pages and the JSON API give the same, translated field messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import RAISE, Schema
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def _fixed() -> dict[str, str]:
+    return {
+        "Missing data for required field.": _("This field is required."),
+        "Unknown field.": _("This field is not expected here."),
+        "Field may not be null.": _("This field cannot be empty."),
+        "Not a valid string.": _("Enter text."),
+        "Not a valid integer.": _("Enter a whole number."),
+        "Not a valid number.": _("Enter a number."),
+        "Not a valid boolean.": _("Choose yes or no."),
+        "Not a valid email address.": _("Enter a valid e-mail address."),
+        "Not a valid list.": _("Send a list of values."),
+        "Not a valid datetime.": _("Enter a valid date and time."),
+        "Not a valid date.": _("Enter a valid date."),
+        "Not a valid mapping type.": _("Send an object."),
+        "Invalid input type.": _("This value has the wrong type."),
+        "Invalid value.": _("This value is not allowed."),
+    }
+
+
+_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"^Longer than maximum length (\d+)\.$"),
+        lambda m: _("Use at most %(n)s characters.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Shorter than minimum length (\d+)\.$"),
+        lambda m: _("Use at least %(n)s characters.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+        lambda m: _("Use from %(a)s to %(b)s characters.", a=m.group(1), b=m.group(2)),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"),
+        lambda m: _("Choose a value from %(a)s to %(b)s.", a=m.group(1), b=m.group(2)),
+    ),
+    (re.compile(r"^Must be one of: .*\.$"), lambda m: _("Choose one of the listed values.")),
+]
+
+
+def translate_message(message: str) -> str:
+    fixed = _fixed()
+    if message in fixed:
+        return fixed[message]
+    for pattern, render in _PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return render(match)
+    return message
+
+
+def translate_errors(messages: Any) -> Any:
+    """Translate a marshmallow error structure, keeping its shape."""
+    if isinstance(messages, dict):
+        return {str(k): translate_errors(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [translate_errors(m) for m in messages]
+    return translate_message(str(messages))
+
+
+def flatten_errors(messages: Any) -> dict[str, list[str]]:
+    """Field name → list of messages, for showing next to form fields."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if isinstance(value, dict):
+                for sub in value.values():
+                    out.setdefault(str(key), []).extend(flatten_errors({"": sub}).get("", []))
+            elif isinstance(value, list):
+                out.setdefault(str(key), []).extend(str(v) for v in value if not isinstance(v, dict))
+            else:
+                out.setdefault(str(key), []).append(str(value))
+    return out

@@ -1,0 +1,220 @@
+"""Kernel pages: the start page, the language switch, health, and error pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from trygg import api, crypto, keys
+from trygg.extensions import db
+from trygg.security import allow, public
+
+bp = Blueprint("web", __name__)
+
+LANGUAGES = {"nb": "Norsk bokmål", "en": "English"}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: LazyString
+    roles: frozenset[str]
+    menu: str
+
+
+_NAV: list[NavItem] = []
+
+
+def register_nav(endpoint: str, label: LazyString, *roles: str, menu: str = "main") -> None:
+    """Add a link to a menu ("main" or "admin"), shown to holders of `roles`.
+
+    No roles: every logged-in user. Domain packages call this when they register their
+    blueprints, so the kernel's layout never imports them.
+    """
+    if all(item.endpoint != endpoint for item in _NAV):
+        _NAV.append(NavItem(endpoint, label, frozenset(roles), menu))
+
+
+def nav_items(menu: str = "main") -> list[dict[str, Any]]:
+    """A menu for the current user: only links their roles may use."""
+    items = []
+    for item in _NAV:
+        if item.menu != menu or item.endpoint not in current_app.view_functions:
+            continue
+        if item.roles and not current_user.has_role(*item.roles):
+            continue
+        url = url_for(item.endpoint)
+        items.append({"url": url, "label": item.label, "current": request.path == url})
+    return items
+
+
+def current_lang() -> str:
+    locale = get_locale()
+    return str(locale.language) if locale else "nb"
+
+
+@bp.app_context_processor
+def template_helpers() -> dict[str, Any]:
+    return {
+        "nav_items": nav_items,
+        "admin_links": lambda: nav_items("admin"),
+        "current_lang": current_lang,
+    }
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the browser's (no/nb/nn → nb), else the default."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    for tag, _quality in request.accept_languages:
+        primary = tag.lower().split("-")[0]
+        if primary in {"nb", "no", "nn"}:
+            return "nb"
+        if primary == "en":
+            return "en"
+    return str(current_app.config["TRYGG"]["default_locale"])
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site relative paths may be used as a redirect target."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+
+
+@bp.get("/")
+@public
+def index() -> str | BaseResponse:
+    """The start page: what the user can do, by role."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    return render_template("index.html")
+
+
+@bp.post("/language")
+@public
+def set_language() -> BaseResponse:
+    """Switch the interface language and go back to the page the user was on."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    target = request.form.get("next")
+    return redirect(target if target and is_safe_next(target) else url_for("web.index"))
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> tuple[Response, int]:
+    """200 when the database and keyring answer, else 503 naming what is wrong."""
+    status: dict[str, str] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        status["db"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"; the log has it
+        current_app.logger.exception("health check: database unavailable")
+        status["db"] = "unavailable"
+    try:
+        ring = keys.keyring()
+        probe, wrapped = ring.new_data_key()
+        ring.unwrap(wrapped)
+        status["keyring"] = "ok"
+    except (crypto.CryptoError, KeyError):
+        status["keyring"] = "unavailable"
+    healthy = all(v == "ok" for v in status.values())
+    return jsonify(status), 200 if healthy else 503
+
+
+@bp.get("/about/access")
+@allow()
+def my_access() -> str:
+    """What the logged-in user's roles let them see (a plain-language overview)."""
+    return render_template("my_access.html")
+
+
+def _render_error(code: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException:
+    """Translated error pages that reveal nothing; JSON on /api/ paths."""
+    if request.path.startswith("/api/"):
+        return api.json_http_error(exc)
+    code = exc.code or 500
+    pages = {
+        400: (_("The request could not be understood"), _("Go back and try again.")),
+        403: (
+            _("You do not have access"),
+            _("Your role does not give access to this page. Ask an administrator if you need it."),
+        ),
+        404: (_("Page not found"), _("The page does not exist, or you do not have access to it.")),
+        405: (_("Not allowed"), _("This page cannot be used that way.")),
+        413: (
+            _("Too large"),
+            _("What you sent is larger than allowed. Make texts shorter or attach smaller files."),
+        ),
+        429: (_("Too many attempts"), _("Wait a little and try again.")),
+    }
+    title, message = pages.get(code, (_("Something went wrong"), _("Try again later.")))
+    return _render_error(code, title, message)
+
+
+def csrf_error(exc: CSRFError) -> Response | tuple[str, int]:
+    """An expired or missing form token: explain it kindly; nothing was stored."""
+    json_response = api.csrf_error(exc)
+    if json_response is not None:
+        return json_response
+    return _render_error(
+        400,
+        _("The form had expired"),
+        _("For your security the form expired. Go back, reload the page and send it again."),
+    )
+
+
+def server_error(exc: Exception) -> Response | tuple[str, int]:
+    """Unexpected errors: logged with a stack trace, shown as a generic page."""
+    original = getattr(exc, "original_exception", exc)
+    if isinstance(original, crypto.CryptoError):
+        current_app.logger.error("sealed data could not be opened: %s", original)
+    if request.path.startswith("/api/"):
+        return api.error_response(500, {"_request": [_("Something went wrong. Try again later.")]})
+    return _render_error(500, _("Something went wrong"), _("Try again later."))
+
+
+def init_app(app: Flask) -> None:
+    """Register the kernel pages and the error handlers."""
+    app.register_blueprint(bp)
+    register_nav("web.index", _l("Home"))
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(crypto.CryptoError, server_error)
