@@ -66,7 +66,9 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_response(status: int, errors: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, errors: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     response = jsonify({"errors": errors})
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -77,7 +79,9 @@ def error_response(status: int, errors: dict[str, Any], headers: dict[str, str] 
 def load_json(schema: Schema) -> Any:
     """Validate the request's JSON body with a schema; ApiError 400 with field messages."""
     if not request.is_json:
-        raise ApiError(415, {"_request": [_("Send the body as JSON (Content-Type: application/json).")]})
+        raise ApiError(
+            415, {"_request": [_("Send the body as JSON (Content-Type: application/json).")]}
+        )
     payload = request.get_json(silent=True)
     if payload is None:
         raise ApiError(400, {"_request": [_("The body is not valid JSON.")]})
@@ -157,7 +161,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
         for arg in rule.arguments:
             converter = rule._converters[arg]  # noqa: SLF001 - werkzeug exposes no public map
             kind = "integer" if type(converter).__name__ == "IntegerConverter" else "string"
-            path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(f"<{arg}>", "{" + arg + "}")
+            path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(
+                f"<{arg}>", "{" + arg + "}"
+            )
             params.append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
@@ -209,7 +215,12 @@ def json_http_error(exc: HTTPException) -> Response | HTTPException:
 def csrf_error(exc: CSRFError) -> Response | None:
     if request.path.startswith("/api/"):
         return error_response(
-            400, {"csrf": [_("The security token is missing or expired. Get a new one from /api/v1/csrf.")]}
+            400,
+            {
+                "csrf": [
+                    _("The security token is missing or expired. Get a new one from /api/v1/csrf.")
+                ]
+            },
         )
     return None
 

@@ -77,7 +77,9 @@ def configure(app: Flask, values: dict[str, Any]) -> None:
 
 def init_logging(app: Flask) -> None:
     """Plain log lines at the configured level; never request bodies."""
-    app.logger.setLevel(getattr(logging, str(app.config["TRYGG"]["log_level"]).upper(), logging.INFO))
+    app.logger.setLevel(
+        getattr(logging, str(app.config["TRYGG"]["log_level"]).upper(), logging.INFO)
+    )
 
 
 def init_extensions(app: Flask) -> None:

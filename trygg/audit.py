@@ -28,7 +28,7 @@ from trygg.extensions import UTCDateTime, db, utcnow
 GENESIS = "0" * 64
 
 
-class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+class AuditEntry(db.Model):  # type: ignore[name-defined]
     __tablename__ = "audit_entry"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -45,7 +45,7 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
         return dict(json.loads(self.detail))
 
 
-class AuditHead(db.Model):  # type: ignore[name-defined,misc]
+class AuditHead(db.Model):  # type: ignore[name-defined]
     """One row: the number and hash of the newest entry."""
 
     __tablename__ = "audit_head"
@@ -137,7 +137,10 @@ def verify(batch: int = 5000) -> tuple[int, ChainBreak | None]:
     last_seen = 0
     while True:
         rows = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last_seen).order_by(AuditEntry.seq).limit(batch)
+            select(AuditEntry)
+            .where(AuditEntry.seq > last_seen)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
         ).all()
         if not rows:
             break

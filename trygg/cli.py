@@ -62,7 +62,9 @@ def units_create(name: str, parent: str | None, headcount: int) -> None:
 def units_list() -> None:
     """Show the unit tree."""
     for node in org.tree():
-        click.echo(f"{'  ' * node.depth}{node.unit.name} (id {node.unit.id}, {node.unit.headcount})")
+        click.echo(
+            f"{'  ' * node.depth}{node.unit.name} (id {node.unit.id}, {node.unit.headcount})"
+        )
 
 
 @users_cli.command("create")
@@ -95,7 +97,9 @@ def users_create(
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
-    click.echo(f"created user {user.email} (id {user.id}) with roles {', '.join(sorted(user.roles))}")
+    click.echo(
+        f"created user {user.email} (id {user.id}) with roles {', '.join(sorted(user.roles))}"
+    )
 
 
 @users_cli.command("set-password")
@@ -150,7 +154,9 @@ def demo_seed(if_empty: bool) -> None:
             if logins_file.exists():
                 click.echo(logins_file.read_text().rstrip())
             return
-        raise click.ClickException("users already exist; the demo is seeded only into an empty database")
+        raise click.ClickException(
+            "users already exist; the demo is seeded only into an empty database"
+        )
     logins = demo.seed()
     db.session.commit()
     text = demo.format_logins(logins)

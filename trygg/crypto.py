@@ -221,7 +221,9 @@ class DataKey:
         try:
             return self._aead.decrypt(nonce, ct, _aad(table, column, row))
         except InvalidTag:
-            raise CryptoError(f"sealed {table}.{column} of row {row} failed authentication") from None
+            raise CryptoError(
+                f"sealed {table}.{column} of row {row} failed authentication"
+            ) from None
 
     def open_text(self, blob: bytes, *, table: str, column: str, row: object) -> str:
         """Decrypt a sealed UTF-8 string."""

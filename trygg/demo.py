@@ -52,14 +52,14 @@ def seed() -> list[DemoLogin]:
         by_name[name] = unit
         audit.record("unit.create", actor="demo", object_type="unit", object_id=unit.id)
     logins = []
-    for local, name, roles, unit, manages in USERS:
+    for local, name, roles, unit_name, manages in USERS:
         password = "-".join(secrets.token_hex(3) for _ in range(3))
         email = f"{local}@{DEMO_DOMAIN}"
         accounts.create_user(
             email=email,
             name=name,
             roles=[r.value for r in roles],
-            units=[by_name[unit]],
+            units=[by_name[unit_name]],
             managed_units=[by_name[manages]] if manages else [],
             password=password,
             actor="demo",

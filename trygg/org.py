@@ -16,7 +16,7 @@ class OrgError(Exception):
     """A unit operation was refused; the message says why, for the user."""
 
 
-class Unit(db.Model):  # type: ignore[name-defined,misc]
+class Unit(db.Model):  # type: ignore[name-defined]
     __tablename__ = "unit"
     __table_args__ = (UniqueConstraint("name"),)
 

@@ -24,8 +24,6 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names it in one line."""
 
 
-
-
 def load_defaults() -> dict[str, Any]:
     """The defaults, read from config/defaults.toml."""
     with DEFAULTS_FILE.open("rb") as fh:
@@ -100,10 +98,11 @@ def validate(values: dict[str, Any]) -> None:
             raise ConfigError("production needs a keyring: set TRYGG_KEYRING_PATH")
         raise ConfigError("no keyring: set TRYGG_KEYRING_PATH, or run `make run` once")
     if not Path(values["keyring_path"]).is_file():
-        raise ConfigError(f"TRYGG_KEYRING_PATH names {values['keyring_path']}, which does not exist")
-    if env == "production":
-        if len(values["secret_key"]) < 32:
-            raise ConfigError("TRYGG_SECRET_KEY is too short: use at least 32 characters")
+        raise ConfigError(
+            f"TRYGG_KEYRING_PATH names {values['keyring_path']}, which does not exist"
+        )
+    if env == "production" and len(values["secret_key"]) < 32:
+        raise ConfigError("TRYGG_SECRET_KEY is too short: use at least 32 characters")
     if values["default_locale"] not in ("nb", "en"):
         raise ConfigError("TRYGG_DEFAULT_LOCALE must be nb or en")
     unknown_roles = set(values["two_factor_roles"]) - {
@@ -114,7 +113,9 @@ def validate(values: dict[str, Any]) -> None:
         "admin",
     }
     if unknown_roles:
-        raise ConfigError(f"TRYGG_TWO_FACTOR_ROLES names an unknown role: {sorted(unknown_roles)[0]}")
+        raise ConfigError(
+            f"TRYGG_TWO_FACTOR_ROLES names an unknown role: {sorted(unknown_roles)[0]}"
+        )
     for key in ("session_idle_minutes", "session_lifetime_hours", "login_max_failures"):
         if values[key] <= 0:
             raise ConfigError(f"TRYGG_{key.upper()} must be positive")

@@ -55,7 +55,9 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: _("Use from %(a)s to %(b)s characters.", a=m.group(1), b=m.group(2)),
     ),
     (
-        re.compile(r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"),
+        re.compile(
+            r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"
+        ),
         lambda m: _("Choose a value from %(a)s to %(b)s.", a=m.group(1), b=m.group(2)),
     ),
     (re.compile(r"^Must be one of: .*\.$"), lambda m: _("Choose one of the listed values.")),
@@ -91,7 +93,9 @@ def flatten_errors(messages: Any) -> dict[str, list[str]]:
                 for sub in value.values():
                     out.setdefault(str(key), []).extend(flatten_errors({"": sub}).get("", []))
             elif isinstance(value, list):
-                out.setdefault(str(key), []).extend(str(v) for v in value if not isinstance(v, dict))
+                out.setdefault(str(key), []).extend(
+                    str(v) for v in value if not isinstance(v, dict)
+                )
             else:
                 out.setdefault(str(key), []).append(str(value))
     return out

@@ -11,6 +11,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -86,6 +87,8 @@ def template_helpers() -> dict[str, Any]:
 
 def select_locale() -> str:
     """The user's chosen language, else the browser's (no/nb/nn → nb), else the default."""
+    if not has_request_context():
+        return str(current_app.config["TRYGG"]["default_locale"])
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)

@@ -143,7 +143,14 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             "active": user.active,
         }
     else:
-        form = {"email": "", "name": "", "roles": [], "units": [], "managed_units": [], "active": True}
+        form = {
+            "email": "",
+            "name": "",
+            "roles": [],
+            "units": [],
+            "managed_units": [],
+            "active": True,
+        }
     if request.method == "POST":
         form = _user_form(editing=user is not None)
         actor = actor_label(current_user)
@@ -153,7 +160,9 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             managed = _units_by_id(data["managed_units"])
             if user is None:
                 if not data.get("password"):
-                    raise service.AccountError(_("Give the new user a first password."), field="password")
+                    raise service.AccountError(
+                        _("Give the new user a first password."), field="password"
+                    )
                 user = service.create_user(
                     email=data["email"],
                     name=data["name"],

@@ -70,7 +70,9 @@ def me() -> Response:
 
 @bp.get("/units")
 @allow()
-@documented("The unit tree, with ids, for forms", response=UnitRefSchema(many=True), tags=("units",))
+@documented(
+    "The unit tree, with ids, for forms", response=UnitRefSchema(many=True), tags=("units",)
+)
 def units() -> Response:
     """Every unit with its parent and headcount, depth-first."""
     return jsonify(UnitRefSchema(many=True).dump([node.unit for node in org.tree()]))

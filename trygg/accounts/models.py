@@ -32,7 +32,7 @@ ROLE_LABELS = {
 }
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,7 +89,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         return [m.unit for m in self.memberships if m.is_manager]
 
 
-class UserRole(db.Model):  # type: ignore[name-defined,misc]
+class UserRole(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_role"
 
     user_id: Mapped[int] = mapped_column(
@@ -98,7 +98,7 @@ class UserRole(db.Model):  # type: ignore[name-defined,misc]
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
-class Membership(db.Model):  # type: ignore[name-defined,misc]
+class Membership(db.Model):  # type: ignore[name-defined]
     """A user belongs to a unit; a manager member is the line manager of its members."""
 
     __tablename__ = "membership"
@@ -114,7 +114,7 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     unit: Mapped[Unit] = relationship(lazy="joined")
 
 
-class LoginFailure(db.Model):  # type: ignore[name-defined,misc]
+class LoginFailure(db.Model):  # type: ignore[name-defined]
     """One failed login, keyed by a hash of the account name typed.
 
     Counted in the database so the limit holds across processes and hosts.

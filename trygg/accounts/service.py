@@ -6,6 +6,7 @@ take plain data, raise domain exceptions, add and flush; the caller commits.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -280,10 +281,8 @@ def _dummy_verify(password: str) -> None:
     key = f"{hasher.time_cost}:{hasher.memory_cost}:{hasher.parallelism}"
     if key not in _DUMMY_HASH:
         _DUMMY_HASH[key] = hasher.hash("not-a-real-password-" + key)
-    try:
+    with contextlib.suppress(VerificationError):
         hasher.verify(_DUMMY_HASH[key], password)
-    except VerificationError:
-        pass
 
 
 def authenticate(email: str, password: str, otp: str | None = None) -> User:
@@ -331,7 +330,9 @@ def authenticate(email: str, password: str, otp: str | None = None) -> User:
 
 def complete_login(user: User) -> None:
     """Clear the failure counter and log the login."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.account_key == _account_key(user.email)))
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.account_key == _account_key(user.email))
+    )
     user.last_login_at = utcnow()
     audit.record("login", actor=f"user:{user.id}", object_type="user", object_id=user.id)
 
@@ -388,11 +389,11 @@ def start_enrolment(user: User) -> Enrolment:
         secret = pyotp.random_base32()
         user.totp_pending = _seal(user, "totp_pending", secret)
         db.session.flush()
-    uri = pyotp.TOTP(secret).provisioning_uri(
-        name=user.email, issuer_name=str(_cfg("totp_issuer"))
-    )
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=str(_cfg("totp_issuer")))
     qr = segno.make(uri, error="m")
-    svg = qr.svg_inline(scale=5, dark="#000", light="#fff", title=str(_l("QR code for your authenticator app")))
+    svg = qr.svg_inline(
+        scale=5, dark="#000", light="#fff", title=str(_l("QR code for your authenticator app"))
+    )
     return Enrolment(secret=secret, uri=uri, qr_svg=svg)
 
 
@@ -427,7 +428,9 @@ def confirm_enrolment(user: User, code: str) -> None:
     user.totp_pending = None
     user.totp_enabled = True
     db.session.flush()
-    audit.record("user.totp_enrolled", actor=f"user:{user.id}", object_type="user", object_id=user.id)
+    audit.record(
+        "user.totp_enrolled", actor=f"user:{user.id}", object_type="user", object_id=user.id
+    )
 
 
 def verify_totp(user: User, code: str) -> bool:

@@ -45,9 +45,7 @@ def _generic_failure() -> str:
 
 def _throttled_message(seconds: int) -> str:
     minutes = max(1, (seconds + 59) // 60)
-    return _(
-        "Too many failed attempts. Wait %(minutes)s minutes and try again.", minutes=minutes
-    )
+    return _("Too many failed attempts. Wait %(minutes)s minutes and try again.", minutes=minutes)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,0 +1,69 @@
+# Trygg: `make run` serves the app on SQLite, `make test` runs linters and the suite.
+# Both bootstrap everything they need on a fresh machine with Python 3.11+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PO     := $(wildcard trygg/translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+
+.PHONY: run test lint typecheck pytest bootstrap assets bench translations-update clean help
+
+help:
+	@echo "make run     serve Trygg on http://127.0.0.1:$(PORT) (SQLite, demo organisation)"
+	@echo "make test    ruff, mypy and the whole test suite"
+	@echo "make bench   benchmarks (PostgreSQL, gunicorn); not part of make test"
+	@echo "make assets  refresh vendored CSS/JS from package.json (needs npm)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Trygg needs Python 3.11 or newer (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics --use-fuzzy -i $< -o $@ 2>&1 | tail -n 1
+
+bootstrap: $(STAMP) $(MO)
+	$(BIN)/python -m trygg.devsetup
+	$(BIN)/trygg db upgrade
+
+run: bootstrap
+	$(BIN)/trygg demo seed --if-empty
+	@echo "Trygg is on http://127.0.0.1:$(PORT)"
+	$(BIN)/trygg run --host 127.0.0.1 --port $(PORT) --with-threads
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+pytest: bootstrap
+	$(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		TRYGG_TEST_ENGINE=postgres $(BIN)/python -m pytest; \
+	fi
+
+test: lint typecheck pytest
+
+bench: bootstrap
+	$(BIN)/python -m bench
+
+assets:
+	bash tools/vendor_assets.sh
+
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract --omit-header --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k N_ -o trygg/translations/messages.pot .
+	$(BIN)/pybabel update --omit-header --no-location -i trygg/translations/messages.pot -d trygg/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

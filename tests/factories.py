@@ -1,0 +1,153 @@
+"""Builders for test data. They call the real services, each in its own app context.
+
+They return plain records, not ORM objects, so tests never touch a session that a
+request in between has closed.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+
+from trygg import org
+from trygg.accounts import service as accounts
+from trygg.extensions import db
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class UserInfo:
+    id: int
+    email: str
+    password: str
+    roles: tuple[str, ...]
+    totp_secret: str | None = None
+    used_steps: set[int] = field(default_factory=set)
+
+    def otp(self) -> str:
+        """A fresh TOTP code no earlier login of this user has used."""
+        assert self.totp_secret, "user has no authenticator"
+        totp = pyotp.TOTP(self.totp_secret)
+        step = totp.timecode(datetime.now(UTC))
+        for candidate in (step, step + 1):
+            if candidate not in self.used_steps and all(candidate > s for s in self.used_steps):
+                self.used_steps.add(candidate)
+                return totp.generate_otp(candidate)
+        raise AssertionError("no unused TOTP step left in the window; wait 30 s")
+
+
+@dataclass
+class UnitInfo:
+    id: int
+    name: str
+    parent_id: int | None
+    headcount: int
+
+
+class Factory:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def unit(
+        self, name: str | None = None, *, parent: UnitInfo | None = None, headcount: int = 20
+    ) -> UnitInfo:
+        with self.app.app_context():
+            parent_unit = org.get_unit(parent.id) if parent else None
+            unit = org.create_unit(
+                name or f"Unit {secrets.token_hex(3)}", parent=parent_unit, headcount=headcount
+            )
+            db.session.commit()
+            return UnitInfo(unit.id, unit.name, unit.parent_id, unit.headcount)
+
+    def user(
+        self,
+        *roles: str,
+        email: str | None = None,
+        name: str = "Test Person",
+        units: tuple[UnitInfo, ...] = (),
+        manages: tuple[UnitInfo, ...] = (),
+        password: str = PASSWORD,
+        totp: bool | None = None,
+        active: bool = True,
+    ) -> UserInfo:
+        """A user; handlers and admins get an authenticator unless totp=False."""
+        roles = roles or ("employee",)
+        with self.app.app_context():
+            user = accounts.create_user(
+                email=email or f"user-{secrets.token_hex(4)}@example.org",
+                name=name,
+                roles=roles,
+                units=[org.get_unit(u.id) for u in units],  # type: ignore[misc]
+                managed_units=[org.get_unit(u.id) for u in manages],  # type: ignore[misc]
+                password=password,
+                actor="test",
+            )
+            secret = None
+            if totp if totp is not None else accounts.two_factor_required(user):
+                enrolment = accounts.start_enrolment(user)
+                secret = enrolment.secret
+                totp_obj = pyotp.TOTP(secret)
+                step = totp_obj.timecode(datetime.now(UTC)) - 1
+                accounts.confirm_enrolment(user, totp_obj.generate_otp(step))
+            if not active:
+                accounts.deactivate_user(user, actor="test")
+            db.session.commit()
+            info = UserInfo(user.id, user.email, password, tuple(roles), secret)
+            if secret:
+                info.used_steps.add(user.totp_last_step or 0)
+            return info
+
+
+def csrf_token(client: FlaskClient) -> str:
+    token = client.get("/api/v1/csrf").get_json()["csrf_token"]
+    return str(token)
+
+
+def api_login(client: FlaskClient, user: UserInfo) -> Any:
+    """Log in through the JSON API (with a TOTP code when the user has one)."""
+    body: dict[str, Any] = {"email": user.email, "password": user.password}
+    if user.totp_secret:
+        body["otp"] = user.otp()
+    response = client.post(
+        "/api/v1/session", json=body, headers={"X-CSRFToken": csrf_token(client)}
+    )
+    assert response.status_code == 200, response.get_json()
+    return response
+
+
+def form_login(client: FlaskClient, user: UserInfo) -> Any:
+    """Log in through the pages, like a person would."""
+    page = client.get("/login")
+    token = _form_token(page.get_data(as_text=True))
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": user.email, "password": user.password}
+    )
+    if user.totp_secret:
+        assert response.status_code == 302
+        assert "/login/code" in response.headers["Location"]
+        page = client.get("/login/code")
+        response = client.post(
+            "/login/code",
+            data={"csrf_token": _form_token(page.get_data(as_text=True)), "otp": user.otp()},
+        )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def _form_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def form_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token from a page's form."""
+    return _form_token(client.get(path).get_data(as_text=True))
