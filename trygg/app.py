@@ -16,6 +16,7 @@ from flask import Flask
 from flask_babel import format_datetime, format_number
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from reporting import setup as reporting_setup
 from trygg import api, audit, cli, database, keys, security, settings, web
 from trygg.accounts import setup as accounts_setup
 from trygg.extensions import babel, csrf, db, login_manager, migrate
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     web.init_app(app)
     api.init_app(app)
     accounts_setup.register_blueprints(app)
+    reporting_setup.register(app)
 
 
 def register_cli(app: Flask) -> None:

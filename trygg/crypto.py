@@ -74,6 +74,9 @@ class Keyring:
 
     keys: dict[str, bytes]
     active_id: str
+    # Keys lookup hashes (report owners, receipts). Never rotated: rotating it would
+    # orphan every stored lookup value. It protects linkability, not content.
+    lookup_secret: bytes = b""
     path: Path | None = None
     retired: list[str] = field(default_factory=list)
 
@@ -85,13 +88,24 @@ class Keyring:
             raw = json.loads(path.read_text())
             keys = {kid: base64.b64decode(value) for kid, value in raw["keys"].items()}
             active = raw["active"]
+            lookup = base64.b64decode(raw["lookup"])
         except FileNotFoundError:
             raise KeyringError(f"keyring file {path} does not exist") from None
         except (OSError, ValueError, KeyError, TypeError):
             raise KeyringError(f"keyring file {path} is not a valid keyring") from None
-        if active not in keys or any(len(k) != KEY_BYTES for k in keys.values()):
+        if (
+            active not in keys
+            or any(len(k) != KEY_BYTES for k in keys.values())
+            or len(lookup) != KEY_BYTES
+        ):
             raise KeyringError(f"keyring file {path} is inconsistent")
-        return cls(keys=keys, active_id=active, path=path, retired=list(raw.get("retired", [])))
+        return cls(
+            keys=keys,
+            active_id=active,
+            lookup_secret=lookup,
+            path=path,
+            retired=list(raw.get("retired", [])),
+        )
 
     def save(self, path: str | Path | None = None) -> None:
         """Write the keyring atomically with mode 0600."""
@@ -103,6 +117,7 @@ class Keyring:
                 "format": 1,
                 "active": self.active_id,
                 "keys": {kid: _b64(k) for kid, k in self.keys.items()},
+                "lookup": _b64(self.lookup_secret),
                 "retired": self.retired,
             },
             indent=2,
@@ -168,14 +183,14 @@ class Keyring:
         return self.wrap(self.unwrap(blob))
 
     def derive(self, purpose: str) -> bytes:
-        """A 256-bit key for a named purpose, derived from the active KEK.
+        """A 256-bit key for a named purpose, derived from the lookup secret.
 
-        Used for keyed hashes (e.g. lookup values) that must not be computable from the
-        database alone.
+        Used for keyed hashes (lookup values) that must not be computable from the
+        database alone, and must survive KEK rotation.
         """
         return HKDF(
             algorithm=SHA256(), length=KEY_BYTES, salt=None, info=b"trygg:" + purpose.encode()
-        ).derive(self.keys[self.active_id])
+        ).derive(self.lookup_secret)
 
 
 def wrapped_key_id(blob: bytes) -> str:
@@ -292,7 +307,7 @@ def create_keyring_file(path: str | Path) -> Keyring:
     if path.exists():
         raise KeyringError(f"{path} already exists; refusing to overwrite a keyring")
     path.parent.mkdir(parents=True, exist_ok=True)
-    keyring = Keyring(keys={}, active_id="")
+    keyring = Keyring(keys={}, active_id="", lookup_secret=os.urandom(KEY_BYTES))
     keyring.add_key()
     keyring.save(path)
     return keyring

@@ -1,0 +1,1 @@
+"""Intake: the employee's incident form, attachments, receipts and "My reports"."""

@@ -1,0 +1,180 @@
+"""The incident report (avviksmelding), its attachments and reference counters.
+
+Class S fields (coarse classification, DOMAIN.md) are plain columns: they are all that
+statistics need. Class P and E fields are sealed with the report's own data key
+(trygg/crypto.py), each bound to its table, column and row. Who submitted a report is
+stored only as `owner_tag`, a keyed hash that the database alone cannot link to a user.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trygg.extensions import UTCDateTime, db, utcnow
+
+# Sealed columns: name → sensitivity class (P personal, E special category).
+SEALED_FIELDS: dict[str, str] = {
+    "occurred_at": "P",
+    "counterpart_identity": "E",
+    "injury_description": "E",
+    "sick_leave": "E",
+    "police_details": "E",
+    "immediate_measures_text": "P",
+    "narrative": "E",
+    "causes_text": "P",
+    "people": "P",
+    "reporter": "E",
+    "must_not_handle": "P",
+}
+
+
+class Report(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_unit_month", "unit_id", "occurred_month"),
+        Index("ix_report_month", "occurred_month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    # "employee" (logged-in form or API) or "anonymous" (the whistleblower link).
+    channel_kind: Mapped[str] = mapped_column(String(16), default="employee")
+    # Anonymous reports are dated to the day (the exact time is kept nowhere).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Reporter-visible status, kept up to date by case handling.
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Keyed hash of the submitting user (see service.owner_tag); None for anonymous.
+    owner_tag: Mapped[str | None] = mapped_column(String(64), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+    # -- class S: coarse classification, in clear ------------------------------------
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    occurred_month: Mapped[date] = mapped_column(Date)
+    time_band: Mapped[str | None] = mapped_column(String(8))
+    place_type: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str | None] = mapped_column(String(24))
+    counterpart_category: Mapped[str] = mapped_column(String(24))
+    lone_work: Mapped[bool | None] = mapped_column(Boolean)
+    activity: Mapped[str | None] = mapped_column(String(24))
+    severity: Mapped[int] = mapped_column(SmallInteger)
+    injury_level: Mapped[str] = mapped_column(String(16), default="none")
+    serious_injury: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Yes/no only, for aggregates; the kind and days are sealed.
+    has_sick_leave: Mapped[bool] = mapped_column(Boolean, default=False)
+    police_report: Mapped[str] = mapped_column(String(16), default="no")
+    immediate_measures: Mapped[list[str]] = mapped_column(JSON, default=list)
+    causes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # -- class P and E: sealed -------------------------------------------------------
+    occurred_at_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    counterpart_identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    injury_description_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sick_leave_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    police_details_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    immediate_measures_text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    narrative_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    causes_text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    people_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reporter_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    must_not_handle_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    incident_type_rows: Mapped[list[ReportIncidentType]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ReportIncidentType.incident_type"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Attachment.id"
+    )
+
+    @property
+    def incident_types(self) -> list[str]:
+        return [row.incident_type for row in self.incident_type_rows]
+
+    @property
+    def anonymous(self) -> bool:
+        return self.channel_kind == "anonymous"
+
+    def sealed(self, name: str) -> bytes | None:
+        value: bytes | None = getattr(self, f"{name}_sealed")
+        return value
+
+    def set_sealed(self, name: str, value: bytes | None) -> None:
+        if name not in SEALED_FIELDS:
+            raise KeyError(name)
+        setattr(self, f"{name}_sealed", value)
+
+
+class ReportIncidentType(db.Model):  # type: ignore[name-defined]
+    """One incident type of a report (a report may have several); class S."""
+
+    __tablename__ = "report_incident_type"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
+    )
+    incident_type: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class Attachment(db.Model):  # type: ignore[name-defined]
+    """A file attached to a report. Name and content are sealed; content in chunks."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The detected type (from content), e.g. "image/jpeg": needed to serve the file.
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    # Who added it: "reporter" or "handler" (no user id: that would link a reporter).
+    added_by: Mapped[str] = mapped_column(String(16), default="reporter")
+
+    chunks: Mapped[list[AttachmentChunk]] = relationship(
+        cascade="all, delete-orphan", lazy="noload", order_by="AttachmentChunk.seq"
+    )
+
+
+class AttachmentChunk(db.Model):  # type: ignore[name-defined]
+    """A slice of an attachment's sealed byte stream (bounded memory both ways)."""
+
+    __tablename__ = "attachment_chunk"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReferenceCounter(db.Model):  # type: ignore[name-defined]
+    """The last sequential number handed out per prefix and year (AVV-2026-00042)."""
+
+    __tablename__ = "reference_counter"
+    __table_args__ = (UniqueConstraint("prefix", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def people_template() -> dict[str, Any]:
+    """The shape of the sealed `people` record."""
+    return {"exposed": [], "witnesses": [], "counterpart_user_id": None}

@@ -1,0 +1,621 @@
+"""Intake operations: submit a report, list and open one's own reports, attachments.
+
+Everything a report holds that is not coarse classification is sealed here, with the
+report's own data key, before it reaches the session. Operations add and flush; the
+request (or CLI command) commits once, so a failure anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, BinaryIO, Protocol
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from reporting.models import (
+    Attachment,
+    AttachmentChunk,
+    ReferenceCounter,
+    Report,
+    ReportIncidentType,
+)
+from trygg import audit, crypto, keys, org
+from trygg.accounts.models import User
+from trygg.extensions import db, utcnow
+from trygg.signals import report_submitted
+
+keys.register_wrapped_key_column(Report.wrapped_key)
+
+OSLO = ZoneInfo("Europe/Oslo")
+READ_CHUNK = 64 * 1024
+STORE_CHUNK = 1024 * 1024
+
+
+class ReportError(Exception):
+    """A report was refused; `field` names the input to fix, the message says how."""
+
+    def __init__(self, message: object, field: str = "_request", status: int = 400) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+class ReportNotFound(Exception):
+    """No such report, or not one the caller may see (the two are not distinguished)."""
+
+
+class Upload(Protocol):
+    """What an uploaded file must offer (werkzeug's FileStorage does)."""
+
+    filename: str | None
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: int
+    name: str
+    content_type: str
+    size: int
+
+
+@dataclass
+class ReportContent:
+    """A report with its sealed fields opened, for display."""
+
+    report: Report
+    fields: dict[str, Any]
+    attachments: list[StoredFile] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.report
+        return {
+            "id": r.id,
+            "reference": r.reference,
+            "created_at": r.created_at,
+            "incident_types": r.incident_types,
+            "status": r.status,
+            "confidential": r.confidential,
+            "occurred_month": r.occurred_month,
+            "time_band": r.time_band,
+            "unit_id": r.unit_id,
+            "place_type": r.place_type,
+            "channel": r.channel,
+            "counterpart_category": r.counterpart_category,
+            "lone_work": r.lone_work,
+            "activity": r.activity,
+            "severity": r.severity,
+            "injury_level": r.injury_level,
+            "serious_injury": r.serious_injury,
+            "police_report": r.police_report,
+            "immediate_measures": r.immediate_measures,
+            "causes": r.causes,
+            "on_behalf": r.on_behalf,
+            **self.fields,
+            "attachments": [a.__dict__ for a in self.attachments],
+        }
+
+
+# -- time -------------------------------------------------------------------------------
+
+
+def time_band(moment: datetime) -> str:
+    """Day 07–15, evening 15–23, night 23–07, in Oslo time."""
+    hour = moment.astimezone(OSLO).hour
+    if 7 <= hour < 15:
+        return "day"
+    if 15 <= hour < 23:
+        return "evening"
+    return "night"
+
+
+def month_of(moment: datetime) -> date:
+    local = moment.astimezone(OSLO)
+    return date(local.year, local.month, 1)
+
+
+def start_of_day_utc(moment: datetime | None = None) -> datetime:
+    """Midnight (Oslo) of the given moment's day, in UTC: the only time anonymous data keeps."""
+    local = (moment or utcnow()).astimezone(OSLO)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=OSLO)
+    return midnight.astimezone(UTC)
+
+
+# -- owners and references --------------------------------------------------------------
+
+
+def owner_tag(user: User) -> str:
+    """A keyed hash naming the submitter; unlinkable to a user without the keyring."""
+    return crypto.keyed_hash(keys.keyring().derive("report-owner"), f"user:{user.id}")
+
+
+def next_reference(prefix: str, year: int) -> str:
+    """The next sequential reference, e.g. AVV-2026-00042, safe under concurrency.
+
+    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) until commit,
+    so two transactions never get the same number.
+    """
+    bump = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+        .values(value=ReferenceCounter.value + 1)
+    )
+    if db.session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        # First report of the year: create the counter in a savepoint, so a concurrent
+        # creator's unique-constraint win does not abort our transaction.
+        with contextlib.suppress(IntegrityError), db.session.begin_nested():
+            db.session.add(ReferenceCounter(prefix=prefix, year=year, value=0))
+        db.session.execute(bump)
+    value = db.session.scalar(
+        select(ReferenceCounter.value).where(
+            ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
+        )
+    )
+    return f"{prefix}-{year}-{value:05d}"
+
+
+_REF_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
+
+
+def random_reference(prefix: str, year: int) -> str:
+    """A non-sequential reference (anonymous reports: order within a day is not kept)."""
+    while True:
+        suffix = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
+        reference = f"{prefix}-{year}-{suffix}"
+        if db.session.scalar(select(Report.id).where(Report.reference == reference)) is None:
+            return reference
+
+
+# -- sealing ----------------------------------------------------------------------------
+
+
+def data_key(report: Report) -> crypto.DataKey:
+    return keys.keyring().unwrap(report.wrapped_key)
+
+
+def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
+    if value is None or value == "" or value == [] or value == {}:
+        report.set_sealed(name, None)
+        return
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    report.set_sealed(name, key.seal(text, table="report", column=name, row=report.id))
+
+
+def _open(key: crypto.DataKey, report: Report, name: str, as_json: bool = False) -> Any:
+    blob = report.sealed(name)
+    if blob is None:
+        return None
+    text = key.open_text(blob, table="report", column=name, row=report.id)
+    return json.loads(text) if as_json else text
+
+
+# -- attachments ------------------------------------------------------------------------
+
+_MAGIC: list[tuple[bytes, int, str]] = [
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"ID3", 0, "audio/mpeg"),
+    (b"\xff\xfb", 0, "audio/mpeg"),
+    (b"\xff\xf3", 0, "audio/mpeg"),
+    (b"fLaC", 0, "audio/flac"),
+]
+IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+
+
+def sniff_type(head: bytes) -> str | None:
+    """The file type from its first bytes; None if not on the allow-list."""
+    for magic, offset, kind in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"M4A ", b"M4B "):
+        return "audio/mp4"
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the end of the sample is still text.
+            if exc.start < len(head) - 3:
+                return None
+        return "text/plain"
+    return None
+
+
+def strip_image_metadata(data: bytes, content_type: str) -> bytes:
+    """Re-encode an image from its pixels only: EXIF (GPS, device, time) is dropped."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            clean = Image.new(image.mode, image.size)
+            clean.putdata(list(image.getdata()))
+            if image.mode == "P" and image.getpalette():
+                clean.putpalette(image.getpalette() or [])
+            out = io.BytesIO()
+            clean.save(out, format=IMAGE_FORMATS[content_type])
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ReportError(
+            _l("The image could not be read. Try another file."), field="attachments"
+        ) from None
+
+
+def _read_limited(upload: Upload, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = upload.stream.read(READ_CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise ReportError(
+                _l(
+                    "The file %(name)s is larger than %(mb)s MB. Attach a smaller file.",
+                    name=_display_name(upload),
+                    mb=limit // 1_000_000,
+                ),
+                field="attachments",
+                status=413,
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _display_name(upload: Upload) -> str:
+    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:200] or "file"
+
+
+def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
+    """Read, type-check and clean uploads: (name, content type, bytes) each.
+
+    Raises ReportError naming what to fix. Runs before anything is stored.
+    """
+    cfg = current_app.config["TRYGG"]
+    files = [u for u in uploads if u.filename]
+    if len(files) > cfg["attachment_max_count"]:
+        raise ReportError(
+            _l("Attach at most %(n)s files.", n=cfg["attachment_max_count"]), field="attachments"
+        )
+    checked = []
+    for upload in files:
+        data = _read_limited(upload, cfg["attachment_max_bytes"])
+        if not data:
+            raise ReportError(
+                _l("The file %(name)s is empty.", name=_display_name(upload)), field="attachments"
+            )
+        kind = sniff_type(data[:4096])
+        if kind is None:
+            raise ReportError(
+                _l(
+                    "The file %(name)s is not an allowed type. Attach images, PDF, sound "
+                    "recordings or plain text.",
+                    name=_display_name(upload),
+                ),
+                field="attachments",
+                status=415,
+            )
+        if kind in IMAGE_FORMATS:
+            data = strip_image_metadata(data, kind)
+        checked.append((_display_name(upload), kind, data))
+    return checked
+
+
+def store_attachment(
+    report: Report, key: crypto.DataKey, name: str, kind: str, data: bytes, added_by: str
+) -> Attachment:
+    """Seal and store one checked file, in chunks, in the current transaction."""
+    attachment = Attachment(
+        report_id=report.id,
+        name_sealed=b"",
+        content_type=kind,
+        size=len(data),
+        added_by=added_by,
+        created_at=report.created_at if report.anonymous else utcnow(),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    attachment.name_sealed = key.seal(name, table="attachment", column="name", row=attachment.id)
+    buffer = bytearray()
+    seq = 0
+    source = (data[i : i + READ_CHUNK] for i in range(0, len(data), READ_CHUNK))
+    for piece in key.seal_stream(source, table="attachment", row=attachment.id):
+        buffer.extend(piece)
+        while len(buffer) >= STORE_CHUNK:
+            db.session.add(
+                AttachmentChunk(
+                    attachment_id=attachment.id, seq=seq, data=bytes(buffer[:STORE_CHUNK])
+                )
+            )
+            del buffer[:STORE_CHUNK]
+            seq += 1
+    if buffer:
+        db.session.add(AttachmentChunk(attachment_id=attachment.id, seq=seq, data=bytes(buffer)))
+    db.session.flush()
+    return attachment
+
+
+def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]:
+    """The decrypted content, chunk by chunk; CryptoError if anything was altered."""
+    key = data_key(report)
+
+    def sealed_chunks() -> Iterator[bytes]:
+        seq = 0
+        while True:
+            chunk = db.session.scalar(
+                select(AttachmentChunk.data).where(
+                    AttachmentChunk.attachment_id == attachment.id, AttachmentChunk.seq == seq
+                )
+            )
+            if chunk is None:
+                return
+            yield chunk
+            seq += 1
+
+    return key.open_stream(sealed_chunks(), table="attachment", row=attachment.id)
+
+
+def attachment_name(report: Report, attachment: Attachment) -> str:
+    return data_key(report).open_text(
+        attachment.name_sealed, table="attachment", column="name", row=attachment.id
+    )
+
+
+# -- submitting -------------------------------------------------------------------------
+
+
+def _person(entry: dict[str, Any]) -> dict[str, Any]:
+    user_id = entry.get("user_id")
+    name = (entry.get("name") or "").strip() or None
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise ReportError(_l("Pick people from the list."), field="exposed")
+        name = name or user.name
+    return {"user_id": user_id, "name": name}
+
+
+def submit_report(
+    data: dict[str, Any],
+    *,
+    reporter: User | None,
+    uploads: Iterable[Upload] = (),
+) -> Report:
+    """Validate references, seal and store a report with its attachments; signal it.
+
+    `data` comes from ReportSchema (or the anonymous schema). `reporter` is None for the
+    anonymous link. Raises ReportError (nothing stored) when something must be fixed.
+    """
+    anonymous = reporter is None
+    files = check_uploads(uploads)
+    unit = None
+    if data.get("unit_id") is not None:
+        unit = org.get_unit(data["unit_id"])
+        if unit is None:
+            raise ReportError(_l("Choose a unit from the list."), field="unit_id")
+    occurred: datetime = data["occurred_at"]
+    on_behalf_of = None
+    if data.get("on_behalf_of_user_id") is not None:
+        if reporter is None or not reporter.has_role("manager"):
+            raise ReportError(
+                _l("Only a leader can report on behalf of an employee."),
+                field="on_behalf_of_user_id",
+            )
+        on_behalf_of = db.session.get(User, data["on_behalf_of_user_id"])
+        if on_behalf_of is None:
+            raise ReportError(_l("Pick the employee from the list."), field="on_behalf_of_user_id")
+    exposed = [_person(p) for p in data.get("exposed", [])]
+    witnesses = [_person(p) for p in data.get("witnesses", [])]
+    if on_behalf_of is not None and all(p["user_id"] != on_behalf_of.id for p in exposed):
+        exposed.insert(0, {"user_id": on_behalf_of.id, "name": on_behalf_of.name})
+    if reporter is not None and on_behalf_of is None and not exposed:
+        # An employee reporting for themselves is the exposed employee.
+        exposed = [{"user_id": reporter.id, "name": reporter.name}]
+    for user_id in data.get("must_not_handle", []):
+        if db.session.get(User, user_id) is None:
+            raise ReportError(_l("Pick people from the list."), field="must_not_handle")
+    if (
+        data.get("counterpart_user_id") is not None
+        and db.session.get(User, data["counterpart_user_id"]) is None
+    ):
+        raise ReportError(_l("Pick the person from the list."), field="counterpart_user_id")
+
+    ring = keys.keyring()
+    key, wrapped = ring.new_data_key()
+    now = start_of_day_utc() if anonymous else utcnow()
+    year = now.astimezone(OSLO).year
+    sick_leave = data.get("sick_leave", "none")
+    report = Report(
+        reference=random_reference("VAR", year) if anonymous else next_reference("AVV", year),
+        channel_kind="anonymous" if anonymous else "employee",
+        created_at=now,
+        status="submitted",
+        confidential=anonymous or bool(data.get("confidential")),
+        owner_tag=None if reporter is None else owner_tag(reporter),
+        wrapped_key=wrapped,
+        unit_id=unit.id if unit else None,
+        occurred_month=month_of(occurred),
+        time_band=None if anonymous else time_band(occurred),
+        place_type=data["place_type"],
+        channel=data.get("channel"),
+        counterpart_category=data["counterpart_category"],
+        lone_work=data.get("lone_work"),
+        activity=data.get("activity"),
+        severity=data["severity"],
+        injury_level=data.get("injury_level", "none"),
+        serious_injury=bool(data.get("serious_injury")) or data["severity"] == 4,
+        has_sick_leave=sick_leave != "none",
+        police_report=data.get("police_report", "no"),
+        immediate_measures=sorted(set(data.get("immediate_measures", []))),
+        causes=sorted(set(data.get("causes", []))),
+        on_behalf=on_behalf_of is not None,
+        incident_type_rows=[
+            ReportIncidentType(incident_type=t) for t in sorted(set(data["incident_types"]))
+        ],
+    )
+    db.session.add(report)
+    db.session.flush()  # the row id is part of every sealed value's associated data
+
+    occurred_text = (
+        occurred.astimezone(OSLO).date().isoformat() if anonymous else occurred.isoformat()
+    )
+    _seal(key, report, "occurred_at", occurred_text)
+    _seal(key, report, "counterpart_identity", data.get("counterpart_identity"))
+    _seal(key, report, "injury_description", data.get("injury_description"))
+    if sick_leave != "none":
+        _seal(key, report, "sick_leave", {"kind": sick_leave, "days": data.get("sick_leave_days")})
+    _seal(key, report, "police_details", data.get("police_details"))
+    _seal(key, report, "immediate_measures_text", data.get("immediate_measures_text"))
+    _seal(key, report, "narrative", data["narrative"])
+    _seal(key, report, "causes_text", data.get("causes_text"))
+    _seal(
+        key,
+        report,
+        "people",
+        {
+            "exposed": exposed,
+            "witnesses": witnesses,
+            "counterpart_user_id": data.get("counterpart_user_id"),
+        },
+    )
+    if reporter is not None:
+        _seal(key, report, "reporter", {"user_id": reporter.id, "name": reporter.name})
+    _seal(key, report, "must_not_handle", sorted(set(data.get("must_not_handle", []))))
+
+    added_by = "reporter"
+    for name, kind, content in files:
+        store_attachment(report, key, name, kind, content, added_by)
+
+    actor = reporter_actor(report, reporter)
+    audit.record(
+        "report.submit",
+        actor=actor,
+        object_type="report",
+        object_id=report.id,
+        at=now if anonymous else None,
+    )
+    report_submitted.send(report, actor=actor)
+    db.session.flush()
+    return report
+
+
+def reporter_actor(report: Report, user: User | None) -> str:
+    """How the reporter appears in the audit log.
+
+    A confidential or anonymous reporter appears as "reporter", never as a user id: the
+    log is not sealed, and must not link them to their report.
+    """
+    if user is None or report.confidential:
+        return "reporter"
+    return f"user:{user.id}"
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def reports_of(user: User) -> list[Report]:
+    """The user's own reports, newest first."""
+    return list(
+        db.session.scalars(
+            select(Report).where(Report.owner_tag == owner_tag(user)).order_by(Report.id.desc())
+        )
+    )
+
+
+def get_report(report_id: int) -> Report | None:
+    return db.session.get(Report, report_id)
+
+
+def own_report(user: User, report_id: int) -> Report:
+    """One of the user's own reports; ReportNotFound for anyone else's or none."""
+    report = db.session.get(Report, report_id)
+    if report is None or report.owner_tag is None or report.owner_tag != owner_tag(user):
+        raise ReportNotFound()
+    return report
+
+
+def is_owner(user: User, report: Report) -> bool:
+    return report.owner_tag is not None and report.owner_tag == owner_tag(user)
+
+
+def open_report(report: Report, *, actor: str, part: str = "report") -> ReportContent:
+    """Decrypt a report's sealed fields; writes an audit entry (who, which, what part)."""
+    key = data_key(report)
+    sick = _open(key, report, "sick_leave", as_json=True) or {"kind": "none", "days": None}
+    people = _open(key, report, "people", as_json=True) or {}
+    occurred_text = _open(key, report, "occurred_at")
+    fields = {
+        "occurred_at": datetime.fromisoformat(occurred_text) if occurred_text else None,
+        "counterpart_identity": _open(key, report, "counterpart_identity"),
+        "counterpart_user_id": people.get("counterpart_user_id"),
+        "injury_description": _open(key, report, "injury_description"),
+        "sick_leave": sick["kind"],
+        "sick_leave_days": sick.get("days"),
+        "police_details": _open(key, report, "police_details"),
+        "immediate_measures_text": _open(key, report, "immediate_measures_text"),
+        "narrative": _open(key, report, "narrative") or "",
+        "causes_text": _open(key, report, "causes_text"),
+        "exposed": people.get("exposed", []),
+        "witnesses": people.get("witnesses", []),
+    }
+    files = [
+        StoredFile(a.id, attachment_name(report, a), a.content_type, a.size)
+        for a in report.attachments
+    ]
+    audit.record(
+        "report.read", actor=actor, object_type="report", object_id=report.id, detail={"part": part}
+    )
+    return ReportContent(report=report, fields=fields, attachments=files)
+
+
+def reporter_identity(report: Report) -> dict[str, Any] | None:
+    """The sealed reporter record ({user_id, name}); callers decide who may see it."""
+    return _open(data_key(report), report, "reporter", as_json=True)
+
+
+def involved_user_ids(report: Report) -> dict[str, set[int]]:
+    """User ids named in the report, by role (for conflict-of-interest checks)."""
+    key = data_key(report)
+    people = _open(key, report, "people", as_json=True) or {}
+    must_not = _open(key, report, "must_not_handle", as_json=True) or []
+    reporter = _open(key, report, "reporter", as_json=True) or {}
+    return {
+        "exposed": {p["user_id"] for p in people.get("exposed", []) if p.get("user_id")},
+        "witnesses": {p["user_id"] for p in people.get("witnesses", []) if p.get("user_id")},
+        "counterpart": {people["counterpart_user_id"]}
+        if people.get("counterpart_user_id")
+        else set(),
+        "must_not_handle": set(must_not),
+        "reporter": {reporter["user_id"]} if reporter.get("user_id") else set(),
+    }
+
+
+def find_attachment(report: Report, attachment_id: int) -> Attachment:
+    for attachment in report.attachments:
+        if attachment.id == attachment_id:
+            return attachment
+    raise ReportNotFound()
+
+
+def set_status(report: Report, status: str) -> None:
+    """Update the reporter-visible status (called by case handling)."""
+    report.status = status
+    db.session.flush()
