@@ -146,8 +146,13 @@ class Attachment(db.Model):  # type: ignore[name-defined]
     # Who added it: "reporter" or "handler" (no user id: that would link a reporter).
     added_by: Mapped[str] = mapped_column(String(16), default="reporter")
 
+    # Never loaded through the relationship (attachment_stream reads chunk by chunk);
+    # deletes are left to the database's ON DELETE CASCADE.
     chunks: Mapped[list[AttachmentChunk]] = relationship(
-        cascade="all, delete-orphan", lazy="noload", order_by="AttachmentChunk.seq"
+        cascade="all, delete-orphan",
+        lazy="raise",
+        passive_deletes=True,
+        order_by="AttachmentChunk.seq",
     )
 
 
