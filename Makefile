@@ -62,8 +62,8 @@ assets:
 	bash tools/vendor_assets.sh
 
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract --omit-header --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k N_ -o trygg/translations/messages.pot .
-	$(BIN)/pybabel update --omit-header --no-location -i trygg/translations/messages.pot -d trygg/translations
+	$(BIN)/pybabel extract --omit-header --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k N_ -o trygg/translations/messages.pot .
+	$(BIN)/pybabel update -i trygg/translations/messages.pot -d trygg/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -84,9 +84,9 @@ SEVERITIES: dict[int, LazyString] = {
 }
 
 SEVERITY_HELP: dict[int, LazyString] = {
-    1: _l("You were not hurt, but it was unpleasant or frightening."),
-    2: _l("You were shaken or slightly hurt, and could keep working."),
-    3: _l("You needed first aid, a doctor, or time off work."),
+    1: _l("Nobody was hurt, but it was unpleasant or frightening."),
+    2: _l("Someone was shaken or slightly hurt, and could keep working."),
+    3: _l("Someone needed treatment by a doctor, or time off work."),
     4: _l("Someone was seriously injured or died. The employer must notify the authorities."),
 }
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -293,7 +294,12 @@ def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
     files = [u for u in uploads if u.filename]
     if len(files) > cfg["attachment_max_count"]:
         raise ReportError(
-            _l("Attach at most %(n)s files.", n=cfg["attachment_max_count"]), field="attachments"
+            lazy_ngettext(
+                "Attach at most %(num)s file.",
+                "Attach at most %(num)s files.",
+                cfg["attachment_max_count"],
+            ),
+            field="attachments",
         )
     checked = []
     for upload in files:
@@ -416,7 +422,7 @@ def submit_report(
     if data.get("on_behalf_of_user_id") is not None:
         if reporter is None or not reporter.has_role("manager"):
             raise ReportError(
-                _l("Only a leader can report on behalf of an employee."),
+                _l("Only a manager can report on behalf of an employee."),
                 field="on_behalf_of_user_id",
             )
         on_behalf_of = db.session.get(User, data["on_behalf_of_user_id"])

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trygg.extensions import UTCDateTime, db, utcnow
+
+MAX_HEADCOUNT = 1_000_000
 
 
 class OrgError(Exception):
@@ -116,8 +119,13 @@ def _check_name(name: str, exclude_id: int | None = None) -> str:
 
 
 def _check_headcount(headcount: int) -> int:
-    if headcount < 0 or headcount > 1_000_000:
-        raise OrgError(_l("Headcount must be a whole number from 0 to 1000000."))
+    if headcount < 0 or headcount > MAX_HEADCOUNT:
+        raise OrgError(
+            _l(
+                "Headcount must be a whole number from 0 to %(max)s.",
+                max=format_number(MAX_HEADCOUNT),
+            )
+        )
     return headcount
 
 

@@ -107,7 +107,7 @@ def enforce_policy() -> Response | None:
     ):
         if wants_json():
             response = jsonify(
-                {"errors": {"otp": [_("Set up two-factor authentication in the web page first.")]}}
+                {"errors": {"otp": [_("Set up two-factor authentication on the website first.")]}}
             )
             response.status_code = 403
             return response

@@ -174,7 +174,7 @@ def http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException
         return api.json_http_error(exc)
     code = exc.code or 500
     pages = {
-        400: (_("The request could not be understood"), _("Go back and try again.")),
+        400: (_("The request could not be understood."), _("Go back and try again.")),
         403: (
             _("You do not have access"),
             _("Your role does not give access to this page. Ask an administrator if you need it."),
@@ -187,7 +187,7 @@ def http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException
         ),
         429: (_("Too many attempts"), _("Wait a little and try again.")),
     }
-    title, message = pages.get(code, (_("Something went wrong"), _("Try again later.")))
+    title, message = pages.get(code, (_("Something went wrong."), _("Try again later.")))
     return _render_error(code, title, message)
 
 
@@ -199,7 +199,10 @@ def csrf_error(exc: CSRFError) -> Response | tuple[str, int]:
     return _render_error(
         400,
         _("The form had expired"),
-        _("For your security the form expired. Go back, reload the page and send it again."),
+        _(
+            "For your security the form expired, and nothing was stored. Go back, copy "
+            "anything you wrote, reload the page and send it again."
+        ),
     )
 
 
@@ -210,7 +213,7 @@ def server_error(exc: Exception) -> Response | tuple[str, int]:
         current_app.logger.error("sealed data could not be opened: %s", original)
     if request.path.startswith("/api/"):
         return api.error_response(500, {"_request": [_("Something went wrong. Try again later.")]})
-    return _render_error(500, _("Something went wrong"), _("Try again later."))
+    return _render_error(500, _("Something went wrong."), _("Try again later."))
 
 
 def init_app(app: Flask) -> None:
