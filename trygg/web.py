@@ -116,11 +116,13 @@ def is_safe_next(target: str | None) -> bool:
 
 
 @bp.get("/")
-@public
-def index() -> str | BaseResponse:
-    """The start page: what the user can do, by role."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login"))
+@allow()
+def index() -> str:
+    """The start page: what the user can do, by role.
+
+    Not public: the policy check sends visitors to the login page, and sends a handler or
+    admin who has not set up two-factor yet to enrolment first.
+    """
     return render_template("index.html")
 
 

@@ -34,6 +34,17 @@ def _form_data(*names: str) -> dict[str, Any]:
     return {name: request.form.get(name, "") for name in names}
 
 
+def _fresh_session() -> None:
+    """Start a new session at login and logout, keeping only the chosen language.
+
+    Someone who switched to English on the login page should not be switched back.
+    """
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _after_login_target() -> str:
     target = request.args.get("next") or request.form.get("next")
     return target if target and is_safe_next(target) else url_for("web.index")
@@ -71,12 +82,12 @@ def login() -> str | Response | tuple[str, int]:
             error, status = _generic_failure(), 401
         except service.SecondFactorNeeded as exc:
             db.session.commit()
-            session.clear()
+            _fresh_session()
             session[PENDING_KEY] = exc.user.get_id()
             return redirect(url_for("accounts.login_code", next=request.args.get("next")))
         else:
             db.session.commit()
-            session.clear()
+            _fresh_session()
             login_user(user)
             start_session()
             return redirect(_after_login_target())
@@ -107,7 +118,7 @@ def login_code() -> str | Response | tuple[str, int]:
             error, status = _generic_failure(), 401
         else:
             db.session.commit()
-            session.clear()
+            _fresh_session()
             login_user(user)
             start_session()
             return redirect(_after_login_target())
@@ -120,7 +131,7 @@ def login_code() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     """Log out of this browser."""
     logout_user()
-    session.clear()
+    _fresh_session()
     return redirect(url_for("accounts.login", logged_out=1))
 
 
@@ -142,7 +153,7 @@ def logout_everywhere() -> Response:
     service.end_all_sessions(current_user, actor=actor_label(current_user))
     db.session.commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     return redirect(url_for("accounts.login", logged_out=1))
 
 
