@@ -34,7 +34,9 @@ def flip(blob: bytes, index: int) -> bytes:
     return blob[:index] + bytes([blob[index] ^ 0x01]) + blob[index + 1 :]
 
 
-@pytest.mark.parametrize("value", ["Pasienten slo meg i ansiktet. Æøå!", "", b"\x00\xffbinary", b""])
+@pytest.mark.parametrize(
+    "value", ["Pasienten slo meg i ansiktet. Æøå!", "", b"\x00\xffbinary", b""]
+)
 def test_sealed_values_open_to_what_was_sealed(key, value):
     sealed = key.seal(value, **WHERE)
     expected = value.encode() if isinstance(value, str) else value
@@ -90,7 +92,7 @@ def test_crypto_errors_never_contain_plaintext_or_keys(key):
         key.open(flip(sealed, 20), **WHERE)
     assert "Ola" not in str(info.value)
     assert key.secret.hex() not in str(info.value)
-    assert "Ola" not in repr(key) and key.secret.hex() not in repr(key)
+    assert repr(key) == "<DataKey>"
 
 
 def test_no_nonce_repeats_in_100_000_seals(key):
@@ -204,9 +206,13 @@ def test_truncated_file_fails(key, document, cut):
 def test_truncated_file_never_reads_as_whole(key, document):
     sealed = key.seal_bytes(document, **FILE)
     received = bytearray()
-    with pytest.raises(CryptoError):
+
+    def read_all() -> None:
         for part in key.open_stream(iter([sealed[: 1 + HEADER + 2 * CHUNK]]), **FILE):
-            received += part
+            received.extend(part)
+
+    with pytest.raises(CryptoError):
+        read_all()
     assert len(received) < len(document)
 
 
