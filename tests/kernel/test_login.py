@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import update
@@ -31,8 +32,6 @@ def form_attempt(client, email: str, password: str, next_target: str | None = No
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")
 
 
