@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from trygg import api, crypto, keys
+from trygg.accounts.service import two_factor_required
 from trygg.extensions import db
 from trygg.security import allow, public
 
@@ -121,6 +122,9 @@ def index() -> str | BaseResponse:
     """The start page: what the user can do, by role."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
+    if not current_user.totp_enabled and two_factor_required(current_user):
+        # Public pages skip the policy's enrolment check; this is where a login lands.
+        return redirect(url_for("accounts.enrol_two_factor"))
     return render_template("index.html")
 
 

@@ -56,6 +56,7 @@ def test_unenrolled_user_is_sent_to_enrolment_from_every_page(app, make, client,
     user = make.user(role, totp=False)
     form_login(client, user)
     pages = [path for path in protected_get_routes(app, role) if not path.startswith("/api/")]
+    pages.append("/")  # public, but where every login lands
     assert "/account" in pages
     for path in pages:
         response = client.get(path)
