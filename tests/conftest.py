@@ -130,13 +130,17 @@ def bind_rolled_back(app: Flask) -> Iterator[None]:
     connection = engine.connect()
     transaction = connection.begin()
     factory = db.session.session_factory
+    saved = dict(factory.kw)
     factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield
     finally:
         with app.app_context():
             db.session.remove()
-        factory.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        # Restore the factory as it was ("conservative_savepoint" no longer exists in
+        # SQLAlchemy 2.1, and unbound sessions made after this test must still work).
+        factory.kw.clear()
+        factory.kw.update(saved)
         transaction.rollback()
         connection.close()
 
@@ -150,18 +154,29 @@ def app(base_app: Flask) -> Iterator[Flask]:
 
 @pytest.fixture
 def make_app(settings: dict[str, Any]) -> Iterator[Any]:
-    """Build an app with setting overrides, on the same rolled-back database."""
+    """Build an app with setting overrides.
+
+    Apps on the test database share one rolled-back connection (the `app` fixture's when
+    the test also uses it), so they see each other's and the factory's data; a second
+    connection would wait forever on SQLite's write lock. With a `database_url` override
+    (a scratch_database) the app commits for real.
+    """
     contexts: list[Iterator[None]] = []
 
     def build(**overrides: Any) -> Flask:
         built = create_app({**settings, **overrides})
-        ctx = bind_rolled_back(built)
-        next(ctx)
-        contexts.append(ctx)
+        bound = db.session.session_factory.kw.get("bind") is not None
+        if "database_url" in overrides:
+            assert not bound, "an app on a scratch database cannot share the test connection"
+            return built
+        if not bound:
+            ctx = bind_rolled_back(built)
+            next(ctx)
+            contexts.append(ctx)
         return built
 
     yield build
-    for ctx in contexts:
+    for ctx in reversed(contexts):
         with pytest.raises(StopIteration):
             next(ctx)
 

@@ -141,12 +141,16 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.schema("Errors", error_schema)
     registered: set[str] = set()
 
-    def ref(schema: type[Schema] | Schema) -> dict[str, Any] | str:
+    def ref(schema: type[Schema] | Schema) -> dict[str, Any]:
         name = _schema_name(schema)
         if name not in registered:
             spec.components.schema(name, schema=schema)
             registered.add(name)
-        return name
+        reference = {"$ref": f"#/components/schemas/{name}"}
+        if not isinstance(schema, type) and schema.many:
+            # A list of objects: the component describes one item.
+            return {"type": "array", "items": reference}
+        return reference
 
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

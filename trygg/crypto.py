@@ -169,6 +169,8 @@ class Keyring:
         if kek is None:
             raise CryptoError(f"data key is wrapped with unknown key {kid}")
         start = 2 + len(kid)
+        if len(blob) != start + NONCE_BYTES + KEY_BYTES + 16:
+            raise CryptoError("wrapped data key has an unknown format")
         nonce, ct = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
         try:
             secret = AESGCM(kek).decrypt(nonce, ct, b"trygg:dek:" + kid.encode("ascii"))

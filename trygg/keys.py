@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from trygg import crypto
 from trygg.extensions import db
+from trygg.settings import ConfigError
 
 _WRAPPED_COLUMNS: list[InstrumentedAttribute[Any]] = []
 
@@ -41,7 +42,12 @@ def keyring() -> crypto.Keyring:
 
 def init_app(app: Flask) -> None:
     """Load the keyring named by the settings and register the `keys` CLI group."""
-    app.extensions["trygg.keyring"] = crypto.Keyring.load(app.config["TRYGG"]["keyring_path"])
+    try:
+        ring = crypto.Keyring.load(app.config["TRYGG"]["keyring_path"])
+    except crypto.KeyringError as exc:
+        # A configuration problem like any other: one line naming the setting, no traceback.
+        raise ConfigError(f"TRYGG_KEYRING_PATH: {exc}") from None
+    app.extensions["trygg.keyring"] = ring
     app.cli.add_command(keys_cli)
 
 

@@ -16,7 +16,14 @@ MAX_HEADCOUNT = 1_000_000
 
 
 class OrgError(Exception):
-    """A unit operation was refused; the message says why, for the user."""
+    """A unit operation was refused; the message says why, for the user.
+
+    `field` names the form field the message belongs next to.
+    """
+
+    def __init__(self, message: object, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Unit(db.Model):  # type: ignore[name-defined]
@@ -124,7 +131,8 @@ def _check_headcount(headcount: int) -> int:
             _l(
                 "Headcount must be a whole number from 0 to %(max)s.",
                 max=format_number(MAX_HEADCOUNT),
-            )
+            ),
+            field="headcount",
         )
     return headcount
 
@@ -144,7 +152,9 @@ def create_unit(name: str, *, parent: Unit | None = None, headcount: int = 0) ->
 def update_unit(unit: Unit, *, name: str, parent: Unit | None, headcount: int) -> Unit:
     """Rename, move or change the headcount of a unit; refuses to create a cycle."""
     if parent is not None and parent.id in subtree_ids(unit.id):
-        raise OrgError(_l("A unit cannot be moved under itself or one of its sub-units."))
+        raise OrgError(
+            _l("A unit cannot be moved under itself or one of its sub-units."), field="parent_id"
+        )
     unit.name = _check_name(name, exclude_id=unit.id)
     unit.parent_id = parent.id if parent else None
     unit.headcount = _check_headcount(headcount)

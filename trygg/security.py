@@ -94,9 +94,13 @@ def enforce_policy() -> Response | None:
     if policy is None:
         current_app.logger.error("route %s has no access policy; refused", endpoint)
         abort(403)
+    static = endpoint == "static" or endpoint.endswith(".static")
+    # Expiry is checked on public pages too: the start page greets a logged-in user by
+    # name, and must not do so for a session that has timed out.
+    expired = not static and current_user.is_authenticated and _session_expired()
     if policy.public:
         return None
-    if not current_user.is_authenticated or _session_expired():
+    if expired or not current_user.is_authenticated:
         return _deny_unauthenticated()
     if policy.roles and not current_user.has_role(*policy.roles):
         abort(403)

@@ -49,6 +49,21 @@ def _coerce(name: str, raw: str, like: Any) -> Any:
     return raw
 
 
+def _check_type(name: str, value: Any, like: Any, path: Path) -> None:
+    """A value from the file must have the type of its default (bool is not a number)."""
+    if isinstance(like, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(like, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(like, list):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        kind = "a list of strings"
+    else:
+        ok, kind = isinstance(value, str), "a string"
+    if not ok:
+        raise ConfigError(f"{name} in {path} must be {kind}, not {value!r}")
+
+
 def load(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -69,6 +84,8 @@ def load(
         unknown = sorted(set(from_file) - known)
         if unknown:
             raise ConfigError(f"unknown setting {unknown[0]!r} in {path}")
+        for key, value in from_file.items():
+            _check_type(key, value, values[key], path)
         values.update(from_file)
     if environ.get("DATABASE_URL"):
         values["database_url"] = environ["DATABASE_URL"]

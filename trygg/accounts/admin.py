@@ -45,12 +45,12 @@ def _user_form(editing: bool) -> dict[str, Any]:
     return data
 
 
-def _units_by_id(ids: list[int]) -> list[org.Unit]:
+def _units_by_id(ids: list[int], field: str) -> list[org.Unit]:
     units = []
     for unit_id in ids:
         unit = org.get_unit(unit_id)
         if unit is None:
-            raise service.AccountError(_("Choose units from the list."), field="units")
+            raise service.AccountError(_("Choose units from the list."), field=field)
         units.append(unit)
     return units
 
@@ -89,7 +89,7 @@ def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
             data = UnitFormSchema().load(form)
             parent = org.get_unit(data["parent_id"]) if data["parent_id"] else None
             if data["parent_id"] and parent is None:
-                raise org.OrgError(_("Choose a parent unit from the list."))
+                raise org.OrgError(_("Choose a parent unit from the list."), field="parent_id")
             if unit is None:
                 unit = org.create_unit(data["name"], parent=parent, headcount=data["headcount"])
                 action = "unit.create"
@@ -107,7 +107,7 @@ def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
         except ValidationError as exc:
             errors = flatten_errors(translate_errors(exc.messages))
         except org.OrgError as exc:
-            errors = {"name": [str(exc)]}
+            errors = {exc.field: [str(exc)]}
     return (
         render_template(
             "accounts/admin_unit_form.html", unit=unit, form=form, errors=errors, nodes=org.tree()
@@ -156,8 +156,8 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
         actor = actor_label(current_user)
         try:
             data = UserFormSchema().load(form)
-            units = _units_by_id(data["units"])
-            managed = _units_by_id(data["managed_units"])
+            units = _units_by_id(data["units"], "units")
+            managed = _units_by_id(data["managed_units"], "managed_units")
             if user is None:
                 if not data.get("password"):
                     raise service.AccountError(

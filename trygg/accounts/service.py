@@ -115,6 +115,13 @@ def load_session_user(session_id: str) -> User | None:
     return user
 
 
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise AccountError(_l("This field is required."), field="name")
+    return name
+
+
 def _set_roles(user: User, roles: Iterable[str]) -> None:
     wanted = set(roles)
     unknown = wanted - set(ROLES)
@@ -148,7 +155,7 @@ def create_user(
     email = normalise_email(email)
     if find_user(email) is not None:
         raise AccountError(_l("A user with this e-mail address already exists."), field="email")
-    user = User(email=email, name=name.strip(), active=True, session_version=1)
+    user = User(email=email, name=_check_name(name), active=True, session_version=1)
     _set_roles(user, roles)
     _set_units(user, units, managed_units)
     if password is not None:
@@ -177,7 +184,7 @@ def update_user(
 ) -> User:
     """Change a user's name, roles, units and active flag."""
     before_roles = sorted(user.roles)
-    user.name = name.strip()
+    user.name = _check_name(name)
     _set_roles(user, roles)
     _set_units(user, units, managed_units)
     if user.active and not active:

@@ -179,7 +179,8 @@ def change_password() -> str | Response | tuple[str, int]:
                 current_user, data["new_password"], actor=actor_label(current_user)
             )
         except service.AccountError as exc:
-            errors = {exc.field or "new_password": [str(exc)]}
+            # The service names its field "password"; on this form it is the new one.
+            errors = {"new_password": [str(exc)]}
     if errors:
         db.session.commit()  # keep the failure counter
         return (

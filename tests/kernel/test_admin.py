@@ -1,0 +1,354 @@
+"""Admin pages: units and users through the forms, each change audited, bad input refused."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import UserInfo, api_login, form_login, form_token
+from trygg.accounts.models import User
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+from trygg.org import Unit
+
+NEW_PASSWORD = "a first passphrase for kari"
+
+
+@pytest.fixture
+def admin(make):
+    return make.user("admin")
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    client = app.test_client()
+    form_login(client, admin)
+    return client
+
+
+def submit(client, path: str, data: dict):
+    return client.post(path, data={"csrf_token": form_token(client, path), **data})
+
+
+def audit_since(app, seq: int) -> list[AuditEntry]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEntry).where(AuditEntry.seq > seq).order_by(AuditEntry.seq)
+            )
+        )
+
+
+def last_seq(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.max(AuditEntry.seq))) or 0
+
+
+def unit_named(app, name: str) -> Unit | None:
+    with app.app_context():
+        return db.session.scalar(select(Unit).where(Unit.name == name))
+
+
+def user_with(app, email: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            _ = (user.roles, user.memberships)  # load before the context closes
+        return user
+
+
+def field_error(response, field: str) -> str:
+    """The message shown next to a field (its element id is e-<field>)."""
+    match = re.search(rf'id="e-{field}">([^<]*)<', response.get_data(as_text=True))
+    assert match, f"no message next to {field}"
+    return match.group(1)
+
+
+# -- units ------------------------------------------------------------------------------
+
+
+def test_admin_creates_and_edits_units(app, admin, admin_client):
+    start = last_seq(app)
+    created = submit(admin_client, "/admin/units/new", {"name": "Sykehuset", "headcount": "600"})
+    assert created.status_code == 302
+    assert created.headers["Location"] == "/admin/units"
+    root = unit_named(app, "Sykehuset")
+    submit(
+        admin_client,
+        "/admin/units/new",
+        {"name": "Akutten", "parent_id": str(root.id), "headcount": "80"},
+    )
+    acute = unit_named(app, "Akutten")
+    assert (acute.parent_id, acute.headcount) == (root.id, 80)
+    listing = admin_client.get("/admin/units").get_data(as_text=True)
+    assert "Sykehuset" in listing
+    assert "Akutten" in listing
+
+    edited = submit(
+        admin_client,
+        f"/admin/units/{acute.id}",
+        {"name": "Akuttmottaket", "parent_id": "", "headcount": "85"},
+    )
+    assert edited.status_code == 302
+    moved = unit_named(app, "Akuttmottaket")
+    assert (moved.id, moved.parent_id, moved.headcount) == (acute.id, None, 85)
+
+    logged = audit_since(app, start)
+    assert [(e.action, e.object_id) for e in logged] == [
+        ("unit.create", str(root.id)),
+        ("unit.create", str(acute.id)),
+        ("unit.update", str(acute.id)),
+    ]
+    assert {e.actor for e in logged} == {f"user:{admin.id}"}
+    assert logged[-1].detail_dict() == {"parent_id": None, "headcount": 85}
+
+
+@pytest.fixture
+def units(make):
+    root = make.unit("Sykehuset")
+    child = make.unit("Akutten", parent=root)
+    grandchild = make.unit("Akutten natt", parent=child)
+    return root, child, grandchild
+
+
+@pytest.mark.parametrize(
+    ("target", "form", "field"),
+    [
+        ("new", {"name": ""}, "name"),
+        ("new", {"name": "   "}, "name"),
+        ("new", {"name": "x" * 121}, "name"),
+        ("new", {"name": "Sykehuset"}, "name"),
+        ("new", {"name": "Ny", "headcount": "-1"}, "headcount"),
+        ("new", {"name": "Ny", "headcount": "mange"}, "headcount"),
+        ("new", {"name": "Ny", "parent_id": "999999"}, "parent_id"),
+        ("root", {"name": "Sykehuset", "parent_id": "grandchild"}, "parent_id"),
+        ("root", {"name": "Sykehuset", "parent_id": "child"}, "parent_id"),
+        ("child", {"name": "Akutten", "parent_id": "child"}, "parent_id"),
+        ("child", {"name": "Akutten natt"}, "name"),
+        ("child", {"name": "Akutten", "headcount": "-5"}, "headcount"),
+    ],
+)
+def test_invalid_unit_form_is_refused_next_to_the_field(
+    app, admin_client, units, target, form, field
+):
+    by_name = dict(zip(("root", "child", "grandchild"), units, strict=True))
+    path = "/admin/units/new" if target == "new" else f"/admin/units/{by_name[target].id}"
+    if form.get("parent_id") in by_name:
+        form = {**form, "parent_id": str(by_name[form["parent_id"]].id)}
+    before = snapshot(app)
+
+    response = submit(admin_client, path, form)
+
+    assert response.status_code == 400
+    assert field_error(response, field)
+    assert snapshot(app) == before
+
+
+def snapshot(app) -> tuple:
+    with app.app_context():
+        return (
+            sorted(db.session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.headcount))),
+            sorted(db.session.execute(select(User.id, User.email, User.name, User.active))),
+            db.session.scalar(select(func.count()).select_from(AuditEntry)),
+        )
+
+
+# -- users ------------------------------------------------------------------------------
+
+
+def test_admin_creates_edits_and_deactivates_a_user(app, make, admin, admin_client):
+    ward = make.unit("Sengepost")
+    acute = make.unit("Akutten")
+    start = last_seq(app)
+
+    created = submit(
+        admin_client,
+        "/admin/users/new",
+        {
+            "email": "Kari@Example.org",
+            "name": "Kari Nordmann",
+            "roles": ["employee"],
+            "units": [str(ward.id)],
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert created.status_code == 302
+    kari = user_with(app, "kari@example.org")
+    assert kari.roles == {"employee"}
+    assert [m.unit_id for m in kari.memberships] == [ward.id]
+    assert "Kari Nordmann" in admin_client.get("/admin/users").get_data(as_text=True)
+
+    kari_client = app.test_client()
+    form_login(kari_client, make_info(kari, NEW_PASSWORD))
+    assert kari_client.get("/api/v1/me").get_json()["roles"] == ["employee"]
+
+    edited = submit(
+        admin_client,
+        f"/admin/users/{kari.id}",
+        {
+            "email": kari.email,
+            "name": "Kari Nordmann",
+            "roles": ["employee", "manager"],
+            "units": [str(ward.id)],
+            "managed_units": [str(acute.id)],
+            "active": "on",
+        },
+    )
+    assert edited.status_code == 302
+    kari = user_with(app, "kari@example.org")
+    assert kari.roles == {"employee", "manager"}
+    assert {(m.unit_id, m.is_manager) for m in kari.memberships} == {
+        (ward.id, False),
+        (acute.id, True),
+    }
+    me = kari_client.get("/api/v1/me").get_json()
+    assert me["roles"] == ["employee", "manager"]  # the session sees the change at once
+
+    deactivated = admin_client.post(
+        f"/admin/users/{kari.id}/deactivate",
+        data={"csrf_token": form_token(admin_client, f"/admin/users/{kari.id}")},
+    )
+    assert deactivated.status_code == 302
+    assert not user_with(app, "kari@example.org").active
+    assert kari_client.get("/api/v1/me").status_code == 401
+
+    logged = audit_since(app, start)
+    assert [e.action for e in logged] == [
+        "user.create",
+        "login",
+        "user.update",
+        "user.deactivate",
+    ]
+    admin_entries = [e for e in logged if e.action != "login"]
+    assert {e.actor for e in admin_entries} == {f"user:{admin.id}"}
+    assert {e.object_id for e in logged} == {str(kari.id)}
+    assert logged[2].detail_dict() == {
+        "roles_before": ["employee"],
+        "roles": ["employee", "manager"],
+        "units": sorted([ward.id, acute.id]),
+        "active": True,
+    }
+
+
+def make_info(user: User, password: str) -> UserInfo:
+    return UserInfo(user.id, user.email, password, tuple(user.roles))
+
+
+def test_admin_sets_a_new_password_and_the_old_sessions_end(app, make, admin_client):
+    kari = make.user("employee")
+    kari_client = app.test_client()
+    api_login(kari_client, kari)
+    response = submit(
+        admin_client,
+        f"/admin/users/{kari.id}",
+        {
+            "email": kari.email,
+            "name": "Test Person",
+            "roles": ["employee"],
+            "active": "on",
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert kari_client.get("/api/v1/me").status_code == 401
+    kari.password = NEW_PASSWORD
+    api_login(app.test_client(), kari)
+
+
+VALID_USER = {
+    "email": "new@example.org",
+    "name": "Ny Person",
+    "roles": ["employee"],
+    "password": NEW_PASSWORD,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "x" * 121}, "name"),
+        ({"email": ""}, "email"),
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "TAKEN@example.org"}, "email"),
+        ({"roles": []}, "roles"),
+        ({"roles": ["employee", "wizard"]}, "roles"),
+        ({"units": ["999999"]}, "units"),
+        ({"units": ["abc"]}, "units"),
+        ({"password": ""}, "password"),
+        ({"password": "too short"}, "password"),
+        ({"password": "x" * 257}, "password"),
+    ],
+)
+def test_invalid_user_form_is_refused_next_to_the_field(app, make, admin_client, changes, field):
+    make.user("employee", email="taken@example.org")
+    before = snapshot(app)
+    response = submit(admin_client, "/admin/users/new", {**VALID_USER, **changes})
+    assert response.status_code == 400
+    assert field_error(response, field)
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"roles": []}, "roles"),
+        ({"roles": ["root"]}, "roles"),
+        ({"managed_units": ["999999"]}, "managed_units"),
+    ],
+)
+def test_invalid_user_edit_is_refused_next_to_the_field(app, make, admin_client, changes, field):
+    kari = make.user("employee")
+    form = {"email": kari.email, "name": "Kari", "roles": ["employee"], "active": "on"}
+    before = snapshot(app)
+    response = submit(admin_client, f"/admin/users/{kari.id}", {**form, **changes})
+    assert response.status_code == 400
+    assert field_error(response, field)
+    assert snapshot(app) == before
+
+
+def test_admin_cannot_remove_their_own_admin_role_or_deactivate_themselves(
+    app, admin, admin_client
+):
+    before = snapshot(app)
+    response = submit(
+        admin_client,
+        f"/admin/users/{admin.id}",
+        {"email": admin.email, "name": "Test Person", "roles": ["employee"], "active": "on"},
+    )
+    assert response.status_code == 400
+    assert field_error(response, "roles")
+    response = admin_client.post(
+        f"/admin/users/{admin.id}/deactivate",
+        data={"csrf_token": form_token(admin_client, "/admin/users")},
+    )
+    assert response.status_code == 400
+    assert snapshot(app) == before
+    assert admin_client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/units/999999", "/admin/users/999999"])
+def test_editing_something_that_does_not_exist_is_404(admin_client, path):
+    assert admin_client.get(path).status_code == 404
+
+
+def test_employee_is_refused_every_admin_route(app, make):
+    employee = make.user("employee")
+    victim = make.user("employee")
+    client = app.test_client()
+    form_login(client, employee)
+    token = form_token(client, "/account")
+    before = snapshot(app)
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin"):
+            continue
+        path = re.sub(r"<int:[a-z_]+>", str(victim.id), rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            data = {"csrf_token": token, **VALID_USER, "name": "Hacked"}
+            response = client.open(path, method=method, data=data)
+            assert response.status_code == 403, (method, path)
+    assert snapshot(app) == before

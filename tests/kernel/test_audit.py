@@ -1,0 +1,194 @@
+"""The audit log: actions append hash-chained entries; `trygg audit verify` finds tampering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.factories import api_login, form_login, form_token
+from trygg import audit
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def entries(app) -> list[AuditEntry]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+
+
+def sql(app, statement: str, **params) -> None:
+    with app.app_context():
+        db.session.execute(text(statement), params)
+        db.session.commit()
+
+
+@pytest.fixture
+def chain(app, runner):
+    """Five entries made by operator commands."""
+    for args, stdin in [
+        (["units", "create", "Sykehuset"], None),
+        (["units", "create", "Akutten", "--parent", "Sykehuset"], None),
+        (
+            [
+                "users",
+                "create",
+                "kari@example.org",
+                "--name",
+                "Kari Nordmann",
+                "--role",
+                "employee",
+                "--unit",
+                "Akutten",
+                "--password-stdin",
+            ],
+            "first passphrase 1\n",
+        ),
+        (["users", "set-password", "kari@example.org", "--password-stdin"], NEW_PASSWORD + "\n"),
+        (["users", "deactivate", "kari@example.org"], None),
+    ]:
+        result = runner.invoke(args=args, input=stdin)
+        assert result.exit_code == 0, result.output
+    return entries(app)
+
+
+def test_operator_actions_are_logged_in_a_chain(chain):
+    assert [(e.seq, e.action, e.actor, e.object_type) for e in chain] == [
+        (1, "unit.create", "cli", "unit"),
+        (2, "unit.create", "cli", "unit"),
+        (3, "user.create", "cli", "user"),
+        (4, "user.password", "cli", "user"),
+        (5, "user.deactivate", "cli", "user"),
+    ]
+    assert chain[0].prev_hash == audit.GENESIS
+    for before, after in zip(chain, chain[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert chain[2].object_id == chain[3].object_id == chain[4].object_id
+    assert chain[2].detail_dict() == {"roles": ["employee"], "units": [int(chain[1].object_id)]}
+
+
+def test_verify_passes_on_an_intact_chain(chain, runner):
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "audit chain intact: 5 entries" in result.output
+
+
+def test_verify_passes_on_an_empty_log(runner):
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0
+    assert "intact: 0 entries" in result.output
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("action", "user.view"),
+        ("actor", "user:999"),
+        ("detail", '{"roles":["admin"],"units":[]}'),
+        ("object_id", "12345"),
+        ("object_type", "unit"),
+        ("hash", "f" * 64),
+    ],
+)
+def test_verify_names_an_altered_entry(app, chain, runner, column, value):
+    sql(app, f"UPDATE audit_entry SET {column} = :value WHERE seq = 3", value=value)  # noqa: S608
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0
+    assert "audit chain broken at entry 3" in result.output
+
+
+def test_verify_finds_an_entry_rewritten_with_a_fresh_hash(app, chain, runner):
+    entry = chain[2]
+    forged = audit._digest(  # noqa: SLF001 - an attacker who knows the algorithm
+        entry.seq,
+        entry.at,
+        "user:1",
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.detail,
+        entry.prev_hash,
+    )
+    sql(app, "UPDATE audit_entry SET actor = 'user:1', hash = :h WHERE seq = 3", h=forged)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0
+    assert "audit chain broken at entry 4" in result.output
+
+
+@pytest.mark.parametrize("seq", [1, 3, 5])
+def test_verify_names_a_deleted_entry(app, chain, runner, seq):
+    sql(app, "DELETE FROM audit_entry WHERE seq = :seq", seq=seq)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0
+    assert f"audit chain broken at entry {seq}" in result.output
+    assert "missing" in result.output
+
+
+def test_new_entries_chain_on_after_a_request_commits(app, make, client):
+    admin = make.user("admin")
+    before = entries(app)
+
+    form_login(client, admin)
+    client.post(
+        "/admin/units/new",
+        data={"csrf_token": form_token(client, "/admin/units/new"), "name": "Ny enhet"},
+    )
+    after = entries(app)
+    added = after[len(before) :]
+    assert [e.action for e in added] == ["login", "unit.create"]
+    assert added[0].prev_hash == before[-1].hash
+    assert all(e.actor == f"user:{admin.id}" for e in added)
+
+
+def test_audit_entries_never_contain_names_emails_or_passwords(app, make, client, runner):
+
+    admin = make.user("admin", name="Ada Administrator")
+    form_login(client, admin)
+    client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": form_token(client, "/admin/users/new"),
+            "email": "Kari.Nordmann@Example.org",
+            "name": "Kari Nordmann",
+            "roles": ["employee"],
+            "password": "kari's first passphrase",
+        },
+    )
+    runner.invoke(
+        args=["users", "set-password", "kari.nordmann@example.org", "--password-stdin"],
+        input=NEW_PASSWORD + "\n",
+    )
+    other = app.test_client()
+    other.post(
+        "/api/v1/session",
+        json={"email": "kari.nordmann@example.org", "password": "wrong passphrase here"},
+        headers={"X-CSRFToken": other.get("/api/v1/csrf").get_json()["csrf_token"]},
+    )
+    employee = make.user("employee", name="Ola Nordmann", email="ola@example.org")
+    api_login(app.test_client(), employee)
+
+    logged = entries(app)
+    actions = {e.action for e in logged}
+    assert {"user.create", "user.password", "login.failed", "login"} <= actions
+    secrets = [
+        "Kari",
+        "Nordmann",
+        "kari.nordmann",
+        "example.org",
+        "Ada",
+        "Ola",
+        "ola@",
+        "kari's first passphrase",
+        NEW_PASSWORD,
+        "wrong passphrase here",
+        employee.password,
+    ]
+    for entry in logged:
+        row = json.dumps(
+            [entry.actor, entry.action, entry.object_type, entry.object_id, entry.detail]
+        ).lower()
+        for secret in secrets:
+            assert secret.lower() not in row, (entry.action, secret)
