@@ -88,7 +88,8 @@ def template_helpers() -> dict[str, Any]:
 def select_locale() -> str:
     """The user's chosen language, else the browser's (no/nb/nn → nb), else the default."""
     if not has_request_context():
-        return str(current_app.config["TRYGG"]["default_locale"])
+        # The command line speaks English, like click's own messages around it.
+        return "en"
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)

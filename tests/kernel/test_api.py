@@ -84,7 +84,7 @@ def test_api_refusal_for_a_role_is_json_403(api_app):
 def test_api_errors_follow_the_language(client):
     norwegian = client.get("/api/v1/no-such-thing")
     english = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
-    assert norwegian.get_json() == {"errors": {"_request": ["Fant ikke."]}}
+    assert norwegian.get_json() == {"errors": {"_request": ["Finnes ikke."]}}
     assert english.get_json() == {"errors": {"_request": ["Not found."]}}
 
 

@@ -97,7 +97,7 @@ def test_anonymous_visitors_are_sent_to_login_or_get_401(app, client):
 def test_the_start_page_sends_anonymous_visitors_to_login(client):
     response = client.get("/")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login"
+    assert response.headers["Location"] == "/login?next=/"
 
 
 @pytest.mark.parametrize("role", ROLES)
