@@ -47,10 +47,10 @@ typecheck: $(STAMP)
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 pytest: bootstrap
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \
-		TRYGG_TEST_ENGINE=postgres $(BIN)/python -m pytest; \
+		TRYGG_TEST_ENGINE=postgres $(BIN)/python -m pytest -n 2; \
 	fi
 
 test: lint typecheck pytest
