@@ -150,18 +150,29 @@ def app(base_app: Flask) -> Iterator[Flask]:
 
 @pytest.fixture
 def make_app(settings: dict[str, Any]) -> Iterator[Any]:
-    """Build an app with setting overrides, on the same rolled-back database."""
+    """Build an app with setting overrides.
+
+    Apps on the test database share one rolled-back connection (the `app` fixture's when
+    the test also uses it), so they see each other's and the factory's data; a second
+    connection would wait forever on SQLite's write lock. With a `database_url` override
+    (a scratch_database) the app commits for real.
+    """
     contexts: list[Iterator[None]] = []
 
     def build(**overrides: Any) -> Flask:
         built = create_app({**settings, **overrides})
-        ctx = bind_rolled_back(built)
-        next(ctx)
-        contexts.append(ctx)
+        bound = db.session.session_factory.kw.get("bind") is not None
+        if "database_url" in overrides:
+            assert not bound, "an app on a scratch database cannot share the test connection"
+            return built
+        if not bound:
+            ctx = bind_rolled_back(built)
+            next(ctx)
+            contexts.append(ctx)
         return built
 
     yield build
-    for ctx in contexts:
+    for ctx in reversed(contexts):
         with pytest.raises(StopIteration):
             next(ctx)
 
