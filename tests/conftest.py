@@ -130,13 +130,17 @@ def bind_rolled_back(app: Flask) -> Iterator[None]:
     connection = engine.connect()
     transaction = connection.begin()
     factory = db.session.session_factory
+    saved = dict(factory.kw)
     factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield
     finally:
         with app.app_context():
             db.session.remove()
-        factory.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        # Restore the factory as it was ("conservative_savepoint" no longer exists in
+        # SQLAlchemy 2.1, and unbound sessions made after this test must still work).
+        factory.kw.clear()
+        factory.kw.update(saved)
         transaction.rollback()
         connection.close()
 
