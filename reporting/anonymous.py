@@ -196,32 +196,35 @@ class Attempt:
 def begin_receipt_attempt(address: str | None, now: datetime | None = None) -> Attempt:
     """Count a receipt attempt as failed in advance, or raise Throttled.
 
-    Counting first means the counter row is locked (PostgreSQL) or the database is
-    (SQLite) while the code is checked, so parallel guesses from one network cannot all
-    pass the check before any is counted. A refused attempt is not counted.
-
     Limits: `receipt_failures_per_hour` per network. When all networks together have
     failed `receipt_flood_failures_per_hour` times in the hour (a distributed attack), a
     network that failed within the last minute or two must also wait; a network with no
     recent failure (someone with their real code) is never held up by others.
+
+    A refused attempt writes nothing and is not counted. An accepted one is counted
+    before the code is checked: the counter row stays locked (PostgreSQL), or the
+    database (SQLite), until the request commits, so parallel guesses from one network
+    cannot all pass the check before any is counted; the count is checked again after.
     """
     now = now or utcnow()
     tags = network_tags(address, now)
     bucket = _minute(now)
+    limit = _cfg("receipt_failures_per_hour")
+    mine = _counts(RECEIPT_KIND, now - WINDOW, tags)
+    if sum(count for _, count in mine) >= limit:
+        raise Throttled(_wait_for_window(mine, limit, now))
+    flood = sum(count for _, count in _counts(RECEIPT_KIND, now - WINDOW, None))
+    if flood >= _cfg("receipt_flood_failures_per_hour"):
+        recent = [(b, c) for b, c in mine if b >= bucket - RECENT and c > 0]
+        if recent:
+            raise Throttled(_seconds_until(recent[-1][0] + 2 * RECENT, now))
     _purge(now)
     _bump(RECEIPT_KIND, tags[0], bucket, 1)
     attempt = Attempt(tags[0], bucket)
     mine = _counts(RECEIPT_KIND, now - WINDOW, tags)
-    limit = _cfg("receipt_failures_per_hour")
-    if sum(count for _, count in mine) > limit:
-        attempt.succeeded()  # not an attempt after all: it is refused unchecked
+    if sum(count for _, count in mine) > limit:  # a parallel attempt came first
+        attempt.succeeded()
         raise Throttled(_wait_for_window(mine, limit + 1, now))
-    flood = sum(count for _, count in _counts(RECEIPT_KIND, now - WINDOW, None))
-    if flood > _cfg("receipt_flood_failures_per_hour"):
-        recent = [(b, c) for b, c in mine if b >= bucket - RECENT]
-        if sum(count for _, count in recent) > 1:  # failures besides this attempt
-            attempt.succeeded()
-            raise Throttled(_seconds_until(recent[-1][0] + 2 * RECENT, now))
     return attempt
 
 
@@ -234,10 +237,13 @@ def count_submission(address: str | None, now: datetime | None = None) -> None:
     now = now or utcnow()
     tags = network_tags(address, now)
     bucket = _hour(now)
+    limit = _cfg("anonymous_submissions_per_hour")
+    since = bucket - timedelta(seconds=1)
+    if sum(count for _, count in _counts(SUBMIT_KIND, since, tags)) >= limit:
+        raise Throttled(_seconds_until(bucket + WINDOW, now))
     _purge(now)
     _bump(SUBMIT_KIND, tags[0], bucket, 1)
-    total = sum(count for _, count in _counts(SUBMIT_KIND, bucket - timedelta(seconds=1), tags))
-    if total > _cfg("anonymous_submissions_per_hour"):
+    if sum(count for _, count in _counts(SUBMIT_KIND, since, tags)) > limit:
         _bump(SUBMIT_KIND, tags[0], bucket, -1)
         raise Throttled(_seconds_until(bucket + WINDOW, now))
 

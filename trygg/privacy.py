@@ -53,6 +53,7 @@ def is_untraced(path: str) -> bool:
 _IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d)(?!\.\d)")
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[\w.]+)?")
 _REQUEST_LINE = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+"')
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours its access lines on a terminal
 
 
 def _replace_if_address(match: re.Match[str]) -> str:
@@ -77,7 +78,7 @@ def _path_of(record: logging.LogRecord, message: str) -> str | None:
     """The request path of an access-log record (werkzeug's or gunicorn's), if any."""
     if isinstance(record.args, Mapping) and isinstance(record.args.get("U"), str):
         return str(record.args["U"])  # gunicorn's access log atoms
-    match = _REQUEST_LINE.search(message)
+    match = _REQUEST_LINE.search(_ANSI.sub("", message))
     return match.group(1) if match else None
 
 
@@ -125,7 +126,9 @@ def _untraced_response(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     # The session cookie (CSRF token, anonymous follow-up) ends with the browser.
-    session.permanent = False
+    # Only touched when needed: touching it would send a cookie with every response.
+    if session.permanent:
+        session.permanent = False
     return response
 
 

@@ -37,7 +37,8 @@ def test_a_report_gets_a_receipt_and_a_non_sequential_reference(anon_app, anon_c
     with anon_app.app_context():
         report = db.session.scalar(select(Report).where(Report.reference == body["reference"]))
         assert report is not None
-        assert report.anonymous and report.confidential
+        assert report.anonymous
+        assert report.confidential
         assert report.owner_tag is None
         assert report.time_band is None
         assert RANDOM_ID_MIN <= report.id <= RANDOM_ID_MAX
