@@ -15,6 +15,7 @@ from reporting.models import Report
 from reporting.service import attachment_name, attachment_stream
 from tests.factories import form_login, form_token
 from trygg.extensions import db
+from trygg.privacy import RANDOM_ID_MIN
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -137,6 +138,7 @@ def test_pictures_are_stored_without_metadata_and_with_a_neutral_name(anon_app, 
         assert b"Kari Nordmann" not in content
         assert attachment_name(report, attachment) == "1.jpg"
         assert attachment.created_at == report.created_at
+        assert attachment.id >= RANDOM_ID_MIN
 
 
 def test_files_that_may_carry_an_author_are_refused(anon_app, anon_client):
