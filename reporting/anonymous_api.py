@@ -78,8 +78,7 @@ def start_session() -> Response:
     try:
         report = anonymous.start_follow_up(typed, address=request.remote_addr)
     except anonymous.Throttled as exc:
-        db.session.commit()  # the purge of old counters; the refused attempt is not counted
-        raise _throttled(exc) from None
+        raise _throttled(exc) from None  # a refused attempt is not counted
     except anonymous.ReceiptInvalid:
         db.session.commit()  # keep the failure counted
         raise ApiError(401, {"receipt": [_("The receipt code is not valid.")]}) from None

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -138,6 +139,12 @@ def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     )
 
 
+def _with_retry_after(page: tuple[str, int], exc: anonymous.Throttled) -> Response:
+    response = make_response(page)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _read_form() -> dict[str, Any]:
     form: dict[str, Any] = {name: request.form.get(name, "").strip() for name in TEXT_FIELDS}
     form["narrative"] = request.form.get("narrative", "")
@@ -248,9 +255,7 @@ def report_form() -> tuple[str, int] | Response:
     if choice == "parent":
         unit = org.get_unit(_as_int(form["unit_id"]) or 0)  # type: ignore[arg-type]
         form["unit_id"] = str(unit.parent_id) if unit and unit.parent_id else ""
-    acknowledged = request.form.get("small_unit_ack", "")
-    if choice == "keep":
-        acknowledged = form["unit_id"]
+    acknowledged = form["unit_id"] if choice == "keep" else ""
     try:
         data = AnonymousReportSchema().load(_schema_input(form))
     except ValidationError as exc:
@@ -272,8 +277,7 @@ def report_form() -> tuple[str, int] | Response:
             "Wait %(minutes)s minutes and send again: what you wrote is kept below.",
             minutes=minutes,
         )
-        page, status = _form_page(form, {"_request": [message]}, 429)
-        return Response(page, status, {"Retry-After": str(exc.retry_after)})
+        return _with_retry_after(_form_page(form, {"_request": [message]}, 429), exc)
     except ReportError as exc:
         return _form_page(form, {exc.field: [str(exc)]}, exc.status)
     session["anon_sent"] = form["form_id"]
@@ -301,7 +305,7 @@ def follow_up() -> tuple[str, int] | Response:
             )
         except anonymous.Throttled as exc:
             minutes = max(1, -(-exc.retry_after // 60))
-            page, status = _page(
+            page = _page(
                 "reporting/anonymous/follow_up.html",
                 429,
                 error=_(
@@ -311,8 +315,7 @@ def follow_up() -> tuple[str, int] | Response:
                 ),
                 ended=False,
             )
-            db.session.commit()  # the purge of old counters
-            return Response(page, status, {"Retry-After": str(exc.retry_after)})
+            return _with_retry_after(page, exc)
         except anonymous.ReceiptInvalid:
             db.session.commit()  # keep the failure counted
             return _page(

@@ -157,8 +157,22 @@ def test_too_many_reports_from_one_network_keep_the_text(make_app):
     assert client.post("/varsle", data=form_data(client)).status_code == 200
     refused = client.post("/varsle", data=form_data(client, narrative="Kept text"))
     assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
     assert int(refused.headers["Retry-After"]) > 0
     assert "Kept text" in refused.get_data(as_text=True)
+
+
+def test_too_many_wrong_codes_on_the_page(make_app):
+    client = make_app(anonymous_enabled=True, receipt_failures_per_hour=1).test_client()
+    wrong = anonymous.format_receipt(anonymous.new_receipt())
+    token = form_token(client, "/varsle/folg-opp")
+    first = client.post("/varsle/folg-opp", data={"csrf_token": token, "receipt": wrong})
+    assert first.status_code == 401
+    second = client.post("/varsle/folg-opp", data={"csrf_token": token, "receipt": wrong})
+    assert second.status_code == 429
+    assert second.mimetype == "text/html"
+    assert int(second.headers["Retry-After"]) > 0
+    assert 'name="receipt"' in second.get_data(as_text=True)
 
 
 def test_following_up_through_the_pages(anon_client):
