@@ -183,3 +183,45 @@ class ReferenceCounter(db.Model):  # type: ignore[name-defined]
 def people_template() -> dict[str, Any]:
     """The shape of the sealed `people` record."""
     return {"exposed": [], "witnesses": [], "counterpart_user_id": None}
+
+
+# -- the anonymous link: receipts and throttling ----------------------------------------
+
+
+class AnonymousReceipt(db.Model):  # type: ignore[name-defined]
+    """What the server keeps of an anonymous reporter's receipt code: nothing that
+    confirms a guess quickly.
+
+    `hint` is 16 bits of a keyed hash of the code: it narrows the rows to try, and with
+    2^84 codes behind every hint it confirms nothing. `verifier` is argon2id (with its
+    own salt) of a value derived from the code for verification only. The report the
+    code opens is in `report_link`, sealed under a key derived separately from the code
+    and stretched with argon2id (`unlock_kdf`, `unlock_salt`); there is no foreign key,
+    so the database alone cannot tell which receipt belongs to which report. The id is
+    random and no time is kept.
+    """
+
+    __tablename__ = "anonymous_receipt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hint: Mapped[str] = mapped_column(String(8), index=True)
+    verifier: Mapped[str] = mapped_column(String(255))
+    unlock_kdf: Mapped[str] = mapped_column(String(64))
+    unlock_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    report_link: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AnonymousThrottle(db.Model):  # type: ignore[name-defined]
+    """A counter of anonymous events from one client network in one time bucket.
+
+    `network` is a keyed hash of the network (IPv4 /24, IPv6 /48) under a key derived
+    per day, never an address. `kind` is "receipt" (wrong receipt codes, minute buckets)
+    or "submit" (reports sent, clock-hour buckets). Rows older than a day are deleted.
+    """
+
+    __tablename__ = "anonymous_throttle"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    network: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

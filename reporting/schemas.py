@@ -185,3 +185,69 @@ class ReportDetailSchema(ReportSummarySchema):
     witnesses = fields.List(fields.Nested(PersonOutSchema))
     on_behalf = fields.Boolean()
     attachments = fields.List(fields.Nested(AttachmentOutSchema))
+
+
+# -- the anonymous link -----------------------------------------------------------------
+
+
+class AnonymousPersonSchema(StrictSchema):
+    """Someone involved, described in words only: the anonymous link has no directory."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+
+
+class AnonymousReportSchema(ReportSchema):
+    """A report through the anonymous link: the questionnaire without identity fields.
+
+    No confidentiality flag (anonymous reports always are), no one reported on behalf
+    of, no user ids of anyone, no list of handlers to exclude; the unit is optional and
+    may be any level of the tree.
+    """
+
+    class Meta(ReportSchema.Meta):
+        exclude = (
+            "confidential",
+            "on_behalf_of_user_id",
+            "counterpart_user_id",
+            "must_not_handle",
+        )
+
+    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    exposed = fields.List(
+        fields.Nested(AnonymousPersonSchema),
+        load_default=list,
+        validate=validate.Length(max=PEOPLE_MAX),
+    )
+    witnesses = fields.List(
+        fields.Nested(AnonymousPersonSchema),
+        load_default=list,
+        validate=validate.Length(max=PEOPLE_MAX),
+    )
+
+
+class ReceiptSchema(StrictSchema):
+    """A receipt code as typed: case, spaces and dashes do not matter."""
+
+    receipt = fields.String(required=True, validate=validate.Length(max=100))
+
+
+class ReceiptIssuedSchema(Schema):
+    receipt = fields.String(metadata={"description": "Shown once; not stored anywhere."})
+    reference = fields.String()
+
+
+class AnonymousMessageSchema(Schema):
+    """A message between the handler and the anonymous reporter (handling adds these)."""
+
+    sender = fields.String()
+    body = fields.String()
+    day = fields.Date()
+
+
+class AnonymousStatusSchema(Schema):
+    """What the anonymous reporter sees of their report."""
+
+    reference = fields.String()
+    status = fields.String()
+    status_text = fields.String()
+    messages = fields.List(fields.Nested(AnonymousMessageSchema))

@@ -31,7 +31,7 @@ from reporting.models import (
     Report,
     ReportIncidentType,
 )
-from trygg import audit, crypto, keys, org
+from trygg import audit, crypto, keys, org, privacy
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
 from trygg.signals import report_submitted
@@ -330,6 +330,8 @@ def store_attachment(
 ) -> Attachment:
     """Seal and store one checked file, in chunks, in the current transaction."""
     attachment = Attachment(
+        # An anonymous report's attachments get random ids too (see trygg/privacy.py).
+        id=privacy.new_row_id(Attachment, unordered=report.anonymous),
         report_id=report.id,
         name_sealed=b"",
         content_type=kind,
@@ -450,6 +452,8 @@ def submit_report(
     year = now.astimezone(OSLO).year
     sick_leave = data.get("sick_leave", "none")
     report = Report(
+        # Random for anonymous reports: a sequential id would tell their order in the day.
+        id=privacy.new_row_id(Report, unordered=anonymous),
         reference=random_reference("VAR", year) if anonymous else next_reference("AVV", year),
         channel_kind="anonymous" if anonymous else "employee",
         created_at=now,

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
-from reporting import models, service  # noqa: F401 - models must be registered with the metadata
+# models and service are imported for their side effects: the models' tables, and the
+# wrapped-key columns registered for key rotation.
+from reporting import anonymous_api, anonymous_views, models, service  # noqa: F401
+from trygg import privacy
+from trygg.web import register_nav
 
 
 def register(app: Flask) -> None:
     """Register reporting's blueprints and menu entries."""
+    # The anonymous whistleblower link: pages, JSON API and the admin switch.
+    privacy.register_untraced(*anonymous_views.PREFIXES)
+    app.url_value_preprocessor(anonymous_views.hide_when_off)
+    app.register_blueprint(anonymous_views.bp)
+    app.register_blueprint(anonymous_views.admin_bp)
+    app.register_blueprint(anonymous_api.bp)
+    register_nav(
+        "anonymous_admin.settings", _l("Anonymous whistleblower link"), "admin", menu="admin"
+    )

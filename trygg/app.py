@@ -17,7 +17,7 @@ from flask_babel import format_datetime, format_number
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from reporting import setup as reporting_setup
-from trygg import api, audit, cli, database, keys, security, settings, web
+from trygg import api, audit, cli, database, keys, privacy, security, settings, web
 from trygg.accounts import setup as accounts_setup
 from trygg.extensions import babel, csrf, db, login_manager, migrate
 
@@ -77,10 +77,11 @@ def configure(app: Flask, values: dict[str, Any]) -> None:
 
 
 def init_logging(app: Flask) -> None:
-    """Plain log lines at the configured level; never request bodies."""
+    """Plain log lines at the configured level; never request bodies or client addresses."""
     app.logger.setLevel(
         getattr(logging, str(app.config["TRYGG"]["log_level"]).upper(), logging.INFO)
     )
+    privacy.install_log_filter(app.logger)
 
 
 def init_extensions(app: Flask) -> None:

@@ -133,9 +133,19 @@ def validate(values: dict[str, Any]) -> None:
         raise ConfigError(
             f"TRYGG_TWO_FACTOR_ROLES names an unknown role: {sorted(unknown_roles)[0]}"
         )
-    for key in ("session_idle_minutes", "session_lifetime_hours", "login_max_failures"):
+    for key in (
+        "session_idle_minutes",
+        "session_lifetime_hours",
+        "login_max_failures",
+        "anonymous_idle_minutes",
+        "anonymous_submissions_per_hour",
+        "receipt_failures_per_hour",
+        "receipt_flood_failures_per_hour",
+    ):
         if values[key] <= 0:
             raise ConfigError(f"TRYGG_{key.upper()} must be positive")
+    if values["small_unit_headcount"] < 0:
+        raise ConfigError("TRYGG_SMALL_UNIT_HEADCOUNT cannot be negative")
 
 
 def instance_path(values: Mapping[str, Any]) -> Path:

@@ -1,0 +1,334 @@
+"""The anonymous link's pages, the admin switch, and hiding it all when switched off."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import current_user
+from marshmallow import ValidationError
+from werkzeug.wrappers.response import Response
+
+from reporting import anonymous, codes
+from reporting.schemas import AnonymousReportSchema
+from reporting.service import OSLO, ReportError
+from trygg import org, privacy, site_settings
+from trygg.audit import actor_label
+from trygg.extensions import db
+from trygg.security import allow, public
+from trygg.validation import flatten_errors, translate_errors
+
+# Every anonymous route lives under one of these; they leave no trace and all answer
+# 404 when the link is off.
+PREFIXES = ("/varsle", "/en/whistleblow", "/api/v1/anonymous")
+
+bp = Blueprint("anonymous", __name__, template_folder="templates")
+privacy.no_trace(bp)
+admin_bp = Blueprint("anonymous_admin", __name__, template_folder="templates")
+
+LIST_FIELDS = ("incident_types", "immediate_measures", "causes")
+TEXT_FIELDS = (
+    "occurred_on",
+    "unit_id",
+    "place_type",
+    "channel",
+    "counterpart_category",
+    "counterpart_identity",
+    "lone_work",
+    "activity",
+    "severity",
+    "injury_level",
+    "injury_description",
+    "sick_leave",
+    "sick_leave_days",
+    "police_report",
+    "police_details",
+    "immediate_measures_text",
+    "narrative",
+    "causes_text",
+    "exposed",
+    "witnesses",
+)
+
+
+def hide_when_off(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """App-wide URL preprocessor: a plain 404 on every anonymous path when switched off.
+
+    A URL value preprocessor runs before every before_request hook, so the CSRF check
+    cannot answer first, and it runs for wrong methods too (405 would reveal the route).
+    """
+    # startswith is the cheap test; is_untraced also checks the path boundary.
+    path = request.path
+    if path.startswith(PREFIXES) and privacy.is_untraced(path) and not anonymous.enabled():
+        abort(404)
+
+
+@admin_bp.route("/admin/anonymous", methods=["GET", "POST"])
+@allow("admin")
+def settings() -> str | Response | tuple[str, int]:
+    """Switch the anonymous whistleblower link on or off."""
+    if request.method == "POST":
+        choice = request.form.get("enabled")
+        if choice in ("on", "off"):
+            site_settings.change(
+                "anonymous_enabled", choice == "on", actor=actor_label(current_user)
+            )
+            return redirect(url_for("anonymous_admin.settings", saved=1))
+        return render_template(
+            "reporting/anonymous/admin.html",
+            error=_("Choose on or off."),
+            **_admin_context(),
+        ), 400
+    return render_template("reporting/anonymous/admin.html", error=None, **_admin_context())
+
+
+def _admin_context() -> dict[str, Any]:
+    stored = site_settings.stored("anonymous_enabled")
+    return {
+        "enabled": anonymous.enabled(),
+        "from_database": stored is not None,
+        "saved": bool(request.args.get("saved")),
+        "public_url": url_for("anonymous.report_form", _external=True),
+    }
+
+
+# -- the public pages -------------------------------------------------------------------
+
+
+def _english_entry() -> None:
+    """/en/... addresses show the pages in English (and the rest of the visit too)."""
+    if request.path.startswith("/en/") and session.get("lang") != "en":
+        session["lang"] = "en"
+        refresh()
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    english = request.path.startswith("/en/")
+    links = {
+        "form_url": url_for("anonymous.report_form_en" if english else "anonymous.report_form"),
+        "follow_up_url": url_for("anonymous.follow_up_en" if english else "anonymous.follow_up"),
+    }
+    # The language switch returns to the Norwegian address, which follows the choice;
+    # the English address would switch straight back to English.
+    lang_next = url_for(
+        "anonymous.follow_up" if "follow" in (request.endpoint or "") else "anonymous.report_form"
+    )
+    return (
+        render_template(
+            template,
+            lang_next=lang_next,
+            logged_in=current_user.is_authenticated,
+            **links,
+            **context,
+        ),
+        status,
+    )
+
+
+def _with_retry_after(page: tuple[str, int], exc: anonymous.Throttled) -> Response:
+    response = make_response(page)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _read_form() -> dict[str, Any]:
+    form: dict[str, Any] = {name: request.form.get(name, "").strip() for name in TEXT_FIELDS}
+    form["narrative"] = request.form.get("narrative", "")
+    for name in LIST_FIELDS:
+        form[name] = request.form.getlist(name)
+    form["serious_injury"] = request.form.get("serious_injury") == "on"
+    return form
+
+
+def _as_int(text: str) -> int | str | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text  # the schema names the field and says what is wrong
+
+
+def _people(text: str) -> list[dict[str, str]]:
+    return [{"name": line.strip()} for line in text.splitlines() if line.strip()]
+
+
+def _schema_input(form: dict[str, Any]) -> dict[str, Any]:
+    """The page's fields in the shape of AnonymousReportSchema (the API's shape)."""
+    data: dict[str, Any] = {name: form[name] for name in LIST_FIELDS}
+    occurred: str | None = None
+    if form["occurred_on"]:
+        try:
+            day = date.fromisoformat(form["occurred_on"])
+            # Only the date is kept; midnight in Oslo is never "in the future" today.
+            occurred = datetime(day.year, day.month, day.day, tzinfo=OSLO).isoformat()
+        except ValueError:
+            occurred = form["occurred_on"]
+    if occurred is not None:
+        data["occurred_at"] = occurred
+    for name in ("place_type", "counterpart_category", "narrative"):
+        if form[name]:
+            data[name] = form[name]
+    for name in (
+        "channel",
+        "counterpart_identity",
+        "activity",
+        "injury_description",
+        "police_details",
+        "immediate_measures_text",
+        "causes_text",
+    ):
+        data[name] = form[name] or None
+    for name in ("injury_level", "sick_leave", "police_report"):
+        if form[name]:
+            data[name] = form[name]
+    data["unit_id"] = _as_int(form["unit_id"])
+    data["sick_leave_days"] = _as_int(form["sick_leave_days"])
+    if form["severity"]:
+        data["severity"] = _as_int(form["severity"])
+    data["lone_work"] = {"yes": True, "no": False}.get(form["lone_work"])
+    data["serious_injury"] = form["serious_injury"]
+    data["exposed"] = _people(form["exposed"])
+    data["witnesses"] = _people(form["witnesses"])
+    return data
+
+
+def _small_unit(unit_id: int | None) -> org.Unit | None:
+    """The chosen unit when it is so small that a report about it may identify someone."""
+    if unit_id is None:
+        return None
+    unit = org.get_unit(unit_id)
+    threshold = int(current_app.config["TRYGG"]["small_unit_headcount"])
+    if unit is not None and unit.headcount < threshold:
+        return unit
+    return None
+
+
+def _form_page(
+    form: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    small: org.Unit | None = None,
+) -> tuple[str, int]:
+    form.setdefault("form_id", secrets.token_urlsafe(16))
+    return _page(
+        "reporting/anonymous/form.html",
+        status,
+        form=form,
+        errors=errors,
+        small_unit=small,
+        small_parent=small.parent if small is not None else None,
+        units=[(n.unit.id, n.path_label) for n in org.tree()],
+        codes=codes,
+        narrative_max=int(current_app.config["TRYGG"]["narrative_max_chars"]),
+    )
+
+
+@bp.route("/varsle", methods=["GET", "POST"], endpoint="report_form")
+@bp.route("/en/whistleblow", methods=["GET", "POST"], endpoint="report_form_en")
+@public
+def report_form() -> tuple[str, int] | Response:
+    """The anonymous report form; after sending, the receipt code, shown once."""
+    _english_entry()
+    if request.method == "GET":
+        return _form_page({name: "" for name in TEXT_FIELDS} | {n: [] for n in LIST_FIELDS}, {})
+    form = _read_form()
+    form["form_id"] = request.form.get("form_id", "")
+    if form["form_id"] and session.get("anon_sent") == form["form_id"]:
+        return _page("reporting/anonymous/already_sent.html")
+    # The small-unit warning's answer: name the parent unit, or keep the unit.
+    choice = request.form.get("small_unit")
+    if choice == "parent":
+        unit = org.get_unit(_as_int(form["unit_id"]) or 0)  # type: ignore[arg-type]
+        form["unit_id"] = str(unit.parent_id) if unit and unit.parent_id else ""
+    acknowledged = form["unit_id"] if choice == "keep" else ""
+    try:
+        data = AnonymousReportSchema().load(_schema_input(form))
+    except ValidationError as exc:
+        errors = flatten_errors(translate_errors(exc.messages))
+        if "occurred_at" in errors:
+            errors["occurred_on"] = errors.pop("occurred_at")
+        return _form_page(form, errors, 400)
+    small = _small_unit(data["unit_id"])
+    if small is not None and acknowledged != str(small.id):
+        return _form_page(form, {}, 200, small=small)
+    try:
+        report, code = anonymous.submit(
+            data, address=request.remote_addr, uploads=request.files.getlist("attachments")
+        )
+    except anonymous.Throttled as exc:
+        minutes = max(1, -(-exc.retry_after // 60))
+        message = _(
+            "Too many reports have been sent from your network in the last hour. "
+            "Wait %(minutes)s minutes and send again: what you wrote is kept below.",
+            minutes=minutes,
+        )
+        return _with_retry_after(_form_page(form, {"_request": [message]}, 429), exc)
+    except ReportError as exc:
+        return _form_page(form, {exc.field: [str(exc)]}, exc.status)
+    session["anon_sent"] = form["form_id"]
+    return _page(
+        "reporting/anonymous/receipt.html",
+        receipt_groups=anonymous.format_receipt(code).split("-"),
+        reference=report.reference,
+    )
+
+
+@bp.route("/varsle/folg-opp", methods=["GET", "POST"], endpoint="follow_up")
+@bp.route("/en/whistleblow/follow-up", methods=["GET", "POST"], endpoint="follow_up_en")
+@public
+def follow_up() -> tuple[str, int] | Response:
+    """Enter the receipt code; then the report's state in plain words."""
+    _english_entry()
+    here = url_for(request.endpoint or "anonymous.follow_up")
+    if request.method == "POST" and request.form.get("action") == "end":
+        anonymous.end_session(session)
+        return redirect(url_for(request.endpoint or "anonymous.follow_up", ended=1), 303)
+    if request.method == "POST":
+        try:
+            report = anonymous.start_follow_up(
+                request.form.get("receipt", ""), address=request.remote_addr
+            )
+        except anonymous.Throttled as exc:
+            minutes = max(1, -(-exc.retry_after // 60))
+            page = _page(
+                "reporting/anonymous/follow_up.html",
+                429,
+                error=_(
+                    "Too many wrong codes have been tried from your network. "
+                    "Wait %(minutes)s minutes and try again.",
+                    minutes=minutes,
+                ),
+                ended=False,
+            )
+            return _with_retry_after(page, exc)
+        except anonymous.ReceiptInvalid:
+            db.session.commit()  # keep the failure counted
+            return _page(
+                "reporting/anonymous/follow_up.html",
+                401,
+                error=_("The receipt code is not valid. Check it and try again."),
+                ended=False,
+            )
+        anonymous.begin_session(session, report)
+        return redirect(here, 303)
+    followed = anonymous.session_report(session)
+    if followed is None:
+        return _page(
+            "reporting/anonymous/follow_up.html", error=None, ended=bool(request.args.get("ended"))
+        )
+    return _page("reporting/anonymous/status.html", info=anonymous.status_of(followed))

@@ -1,0 +1,206 @@
+"""The anonymous pages: the form, the small-unit warning, the receipt, the follow-up."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from PIL import Image
+from sqlalchemy import select
+
+from reporting import anonymous
+from reporting.models import Report
+from reporting.service import attachment_name, attachment_stream
+from tests.factories import form_login, form_token
+from trygg.extensions import db
+from trygg.privacy import RANDOM_ID_MIN
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def form_data(client, path="/varsle", **changes):
+    data = {
+        "csrf_token": form_token(client, path),
+        "incident_types": ["sexual_harassment"],
+        "occurred_on": (datetime.now(OSLO) - timedelta(days=1)).date().isoformat(),
+        "place_type": "other",
+        "counterpart_category": "leader",
+        "severity": "2",
+        "narrative": "My leader touches me although I have said no.",
+        "unit_id": "",
+    }
+    page = client.get(path).get_data(as_text=True)
+    data["form_id"] = re.search(r'name="form_id" value="([^"]+)"', page).group(1)
+    data.update(changes)
+    return data
+
+
+def receipt_of(html: str) -> str:
+    groups = re.findall(r'<span class="app-receipt__group">([0-9A-Z]{4})</span>', html)
+    assert len(groups) == 5, html
+    return "-".join(groups)
+
+
+def stored_reports(app):
+    with app.app_context():
+        return list(db.session.scalars(select(Report)))
+
+
+def test_the_page_explains_what_is_kept_and_what_may_identify(anon_client):
+    page = anon_client.get("/en/whistleblow")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'lang="en"' in html
+    for words in ("does not keep your address", "Only the day", "work computer", "receipt code"):
+        assert words in html
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    # The language switch leads back to the Norwegian address, which follows the choice.
+    assert 'name="next" value="/varsle"' in html
+
+
+def test_a_report_through_the_page_shows_the_receipt_once(anon_app, anon_client):
+    data = form_data(anon_client, "/en/whistleblow")
+    response = anon_client.post("/en/whistleblow", data=data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    receipt = receipt_of(html)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert receipt not in title
+    first_group = f'<span class="app-receipt__group">{receipt[:4]}</span>'
+    assert html.count(first_group) == 1  # shown once, in groups of four
+    assert "Write down the receipt code" in html
+    reports = stored_reports(anon_app)
+    assert len(reports) == 1
+    assert reports[0].anonymous
+    assert reports[0].incident_types == ["sexual_harassment"]
+    # Sending the same form again (a reload) stores nothing and shows no code.
+    again = anon_client.post("/en/whistleblow", data=data)
+    assert "already sent" in again.get_data(as_text=True)
+    assert not re.search(r"app-receipt__group", again.get_data(as_text=True))
+    assert len(stored_reports(anon_app)) == 1
+
+
+def test_errors_are_shown_with_what_was_written(anon_app, anon_client):
+    data = form_data(anon_client, incident_types=[], narrative="Something I wrote")
+    response = anon_client.post("/varsle", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="error-summary"' in html
+    assert "Something I wrote" in html
+    assert stored_reports(anon_app) == []
+
+
+def test_a_small_unit_gets_a_warning_and_the_parent_instead(anon_app, anon_client, make):
+    department = make.unit("Hjemmetjenesten", headcount=60)
+    zone = make.unit("Sone nord", parent=department, headcount=4)
+    data = form_data(anon_client, unit_id=str(zone.id))
+    warned = anon_client.post("/varsle", data=data)
+    assert warned.status_code == 200
+    html = warned.get_data(as_text=True)
+    assert 'id="small-unit-warning"' in html
+    assert "Sone nord" in html
+    assert "Hjemmetjenesten" in html
+    assert stored_reports(anon_app) == []
+    chose_parent = anon_client.post("/varsle", data={**data, "small_unit": "parent"})
+    receipt_of(chose_parent.get_data(as_text=True))
+    assert [r.unit_id for r in stored_reports(anon_app)] == [department.id]
+
+
+def test_the_small_unit_may_be_kept_or_left_out(anon_app, anon_client, make):
+    lone = make.unit("Nattevakt", headcount=2)
+    data = form_data(anon_client, unit_id=str(lone.id))
+    kept = anon_client.post("/varsle", data={**data, "small_unit": "keep"})
+    receipt_of(kept.get_data(as_text=True))
+    data = form_data(anon_client, unit_id=str(lone.id))
+    left_out = anon_client.post("/varsle", data={**data, "small_unit": "parent"})
+    receipt_of(left_out.get_data(as_text=True))
+    assert sorted(r.unit_id or 0 for r in stored_reports(anon_app)) == [0, lone.id]
+
+
+def test_pictures_are_stored_without_metadata_and_with_a_neutral_name(anon_app, anon_client):
+    picture = Image.new("RGB", (8, 8), "red")
+    exif = Image.Exif()
+    exif[0x013B] = "Kari Nordmann"  # Artist
+    raw = io.BytesIO()
+    picture.save(raw, format="JPEG", exif=exif)
+    assert b"Kari Nordmann" in raw.getvalue()
+    data = form_data(anon_client)
+    data["attachments"] = [(io.BytesIO(raw.getvalue()), "IMG_20261126_143211_Kari.jpg")]
+    response = anon_client.post("/varsle", data=data, content_type="multipart/form-data")
+    receipt_of(response.get_data(as_text=True))
+    with anon_app.app_context():
+        report = db.session.scalars(select(Report)).one()
+        (attachment,) = report.attachments
+        content = b"".join(attachment_stream(report, attachment))
+        assert b"Kari Nordmann" not in content
+        assert attachment_name(report, attachment) == "1.jpg"
+        assert attachment.created_at == report.created_at
+        assert attachment.id >= RANDOM_ID_MIN
+
+
+def test_files_that_may_carry_an_author_are_refused(anon_app, anon_client):
+    data = form_data(anon_client, narrative="See the attached document")
+    data["attachments"] = [(io.BytesIO(b"%PDF-1.7\n/Author (Kari)\n"), "notes.pdf")]
+    response = anon_client.post("/varsle", data=data, content_type="multipart/form-data")
+    assert response.status_code == 415
+    html = response.get_data(as_text=True)
+    assert "pictures and plain text files only" in html
+    assert "See the attached document" in html
+    assert stored_reports(anon_app) == []
+
+
+def test_too_many_reports_from_one_network_keep_the_text(make_app):
+    client = make_app(anonymous_enabled=True, anonymous_submissions_per_hour=1).test_client()
+    assert client.post("/varsle", data=form_data(client)).status_code == 200
+    refused = client.post("/varsle", data=form_data(client, narrative="Kept text"))
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Kept text" in refused.get_data(as_text=True)
+
+
+def test_too_many_wrong_codes_on_the_page(make_app):
+    client = make_app(anonymous_enabled=True, receipt_failures_per_hour=1).test_client()
+    wrong = anonymous.format_receipt(anonymous.new_receipt())
+    token = form_token(client, "/varsle/folg-opp")
+    first = client.post("/varsle/folg-opp", data={"csrf_token": token, "receipt": wrong})
+    assert first.status_code == 401
+    second = client.post("/varsle/folg-opp", data={"csrf_token": token, "receipt": wrong})
+    assert second.status_code == 429
+    assert second.mimetype == "text/html"
+    assert int(second.headers["Retry-After"]) > 0
+    assert 'name="receipt"' in second.get_data(as_text=True)
+
+
+def test_following_up_through_the_pages(anon_client):
+    receipt = receipt_of(anon_client.post("/varsle", data=form_data(anon_client)).get_data(True))
+    entry = anon_client.get("/varsle/folg-opp")
+    assert entry.status_code == 200
+    assert 'autocomplete="off"' in entry.get_data(as_text=True)
+    token = form_token(anon_client, "/varsle/folg-opp")
+    wrong = anon_client.post(
+        "/varsle/folg-opp",
+        data={"csrf_token": token, "receipt": anonymous.format_receipt(anonymous.new_receipt())},
+    )
+    assert wrong.status_code == 401
+    opened = anon_client.post(
+        "/varsle/folg-opp", data={"csrf_token": token, "receipt": receipt.lower()}
+    )
+    assert opened.status_code == 303
+    assert opened.headers["Location"] == "/varsle/folg-opp"
+    status = anon_client.get("/varsle/folg-opp").get_data(as_text=True)
+    assert "VAR-" in status
+    assert "waiting to be handled" in status or "venter" in status.lower()
+    token = form_token(anon_client, "/varsle/folg-opp")
+    ended = anon_client.post("/varsle/folg-opp", data={"csrf_token": token, "action": "end"})
+    assert ended.status_code == 303
+    assert 'name="receipt"' in anon_client.get(ended.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_logged_in_employee_is_told_how_to_stay_anonymous(anon_client, make):
+    form_login(anon_client, make.user("employee"))
+    html = anon_client.get("/varsle").get_data(as_text=True)
+    assert "You are logged in to Trygg" in html or "logget inn" in html

@@ -1,0 +1,103 @@
+"""The kernel's no-trace helpers: the log filter and order-free ids."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from reporting.models import Report
+from reporting.schemas import ReportSchema
+from reporting.service import submit_report
+from tests.anonymous.conftest import report_payload, submit
+from trygg import privacy
+from trygg.accounts.models import User
+from trygg.extensions import db
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '10.1.2.3 - - [26/Nov/2026 16:18:46] "GET /x HTTP/1.1" 200 -',
+            '- - - [26/Nov/2026 16:18:46] "GET /x HTTP/1.1" 200 -',
+        ),
+        ("from 192.0.2.7.", "from -."),
+        ("client ::1 and 2001:db8::7 and [2001:db8::8]:443", "client - and - and [-]:443"),
+        ("mapped ::ffff:192.0.2.1 ok", "mapped - ok"),
+        ("scoped fe80::1%eth0 here", "scoped - here"),
+        ("at 12:30:45 on HTTP/1.1, v2.4", "at 12:30:45 on HTTP/1.1, v2.4"),
+    ],
+)
+def test_scrub(text, expected):
+    assert privacy.scrub(text) == expected
+
+
+def _record(msg, args=(), name="werkzeug", exc_info=None):
+    return logging.LogRecord(name, logging.INFO, __file__, 1, msg, args, exc_info)
+
+
+def test_the_filter_removes_addresses_from_messages_and_tracebacks(app):
+    log_filter = privacy.ClientAddressFilter()
+    record = _record('%s - - [date] "%s" %s', ("203.0.113.9", "GET /static/app.css HTTP/1.1", 200))
+    assert log_filter.filter(record)
+    assert record.getMessage() == '- - - [date] "GET /static/app.css HTTP/1.1" 200'
+    try:
+        raise ValueError("connection from 203.0.113.9 refused")
+    except ValueError:
+        failed = _record("request failed", name="trygg", exc_info=sys.exc_info())
+    assert log_filter.filter(failed)
+    assert "203.0.113.9" not in failed.exc_text
+    assert "refused" in failed.exc_text
+
+
+def test_access_lines_of_untraced_paths_are_dropped(app):
+    log_filter = privacy.ClientAddressFilter()
+    for line in (
+        "GET /varsle HTTP/1.1",
+        "POST /api/v1/anonymous/session HTTP/1.1",
+        "GET /en/whistleblow/follow-up?x=1 HTTP/1.1",
+    ):
+        assert not log_filter.filter(_record('%s - - [date] "%s" %s', ("-", line, 200)))
+    assert log_filter.filter(_record('- - [date] "%s" 200', ("GET /varslet HTTP/1.1",)))
+    gunicorn = _record(
+        "%(h)s %(r)s",
+        {"h": "203.0.113.9", "r": "POST /varsle HTTP/1.1", "U": "/varsle"},
+        name="gunicorn.access",
+    )
+    assert not log_filter.filter(gunicorn)
+    other = _record(
+        "%(h)s %(r)s", {"h": "203.0.113.9", "r": "GET / HTTP/1.1", "U": "/"}, name="gunicorn.access"
+    )
+    assert log_filter.filter(other)
+    assert other.getMessage() == "- GET / HTTP/1.1"
+
+
+def test_the_filter_is_installed_on_the_app_and_server_loggers(app):
+    for logger in (app.logger, *(logging.getLogger(n) for n in privacy.SERVER_LOGGERS)):
+        assert sum(isinstance(f, privacy.ClientAddressFilter) for f in logger.filters) == 1
+
+
+def test_anonymous_reports_have_random_ids_and_employee_reports_stay_ordered(
+    anon_app, anon_client, make
+):
+    unit = make.unit()
+    user = make.user("employee", units=(unit,))
+
+    def employee_report():
+        data = ReportSchema().load(report_payload(unit_id=unit.id))
+        return submit_report(data, reporter=db.session.get(User, user.id))
+
+    with anon_app.test_request_context():
+        first = employee_report()
+        db.session.commit()
+    submit(anon_client)
+    with anon_app.test_request_context():
+        anon_id = db.session.scalar(select(Report.id).where(Report.channel_kind == "anonymous"))
+        assert privacy.RANDOM_ID_MIN <= anon_id <= privacy.RANDOM_ID_MAX
+        second = employee_report()
+        db.session.commit()
+        # Not "the anonymous id plus one", which would date the anonymous report.
+        assert first.id < second.id < privacy.RANDOM_ID_MIN

@@ -1,0 +1,165 @@
+"""Leaving no trace: a log filter without client addresses, and ids that reveal no order.
+
+Some routes (the anonymous whistleblower link) promise to keep nothing that points back
+to the person using them. Domain packages register those routes' path prefixes with
+`register_untraced`; then:
+
+* `ClientAddressFilter` (installed on the app's and the servers' loggers by
+  trygg/app.py) removes IPv4 and IPv6 addresses from every record it sees, including
+  tracebacks, and drops the access-log lines of untraced paths altogether: such a line
+  would date a visit to the second.
+* `no_trace(blueprint)` makes every response of a blueprint uncacheable, without a
+  referrer and with a session cookie that ends when the browser closes.
+* `new_row_id(model, unordered=True)` gives a row a random primary key, so its id does
+  not tell which rows were stored before or after it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, session
+from sqlalchemy import func, select
+
+from trygg.extensions import db
+
+# Random ids come from a range that sequences do not reach in practice; on SQLite,
+# sequential ids are taken below it (see new_row_id).
+RANDOM_ID_MIN = 1_000_000_000
+RANDOM_ID_MAX = 2**31 - 1
+
+_UNTRACED: set[str] = set()
+
+
+def register_untraced(*prefixes: str) -> None:
+    """Declare path prefixes (e.g. "/varsle") whose requests must leave no trace."""
+    for prefix in prefixes:
+        _UNTRACED.add(prefix.rstrip("/"))
+
+
+def is_untraced(path: str) -> bool:
+    """Whether a request path (query string allowed) falls under an untraced prefix."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    return any(path == p or path.startswith(p + "/") for p in _UNTRACED)
+
+
+# -- logs -------------------------------------------------------------------------------
+
+_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d)(?!\.\d)")
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[\w.]+)?")
+_REQUEST_LINE = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+"')
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours its access lines on a terminal
+
+
+def _replace_if_address(match: re.Match[str]) -> str:
+    text = match.group(0)
+    bare = text.split("%", 1)[0]
+    # A trailing dot or colon may be punctuation ("from 10.0.0.1.", "addr:"), kept.
+    for candidate, tail in ((bare, ""), (bare.rstrip(".:"), text[len(bare.rstrip(".:")) :])):
+        try:
+            ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        return "-" + (tail if "%" not in text else "")
+    return text
+
+
+def scrub(text: str) -> str:
+    """The text with every IPv4 and IPv6 address replaced by "-"."""
+    return _IPV4.sub(_replace_if_address, _IPV6.sub(_replace_if_address, text))
+
+
+def _path_of(record: logging.LogRecord, message: str) -> str | None:
+    """The request path of an access-log record (werkzeug's or gunicorn's), if any."""
+    if isinstance(record.args, Mapping) and isinstance(record.args.get("U"), str):
+        return str(record.args["U"])  # gunicorn's access log atoms
+    match = _REQUEST_LINE.search(_ANSI.sub("", message))
+    return match.group(1) if match else None
+
+
+class ClientAddressFilter(logging.Filter):
+    """Remove client addresses from log records; drop access lines of untraced paths."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        path = _path_of(record, message)
+        if path is not None and is_untraced(path):
+            return False
+        record.msg = scrub(message)
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
+
+
+# Loggers whose records may carry a client address: the development server's access
+# log, gunicorn's access and error logs, and Flask-WTF's CSRF messages.
+SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "flask_wtf.csrf")
+
+
+def install_log_filter(*loggers: logging.Logger) -> None:
+    """Attach the filter (once) to the given loggers and the servers' loggers."""
+    targets = [*loggers, *(logging.getLogger(name) for name in SERVER_LOGGERS)]
+    for logger in targets:
+        if not any(isinstance(f, ClientAddressFilter) for f in logger.filters):
+            logger.addFilter(ClientAddressFilter())
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+def _untraced_response(response: Response) -> Response:
+    # The same values the global security headers give every page, set here without
+    # setdefault so that no view can loosen them on an untraced route.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    # The session cookie (CSRF token, anonymous follow-up) ends with the browser.
+    # Only touched when needed: touching it would send a cookie with every response.
+    if session.permanent:
+        session.permanent = False
+    return response
+
+
+def no_trace(bp: Blueprint) -> None:
+    """Make every response of a blueprint uncacheable, referrer-free and cookie-short."""
+    bp.after_request(_untraced_response)
+
+
+# -- ids --------------------------------------------------------------------------------
+
+
+def random_row_id(model: Any) -> int:
+    """An unused random primary key for `model`: it reveals no order of creation."""
+    while True:
+        candidate = RANDOM_ID_MIN + secrets.randbelow(RANDOM_ID_MAX - RANDOM_ID_MIN + 1)
+        if db.session.get(model, candidate) is None:
+            return candidate
+
+
+def new_row_id(model: Any, *, unordered: bool) -> int | None:
+    """The primary key to give a new row, or None to let the database choose.
+
+    `unordered` rows get a random id. SQLite gives an ordinary row the highest id in
+    the table plus one, which after a random id would place it right after that row and
+    so date the random one; there, ordinary rows count on from the highest id below the
+    random range instead. PostgreSQL's sequences are not affected by explicit ids.
+    """
+    if unordered:
+        return random_row_id(model)
+    if db.session.get_bind().dialect.name != "sqlite":
+        return None
+    pk = model.__mapper__.primary_key[0]
+    highest = db.session.scalar(select(func.max(pk)).where(pk < RANDOM_ID_MIN))
+    return int(highest or 0) + 1
