@@ -126,7 +126,7 @@ def test_follow_up_shows_the_state_in_plain_words(anon_client):
     assert status.get_json() == {
         "reference": body["reference"],
         "status": "submitted",
-        "status_text": "Received, waiting to be handled",
+        "status_text": "Mottatt, venter på behandling",
         "messages": [],
     }
     assert opened.get_json() == status.get_json()

@@ -23,6 +23,15 @@ EXPECTED_PUBLIC = {
     "api.csrf_token",
     "api.openapi",
     "web.set_language",
+    # The anonymous whistleblower link: public by design, 404 while switched off.
+    "anonymous.report_form",
+    "anonymous.report_form_en",
+    "anonymous.follow_up",
+    "anonymous.follow_up_en",
+    "anonymous_api.submit_report",
+    "anonymous_api.start_session",
+    "anonymous_api.report_status",
+    "anonymous_api.end_session",
 }
 SAMPLE_ARGS = {
     "IntegerConverter": 1,
