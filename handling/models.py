@@ -53,7 +53,7 @@ class HandlerGroup(db.Model):  # type: ignore[name-defined]
 
     @property
     def member_ids(self) -> list[int]:
-        return [m.user_id for m in self.members]
+        return sorted(m.user_id for m in self.members)
 
 
 class HandlerGroupMember(db.Model):  # type: ignore[name-defined]

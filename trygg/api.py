@@ -143,10 +143,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
     def ref(schema: type[Schema] | Schema) -> dict[str, Any] | str:
         name = _schema_name(schema)
-        if name not in registered:
-            spec.components.schema(name, schema=schema)
+        many = isinstance(schema, Schema) and schema.many
+        # A schema first seen nested in another is already registered by the plugin.
+        if name not in registered and name not in spec.components.schemas:
+            spec.components.schema(name, schema=type(schema) if many else schema)
             registered.add(name)
-        return name
+        return {"type": "array", "items": name} if many else name
 
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
