@@ -66,11 +66,13 @@ def _user() -> User:
 def _case(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
     """The case, if the caller may see it at one of `levels`; else 404.
 
-    A refused attempt by an excluded handler is audited; that entry is committed even
-    though the answer is an error.
+    Calls that change the case lock its row for the rest of the request. A refused
+    attempt by an excluded handler is audited; that entry is committed even though the
+    answer is an error.
     """
+    lock = request.method not in {"GET", "HEAD"}
     try:
-        return service.case_for(_user(), case_id, levels=levels)
+        return service.case_for(_user(), case_id, levels=levels, lock=lock)
     except CaseNotFound:
         db.session.commit()
         raise _not_found() from None

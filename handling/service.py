@@ -42,6 +42,7 @@ from handling.workflow import (
     FINISHED_STATES,
     PLAIN_STATE,
     REPORTER_STATUS,
+    STATES,
     CaseClosed,
     CaseError,
     CaseFacts,
@@ -98,8 +99,10 @@ def _event(
     db.session.add(CaseEvent(case_id=case.id, kind=kind, codes=values, actor=actor, at=_now(now)))
 
 
-def _audit(action: str, actor: str, case: Case, **detail: Any) -> None:
-    audit.record(action, actor=actor, object_type="case", object_id=case.id, detail=detail)
+def _audit(
+    action: str, actor: str, case: Case, /, *, at: datetime | None = None, **detail: Any
+) -> None:
+    audit.record(action, actor=actor, object_type="case", object_id=case.id, detail=detail, at=at)
 
 
 def _require_unfinished(case: Case) -> None:
@@ -232,7 +235,7 @@ def deadlines_due(
     return {kind: due for kind, (_rank, due) in best.items()}
 
 
-def recompute_deadlines(case: Case) -> None:
+def recompute_deadlines(case: Case, now: datetime | None = None) -> None:
     """Bring the case's open deadline rows in line with the policies.
 
     Counted from when the report arrived. Met and cancelled rows are history and stay;
@@ -260,7 +263,9 @@ def recompute_deadlines(case: Case) -> None:
             row.reminded_at = row.escalated_at = None
     for kind, due in wanted.items():
         if kind not in seen:
-            case.deadlines.append(Deadline(case_id=case.id, kind=kind, due_at=due))
+            case.deadlines.append(
+                Deadline(case_id=case.id, kind=kind, due_at=due, created_at=_now(now))
+            )
     db.session.flush()
 
 
@@ -402,7 +407,10 @@ def _handler_ids() -> set[int]:
 
 
 def _sync_exclusions(
-    case: Case, user_ids: Iterable[int], found: dict[int, set[str]] | None = None
+    case: Case,
+    user_ids: Iterable[int],
+    found: dict[int, set[str]] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Record (and audit) the conflicts of interest of these users with the case."""
     candidates = set(user_ids)
@@ -414,8 +422,10 @@ def _sync_exclusions(
         for reason in sorted(found[user_id]):
             if (user_id, reason) in existing:
                 continue
-            case.exclusions.append(CaseExclusion(case_id=case.id, user_id=user_id, reason=reason))
-            _audit("case.exclude", "system", case, user_id=user_id, reason=reason)
+            case.exclusions.append(
+                CaseExclusion(case_id=case.id, user_id=user_id, reason=reason, created_at=_now(at))
+            )
+            _audit("case.exclude", "system", case, at=at, user_id=user_id, reason=reason)
     db.session.flush()
 
 
@@ -447,7 +457,7 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
     fallback = fallback_group()
     for group in (routed, fallback):
         if group is not None:
-            _sync_exclusions(case, group.member_ids)
+            _sync_exclusions(case, group.member_ids, at=now)
     target: HandlerGroup | None
     if routed is not None and eligible_handler_ids(routed, case):
         target, warning = routed, None
@@ -467,7 +477,7 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
     if moved or warning:
         _event(case, "routed", actor, now, group=case.group_id, warning=warning)
     if warning:
-        _audit("case.route_warning", "system", case, warning=warning, group=case.group_id)
+        _audit("case.route_warning", "system", case, at=now, warning=warning, group=case.group_id)
 
 
 # -- opening ----------------------------------------------------------------------------
@@ -492,7 +502,9 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
     existing = case_for_report(report)
     if existing is not None:
         return existing
-    now = _now(now)
+    # An anonymous report is dated to the day and its exact time is kept nowhere: nor
+    # may the case's rows, events and log entries written now reveal it.
+    now = report.created_at if report.anonymous else _now(now)
     case = Case(
         report_id=report.id,
         report=report,
@@ -506,15 +518,14 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
     )
     db.session.add(case)
     db.session.flush()
-    found = conflicts(report)
-    _sync_exclusions(case, _handler_ids(), found)
-    _event(case, "opened", actor, report.created_at, track=case.track)
+    _sync_exclusions(case, _handler_ids(), conflicts(report), at=now)
+    _event(case, "opened", actor, now, track=case.track)
     _place(case, route(report, case.track), "system", now)
     if case.section_5_2:
         db.session.add(Section52Check(case_id=case.id, required=True, updated_at=now))
     db.session.flush()
-    recompute_deadlines(case)
-    _audit("case.open", actor, case, group=case.group_id, track=case.track)
+    recompute_deadlines(case, now)
+    _audit("case.open", actor, case, at=now, group=case.group_id, track=case.track)
     return case
 
 
@@ -588,12 +599,18 @@ def get_case(case_id: int) -> Case | None:
     return db.session.get(Case, case_id)
 
 
-def case_for(user: User, case_id: int, *, levels: Iterable[str] = ("handler",)) -> Case:
+def case_for(
+    user: User, case_id: int, *, levels: Iterable[str] = ("handler",), lock: bool = False
+) -> Case:
     """The case if the user may see it at one of `levels`; CaseNotFound otherwise.
 
-    An excluded handler's attempt is audited (the caller commits it even though the
-    answer is "not found").
+    `lock` takes the case's row lock first (PostgreSQL; SQLite's write transactions are
+    serialised anyway), so two handlers' simultaneous steps never both pass a guard
+    checked against the same old state. An excluded handler's attempt is audited (the
+    caller commits it even though the answer is "not found").
     """
+    if lock:
+        db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
     case = get_case(case_id)
     if case is None:
         raise CaseNotFound()
@@ -751,12 +768,19 @@ class Queue:
 QUEUE_FILTERS = ("state", "track", "deadline", "unit_id", "incident_type", "assigned")
 
 
-def _visible_case_query(user: User) -> Any:
-    if user.has_role("handler"):
-        groups = select(HandlerGroupMember.group_id).where(HandlerGroupMember.user_id == user.id)
-        excluded = select(CaseExclusion.case_id).where(CaseExclusion.user_id == user.id)
-        return select(Case).where(Case.group_id.in_(groups), Case.id.not_in(excluded))
-    return None
+def _handler_cases(user: User, states: set[str]) -> list[Case]:
+    """Cases in the user's groups that they are not excluded from, in these states."""
+    if not user.has_role("handler"):
+        return []
+    groups = select(HandlerGroupMember.group_id).where(HandlerGroupMember.user_id == user.id)
+    excluded = select(CaseExclusion.case_id).where(CaseExclusion.user_id == user.id)
+    return list(
+        db.session.scalars(
+            select(Case).where(
+                Case.group_id.in_(groups), Case.id.not_in(excluded), Case.state.in_(states)
+            )
+        )
+    )
 
 
 def _safety_rep_cases(user: User) -> list[Case]:
@@ -789,13 +813,16 @@ def queue_for(
     """
     now = _now(now)
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-    cases: dict[int, Case] = {}
-    query = _visible_case_query(user)
-    if query is not None:
-        for case in db.session.scalars(query):
-            cases[case.id] = case
+    if "unit_id" in filters:
+        filters["unit_ids"] = org.subtree_ids(int(filters["unit_id"]))
+    wanted = filters.get("state", "active")
+    # Active cases always (for the counts), and finished ones only when asked for.
+    states = set(ACTIVE_STATES)
+    states |= set(STATES) if wanted == "all" else {wanted} if wanted in STATES else set()
+    cases = {c.id: c for c in _handler_cases(user, states)}
     for case in _safety_rep_cases(user):
-        cases.setdefault(case.id, case)
+        if case.state in states:
+            cases.setdefault(case.id, case)
 
     items: list[QueueItem] = []
     overdue_cases = overdue_deadlines = due_soon_cases = active = 0
@@ -831,7 +858,7 @@ def _matches(case: Case, status: str, filters: Mapping[str, Any], user: User) ->
         return False
     if "deadline" in filters and status != filters["deadline"]:
         return False
-    if "unit_id" in filters and case.report.unit_id not in org.subtree_ids(int(filters["unit_id"])):
+    if "unit_ids" in filters and case.report.unit_id not in filters["unit_ids"]:
         return False
     if "incident_type" in filters and filters["incident_type"] not in case.report.incident_types:
         return False
@@ -930,7 +957,8 @@ def transition(
     case.state = to
     case.updated_at = now
     _event(case, "transition", label, now, **codes_)
-    _audit("case.transition", label, case, **{"from": before, "to": to})
+    moved: dict[str, Any] = {"from": before, "to": to}
+    _audit("case.transition", label, case, **moved)
     _sync_reporter_status(case)
     db.session.flush()
     return case
@@ -1351,11 +1379,14 @@ def post_message(
     if author is None and internal:
         raise CaseError(_l("Only case handlers can write internal notes."), "internal")
     now = _now(now)
+    if author is None and case.report.anonymous:
+        # When an anonymous reporter is active says something about who they are.
+        now = reporting.start_of_day_utc(now)
     label = actor_label(author) if author is not None else (actor or "reporter")
     message = _store_message(case, author, text, internal=internal, now=now)
     kind = "handler" if author is not None else "reporter"
     _event(case, "message", label, now, author=kind, internal=internal, message=message.id)
-    _audit("case.message", label, case, message=message.id, author=kind, internal=internal)
+    _audit("case.message", label, case, at=now, message=message.id, author=kind, internal=internal)
     case.updated_at = now
     db.session.flush()
     return message
@@ -1396,7 +1427,8 @@ def messages_for(case: Case, viewer: str, *, actor: str) -> list[MessageView]:
     """
     if viewer not in {"handler", "reporter"}:
         raise ValueError(viewer)
-    _audit("case.read", actor, case, part="messages", level=viewer)
+    at = reporting.start_of_day_utc() if viewer == "reporter" and case.report.anonymous else None
+    _audit("case.read", actor, case, at=at, part="messages", level=viewer)
     return _message_views(case, viewer=viewer)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import time
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
@@ -9,7 +12,10 @@ from handling import service
 from handling.models import Case, CaseMessage
 from tests.handling.conftest import get_case, user_obj
 from trygg import crypto
+from trygg.audit import AuditEntry
 from trygg.extensions import db
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 def test_handler_and_reporter_talk_both_ways(org, submit, api):
@@ -137,3 +143,28 @@ def test_an_anonymous_reporter_can_be_answered_through_the_service(app, org, sub
         view = service.reporter_view(row.report, actor="reporter")
         assert [m.body for m in view.messages] == ["We are looking into it.", "Thank you"]
         assert view.status == "submitted"
+
+
+def test_an_anonymous_case_keeps_no_exact_time(app, org, submit):
+    case = submit(None, unit_id=org.ward.id)
+    with app.app_context():
+        row = get_case(case.id)
+        day = row.report.created_at
+        assert (day.astimezone(OSLO).hour, day.minute, day.second) == (0, 0, 0)
+        service.post_reporter_message(row.report, "More", actor="reporter")
+        service.reporter_view(row.report, actor="reporter")
+        db.session.commit()
+        stamps = [row.opened_at, row.updated_at]
+        stamps += [d.created_at for d in row.deadlines] + [e.created_at for e in row.exclusions]
+        stamps += [e.at for e in service.events(row)]
+        stamps += [m.created_at for m in db.session.scalars(select(CaseMessage))]
+        stamps += [
+            e.at
+            for e in db.session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.object_type.in_(["case", "report"]),
+                    AuditEntry.object_id.in_([str(case.id), str(case.report_id)]),
+                )
+            )
+        ]
+        assert {s.astimezone(OSLO).time() for s in stamps} == {time(0, 0)}
