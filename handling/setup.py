@@ -8,7 +8,7 @@ import importlib.util
 from flask import Flask
 from sqlalchemy import select
 
-from handling import api, models, service  # noqa: F401 - models must be registered with the metadata
+from handling import api, cli, models, service  # noqa: F401 - models must be registered with the metadata
 from trygg import demo
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
@@ -25,6 +25,11 @@ def register(app: Flask) -> None:
         else:
             app.register_blueprint(views.bp)
     demo.register_seed_hook(seed_demo)
+
+
+def register_cli(app: Flask) -> None:
+    """The `trygg cases` command group."""
+    app.cli.add_command(cli.cases_cli)
 
 
 def on_report_submitted(sender: object, **kwargs: object) -> None:

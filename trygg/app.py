@@ -113,6 +113,7 @@ def register_cli(app: Flask) -> None:
     """Product commands (`trygg ...`)."""
     audit.init_app(app)
     cli.init_app(app)
+    handling_setup.register_cli(app)
 
 
 def register_signal_receivers(app: Flask) -> None:
