@@ -143,14 +143,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
     def ref(schema: type[Schema] | Schema) -> dict[str, Any]:
         name = _schema_name(schema)
-        if name not in registered:
-            spec.components.schema(name, schema=schema)
+        many = isinstance(schema, Schema) and schema.many
+        # A schema first seen nested in another is already registered by the plugin.
+        if name not in registered and name not in spec.components.schemas:
+            spec.components.schema(name, schema=type(schema) if many else schema)
             registered.add(name)
         reference = {"$ref": f"#/components/schemas/{name}"}
-        if not isinstance(schema, type) and schema.many:
-            # A list of objects: the component describes one item.
-            return {"type": "array", "items": reference}
-        return reference
+        return {"type": "array", "items": reference} if many else reference
 
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

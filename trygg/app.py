@@ -16,8 +16,9 @@ from flask import Flask
 from flask_babel import format_datetime, format_number
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from handling import setup as handling_setup
 from reporting import setup as reporting_setup
-from trygg import api, audit, cli, database, keys, privacy, security, settings, web
+from trygg import api, audit, cli, database, keys, privacy, security, settings, signals, web
 from trygg.accounts import setup as accounts_setup
 from trygg.extensions import babel, csrf, db, login_manager, migrate
 
@@ -106,13 +107,17 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     accounts_setup.register_blueprints(app)
     reporting_setup.register(app)
+    handling_setup.register(app)
 
 
 def register_cli(app: Flask) -> None:
     """Product commands (`trygg ...`)."""
     audit.init_app(app)
     cli.init_app(app)
+    handling_setup.register_cli(app)
 
 
 def register_signal_receivers(app: Flask) -> None:
     """Connect receivers across packages (see trygg/signals.py)."""
+    # A stored report opens its case in the same transaction (handling, never reporting).
+    signals.report_submitted.connect(handling_setup.on_report_submitted)

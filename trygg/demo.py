@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,17 @@ USERS = [
     ("verneombud", "Vera Verneombud", [Role.SAFETY_REP, Role.EMPLOYEE], "Akuttmottaket", None),
     ("admin", "Ada Administrator", [Role.ADMIN], "Trygg sykehus", None),
 ]
+
+
+# Domain packages add their demo data here (the kernel never imports them): each hook
+# runs after the demo units and users exist, in the same transaction.
+_SEED_HOOKS: list[Callable[[], None]] = []
+
+
+def register_seed_hook(hook: Callable[[], None]) -> None:
+    """Run `hook` at the end of `seed()`; registering the same hook twice is harmless."""
+    if hook not in _SEED_HOOKS:
+        _SEED_HOOKS.append(hook)
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ def seed() -> list[DemoLogin]:
             actor="demo",
         )
         logins.append(DemoLogin(email, password, tuple(r.value for r in roles)))
+    for hook in _SEED_HOOKS:
+        hook()
     return logins
 
 

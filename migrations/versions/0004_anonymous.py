@@ -1,11 +1,10 @@
 """anonymous: receipts, throttle counters, site settings
 
 Receipts have random ids (autoincrement off) and no time column; throttle counters are
-keyed by (kind, network hash, bucket). down_revision is 0002 until handling's 0003 is
-merged; then this revision is re-chained onto 0003.
+keyed by (kind, network hash, bucket).
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26 16:29:40.475825
 
 """
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

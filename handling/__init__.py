@@ -1,0 +1,1 @@
+"""Case handling: routing, workflow, deadlines, follow-up, debriefing and messages."""

@@ -1,0 +1,50 @@
+"""Binding the handling package into the app (called from trygg/app.py)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from flask import Flask
+from sqlalchemy import select
+
+from handling import api, cli, models, service  # noqa: F401 - models must be registered with the metadata
+from trygg import demo
+from trygg.accounts.models import User, UserRole
+from trygg.extensions import db
+
+
+def register(app: Flask) -> None:
+    """Register handling's API (and its pages, once handling/views.py exists)."""
+    app.register_blueprint(api.bp)
+    if importlib.util.find_spec("handling.views") is not None:
+        views = importlib.import_module("handling.views")
+        register_views = getattr(views, "register", None)
+        if callable(register_views):
+            register_views(app)
+        else:
+            app.register_blueprint(views.bp)
+    demo.register_seed_hook(seed_demo)
+
+
+def register_cli(app: Flask) -> None:
+    """The `trygg cases` command group."""
+    app.cli.add_command(cli.cases_cli)
+
+
+def on_report_submitted(sender: object, **kwargs: object) -> None:
+    """Receiver of trygg.signals.report_submitted (connected in trygg/app.py)."""
+    service.on_report_submitted(sender, **kwargs)  # type: ignore[arg-type]
+
+
+def seed_demo() -> None:
+    """The demo's case handling: an "HMS" group of the demo handlers, routed everything."""
+    handler_ids = sorted(
+        db.session.scalars(
+            select(User.id).join(UserRole).where(UserRole.role == "handler", User.active.is_(True))
+        )
+    )
+    group = service.save_group(
+        actor="demo", name="HMS", member_ids=handler_ids, is_default=True, is_fallback=True
+    )
+    service.create_rule(actor="demo", group_id=group.id)

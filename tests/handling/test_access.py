@@ -1,0 +1,277 @@
+"""Who may see and do what: the role × endpoint × case matrix, audits, safety rep consent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from handling import service
+from tests.handling.conftest import get_case, user_obj
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+
+@dataclass
+class Target:
+    case_id: int
+    report_id: int
+    task_id: int
+
+
+@pytest.fixture
+def matrix_cases(app, org, submit) -> dict[str, Target]:
+    """own: in the handler's group; other: another group's; excluded: names the handler."""
+    made = {
+        "own": submit(org.employee, unit_id=org.ward.id),
+        "other": submit(
+            org.employee,
+            unit_id=org.ward.id,
+            incident_types=["bullying"],
+            counterpart_category="colleague",
+        ),
+        "excluded": submit(org.employee, unit_id=org.ward.id, counterpart_user_id=org.handler.id),
+    }
+    assert made["own"].group_id == made["excluded"].group_id == org.hms
+    assert made["other"].group_id == org.whistle
+    targets = {}
+    with app.app_context():
+        for name, ref in made.items():
+            case = get_case(ref.id)
+            actor = user_obj(org.whistle_handler if name == "other" else org.colleague)
+            task = service.add_task(case, actor=actor, template="leader_contact")
+            db.session.commit()
+            targets[name] = Target(ref.id, ref.report_id, task.id)
+    return targets
+
+
+# (method, path, body, status when the caller may act on the case)
+ENDPOINTS: list[tuple[str, str, Any, int]] = [
+    ("GET", "/api/v1/cases/{case}", None, 200),
+    # A forbidden step: 409 shows the caller reached the workflow, without changing it.
+    ("POST", "/api/v1/cases/{case}/transitions", {"to": "evaluated"}, 409),
+    ("PUT", "/api/v1/cases/{case}/track", {"track": "hms_deviation"}, 200),
+    ("GET", "/api/v1/cases/{case}/messages", None, 200),
+    ("POST", "/api/v1/cases/{case}/messages", {"body": "Hello"}, 201),
+    ("POST", "/api/v1/cases/{case}/tasks", {"template": "recontact"}, 201),
+    ("PATCH", "/api/v1/cases/{case}/tasks/{task}", {"note": "Noted."}, 200),
+    ("POST", "/api/v1/cases/{case}/debriefing", {"held_on": "2026-11-20"}, 201),
+    ("POST", "/api/v1/cases/{case}/assignment", {"handler_id": None, "reason": "Queue"}, 200),
+    ("PUT", "/api/v1/cases/{case}/section52", {"nav_form_sent": False}, 200),
+    ("POST", "/api/v1/cases/{case}/section52", {"nav_form_sent": False}, 200),
+    ("GET", "/api/v1/reports/{report}/messages", None, 200),
+    ("POST", "/api/v1/reports/{report}/messages", {"body": "Reply"}, 201),
+]
+CASE_READS = {"GET"}
+
+
+def expected(role: str, method: str, path: str, kind: str, ok: int) -> int:
+    """The intended answer: roles first (403), then 404 for anything not visible."""
+    reporter_side = path.startswith("/api/v1/reports/")
+    if reporter_side:
+        return ok if role == "reporter" else 404
+    if role == "handler":
+        return ok if kind == "own" else 404
+    if role == "safety_rep" and method in CASE_READS and path == "/api/v1/cases/{case}":
+        return 404  # no consent given on any of these cases
+    return 403
+
+
+ROLES = ["reporter", "employee", "handler", "manager", "safety_rep", "admin"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, make, org, matrix_cases, api, role):
+    outsider = make.user("employee", units=(org.ward,))
+    user = {
+        "reporter": org.employee,
+        "employee": outsider,
+        "handler": org.handler,
+        "manager": org.manager,
+        "safety_rep": org.safety_rep,
+        "admin": org.admin,
+    }[role]
+    client = api(user)
+    deviations = []
+    for kind, target in matrix_cases.items():
+        for method, template, body, ok in ENDPOINTS:
+            path = template.format(
+                case=target.case_id, task=target.task_id, report=target.report_id
+            )
+            response = client.get(path) if method == "GET" else client._send(method, path, body)
+            want = expected(role, method, template, kind, ok)
+            if response.status_code != want:
+                deviations.append(
+                    f"{role} {method} {template} on {kind}: {response.status_code}, "
+                    f"expected {want} {response.get_json()}"
+                )
+    queue = client.get("/api/v1/cases?state=all")
+    visible = {c["id"] for c in queue.get_json()["cases"]} if queue.status_code == 200 else set()
+    want_queue = {matrix_cases["own"].case_id} if role == "handler" else set()
+    if visible != want_queue:
+        deviations.append(f"{role} queue shows {visible}, expected {want_queue}")
+    if role in {"reporter", "employee", "manager", "admin"} and queue.status_code != 403:
+        deviations.append(f"{role} GET /api/v1/cases: {queue.status_code}, expected 403")
+    assert deviations == []
+
+
+def test_every_api_route_in_this_package_has_a_policy_and_is_documented(app):
+    from trygg.security import policy_of
+
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api_handling."):
+            assert policy_of(app, rule.endpoint) is not None, rule
+            assert hasattr(app.view_functions[rule.endpoint], "_trygg_api_doc"), rule
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    for path in (
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}/transitions",
+        "/api/v1/cases/{case_id}/tasks/{task_id}",
+        "/api/v1/reports/{report_id}/messages",
+        "/api/v1/admin/deadline-policies",
+        "/api/v1/admin/routing-rules",
+    ):
+        assert path in spec["paths"], path
+
+
+def _reads(case_id: int) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "case.read", AuditEntry.object_id == str(case_id))
+            .order_by(AuditEntry.seq)
+        )
+    )
+
+
+def test_every_content_read_is_audited(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id)
+    handler = api(org.handler)
+    reporter = api(org.employee)
+    for _ in range(2):
+        assert handler.get(f"/api/v1/cases/{case.id}").status_code == 200
+    assert handler.get(f"/api/v1/cases/{case.id}/messages").status_code == 200
+    assert reporter.get(f"/api/v1/reports/{case.report_id}/messages").status_code == 200
+    with app.app_context():
+        reads = _reads(case.id)
+        assert [(e.actor, e.detail_dict()["part"]) for e in reads] == [
+            (f"user:{org.handler.id}", "case"),
+            (f"user:{org.handler.id}", "case"),
+            (f"user:{org.handler.id}", "messages"),
+            (f"user:{org.employee.id}", "messages"),
+        ]
+        report_reads = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "report.read", AuditEntry.object_id == str(case.report_id)
+            )
+        ).all()
+        assert len(report_reads) == 2
+        # The log holds codes, never content.
+        for entry in reads:
+            assert "threatened" not in entry.detail
+        # Service callers are audited the same way.
+        service.open_case_content(get_case(case.id), user_obj(org.handler), part="print")
+        db.session.commit()
+        assert _reads(case.id)[-1].detail_dict() == {"part": "print", "level": "handler"}
+    history = handler.get(f"/api/v1/cases/{case.id}").get_json()["access_history"]
+    assert history[0]["action"] in {"case.read", "report.read"}
+    assert {h["actor"] for h in history} == {f"user:{org.handler.id}", f"user:{org.employee.id}"}
+    assert {h["part"] for h in history} >= {"case", "messages", "print"}
+
+
+def test_a_confidential_reporter_is_not_named_in_the_log(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    reporter = api(org.employee)
+    assert reporter.get(f"/api/v1/reports/{case.report_id}/messages").status_code == 200
+    assert (
+        reporter.post(
+            f"/api/v1/reports/{case.report_id}/messages", {"body": "More details"}
+        ).status_code
+        == 201
+    )
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_id == str(case.id))
+        ).all()
+        assert f"user:{org.employee.id}" not in {e.actor for e in entries}
+        assert "reporter" in {e.actor for e in entries}
+
+
+def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
+    app, make, org, submit, api
+):
+    case = submit(org.employee, unit_id=org.ward.id)
+    elsewhere = make.user("safety_rep", units=(org.psychiatry,))
+    rep = api(org.safety_rep)
+    other_rep = api(elsewhere)
+    assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
+    with app.app_context():
+        row = get_case(case.id)
+        handler = user_obj(org.handler)
+        service.add_task(row, actor=handler, template="individual_talk", note="Private talk")
+        shared = service.add_task(row, actor=handler, template="bht_offer", note="Offered BHT")
+        service.record_debriefing(
+            row,
+            actor=handler,
+            held_on=date.today(),
+            outcome="Learned",
+            further_needs="Sleep problems",
+        )
+        service.post_message(row, handler, "Hello", False)
+        db.session.commit()
+    assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
+    with app.app_context():
+        row = get_case(case.id)
+        service.update_task(
+            row,
+            service.get_task(row, shared.id),
+            actor=user_obj(org.handler),
+            consent_to_share=True,
+        )
+        db.session.commit()
+    seen = rep.get(f"/api/v1/cases/{case.id}")
+    assert seen.status_code == 200
+    body = seen.get_json()
+    assert body["level"] == "safety_rep"
+    assert body["report"] is None
+    assert [t["note"] for t in body["tasks"]] == ["Offered BHT"]
+    assert body["debriefings"] == []
+    assert body["messages"] == []
+    assert body["events"] == []
+    assert body["access_history"] == []
+    assert [c["id"] for c in rep.get("/api/v1/cases").get_json()["cases"]] == [case.id]
+    # A safety rep for another part of the organisation sees nothing.
+    assert other_rep.get(f"/api/v1/cases/{case.id}").status_code == 404
+    assert other_rep.get("/api/v1/cases").get_json()["cases"] == []
+    # Writing is for handlers only.
+    assert rep.post(f"/api/v1/cases/{case.id}/messages", {"body": "x"}).status_code == 403
+    with app.app_context():
+        row = get_case(case.id)
+        service.record_debriefing(
+            row,
+            actor=user_obj(org.handler),
+            held_on=date.today(),
+            outcome="Summary to share",
+            further_needs="Not shared",
+            consent_to_share_summary=True,
+        )
+        db.session.commit()
+    body = rep.get(f"/api/v1/cases/{case.id}").get_json()
+    assert [(d["outcome"], d["further_needs"]) for d in body["debriefings"]] == [
+        ("Summary to share", None)
+    ]
+
+
+def test_managers_and_admins_never_get_case_content_from_the_service(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        row = get_case(case.id)
+        for info in (org.manager, org.admin):
+            user = user_obj(info)
+            assert service.access_level(user, row) is None
+            with pytest.raises(service.CaseNotFound):
+                service.open_case_content(row, user)
+            assert service.queue_for(user).items == []

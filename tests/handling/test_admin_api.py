@@ -1,0 +1,101 @@
+"""The admin's routing rules, handler groups and deadline policies."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handling import service
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+
+def test_admin_manages_groups_rules_and_policies(app, org, submit, api):
+    admin = api(org.admin)
+    groups = admin.get("/api/v1/admin/handler-groups").get_json()
+    assert {g["name"] for g in groups} == {"HMS", "Varsling", "Reserve"}
+
+    created = admin.post(
+        "/api/v1/admin/handler-groups",
+        {"name": "Psykiatri", "member_ids": [org.colleague.id], "is_default": True},
+    )
+    assert created.status_code == 201, created.get_json()
+    group = created.get_json()
+    assert group["is_default"] is True
+    groups = admin.get("/api/v1/admin/handler-groups").get_json()
+    assert [g["name"] for g in groups if g["is_default"]] == ["Psykiatri"]  # only one default
+
+    refused = admin.post(
+        "/api/v1/admin/handler-groups", {"name": "Bad", "member_ids": [org.employee.id]}
+    )
+    assert refused.status_code == 400
+    assert "member_ids" in refused.get_json()["errors"]
+    assert admin.post("/api/v1/admin/handler-groups", {"name": "HMS"}).status_code == 400
+    assert admin.post("/api/v1/admin/handler-groups", {"name": "X", "extra": 1}).status_code == 400
+
+    rule = admin.post(
+        "/api/v1/admin/routing-rules", {"group_id": group["id"], "unit_id": org.psychiatry.id}
+    )
+    assert rule.status_code == 201, rule.get_json()
+    assert (
+        admin.post(
+            "/api/v1/admin/routing-rules", {"group_id": group["id"], "incident_type": "weather"}
+        ).status_code
+        == 400
+    )
+    assert admin.post("/api/v1/admin/routing-rules", {"group_id": 999999}).status_code == 400
+    case = submit(org.employee, unit_id=org.psychiatry.id)
+    assert case.group_id == group["id"]
+    assert admin.delete(f"/api/v1/admin/routing-rules/{rule.get_json()['id']}").status_code == 200
+    assert admin.delete("/api/v1/admin/routing-rules/999999").status_code == 404
+
+    updated = admin.put(
+        f"/api/v1/admin/handler-groups/{group['id']}",
+        {"name": "Psykiatri", "member_ids": [org.colleague.id, org.handler.id]},
+    )
+    assert updated.status_code == 200
+    assert updated.get_json()["member_ids"] == sorted([org.colleague.id, org.handler.id])
+    assert admin.put("/api/v1/admin/handler-groups/999999", {"name": "Z"}).status_code == 404
+
+    policies = admin.get("/api/v1/admin/deadline-policies").get_json()["policies"]
+    assert len(policies) == len(service.DEFAULT_POLICIES)
+    new = [
+        {"kind": "acknowledge", "amount": 2, "unit": "days"},
+        {"kind": "leader_contact", "unit": "same_day", "track": "hms_deviation"},
+    ]
+    r = admin.put("/api/v1/admin/deadline-policies", {"policies": new})
+    assert r.status_code == 200, r.get_json()
+    assert [p["kind"] for p in r.get_json()["policies"]] == ["acknowledge", "leader_contact"]
+    bad = admin.put(
+        "/api/v1/admin/deadline-policies",
+        {"policies": [{"kind": "acknowledge", "amount": 0, "unit": "days"}]},
+    )
+    assert bad.status_code == 400
+    bad = admin.put(
+        "/api/v1/admin/deadline-policies",
+        {"policies": [{"kind": "coffee", "amount": 1, "unit": "days"}]},
+    )
+    assert bad.status_code == 400
+    later = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        kinds = {d.kind for d in service.get_case(later.id).deadlines}
+        assert kinds == {"acknowledge", "leader_contact"}
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+        assert {
+            "handler_group.create",
+            "handler_group.update",
+            "routing_rule.create",
+            "routing_rule.delete",
+            "deadline_policy.replace",
+        } <= actions
+
+
+def test_admin_endpoints_are_for_admins_only(org, api):
+    handler = api(org.handler)
+    for path in (
+        "/api/v1/admin/handler-groups",
+        "/api/v1/admin/routing-rules",
+        "/api/v1/admin/deadline-policies",
+        "/api/v1/admin/routing-warnings",
+    ):
+        assert handler.get(path).status_code == 403
+    assert handler.post("/api/v1/admin/handler-groups", {"name": "Mine"}).status_code == 403

@@ -1,0 +1,629 @@
+"""The case handling pages, through the test client with real forms and CSRF tokens.
+
+The handler works a case from the queue to closing, the reporter answers from "My
+reports", and everyone else is kept out: another group's handler and the named
+counterpart get 404, managers and admins 403 (their role has no case pages at all).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import unescape
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from handling import service
+from handling.models import CaseEvent, FollowUpTask
+from tests.factories import UserInfo, form_login, form_token
+from tests.handling.conftest import get_case, user_obj
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+
+class Browser:
+    """A logged-in test client that reads pages as text and sends forms with a token."""
+
+    def __init__(self, app: Flask, user: UserInfo) -> None:
+        self.client: FlaskClient = app.test_client()
+        # English pages, so the tests read the same words whatever the catalogue says.
+        self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        form_login(self.client, user)
+        self.token = form_token(self.client, "/account")
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path)
+
+    def text(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return page_text(response)
+
+    def post(self, path: str, data: dict[str, Any]) -> Any:
+        return self.client.post(path, data={**data, "csrf_token": self.token})
+
+
+def page_text(response: Any) -> str:
+    """The page's HTML with entities decoded (names and quotes read as written)."""
+    return unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def login(app: Flask) -> Any:
+    return lambda user: Browser(app, user)
+
+
+def redirected_to(response: Any, path: str) -> bool:
+    return response.status_code == 303 and response.headers["Location"].endswith(path)
+
+
+def case_reads(app: Flask, case_id: int) -> int:
+    with app.app_context():
+        return int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.object_type == "case",
+                    AuditEntry.object_id == str(case_id),
+                    AuditEntry.action == "case.read",
+                )
+            )
+            or 0
+        )
+
+
+def events_of(app: Flask, case_id: int) -> int:
+    with app.app_context():
+        return int(
+            db.session.scalar(
+                select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)
+            )
+            or 0
+        )
+
+
+def state_of(app: Flask, case_id: int) -> str:
+    with app.app_context():
+        return get_case(case_id).state
+
+
+# -- the whole story ----------------------------------------------------------------------
+
+
+def test_handler_works_a_threat_case_to_the_end_and_the_reporter_answers(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        reference = get_case(ref.id).report.reference
+    handler = login(org.handler)
+
+    queue = handler.text("/cases")
+    assert reference in queue
+    assert f'href="/cases/{ref.id}"' in queue
+    assert "Threat" in queue
+
+    page = handler.text(f"/cases/{ref.id}")
+    assert "The patient threatened to hit me" in page
+    assert "Acknowledge the report" in page  # the deadlines list
+    base = f"/cases/{ref.id}"
+
+    r = handler.post(base + "/transition", {"to": "acknowledged"})
+    assert redirected_to(r, base), r.status_code
+    assert "The report is acknowledged." in handler.text(base)
+
+    r = handler.post(
+        base + "/transition", {"to": "triaged", "track": "hms_deviation", "section_5_2": "false"}
+    )
+    assert redirected_to(r, base), page_text(r)[:2000]
+    r = handler.post(base + "/transition", {"to": "in_progress"})
+    assert redirected_to(r, base)
+
+    r = handler.post(
+        base + "/tasks",
+        {
+            "template": "leader_contact",
+            "responsible_user_id": str(org.manager.id),
+            "due_at": "",
+            "status": "open",
+            "note": "",
+            "consent_to_share": "off",
+        },
+    )
+    assert redirected_to(r, base), page_text(r)[:3000]
+    with app.app_context():
+        task = db.session.scalars(select(FollowUpTask).where(FollowUpTask.case_id == ref.id)).one()
+        assert task.responsible_user_id == org.manager.id
+        task_id = task.id
+    r = handler.post(f"{base}/tasks/{task_id}", {"status": "done"})
+    assert redirected_to(r, base)
+
+    r = handler.post(
+        base + "/debriefing",
+        {
+            "held_on": date.today().isoformat(),
+            "participant_roles": ["exposed_employee", "leader"],
+            "support_offered": ["bht"],
+            "outcome": "Two on shift from now on.",
+            "further_needs": "",
+        },
+    )
+    assert redirected_to(r, base), page_text(r)[:3000]
+
+    r = handler.post(base + "/messages", {"internal": "false", "body": "How are you doing?"})
+    assert redirected_to(r, base)
+    r = handler.post(base + "/messages", {"internal": "true", "body": "Check the staffing plan."})
+    assert redirected_to(r, base)
+
+    page = handler.text(base)
+    assert "How are you doing?" in page
+    assert "Check the staffing plan." in page
+    assert "case-message--internal" in page
+    assert "Two on shift from now on." in page
+    with app.app_context():
+        met = {d.kind for d in get_case(ref.id).deadlines if d.met_at is not None}
+    assert {"acknowledge", "leader_contact", "learning_review"} <= met
+
+    employee = login(org.employee)
+    mine = f"/my-reports/{ref.report_id}/case"
+    own = employee.text(mine)
+    assert "How are you doing?" in own
+    assert "Check the staffing plan." not in own
+    assert "Your case is being handled." in own
+    r = employee.post(mine, {"body": "Better, thanks."})
+    assert redirected_to(r, mine)
+    assert "Better, thanks." in employee.text(mine)
+    assert "Better, thanks." in handler.text(base)
+
+    r = handler.post(
+        base + "/transition",
+        {
+            "to": "closed",
+            "closing_note": "Staffing changed; the employee is followed up.",
+            "causes": ["staffing", "lone_work"],
+            "feedback": "We have put two people on every evening shift.",
+        },
+    )
+    assert redirected_to(r, base), page_text(r)[:3000]
+    assert state_of(app, ref.id) == "closed"
+
+    own = employee.text(mine)
+    assert "Your case is closed." in own
+    assert "We have put two people on every evening shift." in own
+    assert "Staffing changed" not in own  # the closing note is for handlers only
+
+
+def test_the_queue_is_in_the_menu_for_handlers_only(org, login):
+    assert 'href="/cases"' in login(org.handler).text("/")
+    assert 'href="/cases"' not in login(org.employee).text("/")
+    assert 'href="/cases"' not in login(org.manager).text("/")
+
+
+def test_queue_filters_counts_and_order(app, org, submit, login):
+    threat = submit(org.employee, unit_id=org.ward.id, severity=3)
+    damage = submit(
+        org.employee, unit_id=org.psychiatry.id, incident_types=["damage"], confidential=True
+    )
+    handler = login(org.handler)
+    with app.app_context():
+        refs = {c.id: get_case(c.id).report.reference for c in (threat, damage)}
+        order = [i.case.id for i in service.queue_for(user_obj(org.handler)).items]
+    page = handler.text("/cases")
+    assert "Overdue cases" in page and "Active cases" in page
+    assert sorted(order) == sorted(refs)
+    positions = [page.index(refs[i]) for i in order]
+    assert positions == sorted(positions)  # the page keeps the service's order
+    assert "Confidential" in page
+
+    only_damage = handler.text("/cases?incident_type=damage")
+    assert refs[damage.id] in only_damage and refs[threat.id] not in only_damage
+    in_ward = handler.text(f"/cases?unit_id={org.emergency.id}")
+    assert refs[threat.id] in in_ward and refs[damage.id] not in in_ward
+    assert refs[threat.id] not in handler.text("/cases?track=whistleblowing")
+    assert refs[threat.id] not in handler.text("/cases?state=closed")
+    assert refs[threat.id] in handler.text("/cases?state=all&deadline=due_soon&track=&assigned=")
+
+    refused = handler.get("/cases?state=nonsense")
+    assert refused.status_code == 400
+    assert "Choose one of the listed values." in page_text(refused)
+
+
+# -- who is kept out ----------------------------------------------------------------------
+
+
+def test_another_groups_handler_gets_404_on_the_page_and_every_form(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    other = login(org.whistle_handler)
+    base = f"/cases/{ref.id}"
+    assert other.get(base).status_code == 404
+    assert f'href="/cases/{ref.id}"' not in other.text("/cases?state=all")
+    with app.app_context():
+        task = service.add_task(get_case(ref.id), actor=user_obj(org.handler), template="recontact")
+        db.session.commit()
+        task_id = task.id
+    forms = [
+        ("/transition", {"to": "acknowledged"}),
+        ("/track", {"track": "whistleblowing"}),
+        ("/assignment", {"handler_id": str(org.whistle_handler.id), "reason": "Mine now"}),
+        ("/tasks", {"template": "recontact"}),
+        (f"/tasks/{task_id}", {"status": "done"}),
+        ("/debriefing", {"held_on": "2026-01-10"}),
+        ("/section52", {"nav_form_sent": "false"}),
+        ("/messages", {"body": "Hello", "internal": "false"}),
+    ]
+    before = events_of(app, ref.id)
+    for path, data in forms:
+        assert other.post(base + path, data).status_code == 404, path
+    assert events_of(app, ref.id) == before
+    assert state_of(app, ref.id) == "reported"
+
+
+def test_the_named_counterpart_never_sees_the_case(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id, counterpart_user_id=org.handler.id)
+    assert ref.group_id == org.hms  # routed to the handler's group, but they are excluded
+    with app.app_context():
+        reference = get_case(ref.id).report.reference
+    named = login(org.handler)
+    assert reference not in named.text("/cases")
+    assert reference not in named.text("/cases?state=all")
+    assert named.get(f"/cases/{ref.id}").status_code == 404
+    assert named.post(f"/cases/{ref.id}/messages", {"body": "x"}).status_code == 404
+    with app.app_context():
+        denied = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "case",
+                AuditEntry.object_id == str(ref.id),
+                AuditEntry.action == "case.access_denied",
+            )
+        ).all()
+    assert len(denied) == 2  # both attempts are logged, although the answer was 404
+    colleague = login(org.colleague)
+    assert reference in colleague.text("/cases")
+
+
+@pytest.mark.parametrize("role", ["manager", "admin", "employee"])
+def test_managers_admins_and_employees_have_no_case_pages(org, submit, login, role):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    who = login(getattr(org, role))
+    assert who.get("/cases").status_code == 403
+    assert who.get(f"/cases/{ref.id}").status_code == 403
+    assert who.post(f"/cases/{ref.id}/transition", {"to": "acknowledged"}).status_code == 403
+    assert who.post(f"/cases/{ref.id}/messages", {"body": "x"}).status_code == 403
+    assert who.get(f"/my-reports/{ref.report_id}/case").status_code == (
+        200 if role == "employee" else 404
+    )
+
+
+def test_a_safety_rep_without_consent_gets_404(org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    rep = login(org.safety_rep)
+    assert rep.get("/cases").status_code == 200
+    assert rep.get(f"/cases/{ref.id}").status_code == 404
+
+
+def test_the_reporter_page_is_for_the_owner_only(app, org, submit, login, make):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    stranger = make.user("employee", units=(org.ward,))
+    path = f"/my-reports/{ref.report_id}/case"
+    assert login(stranger).get(path).status_code == 404
+    assert login(stranger).post(path, {"body": "Hi"}).status_code == 404
+    assert login(org.handler).get(path).status_code == 404
+    assert login(org.employee).get("/my-reports/999999/case").status_code == 404
+
+
+def test_the_reporter_must_write_something(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    employee = login(org.employee)
+    path = f"/my-reports/{ref.report_id}/case"
+    before = events_of(app, ref.id)
+    r = employee.post(path, {"body": "   "})
+    assert r.status_code == 400
+    text = page_text(r)
+    assert "This field is required." in text
+    assert 'aria-invalid="true"' in text
+    assert events_of(app, ref.id) == before
+    with app.app_context():
+        assert service.messages_for(get_case(ref.id), "handler", actor="test") == []
+
+
+# -- audit --------------------------------------------------------------------------------
+
+
+def test_every_view_of_the_case_page_is_audited_and_listed(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    before = case_reads(app, ref.id)
+    handler.text(f"/cases/{ref.id}")
+    page = handler.text(f"/cases/{ref.id}")
+    assert case_reads(app, ref.id) == before + 2
+    history = page.split('id="h-access"', 1)[1]
+    assert "Hanna Handler" in history
+    assert history.count("Opened the case") == 2
+
+
+# -- refused forms ------------------------------------------------------------------------
+
+
+def test_a_forbidden_transition_shows_the_error_and_changes_nothing(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    reads = case_reads(app, ref.id)
+    events = events_of(app, ref.id)
+    r = handler.post(
+        f"/cases/{ref.id}/transition",
+        {"to": "closed", "closing_note": "x", "causes": ["staffing"], "feedback": "y"},
+    )
+    assert r.status_code == 400
+    text = page_text(r)
+    assert "A case cannot go from “Reported” to “Closed”." in text
+    assert 'id="error-summary"' in text
+    assert state_of(app, ref.id) == "reported"
+    assert events_of(app, ref.id) == events
+    # The page shown with the error displays the case: that reading is kept in the log.
+    assert case_reads(app, ref.id) == reads + 1
+
+
+def test_closing_without_the_guard_fields_keeps_what_was_typed(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    for step in (
+        {"to": "acknowledged"},
+        {"to": "triaged", "track": "hms_deviation", "section_5_2": "false"},
+        {"to": "in_progress"},
+    ):
+        assert handler.post(base + "/transition", step).status_code == 303
+    r = handler.post(base + "/transition", {"to": "closed", "closing_note": "My careful note"})
+    assert r.status_code == 400
+    text = page_text(r)
+    assert "Choose at least one cause." in text or "This field" in text
+    assert "Write the feedback the reporter will see." in text
+    assert "need a completed follow-up task and a debriefing" in text
+    assert "My careful note" in text
+    assert 'href="#f-to-closed-feedback"' in text
+    assert 'id="f-to-closed-feedback"' in text
+    assert re.search(
+        r'<details class="ds-details case-details" open>\s*<summary>Close the case', text
+    )
+    assert state_of(app, ref.id) == "in_progress"
+
+
+def test_triage_needs_the_section_5_2_answer(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    handler.post(base + "/transition", {"to": "acknowledged"})
+    r = handler.post(base + "/transition", {"to": "triaged", "track": "hms_deviation"})
+    assert r.status_code == 400
+    assert "section 5-2" in page_text(r)
+    assert state_of(app, ref.id) == "acknowledged"
+
+
+def test_an_empty_message_is_refused_next_to_the_field(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    r = login(org.handler).post(f"/cases/{ref.id}/messages", {"internal": "true", "body": ""})
+    assert r.status_code == 400
+    text = page_text(r)
+    assert 'id="e-message-body"' in text
+    # The choice made is kept: "internal note" stays ticked.
+    assert re.search(r'value="true" checked', text)
+
+
+# -- more actions -------------------------------------------------------------------------
+
+
+def test_recusing_moves_the_case_away_and_back_to_the_queue(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    r = handler.post(f"/cases/{ref.id}/assignment", {"recuse": "true", "reason": ""})
+    assert r.status_code == 400
+    assert "Write why you step aside." in page_text(r)
+    r = handler.post(
+        f"/cases/{ref.id}/assignment", {"recuse": "true", "reason": "I know the patient."}
+    )
+    assert redirected_to(r, "/cases")
+    assert handler.get(f"/cases/{ref.id}").status_code == 404
+    with app.app_context():
+        case = get_case(ref.id)
+        assert org.handler.id in case.excluded_user_ids
+        assert case.assigned_user_id in (None, org.colleague.id)
+
+
+def test_assigning_a_handler_through_the_form(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    r = handler.post(
+        f"/cases/{ref.id}/assignment",
+        {"handler_id": str(org.colleague.id), "group_id": "", "reason": "She knows the ward."},
+    )
+    assert redirected_to(r, f"/cases/{ref.id}")
+    with app.app_context():
+        assert get_case(ref.id).assigned_user_id == org.colleague.id
+    r = handler.post(
+        f"/cases/{ref.id}/assignment",
+        {"handler_id": str(org.whistle_handler.id), "group_id": "", "reason": ""},
+    )
+    assert r.status_code == 400
+    assert "not in its group" in page_text(r)
+
+
+def test_section_5_2_checklist_for_a_serious_injury(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id, severity=4, injury_level="hospital")
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    page = handler.text(base)
+    assert 'id="h-section52"' in page
+    # Oslo wall time: summer time has begun on 29 March 2026, so 12:00 is 10:00 UTC.
+    r = handler.post(
+        base + "/section52",
+        {
+            "labour_inspection_notified_at": "2026-03-29T12:00",
+            "labour_inspection_notified_by_id": "",
+            "police_notified_at": "2026-03-29T12:30",
+            "police_notified_by_id": "",
+            "safety_rep_copied_at": "",
+            "nav_form_sent": "true",
+            "nav_form_sent_on": "2026-03-30",
+        },
+    )
+    assert redirected_to(r, base), page_text(r)[:3000]
+    with app.app_context():
+        case = get_case(ref.id)
+        check = case.section52
+        assert check is not None
+        assert check.labour_inspection_notified_at.isoformat() == "2026-03-29T10:00:00+00:00"
+        assert check.labour_inspection_notified_by_id == org.handler.id
+        assert check.nav_form_sent is True
+        notice = [d for d in case.deadlines if d.kind == "section_5_2_notice"]
+        assert notice and notice[0].met_at is not None
+    page = handler.text(base)
+    assert 'value="2026-03-29T12:00"' in page
+
+
+def test_a_task_update_and_a_bad_due_time(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    r = handler.post(base + "/tasks", {"template": "recontact", "due_at": "not a time"})
+    assert r.status_code == 400
+    assert "Enter a valid date and time." in page_text(r)
+    r = handler.post(base + "/tasks", {"template": "", "note": "typed"})
+    assert r.status_code == 400
+    assert "typed" in page_text(r)
+    r = handler.post(
+        base + "/tasks",
+        {"template": "bht_offer", "note": "Offered BHT.", "consent_to_share": ["off", "on"]},
+    )
+    assert redirected_to(r, base)
+    with app.app_context():
+        task = get_case(ref.id).tasks[0]
+        assert task.consent_to_share is True
+        task_id = task.id
+    r = handler.post(
+        f"{base}/tasks/{task_id}",
+        {
+            "status": "open",
+            "responsible_user_id": str(org.employee.id),
+            "due_at": "2026-10-25T09:00",
+            "note": "Rescheduled.",
+            "consent_to_share": "off",
+        },
+    )
+    assert redirected_to(r, base), page_text(r)[:3000]
+    with app.app_context():
+        task = get_case(ref.id).tasks[0]
+        assert task.consent_to_share is False
+        # 25 October 2026: winter time again, so 09:00 in Oslo is 08:00 UTC.
+        assert task.due_at.isoformat() == "2026-10-25T08:00:00+00:00"
+    assert "Rescheduled." in handler.text(base)
+
+
+# -- admin ----------------------------------------------------------------------------------
+
+
+def test_admin_pages_are_linked_from_administration(org, login):
+    admin = login(org.admin)
+    home = admin.text("/admin/")
+    for path in ("/admin/handler-groups", "/admin/routing-rules", "/admin/deadline-policies"):
+        assert f'href="{path}"' in home
+        assert admin.get(path).status_code == 200
+    handler = login(org.handler)
+    assert handler.get("/admin/handler-groups").status_code == 403
+
+
+def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
+    admin = login(org.admin)
+    r = admin.post(
+        "/admin/handler-groups/new",
+        {"name": "Psykiatri", "member_ids": [str(org.colleague.id)]},
+    )
+    assert redirected_to(r, "/admin/handler-groups"), page_text(r)[:2000]
+    with app.app_context():
+        group = next(g for g in service.handler_groups() if g.name == "Psykiatri")
+        group_id = group.id
+        assert group.member_ids == [org.colleague.id]
+    r = admin.post("/admin/handler-groups/new", {"name": "Psykiatri"})
+    assert r.status_code == 400
+    assert "already exists" in page_text(r)
+    r = admin.post("/admin/handler-groups/new", {"name": "X", "member_ids": [str(org.employee.id)]})
+    assert r.status_code == 400
+    assert "Only case handlers" in page_text(r)
+
+    r = admin.post(
+        "/admin/routing-rules",
+        {
+            "unit_id": str(org.psychiatry.id),
+            "incident_type": "",
+            "track": "",
+            "group_id": str(group_id),
+        },
+    )
+    assert redirected_to(r, "/admin/routing-rules")
+    page = admin.text("/admin/routing-rules")
+    assert "Psykiatrien" in page
+    r = admin.post("/admin/routing-rules", {"group_id": ""})
+    assert r.status_code == 400
+    with app.app_context():
+        rule = next(r for r in service.routing_rules() if r.group_id == group_id)
+        rule_id = rule.id
+    r = admin.post(f"/admin/routing-rules/{rule_id}/delete", {})
+    assert redirected_to(r, "/admin/routing-rules")
+    with app.app_context():
+        assert all(r.id != rule_id for r in service.routing_rules())
+
+
+def test_admin_changes_a_deadline_duration(app, org, login):
+    admin = login(org.admin)
+    page = admin.text("/admin/deadline-policies")
+    with app.app_context():
+        policies = service.policies()
+    form: dict[str, Any] = {}
+    for i, pol in enumerate(policies):
+        src = f"p{i}"
+        form |= {
+            f"{src}-kind": pol.kind,
+            f"{src}-track": pol.track or "",
+            f"{src}-incident_type": pol.incident_type or "",
+            f"{src}-min_severity": str(pol.min_severity),
+            f"{src}-amount": str(pol.amount),
+            f"{src}-unit": pol.unit,
+        }
+        if pol.active:
+            form[f"{src}-active"] = "on"
+    ack = next(i for i, p in enumerate(policies) if p.kind == "acknowledge")
+    assert f'name="p{ack}-amount"' in page
+    # Every duration except "same day" must be at least 1.
+    r = admin.post("/admin/deadline-policies", {**form, f"p{ack}-amount": "0"})
+    assert r.status_code == 400
+    text = page_text(r)
+    assert f'href="#f-policies-p{ack}-amount"' in text
+    assert f'id="e-policies-p{ack}-amount"' in text
+    form[f"p{ack}-amount"] = "5"
+    r = admin.post("/admin/deadline-policies", form)
+    assert redirected_to(r, "/admin/deadline-policies"), page_text(r)[:2000]
+    with app.app_context():
+        ack_rows = [p for p in service.policies() if p.kind == "acknowledge"]
+        assert [(p.amount, p.unit) for p in ack_rows] == [(5, "days")]
+        assert len(service.policies()) == len(policies)
+
+
+def test_admin_sees_the_fallback_warning_without_content(app, org, submit, login):
+    ref = submit(
+        org.employee,
+        unit_id=org.ward.id,
+        must_not_handle=[org.handler.id, org.colleague.id],
+        narrative="A very private course of events.",
+    )
+    assert ref.group_id == org.fallback
+    with app.app_context():
+        reference = get_case(ref.id).report.reference
+    admin = login(org.admin)
+    for path in ("/admin/handler-groups", "/admin/routing-rules"):
+        page = admin.text(path)
+        assert reference in page
+        assert "the case went to the fallback group" in page
+        assert "A very private course of events." not in page
+    assert admin.get(f"/cases/{ref.id}").status_code == 403
