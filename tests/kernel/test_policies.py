@@ -6,6 +6,8 @@ later are covered without changing this file.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from werkzeug.routing import Rule
@@ -50,17 +52,13 @@ def rules(app: Flask, method: str) -> list[tuple[Rule, Policy]]:
 
 
 def sample_url(rule: Rule) -> str:
-    values = {
-        arg: SAMPLE_ARGS.get(type(rule._converters[arg]).__name__, "1")  # noqa: SLF001
-        for arg in rule.arguments
-    }
-    path = rule.rule
-    for arg, value in values.items():
-        start = path.index("<")
-        end = path.index(">", start)
-        assert arg in path[start:end]
-        path = path[:start] + str(value) + path[end + 1 :]
-    return path
+    """The rule's path with sample values for its arguments."""
+
+    def fill(match: re.Match[str]) -> str:
+        arg = match.group(2)
+        return str(SAMPLE_ARGS.get(type(rule._converters[arg]).__name__, "1"))  # noqa: SLF001
+
+    return re.sub(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>", fill, rule.rule)
 
 
 def call(client, method: str, url: str):
