@@ -233,6 +233,12 @@ class Forms:
             return self.data.get(name, "")
         return default
 
+    def checked(self, prefix: str, name: str, default: bool = False) -> bool:
+        """A checkbox as sent ("on"; a hidden "off" may come before it), else `default`."""
+        if prefix == self.active and self.data is not None:
+            return "on" in self.data.getlist(name)
+        return bool(default)
+
     def values(self, prefix: str, name: str, default: Iterable[Any] = ()) -> list[str]:
         if prefix == self.active and self.data is not None:
             return self.data.getlist(name)
@@ -357,11 +363,13 @@ def queue() -> Page:
 def _case_or_404(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
     """The case if the user may see it at one of `levels`; else 404.
 
-    An excluded handler's attempt is audited, and that entry is committed although the
-    answer is an error.
+    A form that changes the case locks its row for the rest of the request (as the JSON
+    API does). An excluded handler's attempt is audited, and that entry is committed
+    although the answer is an error.
     """
+    lock = request.method not in {"GET", "HEAD"}
     try:
-        return service.case_for(_user(), case_id, levels=levels)
+        return service.case_for(_user(), case_id, levels=levels, lock=lock)
     except CaseNotFound:
         db.session.commit()
         abort(404)
