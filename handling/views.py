@@ -64,7 +64,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 # Who may open a case page: handlers of its group, and a safety representative where
 # the exposed employee agreed to share (the service decides which).
 READ_LEVELS = ("handler", "safety_rep")
-ACCESS_HISTORY_ROWS = 100
+ACCESS_HISTORY_ROWS = 50
 
 Page = str | tuple[str, int]
 
@@ -417,6 +417,7 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
             people=_people(),
             events=[(e, event_text(e, names, groups)) for e in content.events],
             access=service.access_history(case, limit=ACCESS_HISTORY_ROWS),
+            access_rows=ACCESS_HISTORY_ROWS,
             access_actions=ACCESS_ACTIONS,
             access_parts=ACCESS_PARTS,
             section52=section52_applies(case),
