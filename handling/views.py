@@ -64,7 +64,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 # Who may open a case page: handlers of its group, and a safety representative where
 # the exposed employee agreed to share (the service decides which).
 READ_LEVELS = ("handler", "safety_rep")
-ACCESS_HISTORY_ROWS = 100
+ACCESS_HISTORY_ROWS = 50
 
 Page = str | tuple[str, int]
 
@@ -233,6 +233,12 @@ class Forms:
             return self.data.get(name, "")
         return default
 
+    def checked(self, prefix: str, name: str, default: bool = False) -> bool:
+        """A checkbox as sent ("on"; a hidden "off" may come before it), else `default`."""
+        if prefix == self.active and self.data is not None:
+            return "on" in self.data.getlist(name)
+        return bool(default)
+
     def values(self, prefix: str, name: str, default: Iterable[Any] = ()) -> list[str]:
         if prefix == self.active and self.data is not None:
             return self.data.getlist(name)
@@ -357,11 +363,13 @@ def queue() -> Page:
 def _case_or_404(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
     """The case if the user may see it at one of `levels`; else 404.
 
-    An excluded handler's attempt is audited, and that entry is committed although the
-    answer is an error.
+    A form that changes the case locks its row for the rest of the request (as the JSON
+    API does). An excluded handler's attempt is audited, and that entry is committed
+    although the answer is an error.
     """
+    lock = request.method not in {"GET", "HEAD"}
     try:
-        return service.case_for(_user(), case_id, levels=levels)
+        return service.case_for(_user(), case_id, levels=levels, lock=lock)
     except CaseNotFound:
         db.session.commit()
         abort(404)
@@ -409,6 +417,7 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
             people=_people(),
             events=[(e, event_text(e, names, groups)) for e in content.events],
             access=service.access_history(case, limit=ACCESS_HISTORY_ROWS),
+            access_rows=ACCESS_HISTORY_ROWS,
             access_actions=ACCESS_ACTIONS,
             access_parts=ACCESS_PARTS,
             section52=section52_applies(case),

@@ -196,8 +196,9 @@ def test_handler_works_a_threat_case_to_the_end_and_the_reporter_answers(app, or
     assert "Staffing changed" not in own  # the closing note is for handlers only
 
 
-def test_the_queue_is_in_the_menu_for_handlers_only(org, login):
+def test_the_queue_is_in_the_menu_for_handlers_and_safety_reps(org, login):
     assert 'href="/cases"' in login(org.handler).text("/")
+    assert 'href="/cases"' in login(org.safety_rep).text("/")
     assert 'href="/cases"' not in login(org.employee).text("/")
     assert 'href="/cases"' not in login(org.manager).text("/")
 
@@ -212,16 +213,19 @@ def test_queue_filters_counts_and_order(app, org, submit, login):
         refs = {c.id: get_case(c.id).report.reference for c in (threat, damage)}
         order = [i.case.id for i in service.queue_for(user_obj(org.handler)).items]
     page = handler.text("/cases")
-    assert "Overdue cases" in page and "Active cases" in page
+    assert "Overdue cases" in page
+    assert "Active cases" in page
     assert sorted(order) == sorted(refs)
     positions = [page.index(refs[i]) for i in order]
     assert positions == sorted(positions)  # the page keeps the service's order
     assert "Confidential" in page
 
     only_damage = handler.text("/cases?incident_type=damage")
-    assert refs[damage.id] in only_damage and refs[threat.id] not in only_damage
+    assert refs[damage.id] in only_damage
+    assert refs[threat.id] not in only_damage
     in_ward = handler.text(f"/cases?unit_id={org.emergency.id}")
-    assert refs[threat.id] in in_ward and refs[damage.id] not in in_ward
+    assert refs[threat.id] in in_ward
+    assert refs[damage.id] not in in_ward
     assert refs[threat.id] not in handler.text("/cases?track=whistleblowing")
     assert refs[threat.id] not in handler.text("/cases?state=closed")
     assert refs[threat.id] in handler.text("/cases?state=all&deadline=due_soon&track=&assigned=")
@@ -302,6 +306,25 @@ def test_a_safety_rep_without_consent_gets_404(org, submit, login):
     rep = login(org.safety_rep)
     assert rep.get("/cases").status_code == 200
     assert rep.get(f"/cases/{ref.id}").status_code == 404
+
+
+def test_a_safety_rep_sees_only_what_was_shared_with_consent(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    shared = {"template": "bht_offer", "note": "Offered BHT.", "consent_to_share": ["off", "on"]}
+    assert redirected_to(handler.post(base + "/tasks", shared), base)
+    private = {"template": "leader_contact", "note": "Private note.", "consent_to_share": "off"}
+    assert redirected_to(handler.post(base + "/tasks", private), base)
+    rep = login(org.safety_rep)
+    assert f'href="{base}"' in rep.text("/cases")
+    page = rep.text(base)
+    main = page.split("<main", 1)[1]
+    assert "Offered BHT." in main
+    assert "Private note." not in main
+    assert "The patient threatened" not in main
+    assert "<form" not in main
+    assert rep.post(base + "/messages", {"body": "Hi", "internal": "false"}).status_code == 403
 
 
 def test_the_reporter_page_is_for_the_owner_only(app, org, submit, login, make):
@@ -478,7 +501,8 @@ def test_section_5_2_checklist_for_a_serious_injury(app, org, submit, login):
         assert check.labour_inspection_notified_by_id == org.handler.id
         assert check.nav_form_sent is True
         notice = [d for d in case.deadlines if d.kind == "section_5_2_notice"]
-        assert notice and notice[0].met_at is not None
+        assert notice
+        assert notice[0].met_at is not None
     page = handler.text(base)
     assert 'value="2026-03-29T12:00"' in page
 
@@ -490,9 +514,12 @@ def test_a_task_update_and_a_bad_due_time(app, org, submit, login):
     r = handler.post(base + "/tasks", {"template": "recontact", "due_at": "not a time"})
     assert r.status_code == 400
     assert "Enter a valid date and time." in page_text(r)
-    r = handler.post(base + "/tasks", {"template": "", "note": "typed"})
+    r = handler.post(base + "/tasks", {"template": "", "note": "typed", "consent_to_share": "off"})
     assert r.status_code == 400
     assert "typed" in page_text(r)
+    assert 'name="consent_to_share" checked' not in page_text(r)
+    ticked = {"template": "", "consent_to_share": ["off", "on"]}
+    assert 'name="consent_to_share" checked' in page_text(handler.post(base + "/tasks", ticked))
     r = handler.post(
         base + "/tasks",
         {"template": "bht_offer", "note": "Offered BHT.", "consent_to_share": ["off", "on"]},
