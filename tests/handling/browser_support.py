@@ -12,23 +12,13 @@ import functools
 import importlib.util
 import os
 import re
-import secrets
-import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
-from flask import Flask
-from werkzeug.serving import WSGIRequestHandler, make_server
-
-from tests.conftest import ENGINE, _worker, drop_postgres_database, migrated_database
-from trygg import demo
-from trygg.app import create_app
-from trygg.extensions import db
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -210,103 +200,3 @@ def assert_accessible(page: Page, what: str = "") -> None:
 
 
 # -- fixtures (import the ones a module uses) -----------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, launched once per session."""
-    missing = browser_missing()
-    if missing:
-        if browser_required():
-            pytest.fail(f"REQUIRE_BROWSER=1, but {missing}; {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log lines in the test output."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def live_database(
-    base_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated, really committed database, one per module."""
-    label = "hbrowser" + secrets.token_hex(3)
-    url = migrated_database(base_settings, tmp_path_factory.mktemp(label), label)
-    yield url
-    if ENGINE == "postgres":
-        drop_postgres_database(f"trygg_{label}_{_worker()}")
-
-
-@pytest.fixture(scope="module")
-def live_app(browser: Any, base_settings: dict[str, Any], live_database: str) -> Iterator[Flask]:
-    """The app on the module's database. (Asks for `browser` so it skips without one.)"""
-    # tests/conftest.py on this branch leaves the shared session factory with a join
-    # mode SQLAlchemy does not know after each rolled-back test (fixed on the reporting
-    # branch, df4a48c); restore the default, so a real server can open sessions.
-    db.session.session_factory.configure(bind=None, join_transaction_mode="conditional_savepoint")
-    app = create_app({**base_settings, "database_url": live_database})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_logins(live_app: Flask) -> dict[str, Login]:
-    """The demo organisation (with case handling's demo group), logins by role."""
-    with live_app.app_context():
-        seeded = demo.seed()
-        db.session.commit()
-    names = {f"{local}@{demo.DEMO_DOMAIN}": name for local, name, *_ in demo.USERS}
-    logins = {}
-    for login in seeded:
-        role = DEMO_ROLES[login.email.split("@")[0]]
-        logins[role] = Login(
-            role, login.email, login.password, names[login.email], tuple(login.roles)
-        )
-    return logins
-
-
-@pytest.fixture(scope="module")
-def live_server(live_app: Flask, demo_logins: dict[str, Login]) -> Iterator[str]:
-    """The seeded app served on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-
-
-@pytest.fixture
-def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
-    """Open a page in a fresh browser context (own cookies): new_page(locale=...)."""
-    contexts: list[Any] = []
-
-    def open_page(**options: Any) -> Any:
-        context = browser.new_context(
-            base_url=live_server,
-            locale=options.pop("locale", "nb-NO"),
-            viewport=options.pop("viewport", DESKTOP),
-            **options,
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()

@@ -4,7 +4,7 @@ An employee reports a threat from a patient; the routed handler acknowledges, tr
 records the leader's contact and the learning review, and writes to the employee; the
 employee answers from "My reports"; the handler closes with feedback, which the employee
 then reads. A handler of another group sees nothing of it. The report is stored through
-reporting's service (this branch has no report form or report API), which sends the
+reporting's service, which sends the
 real `report_submitted` signal, so the case is opened exactly as in production.
 """
 
@@ -20,7 +20,6 @@ from flask import Flask
 from handling import service
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
-from tests.handling import browser_support
 from tests.handling.browser_support import (
     Login,
     assert_accessible,
@@ -35,14 +34,7 @@ from trygg.extensions import db
 
 skip_module_without_browser()
 
-# The live server's fixtures, taken into this module so pytest finds them (this branch
-# has no tests/browser/conftest.py to share them from).
-browser = browser_support.browser
-live_database = browser_support.live_database
-live_app = browser_support.live_app
-demo_logins = browser_support.demo_logins
-live_server = browser_support.live_server
-new_page = browser_support.new_page
+# The live server, browser and demo logins come from tests/browser/conftest.py.
 
 pytestmark = pytest.mark.browser
 
