@@ -14,12 +14,12 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -31,7 +31,7 @@ from reporting.models import (
     ReportIncidentType,
 )
 from trygg import audit, crypto, keys, org
-from trygg.accounts.models import User
+from trygg.accounts.models import Membership, User, UserRole
 from trygg.extensions import db, utcnow
 from trygg.signals import report_submitted
 
@@ -58,8 +58,11 @@ class ReportNotFound(Exception):
 class Upload(Protocol):
     """What an uploaded file must offer (werkzeug's FileStorage does)."""
 
-    filename: str | None
-    stream: BinaryIO
+    @property
+    def filename(self) -> str | None: ...
+
+    @property
+    def stream(self) -> IO[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -239,19 +242,47 @@ def sniff_type(head: bytes) -> str | None:
     return None
 
 
+# Larger images are refused rather than decoded: a small compressed file can expand to
+# gigabytes of pixels. 40 megapixels is more than phone cameras deliver by default.
+MAX_IMAGE_PIXELS = 40_000_000
+
+
 def strip_image_metadata(data: bytes, content_type: str) -> bytes:
-    """Re-encode an image from its pixels only: EXIF (GPS, device, time) is dropped."""
+    """Re-encode an image from its pixels only: EXIF (GPS, device, time) is dropped.
+
+    The pixels are turned upright first (the EXIF orientation tag goes with the rest),
+    and copied into a new image in C, never through Python lists (a phone photo would
+    take a gigabyte that way).
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ReportError(
+                    _l(
+                        "The image is too large (%(mp)s megapixels). Attach a smaller image.",
+                        mp=round(width * height / 1_000_000),
+                    ),
+                    field="attachments",
+                    status=413,
+                )
             image.load()
-            clean = Image.new(image.mode, image.size)
-            clean.putdata(list(image.getdata()))
-            if image.mode == "P" and image.getpalette():
-                clean.putpalette(image.getpalette() or [])
+            # exif_transpose copies the image: only pay for that when it is turned.
+            turned = image.getexif().get(0x0112, 1) in range(2, 9)
+            upright = (ImageOps.exif_transpose(image) or image) if turned else image
+            clean = Image.new(upright.mode, upright.size)
+            clean.paste(upright)
+            if upright.mode == "P" and upright.getpalette():
+                clean.putpalette(upright.getpalette() or [])
+            options: dict[str, Any] = {}
+            if content_type == "image/jpeg":
+                options = {"quality": 92}
+            elif "transparency" in upright.info and upright.mode in ("P", "L", "RGB"):
+                options = {"transparency": upright.info["transparency"]}
             out = io.BytesIO()
-            clean.save(out, format=IMAGE_FORMATS[content_type])
+            clean.save(out, format=IMAGE_FORMATS[content_type], **options)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ReportError(
             _l("The image could not be read. Try another file."), field="attachments"
         ) from None
@@ -284,10 +315,10 @@ def _display_name(upload: Upload) -> str:
     return name[:200] or "file"
 
 
-def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
-    """Read, type-check and clean uploads: (name, content type, bytes) each.
+def selected_files(uploads: Iterable[Upload]) -> list[Upload]:
+    """The uploads that carry a file (a form's empty file input sends a nameless part).
 
-    Raises ReportError naming what to fix. Runs before anything is stored.
+    Raises ReportError when there are more than the allowed number.
     """
     cfg = current_app.config["TRYGG"]
     files = [u for u in uploads if u.filename]
@@ -295,28 +326,38 @@ def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
         raise ReportError(
             _l("Attach at most %(n)s files.", n=cfg["attachment_max_count"]), field="attachments"
         )
-    checked = []
-    for upload in files:
-        data = _read_limited(upload, cfg["attachment_max_bytes"])
-        if not data:
-            raise ReportError(
-                _l("The file %(name)s is empty.", name=_display_name(upload)), field="attachments"
-            )
-        kind = sniff_type(data[:4096])
-        if kind is None:
-            raise ReportError(
-                _l(
-                    "The file %(name)s is not an allowed type. Attach images, PDF, sound "
-                    "recordings or plain text.",
-                    name=_display_name(upload),
-                ),
-                field="attachments",
-                status=415,
-            )
-        if kind in IMAGE_FORMATS:
-            data = strip_image_metadata(data, kind)
-        checked.append((_display_name(upload), kind, data))
-    return checked
+    return files
+
+
+def check_upload(upload: Upload) -> tuple[str, str, bytes]:
+    """Read, type-check and clean one upload: (name, content type, bytes).
+
+    Raises ReportError naming what to fix. Only one file is held in memory at a time.
+    """
+    data = _read_limited(upload, current_app.config["TRYGG"]["attachment_max_bytes"])
+    if not data:
+        raise ReportError(
+            _l("The file %(name)s is empty.", name=_display_name(upload)), field="attachments"
+        )
+    kind = sniff_type(data[:4096])
+    if kind is None:
+        raise ReportError(
+            _l(
+                "The file %(name)s is not an allowed type. Attach images, PDF, sound "
+                "recordings or plain text.",
+                name=_display_name(upload),
+            ),
+            field="attachments",
+            status=415,
+        )
+    if kind in IMAGE_FORMATS:
+        data = strip_image_metadata(data, kind)
+    return _display_name(upload), kind, data
+
+
+def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
+    """Check every upload at once (for callers that need all files before storing)."""
+    return [check_upload(u) for u in selected_files(uploads)]
 
 
 def store_attachment(
@@ -379,16 +420,53 @@ def attachment_name(report: Report, attachment: Attachment) -> str:
     )
 
 
+# -- people to pick from ---------------------------------------------------------------
+
+
+def employees_led_by(manager: User) -> list[User]:
+    """Active users in the units (and sub-units) the manager leads, not the manager."""
+    unit_ids: set[int] = set()
+    for unit in manager.managed_units:
+        unit_ids |= org.subtree_ids(unit.id)
+    if not unit_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.id != manager.id,
+                User.id.in_(select(Membership.user_id).where(Membership.unit_id.in_(unit_ids))),
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def handlers() -> list[User]:
+    """Active case handlers, whom a reporter may name as people who must not handle."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
 # -- submitting -------------------------------------------------------------------------
 
 
-def _person(entry: dict[str, Any]) -> dict[str, Any]:
+def _person(entry: dict[str, Any], field: str) -> dict[str, Any]:
     user_id = entry.get("user_id")
     name = (entry.get("name") or "").strip() or None
     if user_id is not None:
         user = db.session.get(User, user_id)
         if user is None:
-            raise ReportError(_l("Pick people from the list."), field="exposed")
+            raise ReportError(_l("Pick people from the list."), field=field)
         name = name or user.name
     return {"user_id": user_id, "name": name}
 
@@ -402,10 +480,12 @@ def submit_report(
     """Validate references, seal and store a report with its attachments; signal it.
 
     `data` comes from ReportSchema (or the anonymous schema). `reporter` is None for the
-    anonymous link. Raises ReportError (nothing stored) when something must be fixed.
+    anonymous link. Raises ReportError when something must be fixed; files are checked
+    one at a time while storing, so the caller must roll back (the request boundary
+    does) and then nothing is stored.
     """
     anonymous = reporter is None
-    files = check_uploads(uploads)
+    files = selected_files(uploads)
     unit = None
     if data.get("unit_id") is not None:
         unit = org.get_unit(data["unit_id"])
@@ -420,10 +500,10 @@ def submit_report(
                 field="on_behalf_of_user_id",
             )
         on_behalf_of = db.session.get(User, data["on_behalf_of_user_id"])
-        if on_behalf_of is None:
+        if on_behalf_of is None or on_behalf_of not in employees_led_by(reporter):
             raise ReportError(_l("Pick the employee from the list."), field="on_behalf_of_user_id")
-    exposed = [_person(p) for p in data.get("exposed", [])]
-    witnesses = [_person(p) for p in data.get("witnesses", [])]
+    exposed = [_person(p, "exposed") for p in data.get("exposed", [])]
+    witnesses = [_person(p, "witnesses") for p in data.get("witnesses", [])]
     if on_behalf_of is not None and all(p["user_id"] != on_behalf_of.id for p in exposed):
         exposed.insert(0, {"user_id": on_behalf_of.id, "name": on_behalf_of.name})
     if reporter is not None and on_behalf_of is None and not exposed:
@@ -501,8 +581,12 @@ def submit_report(
     _seal(key, report, "must_not_handle", sorted(set(data.get("must_not_handle", []))))
 
     added_by = "reporter"
-    for name, kind, content in files:
+    for upload in files:
+        # One file at a time: a refusal midway raises, and the caller's rollback
+        # (the request boundary) leaves nothing stored.
+        name, kind, content = check_upload(upload)
         store_attachment(report, key, name, kind, content, added_by)
+        del content
 
     actor = reporter_actor(report, reporter)
     audit.record(
@@ -540,13 +624,19 @@ def reports_of(user: User) -> list[Report]:
     )
 
 
+MAX_ID = 2**31 - 1
+
+
 def get_report(report_id: int) -> Report | None:
+    # Ids beyond 32 bits (from a URL) would make the database driver fail, not miss.
+    if not 0 < report_id <= MAX_ID:
+        return None
     return db.session.get(Report, report_id)
 
 
 def own_report(user: User, report_id: int) -> Report:
     """One of the user's own reports; ReportNotFound for anyone else's or none."""
-    report = db.session.get(Report, report_id)
+    report = get_report(report_id)
     if report is None or report.owner_tag is None or report.owner_tag != owner_tag(user):
         raise ReportNotFound()
     return report
@@ -606,6 +696,31 @@ def involved_user_ids(report: Report) -> dict[str, set[int]]:
         "must_not_handle": set(must_not),
         "reporter": {reporter["user_id"]} if reporter.get("user_id") else set(),
     }
+
+
+def open_attachment(
+    report: Report, attachment_id: int, *, actor: str
+) -> tuple[StoredFile, Iterator[bytes]]:
+    """An attachment's name, type and size, and its decrypted content as a stream.
+
+    Writes an audit entry (who, which report, which file). ReportNotFound if the report
+    has no such attachment; CryptoError (while streaming) if anything was altered.
+    """
+    attachment = find_attachment(report, attachment_id)
+    info = StoredFile(
+        attachment.id,
+        attachment_name(report, attachment),
+        attachment.content_type,
+        attachment.size,
+    )
+    audit.record(
+        "report.read",
+        actor=actor,
+        object_type="report",
+        object_id=report.id,
+        detail={"part": "attachment", "attachment": attachment.id},
+    )
+    return info, attachment_stream(report, attachment)
 
 
 def find_attachment(report: Report, attachment_id: int) -> Attachment:
