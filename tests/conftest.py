@@ -136,7 +136,7 @@ def bind_rolled_back(app: Flask) -> Iterator[None]:
     finally:
         with app.app_context():
             db.session.remove()
-        factory.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        factory.configure(bind=None, join_transaction_mode="conditional_savepoint")
         transaction.rollback()
         connection.close()
 
