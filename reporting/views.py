@@ -334,6 +334,29 @@ def my_report(report_id: int) -> str:
     return render_template("reporting/my_report.html", content=content, r=report, unit=unit)
 
 
+# The extensions a saved file may keep for each detected type; any other name gets the
+# first one added, so a text file named "x.html" is never opened as a web page.
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/mpeg": (".mp3",),
+    "audio/flac": (".flac",),
+    "audio/wav": (".wav",),
+    "audio/mp4": (".m4a", ".m4b"),
+    "text/plain": (".txt",),
+}
+
+
+def saved_name(name: str, content_type: str) -> str:
+    """The name to save a download under: its extension matches what it really is."""
+    allowed = EXTENSIONS.get(content_type, (".bin",))
+    return name if name.lower().endswith(allowed) else name + allowed[0]
+
+
 def download_headers(name: str, size: int) -> dict[str, str]:
     """Headers that make a browser save the file, never show it (RFC 6266 names)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -364,7 +387,7 @@ def stream_attachment(report: Report, attachment_id: int, actor: str) -> Respons
 
     return Response(
         stream_with_context(body()),
-        headers=download_headers(info.name, info.size),
+        headers=download_headers(saved_name(info.name, info.content_type), info.size),
         direct_passthrough=True,
     )
 
