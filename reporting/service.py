@@ -149,22 +149,20 @@ def next_reference(prefix: str, year: int) -> str:
     The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) until commit,
     so two transactions never get the same number.
     """
+    counter = ReferenceCounter.__table__  # Core: no ORM bulk-update work in the hot path
     bump = (
-        update(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .values(value=ReferenceCounter.value + 1)
+        update(counter)
+        .where(counter.c.prefix == prefix, counter.c.year == year)
+        .values(value=counter.c.value + 1)
+        .returning(counter.c.value)
     )
-    if db.session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+    value = db.session.execute(bump).scalar_one_or_none()
+    if value is None:
         # First report of the year: create the counter in a savepoint, so a concurrent
         # creator's unique-constraint win does not abort our transaction.
         with contextlib.suppress(IntegrityError), db.session.begin_nested():
             db.session.add(ReferenceCounter(prefix=prefix, year=year, value=0))
-        db.session.execute(bump)
-    value = db.session.scalar(
-        select(ReferenceCounter.value).where(
-            ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
-        )
-    )
+        value = db.session.execute(bump).scalar_one()
     return f"{prefix}-{year}-{value:05d}"
 
 
@@ -524,7 +522,8 @@ def submit_report(
     year = now.astimezone(OSLO).year
     sick_leave = data.get("sick_leave", "none")
     report = Report(
-        reference=random_reference("VAR", year) if anonymous else next_reference("AVV", year),
+        # A unique stand-in until the real reference is taken, last (see below).
+        reference=f"pending-{secrets.token_hex(12)}",
         channel_kind="anonymous" if anonymous else "employee",
         created_at=now,
         status="submitted",
@@ -588,6 +587,14 @@ def submit_report(
         store_attachment(report, key, name, kind, content, added_by)
         del content
 
+    # The reference counter's row (and next, the audit chain's head) stays locked until
+    # commit and so serialises every submission: take it only now, when all the work
+    # that concurrent submissions can do side by side is done. Not flushing first lets
+    # the sealed fields and the reference go out in one UPDATE.
+    with db.session.no_autoflush:
+        report.reference = (
+            random_reference("VAR", year) if anonymous else next_reference("AVV", year)
+        )
     actor = reporter_actor(report, reporter)
     audit.record(
         "report.submit",

@@ -47,6 +47,7 @@ bp = Blueprint(
 # Who may report and see their own reports.
 REPORTER_ROLES = ("employee", "manager")
 WITNESS_INPUTS = 3
+REPORT_SCHEMA = ReportSchema()  # keeps no state between loads: built once
 
 
 @bp.context_processor
@@ -136,7 +137,7 @@ def form_to_data(form: MultiDict[str, str]) -> dict[str, Any]:
         data["confidential"] = {"confidential": True, "named": False}.get(
             confidential, confidential
         )
-    fields = ReportSchema().fields
+    fields = REPORT_SCHEMA.fields
     for name in [n for n, v in data.items() if v is None]:
         # A required field left empty is "missing"; an optional one falls to its default.
         if fields[name].required or fields[name].load_default is not None:
@@ -258,7 +259,7 @@ def report_form() -> tuple[str, int] | BaseResponse:
     uploads = request.files.getlist("attachments")
     had_files = any(u.filename for u in uploads)
     try:
-        data = ReportSchema().load(form_to_data(form))
+        data = REPORT_SCHEMA.load(form_to_data(form))
         report = service.submit_report(
             data,
             reporter=current_user._get_current_object(),  # noqa: SLF001
