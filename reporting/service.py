@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting.models import (
     Attachment,
@@ -185,12 +186,16 @@ def data_key(report: Report) -> crypto.DataKey:
     return keys.keyring().unwrap(report.wrapped_key)
 
 
-def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
+def seal_value(key: crypto.DataKey, report_id: int, name: str, value: Any) -> bytes | None:
+    """One field sealed for one report row (None for an empty value)."""
     if value is None or value == "" or value == [] or value == {}:
-        report.set_sealed(name, None)
-        return
+        return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    report.set_sealed(name, key.seal(text, table="report", column=name, row=report.id))
+    return key.seal(text, table="report", column=name, row=report_id)
+
+
+def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
+    report.set_sealed(name, seal_value(key, report.id, name, value))
 
 
 def _open(key: crypto.DataKey, report: Report, name: str, as_json: bool = False) -> Any:
@@ -556,18 +561,21 @@ def submit_report(
     occurred_text = (
         occurred.astimezone(OSLO).date().isoformat() if anonymous else occurred.isoformat()
     )
-    _seal(key, report, "occurred_at", occurred_text)
-    _seal(key, report, "counterpart_identity", data.get("counterpart_identity"))
-    _seal(key, report, "injury_description", data.get("injury_description"))
+    sealed: dict[str, bytes | str | None] = {}  # column → value; the reference joins last
+
+    def seal(name: str, value: Any) -> None:
+        sealed[f"{name}_sealed"] = seal_value(key, report.id, name, value)
+
+    seal("occurred_at", occurred_text)
+    seal("counterpart_identity", data.get("counterpart_identity"))
+    seal("injury_description", data.get("injury_description"))
     if sick_leave != "none":
-        _seal(key, report, "sick_leave", {"kind": sick_leave, "days": data.get("sick_leave_days")})
-    _seal(key, report, "police_details", data.get("police_details"))
-    _seal(key, report, "immediate_measures_text", data.get("immediate_measures_text"))
-    _seal(key, report, "narrative", data["narrative"])
-    _seal(key, report, "causes_text", data.get("causes_text"))
-    _seal(
-        key,
-        report,
+        seal("sick_leave", {"kind": sick_leave, "days": data.get("sick_leave_days")})
+    seal("police_details", data.get("police_details"))
+    seal("immediate_measures_text", data.get("immediate_measures_text"))
+    seal("narrative", data["narrative"])
+    seal("causes_text", data.get("causes_text"))
+    seal(
         "people",
         {
             "exposed": exposed,
@@ -576,8 +584,8 @@ def submit_report(
         },
     )
     if reporter is not None:
-        _seal(key, report, "reporter", {"user_id": reporter.id, "name": reporter.name})
-    _seal(key, report, "must_not_handle", sorted(set(data.get("must_not_handle", []))))
+        seal("reporter", {"user_id": reporter.id, "name": reporter.name})
+    seal("must_not_handle", sorted(set(data.get("must_not_handle", []))))
 
     added_by = "reporter"
     for upload in files:
@@ -589,12 +597,16 @@ def submit_report(
 
     # The reference counter's row (and next, the audit chain's head) stays locked until
     # commit and so serialises every submission: take it only now, when all the work
-    # that concurrent submissions can do side by side is done. Not flushing first lets
-    # the sealed fields and the reference go out in one UPDATE.
-    with db.session.no_autoflush:
-        report.reference = (
-            random_reference("VAR", year) if anonymous else next_reference("AVV", year)
-        )
+    # that concurrent submissions can do side by side is done. The sealed fields and the
+    # reference then go out in one UPDATE, written directly (Core) and recorded on the
+    # object as stored, without the ORM's per-attribute flush.
+    sealed["reference"] = (
+        random_reference("VAR", year) if anonymous else next_reference("AVV", year)
+    )
+    table = Report.__table__
+    db.session.execute(update(table).where(table.c.id == report.id).values(sealed))
+    for column, value in sealed.items():
+        set_committed_value(report, column, value)
     actor = reporter_actor(report, reporter)
     audit.record(
         "report.submit",
