@@ -62,7 +62,10 @@ def _too_large() -> ApiError:
 
 def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
     """A multipart body: the report as JSON in the "data" part, files in "files"."""
-    unknown = sorted((set(request.form) - {"data"}) | (set(request.files) - {"files"}))
+    # csrf_token: Flask-WTF also accepts the token as a form field.
+    unknown = sorted(
+        (set(request.form) - {"data", "csrf_token"}) | (set(request.files) - {"files"})
+    )
     if unknown:
         raise ApiError(400, {name: [_("This field is not expected here.")] for name in unknown})
     raw = request.form.get("data")

@@ -400,13 +400,16 @@ def store_attachment(
 def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]:
     """The decrypted content, chunk by chunk; CryptoError if anything was altered."""
     key = data_key(report)
+    # Kept apart from the object: a caller may end the transaction between chunks,
+    # which expires the object's attributes.
+    attachment_id = attachment.id
 
     def sealed_chunks() -> Iterator[bytes]:
         seq = 0
         while True:
             chunk = db.session.scalar(
                 select(AttachmentChunk.data).where(
-                    AttachmentChunk.attachment_id == attachment.id, AttachmentChunk.seq == seq
+                    AttachmentChunk.attachment_id == attachment_id, AttachmentChunk.seq == seq
                 )
             )
             if chunk is None:
@@ -414,7 +417,7 @@ def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]
             yield chunk
             seq += 1
 
-    return key.open_stream(sealed_chunks(), table="attachment", row=attachment.id)
+    return key.open_stream(sealed_chunks(), table="attachment", row=attachment_id)
 
 
 def attachment_name(report: Report, attachment: Attachment) -> str:

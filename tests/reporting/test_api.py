@@ -238,3 +238,19 @@ def test_messages_follow_the_users_language(client, reporter):
     client.post("/language", data={"lang": "en", "csrf_token": token(client)})
     response = post_report(client, valid_report(reporter.unit.id, place_type=None))
     assert response.get_json()["errors"]["place_type"] == ["This field cannot be empty."]
+
+
+def test_multipart_may_carry_the_csrf_token_as_a_form_field(client, reporter):
+    import io
+    import json
+
+    response = client.post(
+        "/api/v1/reports",
+        data={
+            "csrf_token": token(client),
+            "data": json.dumps(valid_report(reporter.unit.id)),
+            "files": [(io.BytesIO(b"notes"), "notes.txt")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_json()
