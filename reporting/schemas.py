@@ -15,6 +15,45 @@ from trygg.validation import StrictSchema
 TEXT_MAX = 2000
 NAME_MAX = 200
 PEOPLE_MAX = 20
+# Database ids are 32-bit: a larger number is refused here, not by the database driver.
+ID_RANGE = validate.Range(min=1, max=2**31 - 1, error="Invalid value.")
+
+
+class Text(fields.String):
+    """A string that can be stored: lone surrogates (valid JSON, invalid UTF-8) refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("invalid_utf8") from None
+        return text
+
+    default_error_messages = {"invalid_utf8": "Not a valid string."}
+
+
+class Count(validate.Length):
+    """How many items a list may hold, with messages about choices, not characters.
+
+    A Length, so the OpenAPI document shows minItems/maxItems.
+    """
+
+    def __init__(self, *, min: int | None = None, max: int) -> None:  # noqa: A002
+        super().__init__(min=min, max=max)
+
+    def __call__(self, value: Any) -> Any:
+        if self.min is not None and len(value) < self.min:
+            if self.min == 1:
+                raise ValidationError(_("Choose at least one."))
+            raise ValidationError(_("Choose at least %(n)s.", n=self.min))
+        if self.max is not None and len(value) > self.max:
+            raise ValidationError(_("Give at most %(n)s.", n=self.max))
+        return value
+
+
+def _id(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
 
 
 def _one_of(codeset: codes.Codes | dict[int, Any]) -> validate.OneOf:
@@ -24,8 +63,8 @@ def _one_of(codeset: codes.Codes | dict[int, Any]) -> validate.OneOf:
 class PersonRefSchema(StrictSchema):
     """Someone involved: picked from the user directory (user_id) or written as text."""
 
-    user_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+    user_id = _id(load_default=None, allow_none=True)
+    name = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
 
     @validates_schema
     def _either(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -39,23 +78,23 @@ class ReportSchema(StrictSchema):
     incident_types = fields.List(
         fields.String(validate=_one_of(codes.INCIDENT_TYPES)),
         required=True,
-        validate=validate.Length(min=1, max=len(codes.INCIDENT_TYPES)),
+        validate=Count(min=1, max=len(codes.INCIDENT_TYPES)),
     )
     occurred_at = fields.AwareDateTime(required=True)
-    unit_id = fields.Integer(required=True, strict=True)
+    unit_id = _id(required=True)
     place_type = fields.String(required=True, validate=_one_of(codes.PLACE_TYPES))
     channel = fields.String(load_default=None, allow_none=True, validate=_one_of(codes.CHANNELS))
     counterpart_category = fields.String(required=True, validate=_one_of(codes.COUNTERPARTS))
-    counterpart_identity = fields.String(
+    counterpart_identity = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX)
     )
-    counterpart_user_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    counterpart_user_id = _id(load_default=None, allow_none=True)
     lone_work = fields.Boolean(load_default=None, allow_none=True)
     activity = fields.String(load_default=None, allow_none=True, validate=_one_of(codes.ACTIVITIES))
     severity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=4))
     injury_level = fields.String(load_default="none", validate=_one_of(codes.INJURY_LEVELS))
     serious_injury = fields.Boolean(load_default=False)
-    injury_description = fields.String(
+    injury_description = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX)
     )
     sick_leave = fields.String(load_default="none", validate=_one_of(codes.SICK_LEAVE))
@@ -63,37 +102,33 @@ class ReportSchema(StrictSchema):
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=365)
     )
     police_report = fields.String(load_default="no", validate=_one_of(codes.POLICE_REPORT))
-    police_details = fields.String(
+    police_details = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX)
     )
     immediate_measures = fields.List(
         fields.String(validate=_one_of(codes.IMMEDIATE_MEASURES)),
         load_default=list,
-        validate=validate.Length(max=len(codes.IMMEDIATE_MEASURES)),
+        validate=Count(max=len(codes.IMMEDIATE_MEASURES)),
     )
-    immediate_measures_text = fields.String(
+    immediate_measures_text = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX)
     )
-    narrative = fields.String(required=True)
+    narrative = Text(required=True)
     causes = fields.List(
         fields.String(validate=_one_of(codes.CAUSES)),
         load_default=list,
-        validate=validate.Length(max=len(codes.CAUSES)),
+        validate=Count(max=len(codes.CAUSES)),
     )
-    causes_text = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX)
-    )
+    causes_text = Text(load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX))
     exposed = fields.List(
-        fields.Nested(PersonRefSchema), load_default=list, validate=validate.Length(max=PEOPLE_MAX)
+        fields.Nested(PersonRefSchema), load_default=list, validate=Count(max=PEOPLE_MAX)
     )
     witnesses = fields.List(
-        fields.Nested(PersonRefSchema), load_default=list, validate=validate.Length(max=PEOPLE_MAX)
+        fields.Nested(PersonRefSchema), load_default=list, validate=Count(max=PEOPLE_MAX)
     )
     confidential = fields.Boolean(load_default=False)
-    on_behalf_of_user_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    must_not_handle = fields.List(
-        fields.Integer(strict=True), load_default=list, validate=validate.Length(max=PEOPLE_MAX)
-    )
+    on_behalf_of_user_id = _id(load_default=None, allow_none=True)
+    must_not_handle = fields.List(_id(), load_default=list, validate=Count(max=PEOPLE_MAX))
 
     @validates("narrative")
     def _narrative(self, value: str, **_kwargs: Any) -> None:

@@ -14,15 +14,16 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting.models import (
     Attachment,
@@ -32,7 +33,7 @@ from reporting.models import (
     ReportIncidentType,
 )
 from trygg import audit, crypto, keys, org, privacy
-from trygg.accounts.models import User
+from trygg.accounts.models import Membership, User, UserRole
 from trygg.extensions import db, utcnow
 from trygg.signals import report_submitted
 
@@ -59,8 +60,11 @@ class ReportNotFound(Exception):
 class Upload(Protocol):
     """What an uploaded file must offer (werkzeug's FileStorage does)."""
 
-    filename: str | None
-    stream: BinaryIO
+    @property
+    def filename(self) -> str | None: ...
+
+    @property
+    def stream(self) -> IO[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -147,22 +151,20 @@ def next_reference(prefix: str, year: int) -> str:
     The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) until commit,
     so two transactions never get the same number.
     """
+    counter = ReferenceCounter.__table__  # Core: no ORM bulk-update work in the hot path
     bump = (
-        update(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .values(value=ReferenceCounter.value + 1)
+        update(counter)
+        .where(counter.c.prefix == prefix, counter.c.year == year)
+        .values(value=counter.c.value + 1)
+        .returning(counter.c.value)
     )
-    if db.session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+    value = db.session.execute(bump).scalar_one_or_none()
+    if value is None:
         # First report of the year: create the counter in a savepoint, so a concurrent
         # creator's unique-constraint win does not abort our transaction.
         with contextlib.suppress(IntegrityError), db.session.begin_nested():
             db.session.add(ReferenceCounter(prefix=prefix, year=year, value=0))
-        db.session.execute(bump)
-    value = db.session.scalar(
-        select(ReferenceCounter.value).where(
-            ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
-        )
-    )
+        value = db.session.execute(bump).scalar_one()
     return f"{prefix}-{year}-{value:05d}"
 
 
@@ -185,12 +187,16 @@ def data_key(report: Report) -> crypto.DataKey:
     return keys.keyring().unwrap(report.wrapped_key)
 
 
-def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
+def seal_value(key: crypto.DataKey, report_id: int, name: str, value: Any) -> bytes | None:
+    """One field sealed for one report row (None for an empty value)."""
     if value is None or value == "" or value == [] or value == {}:
-        report.set_sealed(name, None)
-        return
+        return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    report.set_sealed(name, key.seal(text, table="report", column=name, row=report.id))
+    return key.seal(text, table="report", column=name, row=report_id)
+
+
+def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
+    report.set_sealed(name, seal_value(key, report.id, name, value))
 
 
 def _open(key: crypto.DataKey, report: Report, name: str, as_json: bool = False) -> Any:
@@ -240,19 +246,47 @@ def sniff_type(head: bytes) -> str | None:
     return None
 
 
+# Larger images are refused rather than decoded: a small compressed file can expand to
+# gigabytes of pixels. 40 megapixels is more than phone cameras deliver by default.
+MAX_IMAGE_PIXELS = 40_000_000
+
+
 def strip_image_metadata(data: bytes, content_type: str) -> bytes:
-    """Re-encode an image from its pixels only: EXIF (GPS, device, time) is dropped."""
+    """Re-encode an image from its pixels only: EXIF (GPS, device, time) is dropped.
+
+    The pixels are turned upright first (the EXIF orientation tag goes with the rest),
+    and copied into a new image in C, never through Python lists (a phone photo would
+    take a gigabyte that way).
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ReportError(
+                    _l(
+                        "The image is too large (%(mp)s megapixels). Attach a smaller image.",
+                        mp=round(width * height / 1_000_000),
+                    ),
+                    field="attachments",
+                    status=413,
+                )
             image.load()
-            clean = Image.new(image.mode, image.size)
-            clean.putdata(list(image.getdata()))
-            if image.mode == "P" and image.getpalette():
-                clean.putpalette(image.getpalette() or [])
+            # exif_transpose copies the image: only pay for that when it is turned.
+            turned = image.getexif().get(0x0112, 1) in range(2, 9)
+            upright = (ImageOps.exif_transpose(image) or image) if turned else image
+            clean = Image.new(upright.mode, upright.size)
+            clean.paste(upright)
+            if upright.mode == "P" and upright.getpalette():
+                clean.putpalette(upright.getpalette() or [])
+            options: dict[str, Any] = {}
+            if content_type == "image/jpeg":
+                options = {"quality": 92}
+            elif "transparency" in upright.info and upright.mode in ("P", "L", "RGB"):
+                options = {"transparency": upright.info["transparency"]}
             out = io.BytesIO()
-            clean.save(out, format=IMAGE_FORMATS[content_type])
+            clean.save(out, format=IMAGE_FORMATS[content_type], **options)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ReportError(
             _l("The image could not be read. Try another file."), field="attachments"
         ) from None
@@ -285,10 +319,10 @@ def _display_name(upload: Upload) -> str:
     return name[:200] or "file"
 
 
-def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
-    """Read, type-check and clean uploads: (name, content type, bytes) each.
+def selected_files(uploads: Iterable[Upload]) -> list[Upload]:
+    """The uploads that carry a file (a form's empty file input sends a nameless part).
 
-    Raises ReportError naming what to fix. Runs before anything is stored.
+    Raises ReportError when there are more than the allowed number.
     """
     cfg = current_app.config["TRYGG"]
     files = [u for u in uploads if u.filename]
@@ -301,28 +335,38 @@ def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
             ),
             field="attachments",
         )
-    checked = []
-    for upload in files:
-        data = _read_limited(upload, cfg["attachment_max_bytes"])
-        if not data:
-            raise ReportError(
-                _l("The file %(name)s is empty.", name=_display_name(upload)), field="attachments"
-            )
-        kind = sniff_type(data[:4096])
-        if kind is None:
-            raise ReportError(
-                _l(
-                    "The file %(name)s is not an allowed type. Attach images, PDF, sound "
-                    "recordings or plain text.",
-                    name=_display_name(upload),
-                ),
-                field="attachments",
-                status=415,
-            )
-        if kind in IMAGE_FORMATS:
-            data = strip_image_metadata(data, kind)
-        checked.append((_display_name(upload), kind, data))
-    return checked
+    return files
+
+
+def check_upload(upload: Upload) -> tuple[str, str, bytes]:
+    """Read, type-check and clean one upload: (name, content type, bytes).
+
+    Raises ReportError naming what to fix. Only one file is held in memory at a time.
+    """
+    data = _read_limited(upload, current_app.config["TRYGG"]["attachment_max_bytes"])
+    if not data:
+        raise ReportError(
+            _l("The file %(name)s is empty.", name=_display_name(upload)), field="attachments"
+        )
+    kind = sniff_type(data[:4096])
+    if kind is None:
+        raise ReportError(
+            _l(
+                "The file %(name)s is not an allowed type. Attach images, PDF, sound "
+                "recordings or plain text.",
+                name=_display_name(upload),
+            ),
+            field="attachments",
+            status=415,
+        )
+    if kind in IMAGE_FORMATS:
+        data = strip_image_metadata(data, kind)
+    return _display_name(upload), kind, data
+
+
+def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
+    """Check every upload at once (for callers that need all files before storing)."""
+    return [check_upload(u) for u in selected_files(uploads)]
 
 
 def store_attachment(
@@ -364,13 +408,16 @@ def store_attachment(
 def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]:
     """The decrypted content, chunk by chunk; CryptoError if anything was altered."""
     key = data_key(report)
+    # Kept apart from the object: a caller may end the transaction between chunks,
+    # which expires the object's attributes.
+    attachment_id = attachment.id
 
     def sealed_chunks() -> Iterator[bytes]:
         seq = 0
         while True:
             chunk = db.session.scalar(
                 select(AttachmentChunk.data).where(
-                    AttachmentChunk.attachment_id == attachment.id, AttachmentChunk.seq == seq
+                    AttachmentChunk.attachment_id == attachment_id, AttachmentChunk.seq == seq
                 )
             )
             if chunk is None:
@@ -378,7 +425,7 @@ def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]
             yield chunk
             seq += 1
 
-    return key.open_stream(sealed_chunks(), table="attachment", row=attachment.id)
+    return key.open_stream(sealed_chunks(), table="attachment", row=attachment_id)
 
 
 def attachment_name(report: Report, attachment: Attachment) -> str:
@@ -387,16 +434,53 @@ def attachment_name(report: Report, attachment: Attachment) -> str:
     )
 
 
+# -- people to pick from ---------------------------------------------------------------
+
+
+def employees_led_by(manager: User) -> list[User]:
+    """Active users in the units (and sub-units) the manager leads, not the manager."""
+    unit_ids: set[int] = set()
+    for unit in manager.managed_units:
+        unit_ids |= org.subtree_ids(unit.id)
+    if not unit_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.id != manager.id,
+                User.id.in_(select(Membership.user_id).where(Membership.unit_id.in_(unit_ids))),
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def handlers() -> list[User]:
+    """Active case handlers, whom a reporter may name as people who must not handle."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
 # -- submitting -------------------------------------------------------------------------
 
 
-def _person(entry: dict[str, Any]) -> dict[str, Any]:
+def _person(entry: dict[str, Any], field: str) -> dict[str, Any]:
     user_id = entry.get("user_id")
     name = (entry.get("name") or "").strip() or None
     if user_id is not None:
         user = db.session.get(User, user_id)
         if user is None:
-            raise ReportError(_l("Pick people from the list."), field="exposed")
+            raise ReportError(_l("Pick people from the list."), field=field)
         name = name or user.name
     return {"user_id": user_id, "name": name}
 
@@ -410,10 +494,12 @@ def submit_report(
     """Validate references, seal and store a report with its attachments; signal it.
 
     `data` comes from ReportSchema (or the anonymous schema). `reporter` is None for the
-    anonymous link. Raises ReportError (nothing stored) when something must be fixed.
+    anonymous link. Raises ReportError when something must be fixed; files are checked
+    one at a time while storing, so the caller must roll back (the request boundary
+    does) and then nothing is stored.
     """
     anonymous = reporter is None
-    files = check_uploads(uploads)
+    files = selected_files(uploads)
     unit = None
     if data.get("unit_id") is not None:
         unit = org.get_unit(data["unit_id"])
@@ -428,10 +514,10 @@ def submit_report(
                 field="on_behalf_of_user_id",
             )
         on_behalf_of = db.session.get(User, data["on_behalf_of_user_id"])
-        if on_behalf_of is None:
+        if on_behalf_of is None or on_behalf_of not in employees_led_by(reporter):
             raise ReportError(_l("Pick the employee from the list."), field="on_behalf_of_user_id")
-    exposed = [_person(p) for p in data.get("exposed", [])]
-    witnesses = [_person(p) for p in data.get("witnesses", [])]
+    exposed = [_person(p, "exposed") for p in data.get("exposed", [])]
+    witnesses = [_person(p, "witnesses") for p in data.get("witnesses", [])]
     if on_behalf_of is not None and all(p["user_id"] != on_behalf_of.id for p in exposed):
         exposed.insert(0, {"user_id": on_behalf_of.id, "name": on_behalf_of.name})
     if reporter is not None and on_behalf_of is None and not exposed:
@@ -454,7 +540,8 @@ def submit_report(
     report = Report(
         # Random for anonymous reports: a sequential id would tell their order in the day.
         id=privacy.new_row_id(Report, unordered=anonymous),
-        reference=random_reference("VAR", year) if anonymous else next_reference("AVV", year),
+        # A unique stand-in until the real reference is taken, last (see below).
+        reference=f"pending-{secrets.token_hex(12)}",
         channel_kind="anonymous" if anonymous else "employee",
         created_at=now,
         status="submitted",
@@ -487,18 +574,21 @@ def submit_report(
     occurred_text = (
         occurred.astimezone(OSLO).date().isoformat() if anonymous else occurred.isoformat()
     )
-    _seal(key, report, "occurred_at", occurred_text)
-    _seal(key, report, "counterpart_identity", data.get("counterpart_identity"))
-    _seal(key, report, "injury_description", data.get("injury_description"))
+    sealed: dict[str, bytes | str | None] = {}  # column → value; the reference joins last
+
+    def seal(name: str, value: Any) -> None:
+        sealed[f"{name}_sealed"] = seal_value(key, report.id, name, value)
+
+    seal("occurred_at", occurred_text)
+    seal("counterpart_identity", data.get("counterpart_identity"))
+    seal("injury_description", data.get("injury_description"))
     if sick_leave != "none":
-        _seal(key, report, "sick_leave", {"kind": sick_leave, "days": data.get("sick_leave_days")})
-    _seal(key, report, "police_details", data.get("police_details"))
-    _seal(key, report, "immediate_measures_text", data.get("immediate_measures_text"))
-    _seal(key, report, "narrative", data["narrative"])
-    _seal(key, report, "causes_text", data.get("causes_text"))
-    _seal(
-        key,
-        report,
+        seal("sick_leave", {"kind": sick_leave, "days": data.get("sick_leave_days")})
+    seal("police_details", data.get("police_details"))
+    seal("immediate_measures_text", data.get("immediate_measures_text"))
+    seal("narrative", data["narrative"])
+    seal("causes_text", data.get("causes_text"))
+    seal(
         "people",
         {
             "exposed": exposed,
@@ -507,13 +597,29 @@ def submit_report(
         },
     )
     if reporter is not None:
-        _seal(key, report, "reporter", {"user_id": reporter.id, "name": reporter.name})
-    _seal(key, report, "must_not_handle", sorted(set(data.get("must_not_handle", []))))
+        seal("reporter", {"user_id": reporter.id, "name": reporter.name})
+    seal("must_not_handle", sorted(set(data.get("must_not_handle", []))))
 
     added_by = "reporter"
-    for name, kind, content in files:
+    for upload in files:
+        # One file at a time: a refusal midway raises, and the caller's rollback
+        # (the request boundary) leaves nothing stored.
+        name, kind, content = check_upload(upload)
         store_attachment(report, key, name, kind, content, added_by)
+        del content
 
+    # The reference counter's row (and next, the audit chain's head) stays locked until
+    # commit and so serialises every submission: take it only now, when all the work
+    # that concurrent submissions can do side by side is done. The sealed fields and the
+    # reference then go out in one UPDATE, written directly (Core) and recorded on the
+    # object as stored, without the ORM's per-attribute flush.
+    sealed["reference"] = (
+        random_reference("VAR", year) if anonymous else next_reference("AVV", year)
+    )
+    table = Report.__table__
+    db.session.execute(update(table).where(table.c.id == report.id).values(sealed))
+    for column, value in sealed.items():
+        set_committed_value(report, column, value)
     actor = reporter_actor(report, reporter)
     audit.record(
         "report.submit",
@@ -550,13 +656,19 @@ def reports_of(user: User) -> list[Report]:
     )
 
 
+MAX_ID = 2**31 - 1
+
+
 def get_report(report_id: int) -> Report | None:
+    # Ids beyond 32 bits (from a URL) would make the database driver fail, not miss.
+    if not 0 < report_id <= MAX_ID:
+        return None
     return db.session.get(Report, report_id)
 
 
 def own_report(user: User, report_id: int) -> Report:
     """One of the user's own reports; ReportNotFound for anyone else's or none."""
-    report = db.session.get(Report, report_id)
+    report = get_report(report_id)
     if report is None or report.owner_tag is None or report.owner_tag != owner_tag(user):
         raise ReportNotFound()
     return report
@@ -616,6 +728,31 @@ def involved_user_ids(report: Report) -> dict[str, set[int]]:
         "must_not_handle": set(must_not),
         "reporter": {reporter["user_id"]} if reporter.get("user_id") else set(),
     }
+
+
+def open_attachment(
+    report: Report, attachment_id: int, *, actor: str
+) -> tuple[StoredFile, Iterator[bytes]]:
+    """An attachment's name, type and size, and its decrypted content as a stream.
+
+    Writes an audit entry (who, which report, which file). ReportNotFound if the report
+    has no such attachment; CryptoError (while streaming) if anything was altered.
+    """
+    attachment = find_attachment(report, attachment_id)
+    info = StoredFile(
+        attachment.id,
+        attachment_name(report, attachment),
+        attachment.content_type,
+        attachment.size,
+    )
+    audit.record(
+        "report.read",
+        actor=actor,
+        object_type="report",
+        object_id=report.id,
+        detail={"part": "attachment", "attachment": attachment.id},
+    )
+    return info, attachment_stream(report, attachment)
 
 
 def find_attachment(report: Report, attachment_id: int) -> Attachment:

@@ -7,13 +7,17 @@ from flask_babel import lazy_gettext as _l
 
 # models and service are imported for their side effects: the models' tables, and the
 # wrapped-key columns registered for key rotation.
-from reporting import anonymous_api, anonymous_views, models, service  # noqa: F401
+from reporting import anonymous_api, anonymous_views, api, models, service, views  # noqa: F401
 from trygg import privacy
 from trygg.web import register_nav
 
 
 def register(app: Flask) -> None:
     """Register reporting's blueprints and menu entries."""
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    register_nav("reporting.report_form", _l("Report an incident"), *views.REPORTER_ROLES)
+    register_nav("reporting.my_reports", _l("My reports"), *views.REPORTER_ROLES)
     # The anonymous whistleblower link: pages, JSON API and the admin switch.
     privacy.register_untraced(*anonymous_views.PREFIXES)
     app.url_value_preprocessor(anonymous_views.hide_when_off)

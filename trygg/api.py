@@ -82,7 +82,10 @@ def load_json(schema: Schema) -> Any:
         raise ApiError(
             415, {"_request": [_("Send the body as JSON (Content-Type: application/json).")]}
         )
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nesting deeper than the parser allows: hostile, not a 500
+        payload = None
     if payload is None:
         raise ApiError(400, {"_request": [_("The body is not valid JSON.")]})
     if not isinstance(payload, dict):

@@ -95,14 +95,20 @@ def record(
     content. `at` lets callers coarsen the time (anonymous reports are dated to the day).
     """
     session = db.session
-    result = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    # One round trip, through the table (Core), not the ORM's bulk-update path: the head
+    # stays locked from here to commit, and every submission waits for it.
+    table = AuditHead.__table__
+    head = session.execute(
+        update(table)
+        .where(table.c.id == 1)
+        .values(seq=table.c.seq + 1)
+        .returning(table.c.seq, table.c.last_hash)
+    ).one_or_none()
+    if head is None:
         session.execute(insert(AuditHead).values(id=1, seq=1, last_hash=GENESIS))
-    seq, prev_hash = session.execute(
-        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
-    ).one()
+        seq, prev_hash = 1, GENESIS
+    else:
+        seq, prev_hash = head
     when = (at or utcnow()).replace(microsecond=0)
     detail_json = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
     oid = None if object_id is None else str(object_id)
@@ -119,7 +125,7 @@ def record(
         hash=digest,
     )
     session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+    session.execute(update(table).where(table.c.id == 1).values(last_hash=digest))
     return entry
 
 
@@ -165,7 +171,7 @@ def verify(batch: int = 5000) -> tuple[int, ChainBreak | None]:
             expected_seq += 1
             checked += 1
         last_seen = rows[-1].seq
-    head = db.session.get(AuditHead, 1)
+    head = db.session.get(AuditHead, 1, populate_existing=True)  # record() updates via Core
     if head is not None and head.seq >= expected_seq:
         return checked, ChainBreak(expected_seq, "entry is missing (deleted)")
     if head is not None and head.seq and head.last_hash != prev:

@@ -127,6 +127,11 @@ def start_session() -> None:
     session.permanent = False
 
 
+# Activity is stamped at most this often: re-signing the session cookie on every
+# request costs more than a 15-second coarser idle timeout is worth.
+SEEN_AT_STEP = 15
+
+
 def _session_expired() -> bool:
     """End the session after idle time or its absolute lifetime."""
     cfg = current_app.config["TRYGG"]
@@ -139,7 +144,8 @@ def _session_expired() -> bool:
         logout_user()
         session.clear()
         return True
-    session["seen_at"] = now
+    if now - seen_at >= SEEN_AT_STEP:
+        session["seen_at"] = now
     return False
 
 

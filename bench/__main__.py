@@ -1,0 +1,449 @@
+"""`make bench`: report intake throughput against a bare WSGI insert, on PostgreSQL.
+
+1. Create a fresh PostgreSQL database, migrate it, add one unit and one employee.
+2. Serve a bare WSGI function (bench/baseline.py: one INSERT of the body per request)
+   with gunicorn (2 sync workers) and drive it with N clients for S seconds.
+3. Serve Trygg the same way and drive POST /api/v1/reports with a 2 KB narrative
+   (each client logs in once through /api/v1/session and sends the CSRF token).
+4. Print both throughputs, their ratio, p50/p99 latency and the peak resident memory
+   (VmHWM) of each Trygg worker; exit 1 when a target is missed.
+
+Everything is on loopback, bounded in time, and the processes, the database and the
+temporary files are removed at the end, also after an error or Ctrl-C.
+
+The database server is BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local
+PostgreSQL as user postgres.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TARGET_RATIO = 0.35
+TARGET_RSS_MB = 150.0
+EMAIL = "bench@example.org"
+PASSWORD = "bench-password-" + secrets.token_hex(8)
+NARRATIVE = (
+    "Pasienten ble urolig i venterommet, ropte og kastet en stol mot skranken. "
+    "Jeg trakk meg unna og tilkalte en kollega. "
+) * 40
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+    # CPU seconds used during the measured window by the server's workers and by
+    # PostgreSQL (all its processes), to put a cost on each request.
+    worker_cpu: float = 0.0
+    database_cpu: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+# -- database ---------------------------------------------------------------------------
+
+
+def _server_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "TEST_DATABASE_URL", DEFAULT_SERVER
+    )
+
+
+def _admin(sql: str) -> None:
+    engine = create_engine(_server_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    name = f"trygg_bench_{secrets.token_hex(4)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(_server_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(folder: Path, database_url: str) -> tuple[dict[str, str], int]:
+    """Keyring, secret, migrated schema, one unit and user; the servers' environment."""
+    from flask_migrate import upgrade
+
+    from trygg import crypto, org
+    from trygg.accounts import service as accounts
+    from trygg.app import create_app
+    from trygg.extensions import db
+
+    keyring = folder / "keyring.json"
+    crypto.create_keyring_file(keyring)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TRYGG_") and key != "DATABASE_URL"
+    }
+    env.update(
+        {
+            "TRYGG_ENV": "production",
+            "TRYGG_SECRET_KEY": secrets.token_urlsafe(48),
+            "TRYGG_KEYRING_PATH": str(keyring),
+            "TRYGG_INSTANCE_PATH": str(folder),
+            "TRYGG_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": database_url,
+            "BENCH_PG_DSN": make_url(database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False),
+        }
+    )
+    app = create_app(environ=env)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        unit = org.create_unit("Akuttmottaket", headcount=80)
+        accounts.create_user(
+            email=EMAIL,
+            name="Benk Benkesen",
+            roles=["employee"],
+            units=[unit],
+            password=PASSWORD,
+            actor="bench",
+        )
+        db.session.execute(text("CREATE TABLE bench_row (id serial PRIMARY KEY, body text)"))
+        db.session.commit()
+        unit_id = unit.id
+        db.engine.dispose()
+    return env, unit_id
+
+
+# -- servers ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(target: str, env: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
+    """Serve a WSGI target on a free loopback port; yield (port, master pid)."""
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--backlog",
+        "512",
+        "--log-level",
+        "warning",
+        target,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        _wait_until_up(port, process)
+        yield port, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+def worker_pids(master: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The parent pid is the second field after the parenthesised command name.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by the given processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- load -------------------------------------------------------------------------------
+
+
+def _cookie(response: http.client.HTTPResponse, jar: dict[str, str]) -> None:
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+
+
+def _cookie_header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def _call(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    jar: dict[str, str],
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
+    all_headers = {"Cookie": _cookie_header(jar), **(headers or {})}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=body, headers=all_headers)
+    response = conn.getresponse()
+    data = response.read()
+    _cookie(response, jar)
+    return response.status, data
+
+
+def _login(conn: http.client.HTTPConnection, jar: dict[str, str]) -> str:
+    status, data = _call(conn, "GET", "/api/v1/csrf", jar)
+    token = json.loads(data)["csrf_token"]
+    body = json.dumps({"email": EMAIL, "password": PASSWORD}).encode()
+    status, data = _call(conn, "POST", "/api/v1/session", jar, body, {"X-CSRFToken": token})
+    if status != 200:
+        raise RuntimeError(f"login failed: {status} {data[:200]!r}")
+    # Logging in starts a new session, which needs a token of its own.
+    status, data = _call(conn, "GET", "/api/v1/csrf", jar)
+    return str(json.loads(data)["csrf_token"])
+
+
+def client(
+    kind: str,
+    port: int,
+    body: bytes,
+    warmup: float,
+    seconds: float,
+    barrier: Any,
+    out: Any,
+) -> None:
+    """One client: log in (Trygg), then POST as fast as answers come, for a fixed time."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    jar: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    path = "/"
+    if kind == "trygg":
+        headers["X-CSRFToken"] = _login(conn, jar)
+        path = "/api/v1/reports"
+    barrier.wait()
+    begin = time.perf_counter() + warmup
+    end = begin + seconds
+    latencies: list[float] = []
+    errors = 0
+    now = time.perf_counter()
+    while now < end:
+        status, _data = _call(conn, "POST", path, jar, body, headers)
+        done = time.perf_counter()
+        if now >= begin:
+            if status == 201:
+                latencies.append(done - now)
+            else:
+                errors += 1
+        now = done
+    conn.close()
+    out.put((latencies, errors))
+
+
+def drive(
+    kind: str,
+    port: int,
+    master: int,
+    body: bytes,
+    clients: int,
+    warmup: float,
+    seconds: float,
+) -> Result:
+    ctx = mp.get_context("fork")
+    started = ctx.Event()
+    barrier = ctx.Barrier(clients, action=started.set)
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=client, args=(kind, port, body, warmup, seconds, barrier, out))
+        for _ in range(clients)
+    ]
+    for proc in procs:
+        proc.start()
+    if not started.wait(timeout=120):
+        raise SystemExit("the load clients did not start (login failed?)")
+    time.sleep(warmup)
+    workers = worker_pids(master)
+    cpu_before = cpu_seconds(workers), cpu_seconds(postgres_pids())
+    time.sleep(seconds)
+    cpu_after = cpu_seconds(workers), cpu_seconds(postgres_pids())
+    latencies: list[float] = []
+    errors = 0
+    for _ in procs:
+        got, failed = out.get(timeout=120)
+        latencies.extend(got)
+        errors += failed
+    for proc in procs:
+        proc.join(timeout=10)
+    return Result(
+        kind,
+        seconds,
+        latencies,
+        errors,
+        worker_cpu=cpu_after[0] - cpu_before[0],
+        database_cpu=cpu_after[1] - cpu_before[1],
+    )
+
+
+# -- main -------------------------------------------------------------------------------
+
+
+def report_body(unit_id: int) -> bytes:
+    return json.dumps(
+        {
+            "incident_types": ["threat", "damage"],
+            "occurred_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+            "unit_id": unit_id,
+            "place_type": "front_desk",
+            "counterpart_category": "patient",
+            "severity": 2,
+            "narrative": NARRATIVE[:2048],
+        }
+    ).encode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trygg-bench-")))
+        database_url = stack.enter_context(fresh_database())
+        env, unit_id = prepare(folder, database_url)
+        body = report_body(unit_id)
+        print(
+            f"report intake: {args.clients} clients, {args.seconds:g} s after "
+            f"{args.warmup:g} s warm-up, gunicorn {args.workers} sync workers, "
+            f"PostgreSQL, body {len(body)} bytes",
+            flush=True,
+        )
+        with gunicorn("bench.baseline:app", env, args.workers) as (port, master):
+            bare = drive("bare", port, master, body, args.clients, args.warmup, args.seconds)
+        with gunicorn("trygg.app:create_app()", env, args.workers) as (port, master):
+            trygg = drive("trygg", port, master, body, args.clients, args.warmup, args.seconds)
+            rss = [peak_rss_mb(pid) for pid in worker_pids(master)]
+
+    ratio = trygg.throughput / bare.throughput if bare.throughput else 0.0
+    print(f"{'':28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, result in (("bare WSGI + psycopg insert", bare), ("trygg POST /reports", trygg)):
+        print(
+            f"{name:28}{result.throughput:9.1f}{result.percentile(50):9.1f}"
+            f"{result.percentile(99):9.1f}{result.errors:8d}"
+        )
+    ratio_ok = ratio >= TARGET_RATIO
+    rss_ok = bool(rss) and max(rss) <= TARGET_RSS_MB
+    print(
+        f"ratio trygg/bare: {ratio:.2f} (target >= {TARGET_RATIO}) {'OK' if ratio_ok else 'MISSED'}"
+    )
+    print(
+        "peak RSS per trygg worker: "
+        + ", ".join(f"{mb:.1f} MB" for mb in rss)
+        + f" (target <= {TARGET_RSS_MB:g} MB) {'OK' if rss_ok else 'MISSED'}"
+    )
+    print(f"mean latency trygg: {statistics.fmean(trygg.latencies) * 1000:.1f} ms")
+    for name, result in (("bare", bare), ("trygg", trygg)):
+        count = max(1, len(result.latencies))
+        print(
+            f"CPU per request ({name}): workers {result.worker_cpu / count * 1000:.2f} ms, "
+            f"PostgreSQL {result.database_cpu / count * 1000:.2f} ms"
+        )
+    load = os.getloadavg()
+    print(f"load average during the run: {load[0]:.1f} (this machine has {os.cpu_count()} CPUs)")
+    return 0 if ratio_ok and rss_ok and not (bare.errors or trygg.errors) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

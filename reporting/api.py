@@ -1,0 +1,175 @@
+"""The reporting JSON API: submit a report, list and read one's own, download files."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from werkzeug.datastructures import FileStorage
+
+from reporting import service, views
+from reporting.models import Report
+from reporting.schemas import (
+    ReportCreatedSchema,
+    ReportDetailSchema,
+    ReportSchema,
+    ReportSummarySchema,
+)
+from trygg.api import ApiError, documented, load_json
+from trygg.security import allow
+from trygg.validation import translate_errors
+
+bp = Blueprint("api_reporting", __name__, url_prefix="/api/v1")
+
+ROLES = views.REPORTER_ROLES
+NOT_FOUND = 404
+# Built once: a schema instance keeps no state between loads, and building one per
+# request costs more than loading with it.
+REPORT_SCHEMA = ReportSchema()
+CREATED_SCHEMA = ReportCreatedSchema()
+
+
+def _not_found() -> ApiError:
+    return ApiError(NOT_FOUND, {"_request": [_("Not found.")]})
+
+
+def _schema_errors(exc: ValidationError) -> ApiError:
+    messages = translate_errors(exc.messages)
+    if not isinstance(messages, dict):
+        messages = {"_request": messages if isinstance(messages, list) else [str(messages)]}
+    return ApiError(400, messages)
+
+
+def _too_large() -> ApiError:
+    limit = current_app.config["TRYGG"]["narrative_max_chars"]
+    return ApiError(
+        413,
+        {
+            "_request": [
+                _(
+                    "The report is too large. The description may have at most %(n)s "
+                    "characters; send files as multipart/form-data.",
+                    n=limit,
+                )
+            ]
+        },
+    )
+
+
+def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
+    """A multipart body: the report as JSON in the "data" part, files in "files"."""
+    # csrf_token: Flask-WTF also accepts the token as a form field.
+    unknown = sorted(
+        (set(request.form) - {"data", "csrf_token"}) | (set(request.files) - {"files"})
+    )
+    if unknown:
+        raise ApiError(400, {name: [_("This field is not expected here.")] for name in unknown})
+    raw = request.form.get("data")
+    if raw is None:
+        raise ApiError(400, {"data": [_("This field is required.")]})
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise ApiError(400, {"data": [_("Send the report as a JSON object.")]})
+    try:
+        data = REPORT_SCHEMA.load(payload)
+    except ValidationError as exc:
+        raise _schema_errors(exc) from None
+    return data, request.files.getlist("files")
+
+
+def _read_submission() -> tuple[dict[str, Any], list[FileStorage]]:
+    if request.mimetype == "multipart/form-data":
+        return _read_multipart()
+    # A JSON report is text only: allow what the form may send as text, not the
+    # hundreds of megabytes a request with files may carry.
+    length = request.content_length
+    if length is not None and length > current_app.config["TRYGG"]["max_form_memory_size"]:
+        raise _too_large()
+    return load_json(REPORT_SCHEMA), []
+
+
+def _own(report_id: int) -> Report:
+    try:
+        return service.own_report(current_user, report_id)
+    except service.ReportNotFound:
+        raise _not_found() from None
+
+
+@bp.post("/reports")
+@allow(*ROLES)
+@documented(
+    "Submit an incident report. Send JSON, or multipart/form-data with the same JSON "
+    'object in a part named "data" and files in parts named "files".',
+    body=ReportSchema,
+    response=ReportCreatedSchema,
+    status=201,
+    tags=("reports",),
+    errors=(401, 403, 413, 415),
+)
+def submit() -> tuple[Response, int]:
+    """Store a report; 201 with its id, reference and status."""
+    data, uploads = _read_submission()
+    try:
+        report = service.submit_report(
+            data,
+            reporter=current_user._get_current_object(),  # noqa: SLF001 - the real User
+            uploads=uploads,
+        )
+    except service.ReportError as exc:
+        raise ApiError(exc.status, {exc.field: [str(exc)]}) from None
+    return jsonify(CREATED_SCHEMA.dump(report)), 201
+
+
+@bp.get("/reports")
+@allow(*ROLES)
+@documented(
+    "My reports, newest first",
+    response=ReportSummarySchema(many=True),
+    tags=("reports",),
+    errors=(401, 403),
+)
+def list_reports() -> Response:
+    """The caller's own reports (no sealed content)."""
+    return jsonify(ReportSummarySchema(many=True).dump(service.reports_of(current_user)))
+
+
+@bp.get("/reports/<int:report_id>")
+@allow(*ROLES)
+@documented(
+    "One of my reports, decrypted (each reading is audited)",
+    response=ReportDetailSchema,
+    tags=("reports",),
+    errors=(401, 403, 404),
+)
+def get_report(report_id: int) -> Response:
+    """The caller's own report with its sealed fields opened."""
+    report = _own(report_id)
+    content = service.open_report(
+        report, actor=service.reporter_actor(report, current_user), part="report"
+    )
+    return jsonify(ReportDetailSchema().dump(content.as_dict()))
+
+
+@bp.get("/reports/<int:report_id>/attachments/<int:attachment_id>")
+@allow(*ROLES)
+@documented(
+    "Download an attachment of one of my reports (application/octet-stream)",
+    tags=("reports",),
+    errors=(401, 403, 404),
+)
+def get_attachment(report_id: int, attachment_id: int) -> Response:
+    """The decrypted file, as a download (never inline)."""
+    report = _own(report_id)
+    try:
+        return views.stream_attachment(
+            report, attachment_id, service.reporter_actor(report, current_user)
+        )
+    except service.ReportNotFound:
+        raise _not_found() from None

@@ -1,0 +1,406 @@
+"""The employee's pages: the report form, the receipt, "My reports" and downloads."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from reporting import codes, service
+from reporting.models import Report
+from reporting.schemas import ReportSchema
+from trygg import org, web
+from trygg.accounts.models import User
+from trygg.extensions import db
+from trygg.security import allow
+from trygg.validation import flatten_errors, translate_errors
+
+bp = Blueprint(
+    "reporting",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/reporting",
+)
+
+# Who may report and see their own reports.
+REPORTER_ROLES = ("employee", "manager")
+WITNESS_INPUTS = 3
+REPORT_SCHEMA = ReportSchema()  # keeps no state between loads: built once
+
+
+@bp.context_processor
+def reporting_helpers() -> dict[str, Any]:
+    return {"codes": codes, "label": codes.label}
+
+
+@bp.app_template_filter("code_label")
+def code_label(code: str, codeset: codes.Codes) -> str:
+    """`{{ values|map('code_label', codes.CAUSES) }}`: translated labels of codes."""
+    return codes.label(codeset, code)
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+def _as_int(value: str) -> int | str:
+    """A whole number, or the text unchanged so the schema names the error."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        return value
+
+
+def _occurred_at(day: str, clock: str) -> str | None:
+    """Date and time typed in Oslo time → ISO 8601 with the Oslo offset of that moment.
+
+    Unparseable input is passed on as typed, so the schema refuses it in its own words.
+    """
+    if not day and not clock:
+        return None
+    try:
+        moment = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock))
+    except ValueError:
+        return f"{day}T{clock}"
+    return moment.replace(tzinfo=service.OSLO).isoformat()
+
+
+def form_to_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The form's fields as the dict ReportSchema loads (the API sends the same as JSON).
+
+    Lists come from getlist, checkboxes and radios become booleans, whole numbers are
+    parsed, and empty text becomes None (left out for required fields, so the message
+    says the field is required).
+    """
+
+    def text(name: str) -> str | None:
+        value = form.get(name, "")
+        return value if value.strip() else None
+
+    def number(name: str) -> int | str | None:
+        value = form.get(name, "").strip()
+        return _as_int(value) if value else None
+
+    choice = {"yes": True, "no": False}
+    data: dict[str, Any] = {
+        "incident_types": [v for v in form.getlist("incident_types") if v],
+        "occurred_at": _occurred_at(
+            form.get("occurred_date", "").strip(), form.get("occurred_time", "").strip()
+        ),
+        "unit_id": number("unit_id"),
+        "place_type": text("place_type"),
+        "channel": text("channel"),
+        "counterpart_category": text("counterpart_category"),
+        "counterpart_identity": text("counterpart_identity"),
+        "lone_work": choice.get(form.get("lone_work", "")),
+        "activity": text("activity"),
+        "severity": number("severity"),
+        "injury_level": text("injury_level"),
+        "serious_injury": bool(form.get("serious_injury")),
+        "injury_description": text("injury_description"),
+        "sick_leave": text("sick_leave"),
+        "sick_leave_days": number("sick_leave_days"),
+        "police_report": text("police_report"),
+        "police_details": text("police_details"),
+        "immediate_measures": [v for v in form.getlist("immediate_measures") if v],
+        "immediate_measures_text": text("immediate_measures_text"),
+        "narrative": text("narrative"),
+        "causes": [v for v in form.getlist("causes") if v],
+        "causes_text": text("causes_text"),
+        "witnesses": [{"name": v} for v in form.getlist("witness") if v.strip()],
+        "on_behalf_of_user_id": number("on_behalf_of_user_id"),
+        "must_not_handle": [_as_int(v) for v in form.getlist("must_not_handle") if v],
+    }
+    confidential = form.get("confidential", "")
+    if confidential:
+        data["confidential"] = {"confidential": True, "named": False}.get(
+            confidential, confidential
+        )
+    fields = REPORT_SCHEMA.fields
+    for name in [n for n, v in data.items() if v is None]:
+        # A required field left empty is "missing"; an optional one falls to its default.
+        if fields[name].required or fields[name].load_default is not None:
+            del data[name]
+    return data
+
+
+# The form's inputs from top to bottom: the error summary lists problems in this order.
+FORM_ORDER = (
+    "_request",
+    "incident_types",
+    "channel",
+    "occurred_date",
+    "occurred_time",
+    "unit_id",
+    "place_type",
+    "activity",
+    "lone_work",
+    "counterpart_category",
+    "counterpart_identity",
+    "counterpart_user_id",
+    "severity",
+    "injury_level",
+    "serious_injury",
+    "injury_description",
+    "sick_leave",
+    "sick_leave_days",
+    "police_report",
+    "police_details",
+    "immediate_measures",
+    "immediate_measures_text",
+    "narrative",
+    "causes",
+    "causes_text",
+    "witnesses",
+    "exposed",
+    "on_behalf_of_user_id",
+    "must_not_handle",
+    "confidential",
+    "attachments",
+)
+
+
+def _field_errors(errors: dict[str, list[str]], form: MultiDict[str, str]) -> dict[str, list[str]]:
+    """Errors keyed by form input (the date or the time for `occurred_at`), in form order."""
+    out = dict(errors)
+    when = out.pop("occurred_at", None)
+    if when:
+        # The time input when the date itself is fine (a missing or future time).
+        try:
+            day = date.fromisoformat(form.get("occurred_date", "").strip())
+            day_ok = day <= datetime.now(service.OSLO).date()
+        except ValueError:
+            day_ok = False
+        out["occurred_time" if day_ok else "occurred_date"] = when
+    rank = {name: i for i, name in enumerate(FORM_ORDER)}
+    return dict(sorted(out.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+def _defaults() -> MultiDict[str, str]:
+    """A fresh form: today's date, the user's first unit, the common choices."""
+    units = current_user.units
+    return MultiDict(
+        {
+            "occurred_date": datetime.now(service.OSLO).date().isoformat(),
+            "unit_id": str(units[0].id) if units else "",
+            "injury_level": "none",
+            "sick_leave": "none",
+            "police_report": "no",
+            "confidential": "named",
+        }
+    )
+
+
+def _people_options(users: list[User]) -> list[tuple[int, str]]:
+    return [(u.id, f"{u.name} ({u.email})") for u in users]
+
+
+def _render_form(
+    form: MultiDict[str, str],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    files_dropped: bool = False,
+) -> tuple[str, int]:
+    if files_dropped and "attachments" not in errors:
+        errors = {
+            **errors,
+            "attachments": [_("The files you chose were not kept. Choose them again.")],
+        }
+    user = current_user._get_current_object()  # noqa: SLF001 - the User behind the proxy
+    is_manager = user.has_role("manager")
+    return (
+        render_template(
+            "reporting/form.html",
+            form=form,
+            errors=errors,
+            files_dropped=files_dropped,
+            units=org.tree(),
+            led_options=_people_options(service.employees_led_by(user)) if is_manager else [],
+            is_manager=is_manager,
+            handler_options=_people_options(service.handlers()),
+            today=datetime.now(service.OSLO).date().isoformat(),
+            witness_inputs=WITNESS_INPUTS,
+            narrative_max=current_app.config["TRYGG"]["narrative_max_chars"],
+            max_files=current_app.config["TRYGG"]["attachment_max_count"],
+            max_mb=current_app.config["TRYGG"]["attachment_max_bytes"] // 1_000_000,
+        ),
+        status,
+    )
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@allow(*REPORTER_ROLES)
+def report_form() -> tuple[str, int] | BaseResponse:
+    """The incident report form; on success, the receipt."""
+    if request.method == "GET":
+        return _render_form(_defaults(), {})
+    form = request.form
+    uploads = request.files.getlist("attachments")
+    had_files = any(u.filename for u in uploads)
+    try:
+        data = REPORT_SCHEMA.load(form_to_data(form))
+        report = service.submit_report(
+            data,
+            reporter=current_user._get_current_object(),  # noqa: SLF001
+            uploads=uploads,
+        )
+    except ValidationError as exc:
+        errors = _field_errors(flatten_errors(translate_errors(exc.messages)), form)
+        return _render_form(form, errors, 400, files_dropped=had_files)
+    except service.ReportError as exc:
+        errors = _field_errors({exc.field: [str(exc)]}, form)
+        return _render_form(form, errors, 400, files_dropped=had_files)
+    return redirect(url_for("reporting.receipt", report_id=report.id), 303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> Any:
+    """A body beyond MAX_CONTENT_LENGTH / MAX_FORM_MEMORY_SIZE: say so on the form.
+
+    Raised while the form is parsed, which can happen before the access check (the CSRF
+    check reads the form first), so the check is repeated here.
+    """
+    if (
+        request.endpoint != "reporting.report_form"
+        or not current_user.is_authenticated
+        or not current_user.has_role(*REPORTER_ROLES)
+    ):
+        return web.http_error(exc)
+    cfg = current_app.config["TRYGG"]
+    message = _(
+        "What you sent was too large: attach at most %(n)s files of at most %(mb)s MB "
+        "each, and keep the description under %(chars)s characters. Nothing was stored; "
+        "fill in the form again.",
+        n=cfg["attachment_max_count"],
+        mb=cfg["attachment_max_bytes"] // 1_000_000,
+        chars=cfg["narrative_max_chars"],
+    )
+    return _render_form(_defaults(), {"_request": [message]}, 413)
+
+
+# -- after submitting -------------------------------------------------------------------
+
+
+def _own(report_id: int) -> Report:
+    try:
+        return service.own_report(current_user, report_id)
+    except service.ReportNotFound:
+        abort(404)
+
+
+@bp.get("/report/<int:report_id>/receipt")
+@allow(*REPORTER_ROLES)
+def receipt(report_id: int) -> str:
+    """The reference and what happens next (the reporter's own report only)."""
+    return render_template("reporting/receipt.html", report=_own(report_id))
+
+
+@bp.get("/my-reports")
+@allow(*REPORTER_ROLES)
+def my_reports() -> str:
+    """The user's own reports, newest first."""
+    return render_template("reporting/my_reports.html", reports=service.reports_of(current_user))
+
+
+@bp.get("/my-reports/<int:report_id>")
+@allow(*REPORTER_ROLES)
+def my_report(report_id: int) -> str:
+    """One of the user's reports, decrypted (the opening is audited)."""
+    report = _own(report_id)
+    content = service.open_report(
+        report, actor=service.reporter_actor(report, current_user), part="report"
+    )
+    unit = org.get_unit(report.unit_id) if report.unit_id else None
+    return render_template("reporting/my_report.html", content=content, r=report, unit=unit)
+
+
+# The extensions a saved file may keep for each detected type; any other name gets the
+# first one added, so a text file named "x.html" is never opened as a web page.
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/mpeg": (".mp3",),
+    "audio/flac": (".flac",),
+    "audio/wav": (".wav",),
+    "audio/mp4": (".m4a", ".m4b"),
+    "text/plain": (".txt",),
+}
+
+
+def saved_name(name: str, content_type: str) -> str:
+    """The name to save a download under: its extension matches what it really is."""
+    allowed = EXTENSIONS.get(content_type, (".bin",))
+    return name if name.lower().endswith(allowed) else name + allowed[0]
+
+
+def download_headers(name: str, size: int) -> dict[str, str]:
+    """Headers that make a browser save the file, never show it (RFC 6266 names)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]+", "_", ascii_name).strip(" .") or "attachment"
+    return {
+        "Content-Disposition": (
+            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+        ),
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(size),
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def stream_attachment(report: Report, attachment_id: int, actor: str) -> Response:
+    """A download response for one attachment of a report the caller may read.
+
+    ReportNotFound if the report has no such attachment.
+    """
+    info, stream = service.open_attachment(report, attachment_id, actor=actor)
+
+    def body() -> Iterator[bytes]:
+        for piece in stream:
+            # The request's transaction was committed before streaming began; end each
+            # chunk's read so a slow download holds no lock (SQLite's BEGIN IMMEDIATE).
+            db.session.rollback()
+            yield piece
+
+    return Response(
+        stream_with_context(body()),
+        headers=download_headers(saved_name(info.name, info.content_type), info.size),
+        direct_passthrough=True,
+    )
+
+
+@bp.get("/my-reports/<int:report_id>/attachments/<int:attachment_id>")
+@allow(*REPORTER_ROLES)
+def my_attachment(report_id: int, attachment_id: int) -> Response:
+    """Download an attachment of one's own report (never shown inline)."""
+    report = _own(report_id)
+    try:
+        return stream_attachment(
+            report, attachment_id, service.reporter_actor(report, current_user)
+        )
+    except service.ReportNotFound:
+        abort(404)

@@ -1,0 +1,282 @@
+"""The report form, the receipt and "My reports", as a person uses them."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from reporting import service
+from reporting.models import Report
+from tests.factories import Factory, form_login
+from tests.reporting.support import form_fields, page_token, png_bytes
+from trygg import audit
+from trygg.extensions import db
+
+
+def _submit(client: FlaskClient, fields: dict[str, Any], files=None, lang=None) -> Any:
+    page = client.get("/report")
+    assert page.status_code == 200
+    data = {**fields, "csrf_token": page_token(page.get_data(as_text=True))}
+    if files:
+        data["attachments"] = [(io.BytesIO(content), name) for content, name in files]
+    return client.post("/report", data=data, content_type="multipart/form-data")
+
+
+def _text(response: Any) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def employee(client, make):
+    unit = make.unit("Akuttmottaket")
+    user = make.user("employee", name="Kari Nordmann", units=(unit,))
+    form_login(client, user)
+    return user, unit
+
+
+def test_employee_reports_by_name_with_an_attachment(app, client, employee):
+    user, unit = employee
+    fields = form_fields(unit.id, witness=["Per Hansen", "", ""])
+    response = _submit(client, fields, files=[(b"photo notes\n", "notater.txt")])
+    assert response.status_code == 303, _text(response)[:2000]
+    receipt_url = response.headers["Location"]
+    assert re.fullmatch(r"/report/\d+/receipt", receipt_url)
+
+    receipt = client.get(receipt_url)
+    assert receipt.status_code == 200
+    reference = re.search(r'id="reference">([^<]+)<', receipt.get_data(as_text=True)).group(1)
+    assert reference.startswith(f"AVV-{datetime.now(UTC).year}-")
+
+    listing = _text(client.get("/my-reports"))
+    assert reference in listing
+    assert "Threat" in listing or "Trussel" in listing
+
+    report_id = int(receipt_url.split("/")[2])
+    detail = client.get(f"/my-reports/{report_id}")
+    assert detail.status_code == 200
+    page = _text(detail)
+    assert fields["narrative"] in page
+    assert "Per Hansen" in page
+    assert "notater.txt" in page
+    link = re.search(r'href="(/my-reports/\d+/attachments/\d+)"', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200
+    assert download.data == b"photo notes\n"
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        assert not report.confidential
+        assert report.time_band == "day"
+        assert report.has_sick_leave
+        actors = {e.actor for e in audit.for_object("report", report_id)}
+        assert actors == {f"user:{user.id}"}
+        content = service.open_report(report, actor="test")
+        assert content.fields["sick_leave_days"] == 2
+        assert content.fields["exposed"] == [{"user_id": user.id, "name": "Kari Nordmann"}]
+
+
+def test_employee_reports_confidentially(app, client, employee):
+    _user, unit = employee
+    response = _submit(client, form_fields(unit.id, confidential="confidential"))
+    assert response.status_code == 303
+    receipt = _text(client.get(response.headers["Location"]))
+    assert "confidential" in receipt.lower() or "konfidensiell" in receipt.lower()
+    report_id = int(response.headers["Location"].split("/")[2])
+    client.get(f"/my-reports/{report_id}")
+    with app.app_context():
+        assert db.session.get(Report, report_id).confidential
+        assert {e.actor for e in audit.for_object("report", report_id)} == {"reporter"}
+
+
+def test_the_time_is_read_as_oslo_time(app, client, employee):
+    _user, unit = employee
+    today = date.today()
+    summer = date(today.year if today > date(today.year, 7, 1) else today.year - 1, 7, 1)
+    response = _submit(
+        client, form_fields(unit.id, occurred_date=summer.isoformat(), occurred_time="23:30")
+    )
+    assert response.status_code == 303
+    report_id = int(response.headers["Location"].split("/")[2])
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        occurred = service.open_report(report, actor="test").fields["occurred_at"]
+        assert occurred.utcoffset() == timedelta(hours=2)
+        assert occurred.astimezone(UTC).hour == 21
+        assert report.time_band == "night"
+        assert report.occurred_month == summer.replace(day=1)
+
+
+def test_errors_are_shown_next_to_fields_and_typed_text_is_kept(app, client, employee):
+    _user, unit = employee
+    fields = form_fields(
+        unit.id,
+        severity="",
+        incident_types=[],
+        narrative='He said "I know where you live" <b>twice</b>',
+        witness=["Ola Vitne", "", ""],
+    )
+    response = _submit(client, fields, files=[(b"text", "a.txt")])
+    assert response.status_code == 400
+    raw = response.get_data(as_text=True)
+    page = html.unescape(raw)
+    # The summary at the top links to each field with a problem.
+    summary = raw[raw.index('id="error-summary"') : raw.index("</ul>", raw.index("error-summary"))]
+    assert 'href="#f-incident_types"' in summary
+    assert 'href="#f-severity"' in summary
+    assert 'href="#f-attachments"' in summary
+    # Messages sit next to their fields and are linked with aria-describedby.
+    assert re.search(r'<fieldset[^>]*id="f-severity"[^>]*aria-describedby="e-severity"', raw)
+    assert 'id="e-severity"' in raw
+    assert re.search(r'id="f-attachments"[^>]*aria-describedby="h-attachments e-attachments"', raw)
+    # What was typed is still there; markup typed by the user stays text.
+    assert "&lt;b&gt;twice&lt;/b&gt;" in raw
+    assert fields["narrative"] in page
+    assert 'value="Ola Vitne"' in raw
+    assert re.search(r'value="patient_room" selected', raw)
+    assert re.search(r'name="lone_work" value="yes" checked', raw)
+    with app.app_context():
+        assert db.session.query(Report).count() == 0
+
+
+def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
+    _user, unit = employee
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    response = _submit(client, form_fields(unit.id, occurred_date=tomorrow))
+    assert response.status_code == 400
+    assert 'id="e-occurred_date"' in response.get_data(as_text=True)
+    missing_time = _submit(client, form_fields(unit.id, occurred_time=""))
+    assert missing_time.status_code == 400
+    assert 'id="e-occurred_time"' in missing_time.get_data(as_text=True)
+    bad_date = _submit(client, form_fields(unit.id, occurred_date="31.02.2026"))
+    assert bad_date.status_code == 400
+    assert 'id="e-occurred_date"' in bad_date.get_data(as_text=True)
+
+
+def test_an_attachment_of_a_forbidden_type_is_named(client, employee):
+    _user, unit = employee
+    response = _submit(client, form_fields(unit.id), files=[(b"MZ\x90\x00\x03", "photo.jpg")])
+    assert response.status_code == 400
+    page = _text(response)
+    assert "photo.jpg" in page
+    assert 'id="e-attachments"' in page
+
+
+def test_the_form_defaults_to_the_users_unit_and_today(client, employee):
+    _user, unit = employee
+    raw = client.get("/report").get_data(as_text=True)
+    assert f'<option value="{unit.id}" selected>' in raw
+    assert 'name="occurred_date" type="date" value="' in raw
+    assert 'enctype="multipart/form-data"' in raw
+    assert 'type="file"' in raw
+    assert "multiple" in raw
+    assert 'maxlength="20000"' in raw
+
+
+def test_the_form_is_in_norwegian_or_english(client, employee):
+    token = page_token(client.get("/report").get_data(as_text=True))
+    client.post("/language", data={"lang": "en", "csrf_token": token})
+    english = client.get("/report")
+    assert '<html lang="en"' in english.get_data(as_text=True)
+    assert "Report an incident" in english.get_data(as_text=True)
+    client.post("/language", data={"lang": "nb", "csrf_token": token})
+    assert '<html lang="nb"' in client.get("/report").get_data(as_text=True)
+
+
+def test_a_too_large_form_gets_a_clear_message_on_the_form(make_app):
+    app = make_app(max_form_memory_size=5_000)
+    make = Factory(app)
+    unit = make.unit()
+    user = make.user("employee", units=(unit,))
+    client = app.test_client()
+    form_login(client, user)
+    response = _submit(client, form_fields(unit.id, narrative="x" * 10_000))
+    assert response.status_code == 413
+    page = _text(response)
+    assert 'id="error-summary"' in page
+    assert "too large" in page or "for stor" in page
+    assert 'name="narrative"' in page
+
+
+def test_a_too_large_upload_is_refused_on_the_form(make_app):
+    app = make_app(max_content_length=50_000)
+    make = Factory(app)
+    unit = make.unit()
+    user = make.user("employee", units=(unit,))
+    client = app.test_client()
+    form_login(client, user)
+    response = _submit(client, form_fields(unit.id), files=[(b"x" * 60_000, "big.txt")])
+    assert response.status_code == 413
+    assert 'id="error-summary"' in response.get_data(as_text=True)
+
+
+def test_menu_links_for_reporters_only(client, make):
+    unit = make.unit()
+    employee = make.user("employee", units=(unit,))
+    form_login(client, employee)
+    start = client.get("/").get_data(as_text=True)
+    assert 'href="/report"' in start
+    assert 'href="/my-reports"' in start
+
+
+def test_other_roles_and_strangers_cannot_use_the_form(app, make):
+    anonymous = app.test_client()
+    assert anonymous.get("/report").status_code == 302
+    assert anonymous.get("/my-reports").status_code == 302
+    admin_client = app.test_client()
+    form_login(admin_client, make.user("admin", totp=False))
+    assert admin_client.get("/report").status_code == 403
+    assert 'href="/report"' not in admin_client.get("/").get_data(as_text=True)
+
+
+def test_a_leader_reports_on_behalf_of_an_employee(app, client, make):
+    unit = make.unit("Akuttmottaket")
+    team = make.unit("Nattevakt", parent=unit)
+    other = make.unit("Kantina")
+    leader = make.user("manager", "employee", name="Lars Leder", units=(unit,), manages=(unit,))
+    worker = make.user("employee", name="Nina Natt", units=(team,))
+    stranger = make.user("employee", name="Kim Kantine", units=(other,))
+    form_login(client, leader)
+    raw = client.get("/report").get_data(as_text=True)
+    assert "Nina Natt" in raw
+    assert "Kim Kantine" not in raw
+
+    refused = _submit(client, form_fields(unit.id, on_behalf_of_user_id=str(stranger.id)))
+    assert refused.status_code == 400
+    assert 'id="e-on_behalf_of_user_id"' in refused.get_data(as_text=True)
+
+    response = _submit(client, form_fields(unit.id, on_behalf_of_user_id=str(worker.id)))
+    assert response.status_code == 303
+    report_id = int(response.headers["Location"].split("/")[2])
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        assert report.on_behalf
+        exposed = service.open_report(report, actor="test").fields["exposed"]
+        assert exposed == [{"user_id": worker.id, "name": "Nina Natt"}]
+
+
+def test_a_reporter_can_name_handlers_who_must_not_handle(app, client, employee, make):
+    _user, unit = employee
+    handler = make.user("handler", name="Hanne Handler")
+    raw = client.get("/report").get_data(as_text=True)
+    assert "Hanne Handler" in raw
+    response = _submit(client, form_fields(unit.id, must_not_handle=[str(handler.id)]))
+    assert response.status_code == 303
+    report_id = int(response.headers["Location"].split("/")[2])
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        assert service.involved_user_ids(report)["must_not_handle"] == {handler.id}
+
+
+def test_a_png_upload_keeps_its_pixels(client, employee):
+    _user, unit = employee
+    response = _submit(client, form_fields(unit.id), files=[(png_bytes(), "bilde.png")])
+    assert response.status_code == 303

@@ -1,0 +1,107 @@
+"""One transaction per report: references under concurrency, the signal, and rollback."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, text
+
+from reporting.models import Report
+from tests.factories import Factory, api_login
+from tests.reporting.support import post_report, token, valid_report
+from trygg.extensions import db
+from trygg.signals import report_submitted
+
+
+def _count(url: str, sql: str) -> int:
+    """Count rows through a connection of its own: only committed rows are seen."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_references_are_sequential_under_concurrent_submissions(scratch_app):
+    make = Factory(scratch_app)
+    unit = make.unit()
+    clients = []
+    for _ in range(2):
+        client = scratch_app.test_client()
+        api_login(client, make.user("employee", units=(unit,)))
+        token(client)  # fetch the CSRF token before the race
+        clients.append(client)
+    start = threading.Barrier(len(clients))
+    references: list[str] = []
+    failures: list[object] = []
+
+    def submit_ten(client) -> None:
+        start.wait()
+        for _ in range(10):
+            response = post_report(client, valid_report(unit.id))
+            if response.status_code != 201:
+                failures.append(response.get_json())
+            else:
+                references.append(response.get_json()["reference"])
+
+    threads = [threading.Thread(target=submit_ten, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    year = datetime.now(UTC).year
+    assert all(re.fullmatch(rf"AVV-{year}-\d{{5}}", r) for r in references)
+    numbers = sorted(int(r.rsplit("-", 1)[1]) for r in references)
+    assert numbers == list(range(1, 21))
+
+
+def test_the_signal_is_sent_inside_the_transaction(scratch_app, scratch_database):
+    make = Factory(scratch_app)
+    unit = make.unit()
+    client = scratch_app.test_client()
+    api_login(client, make.user("employee", units=(unit,)))
+    seen: list[tuple[int, bool, int, str]] = []
+
+    def receiver(report: Report, actor: str, **_extra: object) -> None:
+        in_session = db.session.get(Report, report.id) is report
+        committed = _count(scratch_database, "SELECT count(*) FROM report")
+        seen.append((report.id, in_session, committed, actor))
+
+    with report_submitted.connected_to(receiver):
+        created = post_report(client, valid_report(unit.id))
+    assert created.status_code == 201
+    report_id = created.get_json()["id"]
+    # Sent once, with the stored report, before anything was committed.
+    assert len(seen) == 1
+    assert seen[0][:3] == (report_id, True, 0)
+    assert seen[0][3].startswith("user:")
+    assert _count(scratch_database, "SELECT count(*) FROM report") == 1
+
+
+def test_a_failing_receiver_rolls_the_whole_report_back(scratch_app, scratch_database):
+    make = Factory(scratch_app)
+    unit = make.unit()
+    client = scratch_app.test_client()
+    api_login(client, make.user("employee", units=(unit,)))
+    scratch_app.config["PROPAGATE_EXCEPTIONS"] = False
+    audit_before = _count(scratch_database, "SELECT count(*) FROM audit_entry")
+
+    def failing_receiver(report: Report, **_extra: object) -> None:
+        raise RuntimeError("the case could not be opened")
+
+    with report_submitted.connected_to(failing_receiver):
+        response = post_report(client, valid_report(unit.id), files=[(b"evidence", "evidence.txt")])
+    assert response.status_code == 500
+    assert set(response.get_json()["errors"]) == {"_request"}
+    for table in ("report", "report_incident_type", "attachment", "attachment_chunk"):
+        assert _count(scratch_database, f"SELECT count(*) FROM {table}") == 0, table  # noqa: S608
+    assert _count(scratch_database, "SELECT count(*) FROM audit_entry") == audit_before
+
+    # The reference number was not used up either.
+    created = post_report(client, valid_report(unit.id))
+    assert created.status_code == 201
+    assert created.get_json()["reference"].endswith("-00001")
