@@ -48,7 +48,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """A name unique to this test process within this run (databases are named by it).
+
+    With xdist the controller's pid (the parent) tells runs apart; without it, our own.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{os.getppid()}_{worker}" if worker else f"{os.getpid()}_main"
 
 
 def create_postgres_database(name: str) -> str:

@@ -82,6 +82,8 @@ def template_helpers() -> dict[str, Any]:
         "nav_items": nav_items,
         "admin_links": lambda: nav_items("admin"),
         "current_lang": current_lang,
+        # Lets a package link to another's page only when that package is installed.
+        "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
     }
 
 

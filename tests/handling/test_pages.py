@@ -169,6 +169,8 @@ def test_handler_works_a_threat_case_to_the_end_and_the_reporter_answers(app, or
 
     employee = login(org.employee)
     mine = f"/my-reports/{ref.report_id}/case"
+    # The reporter finds the conversation from their report in "My reports".
+    assert f'href="{mine}"' in employee.text(f"/my-reports/{ref.report_id}")
     own = employee.text(mine)
     assert "How are you doing?" in own
     assert "Check the staffing plan." not in own
