@@ -147,7 +147,7 @@ def test_files_that_may_carry_an_author_are_refused(anon_app, anon_client):
     response = anon_client.post("/varsle", data=data, content_type="multipart/form-data")
     assert response.status_code == 415
     html = response.get_data(as_text=True)
-    assert "pictures and plain text files only" in html
+    assert "bare legge ved bilder og rene tekstfiler" in html
     assert "See the attached document" in html
     assert stored_reports(anon_app) == []
 

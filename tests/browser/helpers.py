@@ -95,6 +95,12 @@ def log_in(page: Page, login: Login) -> str:
     return "code"
 
 
+def click_and_wait(page: Page, selector: str) -> None:
+    """Click something that sends a form or follows a link, and wait for the new page."""
+    with page.expect_navigation():
+        page.locator(selector).click()
+
+
 def log_out(page: Page) -> None:
     """Press the header's log-out button."""
     page.locator("header form[action$='/logout'] button").click()

@@ -20,19 +20,10 @@ from flask import Flask
 from handling import service
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
-from tests.handling.browser_support import (
-    Login,
-    assert_accessible,
-    assert_path,
-    click_and_wait,
-    log_in,
-    skip_module_without_browser,
-)
+from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, log_in
 from trygg import org
 from trygg.accounts import service as accounts
 from trygg.extensions import db
-
-skip_module_without_browser()
 
 # The live server, browser and demo logins come from tests/browser/conftest.py.
 

@@ -7,45 +7,27 @@ the list must have no serious or critical violations.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
+from tests.browser.helpers import assert_accessible, log_in
+
 pytestmark = pytest.mark.browser
-
-SERIOUS = {"serious", "critical"}
-
-
-def _login(page: Any, login: Any) -> None:
-    page.goto("/login")
-    page.fill("#f-email", login.email)
-    page.fill("#f-password", login.password)
-    page.click("button[type=submit] >> nth=-1")
-    page.wait_for_url(re.compile(r"/$"))
-
-
-def _axe(page: Any, what: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
-    details = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5]) for v in serious]
-    assert serious == [], f"{what}: {details}"
 
 
 def test_an_employee_reports_in_norwegian_and_finds_the_report(demo_logins, new_page):
     page = new_page()
-    _login(page, demo_logins["employee"])
+    log_in(page, demo_logins["employee"])
     assert page.locator("html").get_attribute("lang") == "nb"
 
     page.click("nav a[href='/report']")
     page.wait_for_url("**/report")
-    _axe(page, "the form")
+    assert_accessible(page, "the form")
 
     # Sent empty (the browser does not block: the server's messages are what count).
     page.click("form.app-report button[type=submit]")
     page.wait_for_selector("#error-summary")
-    _axe(page, "the form with errors")
+    assert_accessible(page, "the form with errors")
     page.click("#error-summary a[href='#f-narrative']")
     assert page.evaluate("location.hash") == "#f-narrative"
     assert page.locator("#f-narrative").get_attribute("aria-invalid") == "true"
@@ -68,20 +50,20 @@ def test_an_employee_reports_in_norwegian_and_finds_the_report(demo_logins, new_
     page.wait_for_url(re.compile(r"/report/\d+/receipt$"))
     reference = page.inner_text("#reference")
     assert re.fullmatch(r"AVV-\d{4}-\d{5}", reference)
-    _axe(page, "the receipt")
+    assert_accessible(page, "the receipt")
 
     page.click("nav a[href='/my-reports']")
     page.wait_for_url("**/my-reports")
-    _axe(page, "my reports")
+    assert_accessible(page, "my reports")
     page.click(f"text={reference}")
     page.wait_for_url(re.compile(r"/my-reports/\d+$"))
     report_url = page.url
     assert "slo i disken" in page.inner_text("main")
     assert page.locator("a", has_text="notat æøå.txt").count() == 1
-    _axe(page, "the report")
+    assert_accessible(page, "the report")
 
     other = new_page()
-    _login(other, demo_logins["safety_rep"])
+    log_in(other, demo_logins["safety_rep"])
     response = other.goto(report_url)
     assert response.status == 404
     assert "slo i disken" not in other.inner_text("main")

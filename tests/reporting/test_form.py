@@ -89,7 +89,7 @@ def test_employee_reports_confidentially(app, client, employee):
     response = _submit(client, form_fields(unit.id, confidential="confidential"))
     assert response.status_code == 303
     receipt = _text(client.get(response.headers["Location"]))
-    assert "confidential" in receipt.lower() or "konfidensiell" in receipt.lower()
+    assert "confidential" in receipt.lower() or "fortrolig" in receipt.lower()
     report_id = int(response.headers["Location"].split("/")[2])
     client.get(f"/my-reports/{report_id}")
     with app.app_context():
