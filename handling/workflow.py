@@ -177,7 +177,8 @@ def check(facts: CaseFacts, to: str, data: Mapping[str, Any]) -> None:
         raise TransitionForbidden(
             _l(
                 "A case cannot go from “%(from)s” to “%(to)s”.",
-                **{"from": state_label(facts.state), "to": state_label(to)},
+                # Lazy labels: the whole sentence is rendered in the reader's language.
+                **{"from": STATES.get(facts.state, facts.state), "to": STATES[to]},
             ),
             "to",
         )

@@ -95,7 +95,14 @@ def test_refusals_are_translated(app):
     with app.test_request_context():
         with force_locale("en"), pytest.raises(workflow.TransitionForbidden) as en:
             workflow.check(_facts("reported"), "closed", CLOSE)
-        assert en.value.messages() == {"to": ["A case cannot go from “Reported” to “Closed”."]}
+        with force_locale("en"):
+            assert en.value.messages() == {
+                "to": ["A case cannot go from “Reported” to “Closed”."]
+            }
+        with force_locale("nb"):
+            assert en.value.messages() == {
+                "to": ["En sak kan ikke gå fra «Meldt» til «Avsluttet»."]
+            }
         with force_locale("en"), pytest.raises(workflow.GuardFailed) as guard:
             workflow.check(_facts("in_progress"), "closed", {})
         assert set(guard.value.messages()) == {
