@@ -113,5 +113,5 @@ EVENT_KINDS: Codes = {
     "debriefing": _l("Debriefing recorded"),
     "section52": _l("Section 5-2 checklist updated"),
     "message": _l("Message"),
-    "deadline_met": _l("Deadline met"),
+    "deadline_met": _l("Step done"),
 }

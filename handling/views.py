@@ -206,7 +206,7 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
         return _("To the reporter")
     if kind == "deadline_met":
         text = _code(codes.DEADLINE_KINDS, c.get("kind"))
-        return text + (" – " + _("late") if c.get("late") else "")
+        return text + (" – " + _("after the deadline") if c.get("late") else "")
     return ""
 
 

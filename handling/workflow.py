@@ -225,7 +225,11 @@ def check(facts: CaseFacts, to: str, data: Mapping[str, Any]) -> None:
             error.add("reason", _l("Write why the case is dropped."))
     elif to == "forwarded" and data.get("forwarded_to") not in FORWARD_TARGETS:
         error.add(
-            "forwarded_to", _l("Choose where the case was forwarded: police or Labour Inspection.")
+            "forwarded_to",
+            _l(
+                "Choose where the case was forwarded: the police or the Labour "
+                "Inspection Authority."
+            ),
         )
     if error.errors:
         raise error

@@ -96,9 +96,7 @@ def test_refusals_are_translated(app):
         with force_locale("en"), pytest.raises(workflow.TransitionForbidden) as en:
             workflow.check(_facts("reported"), "closed", CLOSE)
         with force_locale("en"):
-            assert en.value.messages() == {
-                "to": ["A case cannot go from “Reported” to “Closed”."]
-            }
+            assert en.value.messages() == {"to": ["A case cannot go from “Reported” to “Closed”."]}
         with force_locale("nb"):
             assert en.value.messages() == {
                 "to": ["En sak kan ikke gå fra «Meldt» til «Avsluttet»."]
