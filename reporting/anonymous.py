@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from reporting import codes, service
+from reporting import service
 from reporting.models import AnonymousReceipt, AnonymousThrottle, Attachment, Report
 from trygg import audit, crypto, keys, privacy, site_settings
 from trygg.extensions import db, utcnow
@@ -520,16 +520,3 @@ def end_session(store: MutableMapping[str, Any]) -> None:
     """End the follow-up session."""
     store.pop(SESSION_REPORT, None)
     store.pop(SESSION_SEEN, None)
-
-
-def status_of(report: Report) -> dict[str, Any]:
-    """What the anonymous reporter may see: reference and state in plain words.
-
-    Messages come from case handling (not yet connected: an empty list for now).
-    """
-    return {
-        "reference": report.reference,
-        "status": report.status,
-        "status_text": codes.label(codes.STATUSES, report.status),
-        "messages": [],
-    }
