@@ -213,6 +213,10 @@ class CaseSummarySchema(Schema):
     id = fields.Integer()
     report_id = fields.Integer()
     reference = fields.String()
+    # Sent through the anonymous link: the reporter has no account, is told nothing,
+    # and reads messages only when they come back with their receipt code.
+    anonymous = fields.Boolean()
+    confidential = fields.Boolean()
     track = fields.String()
     state = fields.String()
     group_id = fields.Integer(allow_none=True)
