@@ -705,8 +705,8 @@ def debriefing_view(case: Case, row: Debriefing, *, full: bool = True) -> Debrie
 def events(case: Case) -> list[CaseEvent]:
     """The case's timeline, oldest first.
 
-    An anonymous reporter's events have random ids and only their day; they are placed
-    at the start of that day (the opening first), by time and then id for the rest.
+    An anonymous reporter's events have random ids and only their day: like their
+    messages, they come after the handlers' events of that day (the opening first).
     """
     rows = list(
         db.session.scalars(
@@ -714,8 +714,13 @@ def events(case: Case) -> list[CaseEvent]:
         )
     )
     if case.report.anonymous:
-        rows.sort(key=lambda e: (e.at, e.kind != "opened", e.id))
+        rows.sort(key=_timeline_order)
     return rows
+
+
+def _timeline_order(event: CaseEvent) -> tuple[Any, ...]:
+    later = event.actor == "reporter" and event.kind != "opened"
+    return (oslo_day(event.at), later, event.at, event.kind != "opened", event.id)
 
 
 def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent:
@@ -766,7 +771,11 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         *audit.for_object("report", case.report_id, limit=limit),
     ]
     wanted = {"case.read", "report.read", "case.access_denied"}
-    rows = sorted((e for e in entries if e.action in wanted), key=lambda e: e.seq, reverse=True)
+    # By time: an anonymous reporter's readings keep only their day and go to its end
+    # (the log's order would tell between which of the handlers' readings they came).
+    rows = sorted(
+        (e for e in entries if e.action in wanted), key=lambda e: (e.at, e.seq), reverse=True
+    )
     return [
         AccessRecord(e.at, e.actor, e.action, e.detail_dict().get("part")) for e in rows[:limit]
     ]

@@ -231,6 +231,29 @@ def test_the_conversation_is_in_days_with_the_handlers_messages_first(link, org)
     assert seen[-1]["day"] == now.astimezone(OSLO).date().isoformat()
 
 
+def test_timeline_and_access_history_do_not_place_the_reporter_among_handlers(link, org, api):
+    reporter = start(link)
+    handler = api(org.whistle_handler)
+    case_url = f"/api/v1/cases/{reporter.case_id}"
+    assert handler.get(case_url).status_code == 200
+    assert reporter.client.get(MESSAGES).status_code == 200
+    assert reporter.write("Between the handler's readings").status_code == 201
+    assert handler.get(case_url).status_code == 200
+    assert handler.post(f"{case_url}/messages", {"body": "Later question"}).status_code == 201
+    with link.app_context():
+        case = get_case(reporter.case_id)
+        timeline = [(e.actor, e.kind) for e in service.events(case)]
+        assert timeline[0] == ("reporter", "opened")
+        assert timeline[-1] == ("reporter", "message")
+        assert ("reporter", "message") not in timeline[:-1]
+        # Newest first, by time: the reporter's readings (midnight) are the day's oldest.
+        actors = [a.actor for a in service.access_history(case)]
+        assert "reporter" in actors
+        first = actors.index("reporter")
+        assert set(actors[:first]) == {f"user:{org.whistle_handler.id}"}
+        assert set(actors[first:]) == {"reporter"}
+
+
 def test_the_reporter_may_say_who_they_are_once(link, org, api):
     reporter = start(link)
     told = reporter.write("I am Kari Nordmann, 900 00 000.", identity=True)
