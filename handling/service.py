@@ -99,18 +99,42 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _by_anonymous_reporter(case: Case, actor: str) -> bool:
-    return actor == "reporter" and case.report.anonymous
+def _row_id(case: Case, model: Any, *, unordered: bool | None = None) -> int | None:
+    """The id for a new row of a case (see trygg/privacy.py).
+
+    An anonymous report's case and the rows written when it is opened or by its reporter
+    get random ids: a sequential id would place them among other cases' rows, and so
+    date the report, or what its reporter writes later, more precisely than the day.
+    `unordered` defaults to whether the case is anonymous.
+    """
+    if unordered is None:
+        unordered = case.report.anonymous
+    return privacy.new_row_id(model, unordered=unordered)
+
+
+def _dated_to_the_day(case: Case, actor: str, when: datetime) -> bool:
+    """Written on an anonymous reporter's behalf: by them, or when their case opened.
+
+    A handler's steps keep their time and sequential ids, which keep the order of
+    events recorded in the same instant; they tell nothing about the reporter.
+    """
+    report = case.report
+    return report.anonymous and (actor == "reporter" or when == report.created_at)
 
 
 def _event(
     case: Case, kind: str, actor: str, now: datetime | None = None, /, **values: Any
 ) -> None:
-    # What an anonymous reporter does gets a random id: a sequential one would place it
-    # among the handlers' timed events (trygg/privacy.py).
-    row_id = privacy.new_row_id(CaseEvent, unordered=_by_anonymous_reporter(case, actor))
+    at = _now(now)
     db.session.add(
-        CaseEvent(id=row_id, case_id=case.id, kind=kind, codes=values, actor=actor, at=_now(now))
+        CaseEvent(
+            id=_row_id(case, CaseEvent, unordered=_dated_to_the_day(case, actor, at)),
+            case_id=case.id,
+            kind=kind,
+            codes=values,
+            actor=actor,
+            at=at,
+        )
     )
 
 
@@ -279,7 +303,13 @@ def recompute_deadlines(case: Case, now: datetime | None = None) -> None:
     for kind, due in wanted.items():
         if kind not in seen:
             case.deadlines.append(
-                Deadline(case_id=case.id, kind=kind, due_at=due, created_at=_now(now))
+                Deadline(
+                    id=_row_id(case, Deadline),
+                    case_id=case.id,
+                    kind=kind,
+                    due_at=due,
+                    created_at=_now(now),
+                )
             )
     db.session.flush()
 
@@ -438,7 +468,13 @@ def _sync_exclusions(
             if (user_id, reason) in existing:
                 continue
             case.exclusions.append(
-                CaseExclusion(case_id=case.id, user_id=user_id, reason=reason, created_at=_now(at))
+                CaseExclusion(
+                    id=_row_id(case, CaseExclusion),
+                    case_id=case.id,
+                    user_id=user_id,
+                    reason=reason,
+                    created_at=_now(at),
+                )
             )
             _audit("case.exclude", "system", case, at=at, user_id=user_id, reason=reason)
     db.session.flush()
@@ -521,6 +557,8 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
     # may the case's rows, events and log entries written now reveal it.
     now = report.created_at if report.anonymous else _now(now)
     case = Case(
+        # Random for an anonymous report: a sequential id would tell its order in the day.
+        id=privacy.new_row_id(Case, unordered=report.anonymous),
         report_id=report.id,
         report=report,
         track=default_track(report),
@@ -1112,7 +1150,11 @@ def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = Non
     now = _now(now)
     label = actor_label(handler)
     _internal_note(case, handler, _text(reason), now)
-    case.exclusions.append(CaseExclusion(case_id=case.id, user_id=handler.id, reason="recused"))
+    case.exclusions.append(
+        CaseExclusion(
+            id=_row_id(case, CaseExclusion), case_id=case.id, user_id=handler.id, reason="recused"
+        )
+    )
     db.session.flush()
     _audit("case.exclude", label, case, user_id=handler.id, reason="recused")
     _event(case, "recused", label, now)
@@ -1387,8 +1429,8 @@ def _store_message(
 ) -> CaseMessage:
     anonymous = author is None and case.report.anonymous
     message = CaseMessage(
-        # An anonymous reporter's message: a random id, numbered among their own only.
-        id=privacy.new_row_id(CaseMessage, unordered=anonymous),
+        # An anonymous reporter's messages are numbered among their own only.
+        id=_row_id(case, CaseMessage, unordered=anonymous),
         case_id=case.id,
         author_kind="reporter" if author is None else "handler",
         author_user_id=None if author is None else author.id,

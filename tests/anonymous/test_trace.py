@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from handling import service as handling_service
-from handling.models import CaseEvent, CaseMessage
+from handling.models import Case, CaseEvent, CaseMessage
 from reporting import anonymous
 from reporting.models import AnonymousThrottle, Attachment, Report
 from tests.conftest import ENGINE
@@ -390,6 +390,11 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
             assert event.id >= RANDOM_ID_MIN
             kinds.add(event.kind)
         assert kinds == {"opened", "message", "attachments_added"}
+        # Their cases and the rows written when the cases opened: random ids too.
+        cases = db.session.scalars(select(Case)).all()
+        assert len(cases) == 2
+        assert all(c.id >= RANDOM_ID_MIN and at_oslo_midnight(c.opened_at) for c in cases)
+        assert all(d.id >= RANDOM_ID_MIN for c in cases for d in c.deadlines)
         for row in db.session.scalars(select(AnonymousThrottle)):
             assert row.bucket.second == 0
             assert row.kind != "submit" or row.bucket.minute == 0

@@ -205,6 +205,32 @@ def test_what_the_anonymous_reporter_writes_keeps_only_the_day(link, org, api):
         assert newest == handler_row.id + 1 or db.engine.dialect.name != "sqlite"
 
 
+def test_an_anonymous_case_and_its_opening_rows_have_random_ids(link, org, submit, api):
+    reporter = start(link)
+    employee_case = submit(org.employee, unit_id=org.ward.id)
+    with link.app_context():
+        case = get_case(reporter.case_id)
+        assert random_id(case.id)
+        assert case.deadlines
+        assert all(random_id(d.id) for d in case.deadlines)
+        opening = service.events(case)
+        assert {e.kind for e in opening} == {"opened", "routed"}
+        assert all(random_id(e.id) and oslo_midnight(e.at) for e in opening)
+        # Other cases count on below the random range.
+        other = get_case(employee_case.id)
+        assert other.id < RANDOM_ID_MIN
+        assert all(d.id < RANDOM_ID_MIN for d in other.deadlines)
+    # A handler's steps keep their time and ordinary ids.
+    handler = api(org.whistle_handler)
+    step = handler.post(f"/api/v1/cases/{reporter.case_id}/transitions", {"to": "acknowledged"})
+    assert step.status_code == 200, step.get_json()
+    with link.app_context():
+        later = [e for e in service.events(get_case(reporter.case_id)) if e.actor != "reporter"]
+        timed = [e for e in later if e.kind in {"transition", "deadline_met"}]
+        assert timed
+        assert all(e.id < RANDOM_ID_MIN and not oslo_midnight(e.at) for e in timed)
+
+
 def test_the_conversation_is_in_days_with_the_handlers_messages_first(link, org):
     reporter = start(link)
     now = datetime.now(UTC)
