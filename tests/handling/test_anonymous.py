@@ -348,6 +348,21 @@ def test_switching_the_link_off_hides_an_open_conversation(link, org):
     assert reporter.client.get("/en/whistleblow/follow-up").status_code == 404
 
 
+def test_the_conversation_leaves_no_cache_and_no_referrer(link):
+    reporter = start(link)
+    for response in (
+        reporter.client.get(MESSAGES),
+        reporter.write("Hello"),
+        reporter.client.get("/api/v1/anonymous/report"),
+        reporter.client.get("/varsle/folg-opp"),
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        for cookie in response.headers.getlist("Set-Cookie"):
+            assert "expires" not in cookie.lower()
+            assert "max-age" not in cookie.lower()
+
+
 def test_the_routes_are_in_the_openapi_document(link):
     paths = link.test_client().get("/api/v1/openapi.json").get_json()["paths"]
     assert set(paths[MESSAGES]) == {"get", "post"}
