@@ -109,6 +109,8 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
         "id": case.id,
         "report_id": case.report_id,
         "reference": report.reference,
+        "anonymous": report.anonymous,
+        "confidential": report.confidential,
         "track": case.track,
         "state": case.state,
         "group_id": case.group_id,

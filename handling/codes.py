@@ -113,5 +113,6 @@ EVENT_KINDS: Codes = {
     "debriefing": _l("Debriefing recorded"),
     "section52": _l("Section 5-2 checklist updated"),
     "message": _l("Message"),
+    "attachments_added": _l("Files added by the reporter"),
     "deadline_met": _l("Step done"),
 }

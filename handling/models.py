@@ -26,6 +26,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -300,6 +301,13 @@ class CaseMessage(db.Model):  # type: ignore[name-defined]
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The reporter says who they are in this message (an anonymous reporter may choose
+    # to, later; it cannot be taken back).
+    identity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An anonymous reporter's messages are dated to the day and have random ids, so
+    # nothing places them among the handlers' timed messages; this numbers them among
+    # their own (1, 2, ...), which is all the order a conversation needs.
+    reporter_seq: Mapped[int | None] = mapped_column(SmallInteger)
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

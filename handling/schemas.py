@@ -88,6 +88,13 @@ class ReporterMessageInSchema(StrictSchema):
     body = _text(required=True, min_length=1)
 
 
+class AnonymousMessageInSchema(StrictSchema):
+    """The anonymous reporter writes; `identity`: the text says who they are (final)."""
+
+    body = _text(required=True, min_length=1)
+    identity = fields.Boolean(load_default=False)
+
+
 class TaskCreateSchema(StrictSchema):
     template = fields.String(required=True, validate=_one_of(codes.TASK_TEMPLATES))
     responsible_user_id = _id()
@@ -206,6 +213,10 @@ class CaseSummarySchema(Schema):
     id = fields.Integer()
     report_id = fields.Integer()
     reference = fields.String()
+    # Sent through the anonymous link: the reporter has no account, is told nothing,
+    # and reads messages only when they come back with their receipt code.
+    anonymous = fields.Boolean()
+    confidential = fields.Boolean()
     track = fields.String()
     state = fields.String()
     group_id = fields.Integer(allow_none=True)
@@ -271,8 +282,13 @@ class MessageOutSchema(Schema):
     author_user_id = fields.Integer(allow_none=True)
     author_name = fields.String(allow_none=True)
     internal = fields.Boolean()
+    identity = fields.Boolean(
+        metadata={"description": "The reporter says who they are in this message."}
+    )
     body = fields.String()
-    created_at = fields.DateTime()
+    created_at = fields.DateTime(
+        metadata={"description": "An anonymous reporter's messages: midnight (Oslo) only."}
+    )
 
 
 class ReporterMessageOutSchema(Schema):
@@ -323,6 +339,28 @@ class AssignmentOutSchema(Schema):
     group_id = fields.Integer(allow_none=True)
     assigned_user_id = fields.Integer(allow_none=True)
     recused = fields.Boolean()
+
+
+class AnonymousMessageOutSchema(Schema):
+    """A message as the anonymous reporter sees it: who wrote it, and only the day."""
+
+    author_kind = fields.String(metadata={"description": '"handler" or "reporter"'})
+    body = fields.String()
+    day = fields.Date(metadata={"description": "The day it was written (Oslo)."})
+    identity = fields.Boolean(metadata={"description": "You said who you are in it."})
+
+
+class AnonymousCaseSchema(Schema):
+    """What the anonymous reporter sees of their report: its case in plain words."""
+
+    reference = fields.String()
+    status = fields.String()
+    status_text = fields.String()
+    state = fields.String()
+    state_text = fields.String()
+    feedback = fields.String(allow_none=True, metadata={"description": "When closed."})
+    identity_revealed = fields.Boolean()
+    messages = fields.List(fields.Nested(AnonymousMessageOutSchema))
 
 
 class ReporterCaseSchema(Schema):

@@ -49,10 +49,11 @@ from handling.workflow import (
     CaseNotFound,
     check,
 )
+from reporting import anonymous
 from reporting import service as reporting
 from reporting.codes import HARASSMENT, INCIDENT_TYPES, VIOLENCE_AND_THREATS
 from reporting.models import Report
-from trygg import audit, org
+from trygg import audit, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
@@ -86,6 +87,11 @@ def _open(case: Case, table: str, column: str, row: int, blob: bytes | None) -> 
     return text
 
 
+def oslo_day(moment: datetime) -> date:
+    """The calendar day of a stored (UTC) time in Oslo."""
+    return moment.astimezone(OSLO).date()
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -93,10 +99,43 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _row_id(case: Case, model: Any, *, unordered: bool | None = None) -> int | None:
+    """The id for a new row of a case (see trygg/privacy.py).
+
+    An anonymous report's case and the rows written when it is opened or by its reporter
+    get random ids: a sequential id would place them among other cases' rows, and so
+    date the report, or what its reporter writes later, more precisely than the day.
+    `unordered` defaults to whether the case is anonymous.
+    """
+    if unordered is None:
+        unordered = case.report.anonymous
+    return privacy.new_row_id(model, unordered=unordered)
+
+
+def _dated_to_the_day(case: Case, actor: str, when: datetime) -> bool:
+    """Written on an anonymous reporter's behalf: by them, or when their case opened.
+
+    A handler's steps keep their time and sequential ids, which keep the order of
+    events recorded in the same instant; they tell nothing about the reporter.
+    """
+    report = case.report
+    return report.anonymous and (actor == "reporter" or when == report.created_at)
+
+
 def _event(
     case: Case, kind: str, actor: str, now: datetime | None = None, /, **values: Any
 ) -> None:
-    db.session.add(CaseEvent(case_id=case.id, kind=kind, codes=values, actor=actor, at=_now(now)))
+    at = _now(now)
+    db.session.add(
+        CaseEvent(
+            id=_row_id(case, CaseEvent, unordered=_dated_to_the_day(case, actor, at)),
+            case_id=case.id,
+            kind=kind,
+            codes=values,
+            actor=actor,
+            at=at,
+        )
+    )
 
 
 def _audit(
@@ -264,7 +303,13 @@ def recompute_deadlines(case: Case, now: datetime | None = None) -> None:
     for kind, due in wanted.items():
         if kind not in seen:
             case.deadlines.append(
-                Deadline(case_id=case.id, kind=kind, due_at=due, created_at=_now(now))
+                Deadline(
+                    id=_row_id(case, Deadline),
+                    case_id=case.id,
+                    kind=kind,
+                    due_at=due,
+                    created_at=_now(now),
+                )
             )
     db.session.flush()
 
@@ -423,7 +468,13 @@ def _sync_exclusions(
             if (user_id, reason) in existing:
                 continue
             case.exclusions.append(
-                CaseExclusion(case_id=case.id, user_id=user_id, reason=reason, created_at=_now(at))
+                CaseExclusion(
+                    id=_row_id(case, CaseExclusion),
+                    case_id=case.id,
+                    user_id=user_id,
+                    reason=reason,
+                    created_at=_now(at),
+                )
             )
             _audit("case.exclude", "system", case, at=at, user_id=user_id, reason=reason)
     db.session.flush()
@@ -506,6 +557,8 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
     # may the case's rows, events and log entries written now reveal it.
     now = report.created_at if report.anonymous else _now(now)
     case = Case(
+        # Random for an anonymous report: a sequential id would tell its order in the day.
+        id=privacy.new_row_id(Case, unordered=report.anonymous),
         report_id=report.id,
         report=report,
         track=default_track(report),
@@ -642,8 +695,14 @@ class MessageView:
     author_user_id: int | None
     author_name: str | None
     internal: bool
+    identity: bool
     body: str
     created_at: datetime
+
+    @property
+    def day(self) -> date:
+        """The Oslo day it was written: all an anonymous reporter's messages keep."""
+        return oslo_day(self.created_at)
 
 
 @dataclass
@@ -682,12 +741,24 @@ def debriefing_view(case: Case, row: Debriefing, *, full: bool = True) -> Debrie
 
 
 def events(case: Case) -> list[CaseEvent]:
-    """The case's timeline, oldest first."""
-    return list(
+    """The case's timeline, oldest first.
+
+    An anonymous reporter's events have random ids and only their day: like their
+    messages, they come after the handlers' events of that day (the opening first).
+    """
+    rows = list(
         db.session.scalars(
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
         )
     )
+    if case.report.anonymous:
+        rows.sort(key=_timeline_order)
+    return rows
+
+
+def _timeline_order(event: CaseEvent) -> tuple[Any, ...]:
+    later = event.actor == "reporter" and event.kind != "opened"
+    return (oslo_day(event.at), later, event.at, event.kind != "opened", event.id)
 
 
 def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent:
@@ -738,7 +809,11 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         *audit.for_object("report", case.report_id, limit=limit),
     ]
     wanted = {"case.read", "report.read", "case.access_denied"}
-    rows = sorted((e for e in entries if e.action in wanted), key=lambda e: e.seq, reverse=True)
+    # By time: an anonymous reporter's readings keep only their day and go to its end
+    # (the log's order would tell between which of the handlers' readings they came).
+    rows = sorted(
+        (e for e in entries if e.action in wanted), key=lambda e: (e.at, e.seq), reverse=True
+    )
     return [
         AccessRecord(e.at, e.actor, e.action, e.detail_dict().get("part")) for e in rows[:limit]
     ]
@@ -1075,7 +1150,11 @@ def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = Non
     now = _now(now)
     label = actor_label(handler)
     _internal_note(case, handler, _text(reason), now)
-    case.exclusions.append(CaseExclusion(case_id=case.id, user_id=handler.id, reason="recused"))
+    case.exclusions.append(
+        CaseExclusion(
+            id=_row_id(case, CaseExclusion), case_id=case.id, user_id=handler.id, reason="recused"
+        )
+    )
     db.session.flush()
     _audit("case.exclude", label, case, user_id=handler.id, reason="recused")
     _event(case, "recused", label, now)
@@ -1340,13 +1419,24 @@ def update_section52(
 
 
 def _store_message(
-    case: Case, author: User | None, body: str, *, internal: bool, now: datetime
+    case: Case,
+    author: User | None,
+    body: str,
+    *,
+    internal: bool,
+    now: datetime,
+    identity: bool = False,
 ) -> CaseMessage:
+    anonymous = author is None and case.report.anonymous
     message = CaseMessage(
+        # An anonymous reporter's messages are numbered among their own only.
+        id=_row_id(case, CaseMessage, unordered=anonymous),
         case_id=case.id,
         author_kind="reporter" if author is None else "handler",
         author_user_id=None if author is None else author.id,
         internal=internal,
+        identity=identity,
+        reporter_seq=_next_reporter_seq(case) if anonymous else None,
         body_sealed=b"",
         created_at=now,
     )
@@ -1357,6 +1447,23 @@ def _store_message(
     return message
 
 
+def _next_reporter_seq(case: Case) -> int:
+    highest = db.session.scalar(
+        select(func.max(CaseMessage.reporter_seq)).where(CaseMessage.case_id == case.id)
+    )
+    return int(highest or 0) + 1
+
+
+def _message_text(body: str | None) -> str:
+    """The message as it is kept; CaseError when empty or too long."""
+    text = (body or "").strip()
+    if not text:
+        raise CaseError(_l("Write a message."), "body")
+    if len(text) > TEXT_MAX:
+        raise CaseError(_l("Use at most %(n)s characters.", n=TEXT_MAX), "body")
+    return text
+
+
 def post_message(
     case: Case,
     author: User | None,
@@ -1365,31 +1472,54 @@ def post_message(
     *,
     actor: str | None = None,
     now: datetime | None = None,
+    identity: bool = False,
 ) -> CaseMessage:
     """A message from a handler (`author`) or, with author None, from the reporter.
 
     Internal notes are for handlers only; the reporter cannot write one. `actor` labels
     the reporter in the log (reporting.service.reporter_actor); default "reporter".
+    `identity`: the reporter says who they are in it (see post_anonymous_message).
     """
-    text = (body or "").strip()
-    if not text:
-        raise CaseError(_l("Write a message."), "body")
-    if len(text) > TEXT_MAX:
-        raise CaseError(_l("Use at most %(n)s characters.", n=TEXT_MAX), "body")
+    text = _message_text(body)
     if author is None and internal:
         raise CaseError(_l("Only case handlers can write internal notes."), "internal")
+    if author is not None and identity:
+        raise CaseError(_l("Only the reporter can say who they are."), "identity")
     now = _now(now)
-    if author is None and case.report.anonymous:
+    anonymous = author is None and case.report.anonymous
+    if anonymous:
         # When an anonymous reporter is active says something about who they are.
         now = reporting.start_of_day_utc(now)
     label = actor_label(author) if author is not None else (actor or "reporter")
-    message = _store_message(case, author, text, internal=internal, now=now)
+    message = _store_message(case, author, text, internal=internal, now=now, identity=identity)
     kind = "handler" if author is not None else "reporter"
-    _event(case, "message", label, now, author=kind, internal=internal, message=message.id)
-    _audit("case.message", label, case, at=now, message=message.id, author=kind, internal=internal)
-    case.updated_at = now
+    flags: dict[str, Any] = {"identity": True} if identity else {}
+    _event(case, "message", label, now, author=kind, internal=internal, message=message.id, **flags)
+    _audit(
+        "case.message",
+        label,
+        case,
+        at=now,
+        message=message.id,
+        author=kind,
+        internal=internal,
+        **flags,
+    )
+    # The day must not move the case's last change back to midnight.
+    case.updated_at = max(case.updated_at, now) if anonymous else now
     db.session.flush()
     return message
+
+
+def _conversation_order(message: CaseMessage) -> tuple[Any, ...]:
+    """Reading order of an anonymous case's messages.
+
+    The reporter's messages keep only their day, so within a day they come after the
+    handlers' (an answer usually follows the question), in the order they were written.
+    """
+    day = oslo_day(message.created_at)
+    by_reporter = message.author_kind == "reporter"
+    return (day, by_reporter, message.reporter_seq or 0, message.created_at, message.id)
 
 
 def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
@@ -1399,7 +1529,10 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
     key = _key(case)
     names: dict[int, str] = {}
     out = []
-    for message in db.session.scalars(query):
+    rows = list(db.session.scalars(query))
+    if case.report.anonymous:
+        rows.sort(key=_conversation_order)
+    for message in rows:
         author_id = message.author_user_id if viewer == "handler" else None
         if author_id is not None and author_id not in names:
             person = db.session.get(User, author_id)
@@ -1411,6 +1544,7 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
                 author_user_id=author_id,
                 author_name=names.get(author_id) if author_id is not None else None,
                 internal=message.internal,
+                identity=message.identity,
                 body=key.open_text(
                     message.body_sealed, table="case_message", column="body", row=message.id
                 ),
@@ -1479,6 +1613,83 @@ def post_reporter_message(
 ) -> CaseMessage:
     """The reporter answers (the caller checked ownership)."""
     return post_message(reporter_case(report), None, body, False, actor=actor, now=now)
+
+
+# -- the anonymous reporter's side ------------------------------------------------------
+#
+# The caller opened the report with its receipt code (reporting.anonymous). Everything
+# the reporter writes is dated to the Oslo day, gets a random id and is logged as
+# "reporter" (see post_message, _event and reporting.anonymous.add_attachments).
+
+ANONYMOUS_ACTOR = "reporter"
+
+
+def _anonymous_case(report: Report) -> Case:
+    if not report.anonymous:
+        raise CaseNotFound()
+    return reporter_case(report)
+
+
+def anonymous_view(report: Report) -> ReporterView:
+    """What the anonymous reporter sees: state in plain words, feedback, messages.
+
+    Audited, at day precision, as a read of the messages by "reporter".
+    """
+    _anonymous_case(report)
+    return reporter_view(report, actor=ANONYMOUS_ACTOR)
+
+
+def has_revealed_identity(report: Report) -> bool:
+    """Whether the reporter has told the case handlers who they are."""
+    case = _anonymous_case(report)
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.identity.is_(True))
+        )
+    )
+
+
+def post_anonymous_message(
+    report: Report, body: str, *, identity: bool = False, now: datetime | None = None
+) -> CaseMessage:
+    """The anonymous reporter writes to the case handlers.
+
+    `identity`: the message says who they are. It is kept like any message and cannot
+    be taken back; a second one is refused (they can write more in ordinary messages).
+    """
+    case = _anonymous_case(report)
+    if identity and has_revealed_identity(report):
+        raise CaseError(_l("You have already told the case handlers who you are."), "identity")
+    return post_message(case, None, body, False, actor=ANONYMOUS_ACTOR, now=now, identity=identity)
+
+
+def add_anonymous_information(
+    report: Report, body: str | None, uploads: Iterable[Any] = (), *, now: datetime | None = None
+) -> CaseMessage | None:
+    """Information the anonymous reporter adds later: a message, files, or both.
+
+    Files follow the anonymous link's rules (reporting.anonymous.add_attachments) and
+    appear in the case's timeline. Raises CaseError when there is neither text nor a
+    file, ReportError about the files; nothing is stored then.
+    """
+    case = _anonymous_case(report)
+    files = [u for u in uploads if getattr(u, "filename", None)]
+    text = (body or "").strip()
+    if not text and not files:
+        raise CaseError(_l("Write something, or choose a file to add."), "body")
+    if text:
+        _message_text(text)  # refuse before any file is stored
+    stored = anonymous.add_attachments(report, files)
+    message = post_anonymous_message(report, text, now=now) if text else None
+    if stored:
+        day = reporting.start_of_day_utc(now)
+        _event(case, "attachments_added", ANONYMOUS_ACTOR, day, count=len(stored))
+        _audit("case.attachments", ANONYMOUS_ACTOR, case, at=day, count=len(stored))
+        case.updated_at = max(case.updated_at, day)
+        db.session.flush()
+    return message
 
 
 # -- admin: groups, routing rules, deadline policies ------------------------------------

@@ -8,7 +8,14 @@ import importlib.util
 from flask import Flask
 from sqlalchemy import select
 
-from handling import api, cli, models, service  # noqa: F401 - models must be registered with the metadata
+from handling import (  # noqa: F401 - models must be registered with the metadata
+    anonymous_api,
+    anonymous_views,
+    api,
+    cli,
+    models,
+    service,
+)
 from trygg import demo
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
@@ -17,6 +24,10 @@ from trygg.extensions import db
 def register(app: Flask) -> None:
     """Register handling's API (and its pages, once handling/views.py exists)."""
     app.register_blueprint(api.bp)
+    # The anonymous reporter's follow-up: part of the anonymous link (reporting declares
+    # its addresses and switch), here because it shows the case.
+    app.register_blueprint(anonymous_views.bp)
+    app.register_blueprint(anonymous_api.bp)
     if importlib.util.find_spec("handling.views") is not None:
         views = importlib.import_module("handling.views")
         register_views = getattr(views, "register", None)

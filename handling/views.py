@@ -28,7 +28,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_timedelta
+from flask_babel import format_date, format_datetime, format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -201,9 +201,14 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
     if kind == "message":
         if c.get("internal"):
             return _("Internal note")
+        if c.get("identity"):
+            return _("The reporter told who they are")
         if c.get("author") == "reporter":
             return _("From the reporter")
         return _("To the reporter")
+    if kind == "attachments_added":
+        count = int(c.get("count") or 0)
+        return ngettext("%(num)s file", "%(num)s files", count)
     if kind == "deadline_met":
         text = _code(codes.DEADLINE_KINDS, c.get("kind"))
         return text + (" – " + _("after the deadline") if c.get("late") else "")

@@ -35,9 +35,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from reporting import codes, service
-from reporting.models import AnonymousReceipt, AnonymousThrottle, Report
-from trygg import crypto, keys, privacy, site_settings
+from reporting import service
+from reporting.models import AnonymousReceipt, AnonymousThrottle, Attachment, Report
+from trygg import audit, crypto, keys, privacy, site_settings
 from trygg.extensions import db, utcnow
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or written by hand survives.
@@ -382,8 +382,12 @@ class CleanUpload:
     stream: BinaryIO
 
 
-def clean_uploads(uploads: Iterable[Any]) -> list[CleanUpload]:
-    """Only file types whose metadata is removed; neutral names. ReportError otherwise."""
+def clean_uploads(uploads: Iterable[Any], *, first: int = 1) -> list[CleanUpload]:
+    """Only file types whose metadata is removed; neutral names. ReportError otherwise.
+
+    Files are named by number from `first` on ("1.jpg", "2.txt"): files added later
+    continue the report's numbering.
+    """
     cleaned: list[CleanUpload] = []
     for upload in uploads:
         if not getattr(upload, "filename", None):
@@ -405,7 +409,7 @@ def clean_uploads(uploads: Iterable[Any]) -> list[CleanUpload]:
                 field="attachments",
                 status=415,
             )
-        name = f"{len(cleaned) + 1}{CLEANABLE_TYPES[kind]}"
+        name = f"{first + len(cleaned)}{CLEANABLE_TYPES[kind]}"
         cleaned.append(CleanUpload(name, stream))
     return cleaned
 
@@ -422,6 +426,43 @@ def submit(
     count_submission(address)
     report = service.submit_report(data, reporter=None, uploads=files)
     return report, issue_receipt(report)
+
+
+def add_attachments(report: Report, uploads: Iterable[Any]) -> list[Attachment]:
+    """Attach files to an anonymous report later, from the follow-up page.
+
+    The rules of the form: pictures and plain text only, pictures stripped of metadata,
+    neutral names (continuing the report's numbering), random ids, dated to today in
+    Oslo. Raises ReportError, with nothing stored, when something must be fixed. The
+    caller commits.
+    """
+    if not report.anonymous:
+        raise ValueError("only anonymous reports take files through the follow-up")
+    files = clean_uploads(uploads, first=len(report.attachments) + 1)
+    if not files:
+        return []
+    limit = _cfg("attachment_max_count")
+    if len(report.attachments) + len(files) > limit:
+        raise service.ReportError(
+            _l("A report can have at most %(num)s files.", num=limit), field="attachments"
+        )
+    checked = service.check_uploads(files)
+    day = service.start_of_day_utc()
+    key = service.data_key(report)
+    stored = [
+        service.store_attachment(report, key, name, kind, data, "reporter", at=day)
+        for name, kind, data in checked
+    ]
+    db.session.expire(report, ["attachments"])
+    audit.record(
+        "report.attach",
+        actor="reporter",
+        object_type="report",
+        object_id=report.id,
+        detail={"count": len(stored)},
+        at=day,
+    )
+    return stored
 
 
 def start_follow_up(text: str, *, address: str | None) -> Report:
@@ -479,16 +520,3 @@ def end_session(store: MutableMapping[str, Any]) -> None:
     """End the follow-up session."""
     store.pop(SESSION_REPORT, None)
     store.pop(SESSION_SEEN, None)
-
-
-def status_of(report: Report) -> dict[str, Any]:
-    """What the anonymous reporter may see: reference and state in plain words.
-
-    Messages come from case handling (not yet connected: an empty list for now).
-    """
-    return {
-        "reference": report.reference,
-        "status": report.status,
-        "status_text": codes.label(codes.STATUSES, report.status),
-        "messages": [],
-    }

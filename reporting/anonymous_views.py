@@ -1,4 +1,10 @@
-"""The anonymous link's pages, the admin switch, and hiding it all when switched off."""
+"""The anonymous link's pages, the admin switch, and hiding it all when switched off.
+
+Reporting serves the form and the receipt page. The follow-up pages (enter the receipt
+code, then the case with its messages) show the case, which reporting knows nothing of:
+handling serves them at the addresses declared here (handling/anonymous_views.py), with
+the helpers below, so every page of the link looks and behaves the same.
+"""
 
 from __future__ import annotations
 
@@ -28,16 +34,17 @@ from reporting.schemas import AnonymousReportSchema
 from reporting.service import OSLO, ReportError
 from trygg import org, privacy, site_settings
 from trygg.audit import actor_label
-from trygg.extensions import db
 from trygg.security import allow, public
 from trygg.validation import flatten_errors, translate_errors
 
 # Every anonymous route lives under one of these; they leave no trace and all answer
 # 404 when the link is off.
 PREFIXES = ("/varsle", "/en/whistleblow", "/api/v1/anonymous")
+# Where a reporter comes back with the receipt code (served by handling).
+FOLLOW_UP_PATH = "/varsle/folg-opp"
+FOLLOW_UP_PATH_EN = "/en/whistleblow/follow-up"
 
 bp = Blueprint("anonymous", __name__, template_folder="templates")
-privacy.no_trace(bp)
 admin_bp = Blueprint("anonymous_admin", __name__, template_folder="templates")
 
 LIST_FIELDS = ("incident_types", "immediate_measures", "causes")
@@ -77,6 +84,25 @@ def hide_when_off(_endpoint: str | None, _values: dict[str, Any] | None) -> None
         abort(404)
 
 
+def hide_blueprint_when_off(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Blueprint URL preprocessor: each of the blueprint's routes is a 404 while off.
+
+    The app-wide hide_when_off already covers the link's paths (and wrong methods); this
+    keeps a blueprint of the link hidden wherever its routes are mounted.
+    """
+    if not anonymous.enabled():
+        abort(404)
+
+
+def part_of_the_link(blueprint: Blueprint) -> None:
+    """Make a blueprint part of the anonymous link: no trace, and hidden while off."""
+    privacy.no_trace(blueprint)
+    blueprint.url_value_preprocessor(hide_blueprint_when_off)
+
+
+part_of_the_link(bp)
+
+
 @admin_bp.route("/admin/anonymous", methods=["GET", "POST"])
 @allow("admin")
 def settings() -> str | Response | tuple[str, int]:
@@ -109,37 +135,32 @@ def _admin_context() -> dict[str, Any]:
 # -- the public pages -------------------------------------------------------------------
 
 
-def _english_entry() -> None:
+def english_entry() -> None:
     """/en/... addresses show the pages in English (and the rest of the visit too)."""
     if request.path.startswith("/en/") and session.get("lang") != "en":
         session["lang"] = "en"
         refresh()
 
 
-def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def page_context() -> dict[str, Any]:
+    """What every page of the link shows: its links, in the language of the address."""
     english = request.path.startswith("/en/")
-    links = {
+    return {
         "form_url": url_for("anonymous.report_form_en" if english else "anonymous.report_form"),
-        "follow_up_url": url_for("anonymous.follow_up_en" if english else "anonymous.follow_up"),
+        "follow_up_url": FOLLOW_UP_PATH_EN if english else FOLLOW_UP_PATH,
+        "logged_in": current_user.is_authenticated,
     }
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     # The language switch returns to the Norwegian address, which follows the choice;
     # the English address would switch straight back to English.
-    lang_next = url_for(
-        "anonymous.follow_up" if "follow" in (request.endpoint or "") else "anonymous.report_form"
-    )
-    return (
-        render_template(
-            template,
-            lang_next=lang_next,
-            logged_in=current_user.is_authenticated,
-            **links,
-            **context,
-        ),
-        status,
-    )
+    lang_next = url_for("anonymous.report_form")
+    return render_template(template, lang_next=lang_next, **page_context(), **context), status
 
 
-def _with_retry_after(page: tuple[str, int], exc: anonymous.Throttled) -> Response:
+def with_retry_after(page: tuple[str, int], exc: anonymous.Throttled) -> Response:
+    """A throttled page with its Retry-After header."""
     response = make_response(page)
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -243,7 +264,7 @@ def _form_page(
 @public
 def report_form() -> tuple[str, int] | Response:
     """The anonymous report form; after sending, the receipt code, shown once."""
-    _english_entry()
+    english_entry()
     if request.method == "GET":
         return _form_page({name: "" for name in TEXT_FIELDS} | {n: [] for n in LIST_FIELDS}, {})
     form = _read_form()
@@ -277,7 +298,7 @@ def report_form() -> tuple[str, int] | Response:
             "Wait %(minutes)s minutes and send again: what you wrote is kept below.",
             minutes=minutes,
         )
-        return _with_retry_after(_form_page(form, {"_request": [message]}, 429), exc)
+        return with_retry_after(_form_page(form, {"_request": [message]}, 429), exc)
     except ReportError as exc:
         return _form_page(form, {exc.field: [str(exc)]}, exc.status)
     session["anon_sent"] = form["form_id"]
@@ -286,49 +307,3 @@ def report_form() -> tuple[str, int] | Response:
         receipt_groups=anonymous.format_receipt(code).split("-"),
         reference=report.reference,
     )
-
-
-@bp.route("/varsle/folg-opp", methods=["GET", "POST"], endpoint="follow_up")
-@bp.route("/en/whistleblow/follow-up", methods=["GET", "POST"], endpoint="follow_up_en")
-@public
-def follow_up() -> tuple[str, int] | Response:
-    """Enter the receipt code; then the report's state in plain words."""
-    _english_entry()
-    here = url_for(request.endpoint or "anonymous.follow_up")
-    if request.method == "POST" and request.form.get("action") == "end":
-        anonymous.end_session(session)
-        return redirect(url_for(request.endpoint or "anonymous.follow_up", ended=1), 303)
-    if request.method == "POST":
-        try:
-            report = anonymous.start_follow_up(
-                request.form.get("receipt", ""), address=request.remote_addr
-            )
-        except anonymous.Throttled as exc:
-            minutes = max(1, -(-exc.retry_after // 60))
-            page = _page(
-                "reporting/anonymous/follow_up.html",
-                429,
-                error=_(
-                    "Too many wrong codes have been tried from your network. "
-                    "Wait %(minutes)s minutes and try again.",
-                    minutes=minutes,
-                ),
-                ended=False,
-            )
-            return _with_retry_after(page, exc)
-        except anonymous.ReceiptInvalid:
-            db.session.commit()  # keep the failure counted
-            return _page(
-                "reporting/anonymous/follow_up.html",
-                401,
-                error=_("The receipt code is not valid. Check it and try again."),
-                ended=False,
-            )
-        anonymous.begin_session(session, report)
-        return redirect(here, 303)
-    followed = anonymous.session_report(session)
-    if followed is None:
-        return _page(
-            "reporting/anonymous/follow_up.html", error=None, ended=bool(request.args.get("ended"))
-        )
-    return _page("reporting/anonymous/status.html", info=anonymous.status_of(followed))

@@ -269,20 +269,3 @@ class ReceiptSchema(StrictSchema):
 class ReceiptIssuedSchema(Schema):
     receipt = fields.String(metadata={"description": "Shown once; not stored anywhere."})
     reference = fields.String()
-
-
-class AnonymousMessageSchema(Schema):
-    """A message between the handler and the anonymous reporter (handling adds these)."""
-
-    sender = fields.String()
-    body = fields.String()
-    day = fields.Date()
-
-
-class AnonymousStatusSchema(Schema):
-    """What the anonymous reporter sees of their report."""
-
-    reference = fields.String()
-    status = fields.String()
-    status_text = fields.String()
-    messages = fields.List(fields.Nested(AnonymousMessageSchema))

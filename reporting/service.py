@@ -370,9 +370,20 @@ def check_uploads(uploads: Iterable[Upload]) -> list[tuple[str, str, bytes]]:
 
 
 def store_attachment(
-    report: Report, key: crypto.DataKey, name: str, kind: str, data: bytes, added_by: str
+    report: Report,
+    key: crypto.DataKey,
+    name: str,
+    kind: str,
+    data: bytes,
+    added_by: str,
+    *,
+    at: datetime | None = None,
 ) -> Attachment:
-    """Seal and store one checked file, in chunks, in the current transaction."""
+    """Seal and store one checked file, in chunks, in the current transaction.
+
+    `at` dates it (an anonymous report's files added later: the day); by default an
+    anonymous report's files take the report's day, others the current time.
+    """
     attachment = Attachment(
         # An anonymous report's attachments get random ids too (see trygg/privacy.py).
         id=privacy.new_row_id(Attachment, unordered=report.anonymous),
@@ -381,7 +392,7 @@ def store_attachment(
         content_type=kind,
         size=len(data),
         added_by=added_by,
-        created_at=report.created_at if report.anonymous else utcnow(),
+        created_at=at or (report.created_at if report.anonymous else utcnow()),
     )
     db.session.add(attachment)
     db.session.flush()

@@ -127,6 +127,10 @@ def test_follow_up_shows_the_state_in_plain_words(anon_client):
         "reference": body["reference"],
         "status": "submitted",
         "status_text": "Mottatt, venter på behandling",
+        "state": "reported",
+        "state_text": "Your report has arrived. A case handler will look at it soon.",
+        "feedback": None,
+        "identity_revealed": False,
         "messages": [],
     }
     assert opened.get_json() == status.get_json()

@@ -2,7 +2,8 @@
 
 A real server (werkzeug, in a thread) on a really committed database; a client on its
 own loopback address sends unique User-Agent, Referer and X-Forwarded-For markers while
-it reports and follows up through the pages and the JSON API. Then the raw database
+it reports and follows up through the pages and the JSON API: reads a handler's
+question, answers, says who it is, adds information and a picture. Then the raw database
 (SQLite files, or a pg_dump of PostgreSQL) and every log record are searched for the
 markers, the client's address and the receipt codes.
 """
@@ -10,6 +11,7 @@ markers, the client's address and the receipt codes.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
 import re
@@ -26,16 +28,21 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from handling import service as handling_service
+from handling.models import Case, CaseEvent, CaseMessage
 from reporting import anonymous
 from reporting.models import AnonymousThrottle, Attachment, Report
 from tests.conftest import ENGINE
+from trygg.accounts import service as accounts
 from trygg.app import create_app
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.privacy import RANDOM_ID_MIN
 
 OSLO = ZoneInfo("Europe/Oslo")
 CLIENT_IP = "127.0.0.77"  # the client's own loopback address: the "real" IP
@@ -160,6 +167,32 @@ def variants(text: str) -> set[bytes]:
     return out
 
 
+def picture() -> bytes:
+    raw = io.BytesIO()
+    Image.new("RGB", (4, 4), "green").save(raw, format="PNG")
+    return raw.getvalue()
+
+
+def multipart(fields: list[tuple[str, str]], file: tuple[str, str, bytes]) -> tuple[bytes, str]:
+    """A multipart/form-data body with text fields and one file, and its content type."""
+    boundary = "trace" + secrets.token_hex(8)
+    parts = []
+    for name, value in fields:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    name, filename, data = file
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+        f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
 def at_oslo_midnight(moment: datetime) -> bool:
     local = moment.astimezone(OSLO)
     return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
@@ -220,6 +253,25 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
     )
     assert status == 201, body
     api_receipt = body["receipt"]
+    api_reference = body["reference"]
+
+    # A case handler asks the API reporter a question (through the service: the handler's
+    # side is not what this test is about).
+    with app.app_context():
+        handler = accounts.create_user(
+            email="trace-handler@example.org",
+            name="Trace Handler",
+            roles=["handler"],
+            units=[],
+            password="a long enough password for the trace",
+            actor="test",
+        )
+        db.session.flush()
+        report = db.session.scalar(select(Report).where(Report.reference == api_reference))
+        case = handling_service.case_for_report(report)
+        assert case is not None
+        handling_service.post_message(case, handler, "When did it start?")
+        db.session.commit()
 
     # 3. Follow up through the API, then through the pages.
     status, body = browser.api("POST", "/api/v1/anonymous/session", {"receipt": api_receipt})
@@ -227,6 +279,15 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
     status, _, text = browser.request("GET", "/api/v1/anonymous/report")
     assert status == 200
     assert json.loads(text)["status"] == "submitted"
+    status, _, text = browser.request("GET", "/api/v1/anonymous/messages")
+    assert status == 200
+    assert [m["body"] for m in json.loads(text)] == ["When did it start?"]
+    status, body = browser.api("POST", "/api/v1/anonymous/messages", {"body": "In March."})
+    assert status == 201, body
+    status, body = browser.api(
+        "POST", "/api/v1/anonymous/messages", {"body": "I am the night nurse.", "identity": True}
+    )
+    assert status == 201, body
     assert browser.api("DELETE", "/api/v1/anonymous/session")[0] == 200
     status, body = browser.api("POST", "/api/v1/anonymous/session", {"receipt": "WRONG"})
     assert status == 401
@@ -240,6 +301,11 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
     assert status == 200
     assert "VAR-" in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    # Add information and a picture through the page.
+    fields = [("csrf_token", token), ("action", "info"), ("body", "One more thing.")]
+    body, content_type = multipart(fields, ("attachments", "IMG_0042.png", picture()))
+    status, _, html = browser.request("POST", "/varsle/folg-opp", body, content_type)
+    assert status == 303, html[:2000]
     assert (
         browser.post_form("/varsle/folg-opp", [("csrf_token", token), ("action", "end")])[0] == 303
     )
@@ -291,12 +357,44 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
         assert len(reports) == 2
         assert all(r.anonymous for r in reports)
         assert all(at_oslo_midnight(r.created_at) for r in reports)
-        assert all(at_oslo_midnight(a.created_at) for a in db.session.scalars(select(Attachment)))
+        attachments = db.session.scalars(select(Attachment)).all()
+        assert len(attachments) == 1
+        assert all(at_oslo_midnight(a.created_at) for a in attachments)
+        assert all(a.id >= RANDOM_ID_MIN for a in attachments)
         entries = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "report.submit")
         ).all()
         assert len(entries) == 2
         assert all(at_oslo_midnight(e.at) and e.actor == "reporter" for e in entries)
+        # Everything the reporters did is logged as "reporter", at the day only.
+        theirs = db.session.scalars(select(AuditEntry).where(AuditEntry.actor == "reporter"))
+        actions = set()
+        for entry in theirs:
+            assert at_oslo_midnight(entry.at), (entry.action, entry.at)
+            actions.add(entry.action)
+        assert {"case.read", "case.message", "report.attach", "case.attachments"} <= actions
+        # Their messages and timeline events: the day, random ids, no author.
+        messages = db.session.scalars(
+            select(CaseMessage).where(CaseMessage.author_kind == "reporter")
+        ).all()
+        assert len(messages) == 3
+        assert sum(m.identity for m in messages) == 1
+        for message in messages:
+            assert at_oslo_midnight(message.created_at)
+            assert message.id >= RANDOM_ID_MIN
+            assert message.author_user_id is None
+        events = db.session.scalars(select(CaseEvent).where(CaseEvent.actor == "reporter"))
+        kinds = set()
+        for event in events:
+            assert at_oslo_midnight(event.at), (event.kind, event.at)
+            assert event.id >= RANDOM_ID_MIN
+            kinds.add(event.kind)
+        assert kinds == {"opened", "message", "attachments_added"}
+        # Their cases and the rows written when the cases opened: random ids too.
+        cases = db.session.scalars(select(Case)).all()
+        assert len(cases) == 2
+        assert all(c.id >= RANDOM_ID_MIN and at_oslo_midnight(c.opened_at) for c in cases)
+        assert all(d.id >= RANDOM_ID_MIN for c in cases for d in c.deadlines)
         for row in db.session.scalars(select(AnonymousThrottle)):
             assert row.bucket.second == 0
             assert row.kind != "submit" or row.bucket.minute == 0

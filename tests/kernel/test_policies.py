@@ -28,12 +28,15 @@ EXPECTED_PUBLIC = {
     # The anonymous whistleblower link: public by design, 404 while switched off.
     "anonymous.report_form",
     "anonymous.report_form_en",
-    "anonymous.follow_up",
-    "anonymous.follow_up_en",
     "anonymous_api.submit_report",
-    "anonymous_api.start_session",
-    "anonymous_api.report_status",
-    "anonymous_api.end_session",
+    # Following it up (handling: it shows the case).
+    "anonymous_case.follow_up",
+    "anonymous_case.follow_up_en",
+    "anonymous_case_api.start_session",
+    "anonymous_case_api.report_status",
+    "anonymous_case_api.messages",
+    "anonymous_case_api.post_message",
+    "anonymous_case_api.end_session",
 }
 SAMPLE_ARGS = {
     "IntegerConverter": 1,
