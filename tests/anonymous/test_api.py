@@ -128,7 +128,7 @@ def test_follow_up_shows_the_state_in_plain_words(anon_client):
         "status": "submitted",
         "status_text": "Mottatt, venter på behandling",
         "state": "reported",
-        "state_text": "Your report has arrived. A case handler will look at it soon.",
+        "state_text": "Meldingen din har kommet fram. En saksbehandler ser på den snart.",
         "feedback": None,
         "identity_revealed": False,
         "messages": [],
