@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask.cli import AppGroup
 from sqlalchemy import Integer, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -80,6 +80,17 @@ def actor_label(user: Any) -> str:
     return f"user:{user.id}"
 
 
+def leave_out_of_chain() -> None:
+    """before_request for the anonymous link: this request writes nothing to the chain.
+
+    The chain is sequential: an entry's place among staff entries with exact times would
+    date an anonymous reporter's action within the day, which the link promises never
+    to keep. What they do is recorded in the case's own timeline instead, dated to the
+    day and under random ids. Staff actions never run inside such a request.
+    """
+    g.audit_left_out = True
+
+
 def record(
     action: str,
     *,
@@ -88,12 +99,15 @@ def record(
     object_id: object = None,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
+) -> AuditEntry | None:
     """Append one entry in the current transaction.
 
     `detail` is for identifiers and codes only (a role name, a field name), never for
-    content. `at` lets callers coarsen the time (anonymous reports are dated to the day).
+    content. `at` lets callers set the time (coarsened for anonymous reports). Inside a
+    request marked by `leave_out_of_chain` nothing is written and None is returned.
     """
+    if has_request_context() and g.get("audit_left_out"):
+        return None
     session = db.session
     # One round trip, through the table (Core), not the ORM's bulk-update path: the head
     # stays locked from here to commit, and every submission waits for it.

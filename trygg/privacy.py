@@ -26,6 +26,7 @@ from typing import Any
 from flask import Blueprint, Response, session
 from sqlalchemy import func, select
 
+from trygg import audit
 from trygg.extensions import db
 
 # Random ids come from a range that sequences do not reach in practice; on SQLite,
@@ -133,7 +134,11 @@ def _untraced_response(response: Response) -> Response:
 
 
 def no_trace(bp: Blueprint) -> None:
-    """Make every response of a blueprint uncacheable, referrer-free and cookie-short."""
+    """Make every response of a blueprint uncacheable, referrer-free and cookie-short.
+
+    Its requests also stay out of the sequential audit chain (see audit.leave_out_of_chain).
+    """
+    bp.before_request(audit.leave_out_of_chain)
     bp.after_request(_untraced_response)
 
 

@@ -364,15 +364,12 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
         entries = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "report.submit")
         ).all()
-        assert len(entries) == 2
-        assert all(at_oslo_midnight(e.at) and e.actor == "reporter" for e in entries)
-        # Everything the reporters did is logged as "reporter", at the day only.
-        theirs = db.session.scalars(select(AuditEntry).where(AuditEntry.actor == "reporter"))
-        actions = set()
-        for entry in theirs:
-            assert at_oslo_midnight(entry.at), (entry.action, entry.at)
-            actions.add(entry.action)
-        assert {"case.read", "case.message", "report.attach", "case.attachments"} <= actions
+        # Nothing the reporters did is in the sequential audit chain: its order would date
+        # it among staff entries. The case timeline keeps it, by day, under random ids.
+        assert entries == []
+        assert (
+            db.session.scalars(select(AuditEntry).where(AuditEntry.actor == "reporter")).all() == []
+        )
         # Their messages and timeline events: the day, random ids, no author.
         messages = db.session.scalars(
             select(CaseMessage).where(CaseMessage.author_kind == "reporter")
