@@ -437,10 +437,18 @@ def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
     ids = [uid for uid in group.member_ids if uid not in excluded]
     if not ids:
         return []
-    rows = db.session.scalars(
-        select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id)
+    # Ids only, one query: loading the users would also load their roles and units.
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(
+                User.id.in_(ids),
+                User.active.is_(True),
+                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
+            )
+            .order_by(User.id)
+        )
     )
-    return [u.id for u in rows if u.has_role("handler")]
 
 
 def eligible_handlers(case: Case) -> list[User]:
@@ -515,6 +523,9 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
         opened_at=report.created_at,
         updated_at=now,
         causes=[],
+        # A new case has none yet: empty collections spare a SELECT for each.
+        exclusions=[],
+        deadlines=[],
     )
     db.session.add(case)
     db.session.flush()
