@@ -418,6 +418,7 @@ def _sync_exclusions(
         return
     found = conflicts(case.report) if found is None else found
     existing = {(e.user_id, e.reason) for e in case.exclusions}
+    added = False
     for user_id in sorted(candidates & set(found)):
         for reason in sorted(found[user_id]):
             if (user_id, reason) in existing:
@@ -426,7 +427,9 @@ def _sync_exclusions(
                 CaseExclusion(case_id=case.id, user_id=user_id, reason=reason, created_at=_now(at))
             )
             _audit("case.exclude", "system", case, at=at, user_id=user_id, reason=reason)
-    db.session.flush()
+            added = True
+    if added:
+        db.session.flush()
 
 
 def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
@@ -529,13 +532,16 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
     )
     db.session.add(case)
     db.session.flush()
-    _sync_exclusions(case, _handler_ids(), conflicts(report), at=now)
-    _event(case, "opened", actor, now, track=case.track)
-    _place(case, route(report, case.track), "system", now)
-    if case.section_5_2:
-        db.session.add(Section52Check(case_id=case.id, required=True, updated_at=now))
-    db.session.flush()
-    recompute_deadlines(case, now)
+    # Nothing read from here on (roles, memberships, routing rules, groups, policies) is
+    # written here: without autoflush the case's events, group and deadlines go out
+    # together in recompute_deadlines' one flush, the events as one batched INSERT.
+    with db.session.no_autoflush:
+        _sync_exclusions(case, _handler_ids(), conflicts(report), at=now)
+        _event(case, "opened", actor, now, track=case.track)
+        _place(case, route(report, case.track), "system", now)
+        if case.section_5_2:
+            db.session.add(Section52Check(case_id=case.id, required=True, updated_at=now))
+        recompute_deadlines(case, now)
     _audit("case.open", actor, case, at=now, group=case.group_id, track=case.track)
     return case
 
