@@ -504,15 +504,20 @@ def _follow_up_duty(report: Report) -> bool:
     return bool(_people(report).get("exposed"))
 
 
-def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Case:
+def open_case(
+    report: Report, *, actor: str, now: datetime | None = None, just_stored: bool = False
+) -> Case:
     """Open the case for a newly stored report: track, routing, exclusions, deadlines.
 
     The receiver of `report_submitted` (connected in trygg/app.py); runs inside the
-    report's transaction. Opening twice returns the existing case.
+    report's transaction. Opening twice returns the existing case. `just_stored` says
+    the report row was inserted in this transaction and has no case yet, which spares
+    the look-up (the unique report_id still refuses a second case).
     """
-    existing = case_for_report(report)
-    if existing is not None:
-        return existing
+    if not just_stored:
+        existing = case_for_report(report)
+        if existing is not None:
+            return existing
     # An anonymous report is dated to the day and its exact time is kept nowhere: nor
     # may the case's rows, events and log entries written now reveal it.
     now = report.created_at if report.anonymous else _now(now)
@@ -548,7 +553,8 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
 
 def on_report_submitted(sender: Report, **kwargs: Any) -> None:
     """Receiver of trygg.signals.report_submitted: open the report's case."""
-    open_case(sender, actor=str(kwargs.get("actor") or "system"))
+    # The signal is sent once, right after submit_report inserted the report's row.
+    open_case(sender, actor=str(kwargs.get("actor") or "system"), just_stored=True)
 
 
 # -- access -----------------------------------------------------------------------------
