@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from handling import codes
 from handling.models import (
@@ -358,7 +359,16 @@ def route(report: Report, track: str) -> HandlerGroup | None:
 
 
 def fallback_group() -> HandlerGroup | None:
-    return db.session.scalar(select(HandlerGroup).where(HandlerGroup.is_fallback.is_(True)))
+    # Its members joined in, one round trip (there is at most one: see _only_flag).
+    return (
+        db.session.scalars(
+            select(HandlerGroup)
+            .where(HandlerGroup.is_fallback.is_(True))
+            .options(joinedload(HandlerGroup.members))
+        )
+        .unique()
+        .first()
+    )
 
 
 def _people(report: Report) -> dict[str, Any]:
