@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from handling import codes
 from handling.models import (
@@ -403,7 +404,16 @@ def route(report: Report, track: str) -> HandlerGroup | None:
 
 
 def fallback_group() -> HandlerGroup | None:
-    return db.session.scalar(select(HandlerGroup).where(HandlerGroup.is_fallback.is_(True)))
+    # Its members joined in, one round trip (there is at most one: see _only_flag).
+    return (
+        db.session.scalars(
+            select(HandlerGroup)
+            .where(HandlerGroup.is_fallback.is_(True))
+            .options(joinedload(HandlerGroup.members))
+        )
+        .unique()
+        .first()
+    )
 
 
 def _people(report: Report) -> dict[str, Any]:
@@ -463,6 +473,7 @@ def _sync_exclusions(
         return
     found = conflicts(case.report) if found is None else found
     existing = {(e.user_id, e.reason) for e in case.exclusions}
+    added = False
     for user_id in sorted(candidates & set(found)):
         for reason in sorted(found[user_id]):
             if (user_id, reason) in existing:
@@ -477,7 +488,9 @@ def _sync_exclusions(
                 )
             )
             _audit("case.exclude", "system", case, at=at, user_id=user_id, reason=reason)
-    db.session.flush()
+            added = True
+    if added:
+        db.session.flush()
 
 
 def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
@@ -488,10 +501,18 @@ def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
     ids = [uid for uid in group.member_ids if uid not in excluded]
     if not ids:
         return []
-    rows = db.session.scalars(
-        select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id)
+    # Ids only, one query: loading the users would also load their roles and units.
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(
+                User.id.in_(ids),
+                User.active.is_(True),
+                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
+            )
+            .order_by(User.id)
+        )
     )
-    return [u.id for u in rows if u.has_role("handler")]
 
 
 def eligible_handlers(case: Case) -> list[User]:
@@ -544,15 +565,20 @@ def _follow_up_duty(report: Report) -> bool:
     return bool(_people(report).get("exposed"))
 
 
-def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Case:
+def open_case(
+    report: Report, *, actor: str, now: datetime | None = None, just_stored: bool = False
+) -> Case:
     """Open the case for a newly stored report: track, routing, exclusions, deadlines.
 
     The receiver of `report_submitted` (connected in trygg/app.py); runs inside the
-    report's transaction. Opening twice returns the existing case.
+    report's transaction. Opening twice returns the existing case. `just_stored` says
+    the report row was inserted in this transaction and has no case yet, which spares
+    the look-up (the unique report_id still refuses a second case).
     """
-    existing = case_for_report(report)
-    if existing is not None:
-        return existing
+    if not just_stored:
+        existing = case_for_report(report)
+        if existing is not None:
+            return existing
     # An anonymous report is dated to the day and its exact time is kept nowhere: nor
     # may the case's rows, events and log entries written now reveal it.
     now = report.created_at if report.anonymous else _now(now)
@@ -568,23 +594,30 @@ def open_case(report: Report, *, actor: str, now: datetime | None = None) -> Cas
         opened_at=report.created_at,
         updated_at=now,
         causes=[],
+        # A new case has none yet: empty collections spare a SELECT for each.
+        exclusions=[],
+        deadlines=[],
     )
     db.session.add(case)
     db.session.flush()
-    _sync_exclusions(case, _handler_ids(), conflicts(report), at=now)
-    _event(case, "opened", actor, now, track=case.track)
-    _place(case, route(report, case.track), "system", now)
-    if case.section_5_2:
-        db.session.add(Section52Check(case_id=case.id, required=True, updated_at=now))
-    db.session.flush()
-    recompute_deadlines(case, now)
+    # Nothing read from here on (roles, memberships, routing rules, groups, policies) is
+    # written here: without autoflush the case's events, group and deadlines go out
+    # together in recompute_deadlines' one flush, the events as one batched INSERT.
+    with db.session.no_autoflush:
+        _sync_exclusions(case, _handler_ids(), conflicts(report), at=now)
+        _event(case, "opened", actor, now, track=case.track)
+        _place(case, route(report, case.track), "system", now)
+        if case.section_5_2:
+            db.session.add(Section52Check(case_id=case.id, required=True, updated_at=now))
+        recompute_deadlines(case, now)
     _audit("case.open", actor, case, at=now, group=case.group_id, track=case.track)
     return case
 
 
 def on_report_submitted(sender: Report, **kwargs: Any) -> None:
     """Receiver of trygg.signals.report_submitted: open the report's case."""
-    open_case(sender, actor=str(kwargs.get("actor") or "system"))
+    # The signal is sent once, right after submit_report inserted the report's row.
+    open_case(sender, actor=str(kwargs.get("actor") or "system"), just_stored=True)
 
 
 # -- access -----------------------------------------------------------------------------

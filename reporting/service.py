@@ -183,7 +183,18 @@ def random_reference(prefix: str, year: int) -> str:
 # -- sealing ----------------------------------------------------------------------------
 
 
+# The data key submit_report made, kept on the Report object (a plain attribute, never
+# stored) beside the wrapped key it belongs to, so the case opened in the same request
+# does not unwrap it again. It is used only while the row still holds that wrapped key:
+# a shredded or re-wrapped key is unwrapped (or refused) as usual.
+_DATA_KEY_ATTR = "_trygg_data_key"
+
+
 def data_key(report: Report) -> crypto.DataKey:
+    cached = getattr(report, _DATA_KEY_ATTR, None)
+    if cached is not None and report.wrapped_key is not None and cached[0] == report.wrapped_key:
+        key: crypto.DataKey = cached[1]
+        return key
     return keys.keyring().unwrap(report.wrapped_key)
 
 
@@ -581,6 +592,7 @@ def submit_report(
     )
     db.session.add(report)
     db.session.flush()  # the row id is part of every sealed value's associated data
+    setattr(report, _DATA_KEY_ATTR, (wrapped, key))
 
     occurred_text = (
         occurred.astimezone(OSLO).date().isoformat() if anonymous else occurred.isoformat()

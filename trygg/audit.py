@@ -7,6 +7,12 @@ breaks the chain from there on; `trygg audit verify` finds the first broken entr
 Appends are serialised through the single `audit_head` row: the first statement of an
 append is an UPDATE of that row, which takes a row lock on PostgreSQL and the write lock
 on SQLite, so two transactions can never chain onto the same predecessor.
+
+The head's hash is written lazily: an append remembers its entry's hash in the session,
+and the next append's UPDATE (or one UPDATE just before commit) writes it. The
+remembered hashes are keyed by sequence number and applied only where the head's
+number still matches, so a savepoint rolled back in between cannot chain onto an
+entry that no longer exists.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from typing import Any
 import click
 from flask import Flask, g, has_request_context
 from flask.cli import AppGroup
-from sqlalchemy import Integer, String, Text, insert, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Integer, String, Text, case, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from trygg.extensions import UTCDateTime, db, utcnow
 
@@ -73,6 +79,41 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+# session.info key: {seq: hash} of entries appended in this transaction whose hash may
+# not be in the head row yet.
+_UNWRITTEN = "trygg.audit.unwritten_head"
+
+
+def _head_hash(unwritten: dict[int, str]) -> Any:
+    """The head's last_hash as it should be: the remembered hash of its current seq."""
+    table = AuditHead.__table__
+    if not unwritten:
+        return table.c.last_hash
+    return case(unwritten, value=table.c.seq, else_=table.c.last_hash)
+
+
+def write_head(session: Session | None = None) -> None:
+    """Write the remembered hash of the newest entry into the head row (before commit)."""
+    session = db.session() if session is None else session
+    unwritten = session.info.pop(_UNWRITTEN, None)
+    if unwritten:
+        table = AuditHead.__table__
+        session.execute(
+            update(table).where(table.c.id == 1).values(last_hash=_head_hash(unwritten))
+        )
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_head(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (and written) or rolled back: forget
+        session.info.pop(_UNWRITTEN, None)
+
+
 def actor_label(user: Any) -> str:
     """How an actor is named in the log: a user id, never a name or e-mail."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -108,14 +149,16 @@ def record(
     """
     if has_request_context() and g.get("audit_left_out"):
         return None
-    session = db.session
+    session = db.session()
+    unwritten: dict[int, str] = session.info.get(_UNWRITTEN) or {}
     # One round trip, through the table (Core), not the ORM's bulk-update path: the head
-    # stays locked from here to commit, and every submission waits for it.
+    # stays locked from here to commit, and every submission waits for it. The same
+    # UPDATE writes the previous append's hash, if this transaction made one.
     table = AuditHead.__table__
     head = session.execute(
         update(table)
         .where(table.c.id == 1)
-        .values(seq=table.c.seq + 1)
+        .values(seq=table.c.seq + 1, last_hash=_head_hash(unwritten))
         .returning(table.c.seq, table.c.last_hash)
     ).one_or_none()
     if head is None:
@@ -139,7 +182,12 @@ def record(
         hash=digest,
     )
     session.add(entry)
-    session.execute(update(table).where(table.c.id == 1).values(last_hash=digest))
+    # Outside a savepoint nothing can roll the head back to an earlier entry, so only
+    # the newest hash need be remembered; inside one, keep the earlier ones too.
+    if not session.in_nested_transaction():
+        unwritten = {}
+    unwritten[seq] = digest
+    session.info[_UNWRITTEN] = unwritten
     return entry
 
 
@@ -151,6 +199,7 @@ class ChainBreak:
 
 def verify(batch: int = 5000) -> tuple[int, ChainBreak | None]:
     """Walk the chain; return (entries checked, the first break or None)."""
+    write_head()
     expected_seq = 1
     prev = GENESIS
     checked = 0
