@@ -95,7 +95,9 @@ class Factory:
                 enrolment = accounts.start_enrolment(user)
                 secret = enrolment.secret
                 totp_obj = pyotp.TOTP(secret)
-                step = totp_obj.timecode(datetime.now(UTC)) - 1
+                # The current step: should the clock pass a step boundary before the check,
+                # it is still within the accepted window of one step either side.
+                step = totp_obj.timecode(datetime.now(UTC))
                 accounts.confirm_enrolment(user, totp_obj.generate_otp(step))
             if not active:
                 accounts.deactivate_user(user, actor="test")

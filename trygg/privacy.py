@@ -166,5 +166,10 @@ def new_row_id(model: Any, *, unordered: bool) -> int | None:
     if db.session.get_bind().dialect.name != "sqlite":
         return None
     pk = model.__mapper__.primary_key[0]
-    highest = db.session.scalar(select(func.max(pk)).where(pk < RANDOM_ID_MIN))
-    return int(highest or 0) + 1
+    highest = int(db.session.scalar(select(func.max(pk)).where(pk < RANDOM_ID_MIN)) or 0)
+    # Rows given ids but not yet flushed are not in the table: count on from them too.
+    issued: dict[str, int] = db.session.info.setdefault("trygg_issued_ids", {})
+    table = model.__table__.name
+    next_id = max(highest, issued.get(table, 0)) + 1
+    issued[table] = next_id
+    return next_id
