@@ -631,19 +631,21 @@ def submit_report(
         store_attachment(report, key, name, kind, content, added_by)
         del content
 
-    # The reference counter's row (and next, the audit chain's head) stays locked until
-    # commit and so serialises every submission: take it only now, when all the work
-    # that concurrent submissions can do side by side is done. The sealed fields and the
-    # reference then go out in one UPDATE, written directly (Core) and recorded on the
+    # The sealed fields go out in one UPDATE, written directly (Core) and recorded on the
     # object as stored, without the ORM's per-attribute flush.
-    sealed["reference"] = (
-        random_reference("VAR", year) if anonymous else next_reference("AVV", year)
-    )
     table = Report.__table__
     db.session.execute(update(table).where(table.c.id == report.id).values(sealed))
     for column, value in sealed.items():
         set_committed_value(report, column, value)
     actor = reporter_actor(report, reporter)
+    # Case handling opens the case now, while nothing is locked yet.
+    report_submitted.send(report, actor=actor)
+    # The reference counter's row and the audit chain's head stay locked until commit and
+    # so serialise every submission: take them only now, when all the work concurrent
+    # submissions can do side by side is done.
+    reference = random_reference("VAR", year) if anonymous else next_reference("AVV", year)
+    db.session.execute(update(table).where(table.c.id == report.id).values(reference=reference))
+    set_committed_value(report, "reference", reference)
     audit.record(
         "report.submit",
         actor=actor,
@@ -651,7 +653,6 @@ def submit_report(
         object_id=report.id,
         at=now if anonymous else None,
     )
-    report_submitted.send(report, actor=actor)
     db.session.flush()
     return report
 

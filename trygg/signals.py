@@ -4,7 +4,10 @@
 sends it after storing a report, inside the request's transaction, with the Report as
 sender and `actor` (an audit label) as keyword. handling's receiver opens the case, its
 deadlines and its outbox rows in that same transaction, so either all of them exist or
-none. reporting never imports handling; receivers are connected in trygg/app.py.
+none. The report's fields are stored when it is sent; its reference number is taken
+just after (the counter's lock serialises submissions, so it is held as briefly as
+possible), so receivers must not rely on `report.reference`. reporting never imports
+handling; receivers are connected in trygg/app.py.
 """
 
 from blinker import Namespace
