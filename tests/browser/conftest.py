@@ -180,7 +180,8 @@ def new_page(browser: Any, live_server: str, locale: str) -> Iterator[Callable[.
             viewport=options.pop("viewport", DESKTOP),
             **options,
         )
-        context.set_default_timeout(10_000)
+        # Generous: CI runs two test workers, PostgreSQL and Chromium on two cores.
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 
