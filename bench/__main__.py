@@ -1,6 +1,7 @@
 """`make bench`: report intake throughput against a bare WSGI insert, on PostgreSQL.
 
-1. Create a fresh PostgreSQL database, migrate it, add one unit and one employee.
+1. Create a fresh PostgreSQL database, migrate it, add one unit, one employee, and two
+   case handlers in a default group.
 2. Serve a bare WSGI function (bench/baseline.py: one INSERT of the body per request)
    with gunicorn (2 sync workers) and drive it with N clients for S seconds.
 3. Serve Trygg the same way and drive POST /api/v1/reports with a 2 KB narrative
@@ -143,6 +144,25 @@ def prepare(folder: Path, database_url: str) -> tuple[dict[str, str], int]:
             password=PASSWORD,
             actor="bench",
         )
+        # Case handling as an organisation would set it up: two handlers in a default
+        # (and fallback) group that every report is routed to.
+        handler_ids = [
+            accounts.create_user(
+                email=f"handler{n}@example.org",
+                name=f"Saksbehandler {n}",
+                roles=["handler"],
+                units=[unit],
+                password=PASSWORD,
+                actor="bench",
+            ).id
+            for n in (1, 2)
+        ]
+        from handling import service as handling
+
+        group = handling.save_group(
+            actor="bench", name="HMS", member_ids=handler_ids, is_default=True, is_fallback=True
+        )
+        handling.create_rule(actor="bench", group_id=group.id)
         db.session.execute(text("CREATE TABLE bench_row (id serial PRIMARY KEY, body text)"))
         db.session.commit()
         unit_id = unit.id

@@ -1,0 +1,91 @@
+"""`python -m bench.inprocess`: where a request's time goes, measured inside one process.
+
+Runs Trygg in-process (Flask's test client) against a fresh PostgreSQL database, logs
+in once, then for each measured request prints the SQL statements it runs and the CPU
+time per request (process time, so a busy machine disturbs it less than wall time).
+`--profile N` adds a cProfile listing of the slowest functions by CPU time.
+
+This is a tool for finding costs, not a target: `make bench` is the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import pstats
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from bench.__main__ import EMAIL, PASSWORD, fresh_database, prepare, report_body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key")
+    args = parser.parse_args(argv)
+
+    from trygg.app import create_app
+    from trygg.extensions import db
+
+    with fresh_database() as url, tempfile.TemporaryDirectory() as folder:
+        env, unit_id = prepare(Path(folder), url)
+        app = create_app(environ=env)
+        client = app.test_client()
+        token = client.get("/api/v1/csrf").get_json()["csrf_token"]
+        login = {"email": EMAIL, "password": PASSWORD}
+        response = client.post("/api/v1/session", json=login, headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.data
+        token = client.get("/api/v1/csrf").get_json()["csrf_token"]
+        body = report_body(unit_id)
+        headers = {"X-CSRFToken": token, "Content-Type": "application/json"}
+
+        def submit() -> None:
+            response = client.post("/api/v1/reports", data=body, headers=headers)
+            assert response.status_code == 201, response.data
+
+        def me() -> None:
+            assert client.get("/api/v1/me").status_code == 200
+
+        statements: collections.Counter[str] = collections.Counter()
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements[" ".join(statement.split())[:100]] += 1
+
+        for name, call in (("GET /api/v1/me", me), ("POST /api/v1/reports", submit)):
+            for _ in range(30):
+                call()
+            statements.clear()
+            call()
+            print(f"== {name}: {sum(statements.values())} SQL statements")
+            for statement, times in statements.most_common():
+                print(f"  {times} x {statement}")
+            print(f"   CPU per request: {_cpu_ms(call, args.requests):.2f} ms")
+        if args.profile:
+            profiler = cProfile.Profile(time.process_time)
+            profiler.runcall(lambda: [submit() for _ in range(args.requests)])
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
+        with app.app_context():
+            db.engine.dispose()
+    return 0
+
+
+def _cpu_ms(call: Callable[[], None], times: int) -> float:
+    start = time.process_time()
+    for _ in range(times):
+        call()
+    return (time.process_time() - start) / times * 1000
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
