@@ -21,11 +21,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting.models import (
+    SEALED_FIELDS,
     Attachment,
     AttachmentChunk,
     ReferenceCounter,
@@ -507,6 +509,34 @@ def _person(entry: dict[str, Any], field: str) -> dict[str, Any]:
     return {"user_id": user_id, "name": name}
 
 
+_SEALED_COLUMNS = {f"{name}_sealed": None for name in SEALED_FIELDS}
+
+
+def _insert_report(row_id: int | None, values: dict[str, Any], incident_types: list[str]) -> Report:
+    """INSERT a new report and its incident types (Core: no unit-of-work flush), and
+    put the matching object in the session as already stored.
+
+    Every column is given, so the object needs no read-back; the sealed columns start
+    empty and are written with the reference at the end of submit_report. The
+    reference starts as a unique stand-in until the real one is taken, last.
+    """
+    row = {**values, **_SEALED_COLUMNS}
+    if row_id is not None:
+        row["id"] = row_id
+    table = Report.__table__
+    report_id = db.session.execute(insert(table).returning(table.c.id), row).scalar_one()
+    db.session.execute(
+        insert(ReportIncidentType.__table__),
+        [{"report_id": report_id, "incident_type": t} for t in incident_types],
+    )
+    type_rows = [ReportIncidentType(report_id=report_id, incident_type=t) for t in incident_types]
+    report = Report(**{**row, "id": report_id}, incident_type_rows=type_rows, attachments=[])
+    for obj in (*type_rows, report):
+        make_transient_to_detached(obj)  # as if loaded: nothing left to INSERT
+    db.session.add(report)
+    return report
+
+
 def submit_report(
     data: dict[str, Any],
     *,
@@ -559,39 +589,37 @@ def submit_report(
     now = start_of_day_utc() if anonymous else utcnow()
     year = now.astimezone(OSLO).year
     sick_leave = data.get("sick_leave", "none")
-    report = Report(
+    values: dict[str, Any] = {
+        "reference": f"pending-{secrets.token_hex(12)}",
+        "channel_kind": "anonymous" if anonymous else "employee",
+        "created_at": now,
+        "status": "submitted",
+        "confidential": anonymous or bool(data.get("confidential")),
+        "owner_tag": None if reporter is None else owner_tag(reporter),
+        "wrapped_key": wrapped,
+        "unit_id": unit.id if unit else None,
+        "occurred_month": month_of(occurred),
+        "time_band": None if anonymous else time_band(occurred),
+        "place_type": data["place_type"],
+        "channel": data.get("channel"),
+        "counterpart_category": data["counterpart_category"],
+        "lone_work": data.get("lone_work"),
+        "activity": data.get("activity"),
+        "severity": data["severity"],
+        "injury_level": data.get("injury_level", "none"),
+        "serious_injury": bool(data.get("serious_injury")) or data["severity"] == 4,
+        "has_sick_leave": sick_leave != "none",
+        "police_report": data.get("police_report", "no"),
+        "immediate_measures": sorted(set(data.get("immediate_measures", []))),
+        "causes": sorted(set(data.get("causes", []))),
+        "on_behalf": on_behalf_of is not None,
+    }
+    report = _insert_report(
         # Random for anonymous reports: a sequential id would tell their order in the day.
-        id=privacy.new_row_id(Report, unordered=anonymous),
-        # A unique stand-in until the real reference is taken, last (see below).
-        reference=f"pending-{secrets.token_hex(12)}",
-        channel_kind="anonymous" if anonymous else "employee",
-        created_at=now,
-        status="submitted",
-        confidential=anonymous or bool(data.get("confidential")),
-        owner_tag=None if reporter is None else owner_tag(reporter),
-        wrapped_key=wrapped,
-        unit_id=unit.id if unit else None,
-        occurred_month=month_of(occurred),
-        time_band=None if anonymous else time_band(occurred),
-        place_type=data["place_type"],
-        channel=data.get("channel"),
-        counterpart_category=data["counterpart_category"],
-        lone_work=data.get("lone_work"),
-        activity=data.get("activity"),
-        severity=data["severity"],
-        injury_level=data.get("injury_level", "none"),
-        serious_injury=bool(data.get("serious_injury")) or data["severity"] == 4,
-        has_sick_leave=sick_leave != "none",
-        police_report=data.get("police_report", "no"),
-        immediate_measures=sorted(set(data.get("immediate_measures", []))),
-        causes=sorted(set(data.get("causes", []))),
-        on_behalf=on_behalf_of is not None,
-        incident_type_rows=[
-            ReportIncidentType(incident_type=t) for t in sorted(set(data["incident_types"]))
-        ],
+        privacy.new_row_id(Report, unordered=anonymous),
+        values,
+        sorted(set(data["incident_types"])),
     )
-    db.session.add(report)
-    db.session.flush()  # the row id is part of every sealed value's associated data
     setattr(report, _DATA_KEY_ATTR, (wrapped, key))
 
     occurred_text = (
@@ -631,20 +659,22 @@ def submit_report(
         store_attachment(report, key, name, kind, content, added_by)
         del content
 
-    # The sealed fields go out in one UPDATE, written directly (Core) and recorded on the
-    # object as stored, without the ORM's per-attribute flush.
-    table = Report.__table__
-    db.session.execute(update(table).where(table.c.id == report.id).values(sealed))
+    # The sealed fields are recorded on the object as stored (case opening reads them
+    # from there) and go out with the reference in one UPDATE, written directly (Core),
+    # without the ORM's per-attribute flush.
     for column, value in sealed.items():
         set_committed_value(report, column, value)
     actor = reporter_actor(report, reporter)
     # Case handling opens the case now, while nothing is locked yet.
     report_submitted.send(report, actor=actor)
-    # The reference counter's row and the audit chain's head stay locked until commit and
-    # so serialise every submission: take them only now, when all the work concurrent
-    # submissions can do side by side is done.
+    # The reference counter's row stays locked until commit and so serialises every
+    # submission: take it only now, when all the work concurrent submissions can do side
+    # by side is done. (The audit chain's head is locked only at commit.)
     reference = random_reference("VAR", year) if anonymous else next_reference("AVV", year)
-    db.session.execute(update(table).where(table.c.id == report.id).values(reference=reference))
+    table = Report.__table__
+    db.session.execute(
+        update(table).where(table.c.id == report.id).values({**sealed, "reference": reference})
+    )
     set_committed_value(report, "reference", reference)
     audit.record(
         "report.submit",

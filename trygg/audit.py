@@ -4,15 +4,16 @@ Each entry records who did what to which object, and when; never content. Its ha
 covers its own fields and the previous entry's hash, so altering or deleting any row
 breaks the chain from there on; `trygg audit verify` finds the first broken entry.
 
-Appends are serialised through the single `audit_head` row: the first statement of an
-append is an UPDATE of that row, which takes a row lock on PostgreSQL and the write lock
-on SQLite, so two transactions can never chain onto the same predecessor.
+Entries are queued in the session and appended together just before commit (or
+before a query in the same transaction reads the log). The append is serialised
+through the single `audit_head` row: an UPDATE of that row takes a row lock on
+PostgreSQL and the write lock on SQLite, so two transactions never chain onto the same
+predecessor, and the lock is held only for the last statements of the transaction.
+On PostgreSQL the entries and the head's new hash go out in one statement; a batch costs
+two round trips whatever its size.
 
-The head's hash is written lazily: an append remembers its entry's hash in the session,
-and the next append's UPDATE (or one UPDATE just before commit) writes it. The
-remembered hashes are keyed by sequence number and applied only where the head's
-number still matches, so a savepoint rolled back in between cannot chain onto an
-entry that no longer exists.
+A savepoint rolled back drops the entries queued inside it, so the chain never records
+work that was undone.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import Any
 import click
 from flask import Flask, g, has_request_context
 from flask.cli import AppGroup
-from sqlalchemy import Integer, String, Text, case, event, insert, select, update
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy import Integer, String, Text, event, insert, select, text, update
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
 from trygg.extensions import UTCDateTime, db, utcnow
 
@@ -79,39 +80,107 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-# session.info key: {seq: hash} of entries appended in this transaction whose hash may
-# not be in the head row yet.
-_UNWRITTEN = "trygg.audit.unwritten_head"
+# session.info keys: the entries queued in this transaction (dicts without seq and
+# hashes), and for each open savepoint the queue's length when it began.
+_PENDING = "trygg.audit.pending"
+_MARKS = "trygg.audit.savepoint_marks"
 
 
-def _head_hash(unwritten: dict[int, str]) -> Any:
-    """The head's last_hash as it should be: the remembered hash of its current seq."""
-    table = AuditHead.__table__
-    if not unwritten:
-        return table.c.last_hash
-    return case(unwritten, value=table.c.seq, else_=table.c.last_hash)
-
-
-def write_head(session: Session | None = None) -> None:
-    """Write the remembered hash of the newest entry into the head row (before commit)."""
+def write_pending(session: Session | None = None) -> None:
+    """Append the queued entries to the chain now (commit and readers call this)."""
     session = db.session() if session is None else session
-    unwritten = session.info.pop(_UNWRITTEN, None)
-    if unwritten:
-        table = AuditHead.__table__
-        session.execute(
-            update(table).where(table.c.id == 1).values(last_hash=_head_hash(unwritten))
+    pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    table = AuditHead.__table__
+    head = session.execute(
+        update(table)
+        .where(table.c.id == 1)
+        .values(seq=table.c.seq + len(pending))
+        .returning(table.c.seq, table.c.last_hash)
+    ).one_or_none()
+    if head is None:  # the migration creates the row; a hand-made database may lack it
+        session.execute(insert(table).values(id=1, seq=len(pending), last_hash=GENESIS))
+        last, prev = len(pending), GENESIS
+    else:
+        last, prev = head
+    seq = last - len(pending)
+    rows = []
+    for entry in pending:
+        seq += 1
+        digest = _digest(
+            seq,
+            entry["at"],
+            entry["actor"],
+            entry["action"],
+            entry["object_type"],
+            entry["object_id"],
+            entry["detail"],
+            prev,
         )
+        rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip, one statement whatever the batch size (so it is prepared once):
+        # a data-modifying CTE inserts the entries from arrays, the UPDATE sets the head.
+        columns = {key: [row[key] for row in rows] for key in rows[0]}
+        session.execute(_APPEND_POSTGRESQL, {**columns, "head_hash": prev})
+    else:
+        session.execute(insert(AuditEntry.__table__), rows)
+        session.execute(update(table).where(table.c.id == 1).values(last_hash=prev))
+
+
+_APPEND_POSTGRESQL = text(
+    "WITH new_entries AS ("
+    " INSERT INTO audit_entry"
+    " (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash)"
+    " SELECT * FROM unnest("
+    "CAST(:seq AS integer[]), CAST(:at AS timestamptz[]), CAST(:actor AS varchar[]),"
+    " CAST(:action AS varchar[]), CAST(:object_type AS varchar[]),"
+    " CAST(:object_id AS varchar[]), CAST(:detail AS text[]), CAST(:prev_hash AS varchar[]),"
+    " CAST(:hash AS varchar[])))"
+    " UPDATE audit_head SET last_hash = :head_hash WHERE id = 1"
+)
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    write_head(session)
+    write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_reading_the_log(state: ORMExecuteState) -> None:
+    # A query in the same transaction sees the entries queued so far.
+    if (
+        state.is_select
+        and _PENDING in state.session.info
+        and any(m.class_ in (AuditEntry, AuditHead) for m in state.all_mappers)
+    ):
+        write_pending(state.session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_began(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING) or ())
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    marks = session.info.get(_MARKS) or {}
+    if previous_transaction in marks:  # a savepoint: drop what was queued inside it
+        queued_before = marks.pop(previous_transaction)
+        pending = session.info.get(_PENDING)
+        if pending is not None:
+            del pending[queued_before:]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # committed (and written) or rolled back: forget
-        session.info.pop(_UNWRITTEN, None)
+        session.info.pop(_PENDING, None)
+        session.info.pop(_MARKS, None)
 
 
 def actor_label(user: Any) -> str:
@@ -140,55 +209,31 @@ def record(
     object_id: object = None,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEntry | None:
-    """Append one entry in the current transaction.
+) -> None:
+    """Queue one entry, to be appended to the chain when the transaction commits.
 
     `detail` is for identifiers and codes only (a role name, a field name), never for
     content. `at` lets callers set the time (coarsened for anonymous reports). Inside a
-    request marked by `leave_out_of_chain` nothing is written and None is returned.
+    request marked by `leave_out_of_chain` nothing is written.
     """
     if has_request_context() and g.get("audit_left_out"):
-        return None
+        return
     session = db.session()
-    unwritten: dict[int, str] = session.info.get(_UNWRITTEN) or {}
-    # One round trip, through the table (Core), not the ORM's bulk-update path: the head
-    # stays locked from here to commit, and every submission waits for it. The same
-    # UPDATE writes the previous append's hash, if this transaction made one.
-    table = AuditHead.__table__
-    head = session.execute(
-        update(table)
-        .where(table.c.id == 1)
-        .values(seq=table.c.seq + 1, last_hash=_head_hash(unwritten))
-        .returning(table.c.seq, table.c.last_hash)
-    ).one_or_none()
-    if head is None:
-        session.execute(insert(AuditHead).values(id=1, seq=1, last_hash=GENESIS))
-        seq, prev_hash = 1, GENESIS
-    else:
-        seq, prev_hash = head
+    if not session.in_transaction():
+        # Begin (no database work yet), so that a rollback before anything else is done
+        # also drops this entry.
+        session.begin()
     when = (at or utcnow()).replace(microsecond=0)
-    detail_json = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
-    oid = None if object_id is None else str(object_id)
-    digest = _digest(seq, when, actor, action, object_type, oid, detail_json, prev_hash)
-    entry = AuditEntry(
-        seq=seq,
-        at=when,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=oid,
-        detail=detail_json,
-        prev_hash=prev_hash,
-        hash=digest,
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "at": when,
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "detail": json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
+        }
     )
-    session.add(entry)
-    # Outside a savepoint nothing can roll the head back to an earlier entry, so only
-    # the newest hash need be remembered; inside one, keep the earlier ones too.
-    if not session.in_nested_transaction():
-        unwritten = {}
-    unwritten[seq] = digest
-    session.info[_UNWRITTEN] = unwritten
-    return entry
 
 
 @dataclass(frozen=True)
@@ -199,7 +244,7 @@ class ChainBreak:
 
 def verify(batch: int = 5000) -> tuple[int, ChainBreak | None]:
     """Walk the chain; return (entries checked, the first break or None)."""
-    write_head()
+    write_pending()
     expected_seq = 1
     prev = GENESIS
     checked = 0

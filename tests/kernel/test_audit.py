@@ -192,3 +192,48 @@ def test_audit_entries_never_contain_names_emails_or_passwords(app, make, client
         ).lower()
         for secret in secrets:
             assert secret.lower() not in row, (entry.action, secret)
+
+
+def test_a_transaction_appends_its_entries_in_order_at_commit(app, runner):
+    with app.app_context():
+        head_before = db.session.get(audit.AuditHead, 1).seq
+        for n in range(3):
+            audit.record("unit.create", actor="cli", object_type="unit", object_id=n)
+        db.session.commit()
+    added = entries(app)[head_before:]
+    assert [(e.seq, e.object_id) for e in added] == [
+        (head_before + 1, "0"),
+        (head_before + 2, "1"),
+        (head_before + 3, "2"),
+    ]
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_rolled_back_savepoint_takes_its_entries_with_it(app, runner):
+    with app.app_context():
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="kept")
+        savepoint = db.session.begin_nested()
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="undone")
+        savepoint.rollback()
+        with db.session.begin_nested():
+            audit.record("unit.create", actor="cli", object_type="unit", object_id="released")
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="after")
+        db.session.commit()
+    assert [e.object_id for e in entries(app)] == ["kept", "released", "after"]
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_rolled_back_transaction_leaves_no_entry(app):
+    with app.app_context():
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="gone")
+        db.session.rollback()
+        db.session.commit()
+    assert entries(app) == []
+
+
+def test_the_log_read_in_the_same_transaction_shows_what_it_recorded(app):
+    with app.app_context():
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="7")
+        assert [e.action for e in audit.for_object("unit", 7)] == ["unit.create"]
+        db.session.rollback()
+    assert entries(app) == []
