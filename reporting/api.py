@@ -112,6 +112,7 @@ def _own(report_id: int) -> Report:
     status=201,
     tags=("reports",),
     errors=(401, 403, 413, 415),
+    files="files",
 )
 def submit() -> tuple[Response, int]:
     """Store a report; 201 with its id, reference and status."""

@@ -36,6 +36,9 @@ class ApiDoc:
     tags: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # Also accepted as multipart/form-data: the body as JSON in the part "data", and
+    # files in parts of this name.
+    files: str | None = None
 
 
 def documented(
@@ -46,11 +49,18 @@ def documented(
     status: int = 200,
     tags: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
+    files: str | None = None,
 ) -> Callable[[F], F]:
-    """Record an API view's contract for the OpenAPI document."""
+    """Record an API view's contract for the OpenAPI document.
+
+    `files` names the multipart part that carries files, for a view that also takes its
+    body as multipart/form-data (the JSON object in a part named "data").
+    """
 
     def decorate(view: F) -> F:
-        view._trygg_api_doc = ApiDoc(summary, body, response, status, tags, errors)  # type: ignore[attr-defined]
+        view._trygg_api_doc = ApiDoc(  # type: ignore[attr-defined]
+            summary, body, response, status, tags, errors, files=files
+        )
         return view
 
     return decorate
@@ -123,6 +133,35 @@ def _schema_name(schema: type[Schema] | Schema) -> str:
     return cls.__name__.removesuffix("Schema") or cls.__name__
 
 
+def multipart_body(app: Flask, body: dict[str, Any], files: str) -> dict[str, Any]:
+    """A multipart/form-data body: the JSON object as the part "data", files beside it."""
+    cfg = app.config["TRYGG"]
+    return {
+        "schema": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "data": body,
+                files: {
+                    "type": "array",
+                    "items": {"type": "string", "format": "binary"},
+                    "maxItems": cfg["attachment_max_count"],
+                    "description": (
+                        f"Files, each at most {cfg['attachment_max_bytes']} bytes. "
+                        "The type is decided by the content."
+                    ),
+                },
+                "csrf_token": {
+                    "type": "string",
+                    "description": "The CSRF token, instead of the X-CSRFToken header.",
+                },
+            },
+        },
+        # The "data" part is the same JSON object as the application/json body.
+        "encoding": {"data": {"contentType": "application/json"}},
+    }
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     """Generate the OpenAPI document from the URL map and each view's ApiDoc."""
     spec = APISpec(
@@ -176,10 +215,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if params:
                 op["parameters"] = params
             if doc.body is not None:
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": ref(doc.body)}},
-                }
+                content = {"application/json": {"schema": ref(doc.body)}}
+                if doc.files is not None:
+                    content["multipart/form-data"] = multipart_body(app, ref(doc.body), doc.files)
+                op["requestBody"] = {"required": True, "content": content}
             ok: dict[str, Any] = {"description": "OK"}
             if doc.response is not None:
                 ok["content"] = {"application/json": {"schema": ref(doc.response)}}

@@ -18,7 +18,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handling import setup as handling_setup
 from reporting import setup as reporting_setup
-from trygg import api, audit, cli, database, keys, privacy, security, settings, signals, web
+from trygg import (
+    api,
+    audit,
+    cli,
+    database,
+    keys,
+    privacy,
+    security,
+    settings,
+    signals,
+    uploads,
+    web,
+)
 from trygg.accounts import setup as accounts_setup
 from trygg.extensions import babel, csrf, db, login_manager, migrate
 
@@ -96,6 +108,7 @@ def init_extensions(app: Flask) -> None:
     keys.init_app(app)
     accounts_setup.init_app(app, login_manager)
     security.init_app(app)
+    uploads.init_app(app)
     app.jinja_env.globals["languages"] = web.LANGUAGES
     app.jinja_env.filters["format_number"] = format_number
     app.jinja_env.filters["format_datetime"] = format_datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,6 +84,37 @@ def test_the_report_api_is_in_the_openapi_document(client):
     assert "/api/v1/reports/{report_id}" in paths
     assert "/api/v1/reports/{report_id}/attachments/{attachment_id}" in paths
     assert "narrative" in spec["components"]["schemas"]["Report"]["properties"]
+
+
+def test_the_document_shows_both_ways_to_submit_a_report(app, client, reporter):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    content = spec["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+    report = {"$ref": "#/components/schemas/Report"}
+    assert content["application/json"]["schema"] == report
+    multipart = content["multipart/form-data"]
+    schema = multipart["schema"]
+    assert schema["required"] == ["data"]
+    assert schema["properties"]["data"] == report
+    assert multipart["encoding"]["data"]["contentType"] == "application/json"
+    files = schema["properties"]["files"]
+    assert files["type"] == "array"
+    assert files["items"] == {"type": "string", "format": "binary"}
+    assert files["maxItems"] == app.config["TRYGG"]["attachment_max_count"]
+
+    # What the document describes is what the API takes: a part for each property.
+    created = post_report(client, valid_report(reporter.unit.id), files=[(b"notat\n", "notat.txt")])
+    assert created.status_code == 201
+    parts = {"data", "files", "csrf_token"}
+    other = client.post(
+        "/api/v1/reports",
+        data={"data": "{}", "attachments": (io.BytesIO(b"x"), "x.txt")},
+        headers={"X-CSRFToken": token(client)},
+        content_type="multipart/form-data",
+    )
+    assert other.status_code == 400
+    assert set(other.get_json()["errors"]) == {"attachments"}
+    assert set(schema["properties"]) == parts
 
 
 def test_a_report_needs_a_login_and_a_csrf_token(client, make):
