@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, case, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -168,6 +168,43 @@ def next_reference(prefix: str, year: int) -> str:
             db.session.add(ReferenceCounter(prefix=prefix, year=year, value=0))
         value = db.session.execute(bump).scalar_one()
     return f"{prefix}-{year}-{value:05d}"
+
+
+def _store_reference(report: Report, year: int, sealed: dict[str, Any]) -> str:
+    """Take the report's reference and write it with its sealed fields; return it.
+
+    On PostgreSQL a sequential reference is taken and written in one statement (the
+    counter's UPDATE is a CTE of the report's UPDATE), unless the year has no counter
+    yet: then, as on SQLite, next_reference takes it first.
+    """
+    table = Report.__table__
+    if not report.anonymous and db.session.get_bind().dialect.name == "postgresql":
+        counter = ReferenceCounter.__table__
+        bumped = (
+            update(counter)
+            .where(counter.c.prefix == "AVV", counter.c.year == year)
+            .values(value=counter.c.value + 1)
+            .returning(counter.c.value)
+            .cte("bumped")
+        )
+        # The counter's new value, read from the CTE (NULL when the year has no counter).
+        value = select(bumped.c.value).scalar_subquery()
+        number = cast(value, String)
+        # As f"{value:05d}": zero-padded to five digits, never cut.
+        padded = case((value < 100_000, func.lpad(number, 5, "0")), else_=number)
+        taken = db.session.execute(
+            update(table)
+            .where(table.c.id == report.id, value.is_not(None))
+            .values({**sealed, "reference": func.concat(f"AVV-{year}-", padded)})
+            .returning(table.c.reference)
+        ).scalar_one_or_none()
+        if taken is not None:
+            return str(taken)
+    reference = random_reference("VAR", year) if report.anonymous else next_reference("AVV", year)
+    db.session.execute(
+        update(table).where(table.c.id == report.id).values({**sealed, "reference": reference})
+    )
+    return reference
 
 
 _REF_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
@@ -670,11 +707,7 @@ def submit_report(
     # The reference counter's row stays locked until commit and so serialises every
     # submission: take it only now, when all the work concurrent submissions can do side
     # by side is done. (The audit chain's head is locked only at commit.)
-    reference = random_reference("VAR", year) if anonymous else next_reference("AVV", year)
-    table = Report.__table__
-    db.session.execute(
-        update(table).where(table.c.id == report.id).values({**sealed, "reference": reference})
-    )
+    reference = _store_reference(report, year, sealed)
     set_committed_value(report, "reference", reference)
     audit.record(
         "report.submit",

@@ -105,3 +105,20 @@ def test_a_failing_receiver_rolls_the_whole_report_back(scratch_app, scratch_dat
     created = post_report(client, valid_report(unit.id))
     assert created.status_code == 201
     assert created.get_json()["reference"].endswith("-00001")
+
+
+def test_references_keep_counting_past_five_digits(app, client, reporter):
+    year = datetime.now(UTC).year
+    first = post_report(client, valid_report(reporter.unit.id))
+    assert first.get_json()["reference"] == f"AVV-{year}-00001"
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE reference_counter SET value = 99998 WHERE prefix = 'AVV' AND year = :y"),
+            {"y": year},
+        )
+        db.session.commit()
+    references = [
+        post_report(client, valid_report(reporter.unit.id)).get_json()["reference"]
+        for _ in range(3)
+    ]
+    assert references == [f"AVV-{year}-99999", f"AVV-{year}-100000", f"AVV-{year}-100001"]
