@@ -45,11 +45,20 @@ def commit_on_success(response: Response) -> Response:
 
     A 4xx or 5xx response leaves nothing half-stored; views that must keep something on
     a refusal (a failed-login counter) commit explicitly before answering.
+
+    A request that never used the database session, or whose session has no transaction
+    in progress (nothing read or written since its last commit, nothing pending: adding
+    an object begins one), has nothing to commit or roll back, and is left alone.
     """
+    if not db.session.registry.has():
+        return response
+    session = db.session()
+    if not session.in_transaction():
+        return response
     if response.status_code < 400:
-        db.session.commit()
+        session.commit()
     else:
-        db.session.rollback()
+        session.rollback()
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -59,16 +60,37 @@ def utcnow() -> datetime:
 
 
 class Session(FlaskSession):
-    """Flask-SQLAlchemy's session, honouring an explicit `bind`.
+    """Flask-SQLAlchemy's session, honouring an explicit `bind`, with the engine cached.
 
     Tests bind the session to one connection with an outer transaction that is rolled
     back after each test; Flask-SQLAlchemy's own get_bind would ignore that bind.
+
+    get_bind runs for every statement and every table a flush touches (dozens of times
+    per request). Trygg has one engine and no bind keys, so Flask-SQLAlchemy's answer is
+    always the app's default engine: it is looked up once per session (a session lives
+    in one app context, so one app). With SQLALCHEMY_BINDS set, its rules apply as before.
     """
 
-    def get_bind(self, *args: object, **kwargs: object) -> Engine | Connection:
-        if self.bind is not None and kwargs.get("bind") is None:
+    _engine: Engine | None = None
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: Engine | Connection | None = None,
+        **kwargs: Any,
+    ) -> Engine | Connection:
+        if bind is not None:
+            return bind
+        if self.bind is not None:
             return self.bind
-        return super().get_bind(*args, **kwargs)  # type: ignore[arg-type]
+        if self._engine is not None:
+            return self._engine
+        engines = self._db.engines
+        if len(engines) == 1 and None in engines:
+            self._engine = engines[None]
+            return self._engine
+        return super().get_bind(mapper, clause, bind, **kwargs)
 
 
 db = SQLAlchemy(

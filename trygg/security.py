@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, jsonify, redirect, request, session, url_for
@@ -67,10 +67,31 @@ def allow(*roles: str) -> Callable[[F], F]:
 
 def policy_of(app: Flask, endpoint: str) -> Policy | None:
     """The declared policy of an endpoint; static files are public."""
-    if endpoint == "static" or endpoint.endswith(".static"):
-        return Policy(public=True)
+    if _is_static(endpoint):
+        return _STATIC_POLICY
     view = app.view_functions.get(endpoint)
     return getattr(view, "_trygg_policy", None)
+
+
+_STATIC_POLICY = Policy(public=True)
+
+
+def _is_static(endpoint: str | None) -> bool:
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
+def _endpoint_policy(app: Flask, endpoint: str) -> tuple[Policy | None, bool]:
+    """policy_of() and whether the endpoint serves static files, looked up once per app.
+
+    Flask refuses new routes once the app has handled a request, so an endpoint's view,
+    and with it its policy, never changes after the first look-up.
+    """
+    cache: dict[str, tuple[Policy | None, bool]] = app.extensions["trygg.policies"]
+    try:
+        return cache[endpoint]
+    except KeyError:
+        entry = cache[endpoint] = (policy_of(app, endpoint), _is_static(endpoint))
+        return entry
 
 
 def wants_json() -> bool:
@@ -90,25 +111,26 @@ def enforce_policy() -> Response | None:
     endpoint = request.endpoint
     if endpoint is None:
         return None  # no route: the 404 handler answers
-    policy = policy_of(current_app, endpoint)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001
+    policy, static = _endpoint_policy(app, endpoint)
     if policy is None:
-        current_app.logger.error("route %s has no access policy; refused", endpoint)
+        app.logger.error("route %s has no access policy; refused", endpoint)
         abort(403)
-    static = endpoint == "static" or endpoint.endswith(".static")
+    if static:
+        return None  # static files are public; no session or user to check
+    # The user behind the proxy, loaded once (each attribute read through current_user
+    # would look it up again).
+    user = current_user._get_current_object()  # noqa: SLF001
     # Expiry is checked on public pages too: the start page greets a logged-in user by
     # name, and must not do so for a session that has timed out.
-    expired = not static and current_user.is_authenticated and _session_expired()
+    expired = user.is_authenticated and _session_expired(app)
     if policy.public:
         return None
-    if expired or not current_user.is_authenticated:
+    if expired or not user.is_authenticated:
         return _deny_unauthenticated()
-    if policy.roles and not current_user.has_role(*policy.roles):
+    if policy.roles and not user.has_role(*policy.roles):
         abort(403)
-    if (
-        endpoint not in ENROLMENT_ENDPOINTS
-        and not current_user.totp_enabled
-        and two_factor_required(current_user)
-    ):
+    if endpoint not in ENROLMENT_ENDPOINTS and not user.totp_enabled and two_factor_required(user):
         if wants_json():
             response = jsonify(
                 {"errors": {"otp": [_("Set up two-factor authentication on the website first.")]}}
@@ -132,14 +154,14 @@ def start_session() -> None:
 SEEN_AT_STEP = 15
 
 
-def _session_expired() -> bool:
+def _session_expired(app: Flask) -> bool:
     """End the session after idle time or its absolute lifetime."""
-    cfg = current_app.config["TRYGG"]
+    cfg = app.config["TRYGG"]
     now = datetime.now(UTC).timestamp()
     login_at = session.get("login_at")
     seen_at = session.get("seen_at")
-    idle = timedelta(minutes=cfg["session_idle_minutes"]).total_seconds()
-    lifetime = timedelta(hours=cfg["session_lifetime_hours"]).total_seconds()
+    idle = cfg["session_idle_minutes"] * 60
+    lifetime = cfg["session_lifetime_hours"] * 3600
     if login_at is None or seen_at is None or now - seen_at > idle or now - login_at > lifetime:
         logout_user()
         session.clear()
@@ -149,24 +171,44 @@ def _session_expired() -> bool:
     return False
 
 
+# Added to every response that does not set them itself, in this order.
+DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def set_security_headers(response: Response) -> Response:
-    """after_request: the headers every response carries."""
+    """after_request: the headers every response carries.
+
+    Each header in DEFAULT_HEADERS is added unless the response has it already (like
+    Headers.setdefault, but with one pass over the response's headers instead of one
+    per default); pages are not cached; HSTS when cookies are secure.
+    """
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.endpoint != "static" and not (request.endpoint or "").endswith(".static"):
-        headers["Cache-Control"] = "no-store"
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    present = {key.lower() for key, _value in headers}
+    for key, value in DEFAULT_HEADERS:
+        if key.lower() not in present:
+            headers.add(key, value)
+    if not _is_static(request.endpoint):
+        if "cache-control" in present:
+            headers["Cache-Control"] = "no-store"  # replaces the view's own value
+        else:
+            headers.add("Cache-Control", "no-store")
+    secure = current_app.config.get("SESSION_COOKIE_SECURE")
+    if secure and "strict-transport-security" not in present:
+        headers.add(*HSTS)
     return response
 
 
 def init_app(app: Flask) -> None:
     """Install the policy check and the security headers."""
+    app.extensions["trygg.policies"] = {}
     app.before_request(enforce_policy)
     app.after_request(set_security_headers)

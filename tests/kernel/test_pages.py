@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import csrf_token
 from trygg.crypto import CryptoError
-from trygg.security import public
+from trygg.security import CSP, public
 
 
 def html_lang(response) -> str:
@@ -199,3 +199,82 @@ def test_health_check_answers_503_without_a_usable_key(make_app):
     response = built.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"db": "ok", "keyring": "unavailable"}
+
+
+# -- header rules -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def header_app(make_app):
+    """An app with routes that set some security headers themselves."""
+    built = make_app()
+
+    @public
+    def own_headers():
+        return (
+            "x",
+            200,
+            {
+                "Content-Security-Policy": "sandbox",
+                "x-frame-options": "SAMEORIGIN",
+                "Cache-Control": "public, max-age=60",
+            },
+        )
+
+    @public
+    def twice_cached():
+        response = built.make_response("x")
+        response.headers.add("Cache-Control", "max-age=1")
+        response.headers.add("X-Other", "kept")
+        response.headers.add("Cache-Control", "max-age=2")
+        return response
+
+    built.add_url_rule("/test-only/own-headers", "own_headers", own_headers)
+    built.add_url_rule("/test-only/twice-cached", "twice_cached", twice_cached)
+    return built
+
+
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+]
+
+
+def test_headers_a_view_sets_are_kept_except_cache_control(header_app):
+    response = header_app.test_client().get("/test-only/own-headers")
+    names = [key for key, _value in response.headers]
+    # Each header once: a view's own value is kept (case-insensitively), no default added.
+    assert len(names) == len({name.lower() for name in names})
+    assert response.headers["Content-Security-Policy"] == "sandbox"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    # Pages are never cached, whatever the view said; the header keeps its place.
+    assert response.headers["Cache-Control"] == "no-store"
+    assert names.index("Cache-Control") < names.index("X-Content-Type-Options")
+    # The defaults the view did not set follow, in their fixed order.
+    added = [(k, v) for k, v in response.headers if k in dict(SECURITY_HEADERS)]
+    assert added == SECURITY_HEADERS
+
+
+def test_cache_control_given_twice_is_replaced_by_one(header_app):
+    response = header_app.test_client().get("/test-only/twice-cached")
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    assert response.headers["X-Other"] == "kept"
+
+
+def test_the_security_headers_and_their_order(client):
+    response = client.get("/api/v1/csrf")
+    assert [
+        (k, v)
+        for k, v in response.headers
+        if k not in {"Content-Type", "Content-Length", "Vary", "Set-Cookie"}
+    ] == [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+        *SECURITY_HEADERS[2:],
+        ("Cache-Control", "no-store"),
+    ]

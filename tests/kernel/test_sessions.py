@@ -165,3 +165,39 @@ def test_session_without_stamps_is_not_accepted(browser):
     with browser.session_transaction() as session:
         del session["login_at"]
     assert not logged_in(browser)
+
+
+# -- cost ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def statements(app):
+    """The SELECT statements the app runs, as they run."""
+    from sqlalchemy import event
+
+    from trygg.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_request_loads_its_user_roles_and_units_in_one_statement(app, make, statements):
+    unit = make.unit()
+    user = make.user("employee", units=(unit,))
+    client = app.test_client()
+    api_login(client, user)
+    statements.clear()
+    response = client.get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.get_json()["roles"] == ["employee"]
+    assert [u["id"] for u in response.get_json()["units"]] == [unit.id]
+    assert len(statements) == 1
