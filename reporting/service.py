@@ -8,23 +8,25 @@ request (or CLI command) commits once, so a failure anywhere leaves nothing behi
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import String, case, cast, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from reporting.models import (
     SEALED_FIELDS,
@@ -170,6 +172,42 @@ def next_reference(prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{value:05d}"
 
 
+_SEALED_COLUMNS = {f"{name}_sealed": None for name in SEALED_FIELDS}
+
+
+@functools.cache
+def _statements() -> dict[str, Any]:
+    """The intake's hot statements, built once with named parameters.
+
+    A statement object reused is neither rebuilt nor re-keyed for SQLAlchemy's compiled
+    cache on every report; that work cost more than the database round trip.
+    """
+    table = Report.__table__
+    sealed: dict[str, Any] = {column: bindparam(f"v_{column}") for column in _SEALED_COLUMNS}
+    # PostgreSQL: the counter's UPDATE as a CTE of the report's UPDATE. The new value is
+    # formatted as f"{value:05d}" (zero-padded to five digits, never cut); a year without
+    # a counter updates no row.
+    assignments = ", ".join(f"{column} = :v_{column}" for column in _SEALED_COLUMNS)
+    # The column names interpolated are the model's own constants (SEALED_FIELDS).
+    take_and_write = text(
+        "WITH bumped AS (UPDATE reference_counter SET value = value + 1"  # noqa: S608
+        " WHERE prefix = :prefix AND year = :year RETURNING value)"
+        " UPDATE report SET reference = :start || CASE WHEN bumped.value < 100000"
+        " THEN lpad(CAST(bumped.value AS varchar), 5, '0')"
+        " ELSE CAST(bumped.value AS varchar) END, "
+        + assignments
+        + " FROM bumped WHERE report.id = :report_id RETURNING report.reference"
+    )
+    return {
+        "insert": insert(table).returning(table.c.id),
+        "insert_types": insert(ReportIncidentType.__table__),
+        "write": update(table)
+        .where(table.c.id == bindparam("report_id"))
+        .values({**sealed, "reference": bindparam("v_reference")}),
+        "take_and_write": take_and_write,
+    }
+
+
 def _store_reference(report: Report, year: int, sealed: dict[str, Any]) -> str:
     """Take the report's reference and write it with its sealed fields; return it.
 
@@ -177,33 +215,19 @@ def _store_reference(report: Report, year: int, sealed: dict[str, Any]) -> str:
     counter's UPDATE is a CTE of the report's UPDATE), unless the year has no counter
     yet: then, as on SQLite, next_reference takes it first.
     """
-    table = Report.__table__
-    if not report.anonymous and db.session.get_bind().dialect.name == "postgresql":
-        counter = ReferenceCounter.__table__
-        bumped = (
-            update(counter)
-            .where(counter.c.prefix == "AVV", counter.c.year == year)
-            .values(value=counter.c.value + 1)
-            .returning(counter.c.value)
-            .cte("bumped")
-        )
-        # The counter's new value, read from the CTE (NULL when the year has no counter).
-        value = select(bumped.c.value).scalar_subquery()
-        number = cast(value, String)
-        # As f"{value:05d}": zero-padded to five digits, never cut.
-        padded = case((value < 100_000, func.lpad(number, 5, "0")), else_=number)
-        taken = db.session.execute(
-            update(table)
-            .where(table.c.id == report.id, value.is_not(None))
-            .values({**sealed, "reference": func.concat(f"AVV-{year}-", padded)})
-            .returning(table.c.reference)
+    statements = _statements()
+    params = {f"v_{column}": value for column, value in {**_SEALED_COLUMNS, **sealed}.items()}
+    params["report_id"] = report.id
+    connection = db.session.connection()
+    if not report.anonymous and connection.dialect.name == "postgresql":
+        taken = connection.execute(
+            statements["take_and_write"],
+            {**params, "prefix": "AVV", "year": year, "start": f"AVV-{year}-"},
         ).scalar_one_or_none()
         if taken is not None:
             return str(taken)
     reference = random_reference("VAR", year) if report.anonymous else next_reference("AVV", year)
-    db.session.execute(
-        update(table).where(table.c.id == report.id).values({**sealed, "reference": reference})
-    )
+    connection.execute(statements["write"], {**params, "v_reference": reference})
     return reference
 
 
@@ -546,9 +570,6 @@ def _person(entry: dict[str, Any], field: str) -> dict[str, Any]:
     return {"user_id": user_id, "name": name}
 
 
-_SEALED_COLUMNS = {f"{name}_sealed": None for name in SEALED_FIELDS}
-
-
 def _insert_report(row_id: int | None, values: dict[str, Any], incident_types: list[str]) -> Report:
     """INSERT a new report and its incident types (Core: no unit-of-work flush), and
     put the matching object in the session as already stored.
@@ -557,21 +578,42 @@ def _insert_report(row_id: int | None, values: dict[str, Any], incident_types: l
     empty and are written with the reference at the end of submit_report. The
     reference starts as a unique stand-in until the real one is taken, last.
     """
+    statements = _statements()
     row = {**values, **_SEALED_COLUMNS}
     if row_id is not None:
         row["id"] = row_id
-    table = Report.__table__
-    report_id = db.session.execute(insert(table).returning(table.c.id), row).scalar_one()
-    db.session.execute(
-        insert(ReportIncidentType.__table__),
+    connection = db.session.connection()
+    report_id = connection.execute(statements["insert"], row).scalar_one()
+    connection.execute(
+        statements["insert_types"],
         [{"report_id": report_id, "incident_type": t} for t in incident_types],
     )
-    type_rows = [ReportIncidentType(report_id=report_id, incident_type=t) for t in incident_types]
-    report = Report(**{**row, "id": report_id}, incident_type_rows=type_rows, attachments=[])
-    for obj in (*type_rows, report):
-        make_transient_to_detached(obj)  # as if loaded: nothing left to INSERT
-    db.session.add(report)
+    row["id"] = report_id
+    type_rows = [
+        _stored(ReportIncidentType, {"report_id": report_id, "incident_type": t})
+        for t in incident_types
+    ]
+    report = _stored(Report, row)
+    set_committed_value(report, "incident_type_rows", type_rows)
+    set_committed_value(report, "attachments", [])
+    db.session.add(report)  # attached as persistent (cascading to its types): no SQL
     return report
+
+
+_M = TypeVar("_M")
+
+
+def _stored(model: type[_M], row: dict[str, Any]) -> _M:
+    """An object for a row just stored with Core, as if loaded by a query.
+
+    Its attributes are filled directly (no change events: there is nothing to write);
+    make_transient_to_detached gives it its identity, so adding it to the session makes
+    it persistent without an INSERT.
+    """
+    obj: _M = sa_inspect(model).class_manager.new_instance()
+    instance_dict(obj).update(row)
+    make_transient_to_detached(obj)
+    return obj
 
 
 def submit_report(

@@ -27,7 +27,7 @@ from typing import Any
 import click
 from flask import Flask, g, has_request_context
 from flask.cli import AppGroup
-from sqlalchemy import Integer, String, Text, event, insert, select, text, update
+from sqlalchemy import Integer, String, Text, bindparam, event, insert, select, text, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
 from trygg.extensions import UTCDateTime, db, utcnow
@@ -92,15 +92,11 @@ def write_pending(session: Session | None = None) -> None:
     pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    table = AuditHead.__table__
-    head = session.execute(
-        update(table)
-        .where(table.c.id == 1)
-        .values(seq=table.c.seq + len(pending))
-        .returning(table.c.seq, table.c.last_hash)
-    ).one_or_none()
+    connection = session.connection()
+    head = connection.execute(_BUMP_HEAD, {"count": len(pending)}).one_or_none()
     if head is None:  # the migration creates the row; a hand-made database may lack it
-        session.execute(insert(table).values(id=1, seq=len(pending), last_hash=GENESIS))
+        table = AuditHead.__table__
+        connection.execute(insert(table).values(id=1, seq=len(pending), last_hash=GENESIS))
         last, prev = len(pending), GENESIS
     else:
         last, prev = head
@@ -120,16 +116,29 @@ def write_pending(session: Session | None = None) -> None:
         )
         rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    if session.get_bind().dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         # One round trip, one statement whatever the batch size (so it is prepared once):
         # a data-modifying CTE inserts the entries from arrays, the UPDATE sets the head.
         columns = {key: [row[key] for row in rows] for key in rows[0]}
-        session.execute(_APPEND_POSTGRESQL, {**columns, "head_hash": prev})
+        connection.execute(_APPEND_POSTGRESQL, {**columns, "head_hash": prev})
     else:
-        session.execute(insert(AuditEntry.__table__), rows)
-        session.execute(update(table).where(table.c.id == 1).values(last_hash=prev))
+        connection.execute(_INSERT_ENTRIES, rows)
+        connection.execute(_SET_HEAD_HASH, {"head_hash": prev})
 
 
+# Built once: reused statement objects skip SQLAlchemy's per-call construction and keys.
+_BUMP_HEAD = (
+    update(AuditHead.__table__)
+    .where(AuditHead.__table__.c.id == 1)
+    .values(seq=AuditHead.__table__.c.seq + bindparam("count"))
+    .returning(AuditHead.__table__.c.seq, AuditHead.__table__.c.last_hash)
+)
+_SET_HEAD_HASH = (
+    update(AuditHead.__table__)
+    .where(AuditHead.__table__.c.id == 1)
+    .values(last_hash=bindparam("head_hash"))
+)
+_INSERT_ENTRIES = insert(AuditEntry.__table__)
 _APPEND_POSTGRESQL = text(
     "WITH new_entries AS ("
     " INSERT INTO audit_entry"
