@@ -24,10 +24,13 @@ from handling.models import (
     CaseEvent,
     CaseExclusion,
     Deadline,
+    DeadlinePolicy,
     HandlerGroup,
+    RoutingRule,
     Section52Check,
 )
 from tests.handling.conftest import Org
+from trygg.accounts import service as accounts
 from trygg.accounts.models import User, UserRole
 from trygg.audit import AuditEntry
 from trygg.extensions import db
@@ -259,3 +262,41 @@ def test_opening_writes_what_it_always_wrote(app, make, org, submit, scenario):
         GOLDEN.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
         return
     assert got == json.loads(GOLDEN.read_text())[name]
+
+
+def test_each_opening_reads_the_configuration_as_it_is_now(app, make, org, submit):
+    """Rules, groups, handlers and policies changed between two reports apply at once."""
+
+    def opened() -> tuple[int | None, str | None, set[str]]:
+        case = submit(org.employee, unit_id=org.ward.id)
+        with app.app_context():
+            row = db.session.get(Case, case.id)
+            assert row is not None
+            return row.group_id, row.routing_warning, {d.kind for d in row.deadlines}
+
+    group_id, warning, kinds = opened()
+    assert (group_id, warning) == (org.hms, None)
+    assert "acknowledge" in kinds
+    with app.app_context():
+        rule = service.create_rule(actor="test", group_id=org.whistle, unit_id=org.emergency.id)
+        for policy in db.session.scalars(
+            select(DeadlinePolicy).where(DeadlinePolicy.kind == "acknowledge")
+        ):
+            policy.active = False
+        db.session.commit()
+        rule_id = rule.id
+    group_id, warning, kinds = opened()
+    assert (group_id, warning) == (org.whistle, None)
+    assert "acknowledge" not in kinds
+    with app.app_context():
+        handler = db.session.get(User, org.whistle_handler.id)
+        assert handler is not None
+        accounts.deactivate_user(handler, actor="test")
+        db.session.commit()
+    assert opened()[:2] == (org.fallback, "fallback")
+    with app.app_context():
+        rule = db.session.get(RoutingRule, rule_id)
+        assert rule is not None
+        service.delete_rule(rule, actor="test")
+        db.session.commit()
+    assert opened()[:2] == (org.hms, None)
