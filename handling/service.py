@@ -414,6 +414,7 @@ def route(report: Report, track: str) -> HandlerGroup | None:
 
     A rule naming a track beats one that does not, then one naming an incident type,
     then the one whose unit is deepest in the tree (the oldest rule breaks ties).
+    A new case is routed by `_opening_statement` in SQL: keep the two in step.
     """
     types = set(report.incident_types)
     best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
@@ -560,7 +561,8 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
     """Put the case in the routed group, or the fallback group if exclusion empties it.
 
     Warnings for admins: "fallback" (everyone routed to was excluded), "no_group" (no
-    rule and no default group), "no_handler" (no eligible handler anywhere).
+    rule and no default group), "no_handler" (no eligible handler anywhere). A new case
+    is placed by `open_case` the same way: keep the two in step.
     """
     fallback = fallback_group()
     for group in (routed, fallback):
@@ -671,7 +673,7 @@ def _opening_statement(in_unit: bool, with_conflicts: bool) -> Any:
     if in_unit:
         # The report's unit and its ancestors, `up` steps above it: a rule's unit
         # contains the report's exactly when it is one of them, and the deepest such
-        # unit is the nearest. The bound stops a (refused, see org.move) cycle.
+        # unit is the nearest. The bound stops a cycle (org.update_unit refuses them).
         unit = org.Unit.__table__
         above = unit.alias("above")
         chain = select(unit.c.id, unit.c.parent_id, literal(0, Integer).label("up")).where(
