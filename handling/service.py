@@ -11,16 +11,33 @@ Time: deadlines are computed in Europe/Oslo and stored in UTC (see `add_duration
 from __future__ import annotations
 
 import calendar
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
 from handling import codes
@@ -223,6 +240,25 @@ DEFAULT_POLICIES: list[tuple[str, str | None, str | None, int, int, str]] = [
 ]
 
 
+class PolicyLike(Protocol):
+    """What `deadlines_due` reads of a policy: a DeadlinePolicy, or a row read as one."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def track(self) -> str | None: ...
+    @property
+    def incident_type(self) -> str | None: ...
+    @property
+    def min_severity(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+
+
 def policies() -> list[DeadlinePolicy]:
     """Every deadline policy, by kind."""
     return list(
@@ -241,7 +277,7 @@ def deadlines_due(
     incident_types: Iterable[str],
     severity: int,
     section_5_2: bool,
-    rows: Iterable[DeadlinePolicy] | None = None,
+    rows: Iterable[PolicyLike] | None = None,
 ) -> dict[str, datetime]:
     """Which deadlines apply to a case like this, and when each is due (UTC).
 
@@ -378,6 +414,7 @@ def route(report: Report, track: str) -> HandlerGroup | None:
 
     A rule naming a track beats one that does not, then one naming an incident type,
     then the one whose unit is deepest in the tree (the oldest rule breaks ties).
+    A new case is routed by `_opening_statement` in SQL: keep the two in step.
     """
     types = set(report.incident_types)
     best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
@@ -524,7 +561,8 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
     """Put the case in the routed group, or the fallback group if exclusion empties it.
 
     Warnings for admins: "fallback" (everyone routed to was excluded), "no_group" (no
-    rule and no default group), "no_handler" (no eligible handler anywhere).
+    rule and no default group), "no_handler" (no eligible handler anywhere). A new case
+    is placed by `open_case` the same way: keep the two in step.
     """
     fallback = fallback_group()
     for group in (routed, fallback):
@@ -565,6 +603,238 @@ def _follow_up_duty(report: Report) -> bool:
     return bool(_people(report).get("exposed"))
 
 
+class _OpeningPolicy(NamedTuple):
+    """A deadline policy as the opening reads it (see PolicyLike)."""
+
+    id: int
+    kind: str
+    track: str | None
+    incident_type: str | None
+    min_severity: int
+    amount: int
+    unit: str
+    active: bool = True
+
+
+@dataclass
+class _OpeningGroup:
+    id: int
+    flags: int = 0
+    member_ids: list[int] = field(default_factory=list)
+    # Members who are active and hold the handler role (exclusions aside).
+    handler_ids: set[int] = field(default_factory=set)
+
+    def eligible(self, excluded: set[int]) -> bool:
+        return any(uid not in excluded for uid in self.handler_ids)
+
+
+@dataclass
+class _OpeningConfig:
+    routed: _OpeningGroup | None
+    fallback: _OpeningGroup | None
+    # Of the users with a conflict of interest, those holding the handler role.
+    conflicted_handler_ids: set[int]
+    policies: list[_OpeningPolicy]
+
+
+# Flags of a group row in _opening_statement.
+_ROUTED, _DEFAULT, _FALLBACK = 1, 2, 4
+
+
+@functools.cache
+def _opening_statement(in_unit: bool, with_conflicts: bool) -> Any:
+    """One SELECT for all that opening a case reads of the admin's configuration.
+
+    The structure only, built once per process; the values are bound per report (track,
+    types, severity, unit_id, conflicted), so nothing an admin edits is kept here. Rows
+    of one shape (k, a, b, c, d, s1..s4):
+
+    - "g": a handler group that routing may use, once per member: a = group id,
+      b = member id (None for no members), c = flags (_ROUTED: the most specific
+      matching rule's group, _DEFAULT, _FALLBACK), d = 1 if the member is an active
+      handler. The rule is chosen as `route` chooses it.
+    - "h": a = a user with a conflict of interest who holds the handler role.
+    - "p": an active deadline policy that may apply: a = id, b = min severity,
+      c = amount, s1 = kind, s2 = unit, s3 = track, s4 = incident type.
+    """
+    rule = RoutingRule.__table__
+    criteria = [
+        or_(rule.c.track.is_(None), rule.c.track == bindparam("track")),
+        or_(
+            rule.c.incident_type.is_(None),
+            rule.c.incident_type.in_(bindparam("types", expanding=True)),
+        ),
+    ]
+    rules: Any = rule
+    order: list[Any] = [
+        sql_case((rule.c.track.is_(None), 1), else_=0),
+        sql_case((rule.c.incident_type.is_(None), 1), else_=0),
+    ]
+    if in_unit:
+        # The report's unit and its ancestors, `up` steps above it: a rule's unit
+        # contains the report's exactly when it is one of them, and the deepest such
+        # unit is the nearest. The bound stops a cycle (org.update_unit refuses them).
+        unit = org.Unit.__table__
+        above = unit.alias("above")
+        chain = select(unit.c.id, unit.c.parent_id, literal(0, Integer).label("up")).where(
+            unit.c.id == bindparam("unit_id")
+        )
+        chain_cte = chain.cte("unit_chain", recursive=True)
+        chain_cte = chain_cte.union_all(
+            select(above.c.id, above.c.parent_id, chain_cte.c.up + 1).where(
+                above.c.id == chain_cte.c.parent_id, chain_cte.c.up < 10_000
+            )
+        )
+        rules = rule.outerjoin(chain_cte, chain_cte.c.id == rule.c.unit_id)
+        criteria.append(or_(rule.c.unit_id.is_(None), chain_cte.c.id.is_not(None)))
+        # A rule without a unit ranks below every rule with one.
+        order.append(func.coalesce(chain_cte.c.up, 1_000_000))
+    else:
+        criteria.append(rule.c.unit_id.is_(None))
+    order.append(rule.c.id)  # the oldest rule breaks ties
+    chosen = (
+        select(rule.c.group_id).select_from(rules).where(*criteria).order_by(*order).limit(1)
+    ).scalar_subquery()
+
+    group = HandlerGroup.__table__
+    member = HandlerGroupMember.__table__
+    user = User.__table__
+    role = UserRole.__table__
+    no_text = cast(null(), String)
+    is_handler = exists().where(role.c.user_id == member.c.user_id, role.c.role == "handler")
+    parts: list[Any] = [
+        select(
+            literal("g", String).label("k"),
+            group.c.id.label("a"),
+            member.c.user_id.label("b"),
+            (
+                sql_case((group.c.id == chosen, _ROUTED), else_=0)
+                + sql_case((group.c.is_default.is_(True), _DEFAULT), else_=0)
+                + sql_case((group.c.is_fallback.is_(True), _FALLBACK), else_=0)
+            ).label("c"),
+            sql_case((and_(user.c.active.is_(True), is_handler), 1), else_=0).label("d"),
+            no_text.label("s1"),
+            no_text.label("s2"),
+            no_text.label("s3"),
+            no_text.label("s4"),
+        )
+        .select_from(
+            group.outerjoin(member, member.c.group_id == group.c.id).outerjoin(
+                user, user.c.id == member.c.user_id
+            )
+        )
+        .where(
+            or_(
+                group.c.id == chosen,
+                group.c.is_default.is_(True),
+                group.c.is_fallback.is_(True),
+            )
+        )
+    ]
+    if with_conflicts:
+        parts.append(
+            select(
+                literal("h", String),
+                role.c.user_id,
+                cast(null(), Integer),
+                cast(null(), Integer),
+                cast(null(), Integer),
+                no_text,
+                no_text,
+                no_text,
+                no_text,
+            ).where(
+                role.c.role == "handler",
+                role.c.user_id.in_(bindparam("conflicted", expanding=True)),
+            )
+        )
+    policy = DeadlinePolicy.__table__
+    parts.append(
+        select(
+            literal("p", String),
+            policy.c.id,
+            policy.c.min_severity,
+            policy.c.amount,
+            cast(null(), Integer),
+            policy.c.kind,
+            policy.c.unit,
+            policy.c.track,
+            policy.c.incident_type,
+        ).where(
+            policy.c.active.is_(True),
+            or_(policy.c.track.is_(None), policy.c.track == bindparam("track")),
+            or_(
+                policy.c.incident_type.is_(None),
+                policy.c.incident_type.in_(bindparam("types", expanding=True)),
+            ),
+            policy.c.min_severity <= bindparam("severity"),
+        )
+    )
+    return union_all(*parts)
+
+
+def _opening_config(report: Report, track: str, conflicted: Iterable[int]) -> _OpeningConfig:
+    """Routing, groups, handlers and deadline policies for a new case, in one round trip.
+
+    Read fresh for every case: all of it is the admin's to change at any time.
+    """
+    conflicted_ids = sorted(conflicted)
+    params: dict[str, Any] = {
+        "track": track,
+        "types": sorted(set(report.incident_types)),
+        "severity": report.severity,
+    }
+    if report.unit_id is not None:
+        params["unit_id"] = report.unit_id
+    if conflicted_ids:
+        params["conflicted"] = conflicted_ids
+    statement = _opening_statement(report.unit_id is not None, bool(conflicted_ids))
+    groups: dict[int, _OpeningGroup] = {}
+    handler_ids: set[int] = set()
+    rows: list[_OpeningPolicy] = []
+    for k, a, b, c, d, s1, s2, s3, s4 in db.session.connection().execute(statement, params):
+        if k == "g":
+            group = groups.get(a)
+            if group is None:
+                group = groups[a] = _OpeningGroup(a, c)
+            if b is not None:
+                group.member_ids.append(b)
+                if d:
+                    group.handler_ids.add(b)
+        elif k == "h":
+            handler_ids.add(a)
+        else:
+            rows.append(_OpeningPolicy(a, s1, s3, s4, b, c, s2))
+    for group in groups.values():
+        group.member_ids.sort()
+
+    def first(flag: int) -> _OpeningGroup | None:
+        # At most one default and one fallback group (_only_flag); the oldest if not.
+        return next((groups[i] for i in sorted(groups) if groups[i].flags & flag), None)
+
+    rows.sort(key=lambda p: (p.kind, p.min_severity, p.id))
+    return _OpeningConfig(
+        routed=first(_ROUTED) or first(_DEFAULT),
+        fallback=first(_FALLBACK),
+        conflicted_handler_ids=handler_ids,
+        policies=rows,
+    )
+
+
+def _insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows of a table directly (Core, batched), without the ORM's bookkeeping.
+
+    A row whose "id" is None gets the database's next id.
+    """
+    table = model.__table__
+    given = [r for r in rows if r.get("id") is not None]
+    generated = [{k: v for k, v in r.items() if k != "id"} for r in rows if r.get("id") is None]
+    connection = db.session.connection()
+    for batch in (given, generated):
+        if batch:
+            connection.execute(insert(table), batch)
+
+
 def open_case(
     report: Report, *, actor: str, now: datetime | None = None, just_stored: bool = False
 ) -> Case:
@@ -574,6 +844,10 @@ def open_case(
     report's transaction. Opening twice returns the existing case. `just_stored` says
     the report row was inserted in this transaction and has no case yet, which spares
     the look-up (the unique report_id still refuses a second case).
+
+    It decides as `_sync_exclusions`, `route`, `fallback_group`, `_place` and
+    `recompute_deadlines` would on a new case, but from one read (`_opening_config`):
+    the case is inserted once, with its group, and its rows are written directly.
     """
     if not just_stored:
         existing = case_for_report(report)
@@ -582,35 +856,127 @@ def open_case(
     # An anonymous report is dated to the day and its exact time is kept nowhere: nor
     # may the case's rows, events and log entries written now reveal it.
     now = report.created_at if report.anonymous else _now(now)
+    track = default_track(report)
+    section_5_2 = bool(report.serious_injury or report.severity == 4)
+    found = conflicts(report)
+    config = _opening_config(report, track, found)
+    routed, fallback = config.routed, config.fallback
+
+    # Conflicts of interest are recorded for handlers and for the members of the groups
+    # the case may go to, in that order (as _sync_exclusions records them).
+    exclusions: list[tuple[int, str]] = []
+    for candidates in (
+        config.conflicted_handler_ids,
+        routed.member_ids if routed is not None else (),
+        fallback.member_ids if fallback is not None else (),
+    ):
+        for user_id in sorted(set(candidates) & set(found)):
+            for reason in sorted(found[user_id]):
+                if (user_id, reason) not in exclusions:
+                    exclusions.append((user_id, reason))
+    excluded = {user_id for user_id, _reason in exclusions}
+
+    # As _place decides; see there for the warnings.
+    target: _OpeningGroup | None
+    warning: str | None
+    if routed is not None and routed.eligible(excluded):
+        target, warning = routed, None
+    elif fallback is not None and fallback.eligible(excluded):
+        target, warning = fallback, "no_group" if routed is None else "fallback"
+    else:
+        target = routed or fallback
+        warning = "no_group" if routed is None else "no_handler"
+    group_id = target.id if target is not None else None
+
+    wanted = deadlines_due(
+        report.created_at,
+        track=track,
+        incident_types=report.incident_types,
+        severity=report.severity,
+        section_5_2=section_5_2,
+        rows=config.policies,
+    )
+    empty: dict[str, Any] = {}
+    if not exclusions:
+        empty["exclusions"] = []
+    if not wanted:
+        empty["deadlines"] = []
+    if not section_5_2:
+        empty["section52"] = None
     case = Case(
         # Random for an anonymous report: a sequential id would tell its order in the day.
         id=privacy.new_row_id(Case, unordered=report.anonymous),
         report_id=report.id,
         report=report,
-        track=default_track(report),
+        track=track,
         state="reported",
-        section_5_2=bool(report.serious_injury or report.severity == 4),
+        group_id=group_id,
+        routing_warning=warning,
+        section_5_2=section_5_2,
         follow_up_duty=_follow_up_duty(report),
         opened_at=report.created_at,
         updated_at=now,
         causes=[],
-        # A new case has none yet: empty collections spare a SELECT for each.
-        exclusions=[],
-        deadlines=[],
+        # A new case has none of these: known empty, they need no SELECT later. The
+        # collections written below load from their rows when first used.
+        tasks=[],
+        debriefings=[],
+        **empty,
     )
     db.session.add(case)
     db.session.flush()
-    # Nothing read from here on (roles, memberships, routing rules, groups, policies) is
-    # written here: without autoflush the case's events, group and deadlines go out
-    # together in recompute_deadlines' one flush, the events as one batched INSERT.
-    with db.session.no_autoflush:
-        _sync_exclusions(case, _handler_ids(), conflicts(report), at=now)
-        _event(case, "opened", actor, now, track=case.track)
-        _place(case, route(report, case.track), "system", now)
-        if case.section_5_2:
-            db.session.add(Section52Check(case_id=case.id, required=True, updated_at=now))
-        recompute_deadlines(case, now)
-    _audit("case.open", actor, case, at=now, group=case.group_id, track=case.track)
+
+    if exclusions:
+        _insert_rows(
+            CaseExclusion,
+            [
+                {
+                    "id": _row_id(case, CaseExclusion),
+                    "case_id": case.id,
+                    "user_id": user_id,
+                    "reason": reason,
+                    "created_at": now,
+                }
+                for user_id, reason in exclusions
+            ],
+        )
+    events: list[tuple[str, str, dict[str, Any]]] = [(actor, "opened", {"track": track})]
+    if target is not None or warning:  # a new case has no group: it moved
+        events.append(("system", "routed", {"group": group_id, "warning": warning}))
+    _insert_rows(
+        CaseEvent,
+        [
+            {
+                "id": _row_id(case, CaseEvent, unordered=_dated_to_the_day(case, who, now)),
+                "case_id": case.id,
+                "kind": kind,
+                "codes": values,
+                "actor": who,
+                "at": now,
+            }
+            for who, kind, values in events
+        ],
+    )
+    if section_5_2:
+        _insert_rows(Section52Check, [{"case_id": case.id, "required": True, "updated_at": now}])
+    _insert_rows(
+        Deadline,
+        [
+            {
+                "id": _row_id(case, Deadline),
+                "case_id": case.id,
+                "kind": kind,
+                "due_at": due,
+                "created_at": now,
+            }
+            for kind, due in wanted.items()
+        ],
+    )
+    for user_id, reason in exclusions:
+        _audit("case.exclude", "system", case, at=now, user_id=user_id, reason=reason)
+    if warning:
+        _audit("case.route_warning", "system", case, at=now, warning=warning, group=group_id)
+    _audit("case.open", actor, case, at=now, group=group_id, track=track)
     return case
 
 

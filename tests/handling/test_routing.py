@@ -83,13 +83,20 @@ def routing(app, make, org):
         ("outside", ["threat"], "patient", "Default"),  # nothing matches
     ],
 )
-def test_most_specific_rule_routes_the_case(org, submit, routing, unit, types, counterpart, group):
+def test_most_specific_rule_routes_the_case(
+    app, org, submit, routing, unit, types, counterpart, group
+):
     ids, outside = routing
     unit_id = outside.id if unit == "outside" else getattr(org, unit).id
     case = submit(
         org.employee, unit_id=unit_id, incident_types=types, counterpart_category=counterpart
     )
     assert case.group_id == ids[group]
+    with app.app_context():  # a change of track routes with route(): the same choice
+        report = db.session.get(Report, case.report_id)
+        routed = service.route(report, case.track)
+        assert routed is not None
+        assert routed.id == ids[group]
 
 
 def test_every_report_opens_exactly_one_case_in_the_right_group(app, org, submit):
