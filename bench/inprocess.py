@@ -1,8 +1,9 @@
 """`python -m bench.inprocess`: where a request's time goes, measured inside one process.
 
 Runs Trygg in-process (Flask's test client) against a fresh PostgreSQL database, logs
-in once, then for each measured request prints the SQL statements it runs and the CPU
-time per request (process time, so a busy machine disturbs it less than wall time).
+in once, then for each measured request prints the SQL statements it runs, the CPU
+time per request (process time, so a busy machine disturbs it less than wall time) and
+the PostgreSQL server's CPU time per statement (it must run on this machine).
 `--profile N` adds a cProfile listing of the slowest functions by CPU time.
 
 This is a tool for finding costs, not a target: `make bench` is the benchmark.
@@ -55,12 +56,36 @@ def main(argv: list[str] | None = None) -> int:
             assert client.get("/api/v1/me").status_code == 200
 
         statements: collections.Counter[str] = collections.Counter()
+        # PostgreSQL's CPU per statement: the server process's on-CPU nanoseconds
+        # (/proc/PID/schedstat) before and after each statement, summed by statement.
+        server_ns: collections.Counter[str] = collections.Counter()
         with app.app_context():
             engine = db.engine
 
+        def backend_ns(conn: Any) -> int:
+            pid = conn.info.get("backend_pid")
+            if pid is None:
+                pid = conn.info["backend_pid"] = conn.exec_driver_sql(
+                    "SELECT pg_backend_pid()"
+                ).scalar()
+            return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
         @event.listens_for(engine, "before_cursor_execute")
-        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            statements[" ".join(statement.split())[:100]] += 1
+        def count(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.startswith("SELECT pg_backend_pid()"):
+                return
+            key = " ".join(statement.split())[:100]
+            statements[key] += 1
+            conn.info["statement"] = key
+            conn.info["started_ns"] = backend_ns(conn)
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def measure(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.startswith("SELECT pg_backend_pid()"):
+                return
+            key = conn.info.pop("statement", None)
+            if key is not None:
+                server_ns[key] += backend_ns(conn) - conn.info.pop("started_ns")
 
         for name, call in (("GET /api/v1/me", me), ("POST /api/v1/reports", submit)):
             for _ in range(30):
@@ -70,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name}: {sum(statements.values())} SQL statements")
             for statement, times in statements.most_common():
                 print(f"  {times} x {statement}")
-            print(f"   CPU per request: {_cpu_ms(call, args.requests):.2f} ms")
+            server_ns.clear()
+            print(f"   CPU per request: {_cpu_ms(call, args.requests):.2f} ms (with probes)")
+            for statement, ns in server_ns.most_common(8):
+                per = ns / args.requests / 1000
+                print(f"   PostgreSQL {per:6.0f} µs per request: {statement[:70]}")
         if args.profile:
             profiler = cProfile.Profile(time.process_time)
             profiler.runcall(lambda: [submit() for _ in range(args.requests)])
