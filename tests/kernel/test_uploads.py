@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tempfile
 
 import pytest
 from flask import Request, request
@@ -21,15 +20,6 @@ BIG = (MARKER + b" sa han, og slo i bordet.\n") * 30_000
 needs_proc = pytest.mark.skipif(
     not can_see_unlinked_files(), reason="needs /proc/self/fd to see unlinked files"
 )
-
-
-@pytest.fixture
-def temp_dir(tmp_path, monkeypatch):
-    """Every temporary file made during the test goes here, to be searched."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def multipart(data: bytes, name: str = "attachments") -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 
 import pytest
 from flask import request
@@ -39,14 +38,6 @@ def post_in_memory(client, report: dict, files: list[tuple[bytes, str]]):
         content_type=f"multipart/form-data; boundary={boundary}",
         headers={"X-CSRFToken": token(client)},
     )
-
-
-@pytest.fixture
-def temp_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.fixture
