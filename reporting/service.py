@@ -737,6 +737,9 @@ def submit_report(
         name, kind, content = check_upload(upload)
         store_attachment(report, key, name, kind, content, added_by)
         del content
+    if files:
+        # The report was placed in the session with no attachments; load them when read.
+        db.session.expire(report, ["attachments"])
 
     # The sealed fields are recorded on the object as stored (case opening reads them
     # from there) and go out with the reference in one UPDATE, written directly (Core),

@@ -13,7 +13,10 @@ On PostgreSQL the entries and the head's new hash go out in one statement; a bat
 two round trips whatever its size.
 
 A savepoint rolled back drops the entries queued inside it, so the chain never records
-work that was undone.
+work that was undone; releasing a savepoint appends nothing. Entries are numbered in
+commit order and carry the time they were recorded, so within a busy second `at` need
+not rise along the chain. A query of AuditEntry or AuditHead through the ORM in the same
+transaction appends the queue first; raw SQL on the tables does not.
 """
 
 from __future__ import annotations
@@ -81,17 +84,23 @@ def _digest(
 
 
 # session.info keys: the entries queued in this transaction (dicts without seq and
-# hashes), and for each open savepoint the queue's length when it began.
+# hashes), how many of them are appended already (a reader of the log in the same
+# transaction appends early), and for each open savepoint both numbers when it began.
+# Only the outermost commit appends the rest: releasing a savepoint is not a commit.
 _PENDING = "trygg.audit.pending"
+_WRITTEN = "trygg.audit.written"
 _MARKS = "trygg.audit.savepoint_marks"
 
 
 def write_pending(session: Session | None = None) -> None:
     """Append the queued entries to the chain now (commit and readers call this)."""
     session = db.session() if session is None else session
-    pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
-    if not pending:
+    queue: list[dict[str, Any]] | None = session.info.get(_PENDING)
+    written: int = session.info.get(_WRITTEN, 0)
+    if not queue or written >= len(queue):
         return
+    pending = queue[written:]
+    session.info[_WRITTEN] = len(queue)
     connection = session.connection()
     head = connection.execute(_BUMP_HEAD, {"count": len(pending)}).one_or_none()
     if head is None:  # the migration creates the row; a hand-made database may lack it
@@ -154,6 +163,8 @@ _APPEND_POSTGRESQL = text(
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # releasing a savepoint: the outermost commit appends
     write_pending(session)
 
 
@@ -172,23 +183,26 @@ def _before_reading_the_log(state: ORMExecuteState) -> None:
 def _savepoint_began(session: Session, transaction: SessionTransaction) -> None:
     if transaction.nested:
         marks = session.info.setdefault(_MARKS, {})
-        marks[transaction] = len(session.info.get(_PENDING) or ())
+        marks[transaction] = (len(session.info.get(_PENDING) or ()), session.info.get(_WRITTEN, 0))
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     marks = session.info.get(_MARKS) or {}
     if previous_transaction in marks:  # a savepoint: drop what was queued inside it
-        queued_before = marks.pop(previous_transaction)
+        queued_before, written_before = marks.pop(previous_transaction)
         pending = session.info.get(_PENDING)
         if pending is not None:
             del pending[queued_before:]
+        # What was appended inside the savepoint was undone with it: append it again.
+        session.info[_WRITTEN] = min(session.info.get(_WRITTEN, 0), written_before)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # committed (and written) or rolled back: forget
         session.info.pop(_PENDING, None)
+        session.info.pop(_WRITTEN, None)
         session.info.pop(_MARKS, None)
 
 

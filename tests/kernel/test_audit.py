@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.factories import api_login, form_login, form_token
 from trygg import audit
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.org import Unit
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -237,3 +240,43 @@ def test_the_log_read_in_the_same_transaction_shows_what_it_recorded(app):
         assert [e.action for e in audit.for_object("unit", 7)] == ["unit.create"]
         db.session.rollback()
     assert entries(app) == []
+
+
+def _object_ids(app) -> list[str | None]:
+    return [e.object_id for e in entries(app)]
+
+
+def test_a_failed_savepoint_keeps_what_was_queued_before_it(app):
+    # next_reference's pattern: a savepoint that may fail on a unique key, suppressed.
+    with app.app_context():
+        db.session.add(Unit(name="Twice"))
+        db.session.commit()
+        audit.record("case.open", actor="cli", object_type="case", object_id="before")
+        with suppress(IntegrityError), db.session.begin_nested():
+            db.session.add(Unit(name="Twice"))
+        audit.record("report.submit", actor="cli", object_type="report", object_id="after")
+        db.session.commit()
+    assert _object_ids(app) == ["before", "after"]
+
+
+def test_reading_the_log_inside_a_savepoint_that_rolls_back_loses_nothing(app):
+    with app.app_context():
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="before")
+        savepoint = db.session.begin_nested()
+        audit.for_object("unit", 1)
+        savepoint.rollback()
+        db.session.commit()
+    assert _object_ids(app) == ["before"]
+
+
+def test_nested_savepoints_rolled_back_take_their_entries_with_them(app, runner):
+    with app.app_context():
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="kept")
+        outer = db.session.begin_nested()
+        with db.session.begin_nested():
+            audit.record("unit.create", actor="cli", object_type="unit", object_id="inner")
+        audit.record("unit.create", actor="cli", object_type="unit", object_id="outer")
+        outer.rollback()
+        db.session.commit()
+    assert _object_ids(app) == ["kept"]
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0

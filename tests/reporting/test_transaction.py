@@ -122,3 +122,43 @@ def test_references_keep_counting_past_five_digits(app, client, reporter):
         for _ in range(3)
     ]
     assert references == [f"AVV-{year}-99999", f"AVV-{year}-100000", f"AVV-{year}-100001"]
+
+
+def test_a_report_racing_the_years_first_counter_keeps_its_case_in_the_log(
+    scratch_app, scratch_database
+):
+    """Another transaction creates the year's counter while a report is submitted: the
+    report's savepoint loses the race, and the case's log entries must survive that."""
+    make = Factory(scratch_app)
+    unit = make.unit()
+    client = scratch_app.test_client()
+    api_login(client, make.user("employee", units=(unit,)))
+    token(client)
+    year = datetime.now(UTC).year
+    engine = create_engine(scratch_database)
+    try:
+        with engine.connect() as other:
+            racing = other.begin()
+            other.execute(
+                text("INSERT INTO reference_counter (prefix, year, value) VALUES ('AVV', :y, 0)"),
+                {"y": year},
+            )
+            answers: list[object] = []
+            thread = threading.Thread(
+                target=lambda: answers.append(post_report(client, valid_report(unit.id)))
+            )
+            thread.start()
+            thread.join(timeout=1)  # the submission now waits for the racing counter
+            racing.commit()
+            thread.join(timeout=60)
+        created = answers[0]
+        assert created.status_code == 201, created.get_json()
+        assert created.get_json()["reference"] == f"AVV-{year}-00001"
+        with engine.connect() as conn:
+            actions = list(
+                conn.execute(text("SELECT action FROM audit_entry ORDER BY seq")).scalars()
+            )
+    finally:
+        engine.dispose()
+    assert "report.submit" in actions
+    assert "case.open" in actions
