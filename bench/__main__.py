@@ -314,6 +314,25 @@ def _login(conn: http.client.HTTPConnection, jar: dict[str, str]) -> str:
     return str(json.loads(data)["csrf_token"])
 
 
+@dataclass(frozen=True)
+class Load:
+    """What one kind of client sends, and the answer that counts as served."""
+
+    method: str
+    path: str
+    status: int
+    login: bool = False
+    send_body: bool = True
+
+
+LOADS = {
+    "bare": Load("POST", "/", 201),
+    "stack": Load("POST", "/", 201),
+    "trygg": Load("POST", "/api/v1/reports", 201, login=True),
+    "me": Load("GET", "/api/v1/me", 200, login=True, send_body=False),
+}
+
+
 def client(
     kind: str,
     port: int,
@@ -323,14 +342,14 @@ def client(
     barrier: Any,
     out: Any,
 ) -> None:
-    """One client: log in (Trygg), then POST as fast as answers come, for a fixed time."""
+    """One client: log in (Trygg), then send as fast as answers come, for a fixed time."""
+    load = LOADS[kind]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     jar: dict[str, str] = {}
     headers: dict[str, str] = {}
-    path = "/"
-    if kind == "trygg":
+    if load.login:
         headers["X-CSRFToken"] = _login(conn, jar)
-        path = "/api/v1/reports"
+    payload = body if load.send_body else None
     barrier.wait()
     begin = time.perf_counter() + warmup
     end = begin + seconds
@@ -338,10 +357,10 @@ def client(
     errors = 0
     now = time.perf_counter()
     while now < end:
-        status, _data = _call(conn, "POST", path, jar, body, headers)
+        status, _data = _call(conn, load.method, load.path, jar, payload, headers)
         done = time.perf_counter()
         if now >= begin:
-            if status == 201:
+            if status == load.status:
                 latencies.append(done - now)
             else:
                 errors += 1
@@ -417,7 +436,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--no-floors",
+        action="store_true",
+        help="skip the two reference points (the bare stack, an authenticated no-op)",
+    )
     args = parser.parse_args(argv)
+
+    def run(kind: str, target: str) -> tuple[Result, list[float]]:
+        with gunicorn(target, env, args.workers) as (port, master):
+            result = drive(kind, port, master, body, args.clients, args.warmup, args.seconds)
+            return result, [peak_rss_mb(pid) for pid in worker_pids(master)]
 
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trygg-bench-")))
@@ -430,18 +459,25 @@ def main(argv: list[str] | None = None) -> int:
             f"PostgreSQL, body {len(body)} bytes",
             flush=True,
         )
-        with gunicorn("bench.baseline:app", env, args.workers) as (port, master):
-            bare = drive("bare", port, master, body, args.clients, args.warmup, args.seconds)
-        with gunicorn("trygg.app:create_app()", env, args.workers) as (port, master):
-            trygg = drive("trygg", port, master, body, args.clients, args.warmup, args.seconds)
-            rss = [peak_rss_mb(pid) for pid in worker_pids(master)]
+        bare, _ = run("bare", "bench.baseline:app")
+        trygg, rss = run("trygg", "trygg.app:create_app()")
+        rows = [("bare WSGI + psycopg insert", bare), ("trygg POST /reports", trygg)]
+        if not args.no_floors:
+            rows.insert(1, ("Flask + SQLAlchemy insert", run("stack", "bench.stack:app")[0]))
+            rows.insert(2, ("trygg GET /me (no-op)", run("me", "trygg.app:create_app()")[0]))
 
     ratio = trygg.throughput / bare.throughput if bare.throughput else 0.0
-    print(f"{'':28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, result in (("bare WSGI + psycopg insert", bare), ("trygg POST /reports", trygg)):
+    print(
+        f"{'':28}{'req/s':>9}{'ratio':>7}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'CPU ms: workers':>17}{'PostgreSQL':>11}"
+    )
+    for name, result in rows:
+        count = max(1, len(result.latencies))
         print(
-            f"{name:28}{result.throughput:9.1f}{result.percentile(50):9.1f}"
-            f"{result.percentile(99):9.1f}{result.errors:8d}"
+            f"{name:28}{result.throughput:9.1f}"
+            f"{result.throughput / bare.throughput if bare.throughput else 0.0:7.2f}"
+            f"{result.percentile(50):9.1f}{result.percentile(99):9.1f}{result.errors:8d}"
+            f"{result.worker_cpu / count * 1000:17.2f}{result.database_cpu / count * 1000:11.2f}"
         )
     ratio_ok = ratio >= TARGET_RATIO
     rss_ok = bool(rss) and max(rss) <= TARGET_RSS_MB
@@ -454,15 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         + f" (target <= {TARGET_RSS_MB:g} MB) {'OK' if rss_ok else 'MISSED'}"
     )
     print(f"mean latency trygg: {statistics.fmean(trygg.latencies) * 1000:.1f} ms")
-    for name, result in (("bare", bare), ("trygg", trygg)):
-        count = max(1, len(result.latencies))
-        print(
-            f"CPU per request ({name}): workers {result.worker_cpu / count * 1000:.2f} ms, "
-            f"PostgreSQL {result.database_cpu / count * 1000:.2f} ms"
-        )
     load = os.getloadavg()
     print(f"load average during the run: {load[0]:.1f} (this machine has {os.cpu_count()} CPUs)")
-    return 0 if ratio_ok and rss_ok and not (bare.errors or trygg.errors) else 1
+    failed = any(result.errors for _name, result in rows)
+    return 0 if ratio_ok and rss_ok and not failed else 1
 
 
 if __name__ == "__main__":
