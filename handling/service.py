@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from handling import codes
 from handling.models import (
@@ -74,6 +75,7 @@ from reporting.models import Report
 from trygg import audit, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.audit import actor_label
+from trygg.database import stored
 from trygg.extensions import db, utcnow
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -835,6 +837,21 @@ def _insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
             connection.execute(insert(table), batch)
 
 
+_CASE_SEALED_COLUMNS = (
+    "closing_note_sealed",
+    "feedback_sealed",
+    "drop_reason_sealed",
+    "no_follow_up_reason_sealed",
+)
+
+
+@functools.cache
+def _case_insert() -> Any:
+    """open_case's INSERT, built once (see reporting.service._statements)."""
+    table = Case.__table__
+    return insert(table).returning(table.c.id)
+
+
 def open_case(
     report: Report, *, actor: str, now: datetime | None = None, just_stored: bool = False
 ) -> Case:
@@ -896,35 +913,42 @@ def open_case(
         section_5_2=section_5_2,
         rows=config.policies,
     )
-    empty: dict[str, Any] = {}
-    if not exclusions:
-        empty["exclusions"] = []
-    if not wanted:
-        empty["deadlines"] = []
-    if not section_5_2:
-        empty["section52"] = None
-    case = Case(
+    case_id = privacy.new_row_id(Case, unordered=report.anonymous)
+    row: dict[str, Any] = {
+        "report_id": report.id,
+        "track": track,
+        "state": "reported",
+        "group_id": group_id,
+        "assigned_user_id": None,
+        "section_5_2": section_5_2,
+        "follow_up_duty": _follow_up_duty(report),
+        "routing_warning": warning,
+        "forwarded_to": None,
+        "causes": [],
+        "opened_at": report.created_at,
+        "updated_at": now,
+        "triaged_at": None,
+        "closed_at": None,
+        **dict.fromkeys(_CASE_SEALED_COLUMNS),
+    }
+    if case_id is not None:
         # Random for an anonymous report: a sequential id would tell its order in the day.
-        id=privacy.new_row_id(Case, unordered=report.anonymous),
-        report_id=report.id,
-        report=report,
-        track=track,
-        state="reported",
-        group_id=group_id,
-        routing_warning=warning,
-        section_5_2=section_5_2,
-        follow_up_duty=_follow_up_duty(report),
-        opened_at=report.created_at,
-        updated_at=now,
-        causes=[],
-        # A new case has none of these: known empty, they need no SELECT later. The
-        # collections written below load from their rows when first used.
-        tasks=[],
-        debriefings=[],
-        **empty,
-    )
+        row["id"] = case_id
+    # Inserted with Core (no unit-of-work flush), every column given, and put in the
+    # session as stored; the relationships a new case is known to lack are set empty,
+    # the rest (exclusions, deadlines, § 5-2) load from their rows when first used.
+    row["id"] = db.session.connection().execute(_case_insert(), row).scalar_one()
+    case = stored(Case, row)
+    known: dict[str, Any] = {"report": report, "tasks": [], "debriefings": []}
+    if not exclusions:
+        known["exclusions"] = []
+    if not wanted:
+        known["deadlines"] = []
+    if not section_5_2:
+        known["section52"] = None
+    for name, value in known.items():
+        set_committed_value(case, name, value)
     db.session.add(case)
-    db.session.flush()
 
     if exclusions:
         _insert_rows(

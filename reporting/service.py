@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -23,10 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting.models import (
     SEALED_FIELDS,
@@ -38,6 +36,7 @@ from reporting.models import (
 )
 from trygg import audit, crypto, keys, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
+from trygg.database import stored
 from trygg.extensions import db, utcnow
 from trygg.signals import report_submitted
 
@@ -590,30 +589,14 @@ def _insert_report(row_id: int | None, values: dict[str, Any], incident_types: l
     )
     row["id"] = report_id
     type_rows = [
-        _stored(ReportIncidentType, {"report_id": report_id, "incident_type": t})
+        stored(ReportIncidentType, {"report_id": report_id, "incident_type": t})
         for t in incident_types
     ]
-    report = _stored(Report, row)
+    report = stored(Report, row)
     set_committed_value(report, "incident_type_rows", type_rows)
     set_committed_value(report, "attachments", [])
     db.session.add(report)  # attached as persistent (cascading to its types): no SQL
     return report
-
-
-_M = TypeVar("_M")
-
-
-def _stored(model: type[_M], row: dict[str, Any]) -> _M:
-    """An object for a row just stored with Core, as if loaded by a query.
-
-    Its attributes are filled directly (no change events: there is nothing to write);
-    make_transient_to_detached gives it its identity, so adding it to the session makes
-    it persistent without an INSERT.
-    """
-    obj: _M = sa_inspect(model).class_manager.new_instance()
-    instance_dict(obj).update(row)
-    make_transient_to_detached(obj)
-    return obj
 
 
 def submit_report(
