@@ -913,6 +913,8 @@ def open_case(
         section_5_2=section_5_2,
         rows=config.policies,
     )
+    if report.id is None:  # added to the session but not flushed: it needs its id now
+        db.session.flush()
     case_id = privacy.new_row_id(Case, unordered=report.anonymous)
     row: dict[str, Any] = {
         "report_id": report.id,
