@@ -378,8 +378,14 @@ def stream_attachment(report: Report, attachment_id: int, actor: str) -> Respons
     ReportNotFound if the report has no such attachment.
     """
     info, stream = service.open_attachment(report, attachment_id, actor=actor)
+    # Open the first piece here, before any header is sent: a file whose sealed bytes were
+    # replaced or moved fails now (CryptoError), and gets the logged, generic error page
+    # or JSON instead of a 200 cut off by the server. Damage further into a large file
+    # can only cut the download short (it is never served as whole).
+    first = next(stream, b"")
 
     def body() -> Iterator[bytes]:
+        yield first
         for piece in stream:
             # The request's transaction was committed before streaming began; end each
             # chunk's read so a slow download holds no lock (SQLite's BEGIN IMMEDIATE).

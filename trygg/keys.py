@@ -7,6 +7,7 @@ kernel importing domain packages.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,20 +35,52 @@ def wrapped_key_columns() -> list[InstrumentedAttribute[Any]]:
     return list(_WRAPPED_COLUMNS)
 
 
+_STAMP = "trygg.keyring.stamp"
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
 def keyring() -> crypto.Keyring:
-    """The keyring loaded at start-up."""
+    """The keyring, read again from its file whenever the file has changed.
+
+    `trygg keys rotate` (or a new file copied in from another host) replaces the file
+    under running processes. Reading it again lets them open data keys re-wrapped under
+    the new key and wrap new ones under it: a process still wrapping under the old key
+    after `trygg keys retire` removed it would store reports nobody could open again.
+    """
     ring: crypto.Keyring = current_app.extensions["trygg.keyring"]
-    return ring
+    if ring.path is None:
+        return ring
+    try:
+        stamp = _stamp(ring.path)
+        if stamp == current_app.extensions.get(_STAMP):
+            return ring
+        fresh = crypto.Keyring.load(ring.path)
+    except (OSError, crypto.KeyringError):
+        # Being replaced, or half copied: keep the keys loaded; look again next time.
+        return ring
+    current_app.extensions["trygg.keyring"] = fresh
+    current_app.extensions[_STAMP] = stamp
+    return fresh
 
 
 def init_app(app: Flask) -> None:
     """Load the keyring named by the settings and register the `keys` CLI group."""
+    path = Path(app.config["TRYGG"]["keyring_path"])
+    # Stamped before reading: a change made while it is read is read again on first use.
+    stamp: tuple[int, int, int] | None = None
+    with contextlib.suppress(OSError):  # Keyring.load says what is wrong with the file
+        stamp = _stamp(path)
     try:
-        ring = crypto.Keyring.load(app.config["TRYGG"]["keyring_path"])
+        ring = crypto.Keyring.load(path)
     except crypto.KeyringError as exc:
         # A configuration problem like any other: one line naming the setting, no traceback.
         raise ConfigError(f"TRYGG_KEYRING_PATH: {exc}") from None
     app.extensions["trygg.keyring"] = ring
+    app.extensions[_STAMP] = stamp
     app.cli.add_command(keys_cli)
 
 

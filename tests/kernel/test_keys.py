@@ -115,3 +115,24 @@ def test_keys_init_creates_a_private_keyring_and_never_overwrites(runner, tmp_pa
     assert again.exit_code != 0
     assert "refusing to overwrite" in again.output
     assert path.read_bytes() == before
+
+
+def test_a_running_process_follows_a_rotation_and_retirement_done_beside_it(
+    keyed_app, keyring_file, make_app
+):
+    make = Factory(keyed_app)
+    before = make.user("employee", totp=True)
+    old_id, _ = keys_in_file(keyring_file)
+
+    # `trygg keys rotate`, then `retire`, from another process while this one runs.
+    command_line = make_app(keyring_path=str(keyring_file)).test_cli_runner()
+    assert command_line.invoke(args=["keys", "rotate"]).exit_code == 0
+    new_id, _ = keys_in_file(keyring_file)
+    # The running process opens data keys re-wrapped under the new key...
+    assert can_log_in_with_code(keyed_app, before)
+    # ...and wraps new ones under it, so retiring the old key loses nothing.
+    after = make.user("employee", totp=True)
+    assert wrapping_key_of(keyed_app, after.id) == new_id
+    retired = command_line.invoke(args=["keys", "retire", old_id])
+    assert retired.exit_code == 0, retired.output
+    assert can_log_in_with_code(make_app(keyring_path=str(keyring_file)), after)

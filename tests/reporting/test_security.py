@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from reporting import service
-from reporting.models import Report
+from reporting.models import Attachment, AttachmentChunk, Report
 from tests.factories import Factory, api_login, form_login
 from tests.reporting.support import post_report, valid_report
 from trygg import crypto
@@ -154,3 +154,45 @@ def test_every_report_opens_after_rotation_and_retirement(make_app, keyring_path
     with fresh.app_context():
         wrapped = db.session.scalars(select(Report.wrapped_key).where(Report.id.in_(ids)))
         assert {crypto.wrapped_key_id(w) for w in wrapped} == {ring.active_id}
+
+
+def test_a_file_replaced_by_another_files_sealed_bytes_gets_the_error_page(
+    app, client, reporter, caplog
+):
+    # The same file content in two reports: only the sealing (key and row) differs.
+    first = post_report(client, valid_report(reporter.unit.id), files=[(b"File A", "a.txt")])
+    second = post_report(client, valid_report(reporter.unit.id), files=[(b"File B", "b.txt")])
+    first_id, second_id = first.get_json()["id"], second.get_json()["id"]
+    with app.app_context():
+        files = {
+            a.report_id: a.id
+            for a in db.session.scalars(
+                select(Attachment).where(Attachment.report_id.in_([first_id, second_id]))
+            )
+        }
+        sealed_a = db.session.scalar(
+            select(AttachmentChunk.data).where(AttachmentChunk.attachment_id == files[first_id])
+        )
+        db.session.execute(
+            update(AttachmentChunk)
+            .where(AttachmentChunk.attachment_id == files[second_id])
+            .values(data=sealed_a)
+        )
+        db.session.commit()
+
+    api = client.get(f"/api/v1/reports/{second_id}/attachments/{files[second_id]}")
+    assert api.status_code == 500
+    assert set(api.get_json()["errors"]) == {"_request"}
+    assert "Content-Disposition" not in api.headers
+    pages = client.application.test_client()
+    form_login(pages, reporter.user)
+    page = pages.get(f"/my-reports/{second_id}/attachments/{files[second_id]}")
+    assert page.status_code == 500
+    text = page.get_data(as_text=True)
+    assert 'id="main"' in text  # the normal layout: the generic error page
+    assert "File A" not in text
+    assert "Traceback" not in text
+    assert "sealed data could not be opened" in caplog.text
+    # The file it came from still downloads.
+    untouched = client.get(f"/api/v1/reports/{first_id}/attachments/{files[first_id]}")
+    assert untouched.data == b"File A"
