@@ -21,6 +21,7 @@ from handling import schemas, service
 from handling.models import Case, Deadline, DeadlinePolicy, FollowUpTask, RoutingRule
 from handling.workflow import CaseError, CaseNotFound, allowed_next
 from reporting import service as reporting
+from reporting import views as reporting_views
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json
 from trygg.audit import actor_label
@@ -249,6 +250,22 @@ def case_detail(case_id: int) -> Response:
     case = _case(case_id, ("handler", "safety_rep"))
     content = service.open_case_content(case, _user(), part="case")
     return jsonify(schemas.CaseDetailSchema().dump(_detail(content, utcnow())))
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@allow(Role.HANDLER)
+@documented(
+    "Download an attachment of the case's report (application/octet-stream; audited)",
+    tags=("cases",),
+    errors=NOT_FOUND,
+)
+def case_attachment(case_id: int, attachment_id: int) -> Response:
+    """The decrypted file, as a download (never inline), for the case's handlers."""
+    case = _case(case_id)
+    try:
+        return reporting_views.stream_attachment(case.report, attachment_id, actor_label(_user()))
+    except reporting.ReportNotFound:
+        raise _not_found() from None
 
 
 @bp.post("/cases/<int:case_id>/transitions")

@@ -48,6 +48,7 @@ from handling.workflow import (
 )
 from reporting import codes as rcodes
 from reporting import service as reporting
+from reporting import views as reporting_views
 from reporting.models import Report
 from trygg import org
 from trygg.accounts import service as accounts
@@ -156,6 +157,7 @@ ACCESS_PARTS = {
     "case": _l("case page"),
     "messages": _l("messages"),
     "report": _l("report"),
+    "attachment": _l("attachment"),
 }
 
 
@@ -441,6 +443,21 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
 def case(case_id: int) -> Page:
     """One case: report, deadlines, follow-up, messages, timeline, access history."""
     return _render_case(_case_or_404(case_id, READ_LEVELS))
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@allow(Role.HANDLER)
+def case_attachment(case_id: int, attachment_id: int) -> Response:
+    """Download an attachment of the case's report: its handlers only, never inline.
+
+    The download is audited as a reading of the report (who, which file), and shows in
+    the case's access history.
+    """
+    case = _case_or_404(case_id)
+    try:
+        return reporting_views.stream_attachment(case.report, attachment_id, actor_label(_user()))
+    except reporting.ReportNotFound:
+        abort(404)
 
 
 Action = Callable[[Case], str | None]
