@@ -286,3 +286,14 @@ def test_multipart_may_carry_the_csrf_token_as_a_form_field(client, reporter):
         content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("when", ["2026-01-10T10:00:00", "2026-01-10"])
+def test_a_time_without_its_offset_is_refused_in_the_users_words(client, reporter, when):
+    response = post_report(client, valid_report(reporter.unit.id, occurred_at=when))
+    assert response.status_code == 400
+    # marshmallow's own English message must not reach a Norwegian user untranslated.
+    assert response.get_json()["errors"]["occurred_at"] != ["Not a valid aware datetime."]
+    client.post("/language", data={"lang": "en", "csrf_token": token(client)})
+    english = post_report(client, valid_report(reporter.unit.id, occurred_at=when))
+    assert "offset" in english.get_json()["errors"]["occurred_at"][0]
