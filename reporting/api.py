@@ -63,6 +63,11 @@ def _too_large() -> ApiError:
 def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
     """A multipart body: the report as JSON in the "data" part, files in "files"."""
     # csrf_token: Flask-WTF also accepts the token as a form field.
+    if len(request.form.getlist("data")) > 1 or "data" in request.files:
+        # Two reports, or one sent as a file: never pick one part and ignore the rest.
+        raise ApiError(
+            400, {"data": [_('Send the report once, as a text part named "data", not as a file.')]}
+        )
     unknown = sorted(
         (set(request.form) - {"data", "csrf_token"}) | (set(request.files) - {"files"})
     )

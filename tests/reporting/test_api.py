@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -297,3 +298,27 @@ def test_a_time_without_its_offset_is_refused_in_the_users_words(client, reporte
     client.post("/language", data={"lang": "en", "csrf_token": token(client)})
     english = post_report(client, valid_report(reporter.unit.id, occurred_at=when))
     assert "offset" in english.get_json()["errors"]["occurred_at"][0]
+
+
+@pytest.mark.parametrize(
+    "data_parts",
+    [
+        # Two reports in one request: neither may be stored silently in place of the other.
+        lambda body: [json.dumps(body), json.dumps({**body, "severity": 4})],
+        # `curl -F data=@report.json` sends the part as a file.
+        lambda body: (io.BytesIO(json.dumps(body).encode()), "report.json"),
+    ],
+    ids=["twice", "as-a-file"],
+)
+def test_the_multipart_data_part_must_be_one_text_part(app, client, reporter, data_parts):
+    response = client.post(
+        "/api/v1/reports",
+        data={"data": data_parts(valid_report(reporter.unit.id))},
+        headers={"X-CSRFToken": token(client)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    [message] = response.get_json()["errors"]["data"]
+    assert message != "Dette feltet hører ikke hjemme her."  # it is the one field expected
+    with app.app_context():
+        assert db.session.query(Report).count() == 0
