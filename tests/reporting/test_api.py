@@ -230,6 +230,29 @@ def test_a_json_body_larger_than_a_form_may_be_gets_413(client, reporter):
     assert "_request" in response.get_json()["errors"]
 
 
+def _post_chunked(client, body: bytes):
+    """POST a JSON body without Content-Length, as a server that handles chunked
+    transfer (gunicorn) hands it to the app."""
+    return client.post(
+        "/api/v1/reports",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"X-CSRFToken": token(client), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_json_body_has_the_same_limit(app, client, reporter):
+    small = _post_chunked(client, json.dumps(valid_report(reporter.unit.id)).encode())
+    assert small.status_code == 201, small.get_json()
+    large = valid_report(reporter.unit.id, narrative="z" * 1_100_000)
+    response = _post_chunked(client, json.dumps(large).encode())
+    assert response.status_code == 413
+    assert "_request" in response.get_json()["errors"]
+    with app.app_context():
+        assert db.session.query(Report).count() == 1
+
+
 def test_a_body_beyond_the_content_limit_gets_a_json_413(make_app):
     app = make_app(max_content_length=20_000)
     from tests.factories import Factory
