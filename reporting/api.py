@@ -63,6 +63,11 @@ def _too_large() -> ApiError:
 def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
     """A multipart body: the report as JSON in the "data" part, files in "files"."""
     # csrf_token: Flask-WTF also accepts the token as a form field.
+    if len(request.form.getlist("data")) > 1 or "data" in request.files:
+        # Two reports, or one sent as a file: never pick one part and ignore the rest.
+        raise ApiError(
+            400, {"data": [_('Send the report once, as a text part named "data", not as a file.')]}
+        )
     unknown = sorted(
         (set(request.form) - {"data", "csrf_token"}) | (set(request.files) - {"files"})
     )
@@ -84,14 +89,44 @@ def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
     return data, request.files.getlist("files")
 
 
+def _read_unsized_json(limit: int) -> dict[str, Any]:
+    """A JSON body sent without a length (chunked): read at most `limit` bytes of it."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = request.stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise _too_large()
+    try:
+        payload = json.loads(b"".join(parts))
+    except (ValueError, RecursionError):
+        raise ApiError(400, {"_request": [_("The body is not valid JSON.")]}) from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, {"_request": [_("The body must be a JSON object.")]})
+    try:
+        data: dict[str, Any] = REPORT_SCHEMA.load(payload)
+    except ValidationError as exc:
+        raise _schema_errors(exc) from None
+    return data
+
+
 def _read_submission() -> tuple[dict[str, Any], list[FileStorage]]:
     if request.mimetype == "multipart/form-data":
         return _read_multipart()
     # A JSON report is text only: allow what the form may send as text, not the
     # hundreds of megabytes a request with files may carry.
+    limit = current_app.config["TRYGG"]["max_form_memory_size"]
     length = request.content_length
-    if length is not None and length > current_app.config["TRYGG"]["max_form_memory_size"]:
+    if length is not None and length > limit:
         raise _too_large()
+    if length is None and request.is_json:
+        # No length announced (chunked transfer): the check above cannot apply, and
+        # get_json would read up to max_content_length into memory.
+        return _read_unsized_json(limit), []
     return load_json(REPORT_SCHEMA), []
 
 

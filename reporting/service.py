@@ -359,7 +359,14 @@ def strip_image_metadata(data: bytes, content_type: str) -> bytes:
             out = io.BytesIO()
             clean.save(out, format=IMAGE_FORMATS[content_type], **options)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        # Pillow's own, higher limit, checked while opening: the size is not known here.
+        raise ReportError(
+            _l("The image is too large. Attach a smaller image."),
+            field="attachments",
+            status=413,
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ReportError(
             _l("The image could not be read. Try another file."), field="attachments"
         ) from None

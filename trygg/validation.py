@@ -34,6 +34,10 @@ def _fixed() -> dict[str, str]:
         "Not a valid email address.": _("Enter a valid e-mail address."),
         "Not a valid list.": _("Send a list of values."),
         "Not a valid datetime.": _("Enter a valid date and time."),
+        "Not a valid aware datetime.": _(
+            "Give the date and time with its offset from UTC, for example "
+            "2026-03-01T14:30:00+01:00."
+        ),
         "Not a valid date.": _("Enter a valid date."),
         "Not a valid mapping type.": _("Send an object."),
         "Invalid input type.": _("This value has the wrong type."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -229,6 +230,29 @@ def test_a_json_body_larger_than_a_form_may_be_gets_413(client, reporter):
     assert "_request" in response.get_json()["errors"]
 
 
+def _post_chunked(client, body: bytes):
+    """POST a JSON body without Content-Length, as a server that handles chunked
+    transfer (gunicorn) hands it to the app."""
+    return client.post(
+        "/api/v1/reports",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"X-CSRFToken": token(client), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_json_body_has_the_same_limit(app, client, reporter):
+    small = _post_chunked(client, json.dumps(valid_report(reporter.unit.id)).encode())
+    assert small.status_code == 201, small.get_json()
+    large = valid_report(reporter.unit.id, narrative="z" * 1_100_000)
+    response = _post_chunked(client, json.dumps(large).encode())
+    assert response.status_code == 413
+    assert "_request" in response.get_json()["errors"]
+    with app.app_context():
+        assert db.session.query(Report).count() == 1
+
+
 def test_a_body_beyond_the_content_limit_gets_a_json_413(make_app):
     app = make_app(max_content_length=20_000)
     from tests.factories import Factory
@@ -286,3 +310,38 @@ def test_multipart_may_carry_the_csrf_token_as_a_form_field(client, reporter):
         content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("when", ["2026-01-10T10:00:00", "2026-01-10"])
+def test_a_time_without_its_offset_is_refused_in_the_users_words(client, reporter, when):
+    response = post_report(client, valid_report(reporter.unit.id, occurred_at=when))
+    assert response.status_code == 400
+    # marshmallow's own English message must not reach a Norwegian user untranslated.
+    assert response.get_json()["errors"]["occurred_at"] != ["Not a valid aware datetime."]
+    client.post("/language", data={"lang": "en", "csrf_token": token(client)})
+    english = post_report(client, valid_report(reporter.unit.id, occurred_at=when))
+    assert "offset" in english.get_json()["errors"]["occurred_at"][0]
+
+
+@pytest.mark.parametrize(
+    "data_parts",
+    [
+        # Two reports in one request: neither may be stored silently in place of the other.
+        lambda body: [json.dumps(body), json.dumps({**body, "severity": 4})],
+        # `curl -F data=@report.json` sends the part as a file.
+        lambda body: (io.BytesIO(json.dumps(body).encode()), "report.json"),
+    ],
+    ids=["twice", "as-a-file"],
+)
+def test_the_multipart_data_part_must_be_one_text_part(app, client, reporter, data_parts):
+    response = client.post(
+        "/api/v1/reports",
+        data={"data": data_parts(valid_report(reporter.unit.id))},
+        headers={"X-CSRFToken": token(client)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    [message] = response.get_json()["errors"]["data"]
+    assert message != "Dette feltet hører ikke hjemme her."  # it is the one field expected
+    with app.app_context():
+        assert db.session.query(Report).count() == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from urllib.parse import unquote
 
 import pytest
@@ -10,7 +12,7 @@ from PIL import Image
 
 from reporting.models import Attachment, AttachmentChunk, Report
 from tests.factories import Factory, api_login
-from tests.reporting.support import jpeg_with_gps, png_bytes, post_report, valid_report
+from tests.reporting.support import jpeg_with_gps, png_bytes, post_report, token, valid_report
 from trygg.extensions import db
 
 
@@ -105,6 +107,37 @@ def test_a_broken_picture_is_refused_with_a_message(client, reporter):
     response = post_report(client, valid_report(reporter.unit.id), files=[(broken, "b.png")])
     assert response.status_code == 400
     assert response.get_json()["errors"]["attachments"]
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims the given size (its pixel data is cut short)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * (width // 8 + 1) * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        (10_000, 10_000),  # 100 megapixels: over Trygg's limit
+        (16_320, 12_240),  # 200 megapixels (a phone's full-resolution mode): over Pillow's
+    ],
+)
+def test_a_picture_with_too_many_pixels_is_called_too_large(app, client, reporter, size):
+    client.post("/language", data={"lang": "en", "csrf_token": token(client)})
+    response = post_report(
+        client, valid_report(reporter.unit.id), files=[(_png_header(*size), "big.png")]
+    )
+    assert response.status_code == 413
+    [message] = response.get_json()["errors"]["attachments"]
+    assert "too large" in message  # not "could not be read": the picture is fine, only large
+    with app.app_context():
+        assert db.session.query(Report).count() == 0
 
 
 def test_at_most_ten_files(client, reporter):

@@ -147,6 +147,19 @@ def test_errors_are_shown_next_to_fields_and_typed_text_is_kept(app, client, emp
         assert db.session.query(Report).count() == 0
 
 
+def test_line_breaks_count_as_the_browser_counts_them(app, client, employee):
+    _user, unit = employee
+    # The textarea's maxlength counts a line break as one character, but the browser
+    # sends it as CR LF: a description that fit in the form must not be refused.
+    typed = ("x" * 1999 + "\n") * 10
+    assert len(typed) == 20_000
+    response = _submit(client, form_fields(unit.id, narrative=typed.replace("\n", "\r\n")))
+    assert response.status_code == 303, _text(response)[:2000]
+    with app.app_context():
+        report = db.session.scalars(db.select(Report)).one()
+        assert service.open_report(report, actor="test").fields["narrative"] == typed
+
+
 def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
     _user, unit = employee
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
