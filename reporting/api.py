@@ -89,45 +89,12 @@ def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
     return data, request.files.getlist("files")
 
 
-def _read_unsized_json(limit: int) -> dict[str, Any]:
-    """A JSON body sent without a length (chunked): read at most `limit` bytes of it."""
-    parts: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = request.stream.read(min(64 * 1024, limit + 1 - size))
-        if not chunk:
-            break
-        parts.append(chunk)
-        size += len(chunk)
-    if size > limit:
-        raise _too_large()
-    try:
-        payload = json.loads(b"".join(parts))
-    except (ValueError, RecursionError):
-        raise ApiError(400, {"_request": [_("The body is not valid JSON.")]}) from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, {"_request": [_("The body must be a JSON object.")]})
-    try:
-        data: dict[str, Any] = REPORT_SCHEMA.load(payload)
-    except ValidationError as exc:
-        raise _schema_errors(exc) from None
-    return data
-
-
 def _read_submission() -> tuple[dict[str, Any], list[FileStorage]]:
     if request.mimetype == "multipart/form-data":
         return _read_multipart()
-    # A JSON report is text only: allow what the form may send as text, not the
-    # hundreds of megabytes a request with files may carry.
-    limit = current_app.config["TRYGG"]["max_form_memory_size"]
-    length = request.content_length
-    if length is not None and length > limit:
-        raise _too_large()
-    if length is None and request.is_json:
-        # No length announced (chunked transfer): the check above cannot apply, and
-        # get_json would read up to max_content_length into memory.
-        return _read_unsized_json(limit), []
-    return load_json(REPORT_SCHEMA), []
+    # A JSON report is text only: load_json allows what the form may send as text, not
+    # the hundreds of megabytes a request with files may carry.
+    return load_json(REPORT_SCHEMA, too_large=_too_large), []
 
 
 def _own(report_id: int) -> Report:

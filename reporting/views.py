@@ -95,9 +95,8 @@ def form_to_data(form: MultiDict[str, str]) -> dict[str, Any]:
     """
 
     def text(name: str) -> str | None:
-        # Browsers send a textarea's line breaks as CR LF but count each as one
-        # character against maxlength: count (and store) them as the browser did.
-        value = form.get(name, "").replace("\r\n", "\n")
+        # (Line breaks arrive as LF, as the browser counted them: trygg.wrappers.)
+        value = form.get(name, "")
         return value if value.strip() else None
 
     def number(name: str) -> int | str | None:

@@ -7,6 +7,7 @@ cannot exist without appearing in the document (a test checks this).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -86,15 +87,55 @@ def error_response(
     return response
 
 
-def load_json(schema: Schema) -> Any:
-    """Validate the request's JSON body with a schema; ApiError 400 with field messages."""
+def _body_too_large() -> ApiError:
+    limit = current_app.config["MAX_FORM_MEMORY_SIZE"]
+    return ApiError(
+        413,
+        {"_request": [_("The body is too large: send at most %(n)s kB of JSON.", n=limit // 1000)]},
+    )
+
+
+def _json_body(too_large: Callable[[], ApiError]) -> bytes:
+    """The request's body, at most MAX_FORM_MEMORY_SIZE bytes of it, else `too_large()`.
+
+    A JSON body is text, capped like a form's text fields; only multipart requests with
+    files may carry up to MAX_CONTENT_LENGTH. A body sent without a length (chunked
+    transfer) is read at most one byte past the cap: never hundreds of megabytes into
+    memory before the answer.
+    """
+    limit = int(current_app.config["MAX_FORM_MEMORY_SIZE"])
+    length = request.content_length
+    if length is not None:
+        if length > limit:
+            raise too_large()
+        return request.get_data(cache=True)
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = request.stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise too_large()
+    return b"".join(parts)
+
+
+def load_json(schema: Schema, *, too_large: Callable[[], ApiError] | None = None) -> Any:
+    """Validate the request's JSON body with a schema; ApiError 400 with field messages.
+
+    415 if the body is not JSON; 413 (`too_large()`, or a general message) past the
+    size a JSON body may have.
+    """
     if not request.is_json:
         raise ApiError(
             415, {"_request": [_("Send the body as JSON (Content-Type: application/json).")]}
         )
+    raw = _json_body(too_large or _body_too_large)
     try:
-        payload = request.get_json(silent=True)
-    except RecursionError:  # nesting deeper than the parser allows: hostile, not a 500
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting, not a 500
         payload = None
     if payload is None:
         raise ApiError(400, {"_request": [_("The body is not valid JSON.")]})

@@ -1,4 +1,4 @@
-"""Uploaded files in flight: spooled encrypted, never as plaintext on disk.
+"""The request class: uploads spooled encrypted, never as plaintext; form breaks as LF.
 
 Werkzeug's form parser writes every uploaded file larger than 500 KB to a temporary
 file in clear before any view runs: a picture attached to a harassment report would sit
@@ -12,6 +12,11 @@ its own message naming it, and a body of `max_content_length` cannot fill the di
 one huge part. Reading a cut file whole, or past its kept bytes, raises 413, so a file
 that was cut can never be taken for whole. A new kind of upload with a larger limit must raise
 this cap.
+
+The same Request reads form text as the browser counted it: browsers send a textarea's
+line breaks as CR LF (the HTML form encoding) but count each as one character against
+its maxlength, so every form field's CR LF is read (and stored) as LF. Read as sent, a
+description that fit in the form would be refused as too long.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import IO, Any, cast
 
 from flask import Flask, current_app
 from flask import Request as FlaskRequest
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from trygg import crypto
@@ -63,7 +69,15 @@ class UploadSpool(crypto.SealedSpool):
 
 
 class Request(FlaskRequest):
-    """Flask's request, with uploaded files spooled encrypted."""
+    """Flask's request, with uploaded files spooled encrypted and form line breaks as LF."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form and any("\r" in value for _key, value in form.items(multi=True)):
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(key, value.replace("\r\n", "\n")) for key, value in form.items(multi=True)]
+            )
 
     def _get_file_stream(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import pytest
@@ -94,6 +96,28 @@ def test_unknown_field_in_the_login_body_is_a_field_error(client):
     )
     errors = assert_json_errors(response, 400)
     assert list(errors) == ["admin"]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["with length", "chunked"])
+def test_every_json_body_is_capped_at_the_form_size(client, chunked):
+    """Any JSON endpoint (here the public login) refuses a body past max_form_memory_size
+    with a 413 that says what to send, also when no length is announced."""
+    body = json.dumps({"email": "a@b.c", "password": "x" * 1_100_000}).encode()
+    headers = {"X-CSRFToken": csrf_token(client), "Accept-Language": "en"}
+    extra: dict = {}
+    if chunked:
+        # As a server that handles chunked transfer (gunicorn) hands the body to the app.
+        headers["Transfer-Encoding"] = "chunked"
+        extra["environ_overrides"] = {"wsgi.input_terminated": True}
+    response = client.post(
+        "/api/v1/session",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers=headers,
+        **extra,
+    )
+    errors = assert_json_errors(response, 413)
+    assert errors == {"_request": ["The body is too large: send at most 1000 kB of JSON."]}
 
 
 def test_units_returns_the_tree_depth_first(app, make, client):

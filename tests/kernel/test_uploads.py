@@ -98,3 +98,17 @@ def test_a_file_within_the_limit_is_kept_whole(make_app, temp_dir):
         assert not stream.cut
         assert stream.read() == BIG
         assert stream.read() == b""
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_form_line_breaks_are_read_as_the_browser_counted_them(app, content_type):
+    """Every form of the app (the report form, the anonymous form, messages) reads a
+    textarea's CR LF as LF: one character each, as the browser's maxlength counted."""
+    typed = {"narrative": "Første linje\r\nandre linje\r\n", "body": "ingen linjeskift"}
+    with app.test_request_context("/", method="POST", data=typed, content_type=content_type) as ctx:
+        assert ctx.request.form.to_dict() == {
+            "narrative": "Første linje\nandre linje\n",
+            "body": "ingen linjeskift",
+        }
