@@ -160,6 +160,19 @@ def test_line_breaks_count_as_the_browser_counts_them(app, client, employee):
         assert service.open_report(report, actor="test").fields["narrative"] == typed
 
 
+def test_all_problems_are_named_in_one_go(client, employee):
+    # Days of sick leave without a kind of sick leave is checked across fields; it must
+    # not wait until the other fields are right, or the person fixes one error, sends
+    # again and only then hears of the next.
+    _user, unit = employee
+    fields = form_fields(unit.id, severity="", sick_leave="none", sick_leave_days="2")
+    response = _submit(client, fields)
+    assert response.status_code == 400
+    raw = response.get_data(as_text=True)
+    summary = raw[raw.index('id="error-summary"') : raw.index("</ul>", raw.index("error-summary"))]
+    assert summary.index('href="#f-severity"') < summary.index('href="#f-sick_leave_days"')
+
+
 def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
     _user, unit = employee
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
