@@ -187,6 +187,19 @@ def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
     assert 'id="e-occurred_date"' in bad_date.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("left_out", "field"), [("occurred_time", "occurred_time"), ("occurred_date", "occurred_date")]
+)
+def test_a_date_or_time_left_out_is_called_missing_not_invalid(client, employee, left_out, field):
+    _user, unit = employee
+    response = _submit(client, form_fields(unit.id, **{left_out: ""}))
+    assert response.status_code == 400
+    message = re.search(rf'id="e-{field}">([^<]*)<', response.get_data(as_text=True))
+    assert message, f"no error on {field}"
+    # "You must fill in this field", not "Enter a valid date and time".
+    assert message.group(1) == "Du må fylle ut dette feltet."
+
+
 def test_an_attachment_of_a_forbidden_type_is_named(client, employee):
     _user, unit = employee
     response = _submit(client, form_fields(unit.id), files=[(b"MZ\x90\x00\x03", "photo.jpg")])
