@@ -153,7 +153,7 @@ class ReportSchema(StrictSchema):
         if value < now - timedelta(days=366 * 10):
             raise ValidationError(_("The time is more than ten years ago. Check the year."))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # named with any other errors, not after
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("sick_leave") == "none" and data.get("sick_leave_days"):
             raise ValidationError(

@@ -75,9 +75,10 @@ def _as_int(value: str) -> int | str:
 def _occurred_at(day: str, clock: str) -> str | None:
     """Date and time typed in Oslo time → ISO 8601 with the Oslo offset of that moment.
 
-    Unparseable input is passed on as typed, so the schema refuses it in its own words.
+    Unparseable input is passed on as typed, so the schema refuses it in its own words;
+    a date or time left out makes the answer missing (not invalid).
     """
-    if not day and not clock:
+    if not day or not clock:
         return None
     try:
         moment = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock))

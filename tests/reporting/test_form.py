@@ -160,6 +160,19 @@ def test_line_breaks_count_as_the_browser_counts_them(app, client, employee):
         assert service.open_report(report, actor="test").fields["narrative"] == typed
 
 
+def test_all_problems_are_named_in_one_go(client, employee):
+    # Days of sick leave without a kind of sick leave is checked across fields; it must
+    # not wait until the other fields are right, or the person fixes one error, sends
+    # again and only then hears of the next.
+    _user, unit = employee
+    fields = form_fields(unit.id, severity="", sick_leave="none", sick_leave_days="2")
+    response = _submit(client, fields)
+    assert response.status_code == 400
+    raw = response.get_data(as_text=True)
+    summary = raw[raw.index('id="error-summary"') : raw.index("</ul>", raw.index("error-summary"))]
+    assert summary.index('href="#f-severity"') < summary.index('href="#f-sick_leave_days"')
+
+
 def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
     _user, unit = employee
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
@@ -172,6 +185,19 @@ def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
     bad_date = _submit(client, form_fields(unit.id, occurred_date="31.02.2026"))
     assert bad_date.status_code == 400
     assert 'id="e-occurred_date"' in bad_date.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("left_out", "field"), [("occurred_time", "occurred_time"), ("occurred_date", "occurred_date")]
+)
+def test_a_date_or_time_left_out_is_called_missing_not_invalid(client, employee, left_out, field):
+    _user, unit = employee
+    response = _submit(client, form_fields(unit.id, **{left_out: ""}))
+    assert response.status_code == 400
+    message = re.search(rf'id="e-{field}">([^<]*)<', response.get_data(as_text=True))
+    assert message, f"no error on {field}"
+    # "You must fill in this field", not "Enter a valid date and time".
+    assert message.group(1) == "Du må fylle ut dette feltet."
 
 
 def test_an_attachment_of_a_forbidden_type_is_named(client, employee):
