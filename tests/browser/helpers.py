@@ -101,6 +101,27 @@ def click_and_wait(page: Page, selector: str) -> None:
         page.locator(selector).click()
 
 
+def open_details(page: Page, summary_selector: str, *, keyboard: bool = False) -> None:
+    """Open a <details> by its summary (a click, or Enter from the keyboard) and wait
+    until it has finished opening.
+
+    Designsystemet animates the opening (height, 0.4 s). Until the animation ends the
+    content is partly clipped, and a click meant for a field in it can land on whatever
+    lies beneath: on a busy machine a checkbox "did not change its state".
+    """
+    summary = page.locator(summary_selector)
+    if keyboard:
+        summary.focus()
+        page.keyboard.press("Enter")
+    else:
+        summary.click()
+    page.wait_for_function(
+        "s => document.querySelector(s).parentElement.open"
+        " && document.getAnimations().every(a => a.playState !== 'running')",
+        arg=summary_selector,
+    )
+
+
 def log_out(page: Page) -> None:
     """Press the header's log-out button."""
     page.locator("header form[action$='/logout'] button").click()

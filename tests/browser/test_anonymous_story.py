@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from tests.browser.helpers import Login, assert_accessible, assert_path, log_in
+from tests.browser.helpers import Login, assert_accessible, assert_path, log_in, open_details
 from trygg import org
 
 pytestmark = pytest.mark.browser
@@ -156,7 +156,7 @@ def test_an_anonymous_report_and_its_conversation_in_the_browser(
     assert_accessible(reporter, "the follow-up after answering")
 
     # A refused form on the follow-up page is accessible too (identity without the tick).
-    reporter.locator("details:has(input[name=action][value=identity]) > summary").click()
+    open_details(reporter, "details:has(input[name=action][value=identity]) > summary")
     reporter.locator("#f-identity-body").fill("Ikke ennå")
     click_and_wait(reporter, "form:has(input[name=action][value=identity]) button[type=submit]")
     assert reporter.locator("#error-summary").is_visible()

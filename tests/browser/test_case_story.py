@@ -20,7 +20,14 @@ from flask import Flask
 from handling import service
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
-from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, log_in
+from tests.browser.helpers import (
+    Login,
+    assert_accessible,
+    assert_path,
+    click_and_wait,
+    log_in,
+    open_details,
+)
 from trygg import org
 from trygg.accounts import service as accounts
 from trygg.extensions import db
@@ -147,9 +154,7 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     assert "Met" in deadlines
 
     # The learning review, opened and filled in from the keyboard.
-    summary_el = handler.locator("details:has(form[action$='/debriefing']) > summary")
-    summary_el.focus()
-    handler.keyboard.press("Enter")
+    open_details(handler, "details:has(form[action$='/debriefing']) > summary", keyboard=True)
     handler.locator("#f-debriefing-participant_roles-1").check()
     handler.locator("#f-debriefing-participant_roles-2").check()
     handler.locator("#f-debriefing-support_offered-1").check()
@@ -176,7 +181,7 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     # The handler sees the answer and closes the case with feedback.
     handler.goto(case_path)
     assert "Takk, det går bedre nå." in handler.locator(".case-messages").inner_text()
-    handler.locator(f"details:has({step_form('closed')}) > summary").click()
+    open_details(handler, f"details:has({step_form('closed')}) > summary")
     handler.locator("#f-to-closed-closing_note").fill("Bemanningen er økt; Kari er fulgt opp.")
     handler.locator("#f-to-closed-causes-1").check()
     handler.locator("#f-to-closed-feedback").fill("Vi har satt inn to på vakt ved skjerming.")
