@@ -116,9 +116,9 @@ def open_details(page: Page, summary_selector: str, *, keyboard: bool = False) -
     else:
         summary.click()
     page.wait_for_function(
-        "s => document.querySelector(s).parentElement.open"
+        "summary => summary.parentElement.open"
         " && document.getAnimations().every(a => a.playState !== 'running')",
-        arg=summary_selector,
+        arg=summary.element_handle(),
     )
 
 
