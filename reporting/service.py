@@ -12,6 +12,7 @@ import functools
 import io
 import json
 import secrets
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -395,7 +396,11 @@ def _read_limited(upload: Upload, limit: int) -> bytes:
 
 
 def _display_name(upload: Upload) -> str:
-    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    """The file's own name as stored and shown: no folders, no control or format
+    characters (a right-to-left override in "bilde\u202egnp.exe" would show it as
+    "bildeexe.png"), at most 200 characters."""
+    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf"}).strip()
     return name[:200] or "file"
 
 

@@ -221,3 +221,20 @@ def test_a_download_is_named_for_its_real_type(client, reporter, content, name, 
     assert info["name"] == name
     response = client.get(f"/api/v1/reports/{report_id}/attachments/{info['id']}", buffered=True)
     assert unquote(response.headers["Content-Disposition"].split("''")[1]) == saved_as
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        # A right-to-left override would show "bilde\u202egnp.exe" as "bildeexe.png".
+        ("bilde\u202egnp.exe", "bildegnp.exe"),
+        ("vakt\x00logg\x07.txt", "vaktlogg.txt"),
+        ("\u200fnotat.txt\u200e", "notat.txt"),
+        ("\x1b\x07", "file"),
+    ],
+)
+def test_file_names_lose_control_and_direction_characters(client, reporter, name, shown):
+    created = post_report(client, valid_report(reporter.unit.id), files=[(b"hei", name)])
+    assert created.status_code == 201, created.get_json()
+    [info] = _attachments(client, created.get_json()["id"])
+    assert info["name"] == shown
