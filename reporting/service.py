@@ -309,15 +309,44 @@ def sniff_type(head: bytes) -> str | None:
         return "audio/wav"
     if head[4:8] == b"ftyp" and head[8:12] in (b"M4A ", b"M4B "):
         return "audio/mp4"
-    if head and b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # A multi-byte character cut at the end of the sample is still text.
-            if exc.start < len(head) - 3:
-                return None
+    if _is_text(head):
         return "text/plain"
     return None
+
+
+# Control characters that plain text holds: tab, line feed, form feed, carriage return.
+_TEXT_CONTROLS = frozenset("\t\n\x0c\r")
+
+
+def _is_text(head: bytes) -> bool:
+    """Plain text in UTF-8 or Windows-1252, with no control characters but tabs and
+    line breaks (which sets text apart from binary data).
+
+    Windows-1252 is what older Windows programs save Norwegian text in ("Ærlig talt").
+    """
+    if not head:
+        return False
+    try:
+        # A multi-byte character cut at the end of the sample is still text.
+        return _plain(head.decode("utf-8", errors="ignore" if _cut_at_end(head) else "strict"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        return _plain(head.decode("cp1252"))
+    except UnicodeDecodeError:
+        return False
+
+
+def _cut_at_end(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3
+    return False
+
+
+def _plain(text: str) -> bool:
+    return all(c >= " " or c in _TEXT_CONTROLS for c in text) and "\x7f" not in text
 
 
 # Larger images are refused rather than decoded: a small compressed file can expand to

@@ -44,6 +44,8 @@ def test_the_type_is_decided_by_content_not_by_name(app, client, reporter):
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "application/pdf"),
         (b"OggS\x00\x02" + b"\x00" * 20, "audio/ogg"),
         ("Notater: Han sa «jeg vet hvor du bor».\n".encode(), "text/plain"),
+        # Saved by an older Windows program: Windows-1252, not UTF-8.
+        ("Ærlig talt – han sa «jeg vet hvor du bor».\r\n".encode("cp1252"), "text/plain"),
     ],
 )
 def test_allowed_types(client, reporter, content, kind):
@@ -62,6 +64,8 @@ def test_allowed_types(client, reporter, content, kind):
         b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00",
         b"\xca\xfe\xba\xbe\x00\x00\x004",
         b"\xff\xfe<\x00h\x00t\x00m\x00l\x00",
+        # Valid UTF-8, but a terminal's escape codes and a bell are not plain text.
+        b"\x1b[31mALARM\x07\x1b[0m",
     ],
 )
 def test_other_types_are_refused(client, reporter, content):
