@@ -6,8 +6,13 @@
    with gunicorn (2 sync workers) and drive it with N clients for S seconds.
 3. Serve Trygg the same way and drive POST /api/v1/reports with a 2 KB narrative
    (each client logs in once through /api/v1/session and sends the CSRF token).
-4. Print both throughputs, their ratio, p50/p99 latency and the peak resident memory
-   (VmHWM) of each Trygg worker; exit 1 when a target is missed.
+4. Measure two reference points the same way, unless --no-floors: the bare insert as a
+   Flask view over a Flask-SQLAlchemy session (bench/stack.py), and Trygg's
+   authenticated no-op GET /api/v1/me. With --intake-only, also Trygg's submission with
+   case opening switched off (bench/intake_only.py).
+5. Print each throughput, its ratio to the bare one, p50/p99 latency, CPU per request
+   and the peak resident memory (VmHWM) of each Trygg worker; exit 1 when a target is
+   missed.
 
 Everything is on loopback, bounded in time, and the processes, the database and the
 temporary files are removed at the end, also after an error or Ctrl-C.
@@ -441,6 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the two reference points (the bare stack, an authenticated no-op)",
     )
+    parser.add_argument(
+        "--intake-only",
+        action="store_true",
+        help="also measure submissions with case opening switched off (bench/intake_only.py)",
+    )
     args = parser.parse_args(argv)
 
     def run(kind: str, target: str) -> tuple[Result, list[float]]:
@@ -465,6 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_floors:
             rows.insert(1, ("Flask + SQLAlchemy insert", run("stack", "bench.stack:app")[0]))
             rows.insert(2, ("trygg GET /me (no-op)", run("me", "trygg.app:create_app()")[0]))
+        if args.intake_only:
+            rows.insert(
+                -1, ("trygg POST, no case opening", run("trygg", "bench.intake_only:app")[0])
+            )
 
     ratio = trygg.throughput / bare.throughput if bare.throughput else 0.0
     print(

@@ -102,11 +102,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   PostgreSQL {per:6.0f} µs per request: {statement[:70]}")
         if args.profile:
             profiler = cProfile.Profile(time.process_time)
-            profiler.runcall(lambda: [submit() for _ in range(args.requests)])
+            profiler.runcall(_repeat, submit, args.requests)
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
         with app.app_context():
             db.engine.dispose()
     return 0
+
+
+def _repeat(call: Callable[[], None], times: int) -> None:
+    for _ in range(times):
+        call()
 
 
 def _cpu_ms(call: Callable[[], None], times: int) -> float:

@@ -346,7 +346,8 @@ def _cut_at_end(head: bytes) -> bool:
 
 
 def _plain(text: str) -> bool:
-    return all(c >= " " or c in _TEXT_CONTROLS for c in text) and "\x7f" not in text
+    # Cc: the C0 and C1 controls and DEL (U+009B is a terminal's one-character ESC [).
+    return all(c in _TEXT_CONTROLS or unicodedata.category(c) != "Cc" for c in text)
 
 
 # Larger images are refused rather than decoded: a small compressed file can expand to

@@ -96,7 +96,7 @@ def form_to_data(form: MultiDict[str, str]) -> dict[str, Any]:
     """
 
     def text(name: str) -> str | None:
-        # (Line breaks arrive as LF, as the browser counted them: trygg.wrappers.)
+        # Line breaks arrive as LF, as the browser counted them (trygg/uploads.py).
         value = form.get(name, "")
         return value if value.strip() else None
 
@@ -377,8 +377,12 @@ def download_headers(name: str, size: int) -> dict[str, str]:
 def stream_attachment(report: Report, attachment_id: int, actor: str) -> Response:
     """A download response for one attachment of a report the caller may read.
 
-    ReportNotFound if the report has no such attachment.
+    ReportNotFound if the report has no such attachment. A HEAD request is refused (405):
+    Flask answers HEAD on every GET route, and here it would decrypt and audit a
+    download whose content is never sent.
     """
+    if request.method == "HEAD":
+        abort(405, valid_methods=["GET"])
     info, stream = service.open_attachment(report, attachment_id, actor=actor)
     # Open the first piece here, before any header is sent: a file whose sealed bytes were
     # replaced or moved fails now (CryptoError), and gets the logged, generic error page

@@ -295,7 +295,15 @@ def json_http_error(exc: HTTPException) -> Response | HTTPException:
         429: _("Too many attempts. Wait a little and try again."),
     }
     code = exc.code or 500
-    return error_response(code, {"_request": [messages.get(code, _("Something went wrong."))]})
+    return error_response(
+        code, {"_request": [messages.get(code, _("Something went wrong."))]}, error_headers(exc)
+    )
+
+
+def error_headers(exc: HTTPException) -> dict[str, str]:
+    """The headers an HTTP error carries (Allow on a 405, Retry-After), for an answer
+    whose body is ours."""
+    return {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
 
 
 def csrf_error(exc: CSRFError) -> Response | None:

@@ -8,6 +8,8 @@ kernel importing domain packages.
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,11 @@ def wrapped_key_columns() -> list[InstrumentedAttribute[Any]]:
 
 
 _STAMP = "trygg.keyring.stamp"
+_UNREADABLE = "trygg.keyring.unreadable"
+# One reload at a time: the ring and its file's stamp are stored together, never a newer
+# stamp beside an older ring (which would keep that ring until the file changed again).
+_RELOAD = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
@@ -51,20 +58,34 @@ def keyring() -> crypto.Keyring:
     the new key and wrap new ones under it: a process still wrapping under the old key
     after `trygg keys retire` removed it would store reports nobody could open again.
     """
-    ring: crypto.Keyring = current_app.extensions["trygg.keyring"]
-    if ring.path is None:
+    extensions = current_app.extensions
+    ring: crypto.Keyring = extensions["trygg.keyring"]
+    path = ring.path
+    if path is None:
         return ring
     try:
-        stamp = _stamp(ring.path)
-        if stamp == current_app.extensions.get(_STAMP):
+        if _stamp(path) == extensions.get(_STAMP):
             return ring
-        fresh = crypto.Keyring.load(ring.path)
-    except (OSError, crypto.KeyringError):
-        # Being replaced, or half copied: keep the keys loaded; look again next time.
-        return ring
-    current_app.extensions["trygg.keyring"] = fresh
-    current_app.extensions[_STAMP] = stamp
-    return fresh
+    except OSError:
+        pass  # looked at again below, under the lock, and reported there
+    with _RELOAD:
+        ring = extensions["trygg.keyring"]
+        try:
+            # Stamped before reading: a change made while it is read is read next time.
+            stamp = _stamp(path)
+            if stamp == extensions.get(_STAMP):
+                return ring  # another thread has just read it
+            fresh = crypto.Keyring.load(path)
+        except (OSError, crypto.KeyringError) as exc:
+            # Being replaced, or half copied: keep the keys loaded; look again next time.
+            if not extensions.get(_UNREADABLE):
+                log.warning("keyring file unreadable, keeping the keys loaded: %s", exc)
+                extensions[_UNREADABLE] = True
+            return ring
+        extensions["trygg.keyring"] = fresh
+        extensions[_STAMP] = stamp
+        extensions[_UNREADABLE] = False
+        return fresh
 
 
 def init_app(app: Flask) -> None:

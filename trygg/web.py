@@ -173,7 +173,9 @@ def _render_error(code: int, title: str, message: str) -> tuple[str, int]:
     return render_template("error.html", code=code, title=title, message=message), code
 
 
-def http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException:
+def http_error(
+    exc: HTTPException,
+) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]] | HTTPException:
     """Translated error pages that reveal nothing; JSON on /api/ paths."""
     if request.path.startswith("/api/"):
         return api.json_http_error(exc)
@@ -193,7 +195,11 @@ def http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException
         429: (_("Too many attempts"), _("Wait a little and try again.")),
     }
     title, message = pages.get(code, (_("Something went wrong."), _("Try again later.")))
-    return _render_error(code, title, message)
+    return (
+        render_template("error.html", code=code, title=title, message=message),
+        code,
+        api.error_headers(exc),
+    )
 
 
 def csrf_error(exc: CSRFError) -> Response | tuple[str, int]:

@@ -122,3 +122,23 @@ def test_a_file_of_another_report_or_an_excluded_handler_gets_404(app, org, api,
         handler.get(f"/api/v1/cases/{excluded_id}/attachments/{excluded_file}").status_code == 404
     )
     assert handler.get(f"/cases/{excluded_id}/attachments/{excluded_file}").status_code == 404
+
+
+def test_a_head_request_reads_nothing_and_is_not_recorded(app, org, api):
+    """Flask answers HEAD on GET routes; a download's HEAD would decrypt the file and
+    show a download in the access history that never happened."""
+    case_id, report_id, attachment_id = _submit_with_file(app, api, org)
+    handler = api(org.handler)
+    for path in (
+        f"/api/v1/cases/{case_id}/attachments/{attachment_id}",
+        f"/cases/{case_id}/attachments/{attachment_id}",
+    ):
+        response = handler.client.head(path)
+        assert response.status_code == 405, path
+        assert response.headers["Allow"] == "GET"
+        assert "Content-Disposition" not in response.headers
+    reporter = api(org.employee)
+    mine = reporter.client.head(f"/api/v1/reports/{report_id}/attachments/{attachment_id}")
+    assert mine.status_code == 405
+    assert _downloads(app, report_id) == []
+    assert handler.get(f"/api/v1/cases/{case_id}/attachments/{attachment_id}").status_code == 200

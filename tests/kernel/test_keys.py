@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
 
 from tests.factories import Factory, api_login
-from trygg import crypto
+from trygg import crypto, keys
 from trygg.accounts.models import User
 from trygg.extensions import db
 
@@ -136,3 +138,60 @@ def test_a_running_process_follows_a_rotation_and_retirement_done_beside_it(
     retired = command_line.invoke(args=["keys", "retire", old_id])
     assert retired.exit_code == 0, retired.output
     assert can_log_in_with_code(make_app(keyring_path=str(keyring_file)), after)
+
+
+def test_threads_reload_the_keyring_one_at_a_time_and_keep_the_newest(
+    keyed_app, keyring_file, monkeypatch, caplog
+):
+    """Two threads seeing a changed file never store an older ring beside a newer stamp
+    (which would keep that ring until the file changed again); an unreadable file keeps
+    the loaded keys and says so once in the log."""
+
+    def rotate() -> str:
+        ring = crypto.Keyring.load(keyring_file)
+        kid = ring.add_key()
+        ring.save()
+        return kid
+
+    real_load = crypto.Keyring.load.__func__
+    first_has_read, first_may_go = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_load(cls, path):
+        fresh = real_load(cls, path)
+        if threading.current_thread().name != "MainThread":
+            order.append(threading.current_thread().name)
+        if threading.current_thread().name == "first":  # read one version, then slow
+            first_has_read.set()
+            first_may_go.wait(5)
+        return fresh
+
+    monkeypatch.setattr(crypto.Keyring, "load", classmethod(slow_load))
+
+    def use() -> None:
+        with keyed_app.app_context():
+            keys.keyring()
+
+    rotate()
+    first = threading.Thread(target=use, name="first")
+    first.start()
+    assert first_has_read.wait(5)
+    newest = rotate()  # changed again while the first thread still holds the older read
+    second = threading.Thread(target=use, name="second")
+    second.start()
+    time.sleep(0.3)
+    assert second.is_alive(), "the second thread reloaded beside the first"
+    first_may_go.set()
+    first.join(5)
+    second.join(5)
+    assert order == ["first", "second"]
+    with keyed_app.app_context():
+        assert keys.keyring().active_id == newest
+
+    keyring_file.write_text("{half a file")
+    with keyed_app.app_context(), caplog.at_level("WARNING", logger="trygg.keys"):
+        assert keys.keyring().active_id == newest
+        assert keys.keyring().active_id == newest
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "keyring file unreadable, keeping the keys loaded"
+    ]

@@ -66,6 +66,8 @@ def test_allowed_types(client, reporter, content, kind):
         b"\xff\xfe<\x00h\x00t\x00m\x00l\x00",
         # Valid UTF-8, but a terminal's escape codes and a bell are not plain text.
         b"\x1b[31mALARM\x07\x1b[0m",
+        # The same in C1 controls: U+009B is a one-character ESC [ (CSI).
+        "Rød \u009b31mtekst\u009b0m\n".encode(),
     ],
 )
 def test_other_types_are_refused(client, reporter, content):
