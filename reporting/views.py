@@ -30,7 +30,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from reporting import codes, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
-from trygg import org, web
+from trygg import crypto, org, web
 from trygg.accounts.models import User
 from trygg.extensions import db
 from trygg.security import allow
@@ -392,11 +392,18 @@ def stream_attachment(report: Report, attachment_id: int, actor: str) -> Respons
 
     def body() -> Iterator[bytes]:
         yield first
-        for piece in stream:
-            # The request's transaction was committed before streaming began; end each
-            # chunk's read so a slow download holds no lock (SQLite's BEGIN IMMEDIATE).
-            db.session.rollback()
-            yield piece
+        try:
+            for piece in stream:
+                # The request's transaction was committed before streaming began; end
+                # each chunk's read so a slow download holds no lock (SQLite's BEGIN
+                # IMMEDIATE).
+                db.session.rollback()
+                yield piece
+        except crypto.CryptoError as exc:
+            # Damage further into the file, found after the headers went out: the
+            # download stops short of its Content-Length (never served as whole), and
+            # the log says why, as for any sealed value that fails to open.
+            current_app.logger.error("sealed data could not be opened: %s", exc)
 
     return Response(
         stream_with_context(body()),

@@ -196,3 +196,37 @@ def test_a_file_replaced_by_another_files_sealed_bytes_gets_the_error_page(
     # The file it came from still downloads.
     untouched = client.get(f"/api/v1/reports/{first_id}/attachments/{files[first_id]}")
     assert untouched.data == b"File A"
+
+
+def test_damage_deep_in_a_large_file_cuts_the_download_short_and_is_logged(
+    app, client, reporter, caplog
+):
+    content = ("Lydlogg " * 400_000).encode()  # 3.2 MB: several sealed pieces
+    created = post_report(client, valid_report(reporter.unit.id), files=[(content, "log.txt")])
+    report_id = created.get_json()["id"]
+    with app.app_context():
+        attachment_id = db.session.scalar(
+            select(Attachment.id).where(Attachment.report_id == report_id)
+        )
+        chunks = {
+            c.seq: c.data
+            for c in db.session.scalars(
+                select(AttachmentChunk).where(AttachmentChunk.attachment_id == attachment_id)
+            )
+        }
+        last = max(chunks)
+        assert last >= 2
+        # The last piece swapped with the one before it: found only after the headers.
+        for seq, data in ((last, chunks[last - 1]), (last - 1, chunks[last])):
+            db.session.execute(
+                update(AttachmentChunk)
+                .where(AttachmentChunk.attachment_id == attachment_id, AttachmentChunk.seq == seq)
+                .values(data=data)
+            )
+        db.session.commit()
+
+    response = client.get(f"/api/v1/reports/{report_id}/attachments/{attachment_id}", buffered=True)
+    assert response.status_code == 200  # the headers were sent before the damage showed
+    assert len(response.data) < int(response.headers["Content-Length"]) == len(content)
+    assert content.startswith(response.data)  # never a damaged piece, only fewer of them
+    assert "sealed data could not be opened" in caplog.text
