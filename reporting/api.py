@@ -19,9 +19,8 @@ from reporting.schemas import (
     ReportSchema,
     ReportSummarySchema,
 )
-from trygg.api import ApiError, documented, load_json
+from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.security import allow
-from trygg.validation import translate_errors
 
 bp = Blueprint("api_reporting", __name__, url_prefix="/api/v1")
 
@@ -35,13 +34,6 @@ CREATED_SCHEMA = ReportCreatedSchema()
 
 def _not_found() -> ApiError:
     return ApiError(NOT_FOUND, {"_request": [_("Not found.")]})
-
-
-def _schema_errors(exc: ValidationError) -> ApiError:
-    messages = translate_errors(exc.messages)
-    if not isinstance(messages, dict):
-        messages = {"_request": messages if isinstance(messages, list) else [str(messages)]}
-    return ApiError(400, messages)
 
 
 def _too_large() -> ApiError:
@@ -85,7 +77,7 @@ def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
     try:
         data = REPORT_SCHEMA.load(payload)
     except ValidationError as exc:
-        raise _schema_errors(exc) from None
+        raise schema_error(exc) from None
     return data, request.files.getlist("files")
 
 

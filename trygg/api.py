@@ -144,7 +144,12 @@ def load_json(schema: Schema, *, too_large: Callable[[], ApiError] | None = None
     try:
         return schema.load(payload)
     except ValidationError as exc:
-        raise ApiError(400, _normalise(translate_errors(exc.messages))) from None
+        raise schema_error(exc) from None
+
+
+def schema_error(exc: ValidationError) -> ApiError:
+    """A schema's refusal as a 400 with translated field messages."""
+    return ApiError(400, _normalise(translate_errors(exc.messages)))
 
 
 def _normalise(messages: Any) -> dict[str, Any]:

@@ -169,13 +169,16 @@ def my_access() -> str:
     return render_template("my_access.html")
 
 
-def _render_error(code: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("error.html", code=code, title=title, message=message), code
+def _render_error(
+    code: int, title: str, message: str, headers: dict[str, str] | None = None
+) -> tuple[str, int, dict[str, str]]:
+    html = render_template("error.html", code=code, title=title, message=message)
+    return html, code, headers or {}
 
 
 def http_error(
     exc: HTTPException,
-) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]] | HTTPException:
+) -> Response | tuple[str, int, dict[str, str]] | HTTPException:
     """Translated error pages that reveal nothing; JSON on /api/ paths."""
     if request.path.startswith("/api/"):
         return api.json_http_error(exc)
@@ -195,14 +198,10 @@ def http_error(
         429: (_("Too many attempts"), _("Wait a little and try again.")),
     }
     title, message = pages.get(code, (_("Something went wrong."), _("Try again later.")))
-    return (
-        render_template("error.html", code=code, title=title, message=message),
-        code,
-        api.error_headers(exc),
-    )
+    return _render_error(code, title, message, api.error_headers(exc))
 
 
-def csrf_error(exc: CSRFError) -> Response | tuple[str, int]:
+def csrf_error(exc: CSRFError) -> Response | tuple[str, int, dict[str, str]]:
     """An expired or missing form token: explain it kindly; nothing was stored."""
     json_response = api.csrf_error(exc)
     if json_response is not None:
@@ -217,7 +216,7 @@ def csrf_error(exc: CSRFError) -> Response | tuple[str, int]:
     )
 
 
-def server_error(exc: Exception) -> Response | tuple[str, int]:
+def server_error(exc: Exception) -> Response | tuple[str, int, dict[str, str]]:
     """Unexpected errors: logged with a stack trace, shown as a generic page."""
     original = getattr(exc, "original_exception", exc)
     if isinstance(original, crypto.CryptoError):
