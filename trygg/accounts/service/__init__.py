@@ -1,0 +1,70 @@
+"""Account operations: users, passwords, logins, throttling and two-factor.
+
+Used by the login pages, the JSON API, the admin pages and the CLI alike. Operations
+take plain data, raise domain exceptions, add and flush; the caller commits. The
+operations live in one module per sub-domain (users, login, two_factor, passwords);
+this package is the one name callers import them by.
+"""
+
+from __future__ import annotations
+
+from trygg.accounts.errors import AccountError, LoginFailed, SecondFactorNeeded, Throttled
+from trygg.accounts.models import ROLES, User
+from trygg.accounts.service.login import (
+    authenticate,
+    check_second_factor,
+    complete_login,
+    throttle_wait,
+)
+from trygg.accounts.service.passwords import check_password_rules, hash_password
+from trygg.accounts.service.two_factor import (
+    Enrolment,
+    confirm_enrolment,
+    reset_two_factor,
+    start_enrolment,
+    two_factor_required,
+    verify_totp,
+)
+from trygg.accounts.service.users import (
+    create_user,
+    deactivate_user,
+    end_all_sessions,
+    find_user,
+    get_user,
+    list_users,
+    load_session_user,
+    normalise_email,
+    set_password,
+    update_user,
+)
+
+__all__ = [
+    "ROLES",
+    "AccountError",
+    "Enrolment",
+    "LoginFailed",
+    "SecondFactorNeeded",
+    "Throttled",
+    "User",
+    "authenticate",
+    "check_password_rules",
+    "check_second_factor",
+    "complete_login",
+    "confirm_enrolment",
+    "create_user",
+    "deactivate_user",
+    "end_all_sessions",
+    "find_user",
+    "get_user",
+    "hash_password",
+    "list_users",
+    "load_session_user",
+    "normalise_email",
+    "reset_two_factor",
+    "set_password",
+    "start_enrolment",
+    "throttle_wait",
+    "two_factor_required",
+    "update_user",
+    "verify_totp",
+]

@@ -1,0 +1,169 @@
+"""Users: creating and changing accounts, their roles, units, passwords and sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
+
+from trygg import audit
+from trygg.accounts.errors import AccountError
+from trygg.accounts.models import ROLES, Membership, User, UserRole
+from trygg.accounts.service.passwords import hash_password
+from trygg.extensions import db
+from trygg.org import Unit
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.name)))
+
+
+# The session loader's one query, built once: it runs on every authenticated request.
+# Roles and units come in the same query, not three round trips (the units also spare
+# a look-up later: a report is usually about the reporter's own unit).
+_SESSION_USER = (
+    select(User)
+    .where(User.id == bindparam("user_id"))
+    .options(joinedload(User.role_rows), joinedload(User.memberships))
+)
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the session version, so old sessions fail."""
+    try:
+        user_part, version_part = session_id.split(".", 1)
+        user_id, version = int(user_part), int(version_part)
+    except ValueError:
+        return None
+    user = db.session.scalars(_SESSION_USER, {"user_id": user_id}).unique().one_or_none()
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise AccountError(_l("This field is required."), field="name")
+    return name
+
+
+def _set_roles(user: User, roles: Iterable[str]) -> None:
+    wanted = set(roles)
+    unknown = wanted - set(ROLES)
+    if unknown:
+        raise AccountError(_l("Unknown role: %(role)s", role=sorted(unknown)[0]), field="roles")
+    if not wanted:
+        raise AccountError(_l("Choose at least one role."), field="roles")
+    user.role_rows = [UserRole(role=r) for r in sorted(wanted)]
+
+
+def _set_units(user: User, units: Iterable[Unit], managed: Iterable[Unit] = ()) -> None:
+    managed_ids = {u.id for u in managed}
+    all_units = {u.id: u for u in [*units, *managed]}
+    user.memberships = [
+        Membership(unit_id=uid, unit=unit, is_manager=uid in managed_ids)
+        for uid, unit in sorted(all_units.items())
+    ]
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    units: Iterable[Unit] = (),
+    managed_units: Iterable[Unit] = (),
+    password: str | None = None,
+    actor: str = "system",
+) -> User:
+    """Create a user; AccountError if the e-mail is taken or a value is invalid."""
+    email = normalise_email(email)
+    if find_user(email) is not None:
+        raise AccountError(_l("A user with this e-mail address already exists."), field="email")
+    user = User(email=email, name=_check_name(name), active=True, session_version=1)
+    _set_roles(user, roles)
+    _set_units(user, units, managed_units)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.create",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        detail={"roles": sorted(user.roles), "units": sorted(m.unit_id for m in user.memberships)},
+    )
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    name: str,
+    roles: Iterable[str],
+    units: Iterable[Unit],
+    managed_units: Iterable[Unit] = (),
+    active: bool,
+    actor: str,
+) -> User:
+    """Change a user's name, roles, units and active flag."""
+    before_roles = sorted(user.roles)
+    user.name = _check_name(name)
+    _set_roles(user, roles)
+    _set_units(user, units, managed_units)
+    if user.active and not active:
+        user.session_version += 1
+    user.active = active
+    db.session.flush()
+    audit.record(
+        "user.update",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        detail={
+            "roles_before": before_roles,
+            "roles": sorted(user.roles),
+            "units": sorted(m.unit_id for m in user.memberships),
+            "active": active,
+        },
+    )
+    return user
+
+
+def deactivate_user(user: User, *, actor: str) -> None:
+    """Deactivate a user and end all their sessions."""
+    user.active = False
+    user.session_version += 1
+    db.session.flush()
+    audit.record("user.deactivate", actor=actor, object_type="user", object_id=user.id)
+
+
+def set_password(user: User, password: str, *, actor: str) -> None:
+    """Set a new password; every existing session of the user ends."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+    audit.record("user.password", actor=actor, object_type="user", object_id=user.id)
+
+
+def end_all_sessions(user: User, *, actor: str) -> None:
+    """Log the user out everywhere."""
+    user.session_version += 1
+    db.session.flush()
+    audit.record("user.logout_everywhere", actor=actor, object_type="user", object_id=user.id)
