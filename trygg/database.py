@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from typing import Any, TypeVar
 
 from flask import Flask, Response
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
@@ -63,6 +64,28 @@ def commit_on_success(response: Response) -> Response:
     else:
         session.rollback()
     return response
+
+
+def _int32(text_value: str) -> int:
+    return int.from_bytes(hashlib.sha256(text_value.encode()).digest()[:4], "big", signed=True)
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:purpose, :key)")
+
+
+def lock_until_commit(purpose: str, key: str) -> None:
+    """Serialise the transactions that lock the same (purpose, key), until they end.
+
+    For check-then-count limits (failed logins, receipt guesses): with the lock taken
+    before the count is read, a parallel attempt waits until this transaction has
+    committed its own count, so N attempts at once cannot all pass a check of N - 1.
+    PostgreSQL: a transaction-scoped advisory lock on two 32-bit hashes (two keys that
+    share a hash only wait for each other). SQLite: BEGIN IMMEDIATE has already
+    serialised every writing transaction, so there is nothing more to do.
+    """
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ADVISORY_LOCK, {"purpose": _int32(purpose), "key": _int32(key)})
 
 
 _M = TypeVar("_M")

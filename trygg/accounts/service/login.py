@@ -2,7 +2,10 @@
 
 Failed attempts are counted in the database per account (under a hash of the address
 typed, so unknown addresses are counted too), so the limit holds across processes and
-hosts.
+hosts. Each attempt locks its account's counter before reading it and holds the lock
+until the caller commits (trygg.database.lock_until_commit): attempts at one account are
+checked one after the other, so a limit of five means five checks however many arrive
+at once. Attempts at other accounts do not wait.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from trygg.accounts.service.passwords import (
 )
 from trygg.accounts.service.two_factor import verify_totp
 from trygg.accounts.service.users import find_user, normalise_email
+from trygg.database import lock_until_commit
 from trygg.extensions import db, utcnow
 
 
@@ -49,6 +53,14 @@ def throttle_wait(email: str, now: datetime | None = None) -> int:
     return max(1, int((free_at - now).total_seconds()) + 1)
 
 
+def _begin_attempt(email: str) -> None:
+    """Lock the account's counter for this transaction; Throttled if it is at the limit."""
+    lock_until_commit("login", _account_key(email))
+    wait = throttle_wait(email)
+    if wait:
+        raise Throttled(wait)
+
+
 def _record_failure(email: str) -> None:
     db.session.add(LoginFailure(account_key=_account_key(email)))
     # Old rows are of no use to the counter; trim them as we go.
@@ -63,15 +75,14 @@ def authenticate(email: str, password: str, otp: str | None = None) -> User:
     Raises Throttled before checking anything when the account has too many recent
     failures; LoginFailed (recording the failure) for any wrong part; SecondFactorNeeded
     when the password is right and a TOTP code is due but not given.
-    The caller must commit even on failure, so the counter persists.
+    The caller must commit even on failure, so the counter persists (and soon: the
+    account's counter stays locked until then).
     """
-    wait = throttle_wait(email)
-    if wait:
-        raise Throttled(wait)
+    _begin_attempt(email)
     if len(password) > setting("password_max_length"):
         _record_failure(email)
         raise LoginFailed()
-    user = find_user(email)
+    user = find_user(email, fresh=True)
     if user is None or not user.password_hash:
         dummy_verify(password)
         _record_failure(email)
@@ -110,9 +121,10 @@ def complete_login(user: User) -> None:
 
 def check_second_factor(user: User, otp: str) -> None:
     """The second step of a web login; LoginFailed or Throttled as for authenticate()."""
-    wait = throttle_wait(user.email)
-    if wait:
-        raise Throttled(wait)
+    _begin_attempt(user.email)
+    # Read again under the lock: the last accepted code step may have moved since the
+    # user was loaded, and a code must work once, however many browsers send it at once.
+    db.session.refresh(user)
     if not verify_totp(user, otp):
         _record_failure(user.email)
         audit.record("login.failed_otp", actor="anonymous", object_type="user", object_id=user.id)

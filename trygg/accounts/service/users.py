@@ -24,8 +24,12 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def find_user(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+def find_user(email: str, *, fresh: bool = False) -> User | None:
+    """The user with this e-mail address; `fresh` reads it again if already loaded."""
+    query = select(User).where(User.email == normalise_email(email))
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def list_users() -> list[User]:
