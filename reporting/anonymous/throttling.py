@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reporting.models import AnonymousThrottle
 from trygg import crypto, keys
+from trygg.database import lock_until_commit
 from trygg.extensions import db, utcnow
 
 RECEIPT_KIND = "receipt"
@@ -60,6 +61,18 @@ def client_network(address: str | None) -> str:
 def _network_tag(network: str, day: datetime) -> str:
     key = keys.keyring().derive("throttle:" + day.date().isoformat())
     return crypto.keyed_hash(key, network)
+
+
+def _lock_network(kind: str, address: str | None) -> None:
+    """Hold the network's counters of one kind until commit (see begin_receipt_attempt).
+
+    Under a keyed hash that does not change at midnight, so attempts either side of it
+    wait for each other too; nothing of it is stored.
+    """
+    network = client_network(address)
+    lock_until_commit(
+        "anonymous:" + kind, crypto.keyed_hash(keys.keyring().derive("lock"), network)
+    )
 
 
 def network_tags(address: str | None, now: datetime) -> list[str]:
@@ -155,11 +168,13 @@ def begin_receipt_attempt(address: str | None, now: datetime | None = None) -> A
     recent failure (someone with their real code) is never held up by others.
 
     A refused attempt writes nothing and is not counted. An accepted one is counted
-    before the code is checked: the counter row stays locked (PostgreSQL), or the
-    database (SQLite), until the request commits, so parallel guesses from one network
-    cannot all pass the check before any is counted; the count is checked again after.
+    before the code is checked. The network's counters are locked before they are read
+    (trygg.database.lock_until_commit) until the request commits, so guesses from one
+    network are checked one after the other: parallel guesses cannot all pass the check
+    before any is counted, also when they fall in different minutes' counter rows.
     """
     now = now or utcnow()
+    _lock_network(RECEIPT_KIND, address)
     tags = network_tags(address, now)
     bucket = _minute(now)
     limit = _cfg("receipt_failures_per_hour")
@@ -173,21 +188,17 @@ def begin_receipt_attempt(address: str | None, now: datetime | None = None) -> A
             raise Throttled(_seconds_until(recent[-1][0] + 2 * RECENT, now))
     _purge(now)
     _bump(RECEIPT_KIND, tags[0], bucket, 1)
-    attempt = Attempt(tags[0], bucket)
-    mine = _counts(RECEIPT_KIND, now - WINDOW, tags)
-    if sum(count for _, count in mine) > limit:  # a parallel attempt came first
-        attempt.succeeded()
-        raise Throttled(_wait_for_window(mine, limit + 1, now))
-    return attempt
+    return Attempt(tags[0], bucket)
 
 
 def count_submission(address: str | None, now: datetime | None = None) -> None:
     """Count one anonymous report from this network, or raise Throttled.
 
     Counted per clock hour: a finer bucket would date the report more precisely than
-    the day, for as long as the row is kept.
+    the day, for as long as the row is kept. Locked like receipt attempts.
     """
     now = now or utcnow()
+    _lock_network(SUBMIT_KIND, address)
     tags = network_tags(address, now)
     bucket = _hour(now)
     limit = _cfg("anonymous_submissions_per_hour")
@@ -196,6 +207,3 @@ def count_submission(address: str | None, now: datetime | None = None) -> None:
         raise Throttled(_seconds_until(bucket + WINDOW, now))
     _purge(now)
     _bump(SUBMIT_KIND, tags[0], bucket, 1)
-    if sum(count for _, count in _counts(SUBMIT_KIND, since, tags)) > limit:
-        _bump(SUBMIT_KIND, tags[0], bucket, -1)
-        raise Throttled(_seconds_until(bucket + WINDOW, now))

@@ -1,6 +1,6 @@
-"""Limits on guessing hold when the guesses arrive all at once (real threads, real database).
+"""The login limit holds when the guesses arrive all at once (real threads, real database).
 
-Each test fires 50 attempts at one account (or from one network) in parallel threads,
+Each test fires 50 attempts at one account in parallel threads,
 each with its own client, session and database connection, against a really committed
 database. A limit of 5 must mean at most 5 checks: a refused attempt answers 429 without
 checking anything, and every checked wrong guess answers 401 and leaves a failure row.
@@ -8,18 +8,13 @@ checking anything, and every checked wrong guess answers 401 and leaves a failur
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.anonymous.conftest import submit
+from tests.concurrency import in_parallel
 from tests.factories import Factory, csrf_token, form_token
 from trygg.accounts.models import LoginFailure
 from trygg.extensions import db
@@ -37,25 +32,11 @@ def race_app(make_app: Any, scratch_database: str) -> Flask:
     app: Flask = make_app(
         database_url=scratch_database,
         login_max_failures=LIMIT,
-        receipt_failures_per_hour=LIMIT,
-        anonymous_enabled=True,
         **HASHING,
     )
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-def in_parallel(clients: list[FlaskClient], attempt: Callable[[FlaskClient], Any]) -> Counter[int]:
-    """Run `attempt` once per client, all released at the same moment; count the statuses."""
-    start = threading.Barrier(len(clients))
-
-    def run(client: FlaskClient) -> int:
-        start.wait(timeout=30)
-        return int(attempt(client).status_code)
-
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        return Counter(pool.map(run, clients))
 
 
 def failures(app: Flask) -> int:
@@ -124,26 +105,6 @@ def test_fifty_parallel_wrong_codes_through_the_api_get_at_most_five_checks(race
     assert statuses[401] <= LIMIT, statuses
     assert statuses[401] + statuses[429] == ATTEMPTS, statuses
     assert failures(race_app) == statuses[401]
-
-
-def test_fifty_parallel_receipt_guesses_from_one_network_get_at_most_five_checks(race_app):
-    from reporting import anonymous
-
-    assert submit(race_app.test_client(), remote="198.51.100.7").status_code == 201
-    clients = [race_app.test_client() for _ in range(ATTEMPTS)]
-    tokens = {id(client): csrf_token(client) for client in clients}
-
-    statuses = in_parallel(
-        clients,
-        lambda client: client.post(
-            "/api/v1/anonymous/session",
-            json={"receipt": anonymous.format_receipt(anonymous.new_receipt())},
-            headers={"X-CSRFToken": tokens[id(client)]},
-            environ_base={"REMOTE_ADDR": "203.0.113.9"},
-        ),
-    )
-    assert statuses[401] <= LIMIT, statuses
-    assert statuses[401] + statuses[429] == ATTEMPTS, statuses
 
 
 def test_one_code_sent_from_ten_browsers_at_once_logs_in_only_one(race_app):
