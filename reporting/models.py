@@ -225,3 +225,20 @@ class AnonymousThrottle(db.Model):  # type: ignore[name-defined]
     network: Mapped[str] = mapped_column(String(64), primary_key=True)
     bucket: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnonymousSession(db.Model):  # type: ignore[name-defined]
+    """An anonymous follow-up session, so that ending it ends it on the server too.
+
+    `id` is a hash of the random token in the browser's (signed) session cookie. The
+    report it follows is in `report_link`, sealed under a key derived from that token:
+    without the browser's cookie the database cannot tell which report a session is
+    for, and the cookie carries no report id. `day` (UTC) is only for deleting rows of
+    sessions that ended by themselves; nothing finer is kept.
+    """
+
+    __tablename__ = "anonymous_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_link: Mapped[bytes] = mapped_column(LargeBinary)
+    day: Mapped[date] = mapped_column(Date, index=True)

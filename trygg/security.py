@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from trygg.accounts.service import two_factor_required
+from trygg.accounts.models import User
+from trygg.accounts.service import sessions, two_factor_required
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -141,12 +142,44 @@ def enforce_policy() -> Response | None:
     return None
 
 
-def start_session() -> None:
-    """Call right after login_user(): stamp the session for idle and absolute limits."""
+# The session cookie's key for the token of the server's record of the session.
+SESSION_TOKEN = "sid"  # noqa: S105 - a session key's name, not a secret
+
+
+def fresh_session() -> None:
+    """Start a new cookie session, keeping only the chosen language.
+
+    Someone who switched to English on the login page should not be switched back.
+    """
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def log_in(user: User) -> None:
+    """Log `user` in in this browser: a fresh session, stamped for the idle and absolute
+    limits, recorded on the server (accounts.service.sessions) so logging out ends it."""
+    fresh_session()
+    login_user(user)
     now = datetime.now(UTC).timestamp()
     session["login_at"] = now
     session["seen_at"] = now
+    session[SESSION_TOKEN] = sessions.begin(user)
     session.permanent = False
+
+
+def log_out() -> None:
+    """End this browser's session, on the server too: a copy of its cookie stops working."""
+    sessions.end(session.get(SESSION_TOKEN))
+    logout_user()
+    fresh_session()
+
+
+def session_token() -> str | None:
+    """The token of this browser's session (for the user loader)."""
+    token = session.get(SESSION_TOKEN)
+    return token if isinstance(token, str) else None
 
 
 # Activity is stamped at most this often: re-signing the session cookie on every

@@ -138,12 +138,15 @@ def validate(values: dict[str, Any]) -> None:
         "session_lifetime_hours",
         "login_max_failures",
         "anonymous_idle_minutes",
+        "anonymous_session_minutes",
         "anonymous_submissions_per_hour",
         "receipt_failures_per_hour",
         "receipt_flood_failures_per_hour",
     ):
         if values[key] <= 0:
             raise ConfigError(f"TRYGG_{key.upper()} must be positive")
+    if values["anonymous_session_minutes"] > 24 * 60:
+        raise ConfigError("TRYGG_ANONYMOUS_SESSION_MINUTES can be at most 1440 (a day)")
     if values["small_unit_headcount"] < 0:
         raise ConfigError("TRYGG_SMALL_UNIT_HEADCOUNT cannot be negative")
 

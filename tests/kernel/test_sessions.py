@@ -201,3 +201,43 @@ def test_a_request_loads_its_user_roles_and_units_in_one_statement(app, make, st
     assert response.get_json()["roles"] == ["employee"]
     assert [u["id"] for u in response.get_json()["units"]] == [unit.id]
     assert len(statements) == 1
+
+
+# -- ended on the server ------------------------------------------------------------------
+
+
+def _replay(app, cookie: str):
+    """A new browser carrying a copy of someone's session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("trygg_session", cookie)
+    return thief
+
+
+def test_a_cookie_copied_before_logging_out_of_the_api_no_longer_works(app, make):
+    user = make.user("employee")
+    client = app.test_client()
+    api_login(client, user)
+    copied = client.get_cookie("trygg_session").value
+    assert _replay(app, copied).get("/api/v1/me").status_code == 200
+    client.delete("/api/v1/session", headers={"X-CSRFToken": csrf_token(client)})
+    assert _replay(app, copied).get("/api/v1/me").status_code == 401
+
+
+def test_a_cookie_copied_before_logging_out_of_the_pages_no_longer_works(app, make):
+    user = make.user("handler")
+    client = app.test_client()
+    form_login(client, user)
+    copied = client.get_cookie("trygg_session").value
+    assert _replay(app, copied).get("/account").status_code == 200
+    response = client.post("/logout", data={"csrf_token": form_token(client, "/account")})
+    assert response.status_code == 302
+    replayed = _replay(app, copied).get("/account")
+    assert replayed.status_code == 302
+    assert replayed.headers["Location"].startswith("/login")
+
+
+def test_logging_out_ends_the_session_that_logs_out_and_no_other(two_browsers, app):
+    _user, first, second = two_browsers
+    copied = second.get_cookie("trygg_session").value
+    first.delete("/api/v1/session", headers={"X-CSRFToken": csrf_token(first)})
+    assert _replay(app, copied).get("/api/v1/me").status_code == 200

@@ -184,6 +184,8 @@ def test_complete_production_settings_pass(production_keyring):
         ({"TRYGG_TWO_FACTOR_ROLES": "admin,wizard"}, "wizard"),
         ({"TRYGG_SESSION_IDLE_MINUTES": "0"}, "TRYGG_SESSION_IDLE_MINUTES"),
         ({"TRYGG_LOGIN_MAX_FAILURES": "-1"}, "TRYGG_LOGIN_MAX_FAILURES"),
+        ({"TRYGG_ANONYMOUS_SESSION_MINUTES": "0"}, "TRYGG_ANONYMOUS_SESSION_MINUTES"),
+        ({"TRYGG_ANONYMOUS_SESSION_MINUTES": "1441"}, "TRYGG_ANONYMOUS_SESSION_MINUTES"),
     ],
 )
 def test_invalid_values_are_refused_naming_the_setting(production_keyring, environ, named):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, session
+from flask import Blueprint, Response, jsonify
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from trygg import org
 from trygg.accounts import service
 from trygg.accounts.schemas import LoginSchema, MeSchema, UnitRefSchema
 from trygg.api import ApiError, documented, load_json
 from trygg.extensions import db
-from trygg.security import allow, public, start_session
+from trygg.security import allow, log_in, log_out, public
 
 bp = Blueprint("api_accounts", __name__, url_prefix="/api/v1")
 
@@ -47,9 +47,7 @@ def login() -> Response:
     except service.LoginFailed:
         db.session.commit()  # keep the failure counter
         raise ApiError(401, generic) from None
-    session.clear()
-    login_user(user)
-    start_session()
+    log_in(user)
     return jsonify(ME_SCHEMA.dump(user))
 
 
@@ -57,9 +55,8 @@ def login() -> Response:
 @allow()
 @documented("Log out", tags=("session",))
 def logout() -> Response:
-    """End this session."""
-    logout_user()
-    session.clear()
+    """End this session, on the server too."""
+    log_out()
     return jsonify({})
 
 

@@ -125,3 +125,21 @@ class LoginFailure(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_key: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class LoginSession(db.Model):  # type: ignore[name-defined]
+    """A logged-in browser, so that logging out ends the session on the server.
+
+    `id` is a hash of the random token kept in the browser's (signed) session cookie;
+    each request's user is loaded only together with its row, in the same query, and
+    logging out deletes the row, so a copy of the cookie no longer works. Rows older
+    than the session lifetime are deleted as new ones are made.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

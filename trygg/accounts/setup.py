@@ -7,14 +7,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
 from trygg.accounts import admin, api, service, views
-from trygg.accounts.models import ROLE_LABELS, Role
+from trygg.accounts.models import ROLE_LABELS, Role, User
+from trygg.security import session_token
 from trygg.web import register_nav
+
+
+def load_user(user_session_id: str) -> User | None:
+    """Flask-Login's loader: the user of this browser's live session, or None."""
+    return service.load_session_user(user_session_id, session_token())
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
     """Bind Flask-Login to our users and session versions."""
     login_manager.init_app(app)
-    login_manager.user_loader(service.load_session_user)
+    login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
     login_manager.session_protection = "basic"

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
@@ -21,7 +21,7 @@ from trygg.accounts import service
 from trygg.accounts.schemas import LoginSchema, OtpSchema, PasswordChangeSchema
 from trygg.audit import actor_label
 from trygg.extensions import db
-from trygg.security import allow, public, start_session
+from trygg.security import allow, fresh_session, log_in, log_out, public
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import is_safe_next
 
@@ -32,17 +32,6 @@ PENDING_KEY = "pending_2fa_user"
 
 def _form_data(*names: str) -> dict[str, Any]:
     return {name: request.form.get(name, "") for name in names}
-
-
-def _fresh_session() -> None:
-    """Start a new session at login and logout, keeping only the chosen language.
-
-    Someone who switched to English on the login page should not be switched back.
-    """
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
 
 
 def _after_login_target() -> str:
@@ -82,14 +71,12 @@ def login() -> str | Response | tuple[str, int]:
             error, status = _generic_failure(), 401
         except service.SecondFactorNeeded as exc:
             db.session.commit()
-            _fresh_session()
+            fresh_session()
             session[PENDING_KEY] = exc.user.get_id()
             return redirect(url_for("accounts.login_code", next=request.args.get("next")))
         else:
+            log_in(user)
             db.session.commit()
-            _fresh_session()
-            login_user(user)
-            start_session()
             return redirect(_after_login_target())
         # Keep the failure counter even though the response is an error.
         db.session.commit()
@@ -101,7 +88,7 @@ def login() -> str | Response | tuple[str, int]:
 def login_code() -> str | Response | tuple[str, int]:
     """The second step: the code from the authenticator app."""
     pending = session.get(PENDING_KEY)
-    user = service.load_session_user(pending) if pending else None
+    user = service.load_pending_user(pending) if pending else None
     if user is None:
         return redirect(url_for("accounts.login"))
     error = None
@@ -117,10 +104,8 @@ def login_code() -> str | Response | tuple[str, int]:
         except service.LoginFailed:
             error, status = _generic_failure(), 401
         else:
+            log_in(user)
             db.session.commit()
-            _fresh_session()
-            login_user(user)
-            start_session()
             return redirect(_after_login_target())
         db.session.commit()
     return render_template("accounts/login_code.html", error=error), status
@@ -129,9 +114,8 @@ def login_code() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 @allow()
 def logout() -> Response:
-    """Log out of this browser."""
-    logout_user()
-    _fresh_session()
+    """Log out of this browser (its session ends on the server too)."""
+    log_out()
     return redirect(url_for("accounts.login", logged_out=1))
 
 
@@ -151,9 +135,8 @@ def account() -> str:
 def logout_everywhere() -> Response:
     """End every session of this user, on every device."""
     service.end_all_sessions(current_user, actor=actor_label(current_user))
+    log_out()
     db.session.commit()
-    logout_user()
-    _fresh_session()
     return redirect(url_for("accounts.login", logged_out=1))
 
 
@@ -191,10 +174,9 @@ def change_password() -> str | Response | tuple[str, int]:
             ),
             400,
         )
-    db.session.commit()
     user = current_user._get_current_object()  # noqa: SLF001 - the real User behind the proxy
-    login_user(user)  # this browser keeps its session under the new session version
-    start_session()
+    log_in(user)  # this browser keeps its session under the new session version
+    db.session.commit()
     return redirect(url_for("accounts.account", changed=1))
 
 

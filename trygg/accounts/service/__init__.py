@@ -2,8 +2,8 @@
 
 Used by the login pages, the JSON API, the admin pages and the CLI alike. Operations
 take plain data, raise domain exceptions, add and flush; the caller commits. The
-operations live in one module per sub-domain (users, login, two_factor, passwords);
-this package is the one name callers import them by.
+operations live in one module per sub-domain (users, login, sessions, two_factor,
+passwords); this package is the one name callers import them by.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from trygg.accounts.service.login import (
     throttle_wait,
 )
 from trygg.accounts.service.passwords import check_password_rules, hash_password
+from trygg.accounts.service.sessions import load_pending_user, load_session_user
 from trygg.accounts.service.two_factor import (
     Enrolment,
     confirm_enrolment,
@@ -32,7 +33,6 @@ from trygg.accounts.service.users import (
     find_user,
     get_user,
     list_users,
-    load_session_user,
     normalise_email,
     set_password,
     update_user,
@@ -58,6 +58,7 @@ __all__ = [
     "get_user",
     "hash_password",
     "list_users",
+    "load_pending_user",
     "load_session_user",
     "normalise_email",
     "reset_two_factor",

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from trygg import audit, crypto, keys
 from trygg.accounts.errors import AccountError
 from trygg.accounts.models import User
+from trygg.accounts.service import sessions
 from trygg.extensions import db, utcnow
 
 keys.register_wrapped_key_column(User.wrapped_key)
@@ -122,5 +123,6 @@ def reset_two_factor(user: User, *, actor: str) -> None:
     user.totp_enabled = False
     user.totp_last_step = None
     user.session_version += 1
+    sessions.end_all(user)
     db.session.flush()
     audit.record("user.totp_reset", actor=actor, object_type="user", object_id=user.id)

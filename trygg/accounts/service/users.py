@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from trygg import audit
 from trygg.accounts.errors import AccountError
 from trygg.accounts.models import ROLES, Membership, User, UserRole
+from trygg.accounts.service import sessions
 from trygg.accounts.service.passwords import hash_password
 from trygg.extensions import db
 from trygg.org import Unit
@@ -34,29 +34,6 @@ def find_user(email: str, *, fresh: bool = False) -> User | None:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.name)))
-
-
-# The session loader's one query, built once: it runs on every authenticated request.
-# Roles and units come in the same query, not three round trips (the units also spare
-# a look-up later: a report is usually about the reporter's own unit).
-_SESSION_USER = (
-    select(User)
-    .where(User.id == bindparam("user_id"))
-    .options(joinedload(User.role_rows), joinedload(User.memberships))
-)
-
-
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session version, so old sessions fail."""
-    try:
-        user_part, version_part = session_id.split(".", 1)
-        user_id, version = int(user_part), int(version_part)
-    except ValueError:
-        return None
-    user = db.session.scalars(_SESSION_USER, {"user_id": user_id}).unique().one_or_none()
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return user
 
 
 def _check_name(name: str) -> str:
@@ -132,7 +109,7 @@ def update_user(
     _set_roles(user, roles)
     _set_units(user, units, managed_units)
     if user.active and not active:
-        user.session_version += 1
+        _end_sessions(user)
     user.active = active
     db.session.flush()
     audit.record(
@@ -150,10 +127,16 @@ def update_user(
     return user
 
 
+def _end_sessions(user: User) -> None:
+    """End every session of the user: on the server, and by the cookie's version."""
+    user.session_version += 1
+    sessions.end_all(user)
+
+
 def deactivate_user(user: User, *, actor: str) -> None:
     """Deactivate a user and end all their sessions."""
     user.active = False
-    user.session_version += 1
+    _end_sessions(user)
     db.session.flush()
     audit.record("user.deactivate", actor=actor, object_type="user", object_id=user.id)
 
@@ -161,13 +144,13 @@ def deactivate_user(user: User, *, actor: str) -> None:
 def set_password(user: User, password: str, *, actor: str) -> None:
     """Set a new password; every existing session of the user ends."""
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    _end_sessions(user)
     db.session.flush()
     audit.record("user.password", actor=actor, object_type="user", object_id=user.id)
 
 
 def end_all_sessions(user: User, *, actor: str) -> None:
     """Log the user out everywhere."""
-    user.session_version += 1
+    _end_sessions(user)
     db.session.flush()
     audit.record("user.logout_everywhere", actor=actor, object_type="user", object_id=user.id)
