@@ -88,9 +88,11 @@ def test_two_guesses_either_side_of_a_minute_are_counted_against_each_other(
             # Hold the transaction open until the second guess has either finished or is
             # waiting for this one (SQLite: every writer waits for the open transaction).
             wait_until(
-                lambda: second_done.is_set()
-                or (ENGINE == "sqlite" and second_started.is_set())
-                or (ENGINE == "postgres" and _waiting_for_a_lock(scratch_database))
+                lambda: (
+                    second_done.is_set()
+                    or (ENGINE == "sqlite" and second_started.is_set())
+                    or (ENGINE == "postgres" and _waiting_for_a_lock(scratch_database))
+                )
             )
             db.session.commit()
 
