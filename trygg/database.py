@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from typing import Any, TypeVar
 
@@ -30,6 +31,28 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_create_private(engine: Engine) -> None:
+    """Create a new SQLite database file readable by its owner only (mode 0600).
+
+    SQLite would create it under the process's umask (often 0644), and gives its
+    write-ahead log and shared-memory files the mode of the database file.
+    """
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+
+    def create(*_args: Any) -> None:
+        if not os.path.exists(path):
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass  # another connection made it first
+            except OSError:
+                return  # e.g. a missing folder: let SQLite say what is wrong
+
+    event.listen(engine, "do_connect", create)
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # BEGIN IMMEDIATE takes the write lock at the start of each transaction. Readers are
     # not blocked (WAL), and writers queue on busy_timeout instead of failing with
@@ -40,6 +63,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
+        _sqlite_create_private(engine)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
 

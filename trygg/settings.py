@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -118,6 +119,8 @@ def validate(values: dict[str, Any]) -> None:
         raise ConfigError(
             f"TRYGG_KEYRING_PATH names {values['keyring_path']}, which does not exist"
         )
+    if env == "production":
+        _check_private(Path(values["keyring_path"]))
     if env == "production" and len(values["secret_key"]) < 32:
         raise ConfigError("TRYGG_SECRET_KEY is too short: use at least 32 characters")
     if values["default_locale"] not in ("nb", "en"):
@@ -151,6 +154,16 @@ def validate(values: dict[str, Any]) -> None:
         raise ConfigError("TRYGG_SMALL_UNIT_HEADCOUNT cannot be negative")
 
 
+def _check_private(keyring: Path) -> None:
+    """The keyring unlocks every report: no one but its owner may read or change it."""
+    mode = stat.S_IMODE(keyring.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"the keyring file {keyring} is open to other users than its owner "
+            f"(mode {mode:o}): chmod 600 {keyring}"
+        )
+
+
 def instance_path(values: Mapping[str, Any]) -> Path:
     """Where instance files live."""
     return Path(values["instance_path"] or PROJECT_ROOT / "instance").resolve()
@@ -174,13 +187,20 @@ def resolve_dev_secrets(values: dict[str, Any]) -> None:
 def ensure_dev_secrets(values: dict[str, Any]) -> list[Path]:
     """Create instance/secret_key and instance/keyring.json (mode 0600) if missing.
 
-    Returns the files created. Used by `python -m trygg.devsetup`, never by the app.
+    The instance folder is made (or narrowed to) mode 0700, and an existing development
+    database in it to 0600 (a new one is created 0600 when first opened: see
+    trygg.database). Returns the files created. Used by `python -m trygg.devsetup`,
+    never by the app.
     """
     # Imported here: settings must stay importable for tooling that only reads config.
     from trygg import crypto
 
     folder = instance_path(values)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    database = folder / "trygg.db"
+    if not values["database_url"] and database.exists():
+        database.chmod(stat.S_IMODE(database.stat().st_mode) & 0o700)
     created: list[Path] = []
     key_file = folder / "secret_key"
     if not key_file.exists():

@@ -245,6 +245,7 @@ def run_in_process(*args: str, **environ: str):
 def test_console_script_names_a_keyring_file_that_is_not_a_keyring(tmp_path):
     bad = tmp_path / "keyring.json"
     bad.write_text("not json")
+    bad.chmod(0o600)
     result = run_in_process(
         "audit",
         "verify",
