@@ -15,16 +15,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from reporting.models import AnonymousReceipt, Report
-from trygg import crypto, keys, privacy
+from trygg import crypto, keys, privacy, typed_codes
 from trygg.extensions import db
 
-# Crockford's base32: no I, L, O or U, so a code read aloud or written by hand survives.
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECEIPT_LENGTH = 20  # 20 × 5 bits = 100 bits of entropy
-GROUP = 4
 HINT_HEX = 4  # 16 bits: narrows the rows to try, confirms nothing
-_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SEPARATORS = str.maketrans("", "", " -_.\t\r\n\u00a0\u2010\u2011\u2012\u2013\u2014")
 
 
 class ReceiptInvalid(Exception):
@@ -37,12 +32,12 @@ def _cfg(key: str) -> int:
 
 def new_receipt() -> str:
     """A fresh receipt code: 20 characters of Crockford base32 (100 bits)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return typed_codes.new_code(RECEIPT_LENGTH)
 
 
 def format_receipt(code: str) -> str:
     """The code in groups of four for reading and writing: K7M2-QX9P-..."""
-    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+    return typed_codes.format_code(code)
 
 
 def normalise_receipt(text: str) -> str | None:
@@ -50,10 +45,7 @@ def normalise_receipt(text: str) -> str | None:
 
     Case, spaces and dashes do not matter; O reads as 0 and I or L as 1.
     """
-    code = text.translate(_SEPARATORS).upper().translate(_CONFUSABLE)
-    if len(code) != RECEIPT_LENGTH or any(ch not in ALPHABET for ch in code):
-        return None
-    return code
+    return typed_codes.normalise_code(text, RECEIPT_LENGTH)
 
 
 def _hasher() -> PasswordHasher:

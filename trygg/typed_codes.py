@@ -1,0 +1,33 @@
+"""Codes that people copy by hand: Crockford's base32, shown in groups of four.
+
+No I, L, O or U, so a code read aloud or written on paper survives; case, spaces and
+dashes do not matter when it is typed back, and O reads as 0, I and L as 1. Used for
+the anonymous link's receipts and for set-password codes.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # 32 symbols: 5 bits each
+GROUP = 4
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = str.maketrans("", "", " -_.\t\r\n\u00a0\u2010\u2011\u2012\u2013\u2014")
+
+
+def new_code(length: int) -> str:
+    """A fresh random code of `length` symbols (5 bits each)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def format_code(code: str) -> str:
+    """The code in groups of four for reading and writing: K7M2-QX9P-..."""
+    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def normalise_code(text: str, length: int) -> str | None:
+    """The canonical code from what a person typed, or None if it cannot be one."""
+    code = text.translate(_SEPARATORS).upper().translate(_CONFUSABLE)
+    if len(code) != length or any(ch not in ALPHABET for ch in code):
+        return None
+    return code
