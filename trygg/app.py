@@ -31,6 +31,7 @@ from trygg import (
     uploads,
     web,
 )
+from trygg.access_changes import views as access_changes_views
 from trygg.accounts import setup as accounts_setup
 from trygg.extensions import babel, csrf, db, login_manager, migrate
 
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     web.init_app(app)
     api.init_app(app)
     accounts_setup.register_blueprints(app)
+    access_changes_views.init_app(app)
     reporting_setup.register(app)
     handling_setup.register(app)
 

@@ -13,6 +13,7 @@ from flask.cli import AppGroup, FlaskGroup
 
 from trygg import audit, demo, org
 from trygg.accounts import service as accounts
+from trygg.accounts.models import CASE_READING_ROLES
 from trygg.extensions import db
 from trygg.settings import ConfigError
 
@@ -33,6 +34,20 @@ def _unit_or_fail(name: str) -> org.Unit:
     if unit is None:
         raise click.ClickException(f"no unit named {name!r}")
     return unit
+
+
+def _code_line(issued: accounts.IssuedCode) -> str:
+    until = issued.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"set-password code: {issued.code} (works once, until {until}; the user enters it "
+        "with their e-mail address at /account/set-password)"
+    )
+
+
+OWN_CHOICE = (
+    "handlers and safety representatives choose their own password: {hint}, and give "
+    "them the set-password code it prints"
+)
 
 
 def _user_or_fail(email: str) -> accounts.User:
@@ -82,7 +97,9 @@ def users_create(
     managed: tuple[str, ...],
     password_stdin: bool,
 ) -> None:
-    """Create a user."""
+    """Create a user; without --password-stdin, print a set-password code for them."""
+    if password_stdin and CASE_READING_ROLES.intersection(roles):
+        raise click.ClickException(OWN_CHOICE.format(hint="leave out --password-stdin"))
     password = _read_password() if password_stdin else None
     try:
         user = accounts.create_user(
@@ -96,24 +113,40 @@ def users_create(
         )
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
+    issued = None if password else accounts.issue_password_code(user, actor="cli")
     db.session.commit()
     click.echo(
         f"created user {user.email} (id {user.id}) with roles {', '.join(sorted(user.roles))}"
     )
+    if issued is not None:
+        click.echo(_code_line(issued))
 
 
 @users_cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, required=True)
 def users_set_password(email: str, password_stdin: bool) -> None:
-    """Set a user's password (ends all their sessions)."""
+    """Set a user's password (ends all their sessions); not for handlers."""
     user = _user_or_fail(email)
+    if user.roles & CASE_READING_ROLES:
+        hint = f"use `trygg users password-code {user.email}`"
+        raise click.ClickException(OWN_CHOICE.format(hint=hint))
     try:
         accounts.set_password(user, _read_password(), actor="cli")
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"password set for {user.email}")
+
+
+@users_cli.command("password-code")
+@click.argument("email")
+def users_password_code(email: str) -> None:
+    """Reset a user's password: print a set-password code for them (sessions end)."""
+    user = _user_or_fail(email)
+    issued = accounts.issue_password_code(user, actor="cli")
+    db.session.commit()
+    click.echo(_code_line(issued))
 
 
 @users_cli.command("deactivate")

@@ -140,6 +140,7 @@ def validate(values: dict[str, Any]) -> None:
         "session_idle_minutes",
         "session_lifetime_hours",
         "login_max_failures",
+        "password_code_hours",
         "anonymous_idle_minutes",
         "anonymous_session_minutes",
         "anonymous_submissions_per_hour",

@@ -1,15 +1,35 @@
-"""security: sessions kept on the server (staff and anonymous)
+"""security: sessions on the server, access changes, set-password codes; no admin reads cases
 
 login_session and anonymous_session hold a hash of the token in the browser's session
-cookie: logging out deletes the row, so a copied cookie stops working.
+cookie: logging out deletes the row, so a copied cookie stops working. access_change
+lists every widening of access to case content; password_code holds one-time codes
+with which users choose their own password.
+
+Separation of duties: no account may hold the admin role together with a role that
+reads case content (handler, safety_rep). Accounts that do lose the admin role here
+(their case work goes on; the organisation gives administration to a separate
+account, e.g. `trygg users create ... --role admin`), each change written to the audit
+chain as "user.update" by "migration", and the upgrade names them in a warning.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 10:00:00.000000
 
 """
+import json
+import logging
+from datetime import UTC, datetime
+
 from alembic import op
 import sqlalchemy as sa
+
+# The chain's hash of an entry: one definition, the application's (a copy here could
+# drift from what `trygg audit verify` checks).
+from trygg.audit import GENESIS, _digest
+
+log = logging.getLogger("alembic.runtime.migration")
+
+CASE_READING_ROLES = ("handler", "safety_rep")
 
 
 # revision identifiers, used by Alembic.
@@ -40,8 +60,116 @@ def upgrade():
     with op.batch_alter_table('anonymous_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_anonymous_session_day'), ['day'], unique=False)
 
+    op.create_table('access_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=48), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('object_type', sa.String(length=32), nullable=True),
+    sa.Column('object_id', sa.String(length=64), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_access_change_user_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_change'))
+    )
+    with op.batch_alter_table('access_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_access_change_user_id'), ['user_id'], unique=False)
+
+    op.create_table('password_code',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('issued_by', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_password_code_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_password_code'))
+    )
+
+    separate_admins_from_case_readers()
+
+
+def separate_admins_from_case_readers():
+    """Remove the admin role from accounts that also read case content; audit each."""
+    conn = op.get_bind()
+    both = conn.execute(sa.text(
+        "SELECT u.id, u.email FROM user_account u"
+        " WHERE EXISTS (SELECT 1 FROM user_role r WHERE r.user_id = u.id AND r.role = 'admin')"
+        " AND EXISTS (SELECT 1 FROM user_role r WHERE r.user_id = u.id"
+        " AND r.role IN ('handler', 'safety_rep'))"
+        " ORDER BY u.id"
+    )).all()
+    if not both:
+        return
+    entries = []
+    for user_id, _email in both:
+        before = sorted(conn.execute(
+            sa.text("SELECT role FROM user_role WHERE user_id = :id"), {"id": user_id}
+        ).scalars())
+        conn.execute(
+            sa.text("DELETE FROM user_role WHERE user_id = :id AND role = 'admin'"),
+            {"id": user_id},
+        )
+        detail = {
+            "roles_before": before,
+            "roles": [role for role in before if role != "admin"],
+            "reason": "separation_of_duties",
+        }
+        entries.append((user_id, json.dumps(detail, sort_keys=True, separators=(",", ":"))))
+    _append_to_audit_chain(conn, entries)
+    log.warning(
+        "separation of duties: removed the admin role from %s, who also read case "
+        "content (their case roles are kept; give administration to a separate account)",
+        ", ".join(email for _id, email in both),
+    )
+
+
+def _append_to_audit_chain(conn, entries):
+    """Append "user.update" entries by "migration", as trygg.audit.write_pending does."""
+    head = conn.execute(
+        sa.text("UPDATE audit_head SET seq = seq + :n WHERE id = 1 RETURNING seq, last_hash"),
+        {"n": len(entries)},
+    ).one_or_none()
+    if head is None:
+        conn.execute(
+            sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, :n, :genesis)"),
+            {"n": len(entries), "genesis": GENESIS},
+        )
+        last, prev = len(entries), GENESIS
+    else:
+        last, prev = head
+    seq = last - len(entries)
+    at = datetime.now(UTC).replace(microsecond=0)
+    insert = sa.text(
+        "INSERT INTO audit_entry"
+        " (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash)"
+        " VALUES (:seq, :at, :actor, :action, :object_type, :object_id, :detail, :prev, :hash)"
+    ).bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True)))
+    for user_id, detail in entries:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": at,
+            "actor": "migration",
+            "action": "user.update",
+            "object_type": "user",
+            "object_id": str(user_id),
+            "detail": detail,
+            "prev": prev,
+        }
+        row["hash"] = _digest(
+            seq, at, "migration", "user.update", "user", str(user_id), detail, prev
+        )
+        conn.execute(insert, row)
+        prev = row["hash"]
+    conn.execute(sa.text("UPDATE audit_head SET last_hash = :hash WHERE id = 1"), {"hash": prev})
+
 
 def downgrade():
+    # Roles removed on upgrade are not given back: that would break the rule again.
+    op.drop_table('password_code')
+    with op.batch_alter_table('access_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_access_change_user_id'))
+    op.drop_table('access_change')
+
     with op.batch_alter_table('anonymous_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_anonymous_session_day'))
     op.drop_table('anonymous_session')

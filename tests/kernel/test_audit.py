@@ -157,7 +157,6 @@ def test_audit_entries_never_contain_names_emails_or_passwords(app, make, client
             "email": "Kari.Nordmann@Example.org",
             "name": "Kari Nordmann",
             "roles": ["employee"],
-            "password": "kari's first passphrase",
         },
     )
     runner.invoke(

@@ -20,6 +20,7 @@ EXPECTED_PUBLIC = {
     "accounts.login",  # the login page
     "api_accounts.login",  # POST /api/v1/session
     "accounts.login_code",  # the second step of a two-factor login
+    "accounts.set_password",  # choosing one's password with a set-password code
     "web.healthz",
     "static",
     "api.csrf_token",

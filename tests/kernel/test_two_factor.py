@@ -187,14 +187,15 @@ def test_employees_are_not_forced_to_enrol(client, make):
     assert client.get("/account").status_code == 200
 
 
-def test_no_roles_forced_when_the_setting_is_empty(make_app):
+@pytest.mark.parametrize(("role", "page"), [("handler", "/access-changes"), ("admin", "/admin/")])
+def test_no_roles_forced_when_the_setting_is_empty(make_app, role, page):
     relaxed = make_app(two_factor_roles=[])
-    user = Factory(relaxed).user("handler", "admin")
+    user = Factory(relaxed).user(role)
     assert user.totp_secret is None
     client = relaxed.test_client()
     form_login(client, user)
     assert client.get("/account").status_code == 200
-    assert client.get("/admin/").status_code == 200
+    assert client.get(page).status_code == 200
     assert client.get("/api/v1/units").status_code == 200
 
 

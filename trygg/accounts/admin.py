@@ -39,10 +39,18 @@ def _user_form(editing: bool) -> dict[str, Any]:
         "managed_units": request.form.getlist("managed_units"),
         "active": request.form.get("active") == "on" if editing else True,
     }
-    password = request.form.get("password", "")
-    if password:
-        data["password"] = password
+    # Admins never choose passwords (they issue set-password codes): a password sent
+    # anyway is an unknown field, refused by the schema.
+    if "password" in request.form:
+        data["password"] = request.form["password"]
     return data
+
+
+def _code_page(user: User, issued: service.IssuedCode, *, created: bool) -> str:
+    """The set-password code, shown this once (in the page, never in a URL)."""
+    return render_template(
+        "accounts/admin_password_code.html", user=user, issued=issued, created=created
+    )
 
 
 def _units_by_id(ids: list[int], field: str) -> list[org.Unit]:
@@ -123,6 +131,62 @@ def users() -> str:
     return render_template("accounts/admin_users.html", users=service.list_users())
 
 
+def _user_values(user: User | None) -> dict[str, Any]:
+    """The user form's values for an existing user, or an empty form."""
+    if user is None:
+        return {
+            "email": "",
+            "name": "",
+            "roles": [],
+            "units": [],
+            "managed_units": [],
+            "active": True,
+        }
+    return {
+        "email": user.email,
+        "name": user.name,
+        "roles": sorted(user.roles),
+        "units": [m.unit_id for m in user.memberships],
+        "managed_units": [m.unit_id for m in user.memberships if m.is_manager],
+        "active": user.active,
+    }
+
+
+def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
+    """Create (then show the new user's set-password code) or update a user.
+
+    Raises ValidationError or AccountError, with nothing stored.
+    """
+    actor = actor_label(current_user)
+    data = UserFormSchema().load(form)
+    units = _units_by_id(data["units"], "units")
+    managed = _units_by_id(data["managed_units"], "managed_units")
+    if user is None:
+        user = service.create_user(
+            email=data["email"],
+            name=data["name"],
+            roles=data["roles"],
+            units=units,
+            managed_units=managed,
+            actor=actor,
+        )
+        return _code_page(user, service.issue_password_code(user, actor=actor), created=True)
+    if user.id == current_user.id and Role.ADMIN not in data["roles"]:
+        raise service.AccountError(
+            _("You cannot remove your own administrator role."), field="roles"
+        )
+    service.update_user(
+        user,
+        name=data["name"],
+        roles=data["roles"],
+        units=units,
+        managed_units=managed,
+        active=data["active"],
+        actor=actor,
+    )
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @allow(Role.ADMIN)
@@ -132,63 +196,11 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
     if user_id is not None and user is None:
         abort(404)
     errors: dict[str, list[str]] = {}
-    form: dict[str, Any]
-    if user is not None:
-        form = {
-            "email": user.email,
-            "name": user.name,
-            "roles": sorted(user.roles),
-            "units": [m.unit_id for m in user.memberships],
-            "managed_units": [m.unit_id for m in user.memberships if m.is_manager],
-            "active": user.active,
-        }
-    else:
-        form = {
-            "email": "",
-            "name": "",
-            "roles": [],
-            "units": [],
-            "managed_units": [],
-            "active": True,
-        }
+    form = _user_values(user)
     if request.method == "POST":
         form = _user_form(editing=user is not None)
-        actor = actor_label(current_user)
         try:
-            data = UserFormSchema().load(form)
-            units = _units_by_id(data["units"], "units")
-            managed = _units_by_id(data["managed_units"], "managed_units")
-            if user is None:
-                if not data.get("password"):
-                    raise service.AccountError(
-                        _("Give the new user a first password."), field="password"
-                    )
-                user = service.create_user(
-                    email=data["email"],
-                    name=data["name"],
-                    roles=data["roles"],
-                    units=units,
-                    managed_units=managed,
-                    password=data["password"],
-                    actor=actor,
-                )
-            else:
-                if user.id == current_user.id and Role.ADMIN not in data["roles"]:
-                    raise service.AccountError(
-                        _("You cannot remove your own administrator role."), field="roles"
-                    )
-                service.update_user(
-                    user,
-                    name=data["name"],
-                    roles=data["roles"],
-                    units=units,
-                    managed_units=managed,
-                    active=data["active"],
-                    actor=actor,
-                )
-                if data.get("password"):
-                    service.set_password(user, data["password"], actor=actor)
-            return redirect(url_for("admin.users"))
+            return _save_user(user, form)
         except ValidationError as exc:
             errors = flatten_errors(translate_errors(exc.messages))
         except service.AccountError as exc:
@@ -217,6 +229,19 @@ def deactivate(user_id: int) -> Response:
         abort(400)
     service.deactivate_user(user, actor=actor_label(current_user))
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password-code")
+@allow(Role.ADMIN)
+def password_code(user_id: int) -> str:
+    """Reset a user's password: issue a set-password code (their sessions end)."""
+    user = service.get_user(user_id)
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:
+        abort(400)  # one's own password is changed on the account page
+    issued = service.issue_password_code(user, actor=actor_label(current_user))
+    return _code_page(user, issued, created=False)
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")

@@ -23,6 +23,10 @@ class Role(StrEnum):
 
 ROLES = tuple(r.value for r in Role)
 
+# Roles that can read case content. No account holds one of them together with the
+# admin role: administering Trygg never gives access to cases (separation of duties).
+CASE_READING_ROLES = frozenset({Role.HANDLER.value, Role.SAFETY_REP.value})
+
 ROLE_LABELS = {
     Role.EMPLOYEE.value: _l("Employee"),
     Role.HANDLER.value: _l("Case handler"),
@@ -143,3 +147,21 @@ class LoginSession(db.Model):  # type: ignore[name-defined]
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class PasswordCode(db.Model):  # type: ignore[name-defined]
+    """A one-time code with which a user chooses their own password (one per user).
+
+    Issued by an admin or the command line instead of a password: nobody but the user
+    ever knows it. Stored as a keyed hash bound to the user; it expires, and using it
+    deletes it.
+    """
+
+    __tablename__ = "password_code"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -58,7 +58,6 @@ class UserFormSchema(StrictSchema):
     units = fields.List(fields.Integer(), load_default=list)
     managed_units = fields.List(fields.Integer(), load_default=list)
     active = fields.Boolean(load_default=True)
-    password = fields.String(load_default=None, allow_none=True)
 
     @validates("roles")
     def _some_role(self, value: list[str], **_kwargs: Any) -> None:
@@ -70,6 +69,14 @@ class UnitFormSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     parent_id = fields.Integer(load_default=None, allow_none=True)
     headcount = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class SetPasswordSchema(StrictSchema):
+    """Choosing one's password with a set-password code."""
+
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
 class PasswordChangeSchema(StrictSchema):

@@ -18,7 +18,12 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from trygg.accounts import service
-from trygg.accounts.schemas import LoginSchema, OtpSchema, PasswordChangeSchema
+from trygg.accounts.schemas import (
+    LoginSchema,
+    OtpSchema,
+    PasswordChangeSchema,
+    SetPasswordSchema,
+)
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.security import allow, fresh_session, log_in, log_out, public
@@ -109,6 +114,38 @@ def login_code() -> str | Response | tuple[str, int]:
             return redirect(_after_login_target())
         db.session.commit()
     return render_template("accounts/login_code.html", error=error), status
+
+
+@bp.route("/account/set-password", methods=["GET", "POST"])
+@public
+def set_password() -> str | Response | tuple[str, int]:
+    """Choose one's own password with a set-password code from an administrator."""
+    form = {"email": "", "code": ""}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        data = _form_data("email", "code", "new_password")
+        form = {"email": data["email"], "code": data["code"]}
+        try:
+            loaded = SetPasswordSchema().load(data)
+            service.redeem_password_code(loaded["email"], loaded["code"], loaded["new_password"])
+        except ValidationError as exc:
+            errors, status = flatten_errors(translate_errors(exc.messages)), 400
+        except service.AccountError as exc:
+            # The service names its field "password"; on this form it is the new one.
+            errors, status = {"new_password": [str(exc)]}, 400
+        except service.Throttled as exc:
+            errors, status = {"_request": [_throttled_message(exc.retry_after)]}, 429
+        except service.CodeExpired as exc:
+            errors, status = {"code": [str(exc.message)]}, 401
+        except service.LoginFailed:
+            message = _("The e-mail address or the code is not right.")
+            errors, status = {"_request": [message]}, 401
+        else:
+            db.session.commit()
+            return redirect(url_for("accounts.login", password_set=1))
+        db.session.commit()  # keep the failure counter
+    return render_template("accounts/set_password.html", form=form, errors=errors), status
 
 
 @bp.post("/logout")

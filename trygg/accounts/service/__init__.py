@@ -3,7 +3,7 @@
 Used by the login pages, the JSON API, the admin pages and the CLI alike. Operations
 take plain data, raise domain exceptions, add and flush; the caller commits. The
 operations live in one module per sub-domain (users, login, sessions, two_factor,
-passwords); this package is the one name callers import them by.
+passwords, password_codes); this package is the one name callers import them by.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from trygg.accounts.service.login import (
     complete_login,
     throttle_wait,
 )
+from trygg.accounts.service.password_codes import CodeExpired, IssuedCode
+from trygg.accounts.service.password_codes import issue as issue_password_code
+from trygg.accounts.service.password_codes import redeem as redeem_password_code
 from trygg.accounts.service.passwords import check_password_rules, hash_password
 from trygg.accounts.service.sessions import load_pending_user, load_session_user
 from trygg.accounts.service.two_factor import (
@@ -41,7 +44,9 @@ from trygg.accounts.service.users import (
 __all__ = [
     "ROLES",
     "AccountError",
+    "CodeExpired",
     "Enrolment",
+    "IssuedCode",
     "LoginFailed",
     "SecondFactorNeeded",
     "Throttled",
@@ -57,10 +62,12 @@ __all__ = [
     "find_user",
     "get_user",
     "hash_password",
+    "issue_password_code",
     "list_users",
     "load_pending_user",
     "load_session_user",
     "normalise_email",
+    "redeem_password_code",
     "reset_two_factor",
     "set_password",
     "start_enrolment",

@@ -53,7 +53,7 @@ def throttle_wait(email: str, now: datetime | None = None) -> int:
     return max(1, int((free_at - now).total_seconds()) + 1)
 
 
-def _begin_attempt(email: str) -> None:
+def begin_attempt(email: str) -> None:
     """Lock the account's counter for this transaction; Throttled if it is at the limit."""
     lock_until_commit("login", _account_key(email))
     wait = throttle_wait(email)
@@ -61,7 +61,7 @@ def _begin_attempt(email: str) -> None:
         raise Throttled(wait)
 
 
-def _record_failure(email: str) -> None:
+def record_failure(email: str) -> None:
     db.session.add(LoginFailure(account_key=_account_key(email)))
     # Old rows are of no use to the counter; trim them as we go.
     horizon = utcnow() - timedelta(days=1)
@@ -78,27 +78,27 @@ def authenticate(email: str, password: str, otp: str | None = None) -> User:
     The caller must commit even on failure, so the counter persists (and soon: the
     account's counter stays locked until then).
     """
-    _begin_attempt(email)
+    begin_attempt(email)
     if len(password) > setting("password_max_length"):
-        _record_failure(email)
+        record_failure(email)
         raise LoginFailed()
     user = find_user(email, fresh=True)
     if user is None or not user.password_hash:
         dummy_verify(password)
-        _record_failure(email)
+        record_failure(email)
         raise LoginFailed()
     if not password_matches(user.password_hash, password):
-        _record_failure(email)
+        record_failure(email)
         audit.record("login.failed", actor="anonymous", object_type="user", object_id=user.id)
         raise LoginFailed()
     if not user.active:
-        _record_failure(email)
+        record_failure(email)
         raise LoginFailed()
     if user.totp_enabled:
         if not otp:
             raise SecondFactorNeeded(user)
         if not verify_totp(user, otp):
-            _record_failure(email)
+            record_failure(email)
             audit.record(
                 "login.failed_otp", actor="anonymous", object_type="user", object_id=user.id
             )
@@ -110,23 +110,26 @@ def authenticate(email: str, password: str, otp: str | None = None) -> User:
     return user
 
 
+def clear_failures(email: str) -> None:
+    """Forget the account's failed attempts (after a success)."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.account_key == _account_key(email)))
+
+
 def complete_login(user: User) -> None:
     """Clear the failure counter and log the login."""
-    db.session.execute(
-        delete(LoginFailure).where(LoginFailure.account_key == _account_key(user.email))
-    )
+    clear_failures(user.email)
     user.last_login_at = utcnow()
     audit.record("login", actor=f"user:{user.id}", object_type="user", object_id=user.id)
 
 
 def check_second_factor(user: User, otp: str) -> None:
     """The second step of a web login; LoginFailed or Throttled as for authenticate()."""
-    _begin_attempt(user.email)
+    begin_attempt(user.email)
     # Read again under the lock: the last accepted code step may have moved since the
     # user was loaded, and a code must work once, however many browsers send it at once.
     db.session.refresh(user)
     if not verify_totp(user, otp):
-        _record_failure(user.email)
+        record_failure(user.email)
         audit.record("login.failed_otp", actor="anonymous", object_type="user", object_id=user.id)
         raise LoginFailed()
     complete_login(user)

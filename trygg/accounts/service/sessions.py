@@ -43,7 +43,8 @@ def end(token: str | None) -> None:
 
 
 def end_all(user: User) -> None:
-    """End every session of `user` (their cookies also fail on the session version)."""
+    """End every session of `user`: their rows go, and their cookies' session version."""
+    user.session_version += 1
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 

@@ -13,9 +13,9 @@ import segno
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from trygg import audit, crypto, keys
+from trygg import access_changes, audit, crypto, keys
 from trygg.accounts.errors import AccountError
-from trygg.accounts.models import User
+from trygg.accounts.models import CASE_READING_ROLES, User
 from trygg.accounts.service import sessions
 from trygg.extensions import db, utcnow
 
@@ -117,12 +117,17 @@ def verify_totp(user: User, code: str) -> bool:
 
 
 def reset_two_factor(user: User, *, actor: str) -> None:
-    """Remove a user's TOTP (lost phone); they must enrol again at next login."""
+    """Remove a user's TOTP (lost phone); they must enrol again at next login.
+
+    The password stays: whoever resets two-factor still needs it to log in, and an
+    admin never knows it (they issue set-password codes, which keep two-factor).
+    """
     user.totp_secret = None
     user.totp_pending = None
     user.totp_enabled = False
     user.totp_last_step = None
-    user.session_version += 1
     sessions.end_all(user)
     db.session.flush()
     audit.record("user.totp_reset", actor=actor, object_type="user", object_id=user.id)
+    if user.roles & CASE_READING_ROLES:
+        access_changes.record("two_factor.reset", actor=actor, user_id=user.id)

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from trygg import audit
+from trygg import access_changes, audit
 from trygg.accounts.errors import AccountError
-from trygg.accounts.models import ROLES, Membership, User, UserRole
+from trygg.accounts.models import CASE_READING_ROLES, ROLES, Membership, Role, User, UserRole
 from trygg.accounts.service import sessions
 from trygg.accounts.service.passwords import hash_password
 from trygg.extensions import db
@@ -50,7 +50,27 @@ def _set_roles(user: User, roles: Iterable[str]) -> None:
         raise AccountError(_l("Unknown role: %(role)s", role=sorted(unknown)[0]), field="roles")
     if not wanted:
         raise AccountError(_l("Choose at least one role."), field="roles")
+    if Role.ADMIN in wanted and wanted & CASE_READING_ROLES:
+        raise AccountError(
+            _l(
+                "An administrator cannot also be a case handler or safety representative: "
+                "administering Trygg never gives access to case content. Use a separate "
+                "account for case work."
+            ),
+            field="roles",
+        )
     user.role_rows = [UserRole(role=r) for r in sorted(wanted)]
+
+
+def _record_widening(user: User, *, actor: str, before: set[str], was_active: bool) -> None:
+    """Access changes: case-reading roles given, or such an account active again."""
+    for role in sorted((user.roles - before) & CASE_READING_ROLES):
+        access_changes.record("role.granted", actor=actor, user_id=user.id, detail={"role": role})
+    kept = sorted(before & user.roles & CASE_READING_ROLES)
+    if kept and user.active and not was_active:
+        access_changes.record(
+            "user.reactivated", actor=actor, user_id=user.id, detail={"roles": kept}
+        )
 
 
 def _set_units(user: User, units: Iterable[Unit], managed: Iterable[Unit] = ()) -> None:
@@ -83,6 +103,7 @@ def create_user(
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
+    _record_widening(user, actor=actor, before=set(), was_active=True)
     audit.record(
         "user.create",
         actor=actor,
@@ -104,21 +125,22 @@ def update_user(
     actor: str,
 ) -> User:
     """Change a user's name, roles, units and active flag."""
-    before_roles = sorted(user.roles)
+    before_roles, was_active = set(user.roles), user.active
     user.name = _check_name(name)
     _set_roles(user, roles)
     _set_units(user, units, managed_units)
     if user.active and not active:
-        _end_sessions(user)
+        sessions.end_all(user)
     user.active = active
     db.session.flush()
+    _record_widening(user, actor=actor, before=before_roles, was_active=was_active)
     audit.record(
         "user.update",
         actor=actor,
         object_type="user",
         object_id=user.id,
         detail={
-            "roles_before": before_roles,
+            "roles_before": sorted(before_roles),
             "roles": sorted(user.roles),
             "units": sorted(m.unit_id for m in user.memberships),
             "active": active,
@@ -127,16 +149,10 @@ def update_user(
     return user
 
 
-def _end_sessions(user: User) -> None:
-    """End every session of the user: on the server, and by the cookie's version."""
-    user.session_version += 1
-    sessions.end_all(user)
-
-
 def deactivate_user(user: User, *, actor: str) -> None:
     """Deactivate a user and end all their sessions."""
     user.active = False
-    _end_sessions(user)
+    sessions.end_all(user)
     db.session.flush()
     audit.record("user.deactivate", actor=actor, object_type="user", object_id=user.id)
 
@@ -144,13 +160,13 @@ def deactivate_user(user: User, *, actor: str) -> None:
 def set_password(user: User, password: str, *, actor: str) -> None:
     """Set a new password; every existing session of the user ends."""
     user.password_hash = hash_password(password)
-    _end_sessions(user)
+    sessions.end_all(user)
     db.session.flush()
     audit.record("user.password", actor=actor, object_type="user", object_id=user.id)
 
 
 def end_all_sessions(user: User, *, actor: str) -> None:
     """Log the user out everywhere."""
-    _end_sessions(user)
+    sessions.end_all(user)
     db.session.flush()
     audit.record("user.logout_everywhere", actor=actor, object_type="user", object_id=user.id)

@@ -1,0 +1,501 @@
+"""Separation of duties, accounts side: administering Trygg never gives case content.
+
+No account holds the admin role together with a role that reads case content (handler,
+safety representative), by any route: the admin pages (both directions), the command
+line, or the handler-group API. Admins never choose or see passwords: they issue a
+one-time set-password code, and the owner chooses the password. Every change that
+widens access to case content is listed on the access-changes page for handlers and
+the safety representative.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.factories import UserInfo, api_login, csrf_token, form_login, form_token
+from trygg.access_changes import AccessChange
+from trygg.accounts.models import PasswordCode, User, UserRole
+from trygg.extensions import db, utcnow
+
+CONFLICT_NB = "En administrator kan ikke også være saksbehandler eller verneombud"
+CONFLICT_EN = "An administrator cannot also be a case handler or safety representative"
+CHOSEN = "my own long passphrase"
+
+
+@pytest.fixture
+def admin(make):
+    return make.user("admin", name="Ada Admin")
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    client = app.test_client()
+    form_login(client, admin)
+    return client
+
+
+def post_form(client, path: str, data: dict, page: str | None = None):
+    return client.post(path, data={"csrf_token": form_token(client, page or path), **data})
+
+
+def roles_of(app, user_id: int) -> set[str]:
+    with app.app_context():
+        return set(
+            db.session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)).all()
+        )
+
+
+def user_count(app) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def field_error(response, field: str) -> str:
+    match = re.search(rf'id="e-{field}">([^<]*)<', response.get_data(as_text=True))
+    assert match, f"no message next to {field}"
+    return match.group(1)
+
+
+def shown_code(response) -> str:
+    match = re.search(r'id="password-code"[^>]*>([0-9A-Z-]+)<', response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)[:2000]
+    return match.group(1)
+
+
+# -- no admin reads cases -----------------------------------------------------------------
+
+CONFLICTING = [
+    ["admin", "handler"],
+    ["admin", "safety_rep"],
+    ["admin", "handler", "employee"],
+    ["admin", "safety_rep", "manager"],
+]
+
+
+@pytest.mark.parametrize("roles", CONFLICTING)
+def test_the_admin_page_refuses_a_new_admin_who_reads_cases(app, admin_client, roles):
+    before = user_count(app)
+    response = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "both@example.org", "name": "Both", "roles": roles},
+    )
+    assert response.status_code == 400
+    assert CONFLICT_NB in field_error(response, "roles")
+    assert user_count(app) == before
+
+
+@pytest.mark.parametrize("case_role", ["handler", "safety_rep"])
+def test_the_admin_page_refuses_giving_an_admin_a_role_that_reads_cases(
+    app, make, admin_client, case_role
+):
+    other_admin = make.user("admin")
+    response = post_form(
+        admin_client,
+        f"/admin/users/{other_admin.id}",
+        {
+            "email": other_admin.email,
+            "name": "Other",
+            "roles": ["admin", case_role],
+            "active": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert CONFLICT_NB in field_error(response, "roles")
+    assert roles_of(app, other_admin.id) == {"admin"}
+
+
+@pytest.mark.parametrize("case_role", ["handler", "safety_rep"])
+def test_the_admin_page_refuses_making_a_case_reader_an_admin(app, make, admin_client, case_role):
+    reader = make.user(case_role)
+    response = post_form(
+        admin_client,
+        f"/admin/users/{reader.id}",
+        {"email": reader.email, "name": "Reader", "roles": [case_role, "admin"], "active": "on"},
+    )
+    assert response.status_code == 400
+    assert CONFLICT_NB in field_error(response, "roles")
+    assert roles_of(app, reader.id) == {case_role}
+
+
+def test_an_admin_cannot_make_themselves_a_handler(app, admin, admin_client):
+    response = post_form(
+        admin_client,
+        f"/admin/users/{admin.id}",
+        {"email": admin.email, "name": "Ada", "roles": ["admin", "handler"], "active": "on"},
+    )
+    assert response.status_code == 400
+    assert roles_of(app, admin.id) == {"admin"}
+
+
+def test_the_refusal_is_in_english_for_an_english_admin(admin_client):
+    admin_client.post(
+        "/language", data={"csrf_token": form_token(admin_client, "/admin/users"), "lang": "en"}
+    )
+    response = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "both@example.org", "name": "Both", "roles": ["admin", "handler"]},
+    )
+    assert CONFLICT_EN in field_error(response, "roles")
+
+
+def test_admin_with_employee_or_manager_is_fine(app, admin_client):
+    response = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "boss@example.org", "name": "Boss", "roles": ["admin", "manager", "employee"]},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("roles", CONFLICTING)
+def test_the_command_line_refuses_an_admin_who_reads_cases(app, runner, roles):
+    before = user_count(app)
+    args = ["users", "create", "both@example.org", "--name", "Both"]
+    for role in roles:
+        args += ["--role", role]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"Error: {CONFLICT_EN}")
+    assert user_count(app) == before
+
+
+def test_the_handler_group_api_refuses_an_admin_as_member(app, make, admin):
+    handler = make.user("handler")
+    client = app.test_client()
+    api_login(client, admin)
+    response = client.post(
+        "/api/v1/admin/handler-groups",
+        json={"name": "Vakt", "member_ids": [handler.id, admin.id]},
+        headers={"X-CSRFToken": csrf_token(client)},
+    )
+    assert response.status_code == 400
+    assert "member_ids" in response.get_json()["errors"]
+
+
+def test_the_demo_organisation_keeps_admins_and_case_readers_apart(app):
+    from trygg.demo import USERS
+
+    for _local, _name, roles, _unit, _manages in USERS:
+        values = {role.value for role in roles}
+        assert not ("admin" in values and values & {"handler", "safety_rep"}), values
+
+
+# -- admins never learn a password --------------------------------------------------------
+
+
+def set_password_with_code(client, email: str, code: str, password: str = CHOSEN):
+    return post_form(
+        client,
+        "/account/set-password",
+        {"email": email, "code": code, "new_password": password},
+    )
+
+
+def test_a_new_user_gets_a_code_and_chooses_their_own_password(app, admin_client):
+    created = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "kari@example.org", "name": "Kari", "roles": ["employee"]},
+    )
+    assert created.status_code == 200
+    code = shown_code(created)
+    assert "kari@example.org" in created.get_data(as_text=True)
+    kari = app.test_client()
+    done = set_password_with_code(kari, "kari@example.org", code)
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/login?password_set=1"
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "kari@example.org"))
+        info = UserInfo(user.id, user.email, CHOSEN, ("employee",))
+    api_login(app.test_client(), info)
+
+
+def test_the_admin_form_takes_no_password(app, make, admin_client):
+    kari = make.user("employee")
+    response = post_form(
+        admin_client,
+        f"/admin/users/{kari.id}",
+        {
+            "email": kari.email,
+            "name": "Kari",
+            "roles": ["employee"],
+            "active": "on",
+            "password": "an admin chosen passphrase",
+        },
+    )
+    assert response.status_code == 400
+    api_login(app.test_client(), kari)  # the old password still works
+    assert 'name="password"' not in admin_client.get(f"/admin/users/{kari.id}").get_data(
+        as_text=True
+    )
+
+
+@pytest.fixture
+def handler(make):
+    return make.user("handler", name="Hanna Handler")
+
+
+def issue_code(admin_client, user_id: int):
+    return post_form(
+        admin_client,
+        f"/admin/users/{user_id}/password-code",
+        {},
+        page=f"/admin/users/{user_id}",
+    )
+
+
+def test_a_password_reset_ends_the_sessions_and_the_old_password(app, admin_client, handler):
+    handler_client = app.test_client()
+    form_login(handler_client, handler)
+    issued = issue_code(admin_client, handler.id)
+    assert issued.status_code == 200
+    code = shown_code(issued)
+    assert handler_client.get("/api/v1/me").status_code == 401
+    old = app.test_client()
+    attempt = old.post(
+        "/api/v1/session",
+        json={"email": handler.email, "password": handler.password, "otp": "000000"},
+        headers={"X-CSRFToken": csrf_token(old)},
+    )
+    assert attempt.status_code == 401
+    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
+
+
+def test_the_code_alone_does_not_open_a_handlers_account(app, admin_client, handler):
+    """Whoever holds the code (the admin did) still needs the handler's authenticator."""
+    code = shown_code(issue_code(admin_client, handler.id))
+    thief = app.test_client()
+    assert set_password_with_code(thief, handler.email, code).status_code == 302
+    step = thief.post(
+        "/login",
+        data={
+            "csrf_token": form_token(thief, "/login"),
+            "email": handler.email,
+            "password": CHOSEN,
+        },
+    )
+    assert step.headers["Location"].startswith("/login/code")
+    assert thief.get("/account").status_code == 302  # nothing without the code
+    handler.password = CHOSEN
+    form_login(app.test_client(), handler)  # the owner, with their phone, gets in
+
+
+def test_a_code_works_once(app, admin_client, handler):
+    code = shown_code(issue_code(admin_client, handler.id))
+    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
+    again = set_password_with_code(app.test_client(), handler.email, code, "yet another phrase")
+    assert again.status_code == 401
+
+
+def test_a_new_code_replaces_the_old_one(app, admin_client, handler):
+    first = shown_code(issue_code(admin_client, handler.id))
+    second = shown_code(issue_code(admin_client, handler.id))
+    assert set_password_with_code(app.test_client(), handler.email, first).status_code == 401
+    assert set_password_with_code(app.test_client(), handler.email, second).status_code == 302
+
+
+def test_an_expired_code_is_refused(app, admin_client, handler):
+    code = shown_code(issue_code(admin_client, handler.id))
+    with app.app_context():
+        db.session.execute(update(PasswordCode).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    response = set_password_with_code(app.test_client(), handler.email, code)
+    assert response.status_code == 401
+    assert "utløpt" in response.get_data(as_text=True)
+
+
+def test_a_code_is_for_one_account(app, make, admin_client, handler):
+    other = make.user("employee")
+    code = shown_code(issue_code(admin_client, handler.id))
+    assert set_password_with_code(app.test_client(), other.email, code).status_code == 401
+
+
+def test_wrong_codes_count_towards_the_login_limit(app, admin_client, handler):
+    code = shown_code(issue_code(admin_client, handler.id))
+    client = app.test_client()
+    for _ in range(5):
+        wrong = set_password_with_code(client, handler.email, "AAAA-BBBB-CCCC-DDDD")
+        assert wrong.status_code == 401
+    assert set_password_with_code(client, handler.email, code).status_code == 429
+
+
+def test_the_new_password_must_follow_the_rules(app, admin_client, handler):
+    code = shown_code(issue_code(admin_client, handler.id))
+    short = set_password_with_code(app.test_client(), handler.email, code, "short")
+    assert short.status_code == 400
+    assert field_error(short, "new_password")
+    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
+
+
+def test_the_command_line_gives_codes_and_sets_no_case_readers_password(app, runner, handler):
+    result = runner.invoke(
+        args=["users", "set-password", handler.email, "--password-stdin"], input=CHOSEN + "\n"
+    )
+    assert result.exit_code != 0
+    assert "password-code" in result.output
+    printed = runner.invoke(args=["users", "password-code", handler.email])
+    assert printed.exit_code == 0, printed.output
+    code = re.search(r"([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})", printed.output).group(1)
+    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
+
+
+def test_the_command_line_creates_a_handler_with_a_code_not_a_password(app, runner):
+    refused = runner.invoke(
+        args=["users", "create", "h@example.org", "--name", "H", "--role", "handler",
+              "--password-stdin"],
+        input=CHOSEN + "\n",
+    )  # fmt: skip
+    assert refused.exit_code != 0
+    created = runner.invoke(
+        args=["users", "create", "h@example.org", "--name", "H", "--role", "handler"]
+    )
+    assert created.exit_code == 0, created.output
+    assert re.search(r"set-password code: [0-9A-Z]{4}(-[0-9A-Z]{4}){3}", created.output)
+
+
+def test_a_two_factor_reset_makes_the_handler_enrol_before_anything(app, admin_client, handler):
+    handler_client = app.test_client()
+    form_login(handler_client, handler)
+    response = post_form(
+        admin_client,
+        f"/admin/users/{handler.id}/reset-two-factor",
+        {},
+        page=f"/admin/users/{handler.id}",
+    )
+    assert response.status_code == 302
+    assert handler_client.get("/api/v1/me").status_code == 401
+    handler.totp_secret = None
+    form_login(handler_client, handler)
+    for path in ("/", "/account", "/access-changes", "/cases"):
+        assert handler_client.get(path).headers.get("Location") == "/account/two-factor", path
+
+
+# -- access changes ------------------------------------------------------------------------
+
+
+def changes(app) -> list[tuple[str, str, int | None, dict]]:
+    with app.app_context():
+        return [
+            (c.kind, c.actor, c.user_id, c.detail)
+            for c in db.session.scalars(select(AccessChange).order_by(AccessChange.id))
+        ]
+
+
+def test_every_widening_is_recorded_and_nothing_else(app, make, admin, admin_client):
+    employee = make.user("employee")
+    start = len(changes(app))
+    post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "new-handler@example.org", "name": "New", "roles": ["handler"]},
+    )
+    post_form(
+        admin_client,
+        f"/admin/users/{employee.id}",
+        {"email": employee.email, "name": "E", "roles": ["employee", "safety_rep"], "active": "on"},
+    )
+    post_form(
+        admin_client,
+        f"/admin/users/{employee.id}",
+        {"email": employee.email, "name": "Renamed", "roles": ["employee", "safety_rep"],
+         "active": "on"},
+    )  # fmt: skip
+    issue_code(admin_client, employee.id)
+    post_form(
+        admin_client,
+        f"/admin/users/{employee.id}/reset-two-factor",
+        {},
+        page=f"/admin/users/{employee.id}",
+    )
+    with app.app_context():
+        new_id = db.session.scalar(select(User.id).where(User.email == "new-handler@example.org"))
+    actor = f"user:{admin.id}"
+    assert changes(app)[start:] == [
+        ("role.granted", actor, new_id, {"role": "handler"}),
+        ("password.reset", actor, new_id, {}),
+        ("role.granted", actor, employee.id, {"role": "safety_rep"}),
+        ("password.reset", actor, employee.id, {}),
+        ("two_factor.reset", actor, employee.id, {}),
+    ]
+
+
+def test_an_employees_password_reset_is_not_an_access_change(app, make, admin_client):
+    employee = make.user("employee")
+    start = len(changes(app))
+    issue_code(admin_client, employee.id)
+    assert changes(app)[start:] == []
+
+
+def test_reactivating_a_handler_is_an_access_change(app, make, admin, admin_client):
+    handler = make.user("handler", active=False)
+    start = len(changes(app))
+    post_form(
+        admin_client,
+        f"/admin/users/{handler.id}",
+        {"email": handler.email, "name": "H", "roles": ["handler"], "active": "on"},
+    )
+    assert changes(app)[start:] == [
+        ("user.reactivated", f"user:{admin.id}", handler.id, {"roles": ["handler"]})
+    ]
+
+
+def test_handlers_and_the_safety_rep_see_the_changes_newest_first(app, make, admin_client):
+    hanna = make.user("handler", name="Hanna Handler")
+    readers = [make.user("handler"), make.user("safety_rep")]
+    post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "nils@example.org", "name": "Nils Ny", "roles": ["handler"]},
+    )
+    issue_code(admin_client, hanna.id)
+    for reader in readers:
+        client = app.test_client()
+        form_login(client, reader)
+        page = client.get("/access-changes")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "<h1" in html
+        assert "Tilgangsendringer" in html
+        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1:]
+        assert "Hanna Handler" in rows[0]
+        assert "Ada Admin" in rows[0]
+        assert "Passordet er nullstilt" in rows[0]
+        assert "Nils Ny" in rows[2]
+        assert "Fikk rollen: Saksbehandler" in rows[2]
+
+
+def test_the_page_is_paged(app, make):
+    from trygg import access_changes
+
+    reader = make.user("handler")  # one entry: the role given
+    with app.app_context():
+        for _n in range(access_changes.PER_PAGE + 2):
+            access_changes.record("two_factor.reset", actor="cli", user_id=reader.id)
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(AccessChange)) == (
+            access_changes.PER_PAGE + 3
+        )
+    client = app.test_client()
+    form_login(client, reader)
+    first = client.get("/access-changes").get_data(as_text=True)
+    assert 'href="/access-changes?page=2"' in first
+    second = client.get("/access-changes?page=2").get_data(as_text=True)
+    assert len(re.findall(r"<tr>", second)) == 1 + 3
+    assert client.get("/access-changes?page=abc").status_code == 200
+    assert client.get("/access-changes?page=99").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["admin", "employee", "manager"])
+def test_others_do_not_see_the_page(app, make, role):
+    user = make.user(role)
+    client = app.test_client()
+    form_login(client, user)
+    assert client.get("/access-changes").status_code == 403

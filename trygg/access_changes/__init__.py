@@ -1,0 +1,146 @@
+"""Access changes: every change that widens who can read case content, for all to see.
+
+A new handler or safety representative, an account of theirs active again, a
+set-password code issued for one (a password reset), a reset of their two-factor
+authentication — and, from case handling, new group members, routing rules and
+grants — each write an entry: who did it, what, to whom, when; never content. Handlers
+and the safety representative see the list at /access-changes, newest first, so access
+cannot be widened silently. (Notifications of these entries come with the
+notifications package.)
+
+Each kind of entry has a describer that turns it into a sentence; packages register
+theirs with `register_kind` (the kernel imports no domain package). The page is in
+views.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trygg.accounts.models import ROLE_LABELS, User
+from trygg.extensions import UTCDateTime, db, utcnow
+
+PER_PAGE = 25
+
+
+class AccessChange(db.Model):  # type: ignore[name-defined]
+    """One widening of access: who (`actor`, as in the audit log), what (`kind` and
+    `detail`, codes only), to whom (`user_id`) or what (`object_type`, `object_id`),
+    and when."""
+
+    __tablename__ = "access_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(48))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def record(
+    kind: str,
+    *,
+    actor: str,
+    user_id: int | None = None,
+    object_type: str | None = None,
+    object_id: object = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write one entry (in the caller's transaction). `detail` holds codes, no content."""
+    if kind not in _DESCRIBERS:
+        raise ValueError(f"unknown kind of access change: {kind}")
+    db.session.add(
+        AccessChange(
+            actor=actor,
+            kind=kind,
+            user_id=user_id,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            detail=detail or {},
+        )
+    )
+
+
+# -- describing entries ------------------------------------------------------------------
+
+Describer = Callable[[AccessChange], str]
+
+
+def _role_granted(change: AccessChange) -> str:
+    role = change.detail.get("role", "")
+    return _("Given the role: %(role)s", role=str(ROLE_LABELS.get(role, role)))
+
+
+_DESCRIBERS: dict[str, Describer] = {
+    "role.granted": _role_granted,
+    "user.reactivated": lambda _change: _("Account active again"),
+    "password.reset": lambda _change: _(
+        "Password reset: a set-password code was issued, with which the user chooses a new one"
+    ),
+    "two_factor.reset": lambda _change: _(
+        "Two-factor authentication reset: set up again at the next login"
+    ),
+}
+
+
+def register_kind(kind: str, describe: Describer) -> None:
+    """Let a package write entries of `kind`, described on the page by `describe`."""
+    _DESCRIBERS[kind] = describe
+
+
+def describe(change: AccessChange) -> str:
+    describer = _DESCRIBERS.get(change.kind)
+    return describer(change) if describer else change.kind
+
+
+# -- the page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    changes: list[AccessChange]
+    names: dict[int, str]
+    number: int
+    count: int
+
+
+def page(number: int) -> Page:
+    """One page of entries, newest first; a number past the end gives the last page."""
+    total = int(db.session.scalar(select(func.count()).select_from(AccessChange)) or 0)
+    count = max(1, math.ceil(total / PER_PAGE))
+    number = min(max(1, number), count)
+    changes = list(
+        db.session.scalars(
+            select(AccessChange)
+            .order_by(AccessChange.id.desc())
+            .offset((number - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+        )
+    )
+    ids = {c.user_id for c in changes if c.user_id} | {
+        int(c.actor.removeprefix("user:")) for c in changes if c.actor.startswith("user:")
+    }
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return Page(changes, names, number, count)
+
+
+def actor_name(actor: str, names: dict[int, str]) -> str:
+    """Who made a change, in words: a person's name, the command line, or Trygg itself."""
+    if actor.startswith("user:"):
+        return names.get(int(actor.removeprefix("user:")), actor)
+    if actor == "cli":
+        return _("The command line on the server")
+    return _("Trygg")
