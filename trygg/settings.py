@@ -141,6 +141,7 @@ def validate(values: dict[str, Any]) -> None:
         "session_lifetime_hours",
         "login_max_failures",
         "password_code_hours",
+        "sign_in_log_days",
         "anonymous_idle_minutes",
         "anonymous_session_minutes",
         "anonymous_submissions_per_hour",

@@ -1,9 +1,11 @@
-"""security: sessions on the server, access changes, set-password codes; no admin reads cases
+"""security: sessions on the server, access changes, set-password codes, sign-in log; no admin reads cases
 
 login_session and anonymous_session hold a hash of the token in the browser's session
 cookie: logging out deletes the row, so a copied cookie stops working. access_change
 lists every widening of access to case content; password_code holds one-time codes
-with which users choose their own password.
+with which users choose their own password; sign_in is the sign-in log, kept outside
+the audit chain (a login next to a confidential submission in the chain would name
+the reporter).
 
 Separation of duties: no account may hold the admin role together with a role that
 reads case content (handler, safety_rep). Accounts that do lose the admin role here
@@ -83,6 +85,18 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_password_code_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_password_code'))
     )
+
+    op.create_table('sign_in',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_sign_in_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in'))
+    )
+    with op.batch_alter_table('sign_in', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sign_in_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sign_in_user_id'), ['user_id'], unique=False)
 
     separate_admins_from_case_readers()
 
@@ -165,6 +179,10 @@ def _append_to_audit_chain(conn, entries):
 
 def downgrade():
     # Roles removed on upgrade are not given back: that would break the rule again.
+    with op.batch_alter_table('sign_in', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sign_in_user_id'))
+        batch_op.drop_index(batch_op.f('ix_sign_in_at'))
+    op.drop_table('sign_in')
     op.drop_table('password_code')
     with op.batch_alter_table('access_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_access_change_user_id'))

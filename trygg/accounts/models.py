@@ -165,3 +165,22 @@ class PasswordCode(db.Model):  # type: ignore[name-defined]
     code_hash: Mapped[str] = mapped_column(String(64))
     issued_by: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SignIn(db.Model):  # type: ignore[name-defined]
+    """The sign-in log: each login, wrong password and wrong code at a known account.
+
+    Kept apart from the audit chain on purpose: a login entry in the chain right before
+    a confidential report's submission would tell who sent it. Rows older than
+    `sign_in_log_days` are deleted as new ones are written. The user sees their own
+    recent sign-ins on their account page.
+    """
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -156,15 +156,21 @@ def logout() -> Response:
     return redirect(url_for("accounts.login", logged_out=1))
 
 
+def _account_page(errors: dict[str, list[str]]) -> str:
+    user = current_user._get_current_object()  # noqa: SLF001 - the real User behind the proxy
+    return render_template(
+        "accounts/account.html",
+        two_factor_required=service.two_factor_required(user),
+        sign_ins=service.recent_sign_ins(user),
+        errors=errors,
+    )
+
+
 @bp.get("/account")
 @allow()
 def account() -> str:
     """The user's own account: roles, units, two-factor, sessions, password."""
-    return render_template(
-        "accounts/account.html",
-        two_factor_required=service.two_factor_required(current_user),
-        errors={},
-    )
+    return _account_page({})
 
 
 @bp.post("/account/logout-everywhere")
@@ -203,14 +209,7 @@ def change_password() -> str | Response | tuple[str, int]:
             errors = {"new_password": [str(exc)]}
     if errors:
         db.session.commit()  # keep the failure counter
-        return (
-            render_template(
-                "accounts/account.html",
-                two_factor_required=service.two_factor_required(current_user),
-                errors=errors,
-            ),
-            400,
-        )
+        return _account_page(errors), 400
     user = current_user._get_current_object()  # noqa: SLF001 - the real User behind the proxy
     log_in(user)  # this browser keeps its session under the new session version
     db.session.commit()

@@ -2,8 +2,8 @@
 
 Used by the login pages, the JSON API, the admin pages and the CLI alike. Operations
 take plain data, raise domain exceptions, add and flush; the caller commits. The
-operations live in one module per sub-domain (users, login, sessions, two_factor,
-passwords, password_codes); this package is the one name callers import them by.
+operations live in one module per sub-domain (users, login, sessions, sign_ins,
+two_factor, passwords, password_codes); this package is the one name callers import them by.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from trygg.accounts.service.password_codes import issue as issue_password_code
 from trygg.accounts.service.password_codes import redeem as redeem_password_code
 from trygg.accounts.service.passwords import check_password_rules, hash_password
 from trygg.accounts.service.sessions import load_pending_user, load_session_user
+from trygg.accounts.service.sign_ins import recent as recent_sign_ins
 from trygg.accounts.service.two_factor import (
     Enrolment,
     confirm_enrolment,
@@ -67,6 +68,7 @@ __all__ = [
     "load_pending_user",
     "load_session_user",
     "normalise_email",
+    "recent_sign_ins",
     "redeem_password_code",
     "reset_two_factor",
     "set_password",

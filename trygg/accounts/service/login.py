@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from trygg import audit
 from trygg.accounts.errors import LoginFailed, SecondFactorNeeded, Throttled
 from trygg.accounts.models import LoginFailure, User
+from trygg.accounts.service import sign_ins
 from trygg.accounts.service.passwords import (
     dummy_verify,
     password_matches,
@@ -89,7 +89,7 @@ def authenticate(email: str, password: str, otp: str | None = None) -> User:
         raise LoginFailed()
     if not password_matches(user.password_hash, password):
         record_failure(email)
-        audit.record("login.failed", actor="anonymous", object_type="user", object_id=user.id)
+        sign_ins.record(user, sign_ins.FAILED)
         raise LoginFailed()
     if not user.active:
         record_failure(email)
@@ -99,9 +99,7 @@ def authenticate(email: str, password: str, otp: str | None = None) -> User:
             raise SecondFactorNeeded(user)
         if not verify_totp(user, otp):
             record_failure(email)
-            audit.record(
-                "login.failed_otp", actor="anonymous", object_type="user", object_id=user.id
-            )
+            sign_ins.record(user, sign_ins.FAILED_CODE)
             raise LoginFailed()
     fresh_hash = rehash_if_needed(user.password_hash, password)
     if fresh_hash is not None:
@@ -116,10 +114,10 @@ def clear_failures(email: str) -> None:
 
 
 def complete_login(user: User) -> None:
-    """Clear the failure counter and log the login."""
+    """Clear the failure counter and log the login (in the sign-in log, not the chain)."""
     clear_failures(user.email)
     user.last_login_at = utcnow()
-    audit.record("login", actor=f"user:{user.id}", object_type="user", object_id=user.id)
+    sign_ins.record(user, sign_ins.LOGIN)
 
 
 def check_second_factor(user: User, otp: str) -> None:
@@ -130,6 +128,6 @@ def check_second_factor(user: User, otp: str) -> None:
     db.session.refresh(user)
     if not verify_totp(user, otp):
         record_failure(user.email)
-        audit.record("login.failed_otp", actor="anonymous", object_type="user", object_id=user.id)
+        sign_ins.record(user, sign_ins.FAILED_CODE)
         raise LoginFailed()
     complete_login(user)

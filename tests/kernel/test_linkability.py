@@ -1,0 +1,111 @@
+"""A confidential reporter cannot be found in the audit chain by what stands next to
+their submission: routine sign-ins are kept in a separate sign-in log, not the chain."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.factories import api_login, csrf_token, form_login
+from tests.reporting.support import post_report, valid_report
+from trygg.accounts.models import SignIn
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+WRONG = "not the right passphrase"
+
+
+def chain_since(app, seq: int) -> list[AuditEntry]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEntry).where(AuditEntry.seq > seq).order_by(AuditEntry.seq)
+            )
+        )
+
+
+def last_seq(app) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.max(AuditEntry.seq))) or 0)
+
+
+def mentions(entry: AuditEntry, user_id: int) -> bool:
+    return entry.actor == f"user:{user_id}" or (
+        entry.object_type == "user" and entry.object_id == str(user_id)
+    )
+
+
+def test_a_confidential_report_right_after_a_login_cannot_be_paired_with_it(app, make):
+    unit = make.unit()
+    kari = make.user("employee", units=(unit,))
+    client = app.test_client()
+    start = last_seq(app)
+
+    failed = app.test_client()  # a mistyped password first, as happens
+    failed.post(
+        "/api/v1/session",
+        json={"email": kari.email, "password": WRONG},
+        headers={"X-CSRFToken": csrf_token(failed)},
+    )
+    api_login(client, kari)
+    created = post_report(client, valid_report(unit.id, confidential=True))
+    assert created.status_code == 201
+
+    entries = chain_since(app, start)
+    assert "report.submit" in [e.action for e in entries]
+    assert [e for e in entries if mentions(e, kari.id)] == []
+    assert not any(e.action.startswith("login") for e in entries)
+    # The sign-in log still has both, for whoever looks after security.
+    with app.app_context():
+        kinds = db.session.scalars(
+            select(SignIn.kind).where(SignIn.user_id == kari.id).order_by(SignIn.id)
+        ).all()
+    assert kinds == ["login.failed", "login"]
+
+
+def test_the_two_factor_steps_are_in_the_sign_in_log_too(app, make):
+    handler = make.user("handler")
+    start = last_seq(app)
+    client = app.test_client()
+    form_login(client, handler)
+    wrong = app.test_client()
+    wrong.post(
+        "/api/v1/session",
+        json={"email": handler.email, "password": handler.password, "otp": "000000"},
+        headers={"X-CSRFToken": csrf_token(wrong)},
+    )
+    assert not [e for e in chain_since(app, start) if mentions(e, handler.id)]
+    with app.app_context():
+        kinds = db.session.scalars(
+            select(SignIn.kind).where(SignIn.user_id == handler.id).order_by(SignIn.id)
+        ).all()
+    assert kinds == ["login", "login.failed_code"]
+
+
+def test_the_account_page_shows_ones_own_recent_sign_ins(app, make):
+    kari = make.user("employee")
+    other = make.user("employee")
+    for _ in range(2):
+        api_login(app.test_client(), other)
+    client = app.test_client()
+    form_login(client, kari)
+    page = client.get("/account").get_data(as_text=True)
+    assert page.count('class="app-sign-in"') == 1  # hers, not the other's
+
+
+def test_old_sign_ins_are_deleted(make_app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tests.factories import Factory
+    from trygg.extensions import utcnow
+
+    quick = make_app(sign_in_log_days=30)
+    kari = Factory(quick).user("employee")
+    api_login(quick.test_client(), kari)
+    with quick.app_context():
+        db.session.execute(update(SignIn).values(at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+    api_login(quick.test_client(), kari)
+    with quick.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
