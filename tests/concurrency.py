@@ -5,23 +5,42 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
+from trygg.extensions import db
 
-def in_parallel(clients: list[FlaskClient], attempt: Callable[[FlaskClient], Any]) -> Counter[int]:
-    """Run `attempt` once per client, all released at the same moment; count the statuses."""
-    start = threading.Barrier(len(clients))
+# Dearer than the suite's cheapest costs, so a check takes long enough for parallel
+# attempts to overlap as they would in production.
+HASHING = {"argon2_memory_kib": 1024, "argon2_time_cost": 2}
 
-    def run(client: FlaskClient) -> int:
+
+def committed_app(make_app: Any, database_url: str, **settings: Any) -> Iterator[Flask]:
+    """For a fixture: an app on its own really committed database, with dearer hashing;
+    its connections are closed afterwards."""
+    app: Flask = make_app(database_url=database_url, **HASHING, **settings)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def in_parallel(
+    browsers: list[tuple[FlaskClient, str]], attempt: Callable[[FlaskClient, str], Any]
+) -> Counter[int]:
+    """Run `attempt(client, csrf_token)` once per browser, all released at the same
+    moment; count the response statuses."""
+    start = threading.Barrier(len(browsers))
+
+    def run(browser: tuple[FlaskClient, str]) -> int:
         start.wait(timeout=30)
-        return int(attempt(client).status_code)
+        return int(attempt(*browser).status_code)
 
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        return Counter(pool.map(run, clients))
+    with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+        return Counter(pool.map(run, browsers))
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:

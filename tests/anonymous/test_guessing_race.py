@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from reporting import anonymous
 from tests.anonymous.conftest import submit
-from tests.concurrency import in_parallel, wait_until
+from tests.concurrency import committed_app, in_parallel, wait_until
 from tests.conftest import ENGINE
 from tests.factories import csrf_token
 from trygg.extensions import db, utcnow
@@ -22,30 +23,22 @@ LIMIT = 5
 
 
 @pytest.fixture
-def race_app(make_app: Any, scratch_database: str) -> Flask:
-    app: Flask = make_app(
-        database_url=scratch_database,
-        receipt_failures_per_hour=LIMIT,
-        anonymous_enabled=True,
-        argon2_memory_kib=1024,
-        argon2_time_cost=2,
+def race_app(make_app: Any, scratch_database: str) -> Iterator[Flask]:
+    yield from committed_app(
+        make_app, scratch_database, receipt_failures_per_hour=LIMIT, anonymous_enabled=True
     )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_fifty_parallel_receipt_guesses_from_one_network_get_at_most_five_checks(race_app):
     assert submit(race_app.test_client(), remote="198.51.100.7").status_code == 201
     clients = [race_app.test_client() for _ in range(ATTEMPTS)]
-    tokens = {id(client): csrf_token(client) for client in clients}
-
+    browsers = [(client, csrf_token(client)) for client in clients]
     statuses = in_parallel(
-        clients,
-        lambda client: client.post(
+        browsers,
+        lambda client, token: client.post(
             "/api/v1/anonymous/session",
             json={"receipt": anonymous.format_receipt(anonymous.new_receipt())},
-            headers={"X-CSRFToken": tokens[id(client)]},
+            headers={"X-CSRFToken": token},
             environ_base={"REMOTE_ADDR": "203.0.113.9"},
         ),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.factories import api_login, csrf_token, form_login
+from tests.kernel.test_admin import audit_since, last_seq
 from tests.reporting.support import post_report, valid_report
 from trygg.accounts.models import SignIn
 from trygg.audit import AuditEntry
@@ -14,18 +15,13 @@ from trygg.extensions import db
 WRONG = "not the right passphrase"
 
 
-def chain_since(app, seq: int) -> list[AuditEntry]:
+def sign_in_kinds(app, user_id: int) -> list[str]:
     with app.app_context():
         return list(
             db.session.scalars(
-                select(AuditEntry).where(AuditEntry.seq > seq).order_by(AuditEntry.seq)
+                select(SignIn.kind).where(SignIn.user_id == user_id).order_by(SignIn.id)
             )
         )
-
-
-def last_seq(app) -> int:
-    with app.app_context():
-        return int(db.session.scalar(select(func.max(AuditEntry.seq))) or 0)
 
 
 def mentions(entry: AuditEntry, user_id: int) -> bool:
@@ -50,16 +46,12 @@ def test_a_confidential_report_right_after_a_login_cannot_be_paired_with_it(app,
     created = post_report(client, valid_report(unit.id, confidential=True))
     assert created.status_code == 201
 
-    entries = chain_since(app, start)
+    entries = audit_since(app, start)
     assert "report.submit" in [e.action for e in entries]
     assert [e for e in entries if mentions(e, kari.id)] == []
     assert not any(e.action.startswith("login") for e in entries)
     # The sign-in log still has both, for whoever looks after security.
-    with app.app_context():
-        kinds = db.session.scalars(
-            select(SignIn.kind).where(SignIn.user_id == kari.id).order_by(SignIn.id)
-        ).all()
-    assert kinds == ["login.failed", "login"]
+    assert sign_in_kinds(app, kari.id) == ["login.failed", "login"]
 
 
 def test_the_two_factor_steps_are_in_the_sign_in_log_too(app, make):
@@ -73,12 +65,8 @@ def test_the_two_factor_steps_are_in_the_sign_in_log_too(app, make):
         json={"email": handler.email, "password": handler.password, "otp": "000000"},
         headers={"X-CSRFToken": csrf_token(wrong)},
     )
-    assert not [e for e in chain_since(app, start) if mentions(e, handler.id)]
-    with app.app_context():
-        kinds = db.session.scalars(
-            select(SignIn.kind).where(SignIn.user_id == handler.id).order_by(SignIn.id)
-        ).all()
-    assert kinds == ["login", "login.failed_code"]
+    assert not [e for e in audit_since(app, start) if mentions(e, handler.id)]
+    assert sign_in_kinds(app, handler.id) == ["login", "login.failed_code"]
 
 
 def test_the_account_page_shows_ones_own_recent_sign_ins(app, make):

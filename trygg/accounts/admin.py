@@ -218,15 +218,21 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
     )
 
 
-@bp.post("/users/<int:user_id>/deactivate")
-@allow(Role.ADMIN)
-def deactivate(user_id: int) -> Response:
-    """Deactivate a user and end their sessions."""
+def _other_user(user_id: int) -> User:
+    """The user an action is about: 404 if none, 400 if it is the admin themselves."""
     user = service.get_user(user_id)
     if user is None:
         abort(404)
     if user.id == current_user.id:
         abort(400)
+    return user
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@allow(Role.ADMIN)
+def deactivate(user_id: int) -> Response:
+    """Deactivate a user and end their sessions."""
+    user = _other_user(user_id)
     service.deactivate_user(user, actor=actor_label(current_user))
     return redirect(url_for("admin.users"))
 
@@ -234,12 +240,11 @@ def deactivate(user_id: int) -> Response:
 @bp.post("/users/<int:user_id>/password-code")
 @allow(Role.ADMIN)
 def password_code(user_id: int) -> str:
-    """Reset a user's password: issue a set-password code (their sessions end)."""
-    user = service.get_user(user_id)
-    if user is None:
-        abort(404)
-    if user.id == current_user.id:
-        abort(400)  # one's own password is changed on the account page
+    """Reset a user's password: issue a set-password code (their sessions end).
+
+    Not one's own: that is changed on the account page.
+    """
+    user = _other_user(user_id)
     issued = service.issue_password_code(user, actor=actor_label(current_user))
     return _code_page(user, issued, created=False)
 

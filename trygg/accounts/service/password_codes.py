@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from trygg import access_changes, audit, crypto, keys, typed_codes
+from trygg import audit, crypto, keys, typed_codes
 from trygg.accounts.errors import LoginFailed
-from trygg.accounts.models import CASE_READING_ROLES, PasswordCode, User
+from trygg.accounts.models import PasswordCode, User
 from trygg.accounts.service import sessions
 from trygg.accounts.service.login import begin_attempt, clear_failures, record_failure
 from trygg.accounts.service.passwords import check_password_rules, hash_password, setting
-from trygg.accounts.service.users import find_user
+from trygg.accounts.service.users import find_user, reset_by_other
 from trygg.extensions import db, utcnow
 
 CODE_LENGTH = 16  # 16 × 5 bits = 80 bits; guesses are held to the login limit
@@ -60,11 +60,7 @@ def issue(user: User, *, actor: str) -> IssuedCode:
     row.issued_by = actor
     row.expires_at = expires_at
     user.password_hash = None
-    sessions.end_all(user)
-    db.session.flush()
-    audit.record("user.password_code", actor=actor, object_type="user", object_id=user.id)
-    if user.roles & CASE_READING_ROLES:
-        access_changes.record("password.reset", actor=actor, user_id=user.id)
+    reset_by_other(user, actor=actor, action="user.password_code", change="password.reset")
     return IssuedCode(typed_codes.format_code(code), expires_at)
 
 

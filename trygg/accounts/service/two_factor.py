@@ -13,10 +13,10 @@ import segno
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from trygg import access_changes, audit, crypto, keys
+from trygg import audit, crypto, keys
 from trygg.accounts.errors import AccountError
-from trygg.accounts.models import CASE_READING_ROLES, User
-from trygg.accounts.service import sessions
+from trygg.accounts.models import User
+from trygg.accounts.service.users import reset_by_other
 from trygg.extensions import db, utcnow
 
 keys.register_wrapped_key_column(User.wrapped_key)
@@ -126,8 +126,4 @@ def reset_two_factor(user: User, *, actor: str) -> None:
     user.totp_pending = None
     user.totp_enabled = False
     user.totp_last_step = None
-    sessions.end_all(user)
-    db.session.flush()
-    audit.record("user.totp_reset", actor=actor, object_type="user", object_id=user.id)
-    if user.roles & CASE_READING_ROLES:
-        access_changes.record("two_factor.reset", actor=actor, user_id=user.id)
+    reset_by_other(user, actor=actor, action="user.totp_reset", change="two_factor.reset")
