@@ -24,7 +24,8 @@ from flask import current_app
 from sqlalchemy import delete
 
 from reporting.models import AnonymousSession, Report
-from trygg import crypto, keys
+from trygg import crypto, keys, security
+from trygg.accounts.service import sessions
 from trygg.extensions import db, utcnow
 
 SESSION_TOKEN = "anon_session"  # noqa: S105 - a session key's name, not a secret
@@ -49,9 +50,11 @@ def begin_session(store: MutableMapping[str, Any], report: Report) -> None:
     """Start an anonymous follow-up session in `store` (Flask's session).
 
     The session is cleared first: it grants the one report and nothing else, and no
-    login or earlier state travels with it. The language choice is kept.
+    login or earlier state travels with it (a login in this browser ends, on the server
+    too). The language choice is kept.
     """
     end_session(store)
+    sessions.end(store.get(security.SESSION_TOKEN))
     lang = store.get("lang")
     store.clear()
     if lang:

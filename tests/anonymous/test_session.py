@@ -72,3 +72,13 @@ def test_the_cookie_does_not_carry_the_report_id(anon_app, anon_client):
     with anon_app.app_context():
         report_id = db.session.scalars(select(Report.id)).one()
     assert str(report_id) not in json.dumps(content)
+
+
+def test_a_login_ended_by_starting_a_follow_up_ends_on_the_server_too(anon_app, anon_client, make):
+    from tests.factories import api_login
+
+    receipt = submit(anon_client).get_json()["receipt"]
+    api_login(anon_client, make.user("employee"))
+    copied = anon_client.get_cookie("trygg_session").value
+    assert follow(anon_client, receipt).status_code == 200
+    assert _replay(anon_app, copied).get("/api/v1/me").status_code == 401
