@@ -21,6 +21,7 @@ from reporting import setup as reporting_setup
 from trygg import (
     api,
     audit_check,
+    backup,
     cli,
     database,
     keys,
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Product commands (`trygg ...`)."""
     audit_check.init_app(app)
+    backup.init_app(app)
     cli.init_app(app)
     handling_setup.register_cli(app)
 

@@ -16,6 +16,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from trygg import audit
 from trygg.audit import GENESIS, AuditEntry, AuditHead
@@ -73,11 +74,13 @@ def _entry_break(row: AuditEntry, expected_seq: int, prev: str) -> ChainBreak | 
     return None
 
 
-def _walk(batch: int, anchors: dict[int, str]) -> tuple[int, str, ChainBreak | None]:
+def _walk(
+    session: Session, batch: int, anchors: dict[int, str]
+) -> tuple[int, str, ChainBreak | None]:
     """Check every entry in order: (the last entry's number, its hash, the first break)."""
     last, prev = 0, GENESIS
     while True:
-        rows = db.session.scalars(
+        rows = session.scalars(
             select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
@@ -110,22 +113,29 @@ def _head_break(head: AuditHead | None, last: int, prev: str) -> ChainBreak | No
     return None
 
 
-def current_head() -> AuditHead | None:
+def current_head(session: Session | None = None) -> AuditHead | None:
     """The head as stored now (appends update it with Core, behind the ORM's back)."""
-    return db.session.get(AuditHead, 1, populate_existing=True)
+    session = db.session() if session is None else session
+    return session.get(AuditHead, 1, populate_existing=True)
 
 
-def verify(batch: int = 5000, anchors: Iterable[Anchor] = ()) -> tuple[int, ChainBreak | None]:
-    """Walk the chain and check its head; return (entries checked, the first break)."""
-    audit.write_pending()
+def verify(
+    batch: int = 5000, anchors: Iterable[Anchor] = (), session: Session | None = None
+) -> tuple[int, ChainBreak | None]:
+    """Walk the chain and check its head; return (entries checked, the first break).
+
+    `session` defaults to the app's; a backup passes one on its snapshot.
+    """
+    session = db.session() if session is None else session
+    audit.write_pending(session)
     expected = {a.seq: a.hash for a in anchors}
-    last, prev, broken = _walk(batch, expected)
+    last, prev, broken = _walk(session, batch, expected)
     if broken:
         return last, broken
     beyond = [seq for seq in sorted(expected) if seq > last]
     if beyond:
         return last, ChainBreak(beyond[0], "entry logged elsewhere is gone: the chain was cut")
-    return last, _head_break(current_head(), last, prev)
+    return last, _head_break(current_head(session), last, prev)
 
 
 class SealRefused(Exception):
