@@ -40,6 +40,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from bench.__main__ import _cookie, _cookie_header, _free_port, fresh_database, worker_pids
 from bench.crash_check import Attempt, Verdict, check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,17 +75,7 @@ class Server:
         return self.process.pid
 
     def worker_pids(self) -> list[int]:
-        master = self.master()
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                    found.append(int(entry.name))
-        return found
+        return worker_pids(self.master())
 
     def answers(self) -> bool:
         try:
@@ -206,12 +197,6 @@ class Load:
                 raise RuntimeError(f"timed out waiting for {what}")
 
 
-def _cookies(response: http.client.HTTPResponse, jar: dict[str, str]) -> None:
-    for header in response.headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        jar[name.strip()] = rest.split(";", 1)[0]
-
-
 def _request(
     port: int,
     method: str,
@@ -222,11 +207,10 @@ def _request(
 ) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-        conn.request(method, path, body=body, headers={"Cookie": cookie, **headers})
+        conn.request(method, path, body=body, headers={"Cookie": _cookie_header(jar), **headers})
         response = conn.getresponse()
         data = response.read()
-        _cookies(response, jar)
+        _cookie(response, jar)
         return response.status, data
     finally:
         conn.close()
@@ -357,7 +341,7 @@ def kill_loop(server: Server, load: Load, kills: int) -> dict[str, int]:
 def run(app: Flask, env: dict[str, str], folder: Path, kills: int, seed: int) -> Run:
     """Prepare the database, serve, drive, kill, stop, and check."""
     unit_id = prepare(app)
-    server = Server(env=env, port=free_port(), log=folder / "gunicorn.log")
+    server = Server(env=env, port=_free_port(), log=folder / "gunicorn.log")
     load = Load(port=server.port, unit_id=unit_id, rng=random.Random(seed))
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(load,), daemon=True) for _ in range(4)]
@@ -375,14 +359,6 @@ def run(app: Flask, env: dict[str, str], folder: Path, kills: int, seed: int) ->
         server.stop()
     seconds = time.monotonic() - started
     return Run(done, seconds, check(app, env, load.attempts, folder))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(app: Flask) -> int:
@@ -439,8 +415,6 @@ def database(engine: str, folder: Path) -> Iterator[str]:
     if engine == "sqlite":
         yield f"sqlite:///{folder / 'crash.db'}"
         return
-    from bench.__main__ import fresh_database
-
     with fresh_database() as url:
         yield url
 

@@ -101,24 +101,27 @@ def digest(
 _SEAL_KEYS: dict[bytes, bytes] = {}
 
 
-def head_seal(seq: int, last_hash: str) -> str:
-    """The seal of a head: HMAC-SHA256 under a key the database does not hold.
-
-    The key is derived from the keyring's lookup secret (never rotated, so key rotation
-    leaves seals valid), and cached: the derivation costs more than the HMAC.
-    """
-    ring = keys.keyring()
-    key = _SEAL_KEYS.get(ring.lookup_secret)
+def _seal_key() -> bytes:
+    """The key of the head's seal, derived from the keyring's lookup secret (never
+    rotated, so key rotation leaves seals valid). Cached: deriving costs more than
+    sealing."""
+    secret = keys.keyring().lookup_secret
+    key = _SEAL_KEYS.get(secret)
     if key is None:
-        key = _SEAL_KEYS[ring.lookup_secret] = ring.derive("audit-head")
-    return crypto.keyed_hash(key, f"audit-head:{seq}:{last_hash}")
+        key = _SEAL_KEYS[secret] = keys.keyring().derive("audit-head")
+    return key
 
 
-def seal_matches(seq: int, last_hash: str, seal: str | None) -> bool:
+def head_seal(seq: int, last_hash: str, key: bytes | None = None) -> str:
+    """The seal of a head: HMAC-SHA256 under a key the database does not hold."""
+    return crypto.keyed_hash(key or _seal_key(), f"audit-head:{seq}:{last_hash}")
+
+
+def seal_matches(seq: int, last_hash: str, seal: str | None, key: bytes | None = None) -> bool:
     """Whether a head is sealed as it should be (an empty chain needs no seal)."""
     if seq == 0 and last_hash == GENESIS:
         return True
-    return seal is not None and crypto.constant_time_equals(seal, head_seal(seq, last_hash))
+    return seal is not None and crypto.constant_time_equals(seal, head_seal(seq, last_hash, key))
 
 
 def _next_seal(old: tuple[int, str, str | None], seq: int, last_hash: str) -> str | None:
@@ -127,8 +130,9 @@ def _next_seal(old: tuple[int, str, str | None], seq: int, last_hash: str) -> st
     Otherwise the break is carried forward (no seal stays no seal, for a database that
     was never sealed), so appending can never make a tampered chain look whole.
     """
-    if seal_matches(*old):
-        return head_seal(seq, last_hash)
+    key = _seal_key()
+    if seal_matches(*old, key=key):
+        return head_seal(seq, last_hash, key)
     return None if old[2] is None else BROKEN_SEAL
 
 
