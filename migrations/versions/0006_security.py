@@ -14,7 +14,7 @@ account, e.g. `trygg users create ... --role admin`), each change written to the
 chain as "user.update" by "migration", and the upgrade names them in a warning.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -25,9 +25,10 @@ from datetime import UTC, datetime
 from alembic import op
 import sqlalchemy as sa
 
-# The chain's hash of an entry: one definition, the application's (a copy here could
-# drift from what `trygg audit verify` checks).
-from trygg.audit import GENESIS, _digest
+# The chain's append (numbering, hashes, the head's seal under the keyring): one
+# implementation, the application's. A copy here could drift from what `trygg audit
+# verify` checks. This revision comes after 0008, which gave the head its seal.
+from trygg import audit
 
 log = logging.getLogger("alembic.runtime.migration")
 
@@ -36,7 +37,7 @@ CASE_READING_ROLES = ("handler", "safety_rep")
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
@@ -137,44 +138,19 @@ def separate_admins_from_case_readers():
 
 
 def _append_to_audit_chain(conn, entries):
-    """Append "user.update" entries by "migration", as trygg.audit.write_pending does."""
-    head = conn.execute(
-        sa.text("UPDATE audit_head SET seq = seq + :n WHERE id = 1 RETURNING seq, last_hash"),
-        {"n": len(entries)},
-    ).one_or_none()
-    if head is None:
-        conn.execute(
-            sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, :n, :genesis)"),
-            {"n": len(entries), "genesis": GENESIS},
-        )
-        last, prev = len(entries), GENESIS
-    else:
-        last, prev = head
-    seq = last - len(entries)
+    """Append "user.update" entries by "migration" to the chain, as a commit would."""
     at = datetime.now(UTC).replace(microsecond=0)
-    insert = sa.text(
-        "INSERT INTO audit_entry"
-        " (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash)"
-        " VALUES (:seq, :at, :actor, :action, :object_type, :object_id, :detail, :prev, :hash)"
-    ).bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True)))
-    for user_id, detail in entries:
-        seq += 1
-        row = {
-            "seq": seq,
+    audit.append(conn, [
+        {
             "at": at,
             "actor": "migration",
             "action": "user.update",
             "object_type": "user",
             "object_id": str(user_id),
             "detail": detail,
-            "prev": prev,
         }
-        row["hash"] = _digest(
-            seq, at, "migration", "user.update", "user", str(user_id), detail, prev
-        )
-        conn.execute(insert, row)
-        prev = row["hash"]
-    conn.execute(sa.text("UPDATE audit_head SET last_hash = :hash WHERE id = 1"), {"hash": prev})
+        for user_id, detail in entries
+    ])
 
 
 def downgrade():

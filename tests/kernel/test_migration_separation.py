@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from tests.conftest import ENGINE, create_postgres_database, drop_postgres_database
-from trygg import audit
+from trygg import audit, audit_check
 from trygg.accounts.models import UserRole
 from trygg.app import create_app
 from trygg.audit import AuditEntry
@@ -21,7 +21,7 @@ from trygg.extensions import db
 
 @pytest.fixture
 def old_database(base_settings: dict[str, Any], tmp_path: Path) -> Iterator[str]:
-    """A database migrated to 0005, as before this release."""
+    """An empty database, to be migrated to the revision before this release's."""
     label = "sod" + secrets.token_hex(3)
     if ENGINE == "postgres":
         url = create_postgres_database(f"trygg_{label}")
@@ -38,7 +38,7 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
     app = create_app({**base_settings, "database_url": old_database})
     directory = app.extensions["migrate"].directory
     with app.app_context():
-        upgrade(directory=directory, revision="0005")
+        upgrade(directory=directory, revision="0008")  # the revision just before 0006
         with db.engine.begin() as conn:
             for user_id, email, roles in (
                 (1, "both@example.org", ["admin", "handler", "employee"]),
@@ -60,7 +60,7 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
                         {"id": user_id, "role": role},
                     )
         audit.record("unit.create", actor="test", object_type="unit", object_id=1)
-        db.session.commit()  # the chain has an entry before the migration's
+        db.session.commit()  # the chain has an entry (and a sealed head) before the migration's
         upgrade(directory=directory)
         roles = {(row.user_id, row.role) for row in db.session.scalars(select(UserRole)).all()}
         assert roles == {
@@ -83,7 +83,7 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
             "roles": ["employee", "handler"],
             "reason": "separation_of_duties",
         }
-        assert audit.verify() == (3, None)
+        assert audit_check.verify() == (3, None)  # chained, and the head's seal holds
         db.engine.dispose()
     # The operator is told whom it concerns (alembic logs to standard error).
     assert "removed the admin role from both@example.org, rep@example.org" in capfd.readouterr().err
