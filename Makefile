@@ -37,7 +37,7 @@ bootstrap: $(STAMP) $(MO)
 run: bootstrap
 	$(BIN)/trygg demo seed --if-empty
 	@echo "Trygg is on http://127.0.0.1:$(PORT)"
-	$(BIN)/trygg run --host 127.0.0.1 --port $(PORT) --with-threads
+	$(BIN)/trygg serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
