@@ -41,7 +41,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from handling import codes
+from handling import codes, notices
 from handling.models import (
     Case,
     CaseEvent,
@@ -588,6 +588,8 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
         case.assigned_user_id = None
     if moved or warning:
         _event(case, "routed", actor, now, group=case.group_id, warning=warning)
+    if moved:
+        notices.routed(case, now)
     if warning:
         _audit("case.route_warning", "system", case, at=now, warning=warning, group=case.group_id)
 
@@ -1003,6 +1005,7 @@ def open_case(
     if warning:
         _audit("case.route_warning", "system", case, at=now, warning=warning, group=group_id)
     _audit("case.open", actor, case, at=now, group=group_id, track=track)
+    notices.case_opened(case, target.handler_ids - excluded if target is not None else ())
     return case
 
 
@@ -1422,11 +1425,14 @@ def transition(
         _meet(case, "acknowledge", label, now)
     elif to == "triaged":
         case.triaged_at = now
+        flagged = bool(data["section_5_2"]) and not case.section_5_2
         case.section_5_2 = bool(data["section_5_2"])
         _set_section52_required(case, case.section_5_2, now)
         _change_track(case, data["track"], label, now)
         recompute_deadlines(case)
         codes_.update(track=case.track, section_5_2=case.section_5_2)
+        if flagged:
+            notices.section_5_2_flagged(case)
     elif to == "measures_decided":
         _meet(case, "investigation", label, now)
     elif to == "closed":
@@ -1443,6 +1449,8 @@ def transition(
         _meet(case, "reporter_feedback", label, now)
         _cancel_open_deadlines(case, now)
         codes_.update(causes=case.causes, no_follow_up_reason=bool(case.no_follow_up_reason_sealed))
+        if case.feedback_sealed is not None:
+            notices.reporter_has_news(case, f"feedback:{int(now.timestamp())}")
     elif to == "dropped":
         case.drop_reason_sealed = _seal(case, "case", "drop_reason", case.id, data["reason"])
         case.closed_at = now
@@ -1484,6 +1492,8 @@ def change_track(
     if section_5_2 is not None and section_5_2 != case.section_5_2:
         case.section_5_2 = section_5_2
         _set_section52_required(case, section_5_2, now)
+        if section_5_2:
+            notices.section_5_2_flagged(case)
     recompute_deadlines(case)
     case.updated_at = now
     _audit("case.track", label, case, track=track, section_5_2=case.section_5_2)
@@ -1537,6 +1547,8 @@ def assign(
         case.group_id = group.id
         case.routing_warning = None
         _event(case, "routed", label, now, group=group.id, warning=None)
+        if handler is None:
+            notices.routed(case, now)
     if handler is not None and handler.id not in eligible_handler_ids(case.group, case):
         raise CaseError(
             _l("That person cannot handle this case: not in its group, or excluded."),
@@ -1548,6 +1560,8 @@ def assign(
     _audit("case.assign", label, case, to=case.assigned_user_id, group=case.group_id)
     case.updated_at = now
     db.session.flush()
+    if handler is not None and handler.id != actor.id:
+        notices.assigned(case, now)
     return case
 
 
@@ -1593,6 +1607,8 @@ def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = Non
         _event(case, "assigned", "system", now, to=case.assigned_user_id, group=case.group_id)
     case.updated_at = now
     db.session.flush()
+    if was_assigned:
+        notices.assigned(case, now)
     return case
 
 
@@ -1815,6 +1831,8 @@ def update_section52(
         case.section_5_2 = bool(values["required"])
         _set_section52_required(case, case.section_5_2, now)
         recompute_deadlines(case)
+        if case.section_5_2:
+            notices.section_5_2_flagged(case)
     row = case.section52
     if row is None:
         row = Section52Check(case_id=case.id, required=case.section_5_2, updated_at=now)
@@ -1933,6 +1951,10 @@ def post_message(
     # The day must not move the case's last change back to midnight.
     case.updated_at = max(case.updated_at, now) if anonymous else now
     db.session.flush()
+    if author is None:
+        notices.reporter_wrote(case, f"message:{message.id}")
+    elif not internal:
+        notices.reporter_has_news(case, f"message:{message.id}")
     return message
 
 
@@ -2114,6 +2136,8 @@ def add_anonymous_information(
         _audit("case.attachments", ANONYMOUS_ACTOR, case, at=day, count=len(stored))
         case.updated_at = max(case.updated_at, day)
         db.session.flush()
+        if message is None:
+            notices.reporter_wrote(case, f"files:{stored[0].id}")
     return message
 
 

@@ -5,6 +5,7 @@ Never prints content: ids, kinds, states, counts and error codes only.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 
 import click
@@ -27,10 +28,8 @@ def scheduler_run() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"scheduler: ticking every {scheduler.interval_of(app)} s; Ctrl-C stops")
     runner = scheduler.build_scheduler(app, blocking=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         runner.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 @scheduler_cli.command("tick")

@@ -67,11 +67,12 @@ def jobs() -> dict[str, Job]:
     return dict(_JOBS)
 
 
-def claim_rows(query: Any) -> Any:
+def claim_rows(query: Any, of: Any = None) -> Any:
     """A SELECT of due rows, locked for this transaction (skipping rows that another
-    process holds) on PostgreSQL. SQLite's immediate transaction already serialises."""
+    process holds) on PostgreSQL; `of` names the table to lock when the query joins.
+    SQLite's immediate transaction already serialises claims."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
+        return query.with_for_update(skip_locked=True, of=of)
     return query
 
 
@@ -96,7 +97,7 @@ def latest_digest_slot(now: datetime, minute: int) -> datetime:
 
 def release_digests(ctx: TickContext) -> int:
     """Put each user's waiting digest rows into one e-mail once their digest time passed."""
-    default_minute = NotificationProfile.digest_minute.default.arg  # type: ignore[attr-defined]
+    default_minute = NotificationProfile.digest_minute.default.arg
     users = db.session.execute(
         select(
             Notification.user_id, func.coalesce(NotificationProfile.digest_minute, default_minute)

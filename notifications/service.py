@@ -146,9 +146,9 @@ def _with_substitutes(event: Event, who: dict[int, _Recipient]) -> list[int]:
     allowed = set(event.audience or ())
     for uid in list(out):
         person = who.get(uid)
-        if person and person.away and person.substitute_id in allowed:
-            if person.substitute_id not in out:
-                out.append(person.substitute_id)  # type: ignore[arg-type]
+        substitute = person.substitute_id if person and person.away else None
+        if substitute is not None and substitute in allowed and substitute not in out:
+            out.append(substitute)
     return out
 
 
@@ -159,7 +159,7 @@ def notify_many(events: list[Event], *, now: datetime | None = None) -> int:
     who = _recipients(wanted)
     substitutes = {p.substitute_id for p in who.values() if p.away and p.substitute_id}
     if substitutes - set(who):
-        who.update(_recipients(substitutes - set(who)))  # type: ignore[arg-type]
+        who.update(_recipients(substitutes - set(who)))
     prefs = _preferences(set(who), {str(e.kind) for e in events})
     rows: list[dict[str, Any]] = []
     for event in events:

@@ -173,9 +173,9 @@ def healthz() -> tuple[Response, int]:
         status["keyring"] = "unavailable"
     healthy = all(v == "ok" for v in status.values())
     body: dict[str, Any] = dict(status)
-    for name, probe in _HEALTH_EXTRAS.items():
+    for name, report in _HEALTH_EXTRAS.items():
         try:
-            body[name] = probe()
+            body[name] = report()
         except Exception:  # noqa: BLE001 - a report that fails must not fail the check
             current_app.logger.exception("health check: %s unavailable", name)
             body[name] = "unavailable"
