@@ -52,6 +52,7 @@ from handling.models import (
     Debriefing,
     FollowUpTask,
     HandlerGroup,
+    HandlerGroupEscalation,
     HandlerGroupMember,
     RoutingRule,
     Section52Check,
@@ -2159,6 +2160,18 @@ def _check_members(member_ids: Iterable[int]) -> list[int]:
     return ids
 
 
+def _check_escalation(user_ids: Iterable[int]) -> list[int]:
+    ids = sorted(set(user_ids))
+    for user_id in ids:
+        user = db.session.get(User, user_id)
+        if user is None or not user.has_role("handler", "admin"):
+            raise CaseError(
+                _l("Escalation contacts must be case handlers or administrators."),
+                "escalation_ids",
+            )
+    return ids
+
+
 def _only_flag(group: HandlerGroup, *, is_default: bool, is_fallback: bool) -> None:
     """There is at most one default and one fallback group."""
     for other in handler_groups():
@@ -2180,8 +2193,13 @@ def save_group(
     is_default: bool = False,
     is_fallback: bool = False,
     group: HandlerGroup | None = None,
+    escalation_ids: Iterable[int] | None = None,
 ) -> HandlerGroup:
-    """Create a handler group, or change one; new members' conflicts are recorded first."""
+    """Create a handler group, or change one; new members' conflicts are recorded first.
+
+    `escalation_ids`: who is told when a case of the group is flagged § 5-2 or one of
+    its deadlines passes (case handlers or admins; none: the admins). None keeps them.
+    """
     name = name.strip()
     if not name:
         raise CaseError(_l("A handler group needs a name."), "name")
@@ -2199,6 +2217,15 @@ def save_group(
         HandlerGroupMember(user_id=uid) for uid in ids if uid not in before
     ]
     _only_flag(group, is_default=is_default, is_fallback=is_fallback)
+    if escalation_ids is not None:
+        contacts = _check_escalation(escalation_ids)
+        group.escalation_contacts = [
+            c for c in group.escalation_contacts if c.user_id in contacts
+        ] + [
+            HandlerGroupEscalation(user_id=uid)
+            for uid in contacts
+            if uid not in set(group.escalation_ids)
+        ]
     db.session.flush()
     added = set(ids) - before
     if added:
@@ -2209,7 +2236,12 @@ def save_group(
         actor=actor,
         object_type="handler_group",
         object_id=group.id,
-        detail={"members": ids, "is_default": is_default, "is_fallback": is_fallback},
+        detail={
+            "members": ids,
+            "is_default": is_default,
+            "is_fallback": is_fallback,
+            "escalation": group.escalation_ids,
+        },
     )
     return group
 
