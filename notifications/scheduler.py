@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -215,8 +216,9 @@ def _guarded_tick(app: Flask, owner: str) -> None:
 def build_scheduler(app: Flask, *, blocking: bool, owner: str | None = None) -> BaseScheduler:
     """An APScheduler with one interval job: the tick. Started by the caller."""
     interval = int(app.config["TRYGG"]["scheduler_interval_seconds"])
+    options: dict[str, Any] = {"timezone": UTC, "jobstores": {"default": MemoryJobStore()}}
     scheduler: BaseScheduler = (
-        BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
+        BlockingScheduler(**options) if blocking else BackgroundScheduler(**options)
     )
     scheduler.add_job(
         _guarded_tick,
