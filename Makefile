@@ -56,7 +56,7 @@ pytest: bootstrap
 test: lint typecheck pytest
 
 bench: bootstrap
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.tick; tick=$$?; $(BIN)/python -m bench; intake=$$?; exit $$((tick | intake))
 
 assets:
 	bash tools/vendor_assets.sh

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from handling.models import (
     Case,
@@ -29,7 +29,7 @@ from handling.models import (
 from handling.workflow import ACTIVE_STATES
 from notifications import reminders
 from notifications.kinds import FALLBACK_LEAD_MINUTES, Kind
-from notifications.scheduler import TickContext, claim_rows
+from notifications.scheduler import TickContext, claim_rows, in_ids
 from notifications.service import Event, notify_many
 from reporting import service as reporting
 from trygg.accounts.models import User, UserRole
@@ -42,11 +42,14 @@ TASK_DUE_SOON = timedelta(hours=24)
 # -- who ------------------------------------------------------------------------------
 
 
-def eligible_by_case(cases: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
+def eligible_by_case(
+    cases: Iterable[tuple[int, int | None]], excluded: dict[int, set[int]] | None = None
+) -> dict[int, list[int]]:
     """Case id → the ids of its eligible handlers, for (case id, group id) pairs at once.
 
     Eligible: a member of the case's group who is active, holds the handler role and is
-    not excluded from the case. Three queries whatever the number of cases.
+    not excluded from the case. Two queries whatever the number of cases (one when the
+    caller has read the exclusions: `excluded`).
     """
     pairs = list(cases)
     groups = {g for _c, g in pairs if g is not None}
@@ -64,7 +67,8 @@ def eligible_by_case(cases: Iterable[tuple[int, int | None]]) -> dict[int, list[
         )
     ):
         members[group_id].add(user_id)
-    excluded = exclusions_by_case([c for c, _g in pairs])
+    if excluded is None:
+        excluded = exclusions_by_case([c for c, _g in pairs])
     return {
         case_id: sorted(members.get(group_id or 0, set()) - excluded.get(case_id, set()))
         for case_id, group_id in pairs
@@ -76,7 +80,7 @@ def exclusions_by_case(case_ids: list[int]) -> dict[int, set[int]]:
     if case_ids:
         for case_id, user_id in db.session.execute(
             select(CaseExclusion.case_id, CaseExclusion.user_id).where(
-                CaseExclusion.case_id.in_(sorted(set(case_ids)))
+                in_ids(CaseExclusion.case_id, case_ids)
             )
         ):
             out[case_id].add(user_id)
@@ -268,7 +272,15 @@ def deadlines_job(ctx: TickContext) -> int:
     leads = reminders.lead_times()
     widest = max([*leads.values(), timedelta(minutes=FALLBACK_LEAD_MINUTES)])
     query = (
-        select(Deadline.id, Deadline.case_id, Deadline.kind, Deadline.due_at)
+        select(
+            Deadline.id,
+            Deadline.case_id,
+            Deadline.kind,
+            Deadline.due_at,
+            Case.group_id,
+            Case.assigned_user_id,
+        )
+        .join(Case, Case.id == Deadline.case_id)
         .where(
             Deadline.met_at.is_(None),
             Deadline.cancelled_at.is_(None),
@@ -282,22 +294,14 @@ def deadlines_job(ctx: TickContext) -> int:
         .order_by(Deadline.due_at, Deadline.id)
         .limit(ctx.batch)
     )
-    rows = db.session.execute(claim_rows(query)).all()
+    rows = db.session.execute(claim_rows(query, of=Deadline)).all()
     if not rows:
         return 0
-    cases = dict(
-        db.session.execute(
-            select(Case.id, Case.group_id).where(Case.id.in_({r.case_id for r in rows}))
-        ).all()
-    )
-    assigned_to = dict(
-        db.session.execute(
-            select(Case.id, Case.assigned_user_id).where(Case.id.in_(list(cases)))
-        ).all()
-    )
-    eligible = eligible_by_case(cases.items())
-    escalation = escalation_by_group(cases.values())
+    cases = {row.case_id: row.group_id for row in rows}
+    assigned_to = {row.case_id: row.assigned_user_id for row in rows}
     excluded = exclusions_by_case(list(cases))
+    eligible = eligible_by_case(cases.items(), excluded)
+    escalation = escalation_by_group(cases.values())
     events: list[Event] = []
     reminded: list[int] = []
     escalated: list[int] = []
@@ -327,16 +331,14 @@ def deadlines_job(ctx: TickContext) -> int:
     notify_many(events, now=now)
     if reminded:
         db.session.execute(
-            update(Deadline).where(Deadline.id.in_(reminded)).values(reminded_at=now)
+            update(Deadline).where(in_ids(Deadline.id, reminded)).values(reminded_at=now)
         )
     if escalated:
+        # Passed before its reminder went out (downtime): the reminder is not sent late.
         db.session.execute(
             update(Deadline)
-            .where(Deadline.id.in_(escalated), Deadline.reminded_at.is_(None))
-            .values(reminded_at=now)
-        )
-        db.session.execute(
-            update(Deadline).where(Deadline.id.in_(escalated)).values(escalated_at=now)
+            .where(in_ids(Deadline.id, escalated))
+            .values(escalated_at=now, reminded_at=func.coalesce(Deadline.reminded_at, now))
         )
     return len(rows)
 

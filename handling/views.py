@@ -804,9 +804,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
                     "member_ids": [_int(v) for v in request.form.getlist("member_ids")],
                     "is_default": request.form.get("is_default") == "on",
                     "is_fallback": request.form.get("is_fallback") == "on",
-                    "escalation_ids": [
-                        _int(v) for v in request.form.getlist("escalation_ids")
-                    ],
+                    "escalation_ids": [_int(v) for v in request.form.getlist("escalation_ids")],
                 }
             )
             saved = service.save_group(actor=actor_label(_user()), group=group, **data)

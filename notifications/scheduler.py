@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,8 +30,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from notifications.delivery import DeliveryResult, deliver_due
 from notifications.kinds import MailState
@@ -41,7 +42,7 @@ from trygg.extensions import db, utcnow
 log = logging.getLogger("trygg.scheduler")
 OSLO = ZoneInfo("Europe/Oslo")
 # Rows a job claims per transaction; a tick repeats until a job finds fewer.
-BATCH = 1000
+BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,15 @@ def claim_rows(query: Any, of: Any = None) -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True, of=of)
     return query
+
+
+def in_ids(column: Any, ids: Iterable[int]) -> Any:
+    """`column IN ids` for a tick's batch: one array parameter on PostgreSQL (a thousand
+    separate parameters cost more to send than the query takes), IN on SQLite."""
+    values = sorted(set(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == func.any(bindparam("ids", values, type_=ARRAY(Integer), unique=True))
+    return column.in_(values)
 
 
 # -- digests ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
@@ -216,10 +216,37 @@ def _insert(rows: list[dict[str, Any]]) -> int:
     given = [r for r in rows if r["id"] is not None]
     generated = [{k: v for k, v in r.items() if k != "id"} for r in rows if r["id"] is None]
     written = 0
-    for batch in (given, generated):
-        if batch:
-            written += connection.execute(statement, batch).rowcount or 0
+    if given:
+        written += connection.execute(statement, given).rowcount or 0
+    if generated:
+        # PostgreSQL: the whole batch as one statement of column arrays (a tick may
+        # write thousands of rows; one INSERT per row costs ten times more).
+        written += connection.execute(_UNNEST, _columns(generated)).rowcount or 0
     return written
+
+
+_ARRAY_TYPES = {
+    "dedupe_key": "varchar",
+    "user_id": "integer",
+    "kind": "varchar",
+    "link": "varchar",
+    "subject": "varchar",
+    "created_at": "timestamptz",
+    "mail_state": "varchar",
+    "mail_key": "varchar",
+    "attempts": "smallint",
+    "next_attempt_at": "timestamptz",
+}
+# Built from the constant column names above, never from input.
+_UNNEST = text(
+    f"INSERT INTO notification ({', '.join(_ARRAY_TYPES)}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _ARRAY_TYPES.items())
+    + ") ON CONFLICT (dedupe_key) DO NOTHING"
+)
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in _ARRAY_TYPES}
 
 
 # -- the in-app list --------------------------------------------------------------------

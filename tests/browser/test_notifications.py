@@ -27,7 +27,8 @@ def _report_arrives(app: Flask, employee: Login) -> int:
     with app.app_context():
         unit = org.find_unit("Akuttmottaket")
         reporter = accounts.find_user(employee.email)
-        assert unit is not None and reporter is not None
+        assert unit is not None
+        assert reporter is not None
         data = ReportSchema().load(
             {
                 "incident_types": ["threat"],

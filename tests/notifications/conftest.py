@@ -23,6 +23,8 @@ from flask import Flask
 
 from notifications import scheduler
 from tests.handling.conftest import api, org, submit  # noqa: F401 - shared fixtures
+from tests.reporting.conftest import scratch_app  # noqa: F401 - shared fixture
+from tests.reporting.test_canary import all_logs_at_debug  # noqa: F401 - shared fixture
 from trygg.extensions import db
 
 
@@ -63,7 +65,9 @@ class Mailbox:
         return [str(m.message["Message-ID"]) for m in self.messages]
 
     def text(self, received: Received) -> str:
-        parts = [p.get_content() for p in received.message.walk() if p.get_content_maintype() == "text"]
+        parts = [
+            p.get_content() for p in received.message.walk() if p.get_content_maintype() == "text"
+        ]
         return "\n".join(parts)
 
 

@@ -20,14 +20,8 @@ from tests.conftest import ENGINE
 from tests.factories import Factory, api_login
 from tests.handling.conftest import user_obj
 from tests.notifications.conftest import run_tick, use_smtp
-from tests.reporting.conftest import scratch_app  # noqa: F401 - fixture
 from tests.reporting.support import post_report
-from tests.reporting.test_canary import (  # noqa: F401 - fixture
-    Markers,
-    _dump,
-    _report_body,
-    all_logs_at_debug,
-)
+from tests.reporting.test_canary import Markers, _dump, _report_body
 from trygg.extensions import db
 
 
@@ -50,8 +44,11 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
     employee = make.user("employee", name=f"Ella {names('employee name')}", units=(unit,))
     with app.app_context():
         service.save_group(
-            actor="test", name=f"HMS {names('group name')}", member_ids=[first.id, second.id],
-            is_default=True, is_fallback=True,
+            actor="test",
+            name=f"HMS {names('group name')}",
+            member_ids=[first.id, second.id],
+            is_default=True,
+            is_fallback=True,
         )
         db.session.commit()
 
@@ -75,15 +72,24 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
             service.post_message(case, colleague, mark("internal note"), internal=True)
             service.post_reporter_message(case.report, mark("reporter message"), actor="reporter")
             service.add_task(
-                case, actor=colleague, template="bht_offer", responsible_user_id=first.id,
-                due_at=start + timedelta(hours=2), note=mark("task note"),
+                case,
+                actor=colleague,
+                template="bht_offer",
+                responsible_user_id=first.id,
+                due_at=start + timedelta(hours=2),
+                note=mark("task note"),
             )
             db.session.commit()
         closing = _case(app, report_ids[1])
         service.transition(closing, "forwarded", actor=colleague, forwarded_to="police")
         service.transition(
-            closing, "closed", actor=colleague, closing_note=mark("closing note"),
-            causes=["staffing"], feedback=mark("feedback"), no_follow_up_reason=mark("reason"),
+            closing,
+            "closed",
+            actor=colleague,
+            closing_note=mark("closing note"),
+            causes=["staffing"],
+            feedback=mark("feedback"),
+            no_follow_up_reason=mark("reason"),
         )
         db.session.commit()
         db.session.remove()
@@ -108,8 +114,7 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
     row_text = "\n".join(str([getattr(r, c) for c in columns]) for r in outbox).encode()
     # Raw, and decoded (bodies may be base64 or quoted-printable), headers included.
     mail_text = b"\n".join(
-        m.raw + str(m.message.items()).encode() + mailbox.text(m).encode()
-        for m in mailbox.messages
+        m.raw + str(m.message.items()).encode() + mailbox.text(m).encode() for m in mailbox.messages
     )
     leaks["outbox rows"] = mark.found_in(row_text) + names.found_in(row_text)
     leaks["mail"] = mark.found_in(mail_text) + names.found_in(mail_text)

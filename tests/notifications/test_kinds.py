@@ -14,13 +14,25 @@ from handling import service
 from handling.models import HandlerGroupEscalation
 from notifications.kinds import Kind
 from tests.handling.conftest import get_case, user_obj
-from tests.notifications.support import kinds_by_user, rows
 from tests.notifications.conftest import run_tick
+from tests.notifications.support import kinds_by_user, rows
 from trygg.extensions import db
 
 # Words a mail must never contain: the unit, the incident, the text, the track.
-FORBIDDEN = ("Akutten", "Sykehuset", "threat", "trussel", "Trussel", "patient", "varsel", "Varsel",
-             "Whistleblowing", "HSE", "HMS", "refused a request")
+FORBIDDEN = (
+    "Akutten",
+    "Sykehuset",
+    "threat",
+    "trussel",
+    "Trussel",
+    "patient",
+    "varsel",
+    "Varsel",
+    "Whistleblowing",
+    "HSE",
+    "HMS",
+    "refused a request",
+)
 
 
 def _contacts(app, group_id, *users):
@@ -51,8 +63,12 @@ def test_a_new_case_reaches_its_handlers_only_and_mail_says_nothing(smtp_app, or
 
 def test_a_varsel_reads_exactly_like_an_hms_avvik(smtp_app, org, submit, mailbox):
     submit(org.employee, unit_id=org.ward.id)
-    submit(org.employee, unit_id=org.ward.id, incident_types=["sexual_harassment"],
-           counterpart_category="colleague")
+    submit(
+        org.employee,
+        unit_id=org.ward.id,
+        incident_types=["sexual_harassment"],
+        counterpart_category="colleague",
+    )
     run_tick(smtp_app)
     by_person = {m.rcpt[0]: m for m in mailbox.messages}
     hms, whistle = by_person[org.handler.email], by_person[org.whistle_handler.email]
@@ -65,7 +81,9 @@ def test_reassignment_tells_only_the_new_handler(app, org, submit):
     case = submit(org.employee, unit_id=org.ward.id)
     before = len(rows(app))
     with app.app_context():
-        service.assign(get_case(case.id), user_obj(org.colleague), None, actor=user_obj(org.handler))
+        service.assign(
+            get_case(case.id), user_obj(org.colleague), None, actor=user_obj(org.handler)
+        )
         db.session.commit()
     new = rows(app)[before:]
     assert [(r.user_id, r.kind) for r in new] == [(org.colleague.id, Kind.CASE_ASSIGNED)]
@@ -112,8 +130,10 @@ def test_a_handlers_message_and_feedback_reach_the_reporter_discreetly(app, org,
     row = updates[0]
     # Nothing in the row ties the reporter to the case: no subject, a general link, a
     # keyed-hash key, a random id and the day only.
-    assert row.subject is None and row.link == "/my-reports"
-    assert row.dedupe_key.startswith("h:") and f"case:{case.id}" not in row.dedupe_key
+    assert row.subject is None
+    assert row.link == "/my-reports"
+    assert row.dedupe_key.startswith("h:")
+    assert f"case:{case.id}" not in row.dedupe_key
     assert row.id >= 1_000_000_000
     assert row.created_at.astimezone(service.OSLO).time().hour == 0
 
@@ -124,8 +144,12 @@ def test_feedback_when_the_case_closes_reaches_the_reporter(app, org, submit):
         handler = user_obj(org.handler)
         service.transition(get_case(case.id), "forwarded", actor=handler, forwarded_to="police")
         service.transition(
-            get_case(case.id), "closed", actor=handler, closing_note="Done.",
-            causes=["staffing"], feedback="Thank you; we have acted.",
+            get_case(case.id),
+            "closed",
+            actor=handler,
+            closing_note="Done.",
+            causes=["staffing"],
+            feedback="Thank you; we have acted.",
             no_follow_up_reason="Not needed.",
         )
         db.session.commit()
@@ -141,7 +165,8 @@ def test_an_anonymous_reporter_gets_nothing_and_handlers_get_no_exact_time(app, 
         db.session.commit()
     assert not [r for r in rows(app) if r.kind == Kind.REPORT_UPDATE]
     new_case = [r for r in rows(app) if r.kind == Kind.CASE_NEW]
-    assert new_case and all(r.created_at.astimezone(service.OSLO).hour == 0 for r in new_case)
+    assert new_case
+    assert all(r.created_at.astimezone(service.OSLO).hour == 0 for r in new_case)
 
 
 def test_section_5_2_goes_at_once_to_the_escalation_contacts(app, org, submit):
@@ -165,8 +190,11 @@ def test_section_5_2_flagged_at_triage(app, org, submit):
     with app.app_context():
         service.transition(get_case(case.id), "acknowledged", actor=user_obj(org.handler))
         service.transition(
-            get_case(case.id), "triaged", actor=user_obj(org.handler),
-            track="hms_deviation", section_5_2=True,
+            get_case(case.id),
+            "triaged",
+            actor=user_obj(org.handler),
+            track="hms_deviation",
+            section_5_2=True,
         )
         db.session.commit()
     assert kinds_by_user(app)[org.admin.id] == [Kind.SECTION_5_2]
@@ -210,8 +238,11 @@ def test_a_follow_up_task_due_soon_and_overdue_reaches_its_responsible(app, org,
     due = datetime.now(UTC) + timedelta(days=3)
     with app.app_context():
         service.add_task(
-            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
-            responsible_user_id=org.colleague.id, due_at=due,
+            get_case(case.id),
+            actor=user_obj(org.handler),
+            template="bht_offer",
+            responsible_user_id=org.colleague.id,
+            due_at=due,
         )
         db.session.commit()
     run_tick(app)

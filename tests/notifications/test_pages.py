@@ -40,7 +40,8 @@ def test_the_header_counts_unread_and_opening_one_goes_to_the_case(app, org, sub
     opened = pages.post(
         f"/notifications/{note.id}/open", data={"csrf_token": form_token(pages, "/notifications")}
     )
-    assert opened.status_code == 303 and opened.headers["Location"] == f"/cases/{case.id}"
+    assert opened.status_code == 303
+    assert opened.headers["Location"] == f"/cases/{case.id}"
     assert _unread_badge(pages.get("/").get_data(as_text=True)) is None
 
 
@@ -49,7 +50,9 @@ def test_someone_elses_notification_is_not_found(app, org, submit):
     (note, *_rest) = [r for r in rows(app) if r.user_id == org.handler.id]
     other = _pages(app, org.colleague)
     token = form_token(other, "/notifications")
-    assert other.post(f"/notifications/{note.id}/open", data={"csrf_token": token}).status_code == 404
+    assert (
+        other.post(f"/notifications/{note.id}/open", data={"csrf_token": token}).status_code == 404
+    )
 
 
 def test_mark_all_read(app, org, submit):
@@ -99,7 +102,9 @@ def test_away_with_a_substitute_who_may_handle_the_case(app, org, submit):
         from handling import service
         from tests.handling.conftest import user_obj
 
-        service.assign(get_case(case.id), user_obj(org.handler), None, actor=user_obj(org.colleague))
+        service.assign(
+            get_case(case.id), user_obj(org.handler), None, actor=user_obj(org.colleague)
+        )
         db.session.commit()
     got = kinds_by_user(app)
     # The substitute hears of the assignment too; the handler's new-case mail is off.
@@ -133,7 +138,8 @@ def test_the_api_lists_marks_and_keeps_settings(app, org, submit, api):
     submit(org.employee, unit_id=org.ward.id)
     handler = api(org.handler)
     listed = handler.get("/api/v1/notifications").get_json()
-    assert listed["unread"] == 1 and listed["items"][0]["kind"] == "case_new"
+    assert listed["unread"] == 1
+    assert listed["items"][0]["kind"] == "case_new"
     assert set(listed["items"][0]) == {"id", "kind", "text", "link", "created_at", "read"}
     note_id = listed["items"][0]["id"]
     assert handler.post(f"/api/v1/notifications/{note_id}/read").get_json()["read"] is True
@@ -143,18 +149,19 @@ def test_the_api_lists_marks_and_keeps_settings(app, org, submit, api):
     assert current["mandatory"] == sorted(["case_new", "deadline_escalation", "section_5_2"])
     body = {"language": "en", "digest_time": "06:30", "deliveries": {"case_new": "off"}}
     refused = handler.put("/api/v1/me/notification-settings", body)
-    assert refused.status_code == 400 and "case_new" in refused.get_json()["errors"]
+    assert refused.status_code == 400
+    assert "case_new" in refused.get_json()["errors"]
     body["deliveries"] = {"case_message": "digest"}
     saved = handler.put("/api/v1/me/notification-settings", body).get_json()
-    assert saved["language"] == "en" and saved["digest_time"] == "06:30"
+    assert saved["language"] == "en"
+    assert saved["digest_time"] == "06:30"
     assert saved["deliveries"]["case_message"] == "digest"
     bad = handler.put("/api/v1/me/notification-settings", {**body, "digest_time": "noon"})
-    assert bad.status_code == 400 and "digest_time" in bad.get_json()["errors"]
+    assert bad.status_code == 400
+    assert "digest_time" in bad.get_json()["errors"]
 
 
-def test_the_admin_sees_counts_and_failed_rows_without_content_and_can_retry(
-    app, org, submit, api
-):
+def test_the_admin_sees_counts_and_failed_rows_without_content_and_can_retry(app, org, submit, api):
     case = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():
         db.session.execute(
@@ -165,13 +172,15 @@ def test_the_admin_sees_counts_and_failed_rows_without_content_and_can_retry(
         db.session.commit()
     admin = _pages(app, org.admin)  # one login: the pages' session also reads the API
     body = admin.get("/api/v1/admin/outbox").get_json()
-    assert body["counts"]["failed"] == 1 and body["counts"]["pending"] == 1
+    assert body["counts"]["failed"] == 1
+    assert body["counts"]["pending"] == 1
     (failed,) = body["failed"]
     assert set(failed) == {"id", "kind", "attempts", "last_error", "created_at"}
     assert api(org.handler).get("/api/v1/admin/outbox").status_code == 403
     pages = admin
     html = pages.get("/admin/outbox").get_data(as_text=True)
-    assert "connect" in html and f"/cases/{case.id}" not in html
+    assert "connect" in html
+    assert f"/cases/{case.id}" not in html
     token = form_token(pages, "/admin/outbox")
     retried = pages.post(f"/admin/outbox/{failed['id']}/retry", data={"csrf_token": token})
     assert retried.status_code == 303
@@ -185,8 +194,10 @@ def test_the_admin_sets_reminder_lead_times(app, org, submit, clock):
     assert bad.status_code == 400
     form = {"csrf_token": token, "lead-acknowledge": "48"}
     assert pages.post("/admin/reminders", data=form).status_code == 400  # every kind is needed
-    fields = re.findall(r'name="(lead-[a-z_0-9]+)" type="text" value="([^"]*)"',
-                        pages.get("/admin/reminders").get_data(as_text=True))
+    fields = re.findall(
+        r'name="(lead-[a-z_0-9]+)" type="text" value="([^"]*)"',
+        pages.get("/admin/reminders").get_data(as_text=True),
+    )
     form = {"csrf_token": token, **dict(fields), "lead-acknowledge": "48"}
     assert pages.post("/admin/reminders", data=form).status_code == 303
     with app.app_context():
@@ -223,13 +234,17 @@ def test_cli_outbox_scheduler_and_mail(app, org, submit, runner, mailbox, monkey
 
     submit(org.employee, unit_id=org.ward.id)
     listed = runner.invoke(args=["outbox", "list"])
-    assert listed.exit_code == 0 and "pending=2" in listed.output and "case_new" in listed.output
+    assert listed.exit_code == 0
+    assert "pending=2" in listed.output
+    assert "case_new" in listed.output
     use_smtp(app, monkeypatch, mailbox.port)
     ticked = runner.invoke(args=["scheduler", "tick"])
-    assert ticked.exit_code == 0 and "e-mails sent 2" in ticked.output
+    assert ticked.exit_code == 0
+    assert "e-mails sent 2" in ticked.output
     assert runner.invoke(args=["outbox", "retry", "1"]).exit_code != 0
     purged = runner.invoke(args=["outbox", "purge-sent", "--older-than", "1"])
-    assert purged.exit_code == 0 and "deleted 0" in purged.output
+    assert purged.exit_code == 0
+    assert "deleted 0" in purged.output
     sent = runner.invoke(args=["mail", "test", "ops@example.org"])
     assert sent.exit_code == 0, sent.output
     assert mailbox.to("ops@example.org")

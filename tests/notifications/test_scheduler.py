@@ -10,7 +10,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, insert, select, update
 
 from handling import service
@@ -44,11 +43,15 @@ def test_after_three_hours_down_one_reminder_per_open_deadline_none_for_met(
             [start + timedelta(hours=1)] * 3 + [start + timedelta(hours=10)] * 3,
             strict=True,
         ):
-            db.session.execute(update(Deadline).where(Deadline.id == deadline_id).values(due_at=due))
+            db.session.execute(
+                update(Deadline).where(Deadline.id == deadline_id).values(due_at=due)
+            )
         db.session.commit()
     clock.move_to(start - timedelta(days=2))  # nothing is due yet
     run_tick(app)
-    assert not [r for r in rows(app) if r.kind in (Kind.DEADLINE_REMINDER, Kind.DEADLINE_ESCALATION)]
+    assert not [
+        r for r in rows(app) if r.kind in (Kind.DEADLINE_REMINDER, Kind.DEADLINE_ESCALATION)
+    ]
     clock.move_to(start + timedelta(hours=3))  # three hours without a tick
     with app.app_context():
         # Met meanwhile: one that passed, one whose reminder was due.
@@ -58,7 +61,8 @@ def test_after_three_hours_down_one_reminder_per_open_deadline_none_for_met(
     run_tick(app)
     run_tick(app)
     by_subject = Counter(
-        (r.subject, r.kind) for r in rows(app)
+        (r.subject, r.kind)
+        for r in rows(app)
         if r.kind in (Kind.DEADLINE_REMINDER, Kind.DEADLINE_ESCALATION)
     )
     late = {s for (s, k) in by_subject if k == Kind.DEADLINE_ESCALATION}
@@ -71,7 +75,8 @@ def test_after_three_hours_down_one_reminder_per_open_deadline_none_for_met(
     with app.app_context():
         for i in (1, 2):
             row = db.session.get(Deadline, ids[i])
-            assert row.escalated_at is not None and row.reminded_at is not None
+            assert row.escalated_at is not None
+            assert row.reminded_at is not None
 
 
 def test_the_scheduler_is_only_a_clock(base_app):
@@ -79,7 +84,8 @@ def test_the_scheduler_is_only_a_clock(base_app):
     (job,) = runner.get_jobs()
     interval = base_app.config["TRYGG"]["scheduler_interval_seconds"]
     assert job.trigger.interval == timedelta(seconds=interval)
-    assert job.coalesce is True and job.max_instances == 1
+    assert job.coalesce is True
+    assert job.max_instances == 1
     assert job.misfire_grace_time == interval
     assert type(runner._jobstores["default"]).__name__ == "MemoryJobStore"  # noqa: SLF001
 
@@ -103,7 +109,8 @@ def test_the_embedded_tick_starts_once_and_not_in_the_reloader_parent(
     assert scheduler.start_embedded(app, reloader=True) is None
     first = scheduler.start_embedded(app)
     try:
-        assert first is not None and first.running
+        assert first is not None
+        assert first.running
         assert scheduler.start_embedded(app) is None
         monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
         assert scheduler.start_embedded(app, reloader=True) is None  # already running
@@ -161,16 +168,17 @@ def test_two_schedulers_at_once_send_each_reminder_exactly_once(
     handler = make.user("handler", units=(unit,))
     employee = make.user("employee", units=(unit,))
     with app.app_context():
-        group = service.save_group(actor="test", name="HMS", member_ids=[handler.id], is_default=True)
+        service.save_group(actor="test", name="HMS", member_ids=[handler.id], is_default=True)
         db.session.commit()
-    from tests.handling.conftest import report_data
     from reporting.schemas import ReportSchema
     from reporting.service import submit_report
+    from tests.handling.conftest import report_data
     from trygg.accounts.models import User
 
     with app.app_context():
         report = submit_report(
-            ReportSchema().load(report_data(unit_id=unit.id)), reporter=db.session.get(User, employee.id)
+            ReportSchema().load(report_data(unit_id=unit.id)),
+            reporter=db.session.get(User, employee.id),
         )
         db.session.commit()
         case_id = service.case_for_report(report).id
@@ -212,9 +220,9 @@ def test_two_schedulers_at_once_send_each_reminder_exactly_once(
         mailbox.stop()
     with app.app_context():
         reminders = db.session.scalar(
-            select(func.count()).select_from(Notification).where(
-                Notification.kind == Kind.DEADLINE_REMINDER
-            )
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.kind == Kind.DEADLINE_REMINDER)
         )
         db.session.remove()
     assert reminders == 1000
