@@ -534,25 +534,16 @@ def _sync_exclusions(
 
 
 def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
-    """Members of the group who may handle the case: active handlers, not excluded."""
+    """Members of the group who may handle the case: active handlers, not excluded.
+
+    The rule is `notices.eligible_by_case`'s (which the scheduler runs for a batch).
+    """
     if group is None:
         return []
-    excluded = case.excluded_user_ids
-    ids = [uid for uid in group.member_ids if uid not in excluded]
-    if not ids:
+    if not group.member_ids:
         return []
-    # Ids only, one query: loading the users would also load their roles and units.
-    return list(
-        db.session.scalars(
-            select(User.id)
-            .where(
-                User.id.in_(ids),
-                User.active.is_(True),
-                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
-            )
-            .order_by(User.id)
-        )
-    )
+    excluded = {case.id: case.excluded_user_ids}
+    return notices.eligible_by_case([(case.id, group.id)], excluded)[case.id]
 
 
 def eligible_handlers(case: Case) -> list[User]:
