@@ -115,18 +115,22 @@ def _case_link(case_id: int) -> str:
 
 
 def _split_by_access(
-    kind: Kind, people: list[int], eligible: list[int], key: str, case_id: int, **kw: Any
+    kind: Kind,
+    people: list[int],
+    eligible: list[int],
+    key: str,
+    case_id: int,
+    subject: str | None = None,
 ) -> list[Event]:
     """One event, linked to the case for those who may open it, else to their list."""
+    about = subject or f"case:{case_id}"
     inside = [u for u in people if u in eligible]
     outside = [u for u in people if u not in eligible]
     events = []
     if inside:
-        events.append(
-            Event(kind, inside, key, _case_link(case_id), f"case:{case_id}", eligible, **kw)
-        )
+        events.append(Event(kind, inside, key, _case_link(case_id), about, eligible))
     if outside:
-        events.append(Event(kind, outside, key, "/notifications", f"case:{case_id}", None, **kw))
+        events.append(Event(kind, outside, key, "/notifications", about, None))
     return events
 
 
@@ -312,7 +316,9 @@ def deadlines_job(ctx: TickContext) -> int:
             escalated.append(row.id)
             contacts = [u for u in escalation[cases[row.case_id]] if u not in excluded[row.case_id]]
             key = f"deadline:{row.id}:late:{stamp}"
-            events += _split_by_access(Kind.DEADLINE_ESCALATION, contacts, people, key, row.case_id)
+            events += _split_by_access(
+                Kind.DEADLINE_ESCALATION, contacts, people, key, row.case_id, f"deadline:{row.id}"
+            )
         else:
             reminded.append(row.id)
             who = assigned_to.get(row.case_id)
@@ -382,7 +388,12 @@ def tasks_job(ctx: TickContext) -> int:
         stage = "late" if row.due_at <= now else "soon"
         key = f"task:{row.id}:{stage}:{int(row.due_at.timestamp())}"
         events += _split_by_access(
-            Kind.TASK_DUE, [row.responsible_user_id], eligible[row.case_id], key, row.case_id
+            Kind.TASK_DUE,
+            [row.responsible_user_id],
+            eligible[row.case_id],
+            key,
+            row.case_id,
+            f"task:{row.id}",
         )
     notify_many(events, now=now)
     for row in rows:
@@ -391,3 +402,39 @@ def tasks_job(ctx: TickContext) -> int:
             values["overdue_notified_for"] = row.due_at
         db.session.execute(update(task).where(task.id == row.id).values(**values))
     return len(rows)
+
+
+# -- what is no longer true -----------------------------------------------------------
+
+
+def _ids(subjects: Iterable[str], prefix: str) -> list[int]:
+    return [int(s.split(":", 1)[1]) for s in subjects if s.startswith(prefix + ":")]
+
+
+def settled(subjects: Iterable[str]) -> set[str]:
+    """Of "deadline:ID" and "task:ID" subjects, those met, cancelled or done since: an
+    e-mail about them still waiting (an SMTP outage) is withdrawn, not sent late."""
+    subjects = list(subjects)
+    out: set[str] = set()
+    deadline_ids = _ids(subjects, "deadline")
+    if deadline_ids:
+        out |= {
+            f"deadline:{i}"
+            for i in db.session.scalars(
+                select(Deadline.id).where(
+                    in_ids(Deadline.id, deadline_ids),
+                    or_(Deadline.met_at.is_not(None), Deadline.cancelled_at.is_not(None)),
+                )
+            )
+        }
+    task_ids = _ids(subjects, "task")
+    if task_ids:
+        out |= {
+            f"task:{i}"
+            for i in db.session.scalars(
+                select(FollowUpTask.id).where(
+                    in_ids(FollowUpTask.id, task_ids), FollowUpTask.status != "open"
+                )
+            )
+        }
+    return out

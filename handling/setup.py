@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     # deadlines, follow-up tasks due (notifications never imports handling).
     scheduler.register_job("deadlines", notices.deadlines_job)
     scheduler.register_job("tasks", notices.tasks_job)
+    scheduler.register_settled(notices.settled)
     reminders.register_deadline_kinds(codes.DEADLINE_KINDS)
 
 

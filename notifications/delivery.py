@@ -16,7 +16,7 @@ import secrets
 import smtplib
 import ssl
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -348,16 +348,48 @@ def _mark(
     return result
 
 
-def deliver_due(owner: str, *, now: datetime | None = None, limit: int = 500) -> DeliveryResult:
-    """Send every e-mail that is due, in batches, until none is left or SMTP fails."""
+def _withdraw(
+    rows: list[Notification], settled: Callable[[list[str]], set[str]] | None
+) -> list[Notification]:
+    """Drop (and mark withdrawn) rows about something settled since they were written."""
+    subjects = sorted({r.subject for r in rows if r.subject})
+    gone = settled(subjects) if settled is not None and subjects else set()
+    if not gone:
+        return rows
+    stale = [r.id for r in rows if r.subject in gone]
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(stale))
+        .values(
+            mail_state=MailState.WITHDRAWN, next_attempt_at=None, lease_owner=None, lease_until=None
+        )
+    )
+    db.session.commit()
+    return [r for r in rows if r.subject not in gone]
+
+
+def deliver_due(
+    owner: str,
+    *,
+    now: datetime | None = None,
+    limit: int = 500,
+    settled: Callable[[list[str]], set[str]] | None = None,
+) -> DeliveryResult:
+    """Send every e-mail that is due, in batches, until none is left or SMTP fails.
+
+    `settled` names the subjects that are no longer true; their e-mails are withdrawn.
+    """
     cfg = current_settings()
     max_attempts = int(current_app.config["TRYGG"]["outbox_max_attempts"])
     total = DeliveryResult()
     while True:
         moment = now or utcnow()
-        rows = claim(owner, moment, limit)
-        if not rows:
+        claimed = claim(owner, moment, limit)
+        if not claimed:
             return total
+        rows = _withdraw(claimed, settled)
+        if not rows:
+            continue
         groups: dict[str, list[Notification]] = defaultdict(list)
         for row in rows:
             groups[row.mail_key or row.dedupe_key].append(row)
@@ -367,7 +399,7 @@ def deliver_due(owner: str, *, now: datetime | None = None, limit: int = 500) ->
         total.retried += result.retried
         total.failed += result.failed
         total.errors.update(result.errors)
-        if result.retried or result.failed or len(rows) < limit:
+        if result.retried or result.failed or len(claimed) < limit:
             return total
 
 

@@ -69,6 +69,24 @@ def jobs() -> dict[str, Job]:
     return dict(_JOBS)
 
 
+Settled = Callable[[list[str]], set[str]]
+_SETTLED: list[Settled] = []
+
+
+def register_settled(check: Settled) -> None:
+    """`check(subjects)` returns those of the given subjects ("deadline:12") that are no
+    longer true (met, done): their e-mails still waiting are withdrawn, not sent late."""
+    if check not in _SETTLED:
+        _SETTLED.append(check)
+
+
+def settled(subjects: list[str]) -> set[str]:
+    out: set[str] = set()
+    for check in _SETTLED:
+        out |= check(subjects)
+    return out
+
+
 def claim_rows(query: Any, of: Any = None) -> Any:
     """A SELECT of due rows, locked for this transaction (skipping rows that another
     process holds) on PostgreSQL; `of` names the table to lock when the query joins.
@@ -175,7 +193,7 @@ def tick(*, owner: str | None = None, now: datetime | None = None) -> TickResult
     for name, job in jobs().items():
         result.jobs[name] = _run_job(name, job, ctx)
     result.digests = _run_job("digests", release_digests, ctx)
-    result.delivery = deliver_due(ctx.owner, now=now)
+    result.delivery = deliver_due(ctx.owner, now=now, settled=settled)
     result.seconds = time.perf_counter() - started
     _beat(ctx, result.seconds)
     return result

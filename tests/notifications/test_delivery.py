@@ -172,3 +172,36 @@ def test_a_daily_digest_is_one_mail_at_the_chosen_time(smtp_app, org, submit, ma
         )
         db.session.remove()
     assert len({k for k in keys if k and k.startswith("digest:")}) == 1
+
+
+def test_a_reminder_held_up_by_an_outage_is_withdrawn_once_the_deadline_is_met(
+    smtp_app, org, submit, mailbox, clock
+):
+    from tests.handling.conftest import user_obj
+
+    case = submit(org.employee, unit_id=org.ward.id)
+    run_tick(smtp_app)  # the new-case mails
+    with smtp_app.app_context():
+        due = next(d.due_at for d in get_case(case.id).deadlines if d.kind == "acknowledge")
+        db.session.remove()
+    mailbox.stop()
+    clock.move_to(due - timedelta(hours=12))
+    run_tick(smtp_app)  # reminders written, not sent
+    reminders = [r for r in rows(smtp_app) if r.kind == Kind.DEADLINE_REMINDER]
+    with smtp_app.app_context():
+        ack = next(d.id for d in get_case(case.id).deadlines if d.kind == "acknowledge")
+    reminders = [r for r in reminders if r.subject == f"deadline:{ack}"]
+    assert reminders
+    assert {r.mail_state for r in reminders} == {MailState.PENDING}
+    with smtp_app.app_context():
+        service.transition(get_case(case.id), "acknowledged", actor=user_obj(org.handler))
+        db.session.commit()
+    mailbox.start()
+    before = len(mailbox.messages)
+    clock.shift(timedelta(hours=2))
+    run_tick(smtp_app)
+    acknowledge = [r for r in rows(smtp_app) if r.subject in {x.subject for x in reminders}]
+    assert {r.mail_state for r in acknowledge} == {MailState.WITHDRAWN}
+    with smtp_app.app_context():
+        withdrawn = {delivery.message_id(r.mail_key, "example.org") for r in acknowledge}
+    assert withdrawn.isdisjoint(mailbox.message_ids()[before:])

@@ -68,7 +68,7 @@ def test_after_three_hours_down_one_reminder_per_open_deadline_none_for_met(
     late = {s for (s, k) in by_subject if k == Kind.DEADLINE_ESCALATION}
     soon = {s for (s, k) in by_subject if k == Kind.DEADLINE_REMINDER}
     # Passed and still open: escalated once each, and no stale reminder before it.
-    assert {s for s in late} == {f"case:{cases[i].id}" for i in (1, 2)}
+    assert late == {f"deadline:{ids[i]}" for i in (1, 2)}
     # Coming up and still open: one reminder each (two handlers in the group).
     assert soon == {f"deadline:{ids[i]}" for i in (4, 5)}
     assert all(n == 2 for (s, k), n in by_subject.items() if k == Kind.DEADLINE_REMINDER)
