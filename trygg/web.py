@@ -177,6 +177,7 @@ def healthz() -> tuple[Response, int]:
         try:
             body[name] = report()
         except Exception:  # noqa: BLE001 - a report that fails must not fail the check
+            db.session.rollback()
             current_app.logger.exception("health check: %s unavailable", name)
             body[name] = "unavailable"
     return jsonify(body), 200 if healthy else 503
