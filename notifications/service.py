@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import and_, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
@@ -78,11 +78,15 @@ class _Recipient:
     substitute_id: int | None
 
 
-def _recipients(user_ids: set[int]) -> dict[int, _Recipient]:
-    """Who the users are, as far as delivery cares: one query."""
+def _recipients(
+    user_ids: set[int], kinds: set[str], prefs: dict[tuple[int, str], str]
+) -> dict[int, _Recipient]:
+    """Who the users are as far as delivery cares, and their preferences for `kinds`
+    (added to `prefs`): one query."""
     if not user_ids:
         return {}
     is_handler = exists().where(UserRole.user_id == User.id, UserRole.role == "handler")
+    preference = NotificationPreference
     rows = db.session.execute(
         select(
             User.id,
@@ -90,30 +94,22 @@ def _recipients(user_ids: set[int]) -> dict[int, _Recipient]:
             is_handler,
             NotificationProfile.away,
             NotificationProfile.substitute_id,
+            preference.kind,
+            preference.delivery,
         )
         .outerjoin(NotificationProfile, NotificationProfile.user_id == User.id)
+        .outerjoin(
+            preference,
+            and_(preference.user_id == User.id, preference.kind.in_(sorted(kinds))),
+        )
         .where(User.id.in_(sorted(user_ids)))
     )
-    return {
-        uid: _Recipient(bool(active), bool(handler), bool(away), substitute)
-        for uid, active, handler, away, substitute in rows
-    }
-
-
-def _preferences(user_ids: set[int], kinds: set[str]) -> dict[tuple[int, str], str]:
-    if not user_ids:
-        return {}
-    rows = db.session.execute(
-        select(
-            NotificationPreference.user_id,
-            NotificationPreference.kind,
-            NotificationPreference.delivery,
-        ).where(
-            NotificationPreference.user_id.in_(sorted(user_ids)),
-            NotificationPreference.kind.in_(sorted(kinds)),
-        )
-    )
-    return {(uid, kind): delivery for uid, kind, delivery in rows}
+    found: dict[int, _Recipient] = {}
+    for uid, active, handler, away, substitute, kind, delivery in rows:
+        found[uid] = _Recipient(bool(active), bool(handler), bool(away), substitute)
+        if kind is not None:
+            prefs[(uid, kind)] = delivery
+    return found
 
 
 def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool) -> MailState:
@@ -153,14 +149,15 @@ def _with_substitutes(event: Event, who: dict[int, _Recipient]) -> list[int]:
 
 
 def notify_many(events: list[Event], *, now: datetime | None = None) -> int:
-    """Write the rows of several events at once (a tick's batch): three queries."""
+    """Write the rows of several events at once (a tick's batch): two statements."""
     now = now or utcnow()
     wanted = {uid for e in events for uid in e.recipients}
-    who = _recipients(wanted)
+    kinds = {str(e.kind) for e in events}
+    prefs: dict[tuple[int, str], str] = {}
+    who = _recipients(wanted, kinds, prefs)
     substitutes = {p.substitute_id for p in who.values() if p.away and p.substitute_id}
     if substitutes - set(who):
-        who.update(_recipients(substitutes - set(who)))
-    prefs = _preferences(set(who), {str(e.kind) for e in events})
+        who.update(_recipients(substitutes - set(who), kinds, prefs))
     rows: list[dict[str, Any]] = []
     for event in events:
         created = start_of_day(now) if event.discreet else now

@@ -16,6 +16,7 @@ from notifications import preferences, reminders, scheduler, service
 from notifications.kinds import LABELS, SENTENCES, Delivery
 from notifications.preferences import PreferenceError
 from notifications.schemas import NotificationSettingsSchema
+from trygg import privacy
 from trygg.accounts.models import Role, User
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
@@ -50,6 +51,8 @@ def inbox() -> str:
         unread=service.unread_count(user.id),
         labels=LABELS,
         sentences=SENTENCES,
+        # Discreet rows (random ids) keep only their day.
+        day_only_from=privacy.RANDOM_ID_MIN,
     )
 
 
