@@ -213,8 +213,9 @@ def _beat(ctx: TickContext, seconds: float) -> None:
     db.session.commit()
 
 
-def last_run() -> dict[str, Any]:
-    """For /healthz: when any scheduler last ticked, and how long it took."""
+def last_run(*, parsed: bool = False) -> dict[str, Any]:
+    """For /healthz: when any scheduler last ticked (ISO 8601, or a datetime when
+    `parsed`), and how long it took in milliseconds."""
     row = db.session.execute(
         select(SchedulerBeat.last_run_at, SchedulerBeat.last_ms)
         .order_by(SchedulerBeat.last_run_at.desc())
@@ -222,7 +223,7 @@ def last_run() -> dict[str, Any]:
     ).first()
     if row is None:
         return {"last_run_at": None, "last_ms": None}
-    return {"last_run_at": row[0].isoformat(), "last_ms": row[1]}
+    return {"last_run_at": row[0] if parsed else row[0].isoformat(), "last_ms": row[1]}
 
 
 # -- the runner -------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def admin_outbox() -> str:
         counts=service.outbox_counts(),
         failed=service.failed_rows(),
         backlog=service.backlog(),
-        tick=scheduler.last_run(),
+        tick=scheduler.last_run(parsed=True),
         labels=LABELS,
     )
 

@@ -248,3 +248,12 @@ def test_cli_outbox_scheduler_and_mail(app, org, submit, runner, mailbox, monkey
     sent = runner.invoke(args=["mail", "test", "ops@example.org"])
     assert sent.exit_code == 0, sent.output
     assert mailbox.to("ops@example.org")
+
+
+def test_the_outbox_page_says_when_the_scheduler_last_ran(app, org):
+    pages = _pages(app, org.admin)
+    assert "Aldri" in pages.get("/admin/outbox").get_data(as_text=True)
+    run_tick(app)
+    html = pages.get("/admin/outbox").get_data(as_text=True)
+    assert "Aldri" not in html
+    assert " ms)" in html
