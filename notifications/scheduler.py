@@ -43,6 +43,7 @@ log = logging.getLogger("trygg.scheduler")
 OSLO = ZoneInfo("Europe/Oslo")
 # Rows a job claims per transaction; a tick repeats until a job finds fewer.
 BATCH = 2000
+SQLITE_BATCH = 250
 
 
 @dataclass(frozen=True)
@@ -185,10 +186,16 @@ def _run_job(name: str, job: Job, ctx: TickContext) -> int:
             return total
 
 
+def batch_size() -> int:
+    """Rows per claim: smaller on SQLite, where a claim holds the one write lock that
+    every other writer (a second scheduler, the web) waits for."""
+    return BATCH if db.session.get_bind().dialect.name == "postgresql" else SQLITE_BATCH
+
+
 def tick(*, owner: str | None = None, now: datetime | None = None) -> TickResult:
     """One tick: every registered job, the digests, then delivery. Needs an app context."""
     started = time.perf_counter()
-    ctx = TickContext(now=now or utcnow(), owner=owner or default_owner())
+    ctx = TickContext(now=now or utcnow(), owner=owner or default_owner(), batch=batch_size())
     result = TickResult()
     for name, job in jobs().items():
         result.jobs[name] = _run_job(name, job, ctx)
@@ -229,17 +236,20 @@ def last_run(*, parsed: bool = False) -> dict[str, Any]:
 # -- the runner -------------------------------------------------------------------------
 
 
-def _guarded_tick(app: Flask, owner: str) -> None:
+def run_once(app: Flask, owner: str) -> TickResult | None:
+    """One tick as the scheduler runs it: a failure (the database busy or away) is
+    logged, and what was not done stays due for the next tick."""
     with app.app_context():
         try:
             result = tick(owner=owner)
         except Exception:
             db.session.rollback()
-            log.exception("scheduler: tick failed")
-            return
+            log.exception("scheduler: tick failed; what it did not do stays due")
+            return None
         finally:
             db.session.remove()
         log.debug("scheduler: tick %s", result)
+        return result
 
 
 def build_scheduler(app: Flask, *, blocking: bool, owner: str | None = None) -> BaseScheduler:
@@ -250,7 +260,7 @@ def build_scheduler(app: Flask, *, blocking: bool, owner: str | None = None) -> 
         BlockingScheduler(**options) if blocking else BackgroundScheduler(**options)
     )
     scheduler.add_job(
-        _guarded_tick,
+        run_once,
         IntervalTrigger(seconds=interval, timezone=UTC),
         args=(app, owner or default_owner()),
         id="trygg-tick",
