@@ -14,7 +14,7 @@ account, e.g. `trygg users create ... --role admin`), each change written to the
 chain as "user.update" by "migration", and the upgrade names them in a warning.
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # The chain's append (numbering, hashes, the head's seal under the keyring): one
 # implementation, the application's. A copy here could drift from what `trygg audit
-# verify` checks. This revision comes after 0008, which gave the head its seal.
+# verify` checks. This revision comes after 0008 (which gave the head its seal) and 0009.
 from trygg import audit
 
 log = logging.getLogger("alembic.runtime.migration")
@@ -37,7 +37,7 @@ CASE_READING_ROLES = ("handler", "safety_rep")
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -36,6 +36,7 @@ def production(keyring: Path) -> dict:
             "TRYGG_ENV": "production",
             "TRYGG_SECRET_KEY": LONG_SECRET,
             "TRYGG_KEYRING_PATH": str(keyring),
+            "TRYGG_BASE_URL": "https://trygg.example.org",
         }
     )
     settings.resolve_dev_secrets(values)
@@ -74,6 +75,7 @@ def test_the_console_script_says_what_to_do_in_one_line(keyring):
             "TRYGG_ENV": "production",
             "TRYGG_SECRET_KEY": LONG_SECRET,
             "TRYGG_KEYRING_PATH": str(keyring),
+            "TRYGG_BASE_URL": "https://trygg.example.org",
         },
     )
     assert result.exit_code == 2

@@ -38,7 +38,7 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
     app = create_app({**base_settings, "database_url": old_database})
     directory = app.extensions["migrate"].directory
     with app.app_context():
-        upgrade(directory=directory, revision="0008")  # the revision just before 0006
+        upgrade(directory=directory, revision="0009")  # the revision just before 0006
         with db.engine.begin() as conn:
             for user_id, email, roles in (
                 (1, "both@example.org", ["admin", "handler", "employee"]),
