@@ -37,6 +37,7 @@ def _user_form(editing: bool) -> dict[str, Any]:
         "roles": request.form.getlist("roles"),
         "units": request.form.getlist("units"),
         "managed_units": request.form.getlist("managed_units"),
+        "represented_units": request.form.getlist("represented_units"),
         "active": request.form.get("active") == "on" if editing else True,
     }
     password = request.form.get("password", "")
@@ -140,6 +141,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             "roles": sorted(user.roles),
             "units": [m.unit_id for m in user.memberships],
             "managed_units": [m.unit_id for m in user.memberships if m.is_manager],
+            "represented_units": [m.unit_id for m in user.memberships if m.is_safety_rep],
             "active": user.active,
         }
     else:
@@ -149,6 +151,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             "roles": [],
             "units": [],
             "managed_units": [],
+            "represented_units": [],
             "active": True,
         }
     if request.method == "POST":
@@ -158,6 +161,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             data = UserFormSchema().load(form)
             units = _units_by_id(data["units"], "units")
             managed = _units_by_id(data["managed_units"], "managed_units")
+            represented = _units_by_id(data["represented_units"], "represented_units")
             if user is None:
                 if not data.get("password"):
                     raise service.AccountError(
@@ -169,6 +173,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
                     roles=data["roles"],
                     units=units,
                     managed_units=managed,
+                    represented_units=represented,
                     password=data["password"],
                     actor=actor,
                 )
@@ -183,6 +188,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
                     roles=data["roles"],
                     units=units,
                     managed_units=managed,
+                    represented_units=represented,
                     active=data["active"],
                     actor=actor,
                 )

@@ -44,7 +44,12 @@ class MeSchema(Schema):
 
     def _units(self, user: Any) -> list[dict[str, Any]]:
         return [
-            {"id": m.unit.id, "name": m.unit.name, "is_manager": m.is_manager}
+            {
+                "id": m.unit.id,
+                "name": m.unit.name,
+                "is_manager": m.is_manager,
+                "is_safety_rep": m.is_safety_rep,
+            }
             for m in user.memberships
         ]
 
@@ -57,6 +62,7 @@ class UserFormSchema(StrictSchema):
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
     units = fields.List(fields.Integer(), load_default=list)
     managed_units = fields.List(fields.Integer(), load_default=list)
+    represented_units = fields.List(fields.Integer(), load_default=list)
     active = fields.Boolean(load_default=True)
     password = fields.String(load_default=None, allow_none=True)
 
