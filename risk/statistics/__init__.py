@@ -184,10 +184,9 @@ def publish(
         data = QuarterCounts(3, t_counts)
         t_key = _digest(shape, sorted(t_counts.items()))
         pattern = CACHE.get(t_key)
-        if pattern is None:
+        if not isinstance(pattern, TotalsPattern):
             pattern = protect_totals(tree, data, rules.k, secondary=rules.secondary)
             CACHE.put(t_key, pattern)
-        assert isinstance(pattern, TotalsPattern)
         _fill_totals(pub, tree, q, data, pattern)
         if dimension is None:
             continue
@@ -195,13 +194,12 @@ def publish(
         cells = dict(d_by_q.get(q, {}))
         d_key = _digest(t_key, code, cols, multi, sorted(cells.items()))
         marks = CACHE.get(d_key)
-        if marks is None:
+        if not isinstance(marks, dict):
             d_data = QuarterCounts(3, t_counts, cells)
             marks = protect_dimension(
                 tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
             )
             CACHE.put(d_key, marks)
-        assert isinstance(marks, dict)
         _fill_cells(pub, tree, q, cells, cols, marks)
     return pub
 
