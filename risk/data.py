@@ -23,66 +23,63 @@ Key = tuple[int | None, bool, date, str]
 TOTAL_KEY = ""
 
 
-def _base(*columns: Any) -> Select[Any]:
-    anonymous = (Report.channel_kind == "anonymous").label("anonymous")
-    return select(Report.unit_id, anonymous, Report.occurred_month, *columns)
+ANONYMOUS = (Report.channel_kind == "anonymous").label("anonymous")
 
 
-def _window(stmt: Select[Any], start: date, end: date) -> Select[Any]:
-    return stmt.where(Report.occurred_month >= start, Report.occurred_month <= end)
-
-
-def _grouped(stmt: Select[Any], extra: int) -> Select[Any]:
-    return stmt.group_by(*range(1, 4 + extra))
+def _grouped(category: Any, start: date, end: date) -> Select[Any]:
+    """count(*) per unit, anonymous, month (and `category`) of reports in the window."""
+    keys = [Report.unit_id, ANONYMOUS, Report.occurred_month]
+    if category is not None:
+        keys.append(category)
+    return (
+        select(*keys, func.count())
+        .where(Report.occurred_month >= start, Report.occurred_month <= end)
+        .group_by(*keys)
+    )
 
 
 def totals(start: date, end: date) -> dict[Key, int]:
     """Reports per (unit, anonymous, month)."""
-    stmt = _grouped(_window(_base(func.count()), start, end), 0)
+    stmt = _grouped(None, start, end)
     return {(u, bool(a), m, TOTAL_KEY): n for u, a, m, n in db.session.execute(stmt)}
 
 
 def counts(dimension: Dimension, start: date, end: date) -> dict[Key, int]:
     """Reports per (unit, anonymous, month, category) of one dimension."""
-    stmt = _statement(dimension)
     out: dict[Key, int] = defaultdict(int)
-    rows = db.session.execute(_window(stmt, start, end))
-    for unit_id, anonymous, month, raw, n in rows:
+    for unit_id, anonymous, month, raw, n in db.session.execute(_statement(dimension, start, end)):
         out[unit_id, bool(anonymous), month, normalise(dimension, raw)] += n
     return dict(out)
 
 
-def _statement(dimension: Dimension) -> Select[Any]:
+def _statement(dimension: Dimension, start: date, end: date) -> Select[Any]:
     if dimension.source == "type":
-        stmt = _base(ReportIncidentType.incident_type, func.count()).join(
+        return _grouped(ReportIncidentType.incident_type, start, end).join(
             ReportIncidentType, ReportIncidentType.report_id == Report.id
         )
-        return _grouped(stmt, 1)
     if dimension.source == "cause":
-        return _causes()
+        return _causes(start, end)
     if dimension.source == "case":
         column: ColumnElement[Any] = getattr(Case, dimension.column)
-        stmt = _base(column, func.count()).join(Case, Case.report_id == Report.id, isouter=True)
-        return _grouped(stmt, 1)
+        return _grouped(column, start, end).join(Case, Case.report_id == Report.id, isouter=True)
     if dimension.source == "deadline":
-        return _deadline_outcomes(dimension.column)
-    return _grouped(_base(getattr(Report, dimension.column), func.count()), 1)
+        return _deadline_outcomes(dimension.column, start, end)
+    return _grouped(getattr(Report, dimension.column), start, end)
 
 
-def _causes() -> Select[Any]:
+def _causes(start: date, end: date) -> Select[Any]:
     """One row per presumed cause (a JSON list on the report); "none" for an empty list."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         element = func.json_array_elements_text(Report.causes).table_valued("value")
     else:
         element = func.json_each(Report.causes).table_valued("value")
-    listed = _base(element.c.value, func.count()).select_from(Report).join(element, literal(True))
-    empty = _base(literal("none"), func.count()).where(func.json_array_length(Report.causes) == 0)
-    both = _grouped(listed, 1).union_all(_grouped(empty, 1)).subquery()
-    return select(both)
+    listed = _grouped(element.c.value, start, end).select_from(Report).join(element, literal(True))
+    empty = _grouped(literal("none"), start, end).where(func.json_array_length(Report.causes) == 0)
+    return select(listed.union_all(empty).subquery())
 
 
-def _deadline_outcomes(kind: str) -> Select[Any]:
+def _deadline_outcomes(kind: str, start: date, end: date) -> Select[Any]:
     """Per case, how its first deadline of `kind` went: in time, late, not done, none."""
     first = (
         select(func.min(Deadline.id))
@@ -96,12 +93,11 @@ def _deadline_outcomes(kind: str) -> Select[Any]:
         (Deadline.met_at.is_not(None), "late"),
         else_="not_done",
     )
-    stmt = (
-        _base(outcome, func.count())
+    return (
+        _grouped(outcome, start, end)
         .join(Case, Case.report_id == Report.id, isouter=True)
         .join(Deadline, Deadline.id == first, isouter=True)
     )
-    return _grouped(stmt, 1)
 
 
 def overdue_by_unit(unit_ids: set[int], now: Any) -> dict[int, int]:
@@ -134,9 +130,7 @@ def close_times(
     where.append(Report.occurred_month <= end)
     if unit_ids is not None:
         where += [Report.unit_id.in_(unit_ids), Report.channel_kind != "anonymous"]
-    joined = select(year.label("year"), Case.opened_at, Case.closed_at).join(
-        Case, Case.report_id == Report.id
-    )
+    joined = select(year, Case.opened_at, Case.closed_at).join(Case, Case.report_id == Report.id)
     if db.session.get_bind().dialect.name == "postgresql":
         days = func.extract("epoch", Case.closed_at - Case.opened_at) / 86400
         stmt = (

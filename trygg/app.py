@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handling import setup as handling_setup
 from reporting import setup as reporting_setup
+from risk import setup as risk_setup
 from trygg import (
     api,
     audit,
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     accounts_setup.register_blueprints(app)
     reporting_setup.register(app)
     handling_setup.register(app)
+    risk_setup.register(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,24 @@ def register_nav(endpoint: str, label: LazyString, *roles: str, menu: str = "mai
     """
     if all(item.endpoint != endpoint for item in _NAV):
         _NAV.append(NavItem(endpoint, label, frozenset(roles), menu))
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    template: str
+    context: Callable[[], Any]
+    roles: frozenset[str]
+
+
+_PANELS: list[HomePanel] = []
+
+
+def register_home_panel(template: str, context: Callable[[], Any], *roles: str) -> None:
+    """Add a section to the start page for holders of `roles` (a domain package's
+    overview, such as a manager's trends): `template` is included with `panel` set to
+    what `context()` returns, and skipped when that is empty."""
+    if all(panel.template != template for panel in _PANELS):
+        _PANELS.append(HomePanel(template, context, frozenset(roles)))
 
 
 def nav_items(menu: str = "main") -> list[dict[str, Any]]:
@@ -126,7 +145,13 @@ def index() -> str:
     Not public: the policy check sends visitors to the login page, and sends a handler or
     admin who has not set up two-factor yet to enrolment first.
     """
-    return render_template("index.html")
+    panels = []
+    for panel in _PANELS:
+        if not panel.roles or current_user.has_role(*panel.roles):
+            found = panel.context()
+            if found:
+                panels.append((panel.template, found))
+    return render_template("index.html", panels=panels)
 
 
 @bp.post("/language")
