@@ -123,7 +123,8 @@ def trends() -> Page:
     return (page, status) if status != 200 else page
 
 
-@bp.get("/trends/export.<any(csv, xlsx):kind>")
+@bp.get("/trends/export.csv", defaults={"kind": "csv"})
+@bp.get("/trends/export.xlsx", defaults={"kind": "xlsx"})
 @allow(*VIEWER_ROLES)
 def export(kind: str) -> Page | Response:
     """The page's tables as CSV or XLSX, hidden cells marked as on the page; audited."""

@@ -44,12 +44,7 @@ class MeSchema(Schema):
 
     def _units(self, user: Any) -> list[dict[str, Any]]:
         return [
-            {
-                "id": m.unit.id,
-                "name": m.unit.name,
-                "is_manager": m.is_manager,
-                "is_safety_rep": m.is_safety_rep,
-            }
+            {"id": m.unit.id, "name": m.unit.name, "is_manager": m.is_manager}
             for m in user.memberships
         ]
 
