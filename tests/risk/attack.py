@@ -62,6 +62,7 @@ def attack(
     k: int,
     *,
     small_groups: set[int] = frozenset(),  # type: ignore[assignment]
+    first_only: bool = False,
 ) -> list[Pinned]:
     """Every sensitive cell the viewer can pin (empty when the table protects them all).
 
@@ -156,9 +157,14 @@ def attack(
                         small = kind == "base" and ident in small_groups
                         if not (0 < value < k) and not small:
                             continue
-                        lo_v, hi_v = solve(coef, 1.0), solve(coef, -1.0)
+                        hi_v = solve(coef, -1.0)
+                        if math.isinf(hi_v) or hi_v >= value + 1 - 1e-6:
+                            continue  # it could be larger: not pinned
+                        lo_v = solve(coef, 1.0)
                         if math.ceil(lo_v - 1e-6) >= math.floor(hi_v + 1e-6):
                             pinned.append(Pinned(table, kind, ident, t, col, value, lo_v, hi_v))
+                            if first_only:
+                                return pinned
     return pinned
 
 
