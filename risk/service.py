@@ -124,9 +124,10 @@ def resolve(
     """Check a request against the viewer's scope and the time window."""
     tree = current_tree()
     scope = scope_of(user, tree)
-    if scope.default is None:
+    if scope.default is None and unit is None:
         raise OutOfScope()
     node = scope.default if unit is None else unit
+    assert node is not None  # noqa: S101 - both None was refused above
     if node not in scope.nodes:
         _refuse_withheld(node, tree, scope)
     if period not in PERIODS:
@@ -158,12 +159,17 @@ def resolve(
 
 
 def _refuse_withheld(node: int, tree: Tree, scope: Scope) -> None:
-    """A unit shown only inside its parent is refused with the reason; anything else 404."""
+    """A unit in the viewer's units that is shown only inside its parent is refused with
+    the reason; any other unit answers as not found."""
     names = {u.id: u.name for u in org.all_units()}
     name = names.get(node)
     if name is not None and name in scope.withheld:
         reason, shown_in = scope.withheld[name]
         raise TrendsError(withheld_message(reason, shown_in), "unit")
+    home = tree.home.get(node)
+    if name is not None and home in scope.nodes:
+        reason = tree.reason.get(node, "small")
+        raise TrendsError(withheld_message(reason, node_name(home, names)), "unit")
     raise OutOfScope()
 
 
