@@ -49,7 +49,7 @@ def header(table: TrendTable) -> list[str]:
         _("Per 100 employees"),
         _("Average of 3 months"),
         *[label for _code, label in table.categories],
-        *([_("Share done in time (%)")] if _has_share(table) else []),
+        *([_("Share done in time, per cent")] if _has_share(table) else []),
     ]
 
 
