@@ -21,7 +21,6 @@ quarter is cached by the quarter's counts, so a change to the data recomputes it
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,20 +98,59 @@ def tree_for(units: Iterable[UnitRow], rules: Rules) -> Tree:
 
 
 @dataclass
+class _Quarter:
+    totals: dict[tuple[int, int], int]
+    cells: dict[tuple[int, int, str], int]
+    pattern: TotalsPattern
+    marks: Mapping[tuple[int, int, str], str]
+
+
+@dataclass
 class Publication:
-    """Published totals (and one dimension's cells) per node and bucket."""
+    """Published totals (and one dimension's cells) per node and bucket.
+
+    Values are summed for a node when first asked for (a request reads one node).
+    """
 
     tree: Tree
     quarters: list[date]
     columns: list[str]
-    totals: dict[tuple[int, date, str], Cell] = field(default_factory=dict)
-    cells: dict[tuple[int, date, str, str], Cell] = field(default_factory=dict)
+    parts: dict[date, _Quarter] = field(default_factory=dict)
+    _sums: dict[tuple[date, int], dict[tuple[int, str], int]] = field(default_factory=dict)
+
+    def _values(self, q: date, node: int) -> dict[tuple[int, str], int]:
+        found = self._sums.get((q, node))
+        if found is None:
+            part = self.parts[q]
+            inside = self.tree.subtree(node)
+            found = defaultdict(int)
+            for (b, m), n in part.totals.items():
+                if b in inside:
+                    found[m, TOTAL] += n
+                    found[QUARTER, TOTAL] += n
+            for (b, m, col), n in part.cells.items():
+                if b in inside:
+                    found[m, col] += n
+                    found[QUARTER, col] += n
+            self._sums[q, node] = found
+        return found
 
     def total(self, node: int, bucket: Bucket) -> Cell:
-        return self.totals[node, bucket.start, bucket.kind]
+        return self._cell(node, bucket, TOTAL)
 
     def cell(self, node: int, bucket: Bucket, category: str) -> Cell:
-        return self.cells[node, bucket.start, bucket.kind, category]
+        return self._cell(node, bucket, category)
+
+    def _cell(self, node: int, bucket: Bucket, col: str) -> Cell:
+        q = bucket.quarter_start
+        part = self.parts[q]
+        t = QUARTER if bucket.kind == "quarter" else bucket.start.month - q.month
+        if col == TOTAL:
+            mark = part.pattern.status.get((node, t), SHOWN)
+        else:
+            mark = part.marks.get((node, t, col), SHOWN)
+        value = self._values(q, node).get((t, col), 0)
+        return Cell(value if mark == SHOWN else None, mark)
 
     def buckets(self, kind: str) -> list[Bucket]:
         if kind == "quarter":
@@ -133,28 +171,45 @@ def _by_quarter(
     return out
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+def _digest(*parts: object) -> int:
+    """A cache key for what a quarter's protection depends on (its counts and shape)."""
+    return hash(tuple(frozenset(p.items()) if isinstance(p, dict) else p for p in parts))
+
+
+def _check(*parts: object) -> int:
+    """A second, independent 64-bit digest: with the key, 128 bits must match for a hit."""
+    return hash(
+        tuple(
+            frozenset((v, k) for k, v in p.items()) if isinstance(p, dict) else (p, len(str(p)))
+            for p in parts
+        )
+    )
 
 
 class _Cache:
-    """Per-process cache of protected quarters, keyed by everything they depend on."""
+    """Per-process cache of protected quarters, keyed by everything they depend on.
+
+    A hit needs a second, independent digest of the counts to match as well, so another
+    quarter's pattern is never returned by chance (two 64-bit hashes; storing the counts
+    themselves would cost a worker tens of megabytes).
+    """
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self.items: OrderedDict[str, object] = OrderedDict()
+        self.items: OrderedDict[int, tuple[object, object]] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, key: str) -> object | None:
+    def get(self, key: int, basis: object) -> object | None:
         with self.lock:
             found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
+            if found is None or found[0] != basis:
+                return None
+            self.items.move_to_end(key)
+            return found[1]
 
-    def put(self, key: str, value: object) -> None:
+    def put(self, key: int, basis: object, value: object) -> None:
         with self.lock:
-            self.items[key] = value
+            self.items[key] = (basis, value)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
 
@@ -178,92 +233,31 @@ def publish(
     d_by_q = _by_quarter(dimension[3], tree, wanted) if dimension else {}
     columns = dimension[1] if dimension else []
     pub = Publication(tree, sorted(wanted), columns)
-    shape = _digest(rules, sorted(tree.parent.items()))
+    shape = _digest(rules, tuple(sorted(tree.parent.items())))
     for q in pub.quarters:
         t_counts = {(b, m): n for (b, m, _c), n in t_by_q.get(q, {}).items()}
-        data = QuarterCounts(3, t_counts)
-        t_key = _digest(shape, sorted(t_counts.items()))
-        pattern = CACHE.get(t_key)
+        t_key = _digest(shape, t_counts)
+        t_check = _check(shape, t_counts)
+        pattern = CACHE.get(t_key, t_check)
         if not isinstance(pattern, TotalsPattern):
-            pattern = protect_totals(tree, data, rules.k, secondary=rules.secondary)
-            CACHE.put(t_key, pattern)
-        _fill_totals(pub, tree, q, data, pattern)
-        if dimension is None:
-            continue
-        code, cols, multi, _raw = dimension
-        cells = dict(d_by_q.get(q, {}))
-        d_key = _digest(t_key, code, cols, multi, sorted(cells.items()))
-        marks = CACHE.get(d_key)
-        if not isinstance(marks, dict):
-            d_data = QuarterCounts(3, t_counts, cells)
-            marks = protect_dimension(
-                tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
+            pattern = protect_totals(
+                tree, QuarterCounts(3, t_counts), rules.k, secondary=rules.secondary
             )
-            CACHE.put(d_key, marks)
-        _fill_cells(pub, tree, q, cells, cols, marks)
+            CACHE.put(t_key, t_check, pattern)
+        cells: dict[tuple[int, int, str], int] = {}
+        marks: Mapping[tuple[int, int, str], str] = {}
+        if dimension is not None:
+            code, cols, multi, _raw = dimension
+            cells = dict(d_by_q.get(q, {}))
+            d_key = _digest(t_key, code, tuple(cols), multi, cells)
+            basis = _check(t_check, code, tuple(cols), multi, cells)
+            found = CACHE.get(d_key, basis)
+            if not isinstance(found, dict):
+                d_data = QuarterCounts(3, t_counts, cells)
+                found = protect_dimension(
+                    tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
+                )
+                CACHE.put(d_key, basis, found)
+            marks = found
+        pub.parts[q] = _Quarter(t_counts, cells, pattern, marks)
     return pub
-
-
-def _node_sums(
-    tree: Tree, base: Mapping[tuple[int, int, str], int]
-) -> dict[tuple[int, int, str], int]:
-    sums: dict[tuple[int, int, str], int] = defaultdict(int)
-    for (b, m, col), n in base.items():
-        for up in tree.chain[b]:
-            sums[up, m, col] += n
-            sums[up, QUARTER, col] += n
-    return sums
-
-
-def _bucket_key(q: date, t: int) -> tuple[date, str]:
-    return (q, "quarter") if t == QUARTER else (add_months(q, t), "month")
-
-
-def _fill_totals(
-    pub: Publication, tree: Tree, q: date, data: QuarterCounts, pattern: TotalsPattern
-) -> None:
-    sums = _node_sums(tree, {(b, m, TOTAL): n for (b, m), n in data.totals.items()})
-    for node in tree.nodes:
-        for t in data.buckets():
-            mark = pattern.status.get((node, t), SHOWN)
-            value = sums[node, t, TOTAL]
-            start, kind = _bucket_key(q, t)
-            pub.totals[node, start, kind] = Cell(value if mark == SHOWN else None, mark)
-
-
-def _fill_cells(
-    pub: Publication,
-    tree: Tree,
-    q: date,
-    cells: Mapping[tuple[int, int, str], int],
-    columns: list[str],
-    marks: Mapping[tuple[int, int, str], str],
-) -> None:
-    sums = _node_sums(tree, cells)
-    for node in tree.nodes:
-        for t in (0, 1, 2, QUARTER):
-            start, kind = _bucket_key(q, t)
-            for col in columns:
-                mark = marks.get((node, t, col), SHOWN)
-                value = sums[node, t, col]
-                pub.cells[node, start, kind, col] = Cell(value if mark == SHOWN else None, mark)
-
-
-__all__ = [
-    "HIDDEN",
-    "MARKS",
-    "ORG",
-    "PRIMARY",
-    "SECONDARY",
-    "SHOWN",
-    "Bucket",
-    "Cell",
-    "Publication",
-    "Rules",
-    "Tree",
-    "UnitRow",
-    "add_months",
-    "publish",
-    "quarter_of",
-    "tree_for",
-]
