@@ -36,6 +36,17 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/trygg_bench_scale"
 DEFAULT_KEYRING = ROOT / "instance" / "bench-scale" / "keyring.json"
 PASSWORD = "scale-password-1234"  # noqa: S105 - printed test logins of a bench database
 OPEN_SHARE = 0.05
+ACTIVE_STATES = [
+    "reported",
+    "acknowledged",
+    "triaged",
+    "in_progress",
+    "investigation",
+    "measures_decided",
+    "measures_done",
+    "evaluated",
+    "reopened",
+]
 
 
 class Progress:
@@ -213,7 +224,7 @@ def _seed_all(
         ["id", "name", "parent_id", "headcount", "created_at"],
         ((uid, name, parent, head, now) for uid, parent, name, head, _p in plan),
     )
-    sections = [u for u in plan if u[3] >= 3 and u[0] > 9]
+    sections = [u for u in plan if u[3] > 0]
     password_hash = hash_password(PASSWORD)
     users = _users(conn, sections, rng, password_hash, now)
     groups = _groups(conn, users["handlers"], plan, now)
@@ -346,7 +357,7 @@ def _reports(
     this_month = month_of(now)
     weights = [(u[0], u[3], profiles[u[4]]) for u in plan if u[3] > 0]
     expected = sum(p.rate * h / 100 for _u, h, p in weights) * 12 * years
-    scale = reports / expected
+    scale = reports / expected * 1.05  # draw a little more, then keep exactly `reports`
     weights = [(u, h, _scaled(p, scale)) for u, h, p in weights]
     division_of = {u[0]: _division(u[0], plan) for u in plan}
     progress = Progress("reports", reports)
@@ -409,6 +420,21 @@ class _Writer:
         self.prolific = next(u for staff in users["by_unit"].values() for u in staff if u > 420)
         users["prolific"] = self.prolific
 
+    def settle(self, course: Any) -> Any:
+        """About 5 % of cases open (in every active state), 1 % forwarded, the rest
+        closed or dropped, with a plausible closing time."""
+        roll = self.rng.random()
+        if roll < OPEN_SHARE:
+            course.state = self.rng.choice(ACTIVE_STATES)
+            course.closed = None
+        elif roll < OPEN_SHARE + 0.01:
+            course.state, course.closed = "forwarded", None
+        elif course.state not in ("closed", "dropped"):
+            days = min(self.rng.lognormvariate(3.1, 0.6), 365)
+            closed = min(course.opened + timedelta(days=days), self.now)
+            course.state, course.closed = "closed", closed
+        return course
+
     def owner(self, unit_id: int) -> tuple[int, str]:
         staff = self.users["by_unit"].get(unit_id) or [self.prolific]
         uid = self.prolific if self.rng.random() < 0.0011 else self.rng.choice(staff)
@@ -424,9 +450,7 @@ class _Writer:
             self.report_id += 1
             rid = self.report_id
             key, wrapped = self.ring.new_data_key()
-            course = demo.course(incident, self.now, self.rng)
-            if course.closed is not None and self.rng.random() < OPEN_SHARE:
-                course.state, course.closed = "in_progress", None
+            course = self.settle(demo.course(incident, self.now, self.rng))
             year = incident.occurred.year
             self.refs[year] = self.refs.get(year, 0) + 1
             uid, tag = self.owner(incident.unit_id)

@@ -44,7 +44,7 @@ SHOWN, PRIMARY, SECONDARY, HIDDEN = "shown", "primary", "secondary", "hidden"
 QUARTER = 3
 TOTAL = ""
 # Witness candidates examined per sensitive cell before falling back to hiding rows.
-SEARCH_LIMIT = 400
+SEARCH_LIMIT = 120
 
 Op = tuple[int, int, str, int]  # (base, month, column, +1/-1)
 
@@ -89,6 +89,7 @@ class Protector:
 
     def __post_init__(self) -> None:
         self.phase_totals = self.totals is None
+        self.complete = self.data.complete
         base: dict[tuple[int, int, str], int] = defaultdict(int)
         if self.phase_totals:
             for (b, m), n in self.data.totals.items():
@@ -166,32 +167,37 @@ class Protector:
         one report and loses another in the same bucket keeps its total but not its
         breakdown, so that row's breakdown must be hidden.
         """
-        node_eff: dict[tuple[int, int, str], int] = defaultdict(int)
         base_eff: dict[tuple[int, int, str], int] = defaultdict(int)
-        per_move: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for i, (b, m, col, d) in enumerate(ops):
+        for b, m, col, d in ops:
             base_eff[b, m, col] += d
-            for up in self.tree.chain[b]:
-                node_eff[up, m, col] += d
-                if self.data.complete:
-                    node_eff[up, QUARTER, col] += d
-                if moves is not None:
-                    per_move[up, m][moves[i]] += d
-                    if self.data.complete:
-                        per_move[up, QUARTER][moves[i]] += d
+        base = self.base
+        for key, d in base_eff.items():
+            if d and base.get(key, 0) + d < 0:
+                return None
         kind, ident, t, col = target
-        if kind == "node":
-            changed = node_eff.get((ident, t, col), 0)
-        elif t == QUARTER:
-            changed = sum(base_eff.get((ident, m, col), 0) for m in range(self.data.months))
-        else:
-            changed = base_eff.get((ident, t, col), 0)
-        if not changed:
-            return None
-        for (b, m, c), d in base_eff.items():
-            if d and self.base[b, m, c] + d < 0:
+        if kind == "base":
+            if t == QUARTER:
+                changed = sum(base_eff.get((ident, m, col), 0) for m in range(self.data.months))
+            else:
+                changed = base_eff.get((ident, t, col), 0)
+            if not changed:
                 return None
         if self.multi and not self._multi_ok(base_eff):
+            return None
+        complete = self.complete
+        chain = self.tree.chain
+        node_eff: dict[tuple[int, int, str], int] = defaultdict(int)
+        per_move: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for i, (b, m, c, d) in enumerate(ops):
+            for up in chain[b]:
+                node_eff[up, m, c] += d
+                if complete:
+                    node_eff[up, QUARTER, c] += d
+                if moves is not None:
+                    per_move[up, m][moves[i]] += d
+                    if complete:
+                        per_move[up, QUARTER][moves[i]] += d
+        if kind == "node" and not node_eff.get((ident, t, col), 0):
             return None
         cost = 0.0
         hide: list[tuple[int, int, str]] = []
