@@ -57,6 +57,7 @@ test: lint typecheck pytest
 
 bench: bootstrap
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.trends
 
 assets:
 	bash tools/vendor_assets.sh

@@ -128,12 +128,34 @@ def run(url: str, keyring: Path, runs: int) -> int:
     return 0 if ok else 1
 
 
+def seeded(url: str, keyring: Path) -> bool:
+    """Whether the database exists and holds reports readable with this keyring."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not keyring.exists():
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM report)")).scalar())
+    except (OperationalError, ProgrammingError):  # no such database, or not migrated
+        return False
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.trends", description=__doc__)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_SCALE_URL", DEFAULT_URL))
     parser.add_argument("--keyring", type=Path, default=DEFAULT_KEYRING)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv)
+    if not seeded(args.database_url, args.keyring):
+        from bench import seed
+
+        print("no seeded database yet: running python -m bench.seed --reports 1000000 first")
+        seed.main(["--database-url", args.database_url, "--keyring", str(args.keyring)])
     return run(args.database_url, args.keyring, args.runs)
 
 
