@@ -185,7 +185,7 @@ def seed(url: str, keyring: Path, reports: int, years: int, seed_value: int) -> 
         upgrade(directory=app.extensions["migrate"].directory)
         plan = units_plan(rng)
         raw = db.engine.raw_connection()
-        conn = raw.driver_connection
+        conn: Any = raw.driver_connection
         try:
             logins = _seed_all(app, conn, plan, rng, reports, years)
             conn.commit()
@@ -309,7 +309,7 @@ def _groups(conn: Any, handlers: list[int], plan: list[Any], now: datetime) -> d
         ((1 + i // 15, h) for i, h in enumerate(handlers)),
     )
     divisions = [u for u in plan if u[1] == 1]
-    rules = [(1, 1, None, None, None, now)]
+    rules: list[tuple[Any, ...]] = [(1, 1, None, None, None, now)]
     group_of: dict[int, int] = {}
     for i, div in enumerate(divisions):
         group = 2 + (i * 2) % 17
@@ -381,7 +381,7 @@ def _scaled(profile: Any, scale: float) -> Any:
 def _division(uid: int, plan: list[Any]) -> int:
     parent = {u[0]: u[1] for u in plan}
     while parent.get(uid) not in (1, None):
-        uid = parent[uid]  # type: ignore[assignment]
+        uid = parent[uid] or uid
     return uid
 
 
@@ -445,7 +445,13 @@ class _Writer:
     def write(self, batch: list[Any]) -> None:
         from risk import demo
 
-        reports, types, cases, deadlines, events, tasks, messages = [], [], [], [], [], [], []
+        reports: list[tuple[Any, ...]] = []
+        types: list[tuple[Any, ...]] = []
+        cases: list[tuple[Any, ...]] = []
+        deadlines: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        tasks: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
         for incident in batch:
             self.report_id += 1
             rid = self.report_id
@@ -711,14 +717,14 @@ def printed_logins(url: str, keyring: Path, prolific: int) -> dict[str, str]:
         out["handler"] = f"{handler.email} / {PASSWORD} / TOTP secret {enrolment.secret}"
         unit = db.session.scalar(select(Membership.unit_id).where(Membership.user_id == 301))
         out["manager"] = f"{manager.email} / {PASSWORD} (leads unit {unit})"
-        user = db.session.get(User, prolific)
-        if user is not None:
-            prolific_tag = reporting.owner_tag(user)
-            accounts.set_password(user, PASSWORD, actor="seed")
+        employee = db.session.get(User, prolific)
+        if employee is not None:
+            prolific_tag = reporting.owner_tag(employee)
+            accounts.set_password(employee, PASSWORD, actor="seed")
             count = db.session.scalar(
                 select(func.count()).select_from(Report).where(Report.owner_tag == prolific_tag)
             )
-            out["employee"] = f"{user.email} / {PASSWORD} ({count} reports)"
+            out["employee"] = f"{employee.email} / {PASSWORD} ({count} reports)"
         admin = accounts.create_user(
             email="admin@scale.trygg.no",
             name="Scale Admin",

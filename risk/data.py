@@ -28,7 +28,7 @@ ANONYMOUS = (Report.channel_kind == "anonymous").label("anonymous")
 
 def _grouped(category: Any, start: date, end: date) -> Select[Any]:
     """count(*) per unit, anonymous, month (and `category`) of reports in the window."""
-    keys = [Report.unit_id, ANONYMOUS, Report.occurred_month]
+    keys: list[Any] = [Report.unit_id, ANONYMOUS, Report.occurred_month]
     if category is not None:
         keys.append(category)
     return (
@@ -115,7 +115,7 @@ def overdue_by_unit(unit_ids: set[int], now: Any) -> dict[int, int]:
         )
         .group_by(Report.unit_id)
     )
-    return {unit_id: n for unit_id, n in db.session.execute(stmt)}
+    return {int(unit_id): n for unit_id, n in db.session.execute(stmt) if unit_id is not None}
 
 
 def close_times(
@@ -145,7 +145,8 @@ def close_times(
         }
     per_year: dict[int, list[float]] = defaultdict(list)
     for y, opened, closed in db.session.execute(joined.where(*where)):
-        per_year[int(y)].append((closed - opened).total_seconds() / 86400)
+        if opened is not None and closed is not None:
+            per_year[int(y)].append((closed - opened).total_seconds() / 86400)
     out: dict[int, tuple[int, float | None]] = {}
     for y, values in per_year.items():
         values.sort()
