@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from risk import api, demo, views
+from risk import api, demo, models, views  # noqa: F401 - models: the trends index
 from trygg import demo as kernel_demo
 
 
