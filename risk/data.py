@@ -46,8 +46,11 @@ def totals(start: date, end: date) -> dict[Key, int]:
 
 def counts(dimension: Dimension, start: date, end: date) -> dict[Key, int]:
     """Reports per (unit, anonymous, month, category) of one dimension."""
+    rows = db.session.execute(_statement(dimension, start, end)).all()
+    if dimension.source == "type":  # codes as stored, one row per group: nothing to map
+        return {(u, bool(a), m, raw): n for u, a, m, raw, n in rows}
     out: dict[Key, int] = defaultdict(int)
-    for unit_id, anonymous, month, raw, n in db.session.execute(_statement(dimension, start, end)):
+    for unit_id, anonymous, month, raw, n in rows:
         out[unit_id, bool(anonymous), month, normalise(dimension, raw)] += n
     return dict(out)
 

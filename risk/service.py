@@ -282,7 +282,8 @@ def trend_table(query: TrendQuery, tree: Tree) -> TrendTable:
         rules().k,
         categories,
         rows,
-        _close_times(query, tree),
+        # With the state of cases: how long cases take to close.
+        _close_times(query, tree) if dim is not None and dim.code == "state" else [],
     )
 
 

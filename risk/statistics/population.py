@@ -120,19 +120,23 @@ def build_tree(units: Iterable[UnitRow], k: int, *, differencing: bool = True) -
         return up
 
     if differencing:
-        changed = True
-        while changed:
-            changed = False
-            for node in sorted({ORG, *published}):
-                kids = [u for u in published if published_parent(u) == node]
-                rest = pop[node] - sum(pop[u] for u in kids)
-                if kids and 0 < rest < k:
-                    smallest = min(kids, key=lambda u: (pop[u], u))
-                    for uid in _below(smallest, parent_of) & published:
+        below = _descendants(parent_of)
+        while True:
+            kids: dict[int, list[int]] = {}
+            for uid in published:
+                kids.setdefault(published_parent(uid), []).append(uid)
+            merged = False
+            for node in sorted(kids):
+                rest = pop[node] - sum(pop[u] for u in kids[node])
+                if 0 < rest < k:
+                    smallest = min(kids[node], key=lambda u: (pop[u], u))
+                    for uid in below[smallest] & published:
                         published.discard(uid)
                         reason[uid] = "differencing"
-                    changed = True
+                    merged = True
                     break
+            if not merged:
+                break
     parent = {ORG: None} | {uid: published_parent(uid) for uid in published}
     home = {}
     for uid in rows:
@@ -151,13 +155,23 @@ def _depth(uid: int, parent_of: Mapping[int, int]) -> int:
     return depth
 
 
-def _below(uid: int, parent_of: Mapping[int, int]) -> set[int]:
-    out = {uid}
-    changed = True
-    while changed:
-        changed = False
-        for child, up in parent_of.items():
-            if up in out and child not in out:
-                out.add(child)
-                changed = True
+def _descendants(parent_of: Mapping[int, int]) -> dict[int, set[int]]:
+    """Each unit with every unit below it."""
+    children: dict[int, list[int]] = {}
+    for child, up in parent_of.items():
+        children.setdefault(up, []).append(child)
+    out: dict[int, set[int]] = {}
+
+    def walk(uid: int, seen: frozenset[int]) -> set[int]:
+        if uid in out:
+            return out[uid]
+        found = {uid}
+        for child in children.get(uid, []):
+            if child not in seen:
+                found |= walk(child, seen | {uid})
+        out[uid] = found
+        return found
+
+    for uid in parent_of:
+        walk(uid, frozenset())
     return out
