@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PO     := $(wildcard trygg/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint typecheck pytest bootstrap assets bench translations-update clean help
+.PHONY: run test lint typecheck pytest bootstrap assets bench crash translations-update clean help
 
 help:
 	@echo "make run     serve Trygg on http://127.0.0.1:$(PORT) (SQLite, demo organisation)"
 	@echo "make test    ruff, mypy and the whole test suite"
 	@echo "make bench   benchmarks (PostgreSQL, gunicorn); not part of make test"
+	@echo "make crash   kill -9 mid-submission 100 times per engine, then check every report"
 	@echo "make assets  refresh vendored CSS/JS from package.json (needs npm)"
 
 $(BIN)/python:
@@ -58,6 +59,10 @@ test: lint typecheck pytest
 bench: bootstrap
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.trends
+
+# 100 kills per engine (the suite runs 10); PostgreSQL from BENCH/TEST_DATABASE_URL.
+crash: bootstrap
+	$(BIN)/python -m bench.crash --kills 100 --engine both
 
 assets:
 	bash tools/vendor_assets.sh

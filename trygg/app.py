@@ -21,7 +21,8 @@ from reporting import setup as reporting_setup
 from risk import setup as risk_setup
 from trygg import (
     api,
-    audit,
+    audit_check,
+    backup,
     cli,
     database,
     keys,
@@ -127,7 +128,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """Product commands (`trygg ...`)."""
-    audit.init_app(app)
+    audit_check.init_app(app)
+    backup.init_app(app)
     cli.init_app(app)
     handling_setup.register_cli(app)
 

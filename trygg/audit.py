@@ -1,8 +1,19 @@
-"""Append-only, hash-chained audit log.
+"""Append-only, hash-chained audit log with a sealed head.
 
 Each entry records who did what to which object, and when; never content. Its hash
 covers its own fields and the previous entry's hash, so altering or deleting any row
-breaks the chain from there on; `trygg audit verify` finds the first broken entry.
+breaks the chain from there on; `trygg audit verify` (trygg/audit_check.py) finds the
+first broken entry.
+
+The head (the newest entry's number and hash) carries a *seal*: an HMAC under a key
+derived from the keyring, which is not in the database. Someone who can write to the
+database but has no keyring can neither cut entries off the end nor rewrite the tail
+with fresh hashes without the seal showing it; an append never seals a head whose seal
+did not match (it carries the break forward). What the seal cannot show is the head put
+back as it was at an earlier moment (row and seal copied then), with the later entries
+deleted: for that the operator logs `trygg audit head` elsewhere, and `trygg audit verify
+--anchor SEQ:HASH` checks the chain still holds that entry. README.md ("The audit log")
+lists what is and is not detected.
 
 Entries are queued in the session and appended together just before commit (or
 before a query in the same transaction reads the log). The append is serialised
@@ -23,19 +34,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import click
-from flask import Flask, g, has_request_context
-from flask.cli import AppGroup
+from flask import g, has_request_context
 from sqlalchemy import Integer, String, Text, bindparam, event, insert, select, text, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
+from trygg import crypto, keys
 from trygg.extensions import UTCDateTime, db, utcnow
 
 GENESIS = "0" * 64
+# Written as the seal when an append finds the head's seal broken: a value no HMAC has,
+# so the break is carried forward instead of being sealed over.
+BROKEN_SEAL = "broken"
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined]
@@ -56,16 +68,19 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
 
 
 class AuditHead(db.Model):  # type: ignore[name-defined]
-    """One row: the number and hash of the newest entry."""
+    """One row: the number and hash of the newest entry, and their seal."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+    # HMAC of (seq, last_hash) under a key from the keyring; None before the first entry
+    # (and in a database upgraded from before seals, until `trygg audit seal`).
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
-def _digest(
+def digest(
     seq: int,
     at: datetime,
     actor: str,
@@ -81,6 +96,44 @@ def _digest(
         ensure_ascii=True,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+_SEAL_KEYS: dict[bytes, bytes] = {}
+
+
+def _seal_key() -> bytes:
+    """The key of the head's seal, derived from the keyring's lookup secret (never
+    rotated, so key rotation leaves seals valid). Cached: deriving costs more than
+    sealing."""
+    secret = keys.keyring().lookup_secret
+    key = _SEAL_KEYS.get(secret)
+    if key is None:
+        key = _SEAL_KEYS[secret] = keys.keyring().derive("audit-head")
+    return key
+
+
+def head_seal(seq: int, last_hash: str, key: bytes | None = None) -> str:
+    """The seal of a head: HMAC-SHA256 under a key the database does not hold."""
+    return crypto.keyed_hash(key or _seal_key(), f"audit-head:{seq}:{last_hash}")
+
+
+def seal_matches(seq: int, last_hash: str, seal: str | None, key: bytes | None = None) -> bool:
+    """Whether a head is sealed as it should be (an empty chain needs no seal)."""
+    if seq == 0 and last_hash == GENESIS:
+        return True
+    return seal is not None and crypto.constant_time_equals(seal, head_seal(seq, last_hash, key))
+
+
+def _next_seal(old: tuple[int, str, str | None], seq: int, last_hash: str) -> str | None:
+    """The new head's seal: a fresh one only if the old head's seal held.
+
+    Otherwise the break is carried forward (no seal stays no seal, for a database that
+    was never sealed), so appending can never make a tampered chain look whole.
+    """
+    key = _seal_key()
+    if seal_matches(*old, key=key):
+        return head_seal(seq, last_hash, key)
+    return None if old[2] is None else BROKEN_SEAL
 
 
 # session.info keys: the entries queued in this transaction (dicts without seq and
@@ -106,14 +159,15 @@ def write_pending(session: Session | None = None) -> None:
     if head is None:  # the migration creates the row; a hand-made database may lack it
         table = AuditHead.__table__
         connection.execute(insert(table).values(id=1, seq=len(pending), last_hash=GENESIS))
-        last, prev = len(pending), GENESIS
+        last, prev, old_seal = len(pending), GENESIS, None
     else:
-        last, prev = head
+        last, prev, old_seal = head
     seq = last - len(pending)
+    old = (seq, prev, old_seal)
     rows = []
     for entry in pending:
         seq += 1
-        digest = _digest(
+        entry_hash = digest(
             seq,
             entry["at"],
             entry["actor"],
@@ -123,16 +177,17 @@ def write_pending(session: Session | None = None) -> None:
             entry["detail"],
             prev,
         )
-        rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
-        prev = digest
+        rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": entry_hash})
+        prev = entry_hash
+    head_values = {"head_hash": prev, "head_seal": _next_seal(old, seq, prev)}
     if connection.dialect.name == "postgresql":
         # One round trip, one statement whatever the batch size (so it is prepared once):
         # a data-modifying CTE inserts the entries from arrays, the UPDATE sets the head.
         columns = {key: [row[key] for row in rows] for key in rows[0]}
-        connection.execute(_APPEND_POSTGRESQL, {**columns, "head_hash": prev})
+        connection.execute(_APPEND_POSTGRESQL, {**columns, **head_values})
     else:
         connection.execute(_INSERT_ENTRIES, rows)
-        connection.execute(_SET_HEAD_HASH, {"head_hash": prev})
+        connection.execute(_SET_HEAD_HASH, head_values)
 
 
 # Built once: reused statement objects skip SQLAlchemy's per-call construction and keys.
@@ -140,12 +195,14 @@ _BUMP_HEAD = (
     update(AuditHead.__table__)
     .where(AuditHead.__table__.c.id == 1)
     .values(seq=AuditHead.__table__.c.seq + bindparam("count"))
-    .returning(AuditHead.__table__.c.seq, AuditHead.__table__.c.last_hash)
+    .returning(
+        AuditHead.__table__.c.seq, AuditHead.__table__.c.last_hash, AuditHead.__table__.c.seal
+    )
 )
 _SET_HEAD_HASH = (
     update(AuditHead.__table__)
     .where(AuditHead.__table__.c.id == 1)
-    .values(last_hash=bindparam("head_hash"))
+    .values(last_hash=bindparam("head_hash"), seal=bindparam("head_seal"))
 )
 _INSERT_ENTRIES = insert(AuditEntry.__table__)
 _APPEND_POSTGRESQL = text(
@@ -157,7 +214,7 @@ _APPEND_POSTGRESQL = text(
     " CAST(:action AS varchar[]), CAST(:object_type AS varchar[]),"
     " CAST(:object_id AS varchar[]), CAST(:detail AS text[]), CAST(:prev_hash AS varchar[]),"
     " CAST(:hash AS varchar[])))"
-    " UPDATE audit_head SET last_hash = :head_hash WHERE id = 1"
+    " UPDATE audit_head SET last_hash = :head_hash, seal = :head_seal WHERE id = 1"
 )
 
 
@@ -259,57 +316,6 @@ def record(
     )
 
 
-@dataclass(frozen=True)
-class ChainBreak:
-    seq: int
-    reason: str
-
-
-def verify(batch: int = 5000) -> tuple[int, ChainBreak | None]:
-    """Walk the chain; return (entries checked, the first break or None)."""
-    write_pending()
-    expected_seq = 1
-    prev = GENESIS
-    checked = 0
-    last_seen = 0
-    while True:
-        rows = db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq > last_seen)
-            .order_by(AuditEntry.seq)
-            .limit(batch)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            if row.seq != expected_seq:
-                return checked, ChainBreak(expected_seq, "entry is missing (deleted)")
-            if row.prev_hash != prev:
-                return checked, ChainBreak(row.seq, "does not chain to the previous entry")
-            digest = _digest(
-                row.seq,
-                row.at,
-                row.actor,
-                row.action,
-                row.object_type,
-                row.object_id,
-                row.detail,
-                row.prev_hash,
-            )
-            if digest != row.hash:
-                return checked, ChainBreak(row.seq, "was altered (hash mismatch)")
-            prev = row.hash
-            expected_seq += 1
-            checked += 1
-        last_seen = rows[-1].seq
-    head = db.session.get(AuditHead, 1, populate_existing=True)  # record() updates via Core
-    if head is not None and head.seq >= expected_seq:
-        return checked, ChainBreak(expected_seq, "entry is missing (deleted)")
-    if head is not None and head.seq and head.last_hash != prev:
-        return checked, ChainBreak(head.seq, "head does not match the last entry")
-    return checked, None
-
-
 def for_object(object_type: str, object_id: object, limit: int = 200) -> list[AuditEntry]:
     """The newest entries about one object, newest first."""
     return list(
@@ -320,21 +326,3 @@ def for_object(object_type: str, object_id: object, limit: int = 200) -> list[Au
             .limit(limit)
         )
     )
-
-
-audit_cli = AppGroup("audit", help="Inspect the audit log.")
-
-
-@audit_cli.command("verify")
-def verify_command() -> None:
-    """Check the hash chain; exit 1 naming the first broken entry."""
-    checked, broken = verify()
-    if broken:
-        click.echo(f"audit chain broken at entry {broken.seq}: {broken.reason}", err=True)
-        raise SystemExit(1)
-    click.echo(f"audit chain intact: {checked} entries")
-
-
-def init_app(app: Flask) -> None:
-    """Register the `audit` CLI group."""
-    app.cli.add_command(audit_cli)
