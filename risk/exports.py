@@ -37,7 +37,13 @@ def legend(k: int) -> list[tuple[str, str]]:
     return [
         (f"<{k}", _("Fewer than %(k)s: too few to show.", k=k)),
         (":", _("Hidden so that a small number elsewhere cannot be worked out.")),
-        ("·", _("Hidden with its whole row, because the row's total is hidden.")),
+        (
+            "·",
+            _(
+                "Hidden with its whole row: the row's total is hidden, or the row would let "
+                "a hidden number be worked out."
+            ),
+        ),
     ]
 
 

@@ -126,6 +126,14 @@ def pinned_cells(
     return found
 
 
+def loosened(monkeypatch, **switches: bool) -> Rules:
+    """The trends rules with a safeguard switched off, and nothing cached from before."""
+    loose = Rules(k=K, **switches)
+    monkeypatch.setattr(service, "rules", lambda: loose)
+    CACHE.items.clear()
+    return loose
+
+
 @pytest.fixture
 def amu_client(app, trends_org):
     return Api(app, trends_org.amu)
@@ -148,9 +156,7 @@ def test_without_secondary_suppression_the_attack_succeeds(
     app, trends_org, with_incidents, amu_client, monkeypatch
 ):
     with_incidents(1)
-    loose = Rules(k=K, secondary=False)
-    monkeypatch.setattr(service, "rules", lambda: loose)
-    CACHE.items.clear()
+    loose = loosened(monkeypatch, secondary=False)
     assert pinned_cells(app, amu_client, loose, first_only=True) != []
 
 
@@ -158,9 +164,7 @@ def test_without_the_differencing_guard_a_small_group_is_revealed(
     app, trends_org, with_incidents, amu_client, monkeypatch
 ):
     with_incidents(1)
-    loose = Rules(k=K, differencing=False)
-    monkeypatch.setattr(service, "rules", lambda: loose)
-    CACHE.items.clear()
+    loose = loosened(monkeypatch, differencing=False)
     # Tjenesten minus Stor minus Seks is Fire: 4 people, counted at Tjenesten's own base.
     found = pinned_cells(app, amu_client, loose, small={trends_org.root.id}, first_only=True)
     assert any(p.kind == "base" and p.ident == trends_org.root.id for p in found)
