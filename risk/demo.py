@@ -11,6 +11,7 @@ its million reports from the same generator.
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -313,7 +314,8 @@ def write(found: list[Incident], now: datetime, rng: random.Random) -> int:
 
 def _report_values(incident: Incident, wrapped: bytes, the_course: Course) -> dict[str, Any]:
     return {
-        "reference": f"pending-{rng_token(incident)}",
+        # A unique stand-in until the real reference is taken (as the intake does).
+        "reference": f"pending-{secrets.token_hex(12)}",
         "channel_kind": "employee",
         "created_at": the_course.opened,
         "status": STATUS_OF.get(the_course.state, "in_progress"),
@@ -337,10 +339,6 @@ def _report_values(incident: Incident, wrapped: bytes, the_course: Course) -> di
         "causes": incident.causes,
         "on_behalf": False,
     }
-
-
-def rng_token(incident: Incident) -> str:
-    return f"{incident.unit_id}-{incident.occurred.timestamp():.0f}-{id(incident)}"
 
 
 def _write_case(report_id: int, group_id: int | None, c: Course) -> None:
