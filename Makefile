@@ -38,7 +38,7 @@ bootstrap: $(STAMP) $(MO)
 run: bootstrap
 	$(BIN)/trygg demo seed --if-empty
 	@echo "Trygg is on http://127.0.0.1:$(PORT)"
-	$(BIN)/trygg run --host 127.0.0.1 --port $(PORT) --with-threads
+	$(BIN)/trygg serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -57,8 +57,7 @@ pytest: bootstrap
 test: lint typecheck pytest
 
 bench: bootstrap
-	$(BIN)/python -m bench
-	$(BIN)/python -m bench.trends
+	$(BIN)/python -m bench.tick; tick=$$?; $(BIN)/python -m bench; intake=$$?; $(BIN)/python -m bench.trends; trends=$$?; exit $$((tick | intake | trends))
 
 # 100 kills per engine (the suite runs 10); PostgreSQL from BENCH/TEST_DATABASE_URL.
 crash: bootstrap

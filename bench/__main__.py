@@ -127,6 +127,7 @@ def prepare(folder: Path, database_url: str) -> tuple[dict[str, str], int]:
     env.update(
         {
             "TRYGG_ENV": "production",
+            "TRYGG_BASE_URL": "https://trygg.example.org",
             "TRYGG_SECRET_KEY": secrets.token_urlsafe(48),
             "TRYGG_KEYRING_PATH": str(keyring),
             "TRYGG_INSTANCE_PATH": str(folder),

@@ -394,6 +394,7 @@ def server_env(folder: Path, database_url: str, keyring: Path, secret: str) -> d
     }
     env.update(
         TRYGG_ENV="production",
+        TRYGG_BASE_URL="https://trygg.example.org",
         TRYGG_SECRET_KEY=secret,
         TRYGG_KEYRING_PATH=str(keyring),
         TRYGG_INSTANCE_PATH=str(folder),

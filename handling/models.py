@@ -51,14 +51,35 @@ class HandlerGroup(db.Model):  # type: ignore[name-defined]
     members: Mapped[list[HandlerGroupMember]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="HandlerGroupMember.user_id"
     )
+    escalation_contacts: Mapped[list[HandlerGroupEscalation]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HandlerGroupEscalation.user_id"
+    )
 
     @property
     def member_ids(self) -> list[int]:
         return sorted(m.user_id for m in self.members)
 
+    @property
+    def escalation_ids(self) -> list[int]:
+        return sorted(c.user_id for c in self.escalation_contacts)
+
 
 class HandlerGroupMember(db.Model):  # type: ignore[name-defined]
     __tablename__ = "handler_group_member"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("handler_group.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class HandlerGroupEscalation(db.Model):  # type: ignore[name-defined]
+    """Who is told at once when a case of the group is flagged § 5-2 or a deadline
+    passes (the admins, when a group names no one)."""
+
+    __tablename__ = "handler_group_escalation"
 
     group_id: Mapped[int] = mapped_column(
         ForeignKey("handler_group.id", ondelete="CASCADE"), primary_key=True
@@ -245,6 +266,10 @@ class FollowUpTask(db.Model):  # type: ignore[name-defined]
     consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # For the scheduler tick: the due time its responsible person was last told about
+    # (due soon, overdue); a changed due time is told again.
+    soon_notified_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    overdue_notified_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Debriefing(db.Model):  # type: ignore[name-defined]

@@ -171,6 +171,8 @@ class HandlerGroupSchema(StrictSchema):
     member_ids = fields.List(_id(nullable=False, default=False), load_default=list)
     is_default = fields.Boolean(load_default=False)
     is_fallback = fields.Boolean(load_default=False)
+    # None (left out): keep them. Told of § 5-2 and passed deadlines; none: the admins.
+    escalation_ids = fields.List(_id(nullable=False, default=False), load_default=None)
 
 
 class DeadlinePolicySchema(StrictSchema):
@@ -379,6 +381,7 @@ class HandlerGroupOutSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     member_ids = fields.List(fields.Integer())
+    escalation_ids = fields.List(fields.Integer())
     is_default = fields.Boolean()
     is_fallback = fields.Boolean()
 

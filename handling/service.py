@@ -41,7 +41,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from handling import codes
+from handling import codes, notices
 from handling.models import (
     Case,
     CaseEvent,
@@ -52,6 +52,7 @@ from handling.models import (
     Debriefing,
     FollowUpTask,
     HandlerGroup,
+    HandlerGroupEscalation,
     HandlerGroupMember,
     RoutingRule,
     Section52Check,
@@ -533,25 +534,16 @@ def _sync_exclusions(
 
 
 def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
-    """Members of the group who may handle the case: active handlers, not excluded."""
+    """Members of the group who may handle the case: active handlers, not excluded.
+
+    The rule is `notices.eligible_by_case`'s (which the scheduler runs for a batch).
+    """
     if group is None:
         return []
-    excluded = case.excluded_user_ids
-    ids = [uid for uid in group.member_ids if uid not in excluded]
-    if not ids:
+    if not group.member_ids:
         return []
-    # Ids only, one query: loading the users would also load their roles and units.
-    return list(
-        db.session.scalars(
-            select(User.id)
-            .where(
-                User.id.in_(ids),
-                User.active.is_(True),
-                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
-            )
-            .order_by(User.id)
-        )
-    )
+    excluded = {case.id: case.excluded_user_ids}
+    return notices.eligible_by_case([(case.id, group.id)], excluded)[case.id]
 
 
 def eligible_handlers(case: Case) -> list[User]:
@@ -588,6 +580,8 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
         case.assigned_user_id = None
     if moved or warning:
         _event(case, "routed", actor, now, group=case.group_id, warning=warning)
+    if moved:
+        notices.routed(case, now)
     if warning:
         _audit("case.route_warning", "system", case, at=now, warning=warning, group=case.group_id)
 
@@ -1003,6 +997,7 @@ def open_case(
     if warning:
         _audit("case.route_warning", "system", case, at=now, warning=warning, group=group_id)
     _audit("case.open", actor, case, at=now, group=group_id, track=track)
+    notices.case_opened(case, target.handler_ids - excluded if target is not None else ())
     return case
 
 
@@ -1422,11 +1417,14 @@ def transition(
         _meet(case, "acknowledge", label, now)
     elif to == "triaged":
         case.triaged_at = now
+        flagged = bool(data["section_5_2"]) and not case.section_5_2
         case.section_5_2 = bool(data["section_5_2"])
         _set_section52_required(case, case.section_5_2, now)
         _change_track(case, data["track"], label, now)
         recompute_deadlines(case)
         codes_.update(track=case.track, section_5_2=case.section_5_2)
+        if flagged:
+            notices.section_5_2_flagged(case)
     elif to == "measures_decided":
         _meet(case, "investigation", label, now)
     elif to == "closed":
@@ -1443,6 +1441,8 @@ def transition(
         _meet(case, "reporter_feedback", label, now)
         _cancel_open_deadlines(case, now)
         codes_.update(causes=case.causes, no_follow_up_reason=bool(case.no_follow_up_reason_sealed))
+        if case.feedback_sealed is not None:
+            notices.reporter_has_news(case, f"feedback:{int(now.timestamp())}")
     elif to == "dropped":
         case.drop_reason_sealed = _seal(case, "case", "drop_reason", case.id, data["reason"])
         case.closed_at = now
@@ -1484,6 +1484,8 @@ def change_track(
     if section_5_2 is not None and section_5_2 != case.section_5_2:
         case.section_5_2 = section_5_2
         _set_section52_required(case, section_5_2, now)
+        if section_5_2:
+            notices.section_5_2_flagged(case)
     recompute_deadlines(case)
     case.updated_at = now
     _audit("case.track", label, case, track=track, section_5_2=case.section_5_2)
@@ -1537,6 +1539,8 @@ def assign(
         case.group_id = group.id
         case.routing_warning = None
         _event(case, "routed", label, now, group=group.id, warning=None)
+        if handler is None:
+            notices.routed(case, now)
     if handler is not None and handler.id not in eligible_handler_ids(case.group, case):
         raise CaseError(
             _l("That person cannot handle this case: not in its group, or excluded."),
@@ -1548,6 +1552,8 @@ def assign(
     _audit("case.assign", label, case, to=case.assigned_user_id, group=case.group_id)
     case.updated_at = now
     db.session.flush()
+    if handler is not None and handler.id != actor.id:
+        notices.assigned(case, now)
     return case
 
 
@@ -1593,6 +1599,8 @@ def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = Non
         _event(case, "assigned", "system", now, to=case.assigned_user_id, group=case.group_id)
     case.updated_at = now
     db.session.flush()
+    if was_assigned:
+        notices.assigned(case, now)
     return case
 
 
@@ -1815,6 +1823,8 @@ def update_section52(
         case.section_5_2 = bool(values["required"])
         _set_section52_required(case, case.section_5_2, now)
         recompute_deadlines(case)
+        if case.section_5_2:
+            notices.section_5_2_flagged(case)
     row = case.section52
     if row is None:
         row = Section52Check(case_id=case.id, required=case.section_5_2, updated_at=now)
@@ -1933,6 +1943,10 @@ def post_message(
     # The day must not move the case's last change back to midnight.
     case.updated_at = max(case.updated_at, now) if anonymous else now
     db.session.flush()
+    if author is None:
+        notices.reporter_wrote(case, f"message:{message.id}")
+    elif not internal:
+        notices.reporter_has_news(case, f"message:{message.id}")
     return message
 
 
@@ -2114,6 +2128,8 @@ def add_anonymous_information(
         _audit("case.attachments", ANONYMOUS_ACTOR, case, at=day, count=len(stored))
         case.updated_at = max(case.updated_at, day)
         db.session.flush()
+        if message is None:
+            notices.reporter_wrote(case, f"files:{stored[0].id}")
     return message
 
 
@@ -2131,6 +2147,18 @@ def _check_members(member_ids: Iterable[int]) -> list[int]:
         if user is None or not user.has_role("handler"):
             raise CaseError(
                 _l("Only case handlers can be members of a handler group."), "member_ids"
+            )
+    return ids
+
+
+def _check_escalation(user_ids: Iterable[int]) -> list[int]:
+    ids = sorted(set(user_ids))
+    for user_id in ids:
+        user = db.session.get(User, user_id)
+        if user is None or not user.has_role("handler", "admin"):
+            raise CaseError(
+                _l("Escalation contacts must be case handlers or administrators."),
+                "escalation_ids",
             )
     return ids
 
@@ -2156,8 +2184,13 @@ def save_group(
     is_default: bool = False,
     is_fallback: bool = False,
     group: HandlerGroup | None = None,
+    escalation_ids: Iterable[int] | None = None,
 ) -> HandlerGroup:
-    """Create a handler group, or change one; new members' conflicts are recorded first."""
+    """Create a handler group, or change one; new members' conflicts are recorded first.
+
+    `escalation_ids`: who is told when a case of the group is flagged § 5-2 or one of
+    its deadlines passes (case handlers or admins; none: the admins). None keeps them.
+    """
     name = name.strip()
     if not name:
         raise CaseError(_l("A handler group needs a name."), "name")
@@ -2175,6 +2208,15 @@ def save_group(
         HandlerGroupMember(user_id=uid) for uid in ids if uid not in before
     ]
     _only_flag(group, is_default=is_default, is_fallback=is_fallback)
+    if escalation_ids is not None:
+        contacts = _check_escalation(escalation_ids)
+        group.escalation_contacts = [
+            c for c in group.escalation_contacts if c.user_id in contacts
+        ] + [
+            HandlerGroupEscalation(user_id=uid)
+            for uid in contacts
+            if uid not in set(group.escalation_ids)
+        ]
     db.session.flush()
     added = set(ids) - before
     if added:
@@ -2185,7 +2227,12 @@ def save_group(
         actor=actor,
         object_type="handler_group",
         object_id=group.id,
-        detail={"members": ids, "is_default": is_default, "is_fallback": is_fallback},
+        detail={
+            "members": ids,
+            "is_default": is_default,
+            "is_fallback": is_fallback,
+            "escalation": group.escalation_ids,
+        },
     )
     return group
 

@@ -13,9 +13,12 @@ from handling import (  # noqa: F401 - models must be registered with the metada
     anonymous_views,
     api,
     cli,
+    codes,
     models,
+    notices,
     service,
 )
+from notifications import reminders, scheduler
 from trygg import demo
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
@@ -36,6 +39,12 @@ def register(app: Flask) -> None:
         else:
             app.register_blueprint(views.bp)
     demo.register_seed_hook(seed_demo)
+    # The scheduler tick's work on handling's rows: reminders and escalations of due
+    # deadlines, follow-up tasks due (notifications never imports handling).
+    scheduler.register_job("deadlines", notices.deadlines_job)
+    scheduler.register_job("tasks", notices.tasks_job)
+    scheduler.register_settled(notices.settled)
+    reminders.register_deadline_kinds(codes.DEADLINE_KINDS)
 
 
 def register_cli(app: Flask) -> None:

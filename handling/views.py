@@ -804,6 +804,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
                     "member_ids": [_int(v) for v in request.form.getlist("member_ids")],
                     "is_default": request.form.get("is_default") == "on",
                     "is_fallback": request.form.get("is_fallback") == "on",
+                    "escalation_ids": [_int(v) for v in request.form.getlist("escalation_ids")],
                 }
             )
             saved = service.save_group(actor=actor_label(_user()), group=group, **data)
@@ -821,6 +822,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
         forms=forms,
         errors=forms.errors,
         handlers=_handlers(),
+        contacts=[u for u in accounts.list_users() if u.has_role(Role.HANDLER, Role.ADMIN)],
     )
     return (html, 400) if forms.errors else html
 

@@ -17,6 +17,7 @@ from flask_babel import format_datetime, format_number
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handling import setup as handling_setup
+from notifications import setup as notifications_setup
 from reporting import setup as reporting_setup
 from risk import setup as risk_setup
 from trygg import (
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     web.init_app(app)
     api.init_app(app)
     accounts_setup.register_blueprints(app)
+    notifications_setup.register(app)
     reporting_setup.register(app)
     handling_setup.register(app)
     risk_setup.register(app)
@@ -131,6 +133,7 @@ def register_cli(app: Flask) -> None:
     audit_check.init_app(app)
     backup.init_app(app)
     cli.init_app(app)
+    notifications_setup.register_cli(app)
     handling_setup.register_cli(app)
 
 

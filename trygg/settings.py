@@ -151,6 +151,36 @@ def validate(values: dict[str, Any]) -> None:
             raise ConfigError(f"TRYGG_{key.upper()} must be positive")
     if values["small_unit_headcount"] < 0:
         raise ConfigError("TRYGG_SMALL_UNIT_HEADCOUNT cannot be negative")
+    _validate_mail(values)
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _validate_mail(values: dict[str, Any]) -> None:
+    """The notification settings: SMTP, the public address and the tick."""
+    base_url = values["base_url"]
+    if not base_url and values["env"] == "production":
+        raise ConfigError("production needs the public address: set TRYGG_BASE_URL")
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise ConfigError("TRYGG_BASE_URL must start with https:// (or http://)")
+    if values["smtp_security"] not in SMTP_SECURITY:
+        raise ConfigError("TRYGG_SMTP_SECURITY must be starttls, ssl or none")
+    if values["smtp_password"] and values["smtp_password_file"]:
+        raise ConfigError("set TRYGG_SMTP_PASSWORD or TRYGG_SMTP_PASSWORD_FILE, not both")
+    password_file = values["smtp_password_file"]
+    if password_file and not Path(password_file).is_file():
+        raise ConfigError(f"TRYGG_SMTP_PASSWORD_FILE names {password_file}, which does not exist")
+    if not 0 < values["smtp_port"] < 65536:
+        raise ConfigError("TRYGG_SMTP_PORT must be a port number (1-65535)")
+    for key in ("smtp_timeout_seconds", "scheduler_interval_seconds", "outbox_max_attempts"):
+        if values[key] <= 0:
+            raise ConfigError(f"TRYGG_{key.upper()} must be positive")
+
+
+def base_url(values: Mapping[str, Any]) -> str:
+    """Where users reach Trygg (no trailing slash); the development server outside production."""
+    return str(values["base_url"] or "http://127.0.0.1:5000").rstrip("/")
 
 
 def instance_path(values: Mapping[str, Any]) -> Path:

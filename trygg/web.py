@@ -44,19 +44,28 @@ class NavItem:
     label: LazyString
     roles: frozenset[str]
     menu: str
+    # A count shown beside the link (e.g. unread notifications): (count, words for
+    # screen readers), or None for nothing.
+    badge: Callable[[], tuple[int, str] | None] | None = None
 
 
 _NAV: list[NavItem] = []
 
 
-def register_nav(endpoint: str, label: LazyString, *roles: str, menu: str = "main") -> None:
+def register_nav(
+    endpoint: str,
+    label: LazyString,
+    *roles: str,
+    menu: str = "main",
+    badge: Callable[[], tuple[int, str] | None] | None = None,
+) -> None:
     """Add a link to a menu ("main" or "admin"), shown to holders of `roles`.
 
     No roles: every logged-in user. Domain packages call this when they register their
     blueprints, so the kernel's layout never imports them.
     """
     if all(item.endpoint != endpoint for item in _NAV):
-        _NAV.append(NavItem(endpoint, label, frozenset(roles), menu))
+        _NAV.append(NavItem(endpoint, label, frozenset(roles), menu, badge))
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,10 @@ def nav_items(menu: str = "main") -> list[dict[str, Any]]:
         if item.roles and not current_user.has_role(*item.roles):
             continue
         url = url_for(item.endpoint)
-        items.append({"url": url, "label": item.label, "current": request.path == url})
+        badge = item.badge() if item.badge is not None else None
+        items.append(
+            {"url": url, "label": item.label, "current": request.path == url, "badge": badge}
+        )
     return items
 
 
@@ -184,7 +196,23 @@ def healthz() -> tuple[Response, int]:
     except (crypto.CryptoError, KeyError):
         status["keyring"] = "unavailable"
     healthy = all(v == "ok" for v in status.values())
-    return jsonify(status), 200 if healthy else 503
+    body: dict[str, Any] = dict(status)
+    for name, report in _HEALTH_EXTRAS.items():
+        try:
+            body[name] = report()
+        except Exception:  # noqa: BLE001 - a report that fails must not fail the check
+            db.session.rollback()
+            current_app.logger.exception("health check: %s unavailable", name)
+            body[name] = "unavailable"
+    return jsonify(body), 200 if healthy else 503
+
+
+_HEALTH_EXTRAS: dict[str, Callable[[], Any]] = {}
+
+
+def register_health(name: str, probe: Callable[[], Any]) -> None:
+    """Add `name` to /healthz's answer (informative: it does not decide the status)."""
+    _HEALTH_EXTRAS[name] = probe
 
 
 @bp.get("/about/access")

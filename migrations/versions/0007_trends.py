@@ -6,7 +6,7 @@ Trends count reports by month, unit and anonymity and join incident types by rep
 ix_report_trends lets PostgreSQL do both from the index alone (risk/models.py).
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03 12:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

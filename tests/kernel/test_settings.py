@@ -171,9 +171,19 @@ def test_production_with_a_short_secret_key_is_refused(production_keyring):
 
 def test_complete_production_settings_pass(production_keyring):
     values = production_values(
-        TRYGG_SECRET_KEY=LONG_SECRET, TRYGG_KEYRING_PATH=str(production_keyring)
+        TRYGG_SECRET_KEY=LONG_SECRET,
+        TRYGG_KEYRING_PATH=str(production_keyring),
+        TRYGG_BASE_URL="https://trygg.example.org",
     )
     settings.validate(values)
+
+
+def test_production_without_the_public_address_is_refused(production_keyring):
+    values = production_values(
+        TRYGG_SECRET_KEY=LONG_SECRET, TRYGG_KEYRING_PATH=str(production_keyring)
+    )
+    with pytest.raises(ConfigError, match="TRYGG_BASE_URL"):
+        settings.validate(values)
 
 
 @pytest.mark.parametrize(
@@ -184,6 +194,16 @@ def test_complete_production_settings_pass(production_keyring):
         ({"TRYGG_TWO_FACTOR_ROLES": "admin,wizard"}, "wizard"),
         ({"TRYGG_SESSION_IDLE_MINUTES": "0"}, "TRYGG_SESSION_IDLE_MINUTES"),
         ({"TRYGG_LOGIN_MAX_FAILURES": "-1"}, "TRYGG_LOGIN_MAX_FAILURES"),
+        ({"TRYGG_SMTP_SECURITY": "tls"}, "TRYGG_SMTP_SECURITY"),
+        ({"TRYGG_SMTP_PORT": "70000"}, "TRYGG_SMTP_PORT"),
+        ({"TRYGG_BASE_URL": "trygg.example.org"}, "TRYGG_BASE_URL"),
+        ({"TRYGG_SCHEDULER_INTERVAL_SECONDS": "0"}, "TRYGG_SCHEDULER_INTERVAL_SECONDS"),
+        ({"TRYGG_OUTBOX_MAX_ATTEMPTS": "0"}, "TRYGG_OUTBOX_MAX_ATTEMPTS"),
+        ({"TRYGG_SMTP_PASSWORD_FILE": "/nonexistent/pw"}, "TRYGG_SMTP_PASSWORD_FILE"),
+        (
+            {"TRYGG_SMTP_PASSWORD": "x", "TRYGG_SMTP_PASSWORD_FILE": "/etc/hostname"},
+            "not both",
+        ),
     ],
 )
 def test_invalid_values_are_refused_naming_the_setting(production_keyring, environ, named):
@@ -249,6 +269,7 @@ def test_console_script_names_a_keyring_file_that_is_not_a_keyring(tmp_path):
         TRYGG_ENV="production",
         TRYGG_SECRET_KEY=LONG_SECRET,
         TRYGG_KEYRING_PATH=str(bad),
+        TRYGG_BASE_URL="https://trygg.example.org",
     )
     assert result.exit_code == 2
     assert result.output.strip() == (

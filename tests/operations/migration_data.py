@@ -516,10 +516,55 @@ def load_0005(connection: Connection, world: World) -> None:
     world.case_texts[3]["messages"].append(body)
 
 
+def load_0009(connection: Connection, world: World) -> None:
+    """Notifications: an in-app row sent by e-mail, preferences, escalation contacts."""
+    put(
+        connection,
+        "notification",
+        {
+            "id": 1,
+            "dedupe_key": "case:1:new:u2",
+            "user_id": HANDLER,
+            "kind": "case_new",
+            "link": "/cases/1",
+            "subject": "case:1",
+            "created_at": world.now,
+            "read_at": None,
+            "mail_state": "sent",
+            "mail_key": "case:1:new:u2",
+            "attempts": 1,
+            "next_attempt_at": None,
+            "lease_owner": None,
+            "lease_until": None,
+            "sent_at": world.now,
+            "last_error": None,
+        },
+    )
+    put(
+        connection,
+        "notification_preference",
+        {"user_id": EMPLOYEE, "kind": "report_update", "delivery": "digest"},
+    )
+    put(
+        connection,
+        "notification_profile",
+        {
+            "user_id": HANDLER,
+            "language": "en",
+            "digest_minute": 450,
+            "away": False,
+            "substitute_id": None,
+        },
+    )
+    put(connection, "handler_group_escalation", {"group_id": 1, "user_id": ADMIN})
+    put(connection, "scheduler_beat", {"owner": "host:1", "last_run_at": world.now, "last_ms": 12})
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
     "0003": load_0003,
     "0004": load_0004,
     "0005": load_0005,
+    "0009": load_0009,
 }

@@ -1,0 +1,102 @@
+"""The notifications JSON API: the user's list and settings, the admin's outbox view."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from notifications import preferences, service
+from notifications.preferences import PreferenceError
+from notifications.schemas import (
+    NotificationListSchema,
+    NotificationSchema,
+    NotificationSettingsSchema,
+    OutboxSchema,
+    SettingsOutSchema,
+)
+from trygg.accounts.models import Role, User
+from trygg.api import ApiError, documented, load_json
+from trygg.security import allow
+
+bp = Blueprint("api_notifications", __name__, url_prefix="/api/v1")
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()  # noqa: SLF001
+    return user
+
+
+@bp.get("/notifications")
+@allow()
+@documented(
+    "Your notifications, newest first (?limit=, ?offset=), and the unread count",
+    response=NotificationListSchema,
+    tags=("notifications",),
+)
+def list_notifications() -> Response:
+    """The logged-in user's notifications."""
+    user = _user()
+    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 200)
+    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    body = {
+        "unread": service.unread_count(user.id),
+        "items": service.list_for(user.id, limit=limit, offset=offset),
+    }
+    return jsonify(NotificationListSchema().dump(body))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@allow()
+@documented(
+    "Mark one of your notifications read",
+    response=NotificationSchema,
+    tags=("notifications",),
+    errors=(404,),
+)
+def read_notification(notification_id: int) -> Response:
+    """Mark it read; 404 if it is not the user's."""
+    try:
+        row = service.mark_read(_user().id, notification_id)
+    except service.NotificationNotFound:
+        raise ApiError(404, {"_request": [_("Not found.")]}) from None
+    return jsonify(NotificationSchema().dump(row))
+
+
+@bp.get("/me/notification-settings")
+@allow()
+@documented("Your notification settings", response=SettingsOutSchema, tags=("notifications",))
+def get_settings() -> Response:
+    """Per kind at once, digest or off; digest time; language; away and substitute."""
+    return jsonify(SettingsOutSchema().dump(preferences.settings_for(_user())))
+
+
+@bp.put("/me/notification-settings")
+@allow()
+@documented(
+    "Change your notification settings",
+    body=NotificationSettingsSchema,
+    response=SettingsOutSchema,
+    tags=("notifications",),
+)
+def put_settings() -> Response:
+    """Save the settings; 400 naming the field when one cannot be saved."""
+    data = load_json(NotificationSettingsSchema())
+    try:
+        saved = preferences.save_settings(_user(), data)
+    except PreferenceError as exc:
+        raise ApiError(400, exc.messages()) from None
+    return jsonify(SettingsOutSchema().dump(saved))
+
+
+@bp.get("/admin/outbox")
+@allow(Role.ADMIN)
+@documented(
+    "E-mail outbox: counts by state and failed rows (no content)",
+    response=OutboxSchema,
+    tags=("admin",),
+)
+def admin_outbox() -> Response:
+    """Counts and failed rows: id, kind, attempts, last error code."""
+    body = {"counts": service.outbox_counts(), "failed": service.failed_rows()}
+    return jsonify(OutboxSchema().dump(body))

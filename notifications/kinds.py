@@ -1,0 +1,89 @@
+"""What can be notified, in words that carry no content.
+
+Each kind's subject and sentence say only what sort of thing happened, never which case,
+who, which unit or what type of incident, and a varsel reads exactly like an HMS-avvik.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+
+class Kind(StrEnum):
+    CASE_NEW = "case_new"
+    CASE_ASSIGNED = "case_assigned"
+    CASE_MESSAGE = "case_message"
+    REPORT_UPDATE = "report_update"
+    TASK_DUE = "task_due"
+    DEADLINE_REMINDER = "deadline_reminder"
+    DEADLINE_ESCALATION = "deadline_escalation"
+    SECTION_5_2 = "section_5_2"
+
+
+class Delivery(StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+class MailState(StrEnum):
+    PENDING = "pending"
+    DIGEST = "digest"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    WITHDRAWN = "withdrawn"
+
+
+# Shown on the preferences page, in the in-app list and as the e-mail's subject.
+LABELS: dict[str, LazyString] = {
+    Kind.CASE_NEW: _l("A new case"),
+    Kind.CASE_ASSIGNED: _l("A case was assigned to you"),
+    Kind.CASE_MESSAGE: _l("New information from a reporter"),
+    Kind.REPORT_UPDATE: _l("News about a report you sent"),
+    Kind.TASK_DUE: _l("A follow-up task is due"),
+    Kind.DEADLINE_REMINDER: _l("A deadline is coming up"),
+    Kind.DEADLINE_ESCALATION: _l("A deadline has passed"),
+    Kind.SECTION_5_2: _l("Notice to the Labour Inspection Authority and the police is due"),
+}
+
+# The e-mail's one sentence (and the in-app list's).
+SENTENCES: dict[str, LazyString] = {
+    Kind.CASE_NEW: _l("A new case has arrived in a group you handle cases for."),
+    Kind.CASE_ASSIGNED: _l("A case has been assigned to you."),
+    Kind.CASE_MESSAGE: _l("A reporter has written a message or added information to a case."),
+    Kind.REPORT_UPDATE: _l(
+        "There is news about a report you sent: a message or feedback from the case handler."
+    ),
+    Kind.TASK_DUE: _l("A follow-up task you are responsible for is due soon or overdue."),
+    Kind.DEADLINE_REMINDER: _l("A deadline on a case you handle is coming up."),
+    Kind.DEADLINE_ESCALATION: _l(
+        "A deadline on a case has passed without the step being recorded."
+    ),
+    Kind.SECTION_5_2: _l(
+        "A case concerns a serious injury: notice to the Labour Inspection Authority "
+        "(Arbeidstilsynet) and the police is due as soon as possible."
+    ),
+}
+
+# Handlers on duty (handler role, not away) always get these at once: they cannot be
+# turned off or put in a digest.
+MANDATORY_FOR_HANDLERS = frozenset({Kind.CASE_NEW, Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2})
+
+# Default reminder lead times per deadline kind, in minutes (the 0009 migration seeds the
+# same rows). About a sixth of each default deadline, at least an hour.
+DEFAULT_LEAD_MINUTES: dict[str, int] = {
+    "acknowledge": 24 * 60,  # 7 days → a day before
+    "leader_contact": 60,  # same day / 3 hours → an hour before
+    "individual_talk": 12 * 60,  # 72 hours → 12 hours before
+    "learning_review": 12 * 60,  # 72 hours → 12 hours before
+    "section_5_2_notice": 60,  # same day → an hour before (and § 5-2 is told at once)
+    "investigation": 7 * 24 * 60,  # 6 weeks → a week before
+    "reporter_feedback": 14 * 24 * 60,  # 3 months → two weeks before
+    "recontact": 2 * 24 * 60,  # 4 weeks → two days before
+}
+# For a deadline kind without a policy row.
+FALLBACK_LEAD_MINUTES = 24 * 60

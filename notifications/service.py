@@ -1,0 +1,375 @@
+"""Asking for notifications, the in-app list, and the outbox's admin operations.
+
+`notify` (and `notify_many`, the same for a batch) writes one row per event and
+recipient in the caller's transaction: the caller commits once, so nothing is sent
+before the change is stored and a rolled-back request leaves no row. It decides, per
+recipient, whether the e-mail goes at once, waits for the daily digest or is not sent
+(the in-app list always has the row), from the recipient's preferences; a recipient who
+is away also has the notification go to their substitute, where the caller says the
+substitute may hear of the matter (`audience`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, exists, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
+from notifications.models import Notification, NotificationPreference, NotificationProfile
+from trygg import crypto, keys, privacy
+from trygg.accounts.models import User, UserRole
+from trygg.extensions import db, utcnow
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+class NotificationNotFound(Exception):
+    """No such notification for this user."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, to be told to `recipients` (user ids).
+
+    `key` names the event ("case:17:new"): with the recipient it is the row's unique
+    dedupe key. `link` is the path to read it at. `discreet`: the row must not tie the
+    recipient to the matter in clear (a reporter) or date it more precisely than the
+    day (something an anonymous reporter did): the key is stored as a keyed hash, the
+    time as the day and the id is random. `audience`: who may stand in for an away
+    recipient (None: no one).
+    """
+
+    kind: Kind
+    recipients: Collection[int]
+    key: str
+    link: str
+    subject: str | None = None
+    audience: Collection[int] | None = None
+    discreet: bool = False
+
+
+def notify(
+    kind: Kind,
+    recipients: Iterable[int],
+    *,
+    key: str,
+    link: str,
+    subject: str | None = None,
+    audience: Collection[int] | None = None,
+    discreet: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Notify `recipients` of one event (see Event). Returns the rows written."""
+    event = Event(kind, frozenset(recipients), key, link, subject, audience, discreet)
+    return notify_many([event], now=now)
+
+
+@dataclass
+class _Recipient:
+    active: bool
+    handler: bool
+    away: bool
+    substitute_id: int | None
+
+
+def _recipients(
+    user_ids: set[int], kinds: set[str], prefs: dict[tuple[int, str], str]
+) -> dict[int, _Recipient]:
+    """Who the users are as far as delivery cares, and their preferences for `kinds`
+    (added to `prefs`): one query."""
+    if not user_ids:
+        return {}
+    is_handler = exists().where(UserRole.user_id == User.id, UserRole.role == "handler")
+    preference = NotificationPreference
+    rows = db.session.execute(
+        select(
+            User.id,
+            User.active,
+            is_handler,
+            NotificationProfile.away,
+            NotificationProfile.substitute_id,
+            preference.kind,
+            preference.delivery,
+        )
+        .outerjoin(NotificationProfile, NotificationProfile.user_id == User.id)
+        .outerjoin(
+            preference,
+            and_(preference.user_id == User.id, preference.kind.in_(sorted(kinds))),
+        )
+        .where(User.id.in_(sorted(user_ids)))
+    )
+    found: dict[int, _Recipient] = {}
+    for uid, active, handler, away, substitute, kind, delivery in rows:
+        found[uid] = _Recipient(bool(active), bool(handler), bool(away), substitute)
+        if kind is not None:
+            prefs[(uid, kind)] = delivery
+    return found
+
+
+def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool) -> MailState:
+    """What happens to the e-mail: the one rule, used for every notification."""
+    if kind in MANDATORY_FOR_HANDLERS and handler and not away:
+        return MailState.PENDING
+    if delivery == Delivery.OFF:
+        return MailState.SKIPPED
+    if delivery == Delivery.DIGEST:
+        return MailState.DIGEST
+    return MailState.PENDING
+
+
+def start_of_day(moment: datetime) -> datetime:
+    """Midnight (Oslo) of the moment's day, in UTC."""
+    local = moment.astimezone(OSLO)
+    return datetime(local.year, local.month, local.day, tzinfo=OSLO).astimezone(UTC)
+
+
+def _dedupe_key(event: Event, user_id: int) -> str:
+    key = f"{event.key}:u{user_id}"
+    if event.discreet:
+        return "h:" + crypto.keyed_hash(keys.keyring().derive("notification-key"), key)
+    return key
+
+
+def _with_substitutes(event: Event, who: dict[int, _Recipient]) -> list[int]:
+    """The recipients, and the substitutes of those away, where they may hear of it."""
+    out = sorted(set(event.recipients))
+    allowed = set(event.audience or ())
+    for uid in list(out):
+        person = who.get(uid)
+        substitute = person.substitute_id if person and person.away else None
+        if substitute is not None and substitute in allowed and substitute not in out:
+            out.append(substitute)
+    return out
+
+
+def notify_many(events: list[Event], *, now: datetime | None = None) -> int:
+    """Write the rows of several events at once (a tick's batch): two statements."""
+    now = now or utcnow()
+    wanted = {uid for e in events for uid in e.recipients}
+    kinds = {str(e.kind) for e in events}
+    prefs: dict[tuple[int, str], str] = {}
+    who = _recipients(wanted, kinds, prefs)
+    substitutes = {p.substitute_id for p in who.values() if p.away and p.substitute_id}
+    if substitutes - set(who):
+        who.update(_recipients(substitutes - set(who), kinds, prefs))
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        created = start_of_day(now) if event.discreet else now
+        for uid in _with_substitutes(event, who):
+            person = who.get(uid)
+            if person is None or not person.active:
+                continue
+            state = mail_state_for(
+                event.kind, prefs.get((uid, event.kind)), handler=person.handler, away=person.away
+            )
+            dedupe = _dedupe_key(event, uid)
+            rows.append(
+                {
+                    "id": privacy.random_row_id(Notification) if event.discreet else None,
+                    "dedupe_key": dedupe,
+                    "user_id": uid,
+                    "kind": str(event.kind),
+                    "link": event.link,
+                    "subject": None if event.discreet else event.subject,
+                    "created_at": created,
+                    "mail_state": str(state),
+                    "mail_key": dedupe if state == MailState.PENDING else None,
+                    "attempts": 0,
+                    "next_attempt_at": now if state == MailState.PENDING else None,
+                }
+            )
+    return _insert(rows)
+
+
+def _insert(rows: list[dict[str, Any]]) -> int:
+    """INSERT the rows, skipping any whose dedupe key exists (the same event again)."""
+    if not rows:
+        return 0
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    table = Notification.__table__
+    if dialect == "sqlite":
+        # SQLite would number a row after the highest id, random ones included (see
+        # trygg.privacy.new_row_id): count on below the random range instead.
+        highest = int(
+            connection.scalar(
+                select(func.max(table.c.id)).where(table.c.id < privacy.RANDOM_ID_MIN)
+            )
+            or 0
+        )
+        for row in rows:
+            if row["id"] is None:
+                highest += 1
+                row["id"] = highest
+        statement: Any = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    given = [r for r in rows if r["id"] is not None]
+    generated = [{k: v for k, v in r.items() if k != "id"} for r in rows if r["id"] is None]
+    written = 0
+    if given:
+        written += connection.execute(statement, given).rowcount or 0
+    if generated:
+        # PostgreSQL: the whole batch as one statement of column arrays (a tick may
+        # write thousands of rows; one INSERT per row costs ten times more).
+        written += connection.execute(_UNNEST, _columns(generated)).rowcount or 0
+    return written
+
+
+_ARRAY_TYPES = {
+    "dedupe_key": "varchar",
+    "user_id": "integer",
+    "kind": "varchar",
+    "link": "varchar",
+    "subject": "varchar",
+    "created_at": "timestamptz",
+    "mail_state": "varchar",
+    "mail_key": "varchar",
+    "attempts": "smallint",
+    "next_attempt_at": "timestamptz",
+}
+# Built from the constant column names above, never from input.
+_UNNEST = text(
+    f"INSERT INTO notification ({', '.join(_ARRAY_TYPES)}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _ARRAY_TYPES.items())
+    + ") ON CONFLICT (dedupe_key) DO NOTHING"
+)
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in _ARRAY_TYPES}
+
+
+# -- the in-app list --------------------------------------------------------------------
+
+
+def unread_count(user_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def list_for(user_id: int, *, limit: int = 50, offset: int = 0) -> list[Notification]:
+    """The user's notifications, newest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def get_for(user_id: int, notification_id: int) -> Notification:
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user_id:
+        raise NotificationNotFound()
+    return row
+
+
+def mark_read(user_id: int, notification_id: int, *, now: datetime | None = None) -> Notification:
+    """Mark one of the user's notifications read (again: nothing changes).
+
+    Kept to the day: when someone read what is not worth knowing to the second.
+    """
+    row = get_for(user_id, notification_id)
+    if row.read_at is None:
+        row.read_at = start_of_day(now or utcnow())
+        db.session.flush()
+    return row
+
+
+def mark_all_read(user_id: int, *, now: datetime | None = None) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=start_of_day(now or utcnow()))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# -- the outbox, for admins (never content) ---------------------------------------------
+
+
+def outbox_counts() -> dict[str, int]:
+    """Rows by e-mail state (every state, zero where there are none)."""
+    counts = dict.fromkeys((str(s) for s in MailState), 0)
+    for state, n in db.session.execute(
+        select(Notification.mail_state, func.count()).group_by(Notification.mail_state)
+    ):
+        counts[state] = int(n)
+    return counts
+
+
+def backlog(now: datetime | None = None) -> dict[str, Any]:
+    """What waits to be sent: how many, and the oldest's age in seconds."""
+    now = now or utcnow()
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(Notification.next_attempt_at)).where(
+            Notification.mail_state == MailState.PENDING
+        )
+    ).one()
+    age = 0
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        age = max(0, int((now - oldest).total_seconds()))
+    return {"pending": int(count), "oldest_due_seconds": age}
+
+
+def failed_rows(limit: int = 100) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.mail_state == MailState.FAILED)
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+
+
+def outbox_rows(state: str | None = None, limit: int = 100) -> list[Notification]:
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if state:
+        query = query.where(Notification.mail_state == state)
+    return list(db.session.scalars(query))
+
+
+def retry(notification_id: int, *, now: datetime | None = None) -> Notification:
+    """Send a failed row again from the next tick, with a fresh count of attempts."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.mail_state != MailState.FAILED:
+        raise NotificationNotFound()
+    row.mail_state = MailState.PENDING
+    row.mail_key = row.mail_key or row.dedupe_key
+    row.attempts = 0
+    row.next_attempt_at = now or utcnow()
+    row.last_error = None
+    db.session.flush()
+    return row
+
+
+def purge_sent(older_than_days: int, *, now: datetime | None = None) -> int:
+    """Delete notifications whose e-mail is done (sent, skipped, withdrawn) and that are
+    older than the given number of days; they leave the in-app list too."""
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    result = db.session.execute(
+        delete(Notification).where(
+            Notification.mail_state.in_([MailState.SENT, MailState.SKIPPED, MailState.WITHDRAWN]),
+            Notification.created_at < cutoff,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,95 @@
+"""Notifications in a real browser: a handler sees the unread count rise when a report
+arrives, opens the list and follows the link to the case; the new pages are axe-clean in
+Norwegian and English.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from handling import service
+from reporting.schemas import ReportSchema
+from reporting.service import submit_report
+from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait
+from trygg import org
+from trygg.accounts import service as accounts
+from trygg.extensions import db
+
+pytestmark = pytest.mark.browser
+
+
+def _report_arrives(app: Flask, employee: Login) -> int:
+    with app.app_context():
+        unit = org.find_unit("Akuttmottaket")
+        reporter = accounts.find_user(employee.email)
+        assert unit is not None
+        assert reporter is not None
+        data = ReportSchema().load(
+            {
+                "incident_types": ["threat"],
+                "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "unit_id": unit.id,
+                "place_type": "front_desk",
+                "counterpart_category": "customer",
+                "severity": 2,
+                "narrative": "A customer threatened me at the front desk.",
+            }
+        )
+        report = submit_report(data, reporter=reporter)
+        db.session.commit()
+        case = service.case_for_report(report)
+        assert case is not None
+        return case.id
+
+
+def _badge(page: Any) -> int:
+    badge = page.locator("header .app-badge")
+    if badge.count() == 0:
+        return 0
+    return int(re.sub(r"\D", "", badge.locator("[aria-hidden=true]").inner_text()))
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+def test_a_handler_sees_a_new_case_arrive_and_follows_the_link(
+    live_app, demo_logins, logged_in, locale
+):
+    page = logged_in("handler", locale=locale)
+    page.goto("/")
+    before = _badge(page)
+    case_id = _report_arrives(live_app, demo_logins["employee"])
+    page.reload()
+    assert _badge(page) == before + 1
+    # Screen readers hear the count in words beside the link.
+    words = page.locator("header .app-badge .ds-sr-only").inner_text()
+    assert ("ulest" if locale.startswith("nb") else "unread") in words
+    click_and_wait(page, "header nav a[href='/notifications']")
+    assert_path(page, "/notifications")
+    assert_accessible(page, "notifications list")
+    click_and_wait(page, "main ul.app-notifications li:first-child button[type=submit]")
+    assert_path(page, f"/cases/{case_id}")
+    assert _badge(page) == before
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+def test_the_settings_page_is_accessible_and_explains_a_refusal(logged_in, locale):
+    page = logged_in("handler", locale=locale)
+    page.goto("/notifications/settings")
+    assert_accessible(page, "notification settings")
+    page.locator("#f-digest_time").fill("25:99")
+    click_and_wait(page, "main form button[type=submit]")
+    assert page.locator("#error-summary").is_visible()
+    assert_accessible(page, "notification settings with an error")
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+def test_the_admin_pages_are_accessible(logged_in, locale):
+    page = logged_in("admin", locale=locale)
+    for path in ("/admin/outbox", "/admin/reminders"):
+        page.goto(path)
+        assert_path(page, path)
+        assert_accessible(page, path)

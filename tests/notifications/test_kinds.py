@@ -1,0 +1,267 @@
+"""Every kind of notification reaches the right people and no one else.
+
+Cases are opened through reporting's real intake; steps go through handling's services;
+the tick runs for real and the e-mails arrive at a real SMTP server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handling import service
+from handling.models import HandlerGroupEscalation
+from notifications.kinds import Kind
+from tests.handling.conftest import get_case, user_obj
+from tests.notifications.conftest import run_tick
+from tests.notifications.support import kinds_by_user, rows
+from trygg.extensions import db
+
+# Words a mail must never contain: the unit, the incident, the text, the track.
+FORBIDDEN = (
+    "Akutten",
+    "Sykehuset",
+    "threat",
+    "trussel",
+    "Trussel",
+    "patient",
+    "varsel",
+    "Varsel",
+    "Whistleblowing",
+    "HSE",
+    "HMS",
+    "refused a request",
+)
+
+
+def _contacts(app, group_id, *users):
+    with app.app_context():
+        for user in users:
+            db.session.add(HandlerGroupEscalation(group_id=group_id, user_id=user.id))
+        db.session.commit()
+
+
+def test_a_new_case_reaches_its_handlers_only_and_mail_says_nothing(smtp_app, org, submit, mailbox):
+    case = submit(org.employee, unit_id=org.ward.id, exposed=[{"user_id": org.colleague.id}])
+    got = kinds_by_user(smtp_app)
+    # The colleague is named as exposed: excluded, never told. Manager, admin: nothing.
+    assert got == {org.handler.id: [Kind.CASE_NEW]}
+
+    run_tick(smtp_app)
+    assert [m.rcpt for m in mailbox.messages] == [[org.handler.email]]
+    mail = mailbox.messages[0]
+    text = mailbox.text(mail)
+    assert f"https://trygg.example.org/cases/{case.id}" in text
+    assert "A new case has arrived" in text or "ny sak" in text
+    assert {p.get_content_type() for p in mail.message.walk()} >= {"text/plain", "text/html"}
+    for word in FORBIDDEN:
+        assert word not in text, word
+        assert word not in str(mail.message["Subject"]), word
+    assert mail.message["Message-ID"]
+
+
+def test_a_varsel_reads_exactly_like_an_hms_avvik(smtp_app, org, submit, mailbox):
+    submit(org.employee, unit_id=org.ward.id)
+    submit(
+        org.employee,
+        unit_id=org.ward.id,
+        incident_types=["sexual_harassment"],
+        counterpart_category="colleague",
+    )
+    run_tick(smtp_app)
+    by_person = {m.rcpt[0]: m for m in mailbox.messages}
+    hms, whistle = by_person[org.handler.email], by_person[org.whistle_handler.email]
+    assert hms.message["Subject"] == whistle.message["Subject"]
+    strip = lambda m: mailbox.text(m).split("/cases/")[0]  # noqa: E731 - the link differs
+    assert strip(hms) == strip(whistle)
+
+
+def test_reassignment_tells_only_the_new_handler(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    before = len(rows(app))
+    with app.app_context():
+        service.assign(
+            get_case(case.id), user_obj(org.colleague), None, actor=user_obj(org.handler)
+        )
+        db.session.commit()
+    new = rows(app)[before:]
+    assert [(r.user_id, r.kind) for r in new] == [(org.colleague.id, Kind.CASE_ASSIGNED)]
+
+
+def test_taking_a_case_yourself_tells_no_one(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    before = len(rows(app))
+    with app.app_context():
+        service.assign(get_case(case.id), user_obj(org.handler), None, actor=user_obj(org.handler))
+        db.session.commit()
+    assert len(rows(app)) == before
+
+
+def test_a_reporters_message_goes_to_the_assigned_handler(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.assign(get_case(case.id), user_obj(org.handler), None, actor=user_obj(org.handler))
+        report = get_case(case.id).report
+        service.post_reporter_message(report, "More details", actor="reporter")
+        db.session.commit()
+    messages = [r for r in rows(app) if r.kind == Kind.CASE_MESSAGE]
+    assert [r.user_id for r in messages] == [org.handler.id]
+
+
+def test_a_reporters_message_on_an_unassigned_case_goes_to_the_group(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.post_reporter_message(get_case(case.id).report, "More", actor="reporter")
+        db.session.commit()
+    messages = [r.user_id for r in rows(app) if r.kind == Kind.CASE_MESSAGE]
+    assert sorted(messages) == sorted([org.handler.id, org.colleague.id])
+
+
+def test_a_handlers_message_and_feedback_reach_the_reporter_discreetly(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    with app.app_context():
+        row = get_case(case.id)
+        service.post_message(row, user_obj(org.handler), "Can we talk?")
+        service.post_message(row, user_obj(org.handler), "Internal only", internal=True)
+        db.session.commit()
+    updates = [r for r in rows(app) if r.kind == Kind.REPORT_UPDATE]
+    assert [r.user_id for r in updates] == [org.employee.id]
+    row = updates[0]
+    # Nothing in the row ties the reporter to the case: no subject, a general link, a
+    # keyed-hash key, a random id and the day only.
+    assert row.subject is None
+    assert row.link == "/my-reports"
+    assert row.dedupe_key.startswith("h:")
+    assert f"case:{case.id}" not in row.dedupe_key
+    assert row.id >= 1_000_000_000
+    assert row.created_at.astimezone(service.OSLO).time().hour == 0
+
+
+def test_feedback_when_the_case_closes_reaches_the_reporter(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        handler = user_obj(org.handler)
+        service.transition(get_case(case.id), "forwarded", actor=handler, forwarded_to="police")
+        service.transition(
+            get_case(case.id),
+            "closed",
+            actor=handler,
+            closing_note="Done.",
+            causes=["staffing"],
+            feedback="Thank you; we have acted.",
+            no_follow_up_reason="Not needed.",
+        )
+        db.session.commit()
+    assert kinds_by_user(app)[org.employee.id] == [Kind.REPORT_UPDATE]
+
+
+def test_an_anonymous_reporter_gets_nothing_and_handlers_get_no_exact_time(app, org, submit):
+    case = submit(None, unit_id=org.ward.id)
+    with app.app_context():
+        row = get_case(case.id)
+        assert row.report.anonymous
+        service.post_message(row, user_obj(org.handler), "Please tell us more")
+        db.session.commit()
+    assert not [r for r in rows(app) if r.kind == Kind.REPORT_UPDATE]
+    new_case = [r for r in rows(app) if r.kind == Kind.CASE_NEW]
+    assert new_case
+    assert all(r.created_at.astimezone(service.OSLO).hour == 0 for r in new_case)
+
+
+def test_section_5_2_goes_at_once_to_the_escalation_contacts(app, org, submit):
+    _contacts(app, org.hms, org.fallback_handler)
+    submit(org.employee, unit_id=org.ward.id, severity=4)
+    got = kinds_by_user(app)
+    assert got[org.fallback_handler.id] == [Kind.SECTION_5_2]
+    assert Kind.SECTION_5_2 not in got.get(org.admin.id, [])
+    s52 = next(r for r in rows(app) if r.kind == Kind.SECTION_5_2)
+    # Not a handler of the case: linked to their list, not to a case they cannot open.
+    assert s52.link == "/notifications"
+
+
+def test_section_5_2_without_contacts_goes_to_the_admins(app, org, submit):
+    submit(org.employee, unit_id=org.ward.id, severity=4)
+    assert kinds_by_user(app)[org.admin.id] == [Kind.SECTION_5_2]
+
+
+def test_section_5_2_flagged_at_triage(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.transition(get_case(case.id), "acknowledged", actor=user_obj(org.handler))
+        service.transition(
+            get_case(case.id),
+            "triaged",
+            actor=user_obj(org.handler),
+            track="hms_deviation",
+            section_5_2=True,
+        )
+        db.session.commit()
+    assert kinds_by_user(app)[org.admin.id] == [Kind.SECTION_5_2]
+
+
+def _deadline(app, case_id, kind):
+    with app.app_context():
+        found = next(d for d in get_case(case_id).deadlines if d.kind == kind)
+        return found.id, found.due_at
+
+
+def test_reminder_before_and_escalation_after_a_deadline(app, org, submit, clock):
+    _contacts(app, org.hms, org.whistle_handler)
+    case = submit(org.employee, unit_id=org.ward.id, exposed=[{"user_id": org.colleague.id}])
+    _id, due = _deadline(app, case.id, "acknowledge")
+    clock.move_to(due - timedelta(hours=23))  # the default lead time is a day
+    run_tick(app)
+    reminders = [r for r in rows(app) if r.kind == Kind.DEADLINE_REMINDER]
+    acknowledge = [r for r in reminders if r.subject == f"deadline:{_id}"]
+    assert [r.user_id for r in acknowledge] == [org.handler.id]  # the colleague is excluded
+    clock.move_to(due + timedelta(minutes=1))
+    run_tick(app)
+    late = [r for r in rows(app) if r.kind == Kind.DEADLINE_ESCALATION]
+    assert {r.user_id for r in late} == {org.whistle_handler.id}
+    assert org.admin.id not in {r.user_id for r in late}
+    run_tick(app)  # nothing twice
+    assert len([r for r in rows(app) if r.kind == Kind.DEADLINE_ESCALATION]) == len(late)
+
+
+def test_an_excluded_escalation_contact_hears_nothing(app, org, submit, clock):
+    _contacts(app, org.hms, org.colleague)
+    case = submit(org.employee, unit_id=org.ward.id, exposed=[{"user_id": org.colleague.id}])
+    _id, due = _deadline(app, case.id, "acknowledge")
+    clock.move_to(due + timedelta(minutes=1))
+    run_tick(app)
+    assert org.colleague.id not in kinds_by_user(app)
+
+
+def test_a_follow_up_task_due_soon_and_overdue_reaches_its_responsible(app, org, submit, clock):
+    case = submit(org.employee, unit_id=org.ward.id)
+    due = datetime.now(UTC) + timedelta(days=3)
+    with app.app_context():
+        service.add_task(
+            get_case(case.id),
+            actor=user_obj(org.handler),
+            template="bht_offer",
+            responsible_user_id=org.colleague.id,
+            due_at=due,
+        )
+        db.session.commit()
+    run_tick(app)
+    assert Kind.TASK_DUE not in kinds_by_user(app).get(org.colleague.id, [])
+    clock.move_to(due - timedelta(hours=2))
+    run_tick(app)
+    clock.move_to(due + timedelta(hours=1))
+    run_tick(app)
+    run_tick(app)
+    tasks = [r for r in rows(app) if r.kind == Kind.TASK_DUE]
+    assert [r.user_id for r in tasks] == [org.colleague.id, org.colleague.id]
+
+
+@pytest.mark.parametrize("who", ["manager", "safety_rep", "admin", "employee"])
+def test_people_outside_the_case_hear_nothing_of_it(app, org, submit, who):
+    case = submit(org.employee, unit_id=org.ward.id, severity=3)
+    with app.app_context():
+        row = get_case(case.id)
+        service.post_reporter_message(row.report, "More", actor="reporter")
+        service.assign(row, user_obj(org.colleague), None, actor=user_obj(org.handler))
+        db.session.commit()
+    assert getattr(org, who).id not in kinds_by_user(app)
