@@ -40,6 +40,8 @@ class ApiDoc:
     # Also accepted as multipart/form-data: the body as JSON in the part "data", and
     # files in parts of this name.
     files: str | None = None
+    # The query string's parameters, as a schema.
+    query: type[Schema] | None = None
 
 
 def documented(
@@ -51,16 +53,18 @@ def documented(
     tags: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
     files: str | None = None,
+    query: type[Schema] | None = None,
 ) -> Callable[[F], F]:
     """Record an API view's contract for the OpenAPI document.
 
     `files` names the multipart part that carries files, for a view that also takes its
-    body as multipart/form-data (the JSON object in a part named "data").
+    body as multipart/form-data (the JSON object in a part named "data"); `query` is the
+    schema of its query string.
     """
 
     def decorate(view: F) -> F:
         view._trygg_api_doc = ApiDoc(  # type: ignore[attr-defined]
-            summary, body, response, status, tags, errors, files=files
+            summary, body, response, status, tags, errors, files=files, query=query
         )
         return view
 
@@ -258,8 +262,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
             params.append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
-            if params:
-                op["parameters"] = params
+            if params or doc.query is not None:
+                query = [{"in": "query", "schema": doc.query}] if doc.query is not None else []
+                op["parameters"] = [*params, *query]
             if doc.body is not None:
                 content = {"application/json": {"schema": ref(doc.body)}}
                 if doc.files is not None:
@@ -269,7 +274,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if doc.response is not None:
                 ok["content"] = {"application/json": {"schema": ref(doc.response)}}
             responses: dict[str, Any] = {str(doc.status): ok}
-            for code in (*doc.errors, *((400,) if doc.body is not None else ())):
+            bad_input = doc.body is not None or doc.query is not None
+            for code in (*doc.errors, *((400,) if bad_input else ())):
                 responses[str(code)] = {
                     "description": "Error",
                     "content": {"application/json": {"schema": "Errors"}},

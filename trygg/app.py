@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from handling import setup as handling_setup
 from notifications import setup as notifications_setup
 from reporting import setup as reporting_setup
+from risk import setup as risk_setup
 from trygg import (
     api,
     audit_check,
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     notifications_setup.register(app)
     reporting_setup.register(app)
     handling_setup.register(app)
+    risk_setup.register(app)
 
 
 def register_cli(app: Flask) -> None:

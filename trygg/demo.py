@@ -28,13 +28,34 @@ UNITS = [
     ("Hjemmetjenesten sone sør", "Hjemmetjenesten", 18),
 ]
 
-# (local part, name, roles, unit, manages)
+# (local part, name, roles, unit, units led, units represented as safety representative)
 USERS = [
-    ("ansatt", "Kari Nordmann", [Role.EMPLOYEE], "Akuttmottaket", None),
-    ("saksbehandler", "Sara Saksbehandler", [Role.HANDLER, Role.EMPLOYEE], "Trygg sykehus", None),
-    ("leder", "Lars Leder", [Role.MANAGER, Role.EMPLOYEE], "Akuttmottaket", "Akuttmottaket"),
-    ("verneombud", "Vera Verneombud", [Role.SAFETY_REP, Role.EMPLOYEE], "Akuttmottaket", None),
-    ("admin", "Ada Administrator", [Role.ADMIN], "Trygg sykehus", None),
+    ("ansatt", "Kari Nordmann", [Role.EMPLOYEE], "Akuttmottaket", (), ()),
+    (
+        "saksbehandler",
+        "Sara Saksbehandler",
+        [Role.HANDLER, Role.EMPLOYEE],
+        "Trygg sykehus",
+        (),
+        (),
+    ),
+    (
+        "leder",
+        "Lars Leder",
+        [Role.MANAGER, Role.EMPLOYEE],
+        "Akuttmottaket",
+        ("Akuttmottaket", "Hjemmetjenesten"),
+        (),
+    ),
+    (
+        "verneombud",
+        "Vera Verneombud",
+        [Role.SAFETY_REP, Role.EMPLOYEE],
+        "Akuttmottaket",
+        (),
+        ("Akuttmottaket",),
+    ),
+    ("admin", "Ada Administrator", [Role.ADMIN], "Trygg sykehus", (), ()),
 ]
 
 
@@ -64,7 +85,7 @@ def seed() -> list[DemoLogin]:
         by_name[name] = unit
         audit.record("unit.create", actor="demo", object_type="unit", object_id=unit.id)
     logins = []
-    for local, name, roles, unit_name, manages in USERS:
+    for local, name, roles, unit_name, manages, represents in USERS:
         password = "-".join(secrets.token_hex(3) for _ in range(3))
         email = f"{local}@{DEMO_DOMAIN}"
         accounts.create_user(
@@ -72,7 +93,8 @@ def seed() -> list[DemoLogin]:
             name=name,
             roles=[r.value for r in roles],
             units=[by_name[unit_name]],
-            managed_units=[by_name[manages]] if manages else [],
+            managed_units=[by_name[u] for u in manages],
+            represented_units=[by_name[u] for u in represents],
             password=password,
             actor="demo",
         )

@@ -123,6 +123,10 @@ def validate(values: dict[str, Any]) -> None:
         _check_private(Path(values["keyring_path"]))
     if env == "production" and len(values["secret_key"]) < 32:
         raise ConfigError("TRYGG_SECRET_KEY is too short: use at least 32 characters")
+    if values["trends_k"] < 3:
+        raise ConfigError("TRYGG_TRENDS_K must be at least 3: smaller counts identify people")
+    if not 1 <= values["trends_max_months"] <= 120:
+        raise ConfigError("TRYGG_TRENDS_MAX_MONTHS must be from 1 to 120")
     if values["default_locale"] not in ("nb", "en"):
         raise ConfigError("TRYGG_DEFAULT_LOCALE must be nb or en")
     unknown_roles = set(values["two_factor_roles"]) - {
@@ -130,6 +134,7 @@ def validate(values: dict[str, Any]) -> None:
         "handler",
         "manager",
         "safety_rep",
+        "amu",
         "admin",
     }
     if unknown_roles:

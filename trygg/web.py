@@ -68,6 +68,24 @@ def register_nav(
         _NAV.append(NavItem(endpoint, label, frozenset(roles), menu, badge))
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    template: str
+    context: Callable[[], Any]
+    roles: frozenset[str]
+
+
+_PANELS: list[HomePanel] = []
+
+
+def register_home_panel(template: str, context: Callable[[], Any], *roles: str) -> None:
+    """Add a section to the start page for holders of `roles` (a domain package's
+    overview, such as a manager's trends): `template` is included with `panel` set to
+    what `context()` returns, and skipped when that is empty."""
+    if all(panel.template != template for panel in _PANELS):
+        _PANELS.append(HomePanel(template, context, frozenset(roles)))
+
+
 def nav_items(menu: str = "main") -> list[dict[str, Any]]:
     """A menu for the current user: only links their roles may use."""
     items = []
@@ -139,7 +157,13 @@ def index() -> str:
     Not public: the policy check sends visitors to the login page, and sends a handler or
     admin who has not set up two-factor yet to enrolment first.
     """
-    return render_template("index.html")
+    panels = []
+    for panel in _PANELS:
+        if not panel.roles or current_user.has_role(*panel.roles):
+            found = panel.context()
+            if found:
+                panels.append((panel.template, found))
+    return render_template("index.html", panels=panels)
 
 
 @bp.post("/language")

@@ -560,6 +560,49 @@ def load_0009(connection: Connection, world: World) -> None:
     put(connection, "scheduler_beat", {"owner": "host:1", "last_run_at": world.now, "last_ms": 12})
 
 
+def load_0006(connection: Connection, world: World) -> None:
+    """Security: server-side sessions, access changes, set-password codes, the sign-in log."""
+    put(
+        connection,
+        "login_session",
+        {"id": secrets.token_hex(32), "user_id": HANDLER, "created_at": world.now},
+    )
+    put(
+        connection,
+        "anonymous_session",
+        {
+            "id": secrets.token_hex(32),
+            "report_link": secrets.token_bytes(60),
+            "day": world.now.date(),
+        },
+    )
+    put(
+        connection,
+        "access_change",
+        {
+            "id": 1,
+            "at": world.now,
+            "actor": f"user:{ADMIN}",
+            "kind": "role.granted",
+            "user_id": HANDLER,
+            "object_type": "user",
+            "object_id": str(HANDLER),
+            "detail": {"role": "handler"},
+        },
+    )
+    put(
+        connection,
+        "password_code",
+        {
+            "user_id": EMPLOYEE,
+            "code_hash": secrets.token_hex(32),
+            "issued_by": f"user:{ADMIN}",
+            "expires_at": world.now + timedelta(hours=72),
+        },
+    )
+    put(connection, "sign_in", {"id": 1, "user_id": HANDLER, "kind": "login", "at": world.now})
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -567,4 +610,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0004": load_0004,
     "0005": load_0005,
     "0009": load_0009,
+    "0006": load_0006,
 }

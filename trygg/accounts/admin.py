@@ -37,6 +37,7 @@ def _user_form(editing: bool) -> dict[str, Any]:
         "roles": request.form.getlist("roles"),
         "units": request.form.getlist("units"),
         "managed_units": request.form.getlist("managed_units"),
+        "represented_units": request.form.getlist("represented_units"),
         "active": request.form.get("active") == "on" if editing else True,
     }
     # Admins never choose passwords (they issue set-password codes): a password sent
@@ -140,6 +141,7 @@ def _user_values(user: User | None) -> dict[str, Any]:
             "roles": [],
             "units": [],
             "managed_units": [],
+            "represented_units": [],
             "active": True,
         }
     return {
@@ -148,6 +150,7 @@ def _user_values(user: User | None) -> dict[str, Any]:
         "roles": sorted(user.roles),
         "units": [m.unit_id for m in user.memberships],
         "managed_units": [m.unit_id for m in user.memberships if m.is_manager],
+        "represented_units": [m.unit_id for m in user.memberships if m.is_safety_rep],
         "active": user.active,
     }
 
@@ -161,6 +164,7 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
     data = UserFormSchema().load(form)
     units = _units_by_id(data["units"], "units")
     managed = _units_by_id(data["managed_units"], "managed_units")
+    represented = _units_by_id(data["represented_units"], "represented_units")
     if user is None:
         user = service.create_user(
             email=data["email"],
@@ -168,6 +172,7 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
             roles=data["roles"],
             units=units,
             managed_units=managed,
+            represented_units=represented,
             actor=actor,
         )
         return _code_page(user, service.issue_password_code(user, actor=actor), created=True)
@@ -181,6 +186,7 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
         roles=data["roles"],
         units=units,
         managed_units=managed,
+        represented_units=represented,
         active=data["active"],
         actor=actor,
     )

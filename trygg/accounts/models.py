@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trygg.extensions import UTCDateTime, db, utcnow
@@ -18,6 +18,8 @@ class Role(StrEnum):
     HANDLER = "handler"
     MANAGER = "manager"
     SAFETY_REP = "safety_rep"
+    # The working environment committee (arbeidsmiljøutvalget): statistics for everyone.
+    AMU = "amu"
     ADMIN = "admin"
 
 
@@ -32,6 +34,7 @@ ROLE_LABELS = {
     Role.HANDLER.value: _l("Case handler"),
     Role.MANAGER.value: _l("Manager"),
     Role.SAFETY_REP.value: _l("Safety representative"),
+    Role.AMU.value: _l("Working environment committee (AMU)"),
     Role.ADMIN.value: _l("Administrator"),
 }
 
@@ -92,6 +95,11 @@ class User(db.Model):  # type: ignore[name-defined]
     def managed_units(self) -> list[Unit]:
         return [m.unit for m in self.memberships if m.is_manager]
 
+    @property
+    def represented_units(self) -> list[Unit]:
+        """The units this user is safety representative for (verneombud)."""
+        return [m.unit for m in self.memberships if m.is_safety_rep]
+
 
 class UserRole(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_role"
@@ -103,7 +111,8 @@ class UserRole(db.Model):  # type: ignore[name-defined]
 
 
 class Membership(db.Model):  # type: ignore[name-defined]
-    """A user belongs to a unit; a manager member is the line manager of its members."""
+    """A user belongs to a unit; a manager member is the line manager of its members, a
+    safety representative member represents its members (verneområde)."""
 
     __tablename__ = "membership"
 
@@ -114,6 +123,7 @@ class Membership(db.Model):  # type: ignore[name-defined]
         ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_safety_rep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

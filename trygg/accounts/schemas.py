@@ -57,6 +57,7 @@ class UserFormSchema(StrictSchema):
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
     units = fields.List(fields.Integer(), load_default=list)
     managed_units = fields.List(fields.Integer(), load_default=list)
+    represented_units = fields.List(fields.Integer(), load_default=list)
     active = fields.Boolean(load_default=True)
 
     @validates("roles")

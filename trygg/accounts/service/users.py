@@ -73,11 +73,20 @@ def _record_widening(user: User, *, actor: str, before: set[str], was_active: bo
         )
 
 
-def _set_units(user: User, units: Iterable[Unit], managed: Iterable[Unit] = ()) -> None:
+def _set_units(
+    user: User,
+    units: Iterable[Unit],
+    managed: Iterable[Unit] = (),
+    represented: Iterable[Unit] = (),
+) -> None:
+    managed, represented = list(managed), list(represented)
     managed_ids = {u.id for u in managed}
-    all_units = {u.id: u for u in [*units, *managed]}
+    rep_ids = {u.id for u in represented}
+    all_units = {u.id: u for u in [*units, *managed, *represented]}
     user.memberships = [
-        Membership(unit_id=uid, unit=unit, is_manager=uid in managed_ids)
+        Membership(
+            unit_id=uid, unit=unit, is_manager=uid in managed_ids, is_safety_rep=uid in rep_ids
+        )
         for uid, unit in sorted(all_units.items())
     ]
 
@@ -89,6 +98,7 @@ def create_user(
     roles: Iterable[str],
     units: Iterable[Unit] = (),
     managed_units: Iterable[Unit] = (),
+    represented_units: Iterable[Unit] = (),
     password: str | None = None,
     actor: str = "system",
 ) -> User:
@@ -98,7 +108,7 @@ def create_user(
         raise AccountError(_l("A user with this e-mail address already exists."), field="email")
     user = User(email=email, name=_check_name(name), active=True, session_version=1)
     _set_roles(user, roles)
-    _set_units(user, units, managed_units)
+    _set_units(user, units, managed_units, represented_units)
     if password is not None:
         user.password_hash = hash_password(password)
     db.session.add(user)
@@ -121,6 +131,7 @@ def update_user(
     roles: Iterable[str],
     units: Iterable[Unit],
     managed_units: Iterable[Unit] = (),
+    represented_units: Iterable[Unit] = (),
     active: bool,
     actor: str,
 ) -> User:
@@ -128,7 +139,7 @@ def update_user(
     before_roles, was_active = set(user.roles), user.active
     user.name = _check_name(name)
     _set_roles(user, roles)
-    _set_units(user, units, managed_units)
+    _set_units(user, units, managed_units, represented_units)
     if user.active and not active:
         sessions.end_all(user)
     user.active = active

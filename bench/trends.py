@@ -1,0 +1,163 @@
+"""`python -m bench.trends`: the trends API and page on the seeded million-report database.
+
+Measured in one run, in one process, on the database `python -m bench.seed` built
+(BENCH_SCALE_URL, else trygg_bench_scale on the local server; seed it first):
+
+- the bare query: SELECT unit, month, type, count(*) … GROUP BY over the same reports
+  and months (the API's whole window), fetched into Python;
+- GET /api/v1/trends for the whole organisation by month and type over that window:
+  once cold (nothing protected yet in this process), then warm;
+- GET /trends (the page a committee member opens first), warm.
+
+Prints median and p99 of each, the API's ratio to the bare query, and exits 1 when the
+targets are missed: the warm API at most 1.5 × the bare query, the page's p99 ≤ 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench.seed import DEFAULT_KEYRING, DEFAULT_URL, make_app
+
+TARGET_RATIO = 1.5
+TARGET_PAGE_P99_MS = 300.0
+AMU_EMAIL = "amu@scale.trygg.no"
+
+BARE = """
+SELECT r.unit_id, r.occurred_month, t.incident_type, count(*)
+FROM report r JOIN report_incident_type t ON t.report_id = r.id
+WHERE r.occurred_month BETWEEN :first AND :last
+GROUP BY r.unit_id, r.occurred_month, t.incident_type
+"""
+
+
+def timed(fn: Callable[[], Any], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def logged_in_client(app: Any) -> Any:
+    """A test client logged in as a committee member (amu: no two-factor)."""
+    from trygg.accounts import service as accounts
+    from trygg.extensions import db
+
+    with app.app_context():
+        user = accounts.find_user(AMU_EMAIL)
+        if user is None:
+            user = accounts.create_user(
+                email=AMU_EMAIL,
+                name="AMU",
+                roles=["amu"],
+                password="amu-password-1234",  # noqa: S106 - a bench database's login
+                actor="bench",
+            )
+            db.session.commit()
+        session_id = user.get_id()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        now = time.time()
+        session.update({"_user_id": session_id, "_fresh": True, "login_at": now, "seen_at": now})
+    return client
+
+
+def run(url: str, keyring: Path, runs: int) -> int:
+    from risk import service
+    from risk.statistics import CACHE, add_months
+    from trygg.extensions import db
+
+    app = make_app(url, keyring)
+    client = logged_in_client(app)
+    with app.app_context():
+        quarters = service.window()
+        first, last = quarters[0], add_months(quarters[-1], 2)
+        reports = db.session.scalar(text("SELECT count(*) FROM report"))
+
+        def bare() -> None:
+            db.session.execute(text(BARE), {"first": first, "last": last}).all()
+            db.session.rollback()
+
+        bare_times = timed(bare, runs)
+    query = f"/api/v1/trends?unit=0&period=month&by=type&from={first:%Y-%m}&to={last:%Y-%m}"
+
+    def api() -> None:
+        response = client.get(query)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]  # noqa: S101
+
+    CACHE.items.clear()
+    cold = timed(api, 1)[0]
+    api_times = timed(api, runs)
+    page_times = timed(lambda: client.get("/trends?unit=0"), runs)
+    bare_med = statistics.median(bare_times)
+    api_med = statistics.median(api_times)
+    ratio = api_med / bare_med
+    rows = [
+        ("bare GROUP BY unit, month, type", bare_med, p99(bare_times), 1.0),
+        ("GET /api/v1/trends (org, month, type), warm", api_med, p99(api_times), ratio),
+        ("GET /trends (page), warm", statistics.median(page_times), p99(page_times), None),
+        ("GET /api/v1/trends, cold (first in process)", cold, cold, cold / bare_med),
+    ]
+    print(f"trends on {reports:,} reports, {len(quarters)} quarters, {runs} runs each")
+    print(f"{'':48} {'p50 ms':>9} {'p99 ms':>9} {'× bare':>8}")
+    for name, med, high, r in rows:
+        factor = f"{r:8.2f}" if r is not None else " " * 8
+        print(f"{name:48} {med * 1000:9.1f} {high * 1000:9.1f} {factor}")
+    ok = ratio <= TARGET_RATIO and p99(page_times) * 1000 <= TARGET_PAGE_P99_MS
+    print(
+        f"targets: API ≤ {TARGET_RATIO} × bare ({'met' if ratio <= TARGET_RATIO else 'missed'}), "
+        f"page p99 ≤ {TARGET_PAGE_P99_MS:.0f} ms "
+        f"({'met' if p99(page_times) * 1000 <= TARGET_PAGE_P99_MS else 'missed'})"
+    )
+    return 0 if ok else 1
+
+
+def seeded(url: str, keyring: Path) -> bool:
+    """Whether the database exists and holds reports readable with this keyring."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not keyring.exists():
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM report)")).scalar())
+    except (OperationalError, ProgrammingError):  # no such database, or not migrated
+        return False
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.trends", description=__doc__)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_SCALE_URL", DEFAULT_URL))
+    parser.add_argument("--keyring", type=Path, default=DEFAULT_KEYRING)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args(argv)
+    if not seeded(args.database_url, args.keyring):
+        from bench import seed
+
+        print("no seeded database yet: running python -m bench.seed --reports 1000000 first")
+        seed.main(["--database-url", args.database_url, "--keyring", str(args.keyring)])
+    return run(args.database_url, args.keyring, args.runs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

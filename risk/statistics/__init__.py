@@ -1,0 +1,263 @@
+"""The one statistics module: every page, chart, export and API call goes through here.
+
+`publish()` turns counts into cells that identify no one (DOMAIN.md, "Statistics that
+identify no one"):
+
+- primary suppression: a count from 1 to k − 1 is marked "primary" and shown as "<k"
+  (k is the setting `trends_k`, default 5, never below 3);
+- secondary suppression: further cells are hidden so that no hidden count can be worked
+  out from what is shown, with the margins (protect.py says how, and why it holds);
+- units with fewer than k people appear only inside their parent, and a unit is merged
+  into its parent when the rest of the parent would be fewer than k people
+  (population.py: the differencing guard);
+- time only in whole calendar quarters and their months, published once the quarter has
+  ended (a quarter's months are protected together with the quarter, so a month's cells
+  never change pattern as the quarter fills up), never free date ranges;
+- nothing else: no free text, no single incidents, nothing finer than a month.
+
+Anonymous reports count only at organisation level (node ORG). The result for each
+quarter is cached by the quarter's counts, so a change to the data recomputes it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from threading import Lock
+
+from risk.statistics.population import ORG, Tree, UnitRow, build_tree
+from risk.statistics.protect import (
+    HIDDEN,
+    PRIMARY,
+    QUARTER,
+    SECONDARY,
+    SHOWN,
+    TOTAL,
+    QuarterCounts,
+    TotalsPattern,
+    protect_dimension,
+    protect_totals,
+)
+
+MARKS = (SHOWN, PRIMARY, SECONDARY, HIDDEN)
+
+RawCounts = Mapping[tuple[int | None, bool, date, str], int]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The privacy rules' parameters. The switches exist for the attack tests only."""
+
+    k: int = 5
+    secondary: bool = True
+    differencing: bool = True
+
+    def __post_init__(self) -> None:
+        if self.k < 3:
+            raise ValueError("k must be at least 3")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A month or a calendar quarter, by its first day."""
+
+    kind: str
+    start: date
+
+    @property
+    def quarter_start(self) -> date:
+        return quarter_of(self.start)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A published count, or None with the rule that hid it."""
+
+    count: int | None
+    mark: str
+
+    @property
+    def shown(self) -> bool:
+        return self.mark == SHOWN
+
+
+def quarter_of(month: date) -> date:
+    return date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def tree_for(units: Iterable[UnitRow], rules: Rules) -> Tree:
+    """The published unit tree under these rules."""
+    return build_tree(units, rules.k, differencing=rules.differencing)
+
+
+@dataclass
+class _Quarter:
+    totals: dict[tuple[int, int], int]
+    cells: dict[tuple[int, int, str], int]
+    pattern: TotalsPattern
+    marks: Mapping[tuple[int, int, str], str]
+
+
+@dataclass
+class Publication:
+    """Published totals (and one dimension's cells) per node and bucket.
+
+    Values are summed for a node when first asked for (a request reads one node).
+    """
+
+    tree: Tree
+    quarters: list[date]
+    columns: list[str]
+    parts: dict[date, _Quarter] = field(default_factory=dict)
+    _sums: dict[tuple[date, int], dict[tuple[int, str], int]] = field(default_factory=dict)
+
+    def _values(self, q: date, node: int) -> dict[tuple[int, str], int]:
+        found = self._sums.get((q, node))
+        if found is None:
+            part = self.parts[q]
+            inside = self.tree.subtree(node)
+            found = defaultdict(int)
+            for (b, m), n in part.totals.items():
+                if b in inside:
+                    found[m, TOTAL] += n
+                    found[QUARTER, TOTAL] += n
+            for (b, m, col), n in part.cells.items():
+                if b in inside:
+                    found[m, col] += n
+                    found[QUARTER, col] += n
+            self._sums[q, node] = found
+        return found
+
+    def total(self, node: int, bucket: Bucket) -> Cell:
+        return self._cell(node, bucket, TOTAL)
+
+    def cell(self, node: int, bucket: Bucket, category: str) -> Cell:
+        return self._cell(node, bucket, category)
+
+    def _cell(self, node: int, bucket: Bucket, col: str) -> Cell:
+        q = bucket.quarter_start
+        part = self.parts[q]
+        t = QUARTER if bucket.kind == "quarter" else bucket.start.month - q.month
+        if col == TOTAL:
+            mark = part.pattern.status.get((node, t), SHOWN)
+        else:
+            mark = part.marks.get((node, t, col), SHOWN)
+        value = self._values(q, node).get((t, col), 0)
+        return Cell(value if mark == SHOWN else None, mark)
+
+    def buckets(self, kind: str) -> list[Bucket]:
+        if kind == "quarter":
+            return [Bucket("quarter", q) for q in self.quarters]
+        return [Bucket("month", add_months(q, i)) for q in self.quarters for i in range(3)]
+
+
+def _by_quarter(
+    raw: RawCounts, tree: Tree, quarters: set[date]
+) -> dict[date, dict[tuple[int, int, str], int]]:
+    out: dict[date, dict[tuple[int, int, str], int]] = defaultdict(lambda: defaultdict(int))
+    for (unit_id, anonymous, month, col), n in raw.items():
+        q = quarter_of(month)
+        if q not in quarters or not n:
+            continue
+        base = ORG if anonymous or unit_id is None else tree.home.get(unit_id, ORG)
+        out[q][base, month.month - q.month, col] += n
+    return out
+
+
+def _digest(*parts: object) -> int:
+    """A cache key for what a quarter's protection depends on (its counts and shape)."""
+    return hash(tuple(frozenset(p.items()) if isinstance(p, dict) else p for p in parts))
+
+
+def _check(*parts: object) -> int:
+    """A second, independent 64-bit digest: with the key, 128 bits must match for a hit."""
+    return hash(
+        tuple(
+            frozenset((v, k) for k, v in p.items()) if isinstance(p, dict) else (p, len(str(p)))
+            for p in parts
+        )
+    )
+
+
+class _Cache:
+    """Per-process cache of protected quarters, keyed by everything they depend on.
+
+    A hit needs a second, independent digest of the counts to match as well, so another
+    quarter's pattern is never returned by chance (two 64-bit hashes; storing the counts
+    themselves would cost a worker tens of megabytes).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.items: OrderedDict[int, tuple[object, object]] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: int, basis: object) -> object | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is None or found[0] != basis:
+                return None
+            self.items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: int, basis: object, value: object) -> None:
+        with self.lock:
+            self.items[key] = (basis, value)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+CACHE = _Cache()
+
+
+def publish(
+    tree: Tree,
+    rules: Rules,
+    quarters: list[date],
+    totals: RawCounts,
+    dimension: tuple[str, list[str], bool, RawCounts] | None = None,
+) -> Publication:
+    """Protect every quarter in `quarters` and return its cells at every published node.
+
+    `dimension` is (code, categories, several-valued, counts); without it only totals.
+    """
+    wanted = set(quarters)
+    t_by_q = _by_quarter(totals, tree, wanted)
+    d_by_q = _by_quarter(dimension[3], tree, wanted) if dimension else {}
+    columns = dimension[1] if dimension else []
+    pub = Publication(tree, sorted(wanted), columns)
+    shape = _digest(rules, tuple(sorted(tree.parent.items())))
+    for q in pub.quarters:
+        t_counts = {(b, m): n for (b, m, _c), n in t_by_q.get(q, {}).items()}
+        t_key = _digest(shape, t_counts)
+        t_check = _check(shape, t_counts)
+        pattern = CACHE.get(t_key, t_check)
+        if not isinstance(pattern, TotalsPattern):
+            pattern = protect_totals(
+                tree, QuarterCounts(3, t_counts), rules.k, secondary=rules.secondary
+            )
+            CACHE.put(t_key, t_check, pattern)
+        cells: dict[tuple[int, int, str], int] = {}
+        marks: Mapping[tuple[int, int, str], str] = {}
+        if dimension is not None:
+            code, cols, multi, _raw = dimension
+            cells = dict(d_by_q.get(q, {}))
+            d_key = _digest(t_key, code, tuple(cols), multi, cells)
+            basis = _check(t_check, code, tuple(cols), multi, cells)
+            found = CACHE.get(d_key, basis)
+            if not isinstance(found, dict):
+                d_data = QuarterCounts(3, t_counts, cells)
+                found = protect_dimension(
+                    tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
+                )
+                CACHE.put(d_key, basis, found)
+            marks = found
+        pub.parts[q] = _Quarter(t_counts, cells, pattern, marks)
+    return pub

@@ -1,0 +1,61 @@
+"""The demo's incidents look like a hospital's, and the trends API is in OpenAPI."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from handling.models import Case, Deadline
+from reporting.models import Report
+from tests.handling.conftest import Api
+from trygg import demo as kernel_demo
+from trygg import org
+from trygg.extensions import db
+
+
+def test_the_demo_has_two_years_of_plausible_incidents(app, make):
+    with app.app_context():
+        kernel_demo.seed()
+        db.session.commit()
+        names = {u.id: u.name for u in org.all_units()}
+        rows = db.session.execute(
+            select(Report.unit_id, Report.occurred_month, Report.time_band)
+        ).all()
+        months = {m for _u, m, _t in rows}
+        assert 22 <= len(months) <= 25
+        per_unit = Counter(names[u] for u, _m, _t in rows)
+        heads = {u.name: u.headcount for u in org.all_units()}
+        rate = {n: per_unit[n] / heads[n] for n in per_unit}
+        assert rate["Akuttmottaket"] > rate["Trygg sykehus"]
+        assert rate["Hjemmetjenesten"] > rate["Trygg sykehus"]
+        bands = Counter(t for _u, _m, t in rows)
+        assert bands["evening"] > bands["day"] > bands["night"]
+        seasons = Counter(m.month for _u, m, _t in rows)
+        assert seasons[12] + seasons[1] + seasons[2] > seasons[6] + seasons[7] + seasons[8]
+        states = Counter(db.session.scalars(select(Case.state)))
+        assert states["closed"] > states["in_progress"] > 0
+        met = db.session.scalar(select(func.count()).where(Deadline.met_at.is_not(None)))
+        assert met > 0
+
+
+def test_the_demo_first_look_shows_numbers(app, make):
+    with app.app_context():
+        kernel_demo.seed()
+        db.session.commit()
+    amu = make.user("amu", name="Committee")
+    body = Api(app, amu).get("/api/v1/trends?by=type").get_json()
+    shown = [row["total"]["count"] for row in body["rows"] if row["total"]["mark"] == "shown"]
+    assert len(shown) == 12
+    assert sum(shown) > 100
+
+
+def test_trends_are_in_the_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    trends = doc["paths"]["/api/v1/trends"]["get"]
+    names = {p["name"] for p in trends["parameters"]}
+    assert {"unit", "period", "from", "to", "by"} <= names
+    assert all(p["in"] == "query" for p in trends["parameters"])
+    assert "400" in trends["responses"]
+    assert "404" in trends["responses"]
+    assert "/api/v1/trends/dimensions" in doc["paths"]
