@@ -183,7 +183,7 @@ def test_the_handler_group_api_refuses_an_admin_as_member(app, make, admin):
 def test_the_demo_organisation_keeps_admins_and_case_readers_apart(app):
     from trygg.demo import USERS
 
-    for _local, _name, roles, _unit, _manages in USERS:
+    for _local, _name, roles, _unit, _manages, _represents in USERS:
         values = {role.value for role in roles}
         assert not ("admin" in values and values & {"handler", "safety_rep"}), values
 
