@@ -236,7 +236,7 @@ def queue() -> Response:
     )
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @allow(Role.HANDLER, Role.SAFETY_REP)
 @documented(
     "One case, decrypted (every read is audited)",
@@ -252,7 +252,7 @@ def case_detail(case_id: int) -> Response:
     return jsonify(schemas.CaseDetailSchema().dump(_detail(content, utcnow())))
 
 
-@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@bp.get("/cases/<id:case_id>/attachments/<id:attachment_id>")
 @allow(Role.HANDLER)
 @documented(
     "Download an attachment of the case's report (application/octet-stream; audited)",
@@ -268,7 +268,7 @@ def case_attachment(case_id: int, attachment_id: int) -> Response:
         raise _not_found() from None
 
 
-@bp.post("/cases/<int:case_id>/transitions")
+@bp.post("/cases/<id:case_id>/transitions")
 @allow(Role.HANDLER)
 @documented(
     "Move the case to another state, with the fields its guard needs",
@@ -287,7 +287,7 @@ def transition(case_id: int) -> Response:
     return jsonify(schemas.CaseSummarySchema().dump(_summary(case, utcnow())))
 
 
-@bp.put("/cases/<int:case_id>/track")
+@bp.put("/cases/<id:case_id>/track")
 @allow(Role.HANDLER)
 @documented(
     "Move the case to another track (re-routes it and recomputes its deadlines)",
@@ -305,7 +305,7 @@ def track(case_id: int) -> Response:
     return jsonify(schemas.CaseSummarySchema().dump(_summary(case, utcnow())))
 
 
-@bp.get("/cases/<int:case_id>/messages")
+@bp.get("/cases/<id:case_id>/messages")
 @allow(Role.HANDLER)
 @documented(
     "The case's messages and internal notes (audited)",
@@ -321,7 +321,7 @@ def case_messages(case_id: int) -> Response:
     return jsonify(schemas.MessageOutSchema(many=True).dump([m.__dict__ for m in messages]))
 
 
-@bp.post("/cases/<int:case_id>/messages")
+@bp.post("/cases/<id:case_id>/messages")
 @allow(Role.HANDLER)
 @documented(
     'Write to the reporter, or an internal note ("internal": true)',
@@ -350,7 +350,7 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
     return jsonify(schemas.MessageOutSchema().dump(out)), 201
 
 
-@bp.post("/cases/<int:case_id>/tasks")
+@bp.post("/cases/<id:case_id>/tasks")
 @allow(Role.HANDLER)
 @documented(
     "Add a follow-up task for the exposed employee",
@@ -370,7 +370,7 @@ def add_task(case_id: int) -> tuple[Response, int]:
     return jsonify(schemas.TaskOutSchema().dump(_task(view))), 201
 
 
-@bp.patch("/cases/<int:case_id>/tasks/<int:task_id>")
+@bp.patch("/cases/<id:case_id>/tasks/<id:task_id>")
 @allow(Role.HANDLER)
 @documented(
     "Change a follow-up task (status, responsible person, due time, note, consent)",
@@ -389,7 +389,7 @@ def update_task(case_id: int, task_id: int) -> Response:
     return jsonify(schemas.TaskOutSchema().dump(_task(service.task_view(case, task))))
 
 
-@bp.post("/cases/<int:case_id>/debriefing")
+@bp.post("/cases/<id:case_id>/debriefing")
 @allow(Role.HANDLER)
 @documented(
     "Record a debriefing or learning review",
@@ -409,7 +409,7 @@ def debriefing(case_id: int) -> tuple[Response, int]:
     return jsonify(schemas.DebriefingOutSchema().dump(_debriefing(view))), 201
 
 
-@bp.post("/cases/<int:case_id>/assignment")
+@bp.post("/cases/<id:case_id>/assignment")
 @allow(Role.HANDLER)
 @documented(
     "Assign the case to a handler or another group, or recuse yourself (with a reason)",
@@ -437,7 +437,7 @@ def assignment(case_id: int) -> Response:
     return jsonify(schemas.AssignmentOutSchema().dump(_assignment(case, False)))
 
 
-@bp.route("/cases/<int:case_id>/section52", methods=["PUT", "POST"])
+@bp.route("/cases/<id:case_id>/section52", methods=["PUT", "POST"])
 @allow(Role.HANDLER)
 @documented(
     "Record the § 5-2 notifications, the copy to the safety representative and NAV's form",
@@ -478,7 +478,7 @@ def _reporter_view(report: Any) -> dict[str, Any]:
     }
 
 
-@bp.get("/reports/<int:report_id>/messages")
+@bp.get("/reports/<id:report_id>/messages")
 @allow()
 @documented(
     "Your report's case: its state in plain words, the feedback when closed, and messages",
@@ -493,7 +493,7 @@ def reporter_messages(report_id: int) -> Response:
     return jsonify(schemas.ReporterCaseSchema().dump(_reporter_view(report)))
 
 
-@bp.post("/reports/<int:report_id>/messages")
+@bp.post("/reports/<id:report_id>/messages")
 @allow()
 @documented(
     "Answer the case handler about your report",
@@ -583,7 +583,7 @@ def create_handler_group() -> tuple[Response, int]:
     return jsonify(schemas.HandlerGroupOutSchema().dump(_group_out(group))), 201
 
 
-@bp.put("/admin/handler-groups/<int:group_id>")
+@bp.put("/admin/handler-groups/<id:group_id>")
 @allow(Role.ADMIN)
 @documented(
     "Change a handler group (name, members, flags)",
@@ -630,7 +630,7 @@ def create_routing_rule() -> tuple[Response, int]:
     return jsonify(schemas.RoutingRuleOutSchema().dump(_rule_out(rule))), 201
 
 
-@bp.delete("/admin/routing-rules/<int:rule_id>")
+@bp.delete("/admin/routing-rules/<id:rule_id>")
 @allow(Role.ADMIN)
 @documented("Remove a routing rule", tags=("admin",), errors=NOT_FOUND)
 def delete_routing_rule(rule_id: int) -> Response:

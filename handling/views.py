@@ -438,14 +438,14 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
     return html
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @allow(Role.HANDLER, Role.SAFETY_REP)
 def case(case_id: int) -> Page:
     """One case: report, deadlines, follow-up, messages, timeline, access history."""
     return _render_case(_case_or_404(case_id, READ_LEVELS))
 
 
-@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@bp.get("/cases/<id:case_id>/attachments/<id:attachment_id>")
 @allow(Role.HANDLER)
 def case_attachment(case_id: int, attachment_id: int) -> Response:
     """Download an attachment of the case's report: its handlers only, never inline.
@@ -496,7 +496,7 @@ TRANSITION_DONE = {
 }
 
 
-@bp.post("/cases/<int:case_id>/transition")
+@bp.post("/cases/<id:case_id>/transition")
 @allow(Role.HANDLER)
 def transition(case_id: int) -> Page | Response:
     """Move the case to another state, with the fields the step's guard needs."""
@@ -526,7 +526,7 @@ def transition(case_id: int) -> Page | Response:
     return _act(case_id, f"to-{to}" if to in STATES else "to", run, "")
 
 
-@bp.post("/cases/<int:case_id>/track")
+@bp.post("/cases/<id:case_id>/track")
 @allow(Role.HANDLER)
 def track(case_id: int) -> Page | Response:
     """Move the case to another track (it may be routed to another group)."""
@@ -540,7 +540,7 @@ def track(case_id: int) -> Page | Response:
     return _act(case_id, "track", run, _("The track is changed."))
 
 
-@bp.post("/cases/<int:case_id>/assignment")
+@bp.post("/cases/<id:case_id>/assignment")
 @allow(Role.HANDLER)
 def assignment(case_id: int) -> Page | Response:
     """Assign the case to a handler or another group, or step aside (recuse)."""
@@ -594,7 +594,7 @@ def _task_fields() -> dict[str, Any]:
     return found
 
 
-@bp.post("/cases/<int:case_id>/tasks")
+@bp.post("/cases/<id:case_id>/tasks")
 @allow(Role.HANDLER)
 def add_task(case_id: int) -> Page | Response:
     """Add a follow-up task for the exposed employee (from a template)."""
@@ -608,7 +608,7 @@ def add_task(case_id: int) -> Page | Response:
     return _act(case_id, "task-new", run, _("The follow-up task is added."))
 
 
-@bp.post("/cases/<int:case_id>/tasks/<int:task_id>")
+@bp.post("/cases/<id:case_id>/tasks/<id:task_id>")
 @allow(Role.HANDLER)
 def update_task(case_id: int, task_id: int) -> Page | Response:
     """Change a follow-up task: status, responsible person, due time, note, consent."""
@@ -621,7 +621,7 @@ def update_task(case_id: int, task_id: int) -> Page | Response:
     return _act(case_id, f"task-{task_id}", run, _("The follow-up task is updated."))
 
 
-@bp.post("/cases/<int:case_id>/debriefing")
+@bp.post("/cases/<id:case_id>/debriefing")
 @allow(Role.HANDLER)
 def debriefing(case_id: int) -> Page | Response:
     """Record a debriefing or learning review."""
@@ -645,7 +645,7 @@ def debriefing(case_id: int) -> Page | Response:
     return _act(case_id, "debriefing", run, _("The debriefing is recorded."))
 
 
-@bp.post("/cases/<int:case_id>/section52")
+@bp.post("/cases/<id:case_id>/section52")
 @allow(Role.HANDLER)
 def section52(case_id: int) -> Page | Response:
     """Record the § 5-2 notifications, the copy to the safety rep and NAV's form."""
@@ -669,7 +669,7 @@ def section52(case_id: int) -> Page | Response:
     return _act(case_id, "section52", run, _("The section 5-2 checklist is saved."))
 
 
-@bp.post("/cases/<int:case_id>/messages")
+@bp.post("/cases/<id:case_id>/messages")
 @allow(Role.HANDLER)
 def post_message(case_id: int) -> Page | Response:
     """Write to the reporter, or an internal note only handlers of the case see."""
@@ -688,7 +688,7 @@ def post_message(case_id: int) -> Page | Response:
 # -- the reporter's side ----------------------------------------------------------------
 
 
-@bp.route("/my-reports/<int:report_id>/case", methods=["GET", "POST"])
+@bp.route("/my-reports/<id:report_id>/case", methods=["GET", "POST"])
 @allow()
 def reporter_case(report_id: int) -> Page | Response:
     """The reporter's view of their case: state in plain words, feedback, messages."""
@@ -785,7 +785,7 @@ def admin_groups() -> str:
 
 
 @bp.route("/admin/handler-groups/new", methods=["GET", "POST"])
-@bp.route("/admin/handler-groups/<int:group_id>", methods=["GET", "POST"])
+@bp.route("/admin/handler-groups/<id:group_id>", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def admin_group_form(group_id: int | None = None) -> Page | Response:
     """Create or change a handler group: name, members, default and fallback."""
@@ -872,7 +872,7 @@ def admin_rule_create() -> Page | Response:
     return redirect(url_for(".admin_rules"), 303)
 
 
-@bp.post("/admin/routing-rules/<int:rule_id>/delete")
+@bp.post("/admin/routing-rules/<id:rule_id>/delete")
 @allow(Role.ADMIN)
 def admin_rule_delete(rule_id: int) -> Response:
     """Remove a routing rule (cases already routed stay where they are)."""
