@@ -96,7 +96,7 @@ def open_case(
     # may the case's rows, events and log entries written now reveal it.
     now = report.created_at if report.anonymous else _now(now)
     track = default_track(report)
-    section_5_2 = bool(report.serious_injury or report.severity == 4)
+    section_5_2 = report.requires_section_5_2
     found = conflicts(report)
     config = _opening_config(report, track, found)
     exclusions = _opening_exclusions(config, found)

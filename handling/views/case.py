@@ -74,7 +74,7 @@ def _people() -> list[User]:
 
 def section52_applies(case: Case) -> bool:
     report = case.report
-    return case.section_5_2 or report.severity == 4 or report.serious_injury
+    return case.section_5_2 or report.requires_section_5_2
 
 
 def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> Page:
