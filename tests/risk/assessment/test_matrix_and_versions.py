@@ -53,11 +53,13 @@ def test_admin_levels_replace_the_defaults_and_refuse_a_dark_colour(app, ra):
     form_login(client, ra.admin)
     token = form_token(client, "/admin/risk/matrix")
     form = {"csrf_token": token, "size": "3"}
-    for rank, (name, low, colour) in enumerate(
-        [("Grønn", 1, "#ccffcc"), ("Rød", 4, "#ffcccc")]
-    ):
-        form |= {f"name_{rank}": name, f"min_{rank}": str(low), f"colour_{rank}": colour,
-                 f"demand_{rank}": "Tiltak"}
+    for rank, (name, low, colour) in enumerate([("Grønn", 1, "#ccffcc"), ("Rød", 4, "#ffcccc")]):
+        form |= {
+            f"name_{rank}": name,
+            f"min_{rank}": str(low),
+            f"colour_{rank}": colour,
+            f"demand_{rank}": "Tiltak",
+        }
     assert client.post("/admin/risk/matrix", data=form).status_code == 200
     with app.app_context():
         assert [lv.name for lv in matrix.levels(3)] == ["Grønn", "Rød"]
