@@ -108,7 +108,8 @@ def test_employees_see_only_the_published_summary_of_their_units(app, ra, approv
     page = employee.get(f"/risk/summaries/{aid}", headers=EN)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Trykk på alarmen" in text and ITEM["hazard"] in text
+    assert "Trykk på alarmen" in text
+    assert ITEM["hazard"] in text
     assert "Likelihood" not in text  # the owner did not choose to show levels
     other = app.test_client()
     form_login(other, ra.other_employee)
@@ -152,7 +153,8 @@ def test_item_trends_hide_small_counts_and_never_show_case_content(app, ra, appr
         f"/risk/assessments/{aid}/plan",
     ):
         text = client.get(url).get_data(as_text=True)
-        assert marker not in text and "Ola" not in text
+        assert marker not in text
+        assert "Ola" not in text
     # Once the count reaches k it is shown, unless the rest of the unit is small.
     for _ in range(3):
         report(app, ra.employee, ra.ward, place_type="front_desk", occurred_at=quarter.isoformat())
@@ -187,7 +189,8 @@ def test_pages_render_for_the_leader_in_both_languages(app, ra, approved):
             response = client.get(url, headers={"Accept-Language": lang})
             assert response.status_code in (200, 409), (url, lang)
     page = client.get(f"/risk/assessments/{aid}", headers=EN).get_data(as_text=True)
-    assert "Risk matrix" in page and "R1" in page
+    assert "Risk matrix" in page
+    assert "R1" in page
 
 
 def test_the_leader_works_through_the_pages_without_javascript(app, ra):
@@ -257,6 +260,7 @@ def test_the_leader_works_through_the_pages_without_javascript(app, ra):
     assert frozen.status_code == 409
     assert "start a new version" in frozen.get_data(as_text=True)
     page = client.get(f"/risk/assessments/{aid}", headers=EN).get_data(as_text=True)
-    assert "Approved" in page and "Alene hjemme hos bruker" in page
+    assert "Approved" in page
+    assert "Alene hjemme hos bruker" in page
     plan = client.get(f"/risk/assessments/{aid}/plan?sort=status", headers=EN)
     assert "Ingen alene" in plan.get_data(as_text=True)
