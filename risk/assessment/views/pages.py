@@ -13,6 +13,7 @@ from risk.assessment import access, display, plan, service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
 from risk.assessment.models import Assessment, RiskItem, Trigger
 from risk.assessment.schemas import (
+    LIST_FIELDS,
     AssessmentInSchema,
     CommentInSchema,
     ItemInSchema,
@@ -196,16 +197,10 @@ def _item(assessment: Assessment, ref: int) -> RiskItem:
 def _item_form(
     assessment: Assessment, item: RiskItem | None, errors: Errors, status: int = 200
 ) -> Page:
-    values: dict[str, Any] = dict(request.form) if request.method == "POST" else display.item_values(item)
-    for key in (
-        "factors",
-        "scope_types",
-        "scope_counterparts",
-        "scope_places",
-        "scope_activities",
-        "scope_time_bands",
-    ):
-        if request.method == "POST":
+    values: dict[str, Any] = display.item_values(item)
+    if request.method == "POST":
+        values = dict(request.form)
+        for key in LIST_FIELDS:
             values[key] = request.form.getlist(key)
     page = render_template(
         "risk/assessment/item_form.html",

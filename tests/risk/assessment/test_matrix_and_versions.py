@@ -63,7 +63,7 @@ def test_admin_levels_replace_the_defaults_and_refuse_a_dark_colour(app, ra):
     assert client.post("/admin/risk/matrix", data=form).status_code == 200
     with app.app_context():
         assert [lv.name for lv in matrix.levels(3)] == ["Grønn", "Rød"]
-        assert matrix.level_of(2, 2, matrix.levels(3)).name == "Rød"  # type: ignore[union-attr]
+        assert matrix.level_of(2, 2, matrix.levels(3)).name == "Rød"
     dark = form | {"colour_1": "#202020"}
     refused = client.post("/admin/risk/matrix", data=dark)
     assert refused.status_code == 400
