@@ -11,13 +11,15 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
-from risk.assessment import access, display, plan, service, triggers
+from risk.assessment import access, display, links, plan, service, triggers
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
 from risk.assessment.models import Assessment, AssessmentVersion
 from risk.assessment.schemas import (
     AssessmentDetailSchema,
     AssessmentInSchema,
     AssessmentListSchema,
+    CaseItemListSchema,
+    CaseLinkInSchema,
     CommentInSchema,
     CommentSchema,
     EvaluationInSchema,
@@ -317,3 +319,36 @@ def list_triggers(assessment_id: int) -> Response:
     assessment = access.load(assessment_id, _user())
     rows = triggers.open_triggers(assessment)
     return jsonify(TriggerListSchema().dump({"triggers": rows}))
+
+
+# -- cases linked in the learning review (case handlers) ---------------------------------
+
+
+@bp.get("/cases/<int:case_id>/items")
+@allow(Role.HANDLER)
+@documented(
+    "The risk items a case you handle may be linked to (assessments covering its unit)",
+    response=CaseItemListSchema,
+    tags=("risk",),
+    errors=(404,),
+)
+@domain_errors
+def case_items(case_id: int) -> Response:
+    return jsonify(CaseItemListSchema().dump({"items": links.choices(_user(), case_id)}))
+
+
+@bp.post("/cases/<int:case_id>/links")
+@allow(Role.HANDLER)
+@documented(
+    "Link a case you handle to a risk item (the item shows links only as a count)",
+    body=CaseLinkInSchema,
+    response=CaseItemListSchema,
+    status=201,
+    tags=("risk",),
+    errors=ERRORS,
+)
+@domain_errors
+def link_case(case_id: int) -> tuple[Response, int]:
+    data = load_json(CaseLinkInSchema())
+    links.link(_user(), case_id, data["assessment_id"], data["item_ref"])
+    return jsonify(CaseItemListSchema().dump({"items": links.choices(_user(), case_id)})), 201

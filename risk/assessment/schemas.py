@@ -289,3 +289,20 @@ class CommentSchema(Schema):
     kind = fields.String()
     body = fields.String()
     created_at = fields.DateTime()
+
+
+class CaseLinkInSchema(StrictSchema):
+    assessment_id = fields.Integer(required=True)
+    item_ref = fields.Integer(required=True)
+
+
+class CaseItemSchema(Schema):
+    assessment_id = fields.Integer()
+    title = fields.String()
+    ref = fields.Integer()
+    hazard = fields.String()
+    linked = fields.Boolean(metadata={"description": "Whether this case is linked to it."})
+
+
+class CaseItemListSchema(Schema):
+    items = fields.List(fields.Nested(CaseItemSchema))
