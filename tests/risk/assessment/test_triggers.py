@@ -12,7 +12,7 @@ from notifications.scheduler import TickContext
 from risk.assessment import triggers
 from risk.assessment.models import Trigger
 from tests.handling.conftest import Api
-from tests.risk.assessment.conftest import report, today
+from tests.risk.assessment.conftest import ITEM, report, today
 from trygg.extensions import db
 
 
@@ -186,3 +186,38 @@ def test_the_cli_lists_overdue_measures(app, ra, approved):
     due = app.test_cli_runner().invoke(args=["risk", "due"])
     assert f"assessment {aid}" in due.output
     assert "measure" in due.output
+
+
+def test_training_is_due_again_when_its_item_s_level_rises_or_its_interval_ends(app, ra, approved):
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    url = f"/api/v1/risk/assessments/{aid}/measures"
+    drill = client.post(
+        url,
+        {
+            "item_ref": 1,
+            "goal": "Drill",
+            "what": "Threat drill",
+            "responsible_id": ra.manager.id,
+            "deadline": today().isoformat(),
+            "status": "done",
+            "is_training": True,
+            "repeat_months": 12,
+        },
+    ).get_json()
+    assert drill["status"] == "done"
+    client.post(f"/api/v1/risk/assessments/{aid}/versions")
+    # The same level: nothing changes.
+    client.post(f"/api/v1/risk/assessments/{aid}/items/1", {**ITEM, "likelihood": 3})
+    assert client.get(url).get_json()["measures"][0]["status"] == "done"
+    client.post(f"/api/v1/risk/assessments/{aid}/items/1", {**ITEM, "likelihood": 5})
+    again = client.get(url).get_json()["measures"][0]
+    assert again["status"] == "planned"
+    assert again["done_on"] is None
+    # Done again; a year later it is due again.
+    client.patch(f"{url}/{drill['id']}", {"status": "done"})
+    with app.app_context():
+        assert triggers.repeat_training(today() + timedelta(days=100)) == 0
+        assert triggers.repeat_training(today() + timedelta(days=365)) == 1
+        db.session.commit()
+    assert client.get(url).get_json()["measures"][0]["status"] == "planned"
