@@ -256,6 +256,7 @@ def test_the_leader_works_through_the_pages_without_javascript(app, ra):
     frozen = client.post(
         f"/risk/assessments/{aid}/items/1",
         data={"csrf_token": token, "hazard": "x", "likelihood": "1", "consequence": "1"},
+        headers=EN,
     )
     assert frozen.status_code == 409
     assert "start a new version" in frozen.get_data(as_text=True)
