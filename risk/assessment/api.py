@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
-from risk.assessment import access, display, links, plan, service, triggers
+from risk.assessment import access, display, links, participation, plan, service, triggers
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
 from risk.assessment.models import Assessment, AssessmentVersion
 from risk.assessment.schemas import (
@@ -80,7 +80,7 @@ def _detail(assessment: Assessment, version: AssessmentVersion | None = None) ->
         assessment,
         version,
         display.item_views(assessment, version),
-        service.took_part(version),
+        participation.took_part(version),
     )
     return jsonify(AssessmentDetailSchema().dump(shown))
 
@@ -233,7 +233,7 @@ def publish(assessment_id: int) -> Response:
 def add_comment(assessment_id: int) -> tuple[Response, int]:
     assessment = access.load(assessment_id, _user())
     data = load_json(CommentInSchema())
-    row = service.comment(_user(), assessment.latest, data["body"], data["kind"])
+    row = participation.comment(_user(), assessment.latest, data["body"], data["kind"])
     return jsonify(CommentSchema().dump(row)), 201
 
 

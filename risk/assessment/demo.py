@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from risk.assessment import plan, service, triggers
+from risk.assessment import participation, plan, service, triggers
 from risk.assessment.models import Assessment
 from trygg import org
 from trygg.accounts.models import User
@@ -124,7 +124,7 @@ def seed_assessment() -> None:
         },
     )
     if rep is not None:
-        service.comment(
+        participation.comment(
             rep,
             version,
             "Verneombudet har deltatt og slutter seg til vurderingen. Alarmknappene må på plass "

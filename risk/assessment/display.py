@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from reporting import codes as rcodes
-from risk.assessment import matrix, plan, service, trend, triggers
+from risk.assessment import matrix, participation, plan, service, trend, triggers
 from risk.assessment.access import Need, allowed
 from risk.assessment.codes import (
     COMMENT_ROLES,
@@ -175,7 +175,7 @@ def assessment_context(
 ) -> dict[str, Any]:
     items = item_views(assessment, version)
     unit = org.get_unit(assessment.unit_id)
-    comments = service.comments(version)
+    comments = participation.comments(version)
     previous = _previous(assessment, version)
     names = user_names(
         {c.author_id for c in comments} | {version.approved_by_id, assessment.owner_id}
@@ -191,7 +191,7 @@ def assessment_context(
         "consequence_labels": matrix.CONSEQUENCE_LABELS[assessment.matrix_size],
         "comments": comments,
         "names": names,
-        "took_part": service.took_part(version),
+        "took_part": participation.took_part(version),
         "triggers": [(t, trigger_reason(t)) for t in triggers.open_triggers(assessment)],
         "comparison": service.compare(previous, version) if previous else None,
         "previous": previous,

@@ -16,16 +16,13 @@ from sqlalchemy import func, select, update
 from risk.assessment import matrix
 from risk.assessment.access import (
     AssessmentError,
-    Forbidden,
     Need,
     allowed,
-    statement_units_of_rep,
 )
 from risk.assessment.codes import OPEN_MEASURE_STATES
 from risk.assessment.models import (
     Assessment,
     AssessmentVersion,
-    Comment,
     Measure,
     Participant,
     RiskItem,
@@ -313,61 +310,6 @@ def publish(user: User, version: AssessmentVersion, values: dict[str, Any]) -> A
         version=version.number,
     )
     return version
-
-
-def comment(user: User, version: AssessmentVersion, body: str, kind: str) -> Comment:
-    """A comment by a reader, or a statement by the safety representative or AMU on an
-    approved version (one each)."""
-    assessment = version.assessment
-    if kind == "statement":
-        if not allowed(user, assessment, Need.STATEMENT):
-            raise Forbidden()
-        if not version.frozen:
-            raise AssessmentError(_l("A statement is given on an approved version."), "kind", 409)
-        taken = db.session.scalar(
-            select(Comment.id).where(
-                Comment.version_id == version.id,
-                Comment.author_id == user.id,
-                Comment.kind == "statement",
-            )
-        )
-        if taken is not None:
-            raise AssessmentError(
-                _l("You have already given your statement on this version."), "kind", 409
-            )
-    role = comment_role(user, assessment)
-    row = Comment(version_id=version.id, author_id=user.id, role=role, kind=kind, body=body)
-    db.session.add(row)
-    db.session.flush()
-    _log(f"risk.{kind}.added", user, "risk_assessment", assessment.id, version=version.number)
-    return row
-
-
-def comment_role(user: User, assessment: Assessment) -> str:
-    """The capacity a comment is given in: safety representative for their units, else
-    AMU, else leader."""
-    represented = statement_units_of_rep(user)
-    if user.has_role(Role.SAFETY_REP) and assessment.unit_id in represented:
-        return "safety_rep"
-    if user.has_role(Role.AMU):
-        return "amu"
-    return "manager"
-
-
-def comments(version: AssessmentVersion) -> list[Comment]:
-    return list(
-        db.session.scalars(
-            select(Comment).where(Comment.version_id == version.id).order_by(Comment.id)
-        )
-    )
-
-
-def took_part(version: AssessmentVersion) -> dict[str, bool]:
-    """Whether the safety representative / AMU took part: recorded as a participant, or
-    by a comment or statement on this version."""
-    said = {c.role for c in comments(version)}
-    roles = {p.role for p in version.participants}
-    return {"safety_rep": "safety_rep" in roles or "safety_rep" in said, "amu": "amu" in said}
 
 
 def open_measures(assessment: Assessment) -> list[Measure]:

@@ -111,6 +111,16 @@ def test_an_incident_leads_to_a_new_assessment_that_employees_see(
     assert_accessible(leader, f"approved assessment ({locale})")
     leader.goto(f"/risk/assessments/{aid}/print")
     assert_accessible(leader, f"print view ({locale})")
+    # On paper (and in "Save as PDF"): no menus, the matrix and the plan in full colour.
+    leader.emulate_media(media="print")
+    assert leader.locator("header.app-header").is_hidden()
+    assert leader.locator("table.ra-matrix").is_visible()
+    assert "Alarmknapper i skranken" in leader.locator("main").inner_text()
+    adjust = leader.locator("table.ra-matrix td").first.evaluate(
+        "td => getComputedStyle(td).printColorAdjust"
+    )
+    assert adjust == "exact"
+    leader.emulate_media(media="screen")
 
     employee = logged_in("employee", locale=locale)
     employee.goto("/")

@@ -9,7 +9,7 @@ from flask import abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from risk.assessment import access, display, plan, service
+from risk.assessment import access, display, participation, plan, service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
 from risk.assessment.models import Assessment, RiskItem, Trigger
 from risk.assessment.schemas import (
@@ -158,7 +158,7 @@ def add_comment(assessment_id: int) -> Page:
     number = request.args.get("version", type=int)
     version = service.version_of(assessment, number)
     return _post(
-        assessment, lambda: service.comment(user(), version, values["body"], values["kind"])
+        assessment, lambda: participation.comment(user(), version, values["body"], values["kind"])
     )
 
 
