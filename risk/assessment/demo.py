@@ -3,15 +3,20 @@ action plan, whose item trends and re-assessment triggers show on the first star
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from reporting.schemas import ReportSchema
+from reporting.service import submit_report
 from risk.assessment import participation, plan, service, triggers
 from risk.assessment.models import Assessment
 from trygg import org
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 def _user(name: str) -> User | None:
@@ -65,7 +70,6 @@ def seed_assessment() -> None:
             "consequence_after": 3,
             "scope_places": ["front_desk"],
             "scope_counterparts": ["patient", "relative"],
-            "scope_time_bands": ["evening"],
         },
     )
     service.add_item(
@@ -142,7 +146,26 @@ def seed_assessment() -> None:
             "summary_contact": "Leder Lars Leder, verneombud Vera Verneombud.",
         },
     )
-    # So the first start shows what incidents say about the items.
+    # Last week's violent evening in the waiting room, reported by an employee: the first
+    # start shows the re-assessment it triggers (and whatever the trends trigger).
+    _report_last_week(unit.id)
     now = utcnow()
     triggers.check_incidents(now, None)
     triggers.check_trends(today)
+
+
+def _report_last_week(unit_id: int) -> None:
+    reporter = _user("Kari Nordmann")
+    evening = datetime.now(OSLO).replace(hour=20, minute=15, second=0, microsecond=0)
+    data = ReportSchema().load(
+        {
+            "incident_types": ["physical_violence", "threat"],
+            "occurred_at": (evening - timedelta(days=6)).isoformat(),
+            "place_type": "front_desk",
+            "counterpart_category": "patient",
+            "severity": 3,
+            "narrative": "Demo: en pasient som hadde ventet lenge, slo etter meg i skranken.",
+            "unit_id": unit_id,
+        }
+    )
+    submit_report(data, reporter=reporter)
