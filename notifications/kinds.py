@@ -21,6 +21,8 @@ class Kind(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     DEADLINE_ESCALATION = "deadline_escalation"
     SECTION_5_2 = "section_5_2"
+    RISK_REVIEW = "risk_review"
+    MEASURE_DUE = "measure_due"
 
 
 class Delivery(StrEnum):
@@ -48,6 +50,8 @@ LABELS: dict[str, LazyString] = {
     Kind.DEADLINE_REMINDER: _l("A deadline is coming up"),
     Kind.DEADLINE_ESCALATION: _l("A deadline has passed"),
     Kind.SECTION_5_2: _l("Notice to the Labour Inspection Authority and the police is due"),
+    Kind.RISK_REVIEW: _l("A risk assessment should be looked at again"),
+    Kind.MEASURE_DUE: _l("A measure in an action plan is due"),
 }
 
 # The e-mail's one sentence (and the in-app list's).
@@ -67,6 +71,10 @@ SENTENCES: dict[str, LazyString] = {
         "A case concerns a serious injury: notice to the Labour Inspection Authority "
         "(Arbeidstilsynet) and the police is due as soon as possible."
     ),
+    Kind.RISK_REVIEW: _l(
+        "A risk assessment you own has a new reason to be assessed again; the page says why."
+    ),
+    Kind.MEASURE_DUE: _l("A measure you are responsible for is due soon or overdue."),
 }
 
 # Handlers on duty (handler role, not away) always get these at once: they cannot be

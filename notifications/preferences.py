@@ -66,7 +66,9 @@ def kinds_for(user: User) -> list[Kind]:
         kinds.extend(HANDLER_KINDS)
     elif user.has_role("admin"):
         kinds.extend((Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2))
-    kinds.extend((Kind.TASK_DUE, Kind.REPORT_UPDATE))
+    if user.has_role("manager"):
+        kinds.append(Kind.RISK_REVIEW)
+    kinds.extend((Kind.TASK_DUE, Kind.MEASURE_DUE, Kind.REPORT_UPDATE))
     return kinds
 
 

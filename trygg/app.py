@@ -139,6 +139,7 @@ def register_cli(app: Flask) -> None:
     cli.init_app(app)
     notifications_setup.register_cli(app)
     handling_setup.register_cli(app)
+    risk_setup.register_cli(app)
 
 
 def register_signal_receivers(app: Flask) -> None:

@@ -127,6 +127,8 @@ def validate(values: dict[str, Any]) -> None:
         raise ConfigError("TRYGG_TRENDS_K must be at least 3: smaller counts identify people")
     if not 1 <= values["trends_max_months"] <= 120:
         raise ConfigError("TRYGG_TRENDS_MAX_MONTHS must be from 1 to 120")
+    if not 0 <= values["risk_trend_rise_percent"] <= 1000:
+        raise ConfigError("TRYGG_RISK_TREND_RISE_PERCENT must be from 0 to 1000")
     if values["default_locale"] not in ("nb", "en"):
         raise ConfigError("TRYGG_DEFAULT_LOCALE must be nb or en")
     unknown_roles = set(values["two_factor_roles"]) - {

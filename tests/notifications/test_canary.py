@@ -29,6 +29,41 @@ def _case(app, report_id):
     return db.session.scalar(select(Case).where(Case.report_id == report_id))
 
 
+def _risk_assessment(app, manager, unit):
+    from risk.assessment import plan
+    from risk.assessment import service as assessments
+
+    today = datetime.now(UTC).date()
+    with app.app_context():
+        owner = user_obj(manager)
+        assessment = assessments.create(
+            owner,
+            {
+                "unit_id": unit.id,
+                "title": "Risk",
+                "period_start": today,
+                "period_end": today,
+                "next_review": today + timedelta(days=90),
+            },
+        )
+        item = assessments.add_item(
+            owner, assessment.latest, {"hazard": "Waiting room", "likelihood": 3, "consequence": 3}
+        )
+        assessments.set_status(owner, assessment.latest, "approved")
+        plan.add(
+            owner,
+            assessment,
+            {
+                "item_ref": item.ref,
+                "goal": "Alarm",
+                "what": "Alarm buttons",
+                "responsible_id": owner.id,
+                "deadline": today + timedelta(days=1),
+            },
+        )
+        db.session.commit()
+
+
 def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
     scratch_app, scratch_database, all_logs_at_debug, mailbox, monkeypatch
 ):
@@ -51,6 +86,10 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
             is_fallback=True,
         )
         db.session.commit()
+    # A risk assessment of the unit: the serious reports below trigger a re-assessment
+    # (risk_review) for its owner, and a measure falls due (measure_due).
+    manager = make.user("manager", name=f"Mona {names('manager name')}", manages=(unit,))
+    _risk_assessment(app, manager, unit)
 
     api = app.test_client()
     api_login(api, employee)

@@ -603,6 +603,139 @@ def load_0006(connection: Connection, world: World) -> None:
     put(connection, "sign_in", {"id": 1, "user_id": HANDLER, "kind": "login", "at": world.now})
 
 
+def load_0012(connection: Connection, world: World) -> None:
+    """Risk assessment: an approved version with an item, a measure with an evaluation, a
+    trigger, a comment, a participant, a linked case, admin levels and the scan mark."""
+    today = world.now.date()
+    put(
+        connection,
+        "risk_assessment",
+        {
+            "id": 1,
+            "unit_id": WARD,
+            "title": "Vold og trusler",
+            "work_kind": None,
+            "matrix_size": 5,
+            "owner_id": HANDLER,
+        },
+    )
+    put(
+        connection,
+        "risk_assessment_version",
+        {
+            "id": 1,
+            "assessment_id": 1,
+            "number": 1,
+            "status": "approved",
+            "period_start": today,
+            "period_end": today + timedelta(days=365),
+            "next_review": today + timedelta(days=180),
+            "notes": "",
+            "approved_by_id": HANDLER,
+            "approved_at": world.now,
+            "published_at": world.now,
+            "summary_risks": "Venterommet",
+            "summary_routines": "Alarm",
+            "summary_contact": "Leder",
+            "summary_show_levels": False,
+        },
+    )
+    put(connection, "risk_participant", {"id": 1, "version_id": 1, "role": "leader", "name": "L"})
+    put(
+        connection,
+        "risk_item",
+        {
+            "id": 1,
+            "version_id": 1,
+            "ref": 1,
+            "hazard": "Venterommet",
+            "description": "",
+            "factors": ["alarms"],
+            "existing_measures": "",
+            "likelihood": 4,
+            "consequence": 4,
+            "likelihood_after": 2,
+            "consequence_after": 3,
+            "scope_unit_id": None,
+            "scope_types": ["threat"],
+            "scope_counterparts": [],
+            "scope_places": ["front_desk"],
+            "scope_activities": [],
+            "scope_time_bands": ["evening"],
+            "scope_lone_work": None,
+        },
+    )
+    put(
+        connection,
+        "risk_measure",
+        {
+            "id": 1,
+            "assessment_id": 1,
+            "item_ref": 1,
+            "goal": "Alarm",
+            "what": "Knapper",
+            "collective": True,
+            "lowers": "consequence",
+            "affected": "Alle",
+            "responsible_id": HANDLER,
+            "deadline": today,
+            "status": "done",
+            "done_on": today,
+            "is_training": False,
+            "repeat_months": None,
+            "replaces_id": None,
+            "soon_notified_for": today,
+            "overdue_notified_for": None,
+        },
+    )
+    put(
+        connection,
+        "risk_evaluation",
+        {
+            "id": 1,
+            "measure_id": 1,
+            "result": "worked",
+            "evaluated_on": today,
+            "evaluated_by_id": HANDLER,
+            "next_step": "",
+        },
+    )
+    put(
+        connection,
+        "risk_trigger",
+        {
+            "id": 1,
+            "assessment_id": 1,
+            "item_ref": 1,
+            "kind": "review",
+            "cause": f"review:{today.isoformat()}",
+            "owner_id": HANDLER,
+            "resolved_at": None,
+            "resolved_by_id": None,
+        },
+    )
+    put(
+        connection,
+        "risk_comment",
+        {
+            "id": 1,
+            "version_id": 1,
+            "author_id": HANDLER,
+            "role": "safety_rep",
+            "kind": "statement",
+            "body": "Enig",
+        },
+    )
+    put(connection, "risk_case_link", {"case_id": 1, "assessment_id": 1, "item_ref": 1})
+    put(
+        connection,
+        "risk_level",
+        {"size": 3, "rank": 0, "min_score": 1, "colour": "#ccffcc", "name": "Lav", "demand": "-"},
+        {"size": 3, "rank": 1, "min_score": 4, "colour": "#ffcccc", "name": "Høy", "demand": "!"},
+    )
+    put(connection, "risk_scan", {"name": "triggers", "last_at": world.now})
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -611,4 +744,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0005": load_0005,
     "0009": load_0009,
     "0006": load_0006,
+    "0012": load_0012,
 }

@@ -1,0 +1,165 @@
+"""The action plan: measures (tiltak) and their evaluations.
+
+The plan is one living list per assessment; measures keep their status, done date and
+evaluations across versions. A measure evaluated as not working sets off a re-assessment
+task (risk.assessment.triggers) and asks for a replacement. A training or drill measure
+with a repeat interval is due again that long after it was done.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from risk.assessment import triggers
+from risk.assessment.access import AssessmentError
+from risk.assessment.models import Assessment, Evaluation, Measure
+from trygg import audit
+from trygg.accounts.models import User
+from trygg.audit import actor_label
+from trygg.extensions import db
+
+MEASURE_FIELDS = (
+    "item_ref",
+    "goal",
+    "what",
+    "collective",
+    "lowers",
+    "affected",
+    "responsible_id",
+    "deadline",
+    "status",
+    "done_on",
+    "is_training",
+    "repeat_months",
+    "replaces_id",
+)
+SORTS = ("deadline", "status", "responsible", "item")
+
+
+def _log(action: str, user: User, assessment_id: int, **detail: Any) -> None:
+    audit.record(
+        action,
+        actor=actor_label(user),
+        object_type="risk_assessment",
+        object_id=assessment_id,
+        detail=detail,
+    )
+
+
+def _refs(assessment: Assessment) -> set[int]:
+    return {i.ref for v in assessment.versions for i in v.items}
+
+
+def _check(assessment: Assessment, values: dict[str, Any]) -> None:
+    if "item_ref" in values and values["item_ref"] not in _refs(assessment):
+        raise AssessmentError(_l("Choose a risk item of this assessment."), "item_ref")
+    responsible = values.get("responsible_id")
+    if responsible is not None and db.session.get(User, responsible) is None:
+        raise AssessmentError(_l("Choose a responsible person from the list."), "responsible_id")
+    replaces = values.get("replaces_id")
+    if replaces is not None:
+        old = db.session.get(Measure, replaces)
+        if old is None or old.assessment_id != assessment.id:
+            raise AssessmentError(_l("Choose a measure of this plan."), "replaces_id")
+    if values.get("repeat_months") is not None and not values.get("is_training"):
+        raise AssessmentError(
+            _l("Only training and drills have a repeat interval."), "repeat_months"
+        )
+
+
+def add(user: User, assessment: Assessment, values: dict[str, Any]) -> Measure:
+    _check(assessment, values)
+    measure = Measure(assessment_id=assessment.id)
+    for key in MEASURE_FIELDS:
+        if key in values:
+            setattr(measure, key, values[key])
+    _done_date(measure)
+    db.session.add(measure)
+    db.session.flush()
+    _log("risk.measure.added", user, assessment.id, measure=measure.id)
+    return measure
+
+
+def update(user: User, measure: Measure, values: dict[str, Any]) -> Measure:
+    assessment = db.session.get(Assessment, measure.assessment_id)
+    assert assessment is not None  # noqa: S101 - a measure belongs to an assessment
+    merged = {k: values.get(k, getattr(measure, k)) for k in MEASURE_FIELDS}
+    _check(assessment, merged)
+    for key in MEASURE_FIELDS:
+        if key in values:
+            setattr(measure, key, values[key])
+    _done_date(measure)
+    db.session.flush()
+    _log("risk.measure.updated", user, assessment.id, measure=measure.id)
+    return measure
+
+
+def _done_date(measure: Measure) -> None:
+    if measure.status == "done" and measure.done_on is None:
+        measure.done_on = date.today()
+    if measure.status != "done":
+        measure.done_on = None
+
+
+def get(assessment: Assessment, measure_id: int) -> Measure:
+    measure = db.session.get(Measure, measure_id)
+    if measure is None or measure.assessment_id != assessment.id:
+        raise AssessmentError(_l("Not found."), "_request", 404)
+    return measure
+
+
+def evaluate(user: User, measure: Measure, values: dict[str, Any]) -> Evaluation:
+    """Record whether a measure worked; "not" sets off a re-assessment task."""
+    if measure.status != "done" and values["result"] != "not":
+        raise AssessmentError(
+            _l("Evaluate a measure once it is done (or record that it did not work)."), "result"
+        )
+    row = Evaluation(
+        measure_id=measure.id,
+        result=values["result"],
+        evaluated_on=values.get("evaluated_on") or date.today(),
+        evaluated_by_id=user.id,
+        next_step=values.get("next_step", ""),
+    )
+    db.session.add(row)
+    db.session.flush()
+    _log(
+        "risk.measure.evaluated", user, measure.assessment_id, measure=measure.id, result=row.result
+    )
+    if row.result == "not":
+        assessment = db.session.get(Assessment, measure.assessment_id)
+        assert assessment is not None  # noqa: S101
+        triggers.fire(assessment, "measure", f"evaluation:{row.id}", measure.item_ref)
+    return row
+
+
+def measures(assessment: Assessment, sort: str = "deadline") -> list[Measure]:
+    """The plan, sorted: deadline (default), status, responsible person or item."""
+    order: list[Any]
+    if sort == "status":
+        order = [Measure.status, Measure.deadline]
+    elif sort == "responsible":
+        order = [Measure.responsible_id, Measure.deadline]
+    elif sort == "item":
+        order = [Measure.item_ref, Measure.deadline]
+    else:
+        order = [Measure.deadline, Measure.id]
+    return list(
+        db.session.scalars(
+            select(Measure)
+            .where(Measure.assessment_id == assessment.id)
+            .order_by(*order, Measure.id)
+        )
+    )
+
+
+def replacement_needed(measure: Measure) -> bool:
+    """Evaluated as not working and not yet replaced by another measure."""
+    if not measure.evaluations or measure.evaluations[-1].result != "not":
+        return False
+    replaced = db.session.scalar(select(Measure.id).where(Measure.replaces_id == measure.id))
+    return replaced is None

@@ -1,0 +1,308 @@
+"""Input and output of the assessment pages and API (one schema per input, both use it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from reporting import codes as rcodes
+from risk.assessment.codes import (
+    COMMENT_ROLES,
+    FACTORS,
+    LOWERS,
+    MEASURE_STATES,
+    PARTICIPANT_ROLES,
+    RESULTS,
+    TRIGGER_KINDS,
+    VERSION_STATES,
+    trigger_reason,
+)
+from risk.assessment.matrix import SIZES
+from trygg.validation import StrictSchema
+
+SHORT = validate.Length(min=1, max=200)
+TEXT = validate.Length(max=5000)
+
+# Fields that a form sends as several values of one name.
+LIST_FIELDS = (
+    "factors",
+    "scope_types",
+    "scope_counterparts",
+    "scope_places",
+    "scope_activities",
+    "scope_time_bands",
+)
+
+
+def _codes(codes: dict[str, Any]) -> fields.List:
+    return fields.List(fields.String(validate=validate.OneOf(list(codes))), load_default=list)
+
+
+class _Blank(StrictSchema):
+    """Form posts send "" for an empty optional field: treat it as not given."""
+
+    @pre_load
+    def _drop_blank(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if v != "" and k != "csrf_token"}
+
+
+class AssessmentInSchema(_Blank):
+    unit_id = fields.Integer(required=True)
+    title = fields.String(required=True, validate=SHORT)
+    work_kind = fields.String(validate=validate.Length(max=120))
+    matrix_size = fields.Integer(load_default=5, validate=validate.OneOf(SIZES))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    next_review = fields.Date(required=True)
+    notes = fields.String(load_default="", validate=TEXT)
+
+
+class ParticipantSchema(StrictSchema):
+    role = fields.String(required=True, validate=validate.OneOf(list(PARTICIPANT_ROLES)))
+    name = fields.String(required=True, validate=SHORT)
+
+
+class VersionInSchema(_Blank):
+    title = fields.String(validate=SHORT)
+    work_kind = fields.String(validate=validate.Length(max=120))
+    period_start = fields.Date()
+    period_end = fields.Date()
+    next_review = fields.Date()
+    notes = fields.String(validate=TEXT)
+    participants = fields.List(fields.Nested(ParticipantSchema))
+
+
+class StatusInSchema(_Blank):
+    status = fields.String(required=True, validate=validate.OneOf(list(VERSION_STATES)))
+
+
+class ItemInSchema(_Blank):
+    hazard = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default="", validate=TEXT)
+    factors = _codes(FACTORS)
+    existing_measures = fields.String(load_default="", validate=TEXT)
+    likelihood = fields.Integer(required=True)
+    consequence = fields.Integer(required=True)
+    likelihood_after = fields.Integer(load_default=None, allow_none=True)
+    consequence_after = fields.Integer(load_default=None, allow_none=True)
+    scope_unit_id = fields.Integer(load_default=None, allow_none=True)
+    scope_types = _codes(rcodes.INCIDENT_TYPES)
+    scope_counterparts = _codes(rcodes.COUNTERPARTS)
+    scope_places = _codes(rcodes.PLACE_TYPES)
+    scope_activities = _codes(rcodes.ACTIVITIES)
+    scope_time_bands = _codes(rcodes.TIME_BANDS)
+    scope_lone_work = fields.Boolean(load_default=None, allow_none=True)
+
+
+class MeasureInSchema(_Blank):
+    item_ref = fields.Integer(required=True)
+    goal = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    what = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    collective = fields.Boolean(load_default=True)
+    lowers = fields.String(load_default="likelihood", validate=validate.OneOf(list(LOWERS)))
+    affected = fields.String(load_default="", validate=validate.Length(max=300))
+    responsible_id = fields.Integer(required=True)
+    deadline = fields.Date(required=True)
+    status = fields.String(load_default="planned", validate=validate.OneOf(list(MEASURE_STATES)))
+    done_on = fields.Date(load_default=None, allow_none=True)
+    is_training = fields.Boolean(load_default=False)
+    repeat_months = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=60)
+    )
+    replaces_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class MeasureUpdateSchema(MeasureInSchema):
+    """A partial change: only the fields given."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class EvaluationInSchema(_Blank):
+    result = fields.String(required=True, validate=validate.OneOf(list(RESULTS)))
+    evaluated_on = fields.Date(load_default=None, allow_none=True)
+    next_step = fields.String(load_default="", validate=TEXT)
+
+
+class CommentInSchema(_Blank):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    kind = fields.String(load_default="comment", validate=validate.OneOf(("comment", "statement")))
+
+
+class SummaryInSchema(_Blank):
+    summary_risks = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    summary_routines = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    summary_contact = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    summary_show_levels = fields.Boolean(load_default=False)
+
+
+# -- answers ----------------------------------------------------------------------------
+
+
+class LevelSchema(Schema):
+    rank = fields.Integer()
+    name = fields.String()
+    demand = fields.String()
+    colour = fields.String()
+    pattern = fields.String()
+
+
+class CellSchema(Schema):
+    count = fields.Integer(allow_none=True, metadata={"description": "Null when hidden."})
+    mark = fields.String(metadata={"description": "shown, primary (1 to k-1) or secondary."})
+
+
+class TrendRowSchema(Schema):
+    period = fields.String()
+    cell = fields.Nested(CellSchema)
+
+
+class ItemSchema(Schema):
+    """An item as the assessment shows it (dumped from display.ItemView)."""
+
+    id = fields.Integer(attribute="item.id")
+    ref = fields.Integer(attribute="item.ref")
+    hazard = fields.String(attribute="item.hazard")
+    description = fields.String(attribute="item.description")
+    factors = fields.List(fields.String(), attribute="item.factors")
+    existing_measures = fields.String(attribute="item.existing_measures")
+    likelihood = fields.Integer(attribute="item.likelihood")
+    consequence = fields.Integer(attribute="item.consequence")
+    likelihood_after = fields.Integer(attribute="item.likelihood_after", allow_none=True)
+    consequence_after = fields.Integer(attribute="item.consequence_after", allow_none=True)
+    level = fields.Nested(LevelSchema, allow_none=True)
+    level_after = fields.Nested(LevelSchema, allow_none=True)
+    scope_unit_id = fields.Integer(attribute="item.scope_unit_id", allow_none=True)
+    scope_types = fields.List(fields.String(), attribute="item.scope_types")
+    scope_counterparts = fields.List(fields.String(), attribute="item.scope_counterparts")
+    scope_places = fields.List(fields.String(), attribute="item.scope_places")
+    scope_activities = fields.List(fields.String(), attribute="item.scope_activities")
+    scope_time_bands = fields.List(fields.String(), attribute="item.scope_time_bands")
+    scope_lone_work = fields.Boolean(attribute="item.scope_lone_work", allow_none=True)
+    trend = fields.List(
+        fields.Nested(TrendRowSchema),
+        attribute="trend_rows",
+        metadata={"description": "Incidents in the item's scope per ended quarter."},
+    )
+    trend_withheld = fields.String(attribute="trend.withheld", allow_none=True)
+    linked_cases = fields.Nested(CellSchema, attribute="linked")
+
+
+class ParticipantOutSchema(Schema):
+    role = fields.String()
+    name = fields.String()
+
+
+class VersionSchema(Schema):
+    number = fields.Integer()
+    status = fields.String(validate=validate.OneOf(list(VERSION_STATES)))
+    period_start = fields.Date()
+    period_end = fields.Date()
+    next_review = fields.Date()
+    notes = fields.String()
+    approved_at = fields.DateTime(allow_none=True)
+    approved_by_id = fields.Integer(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    participants = fields.List(fields.Nested(ParticipantOutSchema))
+
+
+class AssessmentSchema(Schema):
+    """An assessment with one version (the newest unless another was asked for)."""
+
+    id = fields.Integer()
+    unit_id = fields.Integer()
+    title = fields.String()
+    work_kind = fields.String(allow_none=True)
+    matrix_size = fields.Integer()
+    owner_id = fields.Integer(allow_none=True)
+    version = fields.Nested(VersionSchema, attribute="shown")
+    versions = fields.Method("_numbers", metadata={"description": "Version numbers."})
+
+    def _numbers(self, obj: Any) -> list[int]:
+        return [v.number for v in obj.versions]
+
+
+class AssessmentDetailSchema(AssessmentSchema):
+    items = fields.List(fields.Nested(ItemSchema))
+    took_part = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(),
+        metadata={"description": "Whether the safety representative and AMU took part."},
+    )
+
+
+class AssessmentListSchema(Schema):
+    assessments = fields.List(fields.Nested(AssessmentSchema))
+
+
+class EvaluationSchema(Schema):
+    id = fields.Integer()
+    result = fields.String(validate=validate.OneOf(list(RESULTS)))
+    evaluated_on = fields.Date()
+    evaluated_by_id = fields.Integer(allow_none=True)
+    next_step = fields.String()
+
+
+class MeasureSchema(Schema):
+    id = fields.Integer()
+    item_ref = fields.Integer()
+    goal = fields.String()
+    what = fields.String()
+    collective = fields.Boolean()
+    lowers = fields.String()
+    affected = fields.String()
+    responsible_id = fields.Integer(allow_none=True)
+    deadline = fields.Date()
+    status = fields.String()
+    done_on = fields.Date(allow_none=True)
+    is_training = fields.Boolean()
+    repeat_months = fields.Integer(allow_none=True)
+    replaces_id = fields.Integer(allow_none=True)
+    evaluations = fields.List(fields.Nested(EvaluationSchema))
+
+
+class MeasureListSchema(Schema):
+    measures = fields.List(fields.Nested(MeasureSchema))
+
+
+class TriggerSchema(Schema):
+    id = fields.Integer()
+    item_ref = fields.Integer(allow_none=True)
+    kind = fields.String(validate=validate.OneOf(list(TRIGGER_KINDS)))
+    reason = fields.Function(
+        trigger_reason,
+        metadata={"type": "string", "description": "Why, in words; never names anyone."},
+    )
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class TriggerListSchema(Schema):
+    triggers = fields.List(fields.Nested(TriggerSchema))
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    role = fields.String(validate=validate.OneOf(list(COMMENT_ROLES)))
+    kind = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class CaseLinkInSchema(StrictSchema):
+    assessment_id = fields.Integer(required=True)
+    item_ref = fields.Integer(required=True)
+
+
+class CaseItemSchema(Schema):
+    assessment_id = fields.Integer()
+    title = fields.String()
+    ref = fields.Integer()
+    hazard = fields.String()
+    linked = fields.Boolean(metadata={"description": "Whether this case is linked to it."})
+
+
+class CaseItemListSchema(Schema):
+    items = fields.List(fields.Nested(CaseItemSchema))

@@ -1,0 +1,22 @@
+"""The assessment pages, by audience: the leader's and readers' pages (pages.py), the
+action plan (plan.py), employees' summaries and the admin's matrix (others.py)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
+from risk.assessment.access import READER_ROLES
+from risk.assessment.views import others, pages, plan  # noqa: F401 - routes on bp
+from risk.assessment.views.common import bp
+from trygg.accounts.models import Role
+from trygg.web import register_home_panel, register_nav
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.filters["format_date"] = format_date
+    register_nav("risk_assessment.overview", _l("Risk assessments"), *READER_ROLES)
+    register_nav("risk_assessment.matrix_admin", _l("Risk matrix"), Role.ADMIN, menu="admin")
+    register_home_panel("risk/assessment/_summaries.html", others.home_summaries)

@@ -1,0 +1,61 @@
+"""What the assessment pages share: the blueprint, the current user, form parsing and
+turning refusals into pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+
+from risk.assessment import access
+from risk.assessment.access import AssessmentError, Need
+from risk.assessment.models import Assessment
+from risk.assessment.schemas import LIST_FIELDS
+from trygg.accounts.models import User
+from trygg.validation import flatten_errors, translate_errors
+
+bp = Blueprint(
+    "risk_assessment",
+    __name__,
+    template_folder="../../templates",
+    static_folder="../static",
+    static_url_path="/static/risk-assessment",
+)
+
+Errors = dict[str, list[str]]
+
+
+def user() -> User:
+    found: User = current_user._get_current_object()  # noqa: SLF001
+    return found
+
+
+def load(assessment_id: int, need: Need = Need.READ) -> Assessment:
+    """The assessment for a page: 404 outside the user's scope, 403 if read-only."""
+    try:
+        return access.load(assessment_id, user(), need)
+    except AssessmentError as exc:
+        abort(exc.status)
+
+
+def form_data() -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key in request.form:
+        if key in LIST_FIELDS:
+            data[key] = request.form.getlist(key)
+        else:
+            data[key] = request.form.get(key, "")
+    return data
+
+
+def parse(schema: Schema, data: dict[str, Any] | None = None) -> tuple[dict[str, Any], Errors]:
+    try:
+        return schema.load(form_data() if data is None else data), {}
+    except ValidationError as exc:
+        return {}, flatten_errors(translate_errors(exc.messages))
+
+
+def refusal(exc: AssessmentError) -> tuple[Errors, int]:
+    return {exc.field: [str(exc)]}, exc.status

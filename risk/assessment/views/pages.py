@@ -1,0 +1,282 @@
+"""The overview, an assessment with its matrix, its items, versions, comments and
+triggers, and its print view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from risk.assessment import access, display, participation, plan, service
+from risk.assessment.access import READER_ROLES, AssessmentError, Need
+from risk.assessment.models import Assessment, RiskItem, Trigger
+from risk.assessment.schemas import (
+    LIST_FIELDS,
+    AssessmentInSchema,
+    CommentInSchema,
+    ItemInSchema,
+    StatusInSchema,
+    SummaryInSchema,
+    VersionInSchema,
+)
+from risk.assessment.views.common import Errors, bp, load, parse, refusal, user
+from trygg import audit
+from trygg.accounts.models import Role
+from trygg.audit import actor_label
+from trygg.extensions import db, utcnow
+from trygg.security import allow
+
+Page = str | tuple[str, int] | BaseResponse
+
+
+@bp.get("/risk/assessments")
+@allow(*READER_ROLES)
+def overview() -> Page:
+    """Every assessment in the user's scope, overdue reviews and measures first."""
+    return _overview({}, {}, 200)
+
+
+def _overview(errors: Errors, form: dict[str, Any], status: int) -> Page:
+    rows = display.overview_rows(access.visible(user()))
+    units = display.unit_options(access.edit_units(user()))
+    page = render_template(
+        "risk/assessment/overview.html", rows=rows, units=units, errors=errors, form=form
+    )
+    return (page, status) if status != 200 else page
+
+
+@bp.post("/risk/assessments")
+@allow(Role.MANAGER)
+def create() -> Page:
+    """Start an assessment for one of the leader's units."""
+    values, errors = parse(AssessmentInSchema())
+    if errors:
+        return _overview(errors, dict(request.form), 400)
+    try:
+        assessment = service.create(user(), values)
+    except AssessmentError as exc:
+        errors, status = refusal(exc)
+        return _overview(errors, dict(request.form), status)
+    return redirect(url_for(".show", assessment_id=assessment.id))
+
+
+def _show(
+    assessment: Assessment, errors: Errors | None = None, status: int = 200, **extra: Any
+) -> Page:
+    number = request.args.get("version", type=int)
+    try:
+        version = service.version_of(assessment, number)
+    except AssessmentError:
+        abort(404)
+    context = display.assessment_context(user(), assessment, version)
+    page = render_template(
+        "risk/assessment/show.html",
+        errors=errors or {},
+        form=dict(request.form),
+        **context,
+        **extra,
+    )
+    return (page, status) if status != 200 else page
+
+
+@bp.get("/risk/assessments/<id:assessment_id>")
+@allow(*READER_ROLES)
+def show(assessment_id: int) -> Page:
+    """An assessment: its matrix and items with their trends, versions, comments."""
+    return _show(load(assessment_id))
+
+
+def _post(assessment: Assessment, action: Any) -> Page:
+    """Run `action()`; on a refusal show the assessment again with the message."""
+    try:
+        action()
+    except AssessmentError as exc:
+        errors, status = refusal(exc)
+        db.session.rollback()
+        return _show(assessment, errors, status)
+    return redirect(url_for(".show", assessment_id=assessment.id))
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/version")
+@allow(Role.MANAGER)
+def edit_version(assessment_id: int) -> Page:
+    """Change the draft's title, dates, notes and participants."""
+    assessment = load(assessment_id, Need.EDIT)
+    data: dict[str, Any] = {k: v for k, v in request.form.items() if not k.startswith("p_")}
+    data["participants"] = display.participants_from_form(request.form)
+    values, errors = parse(VersionInSchema(), data)
+    if errors:
+        return _show(assessment, errors, 400)
+    return _post(assessment, lambda: service.update_version(user(), assessment.latest, values))
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/status")
+@allow(Role.MANAGER)
+def set_status(assessment_id: int) -> Page:
+    """Put the draft under review, back to draft, or approve it."""
+    assessment = load(assessment_id, Need.EDIT)
+    values, errors = parse(StatusInSchema())
+    if errors:
+        return _show(assessment, errors, 400)
+    return _post(
+        assessment, lambda: service.set_status(user(), assessment.latest, values["status"])
+    )
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/new-version")
+@allow(Role.MANAGER)
+def new_version(assessment_id: int) -> Page:
+    """Start a new draft from the approved version."""
+    assessment = load(assessment_id, Need.EDIT)
+    return _post(assessment, lambda: service.new_version(user(), assessment))
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/publish")
+@allow(Role.MANAGER)
+def publish(assessment_id: int) -> Page:
+    """Publish the plain-language summary of the approved version to employees."""
+    assessment = load(assessment_id, Need.EDIT)
+    values, errors = parse(SummaryInSchema())
+    if errors:
+        return _show(assessment, errors, 400)
+    version = assessment.approved
+    if version is None:
+        return _show(assessment, {"_request": [str(display.NOT_APPROVED)]}, 409)
+    return _post(assessment, lambda: service.publish(user(), version, values))
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/comments")
+@allow(*READER_ROLES)
+def add_comment(assessment_id: int) -> Page:
+    """A comment on the shown version, or a statement on an approved one."""
+    assessment = load(assessment_id)
+    values, errors = parse(CommentInSchema())
+    if errors:
+        return _show(assessment, errors, 400)
+    number = request.args.get("version", type=int)
+    version = service.version_of(assessment, number)
+    return _post(
+        assessment, lambda: participation.comment(user(), version, values["body"], values["kind"])
+    )
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/triggers/<id:trigger_id>/resolve")
+@allow(Role.MANAGER)
+def resolve_trigger(assessment_id: int, trigger_id: int) -> Page:
+    """Mark a re-assessment task as dealt with."""
+    assessment = load(assessment_id, Need.EDIT)
+    trigger = db.session.get(Trigger, trigger_id)
+    if trigger is None or trigger.assessment_id != assessment.id:
+        abort(404)
+
+    def act() -> None:
+        trigger.resolved_at, trigger.resolved_by_id = utcnow(), user().id
+        audit.record(
+            "risk.trigger.resolved",
+            actor=actor_label(user()),
+            object_type="risk_assessment",
+            object_id=assessment.id,
+            detail={"trigger": trigger.id},
+        )
+
+    return _post(assessment, act)
+
+
+# -- items ------------------------------------------------------------------------------
+
+
+def _item(assessment: Assessment, ref: int) -> RiskItem:
+    for item in assessment.latest.items:
+        if item.ref == ref:
+            return item
+    raise NotFound()
+
+
+def _item_form(
+    assessment: Assessment, item: RiskItem | None, errors: Errors, status: int = 200
+) -> Page:
+    values: dict[str, Any] = display.item_values(item)
+    if request.method == "POST":
+        values = dict(request.form)
+        for key in LIST_FIELDS:
+            values[key] = request.form.getlist(key)
+    page = render_template(
+        "risk/assessment/item_form.html",
+        assessment=assessment,
+        item=item,
+        values=values,
+        errors=errors,
+        choices=display.item_choices(assessment),
+    )
+    return (page, status) if status != 200 else page
+
+
+@bp.route("/risk/assessments/<id:assessment_id>/items/new", methods=["GET", "POST"])
+@allow(Role.MANAGER)
+def new_item(assessment_id: int) -> Page:
+    """Add a risk item to the draft."""
+    assessment = load(assessment_id, Need.EDIT)
+    if request.method == "GET":
+        return _item_form(assessment, None, {})
+    values, errors = parse(ItemInSchema())
+    if errors:
+        return _item_form(assessment, None, errors, 400)
+    try:
+        service.add_item(user(), assessment.latest, values)
+    except AssessmentError as exc:
+        db.session.rollback()
+        return _item_form(assessment, None, *refusal(exc))
+    return redirect(url_for(".show", assessment_id=assessment.id))
+
+
+@bp.route("/risk/assessments/<id:assessment_id>/items/<id:ref>", methods=["GET", "POST"])
+@allow(Role.MANAGER)
+def edit_item(assessment_id: int, ref: int) -> Page:
+    """Change a risk item of the draft."""
+    assessment = load(assessment_id, Need.EDIT)
+    item = _item(assessment, ref)
+    if request.method == "GET":
+        return _item_form(assessment, item, {})
+    values, errors = parse(ItemInSchema())
+    if errors:
+        return _item_form(assessment, item, errors, 400)
+    try:
+        service.update_item(user(), item, values)
+    except AssessmentError as exc:
+        db.session.rollback()
+        return _item_form(assessment, item, *refusal(exc))
+    return redirect(url_for(".show", assessment_id=assessment.id) + f"#item-{ref}")
+
+
+@bp.post("/risk/assessments/<id:assessment_id>/items/<id:ref>/delete")
+@allow(Role.MANAGER)
+def delete_item(assessment_id: int, ref: int) -> Page:
+    """Remove a risk item from the draft."""
+    assessment = load(assessment_id, Need.EDIT)
+    item = _item(assessment, ref)
+    return _post(assessment, lambda: service.delete_item(user(), item))
+
+
+@bp.get("/risk/assessments/<id:assessment_id>/print")
+@allow(*READER_ROLES)
+def print_view(assessment_id: int) -> Page:
+    """The assessment and its action plan, laid out for paper (print CSS); audited."""
+    assessment = load(assessment_id)
+    number = request.args.get("version", type=int)
+    try:
+        version = service.version_of(assessment, number)
+    except AssessmentError:
+        abort(404)
+    audit.record(
+        "risk.assessment.printed",
+        actor=actor_label(user()),
+        object_type="risk_assessment",
+        object_id=assessment.id,
+        detail={"version": version.number},
+    )
+    context = display.assessment_context(user(), assessment, version)
+    return render_template(
+        "risk/assessment/print.html", measures=plan.measures(assessment), **context
+    )

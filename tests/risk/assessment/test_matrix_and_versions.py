@@ -1,0 +1,110 @@
+"""The matrix presets and their levels; an approved version cannot change; new versions
+keep the history and compare."""
+
+from __future__ import annotations
+
+import pytest
+
+from risk.assessment import matrix
+from tests.handling.conftest import Api
+from tests.risk.assessment.conftest import ITEM, assessment_body
+
+
+@pytest.mark.parametrize(
+    ("size", "likelihood", "consequence", "name"),
+    [
+        (5, 1, 1, "Low"),
+        (5, 2, 2, "Low"),
+        (5, 1, 5, "Moderate"),
+        (5, 3, 3, "Moderate"),
+        (5, 2, 5, "High"),
+        (5, 4, 4, "High"),
+        (5, 4, 5, "Very high"),
+        (5, 5, 5, "Very high"),
+        (4, 1, 3, "Low"),
+        (4, 2, 2, "Moderate"),
+        (4, 2, 4, "High"),
+        (4, 3, 4, "Very high"),
+        (3, 1, 2, "Low"),
+        (3, 1, 3, "Moderate"),
+        (3, 2, 3, "Very high"),
+        (3, 3, 3, "Very high"),
+    ],
+)
+def test_levels_of_each_preset(app, size, likelihood, consequence, name):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        level = matrix.level_of(likelihood, consequence, matrix.default_levels(size))
+        assert level is not None
+        assert level.name == name
+
+
+def test_every_level_has_a_pattern_and_readable_colour(app):
+    with app.test_request_context():
+        for size in matrix.SIZES:
+            levels = matrix.default_levels(size)
+            assert len({level.pattern for level in levels}) == len(levels)
+            assert all(matrix.contrast_with_black(level.colour) >= 4.5 for level in levels)
+
+
+def test_admin_levels_replace_the_defaults_and_refuse_a_dark_colour(app, ra):
+    from tests.factories import form_login, form_token
+
+    client = app.test_client()
+    form_login(client, ra.admin)
+    token = form_token(client, "/admin/risk/matrix")
+    form = {"csrf_token": token, "size": "3"}
+    for rank, (name, low, colour) in enumerate([("Grønn", 1, "#ccffcc"), ("Rød", 4, "#ffcccc")]):
+        form |= {
+            f"name_{rank}": name,
+            f"min_{rank}": str(low),
+            f"colour_{rank}": colour,
+            f"demand_{rank}": "Tiltak",
+        }
+    assert client.post("/admin/risk/matrix", data=form).status_code == 200
+    with app.app_context():
+        assert [lv.name for lv in matrix.levels(3)] == ["Grønn", "Rød"]
+        assert matrix.level_of(2, 2, matrix.levels(3)).name == "Rød"
+    dark = form | {"colour_1": "#202020"}
+    refused = client.post("/admin/risk/matrix", data=dark)
+    assert refused.status_code == 400
+    assert "#202020" in refused.get_data(as_text=True)
+
+
+def test_an_approved_version_is_frozen_and_a_new_version_keeps_history(app, ra, approved):
+    body = approved()
+    aid = body["id"]
+    client = Api(app, ra.manager)
+    refused = client.post(f"/api/v1/risk/assessments/{aid}/items", ITEM)
+    assert refused.status_code == 409
+    refused = client.post(f"/api/v1/risk/assessments/{aid}/items/1", {**ITEM, "likelihood": 5})
+    assert refused.status_code == 409
+    new = client.post(f"/api/v1/risk/assessments/{aid}/versions")
+    assert new.status_code == 201
+    assert new.get_json()["version"]["number"] == 2
+    assert [i["ref"] for i in new.get_json()["items"]] == [1]
+    changed = client.post(f"/api/v1/risk/assessments/{aid}/items/1", {**ITEM, "likelihood": 5})
+    assert changed.status_code == 200, changed.get_json()
+    first = client.get(f"/api/v1/risk/assessments/{aid}?version=1").get_json()
+    assert first["items"][0]["likelihood"] == 3
+    assert first["version"]["status"] == "approved"
+    assert first["versions"] == [1, 2]
+    page = client.get(f"/risk/assessments/{aid}", headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert "Compared with version 1" in text
+
+
+def test_bad_input_is_a_clear_400_and_nothing_is_stored(app, ra):
+    client = Api(app, ra.manager)
+    bad = client.post(
+        "/api/v1/risk/assessments", assessment_body(ra.emergency, period_end="2000-01-01")
+    )
+    assert bad.status_code == 400
+    assert "period_end" in bad.get_json()["errors"]
+    assert client.get("/api/v1/risk/assessments").get_json()["assessments"] == []
+    aid = client.post("/api/v1/risk/assessments", assessment_body(ra.emergency)).get_json()["id"]
+    too_big = client.post(f"/api/v1/risk/assessments/{aid}/items", {**ITEM, "likelihood": 6})
+    assert too_big.status_code == 400
+    assert "likelihood" in too_big.get_json()["errors"]
+    unknown = client.post(f"/api/v1/risk/assessments/{aid}/items", {**ITEM, "factors": ["x"]})
+    assert unknown.status_code == 400
+    assert client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"] == []

@@ -1,0 +1,223 @@
+"""Each trigger kind fires once, for the assessment's owner, with a notification, and not
+again for the same cause; measure deadlines notify the responsible person."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from notifications.models import Notification
+from notifications.scheduler import TickContext
+from risk.assessment import triggers
+from risk.assessment.models import Trigger
+from tests.handling.conftest import Api
+from tests.risk.assessment.conftest import ITEM, report, today
+from trygg.extensions import db
+
+
+def _tick(app, now=None):
+    with app.app_context():
+        ctx = TickContext(now or datetime.now(UTC), "test")
+        fired = triggers.scan_job(ctx) + triggers.measures_job(ctx)
+        db.session.commit()
+        return fired
+
+
+def _notes(app, user_id, kind):
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Notification.link).where(
+                    Notification.user_id == user_id, Notification.kind == kind
+                )
+            )
+        )
+
+
+def _triggers(app, aid):
+    with app.app_context():
+        return [
+            (t.kind, t.item_ref, t.owner_id)
+            for t in db.session.scalars(
+                select(Trigger).where(Trigger.assessment_id == aid).order_by(Trigger.id)
+            )
+        ]
+
+
+def test_a_serious_incident_in_scope_triggers_once_for_the_owner(app, ra, approved):
+    aid = approved()["id"]
+    _tick(app)  # the first scan: nothing in scope yet
+    report(app, ra.employee, ra.ward, severity=2, place_type="front_desk")
+    report(app, ra.employee, ra.other, severity=4, place_type="front_desk")
+    report(app, ra.employee, ra.ward, severity=3, place_type="patient_room")
+    _tick(app)
+    assert _triggers(app, aid) == []
+    report(app, ra.employee, ra.ward, severity=3, place_type="front_desk")
+    _tick(app)
+    _tick(app)
+    assert _triggers(app, aid) == [("incident", 1, ra.manager.id)]
+    assert _notes(app, ra.manager.id, "risk_review") == [f"/risk/assessments/{aid}"]
+    listed = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}/triggers").get_json()
+    reason = listed["triggers"][0]["reason"]
+    assert reason.startswith("R1: ")
+    assert "Kari" not in reason
+    assert "front" not in reason
+
+
+def test_a_rising_trend_triggers_once(app, ra, approved):
+    aid = approved(scope_places=[])
+    aid = aid["id"]
+    last_month = (today().replace(day=1) - timedelta(days=1)).replace(day=10)
+    for _ in range(5):
+        report(
+            app,
+            ra.employee,
+            ra.ward,
+            severity=2,
+            occurred_at=datetime(last_month.year, last_month.month, 10, 12, tzinfo=UTC).isoformat(),
+        )
+    with app.app_context():
+        assert triggers.check_trends(today()) == 1
+        assert triggers.check_trends(today()) == 0
+        db.session.commit()
+    assert _triggers(app, aid) == [("trend", 1, ra.manager.id)]
+    assert len(_notes(app, ra.manager.id, "risk_review")) == 1
+
+
+def test_a_passed_review_date_triggers_once(app, ra, approved):
+    aid = approved()["id"]
+    later = datetime.now(UTC) + timedelta(days=200)
+    with app.app_context():
+        assert triggers.check_reviews(later.date()) == 1
+        assert triggers.check_reviews(later.date()) == 0
+        db.session.commit()
+    assert _triggers(app, aid) == [("review", None, ra.manager.id)]
+    assert _notes(app, ra.manager.id, "risk_review") == [f"/risk/assessments/{aid}"]
+    due = app.test_cli_runner().invoke(args=["risk", "due"])
+    assert "Nothing is overdue" in due.output
+
+
+def test_a_measure_that_did_not_work_triggers_and_asks_for_a_replacement(app, ra, approved):
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    measure = client.post(
+        f"/api/v1/risk/assessments/{aid}/measures",
+        {
+            "item_ref": 1,
+            "goal": "Alarm",
+            "what": "Alarm buttons",
+            "responsible_id": ra.manager.id,
+            "deadline": today().isoformat(),
+            "status": "done",
+        },
+    )
+    assert measure.status_code == 201, measure.get_json()
+    mid = measure.get_json()["id"]
+    url = f"/api/v1/risk/assessments/{aid}/measures/{mid}/evaluations"
+    assert client.post(url, {"result": "not", "next_step": "Try guards"}).status_code == 201
+    assert _triggers(app, aid) == [("measure", 1, ra.manager.id)]
+    assert len(_notes(app, ra.manager.id, "risk_review")) == 1
+    page = client.get(f"/risk/assessments/{aid}/measures/{mid}", headers={"Accept-Language": "en"})
+    assert "Add a measure that replaces it" in page.get_data(as_text=True)
+    replaced = client.post(
+        f"/api/v1/risk/assessments/{aid}/measures",
+        {
+            "item_ref": 1,
+            "goal": "Guards",
+            "what": "Guards in the evening",
+            "responsible_id": ra.manager.id,
+            "deadline": today().isoformat(),
+            "replaces_id": mid,
+        },
+    )
+    assert replaced.status_code == 201
+    page = client.get(f"/risk/assessments/{aid}/measures/{mid}", headers={"Accept-Language": "en"})
+    assert "Add a measure that replaces it" not in page.get_data(as_text=True)
+
+
+def test_approving_a_new_version_closes_the_open_triggers(app, ra, approved):
+    aid = approved()["id"]
+    with app.app_context():
+        triggers.check_reviews(today() + timedelta(days=200))
+        db.session.commit()
+    client = Api(app, ra.manager)
+    assert len(client.get(f"/api/v1/risk/assessments/{aid}/triggers").get_json()["triggers"]) == 1
+    client.post(f"/api/v1/risk/assessments/{aid}/versions")
+    client.post(f"/api/v1/risk/assessments/{aid}/status", {"status": "approved"})
+    assert client.get(f"/api/v1/risk/assessments/{aid}/triggers").get_json()["triggers"] == []
+
+
+def test_measure_deadlines_notify_the_responsible_person_once_each(app, ra, approved):
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    client.post(
+        f"/api/v1/risk/assessments/{aid}/measures",
+        {
+            "item_ref": 1,
+            "goal": "Alarm",
+            "what": "Alarm buttons",
+            "responsible_id": ra.employee.id,
+            "deadline": (today() + timedelta(days=3)).isoformat(),
+        },
+    )
+    _tick(app)
+    _tick(app)
+    assert _notes(app, ra.employee.id, "measure_due") == [f"/risk/assessments/{aid}/plan"]
+    _tick(app, datetime.now(UTC) + timedelta(days=5))
+    _tick(app, datetime.now(UTC) + timedelta(days=5))
+    assert len(_notes(app, ra.employee.id, "measure_due")) == 2
+    due = app.test_cli_runner().invoke(args=["risk", "due"])
+    assert "Nothing is overdue" in due.output
+
+
+def test_the_cli_lists_overdue_measures(app, ra, approved):
+    aid = approved()["id"]
+    Api(app, ra.manager).post(
+        f"/api/v1/risk/assessments/{aid}/measures",
+        {
+            "item_ref": 1,
+            "goal": "Alarm",
+            "what": "Alarm buttons",
+            "responsible_id": ra.manager.id,
+            "deadline": (today() - timedelta(days=3)).isoformat(),
+        },
+    )
+    due = app.test_cli_runner().invoke(args=["risk", "due"])
+    assert f"assessment {aid}" in due.output
+    assert "measure" in due.output
+
+
+def test_training_is_due_again_when_its_item_s_level_rises_or_its_interval_ends(app, ra, approved):
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    url = f"/api/v1/risk/assessments/{aid}/measures"
+    drill = client.post(
+        url,
+        {
+            "item_ref": 1,
+            "goal": "Drill",
+            "what": "Threat drill",
+            "responsible_id": ra.manager.id,
+            "deadline": today().isoformat(),
+            "status": "done",
+            "is_training": True,
+            "repeat_months": 12,
+        },
+    ).get_json()
+    assert drill["status"] == "done"
+    client.post(f"/api/v1/risk/assessments/{aid}/versions")
+    # The same level: nothing changes.
+    client.post(f"/api/v1/risk/assessments/{aid}/items/1", {**ITEM, "likelihood": 3})
+    assert client.get(url).get_json()["measures"][0]["status"] == "done"
+    client.post(f"/api/v1/risk/assessments/{aid}/items/1", {**ITEM, "likelihood": 5})
+    again = client.get(url).get_json()["measures"][0]
+    assert again["status"] == "planned"
+    assert again["done_on"] is None
+    # Done again; a year later it is due again.
+    client.patch(f"{url}/{drill['id']}", {"status": "done"})
+    with app.app_context():
+        assert triggers.repeat_training(today() + timedelta(days=100)) == 0
+        assert triggers.repeat_training(today() + timedelta(days=365)) == 1
+        db.session.commit()
+    assert client.get(url).get_json()["measures"][0]["status"] == "planned"
