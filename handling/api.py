@@ -23,11 +23,10 @@ from handling.workflow import CaseError, CaseNotFound, allowed_next
 from reporting import service as reporting
 from reporting import views as reporting_views
 from trygg.accounts.models import Role, User
-from trygg.api import ApiError, documented, load_json
+from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
 from trygg.security import allow
-from trygg.validation import translate_errors
 
 bp = Blueprint("api_handling", __name__, url_prefix="/api/v1")
 
@@ -214,13 +213,14 @@ def _assignment(case: Case, recused: bool) -> dict[str, Any]:
     response=schemas.QueueSchema,
     tags=("cases",),
     errors=(400,),
+    query=schemas.QueueFilterSchema,
 )
 def queue() -> Response:
     """The caller's cases with overdue counts; no case content."""
     try:
         filters = schemas.QueueFilterSchema().load(request.args.to_dict())
     except ValidationError as exc:
-        raise ApiError(400, translate_errors(exc.messages)) from None
+        raise schema_error(exc) from None
     now = utcnow()
     result = service.queue_for(_user(), filters, now=now)
     return jsonify(

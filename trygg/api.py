@@ -19,8 +19,10 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from trygg.security import public
+from trygg.database import ROW_ID_MAX
+from trygg.security import Policy, policy_of, public
 from trygg.validation import translate_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -156,10 +158,28 @@ def schema_error(exc: ValidationError) -> ApiError:
     return ApiError(400, _normalise(translate_errors(exc.messages)))
 
 
-def _normalise(messages: Any) -> dict[str, Any]:
-    if isinstance(messages, dict):
-        return {str(k): v for k, v in messages.items()}
-    return {"_request": messages if isinstance(messages, list) else [str(messages)]}
+def _normalise(messages: Any) -> dict[str, list[str]]:
+    """Field messages as the documented flat shape: a nested field's (a list item's, a
+    nested object's) under its dotted path, `policies.0.amount`."""
+    if not isinstance(messages, dict):
+        return {"_request": _message_list(messages)}
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            flat.setdefault(prefix or "_request", []).extend(_message_list(value))
+
+    walk("", messages)
+    return flat
+
+
+def _message_list(messages: Any) -> list[str]:
+    if isinstance(messages, list):
+        return [str(m) for m in messages]
+    return [str(messages)]
 
 
 @bp.get("/csrf")
@@ -221,12 +241,20 @@ def build_spec(app: Flask) -> dict[str, Any]:
         plugins=[MarshmallowPlugin()],
         info={"description": "State-changing calls need the X-CSRFToken header from /api/v1/csrf."},
     )
+    # Every error: {"errors": {field: [message, ...]}}, "_request" for the whole request.
     error_schema = {
         "type": "object",
+        "required": ["errors"],
+        "additionalProperties": False,
         "properties": {
             "errors": {
                 "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "minProperties": 1,
+                "additionalProperties": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "minLength": 1},
+                },
             }
         },
     }
@@ -255,11 +283,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
         params = []
         for arg in rule.arguments:
             converter = rule._converters[arg]  # noqa: SLF001 - werkzeug exposes no public map
-            kind = "integer" if type(converter).__name__ == "IntegerConverter" else "string"
+            kind: dict[str, Any] = {"type": "string"}
+            if isinstance(converter, IntegerConverter):
+                kind = {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}
             path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(
                 f"<{arg}>", "{" + arg + "}"
             )
-            params.append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
+            params.append({"name": arg, "in": "path", "required": True, "schema": kind})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
             if params or doc.query is not None:
@@ -274,8 +304,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if doc.response is not None:
                 ok["content"] = {"application/json": {"schema": ref(doc.response)}}
             responses: dict[str, Any] = {str(doc.status): ok}
-            bad_input = doc.body is not None or doc.query is not None
-            for code in (*doc.errors, *((400,) if bad_input else ())):
+            codes = (*doc.errors, *_common_errors(doc, method, policy_of(app, rule.endpoint)))
+            for code in sorted(set(codes)):
                 responses[str(code)] = {
                     "description": "Error",
                     "content": {"application/json": {"schema": "Errors"}},
@@ -285,6 +315,26 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _common_errors(doc: ApiDoc, method: str, policy: Policy | None) -> tuple[int, ...]:
+    """The error codes every operation of its kind may answer, whatever its view says.
+
+    400 for a body or query that does not validate, and for a missing or expired CSRF
+    token on a state-changing call; 413 and 415 for a body too large or not JSON; 401
+    before logging in and 403 without the role (or before enrolling two-factor).
+    """
+    codes: list[int] = []
+    if doc.body is not None or doc.query is not None or method in STATE_CHANGING:
+        codes.append(400)
+    if doc.body is not None:
+        codes += [413, 415]
+    if policy is None or not policy.public:
+        codes += [401, 403]
+    return tuple(codes)
 
 
 def handle_api_error(exc: ApiError) -> Response:

@@ -13,8 +13,21 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
+from werkzeug.routing import IntegerConverter
 
 from trygg.extensions import db
+
+# The largest row id: ids are PostgreSQL `integer` columns. A larger number names no row,
+# and past 2**63 SQLite and psycopg cannot even bind it (OverflowError, a 500).
+ROW_ID_MAX = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route: 0 … ROW_ID_MAX, so a larger number is a plain 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", ROW_ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -131,7 +144,8 @@ def stored(model: type[_M], row: dict[str, Any]) -> _M:
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-SQLAlchemy and configure its engine."""
+    """Bind Flask-SQLAlchemy and configure its engine; cap ids in URLs (before any route)."""
+    app.url_map.converters["int"] = RowIdConverter
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
