@@ -330,6 +330,7 @@ def case_messages(case_id: int) -> Response:
     status=201,
     tags=("cases",),
     errors=NOT_FOUND,
+    links={"GetMessages": ("api_handling.case_messages", {"case_id": "$request.path.case_id"})},
 )
 @handles_domain_errors
 def post_case_message(case_id: int) -> tuple[Response, int]:
@@ -359,6 +360,12 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
     status=201,
     tags=("cases",),
     errors=(404, 409),
+    links={
+        "UpdateTask": (
+            "api_handling.update_task",
+            {"case_id": "$request.path.case_id", "task_id": "$response.body#/id"},
+        )
+    },
 )
 @handles_domain_errors
 def add_task(case_id: int) -> tuple[Response, int]:
@@ -574,6 +581,9 @@ def handler_groups() -> Response:
     response=schemas.HandlerGroupOutSchema,
     status=201,
     tags=("admin",),
+    links={
+        "UpdateGroup": ("api_handling.update_handler_group", {"group_id": "$response.body#/id"})
+    },
 )
 @handles_domain_errors
 def create_handler_group() -> tuple[Response, int]:
@@ -621,6 +631,7 @@ def routing_rules() -> Response:
     response=schemas.RoutingRuleOutSchema,
     status=201,
     tags=("admin",),
+    links={"DeleteRule": ("api_handling.delete_routing_rule", {"rule_id": "$response.body#/id"})},
 )
 @handles_domain_errors
 def create_routing_rule() -> tuple[Response, int]:

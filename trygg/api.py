@@ -44,6 +44,10 @@ class ApiDoc:
     files: str | None = None
     # The query string's parameters, as a schema.
     query: type[Schema] | None = None
+    # OpenAPI links from the success response: name → (target endpoint, one method, {parameter:
+    # runtime expression}), e.g. ("api_reporting.get_report", {"report_id":
+    # "$response.body#/id"}): "create a report, then read it".
+    links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def documented(
@@ -56,17 +60,27 @@ def documented(
     errors: tuple[int, ...] = (),
     files: str | None = None,
     query: type[Schema] | None = None,
+    links: dict[str, tuple[str, dict[str, str]]] | None = None,
 ) -> Callable[[F], F]:
     """Record an API view's contract for the OpenAPI document.
 
     `files` names the multipart part that carries files, for a view that also takes its
     body as multipart/form-data (the JSON object in a part named "data"); `query` is the
-    schema of its query string.
+    schema of its query string; `links` lead from the success response to the operations
+    that use what it made (see ApiDoc).
     """
 
     def decorate(view: F) -> F:
         view._trygg_api_doc = ApiDoc(  # type: ignore[attr-defined]
-            summary, body, response, status, tags, errors, files=files, query=query
+            summary,
+            body,
+            response,
+            status,
+            tags,
+            errors,
+            files=files,
+            query=query,
+            links=links or {},
         )
         return view
 
@@ -290,8 +304,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 f"<{arg}>", "{" + arg + "}"
             )
             params.append({"name": arg, "in": "path", "required": True, "schema": kind})
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        for method in methods:
+            op: dict[str, Any] = {
+                "operationId": _operation_id(rule.endpoint, method, methods),
+                "summary": doc.summary,
+                "tags": list(doc.tags),
+            }
             if params or doc.query is not None:
                 query = [{"in": "query", "schema": doc.query}] if doc.query is not None else []
                 op["parameters"] = [*params, *query]
@@ -303,6 +322,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
             ok: dict[str, Any] = {"description": "OK"}
             if doc.response is not None:
                 ok["content"] = {"application/json": {"schema": ref(doc.response)}}
+            if doc.links:
+                ok["links"] = {
+                    name: {"operationId": target, "parameters": p}
+                    for name, (target, p) in doc.links.items()
+                }
             responses: dict[str, Any] = {str(doc.status): ok}
             codes = (*doc.errors, *_common_errors(doc, method, policy_of(app, rule.endpoint)))
             for code in sorted(set(codes)):
@@ -318,6 +342,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _operation_id(endpoint: str, method: str, methods: list[str]) -> str:
+    """The endpoint's name, with the method where one endpoint answers several."""
+    return endpoint if len(methods) == 1 else f"{endpoint}.{method.lower()}"
 
 
 def _common_errors(doc: ApiDoc, method: str, policy: Policy | None) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from trygg.extensions import db
@@ -23,11 +24,17 @@ ROW_ID_MAX = 2**31 - 1
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:…>` in every route: 0 … ROW_ID_MAX, so a larger number is a plain 404."""
+    """`<int:…>` in every route: a number past ROW_ID_MAX names no row, a plain 404.
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", ROW_ID_MAX)
-        super().__init__(map, *args, **kwargs)
+    Not werkzeug's `max`: a number it refuses makes the route not match, and a path
+    whose other methods exist then answers 405.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > ROW_ID_MAX:
+            raise NotFound()
+        return number
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

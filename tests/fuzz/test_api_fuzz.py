@@ -38,7 +38,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.fuzz.conftest import ROLES, World
+from tests.conftest import bind_rolled_back
+from tests.fuzz.conftest import ROLES, Caller, World
 from tests.fuzz.messages import untranslated
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
@@ -108,6 +109,13 @@ def _error_problems(response: Any) -> list[str]:
     return found
 
 
+def _check(case: Any, response: Any, caller: Caller, **kwargs: Any) -> None:
+    """The document's checks and ours on one answer."""
+    case.validate_response(response, checks=CHECKS, headers=caller.headers, **kwargs)
+    problems = _error_problems(response)
+    assert not problems, f"{case.as_curl_command()}\n" + "\n".join(problems)
+
+
 def _fuzz(world: World, role: str, operation: Any) -> None:
     fresh = operation.label in SESSION_OPERATIONS
 
@@ -143,3 +151,74 @@ def test_every_operation_as(world: World, role: str) -> None:
         if problems:
             failures.append(f"== {role} {operation.label}: left behind ==\n" + "\n".join(problems))
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ["employee", "handler", "admin"])
+def test_linked_operations_as(world: World, role: str) -> None:
+    """Follow the document's links as `role`: create a report and read it, add a task and
+    change it, create a group or a rule and change or delete it."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", world.app)
+    caller = world.caller(role)
+    answered: set[tuple[str, int]] = set()
+
+    class Links(schema.as_state_machine()):  # type: ignore[misc]
+        # Each scenario starts from the same world and is rolled back afterwards, so a
+        # scenario that hypothesis runs again meets the same answers.
+        def setup(self) -> None:
+            self.scenario = bind_rolled_back(world.app)
+            next(self.scenario)
+
+        def teardown(self) -> None:
+            next(self.scenario, None)
+
+        def before_call(self, case: Any) -> None:
+            # Scenarios happen in the world's case and report; what they create inside
+            # them (tasks, messages) is reached through the links.
+            for name in ("case_id", "report_id"):
+                if name in (case.path_parameters or {}):
+                    case.path_parameters[name] = world.ids[name]
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {
+                "session": caller.client,
+                "headers": caller.headers,
+                "environ_base": FUZZ_CLIENT,
+            }
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            answered.add((case.operation.label, response.status_code))
+            _check(case, response, caller, recorder=self.recorder)
+
+    Links.run(
+        settings=settings(
+            max_examples=EXAMPLES * 5,
+            stateful_step_count=4,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    followed = {label for label, status in answered if "{" in label and status < 300}
+    assert followed, f"no link was followed to an answer: {sorted(answered)}"
+    assert not world.problems()
+
+
+def test_links_lead_to_operations_in_the_document(world: World) -> None:
+    document = world.app.test_client().get("/api/v1/openapi.json").get_json()
+    operations = {
+        op["operationId"]: op for item in document["paths"].values() for op in item.values()
+    }
+    links = [
+        (source, link)
+        for source, op in operations.items()
+        for answer in op["responses"].values()
+        for link in answer.get("links", {}).values()
+    ]
+    assert len(links) >= 6
+    for source, link in links:
+        assert link["operationId"] in operations, f"{source} links to nothing"
+    assert operations["api_reporting.submit"]["responses"]["201"]["links"]["GetReport"] == {
+        "operationId": "api_reporting.get_report",
+        "parameters": {"report_id": "$response.body#/id"},
+    }
