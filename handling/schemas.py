@@ -11,7 +11,7 @@ from handling import codes
 from handling.workflow import STATES
 from reporting.codes import CAUSES, INCIDENT_TYPES
 from reporting.schemas import ReportDetailSchema
-from trygg.database import ROW_ID_MAX
+from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 
 TEXT_MAX = 10_000
@@ -19,7 +19,7 @@ TEXT_MAX = 10_000
 
 def _id(*, required: bool = False, nullable: bool = True, default: bool = True) -> fields.Integer:
     """A row id: a strict integer from 1 to the largest id a row can have."""
-    ids = validate.Range(min=1, max=ROW_ID_MAX)
+    ids = validate.Range(min=1, max=ID_MAX)
     if required:
         return fields.Integer(required=True, strict=True, validate=ids)
     if default:
@@ -52,7 +52,7 @@ class QueueFilterSchema(StrictSchema):
     track = _optional_code(codes.TRACKS)
     deadline = _optional_code(codes.DEADLINE_STATUSES)
     unit_id = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, max=ROW_ID_MAX)
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=ID_MAX)
     )
     incident_type = _optional_code(INCIDENT_TYPES)
     assigned = _optional_code(["me", "none"])

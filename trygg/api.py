@@ -8,6 +8,7 @@ cannot exist without appearing in the document (a test checks this).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from trygg.database import ROW_ID_MAX
+from trygg.ids import ID_MAX
 from trygg.security import Policy, policy_of, public
 from trygg.validation import translate_errors
 
@@ -299,10 +300,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             converter = rule._converters[arg]  # noqa: SLF001 - werkzeug exposes no public map
             kind: dict[str, Any] = {"type": "string"}
             if isinstance(converter, IntegerConverter):
-                kind = {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}
-            path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(
-                f"<{arg}>", "{" + arg + "}"
-            )
+                kind = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+            path = re.sub(rf"<(?:int:|id:)?{arg}>", "{" + arg + "}", path)
             params.append({"name": arg, "in": "path", "required": True, "schema": kind})
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:

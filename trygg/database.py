@@ -13,28 +13,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
 
 from trygg.extensions import db
-
-# The largest row id: ids are PostgreSQL `integer` columns. A larger number names no row,
-# and past 2**63 SQLite and psycopg cannot even bind it (OverflowError, a 500).
-ROW_ID_MAX = 2**31 - 1
-
-
-class RowIdConverter(IntegerConverter):
-    """`<int:…>` in every route: a number past ROW_ID_MAX names no row, a plain 404.
-
-    Not werkzeug's `max`: a number it refuses makes the route not match, and a path
-    whose other methods exist then answers 405.
-    """
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > ROW_ID_MAX:
-            raise NotFound()
-        return number
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -151,8 +131,7 @@ def stored(model: type[_M], row: dict[str, Any]) -> _M:
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-SQLAlchemy and configure its engine; cap ids in URLs (before any route)."""
-    app.url_map.converters["int"] = RowIdConverter
+    """Bind Flask-SQLAlchemy and configure its engine."""
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
