@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PO     := $(wildcard trygg/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint typecheck pytest bootstrap assets bench crash translations-update clean help
+.PHONY: run test lint typecheck pytest bootstrap assets bench crash fuzz translations-update clean help
 
 help:
 	@echo "make run     serve Trygg on http://127.0.0.1:$(PORT) (SQLite, demo organisation)"
 	@echo "make test    ruff, mypy and the whole test suite"
 	@echo "make bench   benchmarks (PostgreSQL, gunicorn); not part of make test"
 	@echo "make crash   kill -9 mid-submission 100 times per engine, then check every report"
+	@echo "make fuzz    fuzz every API operation as every role, $(FUZZ_EXAMPLES) examples each"
 	@echo "make assets  refresh vendored CSS/JS from package.json (needs npm)"
 
 $(BIN)/python:
@@ -62,6 +63,16 @@ bench: bootstrap
 # 100 kills per engine (the suite runs 10); PostgreSQL from BENCH/TEST_DATABASE_URL.
 crash: bootstrap
 	$(BIN)/python -m bench.crash --kills 100 --engine both
+
+# The API fuzzer at length (the suite runs 3 examples per operation and role), on SQLite,
+# then on PostgreSQL when TEST_DATABASE_URL is set. FUZZ_EXAMPLES=1000 make fuzz for more.
+FUZZ_EXAMPLES ?= 100
+fuzz: bootstrap
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -n 2 tests/fuzz/test_api_fuzz.py
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TRYGG_TEST_ENGINE=postgres $(BIN)/python -m pytest -n 2 tests/fuzz/test_api_fuzz.py; \
+	fi
 
 assets:
 	bash tools/vendor_assets.sh

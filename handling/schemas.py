@@ -11,20 +11,20 @@ from handling import codes
 from handling.workflow import STATES
 from reporting.codes import CAUSES, INCIDENT_TYPES
 from reporting.schemas import ReportDetailSchema
+from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 
 TEXT_MAX = 10_000
 
 
 def _id(*, required: bool = False, nullable: bool = True, default: bool = True) -> fields.Integer:
-    """A row id: a strict positive integer."""
+    """A row id: a strict integer from 1 to the largest id a row can have."""
+    ids = validate.Range(min=1, max=ID_MAX)
     if required:
-        return fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+        return fields.Integer(required=True, strict=True, validate=ids)
     if default:
-        return fields.Integer(
-            load_default=None, allow_none=nullable, strict=True, validate=validate.Range(min=1)
-        )
-    return fields.Integer(allow_none=nullable, strict=True, validate=validate.Range(min=1))
+        return fields.Integer(load_default=None, allow_none=nullable, strict=True, validate=ids)
+    return fields.Integer(allow_none=nullable, strict=True, validate=ids)
 
 
 def _one_of(values: Any) -> validate.OneOf:
@@ -51,7 +51,9 @@ class QueueFilterSchema(StrictSchema):
     state = fields.String(load_default="active", validate=_one_of([*STATES, "active", "all"]))
     track = _optional_code(codes.TRACKS)
     deadline = _optional_code(codes.DEADLINE_STATUSES)
-    unit_id = fields.Integer(load_default=None, allow_none=True)
+    unit_id = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=ID_MAX)
+    )
     incident_type = _optional_code(INCIDENT_TYPES)
     assigned = _optional_code(["me", "none"])
 

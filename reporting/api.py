@@ -107,6 +107,10 @@ def _own(report_id: int) -> Report:
     tags=("reports",),
     errors=(401, 403, 413, 415),
     files="files",
+    links={
+        "GetReport": ("api_reporting.get_report", {"report_id": "$response.body#/id"}),
+        "GetMessages": ("api_handling.reporter_messages", {"report_id": "$response.body#/id"}),
+    },
 )
 def submit() -> tuple[Response, int]:
     """Store a report; 201 with its id, reference and status."""

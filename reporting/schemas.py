@@ -247,7 +247,7 @@ class AnonymousReportSchema(ReportSchema):
             "must_not_handle",
         )
 
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID_RANGE)
     exposed = fields.List(
         fields.Nested(AnonymousPersonSchema),
         load_default=list,

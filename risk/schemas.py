@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from risk.service import PERIODS
 from risk.statistics import MARKS
+from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 
 
@@ -17,6 +18,7 @@ class TrendArgsSchema(StrictSchema):
     unit = fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=validate.Range(min=0, max=ID_MAX),
         metadata={"description": "Unit id; 0 is the whole organisation. Default: your first."},
     )
     period = fields.String(load_default="month", validate=validate.OneOf(PERIODS))

@@ -74,6 +74,7 @@ class Factory:
         name: str = "Test Person",
         units: tuple[UnitInfo, ...] = (),
         manages: tuple[UnitInfo, ...] = (),
+        represents: tuple[UnitInfo, ...] = (),
         password: str = PASSWORD,
         totp: bool | None = None,
         active: bool = True,
@@ -87,6 +88,7 @@ class Factory:
                 roles=roles,
                 units=[org.get_unit(u.id) for u in units],  # type: ignore[misc]
                 managed_units=[org.get_unit(u.id) for u in manages],  # type: ignore[misc]
+                represented_units=[org.get_unit(u.id) for u in represents],  # type: ignore[misc]
                 password=password,
                 actor="test",
             )

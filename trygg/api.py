@@ -22,7 +22,8 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from trygg.security import public
+from trygg.ids import ID_MAX
+from trygg.security import Policy, policy_of, public
 from trygg.validation import translate_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,6 +45,10 @@ class ApiDoc:
     files: str | None = None
     # The query string's parameters, as a schema.
     query: type[Schema] | None = None
+    # OpenAPI links from the success response: name → (target endpoint, one method, {parameter:
+    # runtime expression}), e.g. ("api_reporting.get_report", {"report_id":
+    # "$response.body#/id"}): "create a report, then read it".
+    links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def documented(
@@ -56,17 +61,27 @@ def documented(
     errors: tuple[int, ...] = (),
     files: str | None = None,
     query: type[Schema] | None = None,
+    links: dict[str, tuple[str, dict[str, str]]] | None = None,
 ) -> Callable[[F], F]:
     """Record an API view's contract for the OpenAPI document.
 
     `files` names the multipart part that carries files, for a view that also takes its
     body as multipart/form-data (the JSON object in a part named "data"); `query` is the
-    schema of its query string.
+    schema of its query string; `links` lead from the success response to the operations
+    that use what it made (see ApiDoc).
     """
 
     def decorate(view: F) -> F:
         view._trygg_api_doc = ApiDoc(  # type: ignore[attr-defined]
-            summary, body, response, status, tags, errors, files=files, query=query
+            summary,
+            body,
+            response,
+            status,
+            tags,
+            errors,
+            files=files,
+            query=query,
+            links=links or {},
         )
         return view
 
@@ -158,10 +173,28 @@ def schema_error(exc: ValidationError) -> ApiError:
     return ApiError(400, _normalise(translate_errors(exc.messages)))
 
 
-def _normalise(messages: Any) -> dict[str, Any]:
-    if isinstance(messages, dict):
-        return {str(k): v for k, v in messages.items()}
-    return {"_request": messages if isinstance(messages, list) else [str(messages)]}
+def _normalise(messages: Any) -> dict[str, list[str]]:
+    """Field messages as the documented flat shape: a nested field's (a list item's, a
+    nested object's) under its dotted path, `policies.0.amount`."""
+    if not isinstance(messages, dict):
+        return {"_request": _message_list(messages)}
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            flat.setdefault(prefix or "_request", []).extend(_message_list(value))
+
+    walk("", messages)
+    return flat
+
+
+def _message_list(messages: Any) -> list[str]:
+    if isinstance(messages, list):
+        return [str(m) for m in messages]
+    return [str(messages)]
 
 
 @bp.get("/csrf")
@@ -223,12 +256,20 @@ def build_spec(app: Flask) -> dict[str, Any]:
         plugins=[MarshmallowPlugin()],
         info={"description": "State-changing calls need the X-CSRFToken header from /api/v1/csrf."},
     )
+    # Every error: {"errors": {field: [message, ...]}}, "_request" for the whole request.
     error_schema = {
         "type": "object",
+        "required": ["errors"],
+        "additionalProperties": False,
         "properties": {
             "errors": {
                 "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "minProperties": 1,
+                "additionalProperties": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "minLength": 1},
+                },
             }
         },
     }
@@ -257,11 +298,18 @@ def build_spec(app: Flask) -> dict[str, Any]:
         params = []
         for arg in rule.arguments:
             converter = rule._converters[arg]  # noqa: SLF001 - werkzeug exposes no public map
-            kind = "integer" if isinstance(converter, IntegerConverter) else "string"
+            kind: dict[str, Any] = {"type": "string"}
+            if isinstance(converter, IntegerConverter):
+                kind = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
             path = re.sub(rf"<(?:int:|id:)?{arg}>", "{" + arg + "}", path)
-            params.append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
+            params.append({"name": arg, "in": "path", "required": True, "schema": kind})
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        for method in methods:
+            op: dict[str, Any] = {
+                "operationId": _operation_id(rule.endpoint, method, methods),
+                "summary": doc.summary,
+                "tags": list(doc.tags),
+            }
             if params or doc.query is not None:
                 query = [{"in": "query", "schema": doc.query}] if doc.query is not None else []
                 op["parameters"] = [*params, *query]
@@ -273,9 +321,14 @@ def build_spec(app: Flask) -> dict[str, Any]:
             ok: dict[str, Any] = {"description": "OK"}
             if doc.response is not None:
                 ok["content"] = {"application/json": {"schema": ref(doc.response)}}
+            if doc.links:
+                ok["links"] = {
+                    name: {"operationId": target, "parameters": p}
+                    for name, (target, p) in doc.links.items()
+                }
             responses: dict[str, Any] = {str(doc.status): ok}
-            bad_input = doc.body is not None or doc.query is not None
-            for code in (*doc.errors, *((400,) if bad_input else ())):
+            codes = (*doc.errors, *_common_errors(doc, method, policy_of(app, rule.endpoint)))
+            for code in sorted(set(codes)):
                 responses[str(code)] = {
                     "description": "Error",
                     "content": {"application/json": {"schema": "Errors"}},
@@ -285,6 +338,31 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _operation_id(endpoint: str, method: str, methods: list[str]) -> str:
+    """The endpoint's name, with the method where one endpoint answers several."""
+    return endpoint if len(methods) == 1 else f"{endpoint}.{method.lower()}"
+
+
+def _common_errors(doc: ApiDoc, method: str, policy: Policy | None) -> tuple[int, ...]:
+    """The error codes every operation of its kind may answer, whatever its view says.
+
+    400 for a body or query that does not validate, and for a missing or expired CSRF
+    token on a state-changing call; 413 and 415 for a body too large or not JSON; 401
+    before logging in and 403 without the role (or before enrolling two-factor).
+    """
+    codes: list[int] = []
+    if doc.body is not None or doc.query is not None or method in STATE_CHANGING:
+        codes.append(400)
+    if doc.body is not None:
+        codes += [413, 415]
+    if policy is None or not policy.public:
+        codes += [401, 403]
+    return tuple(codes)
 
 
 def handle_api_error(exc: ApiError) -> Response:

@@ -42,6 +42,14 @@ def _fixed() -> dict[str, str]:
         "Not a valid mapping type.": _("Send an object."),
         "Invalid input type.": _("This value has the wrong type."),
         "Invalid value.": _("This value is not allowed."),
+        "Invalid type.": _("This value has the wrong type."),
+        "Number too large.": _("The number is too large."),
+        "Not a valid utf-8 string.": _("Enter text."),
+        "Special numeric values (nan or infinity) are not permitted.": _("Enter a number."),
+        "Not a valid naive datetime.": _("Enter a valid date and time."),
+        "Not a valid time.": _("Enter a valid time."),
+        "Not a valid URL.": _("Enter a valid address."),
+        "Not a valid UUID.": _("This value is not allowed."),
     }
 
 
@@ -63,6 +71,26 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
             r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"
         ),
         lambda m: _("Choose a value from %(a)s to %(b)s.", a=m.group(1), b=m.group(2)),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (-?[\d.]+)\.$"),
+        lambda m: _("Use a value of at least %(n)s.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Must be less than or equal to (-?[\d.]+)\.$"),
+        lambda m: _("Use a value of at most %(n)s.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Must be greater than (-?[\d.]+)\.$"),
+        lambda m: _("Use a value greater than %(n)s.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Must be less than (-?[\d.]+)\.$"),
+        lambda m: _("Use a value less than %(n)s.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Length must be (\d+)\.$"),
+        lambda m: _("Use exactly %(n)s characters.", n=m.group(1)),
     ),
     (re.compile(r"^Must be one of: .*\.$"), lambda m: _("Choose one of the listed values.")),
 ]

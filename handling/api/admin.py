@@ -41,6 +41,9 @@ def handler_groups() -> Response:
     response=schemas.HandlerGroupOutSchema,
     status=201,
     tags=("admin",),
+    links={
+        "UpdateGroup": ("api_handling.update_handler_group", {"group_id": "$response.body#/id"})
+    },
 )
 @handles_domain_errors
 def create_handler_group() -> tuple[Response, int]:
@@ -88,6 +91,7 @@ def routing_rules() -> Response:
     response=schemas.RoutingRuleOutSchema,
     status=201,
     tags=("admin",),
+    links={"DeleteRule": ("api_handling.delete_routing_rule", {"rule_id": "$response.body#/id"})},
 )
 @handles_domain_errors
 def create_routing_rule() -> tuple[Response, int]:

@@ -12,11 +12,10 @@ from handling.presenters import _assignment, _debriefing, _detail, _section52, _
 from reporting import service as reporting
 from reporting import views as reporting_views
 from trygg.accounts.models import Role, User
-from trygg.api import ApiError, documented, load_json
+from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
 from trygg.security import allow
-from trygg.validation import translate_errors
 
 # -- the handler's side -----------------------------------------------------------------
 
@@ -29,13 +28,14 @@ from trygg.validation import translate_errors
     response=schemas.QueueSchema,
     tags=("cases",),
     errors=(400,),
+    query=schemas.QueueFilterSchema,
 )
 def queue() -> Response:
     """The caller's cases with overdue counts; no case content."""
     try:
         filters = schemas.QueueFilterSchema().load(request.args.to_dict())
     except ValidationError as exc:
-        raise ApiError(400, translate_errors(exc.messages)) from None
+        raise schema_error(exc) from None
     now = utcnow()
     result = service.queue_for(_user(), filters, now=now)
     return jsonify(
@@ -145,6 +145,7 @@ def case_messages(case_id: int) -> Response:
     status=201,
     tags=("cases",),
     errors=NOT_FOUND,
+    links={"GetMessages": ("api_handling.case_messages", {"case_id": "$request.path.case_id"})},
 )
 @handles_domain_errors
 def post_case_message(case_id: int) -> tuple[Response, int]:
@@ -174,6 +175,12 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
     status=201,
     tags=("cases",),
     errors=(404, 409),
+    links={
+        "UpdateTask": (
+            "api_handling.update_task",
+            {"case_id": "$request.path.case_id", "task_id": "$response.body#/id"},
+        )
+    },
 )
 @handles_domain_errors
 def add_task(case_id: int) -> tuple[Response, int]:

@@ -189,8 +189,10 @@ def test_bad_input_is_refused_with_a_field_message(client, reporter, change, sta
     response = post_report(client, valid_report(reporter.unit.id, **change))
     assert response.status_code == status, response.get_json()
     errors = response.get_json()["errors"]
-    assert field in errors, errors
-    assert all(isinstance(m, str) and m for m in errors[field])
+    # A field inside a list is named by its path: incident_types.0, exposed.0.user_id.
+    keys = [key for key in errors if key.split(".")[0] == field]
+    assert keys, errors
+    assert all(isinstance(m, str) and m for key in keys for m in errors[key])
 
 
 @pytest.mark.parametrize(
