@@ -21,6 +21,7 @@ class Kind(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     DEADLINE_ESCALATION = "deadline_escalation"
     SECTION_5_2 = "section_5_2"
+    RETENTION_WARNING = "retention_warning"
 
 
 class Delivery(StrEnum):
@@ -48,6 +49,7 @@ LABELS: dict[str, LazyString] = {
     Kind.DEADLINE_REMINDER: _l("A deadline is coming up"),
     Kind.DEADLINE_ESCALATION: _l("A deadline has passed"),
     Kind.SECTION_5_2: _l("Notice to the Labour Inspection Authority and the police is due"),
+    Kind.RETENTION_WARNING: _l("A case will be deleted within 30 days"),
 }
 
 # The e-mail's one sentence (and the in-app list's).
@@ -67,10 +69,17 @@ SENTENCES: dict[str, LazyString] = {
         "A case concerns a serious injury: notice to the Labour Inspection Authority "
         "(Arbeidstilsynet) and the police is due as soon as possible."
     ),
+    Kind.RETENTION_WARNING: _l(
+        "A case you handle will be deleted under the retention policy within 30 days, "
+        "unless a legal hold is placed on it."
+    ),
 }
 
 # Handlers on duty (handler role, not away) always get these at once: they cannot be
 # turned off or put in a digest.
+# Kinds that go in the daily digest unless the user chose otherwise.
+DIGEST_BY_DEFAULT = frozenset({Kind.RETENTION_WARNING})
+
 MANDATORY_FOR_HANDLERS = frozenset({Kind.CASE_NEW, Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2})
 
 # Default reminder lead times per deadline kind, in minutes (the 0009 migration seeds the

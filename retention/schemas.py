@@ -1,0 +1,53 @@
+"""Retention's one source of validation, and its output shapes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from retention.codes import HOLD_REASONS
+from retention.service.policies import MAX_MONTHS
+from trygg.validation import StrictSchema
+
+
+class PolicySchema(Schema):
+    id = fields.Integer()
+    scope = fields.String()
+    track = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    months = fields.Integer()
+    rule = fields.String()
+
+
+class PolicyInSchema(StrictSchema):
+    months = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_MONTHS)
+    )
+
+
+class HoldInSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(HOLD_REASONS)))
+
+
+class HoldByReferenceInSchema(HoldInSchema):
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class HoldSchema(Schema):
+    reason = fields.String()
+    placed_by = fields.String()
+    placed_at = fields.DateTime()
+
+
+class CaseRetentionSchema(Schema):
+    """When a finished case is to be deleted (None while it is open), and any hold."""
+
+    delete_on = fields.DateTime(allow_none=True)
+    rule = fields.String(allow_none=True)
+    hold = fields.Nested(HoldSchema, allow_none=True)
+
+
+class StatusSchema(Schema):
+    due_now = fields.Integer()
+    due_within_30_days = fields.Integer()
+    held = fields.Integer()
+    deleted = fields.Integer()
