@@ -55,7 +55,8 @@ def test_a_case_past_its_time_loses_its_key_and_content_and_keeps_its_counts(app
         assert result.deleted == [reference]
         report = db.session.get(Report, report_id)
         case = db.session.get(Case, case_id)
-        assert report is not None and case is not None
+        assert report is not None
+        assert case is not None
         assert report.erased_month is not None
         assert all(report.sealed(name) is None for name in SEALED_FIELDS)
         with pytest.raises(crypto.CryptoError):
@@ -87,7 +88,7 @@ def test_a_case_past_its_time_loses_its_key_and_content_and_keeps_its_counts(app
             "case:hms_deviation:closed",
             120,
         )
-        assert tomb.opened_month.day == 1 and tomb.deleted_month.day == 1
+        assert (tomb.opened_month.day, tomb.deleted_month.day) == (1, 1)
         case_entries = db.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == "case", AuditEntry.object_id == str(case_id))
@@ -118,7 +119,8 @@ def test_an_open_case_and_a_case_within_its_time_stay(app, world):
         assert service.run(now=utcnow() + timedelta(days=365)).deleted == []
         assert service.run(now=utcnow() + YEARS_11).deleted != []
         remaining = db.session.get(Case, open_id)
-        assert remaining is not None and remaining.report.erased_month is None
+        assert remaining is not None
+        assert remaining.report.erased_month is None
     assert handler.get(f"/api/v1/cases/{open_id}").status_code == 200
     assert handler.get(f"/api/v1/cases/{closed_id}").status_code == 404
 
