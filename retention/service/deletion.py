@@ -250,8 +250,13 @@ def checkpoint() -> None:
     # A session bound to one connection (the tests' rolled-back one) holds the write
     # lock: a checkpoint from another connection would only wait for it.
     if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
-        with bind.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # The driver's own connection: outside any transaction (a checkpoint inside one
+        # is refused), which SQLAlchemy's connection would begin.
+        raw = bind.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
 
 def status(now: datetime | None = None) -> dict[str, int]:
