@@ -7,6 +7,8 @@ Revises: 0007
 Create Date: 2026-12-03 17:00:00.000000
 
 """
+from datetime import UTC, datetime
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -93,6 +95,12 @@ def upgrade():
         batch_op.add_column(sa.Column('report_tag', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('used_month', sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f('ix_anonymous_receipt_report_tag'), ['report_tag'], unique=False)
+    # Receipts from before: counted as used this month, so an unused one expires under
+    # the receipt policy like any other (their report cannot be told: no tag).
+    today = datetime.now(UTC).date()
+    conn.execute(
+        sa.text('UPDATE anonymous_receipt SET used_month = :m'), {'m': today.replace(day=1)}
+    )
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('salt', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('body', sa.String(length=64), nullable=True))
