@@ -18,6 +18,7 @@ from handling.models import Case
 from handling.workflow import CaseNotFound
 from reporting.models import Report
 from retention import schemas, service
+from retention.exports import document, pdf
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json
 from trygg.audit import actor_label
@@ -180,3 +181,29 @@ def admin_lift(reference: str) -> Response:
         raise _not_found() from None
     db.session.commit()
     return jsonify(schemas.HoldSchema().dump(hold))
+
+
+@bp.post("/cases/<int:case_id>/exports")
+@allow(Role.HANDLER)
+@documented(
+    "Export the case for an authority: a PDF, or the same as JSON (audited with reason "
+    "and recipient; a varsel's reporter is named only with their consent)",
+    body=schemas.ExportInSchema,
+    tags=TAGS,
+    errors=(400, 404),
+)
+def export_case(case_id: int) -> Response:
+    case = _case(case_id)
+    data = load_json(schemas.ExportInSchema())
+    request_ = document.ExportRequest(
+        data["recipient"], data["reason"], data["sections"], data["reporter_consented"]
+    )
+    doc = document.build(case, _user(), request_)
+    db.session.commit()
+    name = f"{doc['reference']}.{data['format']}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if data["format"] == "json":
+        response = jsonify(doc)
+        response.headers.update(headers)
+        return response
+    return Response(pdf.render(doc), mimetype="application/pdf", headers=headers)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from handling import service as handling
 from handling.models import Case
+from handling.workflow import CaseNotFound
 from reporting.models import Report
 from retention import service
 from retention.codes import HOLD_REASONS
+from retention.exports import document, pdf
 from retention.service.deletion import DueItem
+from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
 
 retention_cli = AppGroup("retention", help="Retention: deletion under policy, legal holds.")
@@ -107,3 +113,48 @@ def lift_command(reference: str) -> None:
         raise click.ClickException(f"{reference} has no legal hold") from None
     db.session.commit()
     click.echo(f"{reference}: hold lifted")
+
+
+export_cli = AppGroup("export", help="Exports of a case for an authority (audited).")
+
+
+@export_cli.command("case")
+@click.argument("reference")
+@click.option("--handler", "email", required=True, help="The handler exporting (needs access).")
+@click.option("--recipient", required=True, type=click.Choice(sorted(document.RECIPIENTS)))
+@click.option("--reason", required=True, type=click.Choice(sorted(document.REASONS)))
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    type=click.Choice(list(document.SECTIONS)),
+    help="Repeat for each section (default: all but the reporter's identity).",
+)
+@click.option("--reporter-consented", is_flag=True, help="A varsel's reporter agreed to be named.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_case_command(
+    reference: str,
+    email: str,
+    recipient: str,
+    reason: str,
+    sections: tuple[str, ...],
+    reporter_consented: bool,
+    out: Path,
+) -> None:
+    """Write the case as PDF to OUT, and as JSON beside it (OUT with .json)."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    case = _case(reference)
+    try:
+        if user is None:
+            raise CaseNotFound()
+        handling.case_for(user, case.id, levels=("handler",))
+    except CaseNotFound:
+        db.session.commit()
+        raise click.ClickException(f"{email} may not read {reference}") from None
+    chosen = list(sections) or [s for s in document.SECTIONS if s != "reporter"]
+    request = document.ExportRequest(recipient, reason, chosen, reporter_consented)
+    doc = document.build(case, user, request)
+    db.session.commit()
+    out.write_bytes(pdf.render(doc))
+    out.with_suffix(".json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))
+    click.echo(f"wrote {out} and {out.with_suffix('.json')}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from retention.codes import HOLD_REASONS
+from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
 from retention.service.policies import MAX_MONTHS
 from trygg.validation import StrictSchema
 
@@ -51,3 +52,18 @@ class StatusSchema(Schema):
     due_within_30_days = fields.Integer()
     held = fields.Integer()
     deleted = fields.Integer()
+
+
+class ExportInSchema(StrictSchema):
+    """What a handler chooses for an export: for whom, why, which sections, which form."""
+
+    recipient = fields.String(required=True, validate=validate.OneOf(sorted(RECIPIENTS)))
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(REASONS)))
+    sections = fields.List(
+        fields.String(validate=validate.OneOf(list(SECTIONS))),
+        required=True,
+        validate=validate.Length(min=1, max=len(SECTIONS)),
+    )
+    # For a varsel: the reporter agreed to be named to this recipient.
+    reporter_consented = fields.Boolean(load_default=False)
+    format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "json"]))

@@ -16,5 +16,6 @@ def register(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """The `trygg retention` command group."""
+    """The `trygg retention` and `trygg export` command groups."""
     app.cli.add_command(cli.retention_cli)
+    app.cli.add_command(cli.export_cli)

@@ -70,7 +70,14 @@ def report_payload(world: World, marker: str) -> dict[str, Any]:
 
 
 def marked_case(
-    app: Flask, world: World, marker: str, *, handler: Api, reporter: Api, close: bool = True
+    app: Flask,
+    world: World,
+    marker: str,
+    *,
+    handler: Api,
+    reporter: Api,
+    close: bool = True,
+    track: str = "hms_deviation",
 ) -> tuple[int, int, str]:
     """Report, handle, talk and (by default) close a case: (case id, report id, reference)."""
     files = {"files": (io.BytesIO(PDF + f"({marker}-file)".encode()), f"{marker}-file.pdf")}
@@ -93,7 +100,7 @@ def marked_case(
     base = f"/api/v1/cases/{case_id}"
     for body in (
         {"to": "acknowledged"},
-        {"to": "triaged", "track": "hms_deviation", "section_5_2": False},
+        {"to": "triaged", "track": track, "section_5_2": False},
         {"to": "in_progress"},
     ):
         r = handler.post(base + "/transitions", body)
