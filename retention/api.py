@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from handling import service as handling
@@ -18,9 +19,9 @@ from handling.models import Case
 from handling.workflow import CaseNotFound
 from reporting.models import Report
 from retention import schemas, service
-from retention.exports import document, pdf
+from retention.exports import access, document, pdf
 from trygg.accounts.models import Role, User
-from trygg.api import ApiError, documented, load_json
+from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.security import allow
@@ -207,3 +208,57 @@ def export_case(case_id: int) -> Response:
         response.headers.update(headers)
         return response
     return Response(pdf.render(doc), mimetype="application/pdf", headers=headers)
+
+
+def _download(doc: dict[str, Any], form: str, name: str, render: Any) -> Response:
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}.{form}"',
+        "Cache-Control": "no-store",
+    }
+    if form == "json":
+        response = jsonify(doc)
+        response.headers.update(headers)
+        return response
+    return Response(render(doc), mimetype="application/pdf", headers=headers)
+
+
+def _format() -> str:
+    try:
+        form: str = schemas.FormatQuerySchema().load(request.args.to_dict())["format"]
+    except ValidationError as exc:
+        raise schema_error(exc) from None
+    return form
+
+
+@bp.get("/account/my-data")
+@allow()
+@documented(
+    "Everything Trygg stores about you as reporter or exposed employee (JSON or PDF; audited)",
+    query=schemas.FormatQuerySchema,
+    tags=TAGS,
+    errors=(400,),
+)
+def my_data() -> Response:
+    form = _format()
+    user = _user()
+    doc = access.build(user, actor=actor_label(user))
+    db.session.commit()
+    return _download(doc, form, "trygg-my-data", pdf.render_access)
+
+
+@bp.post("/retention/access-requests")
+@allow(Role.ADMIN)
+@documented(
+    "Answer a person's access request: what Trygg stores about them (audited with reason)",
+    body=schemas.AccessRequestInSchema,
+    tags=TAGS,
+    errors=(400, 404),
+)
+def access_request() -> Response:
+    data = load_json(schemas.AccessRequestInSchema())
+    person = db.session.scalar(select(User).where(User.email == data["email"].strip().lower()))
+    if person is None:
+        raise ApiError(404, {"email": [_("No user has this e-mail address.")]})
+    doc = access.build(person, actor=actor_label(_user()), reason=data["reason"])
+    db.session.commit()
+    return _download(doc, data["format"], "trygg-access-request", pdf.render_access)

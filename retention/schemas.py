@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from retention.codes import HOLD_REASONS
+from retention.exports.access import REQUEST_REASONS
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
 from retention.service.policies import MAX_MONTHS
 from trygg.validation import StrictSchema
@@ -67,3 +68,15 @@ class ExportInSchema(StrictSchema):
     # For a varsel: the reporter agreed to be named to this recipient.
     reporter_consented = fields.Boolean(load_default=False)
     format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "json"]))
+
+
+class FormatQuerySchema(StrictSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
+
+
+class AccessRequestInSchema(StrictSchema):
+    """An admin answers a person's access request: who (e-mail), why, which form."""
+
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(REQUEST_REASONS)))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))

@@ -96,3 +96,29 @@ def render(doc: dict[str, Any]) -> bytes:
         for key, value in doc["closing"].items():
             _line(pdf, key, value)
     return bytes(pdf.output())
+
+
+def _nested(pdf: FPDF, label: str, value: Any) -> None:
+    if isinstance(value, dict):
+        _heading(pdf, label)
+        for key, item in value.items():
+            _nested(pdf, key, item)
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        _heading(pdf, label)
+        for index, item in enumerate(value, 1):
+            _nested(pdf, f"{label} {index}", item)
+    else:
+        _line(pdf, label, value)
+
+
+def render_access(doc: dict[str, Any]) -> bytes:
+    """The PDF of a person's access download (see access.build)."""
+    pdf = _pdf()
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.multi_cell(0, 9, _("What Trygg stores about you"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "", 10)
+    _line(pdf, _("Exported"), doc["exported_at"])
+    _nested(pdf, _("Account"), doc["account"])
+    _nested(pdf, _("Your reports"), doc["reports"])
+    _nested(pdf, _("Cases where you are named as the exposed employee"), doc["named_as_exposed"])
+    return bytes(pdf.output())
