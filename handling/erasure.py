@@ -22,6 +22,8 @@ from handling.models import (
     Deadline,
     Debriefing,
     FollowUpTask,
+    HandlerGroupEscalation,
+    HandlerGroupMember,
     Section52Check,
 )
 from notifications.service import forget
@@ -79,3 +81,12 @@ def erase_case(case: Case, *, month: date) -> dict[str, int]:
         counts["audit_entries"] += audit.erase("task", task_id)
     counts.update(erase_report(case.report, month=month))
     return counts
+
+
+def forget_handler(user_id: int) -> int:
+    """A user's personal data is erased: they leave every handler group and escalation
+    list (their cases keep their id, shown as a former employee)."""
+    removed = 0
+    for model in (HandlerGroupMember, HandlerGroupEscalation):
+        removed += _count(db.session.execute(delete(model).where(model.user_id == user_id)))
+    return removed

@@ -386,3 +386,17 @@ def forget(subjects: Collection[str], links: Collection[str]) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_user(user_id: int) -> int:
+    """Delete a user's notifications, preferences and profile (their data is erased)."""
+    removed = 0
+    for model in (Notification, NotificationPreference, NotificationProfile):
+        result = db.session.execute(delete(model).where(model.user_id == user_id))
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    db.session.execute(
+        update(NotificationProfile)
+        .where(NotificationProfile.substitute_id == user_id)
+        .values(substitute_id=None)
+    )
+    return removed

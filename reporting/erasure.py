@@ -50,3 +50,31 @@ def erase_report(report: Report, *, month: date) -> dict[str, int]:
         "receipts": int(receipts or 0),
         "audit_entries": entries,
     }
+
+
+def pseudonymise_user(user_id: int, label: str) -> int:
+    """Replace a user's name by `label` wherever a report names them by their account
+    (as reporter or person involved); the user id stays, so the cases stay whole.
+    Returns the number of reports changed."""
+    from reporting import service
+
+    changed = 0
+    for report in db.session.scalars(select(Report).where(Report.erased_month.is_(None))):
+        key = service.data_key(report)
+        touched = False
+        people = service._open(key, report, "people", as_json=True)  # noqa: SLF001 - own package
+        for role in ("exposed", "witnesses"):
+            for person in (people or {}).get(role, []):
+                if person.get("user_id") == user_id and person.get("name") != label:
+                    person["name"] = label
+                    touched = True
+        reporter = service._open(key, report, "reporter", as_json=True)  # noqa: SLF001
+        if reporter and reporter.get("user_id") == user_id and reporter.get("name") != label:
+            reporter["name"] = label
+            report.set_sealed("reporter", service.seal_value(key, report.id, "reporter", reporter))
+            touched = True
+        if touched:
+            report.set_sealed("people", service.seal_value(key, report.id, "people", people))
+            changed += 1
+    db.session.flush()
+    return changed

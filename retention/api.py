@@ -20,6 +20,7 @@ from handling.workflow import CaseNotFound
 from reporting.models import Report
 from retention import schemas, service
 from retention.exports import access, document, pdf
+from retention.service import people
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
@@ -262,3 +263,26 @@ def access_request() -> Response:
     doc = access.build(person, actor=actor_label(_user()), reason=data["reason"])
     db.session.commit()
     return _download(doc, data["format"], "trygg-access-request", pdf.render_access)
+
+
+@bp.post("/retention/erase-user")
+@allow(Role.ADMIN)
+@documented(
+    "Erase an account's personal data; its cases stay, pseudonymous (audited)",
+    body=schemas.EraseUserInSchema,
+    status=204,
+    tags=TAGS,
+    errors=(400, 404),
+)
+def erase_user() -> tuple[str, int]:
+    data = load_json(schemas.EraseUserInSchema())
+    person = db.session.scalar(select(User).where(User.email == data["email"].strip().lower()))
+    if person is None:
+        raise ApiError(404, {"email": [_("No user has this e-mail address.")]})
+    me = _user()
+    try:
+        people.erase_person(person, actor=actor_label(me), actor_id=me.id)
+    except people.CannotEraseSelf:
+        raise ApiError(400, {"email": [_("You cannot erase your own account.")]}) from None
+    db.session.commit()
+    return "", 204

@@ -17,6 +17,7 @@ from reporting.models import Report
 from retention import service
 from retention.codes import HOLD_REASONS
 from retention.exports import document, pdf
+from retention.service import people
 from retention.service.deletion import DueItem
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
@@ -113,6 +114,19 @@ def lift_command(reference: str) -> None:
         raise click.ClickException(f"{reference} has no legal hold") from None
     db.session.commit()
     click.echo(f"{reference}: hold lifted")
+
+
+@retention_cli.command("erase-user")
+@click.argument("email")
+@click.option("--yes", is_flag=True, required=True, help="Confirm: this cannot be undone.")
+def erase_user_command(email: str, yes: bool) -> None:
+    """Erase an account's personal data; its cases stay, pseudonymous."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    people.erase_person(user, actor="cli")
+    db.session.commit()
+    click.echo(f"erased user {user.id}")
 
 
 export_cli = AppGroup("export", help="Exports of a case for an authority (audited).")

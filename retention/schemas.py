@@ -80,3 +80,10 @@ class AccessRequestInSchema(StrictSchema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     reason = fields.String(required=True, validate=validate.OneOf(sorted(REQUEST_REASONS)))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
+
+
+class EraseUserInSchema(StrictSchema):
+    """Erase an account's personal data: the address, and a confirmation."""
+
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True))
