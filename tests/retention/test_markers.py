@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import time_machine
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -38,8 +36,6 @@ def raw_database(url: str) -> bytes:
         path = Path(parsed.database or "")
         wal = path.with_name(path.name + "-wal")
         return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-    if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed")
     plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     dumped = subprocess.run(  # noqa: S603 - our own URL, no shell
         ["pg_dump", "--no-owner", plain],  # noqa: S607 - pg_dump from PATH
@@ -55,7 +51,7 @@ def forms(blob: bytes) -> list[bytes]:
     return [blob[:48], blob[:48].hex().encode()]
 
 
-def test_a_deleted_case_leaves_no_marker_anywhere(make_app, scratch_database, caplog):
+def test_a_deleted_case_leaves_no_marker_anywhere(make_app, scratch_database, caplog, pg_tools):
     caplog.set_level(logging.DEBUG)
     app = make_app(database_url=scratch_database)
     world = build_world(app)
