@@ -35,11 +35,11 @@ def month_of(moment: datetime | date) -> date:
     return date(moment.year, moment.month, 1)
 
 
-def outcome_of(case: Case) -> str:
+def outcome(state: str, forwarded_to: str | None) -> str:
     """closed, dropped or forwarded (a case closed after being sent to the police …)."""
-    if case.forwarded_to and case.state == "closed":
+    if forwarded_to and state == "closed":
         return "forwarded"
-    return case.state
+    return state
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,17 @@ def due_items(
     held = set(db.session.scalars(select(LegalHold.case_id).where(LegalHold.lifted_at.is_(None))))
     items: list[DueItem] = []
     only = [Report.id == report_id] if report_id is not None else []
+    # Columns only: a run looks at every finished case, and needs none of their rows.
     rows = db.session.execute(
-        select(Case, Report.reference)
+        select(
+            Case.id,
+            Case.report_id,
+            Case.track,
+            Case.state,
+            Case.forwarded_to,
+            Case.closed_at,
+            Report.reference,
+        )
         .join(Report, Report.id == Case.report_id)
         .where(
             Case.state.in_(FINISHED),
@@ -85,22 +94,22 @@ def due_items(
             *only,
         )
     ).all()
-    for case, reference in rows:
-        policy = table.get(("case", case.track, outcome_of(case)))
-        if policy is None:
+    for case_id, report_id, track, state, forwarded_to, closed_at, reference in rows:
+        policy = table.get(("case", track, outcome(state, forwarded_to)))
+        if policy is None or closed_at is None:
             continue
-        due = add_duration(case.closed_at or case.updated_at, policy.months, "months")
+        due = add_duration(closed_at, policy.months, "months")
         if due <= horizon:
             items.append(
                 DueItem(
-                    case.id,
-                    case.report_id,
+                    case_id,
+                    report_id,
                     reference,
                     policy.rule,
                     policy.months,
                     policy.id,
                     due,
-                    case.id in held,
+                    case_id in held,
                 )
             )
     orphan = table.get(("report", None, None))
