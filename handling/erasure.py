@@ -57,6 +57,12 @@ def erase_case(case: Case, *, month: date) -> dict[str, int]:
         .where(FollowUpTask.case_id == case.id)
         .values(note_sealed=None, responsible_user_id=None)
     )
+    # A task left open would still be told about by the tick, linking to nothing.
+    db.session.execute(
+        update(FollowUpTask)
+        .where(FollowUpTask.case_id == case.id, FollowUpTask.status == "open")
+        .values(status="cancelled")
+    )
     db.session.execute(
         update(Debriefing)
         .where(Debriefing.case_id == case.id)
