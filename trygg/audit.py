@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
@@ -272,12 +274,29 @@ def write_pending(session: Session | None = None) -> None:
         return
     pending = queue[written:]
     session.info[_WRITTEN] = len(queue)
-    append(session.connection(), pending)
+    connection = session.connection()
+    append(connection, pending, erasable=_has_erasable_entries(connection))
 
 
-def append(
-    connection: Connection, pending: list[dict[str, Any]], *, erasable: bool = True
-) -> None:
+# Engines whose audit_entry has salt and body (0013). Only the answer yes is kept: a
+# database is upgraded, never downgraded, under a running app.
+_ERASABLE_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _has_erasable_entries(connection: Connection) -> bool:
+    """Whether the schema has erasable entries: always, at the migrations' head; a
+    database at an older revision (a test, an upgrade half done) gets entries as before."""
+    engine = connection.engine
+    if engine in _ERASABLE_ENGINES:
+        return True
+    columns = {c["name"] for c in sa_inspect(connection).get_columns("audit_entry")}
+    if "body" not in columns:
+        return False
+    _ERASABLE_ENGINES.add(engine)
+    return True
+
+
+def append(connection: Connection, pending: list[dict[str, Any]], *, erasable: bool = True) -> None:
     """Append entries (dicts as `record` queues them) to the chain over `connection`,
     numbered, hashed and sealed. write_pending uses it; so does a migration that must
     record what it changed (`erasable=False` before the table had salt and body)."""
@@ -347,6 +366,8 @@ def table_without_body(connection: Connection) -> Any:
     from sqlalchemy import MetaData, Table
 
     return Table("audit_entry", MetaData(), autoload_with=connection)
+
+
 _APPEND_POSTGRESQL = text(
     "WITH new_entries AS ("
     " INSERT INTO audit_entry"
