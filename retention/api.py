@@ -15,8 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from handling import service as handling
+from handling.errors import CaseNotFound
 from handling.models import Case
-from handling.workflow import CaseNotFound
 from reporting.models import Report
 from retention import schemas, service
 from retention.exports import access, document, pdf
@@ -76,7 +76,7 @@ def policies() -> Response:
     return jsonify(schemas.PolicySchema(many=True).dump(service.policies()))
 
 
-@bp.put("/retention/policies/<int:policy_id>")
+@bp.put("/retention/policies/<id:policy_id>")
 @allow(Role.ADMIN)
 @documented(
     "Change a retention policy's months",
@@ -102,7 +102,7 @@ def status() -> Response:
     return jsonify(schemas.StatusSchema().dump(service.status()))
 
 
-@bp.get("/cases/<int:case_id>/retention")
+@bp.get("/cases/<id:case_id>/retention")
 @allow(Role.HANDLER)
 @documented(
     "When the case is to be deleted, and its legal hold",
@@ -114,7 +114,7 @@ def case_retention(case_id: int) -> Response:
     return jsonify(schemas.CaseRetentionSchema().dump(_case_retention(_case(case_id))))
 
 
-@bp.put("/cases/<int:case_id>/hold")
+@bp.put("/cases/<id:case_id>/hold")
 @allow(Role.HANDLER)
 @documented(
     "Place a legal hold on the case",
@@ -131,7 +131,7 @@ def place_hold(case_id: int) -> Response:
     return jsonify(schemas.CaseRetentionSchema().dump(_case_retention(case)))
 
 
-@bp.delete("/cases/<int:case_id>/hold")
+@bp.delete("/cases/<id:case_id>/hold")
 @allow(Role.HANDLER)
 @documented(
     "Lift the case's legal hold",
@@ -185,7 +185,7 @@ def admin_lift(reference: str) -> Response:
     return jsonify(schemas.HoldSchema().dump(hold))
 
 
-@bp.post("/cases/<int:case_id>/exports")
+@bp.post("/cases/<id:case_id>/exports")
 @allow(Role.HANDLER)
 @documented(
     "Export the case for an authority: a PDF, or the same as JSON (audited with reason "

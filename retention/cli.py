@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from handling import service as handling
+from handling.errors import CaseNotFound
 from handling.models import Case
-from handling.workflow import CaseNotFound
 from reporting.models import Report
 from retention import service
 from retention.codes import HOLD_REASONS

@@ -15,8 +15,8 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from handling import service as handling
+from handling.errors import CaseNotFound
 from handling.models import Case
-from handling.workflow import CaseNotFound
 from retention import schemas, service
 from retention.codes import HOLD_REASONS, WARNING_DAYS
 from trygg.accounts.models import Role, User
@@ -56,7 +56,7 @@ def _back(case: Case) -> Any:
     return redirect(url_for("handling.case", case_id=case.id) + "#retention-note")
 
 
-@bp.post("/cases/<int:case_id>/hold")
+@bp.post("/cases/<id:case_id>/hold")
 @allow(Role.HANDLER)
 def place_hold(case_id: int) -> Any:
     """Place a legal hold from the case page."""
@@ -72,7 +72,7 @@ def place_hold(case_id: int) -> Any:
     return _back(case)
 
 
-@bp.post("/cases/<int:case_id>/hold/lift")
+@bp.post("/cases/<id:case_id>/hold/lift")
 @allow(Role.HANDLER)
 def lift_hold(case_id: int) -> Any:
     """Lift the legal hold from the case page."""
