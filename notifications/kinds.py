@@ -23,6 +23,7 @@ class Kind(StrEnum):
     SECTION_5_2 = "section_5_2"
     RISK_REVIEW = "risk_review"
     MEASURE_DUE = "measure_due"
+    RETENTION_WARNING = "retention_warning"
 
 
 class Delivery(StrEnum):
@@ -52,6 +53,7 @@ LABELS: dict[str, LazyString] = {
     Kind.SECTION_5_2: _l("Notice to the Labour Inspection Authority and the police is due"),
     Kind.RISK_REVIEW: _l("A risk assessment should be looked at again"),
     Kind.MEASURE_DUE: _l("A measure in an action plan is due"),
+    Kind.RETENTION_WARNING: _l("A case will be deleted within 30 days"),
 }
 
 # The e-mail's one sentence (and the in-app list's).
@@ -75,10 +77,17 @@ SENTENCES: dict[str, LazyString] = {
         "A risk assessment you own has a new reason to be assessed again; the page says why."
     ),
     Kind.MEASURE_DUE: _l("A measure you are responsible for is due soon or overdue."),
+    Kind.RETENTION_WARNING: _l(
+        "A case you handle will be deleted under the retention policy within 30 days, "
+        "unless a legal hold is placed on it."
+    ),
 }
 
 # Handlers on duty (handler role, not away) always get these at once: they cannot be
 # turned off or put in a digest.
+# Kinds that go in the daily digest unless the user chose otherwise.
+DIGEST_BY_DEFAULT = frozenset({Kind.RETENTION_WARNING})
+
 MANDATORY_FOR_HANDLERS = frozenset({Kind.CASE_NEW, Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2})
 
 # Default reminder lead times per deadline kind, in minutes (the 0009 migration seeds the

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
+from notifications.kinds import DIGEST_BY_DEFAULT, MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
 from notifications.models import Notification, NotificationPreference, NotificationProfile
 from trygg import crypto, keys, privacy
 from trygg.accounts.models import User, UserRole
@@ -119,7 +119,7 @@ def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool
         return MailState.PENDING
     if delivery == Delivery.OFF:
         return MailState.SKIPPED
-    if delivery == Delivery.DIGEST:
+    if delivery == Delivery.DIGEST or (delivery is None and kind in DIGEST_BY_DEFAULT):
         return MailState.DIGEST
     return MailState.PENDING
 
@@ -380,3 +380,30 @@ def purge_sent(older_than_days: int, *, now: datetime | None = None) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget(subjects: Collection[str], links: Collection[str]) -> int:
+    """Delete every notification about these subjects or linking to these pages (a
+    case deleted under retention): the in-app entry and its e-mail, sent or not."""
+    if not subjects and not links:
+        return 0
+    result = db.session.execute(
+        delete(Notification).where(
+            Notification.subject.in_(sorted(subjects)) | Notification.link.in_(sorted(links))
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_user(user_id: int) -> int:
+    """Delete a user's notifications, preferences and profile (their data is erased)."""
+    removed = 0
+    for model in (Notification, NotificationPreference, NotificationProfile):
+        result = db.session.execute(delete(model).where(model.user_id == user_id))
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    db.session.execute(
+        update(NotificationProfile)
+        .where(NotificationProfile.substitute_id == user_id)
+        .values(substitute_id=None)
+    )
+    return removed

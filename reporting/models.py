@@ -82,6 +82,10 @@ class Report(db.Model):  # type: ignore[name-defined]
     immediate_measures: Mapped[list[str]] = mapped_column(JSON, default=list)
     causes: Mapped[list[str]] = mapped_column(JSON, default=list)
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set (to the month) when retention deleted the report: its key is destroyed and
+    # its sealed fields, files and case content are gone; the class S columns above
+    # stay so that statistics do not change (retention/, README "Retention").
+    erased_month: Mapped[date | None] = mapped_column(Date)
 
     # -- class P and E: sealed -------------------------------------------------------
     occurred_at_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -215,6 +219,13 @@ class AnonymousReceipt(db.Model):  # type: ignore[name-defined]
     unlock_kdf: Mapped[str] = mapped_column(String(64))
     unlock_salt: Mapped[bytes] = mapped_column(LargeBinary)
     report_link: Mapped[bytes] = mapped_column(LargeBinary)
+    # A keyed hash of the report id (under a key from the keyring, so the database
+    # alone cannot link a receipt to its report), for deleting the receipt with the
+    # report; empty for receipts made before retention existed.
+    report_tag: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The month the code was last used (no finer): the receipt stops working after the
+    # retention policy's months without use.
+    used_month: Mapped[date | None] = mapped_column(Date)
 
 
 class AnonymousThrottle(db.Model):  # type: ignore[name-defined]

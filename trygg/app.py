@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from handling import setup as handling_setup
 from notifications import setup as notifications_setup
 from reporting import setup as reporting_setup
+from retention import setup as retention_setup
 from risk import setup as risk_setup
 from trygg import (
     api,
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     reporting_setup.register(app)
     handling_setup.register(app)
     risk_setup.register(app)
+    retention_setup.register(app)
 
 
 def register_cli(app: Flask) -> None:
@@ -140,6 +142,7 @@ def register_cli(app: Flask) -> None:
     notifications_setup.register_cli(app)
     handling_setup.register_cli(app)
     risk_setup.register_cli(app)
+    retention_setup.register_cli(app)
 
 
 def register_signal_receivers(app: Flask) -> None:

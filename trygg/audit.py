@@ -34,11 +34,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import weakref
 from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import Integer, String, Text, bindparam, event, insert, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
@@ -63,6 +77,13 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
     detail: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Entries written since retention (0013) are *erasable*: the hash covers `body`, a
+    # salted SHA-256 of actor and detail, instead of actor and detail themselves.
+    # Erasing (retention) replaces actor and detail and drops the salt; the chain
+    # still verifies through `body`, and without the salt the erased values cannot be
+    # guessed back from it.
+    salt: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(String(64))
 
     def detail_dict(self) -> dict[str, Any]:
         return dict(json.loads(self.detail))
@@ -97,6 +118,104 @@ def digest(
         ensure_ascii=True,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def body_digest(salt: str, actor: str, detail: str) -> str:
+    """An erasable entry's actor and detail, salted: what its hash covers instead."""
+    body = json.dumps([salt, actor, detail], separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def erasable_digest(
+    seq: int,
+    at: datetime,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    body: str,
+    prev_hash: str,
+) -> str:
+    """The hash of an erasable entry (see AuditEntry.body)."""
+    text_ = json.dumps(
+        ["v2", seq, at.isoformat(), action, object_type, object_id, body, prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(text_.encode()).hexdigest()
+
+
+def entry_hash(row: Any) -> str:
+    """The hash an entry (a row of audit_entry) should have: erasable or not."""
+    body = getattr(row, "body", None)
+    if body is None:
+        return digest(
+            row.seq,
+            row.at,
+            row.actor,
+            row.action,
+            row.object_type,
+            row.object_id,
+            row.detail,
+            row.prev_hash,
+        )
+    return erasable_digest(
+        row.seq, row.at, row.action, row.object_type, row.object_id, body, row.prev_hash
+    )
+
+
+def body_matches(row: Any) -> bool:
+    """Whether an erasable entry's actor and detail are those its hash covers (an
+    erased entry has no salt: nothing left to compare)."""
+    salt = getattr(row, "salt", None)
+    body = getattr(row, "body", None)
+    if body is None:
+        return True
+    if salt is None:  # erased: nothing may stand in the place of what was erased
+        return bool(row.actor == ERASED_ACTOR and row.detail == "{}")
+    return body_digest(salt, row.actor, row.detail) == body
+
+
+ERASED_ACTOR = "erased"
+
+
+def erase(object_type: str, object_id: object) -> int:
+    """Erase actor and detail of every erasable entry about one object (retention).
+
+    The entries stay, with action, object and time, so the chain still verifies and
+    still shows that something happened; who did it and the details are gone. Returns
+    the number of entries erased.
+    """
+    write_pending()
+    table = AuditEntry.__table__
+    result = db.session.execute(
+        update(table)
+        .where(
+            table.c.object_type == object_type,
+            table.c.object_id == str(object_id),
+            table.c.body.is_not(None),
+            table.c.salt.is_not(None),
+        )
+        .values(actor=ERASED_ACTOR, detail="{}", salt=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def unerasable(object_type: str, object_id: object) -> int:
+    """Entries about an object written before entries were erasable (kept whole)."""
+    write_pending()
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(
+                AuditEntry.object_type == object_type,
+                AuditEntry.object_id == str(object_id),
+                AuditEntry.body.is_(None),
+                AuditEntry.actor != ERASED_ACTOR,
+            )
+        )
+        or 0
+    )
 
 
 _SEAL_KEYS: dict[bytes, bytes] = {}
@@ -155,13 +274,32 @@ def write_pending(session: Session | None = None) -> None:
         return
     pending = queue[written:]
     session.info[_WRITTEN] = len(queue)
-    append(session.connection(), pending)
+    connection = session.connection()
+    append(connection, pending, erasable=_has_erasable_entries(connection))
 
 
-def append(connection: Connection, pending: list[dict[str, Any]]) -> None:
+# Engines whose audit_entry has salt and body (0013). Only the answer yes is kept: a
+# database is upgraded, never downgraded, under a running app.
+_ERASABLE_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _has_erasable_entries(connection: Connection) -> bool:
+    """Whether the schema has erasable entries: always, at the migrations' head; a
+    database at an older revision (a test, an upgrade half done) gets entries as before."""
+    engine = connection.engine
+    if engine in _ERASABLE_ENGINES:
+        return True
+    columns = {c["name"] for c in sa_inspect(connection).get_columns("audit_entry")}
+    if "body" not in columns:
+        return False
+    _ERASABLE_ENGINES.add(engine)
+    return True
+
+
+def append(connection: Connection, pending: list[dict[str, Any]], *, erasable: bool = True) -> None:
     """Append entries (dicts as `record` queues them) to the chain over `connection`,
     numbered, hashed and sealed. write_pending uses it; so does a migration that must
-    record what it changed."""
+    record what it changed (`erasable=False` before the table had salt and body)."""
     head = connection.execute(_BUMP_HEAD, {"count": len(pending)}).one_or_none()
     if head is None:  # the migration creates the row; a hand-made database may lack it
         table = AuditHead.__table__
@@ -174,26 +312,35 @@ def append(connection: Connection, pending: list[dict[str, Any]]) -> None:
     rows = []
     for entry in pending:
         seq += 1
-        entry_hash = digest(
-            seq,
-            entry["at"],
-            entry["actor"],
-            entry["action"],
-            entry["object_type"],
-            entry["object_id"],
-            entry["detail"],
-            prev,
-        )
-        rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": entry_hash})
-        prev = entry_hash
+        if erasable:
+            salt = secrets.token_hex(16)
+            body = body_digest(salt, entry["actor"], entry["detail"])
+            at, kind, oid = entry["at"], entry["object_type"], entry["object_id"]
+            new_hash = erasable_digest(seq, at, entry["action"], kind, oid, body, prev)
+            rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": new_hash})
+            rows[-1].update(salt=salt, body=body)
+        else:
+            new_hash = digest(
+                seq,
+                entry["at"],
+                entry["actor"],
+                entry["action"],
+                entry["object_type"],
+                entry["object_id"],
+                entry["detail"],
+                prev,
+            )
+            rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": new_hash})
+        prev = new_hash
     head_values = {"head_hash": prev, "head_seal": _next_seal(old, seq, prev)}
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and erasable:
         # One round trip, one statement whatever the batch size (so it is prepared once):
         # a data-modifying CTE inserts the entries from arrays, the UPDATE sets the head.
         columns = {key: [row[key] for row in rows] for key in rows[0]}
         connection.execute(_APPEND_POSTGRESQL, {**columns, **head_values})
     else:
-        connection.execute(_INSERT_ENTRIES, rows)
+        statement = _INSERT_ENTRIES if erasable else insert(table_without_body(connection))
+        connection.execute(statement, rows)
         connection.execute(_SET_HEAD_HASH, head_values)
 
 
@@ -212,15 +359,24 @@ _SET_HEAD_HASH = (
     .values(last_hash=bindparam("head_hash"), seal=bindparam("head_seal"))
 )
 _INSERT_ENTRIES = insert(AuditEntry.__table__)
+
+
+def table_without_body(connection: Connection) -> Any:
+    """audit_entry as it was before entries were erasable (for older migrations)."""
+    from sqlalchemy import MetaData, Table
+
+    return Table("audit_entry", MetaData(), autoload_with=connection)
+
+
 _APPEND_POSTGRESQL = text(
     "WITH new_entries AS ("
     " INSERT INTO audit_entry"
-    " (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash)"
+    " (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash, salt, body)"
     " SELECT * FROM unnest("
     "CAST(:seq AS integer[]), CAST(:at AS timestamptz[]), CAST(:actor AS varchar[]),"
     " CAST(:action AS varchar[]), CAST(:object_type AS varchar[]),"
     " CAST(:object_id AS varchar[]), CAST(:detail AS text[]), CAST(:prev_hash AS varchar[]),"
-    " CAST(:hash AS varchar[])))"
+    " CAST(:hash AS varchar[]), CAST(:salt AS varchar[]), CAST(:body AS varchar[])))"
     " UPDATE audit_head SET last_hash = :head_hash, seal = :head_seal WHERE id = 1"
 )
 

@@ -16,6 +16,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -82,17 +83,7 @@ def _entry_break(row: Any, expected_seq: int, prev: str) -> ChainBreak | None:
         return ChainBreak(expected_seq, "entry is missing (deleted)")
     if row.prev_hash != prev:
         return ChainBreak(row.seq, "does not chain to the previous entry")
-    digest = audit.digest(
-        row.seq,
-        row.at,
-        row.actor,
-        row.action,
-        row.object_type,
-        row.object_id,
-        row.detail,
-        row.prev_hash,
-    )
-    if digest != row.hash:
+    if audit.entry_hash(row) != row.hash or not audit.body_matches(row):
         return ChainBreak(row.seq, "was altered (hash mismatch)")
     return None
 
@@ -102,9 +93,13 @@ def _walk(
 ) -> tuple[int, str, ChainBreak | None]:
     """Check every entry in order: (the last entry's number, its hash, the first break)."""
     last, prev = 0, GENESIS
+    present = {c["name"] for c in sa_inspect(session.connection()).get_columns("audit_entry")}
+    columns = list(_ENTRY)
+    if "body" in present:  # since 0013: erasable entries
+        columns += [AuditEntry.salt, AuditEntry.body]
     while True:
         rows = session.execute(
-            select(*_ENTRY).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+            select(*columns).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
             return last, prev, None

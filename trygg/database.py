@@ -28,6 +28,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted content is overwritten with zeros (retention: deletion that really deletes).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

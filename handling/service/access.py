@@ -83,7 +83,9 @@ def can_access(user: User | None, case: Case) -> bool:
 
 
 def get_case(case_id: int) -> Case | None:
-    return db.session.get(Case, case_id)
+    """The case, unless there is none or retention deleted it (only its codes are left)."""
+    case = db.session.get(Case, case_id)
+    return None if case is None or case.report.erased_month is not None else case
 
 
 def case_for(

@@ -103,9 +103,9 @@ def queue_for(
     # Active cases always (for the counts), and finished ones only when asked for.
     states = set(ACTIVE_STATES)
     states |= set(STATES) if wanted == "all" else {wanted} if wanted in STATES else set()
-    cases = {c.id: c for c in _handler_cases(user, states)}
+    cases = {c.id: c for c in _handler_cases(user, states) if c.report.erased_month is None}
     for case in _safety_rep_cases(user):
-        if case.state in states:
+        if case.state in states and case.report.erased_month is None:
             cases.setdefault(case.id, case)
 
     items: list[QueueItem] = []

@@ -150,7 +150,7 @@ def _append_to_audit_chain(conn, entries):
             "detail": detail,
         }
         for user_id, detail in entries
-    ])
+    ], erasable=False)
 
 
 def downgrade():

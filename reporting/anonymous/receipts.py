@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from datetime import date, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from reporting.models import AnonymousReceipt, Report
 from trygg import crypto, keys, privacy, typed_codes
-from trygg.extensions import db
+from trygg.extensions import db, utcnow
 
 RECEIPT_LENGTH = 20  # 20 × 5 bits = 100 bits of entropy
 HINT_HEX = 4  # 16 bits: narrows the rows to try, confirms nothing
@@ -66,6 +67,16 @@ def hint(code: str) -> str:
     return crypto.keyed_hash(keys.keyring().derive("receipt-hint"), code)[:HINT_HEX]
 
 
+def report_tag(report_id: int) -> str:
+    """The keyed hash that lets retention find a report's receipt (the database alone
+    cannot compute it, so it links nothing for someone holding only the database)."""
+    return crypto.keyed_hash(keys.keyring().derive("receipt-report"), str(report_id))
+
+
+def month_of(moment: date | datetime) -> date:
+    return date(moment.year, moment.month, 1)
+
+
 def _unlock_key(code: str, kdf: str, salt: bytes) -> crypto.DataKey:
     name, params = kdf.split(":", 1)
     if name != "argon2id":
@@ -94,6 +105,8 @@ def issue_receipt(report: Report) -> str:
         unlock_kdf=kdf,
         unlock_salt=salt,
         report_link=b"",
+        report_tag=report_tag(report.id),
+        used_month=month_of(utcnow()),
     )
     db.session.add(row)
     db.session.flush()
@@ -141,7 +154,9 @@ def open_receipt(text: str) -> Report:
         except crypto.CryptoError:
             raise ReceiptInvalid() from None
         report = db.session.get(Report, int(link))
-        if report is None or not report.anonymous:
+        if report is None or not report.anonymous or report.erased_month is not None:
             raise ReceiptInvalid()  # the report was deleted (retention)
+        if row.used_month != month_of(utcnow()):
+            row.used_month = month_of(utcnow())
         return report
     raise ReceiptInvalid()

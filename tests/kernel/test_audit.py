@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.factories import api_login, form_login, form_token
 from tests.kernel.support import NEW_PASSWORD, entries, sql
 from trygg import audit
+from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.org import Unit
 
@@ -62,17 +63,18 @@ def test_verify_names_an_altered_entry(app, chain, runner, column, value):
 
 def test_verify_finds_an_entry_rewritten_with_a_fresh_hash(app, chain, runner):
     entry = chain[2]
-    forged = audit.digest(  # an attacker who knows the algorithm
-        entry.seq,
-        entry.at,
-        "user:1",
-        entry.action,
-        entry.object_type,
-        entry.object_id,
-        entry.detail,
-        entry.prev_hash,
+    # An attacker who knows the algorithm: a fresh salt, body and hash.
+    body = audit.body_digest("00" * 16, "user:1", entry.detail)
+    forged = audit.erasable_digest(
+        entry.seq, entry.at, entry.action, entry.object_type, entry.object_id, body, entry.prev_hash
     )
-    sql(app, "UPDATE audit_entry SET actor = 'user:1', hash = :h WHERE seq = 3", h=forged)
+    sql(
+        app,
+        "UPDATE audit_entry SET actor = 'user:1', salt = :s, body = :b, hash = :h WHERE seq = 3",
+        s="00" * 16,
+        b=body,
+        h=forged,
+    )
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code != 0
     assert "audit chain broken at entry 4" in result.output
@@ -236,3 +238,22 @@ def test_nested_savepoints_rolled_back_take_their_entries_with_them(app, runner)
         db.session.commit()
     assert _object_ids(app) == ["kept"]
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_erasing_an_objects_entries_keeps_the_chain_whole(app, chain, runner):
+    entry = chain[2]
+    with app.app_context():
+        erased = audit.erase(entry.object_type, entry.object_id)
+        db.session.commit()
+        row = db.session.get(AuditEntry, entry.seq)
+        assert row is not None
+        assert (row.actor, row.detail, row.salt) == (audit.ERASED_ACTOR, "{}", None)
+    assert erased >= 1
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_an_erased_entry_cannot_be_given_another_actor(app, chain, runner):
+    sql(app, "UPDATE audit_entry SET actor = 'user:1', salt = NULL WHERE seq = 3")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0
+    assert "audit chain broken at entry 3" in result.output

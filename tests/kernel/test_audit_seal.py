@@ -70,20 +70,17 @@ def test_a_tail_rewritten_with_fresh_hashes_and_head_is_found(app, chain, runner
     prev = chain[2].hash
     for entry in chain[3:]:
         actor = "user:1" if entry.seq == 4 else entry.actor
-        forged = audit.digest(
-            entry.seq,
-            entry.at,
-            actor,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.detail,
-            prev,
+        body = audit.body_digest("00" * 16, actor, entry.detail)
+        forged = audit.erasable_digest(
+            entry.seq, entry.at, entry.action, entry.object_type, entry.object_id, body, prev
         )
         sql(
             app,
-            "UPDATE audit_entry SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :seq",
+            "UPDATE audit_entry SET actor = :a, salt = :s, body = :b, prev_hash = :p, hash = :h"
+            " WHERE seq = :seq",
             a=actor,
+            s="00" * 16,
+            b=body,
             p=prev,
             h=forged,
             seq=entry.seq,

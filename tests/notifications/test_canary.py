@@ -16,6 +16,7 @@ from handling import service
 from handling.models import Case
 from notifications.kinds import Kind
 from notifications.models import Notification
+from retention import service as retention
 from tests.conftest import ENGINE
 from tests.factories import Factory, api_login
 from tests.handling.conftest import user_obj
@@ -136,6 +137,20 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
     # Reminders, escalations and task notices: a day passes, ticking every half hour (the
     # shortest reminder window is an hour).
     with time_machine.travel(start, tick=False) as clock:
+        for _ in range(52):
+            run_tick(app)
+            clock.shift(timedelta(minutes=30))
+
+    # The retention warning: the closed case enters its last 30 days, and a day of ticks
+    # brings the warning to its handlers' daily digest.
+    with app.app_context():
+        (due,) = [
+            item.due_at
+            for item in retention.due_items(within_days=365 * 100)
+            if item.report_id == report_ids[1]
+        ]
+        db.session.remove()
+    with time_machine.travel(due - timedelta(days=10), tick=False) as clock:
         for _ in range(52):
             run_tick(app)
             clock.shift(timedelta(minutes=30))

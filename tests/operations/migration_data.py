@@ -736,6 +736,44 @@ def load_0012(connection: Connection, world: World) -> None:
     put(connection, "risk_scan", {"name": "triggers", "last_at": world.now})
 
 
+def load_0013(connection: Connection, world: World) -> None:
+    """Retention: a legal hold on a case, a tombstone, a finished day (policies are seeded)."""
+    put(
+        connection,
+        "legal_hold",
+        {
+            "id": 1,
+            "case_id": 1,
+            "reason": "police",
+            "placed_by": f"user:{HANDLER}",
+            "placed_at": world.now,
+            "lifted_by": None,
+            "lifted_at": None,
+        },
+    )
+    month = world.now.date().replace(day=1)
+    put(
+        connection,
+        "tombstone",
+        {
+            "id": 1,
+            "report_id": 999_999,
+            "reference": f"AVV-{world.year - 11}-00001",
+            "opened_month": month.replace(year=world.year - 11),
+            "closed_month": month.replace(year=world.year - 11),
+            "deleted_month": month,
+            "policy_id": 1,
+            "rule": "case:hms_deviation:closed",
+            "months": 120,
+        },
+    )
+    put(
+        connection,
+        "retention_day",
+        {"day": world.now.date(), "finished_at": world.now, "owner": "host:1", "deleted": 1},
+    )
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -745,4 +783,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0009": load_0009,
     "0006": load_0006,
     "0012": load_0012,
+    "0013": load_0013,
 }

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from trygg import access_changes, audit
 from trygg.accounts.errors import AccountError
-from trygg.accounts.models import CASE_READING_ROLES, ROLES, Membership, Role, User, UserRole
+from trygg.accounts.models import (
+    CASE_READING_ROLES,
+    ROLES,
+    Membership,
+    PasswordCode,
+    Role,
+    SignIn,
+    User,
+    UserRole,
+)
 from trygg.accounts.service import sessions
 from trygg.accounts.service.passwords import hash_password
 from trygg.extensions import db
@@ -192,3 +201,28 @@ def reset_by_other(user: User, *, actor: str, action: str, change: str) -> None:
     audit.record(action, actor=actor, object_type="user", object_id=user.id)
     if user.roles & CASE_READING_ROLES:
         access_changes.record(change, actor=actor, user_id=user.id)
+
+
+FORMER_EMPLOYEE = "Former employee"
+
+
+def erase_user(user: User, *, actor: str) -> None:
+    """Erase an account's personal data (name, e-mail, password, two-factor, roles,
+    units, sign-ins, codes); the row stays, deactivated, so that cases and the audit log
+    that refer to its id stay intact and pseudonymous ("former employee"). Domain
+    packages forget their own rows about the user (retention/service/people.py)."""
+    user.active = False
+    sessions.end_all(user)
+    user.name = FORMER_EMPLOYEE
+    user.email = f"erased-{user.id}@erased.invalid"
+    user.password_hash = None
+    user.totp_secret = None
+    user.totp_pending = None
+    user.totp_enabled = False
+    user.wrapped_key = None
+    user.last_login_at = None
+    for model in (SignIn, PasswordCode, UserRole, Membership):
+        db.session.execute(delete(model).where(model.user_id == user.id))
+    db.session.expire(user, ["role_rows", "memberships"])
+    db.session.flush()
+    audit.record("user.erase", actor=actor, object_type="user", object_id=user.id)

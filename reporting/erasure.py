@@ -1,0 +1,80 @@
+"""Deleting a report for good (retention): reporting's own rows, nothing else.
+
+The report's data key is destroyed (crypto-shredding): its wrapped form is replaced by
+an empty value, so nothing sealed under it, here, in the case, in a backup or in a dead
+PostgreSQL tuple, can be opened again. The sealed columns, attachments and their chunks,
+the anonymous receipt and the identifying parts of the report's audit entries are
+deleted as well. The class S columns stay: statistics do not change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, select
+
+from reporting.anonymous.receipts import report_tag
+from reporting.models import SEALED_FIELDS, AnonymousReceipt, Attachment, AttachmentChunk, Report
+from trygg import audit
+from trygg.extensions import db
+
+# What a destroyed key is stored as: no key-encryption key unwraps it.
+SHREDDED = b""
+
+
+def is_erased(report: Report) -> bool:
+    return report.erased_month is not None
+
+
+def erase_report(report: Report, *, month: date) -> dict[str, int]:
+    """Destroy the report's key and sealed content; return counts of what went."""
+    attachment_ids = select(Attachment.id).where(Attachment.report_id == report.id)
+    chunks = db.session.execute(
+        delete(AttachmentChunk).where(AttachmentChunk.attachment_id.in_(attachment_ids))
+    ).rowcount  # type: ignore[attr-defined]
+    files = db.session.execute(delete(Attachment).where(Attachment.report_id == report.id)).rowcount  # type: ignore[attr-defined]
+    receipts = db.session.execute(
+        delete(AnonymousReceipt).where(AnonymousReceipt.report_tag == report_tag(report.id))
+    ).rowcount  # type: ignore[attr-defined]
+    for name in SEALED_FIELDS:
+        report.set_sealed(name, None)
+    report.wrapped_key = SHREDDED
+    report.owner_tag = None
+    report.erased_month = month
+    db.session.expire(report, ["attachments"])
+    entries = audit.erase("report", report.id)
+    db.session.flush()
+    return {
+        "attachments": int(files or 0),
+        "chunks": int(chunks or 0),
+        "receipts": int(receipts or 0),
+        "audit_entries": entries,
+    }
+
+
+def pseudonymise_user(user_id: int, label: str) -> int:
+    """Replace a user's name by `label` wherever a report names them by their account
+    (as reporter or person involved); the user id stays, so the cases stay whole.
+    Returns the number of reports changed."""
+    from reporting import service
+
+    changed = 0
+    for report in db.session.scalars(select(Report).where(Report.erased_month.is_(None))):
+        key = service.data_key(report)
+        touched = False
+        people = service._open(key, report, "people", as_json=True)  # noqa: SLF001 - own package
+        for role in ("exposed", "witnesses"):
+            for person in (people or {}).get(role, []):
+                if person.get("user_id") == user_id and person.get("name") != label:
+                    person["name"] = label
+                    touched = True
+        reporter = service._open(key, report, "reporter", as_json=True)  # noqa: SLF001
+        if reporter and reporter.get("user_id") == user_id and reporter.get("name") != label:
+            reporter["name"] = label
+            report.set_sealed("reporter", service.seal_value(key, report.id, "reporter", reporter))
+            touched = True
+        if touched:
+            report.set_sealed("people", service.seal_value(key, report.id, "people", people))
+            changed += 1
+    db.session.flush()
+    return changed

@@ -1,0 +1,120 @@
+"""The data subject's right of access (innsyn): what Trygg stores about one person.
+
+As the reporter: each of their reports as they wrote it, its state, the feedback and the
+messages they can see (never the handlers' internal notes). As the exposed employee
+named in someone else's report: that they are named, the case's reference and
+classification, and the follow-up tasks and debriefings of that case, which concern
+them; not the other person's account (their report is theirs: a colleague's report
+about the same incident is not included). Reading is audited: as "reporter" for the
+user's own reports (the log must not link a confidential reporter), and as one
+`user.access_export` entry about the user.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from handling import service as handling
+from reporting import service as reporting
+from reporting.codes import Codes
+from reporting.models import Report
+from trygg import audit
+from trygg.accounts.models import User
+from trygg.extensions import db, utcnow
+
+REQUEST_REASONS: Codes = {
+    "data_subject_request": _l("The person's own request (innsyn)"),
+    "representative_request": _l("A request from the person's representative"),
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _own_report(report: Report) -> dict[str, Any]:
+    content = reporting.open_report(report, actor="reporter", part="access")
+    fields = dict(content.fields)
+    out: dict[str, Any] = {
+        "reference": report.reference,
+        "submitted": report.created_at,
+        "incident_types": report.incident_types,
+        "confidential": report.confidential,
+        **fields,
+        "files": [
+            {"name": f.name, "type": f.content_type, "size": f.size} for f in content.attachments
+        ],
+    }
+    case = handling.case_for_report(report)
+    if case is not None:
+        view = handling.reporter_view(report, actor="reporter")
+        out["state"] = view.state
+        out["feedback"] = view.feedback
+        out["messages"] = [
+            {"at": m.created_at, "from": m.author_kind, "body": m.body} for m in view.messages
+        ]
+    return out
+
+
+def _named_in(report: Report, user: User) -> dict[str, Any]:
+    case = handling.case_for_report(report)
+    out: dict[str, Any] = {
+        "reference": report.reference,
+        "role": "exposed",
+        "occurred_month": report.occurred_month,
+        "incident_types": report.incident_types,
+    }
+    if case is not None:
+        out["tasks"] = [
+            {
+                "template": view.task.template,
+                "status": view.task.status,
+                "due_at": view.task.due_at,
+                "note": view.note,
+            }
+            for view in (handling.task_view(case, t) for t in case.tasks)
+        ]
+        out["debriefings"] = [
+            {"held_on": view.debriefing.held_on, "outcome": view.outcome}
+            for view in (handling.debriefing_view(case, d, full=False) for d in case.debriefings)
+        ]
+    return out
+
+
+def build(user: User, *, actor: str, reason: str | None = None) -> dict[str, Any]:
+    """Everything stored about `user` as reporter or exposed person; audited."""
+    own = [r for r in reporting.reports_of(user) if r.erased_month is None]
+    own_ids = {r.id for r in own}
+    named = []
+    for report in db.session.scalars(
+        select(Report).where(Report.erased_month.is_(None)).order_by(Report.id)
+    ):
+        if report.id in own_ids:
+            continue
+        if user.id in reporting.involved_user_ids(report)["exposed"]:
+            named.append(report)
+    audit.record(
+        "user.access_export",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        detail={"reason": reason} if reason else {},
+    )
+    return _plain(
+        {
+            "exported_at": utcnow(),
+            "account": {"name": user.name, "email": user.email},
+            "reports": [_own_report(r) for r in own],
+            "named_as_exposed": [_named_in(r, user) for r in named],
+        }
+    )

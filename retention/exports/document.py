@@ -1,0 +1,168 @@
+"""What a case export contains: the sections a handler chose, as plain data (JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from handling import service as handling
+from handling.models import Case
+from reporting import service as reporting
+from reporting.codes import Codes
+from trygg import audit, org
+from trygg.accounts.models import User
+from trygg.audit import actor_label
+from trygg.extensions import utcnow
+
+SECTIONS: Codes = {
+    "report": _l("The report: what happened"),
+    "people": _l("People involved"),
+    "reporter": _l("The reporter's identity"),
+    "timeline": _l("Timeline"),
+    "messages": _l("Messages and internal notes"),
+    "follow_up": _l("Follow-up tasks and debriefings"),
+    "closing": _l("Closing, feedback and reasons"),
+}
+RECIPIENTS: Codes = {
+    "police": _l("The police"),
+    "labour_inspection": _l("The Labour Inspection Authority (Arbeidstilsynet)"),
+    "nav": _l("NAV (injury report)"),
+    "other_authority": _l("Another authority"),
+}
+REASONS: Codes = {
+    "police_report": _l("Police report or investigation"),
+    "section_5_2_notice": _l("Notice of serious injury (§ 5-2)"),
+    "injury_report": _l("Occupational injury report (NAV)"),
+    "inspection": _l("Inspection or order from an authority"),
+    "legal_proceedings": _l("Legal proceedings"),
+}
+WHISTLEBLOWING = "whistleblowing"
+
+
+@dataclass
+class ExportRequest:
+    recipient: str
+    reason: str
+    sections: list[str]
+    reporter_consented: bool = False
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def identity_allowed(case: Case, request: ExportRequest) -> bool:
+    """A varsel's reporter is named only with their consent; others when chosen."""
+    return "reporter" in request.sections and (
+        case.track != WHISTLEBLOWING or request.reporter_consented
+    )
+
+
+def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:
+    """The export of a case as plain data; audited (reading and export). The caller has
+    checked the user's access (handling.service.case_for) and commits."""
+    content = handling.open_case_content(case, user, part="export")
+    report = content.report or {}
+    named = identity_allowed(case, request)
+    reporter = reporting.reporter_identity(case.report) if named else None
+    reporter_id = None if named else (reporting.reporter_identity(case.report) or {}).get("user_id")
+    unit = org.get_unit(case.report.unit_id) if case.report.unit_id else None
+    doc: dict[str, Any] = {
+        "reference": case.report.reference,
+        "exported_at": utcnow().isoformat(),
+        "recipient": request.recipient,
+        "reason": request.reason,
+        "sections": [s for s in SECTIONS if s in request.sections],
+        "classification": {
+            "track": case.track,
+            "state": case.state,
+            "incident_types": case.report.incident_types,
+            "occurred_month": case.report.occurred_month.isoformat(),
+            "unit": unit.name if unit else None,
+            "place_type": case.report.place_type,
+            "counterpart_category": case.report.counterpart_category,
+            "severity": case.report.severity,
+            "injury_level": case.report.injury_level,
+            "serious_injury": case.report.serious_injury,
+            "section_5_2": case.section_5_2,
+            "police_report": case.report.police_report,
+        },
+    }
+    if "report" in request.sections:
+        keys = (
+            "occurred_at",
+            "narrative",
+            "counterpart_identity",
+            "injury_description",
+            "sick_leave",
+            "sick_leave_days",
+            "police_details",
+            "immediate_measures_text",
+            "causes_text",
+        )
+        doc["report"] = {k: _text(report.get(k)) for k in keys}
+    if "people" in request.sections:
+        doc["people"] = {
+            role: [p.get("name") for p in report.get(role, []) if p.get("user_id") != reporter_id]
+            for role in ("exposed", "witnesses")
+        }
+    if named:
+        doc["reporter"] = {"name": (reporter or {}).get("name")}
+    if "timeline" in request.sections:
+        doc["timeline"] = [
+            {"at": _text(e.at), "kind": e.kind, "codes": e.codes} for e in content.events
+        ]
+    if "messages" in request.sections:
+        doc["messages"] = [
+            {
+                "at": _text(m.created_at),
+                "from": m.author_kind,
+                "internal": m.internal,
+                "body": m.body if named or not m.identity else None,
+            }
+            for m in content.messages
+        ]
+    if "follow_up" in request.sections:
+        doc["tasks"] = [
+            {
+                "template": t.task.template,
+                "status": t.task.status,
+                "due_at": _text(t.task.due_at),
+                "note": t.note,
+            }
+            for t in content.tasks
+        ]
+        doc["debriefings"] = [
+            {
+                "held_on": _text(d.debriefing.held_on),
+                "outcome": d.outcome,
+                "further_needs": d.further_needs,
+            }
+            for d in content.debriefings
+        ]
+    if "closing" in request.sections:
+        doc["closing"] = {
+            "closed_at": _text(case.closed_at),
+            "closing_note": content.closing_note,
+            "feedback": content.feedback,
+            "drop_reason": content.drop_reason,
+            "no_follow_up_reason": content.no_follow_up_reason,
+        }
+    audit.record(
+        "case.export",
+        actor=actor_label(user),
+        object_type="case",
+        object_id=case.id,
+        detail={
+            "recipient": request.recipient,
+            "reason": request.reason,
+            "sections": doc["sections"],
+            "reporter_named": named,
+        },
+    )
+    return doc

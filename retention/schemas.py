@@ -1,0 +1,89 @@
+"""Retention's one source of validation, and its output shapes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from retention.codes import HOLD_REASONS
+from retention.exports.access import REQUEST_REASONS
+from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
+from retention.service.policies import MAX_MONTHS
+from trygg.validation import StrictSchema
+
+
+class PolicySchema(Schema):
+    id = fields.Integer()
+    scope = fields.String()
+    track = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    months = fields.Integer()
+    rule = fields.String()
+
+
+class PolicyInSchema(StrictSchema):
+    months = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_MONTHS)
+    )
+
+
+class HoldInSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(HOLD_REASONS)))
+
+
+class HoldByReferenceInSchema(HoldInSchema):
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class HoldSchema(Schema):
+    reason = fields.String()
+    placed_by = fields.String()
+    placed_at = fields.DateTime()
+
+
+class CaseRetentionSchema(Schema):
+    """When a finished case is to be deleted (None while it is open), and any hold."""
+
+    delete_on = fields.DateTime(allow_none=True)
+    rule = fields.String(allow_none=True)
+    hold = fields.Nested(HoldSchema, allow_none=True)
+
+
+class StatusSchema(Schema):
+    due_now = fields.Integer()
+    due_within_30_days = fields.Integer()
+    held = fields.Integer()
+    deleted = fields.Integer()
+
+
+class ExportInSchema(StrictSchema):
+    """What a handler chooses for an export: for whom, why, which sections, which form."""
+
+    recipient = fields.String(required=True, validate=validate.OneOf(sorted(RECIPIENTS)))
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(REASONS)))
+    sections = fields.List(
+        fields.String(validate=validate.OneOf(list(SECTIONS))),
+        required=True,
+        validate=validate.Length(min=1, max=len(SECTIONS)),
+    )
+    # For a varsel: the reporter agreed to be named to this recipient.
+    reporter_consented = fields.Boolean(load_default=False)
+    format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "json"]))
+
+
+class FormatQuerySchema(StrictSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
+
+
+class AccessRequestInSchema(StrictSchema):
+    """An admin answers a person's access request: who (e-mail), why, which form."""
+
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(REQUEST_REASONS)))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
+
+
+class EraseUserInSchema(StrictSchema):
+    """Erase an account's personal data: the address, and a confirmation."""
+
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True))

@@ -1,0 +1,52 @@
+"""The scheduler's daily retention run: once a day, however many processes tick."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from notifications.scheduler import TickContext
+from retention.models import RetentionDay
+from retention.service.deletion import checkpoint, due_items, erase_due_case, expire_receipts
+from retention.service.warnings import warn_upcoming
+from trygg.extensions import db
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def today(ctx: TickContext) -> date:
+    return ctx.now.astimezone(OSLO).date()
+
+
+def daily_job(ctx: TickContext) -> int:
+    """A tick's share of today's run: a batch of due cases, each in its own committed
+    transaction; when fewer than a batch were left, the receipts, the warnings and the
+    day's mark. A day with its mark is skipped by every process."""
+    day = today(ctx)
+    if db.session.get(RetentionDay, day) is not None:
+        return 0
+    items = [i for i in due_items(ctx.now) if i.is_due(ctx.now)][: ctx.batch]
+    db.session.commit()
+    deleted = 0
+    for item in items:
+        deleted += erase_due_case(item, now=ctx.now, actor="scheduler")
+        db.session.commit()
+    if len(items) < ctx.batch:
+        expire_receipts(ctx.now)
+        warn_upcoming(ctx.now)
+        insert_ = (
+            postgresql.insert
+            if db.session.get_bind().dialect.name == "postgresql"
+            else sqlite.insert
+        )
+        db.session.execute(
+            insert_(RetentionDay.__table__)
+            .values(day=day, finished_at=ctx.now, owner=ctx.owner, deleted=deleted)
+            .on_conflict_do_nothing(index_elements=["day"])
+        )
+        db.session.commit()
+        if deleted:
+            checkpoint()
+    return len(items)

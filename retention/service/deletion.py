@@ -1,0 +1,286 @@
+"""What is due for deletion, and deleting it: one case per transaction.
+
+Each case is deleted in its own transaction, which first takes the case's row lock and
+checks again that it is due: a crash (even kill -9) leaves every case whole or fully
+deleted, and two processes running at once never delete one case twice — the second
+finds it locked (PostgreSQL skips it) or already deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+
+from handling.erasure import erase_case
+from handling.models import Case
+from handling.service import add_duration
+from reporting.erasure import erase_report
+from reporting.models import AnonymousReceipt, Report
+from retention.codes import WARNING_DAYS
+from retention.models import LegalHold, RetentionPolicy, Tombstone
+from retention.service.policies import policy_for
+from trygg import audit
+from trygg.extensions import db, utcnow
+
+log = logging.getLogger("trygg.retention")
+FINISHED = ("closed", "dropped")
+
+
+def month_of(moment: datetime | date) -> date:
+    return date(moment.year, moment.month, 1)
+
+
+def outcome(state: str, forwarded_to: str | None) -> str:
+    """closed, dropped or forwarded (a case closed after being sent to the police …)."""
+    if forwarded_to and state == "closed":
+        return "forwarded"
+    return state
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """A case (or a report without one) and when and why it is to be deleted."""
+
+    case_id: int | None
+    report_id: int
+    reference: str
+    rule: str
+    months: int
+    policy_id: int
+    due_at: datetime
+    held: bool
+
+    def is_due(self, now: datetime) -> bool:
+        return not self.held and self.due_at <= now
+
+
+def _policies() -> dict[tuple[str, str | None, str | None], RetentionPolicy]:
+    rows = db.session.scalars(select(RetentionPolicy))
+    return {(p.scope, p.track, p.outcome): p for p in rows}
+
+
+def due_items(
+    now: datetime | None = None, *, within_days: int = 0, report_id: int | None = None
+) -> list[DueItem]:
+    """Finished cases (and case-less reports) whose time comes by now + within_days,
+    oldest first, held ones included (marked); only one report's when `report_id`."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=within_days)
+    table = _policies()
+    held = set(db.session.scalars(select(LegalHold.case_id).where(LegalHold.lifted_at.is_(None))))
+    items: list[DueItem] = []
+    only = [Report.id == report_id] if report_id is not None else []
+    # Columns only: a run looks at every finished case, and needs none of their rows.
+    rows = db.session.execute(
+        select(
+            Case.id,
+            Case.report_id,
+            Case.track,
+            Case.state,
+            Case.forwarded_to,
+            Case.closed_at,
+            Report.reference,
+        )
+        .join(Report, Report.id == Case.report_id)
+        .where(
+            Case.state.in_(FINISHED),
+            Case.closed_at.is_not(None),
+            Report.erased_month.is_(None),
+            *only,
+        )
+    ).all()
+    for case_id, report_id, track, state, forwarded_to, closed_at, reference in rows:
+        policy = table.get(("case", track, outcome(state, forwarded_to)))
+        if policy is None or closed_at is None:
+            continue
+        due = add_duration(closed_at, policy.months, "months")
+        if due <= horizon:
+            items.append(
+                DueItem(
+                    case_id,
+                    report_id,
+                    reference,
+                    policy.rule,
+                    policy.months,
+                    policy.id,
+                    due,
+                    case_id in held,
+                )
+            )
+    orphan = table.get(("report", None, None))
+    if orphan is not None:
+        has_case = select(Case.id).where(Case.report_id == Report.id).exists()
+        for report in db.session.scalars(
+            select(Report).where(~has_case, Report.erased_month.is_(None), *only)
+        ):
+            due = add_duration(report.created_at, orphan.months, "months")
+            if due <= horizon:
+                items.append(
+                    DueItem(
+                        None,
+                        report.id,
+                        report.reference,
+                        orphan.rule,
+                        orphan.months,
+                        orphan.id,
+                        due,
+                        False,
+                    )
+                )
+    return sorted(items, key=lambda i: (i.due_at, i.report_id))
+
+
+def _lock(item: DueItem) -> bool:
+    """Take the row lock of the item's report (skipping one another process holds)."""
+    statement = select(Report.id).where(Report.id == item.report_id, Report.erased_month.is_(None))
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return db.session.scalar(statement) is not None
+
+
+def erase_due_case(item: DueItem, *, now: datetime, actor: str) -> bool:
+    """Delete one item if it is still due (checked under its lock); the caller commits.
+
+    Returns False when another process got there first or it is no longer due (a hold,
+    a reopened case, a changed policy).
+    """
+    if not _lock(item):
+        return False
+    fresh = [i for i in _items_for(item, now) if i.is_due(now)]
+    if not fresh:
+        return False
+    item = fresh[0]
+    month = month_of(now)
+    report = db.session.get(Report, item.report_id)
+    if report is None:  # deleted outright meanwhile: nothing left to erase
+        return False
+    opened = report.created_at
+    closed: datetime | None = None
+    if item.case_id is not None:
+        case = db.session.get(Case, item.case_id)
+        if case is None:
+            return False
+        opened, closed = case.opened_at, case.closed_at
+        erase_case(case, month=month)
+    else:
+        erase_report(report, month=month)
+    db.session.add(
+        Tombstone(
+            report_id=report.id,
+            reference=report.reference,
+            opened_month=month_of(opened),
+            closed_month=month_of(closed) if closed else None,
+            deleted_month=month,
+            policy_id=item.policy_id,
+            rule=item.rule,
+            months=item.months,
+        )
+    )
+    kind, oid = ("case", item.case_id) if item.case_id is not None else ("report", report.id)
+    audit.record(
+        f"{kind}.erase",
+        actor=actor,
+        object_type=kind,
+        object_id=oid,
+        detail={"rule": item.rule, "months": item.months},
+    )
+    db.session.flush()
+    return True
+
+
+def _items_for(item: DueItem, now: datetime) -> list[DueItem]:
+    return due_items(now, report_id=item.report_id)
+
+
+def expire_receipts(now: datetime) -> int:
+    """Delete anonymous receipt codes unused for the receipt policy's months (the case
+    lives on; only the code stops working)."""
+    policy = policy_for("receipt")
+    if policy is None:
+        return 0
+    cutoff = month_of(add_duration(now, -policy.months, "months"))
+    result = db.session.execute(
+        delete(AnonymousReceipt).where(
+            AnonymousReceipt.used_month.is_not(None), AnonymousReceipt.used_month < cutoff
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass
+class RunResult:
+    deleted: list[str] = field(default_factory=list)
+    skipped: int = 0
+    receipts: int = 0
+
+
+def run(
+    *,
+    now: datetime | None = None,
+    actor: str = "retention",
+    limit: int | None = None,
+    progress: Callable[[Iterator[DueItem]], Iterator[DueItem]] | None = None,
+) -> RunResult:
+    """Delete everything due, one committed transaction per case."""
+    now = now or utcnow()
+    result = RunResult()
+    items = [i for i in due_items(now) if i.is_due(now)]
+    db.session.commit()
+    if limit is not None:
+        items = items[:limit]
+    for item in progress(iter(items)) if progress else items:
+        try:
+            done = erase_due_case(item, now=now, actor=actor)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("retention: deleting %s failed; it stays for the next run", item.rule)
+            done = False
+        if done:
+            result.deleted.append(item.reference)
+        else:
+            result.skipped += 1
+    result.receipts = expire_receipts(now)
+    db.session.commit()
+    if len(items) > 0 or result.receipts:
+        checkpoint()
+    return result
+
+
+def checkpoint() -> None:
+    """On SQLite, move the write-ahead log into the database and truncate it, so the
+    deleted pages (zeroed: secure_delete) do not linger in the -wal file."""
+    bind = db.session.get_bind()
+    # A session bound to one connection (the tests' rolled-back one) holds the write
+    # lock: a checkpoint from another connection would only wait for it.
+    if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
+        # The driver's own connection: outside any transaction (a checkpoint inside one
+        # is refused), which SQLAlchemy's connection would begin.
+        raw = bind.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+
+def status(now: datetime | None = None) -> dict[str, int]:
+    """Counts for `trygg retention status` and the admin: due, held, warned, deleted."""
+    now = now or utcnow()
+    upcoming = due_items(now, within_days=WARNING_DAYS)
+    deleted = int(db.session.scalar(select(func.count()).select_from(Tombstone)) or 0)
+    return {
+        "due_now": sum(1 for i in upcoming if i.is_due(now)),
+        "due_within_30_days": sum(1 for i in upcoming if not i.held and i.due_at > now),
+        "held": int(
+            db.session.scalar(
+                select(func.count()).select_from(LegalHold).where(LegalHold.lifted_at.is_(None))
+            )
+            or 0
+        ),
+        "deleted": deleted,
+    }

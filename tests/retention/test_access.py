@@ -1,0 +1,97 @@
+"""The right of access: exactly the user's own data, nothing of others'; audited."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from tests.factories import Factory, form_login
+from tests.handling.conftest import Api
+from tests.retention.support import build_world, marked_case, report_payload
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+
+@pytest.fixture
+def world(app):
+    return build_world(app)
+
+
+def colleague_report(app, world, colleague: Api, marker: str, **extra) -> None:
+    body = {**report_payload(world, marker), **extra}
+    r = colleague.post("/api/v1/reports", body)
+    assert r.status_code == 201, r.get_json()
+
+
+def test_the_download_has_the_users_own_data_and_nothing_of_others(app, world):
+    handler, me = Api(app, world.handler), Api(app, world.employee)
+    colleague_info = Factory(app).user("employee", name="Kari Kollega", units=(world.ward,))
+    colleague = Api(app, colleague_info)
+    marked_case(app, world, "MINE", handler=handler, reporter=me)
+    # The same incident, reported by a colleague: theirs, not mine.
+    colleague_report(app, world, colleague, "THEIRS")
+    # A colleague's report that names me as the exposed employee.
+    colleague_report(app, world, colleague, "NAMED", exposed=[{"user_id": world.employee.id}])
+
+    r = me.get("/api/v1/account/my-data")
+    assert r.status_code == 200, r.get_json()
+    assert r.headers["Cache-Control"] == "no-store"
+    doc = r.get_json()
+    text = json.dumps(doc, ensure_ascii=False)
+    assert [rep["narrative"] for rep in doc["reports"]] == ["MINE-narrative æøå"]
+    assert "MINE-to-reporter" in text
+    assert "MINE-reply" in text
+    assert "MINE-feedback" in text
+    assert "MINE-internal" not in text  # the handlers' internal note is not the reporter's
+    assert "THEIRS" not in text
+    assert "NAMED" not in text  # the colleague's account stays theirs
+    assert [n["role"] for n in doc["named_as_exposed"]] == ["exposed"]
+    assert doc["account"]["email"] == world.employee.email
+    assert "Kari Kollega" not in text
+
+    pdf = me.get("/api/v1/account/my-data?format=pdf")
+    assert pdf.mimetype == "application/pdf"
+    pages = PdfReader(io.BytesIO(pdf.data)).pages
+    assert "MINE-narrative æøå" in "\n".join(p.extract_text() for p in pages)
+    assert me.get("/api/v1/account/my-data?format=docx").status_code == 400
+
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.access_export")
+        ).all()
+        assert [(e.actor, e.object_id) for e in entries] == [
+            (f"user:{world.employee.id}", str(world.employee.id))
+        ] * 2
+
+
+def test_an_admin_answers_an_access_request_with_a_reason(app, world):
+    handler, me = Api(app, world.handler), Api(app, world.employee)
+    marked_case(app, world, "REQ", handler=handler, reporter=me)
+    admin = Api(app, world.admin)
+    body = {"email": world.employee.email, "reason": "data_subject_request"}
+    r = admin.post("/api/v1/retention/access-requests", body)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["reports"][0]["narrative"] == "REQ-narrative æøå"
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.access_export")
+        ).one()
+        assert entry.actor == f"user:{world.admin.id}"
+        assert entry.detail_dict() == {"reason": "data_subject_request"}
+    missing = admin.post("/api/v1/retention/access-requests", {**body, "email": "no@example.org"})
+    assert missing.status_code == 404
+    assert (
+        admin.post("/api/v1/retention/access-requests", {**body, "reason": "x"}).status_code == 400
+    )
+    assert handler.post("/api/v1/retention/access-requests", body).status_code == 403
+
+
+def test_the_account_page_links_the_download(app, world):
+    client = app.test_client()
+    form_login(client, world.employee)
+    page = client.get("/account").get_data(as_text=True)
+    assert "/api/v1/account/my-data?format=pdf" in page

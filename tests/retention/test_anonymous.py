@@ -1,0 +1,48 @@
+"""Anonymous reports: the receipt goes with its deleted case, or after a year unused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from handling.models import Case
+from reporting.models import AnonymousReceipt
+from retention import service
+from tests.anonymous.conftest import follow, submit
+from tests.retention.support import build_world
+from trygg.extensions import db, utcnow
+
+
+def receipts() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(AnonymousReceipt)) or 0)
+
+
+def test_a_deleted_anonymous_case_takes_its_receipt_with_it(app, anon_app, anon_client):
+    build_world(app)
+    created = submit(anon_client)
+    assert created.status_code == 201, created.get_json()
+    receipt = created.get_json()["receipt"]
+    with anon_app.app_context():
+        before = receipts()
+        db.session.execute(
+            update(Case).values(state="dropped", closed_at=utcnow() - timedelta(days=5 * 366))
+        )
+        db.session.commit()
+        assert len(service.run().deleted) == 1
+        assert receipts() == before - 1
+    assert follow(anon_client, receipt).status_code == 401
+
+
+def test_a_receipt_unused_for_the_policys_months_stops_working(app, anon_app, anon_client):
+    build_world(app)
+    created = submit(anon_client)
+    receipt = created.get_json()["receipt"]
+    assert follow(anon_client, receipt).status_code in (200, 201)
+    with anon_app.app_context():
+        assert service.run(now=utcnow() + timedelta(days=300)).receipts == 0
+        assert service.run(now=utcnow() + timedelta(days=14 * 31)).receipts == 1
+    assert follow(anon_client, receipt).status_code == 401
+    with anon_app.app_context():
+        case = db.session.scalars(select(Case)).one()
+        assert case.report.erased_month is None  # the case lives on

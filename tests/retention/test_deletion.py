@@ -1,0 +1,143 @@
+"""Deletion that really deletes: a case's key and content go, its codes and counts stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from handling.models import Case, CaseEvent, CaseExclusion, CaseMessage, Debriefing, FollowUpTask
+from notifications.models import Notification
+from reporting.models import SEALED_FIELDS, Attachment, AttachmentChunk, Report
+from retention import service
+from retention.models import Tombstone
+from tests.handling.conftest import Api
+from tests.retention.support import build_world, marked_case
+from trygg import crypto, keys
+from trygg.audit import AuditEntry
+from trygg.extensions import db, utcnow
+
+YEARS_11 = timedelta(days=11 * 366)
+
+
+@pytest.fixture
+def world(app):
+    return build_world(app)
+
+
+def trends(app) -> dict[str, object]:
+    """Every count trends and risk figures are made of (risk/data.py), for all time."""
+    from datetime import date
+
+    from risk import data
+    from risk.dimensions import DIMENSIONS
+
+    start, end = date(2000, 1, 1), date(2100, 1, 1)
+    with app.app_context():
+        out: dict[str, object] = {"total": data.totals(start, end)}
+        out |= {name: data.counts(d, start, end) for name, d in DIMENSIONS.items()}
+        out["close_times"] = data.close_times(None, start, end)
+        return out
+
+
+def test_a_case_past_its_time_loses_its_key_and_content_and_keeps_its_counts(app, world, runner):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    case_id, report_id, reference = marked_case(
+        app, world, "MRK1", handler=handler, reporter=reporter
+    )
+    before = trends(app)
+    assert before["total"]
+    assert handler.get(f"/api/v1/cases/{case_id}").status_code == 200
+
+    with app.app_context():
+        result = service.run(now=utcnow() + YEARS_11)
+        assert result.deleted == [reference]
+        report = db.session.get(Report, report_id)
+        case = db.session.get(Case, case_id)
+        assert report is not None
+        assert case is not None
+        assert report.erased_month is not None
+        assert all(report.sealed(name) is None for name in SEALED_FIELDS)
+        with pytest.raises(crypto.CryptoError):
+            keys.keyring().unwrap(report.wrapped_key)
+        assert report.owner_tag is None
+        assert (case.closing_note_sealed, case.feedback_sealed) == (None, None)
+        # The class S row stays: what statistics count.
+        assert (case.state, case.track, report.severity) == ("closed", "hms_deviation", 3)
+        for model in (CaseMessage, CaseEvent, CaseExclusion):
+            assert db.session.scalar(select(func.count()).where(model.case_id == case_id)) == 0
+        assert db.session.scalar(select(func.count()).where(Attachment.report_id == report_id)) == 0
+        assert db.session.scalar(select(func.count()).select_from(AttachmentChunk)) == 0
+        notes = db.session.scalars(
+            select(FollowUpTask.note_sealed).where(FollowUpTask.case_id == case_id)
+        )
+        assert list(notes) == [None]
+        outcome = db.session.scalars(
+            select(Debriefing.outcome_sealed).where(Debriefing.case_id == case_id)
+        )
+        assert list(outcome) == [None]
+        assert (
+            db.session.scalar(select(func.count()).where(Notification.subject == f"case:{case_id}"))
+            == 0
+        )
+        tomb = db.session.scalar(select(Tombstone).where(Tombstone.report_id == report_id))
+        assert tomb is not None
+        assert (tomb.reference, tomb.rule, tomb.months) == (
+            reference,
+            "case:hms_deviation:closed",
+            120,
+        )
+        assert (tomb.opened_month.day, tomb.deleted_month.day) == (1, 1)
+        case_entries = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "case", AuditEntry.object_id == str(case_id))
+            .order_by(AuditEntry.seq)
+        ).all()
+        # Who did what and the details are gone, except the deletion's own entry.
+        *earlier, last = case_entries
+        assert {e.actor for e in earlier} == {"erased"}
+        assert {e.detail for e in earlier} == {"{}"}
+        assert (last.action, last.detail_dict()) == (
+            "case.erase",
+            {"rule": "case:hms_deviation:closed", "months": 120},
+        )
+
+    assert trends(app) == before
+    assert handler.get(f"/api/v1/cases/{case_id}").status_code == 404
+    assert handler.get(f"/api/v1/cases/{case_id}/attachments/1").status_code == 404
+    assert reporter.get(f"/api/v1/reports/{report_id}").status_code == 404
+    assert [c["id"] for c in handler.get("/api/v1/cases?state=all").get_json()["cases"]] == []
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_an_open_case_and_a_case_within_its_time_stay(app, world):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    open_id, _, _ = marked_case(app, world, "OPEN", handler=handler, reporter=reporter, close=False)
+    closed_id, _, _ = marked_case(app, world, "YOUNG", handler=handler, reporter=reporter)
+    with app.app_context():
+        assert service.run(now=utcnow() + timedelta(days=365)).deleted == []
+        assert service.run(now=utcnow() + YEARS_11).deleted != []
+        remaining = db.session.get(Case, open_id)
+        assert remaining is not None
+        assert remaining.report.erased_month is None
+    assert handler.get(f"/api/v1/cases/{open_id}").status_code == 200
+    assert handler.get(f"/api/v1/cases/{closed_id}").status_code == 404
+
+
+def test_dry_run_prints_what_would_go_and_changes_nothing(app, world, runner):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    case_id, _, reference = marked_case(app, world, "DRY", handler=handler, reporter=reporter)
+    import time_machine
+
+    with time_machine.travel(utcnow() + YEARS_11, tick=False):
+        result = runner.invoke(args=["retention", "run", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert f"{reference}\tdelete\tcase:hms_deviation:closed\t120 months" in result.output
+    assert "1 to delete" in result.output
+    assert handler.get(f"/api/v1/cases/{case_id}").status_code == 200
+    with time_machine.travel(utcnow() + YEARS_11, tick=False):
+        result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert f"deleted {reference}" in result.output
+    assert handler.get(f"/api/v1/cases/{case_id}").status_code == 404

@@ -1,0 +1,80 @@
+"""Erasing an account's personal data: gone from the account, the lists and the log-ins;
+the cases stay intact, pseudonymous."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from handling.models import HandlerGroupMember
+from notifications.models import Notification
+from tests.factories import csrf_token
+from tests.handling.conftest import Api
+from tests.retention.support import build_world, marked_case
+from trygg.accounts.models import SignIn, User, UserRole
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+
+@pytest.fixture
+def world(app):
+    return build_world(app)
+
+
+def test_an_erased_employee_leaves_no_personal_data_and_their_case_stays(app, world):
+    handler, me = Api(app, world.handler), Api(app, world.employee)
+    case_id, _, _ = marked_case(app, world, "GONE", handler=handler, reporter=me, close=False)
+    admin = Api(app, world.admin)
+    r = admin.post("/api/v1/retention/erase-user", {"email": world.employee.email, "confirm": True})
+    assert r.status_code == 204, r.get_json()
+    with app.app_context():
+        user = db.session.get(User, world.employee.id)
+        assert user is not None
+        assert (user.name, user.active, user.password_hash) == ("Former employee", False, None)
+        assert world.employee.email not in user.email
+        for model in (UserRole, SignIn, Notification):
+            count = db.session.scalar(select(func.count()).where(model.user_id == user.id))
+            assert count == 0, model
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.erase")
+        ).one()
+        assert (entry.actor, entry.object_id) == (f"user:{world.admin.id}", str(user.id))
+    # The case is intact for its handler.
+    detail = handler.get(f"/api/v1/cases/{case_id}")
+    assert detail.status_code == 200
+    report = detail.get_json()["report"]
+    assert report["narrative"] == "GONE-narrative æøå"
+    assert [p["name"] for p in report["exposed"]] == ["Former employee"]
+    assert "Ella Employee" not in detail.get_data(as_text=True)
+    # And the old login no longer works.
+    client = app.test_client()
+    body = {"email": world.employee.email, "password": world.employee.password}
+    refused = client.post("/api/v1/session", json=body, headers={"X-CSRFToken": csrf_token(client)})
+    assert refused.status_code == 401
+
+
+def test_an_erased_handler_leaves_their_groups(app, world, runner):
+    result = runner.invoke(args=["retention", "erase-user", world.handler.email, "--yes"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        members = db.session.scalar(
+            select(func.count()).where(HandlerGroupMember.user_id == world.handler.id)
+        )
+        assert members == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"confirm": True}, 400), ({"email": "x@example.org", "confirm": False}, 400)],
+)
+def test_erasing_needs_an_address_and_a_confirmation(app, world, body, status):
+    assert Api(app, world.admin).post("/api/v1/retention/erase-user", body).status_code == status
+
+
+def test_an_admin_cannot_erase_themselves_and_others_cannot_erase(app, world):
+    admin = Api(app, world.admin)
+    body = {"email": world.admin.email, "confirm": True}
+    assert admin.post("/api/v1/retention/erase-user", body).status_code == 400
+    handler = Api(app, world.handler)
+    body = {"email": world.employee.email, "confirm": True}
+    assert handler.post("/api/v1/retention/erase-user", body).status_code == 403
