@@ -330,7 +330,7 @@ def queue() -> Page:
     """The caller's cases, nearest open deadline first, with filters and overdue counts."""
     raw = {
         name: value
-        for name in service.QUEUE_FILTERS
+        for name in (*service.QUEUE_FILTERS, "limit", "after")
         if (value := request.args.get(name, "").strip())
     }
     errors: dict[str, list[str]] = {}
@@ -340,7 +340,8 @@ def queue() -> Page:
         errors = _errors_of(exc)
         filters = schemas.QueueFilterSchema().load({})
     now = utcnow()
-    result = service.queue_for(_user(), filters, now=now)
+    limit, after = filters.pop("limit"), filters.pop("after")
+    result = service.queue_for(_user(), filters, now=now, limit=limit, after=after)
     units = {u.id: u.name for u in org.all_units()}
     rows = [
         QueueRow(
@@ -359,9 +360,24 @@ def queue() -> Page:
         filters=raw,
         errors=errors,
         nodes=org.tree(),
-        filtered=bool(raw),
+        filtered=bool(set(raw) & set(service.QUEUE_FILTERS)),
+        next_page=_next_page(raw, result.next_cursor),
+        first_page=_queue_url({k: v for k, v in raw.items() if k != "after"})
+        if "after" in raw
+        else None,
     )
     return (html, 400) if errors else html
+
+
+def _next_page(raw: Mapping[str, str], cursor: str | None) -> str | None:
+    """The link to the page after this one: the same filters and size, and the cursor."""
+    if cursor is None:
+        return None
+    return _queue_url({**raw, "after": cursor})
+
+
+def _queue_url(args: Mapping[str, Any]) -> str:
+    return url_for("handling.queue", **args)
 
 
 # -- the case page ----------------------------------------------------------------------

@@ -48,6 +48,8 @@ class Report(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_report_unit_month", "unit_id", "occurred_month"),
         Index("ix_report_month", "occurred_month"),
+        # "My reports", newest first, a page at a time.
+        Index("ix_report_owner", "owner_tag", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
