@@ -398,8 +398,19 @@ def _case_or_404(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
         abort(404)
 
 
-def _people() -> list[User]:
-    return [u for u in accounts.list_users() if u.active]
+def _people(case: Case) -> list[User]:
+    """Who may be made responsible for a follow-up task: the handlers, managers and
+    safety representatives (read by role: never every user of a large organisation),
+    and whoever already is responsible for one of the case's tasks."""
+    people = accounts.users_with_roles(Role.HANDLER, Role.MANAGER, Role.SAFETY_REP)
+    known = {u.id for u in people}
+    for task in case.tasks:
+        if task.responsible_user_id is not None and task.responsible_user_id not in known:
+            user = accounts.get_user(task.responsible_user_id)
+            if user is not None:
+                people.append(user)
+                known.add(user.id)
+    return sorted(people, key=lambda u: (u.name, u.id))
 
 
 def section52_applies(case: Case) -> bool:
@@ -437,7 +448,7 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
             finished=case.state in FINISHED_STATES,
             eligible=service.eligible_handlers(case),
             all_groups=service.handler_groups(),
-            people=_people(),
+            people=_people(case),
             events=[(e, event_text(e, names, groups)) for e in content.events],
             access=service.access_history(case, limit=ACCESS_HISTORY_ROWS),
             access_rows=ACCESS_HISTORY_ROWS,
@@ -785,7 +796,7 @@ def _warning_rows() -> list[WarningRow]:
 
 
 def _handlers() -> list[User]:
-    return [u for u in accounts.list_users() if u.has_role(Role.HANDLER)]
+    return accounts.users_with_roles(Role.HANDLER, active=False)
 
 
 @bp.get("/admin/handler-groups")
@@ -838,7 +849,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
         forms=forms,
         errors=forms.errors,
         handlers=_handlers(),
-        contacts=[u for u in accounts.list_users() if u.has_role(Role.HANDLER, Role.ADMIN)],
+        contacts=accounts.users_with_roles(Role.HANDLER, Role.ADMIN, active=False),
     )
     return (html, 400) if forms.errors else html
 

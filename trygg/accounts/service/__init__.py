@@ -40,6 +40,8 @@ from trygg.accounts.service.users import (
     normalise_email,
     set_password,
     update_user,
+    users_page,
+    users_with_roles,
 )
 
 __all__ = [
@@ -65,6 +67,8 @@ __all__ = [
     "hash_password",
     "issue_password_code",
     "list_users",
+    "users_page",
+    "users_with_roles",
     "load_pending_user",
     "load_session_user",
     "normalise_email",
