@@ -141,9 +141,10 @@ class Case(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "case"
     __table_args__ = (
-        # The queue seeks on (next_due_at, opened_at, id) within a group: one state, or
-        # every unfinished one (the default queue).
+        # The queue seeks on (next_due_at, opened_at, id) within a group: one state, every
+        # state, or every unfinished one (the default queue).
         Index("ix_case_queue", "group_id", "state", "next_due_at", "opened_at", "id"),
+        Index("ix_case_queue_all", "group_id", "next_due_at", "opened_at", "id"),
         Index(
             "ix_case_queue_active",
             "group_id",

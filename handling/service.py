@@ -559,7 +559,9 @@ def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
 
 def eligible_handlers(case: Case) -> list[User]:
     """Who may be told about and work on the case (never an excluded handler)."""
-    return [u for uid in eligible_handler_ids(case.group, case) if (u := db.session.get(User, uid))]
+    ids = eligible_handler_ids(case.group, case)
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return [found[uid] for uid in ids if uid in found]
 
 
 def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -> None:
@@ -1343,6 +1345,10 @@ def queue_for(
         .order_by(Case.next_due_at.asc().nulls_last(), Case.opened_at, Case.id)
         .limit(limit + 1)
         .options(
+            # What a queue row shows, and nothing more (a row never reads these).
+            joinedload(Case.report).lazyload(Report.attachments),
+            joinedload(Case.group).lazyload(HandlerGroup.members),
+            joinedload(Case.group).lazyload(HandlerGroup.escalation_contacts),
             selectinload(Case.deadlines),
             lazyload(Case.exclusions),
             lazyload(Case.tasks),
@@ -1425,6 +1431,9 @@ def _queue_counts(visible: Any, now: datetime) -> tuple[int, int, int, int]:
         .where(
             visible,
             _unfinished(),
+            # A case with an overdue deadline has its next one overdue: this bounds the
+            # join to the overdue cases (a range of ix_case_queue_active).
+            Case.next_due_at < now,
             Deadline.met_at.is_(None),
             Deadline.cancelled_at.is_(None),
             Deadline.due_at < now,

@@ -4,8 +4,9 @@ audit log's object, "My reports" and the admin user list
 `case.next_due_at` is the earliest due time among the case's open deadline rows (none
 met or cancelled), kept by handling's service wherever those rows change, so the queue
 filters, sorts and counts by deadline in SQL and pages with a seek on
-(next_due_at, opened_at, id). ix_case_queue serves one state; ix_case_queue_active (only
-unfinished cases) serves the default queue; ix_deadline_open the overdue-deadline count.
+(next_due_at, opened_at, id). ix_case_queue serves one state, ix_case_queue_all every
+state, ix_case_queue_active (only unfinished cases) the default queue; ix_deadline_open
+the overdue-deadline count.
 ix_audit_object lets a case's access history read its own entries, not the whole log.
 
 Revision ID: 0011
@@ -38,6 +39,7 @@ def upgrade():
     op.create_index(
         "ix_case_queue", "case", ["group_id", "state", "next_due_at", "opened_at", "id"]
     )
+    op.create_index("ix_case_queue_all", "case", ["group_id", "next_due_at", "opened_at", "id"])
     op.create_index(
         "ix_case_queue_active",
         "case",
@@ -63,6 +65,7 @@ def downgrade():
     op.drop_index("ix_audit_object", table_name="audit_entry")
     op.drop_index("ix_deadline_open", table_name="deadline")
     op.drop_index("ix_case_queue_active", table_name="case")
+    op.drop_index("ix_case_queue_all", table_name="case")
     op.drop_index("ix_case_queue", table_name="case")
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_column("next_due_at")
