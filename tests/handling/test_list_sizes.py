@@ -152,3 +152,31 @@ def test_the_queue_pages_through_every_case_once_nearest_deadline_first(
     assert len(seen) == 7
     dues = [c["next_deadline"]["due_at"] for c in whole["cases"] if c["next_deadline"]]
     assert dues == sorted(dues)
+
+
+def test_the_stored_next_deadline_follows_the_deadline_rows(
+    app: Flask, org: Org, submit: Callable[..., CaseRef]
+) -> None:
+    """What the queue sorts and counts by is the earliest open deadline, at every step."""
+    from handling import service
+    from tests.handling.conftest import get_case, user_obj
+
+    def nearest_open(case: Any) -> Any:
+        dues = [d.due_at for d in case.deadlines if d.is_open]
+        return min(dues) if dues else None
+
+    ref = submit(org.employee, unit_id=org.ward.id, severity=3)
+    with app.app_context():
+        handler = user_obj(org.handler)
+        case = get_case(ref.id)
+        assert case.next_due_at is not None
+        assert case.next_due_at == nearest_open(case)
+        service.transition(case, "acknowledged", actor=handler)
+        db.session.commit()
+        case = get_case(ref.id)
+        assert case.next_due_at == nearest_open(case)
+        service.transition(case, "dropped", actor=handler, reason="Duplicate of another report")
+        db.session.commit()
+        case = get_case(ref.id)
+        assert nearest_open(case) is None
+        assert case.next_due_at is None
