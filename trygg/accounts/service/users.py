@@ -51,6 +51,20 @@ def users_page(
     return paging.page_of(rows, limit, lambda u: (u.name, u.id))
 
 
+def managers_of(unit_ids: Iterable[int]) -> list[User]:
+    """The active line managers of these units, by name."""
+    managing = select(Membership.user_id).where(
+        Membership.unit_id.in_(list(unit_ids)), Membership.is_manager.is_(True)
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(managing), User.active.is_(True))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
 def users_with_roles(*roles: str, active: bool = True) -> list[User]:
     """The (active) users holding any of these roles, by name: a few hundred at most
     where the organisation has tens of thousands of users."""
