@@ -347,7 +347,8 @@ def queue() -> Page:
     now = utcnow()
     limit, after = filters.pop("limit"), filters.pop("after")
     result = service.queue_for(_user(), filters, now=now, limit=limit, after=after)
-    units = {u.id: u.name for u in org.all_units()}
+    nodes = org.tree()
+    units = {n.unit.id: n.unit.name for n in nodes}
     rows = [
         QueueRow(
             case=item.case,
@@ -364,7 +365,7 @@ def queue() -> Page:
         rows=rows,
         filters=raw,
         errors=errors,
-        nodes=org.tree(),
+        nodes=nodes,
         filtered=bool(set(raw) & set(service.QUEUE_FILTERS)),
         next_page=_next_page(raw, result.next_cursor),
         first_page=_queue_url({k: v for k, v in raw.items() if k != "after"})
