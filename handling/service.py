@@ -39,7 +39,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -73,7 +73,7 @@ from handling.workflow import (
 from reporting import anonymous
 from reporting import service as reporting
 from reporting.codes import HARASSMENT, INCIDENT_TYPES, VIOLENCE_AND_THREATS
-from reporting.models import Report, ReportIncidentType
+from reporting.models import Report, ReportIncidentType, sealed_columns
 from trygg import audit, org, paging, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.audit import actor_label
@@ -1347,6 +1347,7 @@ def queue_for(
         .options(
             # What a queue row shows, and nothing more (a row never reads these).
             joinedload(Case.report).lazyload(Report.attachments),
+            joinedload(Case.report).options(*(defer(c) for c in sealed_columns())),
             joinedload(Case.group).lazyload(HandlerGroup.members),
             joinedload(Case.group).lazyload(HandlerGroup.escalation_contacts),
             selectinload(Case.deadlines),

@@ -122,6 +122,11 @@ class Report(db.Model):  # type: ignore[name-defined]
         setattr(self, f"{name}_sealed", value)
 
 
+def sealed_columns() -> list[Any]:
+    """The report's sealed columns, for lists that show none of them (`defer`)."""
+    return [getattr(Report, c.key) for c in Report.__table__.c if c.key.endswith("_sealed")]
+
+
 class ReportIncidentType(db.Model):  # type: ignore[name-defined]
     """One incident type of a report (a report may have several); class S."""
 

@@ -25,7 +25,7 @@ from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defer, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting.models import (
@@ -35,6 +35,7 @@ from reporting.models import (
     ReferenceCounter,
     Report,
     ReportIncidentType,
+    sealed_columns,
 )
 from trygg import audit, crypto, keys, org, paging, privacy
 from trygg.accounts.models import Membership, User, UserRole
@@ -814,7 +815,7 @@ def reports_of(
         .where(Report.owner_tag == owner_tag(user))
         .order_by(Report.id.desc())
         .limit(limit + 1)
-        .options(lazyload(Report.attachments))
+        .options(lazyload(Report.attachments), *(defer(c) for c in sealed_columns()))
     )
     if after is not None:
         query = query.where(Report.id < after[0])
