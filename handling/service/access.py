@@ -1,0 +1,157 @@
+"""Who may see a case, and at which level; loading a case for a user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from handling.errors import CaseNotFound
+from handling.models import (
+    Case,
+    CaseExclusion,
+    Debriefing,
+    FollowUpTask,
+    HandlerGroupMember,
+)
+from handling.service.base import _audit
+from handling.service.routing import conflicts
+from reporting import service as reporting
+from reporting.models import Report
+from trygg import org
+from trygg.accounts.models import User
+from trygg.audit import actor_label
+from trygg.extensions import db
+
+# -- access -----------------------------------------------------------------------------
+
+
+def group_ids_of(user: User) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(HandlerGroupMember.group_id).where(HandlerGroupMember.user_id == user.id)
+        )
+    )
+
+
+def _consented(case: Case) -> bool:
+    return any(t.consent_to_share for t in case.tasks) or any(
+        d.consent_to_share_summary for d in case.debriefings
+    )
+
+
+def _safety_rep_units(user: User) -> set[int]:
+    units: set[int] = set()
+    for unit in user.units:
+        units |= org.subtree_ids(unit.id)
+    return units
+
+
+def _safety_rep_may_see(user: User, case: Case) -> bool:
+    """Consent given, the report's unit within the rep's units, and the rep not named."""
+    if not _consented(case) or case.report.unit_id is None:
+        return False
+    if case.report.unit_id not in _safety_rep_units(user):
+        return False
+    return user.id not in conflicts(case.report)
+
+
+def _handler_group_ids(user: User) -> list[int]:
+    """The groups whose cases a handler may work on (none for anyone else)."""
+    return sorted(group_ids_of(user)) if user.has_role("handler") else []
+
+
+def visible_cases(user: User) -> ColumnElement[bool]:
+    """The SQL condition on Case for the cases in the user's queue: the one place that
+    says in SQL who sees which case, as `access_level` does for one case.
+
+    Handlers: the case is in one of their groups and they are not excluded. Safety
+    representatives: the exposed employee consented to sharing, and the report's unit is
+    within their units (whether they are named in the report is sealed: `_may_list`).
+    The user's groups and units are read first (one statement each) and given as
+    values, so the planner walks the queue's index of each group in order.
+    """
+    parts: list[ColumnElement[bool]] = []
+    groups = _handler_group_ids(user)
+    if groups:
+        excluded = exists().where(
+            CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id
+        )
+        parts.append(and_(Case.group_id.in_(groups), ~excluded))
+    units = sorted(_safety_rep_units(user)) if user.has_role("safety_rep") else []
+    if units:
+        consented = or_(
+            exists().where(
+                FollowUpTask.case_id == Case.id, FollowUpTask.consent_to_share.is_(True)
+            ),
+            exists().where(
+                Debriefing.case_id == Case.id, Debriefing.consent_to_share_summary.is_(True)
+            ),
+        )
+        in_units = exists().where(Report.id == Case.report_id, Report.unit_id.in_(units))
+        parts.append(and_(consented, in_units))
+    if not parts:
+        return false()
+    return or_(*parts) if len(parts) > 1 else parts[0]
+
+
+def access_level(user: User | None, case: Case) -> str | None:
+    """How a user may see a case: "handler", "safety_rep", "reporter", or None.
+
+    Handlers: in the case's group and not excluded. Safety representatives: only where
+    the exposed employee consented to sharing (on a follow-up task or a debriefing), for
+    their own units. The reporter: their own report. Managers and admins: never.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if (
+        user.has_role("handler")
+        and case.group_id is not None
+        and case.group_id in group_ids_of(user)
+        and user.id not in case.excluded_user_ids
+    ):
+        return "handler"
+    if user.has_role("safety_rep") and _safety_rep_may_see(user, case):
+        return "safety_rep"
+    if reporting.is_owner(user, case.report):
+        return "reporter"
+    return None
+
+
+def can_access(user: User | None, case: Case) -> bool:
+    """Whether the user may see anything of the case's content."""
+    return access_level(user, case) is not None
+
+
+def get_case(case_id: int) -> Case | None:
+    return db.session.get(Case, case_id)
+
+
+def case_for(
+    user: User, case_id: int, *, levels: Iterable[str] = ("handler",), lock: bool = False
+) -> Case:
+    """The case if the user may see it at one of `levels`; CaseNotFound otherwise.
+
+    `lock` takes the case's row lock first (PostgreSQL; SQLite's write transactions are
+    serialised anyway), so two handlers' simultaneous steps never both pass a guard
+    checked against the same old state. An excluded handler's attempt is audited (the
+    caller commits it even though the answer is "not found").
+    """
+    if lock:
+        db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+    case = get_case(case_id)
+    if case is None:
+        raise CaseNotFound()
+    level = access_level(user, case)
+    if level not in set(levels):
+        if user.id in case.excluded_user_ids:
+            _audit("case.access_denied", actor_label(user), case, reason="excluded")
+        raise CaseNotFound()
+    return case
