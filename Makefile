@@ -58,7 +58,7 @@ pytest: bootstrap
 test: lint typecheck pytest
 
 bench: bootstrap
-	$(BIN)/python -m bench.tick; tick=$$?; $(BIN)/python -m bench; intake=$$?; $(BIN)/python -m bench.trends; trends=$$?; exit $$((tick | intake | trends))
+	$(BIN)/python -m bench.tick; tick=$$?; $(BIN)/python -m bench; intake=$$?; $(BIN)/python -m bench.trends; trends=$$?; $(BIN)/python -m bench.pages; pages=$$?; exit $$((tick | intake | trends | pages))
 
 # 100 kills per engine (the suite runs 10); PostgreSQL from BENCH/TEST_DATABASE_URL.
 crash: bootstrap

@@ -186,9 +186,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(target: str, env: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
-    """Serve a WSGI target on a free loopback port; yield (port, master pid)."""
-    port = _free_port()
+def gunicorn(
+    target: str, env: dict[str, str], workers: int, port: int | None = None
+) -> Iterator[tuple[int, int]]:
+    """Serve a WSGI target on a loopback port (a free one unless given); yield (port,
+    master pid)."""
+    port = port or _free_port()
     command = [
         sys.executable,
         "-m",

@@ -244,7 +244,7 @@ def _seed_all(
             "case_message",
         ],
     )
-    return {"prolific": str(users["prolific"])}
+    return {"prolific": str(users["prolific"]), "showcase": str(users["showcase"])}
 
 
 def _users(
@@ -315,7 +315,12 @@ def _groups(conn: Any, handlers: list[int], plan: list[Any], now: datetime) -> d
         group = 2 + (i * 2) % 17
         rules.append((len(rules) + 1, group, div[0], None, None, now))
         rules.append((len(rules) + 1, group + 1, div[0], None, "whistleblowing", now))
-        group_of[div[0]] = group
+    # Each department's cases go to one of groups 1-19 (the most specific rule wins), so
+    # every group has a queue of its own, about 1/19 of the cases.
+    departments = [u for u in plan if u[1] in {d[0] for d in divisions}]
+    for i, dep in enumerate(departments):
+        group_of[dep[0]] = 1 + i % 19
+        rules.append((len(rules) + 1, group_of[dep[0]], dep[0], None, None, now))
     copy_rows(
         conn,
         "routing_rule",
@@ -370,6 +375,7 @@ def _reports(
         progress.add(len(batch))
     progress.close()
     writer.counters()
+    users["showcase"] = writer.showcase
 
 
 def _scaled(profile: Any, scale: float) -> Any:
@@ -379,8 +385,9 @@ def _scaled(profile: Any, scale: float) -> Any:
 
 
 def _division(uid: int, plan: list[Any]) -> int:
+    """The department a unit belongs to (depth 2), or the unit itself above that."""
     parent = {u[0]: u[1] for u in plan}
-    while parent.get(uid) not in (1, None):
+    while parent.get(parent.get(uid)) not in (1, None):
         uid = parent[uid] or uid
     return uid
 
@@ -410,6 +417,7 @@ class _Writer:
         self.ring = keys.keyring()
         self.report_id = self.case_id = self.deadline_id = self.event_id = 0
         self.task_id = self.message_id = 0
+        self.showcase: int | None = None
         self.refs: dict[int, int] = {}
         self.tags: dict[int, str] = {}
         from trygg import crypto
@@ -473,6 +481,7 @@ class _Writer:
             cid = self.case_id
             group = self.group_of.get(self.division_of.get(incident.unit_id, 0), 1)
             handler = self.users["handlers"][(group - 1) * 15 + self.rng.randrange(15)]
+            open_due = [due for _k, due, met in course.deadlines if met is None]
             cases.append(
                 (
                     cid,
@@ -487,6 +496,7 @@ class _Writer:
                     course.opened,
                     course.closed or course.opened,
                     course.closed,
+                    None if course.closed or not open_due else min(open_due),
                 )
             )
             for kind, due, met in course.deadlines:
@@ -495,7 +505,11 @@ class _Writer:
                 deadlines.append((self.deadline_id, cid, kind, due, met, cancelled, course.opened))
             self.event_id += 1
             events.append((self.event_id, cid, course.opened, "opened", "{}", "system"))
-            if self.rng.random() < 0.02:
+            if self.showcase is None and course.closed is None and group == 1:
+                # The case page's budget: 40 timeline events, 10 messages, 5 tasks.
+                self.showcase = cid
+                self._showcase(cid, handler, course.opened, seal, events, tasks, messages)
+            elif self.rng.random() < 0.02:
                 self.task_id += 1
                 tasks.append(
                     (
@@ -548,6 +562,7 @@ class _Writer:
                 "opened_at",
                 "updated_at",
                 "closed_at",
+                "next_due_at",
             ],
             cases,
         )
@@ -593,6 +608,80 @@ class _Writer:
             ],
             messages,
         )
+
+    def _showcase(
+        self,
+        cid: int,
+        handler: int,
+        opened: datetime,
+        seal: Any,
+        events: list[tuple[Any, ...]],
+        tasks: list[tuple[Any, ...]],
+        messages: list[tuple[Any, ...]],
+    ) -> None:
+        templates = [
+            "leader_contact",
+            "bht_offer",
+            "individual_talk",
+            "recontact",
+            "learning_review",
+        ]
+        for n, template in enumerate(templates):
+            self.task_id += 1
+            when = opened + timedelta(hours=n + 1)
+            note = seal(
+                "note", f"Oppfølging {n + 1}: avtalt samtale.", self.task_id, "follow_up_task"
+            )
+            tasks.append(
+                (
+                    self.task_id,
+                    cid,
+                    template,
+                    handler,
+                    when + timedelta(days=7),
+                    "open",
+                    note,
+                    False,
+                    when,
+                    None,
+                )
+            )
+        for n in range(10):
+            self.message_id += 1
+            author = "handler" if n % 2 == 0 else "reporter"
+            body = seal("body", f"Melding nummer {n + 1} i saken.", self.message_id, "case_message")
+            messages.append(
+                (
+                    self.message_id,
+                    cid,
+                    author,
+                    handler if author == "handler" else None,
+                    False,
+                    False,
+                    None,
+                    body,
+                    opened + timedelta(hours=10 + n),
+                )
+            )
+        for n in range(39):
+            self.event_id += 1
+            kind, codes = (
+                ("task_added", {"template": templates[n % 5]})
+                if n % 3 == 0
+                else ("message", {"author": "handler"})
+                if n % 3 == 1
+                else ("assigned", {"to": handler})
+            )
+            events.append(
+                (
+                    self.event_id,
+                    cid,
+                    opened + timedelta(minutes=5 * (n + 1)),
+                    kind,
+                    json.dumps(codes),
+                    f"user:{handler}",
+                )
+            )
 
     def _report_row(
         self,
@@ -760,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve it: DATABASE_URL=<database> TRYGG_KEYRING_PATH=<keyring> "
         "TRYGG_SECRET_KEY=... .venv/bin/trygg run",
         *[f"{role:<9} {text}" for role, text in logins.items()],
+        f"showcase  case {result['logins']['showcase']} (40 events, 10 messages, 5 tasks)",
     ]
     text_out = "\n".join(lines)
     print(text_out)

@@ -27,11 +27,16 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting.models import Report
 from trygg.extensions import UTCDateTime, db, utcnow
+
+# Partial-index conditions (the queue's queries repeat them, so the planners match).
+UNFINISHED = text("state NOT IN ('closed', 'dropped')")
+OPEN_DEADLINE = text("met_at IS NULL AND cancelled_at IS NULL")
 
 
 class HandlerGroup(db.Model):  # type: ignore[name-defined]
@@ -135,6 +140,21 @@ class Case(db.Model):  # type: ignore[name-defined]
     """One case per report."""
 
     __tablename__ = "case"
+    __table_args__ = (
+        # The queue seeks on (next_due_at, opened_at, id) within a group: one state, every
+        # state, or every unfinished one (the default queue).
+        Index("ix_case_queue", "group_id", "state", "next_due_at", "opened_at", "id"),
+        Index("ix_case_queue_all", "group_id", "next_due_at", "opened_at", "id"),
+        Index(
+            "ix_case_queue_active",
+            "group_id",
+            "next_due_at",
+            "opened_at",
+            "id",
+            postgresql_where=UNFINISHED,
+            sqlite_where=UNFINISHED,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), unique=True)
@@ -159,6 +179,10 @@ class Case(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The earliest due time of the case's open deadline rows; None when none is open.
+    # Kept by handling.service (refresh_next_due) wherever those rows change, so the
+    # queue filters, sorts and counts by deadline in SQL.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     closing_note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     feedback_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -226,7 +250,17 @@ class Deadline(db.Model):  # type: ignore[name-defined]
     """One step's deadline for one case."""
 
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_open_due", "met_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadline_open_due", "met_at", "due_at"),
+        # The queue's count of overdue deadlines reads only the open rows of its cases.
+        Index(
+            "ix_deadline_open",
+            "case_id",
+            "due_at",
+            postgresql_where=OPEN_DEADLINE,
+            sqlite_where=OPEN_DEADLINE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

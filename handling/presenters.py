@@ -31,6 +31,7 @@ from handling.workflow import (
 )
 from reporting import codes as rcodes
 from trygg.accounts import service as accounts
+from trygg.accounts.models import User
 from trygg.validation import flatten_errors, translate_errors
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -88,6 +89,11 @@ class Names:
             person = accounts.get_user(user_id)
             self._users[user_id] = person.name if person is not None else _("Deleted user")
         return self._users[user_id]
+
+    def remember(self, users: Iterable[User]) -> None:
+        """Names already loaded (a page's people), so they are not read one by one."""
+        for person in users:
+            self._users.setdefault(person.id, person.name)
 
     def actor(self, label: str) -> str:
         if label.startswith("user:") and label[5:].isdigit():

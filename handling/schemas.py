@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -11,6 +12,7 @@ from handling import codes
 from handling.workflow import STATES
 from reporting.codes import CAUSES, INCIDENT_TYPES
 from reporting.schemas import ReportDetailSchema
+from trygg import paging
 from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 
@@ -56,6 +58,9 @@ class QueueFilterSchema(StrictSchema):
     )
     incident_type = _optional_code(INCIDENT_TYPES)
     assigned = _optional_code(["me", "none"])
+    limit = paging.limit_field()
+    # The last row's (next_due_at, opened_at, id) on the page before.
+    after = paging.Cursor((datetime, datetime, int))
 
 
 class TransitionSchema(StrictSchema):
@@ -244,6 +249,8 @@ class QueueSchema(Schema):
     overdue_deadlines = fields.Integer()
     due_soon_cases = fields.Integer()
     active_cases = fields.Integer()
+    # Give it as `after` for the next page; null on the last page.
+    next_cursor = fields.String(allow_none=True)
 
 
 class TaskOutSchema(Schema):

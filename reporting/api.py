@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -19,6 +19,7 @@ from reporting.schemas import (
     ReportSchema,
     ReportSummarySchema,
 )
+from trygg import paging
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.security import allow
 
@@ -129,14 +130,24 @@ def submit() -> tuple[Response, int]:
 @bp.get("/reports")
 @allow(*ROLES)
 @documented(
-    "My reports, newest first",
+    "My reports, newest first, a page at a time (limit: 1 to 200, 50 by default; the "
+    "next page's address is in the Link header, rel=next)",
     response=ReportSummarySchema(many=True),
     tags=("reports",),
     errors=(401, 403),
 )
 def list_reports() -> Response:
     """The caller's own reports (no sealed content)."""
-    return jsonify(ReportSummarySchema(many=True).dump(service.reports_of(current_user)))
+    try:
+        args = paging.page_args(request.args, (int,))
+    except ValidationError as exc:
+        raise schema_error(exc) from None
+    page = service.reports_of(current_user, limit=args.limit, after=args.after)
+    response = jsonify(ReportSummarySchema(many=True).dump(page.items))
+    if page.next_cursor is not None:
+        link = url_for("api_reporting.list_reports", limit=args.limit, after=page.next_cursor)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return response
 
 
 @bp.get("/reports/<id:report_id>")

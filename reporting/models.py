@@ -49,6 +49,8 @@ class Report(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_report_unit_month", "unit_id", "occurred_month"),
         Index("ix_report_month", "occurred_month"),
+        # "My reports", newest first, a page at a time.
+        Index("ix_report_owner", "owner_tag", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -128,6 +130,11 @@ class Report(db.Model):  # type: ignore[name-defined]
         if name not in SEALED_FIELDS:
             raise KeyError(name)
         setattr(self, f"{name}_sealed", value)
+
+
+def sealed_columns() -> list[Any]:
+    """The report's sealed columns, for lists that show none of them (`defer`)."""
+    return [getattr(Report, c.key) for c in Report.__table__.c if c.key.endswith("_sealed")]
 
 
 class ReportIncidentType(db.Model):  # type: ignore[name-defined]

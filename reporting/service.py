@@ -25,6 +25,7 @@ from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting import codes
@@ -35,8 +36,9 @@ from reporting.models import (
     ReferenceCounter,
     Report,
     ReportIncidentType,
+    sealed_columns,
 )
-from trygg import audit, crypto, keys, org, privacy
+from trygg import audit, crypto, keys, org, paging, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.database import stored
 from trygg.extensions import db, utcnow
@@ -806,13 +808,21 @@ def reporter_actor(report: Report, user: User | None) -> str:
 # -- reading ----------------------------------------------------------------------------
 
 
-def reports_of(user: User) -> list[Report]:
-    """The user's own reports, newest first."""
-    return list(
-        db.session.scalars(
-            select(Report).where(Report.owner_tag == owner_tag(user)).order_by(Report.id.desc())
-        )
+def reports_of(
+    user: User, *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
+) -> paging.Page[Report]:
+    """A page of the user's own reports, newest first; `after` is the last one's (id,)."""
+    query = (
+        select(Report)
+        .where(Report.owner_tag == owner_tag(user))
+        .order_by(Report.id.desc())
+        .limit(limit + 1)
+        .options(lazyload(Report.attachments), *(defer(c) for c in sealed_columns()))
     )
+    if after is not None:
+        query = query.where(Report.id < after[0])
+    rows = list(db.session.scalars(query))
+    return paging.page_of(rows, limit, lambda r: (r.id,))
 
 
 MAX_ID = 2**31 - 1

@@ -30,7 +30,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from reporting import codes, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
-from trygg import crypto, org, web
+from trygg import crypto, org, paging, web
 from trygg.accounts.models import User
 from trygg.extensions import db
 from trygg.security import allow
@@ -320,9 +320,22 @@ def receipt(report_id: int) -> str:
 
 @bp.get("/my-reports")
 @allow(*REPORTER_ROLES)
-def my_reports() -> str:
-    """The user's own reports, newest first."""
-    return render_template("reporting/my_reports.html", reports=service.reports_of(current_user))
+def my_reports() -> str | tuple[str, int]:
+    """The user's own reports, newest first, a page at a time."""
+    try:
+        args = paging.page_args(request.args, (int,))
+    except ValidationError as exc:
+        return paging.refused(exc)
+    page = service.reports_of(current_user, limit=args.limit, after=args.after)
+    more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
+    return render_template(
+        "reporting/my_reports.html",
+        reports=page.items,
+        next_page=url_for("reporting.my_reports", **more, after=page.next_cursor)
+        if page.next_cursor
+        else None,
+        first_page=url_for("reporting.my_reports", **more) if args.after else None,
+    )
 
 
 @bp.get("/my-reports/<id:report_id>")

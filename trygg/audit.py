@@ -41,6 +41,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from sqlalchemy import (
+    Index,
     Integer,
     String,
     Text,
@@ -67,6 +68,8 @@ BROKEN_SEAL = "broken"
 
 class AuditEntry(db.Model):  # type: ignore[name-defined]
     __tablename__ = "audit_entry"
+    # One object's history (a case's access history) without walking the whole log.
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -23,8 +23,9 @@ from trygg.security import allow
 @bp.get("/cases")
 @allow(Role.HANDLER, Role.SAFETY_REP)
 @documented(
-    "The caller's queue, nearest deadline first (filters: state, track, deadline, unit_id, "
-    "incident_type, assigned)",
+    "The caller's queue, nearest deadline first, a page at a time (filters: state, track, "
+    "deadline, unit_id, incident_type, assigned; limit: 1 to 200 rows, 50 by default; "
+    "after: the previous page's next_cursor)",
     response=schemas.QueueSchema,
     tags=("cases",),
     errors=(400,),
@@ -37,7 +38,8 @@ def queue() -> Response:
     except ValidationError as exc:
         raise schema_error(exc) from None
     now = utcnow()
-    result = service.queue_for(_user(), filters, now=now)
+    limit, after = filters.pop("limit"), filters.pop("after")
+    result = service.queue_for(_user(), filters, now=now, limit=limit, after=after)
     return jsonify(
         schemas.QueueSchema().dump(
             {
@@ -46,6 +48,7 @@ def queue() -> Response:
                 "overdue_deadlines": result.overdue_deadlines,
                 "due_soon_cases": result.due_soon_cases,
                 "active_cases": result.active_cases,
+                "next_cursor": result.next_cursor,
             }
         )
     )

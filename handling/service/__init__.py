@@ -40,6 +40,7 @@ from handling.service.access import (
     case_for,
     get_case,
     group_ids_of,
+    visible_cases,
 )
 from handling.service.admin import (
     RoutingWarning,
@@ -73,6 +74,7 @@ from handling.service.deadlines import (
     next_open_deadline,
     policies,
     recompute_deadlines,
+    refresh_next_due,
 )
 from handling.service.followup import (
     SECTION52_FIELDS,
@@ -201,6 +203,8 @@ __all__ = [
     "post_message",
     "post_reporter_message",
     "queue_for",
+    "refresh_next_due",
+    "visible_cases",
     "recompute_deadlines",
     "record_debriefing",
     "recuse",

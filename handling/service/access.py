@@ -5,17 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import (
+    and_,
+    exists,
+    false,
+    or_,
     select,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from handling.errors import CaseNotFound
 from handling.models import (
     Case,
+    CaseExclusion,
+    Debriefing,
+    FollowUpTask,
     HandlerGroupMember,
 )
 from handling.service.base import _audit
 from handling.service.routing import conflicts
 from reporting import service as reporting
+from reporting.models import Report
 from trygg import org
 from trygg.accounts.models import User
 from trygg.audit import actor_label
@@ -52,6 +61,47 @@ def _safety_rep_may_see(user: User, case: Case) -> bool:
     if case.report.unit_id not in _safety_rep_units(user):
         return False
     return user.id not in conflicts(case.report)
+
+
+def _handler_group_ids(user: User) -> list[int]:
+    """The groups whose cases a handler may work on (none for anyone else)."""
+    return sorted(group_ids_of(user)) if user.has_role("handler") else []
+
+
+def visible_cases(user: User) -> ColumnElement[bool]:
+    """The SQL condition on Case for the cases in the user's queue: the one place that
+    says in SQL who sees which case, as `access_level` does for one case.
+
+    Handlers: the case is in one of their groups and they are not excluded. Safety
+    representatives: the exposed employee consented to sharing, and the report's unit is
+    within their units (whether they are named in the report is sealed: `_may_list`).
+    The user's groups and units are read first (one statement each) and given as
+    values, so the planner walks the queue's index of each group in order.
+    """
+    parts: list[ColumnElement[bool]] = []
+    groups = _handler_group_ids(user)
+    if groups:
+        excluded = exists().where(
+            CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id
+        )
+        parts.append(and_(Case.group_id.in_(groups), ~excluded))
+    units = sorted(_safety_rep_units(user)) if user.has_role("safety_rep") else []
+    if units:
+        consented = or_(
+            exists().where(
+                FollowUpTask.case_id == Case.id, FollowUpTask.consent_to_share.is_(True)
+            ),
+            exists().where(
+                Debriefing.case_id == Case.id, Debriefing.consent_to_share_summary.is_(True)
+            ),
+        )
+        in_units = exists().where(Report.id == Case.report_id, Report.unit_id.in_(units))
+        parts.append(and_(consented, in_units))
+    if not parts:
+        return false()
+    # A case retention deleted keeps only its codes: it is in no one's queue.
+    erased = exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
+    return and_(or_(*parts) if len(parts) > 1 else parts[0], ~erased)
 
 
 def access_level(user: User | None, case: Case) -> str | None:

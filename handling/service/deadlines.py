@@ -193,6 +193,7 @@ def recompute_deadlines(case: Case, now: datetime | None = None) -> None:
                     created_at=_now(now),
                 )
             )
+    refresh_next_due(case)
     db.session.flush()
 
 
@@ -202,6 +203,7 @@ def _meet(case: Case, kind: str, actor: str, now: datetime) -> None:
             row.met_at = now
             row.lease_owner = row.lease_until = None
             _event(case, "deadline_met", actor, now, kind=kind, late=now > row.due_at)
+    refresh_next_due(case)
 
 
 def _cancel_open_deadlines(case: Case, now: datetime) -> None:
@@ -209,6 +211,7 @@ def _cancel_open_deadlines(case: Case, now: datetime) -> None:
         if row.is_open:
             row.cancelled_at = now
             row.lease_owner = row.lease_until = None
+    refresh_next_due(case)
 
 
 # Which follow-up task, when done, meets which deadline.
@@ -236,3 +239,10 @@ def deadline_status(due: datetime | None, now: datetime) -> str:
 def next_open_deadline(case: Case) -> Deadline | None:
     open_rows = [d for d in case.deadlines if d.is_open]
     return min(open_rows, key=lambda d: d.due_at) if open_rows else None
+
+
+def refresh_next_due(case: Case) -> None:
+    """Store the earliest open deadline on the case: the queue filters, sorts and counts
+    by `Case.next_due_at` in SQL, so every change to deadline rows ends here."""
+    nearest = next_open_deadline(case)
+    case.next_due_at = nearest.due_at if nearest is not None else None

@@ -186,6 +186,7 @@ def _insert_case(report: Report, opening: _Opening, now: datetime) -> Case:
         "updated_at": now,
         "triaged_at": None,
         "closed_at": None,
+        "next_due_at": min(opening.deadlines.values(), default=None),
         **dict.fromkeys(_CASE_SEALED_COLUMNS),
     }
     if case_id is not None:

@@ -180,7 +180,9 @@ def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
 
 def eligible_handlers(case: Case) -> list[User]:
     """Who may be told about and work on the case (never an excluded handler)."""
-    return [u for uid in eligible_handler_ids(case.group, case) if (u := db.session.get(User, uid))]
+    ids = eligible_handler_ids(case.group, case)
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return [found[uid] for uid in ids if uid in found]
 
 
 def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -> None:

@@ -65,7 +65,7 @@ def _warning_rows() -> list[WarningRow]:
 
 
 def _handlers() -> list[User]:
-    return [u for u in accounts.list_users() if u.has_role(Role.HANDLER)]
+    return accounts.users_with_roles(Role.HANDLER, active=False)
 
 
 @bp.get("/admin/handler-groups")
@@ -118,7 +118,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
         forms=forms,
         errors=forms.errors,
         handlers=_handlers(),
-        contacts=[u for u in accounts.list_users() if u.has_role(Role.HANDLER, Role.ADMIN)],
+        contacts=accounts.users_with_roles(Role.HANDLER, Role.ADMIN, active=False),
     )
     return (html, 400) if forms.errors else html
 

@@ -68,8 +68,21 @@ def _case_or_404(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
         abort(404)
 
 
-def _people() -> list[User]:
-    return [u for u in accounts.list_users() if u.active]
+def _people(case: Case, eligible: list[User]) -> list[User]:
+    """Who may be made responsible for a follow-up task: the case's eligible handlers,
+    the line managers of the report's unit and the units above it, and whoever already
+    is responsible for one of its tasks (never every user of a large organisation)."""
+    unit = org.get_unit(case.report.unit_id) if case.report.unit_id else None
+    units = [unit, *org.ancestors(unit)] if unit is not None else []
+    people = {u.id: u for u in eligible}
+    for manager in accounts.managers_of([u.id for u in units]):
+        people.setdefault(manager.id, manager)
+    for task in case.tasks:
+        if task.responsible_user_id is not None and task.responsible_user_id not in people:
+            responsible = accounts.get_user(task.responsible_user_id)
+            if responsible is not None:
+                people[responsible.id] = responsible
+    return sorted(people.values(), key=lambda u: (u.name, u.id))
 
 
 def section52_applies(case: Case) -> bool:
@@ -102,12 +115,15 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
         "handler": content.level == "handler",
     }
     if content.level == "handler":
+        eligible = service.eligible_handlers(case)
+        people = _people(case, eligible)
+        names.remember(people)
         context.update(
             next_states=allowed_next(case.state),
             finished=case.state in FINISHED_STATES,
-            eligible=service.eligible_handlers(case),
+            eligible=eligible,
             all_groups=service.handler_groups(),
-            people=_people(),
+            people=people,
             events=[(e, event_text(e, names, groups)) for e in content.events],
             access=service.access_history(case, limit=ACCESS_HISTORY_ROWS),
             access_rows=ACCESS_HISTORY_ROWS,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import (
     render_template,
     request,
+    url_for,
 )
 from marshmallow import ValidationError
 
@@ -38,7 +41,7 @@ def queue() -> Page:
     """The caller's cases, nearest open deadline first, with filters and overdue counts."""
     raw = {
         name: value
-        for name in service.QUEUE_FILTERS
+        for name in (*service.QUEUE_FILTERS, "limit", "after")
         if (value := request.args.get(name, "").strip())
     }
     errors: dict[str, list[str]] = {}
@@ -48,8 +51,10 @@ def queue() -> Page:
         errors = _errors_of(exc)
         filters = schemas.QueueFilterSchema().load({})
     now = utcnow()
-    result = service.queue_for(_user(), filters, now=now)
-    units = {u.id: u.name for u in org.all_units()}
+    limit, after = filters.pop("limit"), filters.pop("after")
+    result = service.queue_for(_user(), filters, now=now, limit=limit, after=after)
+    nodes = org.tree()
+    units = {n.unit.id: n.unit.name for n in nodes}
     rows = [
         QueueRow(
             case=item.case,
@@ -66,7 +71,22 @@ def queue() -> Page:
         rows=rows,
         filters=raw,
         errors=errors,
-        nodes=org.tree(),
-        filtered=bool(raw),
+        nodes=nodes,
+        filtered=bool(set(raw) & set(service.QUEUE_FILTERS)),
+        next_page=_next_page(raw, result.next_cursor),
+        first_page=_queue_url({k: v for k, v in raw.items() if k != "after"})
+        if "after" in raw
+        else None,
     )
     return (html, 400) if errors else html
+
+
+def _next_page(raw: Mapping[str, str], cursor: str | None) -> str | None:
+    """The link to the page after this one: the same filters and size, and the cursor."""
+    if cursor is None:
+        return None
+    return _queue_url({**raw, "after": cursor})
+
+
+def _queue_url(args: Mapping[str, Any]) -> str:
+    return url_for("handling.queue", **args)

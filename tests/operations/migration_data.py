@@ -774,6 +774,22 @@ def load_0013(connection: Connection, world: World) -> None:
     )
 
 
+# -- 0011: the case's next open deadline, stored ---------------------------------------
+
+
+def load_0011(connection: Connection, world: World) -> None:
+    """A step of case 2 falls due sooner, as handling's service writes it at 0011: the
+    new open deadline row and the case's next_due_at together."""
+    sooner = world.now + timedelta(hours=12)
+    put(
+        connection,
+        "deadline",
+        {"case_id": 2, "kind": "leader_contact", "due_at": sooner, "created_at": world.now},
+    )
+    case = _table(connection, "case")
+    connection.execute(update(case).where(case.c.id == 2).values(next_due_at=sooner))
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -784,4 +800,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0006": load_0006,
     "0012": load_0012,
     "0013": load_0013,
+    "0011": load_0011,
 }

@@ -10,7 +10,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
-from trygg import audit, org
+from trygg import audit, org, paging
 from trygg.accounts import service
 from trygg.accounts.models import ROLES, Role, User
 from trygg.accounts.schemas import UnitFormSchema, UserFormSchema
@@ -127,9 +127,22 @@ def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
 
 @bp.get("/users")
 @allow(Role.ADMIN)
-def users() -> str:
-    """All users with roles, units and status."""
-    return render_template("accounts/admin_users.html", users=service.list_users())
+def users() -> str | tuple[str, int]:
+    """The users by name with roles, units and status, a page at a time."""
+    try:
+        args = paging.page_args(request.args, (str, int))
+    except ValidationError as exc:
+        return paging.refused(exc)
+    page = service.users_page(limit=args.limit, after=args.after)
+    more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
+    return render_template(
+        "accounts/admin_users.html",
+        users=page.items,
+        next_page=url_for("admin.users", **more, after=page.next_cursor)
+        if page.next_cursor
+        else None,
+        first_page=url_for("admin.users", **more) if args.after else None,
+    )
 
 
 def _user_values(user: User | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trygg.extensions import UTCDateTime, db, utcnow
@@ -41,6 +41,8 @@ ROLE_LABELS = {
 
 class User(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user_account"
+    # The admin user list pages by name.
+    __table_args__ = (Index("ix_user_account_name", "name", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

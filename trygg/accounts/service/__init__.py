@@ -38,9 +38,12 @@ from trygg.accounts.service.users import (
     find_user,
     get_user,
     list_users,
+    managers_of,
     normalise_email,
     set_password,
     update_user,
+    users_page,
+    users_with_roles,
 )
 
 __all__ = [
@@ -67,6 +70,9 @@ __all__ = [
     "hash_password",
     "issue_password_code",
     "list_users",
+    "managers_of",
+    "users_page",
+    "users_with_roles",
     "load_pending_user",
     "load_session_user",
     "normalise_email",

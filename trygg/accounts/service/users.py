@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select, tuple_
 
-from trygg import access_changes, audit
+from trygg import access_changes, audit, paging
 from trygg.accounts.errors import AccountError
 from trygg.accounts.models import (
     CASE_READING_ROLES,
@@ -42,7 +43,45 @@ def find_user(email: str, *, fresh: bool = False) -> User | None:
 
 
 def list_users() -> list[User]:
+    """Every user, by name (the CLI's list; pages use `users_page` or `users_with_roles`)."""
     return list(db.session.scalars(select(User).order_by(User.name)))
+
+
+def users_page(
+    *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
+) -> paging.Page[User]:
+    """A page of users by name; `after` is the last one's (name, id)."""
+    query = select(User).order_by(User.name, User.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(
+            tuple_(User.name, User.id) > tuple_(literal(after[0]), literal(after[1]))
+        )
+    rows = list(db.session.scalars(query))
+    return paging.page_of(rows, limit, lambda u: (u.name, u.id))
+
+
+def managers_of(unit_ids: Iterable[int]) -> list[User]:
+    """The active line managers of these units, by name."""
+    managing = select(Membership.user_id).where(
+        Membership.unit_id.in_(list(unit_ids)), Membership.is_manager.is_(True)
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(managing), User.active.is_(True))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def users_with_roles(*roles: str, active: bool = True) -> list[User]:
+    """The (active) users holding any of these roles, by name: a few hundred at most
+    where the organisation has tens of thousands of users."""
+    holders = select(UserRole.user_id).where(UserRole.role.in_(roles))
+    query = select(User).where(User.id.in_(holders)).order_by(User.name, User.id)
+    if active:
+        query = query.where(User.active.is_(True))
+    return list(db.session.scalars(query))
 
 
 def _check_name(name: str) -> str:
