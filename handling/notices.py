@@ -32,6 +32,7 @@ from notifications.kinds import FALLBACK_LEAD_MINUTES, Kind
 from notifications.scheduler import TickContext, claim_rows, in_ids
 from notifications.service import Event, notify_many
 from reporting import service as reporting
+from trygg.access_changes import AccessChange
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
 
@@ -438,3 +439,60 @@ def settled(subjects: Iterable[str]) -> set[str]:
             )
         }
     return out
+
+
+# -- access changes ---------------------------------------------------------------------
+
+
+def _active_with_role(*roles: str) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role.in_(roles), User.active.is_(True))
+        )
+    )
+
+
+def _handlers_of_groups(group_ids: set[int]) -> set[int]:
+    if not group_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(HandlerGroupMember.user_id).where(HandlerGroupMember.group_id.in_(group_ids))
+        )
+    ) & _active_with_role("handler")
+
+
+def access_change_recipients(change: AccessChange) -> set[int]:
+    """Who hears of a widening: the handlers of the groups it concerns (the group named
+    in it, else the groups of the person it widens); every handler when it concerns no
+    group yet (a new handler); every handler and safety representative for break-glass.
+    Never the one who made it."""
+    if change.kind == "break_glass":
+        people = _active_with_role("handler", "safety_rep")
+    else:
+        group = change.detail.get("group")
+        groups: set[int] = {group} if isinstance(group, int) else set()
+        if not groups and change.user_id is not None:
+            groups = set(
+                db.session.scalars(
+                    select(HandlerGroupMember.group_id).where(
+                        HandlerGroupMember.user_id == change.user_id
+                    )
+                )
+            )
+        people = _handlers_of_groups(groups) if groups else _active_with_role("handler")
+    actor = change.actor.removeprefix("user:")
+    if change.actor.startswith("user:") and actor.isdigit():
+        people.discard(int(actor))
+    return people
+
+
+def access_changed(change: AccessChange) -> None:
+    """An access change: in-app and e-mail (by their preferences) to those it concerns."""
+    people = access_change_recipients(change)
+    if people:
+        notify_many(
+            [Event(Kind.ACCESS_CHANGE, people, f"access:{change.id}", "/access-changes")]
+        )

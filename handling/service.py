@@ -41,11 +41,12 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from handling import codes, notices
+from handling import access, codes, notices
 from handling.models import (
     Case,
     CaseEvent,
     CaseExclusion,
+    CaseGrant,
     CaseMessage,
     Deadline,
     DeadlinePolicy,
@@ -73,7 +74,7 @@ from reporting import anonymous
 from reporting import service as reporting
 from reporting.codes import HARASSMENT, INCIDENT_TYPES, VIOLENCE_AND_THREATS
 from reporting.models import Report
-from trygg import audit, org, privacy
+from trygg import access_changes, audit, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.audit import actor_label
 from trygg.database import stored
@@ -573,6 +574,8 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
     moved = target is not None and target.id != case.group_id
     case.group = target
     case.group_id = target.id if target is not None else None
+    if moved:
+        case.group_since = now
     case.routing_warning = warning
     if case.assigned_user_id is not None and case.assigned_user_id not in eligible_handler_ids(
         target, case
@@ -922,6 +925,10 @@ def open_case(
         "forwarded_to": None,
         "causes": [],
         "opened_at": report.created_at,
+        # An anonymous case is dated to its day: whoever was a member that day sees it.
+        "group_since": report.created_at + timedelta(days=1) - timedelta(microseconds=1)
+        if report.anonymous
+        else report.created_at,
         "updated_at": now,
         "triaged_at": None,
         "closed_at": None,
@@ -1043,18 +1050,13 @@ def _safety_rep_may_see(user: User, case: Case) -> bool:
 def access_level(user: User | None, case: Case) -> str | None:
     """How a user may see a case: "handler", "safety_rep", "reporter", or None.
 
-    Handlers: in the case's group and not excluded. Safety representatives: only where
+    Handlers: as `handling.access.handler_sees` (the queue's SQL rule). Safety representatives: only where
     the exposed employee consented to sharing (on a follow-up task or a debriefing), for
     their own units. The reporter: their own report. Managers and admins: never.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if (
-        user.has_role("handler")
-        and case.group_id is not None
-        and case.group_id in group_ids_of(user)
-        and user.id not in case.excluded_user_ids
-    ):
+    if user.has_role("handler") and access.can_handle(user.id, case.id):
         return "handler"
     if user.has_role("safety_rep") and _safety_rep_may_see(user, case):
         return "safety_rep"
@@ -1220,6 +1222,8 @@ class AccessRecord:
     actor: str
     action: str
     part: str | None
+    # For a grant: to whom.
+    user_id: int | None = None
 
 
 def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
@@ -1228,15 +1232,114 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         *audit.for_object("case", case.id, limit=limit),
         *audit.for_object("report", case.report_id, limit=limit),
     ]
-    wanted = {"case.read", "report.read", "case.access_denied"}
+    wanted = {"case.read", "report.read", "case.access_denied", "case.grant"}
     # By time: an anonymous reporter's readings keep only their day and go to its end
     # (the log's order would tell between which of the handlers' readings they came).
     rows = sorted(
         (e for e in entries if e.action in wanted), key=lambda e: (e.at, e.seq), reverse=True
     )
     return [
-        AccessRecord(e.at, e.actor, e.action, e.detail_dict().get("part")) for e in rows[:limit]
+        AccessRecord(
+            e.at, e.actor, e.action, e.detail_dict().get("part"), e.detail_dict().get("user_id")
+        )
+        for e in rows[:limit]
     ]
+
+
+# -- grants: access to existing cases is given by those who have it ---------------------
+
+GRANT_KINDS = ("grant", "assigned", access.BREAK_GLASS)
+
+
+def is_group_lead(user: User, group_id: int | None) -> bool:
+    """The group's lead: a member who is also one of its escalation contacts."""
+    if group_id is None:
+        return False
+    lead = db.session.scalar(
+        select(HandlerGroupMember.user_id)
+        .join(
+            HandlerGroupEscalation,
+            and_(
+                HandlerGroupEscalation.group_id == HandlerGroupMember.group_id,
+                HandlerGroupEscalation.user_id == HandlerGroupMember.user_id,
+            ),
+        )
+        .where(HandlerGroupMember.group_id == group_id, HandlerGroupMember.user_id == user.id)
+    )
+    return lead is not None and user.has_role("handler")
+
+
+def may_grant(user: User, case: Case) -> bool:
+    """A handler with access to the case, or the lead of its group, may give access."""
+    return access.can_handle(user.id, case.id) or is_group_lead(user, case.group_id)
+
+
+def grant_candidates(case: Case) -> list[User]:
+    """Members of the case's group who may not see it yet (and are not excluded)."""
+    ids = eligible_handler_ids(case.group, case)
+    seeing = access.handler_ids_seeing(case.id, ids)
+    return [u for uid in ids if uid not in seeing and (u := db.session.get(User, uid))]
+
+
+def grant_row(
+    case: Case,
+    grantee: User,
+    *,
+    granted_by: str,
+    kind: str,
+    reason: str | None,
+    now: datetime | None = None,
+) -> CaseGrant:
+    """Store (or renew) a grant of the case to `grantee`, audited, on the case's
+    timeline and on the access-changes page. The reason is sealed."""
+    now = _now(now)
+    row = db.session.scalar(
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.user_id == grantee.id)
+    )
+    if row is None:
+        row = CaseGrant(case_id=case.id, user_id=grantee.id, granted_by=granted_by)
+        db.session.add(row)
+        db.session.flush()
+    row.group_id = case.group_id
+    row.granted_by = granted_by
+    row.kind = kind
+    row.created_at = now
+    row.reason_sealed = _seal(case, "case_grant", "reason", row.id, reason)
+    db.session.flush()
+    _audit("case.grant", granted_by, case, at=now, user_id=grantee.id, kind=kind)
+    _event(case, "granted", granted_by, now, to=grantee.id, kind=kind)
+    access_changes.record(
+        "case.granted",
+        actor=granted_by,
+        user_id=grantee.id,
+        object_type="case",
+        object_id=case.id,
+        detail={"kind": kind, "group": case.group_id},
+    )
+    return row
+
+
+def grant_access(
+    case: Case, grantee_id: int | None, reason: str | None, *, actor: User
+) -> CaseGrant:
+    """Give a colleague in the case's group access to it, with a reason.
+
+    Only a handler who has access to the case, or the group's lead, may (CaseNotFound
+    for anyone else); a lead without access may not grant to themselves.
+    """
+    if not may_grant(actor, case):
+        raise CaseNotFound()
+    text = _text(reason)
+    if text is None:
+        raise CaseError(_l("Write why this colleague needs access."), "reason")
+    if len(text) > TEXT_MAX:
+        raise CaseError(_l("The text is too long."), "reason")
+    grantee = db.session.get(User, grantee_id) if grantee_id is not None else None
+    if grantee is None or grantee.id not in {u.id for u in grant_candidates(case)}:
+        raise CaseError(
+            _l("Choose a member of the case's group who does not have access yet."), "user_id"
+        )
+    return grant_row(case, grantee, granted_by=actor_label(actor), kind="grant", reason=text)
 
 
 # -- the queue --------------------------------------------------------------------------
@@ -1264,16 +1367,12 @@ QUEUE_FILTERS = ("state", "track", "deadline", "unit_id", "incident_type", "assi
 
 
 def _handler_cases(user: User, states: set[str]) -> list[Case]:
-    """Cases in the user's groups that they are not excluded from, in these states."""
+    """Cases the user may handle (`handling.access.handler_sees`), in these states."""
     if not user.has_role("handler"):
         return []
-    groups = select(HandlerGroupMember.group_id).where(HandlerGroupMember.user_id == user.id)
-    excluded = select(CaseExclusion.case_id).where(CaseExclusion.user_id == user.id)
     return list(
         db.session.scalars(
-            select(Case).where(
-                Case.group_id.in_(groups), Case.id.not_in(excluded), Case.state.in_(states)
-            )
+            select(Case).where(access.handler_sees(user.id), Case.state.in_(states))
         )
     )
 
@@ -1537,6 +1636,8 @@ def assign(
             )
         case.group = group
         case.group_id = group.id
+        # The handler who moves it gives it to the group: its members see it.
+        case.group_since = now
         case.routing_warning = None
         _event(case, "routed", label, now, group=group.id, warning=None)
         if handler is None:
@@ -1547,6 +1648,10 @@ def assign(
             "handler_id",
         )
     case.assigned_user_id = handler.id if handler is not None else None
+    if handler is not None and not access.can_handle(handler.id, case.id):
+        # A handler who has the case gives it to a colleague who joined the group later.
+        db.session.flush()
+        grant_row(case, handler, granted_by=label, kind="assigned", reason=None, now=now)
     note = _internal_note(case, actor, _text(reason), now)
     _event(case, "assigned", label, now, to=case.assigned_user_id, group=case.group_id, note=note)
     _audit("case.assign", label, case, to=case.assigned_user_id, group=case.group_id)
@@ -2176,6 +2281,10 @@ def _only_flag(group: HandlerGroup, *, is_default: bool, is_fallback: bool) -> N
     group.is_fallback = is_fallback
 
 
+def _leads(group: HandlerGroup) -> set[int]:
+    return set(group.member_ids) & set(group.escalation_ids)
+
+
 def save_group(
     *,
     actor: str,
@@ -2199,6 +2308,7 @@ def save_group(
         raise CaseError(_l("A handler group with this name already exists."), "name")
     ids = _check_members(member_ids)
     creating = group is None
+    leads_before = set() if group is None else _leads(group)
     if group is None:
         group = HandlerGroup(name=name)
         db.session.add(group)
@@ -2222,6 +2332,14 @@ def save_group(
     if added:
         for case in db.session.scalars(select(Case).where(Case.group_id == group.id)):
             _sync_exclusions(case, added)
+    for uid in sorted(added):
+        access_changes.record(
+            "group.member_added", actor=actor, user_id=uid, detail={"group": group.id}
+        )
+    for uid in sorted(_leads(group) - leads_before):
+        access_changes.record(
+            "group.lead_added", actor=actor, user_id=uid, detail={"group": group.id}
+        )
     audit.record(
         "handler_group.create" if creating else "handler_group.update",
         actor=actor,
@@ -2269,15 +2387,31 @@ def create_rule(
         object_id=rule.id,
         detail={"group": group.id, "unit": unit_id, "incident_type": incident_type, "track": track},
     )
+    access_changes.record(
+        "routing_rule.created",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule.id,
+        detail={"group": group.id},
+    )
     return rule
 
 
 def delete_rule(rule: RoutingRule, *, actor: str) -> None:
     """Remove a routing rule (cases already routed stay where they are)."""
-    rule_id = rule.id
+    rule_id, group_id = rule.id, rule.group_id
     db.session.delete(rule)
     db.session.flush()
     audit.record("routing_rule.delete", actor=actor, object_type="routing_rule", object_id=rule_id)
+    default = db.session.scalar(select(HandlerGroup.id).where(HandlerGroup.is_default.is_(True)))
+    # The cases it sent now go by other rules, or to the default group: a widening there.
+    access_changes.record(
+        "routing_rule.deleted",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule_id,
+        detail={"group": default if default is not None else group_id, "from": group_id},
+    )
 
 
 def replace_policies(rows: Iterable[Mapping[str, Any]], *, actor: str) -> list[DeadlinePolicy]:

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from handling import (  # noqa: F401 - models must be registered with the metadata
+    access,
     anonymous_api,
     anonymous_views,
     api,
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
         else:
             app.register_blueprint(views.bp)
     demo.register_seed_hook(seed_demo)
+    access.register_access_change_kinds()
     # The scheduler tick's work on handling's rows: reminders and escalations of due
     # deadlines, follow-up tasks due (notifications never imports handling).
     scheduler.register_job("deadlines", notices.deadlines_job)
@@ -55,6 +57,11 @@ def register_cli(app: Flask) -> None:
 def on_report_submitted(sender: object, **kwargs: object) -> None:
     """Receiver of trygg.signals.report_submitted (connected in trygg/app.py)."""
     service.on_report_submitted(sender, **kwargs)  # type: ignore[arg-type]
+
+
+def on_access_changed(sender: object, **_kwargs: object) -> None:
+    """Receiver of trygg.signals.access_changed (connected in trygg/app.py)."""
+    notices.access_changed(sender)  # type: ignore[arg-type]
 
 
 def seed_demo() -> None:

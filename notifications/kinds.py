@@ -21,6 +21,8 @@ class Kind(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     DEADLINE_ESCALATION = "deadline_escalation"
     SECTION_5_2 = "section_5_2"
+    ACCESS_CHANGE = "access_change"
+    PASSWORD_CODE = "password_code"
 
 
 class Delivery(StrEnum):
@@ -48,6 +50,8 @@ LABELS: dict[str, LazyString] = {
     Kind.DEADLINE_REMINDER: _l("A deadline is coming up"),
     Kind.DEADLINE_ESCALATION: _l("A deadline has passed"),
     Kind.SECTION_5_2: _l("Notice to the Labour Inspection Authority and the police is due"),
+    Kind.ACCESS_CHANGE: _l("Access to cases was widened"),
+    Kind.PASSWORD_CODE: _l("Your set-password code"),
 }
 
 # The e-mail's one sentence (and the in-app list's).
@@ -67,7 +71,18 @@ SENTENCES: dict[str, LazyString] = {
         "A case concerns a serious injury: notice to the Labour Inspection Authority "
         "(Arbeidstilsynet) and the police is due as soon as possible."
     ),
+    Kind.ACCESS_CHANGE: _l(
+        "Someone was given access to cases you handle, or an account that reads cases was "
+        "reset. See the list of access changes."
+    ),
+    Kind.PASSWORD_CODE: _l(
+        "Your password was reset by an administrator. Choose a new one with the code below "
+        "and your e-mail address; then set up two-factor authentication again."
+    ),
 }
+
+# Always e-mailed at once, whatever the preferences: the code reaches no one else.
+ALWAYS_MAILED = frozenset({Kind.PASSWORD_CODE})
 
 # Handlers on duty (handler role, not away) always get these at once: they cannot be
 # turned off or put in a digest.

@@ -29,6 +29,7 @@ HANDLER_KINDS = (
     Kind.DEADLINE_REMINDER,
     Kind.DEADLINE_ESCALATION,
     Kind.SECTION_5_2,
+    Kind.ACCESS_CHANGE,
 )
 
 
@@ -66,6 +67,8 @@ def kinds_for(user: User) -> list[Kind]:
         kinds.extend(HANDLER_KINDS)
     elif user.has_role("admin"):
         kinds.extend((Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2))
+    if user.has_role("safety_rep") and not user.has_role("handler"):
+        kinds.append(Kind.ACCESS_CHANGE)
     kinds.extend((Kind.TASK_DUE, Kind.REPORT_UPDATE))
     return kinds
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
+from notifications.kinds import ALWAYS_MAILED, MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
 from notifications.models import Notification, NotificationPreference, NotificationProfile
 from trygg import crypto, keys, privacy
 from trygg.accounts.models import User, UserRole
@@ -114,6 +114,8 @@ def _recipients(
 
 def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool) -> MailState:
     """What happens to the e-mail: the one rule, used for every notification."""
+    if kind in ALWAYS_MAILED:
+        return MailState.PENDING
     if kind in MANDATORY_FOR_HANDLERS and handler and not away:
         return MailState.PENDING
     if delivery == Delivery.OFF:

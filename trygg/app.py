@@ -143,3 +143,5 @@ def register_signal_receivers(app: Flask) -> None:
     """Connect receivers across packages (see trygg/signals.py)."""
     # A stored report opens its case in the same transaction (handling, never reporting).
     signals.report_submitted.connect(handling_setup.on_report_submitted)
+    # Every widening of access is told to the handlers it concerns (handling decides who).
+    signals.access_changed.connect(handling_setup.on_access_changed)

@@ -15,3 +15,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 report_submitted = _signals.signal("report-submitted")
+
+# Sent by trygg.access_changes.record after an entry is written (in the same
+# transaction), with the AccessChange as sender: handling tells the affected group's
+# handlers through notifications (connected in trygg/app.py).
+access_changed = _signals.signal("access-changed")
