@@ -81,8 +81,7 @@ def _group_name(group_id: object) -> str:
 
 def _member_added(change: AccessChange) -> str:
     return _(
-        "Added to the handler group %(group)s: sees its new cases; existing ones only when "
-        "granted",
+        "Added to the handler group %(group)s: sees its new cases; existing ones only when granted",
         group=_group_name(change.detail.get("group")),
     )
 
@@ -118,9 +117,10 @@ def _break_glass(change: AccessChange) -> str:
     if change.object_type == "case":
         where = _("case %(case)s", case=change.object_id)
     else:
-        where = _("every case of the handler group %(group)s", group=_group_name(
-            change.detail.get("group")
-        ))
+        where = _(
+            "every case of the handler group %(group)s",
+            group=_group_name(change.detail.get("group")),
+        )
     return _(
         "Break-glass access to %(where)s, given on the server. Reason: %(reason)s",
         where=where,

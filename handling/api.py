@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from handling import schemas, service
 from handling.models import Case, Deadline, DeadlinePolicy, FollowUpTask, RoutingRule
@@ -338,6 +339,7 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
     data = load_json(schemas.MessageInSchema())
     user = _user()
     message = service.post_message(case, user, data["body"], data["internal"])
+    service.record_read(case, actor_label(user), part="messages", level="handler")
     out = {
         "id": message.id,
         "author_kind": message.author_kind,
@@ -366,6 +368,7 @@ def add_task(case_id: int) -> tuple[Response, int]:
     case = _case(case_id)
     data = load_json(schemas.TaskCreateSchema())
     task = service.add_task(case, actor=_user(), **data)
+    service.record_read(case, actor_label(_user()), part="task", level="handler")
     view = service.TaskView(task, data.get("note"))
     return jsonify(schemas.TaskOutSchema().dump(_task(view))), 201
 
@@ -386,6 +389,7 @@ def update_task(case_id: int, task_id: int) -> Response:
     task = service.get_task(case, task_id)
     data = load_json(schemas.TaskUpdateSchema())
     service.update_task(case, task, actor=_user(), **data)
+    service.record_read(case, actor_label(_user()), part="task", level="handler")
     return jsonify(schemas.TaskOutSchema().dump(_task(service.task_view(case, task))))
 
 
@@ -405,6 +409,7 @@ def debriefing(case_id: int) -> tuple[Response, int]:
     case = _case(case_id)
     data = load_json(schemas.DebriefingSchema())
     row = service.record_debriefing(case, actor=_user(), **data)
+    service.record_read(case, actor_label(_user()), part="debriefing", level="handler")
     view = service.DebriefingView(row, data.get("outcome"), data.get("further_needs"))
     return jsonify(schemas.DebriefingOutSchema().dump(_debriefing(view))), 201
 
@@ -453,6 +458,29 @@ def section52(case_id: int) -> Response:
     data = load_json(schemas.Section52Schema())
     service.update_section52(case, actor=_user(), **data)
     return jsonify(schemas.Section52OutSchema().dump(_section52(case)))
+
+
+@bp.post("/cases/<int:case_id>/grants")
+@allow(Role.HANDLER)
+@documented(
+    "Give a colleague in the case's group access to it, with a reason (handlers with "
+    "access, or the group's lead)",
+    body=schemas.GrantSchema,
+    response=schemas.GrantOutSchema,
+    status=201,
+    tags=("cases",),
+    errors=(400, 404),
+)
+@handles_domain_errors
+def grant(case_id: int) -> tuple[Response, int]:
+    """Access to an existing case is given by those who have it; audited, on its timeline."""
+    case = service.get_case(case_id)
+    if case is None or not service.may_grant(_user(), case):
+        raise _not_found()
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    data = load_json(schemas.GrantSchema())
+    row = service.grant_access(case, data["user_id"], data["reason"], actor=_user())
+    return jsonify(schemas.GrantOutSchema().dump(row)), 201
 
 
 # -- the reporter's side ----------------------------------------------------------------
@@ -508,9 +536,9 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
     """The reporter writes to the handler (owner only)."""
     report = _own_report(report_id)
     data = load_json(schemas.ReporterMessageInSchema())
-    message = service.post_reporter_message(
-        report, data["body"], actor=reporting.reporter_actor(report, _user())
-    )
+    actor = reporting.reporter_actor(report, _user())
+    message = service.post_reporter_message(report, data["body"], actor=actor)
+    service.record_read(service.reporter_case(report), actor, part="messages", level="reporter")
     out = {
         "id": message.id,
         "author_kind": "reporter",

@@ -247,9 +247,7 @@ class CaseGrant(db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
-    group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("handler_group.id", ondelete="CASCADE")
-    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("handler_group.id", ondelete="CASCADE"))
     granted_by: Mapped[str] = mapped_column(String(64))
     # "grant" (a handler or the group's lead), "assigned", "break_glass"
     kind: Mapped[str] = mapped_column(String(16), default="grant")

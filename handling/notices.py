@@ -493,6 +493,4 @@ def access_changed(change: AccessChange) -> None:
     """An access change: in-app and e-mail (by their preferences) to those it concerns."""
     people = access_change_recipients(change)
     if people:
-        notify_many(
-            [Event(Kind.ACCESS_CHANGE, people, f"access:{change.id}", "/access-changes")]
-        )
+        notify_many([Event(Kind.ACCESS_CHANGE, people, f"access:{change.id}", "/access-changes")])

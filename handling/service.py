@@ -1050,8 +1050,9 @@ def _safety_rep_may_see(user: User, case: Case) -> bool:
 def access_level(user: User | None, case: Case) -> str | None:
     """How a user may see a case: "handler", "safety_rep", "reporter", or None.
 
-    Handlers: as `handling.access.handler_sees` (the queue's SQL rule). Safety representatives: only where
-    the exposed employee consented to sharing (on a follow-up task or a debriefing), for
+    Handlers: as `handling.access.handler_sees` (the queue's SQL rule). Safety
+    representatives: only where the exposed employee consented to sharing (on a
+    follow-up task or a debriefing), for
     their own units. The reporter: their own report. Managers and admins: never.
     """
     if user is None or not getattr(user, "is_authenticated", False):
@@ -1289,9 +1290,10 @@ def grant_row(
     kind: str,
     reason: str | None,
     now: datetime | None = None,
+    listed: bool = True,
 ) -> CaseGrant:
     """Store (or renew) a grant of the case to `grantee`, audited, on the case's
-    timeline and on the access-changes page. The reason is sealed."""
+    timeline and (`listed`) on the access-changes page. The reason is sealed."""
     now = _now(now)
     row = db.session.scalar(
         select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.user_id == grantee.id)
@@ -1308,6 +1310,8 @@ def grant_row(
     db.session.flush()
     _audit("case.grant", granted_by, case, at=now, user_id=grantee.id, kind=kind)
     _event(case, "granted", granted_by, now, to=grantee.id, kind=kind)
+    if not listed:
+        return row
     access_changes.record(
         "case.granted",
         actor=granted_by,
@@ -1342,6 +1346,82 @@ def grant_access(
     return grant_row(case, grantee, granted_by=actor_label(actor), kind="grant", reason=text)
 
 
+BREAK_GLASS_REASON_MAX = 500
+
+
+def break_glass(
+    person: User,
+    reason: str,
+    *,
+    group: HandlerGroup | None = None,
+    case: Case | None = None,
+    actor: str = "cli",
+) -> int:
+    """The day every handler of a group is gone: give one named handler access to the
+    group's cases (they also join it) or to one case. Returns the number of cases.
+
+    One entry on the access-changes page, with the reason, that every handler and the
+    safety representative see and are told of. Cases the person is excluded from stay
+    closed to them. Raises CaseError for a missing reason or a person who is not an
+    active handler (an administrator never is).
+    """
+    text = _text(reason)
+    if text is None or len(text) > BREAK_GLASS_REASON_MAX:
+        raise CaseError(
+            _l("Write a reason of at most %(n)s characters.", n=BREAK_GLASS_REASON_MAX), "reason"
+        )
+    if not person.active or not person.has_role("handler"):
+        raise CaseError(
+            _l("Only an active case handler can be given access. Give them the role first."),
+            "email",
+        )
+    if (group is None) == (case is None):
+        raise CaseError(_l("Name either a handler group or a case."), "group")
+    now = utcnow()
+    if case is not None:
+        cases = [case]
+        target: tuple[str, int] = ("case", case.id)
+    elif group is not None:
+        if person.id not in group.member_ids:
+            group.members.append(HandlerGroupMember(user_id=person.id, joined_at=now))
+            db.session.flush()
+            _sync_exclusions_for_group(group, {person.id})
+        cases = list(db.session.scalars(select(Case).where(Case.group_id == group.id)))
+        target = ("handler_group", group.id)
+    granted = 0
+    for item in cases:
+        if person.id in item.excluded_user_ids:
+            continue
+        grant_row(item, person, granted_by=actor, kind=access.BREAK_GLASS, reason=text,
+                  now=now, listed=False)  # fmt: skip
+        granted += 1
+    audit.record(
+        "access.break_glass",
+        actor=actor,
+        object_type=target[0],
+        object_id=target[1],
+        detail={"user_id": person.id, "cases": granted},
+    )
+    access_changes.record(
+        access.BREAK_GLASS,
+        actor=actor,
+        user_id=person.id,
+        object_type=target[0],
+        object_id=target[1],
+        detail={
+            "group": group.id if group is not None else (case.group_id if case else None),
+            "cases": granted,
+            "reason": text,
+        },
+    )
+    return granted
+
+
+def _sync_exclusions_for_group(group: HandlerGroup, user_ids: set[int]) -> None:
+    for item in db.session.scalars(select(Case).where(Case.group_id == group.id)):
+        _sync_exclusions(item, user_ids)
+
+
 # -- the queue --------------------------------------------------------------------------
 
 
@@ -1371,9 +1451,7 @@ def _handler_cases(user: User, states: set[str]) -> list[Case]:
     if not user.has_role("handler"):
         return []
     return list(
-        db.session.scalars(
-            select(Case).where(access.handler_sees(user.id), Case.state.in_(states))
-        )
+        db.session.scalars(select(Case).where(access.handler_sees(user.id), Case.state.in_(states)))
     )
 
 
@@ -2096,6 +2174,14 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
             )
         )
     return out
+
+
+def record_read(case: Case, actor: str, *, part: str, level: str) -> None:
+    """A response carries decrypted case content (an echo of what was just stored, a
+    task's note): the same "case.read" entry as opening the case, in its access history.
+    An anonymous reporter's reading keeps only its day."""
+    at = reporting.start_of_day_utc() if level == "reporter" and case.report.anonymous else None
+    _audit("case.read", actor, case, at=at, part=part, level=level)
 
 
 def messages_for(case: Case, viewer: str, *, actor: str) -> list[MessageView]:

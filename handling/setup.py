@@ -52,6 +52,7 @@ def register(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """The `trygg cases` command group."""
     app.cli.add_command(cli.cases_cli)
+    app.cli.add_command(cli.break_glass_command)
 
 
 def on_report_submitted(sender: object, **kwargs: object) -> None:

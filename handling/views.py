@@ -145,6 +145,7 @@ class Names:
             "reporter": _("The reporter"),
             "system": _("Trygg (automatic)"),
             "anonymous": _("Not logged in"),
+            "cli": _("The command line on the server"),
         }.get(label, label)
 
 
@@ -152,12 +153,15 @@ ACCESS_ACTIONS = {
     "case.read": _l("Opened the case"),
     "report.read": _l("Opened the report"),
     "case.access_denied": _l("Refused: conflict of interest"),
+    "case.grant": _l("Gave access to"),
 }
 ACCESS_PARTS = {
     "case": _l("case page"),
     "messages": _l("messages"),
     "report": _l("report"),
     "attachment": _l("attachment"),
+    "task": _l("follow-up task"),
+    "debriefing": _l("debriefing"),
 }
 
 
@@ -195,6 +199,8 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
     if kind == "assigned":
         who = names.user(c.get("to")) if c.get("to") else _("the group's queue")
         return _("To %(who)s", who=who)
+    if kind == "granted":
+        return _("To %(who)s", who=names.user(c.get("to")))
     if kind in {"task_added", "task_updated"}:
         text = _code(codes.TASK_TEMPLATES, c.get("template"))
         if c.get("status"):
@@ -420,6 +426,7 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
             next_states=allowed_next(case.state),
             finished=case.state in FINISHED_STATES,
             eligible=service.eligible_handlers(case),
+            grant_candidates=service.grant_candidates(case),
             all_groups=service.handler_groups(),
             people=_people(),
             events=[(e, event_text(e, names, groups)) for e in content.events],
@@ -571,6 +578,21 @@ def assignment(case_id: int) -> Page | Response:
         return None
 
     return _act(case_id, "recuse" if recusing else "assign", run, _("The assignment is saved."))
+
+
+@bp.post("/cases/<int:case_id>/grants")
+@allow(Role.HANDLER)
+def grant(case_id: int) -> Page | Response:
+    """Give a colleague in the case's group, who joined after it came, access to it."""
+
+    def run(case: Case) -> str:
+        data = schemas.GrantSchema().load(
+            _present({"user_id": _int(request.form.get("user_id")), "reason": _text("reason")})
+        )
+        row = service.grant_access(case, data["user_id"], data["reason"], actor=_user())
+        return _("%(name)s now has access to the case.", name=Names().user(row.user_id))
+
+    return _act(case_id, "grant", run, "")
 
 
 def _task_fields() -> dict[str, Any]:

@@ -11,6 +11,7 @@ substitute may hear of the matter (`audience`).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -246,6 +247,18 @@ _UNNEST = text(
 
 def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [row[name] for row in rows] for name in _ARRAY_TYPES}
+
+
+def password_code(user: User) -> None:
+    """E-mail the user the set-password code waiting for them (always, at once). The
+    row holds no code: it is read, sealed, from the user's account when the e-mail is
+    composed (delivery.compose)."""
+    notify(
+        Kind.PASSWORD_CODE,
+        [user.id],
+        key=f"password_code:{user.id}:{secrets.token_hex(8)}",
+        link="/account/set-password",
+    )
 
 
 # -- the in-app list --------------------------------------------------------------------

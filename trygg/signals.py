@@ -20,3 +20,8 @@ report_submitted = _signals.signal("report-submitted")
 # transaction), with the AccessChange as sender: handling tells the affected group's
 # handlers through notifications (connected in trygg/app.py).
 access_changed = _signals.signal("access-changed")
+
+# Sent by trygg.accounts when a set-password code for an account that reads case
+# content is to go to the account's own address, with the User as sender: the
+# notifications package writes the (always e-mailed) row (connected in trygg/app.py).
+password_code_mailed = _signals.signal("password-code-mailed")

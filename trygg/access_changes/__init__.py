@@ -90,18 +90,24 @@ def _role_granted(change: AccessChange) -> str:
 _DESCRIBERS: dict[str, Describer] = {
     "role.granted": _role_granted,
     "user.reactivated": lambda _change: _("Account active again"),
-    "password.reset": lambda change: _(
-        "Password and two-factor authentication reset: a set-password code went to the "
-        "user's own e-mail address; they choose a new password and set up two-factor again"
-    )
-    if change.detail.get("full")
-    else _("Password reset: a set-password code was issued, with which the user chooses a new one"),
-    "two_factor.reset": lambda change: _(
-        "Password and two-factor authentication reset: a set-password code went to the "
-        "user's own e-mail address; they choose a new password and set up two-factor again"
-    )
-    if change.detail.get("full")
-    else _("Two-factor authentication reset: set up again at the next login"),
+    "password.reset": lambda change: (
+        _(
+            "Password and two-factor authentication reset: a set-password code went to the "
+            "user's own e-mail address; they choose a new password and set up two-factor again"
+        )
+        if change.detail.get("full")
+        else _(
+            "Password reset: a set-password code was issued, with which the user chooses a new one"
+        )
+    ),
+    "two_factor.reset": lambda change: (
+        _(
+            "Password and two-factor authentication reset: a set-password code went to the "
+            "user's own e-mail address; they choose a new password and set up two-factor again"
+        )
+        if change.detail.get("full")
+        else _("Two-factor authentication reset: set up again at the next login")
+    ),
 }
 
 

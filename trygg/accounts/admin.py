@@ -12,7 +12,7 @@ from werkzeug.wrappers.response import Response
 
 from trygg import audit, org
 from trygg.accounts import service
-from trygg.accounts.models import ROLES, Role, User
+from trygg.accounts.models import CASE_READING_ROLES, ROLES, Role, User
 from trygg.accounts.schemas import UnitFormSchema, UserFormSchema
 from trygg.audit import actor_label
 from trygg.security import allow
@@ -180,6 +180,9 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
         raise service.AccountError(
             _("You cannot remove your own administrator role."), field="roles"
         )
+    gains_case_reading = not service.reads_cases(user) and bool(
+        CASE_READING_ROLES.intersection(data["roles"])
+    )
     service.update_user(
         user,
         name=data["name"],
@@ -190,6 +193,10 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
         active=data["active"],
         actor=actor,
     )
+    if gains_case_reading:
+        # Whatever password the account had may be known to whoever set it up: an
+        # account that starts reading cases chooses a new one, and two-factor, itself.
+        return _code_page(user, service.issue_password_code(user, actor=actor), created=False)
     return redirect(url_for("admin.users"))
 
 
