@@ -538,9 +538,10 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
     data = load_json(schemas.ReporterMessageInSchema())
     actor = reporting.reporter_actor(report, _user())
     message = service.post_reporter_message(report, data["body"], actor=actor)
-    service.record_read(service.reporter_case(report), actor, part="messages", level="reporter")
+    case = service.reporter_case(report)
+    service.record_read(case, actor, part="messages", level="reporter")
     out = {
-        "id": message.id,
+        "id": service.public_message_id(case, message.id),
         "author_kind": "reporter",
         "body": data["body"].strip(),
         "created_at": message.created_at,

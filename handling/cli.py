@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from handling import service
@@ -66,6 +66,7 @@ def recompute_command() -> None:
 @click.option("--group", "group_name", help="Give access to every case of this handler group.")
 @click.option("--case", "case_id", type=int, help="Give access to this one case.")
 @click.option("--reason", required=True, help="Why (shown to every handler; no case content).")
+@with_appcontext
 def break_glass_command(
     email: str, group_name: str | None, case_id: int | None, reason: str
 ) -> None:

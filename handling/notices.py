@@ -483,6 +483,8 @@ def access_change_recipients(change: AccessChange) -> set[int]:
                 )
             )
         people = _handlers_of_groups(groups) if groups else _active_with_role("handler")
+    if change.user_id is not None:
+        people.discard(change.user_id)  # they know: it is about them
     actor = change.actor.removeprefix("user:")
     if change.actor.startswith("user:") and actor.isdigit():
         people.discard(int(actor))

@@ -74,7 +74,7 @@ from reporting import anonymous
 from reporting import service as reporting
 from reporting.codes import HARASSMENT, INCIDENT_TYPES, VIOLENCE_AND_THREATS
 from reporting.models import Report
-from trygg import access_changes, audit, org, privacy
+from trygg import access_changes, audit, crypto, keys, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.audit import actor_label
 from trygg.database import stored
@@ -1339,6 +1339,8 @@ def grant_access(
     if len(text) > TEXT_MAX:
         raise CaseError(_l("The text is too long."), "reason")
     grantee = db.session.get(User, grantee_id) if grantee_id is not None else None
+    if grantee is not None and grantee.id == actor.id:
+        raise CaseError(_l("Someone else must give you access."), "user_id")
     if grantee is None or grantee.id not in {u.id for u in grant_candidates(case)}:
         raise CaseError(
             _l("Choose a member of the case's group who does not have access yet."), "user_id"
@@ -2144,6 +2146,16 @@ def _conversation_order(message: CaseMessage) -> tuple[Any, ...]:
     return (day, by_reporter, message.reporter_seq or 0, message.created_at, message.id)
 
 
+def public_message_id(case: Case, message_id: int) -> int:
+    """The id a reporter sees for a message: keyed-hash, stable, and unrelated to the
+    row id, so gaps between the reporter's messages cannot tell that internal notes
+    (which share the id sequence) were written between them."""
+    digest = crypto.keyed_hash(
+        keys.keyring().derive("message-public-id"), f"{case.id}:{message_id}"
+    )
+    return int(digest[:12], 16)
+
+
 def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
     query = select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
     if viewer != "handler":
@@ -2161,7 +2173,7 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
             names[author_id] = person.name if person is not None else ""
         out.append(
             MessageView(
-                id=message.id,
+                id=message.id if viewer == "handler" else public_message_id(case, message.id),
                 author_kind=message.author_kind,
                 author_user_id=author_id,
                 author_name=names.get(author_id) if author_id is not None else None,
