@@ -603,6 +603,25 @@ def load_0006(connection: Connection, world: World) -> None:
     put(connection, "sign_in", {"id": 1, "user_id": HANDLER, "kind": "login", "at": world.now})
 
 
+def load_0010(connection: Connection, world: World) -> None:
+    """Case grants: access to an existing case, given with a sealed reason."""
+    key = _case_key(connection, world, 1)
+    put(
+        connection,
+        "case_grant",
+        {
+            "id": 1,
+            "case_id": 1,
+            "user_id": HANDLER,
+            "group_id": 1,
+            "granted_by": f"user:{HANDLER}",
+            "kind": "grant",
+            "reason_sealed": key.seal("Ferie", table="case_grant", column="reason", row=1),
+            "created_at": world.now,
+        },
+    )
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -611,4 +630,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0005": load_0005,
     "0009": load_0009,
     "0006": load_0006,
+    "0010": load_0010,
 }
