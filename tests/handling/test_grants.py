@@ -13,7 +13,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from handling import access, service
+from handling import access
 from handling.models import Case, CaseGrant
 from notifications.models import Notification
 from tests.factories import form_login, form_token
@@ -67,9 +67,7 @@ def queue_ids(client) -> set[int]:
     return {c["id"] for c in client.get("/api/v1/cases?state=all").get_json()["cases"]}
 
 
-def test_a_new_member_sees_new_cases_but_not_old_ones(
-    app, as_user, org, submit, joined, old_case
-):
+def test_a_new_member_sees_new_cases_but_not_old_ones(app, as_user, org, submit, joined, old_case):
     new_case = submit(org.employee, unit_id=org.ward.id)
     nils = app.test_client()
     form_login(nils, joined)

@@ -8,6 +8,7 @@ import pytest
 
 from notifications import delivery
 from tests.kernel.support import NEW_PASSWORD, entries
+from tests.notifications.conftest import Mailbox, mailbox, use_smtp  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -41,8 +42,6 @@ def chain(app, runner):
 
 # -- e-mail: a real SMTP server ----------------------------------------------------------
 
-from tests.notifications.conftest import Mailbox, mailbox, use_smtp  # noqa: E402, F401
-
 CODE = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}")
 
 
@@ -69,6 +68,6 @@ class Inbox:
 
 
 @pytest.fixture
-def inbox(app, mailbox, monkeypatch) -> Inbox:
+def inbox(app, mailbox, monkeypatch) -> Inbox:  # noqa: F811 - the fixture imported above
     use_smtp(app, monkeypatch, mailbox.port)
     return Inbox(app, mailbox)

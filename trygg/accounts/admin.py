@@ -264,10 +264,16 @@ def password_code(user_id: int) -> str:
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
 @allow(Role.ADMIN)
-def reset_two_factor(user_id: int) -> Response:
-    """Remove a user's authenticator (lost phone); they set it up again at next login."""
+def reset_two_factor(user_id: int) -> str | Response:
+    """Remove a user's authenticator (lost phone); they set it up again at next login.
+
+    For a handler or safety representative it is a full reset: the page says where
+    the set-password code went (their own address), never the code.
+    """
     user = service.get_user(user_id)
     if user is None:
         abort(404)
-    service.reset_two_factor(user, actor=actor_label(current_user))
+    issued = service.reset_two_factor(user, actor=actor_label(current_user))
+    if issued is not None:
+        return _code_page(user, issued, created=False)
     return redirect(url_for("admin.user_form", user_id=user.id))

@@ -159,7 +159,7 @@ def redeem(email: str, typed: str, new_password: str) -> User:
     return user
 
 
-def reset_two_factor(user: User, *, actor: str) -> None:
+def reset_two_factor(user: User, *, actor: str) -> IssuedCode | None:
     """Remove a user's TOTP (lost phone); they must enrol again at next login.
 
     The password stays: whoever resets two-factor still needs it to log in, and an
@@ -168,7 +168,9 @@ def reset_two_factor(user: User, *, actor: str) -> None:
     password goes too, and the code to choose a new one goes to their own address.
     """
     if reads_cases(user):
-        reset_case_reader(user, actor=actor, action="user.totp_reset", change="two_factor.reset")
-        return
+        return reset_case_reader(
+            user, actor=actor, action="user.totp_reset", change="two_factor.reset"
+        )
     clear_two_factor(user)
     reset_by_other(user, actor=actor, action="user.totp_reset", change="two_factor.reset")
+    return None
