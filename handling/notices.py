@@ -466,9 +466,11 @@ def _handlers_of_groups(group_ids: set[int]) -> set[int]:
 
 def access_change_recipients(change: AccessChange) -> set[int]:
     """Who hears of a widening: the handlers of the groups it concerns (the group named
-    in it, else the groups of the person it widens); every handler when it concerns no
-    group yet (a new handler); every handler and safety representative for break-glass.
-    Never the one who made it."""
+    in it, else the groups of the person it widens), as they were before it (not those
+    who joined in the same change); no one when it concerns no group yet (a new handler:
+    the page lists it, and joining a group is told); every handler and safety
+    representative for break-glass. Never the one who made it, nor the one it is about.
+    """
     if change.kind == "break_glass":
         people = _active_with_role("handler", "safety_rep")
     else:
@@ -482,7 +484,7 @@ def access_change_recipients(change: AccessChange) -> set[int]:
                     )
                 )
             )
-        people = _handlers_of_groups(groups) if groups else _active_with_role("handler")
+        people = _handlers_of_groups(groups) - set(change.detail.get("with") or ())
     if change.user_id is not None:
         people.discard(change.user_id)  # they know: it is about them
     actor = change.actor.removeprefix("user:")

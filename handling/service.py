@@ -2432,7 +2432,10 @@ def save_group(
             _sync_exclusions(case, added)
     for uid in sorted(added):
         access_changes.record(
-            "group.member_added", actor=actor, user_id=uid, detail={"group": group.id}
+            "group.member_added",
+            actor=actor,
+            user_id=uid,
+            detail={"group": group.id, "with": sorted(added)},
         )
     for uid in sorted(_leads(group) - leads_before):
         access_changes.record(

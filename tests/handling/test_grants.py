@@ -438,3 +438,25 @@ def test_reporter_message_ids_do_not_reveal_internal_notes(as_user, org, old_cas
     assert [m["body"] for m in seen["messages"]] == ["Første", "Andre"]
     assert not set(ids) & set(handler_ids)
     assert abs(ids[1] - ids[0]) > 10_000  # no gap to count notes by
+
+
+def test_an_admins_reset_of_a_handler_is_told_to_their_groups_handlers(app, org, make):
+    admin = make.user("admin", name="Anne Admin")
+    client = app.test_client()
+    form_login(client, admin)
+    page = f"/admin/users/{org.handler.id}"
+    response = client.post(f"{page}/password-code", data={"csrf_token": form_token(client, page)})
+    assert response.status_code == 200
+    with app.app_context():
+        change = db.session.scalars(
+            select(AccessChange).where(AccessChange.kind == "password.reset")
+        ).all()[-1]
+        assert change.user_id == org.handler.id
+        told = set(
+            db.session.scalars(
+                select(Notification.user_id).where(
+                    Notification.dedupe_key.like(f"access:{change.id}:%")
+                )
+            )
+        )
+    assert told == {org.colleague.id}  # HMS's other handler; not the admin, not Hanna
