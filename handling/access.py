@@ -19,8 +19,11 @@ and by the per-case check (`can_handle`), so the two can never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
 from handling.models import Case, CaseExclusion, CaseGrant, HandlerGroup, HandlerGroupMember
 from trygg import access_changes
@@ -31,8 +34,10 @@ from trygg.extensions import db
 BREAK_GLASS = "break_glass"
 
 
-def handler_sees(user_id: int | None) -> ColumnElement[bool]:
-    """SQL: the user may handle the `Case` row (correlated: use in a query over Case)."""
+def handler_sees(user_id: int | SQLColumnExpression[int] | None) -> ColumnElement[bool]:
+    """SQL: the user may handle the `Case` row (correlated: use in a query over Case).
+
+    `user_id` is an id, or a column of the enclosing query (an aliased member's)."""
     if user_id is None:
         return false()
     in_group = and_(
@@ -60,15 +65,24 @@ def can_handle(user_id: int | None, case_id: int) -> bool:
     return found is not None
 
 
-def handler_ids_seeing(case_id: int, user_ids: list[int]) -> set[int]:
-    """Which of these users may handle the case (one query each: groups are small)."""
-    if not user_ids:
-        return set()
-    seen: set[int] = set()
-    for uid in user_ids:
-        if can_handle(uid, case_id):
-            seen.add(uid)
-    return seen
+def seeing_by_case(case_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Case id → the members of its group who may handle it (one query, the same rule).
+
+    A break-glass grantee outside the group is not among them (they are told nothing
+    of the case's events; they find it in their queue)."""
+    ids = sorted(set(case_ids))
+    out: dict[int, set[int]] = {case_id: set() for case_id in ids}
+    if not ids:
+        return out
+    member = aliased(HandlerGroupMember)
+    rows = db.session.execute(
+        select(Case.id, member.user_id)
+        .join(member, member.group_id == Case.group_id)
+        .where(Case.id.in_(ids), handler_sees(member.user_id))
+    )
+    for case_id, user_id in rows:
+        out[case_id].add(user_id)
+    return out
 
 
 # -- access changes from case handling (the entries on /access-changes) ------------------

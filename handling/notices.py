@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
+from handling import access
 from handling.models import (
     Case,
     CaseExclusion,
@@ -44,13 +45,18 @@ TASK_DUE_SOON = timedelta(hours=24)
 
 
 def eligible_by_case(
-    cases: Iterable[tuple[int, int | None]], excluded: dict[int, set[int]] | None = None
+    cases: Iterable[tuple[int, int | None]],
+    excluded: dict[int, set[int]] | None = None,
+    *,
+    seeing: bool = False,
 ) -> dict[int, list[int]]:
     """Case id → the ids of its eligible handlers, for (case id, group id) pairs at once.
 
     Eligible: a member of the case's group who is active, holds the handler role and is
     not excluded from the case. Two queries whatever the number of cases (one when the
-    caller has read the exclusions: `excluded`).
+    caller has read the exclusions: `excluded`). `seeing`: only those who may also open
+    it now (`handling.access.handler_sees`: not a member who joined after the case came
+    and has no grant), one query more — who is told of a case's events.
     """
     pairs = list(cases)
     groups = {g for _c, g in pairs if g is not None}
@@ -70,10 +76,14 @@ def eligible_by_case(
         members[group_id].add(user_id)
     if excluded is None:
         excluded = exclusions_by_case([c for c, _g in pairs])
-    return {
+    out = {
         case_id: sorted(members.get(group_id or 0, set()) - excluded.get(case_id, set()))
         for case_id, group_id in pairs
     }
+    if seeing:
+        able = access.seeing_by_case(out)
+        out = {case_id: [u for u in ids if u in able[case_id]] for case_id, ids in out.items()}
+    return out
 
 
 def exclusions_by_case(case_ids: list[int]) -> dict[int, set[int]]:
@@ -149,7 +159,7 @@ def _case_handlers(case: Case, eligible: list[int]) -> list[int]:
 
 
 def _eligible(case: Case) -> list[int]:
-    return eligible_by_case([(case.id, case.group_id)])[case.id]
+    return eligible_by_case([(case.id, case.group_id)], seeing=True)[case.id]
 
 
 # -- the one call per event -----------------------------------------------------------
@@ -305,7 +315,7 @@ def deadlines_job(ctx: TickContext) -> int:
     cases = {row.case_id: row.group_id for row in rows}
     assigned_to = {row.case_id: row.assigned_user_id for row in rows}
     excluded = exclusions_by_case(list(cases))
-    eligible = eligible_by_case(cases.items(), excluded)
+    eligible = eligible_by_case(cases.items(), excluded, seeing=True)
     escalation = escalation_by_group(cases.values())
     events: list[Event] = []
     reminded: list[int] = []
@@ -383,7 +393,7 @@ def tasks_job(ctx: TickContext) -> int:
     rows = db.session.execute(claim_rows(query, of=task)).all()
     if not rows:
         return 0
-    eligible = eligible_by_case({(r.case_id, r.group_id) for r in rows})
+    eligible = eligible_by_case({(r.case_id, r.group_id) for r in rows}, seeing=True)
     events: list[Event] = []
     for row in rows:
         stage = "late" if row.due_at <= now else "soon"

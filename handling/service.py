@@ -1278,7 +1278,7 @@ def may_grant(user: User, case: Case) -> bool:
 def grant_candidates(case: Case) -> list[User]:
     """Members of the case's group who may not see it yet (and are not excluded)."""
     ids = eligible_handler_ids(case.group, case)
-    seeing = access.handler_ids_seeing(case.id, ids)
+    seeing = access.seeing_by_case([case.id])[case.id]
     return [u for uid in ids if uid not in seeing and (u := db.session.get(User, uid))]
 
 

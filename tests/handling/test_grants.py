@@ -460,3 +460,21 @@ def test_an_admins_reset_of_a_handler_is_told_to_their_groups_handlers(app, org,
             )
         )
     assert told == {org.colleague.id}  # HMS's other handler; not the admin, not Hanna
+
+
+def test_a_new_member_is_told_of_an_old_case_only_once_granted(app, as_user, org, joined, old_case):
+    def told(kind: str) -> set[int]:
+        with app.app_context():
+            return set(
+                db.session.scalars(select(Notification.user_id).where(Notification.kind == kind))
+            )
+
+    reporter = as_user(org.employee)
+    path = f"/api/v1/reports/{old_case.report_id}/messages"
+    assert reporter.post(path, {"body": "Et spørsmål"}).status_code == 201
+    assert told("case_message") == {org.handler.id, org.colleague.id}
+    as_user(org.handler).post(
+        f"/api/v1/cases/{old_case.id}/grants", {"user_id": joined.id, "reason": REASON}
+    )
+    assert reporter.post(path, {"body": "Et spørsmål til"}).status_code == 201
+    assert joined.id in told("case_message")
