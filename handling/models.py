@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,7 +79,9 @@ class HandlerGroupMember(db.Model):  # type: ignore[name-defined]
     )
     # When the membership began (members from before 0010 carry 1970-01-01: they saw
     # every case of the group already).
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=text("'1970-01-01 00:00:00+00:00'")
+    )
 
 
 class HandlerGroupEscalation(db.Model):  # type: ignore[name-defined]
@@ -164,7 +167,9 @@ class Case(db.Model):  # type: ignore[name-defined]
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # When the case came to its current group: members who joined the group later see
     # it only through a grant (CaseGrant). An anonymous case's is the end of its day.
-    group_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    group_since: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=text("'1970-01-01 00:00:00+00:00'")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

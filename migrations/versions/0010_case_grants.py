@@ -26,15 +26,19 @@ branch_labels = None
 depends_on = None
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_SQL = sa.text("'1970-01-01 00:00:00+00:00'")
 
 
 def upgrade():
-    with op.batch_alter_table('handler_group_member', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('group_since', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('password_code', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mail_sealed', sa.LargeBinary(), nullable=True))
+    # Plain ADD COLUMN with a default, never a batch copy: on SQLite, copying "case"
+    # would drop the old table, and its ON DELETE CASCADE would empty every case table.
+    op.add_column('handler_group_member', sa.Column(
+        'joined_at', sa.DateTime(timezone=True), nullable=False, server_default=EPOCH_SQL
+    ))
+    op.add_column('case', sa.Column(
+        'group_since', sa.DateTime(timezone=True), nullable=False, server_default=EPOCH_SQL
+    ))
+    op.add_column('password_code', sa.Column('mail_sealed', sa.LargeBinary(), nullable=True))
     member = sa.table('handler_group_member', sa.column('joined_at', sa.DateTime(timezone=True)))
     op.execute(member.update().values(joined_at=EPOCH))
     case = sa.table(
@@ -43,10 +47,6 @@ def upgrade():
         sa.column('opened_at', sa.DateTime(timezone=True)),
     )
     op.execute(case.update().values(group_since=case.c.opened_at))
-    with op.batch_alter_table('handler_group_member', schema=None) as batch_op:
-        batch_op.alter_column('joined_at', existing_type=sa.DateTime(timezone=True), nullable=False)
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.alter_column('group_since', existing_type=sa.DateTime(timezone=True), nullable=False)
 
     op.create_table('case_grant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -71,9 +71,7 @@ def downgrade():
     with op.batch_alter_table('case_grant', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_grant_user_id'))
     op.drop_table('case_grant')
-    with op.batch_alter_table('password_code', schema=None) as batch_op:
-        batch_op.drop_column('mail_sealed')
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.drop_column('group_since')
-    with op.batch_alter_table('handler_group_member', schema=None) as batch_op:
-        batch_op.drop_column('joined_at')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch copy: see upgrade().
+    op.drop_column('password_code', 'mail_sealed')
+    op.drop_column('case', 'group_since')
+    op.drop_column('handler_group_member', 'joined_at')
