@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from flask import Flask
 from sqlalchemy import select
 
@@ -18,6 +15,7 @@ from handling import (  # noqa: F401 - models must be registered with the metada
     models,
     notices,
     service,
+    views,
 )
 from notifications import reminders, scheduler
 from trygg import demo
@@ -26,19 +24,13 @@ from trygg.extensions import db
 
 
 def register(app: Flask) -> None:
-    """Register handling's API (and its pages, once handling/views.py exists)."""
+    """Register handling's pages, API and the scheduler's jobs on its rows."""
     app.register_blueprint(api.bp)
     # The anonymous reporter's follow-up: part of the anonymous link (reporting declares
     # its addresses and switch), here because it shows the case.
     app.register_blueprint(anonymous_views.bp)
     app.register_blueprint(anonymous_api.bp)
-    if importlib.util.find_spec("handling.views") is not None:
-        views = importlib.import_module("handling.views")
-        register_views = getattr(views, "register", None)
-        if callable(register_views):
-            register_views(app)
-        else:
-            app.register_blueprint(views.bp)
+    views.register(app)
     demo.register_seed_hook(seed_demo)
     access.register_access_change_kinds()
     # The scheduler tick's work on handling's rows: reminders and escalations of due

@@ -13,10 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from handling.codes import FORWARD_TARGETS, TRACKS
+from handling.errors import (  # noqa: F401 - re-exported for existing callers
+    CaseClosed,
+    CaseError,
+    CaseNotFound,
+    GuardFailed,
+    TransitionForbidden,
+)
 from reporting.codes import CAUSES, HARASSMENT, Codes
 
 STATES: Codes = {
@@ -95,47 +101,6 @@ PLAIN_STATE: Codes = {
 
 # Where investigation belongs (DOMAIN.md: "[undersøkelse]: varsel and harassment").
 INVESTIGATION_TRACKS = frozenset({"whistleblowing", "hr_matter"})
-
-
-class CaseError(Exception):
-    """A case operation was refused; `errors` maps input fields to messages for the user."""
-
-    status = 400
-
-    def __init__(
-        self, message: LazyString | str | None = None, field: str = "_request", **extra: Any
-    ) -> None:
-        self.errors: dict[str, list[LazyString | str]] = {}
-        if message is not None:
-            self.errors[field] = [message]
-        super().__init__(str(message) if message is not None else "")
-
-    def add(self, field: str, message: LazyString | str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def messages(self) -> dict[str, list[str]]:
-        """The errors as plain strings in the current language."""
-        return {key: [str(m) for m in msgs] for key, msgs in self.errors.items()}
-
-
-class TransitionForbidden(CaseError):
-    """The transition table does not allow this step from the case's state."""
-
-    status = 409
-
-
-class GuardFailed(CaseError):
-    """The step is allowed, but something it needs is missing."""
-
-
-class CaseClosed(CaseError):
-    """The case is closed or dropped; reopen it first."""
-
-    status = 409
-
-
-class CaseNotFound(Exception):
-    """No such case, or not one the caller may see (the two are not distinguished)."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def list_notifications() -> Response:
     return jsonify(NotificationListSchema().dump(body))
 
 
-@bp.post("/notifications/<int:notification_id>/read")
+@bp.post("/notifications/<id:notification_id>/read")
 @allow()
 @documented(
     "Mark one of your notifications read",

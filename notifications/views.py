@@ -56,7 +56,7 @@ def inbox() -> str:
     )
 
 
-@bp.post("/notifications/<int:notification_id>/open")
+@bp.post("/notifications/<id:notification_id>/open")
 @allow()
 def open_notification(notification_id: int) -> Response:
     """Mark it read and go to the page it is about."""
@@ -144,7 +144,7 @@ def admin_outbox() -> str:
     )
 
 
-@bp.post("/admin/outbox/<int:notification_id>/retry")
+@bp.post("/admin/outbox/<id:notification_id>/retry")
 @allow(Role.ADMIN)
 def admin_outbox_retry(notification_id: int) -> Response:
     """Send a failed row again on the next tick."""

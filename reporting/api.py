@@ -135,7 +135,7 @@ def list_reports() -> Response:
     return jsonify(ReportSummarySchema(many=True).dump(service.reports_of(current_user)))
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @allow(*ROLES)
 @documented(
     "One of my reports, decrypted (each reading is audited)",
@@ -152,7 +152,7 @@ def get_report(report_id: int) -> Response:
     return jsonify(ReportDetailSchema().dump(content.as_dict()))
 
 
-@bp.get("/reports/<int:report_id>/attachments/<int:attachment_id>")
+@bp.get("/reports/<id:report_id>/attachments/<id:attachment_id>")
 @allow(*ROLES)
 @documented(
     "Download an attachment of one of my reports (application/octet-stream)",

@@ -83,6 +83,10 @@ SEVERITIES: dict[int, LazyString] = {
     4: _l("4 Very serious: serious injury or death"),
 }
 
+# "Serious injury or death": the employer must notify the authorities (arbeidsmiljøloven
+# § 5-2). Report.requires_section_5_2 is the one place that applies it.
+SEVERITY_SERIOUS_INJURY = 4
+
 SEVERITY_HELP: dict[int, LazyString] = {
     1: _l("Nobody was hurt, but it was unpleasant or frightening."),
     2: _l("Someone was shaken or slightly hurt, and could keep working."),

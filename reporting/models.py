@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reporting import codes
 from trygg.extensions import UTCDateTime, db, utcnow
 
 # Sealed columns: name → sensitivity class (P personal, E special category).
@@ -109,6 +110,11 @@ class Report(db.Model):  # type: ignore[name-defined]
     @property
     def anonymous(self) -> bool:
         return self.channel_kind == "anonymous"
+
+    @property
+    def requires_section_5_2(self) -> bool:
+        """A serious injury (or death): the employer must notify under § 5-2."""
+        return bool(self.serious_injury or self.severity == codes.SEVERITY_SERIOUS_INJURY)
 
     def sealed(self, name: str) -> bytes | None:
         value: bytes | None = getattr(self, f"{name}_sealed")

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from reporting import codes
 from reporting.models import (
     SEALED_FIELDS,
     Attachment,
@@ -711,7 +712,8 @@ def submit_report(
         "activity": data.get("activity"),
         "severity": data["severity"],
         "injury_level": data.get("injury_level", "none"),
-        "serious_injury": bool(data.get("serious_injury")) or data["severity"] == 4,
+        "serious_injury": bool(data.get("serious_injury"))
+        or data["severity"] == codes.SEVERITY_SERIOUS_INJURY,
         "has_sick_leave": sick_leave != "none",
         "police_report": data.get("police_report", "no"),
         "immediate_measures": sorted(set(data.get("immediate_measures", []))),

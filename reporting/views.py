@@ -311,7 +311,7 @@ def _own(report_id: int) -> Report:
         abort(404)
 
 
-@bp.get("/report/<int:report_id>/receipt")
+@bp.get("/report/<id:report_id>/receipt")
 @allow(*REPORTER_ROLES)
 def receipt(report_id: int) -> str:
     """The reference and what happens next (the reporter's own report only)."""
@@ -325,7 +325,7 @@ def my_reports() -> str:
     return render_template("reporting/my_reports.html", reports=service.reports_of(current_user))
 
 
-@bp.get("/my-reports/<int:report_id>")
+@bp.get("/my-reports/<id:report_id>")
 @allow(*REPORTER_ROLES)
 def my_report(report_id: int) -> str:
     """One of the user's reports, decrypted (the opening is audited)."""
@@ -412,7 +412,7 @@ def stream_attachment(report: Report, attachment_id: int, actor: str) -> Respons
     )
 
 
-@bp.get("/my-reports/<int:report_id>/attachments/<int:attachment_id>")
+@bp.get("/my-reports/<id:report_id>/attachments/<id:attachment_id>")
 @allow(*REPORTER_ROLES)
 def my_attachment(report_id: int, attachment_id: int) -> Response:
     """Download an attachment of one's own report (never shown inline)."""

@@ -8,6 +8,7 @@ cannot exist without appearing in the document (a test checks this).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from trygg.security import public
 from trygg.validation import translate_errors
@@ -255,10 +257,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
         params = []
         for arg in rule.arguments:
             converter = rule._converters[arg]  # noqa: SLF001 - werkzeug exposes no public map
-            kind = "integer" if type(converter).__name__ == "IntegerConverter" else "string"
-            path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(
-                f"<{arg}>", "{" + arg + "}"
-            )
+            kind = "integer" if isinstance(converter, IntegerConverter) else "string"
+            path = re.sub(rf"<(?:int:|id:)?{arg}>", "{" + arg + "}", path)
             params.append({"name": arg, "in": "path", "required": True, "schema": {"type": kind}})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}

@@ -26,6 +26,7 @@ from trygg import (
     backup,
     cli,
     database,
+    ids,
     keys,
     privacy,
     security,
@@ -120,6 +121,7 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """The kernel's pages and APIs, then each domain package's."""
+    ids.init_app(app)  # the `<id:...>` converter their rules use
     web.init_app(app)
     api.init_app(app)
     accounts_setup.register_blueprints(app)

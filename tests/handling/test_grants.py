@@ -382,21 +382,21 @@ def test_every_api_answer_with_sealed_content_is_audited(app, as_user, org, old_
 def test_every_api_route_that_returns_sealed_fields_is_in_the_walk(app):
     """A new route answering with sealed fields must join the walk above."""
     walked = {
-        ("GET", "/api/v1/cases/<int:case_id>"),
-        ("GET", "/api/v1/cases/<int:case_id>/messages"),
-        ("POST", "/api/v1/cases/<int:case_id>/messages"),
-        ("POST", "/api/v1/cases/<int:case_id>/tasks"),
-        ("PATCH", "/api/v1/cases/<int:case_id>/tasks/<int:task_id>"),
-        ("POST", "/api/v1/cases/<int:case_id>/debriefing"),
-        ("POST", "/api/v1/reports/<int:report_id>/messages"),
-        ("GET", "/api/v1/reports/<int:report_id>/messages"),
+        ("GET", "/api/v1/cases/<id:case_id>"),
+        ("GET", "/api/v1/cases/<id:case_id>/messages"),
+        ("POST", "/api/v1/cases/<id:case_id>/messages"),
+        ("POST", "/api/v1/cases/<id:case_id>/tasks"),
+        ("PATCH", "/api/v1/cases/<id:case_id>/tasks/<id:task_id>"),
+        ("POST", "/api/v1/cases/<id:case_id>/debriefing"),
+        ("POST", "/api/v1/reports/<id:report_id>/messages"),
+        ("GET", "/api/v1/reports/<id:report_id>/messages"),
         # The anonymous follow-up's and the reporter's own report: audited as in
         # tests/handling/test_anonymous.py and tests/reporting.
         ("GET", "/api/v1/anonymous/messages"),
         ("POST", "/api/v1/anonymous/session"),
         ("POST", "/api/v1/anonymous/messages"),
         ("GET", "/api/v1/anonymous/report"),
-        ("GET", "/api/v1/reports/<int:report_id>"),
+        ("GET", "/api/v1/reports/<id:report_id>"),
     }
     found = set()
     for rule in app.url_map.iter_rules():

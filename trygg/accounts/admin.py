@@ -79,7 +79,7 @@ def units() -> str:
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
-@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/units/<id:unit_id>", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
     """Create or edit a unit."""
@@ -201,7 +201,7 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
     """Create or edit a user: roles, unit memberships, active."""
@@ -241,7 +241,7 @@ def _other_user(user_id: int) -> User:
     return user
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @allow(Role.ADMIN)
 def deactivate(user_id: int) -> Response:
     """Deactivate a user and end their sessions."""
@@ -250,7 +250,7 @@ def deactivate(user_id: int) -> Response:
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/password-code")
+@bp.post("/users/<id:user_id>/password-code")
 @allow(Role.ADMIN)
 def password_code(user_id: int) -> str:
     """Reset a user's password: issue a set-password code (their sessions end).
@@ -262,7 +262,7 @@ def password_code(user_id: int) -> str:
     return _code_page(user, issued, created=False)
 
 
-@bp.post("/users/<int:user_id>/reset-two-factor")
+@bp.post("/users/<id:user_id>/reset-two-factor")
 @allow(Role.ADMIN)
 def reset_two_factor(user_id: int) -> str | Response:
     """Remove a user's authenticator (lost phone); they set it up again at next login.

@@ -1,0 +1,78 @@
+"""The reporter's API: their case and its messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from handling import schemas, service
+from handling.api.base import NOT_FOUND, _not_found, _user, bp, handles_domain_errors
+from reporting import service as reporting
+from trygg.api import documented, load_json
+from trygg.security import allow
+
+# -- the reporter's side ----------------------------------------------------------------
+
+
+def _own_report(report_id: int) -> Any:
+    try:
+        return reporting.own_report(_user(), report_id)
+    except reporting.ReportNotFound:
+        raise _not_found() from None
+
+
+def _reporter_view(report: Any) -> dict[str, Any]:
+    view = service.reporter_view(report, actor=reporting.reporter_actor(report, _user()))
+    return {
+        "report_id": report.id,
+        "reference": report.reference,
+        "state": view.state,
+        "state_text": view.state_text,
+        "status": view.status,
+        "feedback": view.feedback,
+        "messages": [m.__dict__ for m in view.messages],
+    }
+
+
+@bp.get("/reports/<id:report_id>/messages")
+@allow()
+@documented(
+    "Your report's case: its state in plain words, the feedback when closed, and messages",
+    response=schemas.ReporterCaseSchema,
+    tags=("reports",),
+    errors=NOT_FOUND,
+)
+@handles_domain_errors
+def reporter_messages(report_id: int) -> Response:
+    """Owner only; internal notes never appear."""
+    report = _own_report(report_id)
+    return jsonify(schemas.ReporterCaseSchema().dump(_reporter_view(report)))
+
+
+@bp.post("/reports/<id:report_id>/messages")
+@allow()
+@documented(
+    "Answer the case handler about your report",
+    body=schemas.ReporterMessageInSchema,
+    response=schemas.ReporterMessageOutSchema,
+    status=201,
+    tags=("reports",),
+    errors=NOT_FOUND,
+)
+@handles_domain_errors
+def reporter_post_message(report_id: int) -> tuple[Response, int]:
+    """The reporter writes to the handler (owner only)."""
+    report = _own_report(report_id)
+    data = load_json(schemas.ReporterMessageInSchema())
+    actor = reporting.reporter_actor(report, _user())
+    message = service.post_reporter_message(report, data["body"], actor=actor)
+    case = service.reporter_case(report)
+    service.record_read(case, actor, part="messages", level="reporter")
+    out = {
+        "id": service.public_message_id(case, message.id),
+        "author_kind": "reporter",
+        "body": data["body"].strip(),
+        "created_at": message.created_at,
+    }
+    return jsonify(schemas.ReporterMessageOutSchema().dump(out)), 201

@@ -1,0 +1,366 @@
+"""How cases are shown: deadline lines, names, event texts and form state for the pages,
+and the dicts the JSON API dumps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_datetime, format_timedelta, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from handling import codes, service
+from handling.models import (
+    Case,
+    CaseEvent,
+    Deadline,
+    DeadlinePolicy,
+    FollowUpTask,
+    RoutingRule,
+)
+from handling.workflow import (
+    CaseError,
+    allowed_next,
+    state_label,
+)
+from reporting import codes as rcodes
+from trygg.accounts import service as accounts
+from trygg.validation import flatten_errors, translate_errors
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+# -- presentation helpers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineLine:
+    """One deadline as a page shows it."""
+
+    kind: str
+    label: str
+    due_at: datetime
+    # met, cancelled, overdue, due_soon, ok
+    status: str
+    text: str
+
+
+def deadline_line(row: Deadline, now: datetime) -> DeadlineLine:
+    """A deadline with the time left, how late it is, or when it was met."""
+    label = rcodes.label(codes.DEADLINE_KINDS, row.kind)
+    if row.met_at is not None:
+        text = _("Met %(when)s", when=format_datetime(row.met_at, "short"))
+        if row.met_at > row.due_at:
+            text = _("Met late, %(when)s", when=format_datetime(row.met_at, "short"))
+        return DeadlineLine(row.kind, label, row.due_at, "met", text)
+    if row.cancelled_at is not None:
+        return DeadlineLine(row.kind, label, row.due_at, "cancelled", _("No longer needed"))
+    status = service.deadline_status(row.due_at, now)
+    if status == "overdue":
+        text = _("%(time)s overdue", time=format_timedelta(now - row.due_at))
+    else:
+        text = _("%(time)s left", time=format_timedelta(row.due_at - now))
+    return DeadlineLine(row.kind, label, row.due_at, status, text)
+
+
+def local_input(moment: datetime | None) -> str:
+    """A UTC time as the value of a datetime-local input, in Oslo time."""
+    if moment is None:
+        return ""
+    return moment.astimezone(OSLO).strftime("%Y-%m-%dT%H:%M")
+
+
+class Names:
+    """Audit-style actor labels ("user:42", "reporter", "system") as names, cached."""
+
+    def __init__(self) -> None:
+        self._users: dict[int, str] = {}
+
+    def user(self, user_id: int | None) -> str:
+        if user_id is None:
+            return ""
+        if user_id not in self._users:
+            person = accounts.get_user(user_id)
+            self._users[user_id] = person.name if person is not None else _("Deleted user")
+        return self._users[user_id]
+
+    def actor(self, label: str) -> str:
+        if label.startswith("user:") and label[5:].isdigit():
+            return self.user(int(label[5:]))
+        return {
+            "reporter": _("The reporter"),
+            "system": _("Trygg (automatic)"),
+            "anonymous": _("Not logged in"),
+            "cli": _("The command line on the server"),
+        }.get(label, label)
+
+
+ACCESS_ACTIONS = {
+    "case.read": _l("Opened the case"),
+    "report.read": _l("Opened the report"),
+    "case.access_denied": _l("Refused: conflict of interest"),
+    "case.grant": _l("Gave access to"),
+}
+ACCESS_PARTS = {
+    "case": _l("case page"),
+    "messages": _l("messages"),
+    "report": _l("report"),
+    "attachment": _l("attachment"),
+    "task": _l("follow-up task"),
+    "debriefing": _l("debriefing"),
+}
+
+
+def _code(codeset: rcodes.Codes, code: Any) -> str:
+    return rcodes.label(codeset, code) if isinstance(code, str) else ""
+
+
+def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str:
+    """What an event's codes say, in words (never content: events hold none)."""
+    c = event.codes or {}
+    kind = event.kind
+    if kind == "opened":
+        return _("Track: %(track)s", track=_code(codes.TRACKS, c.get("track")))
+    if kind == "routed":
+        text = groups.get(c.get("group") or 0, _("no group"))
+        if c.get("warning"):
+            text += " – " + _code(codes.ROUTING_WARNINGS, c["warning"])
+        return text
+    if kind == "transition":
+        text = _(
+            "From “%(from)s” to “%(to)s”",
+            **{"from": state_label(c.get("from", "")), "to": state_label(c.get("to", ""))},
+        )
+        if c.get("track"):
+            text += ". " + _("Track: %(track)s", track=_code(codes.TRACKS, c["track"]))
+        if c.get("forwarded_to"):
+            text += ". " + _code(codes.FORWARD_TARGETS, c["forwarded_to"])
+        return text
+    if kind == "track_changed":
+        return _(
+            "From “%(before)s” to “%(after)s”",
+            before=_code(codes.TRACKS, c.get("before")),
+            after=_code(codes.TRACKS, c.get("after")),
+        )
+    if kind == "assigned":
+        who = names.user(c.get("to")) if c.get("to") else _("the group's queue")
+        return _("To %(who)s", who=who)
+    if kind == "granted":
+        return _("To %(who)s", who=names.user(c.get("to")))
+    if kind in {"task_added", "task_updated"}:
+        text = _code(codes.TASK_TEMPLATES, c.get("template"))
+        if c.get("status"):
+            text += ": " + _code(codes.TASK_STATUSES, c["status"])
+        return text
+    if kind == "message":
+        if c.get("internal"):
+            return _("Internal note")
+        if c.get("identity"):
+            return _("The reporter told who they are")
+        if c.get("author") == "reporter":
+            return _("From the reporter")
+        return _("To the reporter")
+    if kind == "attachments_added":
+        count = int(c.get("count") or 0)
+        return ngettext("%(num)s file", "%(num)s files", count)
+    if kind == "deadline_met":
+        text = _code(codes.DEADLINE_KINDS, c.get("kind"))
+        return text + (" – " + _("after the deadline") if c.get("late") else "")
+    return ""
+
+
+@dataclass
+class Forms:
+    """Which form on a page was sent and refused: its typed values and its errors.
+
+    Forms are named by a prefix (element ids are "f-<prefix>-<field>"), so one page can
+    hold several forms with fields of the same name.
+    """
+
+    active: str | None = None
+    data: MultiDict[str, str] | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def is_active(self, prefix: str) -> bool:
+        return prefix == self.active
+
+    def err(self, prefix: str) -> dict[str, list[str]]:
+        return self.errors if prefix == self.active else {}
+
+    def value(self, prefix: str, name: str, default: Any = "") -> Any:
+        if prefix == self.active and self.data is not None:
+            return self.data.get(name, "")
+        return default
+
+    def checked(self, prefix: str, name: str, default: bool = False) -> bool:
+        """A checkbox as sent ("on"; a hidden "off" may come before it), else `default`."""
+        if prefix == self.active and self.data is not None:
+            return "on" in self.data.getlist(name)
+        return bool(default)
+
+    def values(self, prefix: str, name: str, default: Iterable[Any] = ()) -> list[str]:
+        if prefix == self.active and self.data is not None:
+            return self.data.getlist(name)
+        return [str(v) for v in default]
+
+
+def _errors_of(exc: ValidationError | CaseError) -> dict[str, list[str]]:
+    if isinstance(exc, CaseError):
+        return exc.messages()
+    return flatten_errors(translate_errors(exc.messages))
+
+
+# -- dumping ----------------------------------------------------------------------------
+
+
+def _deadline(row: Deadline | None, now: datetime) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    if row.met_at is not None:
+        status, left = "met", None
+    elif row.cancelled_at is not None:
+        status, left = "cancelled", None
+    else:
+        status = service.deadline_status(row.due_at, now)
+        left = int((row.due_at - now).total_seconds())
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "due_at": row.due_at,
+        "met_at": row.met_at,
+        "cancelled_at": row.cancelled_at,
+        "status": status,
+        "seconds_left": left,
+    }
+
+
+def _summary(case: Case, now: datetime) -> dict[str, Any]:
+    nearest = service.next_open_deadline(case)
+    report = case.report
+    return {
+        "id": case.id,
+        "report_id": case.report_id,
+        "reference": report.reference,
+        "anonymous": report.anonymous,
+        "confidential": report.confidential,
+        "track": case.track,
+        "state": case.state,
+        "group_id": case.group_id,
+        "group_name": case.group.name if case.group is not None else None,
+        "assigned_user_id": case.assigned_user_id,
+        "section_5_2": case.section_5_2,
+        "follow_up_duty": case.follow_up_duty,
+        "routing_warning": case.routing_warning,
+        "opened_at": case.opened_at,
+        "incident_types": report.incident_types,
+        "severity": report.severity,
+        "unit_id": report.unit_id,
+        "next_deadline": _deadline(nearest, now),
+        "deadline_status": service.deadline_status(nearest.due_at if nearest else None, now),
+        "overdue_deadlines": sum(1 for d in case.deadlines if d.is_open and d.due_at < now),
+    }
+
+
+def _task(view: service.TaskView) -> dict[str, Any]:
+    task: FollowUpTask = view.task
+    return {
+        "id": task.id,
+        "template": task.template,
+        "responsible_user_id": task.responsible_user_id,
+        "due_at": task.due_at,
+        "status": task.status,
+        "note": view.note,
+        "consent_to_share": task.consent_to_share,
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
+    }
+
+
+def _debriefing(view: service.DebriefingView) -> dict[str, Any]:
+    row = view.debriefing
+    return {
+        "id": row.id,
+        "held_on": row.held_on,
+        "participant_roles": row.participant_roles,
+        "support_offered": row.support_offered,
+        "outcome": view.outcome,
+        "further_needs": view.further_needs,
+        "consent_to_share_summary": row.consent_to_share_summary,
+        "created_at": row.created_at,
+    }
+
+
+def _section52(case: Case) -> dict[str, Any] | None:
+    row = case.section52
+    if row is None:
+        return None
+    return {name: getattr(row, name) for name in service.SECTION52_FIELDS}
+
+
+def _detail(content: service.CaseContent, now: datetime) -> dict[str, Any]:
+    case = content.case
+    data = _summary(case, now)
+    handler = content.level == "handler"
+    data.update(
+        level=content.level,
+        allowed_transitions=allowed_next(case.state) if handler else [],
+        causes=case.causes,
+        forwarded_to=case.forwarded_to,
+        report=content.report,
+        closing_note=content.closing_note,
+        feedback=content.feedback,
+        drop_reason=content.drop_reason,
+        no_follow_up_reason=content.no_follow_up_reason,
+        deadlines=[_deadline(d, now) for d in case.deadlines],
+        tasks=[_task(t) for t in content.tasks],
+        debriefings=[_debriefing(d) for d in content.debriefings],
+        section52=_section52(case) if handler else None,
+        messages=[m.__dict__ for m in content.messages],
+        events=[
+            {"id": e.id, "at": e.at, "kind": e.kind, "codes": e.codes, "actor": e.actor}
+            for e in content.events
+        ],
+        access_history=[a.__dict__ for a in service.access_history(case)] if handler else [],
+    )
+    return data
+
+
+def _assignment(case: Case, recused: bool) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "group_id": case.group_id,
+        "assigned_user_id": case.assigned_user_id,
+        "recused": recused,
+    }
+
+
+def _group_out(group: Any) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "member_ids": group.member_ids,
+        "is_default": group.is_default,
+        "is_fallback": group.is_fallback,
+    }
+
+
+def _rule_out(rule: RoutingRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "group_id": rule.group_id,
+        "unit_id": rule.unit_id,
+        "incident_type": rule.incident_type,
+        "track": rule.track,
+    }
+
+
+def _policy_out(policy: DeadlinePolicy) -> dict[str, Any]:
+    return {
+        name: getattr(policy, name)
+        for name in ("id", "kind", "track", "incident_type", "min_severity", "amount", "unit")
+    } | {"active": policy.active}

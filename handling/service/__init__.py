@@ -1,0 +1,242 @@
+"""Case operations: opening, routing, conflict of interest, deadlines, workflow steps,
+follow-up, debriefing, § 5-2, messages, access and the admin's routing and policies.
+
+Services take plain data and domain objects, return domain objects, raise the domain
+errors in handling/errors.py, add and flush; the caller (request, CLI) commits once.
+They never touch `request`, `flash` or redirects.
+
+Time: deadlines are computed in Europe/Oslo and stored in UTC (see `add_duration`).
+
+The operations live in one module per sub-domain; this package re-exports the public
+names, so callers write `from handling import service` and `service.open_case(...)`.
+
+  base         the clock, sealing a case's fields, row ids, events and audit entries
+  deadlines    deadline arithmetic, policies, a case's deadline rows
+  routing      routing rules, fallback group, conflicts of interest, exclusions
+  opening      opening a case for a new report (the signal receiver)
+  access       who may see a case and at which level (the handler's rule itself is
+               one SQL predicate in handling/access.py, shared with the queue)
+  grants       access to existing cases, given by those who have it; break-glass
+  reading      a case's sealed content opened for reading (audited), history
+  queue        the handler's queue, the safety representative's list
+  transitions  state transitions and track changes
+  assignment   assigning and recusal
+  followup     follow-up tasks, debriefing, § 5-2
+  messages     messages and internal notes
+  reporter     the reporter's side, named and anonymous
+  admin        handler groups, routing rules, deadline policies
+"""
+
+from __future__ import annotations
+
+from handling.errors import (
+    CaseClosed,
+    CaseError,
+    CaseNotFound,
+    GuardFailed,
+    TransitionForbidden,
+)
+from handling.service.access import (
+    access_level,
+    can_access,
+    case_for,
+    get_case,
+    group_ids_of,
+)
+from handling.service.admin import (
+    RoutingWarning,
+    create_rule,
+    delete_rule,
+    handler_groups,
+    replace_policies,
+    routing_rules,
+    routing_warnings,
+    save_group,
+)
+from handling.service.assignment import (
+    assign,
+    choose_group,
+    get_group,
+    recuse,
+)
+from handling.service.base import (
+    DUE_SOON,
+    OSLO,
+    TEXT_MAX,
+    oslo_day,
+)
+from handling.service.deadlines import (
+    DEFAULT_POLICIES,
+    TASK_MEETS,
+    PolicyLike,
+    add_duration,
+    deadline_status,
+    deadlines_due,
+    next_open_deadline,
+    policies,
+    recompute_deadlines,
+)
+from handling.service.followup import (
+    SECTION52_FIELDS,
+    TASK_FIELDS,
+    add_task,
+    get_task,
+    record_debriefing,
+    update_section52,
+    update_task,
+)
+from handling.service.grants import (
+    BREAK_GLASS_REASON_MAX,
+    GRANT_KINDS,
+    break_glass,
+    grant_access,
+    grant_candidates,
+    grant_row,
+    is_group_lead,
+    may_grant,
+)
+from handling.service.messages import (
+    MessageView,
+    messages_for,
+    post_message,
+    public_message_id,
+    record_read,
+)
+from handling.service.opening import (
+    case_for_report,
+    on_report_submitted,
+    open_case,
+)
+from handling.service.queue import (
+    QUEUE_FILTERS,
+    Queue,
+    QueueItem,
+    queue_for,
+)
+from handling.service.reading import (
+    AccessRecord,
+    CaseContent,
+    DebriefingView,
+    TaskView,
+    access_history,
+    debriefing_view,
+    events,
+    open_case_content,
+    task_view,
+)
+from handling.service.reporter import (
+    ANONYMOUS_ACTOR,
+    ReporterView,
+    add_anonymous_information,
+    anonymous_view,
+    has_revealed_identity,
+    post_anonymous_message,
+    post_reporter_message,
+    reporter_case,
+    reporter_view,
+)
+from handling.service.routing import (
+    conflicts,
+    default_track,
+    eligible_handler_ids,
+    eligible_handlers,
+    fallback_group,
+    route,
+)
+from handling.service.transitions import (
+    case_facts,
+    change_track,
+    transition,
+)
+
+__all__ = [
+    "CaseClosed",
+    "CaseError",
+    "CaseNotFound",
+    "GuardFailed",
+    "TransitionForbidden",
+    "ANONYMOUS_ACTOR",
+    "AccessRecord",
+    "BREAK_GLASS_REASON_MAX",
+    "GRANT_KINDS",
+    "break_glass",
+    "grant_access",
+    "grant_candidates",
+    "grant_row",
+    "is_group_lead",
+    "may_grant",
+    "public_message_id",
+    "record_read",
+    "CaseContent",
+    "DEFAULT_POLICIES",
+    "DUE_SOON",
+    "DebriefingView",
+    "MessageView",
+    "OSLO",
+    "PolicyLike",
+    "QUEUE_FILTERS",
+    "Queue",
+    "QueueItem",
+    "ReporterView",
+    "RoutingWarning",
+    "SECTION52_FIELDS",
+    "TASK_FIELDS",
+    "TASK_MEETS",
+    "TEXT_MAX",
+    "TaskView",
+    "access_history",
+    "access_level",
+    "add_anonymous_information",
+    "add_duration",
+    "add_task",
+    "anonymous_view",
+    "assign",
+    "can_access",
+    "case_facts",
+    "case_for",
+    "case_for_report",
+    "change_track",
+    "choose_group",
+    "conflicts",
+    "create_rule",
+    "deadline_status",
+    "deadlines_due",
+    "debriefing_view",
+    "default_track",
+    "delete_rule",
+    "eligible_handler_ids",
+    "eligible_handlers",
+    "events",
+    "fallback_group",
+    "get_case",
+    "get_group",
+    "get_task",
+    "group_ids_of",
+    "handler_groups",
+    "has_revealed_identity",
+    "messages_for",
+    "next_open_deadline",
+    "on_report_submitted",
+    "open_case",
+    "open_case_content",
+    "oslo_day",
+    "policies",
+    "post_anonymous_message",
+    "post_message",
+    "post_reporter_message",
+    "queue_for",
+    "recompute_deadlines",
+    "record_debriefing",
+    "recuse",
+    "replace_policies",
+    "reporter_case",
+    "reporter_view",
+    "route",
+    "routing_rules",
+    "routing_warnings",
+    "save_group",
+    "task_view",
+    "transition",
+    "update_section52",
+    "update_task",
+]

@@ -1,0 +1,106 @@
+"""Who may see a case, and at which level; loading a case for a user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    select,
+)
+
+from handling import access
+from handling.errors import CaseNotFound
+from handling.models import (
+    Case,
+    HandlerGroupMember,
+)
+from handling.service.base import _audit
+from handling.service.routing import conflicts
+from reporting import service as reporting
+from trygg import org
+from trygg.accounts.models import User
+from trygg.audit import actor_label
+from trygg.extensions import db
+
+# -- access -----------------------------------------------------------------------------
+
+
+def group_ids_of(user: User) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(HandlerGroupMember.group_id).where(HandlerGroupMember.user_id == user.id)
+        )
+    )
+
+
+def _consented(case: Case) -> bool:
+    return any(t.consent_to_share for t in case.tasks) or any(
+        d.consent_to_share_summary for d in case.debriefings
+    )
+
+
+def _safety_rep_units(user: User) -> set[int]:
+    units: set[int] = set()
+    for unit in user.units:
+        units |= org.subtree_ids(unit.id)
+    return units
+
+
+def _safety_rep_may_see(user: User, case: Case) -> bool:
+    """Consent given, the report's unit within the rep's units, and the rep not named."""
+    if not _consented(case) or case.report.unit_id is None:
+        return False
+    if case.report.unit_id not in _safety_rep_units(user):
+        return False
+    return user.id not in conflicts(case.report)
+
+
+def access_level(user: User | None, case: Case) -> str | None:
+    """How a user may see a case: "handler", "safety_rep", "reporter", or None.
+
+    Handlers: as `handling.access.handler_sees` (the queue's SQL rule). Safety
+    representatives: only where the exposed employee consented to sharing (on a
+    follow-up task or a debriefing), for their own units. The reporter: their own
+    report. Managers and admins: never.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.has_role("handler") and access.can_handle(user.id, case.id):
+        return "handler"
+    if user.has_role("safety_rep") and _safety_rep_may_see(user, case):
+        return "safety_rep"
+    if reporting.is_owner(user, case.report):
+        return "reporter"
+    return None
+
+
+def can_access(user: User | None, case: Case) -> bool:
+    """Whether the user may see anything of the case's content."""
+    return access_level(user, case) is not None
+
+
+def get_case(case_id: int) -> Case | None:
+    return db.session.get(Case, case_id)
+
+
+def case_for(
+    user: User, case_id: int, *, levels: Iterable[str] = ("handler",), lock: bool = False
+) -> Case:
+    """The case if the user may see it at one of `levels`; CaseNotFound otherwise.
+
+    `lock` takes the case's row lock first (PostgreSQL; SQLite's write transactions are
+    serialised anyway), so two handlers' simultaneous steps never both pass a guard
+    checked against the same old state. An excluded handler's attempt is audited (the
+    caller commits it even though the answer is "not found").
+    """
+    if lock:
+        db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+    case = get_case(case_id)
+    if case is None:
+        raise CaseNotFound()
+    level = access_level(user, case)
+    if level not in set(levels):
+        if user.id in case.excluded_user_ids:
+            _audit("case.access_denied", actor_label(user), case, reason="excluded")
+        raise CaseNotFound()
+    return case

@@ -1,0 +1,268 @@
+"""The admin's handler groups, routing rules and deadline policies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    delete,
+    select,
+)
+
+from handling import codes
+from handling.errors import CaseError
+from handling.models import (
+    Case,
+    DeadlinePolicy,
+    HandlerGroup,
+    HandlerGroupEscalation,
+    HandlerGroupMember,
+    RoutingRule,
+)
+from handling.service.assignment import choose_group
+from handling.service.deadlines import policies
+from handling.service.routing import _sync_exclusions
+from handling.workflow import ACTIVE_STATES
+from reporting.codes import INCIDENT_TYPES
+from trygg import access_changes, audit, org
+from trygg.accounts.models import User
+from trygg.extensions import db
+
+# -- admin: groups, routing rules, deadline policies ------------------------------------
+
+
+def handler_groups() -> list[HandlerGroup]:
+    return list(db.session.scalars(select(HandlerGroup).order_by(HandlerGroup.name)))
+
+
+def _check_members(member_ids: Iterable[int]) -> list[int]:
+    ids = sorted(set(member_ids))
+    for user_id in ids:
+        user = db.session.get(User, user_id)
+        if user is None or not user.has_role("handler"):
+            raise CaseError(
+                _l("Only case handlers can be members of a handler group."), "member_ids"
+            )
+    return ids
+
+
+def _check_escalation(user_ids: Iterable[int]) -> list[int]:
+    ids = sorted(set(user_ids))
+    for user_id in ids:
+        user = db.session.get(User, user_id)
+        if user is None or not user.has_role("handler", "admin"):
+            raise CaseError(
+                _l("Escalation contacts must be case handlers or administrators."),
+                "escalation_ids",
+            )
+    return ids
+
+
+def _only_flag(group: HandlerGroup, *, is_default: bool, is_fallback: bool) -> None:
+    """There is at most one default and one fallback group."""
+    for other in handler_groups():
+        if other.id == group.id:
+            continue
+        if is_default:
+            other.is_default = False
+        if is_fallback:
+            other.is_fallback = False
+    group.is_default = is_default
+    group.is_fallback = is_fallback
+
+
+def _leads(group: HandlerGroup) -> set[int]:
+    return set(group.member_ids) & set(group.escalation_ids)
+
+
+def save_group(
+    *,
+    actor: str,
+    name: str,
+    member_ids: Iterable[int] = (),
+    is_default: bool = False,
+    is_fallback: bool = False,
+    group: HandlerGroup | None = None,
+    escalation_ids: Iterable[int] | None = None,
+) -> HandlerGroup:
+    """Create a handler group, or change one; new members' conflicts are recorded first.
+
+    `escalation_ids`: who is told when a case of the group is flagged § 5-2 or one of
+    its deadlines passes (case handlers or admins; none: the admins). None keeps them.
+    """
+    name = name.strip()
+    if not name:
+        raise CaseError(_l("A handler group needs a name."), "name")
+    clash = db.session.scalar(select(HandlerGroup).where(HandlerGroup.name == name))
+    if clash is not None and (group is None or clash.id != group.id):
+        raise CaseError(_l("A handler group with this name already exists."), "name")
+    ids = _check_members(member_ids)
+    creating = group is None
+    leads_before = set() if group is None else _leads(group)
+    if group is None:
+        group = HandlerGroup(name=name)
+        db.session.add(group)
+    group.name = name
+    before = set(group.member_ids)
+    group.members = [m for m in group.members if m.user_id in ids] + [
+        HandlerGroupMember(user_id=uid) for uid in ids if uid not in before
+    ]
+    _only_flag(group, is_default=is_default, is_fallback=is_fallback)
+    if escalation_ids is not None:
+        contacts = _check_escalation(escalation_ids)
+        group.escalation_contacts = [
+            c for c in group.escalation_contacts if c.user_id in contacts
+        ] + [
+            HandlerGroupEscalation(user_id=uid)
+            for uid in contacts
+            if uid not in set(group.escalation_ids)
+        ]
+    db.session.flush()
+    added = set(ids) - before
+    if added:
+        for case in db.session.scalars(select(Case).where(Case.group_id == group.id)):
+            _sync_exclusions(case, added)
+    for uid in sorted(added):
+        access_changes.record(
+            "group.member_added",
+            actor=actor,
+            user_id=uid,
+            detail={"group": group.id, "with": sorted(added)},
+        )
+    for uid in sorted(_leads(group) - leads_before):
+        access_changes.record(
+            "group.lead_added", actor=actor, user_id=uid, detail={"group": group.id}
+        )
+    audit.record(
+        "handler_group.create" if creating else "handler_group.update",
+        actor=actor,
+        object_type="handler_group",
+        object_id=group.id,
+        detail={
+            "members": ids,
+            "is_default": is_default,
+            "is_fallback": is_fallback,
+            "escalation": group.escalation_ids,
+        },
+    )
+    return group
+
+
+def routing_rules() -> list[RoutingRule]:
+    return list(db.session.scalars(select(RoutingRule).order_by(RoutingRule.id)))
+
+
+def create_rule(
+    *,
+    actor: str,
+    group_id: int,
+    unit_id: int | None = None,
+    incident_type: str | None = None,
+    track: str | None = None,
+) -> RoutingRule:
+    """Add a routing rule; empty criteria match anything."""
+    group = choose_group(group_id)
+    if unit_id is not None and org.get_unit(unit_id) is None:
+        raise CaseError(_l("Choose a unit from the list."), "unit_id")
+    if incident_type is not None and incident_type not in INCIDENT_TYPES:
+        raise CaseError(_l("Choose an incident type from the list."), "incident_type")
+    if track is not None and track not in codes.TRACKS:
+        raise CaseError(_l("Choose a track from the list."), "track")
+    rule = RoutingRule(
+        group_id=group.id, group=group, unit_id=unit_id, incident_type=incident_type, track=track
+    )
+    db.session.add(rule)
+    db.session.flush()
+    audit.record(
+        "routing_rule.create",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule.id,
+        detail={"group": group.id, "unit": unit_id, "incident_type": incident_type, "track": track},
+    )
+    access_changes.record(
+        "routing_rule.created",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule.id,
+        detail={"group": group.id},
+    )
+    return rule
+
+
+def delete_rule(rule: RoutingRule, *, actor: str) -> None:
+    """Remove a routing rule (cases already routed stay where they are)."""
+    rule_id, group_id = rule.id, rule.group_id
+    db.session.delete(rule)
+    db.session.flush()
+    audit.record("routing_rule.delete", actor=actor, object_type="routing_rule", object_id=rule_id)
+    default = db.session.scalar(select(HandlerGroup.id).where(HandlerGroup.is_default.is_(True)))
+    # The cases it sent now go by other rules, or to the default group: a widening there.
+    access_changes.record(
+        "routing_rule.deleted",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule_id,
+        detail={"group": default if default is not None else group_id, "from": group_id},
+    )
+
+
+def replace_policies(rows: Iterable[Mapping[str, Any]], *, actor: str) -> list[DeadlinePolicy]:
+    """Replace every deadline policy with these (new cases and recomputations use them)."""
+    new = []
+    for index, row in enumerate(rows):
+        where = f"policies.{index}"
+        if row.get("kind") not in codes.DEADLINE_KINDS:
+            raise CaseError(_l("Choose a kind of deadline from the list."), f"{where}.kind")
+        if row.get("unit") not in codes.DURATION_UNITS:
+            raise CaseError(_l("Choose a unit of time from the list."), f"{where}.unit")
+        if row.get("track") is not None and row["track"] not in codes.TRACKS:
+            raise CaseError(_l("Choose a track from the list."), f"{where}.track")
+        if row.get("incident_type") is not None and row["incident_type"] not in INCIDENT_TYPES:
+            raise CaseError(_l("Choose an incident type from the list."), f"{where}.incident_type")
+        amount = int(row.get("amount") or 0)
+        if row["unit"] != "same_day" and amount < 1:
+            raise CaseError(_l("Enter a duration of at least 1."), f"{where}.amount")
+        new.append(
+            DeadlinePolicy(
+                kind=row["kind"],
+                track=row.get("track"),
+                incident_type=row.get("incident_type"),
+                min_severity=int(row.get("min_severity") or 1),
+                amount=0 if row["unit"] == "same_day" else amount,
+                unit=row["unit"],
+                active=bool(row.get("active", True)),
+            )
+        )
+    db.session.execute(delete(DeadlinePolicy))
+    db.session.add_all(new)
+    db.session.flush()
+    audit.record(
+        "deadline_policy.replace",
+        actor=actor,
+        object_type="deadline_policy",
+        detail={"count": len(new)},
+    )
+    return policies()
+
+
+@dataclass(frozen=True)
+class RoutingWarning:
+    case_id: int
+    warning: str
+    group_id: int | None
+    opened_at: datetime
+
+
+def routing_warnings() -> list[RoutingWarning]:
+    """Active cases an admin should look at: routed to the fallback group, or nowhere."""
+    rows = db.session.scalars(
+        select(Case)
+        .where(Case.routing_warning.is_not(None), Case.state.in_(ACTIVE_STATES))
+        .order_by(Case.id)
+    )
+    return [RoutingWarning(c.id, c.routing_warning or "", c.group_id, c.opened_at) for c in rows]

@@ -1,0 +1,143 @@
+"""Assigning a case to a group or handler, and recusal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    func,
+    select,
+)
+
+from handling import access, notices
+from handling.errors import CaseError, CaseNotFound
+from handling.models import (
+    Case,
+    CaseExclusion,
+    HandlerGroup,
+)
+from handling.service.base import _audit, _event, _now, _require_unfinished, _row_id, _text
+from handling.service.grants import grant_row
+from handling.service.routing import _place, _sync_exclusions, eligible_handler_ids
+from handling.service.transitions import _internal_note
+from handling.workflow import ACTIVE_STATES
+from trygg.accounts.models import User
+from trygg.audit import actor_label
+from trygg.extensions import db
+
+# -- assignment and recusal -------------------------------------------------------------
+
+
+def get_group(group_id: int) -> HandlerGroup:
+    """A handler group by id; CaseNotFound if there is none."""
+    group = db.session.get(HandlerGroup, group_id)
+    if group is None:
+        raise CaseNotFound()
+    return group
+
+
+def choose_group(group_id: int) -> HandlerGroup:
+    """A group picked in a form; CaseError on the field if there is none."""
+    group = db.session.get(HandlerGroup, group_id)
+    if group is None:
+        raise CaseError(_l("Choose a handler group from the list."), "group_id")
+    return group
+
+
+def assign(
+    case: Case,
+    handler: User | None,
+    reason: str | None,
+    *,
+    actor: User,
+    group: HandlerGroup | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Assign the case to a handler (None: back to the group queue), optionally moving it
+    to another group. The handler must be eligible there; the reason is kept as an
+    internal note.
+    """
+    _require_unfinished(case)
+    now = _now(now)
+    label = actor_label(actor)
+    if group is not None and group.id != case.group_id:
+        _sync_exclusions(case, group.member_ids)
+        if not eligible_handler_ids(group, case):
+            raise CaseError(
+                _l("No one in that group can handle this case (conflict of interest)."),
+                "group_id",
+            )
+        case.group = group
+        case.group_id = group.id
+        # The handler who moves it gives it to the group: its members see it.
+        case.group_since = now
+        case.routing_warning = None
+        _event(case, "routed", label, now, group=group.id, warning=None)
+        if handler is None:
+            notices.routed(case, now)
+    if handler is not None and handler.id not in eligible_handler_ids(case.group, case):
+        raise CaseError(
+            _l("That person cannot handle this case: not in its group, or excluded."),
+            "handler_id",
+        )
+    case.assigned_user_id = handler.id if handler is not None else None
+    if handler is not None and not access.can_handle(handler.id, case.id):
+        # A handler who has the case gives it to a colleague who joined the group later.
+        db.session.flush()
+        grant_row(case, handler, granted_by=label, kind="assigned", reason=None, now=now)
+    note = _internal_note(case, actor, _text(reason), now)
+    _event(case, "assigned", label, now, to=case.assigned_user_id, group=case.group_id, note=note)
+    _audit("case.assign", label, case, to=case.assigned_user_id, group=case.group_id)
+    case.updated_at = now
+    db.session.flush()
+    if handler is not None and handler.id != actor.id:
+        notices.assigned(case, now)
+    return case
+
+
+def _least_busy(ids: list[int]) -> int | None:
+    if not ids:
+        return None
+    counts = dict(
+        db.session.execute(
+            select(Case.assigned_user_id, func.count())
+            .where(Case.assigned_user_id.in_(ids), Case.state.in_(ACTIVE_STATES))
+            .group_by(Case.assigned_user_id)
+        ).all()
+    )
+    return min(ids, key=lambda uid: (counts.get(uid, 0), uid))
+
+
+def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = None) -> Case:
+    """A handler steps aside: they are excluded, and the case goes to a colleague.
+
+    The new handler is the eligible group member with the fewest active cases; when none
+    is left the case goes to the fallback group (with a warning for admins).
+    """
+    if not _text(reason):
+        raise CaseError(_l("Write why you step aside."), "reason")
+    now = _now(now)
+    label = actor_label(handler)
+    _internal_note(case, handler, _text(reason), now)
+    case.exclusions.append(
+        CaseExclusion(
+            id=_row_id(case, CaseExclusion), case_id=case.id, user_id=handler.id, reason="recused"
+        )
+    )
+    db.session.flush()
+    _audit("case.exclude", label, case, user_id=handler.id, reason="recused")
+    _event(case, "recused", label, now)
+    was_assigned = case.assigned_user_id == handler.id
+    if was_assigned:
+        case.assigned_user_id = None
+    if not eligible_handler_ids(case.group, case):
+        _place(case, case.group, "system", now)
+    if was_assigned:
+        case.assigned_user_id = _least_busy(eligible_handler_ids(case.group, case))
+        _event(case, "assigned", "system", now, to=case.assigned_user_id, group=case.group_id)
+    case.updated_at = now
+    db.session.flush()
+    if was_assigned:
+        notices.assigned(case, now)
+    return case

@@ -1,0 +1,159 @@
+"""Opening a case's sealed content for reading (audited), its timeline and access history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+
+from handling.errors import CaseNotFound
+from handling.models import (
+    Case,
+    CaseEvent,
+    Debriefing,
+    FollowUpTask,
+)
+from handling.service.access import access_level
+from handling.service.base import _audit, _open, oslo_day
+from handling.service.messages import MessageView, _message_views
+from reporting import service as reporting
+from trygg import audit
+from trygg.accounts.models import User
+from trygg.audit import actor_label
+from trygg.extensions import db
+
+
+@dataclass
+class TaskView:
+    task: FollowUpTask
+    note: str | None
+
+
+@dataclass
+class DebriefingView:
+    debriefing: Debriefing
+    outcome: str | None
+    further_needs: str | None
+
+
+@dataclass
+class CaseContent:
+    """A case opened for reading: decrypted fields for the caller's access level."""
+
+    case: Case
+    level: str
+    report: dict[str, Any] | None = None
+    closing_note: str | None = None
+    feedback: str | None = None
+    drop_reason: str | None = None
+    no_follow_up_reason: str | None = None
+    tasks: list[TaskView] = field(default_factory=list)
+    debriefings: list[DebriefingView] = field(default_factory=list)
+    messages: list[MessageView] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
+
+
+def _case_text(case: Case, column: str) -> str | None:
+    return _open(case, "case", column, case.id, case.sealed(column))
+
+
+def task_view(case: Case, task: FollowUpTask) -> TaskView:
+    return TaskView(task, _open(case, "follow_up_task", "note", task.id, task.note_sealed))
+
+
+def debriefing_view(case: Case, row: Debriefing, *, full: bool = True) -> DebriefingView:
+    return DebriefingView(
+        row,
+        _open(case, "debriefing", "outcome", row.id, row.outcome_sealed),
+        _open(case, "debriefing", "further_needs", row.id, row.further_needs_sealed)
+        if full
+        else None,
+    )
+
+
+def events(case: Case) -> list[CaseEvent]:
+    """The case's timeline, oldest first.
+
+    An anonymous reporter's events have random ids and only their day: like their
+    messages, they come after the handlers' events of that day (the opening first).
+    """
+    rows = list(
+        db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    )
+    if case.report.anonymous:
+        rows.sort(key=_timeline_order)
+    return rows
+
+
+def _timeline_order(event: CaseEvent) -> tuple[Any, ...]:
+    later = event.actor == "reporter" and event.kind != "opened"
+    return (oslo_day(event.at), later, event.at, event.kind != "opened", event.id)
+
+
+def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent:
+    """Decrypt what the user may see of a case; every call writes a "case.read" entry.
+
+    Handlers get everything; a safety representative gets the classification and only
+    the follow-up tasks and debriefing summaries the exposed employee agreed to share.
+    Raises CaseNotFound for anyone else (the reporter reads through reporter_view).
+    """
+    level = access_level(user, case)
+    if level not in {"handler", "safety_rep"}:
+        raise CaseNotFound()
+    actor = actor_label(user)
+    _audit("case.read", actor, case, part=part, level=level)
+    content = CaseContent(case=case, level=level)
+    if level == "safety_rep":
+        content.tasks = [task_view(case, t) for t in case.tasks if t.consent_to_share]
+        content.debriefings = [
+            debriefing_view(case, d, full=False)
+            for d in case.debriefings
+            if d.consent_to_share_summary
+        ]
+        return content
+    content.report = reporting.open_report(case.report, actor=actor, part=part).as_dict()
+    content.closing_note = _case_text(case, "closing_note")
+    content.feedback = _case_text(case, "feedback")
+    content.drop_reason = _case_text(case, "drop_reason")
+    content.no_follow_up_reason = _case_text(case, "no_follow_up_reason")
+    content.tasks = [task_view(case, t) for t in case.tasks]
+    content.debriefings = [debriefing_view(case, d) for d in case.debriefings]
+    content.messages = _message_views(case, viewer="handler")
+    content.events = events(case)
+    return content
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    at: datetime
+    actor: str
+    action: str
+    part: str | None
+    # For a grant: to whom.
+    user_id: int | None = None
+
+
+def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
+    """Who opened the case's (or its report's) content, and refused attempts, newest first."""
+    entries = [
+        *audit.for_object("case", case.id, limit=limit),
+        *audit.for_object("report", case.report_id, limit=limit),
+    ]
+    wanted = {"case.read", "report.read", "case.access_denied", "case.grant"}
+    # By time: an anonymous reporter's readings keep only their day and go to its end
+    # (the log's order would tell between which of the handlers' readings they came).
+    rows = sorted(
+        (e for e in entries if e.action in wanted), key=lambda e: (e.at, e.seq), reverse=True
+    )
+    return [
+        AccessRecord(
+            e.at, e.actor, e.action, e.detail_dict().get("part"), e.detail_dict().get("user_id")
+        )
+        for e in rows[:limit]
+    ]

@@ -1,0 +1,157 @@
+"""The reporter's side of a case: named and anonymous."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    func,
+    select,
+)
+
+from handling import notices
+from handling.errors import CaseError, CaseNotFound
+from handling.models import (
+    Case,
+    CaseMessage,
+)
+from handling.service.base import _audit, _event
+from handling.service.messages import MessageView, _message_text, messages_for, post_message
+from handling.service.opening import case_for_report
+from handling.service.reading import _case_text
+from handling.workflow import PLAIN_STATE
+from reporting import anonymous
+from reporting import service as reporting
+from reporting.models import Report
+from trygg.extensions import db
+
+# -- the reporter's side ----------------------------------------------------------------
+
+
+@dataclass
+class ReporterView:
+    """What the reporter sees of their case: its state in plain words, feedback, messages."""
+
+    report: Report
+    case: Case
+    state: str
+    state_text: str
+    status: str
+    feedback: str | None
+    messages: list[MessageView]
+
+
+def reporter_case(report: Report) -> Case:
+    case = case_for_report(report)
+    if case is None:
+        raise CaseNotFound()
+    return case
+
+
+def reporter_view(report: Report, *, actor: str) -> ReporterView:
+    """The reporter's view (the caller checked ownership, e.g. own_report or a receipt).
+
+    Audited as a read of the messages with the reporter's audit label.
+    """
+    case = reporter_case(report)
+    messages = messages_for(case, "reporter", actor=actor)
+    feedback = _case_text(case, "feedback") if case.state == "closed" else None
+    return ReporterView(
+        report=report,
+        case=case,
+        state=case.state,
+        state_text=str(PLAIN_STATE[case.state]),
+        status=report.status,
+        feedback=feedback,
+        messages=messages,
+    )
+
+
+def post_reporter_message(
+    report: Report, body: str, *, actor: str, now: datetime | None = None
+) -> CaseMessage:
+    """The reporter answers (the caller checked ownership)."""
+    return post_message(reporter_case(report), None, body, False, actor=actor, now=now)
+
+
+# -- the anonymous reporter's side ------------------------------------------------------
+#
+# The caller opened the report with its receipt code (reporting.anonymous). Everything
+# the reporter writes is dated to the Oslo day, gets a random id and is logged as
+# "reporter" (see post_message, _event and reporting.anonymous.add_attachments).
+
+ANONYMOUS_ACTOR = "reporter"
+
+
+def _anonymous_case(report: Report) -> Case:
+    if not report.anonymous:
+        raise CaseNotFound()
+    return reporter_case(report)
+
+
+def anonymous_view(report: Report) -> ReporterView:
+    """What the anonymous reporter sees: state in plain words, feedback, messages.
+
+    Audited, at day precision, as a read of the messages by "reporter".
+    """
+    _anonymous_case(report)
+    return reporter_view(report, actor=ANONYMOUS_ACTOR)
+
+
+def has_revealed_identity(report: Report) -> bool:
+    """Whether the reporter has told the case handlers who they are."""
+    case = _anonymous_case(report)
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.identity.is_(True))
+        )
+    )
+
+
+def post_anonymous_message(
+    report: Report, body: str, *, identity: bool = False, now: datetime | None = None
+) -> CaseMessage:
+    """The anonymous reporter writes to the case handlers.
+
+    `identity`: the message says who they are. It is kept like any message and cannot
+    be taken back; a second one is refused (they can write more in ordinary messages).
+    """
+    case = _anonymous_case(report)
+    if identity and has_revealed_identity(report):
+        raise CaseError(_l("You have already told the case handlers who you are."), "identity")
+    return post_message(case, None, body, False, actor=ANONYMOUS_ACTOR, now=now, identity=identity)
+
+
+def add_anonymous_information(
+    report: Report, body: str | None, uploads: Iterable[Any] = (), *, now: datetime | None = None
+) -> CaseMessage | None:
+    """Information the anonymous reporter adds later: a message, files, or both.
+
+    Files follow the anonymous link's rules (reporting.anonymous.add_attachments) and
+    appear in the case's timeline. Raises CaseError when there is neither text nor a
+    file, ReportError about the files; nothing is stored then.
+    """
+    case = _anonymous_case(report)
+    files = [u for u in uploads if getattr(u, "filename", None)]
+    text = (body or "").strip()
+    if not text and not files:
+        raise CaseError(_l("Write something, or choose a file to add."), "body")
+    if text:
+        _message_text(text)  # refuse before any file is stored
+    stored = anonymous.add_attachments(report, files)
+    message = post_anonymous_message(report, text, now=now) if text else None
+    if stored:
+        day = reporting.start_of_day_utc(now)
+        _event(case, "attachments_added", ANONYMOUS_ACTOR, day, count=len(stored))
+        _audit("case.attachments", ANONYMOUS_ACTOR, case, at=day, count=len(stored))
+        case.updated_at = max(case.updated_at, day)
+        db.session.flush()
+        if message is None:
+            notices.reporter_wrote(case, f"files:{stored[0].id}")
+    return message

@@ -1,0 +1,220 @@
+"""Routing a report to a handler group and excluding handlers with a conflict of interest."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import joinedload
+
+from handling import notices
+from handling.models import (
+    Case,
+    CaseExclusion,
+    HandlerGroup,
+    RoutingRule,
+)
+from handling.service.base import _audit, _event, _now, _row_id
+from reporting import service as reporting
+from reporting.codes import HARASSMENT
+from reporting.models import Report
+from trygg import org
+from trygg.accounts.models import Membership, User, UserRole
+from trygg.extensions import db
+
+# -- routing and conflict of interest ---------------------------------------------------
+
+
+def default_track(report: Report) -> str:
+    """Harassment by a colleague or leader suggests whistleblowing; else HSE deviation."""
+    types = set(report.incident_types)
+    if types & HARASSMENT and report.counterpart_category in {"colleague", "leader"}:
+        return "whistleblowing"
+    return "hms_deviation"
+
+
+def _unit_depth(unit_id: int) -> int:
+    unit = org.get_unit(unit_id)
+    return len(org.ancestors(unit)) if unit is not None else 0
+
+
+def route(report: Report, track: str) -> HandlerGroup | None:
+    """The group for a report: the most specific matching rule, else the default group.
+
+    A rule naming a track beats one that does not, then one naming an incident type,
+    then the one whose unit is deepest in the tree (the oldest rule breaks ties).
+    A new case is routed by `_opening_statement` in SQL: keep the two in step.
+    """
+    types = set(report.incident_types)
+    best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
+    for rule in db.session.scalars(select(RoutingRule).order_by(RoutingRule.id)):
+        if rule.track is not None and rule.track != track:
+            continue
+        if rule.incident_type is not None and rule.incident_type not in types:
+            continue
+        if rule.unit_id is not None and (
+            report.unit_id is None or report.unit_id not in org.subtree_ids(rule.unit_id)
+        ):
+            continue
+        rank = (
+            int(rule.track is not None),
+            int(rule.incident_type is not None),
+            _unit_depth(rule.unit_id) if rule.unit_id is not None else -1,
+            -rule.id,
+        )
+        if best is None or rank > best[0]:
+            best = (rank, rule)
+    if best is not None:
+        return best[1].group
+    return db.session.scalar(select(HandlerGroup).where(HandlerGroup.is_default.is_(True)))
+
+
+def fallback_group() -> HandlerGroup | None:
+    # Its members joined in, one round trip (there is at most one: see _only_flag).
+    return (
+        db.session.scalars(
+            select(HandlerGroup)
+            .where(HandlerGroup.is_fallback.is_(True))
+            .options(joinedload(HandlerGroup.members))
+        )
+        .unique()
+        .first()
+    )
+
+
+def _people(report: Report) -> dict[str, Any]:
+    """The report's sealed people record (reporting.models.people_template), no audit.
+
+    System use only (conflict checks): it never leaves the service.
+    """
+    blob = report.people_sealed
+    if blob is None:
+        return {}
+    text = reporting.data_key(report).open_text(
+        blob, table="report", column="people", row=report.id
+    )
+    people: dict[str, Any] = json.loads(text)
+    return people
+
+
+def conflicts(report: Report) -> dict[int, set[str]]:
+    """User id → the conflict-of-interest reasons that exclude them from this report.
+
+    Named as involved (exposed, witness, counterpart, reporter); line manager of a named
+    counterpart (a manager member of any of the counterpart's units); named by the
+    reporter as someone who must not handle the case.
+    """
+    involved = reporting.involved_user_ids(report)
+    found: dict[int, set[str]] = defaultdict(set)
+    for role in ("exposed", "witnesses", "counterpart", "reporter"):
+        for user_id in involved[role]:
+            found[user_id].add("involved")
+    for user_id in involved["must_not_handle"]:
+        found[user_id].add("named_by_reporter")
+    if involved["counterpart"]:
+        unit_ids = select(Membership.unit_id).where(Membership.user_id.in_(involved["counterpart"]))
+        managers = db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.unit_id.in_(unit_ids), Membership.is_manager.is_(True)
+            )
+        )
+        for user_id in set(managers) - involved["counterpart"]:
+            found[user_id].add("line_manager")
+    return dict(found)
+
+
+def _handler_ids() -> set[int]:
+    return set(db.session.scalars(select(UserRole.user_id).where(UserRole.role == "handler")))
+
+
+def _sync_exclusions(
+    case: Case,
+    user_ids: Iterable[int],
+    found: dict[int, set[str]] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record (and audit) the conflicts of interest of these users with the case."""
+    candidates = set(user_ids)
+    if not candidates:
+        return
+    found = conflicts(case.report) if found is None else found
+    existing = {(e.user_id, e.reason) for e in case.exclusions}
+    added = False
+    for user_id in sorted(candidates & set(found)):
+        for reason in sorted(found[user_id]):
+            if (user_id, reason) in existing:
+                continue
+            case.exclusions.append(
+                CaseExclusion(
+                    id=_row_id(case, CaseExclusion),
+                    case_id=case.id,
+                    user_id=user_id,
+                    reason=reason,
+                    created_at=_now(at),
+                )
+            )
+            _audit("case.exclude", "system", case, at=at, user_id=user_id, reason=reason)
+            added = True
+    if added:
+        db.session.flush()
+
+
+def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
+    """Members of the group who may handle the case: active handlers, not excluded.
+
+    The rule is `notices.eligible_by_case`'s (which the scheduler runs for a batch).
+    """
+    if group is None:
+        return []
+    if not group.member_ids:
+        return []
+    excluded = {case.id: case.excluded_user_ids}
+    return notices.eligible_by_case([(case.id, group.id)], excluded)[case.id]
+
+
+def eligible_handlers(case: Case) -> list[User]:
+    """Who may be told about and work on the case (never an excluded handler)."""
+    return [u for uid in eligible_handler_ids(case.group, case) if (u := db.session.get(User, uid))]
+
+
+def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -> None:
+    """Put the case in the routed group, or the fallback group if exclusion empties it.
+
+    Warnings for admins: "fallback" (everyone routed to was excluded), "no_group" (no
+    rule and no default group), "no_handler" (no eligible handler anywhere). A new case
+    is placed by `open_case` the same way: keep the two in step.
+    """
+    fallback = fallback_group()
+    for group in (routed, fallback):
+        if group is not None:
+            _sync_exclusions(case, group.member_ids, at=now)
+    target: HandlerGroup | None
+    if routed is not None and eligible_handler_ids(routed, case):
+        target, warning = routed, None
+    elif fallback is not None and eligible_handler_ids(fallback, case):
+        target, warning = fallback, "no_group" if routed is None else "fallback"
+    else:
+        target = routed or fallback
+        warning = "no_group" if routed is None else "no_handler"
+    moved = target is not None and target.id != case.group_id
+    case.group = target
+    case.group_id = target.id if target is not None else None
+    if moved:
+        case.group_since = now
+    case.routing_warning = warning
+    if case.assigned_user_id is not None and case.assigned_user_id not in eligible_handler_ids(
+        target, case
+    ):
+        case.assigned_user_id = None
+    if moved or warning:
+        _event(case, "routed", actor, now, group=case.group_id, warning=warning)
+    if moved:
+        notices.routed(case, now)
+    if warning:
+        _audit("case.route_warning", "system", case, at=now, warning=warning, group=case.group_id)

@@ -1,0 +1,277 @@
+"""The admin's pages: handler groups, routing rules and deadline policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from werkzeug.wrappers.response import Response
+
+from handling import codes, schemas, service
+from handling.models import HandlerGroup
+from handling.presenters import Forms, Names, _errors_of
+from handling.views.base import Page, _user, bp
+from handling.views.inputs import _int, _present, _text
+from handling.workflow import (
+    CaseError,
+    CaseNotFound,
+)
+from reporting import codes as rcodes
+from trygg import org
+from trygg.accounts import service as accounts
+from trygg.accounts.models import Role, User
+from trygg.audit import actor_label
+from trygg.extensions import db
+from trygg.security import allow
+from trygg.validation import flatten_errors, translate_errors
+
+# -- admin ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarningRow:
+    reference: str
+    warning: str
+    group: str
+    opened_at: datetime
+
+
+def _warning_rows() -> list[WarningRow]:
+    """Routing warnings for admins: the case's reference and the reason, no content."""
+    groups = {g.id: g.name for g in service.handler_groups()}
+    rows = []
+    for w in service.routing_warnings():
+        found = service.get_case(w.case_id)
+        rows.append(
+            WarningRow(
+                reference=found.report.reference if found is not None else str(w.case_id),
+                warning=rcodes.label(codes.ROUTING_WARNINGS, w.warning),
+                group=groups.get(w.group_id or 0, ""),
+                opened_at=w.opened_at,
+            )
+        )
+    return rows
+
+
+def _handlers() -> list[User]:
+    return [u for u in accounts.list_users() if u.has_role(Role.HANDLER)]
+
+
+@bp.get("/admin/handler-groups")
+@allow(Role.ADMIN)
+def admin_groups() -> str:
+    """Handler groups with their members, and the routing warnings."""
+    return render_template(
+        "handling/admin_groups.html",
+        groups=service.handler_groups(),
+        names=Names(),
+        warnings=_warning_rows(),
+    )
+
+
+@bp.route("/admin/handler-groups/new", methods=["GET", "POST"])
+@bp.route("/admin/handler-groups/<id:group_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def admin_group_form(group_id: int | None = None) -> Page | Response:
+    """Create or change a handler group: name, members, default and fallback."""
+    group: HandlerGroup | None = None
+    if group_id is not None:
+        try:
+            group = service.get_group(group_id)
+        except CaseNotFound:
+            abort(404)
+    forms = Forms()
+    if request.method == "POST":
+        try:
+            data = schemas.HandlerGroupSchema().load(
+                {
+                    "name": request.form.get("name", "").strip(),
+                    "member_ids": [_int(v) for v in request.form.getlist("member_ids")],
+                    "is_default": request.form.get("is_default") == "on",
+                    "is_fallback": request.form.get("is_fallback") == "on",
+                    "escalation_ids": [_int(v) for v in request.form.getlist("escalation_ids")],
+                }
+            )
+            saved = service.save_group(actor=actor_label(_user()), group=group, **data)
+        except (ValidationError, CaseError) as exc:
+            forms = Forms("group", request.form, _errors_of(exc))
+            db.session.rollback()
+            if group_id is not None:
+                group = service.get_group(group_id)
+        else:
+            flash(_("The handler group %(name)s is saved.", name=saved.name), "success")
+            return redirect(url_for(".admin_groups"), 303)
+    html = render_template(
+        "handling/admin_group_form.html",
+        group=group,
+        forms=forms,
+        errors=forms.errors,
+        handlers=_handlers(),
+        contacts=[u for u in accounts.list_users() if u.has_role(Role.HANDLER, Role.ADMIN)],
+    )
+    return (html, 400) if forms.errors else html
+
+
+def _render_rules(forms: Forms | None = None) -> Page:
+    forms = forms or Forms()
+    html = render_template(
+        "handling/admin_rules.html",
+        rules=service.routing_rules(),
+        groups=service.handler_groups(),
+        units={u.id: u.name for u in org.all_units()},
+        nodes=org.tree(),
+        warnings=_warning_rows(),
+        forms=forms,
+        errors=forms.errors,
+    )
+    return (html, 400) if forms.errors else html
+
+
+@bp.get("/admin/routing-rules")
+@allow(Role.ADMIN)
+def admin_rules() -> Page:
+    """Routing rules (unit subtree, incident type, track → group) and warnings."""
+    return _render_rules()
+
+
+@bp.post("/admin/routing-rules")
+@allow(Role.ADMIN)
+def admin_rule_create() -> Page | Response:
+    """Add a routing rule; empty criteria match anything."""
+    try:
+        data = schemas.RoutingRuleSchema().load(
+            _present(
+                {
+                    "group_id": _int(request.form.get("group_id")),
+                    "unit_id": _int(request.form.get("unit_id")),
+                    "incident_type": _text("incident_type"),
+                    "track": _text("track"),
+                }
+            )
+        )
+        service.create_rule(actor=actor_label(_user()), **data)
+    except (ValidationError, CaseError) as exc:
+        db.session.rollback()
+        return _render_rules(Forms("rule", request.form, _errors_of(exc)))
+    flash(_("The routing rule is added."), "success")
+    return redirect(url_for(".admin_rules"), 303)
+
+
+@bp.post("/admin/routing-rules/<id:rule_id>/delete")
+@allow(Role.ADMIN)
+def admin_rule_delete(rule_id: int) -> Response:
+    """Remove a routing rule (cases already routed stay where they are)."""
+    rule = next((r for r in service.routing_rules() if r.id == rule_id), None)
+    if rule is None:
+        abort(404)
+    service.delete_rule(rule, actor=actor_label(_user()))
+    flash(_("The routing rule is removed."), "success")
+    return redirect(url_for(".admin_rules"), 303)
+
+
+POLICY_ROWS_MAX = 500
+
+
+def _policy_rows() -> tuple[list[dict[str, Any]], list[str]]:
+    """The policy table as sent: rows to keep, and each row's form prefix (for errors)."""
+    form = request.form
+    rows: list[dict[str, Any]] = []
+    sources: list[str] = []
+    for index in range(POLICY_ROWS_MAX):
+        src = f"p{index}"
+        if f"{src}-kind" not in form:
+            break
+        if form.get(f"{src}-remove") == "on":
+            continue
+        rows.append(
+            {
+                "kind": form.get(f"{src}-kind", ""),
+                "track": form.get(f"{src}-track") or None,
+                "incident_type": form.get(f"{src}-incident_type") or None,
+                "min_severity": _int(form.get(f"{src}-min_severity")) or 1,
+                "amount": _int(form.get(f"{src}-amount")) or 0,
+                "unit": form.get(f"{src}-unit", ""),
+                "active": form.get(f"{src}-active") == "on",
+            }
+        )
+        sources.append(src)
+    if form.get("new-kind"):
+        rows.append(
+            {
+                "kind": form.get("new-kind", ""),
+                "track": form.get("new-track") or None,
+                "incident_type": form.get("new-incident_type") or None,
+                "min_severity": _int(form.get("new-min_severity")) or 1,
+                "amount": _int(form.get("new-amount")) or 0,
+                "unit": form.get("new-unit", ""),
+                "active": True,
+            }
+        )
+        sources.append("new")
+    return rows, sources
+
+
+def _policy_errors(messages: Any, sources: list[str]) -> dict[str, list[str]]:
+    """Nested schema errors ({"policies": {0: {"amount": [...]}}}) as "p3-amount" keys."""
+    out: dict[str, list[str]] = {}
+    nested = messages.get("policies") if isinstance(messages, dict) else None
+    if isinstance(nested, dict):
+        for index, fields_ in nested.items():
+            src = sources[int(index)] if int(index) < len(sources) else "new"
+            for name, msgs in (fields_ or {}).items():
+                out.setdefault(f"{src}-{name}", []).extend(map(str, msgs))
+    return out or flatten_errors(messages)
+
+
+def _case_error_keys(errors: dict[str, list[str]], sources: list[str]) -> dict[str, list[str]]:
+    """The service's "policies.3.amount" keys as the form's "p3-amount"."""
+    out: dict[str, list[str]] = {}
+    for key, msgs in errors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "policies" and parts[1].isdigit():
+            index = int(parts[1])
+            src = sources[index] if index < len(sources) else "new"
+            out.setdefault(f"{src}-{parts[2]}", []).extend(msgs)
+        else:
+            out.setdefault(key, []).extend(msgs)
+    return out
+
+
+@bp.route("/admin/deadline-policies", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def admin_policies() -> Page | Response:
+    """The deadline policies: change durations, switch rows off, add or remove rows."""
+    forms = Forms()
+    if request.method == "POST":
+        rows, sources = _policy_rows()
+        try:
+            data = schemas.DeadlinePoliciesSchema().load({"policies": rows})
+            service.replace_policies(data["policies"], actor=actor_label(_user()))
+        except ValidationError as exc:
+            errors = _policy_errors(translate_errors(exc.messages), sources)
+            forms = Forms("policies", request.form, errors)
+        except CaseError as exc:
+            forms = Forms("policies", request.form, _case_error_keys(exc.messages(), sources))
+        else:
+            flash(_("The deadline policies are saved. New cases use them."), "success")
+            return redirect(url_for(".admin_policies"), 303)
+        db.session.rollback()
+    html = render_template(
+        "handling/admin_policies.html",
+        policies=service.policies(),
+        forms=forms,
+        errors=forms.errors,
+        severities=rcodes.SEVERITIES,
+    )
+    return (html, 400) if forms.errors else html
