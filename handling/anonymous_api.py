@@ -142,6 +142,9 @@ def post_message() -> tuple[Response, int]:
         raise ApiError(404, {"_request": [_("Not found.")]}) from None
     except CaseError as exc:
         raise ApiError(exc.status, exc.messages()) from None
+    service.record_read(
+        service.reporter_case(report), service.ANONYMOUS_ACTOR, part="messages", level="reporter"
+    )
     out = {
         "author_kind": "reporter",
         "body": data["body"].strip(),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from handling import service
-from handling.models import Case, Deadline
-from handling.workflow import ACTIVE_STATES
+from handling.models import Case, Deadline, HandlerGroup
+from handling.workflow import ACTIVE_STATES, CaseError
+from trygg.accounts import service as accounts
 from trygg.extensions import db, utcnow
 
 cases_cli = AppGroup("cases", help="Case handling: routing, groups and deadlines (no content).")
@@ -58,3 +59,37 @@ def recompute_command() -> None:
         count += 1
     db.session.commit()
     click.echo(f"recomputed deadlines of {count} active case(s)")
+
+
+@click.command("break-glass")
+@click.argument("email")
+@click.option("--group", "group_name", help="Give access to every case of this handler group.")
+@click.option("--case", "case_id", type=int, help="Give access to this one case.")
+@click.option("--reason", required=True, help="Why (shown to every handler; no case content).")
+@with_appcontext
+def break_glass_command(
+    email: str, group_name: str | None, case_id: int | None, reason: str
+) -> None:
+    """Break glass: give one named handler access when no one with access is left.
+
+    Every handler and the safety representative see it on the access-changes page and
+    are notified. Use it only when no handler of the group can grant access.
+    """
+    person = accounts.find_user(email)
+    if person is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    group = case = None
+    if group_name is not None:
+        group = db.session.scalar(select(HandlerGroup).where(HandlerGroup.name == group_name))
+        if group is None:
+            raise click.ClickException(f"no handler group named {group_name}")
+    if case_id is not None:
+        case = service.get_case(case_id) if 0 < case_id < 2**31 else None
+        if case is None:
+            raise click.ClickException(f"no case {case_id}")
+    try:
+        count = service.break_glass(person, reason, group=group, case=case)
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{person.email} now has access to {count} case(s); every handler is told")

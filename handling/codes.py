@@ -115,4 +115,5 @@ EVENT_KINDS: Codes = {
     "message": _l("Message"),
     "attachments_added": _l("Files added by the reporter"),
     "deadline_met": _l("Step done"),
+    "granted": _l("Access given"),
 }

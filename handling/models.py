@@ -70,6 +70,9 @@ class HandlerGroup(db.Model):  # type: ignore[name-defined]
 
 
 class HandlerGroupMember(db.Model):  # type: ignore[name-defined]
+    """A handler in a group. They see the group's cases that came to it after they
+    joined (`joined_at` ≤ `Case.group_since`); older ones only through a CaseGrant."""
+
     __tablename__ = "handler_group_member"
 
     group_id: Mapped[int] = mapped_column(
@@ -77,6 +80,11 @@ class HandlerGroupMember(db.Model):  # type: ignore[name-defined]
     )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # When the membership began (members from before 0010 carry 1970-01-01: they saw
+    # every case of the group already).
+    joined_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=text("'1970-01-01 00:00:00+00:00'")
     )
 
 
@@ -176,6 +184,11 @@ class Case(db.Model):  # type: ignore[name-defined]
     forwarded_to: Mapped[str | None] = mapped_column(String(24))
     causes: Mapped[list[str]] = mapped_column(JSON, default=list)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the case came to its current group: members who joined the group later see
+    # it only through a grant (CaseGrant). An anonymous case's is the end of its day.
+    group_since: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=text("'1970-01-01 00:00:00+00:00'")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -243,6 +256,30 @@ class CaseExclusion(db.Model):  # type: ignore[name-defined]
     )
     # involved, line_manager, named_by_reporter, recused
     reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CaseGrant(db.Model):  # type: ignore[name-defined]
+    """Access to one existing case, given to a handler by someone who has it (or by the
+    break-glass command): the case is visible to them while it stays in `group_id`.
+
+    The reason is sealed under the case's key; who gave it (`granted_by`, an audit
+    label) and when are in clear, for the access history and the access-changes page.
+    """
+
+    __tablename__ = "case_grant"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("handler_group.id", ondelete="CASCADE"))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    # "grant" (a handler or the group's lead), "assigned", "break_glass"
+    kind: Mapped[str] = mapped_column(String(16), default="grant")
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

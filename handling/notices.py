@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
+from handling import access
 from handling.models import (
     Case,
     CaseExclusion,
@@ -32,6 +33,7 @@ from notifications.kinds import FALLBACK_LEAD_MINUTES, Kind
 from notifications.scheduler import TickContext, claim_rows, in_ids
 from notifications.service import Event, notify_many
 from reporting import service as reporting
+from trygg.access_changes import AccessChange
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
 
@@ -43,13 +45,18 @@ TASK_DUE_SOON = timedelta(hours=24)
 
 
 def eligible_by_case(
-    cases: Iterable[tuple[int, int | None]], excluded: dict[int, set[int]] | None = None
+    cases: Iterable[tuple[int, int | None]],
+    excluded: dict[int, set[int]] | None = None,
+    *,
+    seeing: bool = False,
 ) -> dict[int, list[int]]:
     """Case id → the ids of its eligible handlers, for (case id, group id) pairs at once.
 
     Eligible: a member of the case's group who is active, holds the handler role and is
     not excluded from the case. Two queries whatever the number of cases (one when the
-    caller has read the exclusions: `excluded`).
+    caller has read the exclusions: `excluded`). `seeing`: only those who may also open
+    it now (`handling.access.handler_sees`: not a member who joined after the case came
+    and has no grant), one query more — who is told of a case's events.
     """
     pairs = list(cases)
     groups = {g for _c, g in pairs if g is not None}
@@ -69,10 +76,14 @@ def eligible_by_case(
         members[group_id].add(user_id)
     if excluded is None:
         excluded = exclusions_by_case([c for c, _g in pairs])
-    return {
+    out = {
         case_id: sorted(members.get(group_id or 0, set()) - excluded.get(case_id, set()))
         for case_id, group_id in pairs
     }
+    if seeing:
+        able = access.seeing_by_case(out)
+        out = {case_id: [u for u in ids if u in able[case_id]] for case_id, ids in out.items()}
+    return out
 
 
 def exclusions_by_case(case_ids: list[int]) -> dict[int, set[int]]:
@@ -148,7 +159,7 @@ def _case_handlers(case: Case, eligible: list[int]) -> list[int]:
 
 
 def _eligible(case: Case) -> list[int]:
-    return eligible_by_case([(case.id, case.group_id)])[case.id]
+    return eligible_by_case([(case.id, case.group_id)], seeing=True)[case.id]
 
 
 # -- the one call per event -----------------------------------------------------------
@@ -304,7 +315,7 @@ def deadlines_job(ctx: TickContext) -> int:
     cases = {row.case_id: row.group_id for row in rows}
     assigned_to = {row.case_id: row.assigned_user_id for row in rows}
     excluded = exclusions_by_case(list(cases))
-    eligible = eligible_by_case(cases.items(), excluded)
+    eligible = eligible_by_case(cases.items(), excluded, seeing=True)
     escalation = escalation_by_group(cases.values())
     events: list[Event] = []
     reminded: list[int] = []
@@ -382,7 +393,7 @@ def tasks_job(ctx: TickContext) -> int:
     rows = db.session.execute(claim_rows(query, of=task)).all()
     if not rows:
         return 0
-    eligible = eligible_by_case({(r.case_id, r.group_id) for r in rows})
+    eligible = eligible_by_case({(r.case_id, r.group_id) for r in rows}, seeing=True)
     events: list[Event] = []
     for row in rows:
         stage = "late" if row.due_at <= now else "soon"
@@ -438,3 +449,62 @@ def settled(subjects: Iterable[str]) -> set[str]:
             )
         }
     return out
+
+
+# -- access changes ---------------------------------------------------------------------
+
+
+def _active_with_role(*roles: str) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role.in_(roles), User.active.is_(True))
+        )
+    )
+
+
+def _handlers_of_groups(group_ids: set[int]) -> set[int]:
+    if not group_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(HandlerGroupMember.user_id).where(HandlerGroupMember.group_id.in_(group_ids))
+        )
+    ) & _active_with_role("handler")
+
+
+def access_change_recipients(change: AccessChange) -> set[int]:
+    """Who hears of a widening: the handlers of the groups it concerns (the group named
+    in it, else the groups of the person it widens), as they were before it (not those
+    who joined in the same change); no one when it concerns no group yet (a new handler:
+    the page lists it, and joining a group is told); every handler and safety
+    representative for break-glass. Never the one who made it, nor the one it is about.
+    """
+    if change.kind == "break_glass":
+        people = _active_with_role("handler", "safety_rep")
+    else:
+        group = change.detail.get("group")
+        groups: set[int] = {group} if isinstance(group, int) else set()
+        if not groups and change.user_id is not None:
+            groups = set(
+                db.session.scalars(
+                    select(HandlerGroupMember.group_id).where(
+                        HandlerGroupMember.user_id == change.user_id
+                    )
+                )
+            )
+        people = _handlers_of_groups(groups) - set(change.detail.get("with") or ())
+    if change.user_id is not None:
+        people.discard(change.user_id)  # they know: it is about them
+    actor = change.actor.removeprefix("user:")
+    if change.actor.startswith("user:") and actor.isdigit():
+        people.discard(int(actor))
+    return people
+
+
+def access_changed(change: AccessChange) -> None:
+    """An access change: in-app and e-mail (by their preferences) to those it concerns."""
+    people = access_change_recipients(change)
+    if people:
+        notify_many([Event(Kind.ACCESS_CHANGE, people, f"access:{change.id}", "/access-changes")])

@@ -102,6 +102,7 @@ class Names:
             "reporter": _("The reporter"),
             "system": _("Trygg (automatic)"),
             "anonymous": _("Not logged in"),
+            "cli": _("The command line on the server"),
         }.get(label, label)
 
 
@@ -109,12 +110,15 @@ ACCESS_ACTIONS = {
     "case.read": _l("Opened the case"),
     "report.read": _l("Opened the report"),
     "case.access_denied": _l("Refused: conflict of interest"),
+    "case.grant": _l("Gave access to"),
 }
 ACCESS_PARTS = {
     "case": _l("case page"),
     "messages": _l("messages"),
     "report": _l("report"),
     "attachment": _l("attachment"),
+    "task": _l("follow-up task"),
+    "debriefing": _l("debriefing"),
 }
 
 
@@ -152,6 +156,8 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
     if kind == "assigned":
         who = names.user(c.get("to")) if c.get("to") else _("the group's queue")
         return _("To %(who)s", who=who)
+    if kind == "granted":
+        return _("To %(who)s", who=names.user(c.get("to")))
     if kind in {"task_added", "task_updated"}:
         text = _code(codes.TASK_TEMPLATES, c.get("template"))
         if c.get("status"):

@@ -322,6 +322,7 @@ class AccessRecordSchema(Schema):
     actor = fields.String()
     action = fields.String()
     part = fields.String(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
 
 
 class CaseDetailSchema(CaseSummarySchema):
@@ -343,6 +344,21 @@ class CaseDetailSchema(CaseSummarySchema):
     messages = fields.List(fields.Nested(MessageOutSchema))
     events = fields.List(fields.Nested(EventOutSchema))
     access_history = fields.List(fields.Nested(AccessRecordSchema))
+
+
+class GrantSchema(StrictSchema):
+    """Give `user_id` (a member of the case's group) access to the case, with a reason."""
+
+    user_id = _id(required=True)
+    reason = _text(required=True)
+
+
+class GrantOutSchema(Schema):
+    case_id = fields.Integer()
+    user_id = fields.Integer()
+    kind = fields.String()
+    granted_by = fields.String()
+    created_at = fields.AwareDateTime()
 
 
 class AssignmentOutSchema(Schema):

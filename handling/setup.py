@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from handling import (  # noqa: F401 - models must be registered with the metadata
+    access,
     anonymous_api,
     anonymous_views,
     api,
@@ -31,6 +32,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(anonymous_api.bp)
     views.register(app)
     demo.register_seed_hook(seed_demo)
+    access.register_access_change_kinds()
     # The scheduler tick's work on handling's rows: reminders and escalations of due
     # deadlines, follow-up tasks due (notifications never imports handling).
     scheduler.register_job("deadlines", notices.deadlines_job)
@@ -42,11 +44,17 @@ def register(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """The `trygg cases` command group."""
     app.cli.add_command(cli.cases_cli)
+    app.cli.add_command(cli.break_glass_command)
 
 
 def on_report_submitted(sender: object, **kwargs: object) -> None:
     """Receiver of trygg.signals.report_submitted (connected in trygg/app.py)."""
     service.on_report_submitted(sender, **kwargs)  # type: ignore[arg-type]
+
+
+def on_access_changed(sender: object, **_kwargs: object) -> None:
+    """Receiver of trygg.signals.access_changed (connected in trygg/app.py)."""
+    notices.access_changed(sender)  # type: ignore[arg-type]
 
 
 def seed_demo() -> None:

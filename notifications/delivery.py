@@ -30,11 +30,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
-from notifications.kinds import LABELS, SENTENCES, MailState
+from notifications.kinds import LABELS, SENTENCES, Kind, MailState
 from notifications.models import Notification, NotificationProfile
 from notifications.service import start_of_day
 from trygg import crypto, keys, privacy, settings
 from trygg.accounts.models import User
+from trygg.accounts.service import password_codes
 from trygg.extensions import db, utcnow
 
 log = logging.getLogger("trygg.mail")
@@ -124,15 +125,28 @@ def message_id(mail_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def _item(row: Notification, cfg: MailSettings) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "sentence": str(SENTENCES.get(row.kind, "")),
+        "url": cfg.base_url + row.link,
+        "action": _("Log in to read it"),
+    }
+    if row.kind == Kind.PASSWORD_CODE:
+        # The one e-mail with a secret in it: to the account's own address only.
+        item["code"] = password_codes.code_for_mail(row.user_id) or _(
+            "(no longer valid: ask for a new one)"
+        )
+        item["action"] = _("Choose your password")
+    return item
+
+
 def compose(
     rows: list[Notification], address: str, language: str, cfg: MailSettings, now: datetime
 ) -> EmailMessage:
     """The e-mail for one mail_key: the kind of event and a link, nothing else."""
     mail_key = rows[0].mail_key or rows[0].dedupe_key
     with force_locale(language):
-        items = [
-            {"sentence": str(SENTENCES.get(r.kind, "")), "url": cfg.base_url + r.link} for r in rows
-        ]
+        items = [_item(r, cfg) for r in rows]
         digest = mail_key.startswith("digest:")
         if digest:
             subject = _("Trygg: %(n)s new notifications", n=len(rows))

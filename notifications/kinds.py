@@ -24,6 +24,8 @@ class Kind(StrEnum):
     RISK_REVIEW = "risk_review"
     MEASURE_DUE = "measure_due"
     RETENTION_WARNING = "retention_warning"
+    ACCESS_CHANGE = "access_change"
+    PASSWORD_CODE = "password_code"  # noqa: S105 - the name of a kind, not a password
 
 
 class Delivery(StrEnum):
@@ -54,6 +56,8 @@ LABELS: dict[str, LazyString] = {
     Kind.RISK_REVIEW: _l("A risk assessment should be looked at again"),
     Kind.MEASURE_DUE: _l("A measure in an action plan is due"),
     Kind.RETENTION_WARNING: _l("A case will be deleted within 30 days"),
+    Kind.ACCESS_CHANGE: _l("Access to cases was widened"),
+    Kind.PASSWORD_CODE: _l("Your set-password code"),
 }
 
 # The e-mail's one sentence (and the in-app list's).
@@ -81,7 +85,18 @@ SENTENCES: dict[str, LazyString] = {
         "A case you handle will be deleted under the retention policy within 30 days, "
         "unless a legal hold is placed on it."
     ),
+    Kind.ACCESS_CHANGE: _l(
+        "Someone was given access to cases you handle, or an account that reads cases was "
+        "reset. See the list of access changes."
+    ),
+    Kind.PASSWORD_CODE: _l(
+        "Your password was reset by an administrator. Choose a new one with the code below "
+        "and your e-mail address; then set up two-factor authentication again."
+    ),
 }
+
+# Always e-mailed at once, whatever the preferences: the code reaches no one else.
+ALWAYS_MAILED = frozenset({Kind.PASSWORD_CODE})
 
 # Handlers on duty (handler role, not away) always get these at once: they cannot be
 # turned off or put in a digest.

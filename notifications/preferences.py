@@ -30,6 +30,7 @@ HANDLER_KINDS = (
     Kind.DEADLINE_ESCALATION,
     Kind.SECTION_5_2,
     Kind.RETENTION_WARNING,
+    Kind.ACCESS_CHANGE,
 )
 
 
@@ -69,6 +70,8 @@ def kinds_for(user: User) -> list[Kind]:
         kinds.extend((Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2))
     if user.has_role("manager"):
         kinds.append(Kind.RISK_REVIEW)
+    if user.has_role("safety_rep") and not user.has_role("handler"):
+        kinds.append(Kind.ACCESS_CHANGE)
     kinds.extend((Kind.TASK_DUE, Kind.MEASURE_DUE, Kind.REPORT_UPDATE))
     return kinds
 

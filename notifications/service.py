@@ -12,6 +12,7 @@ substitute may hear of the matter (`audience`).
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifications.kinds import DIGEST_BY_DEFAULT, MANDATORY_FOR_HANDLERS, Delivery, Kind, MailState
+from notifications.kinds import (
+    ALWAYS_MAILED,
+    DIGEST_BY_DEFAULT,
+    MANDATORY_FOR_HANDLERS,
+    Delivery,
+    Kind,
+    MailState,
+)
 from notifications.models import Notification, NotificationPreference, NotificationProfile
 from trygg import crypto, keys, privacy
 from trygg.accounts.models import User, UserRole
@@ -115,6 +123,8 @@ def _recipients(
 
 def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool) -> MailState:
     """What happens to the e-mail: the one rule, used for every notification."""
+    if kind in ALWAYS_MAILED:
+        return MailState.PENDING
     if kind in MANDATORY_FOR_HANDLERS and handler and not away:
         return MailState.PENDING
     if delivery == Delivery.OFF:
@@ -251,6 +261,18 @@ def _json_value(value: Any) -> str:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     raise TypeError(f"{type(value).__name__} is not a notification column's type")
+
+
+def password_code(user: User) -> None:
+    """E-mail the user the set-password code waiting for them (always, at once). The
+    row holds no code: it is read, sealed, from the user's account when the e-mail is
+    composed (delivery.compose)."""
+    notify(
+        Kind.PASSWORD_CODE,
+        [user.id],
+        key=f"password_code:{user.id}:{secrets.token_hex(8)}",
+        link="/account/set-password",
+    )
 
 
 # -- the in-app list --------------------------------------------------------------------

@@ -23,6 +23,11 @@ def register(app: Flask) -> None:
     register_health("outbox", service.backlog)
 
 
+def on_password_code_mailed(sender: object, **_kwargs: object) -> None:
+    """Receiver of trygg.signals.password_code_mailed (connected in trygg/app.py)."""
+    service.password_code(sender)  # type: ignore[arg-type]
+
+
 def register_cli(app: Flask) -> None:
     """`trygg scheduler|outbox|mail|serve`."""
     for command in (cli.scheduler_cli, cli.outbox_cli, cli.mail_cli, cli.serve):

@@ -149,3 +149,7 @@ def register_signal_receivers(app: Flask) -> None:
     """Connect receivers across packages (see trygg/signals.py)."""
     # A stored report opens its case in the same transaction (handling, never reporting).
     signals.report_submitted.connect(handling_setup.on_report_submitted)
+    # Every widening of access is told to the handlers it concerns (handling decides who).
+    signals.access_changed.connect(handling_setup.on_access_changed)
+    # A case reader's set-password code goes to their own address, never to the admin.
+    signals.password_code_mailed.connect(notifications_setup.on_password_code_mailed)

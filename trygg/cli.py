@@ -38,6 +38,11 @@ def _unit_or_fail(name: str) -> org.Unit:
 
 def _code_line(issued: accounts.IssuedCode) -> str:
     until = issued.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if issued.code is None:
+        return (
+            f"set-password code sent by e-mail to {issued.mailed_to} (works once, until "
+            f"{until}); the user then sets up two-factor authentication again"
+        )
     return (
         f"set-password code: {issued.code} (works once, until {until}; the user enters it "
         "with their e-mail address at /account/set-password)"
@@ -113,7 +118,8 @@ def users_create(
         )
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    issued = None if password else accounts.issue_password_code(user, actor="cli")
+    # A new account has no case yet: its code may be printed here, on the server.
+    issued = None if password else accounts.issue_password_code(user, actor="cli", show=True)
     db.session.commit()
     click.echo(
         f"created user {user.email} (id {user.id}) with roles {', '.join(sorted(user.roles))}"
@@ -142,7 +148,8 @@ def users_set_password(email: str, password_stdin: bool) -> None:
 @users_cli.command("password-code")
 @click.argument("email")
 def users_password_code(email: str) -> None:
-    """Reset a user's password: print a set-password code for them (sessions end)."""
+    """Reset a user's password: a set-password code (sessions end). Printed; for a
+    handler or safety representative e-mailed to them, with two-factor reset too."""
     user = _user_or_fail(email)
     issued = accounts.issue_password_code(user, actor="cli")
     db.session.commit()

@@ -15,3 +15,13 @@ from blinker import Namespace
 _signals = Namespace()
 
 report_submitted = _signals.signal("report-submitted")
+
+# Sent by trygg.access_changes.record after an entry is written (in the same
+# transaction), with the AccessChange as sender: handling tells the affected group's
+# handlers through notifications (connected in trygg/app.py).
+access_changed = _signals.signal("access-changed")
+
+# Sent by trygg.accounts when a set-password code for an account that reads case
+# content is to go to the account's own address, with the User as sender: the
+# notifications package writes the (always e-mailed) row (connected in trygg/app.py).
+password_code_mailed = _signals.signal("password-code-mailed")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from handling import schemas, service
 from handling.api.base import NOT_FOUND, _case, _not_found, _user, bp, handles_domain_errors
+from handling.models import Case
 from handling.presenters import _assignment, _debriefing, _detail, _section52, _summary, _task
 from reporting import service as reporting
 from reporting import views as reporting_views
@@ -157,6 +159,7 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
     data = load_json(schemas.MessageInSchema())
     user = _user()
     message = service.post_message(case, user, data["body"], data["internal"])
+    service.record_read(case, actor_label(user), part="messages", level="handler")
     out = {
         "id": message.id,
         "author_kind": message.author_kind,
@@ -191,6 +194,7 @@ def add_task(case_id: int) -> tuple[Response, int]:
     case = _case(case_id)
     data = load_json(schemas.TaskCreateSchema())
     task = service.add_task(case, actor=_user(), **data)
+    service.record_read(case, actor_label(_user()), part="task", level="handler")
     view = service.TaskView(task, data.get("note"))
     return jsonify(schemas.TaskOutSchema().dump(_task(view))), 201
 
@@ -211,6 +215,7 @@ def update_task(case_id: int, task_id: int) -> Response:
     task = service.get_task(case, task_id)
     data = load_json(schemas.TaskUpdateSchema())
     service.update_task(case, task, actor=_user(), **data)
+    service.record_read(case, actor_label(_user()), part="task", level="handler")
     return jsonify(schemas.TaskOutSchema().dump(_task(service.task_view(case, task))))
 
 
@@ -230,6 +235,7 @@ def debriefing(case_id: int) -> tuple[Response, int]:
     case = _case(case_id)
     data = load_json(schemas.DebriefingSchema())
     row = service.record_debriefing(case, actor=_user(), **data)
+    service.record_read(case, actor_label(_user()), part="debriefing", level="handler")
     view = service.DebriefingView(row, data.get("outcome"), data.get("further_needs"))
     return jsonify(schemas.DebriefingOutSchema().dump(_debriefing(view))), 201
 
@@ -260,6 +266,29 @@ def assignment(case_id: int) -> Response:
     group = service.choose_group(data["group_id"]) if data["group_id"] is not None else None
     service.assign(case, handler, data["reason"], actor=user, group=group)
     return jsonify(schemas.AssignmentOutSchema().dump(_assignment(case, False)))
+
+
+@bp.post("/cases/<id:case_id>/grants")
+@allow(Role.HANDLER)
+@documented(
+    "Give a colleague in the case's group access to it, with a reason (handlers with "
+    "access, or the group's lead)",
+    body=schemas.GrantSchema,
+    response=schemas.GrantOutSchema,
+    status=201,
+    tags=("cases",),
+    errors=(400, 404),
+)
+@handles_domain_errors
+def grant(case_id: int) -> tuple[Response, int]:
+    """Access to an existing case is given by those who have it; audited, on its timeline."""
+    case = service.get_case(case_id)
+    if case is None or not service.may_grant(_user(), case):
+        raise _not_found()
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    data = load_json(schemas.GrantSchema())
+    row = service.grant_access(case, data["user_id"], data["reason"], actor=_user())
+    return jsonify(schemas.GrantOutSchema().dump(row)), 201
 
 
 @bp.route("/cases/<id:case_id>/section52", methods=["PUT", "POST"])

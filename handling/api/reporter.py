@@ -65,11 +65,12 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
     """The reporter writes to the handler (owner only)."""
     report = _own_report(report_id)
     data = load_json(schemas.ReporterMessageInSchema())
-    message = service.post_reporter_message(
-        report, data["body"], actor=reporting.reporter_actor(report, _user())
-    )
+    actor = reporting.reporter_actor(report, _user())
+    message = service.post_reporter_message(report, data["body"], actor=actor)
+    case = service.reporter_case(report)
+    service.record_read(case, actor, part="messages", level="reporter")
     out = {
-        "id": message.id,
+        "id": service.public_message_id(case, message.id),
         "author_kind": "reporter",
         "body": data["body"].strip(),
         "created_at": message.created_at,

@@ -14,7 +14,9 @@ names, so callers write `from handling import service` and `service.open_case(..
   deadlines    deadline arithmetic, policies, a case's deadline rows
   routing      routing rules, fallback group, conflicts of interest, exclusions
   opening      opening a case for a new report (the signal receiver)
-  access       who may see a case and at which level
+  access       who may see a case and at which level (the handler's rule itself is
+               one SQL predicate in handling/access.py, shared with the queue)
+  grants       access to existing cases, given by those who have it; break-glass
   reading      a case's sealed content opened for reading (audited), history
   queue        the handler's queue, the safety representative's list
   transitions  state transitions and track changes
@@ -85,10 +87,22 @@ from handling.service.followup import (
     update_section52,
     update_task,
 )
+from handling.service.grants import (
+    BREAK_GLASS_REASON_MAX,
+    GRANT_KINDS,
+    break_glass,
+    grant_access,
+    grant_candidates,
+    grant_row,
+    is_group_lead,
+    may_grant,
+)
 from handling.service.messages import (
     MessageView,
     messages_for,
     post_message,
+    public_message_id,
+    record_read,
 )
 from handling.service.opening import (
     case_for_report,
@@ -145,6 +159,16 @@ __all__ = [
     "TransitionForbidden",
     "ANONYMOUS_ACTOR",
     "AccessRecord",
+    "BREAK_GLASS_REASON_MAX",
+    "GRANT_KINDS",
+    "break_glass",
+    "grant_access",
+    "grant_candidates",
+    "grant_row",
+    "is_group_lead",
+    "may_grant",
+    "public_message_id",
+    "record_read",
     "CaseContent",
     "DEFAULT_POLICIES",
     "DUE_SOON",

@@ -13,10 +13,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from handling import access
 from handling.errors import CaseNotFound
 from handling.models import (
     Case,
-    CaseExclusion,
+    CaseGrant,
     Debriefing,
     FollowUpTask,
     HandlerGroupMember,
@@ -72,19 +73,25 @@ def visible_cases(user: User) -> ColumnElement[bool]:
     """The SQL condition on Case for the cases in the user's queue: the one place that
     says in SQL who sees which case, as `access_level` does for one case.
 
-    Handlers: the case is in one of their groups and they are not excluded. Safety
+    Handlers: `handling.access.handler_sees`, within their groups or by break-glass. Safety
     representatives: the exposed employee consented to sharing, and the report's unit is
     within their units (whether they are named in the report is sealed: `_may_list`).
     The user's groups and units are read first (one statement each) and given as
     values, so the planner walks the queue's index of each group in order.
     """
     parts: list[ColumnElement[bool]] = []
-    groups = _handler_group_ids(user)
-    if groups:
-        excluded = exists().where(
-            CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id
+    if user.has_role("handler"):
+        # `handling.access.handler_sees` is the rule (membership when the case came to
+        # the group, or a grant; not excluded); the group list lets the planner walk
+        # each group's index, and break-glass grants reach outside the user's groups.
+        sees = access.handler_sees(user.id)
+        groups = _handler_group_ids(user)
+        if groups:
+            parts.append(and_(Case.group_id.in_(groups), sees))
+        break_glass = select(CaseGrant.case_id).where(
+            CaseGrant.user_id == user.id, CaseGrant.kind == access.BREAK_GLASS
         )
-        parts.append(and_(Case.group_id.in_(groups), ~excluded))
+        parts.append(and_(Case.id.in_(break_glass), sees))
     units = sorted(_safety_rep_units(user)) if user.has_role("safety_rep") else []
     if units:
         consented = or_(
@@ -107,18 +114,14 @@ def visible_cases(user: User) -> ColumnElement[bool]:
 def access_level(user: User | None, case: Case) -> str | None:
     """How a user may see a case: "handler", "safety_rep", "reporter", or None.
 
-    Handlers: in the case's group and not excluded. Safety representatives: only where
-    the exposed employee consented to sharing (on a follow-up task or a debriefing), for
-    their own units. The reporter: their own report. Managers and admins: never.
+    Handlers: as `handling.access.handler_sees` (the queue's SQL rule). Safety
+    representatives: only where the exposed employee consented to sharing (on a
+    follow-up task or a debriefing), for their own units. The reporter: their own
+    report. Managers and admins: never.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if (
-        user.has_role("handler")
-        and case.group_id is not None
-        and case.group_id in group_ids_of(user)
-        and user.id not in case.excluded_user_ids
-    ):
+    if user.has_role("handler") and access.can_handle(user.id, case.id):
         return "handler"
     if user.has_role("safety_rep") and _safety_rep_may_see(user, case):
         return "safety_rep"

@@ -28,7 +28,7 @@ from handling.service.deadlines import policies
 from handling.service.routing import _sync_exclusions
 from handling.workflow import ACTIVE_STATES
 from reporting.codes import INCIDENT_TYPES
-from trygg import audit, org
+from trygg import access_changes, audit, org
 from trygg.accounts.models import User
 from trygg.extensions import db
 
@@ -75,6 +75,10 @@ def _only_flag(group: HandlerGroup, *, is_default: bool, is_fallback: bool) -> N
     group.is_fallback = is_fallback
 
 
+def _leads(group: HandlerGroup) -> set[int]:
+    return set(group.member_ids) & set(group.escalation_ids)
+
+
 def save_group(
     *,
     actor: str,
@@ -98,6 +102,7 @@ def save_group(
         raise CaseError(_l("A handler group with this name already exists."), "name")
     ids = _check_members(member_ids)
     creating = group is None
+    leads_before = set() if group is None else _leads(group)
     if group is None:
         group = HandlerGroup(name=name)
         db.session.add(group)
@@ -121,6 +126,17 @@ def save_group(
     if added:
         for case in db.session.scalars(select(Case).where(Case.group_id == group.id)):
             _sync_exclusions(case, added)
+    for uid in sorted(added):
+        access_changes.record(
+            "group.member_added",
+            actor=actor,
+            user_id=uid,
+            detail={"group": group.id, "with": sorted(added)},
+        )
+    for uid in sorted(_leads(group) - leads_before):
+        access_changes.record(
+            "group.lead_added", actor=actor, user_id=uid, detail={"group": group.id}
+        )
     audit.record(
         "handler_group.create" if creating else "handler_group.update",
         actor=actor,
@@ -168,15 +184,31 @@ def create_rule(
         object_id=rule.id,
         detail={"group": group.id, "unit": unit_id, "incident_type": incident_type, "track": track},
     )
+    access_changes.record(
+        "routing_rule.created",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule.id,
+        detail={"group": group.id},
+    )
     return rule
 
 
 def delete_rule(rule: RoutingRule, *, actor: str) -> None:
     """Remove a routing rule (cases already routed stay where they are)."""
-    rule_id = rule.id
+    rule_id, group_id = rule.id, rule.group_id
     db.session.delete(rule)
     db.session.flush()
     audit.record("routing_rule.delete", actor=actor, object_type="routing_rule", object_id=rule_id)
+    default = db.session.scalar(select(HandlerGroup.id).where(HandlerGroup.is_default.is_(True)))
+    # The cases it sent now go by other rules, or to the default group: a widening there.
+    access_changes.record(
+        "routing_rule.deleted",
+        actor=actor,
+        object_type="routing_rule",
+        object_id=rule_id,
+        detail={"group": default if default is not None else group_id, "from": group_id},
+    )
 
 
 def replace_policies(rows: Iterable[Mapping[str, Any]], *, actor: str) -> list[DeadlinePolicy]:

@@ -10,7 +10,7 @@ from sqlalchemy import (
     select,
 )
 
-from handling import notices
+from handling import access, notices
 from handling.errors import CaseError, CaseNotFound
 from handling.models import (
     Case,
@@ -18,6 +18,7 @@ from handling.models import (
     HandlerGroup,
 )
 from handling.service.base import _audit, _event, _now, _require_unfinished, _row_id, _text
+from handling.service.grants import grant_row
 from handling.service.routing import _place, _sync_exclusions, eligible_handler_ids
 from handling.service.transitions import _internal_note
 from handling.workflow import ACTIVE_STATES
@@ -69,6 +70,8 @@ def assign(
             )
         case.group = group
         case.group_id = group.id
+        # The handler who moves it gives it to the group: its members see it.
+        case.group_since = now
         case.routing_warning = None
         _event(case, "routed", label, now, group=group.id, warning=None)
         if handler is None:
@@ -79,6 +82,10 @@ def assign(
             "handler_id",
         )
     case.assigned_user_id = handler.id if handler is not None else None
+    if handler is not None and not access.can_handle(handler.id, case.id):
+        # A handler who has the case gives it to a colleague who joined the group later.
+        db.session.flush()
+        grant_row(case, handler, granted_by=label, kind="assigned", reason=None, now=now)
     note = _internal_note(case, actor, _text(reason), now)
     _event(case, "assigned", label, now, to=case.assigned_user_id, group=case.group_id, note=note)
     _audit("case.assign", label, case, to=case.assigned_user_id, group=case.group_id)

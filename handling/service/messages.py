@@ -20,6 +20,7 @@ from handling.models import (
 )
 from handling.service.base import TEXT_MAX, _audit, _event, _key, _now, _row_id, oslo_day
 from reporting import service as reporting
+from trygg import crypto, keys
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
@@ -152,6 +153,16 @@ def _conversation_order(message: CaseMessage) -> tuple[Any, ...]:
     return (day, by_reporter, message.reporter_seq or 0, message.created_at, message.id)
 
 
+def public_message_id(case: Case, message_id: int) -> int:
+    """The id a reporter sees for a message: keyed-hash, stable, and unrelated to the
+    row id, so gaps between the reporter's messages cannot tell that internal notes
+    (which share the id sequence) were written between them."""
+    digest = crypto.keyed_hash(
+        keys.keyring().derive("message-public-id"), f"{case.id}:{message_id}"
+    )
+    return int(digest[:12], 16)
+
+
 def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
     query = select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
     if viewer != "handler":
@@ -169,7 +180,7 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
             names[author_id] = person.name if person is not None else ""
         out.append(
             MessageView(
-                id=message.id,
+                id=message.id if viewer == "handler" else public_message_id(case, message.id),
                 author_kind=message.author_kind,
                 author_user_id=author_id,
                 author_name=names.get(author_id) if author_id is not None else None,
@@ -182,6 +193,14 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
             )
         )
     return out
+
+
+def record_read(case: Case, actor: str, *, part: str, level: str) -> None:
+    """A response carries decrypted case content (an echo of what was just stored, a
+    task's note): the same "case.read" entry as opening the case, in its access history.
+    An anonymous reporter's reading keeps only its day."""
+    at = reporting.start_of_day_utc() if level == "reporter" and case.report.anonymous else None
+    _audit("case.read", actor, case, at=at, part=part, level=level)
 
 
 def messages_for(case: Case, viewer: str, *, actor: str) -> list[MessageView]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -183,6 +183,10 @@ def _insert_case(report: Report, opening: _Opening, now: datetime) -> Case:
         "forwarded_to": None,
         "causes": [],
         "opened_at": report.created_at,
+        # An anonymous case is dated to its day: whoever was a member that day sees it.
+        "group_since": report.created_at + timedelta(days=1) - timedelta(microseconds=1)
+        if report.anonymous
+        else report.created_at,
         "updated_at": now,
         "triaged_at": None,
         "closed_at": None,

@@ -135,6 +135,8 @@ class AccessRecord:
     actor: str
     action: str
     part: str | None
+    # For a grant: to whom.
+    user_id: int | None = None
 
 
 def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
@@ -143,12 +145,15 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         *audit.for_object("case", case.id, limit=limit),
         *audit.for_object("report", case.report_id, limit=limit),
     ]
-    wanted = {"case.read", "report.read", "case.access_denied"}
+    wanted = {"case.read", "report.read", "case.access_denied", "case.grant"}
     # By time: an anonymous reporter's readings keep only their day and go to its end
     # (the log's order would tell between which of the handlers' readings they came).
     rows = sorted(
         (e for e in entries if e.action in wanted), key=lambda e: (e.at, e.seq), reverse=True
     )
     return [
-        AccessRecord(e.at, e.actor, e.action, e.detail_dict().get("part")) for e in rows[:limit]
+        AccessRecord(
+            e.at, e.actor, e.action, e.detail_dict().get("part"), e.detail_dict().get("user_id")
+        )
+        for e in rows[:limit]
     ]

@@ -207,6 +207,8 @@ def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -
     moved = target is not None and target.id != case.group_id
     case.group = target
     case.group_id = target.id if target is not None else None
+    if moved:
+        case.group_since = now
     case.routing_warning = warning
     if case.assigned_user_id is not None and case.assigned_user_id not in eligible_handler_ids(
         target, case

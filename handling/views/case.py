@@ -122,6 +122,7 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
             next_states=allowed_next(case.state),
             finished=case.state in FINISHED_STATES,
             eligible=eligible,
+            grant_candidates=service.grant_candidates(case),
             all_groups=service.handler_groups(),
             people=people,
             events=[(e, event_text(e, names, groups)) for e in content.events],
@@ -273,6 +274,21 @@ def assignment(case_id: int) -> Page | Response:
         return None
 
     return _act(case_id, "recuse" if recusing else "assign", run, _("The assignment is saved."))
+
+
+@bp.post("/cases/<id:case_id>/grants")
+@allow(Role.HANDLER)
+def grant(case_id: int) -> Page | Response:
+    """Give a colleague in the case's group, who joined after it came, access to it."""
+
+    def run(case: Case) -> str:
+        data = schemas.GrantSchema().load(
+            _present({"user_id": _int(request.form.get("user_id")), "reason": _text("reason")})
+        )
+        row = service.grant_access(case, data["user_id"], data["reason"], actor=_user())
+        return _("%(name)s now has access to the case.", name=Names().user(row.user_id))
+
+    return _act(case_id, "grant", run, "")
 
 
 def _task_fields() -> dict[str, Any]:

@@ -117,11 +117,15 @@ def org(app: Flask, make: Any) -> Org:
         hms = service.save_group(
             actor="test", name="HMS", member_ids=[handler.id, colleague.id], is_default=True
         )
-        whistle = service.save_group(actor="test", name="Varsling", member_ids=[whistle_handler.id])
+        # The rule first, then the members: set-up tells no one of access changes.
+        whistle = service.save_group(actor="test", name="Varsling")
+        service.create_rule(actor="test", group_id=whistle.id, track="whistleblowing")
+        service.save_group(
+            actor="test", name="Varsling", member_ids=[whistle_handler.id], group=whistle
+        )
         fallback = service.save_group(
             actor="test", name="Reserve", member_ids=[fallback_handler.id], is_fallback=True
         )
-        service.create_rule(actor="test", group_id=whistle.id, track="whistleblowing")
         db.session.commit()
         ids = hms.id, whistle.id, fallback.id
     return Org(

@@ -103,12 +103,25 @@ def test_users_set_password_and_deactivate(app, make, runner):
 
 
 def test_users_reset_two_factor(app, make, runner):
-    handler = make.user("handler")
-    ok(runner, "users", "reset-two-factor", handler.email)
+    manager = make.user("manager", "admin")
+    ok(runner, "users", "reset-two-factor", manager.email)
     client = app.test_client()
-    handler.totp_secret = None
-    api_login(client, handler)  # no code asked for any more
+    manager.totp_secret = None
+    api_login(client, manager)  # no code asked for any more
     assert "otp" in client.get("/api/v1/units").get_json()["errors"]  # must enrol again
+
+
+def test_users_reset_two_factor_of_a_handler_is_a_full_reset(app, make, runner, inbox):
+    handler = make.user("handler")
+    result = ok(runner, "users", "reset-two-factor", handler.email)
+    client = app.test_client()
+    refused = client.post(
+        "/api/v1/session",
+        json={"email": handler.email, "password": handler.password, "otp": handler.otp()},
+        headers={"X-CSRFToken": csrf_token(client)},
+    )
+    assert refused.status_code == 401, result
+    assert inbox.code(handler.email)
 
 
 @pytest.mark.parametrize(

@@ -243,6 +243,17 @@ def handler(make):
     return make.user("handler", name="Hanna Handler")
 
 
+@pytest.fixture
+def employee(make):
+    return make.user("employee", name="Erik Employee")
+
+
+def no_code_shown(response) -> None:
+    html = response.get_data(as_text=True)
+    assert 'id="password-code"' not in html
+    assert 'id="code-mailed"' in html
+
+
 def issue_code(admin_client, user_id: int):
     return post_form(
         admin_client,
@@ -252,12 +263,13 @@ def issue_code(admin_client, user_id: int):
     )
 
 
-def test_a_password_reset_ends_the_sessions_and_the_old_password(app, admin_client, handler):
+def test_a_password_reset_ends_the_sessions_and_the_old_password(app, admin_client, handler, inbox):
     handler_client = app.test_client()
     form_login(handler_client, handler)
     issued = issue_code(admin_client, handler.id)
     assert issued.status_code == 200
-    code = shown_code(issued)
+    no_code_shown(issued)
+    code = inbox.code(handler.email)
     assert handler_client.get("/api/v1/me").status_code == 401
     old = app.test_client()
     attempt = old.post(
@@ -269,73 +281,94 @@ def test_a_password_reset_ends_the_sessions_and_the_old_password(app, admin_clie
     assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
 
 
-def test_the_code_alone_does_not_open_a_handlers_account(app, admin_client, handler):
-    """Whoever holds the code (the admin did) still needs the handler's authenticator."""
-    code = shown_code(issue_code(admin_client, handler.id))
+def test_the_code_alone_does_not_open_an_employees_account(app, make, admin_client):
+    """Whoever holds an employee's code still needs their authenticator, if they have one."""
+    person = make.user("employee", "manager")
+    code = shown_code(issue_code(admin_client, person.id))
     thief = app.test_client()
-    assert set_password_with_code(thief, handler.email, code).status_code == 302
-    step = thief.post(
-        "/login",
-        data={
-            "csrf_token": form_token(thief, "/login"),
-            "email": handler.email,
-            "password": CHOSEN,
-        },
+    assert set_password_with_code(thief, person.email, code).status_code == 302
+    person.password = CHOSEN
+    form_login(app.test_client(), person)
+
+
+@pytest.mark.parametrize("action", ["password-code", "reset-two-factor"])
+def test_a_reset_handler_chooses_a_password_and_enrols_before_any_case(
+    app, admin, admin_client, handler, inbox, action
+):
+    """The admin never sees the code; the handler gets it at their own address, and must
+    set up two-factor again before anything (item 2 of issue 10)."""
+    response = post_form(
+        admin_client, f"/admin/users/{handler.id}/{action}", {}, page=f"/admin/users/{handler.id}"
     )
-    assert step.headers["Location"].startswith("/login/code")
-    assert thief.get("/account").status_code == 302  # nothing without the code
-    handler.password = CHOSEN
-    form_login(app.test_client(), handler)  # the owner, with their phone, gets in
+    no_code_shown(response)
+    assert inbox.texts(admin.email) == []  # the code goes to the handler's address only
+    old = app.test_client()
+    attempt = old.post(
+        "/api/v1/session",
+        json={"email": handler.email, "password": handler.password, "otp": handler.otp()},
+        headers={"X-CSRFToken": csrf_token(old)},
+    )
+    assert attempt.status_code == 401  # neither the old password nor the old authenticator
+    code = inbox.code(handler.email)
+    owner = app.test_client()
+    assert set_password_with_code(owner, handler.email, code).status_code == 302
+    handler.password, handler.totp_secret = CHOSEN, None
+    form_login(owner, handler)
+    for path in ("/", "/cases", "/api/v1/cases", "/access-changes"):
+        assert owner.get(path).status_code in {302, 401, 403}, path
+    assert owner.get("/cases").headers["Location"] == "/account/two-factor"
 
 
-def test_a_code_works_once(app, admin_client, handler):
-    code = shown_code(issue_code(admin_client, handler.id))
-    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
-    again = set_password_with_code(app.test_client(), handler.email, code, "yet another phrase")
+def test_a_code_works_once(app, admin_client, employee):
+    code = shown_code(issue_code(admin_client, employee.id))
+    assert set_password_with_code(app.test_client(), employee.email, code).status_code == 302
+    again = set_password_with_code(app.test_client(), employee.email, code, "yet another phrase")
     assert again.status_code == 401
 
 
-def test_a_new_code_replaces_the_old_one(app, admin_client, handler):
-    first = shown_code(issue_code(admin_client, handler.id))
-    second = shown_code(issue_code(admin_client, handler.id))
-    assert set_password_with_code(app.test_client(), handler.email, first).status_code == 401
-    assert set_password_with_code(app.test_client(), handler.email, second).status_code == 302
+def test_a_new_code_replaces_the_old_one(app, admin_client, employee):
+    first = shown_code(issue_code(admin_client, employee.id))
+    second = shown_code(issue_code(admin_client, employee.id))
+    assert set_password_with_code(app.test_client(), employee.email, first).status_code == 401
+    assert set_password_with_code(app.test_client(), employee.email, second).status_code == 302
 
 
-def test_an_expired_code_is_refused(app, admin_client, handler):
-    code = shown_code(issue_code(admin_client, handler.id))
+def test_an_expired_code_is_refused(app, admin_client, employee):
+    code = shown_code(issue_code(admin_client, employee.id))
     with app.app_context():
         db.session.execute(update(PasswordCode).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-    response = set_password_with_code(app.test_client(), handler.email, code)
+    response = set_password_with_code(app.test_client(), employee.email, code)
     assert response.status_code == 401
     assert "utløpt" in response.get_data(as_text=True)
 
 
-def test_a_code_is_for_one_account(app, make, admin_client, handler):
+def test_a_code_is_for_one_account(app, make, admin_client, employee):
     other = make.user("employee")
-    code = shown_code(issue_code(admin_client, handler.id))
+    code = shown_code(issue_code(admin_client, employee.id))
     assert set_password_with_code(app.test_client(), other.email, code).status_code == 401
 
 
-def test_wrong_codes_count_towards_the_login_limit(app, admin_client, handler):
-    code = shown_code(issue_code(admin_client, handler.id))
+def test_wrong_codes_count_towards_the_login_limit(app, admin_client, employee):
+    code = shown_code(issue_code(admin_client, employee.id))
     client = app.test_client()
     for _ in range(5):
-        wrong = set_password_with_code(client, handler.email, "AAAA-BBBB-CCCC-DDDD")
+        wrong = set_password_with_code(client, employee.email, "AAAA-BBBB-CCCC-DDDD")
         assert wrong.status_code == 401
-    assert set_password_with_code(client, handler.email, code).status_code == 429
+    assert set_password_with_code(client, employee.email, code).status_code == 429
 
 
-def test_the_new_password_must_follow_the_rules(app, admin_client, handler):
-    code = shown_code(issue_code(admin_client, handler.id))
-    short = set_password_with_code(app.test_client(), handler.email, code, "short")
+def test_the_new_password_must_follow_the_rules(app, admin_client, employee):
+    code = shown_code(issue_code(admin_client, employee.id))
+    short = set_password_with_code(app.test_client(), employee.email, code, "short")
     assert short.status_code == 400
     assert field_error(short, "new_password")
-    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
+    assert set_password_with_code(app.test_client(), employee.email, code).status_code == 302
 
 
-def test_the_command_line_gives_codes_and_sets_no_case_readers_password(app, runner, handler):
+def test_the_command_line_mails_case_readers_codes_and_sets_no_password(
+    app, runner, handler, inbox
+):
     result = runner.invoke(
         args=["users", "set-password", handler.email, "--password-stdin"], input=CHOSEN + "\n"
     )
@@ -343,7 +376,9 @@ def test_the_command_line_gives_codes_and_sets_no_case_readers_password(app, run
     assert "password-code" in result.output
     printed = runner.invoke(args=["users", "password-code", handler.email])
     assert printed.exit_code == 0, printed.output
-    code = re.search(r"([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})", printed.output).group(1)
+    assert f"sent by e-mail to {handler.email}" in printed.output
+    assert not re.search(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}", printed.output)
+    code = inbox.code(handler.email)
     assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
 
 
@@ -361,7 +396,9 @@ def test_the_command_line_creates_a_handler_with_a_code_not_a_password(app, runn
     assert re.search(r"set-password code: [0-9A-Z]{4}(-[0-9A-Z]{4}){3}", created.output)
 
 
-def test_a_two_factor_reset_makes_the_handler_enrol_before_anything(app, admin_client, handler):
+def test_a_two_factor_reset_makes_the_handler_enrol_before_anything(
+    app, admin_client, handler, inbox
+):
     handler_client = app.test_client()
     form_login(handler_client, handler)
     response = post_form(
@@ -370,9 +407,12 @@ def test_a_two_factor_reset_makes_the_handler_enrol_before_anything(app, admin_c
         {},
         page=f"/admin/users/{handler.id}",
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    no_code_shown(response)
     assert handler_client.get("/api/v1/me").status_code == 401
-    handler.totp_secret = None
+    code = inbox.code(handler.email)
+    assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
+    handler.totp_secret, handler.password = None, CHOSEN
     form_login(handler_client, handler)
     for path in ("/", "/account", "/access-changes", "/cases"):
         assert handler_client.get(path).headers.get("Location") == "/account/two-factor", path
@@ -418,12 +458,14 @@ def test_every_widening_is_recorded_and_nothing_else(app, make, admin, admin_cli
     with app.app_context():
         new_id = db.session.scalar(select(User.id).where(User.email == "new-handler@example.org"))
     actor = f"user:{admin.id}"
+    full = {"full": True}
     assert changes(app)[start:] == [
         ("role.granted", actor, new_id, {"role": "handler"}),
-        ("password.reset", actor, new_id, {}),
+        ("password.reset", actor, new_id, full),
         ("role.granted", actor, employee.id, {"role": "safety_rep"}),
-        ("password.reset", actor, employee.id, {}),
-        ("two_factor.reset", actor, employee.id, {}),
+        ("password.reset", actor, employee.id, full),  # starts reading cases: a new password
+        ("password.reset", actor, employee.id, full),
+        ("two_factor.reset", actor, employee.id, full),
     ]
 
 
@@ -467,7 +509,7 @@ def test_handlers_and_the_safety_rep_see_the_changes_newest_first(app, make, adm
         rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1:]
         assert "Hanna Handler" in rows[0]
         assert "Ada Admin" in rows[0]
-        assert "Passordet er nullstilt" in rows[0]
+        assert "Passord og tofaktorinnlogging nullstilt" in rows[0]
         assert "Nils Ny" in rows[2]
         assert "Fikk rollen: Saksbehandler" in rows[2]
 

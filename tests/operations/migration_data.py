@@ -790,6 +790,25 @@ def load_0011(connection: Connection, world: World) -> None:
     connection.execute(update(case).where(case.c.id == 2).values(next_due_at=sooner))
 
 
+def load_0010(connection: Connection, world: World) -> None:
+    """Case grants: access to an existing case, given with a sealed reason."""
+    key = _case_key(connection, world, 1)
+    put(
+        connection,
+        "case_grant",
+        {
+            "id": 1,
+            "case_id": 1,
+            "user_id": HANDLER,
+            "group_id": 1,
+            "granted_by": f"user:{HANDLER}",
+            "kind": "grant",
+            "reason_sealed": key.seal("Ferie", table="case_grant", column="reason", row=1),
+            "created_at": world.now,
+        },
+    )
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -801,4 +820,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0012": load_0012,
     "0013": load_0013,
     "0011": load_0011,
+    "0010": load_0010,
 }

@@ -5,8 +5,8 @@ set-password code issued for one (a password reset), a reset of their two-factor
 authentication — and, from case handling, new group members, routing rules and
 grants — each write an entry: who did it, what, to whom, when; never content. Handlers
 and the safety representative see the list at /access-changes, newest first, so access
-cannot be widened silently. (Notifications of these entries come with the
-notifications package.)
+cannot be widened silently. Each entry also sends `trygg.signals.access_changed`, on
+which handling notifies the handlers of the groups it concerns (in-app and e-mail).
 
 Each kind of entry has a describer that turns it into a sentence; packages register
 theirs with `register_kind` (the kernel imports no domain package). The page is in
@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from trygg import signals
 from trygg.accounts.models import ROLE_LABELS, User
 from trygg.extensions import UTCDateTime, db, utcnow
 
@@ -58,20 +59,22 @@ def record(
     object_type: str | None = None,
     object_id: object = None,
     detail: dict[str, Any] | None = None,
-) -> None:
+) -> AccessChange:
     """Write one entry (in the caller's transaction). `detail` holds codes, no content."""
     if kind not in _DESCRIBERS:
         raise ValueError(f"unknown kind of access change: {kind}")
-    db.session.add(
-        AccessChange(
-            actor=actor,
-            kind=kind,
-            user_id=user_id,
-            object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
-            detail=detail or {},
-        )
+    change = AccessChange(
+        actor=actor,
+        kind=kind,
+        user_id=user_id,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        detail=detail or {},
     )
+    db.session.add(change)
+    db.session.flush()
+    signals.access_changed.send(change)
+    return change
 
 
 # -- describing entries ------------------------------------------------------------------
@@ -87,11 +90,23 @@ def _role_granted(change: AccessChange) -> str:
 _DESCRIBERS: dict[str, Describer] = {
     "role.granted": _role_granted,
     "user.reactivated": lambda _change: _("Account active again"),
-    "password.reset": lambda _change: _(
-        "Password reset: a set-password code was issued, with which the user chooses a new one"
+    "password.reset": lambda change: (
+        _(
+            "Password and two-factor authentication reset: a set-password code went to the "
+            "user's own e-mail address; they choose a new password and set up two-factor again"
+        )
+        if change.detail.get("full")
+        else _(
+            "Password reset: a set-password code was issued, with which the user chooses a new one"
+        )
     ),
-    "two_factor.reset": lambda _change: _(
-        "Two-factor authentication reset: set up again at the next login"
+    "two_factor.reset": lambda change: (
+        _(
+            "Password and two-factor authentication reset: a set-password code went to the "
+            "user's own e-mail address; they choose a new password and set up two-factor again"
+        )
+        if change.detail.get("full")
+        else _("Two-factor authentication reset: set up again at the next login")
     ),
 }
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers.response import Response
 
 from trygg import audit, org, paging
 from trygg.accounts import service
-from trygg.accounts.models import ROLES, Role, User
+from trygg.accounts.models import CASE_READING_ROLES, ROLES, Role, User
 from trygg.accounts.schemas import UnitFormSchema, UserFormSchema
 from trygg.audit import actor_label
 from trygg.security import allow
@@ -193,6 +193,9 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
         raise service.AccountError(
             _("You cannot remove your own administrator role."), field="roles"
         )
+    gains_case_reading = not service.reads_cases(user) and bool(
+        CASE_READING_ROLES.intersection(data["roles"])
+    )
     service.update_user(
         user,
         name=data["name"],
@@ -203,6 +206,10 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
         active=data["active"],
         actor=actor,
     )
+    if gains_case_reading:
+        # Whatever password the account had may be known to whoever set it up: an
+        # account that starts reading cases chooses a new one, and two-factor, itself.
+        return _code_page(user, service.issue_password_code(user, actor=actor), created=False)
     return redirect(url_for("admin.users"))
 
 
@@ -270,10 +277,16 @@ def password_code(user_id: int) -> str:
 
 @bp.post("/users/<id:user_id>/reset-two-factor")
 @allow(Role.ADMIN)
-def reset_two_factor(user_id: int) -> Response:
-    """Remove a user's authenticator (lost phone); they set it up again at next login."""
+def reset_two_factor(user_id: int) -> str | Response:
+    """Remove a user's authenticator (lost phone); they set it up again at next login.
+
+    For a handler or safety representative it is a full reset: the page says where
+    the set-password code went (their own address), never the code.
+    """
     user = service.get_user(user_id)
     if user is None:
         abort(404)
-    service.reset_two_factor(user, actor=actor_label(current_user))
+    issued = service.reset_two_factor(user, actor=actor_label(current_user))
+    if issued is not None:
+        return _code_page(user, issued, created=False)
     return redirect(url_for("admin.user_form", user_id=user.id))

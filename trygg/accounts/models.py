@@ -177,6 +177,9 @@ class PasswordCode(db.Model):  # type: ignore[name-defined]
     code_hash: Mapped[str] = mapped_column(String(64))
     issued_by: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A case reader's code waits here, sealed under their own key, for the e-mail to
+    # their own address (the admin who reset them never sees it); gone once used.
+    mail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class SignIn(db.Model):  # type: ignore[name-defined]

@@ -104,9 +104,7 @@ def _measure_page(
     return (page, status) if status != 200 else page
 
 
-@bp.route(
-    "/risk/assessments/<id:assessment_id>/measures/<id:measure_id>", methods=["GET", "POST"]
-)
+@bp.route("/risk/assessments/<id:assessment_id>/measures/<id:measure_id>", methods=["GET", "POST"])
 @allow(*READER_ROLES)
 def measure(assessment_id: int, measure_id: int) -> Page:
     """A measure with its evaluations; the leader changes it here."""

@@ -16,7 +16,7 @@ from trygg.accounts.service.login import (
     complete_login,
     throttle_wait,
 )
-from trygg.accounts.service.password_codes import CodeExpired, IssuedCode
+from trygg.accounts.service.password_codes import CodeExpired, IssuedCode, reset_two_factor
 from trygg.accounts.service.password_codes import issue as issue_password_code
 from trygg.accounts.service.password_codes import redeem as redeem_password_code
 from trygg.accounts.service.passwords import check_password_rules, hash_password
@@ -25,7 +25,6 @@ from trygg.accounts.service.sign_ins import recent as recent_sign_ins
 from trygg.accounts.service.two_factor import (
     Enrolment,
     confirm_enrolment,
-    reset_two_factor,
     start_enrolment,
     two_factor_required,
     verify_totp,
@@ -40,6 +39,7 @@ from trygg.accounts.service.users import (
     list_users,
     managers_of,
     normalise_email,
+    reads_cases,
     set_password,
     update_user,
     users_page,
@@ -76,6 +76,7 @@ __all__ = [
     "load_pending_user",
     "load_session_user",
     "normalise_email",
+    "reads_cases",
     "recent_sign_ins",
     "redeem_password_code",
     "reset_two_factor",

@@ -13,13 +13,11 @@ import segno
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from trygg import audit, crypto, keys
+from trygg import audit, crypto
 from trygg.accounts.errors import AccountError
 from trygg.accounts.models import User
-from trygg.accounts.service.users import reset_by_other
+from trygg.accounts.service.user_keys import user_key
 from trygg.extensions import db, utcnow
-
-keys.register_wrapped_key_column(User.wrapped_key)
 
 
 def two_factor_required(user: User) -> bool:
@@ -27,21 +25,12 @@ def two_factor_required(user: User) -> bool:
     return user.has_role(*current_app.config["TRYGG"]["two_factor_roles"])
 
 
-def _user_key(user: User) -> crypto.DataKey:
-    ring = keys.keyring()
-    if user.wrapped_key is None:
-        data_key, wrapped = ring.new_data_key()
-        user.wrapped_key = wrapped
-        return data_key
-    return ring.unwrap(user.wrapped_key)
-
-
 def _seal(user: User, column: str, value: str) -> bytes:
-    return _user_key(user).seal(value, table="user_account", column=column, row=user.id)
+    return user_key(user).seal(value, table="user_account", column=column, row=user.id)
 
 
 def _open(user: User, column: str, blob: bytes) -> str:
-    return _user_key(user).open_text(blob, table="user_account", column=column, row=user.id)
+    return user_key(user).open_text(blob, table="user_account", column=column, row=user.id)
 
 
 @dataclass(frozen=True)
@@ -114,16 +103,3 @@ def verify_totp(user: User, code: str) -> bool:
         current_app.logger.error("TOTP secret of user %s failed to open", user.id)
         return False
     return _accept_code(user, secret, code)
-
-
-def reset_two_factor(user: User, *, actor: str) -> None:
-    """Remove a user's TOTP (lost phone); they must enrol again at next login.
-
-    The password stays: whoever resets two-factor still needs it to log in, and an
-    admin never knows it (they issue set-password codes, which keep two-factor).
-    """
-    user.totp_secret = None
-    user.totp_pending = None
-    user.totp_enabled = False
-    user.totp_last_step = None
-    reset_by_other(user, actor=actor, action="user.totp_reset", change="two_factor.reset")

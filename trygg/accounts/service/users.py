@@ -231,15 +231,22 @@ def end_all_sessions(user: User, *, actor: str) -> None:
     audit.record("user.logout_everywhere", actor=actor, object_type="user", object_id=user.id)
 
 
-def reset_by_other(user: User, *, actor: str, action: str, change: str) -> None:
+def reads_cases(user: User) -> bool:
+    """Whether the user holds a role that reads case content."""
+    return bool(user.roles & CASE_READING_ROLES)
+
+
+def reset_by_other(
+    user: User, *, actor: str, action: str, change: str, detail: dict[str, object] | None = None
+) -> None:
     """After someone else reset a user's password or two-factor: every session of the
     user ends, the chain records `action`, and when the user can read case content the
     access-changes page shows `change`."""
     sessions.end_all(user)
     db.session.flush()
     audit.record(action, actor=actor, object_type="user", object_id=user.id)
-    if user.roles & CASE_READING_ROLES:
-        access_changes.record(change, actor=actor, user_id=user.id)
+    if reads_cases(user):
+        access_changes.record(change, actor=actor, user_id=user.id, detail=detail)
 
 
 FORMER_EMPLOYEE = "Former employee"

@@ -1,0 +1,152 @@
+"""Who may handle a case: the one rule, as one SQL predicate.
+
+A handler sees a case when all of these hold:
+
+- they hold the handler role, their account is active, and they are not excluded from
+  the case (conflict of interest, recusal);
+- and either they were a member of the case's group when the case came to it
+  (`HandlerGroupMember.joined_at` ≤ `Case.group_since`), or someone who had access gave
+  them a grant for the case while it is in that group (`CaseGrant`): a handler with
+  access, the group's lead, an assignment by a handler, or the break-glass command on
+  the server. A grant counts while the grantee is still a member of the group, except
+  a break-glass grant, which needs no membership.
+
+So an administrator who adds someone to a group widens access to new cases only (the
+access-changes page shows it, and the group's handlers are told); existing cases are
+granted by those who have them. `handler_sees` is used by the queue (a WHERE clause)
+and by the per-case check (`can_handle`), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
+
+from handling.models import Case, CaseExclusion, CaseGrant, HandlerGroup, HandlerGroupMember
+from trygg import access_changes
+from trygg.access_changes import AccessChange
+from trygg.accounts.models import User, UserRole
+from trygg.extensions import db
+
+BREAK_GLASS = "break_glass"
+
+
+def handler_sees(user_id: int | SQLColumnExpression[int] | None) -> ColumnElement[bool]:
+    """SQL: the user may handle the `Case` row (correlated: use in a query over Case).
+
+    `user_id` is an id, or a column of the enclosing query (an aliased member's)."""
+    if user_id is None:
+        return false()
+    in_group = and_(
+        HandlerGroupMember.group_id == Case.group_id, HandlerGroupMember.user_id == user_id
+    )
+    member_when_it_came = exists().where(in_group, HandlerGroupMember.joined_at <= Case.group_since)
+    granted = exists().where(
+        CaseGrant.case_id == Case.id,
+        CaseGrant.user_id == user_id,
+        CaseGrant.group_id == Case.group_id,
+        or_(CaseGrant.kind == BREAK_GLASS, exists().where(in_group)),
+    )
+    active_handler = exists().where(
+        UserRole.user_id == user_id,
+        UserRole.role == "handler",
+        exists().where(User.id == user_id, User.active.is_(True)),
+    )
+    excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user_id)
+    return and_(active_handler, ~excluded, or_(member_when_it_came, granted))
+
+
+def can_handle(user_id: int | None, case_id: int) -> bool:
+    """Whether the user may handle this case (the queue's rule, for one case)."""
+    found = db.session.scalar(select(Case.id).where(Case.id == case_id, handler_sees(user_id)))
+    return found is not None
+
+
+def seeing_by_case(case_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Case id → the members of its group who may handle it (one query, the same rule).
+
+    A break-glass grantee outside the group is not among them (they are told nothing
+    of the case's events; they find it in their queue)."""
+    ids = sorted(set(case_ids))
+    out: dict[int, set[int]] = {case_id: set() for case_id in ids}
+    if not ids:
+        return out
+    member = aliased(HandlerGroupMember)
+    rows = db.session.execute(
+        select(Case.id, member.user_id)
+        .join(member, member.group_id == Case.group_id)
+        .where(Case.id.in_(ids), handler_sees(member.user_id))
+    )
+    for case_id, user_id in rows:
+        out[case_id].add(user_id)
+    return out
+
+
+# -- access changes from case handling (the entries on /access-changes) ------------------
+
+
+def _group_name(group_id: object) -> str:
+    group = db.session.get(HandlerGroup, group_id) if isinstance(group_id, int) else None
+    return group.name if group is not None else "–"
+
+
+def _member_added(change: AccessChange) -> str:
+    return _(
+        "Added to the handler group %(group)s: sees its new cases; existing ones only when granted",
+        group=_group_name(change.detail.get("group")),
+    )
+
+
+def _lead_added(change: AccessChange) -> str:
+    return _(
+        "Made lead of the handler group %(group)s: may give its members access to its cases",
+        group=_group_name(change.detail.get("group")),
+    )
+
+
+def _rule_created(change: AccessChange) -> str:
+    return _(
+        "A routing rule sends new cases to the handler group %(group)s",
+        group=_group_name(change.detail.get("group")),
+    )
+
+
+def _rule_deleted(change: AccessChange) -> str:
+    return _(
+        "A routing rule to the handler group %(group)s was removed: its new cases go elsewhere",
+        group=_group_name(change.detail.get("from")),
+    )
+
+
+def _granted(change: AccessChange) -> str:
+    if change.detail.get("kind") == "assigned":
+        return _("Given case %(case)s by assignment", case=change.object_id)
+    return _("Given access to case %(case)s", case=change.object_id)
+
+
+def _break_glass(change: AccessChange) -> str:
+    if change.object_type == "case":
+        where = _("case %(case)s", case=change.object_id)
+    else:
+        where = _(
+            "every case of the handler group %(group)s",
+            group=_group_name(change.detail.get("group")),
+        )
+    return _(
+        "Break-glass access to %(where)s, given on the server. Reason: %(reason)s",
+        where=where,
+        reason=change.detail.get("reason", ""),
+    )
+
+
+def register_access_change_kinds() -> None:
+    """Describe handling's kinds of entries on the access-changes page."""
+    access_changes.register_kind("group.member_added", _member_added)
+    access_changes.register_kind("group.lead_added", _lead_added)
+    access_changes.register_kind("routing_rule.created", _rule_created)
+    access_changes.register_kind("routing_rule.deleted", _rule_deleted)
+    access_changes.register_kind("case.granted", _granted)
+    access_changes.register_kind(BREAK_GLASS, _break_glass)
