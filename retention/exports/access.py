@@ -93,7 +93,13 @@ def _named_in(report: Report, user: User) -> dict[str, Any]:
 
 def build(user: User, *, actor: str, reason: str | None = None) -> dict[str, Any]:
     """Everything stored about `user` as reporter or exposed person; audited."""
-    own = [r for r in reporting.reports_of(user) if r.erased_month is None]
+    own = list(
+        db.session.scalars(
+            select(Report)
+            .where(Report.owner_tag == reporting.owner_tag(user), Report.erased_month.is_(None))
+            .order_by(Report.id)
+        )
+    )
     own_ids = {r.id for r in own}
     named = []
     for report in db.session.scalars(

@@ -398,6 +398,13 @@ def test_every_api_route_that_returns_sealed_fields_is_in_the_walk(app):
         ("GET", "/api/v1/anonymous/report"),
         ("GET", "/api/v1/reports/<id:report_id>"),
     }
+    # Same field names, no case content: a retention policy's `outcome` is the outcome
+    # code it applies to; a risk assessment's comment `body` is the commenter's own text.
+    not_case_content = {
+        ("GET", "/api/v1/retention/policies"),
+        ("PUT", "/api/v1/retention/policies/<id:policy_id>"),
+        ("POST", "/api/v1/risk/assessments/<id:assessment_id>/comments"),
+    }
     found = set()
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
@@ -409,7 +416,7 @@ def test_every_api_route_that_returns_sealed_fields_is_in_the_walk(app):
         if names & SEALED_FIELDS:
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 found.add((method, rule.rule))
-    assert found <= walked, found - walked
+    assert found - not_case_content <= walked, found - not_case_content - walked
 
 
 def _field_names(schema) -> set[str]:

@@ -96,31 +96,13 @@ def trends_org(app: Flask, make: Any) -> TrendsOrg:
         amu=make.user("amu", name="Amu Member"),
         admin=make.user("admin", name="Ada Admin"),
         manager=make.user("manager", "employee", name="Mona Manager", manages=(root,)),
-        safety_rep=_safety_rep(app, make, big),
+        safety_rep=make.user(
+            "safety_rep", "employee", name="Sverre Safety", units=(big,), represents=(big,)
+        ),
         handler=make.user("handler", "employee", name="Hanna Handler", units=(root,)),
         employee=make.user("employee", name="Ella Employee", units=(big,)),
         small_manager=make.user("manager", name="Liten Leder", manages=(four,)),
     )
-
-
-def _safety_rep(app: Flask, make: Any, unit: UnitInfo) -> UserInfo:
-    from trygg.accounts import service as accounts
-
-    info = make.user("safety_rep", "employee", name="Sverre Safety", units=(unit,))
-    with app.app_context():
-        user = accounts.get_user(info.id)
-        assert user is not None
-        accounts.update_user(
-            user,
-            name=user.name,
-            roles=sorted(user.roles),
-            units=user.units,
-            represented_units=[org_service.get_unit(unit.id)],  # type: ignore[list-item]
-            active=True,
-            actor="test",
-        )
-        db.session.commit()
-    return info
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from flask import Flask
 from risk.statistics import CACHE
 from tests.factories import UnitInfo, UserInfo
 from tests.handling.conftest import Api, report_data
-from trygg import org as org_service
 from trygg.extensions import db
 
 
@@ -40,32 +39,19 @@ class RiskOrg:
     admin: UserInfo
 
 
-def represent(app: Flask, info: UserInfo, unit: UnitInfo) -> None:
-    from trygg.accounts import service as accounts
-
-    with app.app_context():
-        user = accounts.get_user(info.id)
-        assert user is not None
-        accounts.update_user(
-            user,
-            name=user.name,
-            roles=sorted(user.roles),
-            units=user.units,
-            represented_units=[org_service.get_unit(unit.id)],  # type: ignore[list-item]
-            active=True,
-            actor="test",
-        )
-        db.session.commit()
-
-
 @pytest.fixture
 def ra(app: Flask, make: Any) -> RiskOrg:
     hospital = make.unit("Sykehuset", headcount=150)
     emergency = make.unit("Akutten", parent=hospital, headcount=60)
     ward = make.unit("Post 2", parent=emergency, headcount=20)
     other = make.unit("Andre", parent=hospital, headcount=30)
-    safety_rep = make.user("safety_rep", "employee", name="Vera Verneombud", units=(emergency,))
-    represent(app, safety_rep, emergency)
+    safety_rep = make.user(
+        "safety_rep",
+        "employee",
+        name="Vera Verneombud",
+        units=(emergency,),
+        represents=(emergency,),
+    )
     return RiskOrg(
         hospital,
         emergency,

@@ -65,11 +65,10 @@ def test_a_statement_needs_an_approved_version(app, ra):
 
 
 def test_a_safety_rep_elsewhere_sees_nothing(app, ra, make, approved):
-    from tests.risk.assessment.conftest import represent
-
     aid = approved()["id"]
-    elsewhere = make.user("safety_rep", name="Sigve Annen", units=(ra.other,))
-    represent(app, elsewhere, ra.other)
+    elsewhere = make.user(
+        "safety_rep", name="Sigve Annen", units=(ra.other,), represents=(ra.other,)
+    )
     client = Api(app, elsewhere)
     assert client.get(f"/api/v1/risk/assessments/{aid}").status_code == 404
     assert client.get("/api/v1/risk/assessments").get_json()["assessments"] == []
