@@ -69,7 +69,7 @@ _CASE_SEALED_COLUMNS = (
 
 @functools.cache
 def _case_insert() -> Any:
-    """open_case's INSERT, built once (see reporting.service._statements)."""
+    """open_case's INSERT, built once (see reporting.service.intake._statements)."""
     table = Case.__table__
     return insert(table).returning(table.c.id)
 
