@@ -22,7 +22,7 @@ from reporting.models import (
     Report,
 )
 from reporting.service.base import READ_CHUNK, STORE_CHUNK, Upload, data_key
-from trygg import crypto, privacy
+from trygg import crypto, privacy, sealing
 from trygg.extensions import db, utcnow
 
 # -- attachments ------------------------------------------------------------------------
@@ -255,11 +255,11 @@ def store_attachment(
     )
     db.session.add(attachment)
     db.session.flush()
-    attachment.name_sealed = key.seal(name, table="attachment", column="name", row=attachment.id)
+    attachment.name_sealed = sealing.seal(key, attachment, "name", name)
     buffer = bytearray()
     seq = 0
     source = (data[i : i + READ_CHUNK] for i in range(0, len(data), READ_CHUNK))
-    for piece in key.seal_stream(source, table="attachment", row=attachment.id):
+    for piece in sealing.seal_stream(key, attachment, source):
         buffer.extend(piece)
         while len(buffer) >= STORE_CHUNK:
             db.session.add(
@@ -295,10 +295,8 @@ def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]
             yield chunk
             seq += 1
 
-    return key.open_stream(sealed_chunks(), table="attachment", row=attachment_id)
+    return sealing.open_stream(key, Attachment, sealed_chunks(), row=attachment_id)
 
 
 def attachment_name(report: Report, attachment: Attachment) -> str:
-    return data_key(report).open_text(
-        attachment.name_sealed, table="attachment", column="name", row=attachment.id
-    )
+    return sealing.open_text(data_key(report), attachment, "name", attachment.name_sealed)

@@ -10,7 +10,7 @@ from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from reporting.models import Report
-from trygg import crypto, keys
+from trygg import crypto, keys, sealing
 from trygg.accounts.models import User
 from trygg.extensions import utcnow
 
@@ -132,7 +132,7 @@ def seal_value(key: crypto.DataKey, report_id: int, name: str, value: Any) -> by
     if value is None or value == "" or value == [] or value == {}:
         return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return key.seal(text, table="report", column=name, row=report_id)
+    return sealing.seal(key, Report, name, text, row=report_id)
 
 
 def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
@@ -143,5 +143,5 @@ def _open(key: crypto.DataKey, report: Report, name: str, as_json: bool = False)
     blob = report.sealed(name)
     if blob is None:
         return None
-    text = key.open_text(blob, table="report", column=name, row=report.id)
+    text = sealing.open_text(key, report, name, blob)
     return json.loads(text) if as_json else text
