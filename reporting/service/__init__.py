@@ -57,6 +57,7 @@ from reporting.service.intake import (
 )
 from reporting.service.reading import (
     MAX_ID,
+    PeopleNamed,
     find_attachment,
     get_report,
     involved_user_ids,
@@ -64,6 +65,7 @@ from reporting.service.reading import (
     open_attachment,
     open_report,
     own_report,
+    people_named,
     reporter_identity,
     reports_of,
     set_status,
@@ -74,6 +76,7 @@ __all__ = [
     "MAX_ID",
     "MAX_IMAGE_PIXELS",
     "OSLO",
+    "PeopleNamed",
     "READ_CHUNK",
     "STORE_CHUNK",
     "ReportContent",
@@ -99,6 +102,7 @@ __all__ = [
     "open_report",
     "own_report",
     "owner_tag",
+    "people_named",
     "random_reference",
     "reporter_actor",
     "reporter_identity",

@@ -4,6 +4,7 @@ an attachment opened (audited), the reporter-visible status."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -99,13 +100,26 @@ def reporter_identity(report: Report) -> dict[str, Any] | None:
     return _open(data_key(report), report, "reporter", as_json=True)
 
 
-def involved_user_ids(report: Report) -> dict[str, set[int]]:
-    """User ids named in the report, by role (for conflict-of-interest checks)."""
+@dataclass(frozen=True)
+class PeopleNamed:
+    """Who a report names, for conflict-of-interest checks and the follow-up duty.
+
+    `user_ids`: user ids by role (exposed, witnesses, counterpart, must_not_handle,
+    reporter). `has_exposed`: someone is named as exposed, by account or by name only.
+    """
+
+    user_ids: dict[str, set[int]]
+    has_exposed: bool
+
+
+def people_named(report: Report) -> PeopleNamed:
+    """The people a report names, its sealed fields opened once (system use, no audit:
+    nothing of it leaves the caller's service but user ids and one yes or no)."""
     key = data_key(report)
     people = _open(key, report, "people", as_json=True) or {}
     must_not = _open(key, report, "must_not_handle", as_json=True) or []
     reporter = _open(key, report, "reporter", as_json=True) or {}
-    return {
+    user_ids = {
         "exposed": {p["user_id"] for p in people.get("exposed", []) if p.get("user_id")},
         "witnesses": {p["user_id"] for p in people.get("witnesses", []) if p.get("user_id")},
         "counterpart": {people["counterpart_user_id"]}
@@ -114,6 +128,12 @@ def involved_user_ids(report: Report) -> dict[str, set[int]]:
         "must_not_handle": set(must_not),
         "reporter": {reporter["user_id"]} if reporter.get("user_id") else set(),
     }
+    return PeopleNamed(user_ids=user_ids, has_exposed=bool(people.get("exposed")))
+
+
+def involved_user_ids(report: Report) -> dict[str, set[int]]:
+    """User ids named in the report, by role (for conflict-of-interest checks)."""
+    return people_named(report).user_ids
 
 
 def open_attachment(
