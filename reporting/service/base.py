@@ -135,10 +135,6 @@ def seal_value(key: crypto.DataKey, report_id: int, name: str, value: Any) -> by
     return sealing.seal(key, Report, name, text, row=report_id)
 
 
-def _seal(key: crypto.DataKey, report: Report, name: str, value: Any) -> None:
-    report.set_sealed(name, seal_value(key, report.id, name, value))
-
-
 def _open(key: crypto.DataKey, report: Report, name: str, as_json: bool = False) -> Any:
     blob = report.sealed(name)
     if blob is None:
