@@ -16,7 +16,7 @@ from handling.models import (
 )
 from handling.workflow import FINISHED_STATES
 from reporting import service as reporting
-from trygg import audit, privacy
+from trygg import audit, crypto, privacy, sealing
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
 
@@ -31,22 +31,21 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else utcnow()
 
 
-def _key(case: Case) -> Any:
+def _key(case: Case) -> crypto.DataKey:
     return reporting.data_key(case.report)
 
 
-def _seal(case: Case, table: str, column: str, row: int, value: str | None) -> bytes | None:
+def _seal(case: Case, record: Any, column: str, value: str | None) -> bytes | None:
+    """`value` sealed for `column` of `record` (the case or one of its rows)."""
     if value is None or not value.strip():
         return None
-    sealed: bytes = _key(case).seal(value, table=table, column=column, row=row)
-    return sealed
+    return sealing.seal(_key(case), record, column, value)
 
 
-def _open(case: Case, table: str, column: str, row: int, blob: bytes | None) -> str | None:
+def _open(case: Case, record: Any, column: str, blob: bytes | None) -> str | None:
     if blob is None:
         return None
-    text: str = _key(case).open_text(blob, table=table, column=column, row=row)
-    return text
+    return sealing.open_text(_key(case), record, column, blob)
 
 
 def oslo_day(moment: datetime) -> date:

@@ -80,7 +80,7 @@ def add_task(
     )
     case.tasks.append(task)
     db.session.flush()
-    task.note_sealed = _seal(case, "follow_up_task", "note", task.id, _text(note))
+    task.note_sealed = _seal(case, task, "note", _text(note))
     _event(case, "task_added", label, now, task=task.id, template=template)
     _audit(
         "case.task.add", label, case, task=task.id, template=template, consent=task.consent_to_share
@@ -127,7 +127,7 @@ def update_task(
     if "due_at" in changes:
         task.due_at = changes["due_at"]
     if "note" in changes:
-        task.note_sealed = _seal(case, "follow_up_task", "note", task.id, _text(changes["note"]))
+        task.note_sealed = _seal(case, task, "note", _text(changes["note"]))
     consent_changed = (
         "consent_to_share" in changes and bool(changes["consent_to_share"]) != task.consent_to_share
     )
@@ -186,10 +186,8 @@ def record_debriefing(
     )
     case.debriefings.append(row)
     db.session.flush()
-    row.outcome_sealed = _seal(case, "debriefing", "outcome", row.id, _text(outcome))
-    row.further_needs_sealed = _seal(
-        case, "debriefing", "further_needs", row.id, _text(further_needs)
-    )
+    row.outcome_sealed = _seal(case, row, "outcome", _text(outcome))
+    row.further_needs_sealed = _seal(case, row, "further_needs", _text(further_needs))
     _meet(case, "learning_review", label, now)
     _event(case, "debriefing", label, now, debriefing=row.id, consent=row.consent_to_share_summary)
     _audit("case.debriefing", label, case, debriefing=row.id, consent=row.consent_to_share_summary)

@@ -87,7 +87,7 @@ def grant_row(
     row.granted_by = granted_by
     row.kind = kind
     row.created_at = now
-    row.reason_sealed = _seal(case, "case_grant", "reason", row.id, reason)
+    row.reason_sealed = _seal(case, row, "reason", reason)
     db.session.flush()
     _audit("case.grant", granted_by, case, at=now, user_id=grantee.id, kind=kind)
     _event(case, "granted", granted_by, now, to=grantee.id, kind=kind)

@@ -20,7 +20,7 @@ from handling.models import (
 )
 from handling.service.base import TEXT_MAX, _audit, _event, _key, _now, _row_id, oslo_day
 from reporting import service as reporting
-from trygg import crypto, keys
+from trygg import crypto, keys, sealing
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
@@ -69,7 +69,7 @@ def _store_message(
     )
     db.session.add(message)
     db.session.flush()
-    message.body_sealed = _key(case).seal(body, table="case_message", column="body", row=message.id)
+    message.body_sealed = sealing.seal(_key(case), message, "body", body)
     db.session.flush()
     return message
 
@@ -186,9 +186,7 @@ def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
                 author_name=names.get(author_id) if author_id is not None else None,
                 internal=message.internal,
                 identity=message.identity,
-                body=key.open_text(
-                    message.body_sealed, table="case_message", column="body", row=message.id
-                ),
+                body=sealing.open_text(key, message, "body", message.body_sealed),
                 created_at=message.created_at,
             )
         )

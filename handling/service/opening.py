@@ -25,7 +25,8 @@ from handling.models import (
 from handling.service.base import _audit, _dated_to_the_day, _now, _row_id
 from handling.service.deadlines import deadlines_due
 from handling.service.opening_config import _opening_config, _OpeningConfig, _OpeningGroup
-from handling.service.routing import _people, conflicts, default_track
+from handling.service.routing import conflicts, default_track
+from reporting import service as reporting
 from reporting.codes import VIOLENCE_AND_THREATS
 from reporting.models import Report
 from trygg import privacy
@@ -39,10 +40,8 @@ def case_for_report(report: Report) -> Case | None:
     return db.session.scalar(select(Case).where(Case.report_id == report.id))
 
 
-def _follow_up_duty(report: Report) -> bool:
-    if not set(report.incident_types) & VIOLENCE_AND_THREATS:
-        return False
-    return bool(_people(report).get("exposed"))
+def _follow_up_duty(report: Report, named: reporting.PeopleNamed) -> bool:
+    return bool(set(report.incident_types) & VIOLENCE_AND_THREATS) and named.has_exposed
 
 
 def _insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
@@ -69,7 +68,7 @@ _CASE_SEALED_COLUMNS = (
 
 @functools.cache
 def _case_insert() -> Any:
-    """open_case's INSERT, built once (see reporting.service._statements)."""
+    """open_case's INSERT, built once (see reporting.service.intake._statements)."""
     table = Case.__table__
     return insert(table).returning(table.c.id)
 
@@ -97,7 +96,8 @@ def open_case(
     now = report.created_at if report.anonymous else _now(now)
     track = default_track(report)
     section_5_2 = report.requires_section_5_2
-    found = conflicts(report)
+    named = reporting.people_named(report)  # the report's people, opened once
+    found = conflicts(report, named.user_ids)
     config = _opening_config(report, track, found)
     exclusions = _opening_exclusions(config, found)
     excluded = {user_id for user_id, _reason in exclusions}
@@ -111,7 +111,15 @@ def open_case(
         section_5_2=section_5_2,
         rows=config.policies,
     )
-    opening = _Opening(track, group_id, warning, section_5_2, exclusions, wanted)
+    opening = _Opening(
+        track,
+        group_id,
+        warning,
+        section_5_2,
+        _follow_up_duty(report, named),
+        exclusions,
+        wanted,
+    )
     case = _insert_case(report, opening, now)
     _insert_opening_rows(case, opening, actor, now, moved=target is not None)
     for user_id, reason in exclusions:
@@ -131,6 +139,7 @@ class _Opening:
     group_id: int | None
     warning: str | None
     section_5_2: bool
+    follow_up_duty: bool
     exclusions: list[tuple[int, str]]
     deadlines: dict[str, datetime]
 
@@ -178,7 +187,7 @@ def _insert_case(report: Report, opening: _Opening, now: datetime) -> Case:
         "group_id": opening.group_id,
         "assigned_user_id": None,
         "section_5_2": opening.section_5_2,
-        "follow_up_duty": _follow_up_duty(report),
+        "follow_up_duty": opening.follow_up_duty,
         "routing_warning": opening.warning,
         "forwarded_to": None,
         "causes": [],

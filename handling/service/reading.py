@@ -58,20 +58,18 @@ class CaseContent:
 
 
 def _case_text(case: Case, column: str) -> str | None:
-    return _open(case, "case", column, case.id, case.sealed(column))
+    return _open(case, case, column, case.sealed(column))
 
 
 def task_view(case: Case, task: FollowUpTask) -> TaskView:
-    return TaskView(task, _open(case, "follow_up_task", "note", task.id, task.note_sealed))
+    return TaskView(task, _open(case, task, "note", task.note_sealed))
 
 
 def debriefing_view(case: Case, row: Debriefing, *, full: bool = True) -> DebriefingView:
     return DebriefingView(
         row,
-        _open(case, "debriefing", "outcome", row.id, row.outcome_sealed),
-        _open(case, "debriefing", "further_needs", row.id, row.further_needs_sealed)
-        if full
-        else None,
+        _open(case, row, "outcome", row.outcome_sealed),
+        _open(case, row, "further_needs", row.further_needs_sealed) if full else None,
     )
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     select,
@@ -88,29 +86,16 @@ def fallback_group() -> HandlerGroup | None:
     )
 
 
-def _people(report: Report) -> dict[str, Any]:
-    """The report's sealed people record (reporting.models.people_template), no audit.
-
-    System use only (conflict checks): it never leaves the service.
-    """
-    blob = report.people_sealed
-    if blob is None:
-        return {}
-    text = reporting.data_key(report).open_text(
-        blob, table="report", column="people", row=report.id
-    )
-    people: dict[str, Any] = json.loads(text)
-    return people
-
-
-def conflicts(report: Report) -> dict[int, set[str]]:
+def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> dict[int, set[str]]:
     """User id → the conflict-of-interest reasons that exclude them from this report.
 
     Named as involved (exposed, witness, counterpart, reporter); line manager of a named
     counterpart (a manager member of any of the counterpart's units); named by the
-    reporter as someone who must not handle the case.
+    reporter as someone who must not handle the case. `involved`: the report's
+    reporting.people_named(...).user_ids, when the caller has them already.
     """
-    involved = reporting.involved_user_ids(report)
+    if involved is None:
+        involved = reporting.involved_user_ids(report)
     found: dict[int, set[str]] = defaultdict(set)
     for role in ("exposed", "witnesses", "counterpart", "reporter"):
         for user_id in involved[role]:

@@ -89,12 +89,10 @@ def transition(
         _meet(case, "investigation", label, now)
     elif to == "closed":
         case.causes = sorted(set(data["causes"]))
-        case.closing_note_sealed = _seal(
-            case, "case", "closing_note", case.id, data["closing_note"]
-        )
-        case.feedback_sealed = _seal(case, "case", "feedback", case.id, data["feedback"])
+        case.closing_note_sealed = _seal(case, case, "closing_note", data["closing_note"])
+        case.feedback_sealed = _seal(case, case, "feedback", data["feedback"])
         case.no_follow_up_reason_sealed = _seal(
-            case, "case", "no_follow_up_reason", case.id, _text(data.get("no_follow_up_reason"))
+            case, case, "no_follow_up_reason", _text(data.get("no_follow_up_reason"))
         )
         case.closed_at = now
         _meet(case, "investigation", label, now)
@@ -104,7 +102,7 @@ def transition(
         if case.feedback_sealed is not None:
             notices.reporter_has_news(case, f"feedback:{int(now.timestamp())}")
     elif to == "dropped":
-        case.drop_reason_sealed = _seal(case, "case", "drop_reason", case.id, data["reason"])
+        case.drop_reason_sealed = _seal(case, case, "drop_reason", data["reason"])
         case.closed_at = now
         _cancel_open_deadlines(case, now)
     elif to == "forwarded":

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from reporting.models import AnonymousReceipt, Report
-from trygg import crypto, keys, privacy, typed_codes
+from trygg import crypto, keys, privacy, sealing, typed_codes
 from trygg.extensions import db, utcnow
 
 RECEIPT_LENGTH = 20  # 20 × 5 bits = 100 bits of entropy
@@ -110,9 +110,7 @@ def issue_receipt(report: Report) -> str:
     )
     db.session.add(row)
     db.session.flush()
-    row.report_link = _unlock_key(code, kdf, salt).seal(
-        str(report.id), table="anonymous_receipt", column="report_link", row=row.id
-    )
+    row.report_link = sealing.seal(_unlock_key(code, kdf, salt), row, "report_link", str(report.id))
     db.session.flush()
     return code
 
@@ -148,8 +146,11 @@ def open_receipt(text: str) -> Report:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             continue
         try:
-            link = _unlock_key(code, row.unlock_kdf, row.unlock_salt).open_text(
-                row.report_link, table="anonymous_receipt", column="report_link", row=row.id
+            link = sealing.open_text(
+                _unlock_key(code, row.unlock_kdf, row.unlock_salt),
+                row,
+                "report_link",
+                row.report_link,
             )
         except crypto.CryptoError:
             raise ReceiptInvalid() from None

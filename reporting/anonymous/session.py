@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import delete
 
 from reporting.models import AnonymousSession, Report
-from trygg import crypto, keys, security
+from trygg import crypto, keys, sealing, security
 from trygg.accounts.service import sessions
 from trygg.extensions import db, utcnow
 
@@ -62,8 +62,8 @@ def begin_session(store: MutableMapping[str, Any], report: Report) -> None:
     token = secrets.token_urlsafe(32)
     row_id = _row_id(token)
     today = utcnow().date()
-    link = _link_key(token).seal(
-        str(report.id), table="anonymous_session", column="report_link", row=row_id
+    link = sealing.seal(
+        _link_key(token), AnonymousSession, "report_link", str(report.id), row=row_id
     )
     db.session.add(AnonymousSession(id=row_id, report_link=link, day=today))
     # A session lasts at most a day (settings.validate): older rows belong to sessions
@@ -94,9 +94,7 @@ def _followed(token: str) -> Report | None:
     if row is None:
         return None  # ended, here or in the browser the cookie was copied from
     try:
-        link = _link_key(token).open_text(
-            row.report_link, table="anonymous_session", column="report_link", row=row_id
-        )
+        link = sealing.open_text(_link_key(token), row, "report_link", row.report_link)
     except crypto.CryptoError:
         return None
     report = db.session.get(Report, int(link))

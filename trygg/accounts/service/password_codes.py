@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from trygg import audit, crypto, keys, signals, typed_codes
+from trygg import audit, crypto, keys, sealing, signals, typed_codes
 from trygg.accounts.errors import LoginFailed
 from trygg.accounts.models import PasswordCode, User
 from trygg.accounts.service import sessions
@@ -100,8 +100,8 @@ def reset_case_reader(user: User, *, actor: str, action: str, change: str) -> Is
     authenticator go, its sessions end, and a set-password code goes by e-mail to its
     own address (nobody else sees it). An access change, told to its groups' handlers."""
     code, row = _store(user, actor)
-    row.mail_sealed = user_key(user).seal(
-        typed_codes.format_code(code), table="password_code", column="code", row=user.id
+    row.mail_sealed = sealing.seal(
+        user_key(user), row, "code", typed_codes.format_code(code), row=row.user_id
     )
     clear_two_factor(user)
     reset_by_other(user, actor=actor, action=action, change=change, detail={"full": True})
@@ -115,9 +115,7 @@ def code_for_mail(user_id: int) -> str | None:
     user = db.session.get(User, user_id)
     if row is None or user is None or row.mail_sealed is None or row.expires_at <= utcnow():
         return None
-    return user_key(user).open_text(
-        row.mail_sealed, table="password_code", column="code", row=user_id
-    )
+    return sealing.open_text(user_key(user), row, "code", row.mail_sealed, row=row.user_id)
 
 
 def _valid_row(user: User | None, typed: str) -> PasswordCode | None:

@@ -13,7 +13,7 @@ import segno
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from trygg import audit, crypto
+from trygg import audit, crypto, sealing
 from trygg.accounts.errors import AccountError
 from trygg.accounts.models import User
 from trygg.accounts.service.user_keys import user_key
@@ -26,11 +26,11 @@ def two_factor_required(user: User) -> bool:
 
 
 def _seal(user: User, column: str, value: str) -> bytes:
-    return user_key(user).seal(value, table="user_account", column=column, row=user.id)
+    return sealing.seal(user_key(user), user, column, value)
 
 
 def _open(user: User, column: str, blob: bytes) -> str:
-    return user_key(user).open_text(blob, table="user_account", column=column, row=user.id)
+    return sealing.open_text(user_key(user), user, column, blob)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""Reading reports: one's own reports, a report opened (audited), the people it names,
+an attachment opened (audited), the reporter-visible status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import defer, lazyload
+
+from reporting.errors import ReportNotFound
+from reporting.models import (
+    Attachment,
+    Report,
+    sealed_columns,
+)
+from reporting.service.attachments import attachment_name, attachment_stream
+from reporting.service.base import ReportContent, StoredFile, _open, data_key, owner_tag
+from trygg import audit, paging
+from trygg.accounts.models import User
+from trygg.extensions import db
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def reports_of(
+    user: User, *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
+) -> paging.Page[Report]:
+    """A page of the user's own reports, newest first; `after` is the last one's (id,)."""
+    query = (
+        select(Report)
+        .where(Report.owner_tag == owner_tag(user))
+        .order_by(Report.id.desc())
+        .limit(limit + 1)
+        .options(lazyload(Report.attachments), *(defer(c) for c in sealed_columns()))
+    )
+    if after is not None:
+        query = query.where(Report.id < after[0])
+    rows = list(db.session.scalars(query))
+    return paging.page_of(rows, limit, lambda r: (r.id,))
+
+
+MAX_ID = 2**31 - 1
+
+
+def get_report(report_id: int) -> Report | None:
+    # Ids beyond 32 bits (from a URL) would make the database driver fail, not miss.
+    if not 0 < report_id <= MAX_ID:
+        return None
+    return db.session.get(Report, report_id)
+
+
+def own_report(user: User, report_id: int) -> Report:
+    """One of the user's own reports; ReportNotFound for anyone else's or none."""
+    report = get_report(report_id)
+    if report is None or report.owner_tag is None or report.owner_tag != owner_tag(user):
+        raise ReportNotFound()
+    return report
+
+
+def is_owner(user: User, report: Report) -> bool:
+    return report.owner_tag is not None and report.owner_tag == owner_tag(user)
+
+
+def open_report(report: Report, *, actor: str, part: str = "report") -> ReportContent:
+    """Decrypt a report's sealed fields; writes an audit entry (who, which, what part)."""
+    key = data_key(report)
+    sick = _open(key, report, "sick_leave", as_json=True) or {"kind": "none", "days": None}
+    people = _open(key, report, "people", as_json=True) or {}
+    occurred_text = _open(key, report, "occurred_at")
+    fields = {
+        "occurred_at": datetime.fromisoformat(occurred_text) if occurred_text else None,
+        "counterpart_identity": _open(key, report, "counterpart_identity"),
+        "counterpart_user_id": people.get("counterpart_user_id"),
+        "injury_description": _open(key, report, "injury_description"),
+        "sick_leave": sick["kind"],
+        "sick_leave_days": sick.get("days"),
+        "police_details": _open(key, report, "police_details"),
+        "immediate_measures_text": _open(key, report, "immediate_measures_text"),
+        "narrative": _open(key, report, "narrative") or "",
+        "causes_text": _open(key, report, "causes_text"),
+        "exposed": people.get("exposed", []),
+        "witnesses": people.get("witnesses", []),
+    }
+    files = [
+        StoredFile(a.id, attachment_name(report, a), a.content_type, a.size)
+        for a in report.attachments
+    ]
+    audit.record(
+        "report.read", actor=actor, object_type="report", object_id=report.id, detail={"part": part}
+    )
+    return ReportContent(report=report, fields=fields, attachments=files)
+
+
+def reporter_identity(report: Report) -> dict[str, Any] | None:
+    """The sealed reporter record ({user_id, name}); callers decide who may see it."""
+    return _open(data_key(report), report, "reporter", as_json=True)
+
+
+@dataclass(frozen=True)
+class PeopleNamed:
+    """Who a report names, for conflict-of-interest checks and the follow-up duty.
+
+    `user_ids`: user ids by role (exposed, witnesses, counterpart, must_not_handle,
+    reporter). `has_exposed`: someone is named as exposed, by account or by name only.
+    """
+
+    user_ids: dict[str, set[int]]
+    has_exposed: bool
+
+
+def people_named(report: Report) -> PeopleNamed:
+    """The people a report names, its sealed fields opened once (system use, no audit:
+    nothing of it leaves the caller's service but user ids and one yes or no)."""
+    key = data_key(report)
+    people = _open(key, report, "people", as_json=True) or {}
+    must_not = _open(key, report, "must_not_handle", as_json=True) or []
+    reporter = _open(key, report, "reporter", as_json=True) or {}
+    user_ids = {
+        "exposed": {p["user_id"] for p in people.get("exposed", []) if p.get("user_id")},
+        "witnesses": {p["user_id"] for p in people.get("witnesses", []) if p.get("user_id")},
+        "counterpart": {people["counterpart_user_id"]}
+        if people.get("counterpart_user_id")
+        else set(),
+        "must_not_handle": set(must_not),
+        "reporter": {reporter["user_id"]} if reporter.get("user_id") else set(),
+    }
+    return PeopleNamed(user_ids=user_ids, has_exposed=bool(people.get("exposed")))
+
+
+def involved_user_ids(report: Report) -> dict[str, set[int]]:
+    """User ids named in the report, by role (for conflict-of-interest checks)."""
+    return people_named(report).user_ids
+
+
+def open_attachment(
+    report: Report, attachment_id: int, *, actor: str
+) -> tuple[StoredFile, Iterator[bytes]]:
+    """An attachment's name, type and size, and its decrypted content as a stream.
+
+    Writes an audit entry (who, which report, which file). ReportNotFound if the report
+    has no such attachment; CryptoError (while streaming) if anything was altered.
+    """
+    attachment = find_attachment(report, attachment_id)
+    info = StoredFile(
+        attachment.id,
+        attachment_name(report, attachment),
+        attachment.content_type,
+        attachment.size,
+    )
+    audit.record(
+        "report.read",
+        actor=actor,
+        object_type="report",
+        object_id=report.id,
+        detail={"part": "attachment", "attachment": attachment.id},
+    )
+    return info, attachment_stream(report, attachment)
+
+
+def find_attachment(report: Report, attachment_id: int) -> Attachment:
+    for attachment in report.attachments:
+        if attachment.id == attachment_id:
+            return attachment
+    raise ReportNotFound()
+
+
+def set_status(report: Report, status: str) -> None:
+    """Update the reporter-visible status (called by case handling)."""
+    report.status = status
+    db.session.flush()
