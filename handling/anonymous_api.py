@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from handling import schemas, service
 from handling.workflow import CaseError, CaseNotFound
 from reporting import anonymous
-from reporting.anonymous_api import throttled
-from reporting.anonymous_views import part_of_the_link
 from reporting.codes import STATUSES, label
 from reporting.models import Report
 from reporting.schemas import ReceiptSchema
+from trygg import anonymous_link
+from trygg.anonymous_link import part_of_the_link
 from trygg.api import ApiError, documented, load_json
 from trygg.extensions import db
 from trygg.security import public
@@ -87,7 +87,9 @@ def start_session() -> Response:
     try:
         report = anonymous.start_follow_up(typed, address=request.remote_addr)
     except anonymous.Throttled as exc:
-        raise throttled(exc) from None  # a refused attempt is not counted
+        raise anonymous_link.throttled(
+            exc.retry_after
+        ) from None  # a refused attempt is not counted
     except anonymous.ReceiptInvalid:
         db.session.commit()  # keep the failure counted
         raise ApiError(401, {"receipt": [_("The receipt code is not valid.")]}) from None

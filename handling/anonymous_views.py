@@ -3,7 +3,7 @@
 After the receipt code, the page shows the case's state in plain words, the feedback
 when it is closed, and the messages with the case handlers, with forms to answer, to
 add information and files, and to say who they are. The addresses, the switch and the
-page helpers belong to the anonymous link (reporting/anonymous_views.py); handling
+page helpers belong to the anonymous link (trygg/anonymous_link.py); handling
 serves these pages because they show the case, which reporting knows nothing of. Like
 every page of the link they are public, leave no trace, and are a plain 404 while the
 link is switched off.
@@ -33,11 +33,12 @@ from werkzeug.wrappers.response import Response
 from handling import schemas, service
 from handling.views import Forms
 from handling.workflow import FINISHED_STATES, CaseError, CaseNotFound
-from reporting import anonymous, anonymous_views
-from reporting.anonymous_views import FOLLOW_UP_PATH, FOLLOW_UP_PATH_EN, part_of_the_link
+from reporting import anonymous
 from reporting.codes import STATUSES, label
 from reporting.models import Report
 from reporting.service import ReportError
+from trygg import anonymous_link
+from trygg.anonymous_link import FOLLOW_UP_PATH, FOLLOW_UP_PATH_EN, part_of_the_link
 from trygg.extensions import db
 from trygg.security import public
 from trygg.validation import flatten_errors, translate_errors
@@ -62,7 +63,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Page:
         template,
         lang_next=FOLLOW_UP_PATH,
         idle_minutes=int(current_app.config["TRYGG"]["anonymous_idle_minutes"]),
-        **anonymous_views.page_context(),
+        **anonymous_link.page_context(),
         **context,
     )
     return html, status
@@ -81,7 +82,7 @@ def _entry(status: int = 200, *, error: str | None = None, ended: bool = False) 
 @public
 def follow_up() -> Page | Response:
     """Enter the receipt code; then the case: state, feedback, messages and answers."""
-    anonymous_views.english_entry()
+    anonymous_link.english_entry()
     action = request.form.get("action", "") if request.method == "POST" else ""
     if action == "end":
         anonymous.end_session(session)
@@ -120,7 +121,7 @@ def _enter_receipt() -> Page | Response:
                 minutes=minutes,
             ),
         )
-        return anonymous_views.with_retry_after(page, exc)
+        return anonymous_link.with_retry_after(page, exc.retry_after)
     except anonymous.ReceiptInvalid:
         db.session.commit()  # keep the failure counted
         return _entry(401, error=_("The receipt code is not valid. Check it and try again."))

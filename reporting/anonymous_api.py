@@ -1,7 +1,7 @@
 """The anonymous link's JSON API for reporting: send a report, get a receipt code.
 
 Every route here is public and leaves no trace (trygg/privacy.py); when the link is
-switched off they all answer a plain 404 (reporting/anonymous_views.hide_when_off).
+switched off they all answer a plain 404 (trygg/anonymous_link.hide_when_off).
 Following up with the receipt code (the session, the report's case and its messages) is
 handling's part of the API: handling/anonymous_api.py.
 """
@@ -9,30 +9,19 @@ handling's part of the API: handling/anonymous_api.py.
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
-from flask_babel import gettext as _
 
 from reporting import anonymous
-from reporting.anonymous_views import hide_blueprint_when_off
 from reporting.schemas import AnonymousReportSchema, ReceiptIssuedSchema
 from reporting.service import ReportError
-from trygg import privacy
+from trygg import anonymous_link, privacy
 from trygg.api import ApiError, documented, load_json
 from trygg.security import public
 
 bp = Blueprint("anonymous_api", __name__, url_prefix="/api/v1")
 privacy.no_trace(bp)
-bp.url_value_preprocessor(hide_blueprint_when_off)
+bp.url_value_preprocessor(anonymous_link.hide_blueprint_when_off)
 
 TAGS = ("anonymous",)
-
-
-def throttled(exc: anonymous.Throttled) -> ApiError:
-    """429 with one message and Retry-After (also for receipt attempts, in handling)."""
-    return ApiError(
-        429,
-        {"_request": [_("Too many attempts from your network. Wait a little and try again.")]},
-        headers={"Retry-After": str(exc.retry_after)},
-    )
 
 
 @bp.post("/anonymous/reports")
@@ -51,7 +40,7 @@ def submit_report() -> tuple[Response, int]:
     try:
         report, code = anonymous.submit(data, address=request.remote_addr)
     except anonymous.Throttled as exc:
-        raise throttled(exc) from None
+        raise anonymous_link.throttled(exc.retry_after) from None
     except ReportError as exc:
         raise ApiError(exc.status, {exc.field: [str(exc)]}) from None
     body = {"receipt": anonymous.format_receipt(code), "reference": report.reference}

@@ -1,9 +1,10 @@
-"""The anonymous link's pages, the admin switch, and hiding it all when switched off.
+"""The anonymous link's pages and the admin switch.
 
 Reporting serves the form and the receipt page. The follow-up pages (enter the receipt
 code, then the case with its messages) show the case, which reporting knows nothing of:
-handling serves them at the addresses declared here (handling/anonymous_views.py), with
-the helpers below, so every page of the link looks and behaves the same.
+handling serves them (handling/anonymous_views.py). What every page of the link shares —
+its addresses, hiding it while switched off, no trace, English addresses — is in the
+kernel (trygg/anonymous_link.py), so every page looks and behaves the same.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
@@ -24,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
@@ -32,17 +30,11 @@ from werkzeug.wrappers.response import Response
 from reporting import anonymous, codes
 from reporting.schemas import AnonymousReportSchema
 from reporting.service import OSLO, ReportError
-from trygg import org, privacy, site_settings
+from trygg import org, site_settings
+from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
 from trygg.security import allow, public
 from trygg.validation import flatten_errors, translate_errors
-
-# Every anonymous route lives under one of these; they leave no trace and all answer
-# 404 when the link is off.
-PREFIXES = ("/varsle", "/en/whistleblow", "/api/v1/anonymous")
-# Where a reporter comes back with the receipt code (served by handling).
-FOLLOW_UP_PATH = "/varsle/folg-opp"
-FOLLOW_UP_PATH_EN = "/en/whistleblow/follow-up"
 
 bp = Blueprint("anonymous", __name__, template_folder="templates")
 admin_bp = Blueprint("anonymous_admin", __name__, template_folder="templates")
@@ -70,34 +62,6 @@ TEXT_FIELDS = (
     "exposed",
     "witnesses",
 )
-
-
-def hide_when_off(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
-    """App-wide URL preprocessor: a plain 404 on every anonymous path when switched off.
-
-    A URL value preprocessor runs before every before_request hook, so the CSRF check
-    cannot answer first, and it runs for wrong methods too (405 would reveal the route).
-    """
-    # startswith is the cheap test; is_untraced also checks the path boundary.
-    path = request.path
-    if path.startswith(PREFIXES) and privacy.is_untraced(path) and not anonymous.enabled():
-        abort(404)
-
-
-def hide_blueprint_when_off(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
-    """Blueprint URL preprocessor: each of the blueprint's routes is a 404 while off.
-
-    The app-wide hide_when_off already covers the link's paths (and wrong methods); this
-    keeps a blueprint of the link hidden wherever its routes are mounted.
-    """
-    if not anonymous.enabled():
-        abort(404)
-
-
-def part_of_the_link(blueprint: Blueprint) -> None:
-    """Make a blueprint part of the anonymous link: no trace, and hidden while off."""
-    privacy.no_trace(blueprint)
-    blueprint.url_value_preprocessor(hide_blueprint_when_off)
 
 
 part_of_the_link(bp)
@@ -135,35 +99,11 @@ def _admin_context() -> dict[str, Any]:
 # -- the public pages -------------------------------------------------------------------
 
 
-def english_entry() -> None:
-    """/en/... addresses show the pages in English (and the rest of the visit too)."""
-    if request.path.startswith("/en/") and session.get("lang") != "en":
-        session["lang"] = "en"
-        refresh()
-
-
-def page_context() -> dict[str, Any]:
-    """What every page of the link shows: its links, in the language of the address."""
-    english = request.path.startswith("/en/")
-    return {
-        "form_url": url_for("anonymous.report_form_en" if english else "anonymous.report_form"),
-        "follow_up_url": FOLLOW_UP_PATH_EN if english else FOLLOW_UP_PATH,
-        "logged_in": current_user.is_authenticated,
-    }
-
-
 def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     # The language switch returns to the Norwegian address, which follows the choice;
     # the English address would switch straight back to English.
     lang_next = url_for("anonymous.report_form")
     return render_template(template, lang_next=lang_next, **page_context(), **context), status
-
-
-def with_retry_after(page: tuple[str, int], exc: anonymous.Throttled) -> Response:
-    """A throttled page with its Retry-After header."""
-    response = make_response(page)
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 def _read_form() -> dict[str, Any]:
@@ -298,7 +238,7 @@ def report_form() -> tuple[str, int] | Response:
             "Wait %(minutes)s minutes and send again: what you wrote is kept below.",
             minutes=minutes,
         )
-        return with_retry_after(_form_page(form, {"_request": [message]}, 429), exc)
+        return with_retry_after(_form_page(form, {"_request": [message]}, 429), exc.retry_after)
     except ReportError as exc:
         return _form_page(form, {exc.field: [str(exc)]}, exc.status)
     session["anon_sent"] = form["form_id"]

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 # models and service are imported for their side effects: the models' tables, and the
 # wrapped-key columns registered for key rotation.
 from reporting import anonymous_api, anonymous_views, api, models, service, views  # noqa: F401
-from trygg import privacy
+from trygg import anonymous_link, privacy
 from trygg.web import register_nav
 
 
@@ -19,8 +19,8 @@ def register(app: Flask) -> None:
     register_nav("reporting.report_form", _l("Report an incident"), *views.REPORTER_ROLES)
     register_nav("reporting.my_reports", _l("My reports"), *views.REPORTER_ROLES)
     # The anonymous whistleblower link: pages, JSON API and the admin switch.
-    privacy.register_untraced(*anonymous_views.PREFIXES)
-    app.url_value_preprocessor(anonymous_views.hide_when_off)
+    privacy.register_untraced(*anonymous_link.PREFIXES)
+    app.url_value_preprocessor(anonymous_link.hide_when_off)
     app.register_blueprint(anonymous_views.bp)
     app.register_blueprint(anonymous_views.admin_bp)
     app.register_blueprint(anonymous_api.bp)

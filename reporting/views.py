@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -17,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -30,9 +25,8 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from reporting import codes, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
-from trygg import crypto, org, paging, web
+from trygg import downloads, org, paging, web
 from trygg.accounts.models import User
-from trygg.extensions import db
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 
@@ -350,78 +344,14 @@ def my_report(report_id: int) -> str:
     return render_template("reporting/my_report.html", content=content, r=report, unit=unit)
 
 
-# The extensions a saved file may keep for each detected type; any other name gets the
-# first one added, so a text file named "x.html" is never opened as a web page.
-EXTENSIONS = {
-    "image/jpeg": (".jpg", ".jpeg"),
-    "image/png": (".png",),
-    "image/gif": (".gif",),
-    "image/webp": (".webp",),
-    "application/pdf": (".pdf",),
-    "audio/ogg": (".ogg", ".oga", ".opus"),
-    "audio/mpeg": (".mp3",),
-    "audio/flac": (".flac",),
-    "audio/wav": (".wav",),
-    "audio/mp4": (".m4a", ".m4b"),
-    "text/plain": (".txt",),
-}
-
-
-def saved_name(name: str, content_type: str) -> str:
-    """The name to save a download under: its extension matches what it really is."""
-    allowed = EXTENSIONS.get(content_type, (".bin",))
-    return name if name.lower().endswith(allowed) else name + allowed[0]
-
-
-def download_headers(name: str, size: int) -> dict[str, str]:
-    """Headers that make a browser save the file, never show it (RFC 6266 names)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r"[^A-Za-z0-9._ -]+", "_", ascii_name).strip(" .") or "attachment"
-    return {
-        "Content-Disposition": (
-            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-        ),
-        "Content-Type": "application/octet-stream",
-        "Content-Length": str(size),
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
 def stream_attachment(report: Report, attachment_id: int, actor: str) -> Response:
-    """A download response for one attachment of a report the caller may read.
+    """A download response for one attachment of a report the caller may read
+    (`trygg.downloads`: saved, never shown; HEAD refused before anything is opened).
 
-    ReportNotFound if the report has no such attachment. A HEAD request is refused (405):
-    Flask answers HEAD on every GET route, and here it would decrypt and audit a
-    download whose content is never sent.
+    ReportNotFound if the report has no such attachment.
     """
-    if request.method == "HEAD":
-        abort(405, valid_methods=["GET"])
-    info, stream = service.open_attachment(report, attachment_id, actor=actor)
-    # Open the first piece here, before any header is sent: a file whose sealed bytes were
-    # replaced or moved fails now (CryptoError), and gets the logged, generic error page
-    # or JSON instead of a 200 cut off by the server. Damage further into a large file
-    # can only cut the download short (it is never served as whole).
-    first = next(stream, b"")
-
-    def body() -> Iterator[bytes]:
-        yield first
-        try:
-            for piece in stream:
-                # The request's transaction was committed before streaming began; end
-                # each chunk's read so a slow download holds no lock (SQLite's BEGIN
-                # IMMEDIATE).
-                db.session.rollback()
-                yield piece
-        except crypto.CryptoError as exc:
-            # Damage further into the file, found after the headers went out: the
-            # download stops short of its Content-Length (never served as whole), and
-            # the log says why, as for any sealed value that fails to open.
-            current_app.logger.error("sealed data could not be opened: %s", exc)
-
-    return Response(
-        stream_with_context(body()),
-        headers=download_headers(saved_name(info.name, info.content_type), info.size),
-        direct_passthrough=True,
+    return downloads.sealed_download(
+        lambda: service.attachment_download(report, attachment_id, actor=actor)
     )
 
 

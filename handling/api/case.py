@@ -12,7 +12,7 @@ from handling.api.base import NOT_FOUND, _case, _not_found, _user, bp, handles_d
 from handling.models import Case
 from handling.presenters import _assignment, _debriefing, _detail, _section52, _summary, _task
 from reporting import service as reporting
-from reporting import views as reporting_views
+from trygg import downloads
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
@@ -83,7 +83,10 @@ def case_attachment(case_id: int, attachment_id: int) -> Response:
     """The decrypted file, as a download (never inline), for the case's handlers."""
     case = _case(case_id)
     try:
-        return reporting_views.stream_attachment(case.report, attachment_id, actor_label(_user()))
+        actor = actor_label(_user())
+        return downloads.sealed_download(
+            lambda: reporting.attachment_download(case.report, attachment_id, actor=actor)
+        )
     except reporting.ReportNotFound:
         raise _not_found() from None
 

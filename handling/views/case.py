@@ -42,8 +42,7 @@ from handling.workflow import (
     state_label,
 )
 from reporting import service as reporting
-from reporting import views as reporting_views
-from trygg import org
+from trygg import downloads, org
 from trygg.accounts import service as accounts
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
@@ -158,7 +157,10 @@ def case_attachment(case_id: int, attachment_id: int) -> Response:
     """
     case = _case_or_404(case_id)
     try:
-        return reporting_views.stream_attachment(case.report, attachment_id, actor_label(_user()))
+        actor = actor_label(_user())
+        return downloads.sealed_download(
+            lambda: reporting.attachment_download(case.report, attachment_id, actor=actor)
+        )
     except reporting.ReportNotFound:
         abort(404)
 

@@ -47,7 +47,8 @@ from reporting.anonymous.throttling import (
     network_tags,
 )
 from reporting.models import Attachment, Report
-from trygg import audit, site_settings
+from trygg import audit
+from trygg.anonymous_link import enabled
 from trygg.extensions import db
 
 __all__ = [
@@ -82,11 +83,6 @@ CLEANABLE_TYPES = {
     "image/webp": ".webp",
     "text/plain": ".txt",
 }
-
-
-def enabled() -> bool:
-    """Whether the anonymous link is open (the admin's choice, else the configuration)."""
-    return bool(site_settings.effective("anonymous_enabled"))
 
 
 # -- submitting -------------------------------------------------------------------------

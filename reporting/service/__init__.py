@@ -58,6 +58,7 @@ from reporting.service.intake import (
 from reporting.service.reading import (
     MAX_ID,
     PeopleNamed,
+    attachment_download,
     find_attachment,
     get_report,
     involved_user_ids,
@@ -98,6 +99,7 @@ __all__ = [
     "is_owner",
     "month_of",
     "next_reference",
+    "attachment_download",
     "open_attachment",
     "open_report",
     "own_report",

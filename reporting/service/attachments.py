@@ -300,3 +300,26 @@ def attachment_stream(report: Report, attachment: Attachment) -> Iterator[bytes]
 
 def attachment_name(report: Report, attachment: Attachment) -> str:
     return sealing.open_text(data_key(report), attachment, "name", attachment.name_sealed)
+
+
+# The extensions a saved file may keep for each detected type; any other name gets the
+# first one added, so a text file named "x.html" is never opened as a web page.
+SAVED_EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/mpeg": (".mp3",),
+    "audio/flac": (".flac",),
+    "audio/wav": (".wav",),
+    "audio/mp4": (".m4a", ".m4b"),
+    "text/plain": (".txt",),
+}
+
+
+def saved_name(name: str, content_type: str) -> str:
+    """The name to save a download under: its extension matches what it really is."""
+    allowed = SAVED_EXTENSIONS.get(content_type, (".bin",))
+    return name if name.lower().endswith(allowed) else name + allowed[0]

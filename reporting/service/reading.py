@@ -17,10 +17,11 @@ from reporting.models import (
     Report,
     sealed_columns,
 )
-from reporting.service.attachments import attachment_name, attachment_stream
+from reporting.service.attachments import attachment_name, attachment_stream, saved_name
 from reporting.service.base import ReportContent, StoredFile, _open, data_key, owner_tag
 from trygg import audit, paging
 from trygg.accounts.models import User
+from trygg.downloads import Download
 from trygg.extensions import db
 
 # -- reading ----------------------------------------------------------------------------
@@ -172,3 +173,10 @@ def set_status(report: Report, status: str) -> None:
     """Update the reporter-visible status (called by case handling)."""
     report.status = status
     db.session.flush()
+
+
+def attachment_download(report: Report, attachment_id: int, *, actor: str) -> Download:
+    """An attachment to send as a download (`trygg.downloads.sealed_download`): opened
+    and audited as `open_attachment`, saved under a name whose extension is its type."""
+    info, stream = open_attachment(report, attachment_id, actor=actor)
+    return Download(saved_name(info.name, info.content_type), info.size, stream)

@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from reporting.anonymous_views import PREFIXES
 from tests.anonymous.conftest import submit
 from tests.factories import csrf_token, form_login, form_token
 from trygg import site_settings
+from trygg.anonymous_link import PREFIXES
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 
