@@ -250,7 +250,8 @@ def my_data() -> Response:
 @bp.post("/retention/access-requests")
 @allow(Role.ADMIN)
 @documented(
-    "Answer a person's access request: what Trygg stores about them (audited with reason)",
+    "Answer a person's access request: their account data only; reports and cases never "
+    "reach an admin, the person downloads them from their account (audited with reason)",
     body=schemas.AccessRequestInSchema,
     tags=TAGS,
     errors=(400, 404),
@@ -260,7 +261,7 @@ def access_request() -> Response:
     person = db.session.scalar(select(User).where(User.email == data["email"].strip().lower()))
     if person is None:
         raise ApiError(404, {"email": [_("No user has this e-mail address.")]})
-    doc = access.build(person, actor=actor_label(_user()), reason=data["reason"])
+    doc = access.build(person, actor=actor_label(_user()), reason=data["reason"], with_cases=False)
     db.session.commit()
     return _download(doc, data["format"], "trygg-access-request", pdf.render_access)
 

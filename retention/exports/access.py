@@ -91,8 +91,36 @@ def _named_in(report: Report, user: User) -> dict[str, Any]:
     return out
 
 
-def build(user: User, *, actor: str, reason: str | None = None) -> dict[str, Any]:
-    """Everything stored about `user` as reporter or exposed person; audited."""
+ADMIN_NOTE = _l(
+    "Reports and cases are never shown to an administrator: the person downloads them "
+    "from their own account page (Your data)."
+)
+
+
+def build(
+    user: User, *, actor: str, reason: str | None = None, with_cases: bool = True
+) -> dict[str, Any]:
+    """Everything stored about `user` as reporter or exposed person; audited.
+
+    `with_cases=False` (an admin answering a request) gives the account only: an admin
+    never reads case content, nor learns that the person reported (a confidential
+    reporter's identity); the person downloads the rest themselves.
+    """
+    if not with_cases:
+        audit.record(
+            "user.access_export",
+            actor=actor,
+            object_type="user",
+            object_id=user.id,
+            detail={"reason": reason, "cases": False} if reason else {"cases": False},
+        )
+        return _plain(
+            {
+                "exported_at": utcnow(),
+                "account": {"name": user.name, "email": user.email},
+                "note": str(ADMIN_NOTE),
+            }
+        )
     own = list(
         db.session.scalars(
             select(Report)

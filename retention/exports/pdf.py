@@ -119,6 +119,11 @@ def render_access(doc: dict[str, Any]) -> bytes:
     pdf.set_font("DejaVu", "", 10)
     _line(pdf, _("Exported"), doc["exported_at"])
     _nested(pdf, _("Account"), doc["account"])
-    _nested(pdf, _("Your reports"), doc["reports"])
-    _nested(pdf, _("Cases where you are named as the exposed employee"), doc["named_as_exposed"])
+    if "note" in doc:
+        _line(pdf, _("Note"), doc["note"])
+    else:
+        _nested(pdf, _("Your reports"), doc["reports"])
+        _nested(
+            pdf, _("Cases where you are named as the exposed employee"), doc["named_as_exposed"]
+        )
     return bytes(pdf.output())
