@@ -11,6 +11,7 @@ from handling.models import Case, Deadline, HandlerGroup
 from handling.workflow import ACTIVE_STATES, CaseError
 from trygg.accounts import service as accounts
 from trygg.extensions import db, utcnow
+from trygg.ids import ID_MAX
 
 cases_cli = AppGroup("cases", help="Case handling: routing, groups and deadlines (no content).")
 
@@ -84,7 +85,7 @@ def break_glass_command(
         if group is None:
             raise click.ClickException(f"no handler group named {group_name}")
     if case_id is not None:
-        case = service.get_case(case_id) if 0 < case_id < 2**31 else None
+        case = service.get_case(case_id) if 0 < case_id <= ID_MAX else None
         if case is None:
             raise click.ClickException(f"no case {case_id}")
     try:

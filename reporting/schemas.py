@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from reporting import codes
+from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 
 TEXT_MAX = 2000
 NAME_MAX = 200
 PEOPLE_MAX = 20
 # Database ids are 32-bit: a larger number is refused here, not by the database driver.
-ID_RANGE = validate.Range(min=1, max=2**31 - 1, error="Invalid value.")
+ID_RANGE = validate.Range(min=1, max=ID_MAX, error="Invalid value.")
 
 
 class Text(fields.String):

@@ -23,6 +23,7 @@ from trygg import audit, paging
 from trygg.accounts.models import User
 from trygg.downloads import Download
 from trygg.extensions import db
+from trygg.ids import ID_MAX
 
 # -- reading ----------------------------------------------------------------------------
 
@@ -44,7 +45,7 @@ def reports_of(
     return paging.page_of(rows, limit, lambda r: (r.id,))
 
 
-MAX_ID = 2**31 - 1
+MAX_ID = ID_MAX  # what an id column holds (trygg.ids)
 
 
 def get_report(report_id: int) -> Report | None:
