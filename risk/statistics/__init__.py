@@ -6,7 +6,7 @@ identify no one"):
 - primary suppression: a count from 1 to k − 1 is marked "primary" and shown as "<k"
   (k is the setting `trends_k`, default 5, never below 3);
 - secondary suppression: further cells are hidden so that no hidden count can be worked
-  out from what is shown, with the margins (protect.py says how, and why it holds);
+  out from what is shown, with the margins (protect/ says how, and why it holds);
 - units with fewer than k people appear only inside their parent, and a unit is merged
   into its parent when the rest of the parent would be fewer than k people
   (population.py: the differencing guard);

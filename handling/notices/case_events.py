@@ -1,0 +1,123 @@
+"""The one call per case event: opened, routed, assigned, § 5-2, messages, news.
+
+A reporter hears only that there is news, at /my-reports, in a discreet row that does
+not tie them to the case. Nothing here puts content into a notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from handling.models import Case
+from handling.notices.recipients import (
+    _case_handlers,
+    _case_link,
+    _eligible,
+    _escalation_events,
+)
+from notifications.kinds import Kind
+from notifications.service import Event, notify_many
+from reporting import service as reporting
+
+
+def case_opened(case: Case, handler_ids: Iterable[int] | None = None) -> None:
+    """A new case: its group's eligible handlers; § 5-2 at once to the escalation list.
+
+    `handler_ids`: the eligible handlers when the caller knows them already.
+    """
+    eligible = sorted(handler_ids) if handler_ids is not None else _eligible(case)
+    discreet = case.report.anonymous
+    events = [
+        Event(
+            Kind.CASE_NEW,
+            eligible,
+            f"case:{case.id}:new",
+            _case_link(case.id),
+            f"case:{case.id}",
+            eligible,
+            discreet,
+        )
+    ]
+    if case.section_5_2:
+        events += _escalation_events(case, Kind.SECTION_5_2, f"case:{case.id}:s52", eligible)
+    notify_many(events)
+
+
+def routed(case: Case, now: datetime) -> None:
+    """The case moved to another group: its handlers hear of it as of a new case."""
+    if case.group_id is None:
+        return
+    eligible = _eligible(case)
+    key = f"case:{case.id}:routed:g{case.group_id}:{int(now.timestamp())}"
+    notify_many(
+        [Event(Kind.CASE_NEW, eligible, key, _case_link(case.id), f"case:{case.id}", eligible)]
+    )
+
+
+def section_5_2_flagged(case: Case) -> None:
+    """The § 5-2 duty applies (at triage or later): the escalation list, at once."""
+    eligible = _eligible(case)
+    notify_many(_escalation_events(case, Kind.SECTION_5_2, f"case:{case.id}:s52", eligible))
+
+
+def assigned(case: Case, now: datetime) -> None:
+    """The case was assigned to someone: tell them (not when they took it themselves)."""
+    if case.assigned_user_id is None:
+        return
+    key = f"case:{case.id}:assigned:u{case.assigned_user_id}:{int(now.timestamp())}"
+    eligible = _eligible(case)
+    notify_many(
+        [
+            Event(
+                Kind.CASE_ASSIGNED,
+                [case.assigned_user_id],
+                key,
+                _case_link(case.id),
+                f"case:{case.id}",
+                eligible,
+            )
+        ]
+    )
+
+
+def reporter_wrote(case: Case, key: str) -> None:
+    """The reporter sent a message or added information: the case's handlers."""
+    eligible = _eligible(case)
+    notify_many(
+        [
+            Event(
+                Kind.CASE_MESSAGE,
+                _case_handlers(case, eligible),
+                f"case:{case.id}:{key}",
+                _case_link(case.id),
+                f"case:{case.id}",
+                eligible,
+                case.report.anonymous,
+            )
+        ]
+    )
+
+
+def reporter_has_news(case: Case, key: str) -> None:
+    """A handler's message or the case's feedback: the reporter, if they have an account.
+
+    An anonymous reporter has no address; their follow-up page tells them to come back.
+    """
+    if case.report.anonymous:
+        return
+    reporter = reporting.involved_user_ids(case.report)["reporter"]
+    if reporter:
+        notify_many(
+            [
+                Event(
+                    Kind.REPORT_UPDATE,
+                    reporter,
+                    f"case:{case.id}:{key}",
+                    "/my-reports",
+                    None,
+                    None,
+                    True,
+                )
+            ]
+        )

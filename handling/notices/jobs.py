@@ -1,0 +1,234 @@
+"""The scheduler tick's jobs (registered in handling/setup.py): deadline reminders and
+escalations, follow-up tasks due soon or overdue, and which of their waiting e-mails are
+settled and withdrawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, func, or_, select, update
+
+from handling.models import Case, Deadline, FollowUpTask
+from handling.notices.recipients import (
+    _case_link,
+    _split_by_access,
+    eligible_by_case,
+    escalation_by_group,
+    exclusions_by_case,
+)
+from handling.workflow import ACTIVE_STATES
+from notifications import reminders
+from notifications.kinds import FALLBACK_LEAD_MINUTES, Kind
+from notifications.scheduler import TickContext, claim_rows, in_ids
+from notifications.service import Event, notify_many
+from trygg.extensions import db
+
+# A follow-up task's responsible person hears of it this long before it is due.
+TASK_DUE_SOON = timedelta(hours=24)
+
+
+# -- deadlines --------------------------------------------------------------------------
+
+
+def _lead_condition(now: datetime, leads: dict[str, timedelta]) -> Any:
+    fallback = timedelta(minutes=FALLBACK_LEAD_MINUTES)
+    parts = [and_(Deadline.kind == k, Deadline.due_at <= now + lead) for k, lead in leads.items()]
+    parts.append(and_(Deadline.kind.not_in(list(leads)), Deadline.due_at <= now + fallback))
+    return or_(*parts)
+
+
+def deadlines_job(ctx: TickContext) -> int:
+    """Claim open deadlines whose reminder or escalation is due; notify; mark them.
+
+    A deadline that passed before its reminder went out (downtime) gets only the
+    escalation; one met or cancelled meanwhile is no longer open and gets nothing.
+    """
+    now = ctx.now
+    rows = _claim_due_deadlines(now, ctx.batch)
+    if not rows:
+        return 0
+    events, reminded, escalated = _deadline_events(rows, now)
+    notify_many(events, now=now)
+    _mark_deadlines(reminded, escalated, now)
+    return len(rows)
+
+
+def _claim_due_deadlines(now: datetime, batch: int) -> Sequence[Row[Any]]:
+    """Open deadlines whose reminder or escalation is due, claimed for this tick."""
+    leads = reminders.lead_times()
+    widest = max([*leads.values(), timedelta(minutes=FALLBACK_LEAD_MINUTES)])
+    query = (
+        select(
+            Deadline.id,
+            Deadline.case_id,
+            Deadline.kind,
+            Deadline.due_at,
+            Case.group_id,
+            Case.assigned_user_id,
+        )
+        .join(Case, Case.id == Deadline.case_id)
+        .where(
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.escalated_at.is_(None),
+            Deadline.due_at <= now + widest,
+            or_(
+                Deadline.due_at <= now,
+                and_(Deadline.reminded_at.is_(None), _lead_condition(now, leads)),
+            ),
+        )
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(batch)
+    )
+    return db.session.execute(claim_rows(query, of=Deadline)).all()
+
+
+def _deadline_events(
+    rows: Sequence[Row[Any]], now: datetime
+) -> tuple[list[Event], list[int], list[int]]:
+    """The events for claimed deadlines, and the ids of those reminded and escalated."""
+    cases = {row.case_id: row.group_id for row in rows}
+    assigned_to = {row.case_id: row.assigned_user_id for row in rows}
+    excluded = exclusions_by_case(list(cases))
+    eligible = eligible_by_case(cases.items(), excluded, seeing=True)
+    escalation = escalation_by_group(cases.values())
+    events: list[Event] = []
+    reminded: list[int] = []
+    escalated: list[int] = []
+    for row in rows:
+        people = eligible[row.case_id]
+        stamp = int(row.due_at.timestamp())
+        if row.due_at <= now:
+            escalated.append(row.id)
+            contacts = [u for u in escalation[cases[row.case_id]] if u not in excluded[row.case_id]]
+            key = f"deadline:{row.id}:late:{stamp}"
+            events += _split_by_access(
+                Kind.DEADLINE_ESCALATION, contacts, people, key, row.case_id, f"deadline:{row.id}"
+            )
+        else:
+            reminded.append(row.id)
+            who = assigned_to.get(row.case_id)
+            to = [who] if who in people else people
+            key = f"deadline:{row.id}:soon:{stamp}"
+            events.append(
+                Event(
+                    Kind.DEADLINE_REMINDER,
+                    to,
+                    key,
+                    _case_link(row.case_id),
+                    f"deadline:{row.id}",
+                    people,
+                )
+            )
+    return events, reminded, escalated
+
+
+def _mark_deadlines(reminded: list[int], escalated: list[int], now: datetime) -> None:
+    if reminded:
+        db.session.execute(
+            update(Deadline).where(in_ids(Deadline.id, reminded)).values(reminded_at=now)
+        )
+    if escalated:
+        # Passed before its reminder went out (downtime): the reminder is not sent late.
+        db.session.execute(
+            update(Deadline)
+            .where(in_ids(Deadline.id, escalated))
+            .values(escalated_at=now, reminded_at=func.coalesce(Deadline.reminded_at, now))
+        )
+
+
+# -- follow-up tasks --------------------------------------------------------------------
+
+
+def tasks_job(ctx: TickContext) -> int:
+    """Tell each open follow-up task's responsible person when it is due soon or overdue
+    (once per due time; only "overdue" if both are due after downtime)."""
+    now = ctx.now
+    task = FollowUpTask
+    query = (
+        select(task.id, task.case_id, task.responsible_user_id, task.due_at, Case.group_id)
+        .join(Case, Case.id == task.case_id)
+        .where(
+            task.status == "open",
+            task.responsible_user_id.is_not(None),
+            task.due_at <= now + TASK_DUE_SOON,
+            Case.state.in_(sorted(ACTIVE_STATES)),
+            or_(
+                and_(
+                    task.due_at <= now,
+                    or_(
+                        task.overdue_notified_for.is_(None),
+                        task.overdue_notified_for != task.due_at,
+                    ),
+                ),
+                and_(
+                    task.due_at > now,
+                    or_(task.soon_notified_for.is_(None), task.soon_notified_for != task.due_at),
+                ),
+            ),
+        )
+        .order_by(task.due_at, task.id)
+        .limit(ctx.batch)
+    )
+    rows = db.session.execute(claim_rows(query, of=task)).all()
+    if not rows:
+        return 0
+    eligible = eligible_by_case({(r.case_id, r.group_id) for r in rows}, seeing=True)
+    events: list[Event] = []
+    for row in rows:
+        stage = "late" if row.due_at <= now else "soon"
+        key = f"task:{row.id}:{stage}:{int(row.due_at.timestamp())}"
+        events += _split_by_access(
+            Kind.TASK_DUE,
+            [row.responsible_user_id],
+            eligible[row.case_id],
+            key,
+            row.case_id,
+            f"task:{row.id}",
+        )
+    notify_many(events, now=now)
+    for row in rows:
+        values: dict[str, Any] = {"soon_notified_for": row.due_at}
+        if row.due_at <= now:
+            values["overdue_notified_for"] = row.due_at
+        db.session.execute(update(task).where(task.id == row.id).values(**values))
+    return len(rows)
+
+
+# -- what is no longer true -----------------------------------------------------------
+
+
+def _ids(subjects: Iterable[str], prefix: str) -> list[int]:
+    return [int(s.split(":", 1)[1]) for s in subjects if s.startswith(prefix + ":")]
+
+
+def settled(subjects: Iterable[str]) -> set[str]:
+    """Of "deadline:ID" and "task:ID" subjects, those met, cancelled or done since: an
+    e-mail about them still waiting (an SMTP outage) is withdrawn, not sent late."""
+    subjects = list(subjects)
+    out: set[str] = set()
+    deadline_ids = _ids(subjects, "deadline")
+    if deadline_ids:
+        out |= {
+            f"deadline:{i}"
+            for i in db.session.scalars(
+                select(Deadline.id).where(
+                    in_ids(Deadline.id, deadline_ids),
+                    or_(Deadline.met_at.is_not(None), Deadline.cancelled_at.is_not(None)),
+                )
+            )
+        }
+    task_ids = _ids(subjects, "task")
+    if task_ids:
+        out |= {
+            f"task:{i}"
+            for i in db.session.scalars(
+                select(FollowUpTask.id).where(
+                    in_ids(FollowUpTask.id, task_ids), FollowUpTask.status != "open"
+                )
+            )
+        }
+    return out
