@@ -54,9 +54,15 @@ def test_two_hours_without_smtp_and_a_restart_lose_nothing_and_send_nothing_twic
         if all(r.mail_state == MailState.SENT for r in rows(smtp_app)):
             break
     counted = Counter(mailbox.message_ids())
+    later = [r for r in rows(smtp_app) if r.mail_key not in expected]
     with smtp_app.app_context():
         wanted = {delivery.message_id(k, "example.org") for k in expected}
-    assert set(counted) == wanted  # nothing lost
+        known = {delivery.message_id(r.mail_key, "example.org") for r in rows(smtp_app)}
+    assert wanted <= set(counted)  # nothing lost
+    # Nothing else but the outbox's own rows: over three hours of moved clock a deadline
+    # of the new cases may fall due (by the time of day the test runs) and be reminded.
+    assert set(counted) <= known
+    assert {r.kind for r in later} <= {"deadline_reminder", "deadline_escalation"}
     assert set(counted.values()) == {1}  # nothing twice
     assert claimed  # the crash really held rows under a lease
 
