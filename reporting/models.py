@@ -2,7 +2,7 @@
 
 Class S fields (coarse classification, DOMAIN.md) are plain columns: they are all that
 statistics need. Class P and E fields are sealed with the report's own data key
-(trygg/crypto.py), each bound to its table, column and row. Who submitted a report is
+(trygg.crypto), each bound to its table, column and row. Who submitted a report is
 stored only as `owner_tag`, a keyed hash that the database alone cannot link to a user.
 """
 

@@ -1,4 +1,4 @@
-"""Checking the audit chain (trygg/audit.py): `trygg audit verify | head | seal`.
+"""Checking the audit chain (trygg.audit): `trygg audit verify | head | seal`.
 
 `verify` walks every entry in order and then checks the head: the head must name the
 last entry, and its seal (an HMAC under a key from the keyring) must match. Anchors

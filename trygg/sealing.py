@@ -1,6 +1,6 @@
 """One way to seal a column of a row: the associated data is built here only.
 
-A sealed value is bound to its place, `table:column:row` (trygg/crypto.py turns that
+A sealed value is bound to its place, `table:column:row` (trygg.crypto turns that
 into the AEAD's associated data), so a ciphertext copied to another column or row fails
 to open. Callers name the place by the model (a mapped class or one of its rows), the
 column, and the row id when the row object has none yet; the table name is the model's

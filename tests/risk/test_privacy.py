@@ -34,9 +34,9 @@ def test_statistics_never_call_the_crypto_module(app, trends_org, with_incidents
             # The audit chain's seal (written when an export is logged) is the kernel's,
             # not statistics: it alone may use the keyring here.
             callers = {frame.filename for frame in inspect.stack()}
-            if any(f.endswith(os.path.join("trygg", "audit.py")) for f in callers):
+            if any(os.path.join("trygg", "audit", "") in f for f in callers):
                 return original(*args, **kwargs)
-            raise AssertionError(f"statistics called trygg/crypto.py ({name})")
+            raise AssertionError(f"statistics called trygg.crypto ({name})")
 
         monkeypatch.setattr(owner, name, guarded)
 
