@@ -25,7 +25,7 @@ from trygg import (
     api,
     audit_check,
     backup,
-    cli,
+    commands,
     database,
     ids,
     keys,
@@ -60,6 +60,17 @@ def create_app(
     return app
 
 
+def _engine_options(url: str) -> dict[str, Any]:
+    """PostgreSQL's JIT compiler is off for the app's connections: it compiles any
+    statement the planner prices above `jit_above_cost`, and a queue's exact counters
+    (a few thousand rows, milliseconds to run) were priced so, which cost 2–3 s of
+    compiling per request on a million reports (issue 17)."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c jit=off"}
+    return options
+
+
 def configure(app: Flask, values: dict[str, Any]) -> None:
     """Translate Trygg settings into Flask and extension configuration."""
     production = values["env"] == "production"
@@ -67,7 +78,7 @@ def configure(app: Flask, values: dict[str, Any]) -> None:
         TRYGG=values,
         SECRET_KEY=values["secret_key"],
         SQLALCHEMY_DATABASE_URI=settings.database_url(values),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url(values)),
         MAX_CONTENT_LENGTH=values["max_content_length"],
         MAX_FORM_MEMORY_SIZE=values["max_form_memory_size"],
         SESSION_COOKIE_HTTPONLY=True,
@@ -138,7 +149,7 @@ def register_cli(app: Flask) -> None:
     """Product commands (`trygg ...`)."""
     audit_check.init_app(app)
     backup.init_app(app)
-    cli.init_app(app)
+    commands.init_app(app)
     notifications_setup.register_cli(app)
     handling_setup.register_cli(app)
     risk_setup.register_cli(app)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response
 from sqlalchemy import event, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
@@ -112,6 +113,16 @@ def lock_until_commit(purpose: str, key: str) -> None:
     session = db.session()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_ADVISORY_LOCK, {"purpose": _int32(purpose), "key": _int32(key)})
+
+
+def insert_or_ignore(table: Any, *, key: list[str]) -> Any:
+    """An INSERT into `table` that skips a row whose `key` columns already exist
+    (ON CONFLICT DO NOTHING, in the bound engine's dialect): for rows that two processes
+    may write at once, such as a scheduler's once-a-day mark, where the second simply
+    finds the first's row."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=key)
 
 
 _M = TypeVar("_M")

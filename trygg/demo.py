@@ -55,7 +55,7 @@ USERS = [
         (),
         ("Akuttmottaket",),
     ),
-    ("admin", "Ada Administrator", [Role.ADMIN], "Trygg sykehus", (), ()),
+    ("admin", "Ada Administrator", [Role.ADMIN], "Trygg sykehus", (), ()),  # vocabulary: login
 ]
 
 

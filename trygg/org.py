@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, literal, select, tuple_
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
+from trygg import paging
 from trygg.extensions import UTCDateTime, db, utcnow
 
 MAX_HEADCOUNT = 1_000_000
@@ -66,6 +68,32 @@ def find_unit(name: str) -> Unit | None:
 def all_units() -> list[Unit]:
     """Every unit, by name."""
     return list(db.session.scalars(select(Unit).order_by(Unit.name)))
+
+
+def units_page(
+    *,
+    search: str = "",
+    limit: int = paging.DEFAULT_PAGE_SIZE,
+    after: tuple[Any, ...] | None = None,
+) -> paging.Page[tuple[Unit, str | None]]:
+    """A page of units by name, each with its parent's name; `search` keeps those whose
+    name contains it (case-insensitive); `after` is the last one's (name, id). One
+    statement whatever the page size."""
+    parent = aliased(Unit)
+    query = (
+        select(Unit, parent.name)
+        .outerjoin(parent, Unit.parent_id == parent.id)
+        .order_by(Unit.name, Unit.id)
+        .limit(limit + 1)
+    )
+    if search:
+        query = query.where(func.lower(Unit.name).contains(search.lower(), autoescape=True))
+    if after is not None:
+        query = query.where(
+            tuple_(Unit.name, Unit.id) > tuple_(literal(after[0]), literal(after[1]))
+        )
+    rows = [(unit, parent_name) for unit, parent_name in db.session.execute(query)]
+    return paging.page_of(rows, limit, lambda row: (row[0].name, row[0].id))
 
 
 def tree() -> list[UnitNode]:

@@ -17,7 +17,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from flask import render_template
@@ -65,8 +65,8 @@ def _not_a_cursor() -> str:
 
 
 def encode(key: Sequence[Any]) -> str:
-    """A cursor for a row's sort key (datetimes, ints, strings or None)."""
-    parts = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    """A cursor for a row's sort key (datetimes, dates, ints, strings or None)."""
+    parts = [v.isoformat() if isinstance(v, date) else v for v in key]
     raw = json.dumps(parts, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -94,6 +94,10 @@ def _part(value: Any, kind: type) -> Any:
         if moment.tzinfo is None:
             raise ValueError(value)
         return moment
+    if kind is date:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
     if kind is int and (type(value) is not int or not 0 <= value < 2**63):
         raise ValueError(value)
     if kind is str and not isinstance(value, str):

@@ -83,6 +83,12 @@ def _path_of(record: logging.LogRecord, message: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _is_server_start(record: logging.LogRecord, message: str) -> bool:
+    """The development server's start lines (werkzeug logs them with no arguments;
+    access and error lines always have the client's address as one)."""
+    return record.name == "werkzeug" and not record.args and " * Running on " in message
+
+
 class ClientAddressFilter(logging.Filter):
     """Remove client addresses from log records; drop access lines of untraced paths."""
 
@@ -91,6 +97,8 @@ class ClientAddressFilter(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError):
             message = str(record.msg)
+        if _is_server_start(record, message):
+            return True  # the development server's own address, where to open it
         path = _path_of(record, message)
         if path is not None and is_untraced(path):
             return False

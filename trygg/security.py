@@ -142,6 +142,10 @@ def enforce_policy() -> Response | None:
     return None
 
 
+# The session key that marks a language chosen before logging in (trygg/web.py): the
+# login keeps it on the account.
+LANG_CHOSEN = "lang_chosen"
+
 # The session cookie's key for the token of the server's record of the session.
 SESSION_TOKEN = "sid"  # noqa: S105 - a session key's name, not a secret
 
@@ -149,18 +153,32 @@ SESSION_TOKEN = "sid"  # noqa: S105 - a session key's name, not a secret
 def fresh_session() -> None:
     """Start a new cookie session, keeping only the chosen language.
 
-    Someone who switched to English on the login page should not be switched back.
+    Someone who switched to English on the login page should not be switched back (and
+    the choice is still theirs to keep on the account when the login completes, after
+    a second step).
     """
     lang = session.get("lang")
+    chosen = session.get(LANG_CHOSEN)
     session.clear()
     if lang:
         session["lang"] = lang
+        if chosen:
+            session[LANG_CHOSEN] = True
 
 
 def log_in(user: User) -> None:
     """Log `user` in in this browser: a fresh session, stamped for the idle and absolute
-    limits, recorded on the server (accounts.service.sessions) so logging out ends it."""
+    limits, recorded on the server (accounts.service.sessions) so logging out ends it.
+
+    A language chosen before logging in is kept on the account; otherwise the account's
+    language (if it has one) becomes this browser's."""
+    chosen = session.get("lang") if session.get(LANG_CHOSEN) else None
     fresh_session()
+    session.pop(LANG_CHOSEN, None)
+    if chosen:
+        user.locale = chosen
+    elif user.locale:
+        session["lang"] = user.locale
     login_user(user)
     now = datetime.now(UTC).timestamp()
     session["login_at"] = now

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from trygg.roles import ROLES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 ENV_PREFIX = "TRYGG_"
@@ -131,14 +133,7 @@ def validate(values: dict[str, Any]) -> None:
         raise ConfigError("TRYGG_RISK_TREND_RISE_PERCENT must be from 0 to 1000")
     if values["default_locale"] not in ("nb", "en"):
         raise ConfigError("TRYGG_DEFAULT_LOCALE must be nb or en")
-    unknown_roles = set(values["two_factor_roles"]) - {
-        "employee",
-        "handler",
-        "manager",
-        "safety_rep",
-        "amu",
-        "admin",
-    }
+    unknown_roles = set(values["two_factor_roles"]) - set(ROLES)
     if unknown_roles:
         raise ConfigError(
             f"TRYGG_TWO_FACTOR_ROLES names an unknown role: {sorted(unknown_roles)[0]}"

@@ -31,7 +31,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from trygg import api, crypto, keys
 from trygg.extensions import db
-from trygg.security import allow, public
+from trygg.security import LANG_CHOSEN, allow, public
 
 bp = Blueprint("web", __name__)
 
@@ -73,17 +73,75 @@ class HomePanel:
     template: str
     context: Callable[[], Any]
     roles: frozenset[str]
+    order: int = 50
 
 
 _PANELS: list[HomePanel] = []
 
 
-def register_home_panel(template: str, context: Callable[[], Any], *roles: str) -> None:
+def register_home_panel(
+    template: str, context: Callable[[], Any], *roles: str, order: int = 50
+) -> None:
     """Add a section to the start page for holders of `roles` (a domain package's
     overview, such as a manager's trends): `template` is included with `panel` set to
-    what `context()` returns, and skipped when that is empty."""
+    what `context()` returns, and skipped when that is empty. Sections come by `order`
+    (lower first; then as registered): what a role must act on comes before overviews."""
     if all(panel.template != template for panel in _PANELS):
-        _PANELS.append(HomePanel(template, context, frozenset(roles)))
+        _PANELS.append(HomePanel(template, context, frozenset(roles), order))
+        _PANELS.sort(key=lambda panel: panel.order)
+
+
+_LANDINGS: list[tuple[str, frozenset[str]]] = []
+
+
+def register_landing(endpoint: str, *roles: str) -> None:
+    """Make `endpoint` the page that holders of `roles` land on after login.
+
+    The first registered landing whose roles the user holds wins; everyone else lands
+    on the start page, whose panels (register_home_panel) show what their roles need.
+    """
+    if all(found != endpoint for found, _roles in _LANDINGS):
+        _LANDINGS.append((endpoint, frozenset(roles)))
+
+
+def landing_url(user: Any) -> str:
+    """Where `user` lands after login when no page was asked for."""
+    for endpoint, roles in _LANDINGS:
+        if endpoint in current_app.view_functions and user.has_role(*roles):
+            return url_for(endpoint)
+    return url_for("web.index")
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    template: str
+    context: Callable[[int], Any]
+    roles: frozenset[str]
+
+
+_CASE_PANELS: list[CasePanel] = []
+
+
+def register_case_panel(template: str, context: Callable[[int], Any], *roles: str) -> None:
+    """Add a section to the handler's case page for holders of `roles` (such as risk's
+    "link this case to a risk item"), so handling never imports the package: `template`
+    is included with `panel` set to what `context(case_id)` returns, and skipped when
+    that is empty. The case page calls `case_panels` only for a user who may handle the
+    case; `context` must still check access itself."""
+    if all(panel.template != template for panel in _CASE_PANELS):
+        _CASE_PANELS.append(CasePanel(template, context, frozenset(roles)))
+
+
+def case_panels(case_id: int) -> list[tuple[str, Any]]:
+    """The registered case page sections for the current user: (template, panel)."""
+    out = []
+    for panel in _CASE_PANELS:
+        if panel.roles and not current_user.has_role(*panel.roles):
+            continue
+        found = panel.context(case_id)
+        if found:
+            out.append((panel.template, found))
+    return out
 
 
 def nav_items(menu: str = "main") -> list[dict[str, Any]]:
@@ -119,19 +177,28 @@ def template_helpers() -> dict[str, Any]:
 
 
 def select_locale() -> str:
-    """The user's chosen language, else the browser's (no/nb/nn → nb), else the default."""
+    """The language the user chose (on their account, else in this browser), else the
+    installation's `default_locale`.
+
+    Pages never follow the browser's Accept-Language: a shared or borrowed computer
+    set to English must not decide for the employer. API clients (no language switch
+    to press) are answered in the language their Accept-Language asks for.
+    """
     if not has_request_context():
         # The command line speaks English, like click's own messages around it.
         return "en"
+    if current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return str(current_user.locale)
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
-    for tag, _quality in request.accept_languages:
-        primary = tag.lower().split("-")[0]
-        if primary in {"nb", "no", "nn"}:
-            return "nb"
-        if primary == "en":
-            return "en"
+    if request.path.startswith("/api/"):
+        for tag, _quality in request.accept_languages:
+            primary = tag.lower().split("-")[0]
+            if primary in {"nb", "no", "nn"}:
+                return "nb"
+            if primary == "en":
+                return "en"
     return str(current_app.config["TRYGG"]["default_locale"])
 
 
@@ -173,6 +240,10 @@ def set_language() -> BaseResponse:
     lang = request.form.get("lang", "")
     if lang in LANGUAGES:
         session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang  # committed with the request
+        else:
+            session[LANG_CHOSEN] = True  # log_in keeps it on the account
     target = request.form.get("next")
     return redirect(target if target and is_safe_next(target) else url_for("web.index"))
 

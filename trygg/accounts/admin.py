@@ -71,11 +71,44 @@ def home() -> str:
     return render_template("accounts/admin_home.html")
 
 
+# The longest search text the admin lists take.
+SEARCH_MAX = 100
+
+
+def _list_args() -> tuple[str, paging.PageArgs]:
+    """The admin list's search text and page; ValidationError with what to fix."""
+    search = request.args.get("q", "").strip()
+    if len(search) > SEARCH_MAX:
+        raise ValidationError({"q": [_("Search for at most %(max)s characters.", max=SEARCH_MAX)]})
+    return search, paging.page_args(request.args, (str, int))
+
+
+def _pages(endpoint: str, search: str, args: paging.PageArgs, cursor: str | None) -> dict[str, Any]:
+    """The links to the next and the first page, keeping the search and page size."""
+    more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
+    if search:
+        more["q"] = search
+    return {
+        "search": search,
+        "next_page": url_for(endpoint, **more, after=cursor) if cursor else None,
+        "first_page": url_for(endpoint, **more) if args.after else None,
+    }
+
+
 @bp.get("/units")
 @allow(Role.ADMIN)
-def units() -> str:
-    """The unit tree with headcounts."""
-    return render_template("accounts/admin_units.html", nodes=org.tree())
+def units() -> str | tuple[str, int]:
+    """The units by name, with parent and headcount, a page at a time; searchable."""
+    try:
+        search, args = _list_args()
+    except ValidationError as exc:
+        return paging.refused(exc)
+    page = org.units_page(search=search, limit=args.limit, after=args.after)
+    return render_template(
+        "accounts/admin_units.html",
+        rows=page.items,
+        **_pages("admin.units", search, args, page.next_cursor),
+    )
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -128,20 +161,17 @@ def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
 @bp.get("/users")
 @allow(Role.ADMIN)
 def users() -> str | tuple[str, int]:
-    """The users by name with roles, units and status, a page at a time."""
+    """The users by name with roles, units and status, a page at a time; searchable by
+    name or e-mail address."""
     try:
-        args = paging.page_args(request.args, (str, int))
+        search, args = _list_args()
     except ValidationError as exc:
         return paging.refused(exc)
-    page = service.users_page(limit=args.limit, after=args.after)
-    more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
+    page = service.users_page(search=search, limit=args.limit, after=args.after)
     return render_template(
         "accounts/admin_users.html",
         users=page.items,
-        next_page=url_for("admin.users", **more, after=page.next_cursor)
-        if page.next_cursor
-        else None,
-        first_page=url_for("admin.users", **more) if args.after else None,
+        **_pages("admin.users", search, args, page.next_cursor),
     )
 
 

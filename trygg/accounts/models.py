@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trygg.extensions import UTCDateTime, db, utcnow
 from trygg.org import Unit
 
-
-class Role(StrEnum):
-    EMPLOYEE = "employee"
-    HANDLER = "handler"
-    MANAGER = "manager"
-    SAFETY_REP = "safety_rep"
-    # The working environment committee (arbeidsmiljøutvalget): statistics for everyone.
-    AMU = "amu"
-    ADMIN = "admin"
-
-
-ROLES = tuple(r.value for r in Role)
-
-# Roles that can read case content. No account holds one of them together with the
-# admin role: administering Trygg never gives access to cases (separation of duties).
-CASE_READING_ROLES = frozenset({Role.HANDLER.value, Role.SAFETY_REP.value})
-
-ROLE_LABELS = {
-    Role.EMPLOYEE.value: _l("Employee"),
-    Role.HANDLER.value: _l("Case handler"),
-    Role.MANAGER.value: _l("Manager"),
-    Role.SAFETY_REP.value: _l("Safety representative"),
-    Role.AMU.value: _l("Working environment committee (AMU)"),
-    Role.ADMIN.value: _l("Administrator"),
-}
+# Defined in trygg.roles (the kernel's settings check them too); re-exported here.
+from trygg.roles import CASE_READING_ROLES as CASE_READING_ROLES
+from trygg.roles import ROLE_LABELS as ROLE_LABELS
+from trygg.roles import ROLES as ROLES
+from trygg.roles import Role as Role
 
 
 class User(db.Model):  # type: ignore[name-defined]
@@ -60,6 +38,9 @@ class User(db.Model):  # type: ignore[name-defined]
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # The interface language the user chose ("nb", "en"); None: the installation's
+    # default. It follows the account to every browser (trygg/web.py select_locale).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"

@@ -28,12 +28,6 @@ class UnitRefSchema(Schema):
     headcount = fields.Integer()
 
 
-class MembershipSchema(Schema):
-    unit_id = fields.Integer()
-    unit_name = fields.Function(lambda m: m.unit.name)
-    is_manager = fields.Boolean()
-
-
 class MeSchema(Schema):
     id = fields.Integer()
     email = fields.String()

@@ -8,6 +8,7 @@ from flask_login import LoginManager
 
 from trygg.accounts import admin, api, service, views
 from trygg.accounts.models import ROLE_LABELS, Role, User
+from trygg.accounts.names import display_name
 from trygg.security import session_token
 from trygg.web import register_nav
 
@@ -32,5 +33,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     register_nav("admin.home", _l("Administration"), Role.ADMIN)
     register_nav("accounts.account", _l("My account"))
+    app.jinja_env.filters["person_name"] = display_name
+    app.jinja_env.globals["Role"] = Role
     app.jinja_env.filters["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))
     app.jinja_env.filters["role_option"] = lambda role: (role, str(ROLE_LABELS.get(role, role)))

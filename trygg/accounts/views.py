@@ -28,7 +28,7 @@ from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.security import allow, fresh_session, log_in, log_out, public
 from trygg.validation import flatten_errors, translate_errors
-from trygg.web import is_safe_next
+from trygg.web import is_safe_next, landing_url
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -41,7 +41,7 @@ def _form_data(*names: str) -> dict[str, Any]:
 
 def _after_login_target() -> str:
     target = request.args.get("next") or request.form.get("next")
-    return target if target and is_safe_next(target) else url_for("web.index")
+    return target if target and is_safe_next(target) else landing_url(current_user)
 
 
 def _generic_failure() -> str:

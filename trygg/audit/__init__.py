@@ -17,12 +17,13 @@ lists what is and is not detected.
 
 The package is the one entry point (`from trygg import audit`); its modules split it by
 sub-domain: models (the tables), hashing (entry hashes and the head's seal), chain (the
-queue and the append at commit), records (naming actors, recording, reading an object's
-entries) and erasure (retention). Verification is trygg/audit_check.py.
+queue and the append at commit), records (naming actors, recording, keeping what was
+audited before an error answer, reading an object's entries) and erasure (retention).
+Verification is trygg/audit_check.py.
 """
 
 from trygg.audit.chain import append, table_without_body, write_pending
-from trygg.audit.erasure import erase, unerasable
+from trygg.audit.erasure import erase
 from trygg.audit.hashing import (
     body_digest,
     body_matches,
@@ -33,7 +34,14 @@ from trygg.audit.hashing import (
     seal_matches,
 )
 from trygg.audit.models import BROKEN_SEAL, ERASED_ACTOR, GENESIS, AuditEntry, AuditHead
-from trygg.audit.records import actor_label, for_object, leave_out_of_chain, record
+from trygg.audit.records import (
+    actor_label,
+    for_object,
+    for_objects,
+    keep_audited,
+    leave_out_of_chain,
+    record,
+)
 
 __all__ = [
     "BROKEN_SEAL",
@@ -50,11 +58,12 @@ __all__ = [
     "erasable_digest",
     "erase",
     "for_object",
+    "for_objects",
+    "keep_audited",
     "head_seal",
     "leave_out_of_chain",
     "record",
     "seal_matches",
     "table_without_body",
-    "unerasable",
     "write_pending",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from trygg.audit.chain import write_pending
 from trygg.audit.models import ERASED_ACTOR, AuditEntry
@@ -29,21 +29,3 @@ def erase(object_type: str, object_id: object) -> int:
         .values(actor=ERASED_ACTOR, detail="{}", salt=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def unerasable(object_type: str, object_id: object) -> int:
-    """Entries about an object written before entries were erasable (kept whole)."""
-    write_pending()
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(
-                AuditEntry.object_type == object_type,
-                AuditEntry.object_id == str(object_id),
-                AuditEntry.body.is_(None),
-                AuditEntry.actor != ERASED_ACTOR,
-            )
-        )
-        or 0
-    )

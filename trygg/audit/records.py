@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
 from trygg.audit.chain import _PENDING
 from trygg.audit.models import AuditEntry
@@ -68,6 +68,30 @@ def record(
     )
 
 
+def for_objects(objects: list[tuple[str, object]], limit: int = 200) -> list[AuditEntry]:
+    """The newest entries about each of these (type, id) objects (at most `limit` each),
+    newest first: one statement (each object's entries are a range of ix_audit_object)."""
+    parts = [
+        select(AuditEntry.seq)
+        .where(AuditEntry.object_type == kind, AuditEntry.object_id == str(object_id))
+        .order_by(AuditEntry.seq.desc())
+        .limit(limit)
+        .subquery()
+        .select()
+        for kind, object_id in objects
+    ]
+    if not parts:
+        return []
+    wanted = union_all(*parts).subquery()
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.seq.in_(select(wanted.c.seq)))
+            .order_by(AuditEntry.seq.desc())
+        )
+    )
+
+
 def for_object(object_type: str, object_id: object, limit: int = 200) -> list[AuditEntry]:
     """The newest entries about one object, newest first."""
     return list(
@@ -78,3 +102,14 @@ def for_object(object_type: str, object_id: object, limit: int = 200) -> list[Au
             .limit(limit)
         )
     )
+
+
+def keep_audited() -> None:
+    """Commit what the request has audited so far, before an error answer.
+
+    The request commits once, on success (trygg/database.py): a 4xx rolls everything
+    back. A reading that must stay audited although the answer is an error (a page shown
+    again with its form's messages, an excluded handler's refused attempt) is kept here,
+    with whatever else was written before it; nothing written after it is.
+    """
+    db.session.commit()

@@ -30,6 +30,7 @@ from trygg.accounts.service.two_factor import (
     verify_totp,
 )
 from trygg.accounts.service.users import (
+    check_roles,
     create_user,
     deactivate_user,
     end_all_sessions,
@@ -47,6 +48,7 @@ from trygg.accounts.service.users import (
 )
 
 __all__ = [
+    "check_roles",
     "ROLES",
     "AccountError",
     "CodeExpired",

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, literal, select, tuple_
+from sqlalchemy import delete, func, literal, or_, select, tuple_
+from sqlalchemy.orm import joinedload
 
 from trygg import access_changes, audit, paging
 from trygg.accounts.errors import AccountError
@@ -20,6 +21,7 @@ from trygg.accounts.models import (
     User,
     UserRole,
 )
+from trygg.accounts.names import FORMER_EMPLOYEE
 from trygg.accounts.service import sessions
 from trygg.accounts.service.passwords import hash_password
 from trygg.extensions import db
@@ -48,15 +50,33 @@ def list_users() -> list[User]:
 
 
 def users_page(
-    *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
+    *,
+    search: str = "",
+    limit: int = paging.DEFAULT_PAGE_SIZE,
+    after: tuple[Any, ...] | None = None,
 ) -> paging.Page[User]:
-    """A page of users by name; `after` is the last one's (name, id)."""
-    query = select(User).order_by(User.name, User.id).limit(limit + 1)
+    """A page of users by name; `search` keeps those whose name or e-mail address
+    contains it (case-insensitive); `after` is the last one's (name, id)."""
+    # One statement: the roles and units the list shows come joined to the page.
+    query = (
+        select(User)
+        .order_by(User.name, User.id)
+        .limit(limit + 1)
+        .options(joinedload(User.role_rows), joinedload(User.memberships))
+    )
+    if search:
+        wanted = search.lower()
+        query = query.where(
+            or_(
+                func.lower(User.name).contains(wanted, autoescape=True),
+                User.email.contains(wanted, autoescape=True),
+            )
+        )
     if after is not None:
         query = query.where(
             tuple_(User.name, User.id) > tuple_(literal(after[0]), literal(after[1]))
         )
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query).unique())
     return paging.page_of(rows, limit, lambda u: (u.name, u.id))
 
 
@@ -93,6 +113,13 @@ def _check_name(name: str) -> str:
 
 def _set_roles(user: User, roles: Iterable[str]) -> None:
     wanted = set(roles)
+    check_roles(wanted)
+    user.role_rows = [UserRole(role=r) for r in sorted(wanted)]
+
+
+def check_roles(wanted: set[str]) -> None:
+    """AccountError unless `wanted` is a valid set of roles for one account: known, at
+    least one, and never administrator together with a role that reads cases."""
     unknown = wanted - set(ROLES)
     if unknown:
         raise AccountError(_l("Unknown role: %(role)s", role=sorted(unknown)[0]), field="roles")
@@ -107,7 +134,6 @@ def _set_roles(user: User, roles: Iterable[str]) -> None:
             ),
             field="roles",
         )
-    user.role_rows = [UserRole(role=r) for r in sorted(wanted)]
 
 
 def _record_widening(user: User, *, actor: str, before: set[str], was_active: bool) -> None:
@@ -247,9 +273,6 @@ def reset_by_other(
     audit.record(action, actor=actor, object_type="user", object_id=user.id)
     if reads_cases(user):
         access_changes.record(change, actor=actor, user_id=user.id, detail=detail)
-
-
-FORMER_EMPLOYEE = "Former employee"
 
 
 def erase_user(user: User, *, actor: str) -> None:
