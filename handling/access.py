@@ -26,12 +26,14 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, 
 from sqlalchemy.orm import aliased
 
 from handling.models import Case, CaseExclusion, CaseGrant, HandlerGroup, HandlerGroupMember
+from handling.states import GrantKind
 from trygg import access_changes
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
+from trygg.roles import Role
 
-BREAK_GLASS = "break_glass"
+BREAK_GLASS = GrantKind.BREAK_GLASS
 
 
 def handler_sees(user_id: int | SQLColumnExpression[int] | None) -> ColumnElement[bool]:
@@ -48,11 +50,12 @@ def handler_sees(user_id: int | SQLColumnExpression[int] | None) -> ColumnElemen
         CaseGrant.case_id == Case.id,
         CaseGrant.user_id == user_id,
         CaseGrant.group_id == Case.group_id,
-        or_(CaseGrant.kind == BREAK_GLASS, exists().where(in_group)),
+        # Correlated to the outer case (not a FROM of its own: any case of any group).
+        or_(CaseGrant.kind == BREAK_GLASS, exists().where(in_group).correlate(Case)),
     )
     active_handler = exists().where(
         UserRole.user_id == user_id,
-        UserRole.role == "handler",
+        UserRole.role == Role.HANDLER,
         exists().where(User.id == user_id, User.active.is_(True)),
     )
     excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user_id)
@@ -122,7 +125,7 @@ def _rule_deleted(change: AccessChange) -> str:
 
 
 def _granted(change: AccessChange) -> str:
-    if change.detail.get("kind") == "assigned":
+    if change.detail.get("kind") == GrantKind.ASSIGNED:
         return _("Given case %(case)s by assignment", case=change.object_id)
     return _("Given access to case %(case)s", case=change.object_id)
 

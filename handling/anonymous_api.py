@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, session
 from flask_babel import gettext as _
 
-from handling import schemas, service
+from handling import reporter_schemas, service
 from handling.workflow import CaseError, CaseNotFound
 from reporting import anonymous
 from reporting.codes import STATUSES, label
@@ -77,7 +77,7 @@ def case_out(report: Report) -> dict[str, Any]:
 @documented(
     "Start following up an anonymous report with its receipt code",
     body=ReceiptSchema,
-    response=schemas.AnonymousCaseSchema,
+    response=reporter_schemas.AnonymousCaseSchema,
     tags=TAGS,
     errors=(401, 404, 429),
 )
@@ -94,42 +94,42 @@ def start_session() -> Response:
         db.session.commit()  # keep the failure counted
         raise ApiError(401, {"receipt": [_("The receipt code is not valid.")]}) from None
     anonymous.begin_session(session, report)
-    return jsonify(schemas.AnonymousCaseSchema().dump(case_out(report)))
+    return jsonify(reporter_schemas.AnonymousCaseSchema().dump(case_out(report)))
 
 
 @bp.get("/anonymous/report")
 @public
 @documented(
     "The report this anonymous session follows: its state, the feedback and the messages",
-    response=schemas.AnonymousCaseSchema,
+    response=reporter_schemas.AnonymousCaseSchema,
     tags=TAGS,
     errors=(401, 404),
 )
 def report_status() -> Response:
     """Reference, state in plain words, feedback when closed, and the messages."""
-    return jsonify(schemas.AnonymousCaseSchema().dump(case_out(_followed())))
+    return jsonify(reporter_schemas.AnonymousCaseSchema().dump(case_out(_followed())))
 
 
 @bp.get("/anonymous/messages")
 @public
 @documented(
     "The messages between you and the case handlers, oldest first (days only)",
-    response=schemas.AnonymousMessageOutSchema(many=True),
+    response=reporter_schemas.AnonymousMessageOutSchema(many=True),
     tags=TAGS,
     errors=(401, 404),
 )
 def messages() -> Response:
     """The conversation; internal notes never appear."""
     out = case_out(_followed())["messages"]
-    return jsonify(schemas.AnonymousMessageOutSchema(many=True).dump(out))
+    return jsonify(reporter_schemas.AnonymousMessageOutSchema(many=True).dump(out))
 
 
 @bp.post("/anonymous/messages")
 @public
 @documented(
     'Write to the case handlers; "identity": true says who you are, which cannot be undone',
-    body=schemas.AnonymousMessageInSchema,
-    response=schemas.AnonymousMessageOutSchema,
+    body=reporter_schemas.AnonymousMessageInSchema,
+    response=reporter_schemas.AnonymousMessageOutSchema,
     status=201,
     tags=TAGS,
     errors=(401, 404),
@@ -137,7 +137,7 @@ def messages() -> Response:
 def post_message() -> tuple[Response, int]:
     """Store a sealed message from the anonymous reporter, dated to the day."""
     report = _followed()
-    data = load_json(schemas.AnonymousMessageInSchema())
+    data = load_json(reporter_schemas.AnonymousMessageInSchema())
     try:
         message = service.post_anonymous_message(report, data["body"], identity=data["identity"])
     except CaseNotFound:
@@ -153,7 +153,7 @@ def post_message() -> tuple[Response, int]:
         "day": service.oslo_day(message.created_at),
         "identity": message.identity,
     }
-    return jsonify(schemas.AnonymousMessageOutSchema().dump(out)), 201
+    return jsonify(reporter_schemas.AnonymousMessageOutSchema().dump(out)), 201
 
 
 @bp.delete("/anonymous/session")

@@ -30,14 +30,15 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
-from handling import schemas, service
-from handling.views import Forms
+from handling import reporter_schemas, service
+from handling.presenters import Forms
+from handling.states import Side
 from handling.workflow import FINISHED_STATES, CaseError, CaseNotFound
 from reporting import anonymous
 from reporting.codes import STATUSES, label
 from reporting.models import Report
 from reporting.service import ReportError
-from trygg import anonymous_link
+from trygg import anonymous_link, audit
 from trygg.anonymous_link import FOLLOW_UP_PATH, FOLLOW_UP_PATH_EN, part_of_the_link
 from trygg.extensions import db
 from trygg.security import public
@@ -145,7 +146,7 @@ def _act(report: Report, action: str) -> Page | Response:
     status = 400
     try:
         if action == "answer":
-            data = schemas.AnonymousMessageInSchema().load(_body())
+            data = reporter_schemas.AnonymousMessageInSchema().load(_body())
             service.post_anonymous_message(report, data["body"])
             done = _("Your answer is sent to the case handlers.")
         elif action == "info":
@@ -181,7 +182,7 @@ def _reveal_identity(report: Report) -> None:
     refused = CaseError()
     data: dict[str, Any] = {}
     try:
-        data = schemas.AnonymousMessageInSchema().load(_body())
+        data = reporter_schemas.AnonymousMessageInSchema().load(_body())
     except ValidationError as exc:
         for name, messages in _errors_of(exc).items():
             for message in messages:
@@ -208,12 +209,12 @@ def _case_page(report: Report, forms: Forms | None = None, status: int = 200) ->
         report=report,
         status_text=label(STATUSES, report.status),
         days=days,
-        asked=any(m.author_kind == "handler" for m in view.messages),
+        asked=any(m.author_kind == Side.HANDLER for m in view.messages),
         revealed=any(m.identity for m in view.messages),
         finished=view.state in FINISHED_STATES,
         forms=forms,
         errors=forms.errors,
     )
     if status >= 400:
-        db.session.commit()  # keep the audited reading; the error answer rolls back the rest
+        audit.keep_audited()  # the error answer rolls back the rest
     return page

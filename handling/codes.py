@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from handling.states import Track
 from reporting.codes import Codes
 
 TRACKS: Codes = {
-    "hms_deviation": _l("HSE deviation"),
-    "whistleblowing": _l("Whistleblowing"),
-    "hr_matter": _l("HR matter"),
+    Track.HMS_DEVIATION: _l("HSE deviation"),
+    Track.WHISTLEBLOWING: _l("Whistleblowing"),
+    Track.HR_MATTER: _l("HR matter"),
 }
 
 DEADLINE_KINDS: Codes = {
@@ -57,13 +58,6 @@ TASK_STATUSES: Codes = {
     "open": _l("Not done"),
     "done": _l("Done"),
     "cancelled": _l("Not needed"),
-}
-
-EXCLUSION_REASONS: Codes = {
-    "involved": _l("Named as involved in the report"),
-    "line_manager": _l("Line manager of the named counterpart"),
-    "named_by_reporter": _l("Named by the reporter as someone who must not handle the case"),
-    "recused": _l("Recused"),
 }
 
 PARTICIPANT_ROLES: Codes = {

@@ -13,6 +13,7 @@ from flask_babel import format_datetime, format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from handling import codes, service
@@ -24,14 +25,16 @@ from handling.models import (
     FollowUpTask,
     RoutingRule,
 )
+from handling.states import AccessLevel, GrantKind
 from handling.workflow import (
     CaseError,
-    allowed_next,
     state_label,
 )
 from reporting import codes as rcodes
 from trygg.accounts import service as accounts
 from trygg.accounts.models import User
+from trygg.accounts.names import display_name
+from trygg.extensions import db
 from trygg.validation import flatten_errors, translate_errors
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -87,13 +90,26 @@ class Names:
             return ""
         if user_id not in self._users:
             person = accounts.get_user(user_id)
-            self._users[user_id] = person.name if person is not None else _("Deleted user")
+            self._users[user_id] = (
+                display_name(person.name) if person is not None else _("Deleted user")
+            )
         return self._users[user_id]
+
+    def load(self, user_ids: Iterable[Any]) -> None:
+        """Read the names of these users not known yet, in one query (a page's rows)."""
+        wanted = sorted({i for i in user_ids if isinstance(i, int)} - set(self._users))
+        if wanted:
+            self.remember(db.session.scalars(select(User).where(User.id.in_(wanted))))
+
+    @staticmethod
+    def actor_id(label: str) -> int | None:
+        """The user id in an actor label ("user:42"), else None."""
+        return int(label[5:]) if label.startswith("user:") and label[5:].isdigit() else None
 
     def remember(self, users: Iterable[User]) -> None:
         """Names already loaded (a page's people), so they are not read one by one."""
         for person in users:
-            self._users.setdefault(person.id, person.name)
+            self._users.setdefault(person.id, display_name(person.name))
 
     def actor(self, label: str) -> str:
         if label.startswith("user:") and label[5:].isdigit():
@@ -107,6 +123,9 @@ class Names:
 
 
 ACCESS_ACTIONS = {
+    # A person's readings of one day, grouped (handling.service.reading.access_days).
+    "read": _l("Opened"),
+    "case.people_search": _l("Searched for a responsible person"),
     "case.read": _l("Opened the case"),
     "report.read": _l("Opened the report"),
     "case.access_denied": _l("Refused: conflict of interest"),
@@ -153,7 +172,7 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
             before=_code(codes.TRACKS, c.get("before")),
             after=_code(codes.TRACKS, c.get("after")),
         )
-    if kind == "assigned":
+    if kind == GrantKind.ASSIGNED:
         who = names.user(c.get("to")) if c.get("to") else _("the group's queue")
         return _("To %(who)s", who=who)
     if kind == "granted":
@@ -247,6 +266,20 @@ def _deadline(row: Deadline | None, now: datetime) -> dict[str, Any] | None:
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
     nearest = service.next_open_deadline(case)
+    overdue = sum(1 for d in case.deadlines if d.is_open and d.due_at < now)
+    return _summary_of(case, now, nearest, overdue, case.report.incident_types)
+
+
+def queue_summary(item: service.QueueItem, now: datetime) -> dict[str, Any]:
+    """A queue row's summary, from what the page's one statement read."""
+    return _summary_of(
+        item.case, now, item.next_deadline, item.overdue_deadlines, item.incident_types
+    )
+
+
+def _summary_of(
+    case: Case, now: datetime, nearest: Deadline | None, overdue: int, incident_types: list[str]
+) -> dict[str, Any]:
     report = case.report
     return {
         "id": case.id,
@@ -263,12 +296,12 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
         "follow_up_duty": case.follow_up_duty,
         "routing_warning": case.routing_warning,
         "opened_at": case.opened_at,
-        "incident_types": report.incident_types,
+        "incident_types": incident_types,
         "severity": report.severity,
         "unit_id": report.unit_id,
         "next_deadline": _deadline(nearest, now),
         "deadline_status": service.deadline_status(nearest.due_at if nearest else None, now),
-        "overdue_deadlines": sum(1 for d in case.deadlines if d.is_open and d.due_at < now),
+        "overdue_deadlines": overdue,
     }
 
 
@@ -311,10 +344,10 @@ def _section52(case: Case) -> dict[str, Any] | None:
 def _detail(content: service.CaseContent, now: datetime) -> dict[str, Any]:
     case = content.case
     data = _summary(case, now)
-    handler = content.level == "handler"
+    handler = content.level == AccessLevel.HANDLER
     data.update(
         level=content.level,
-        allowed_transitions=allowed_next(case.state) if handler else [],
+        allowed_transitions=service.allowed_next(case.state) if handler else [],
         causes=case.causes,
         forwarded_to=case.forwarded_to,
         report=content.report,

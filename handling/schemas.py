@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from handling import codes
+from handling.service import queue_order
 from handling.workflow import STATES
 from reporting.codes import CAUSES, INCIDENT_TYPES
 from reporting.schemas import ReportDetailSchema
@@ -17,6 +18,7 @@ from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 
 TEXT_MAX = 10_000
+QUERY_MAX = 100
 
 
 def _id(*, required: bool = False, nullable: bool = True, default: bool = True) -> fields.Integer:
@@ -48,7 +50,7 @@ def _optional_code(values: Any) -> fields.String:
 
 
 class QueueFilterSchema(StrictSchema):
-    """Filters for the queue (query-string parameters)."""
+    """Filters, search and order for the queue (query-string parameters)."""
 
     state = fields.String(load_default="active", validate=_one_of([*STATES, "active", "all"]))
     track = _optional_code(codes.TRACKS)
@@ -58,9 +60,35 @@ class QueueFilterSchema(StrictSchema):
     )
     incident_type = _optional_code(INCIDENT_TYPES)
     assigned = _optional_code(["me", "none"])
+    # A reference or part of one ("00012"); for handlers also a name the case names.
+    q = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(
+            max=QUERY_MAX, error=_l("Search with at most %(n)s characters.", n=QUERY_MAX)
+        ),
+    )
+    # A column, "-" before it for descending (handling/service/queue_order.py).
+    sort = fields.String(
+        load_default=queue_order.DEFAULT_SORT,
+        validate=validate.OneOf(queue_order.SORT_VALUES, error=queue_order.SORT_ERROR),
+    )
     limit = paging.limit_field()
-    # The last row's (next_due_at, opened_at, id) on the page before.
-    after = paging.Cursor((datetime, datetime, int))
+    # The previous page's next_cursor: the last row's sort key (under the same sort).
+    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+
+    @post_load
+    def _cursor(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """`after` decoded as the key of `sort`; a cursor of another sort is refused."""
+        if data.get("q") is not None:
+            data["q"] = data["q"].strip() or None
+        if data.get("after") is not None:
+            try:
+                sort = queue_order.Sort.parse(data["sort"])
+                data["after"] = sort.cursor(data["after"])
+            except ValidationError as exc:
+                raise ValidationError({"after": exc.messages}) from None
+        return data
 
 
 class TransitionSchema(StrictSchema):
@@ -79,6 +107,8 @@ class TransitionSchema(StrictSchema):
     no_follow_up_reason = _text()
     reason = _text()
     forwarded_to = _optional_code(codes.FORWARD_TARGETS)
+    # Acknowledging a case no one owns assigns it to you; false leaves it to the group.
+    take_case = fields.Boolean(load_default=True)
 
 
 class TrackSchema(StrictSchema):
@@ -89,17 +119,6 @@ class TrackSchema(StrictSchema):
 class MessageInSchema(StrictSchema):
     body = _text(required=True, min_length=1)
     internal = fields.Boolean(load_default=False)
-
-
-class ReporterMessageInSchema(StrictSchema):
-    body = _text(required=True, min_length=1)
-
-
-class AnonymousMessageInSchema(StrictSchema):
-    """The anonymous reporter writes; `identity`: the text says who they are (final)."""
-
-    body = _text(required=True, min_length=1)
-    identity = fields.Boolean(load_default=False)
 
 
 class TaskCreateSchema(StrictSchema):
@@ -166,43 +185,6 @@ class Section52Schema(StrictSchema):
     nav_form_sent_on = fields.Date(allow_none=True)
 
 
-class RoutingRuleSchema(StrictSchema):
-    group_id = _id(required=True)
-    unit_id = _id()
-    incident_type = _optional_code(INCIDENT_TYPES)
-    track = _optional_code(codes.TRACKS)
-
-
-class HandlerGroupSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    member_ids = fields.List(_id(nullable=False, default=False), load_default=list)
-    is_default = fields.Boolean(load_default=False)
-    is_fallback = fields.Boolean(load_default=False)
-    # None (left out): keep them. Told of § 5-2 and passed deadlines; none: the admins.
-    escalation_ids = fields.List(_id(nullable=False, default=False), load_default=None)
-
-
-class DeadlinePolicySchema(StrictSchema):
-    kind = fields.String(required=True, validate=_one_of(codes.DEADLINE_KINDS))
-    track = _optional_code(codes.TRACKS)
-    incident_type = _optional_code(INCIDENT_TYPES)
-    min_severity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 4))
-    amount = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 10_000))
-    unit = fields.String(required=True, validate=_one_of(codes.DURATION_UNITS))
-    active = fields.Boolean(load_default=True)
-
-    @validates_schema
-    def _positive(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("unit") != "same_day" and data.get("amount", 0) < 1:
-            raise ValidationError(_("Enter a duration of at least 1."), "amount")
-
-
-class DeadlinePoliciesSchema(StrictSchema):
-    """The whole policy table (PUT replaces it)."""
-
-    policies = fields.List(fields.Nested(DeadlinePolicySchema), required=True)
-
-
 # -- output -----------------------------------------------------------------------------
 
 
@@ -243,12 +225,31 @@ class CaseSummarySchema(Schema):
     overdue_deadlines = fields.Integer()
 
 
+class QueueCaseSchema(CaseSummarySchema):
+    """A queue row: the summary, the owner's name and the caller's unread messages."""
+
+    assigned_user_name = fields.String(allow_none=True)
+    occurred_month = fields.Date()
+    unread_messages = fields.Integer()
+
+
+class NameSearchSchema(Schema):
+    # How many of the caller's cases had their names read, and whether the bound
+    # (limit) left older ones out.
+    searched = fields.Integer()
+    capped = fields.Boolean()
+    limit = fields.Integer()
+
+
 class QueueSchema(Schema):
-    cases = fields.List(fields.Nested(CaseSummarySchema))
+    cases = fields.List(fields.Nested(QueueCaseSchema))
     overdue_cases = fields.Integer()
     overdue_deadlines = fields.Integer()
     due_soon_cases = fields.Integer()
     active_cases = fields.Integer()
+    mine = fields.Integer()
+    unassigned = fields.Integer()
+    name_search = fields.Nested(NameSearchSchema, allow_none=True)
     # Give it as `after` for the next page; null on the last page.
     next_cursor = fields.String(allow_none=True)
 
@@ -300,13 +301,6 @@ class MessageOutSchema(Schema):
     created_at = fields.DateTime(
         metadata={"description": "An anonymous reporter's messages: midnight (Oslo) only."}
     )
-
-
-class ReporterMessageOutSchema(Schema):
-    id = fields.Integer()
-    author_kind = fields.String()
-    body = fields.String()
-    created_at = fields.DateTime()
 
 
 class EventOutSchema(Schema):
@@ -366,76 +360,3 @@ class AssignmentOutSchema(Schema):
     group_id = fields.Integer(allow_none=True)
     assigned_user_id = fields.Integer(allow_none=True)
     recused = fields.Boolean()
-
-
-class AnonymousMessageOutSchema(Schema):
-    """A message as the anonymous reporter sees it: who wrote it, and only the day."""
-
-    author_kind = fields.String(metadata={"description": '"handler" or "reporter"'})
-    body = fields.String()
-    day = fields.Date(metadata={"description": "The day it was written (Oslo)."})
-    identity = fields.Boolean(metadata={"description": "You said who you are in it."})
-
-
-class AnonymousCaseSchema(Schema):
-    """What the anonymous reporter sees of their report: its case in plain words."""
-
-    reference = fields.String()
-    status = fields.String()
-    status_text = fields.String()
-    state = fields.String()
-    state_text = fields.String()
-    feedback = fields.String(allow_none=True, metadata={"description": "When closed."})
-    identity_revealed = fields.Boolean()
-    messages = fields.List(fields.Nested(AnonymousMessageOutSchema))
-
-
-class ReporterCaseSchema(Schema):
-    """The reporter's view: the state in plain words, feedback when closed, messages."""
-
-    report_id = fields.Integer()
-    reference = fields.String()
-    state = fields.String()
-    state_text = fields.String()
-    status = fields.String()
-    feedback = fields.String(allow_none=True)
-    messages = fields.List(fields.Nested(ReporterMessageOutSchema))
-
-
-class HandlerGroupOutSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    member_ids = fields.List(fields.Integer())
-    escalation_ids = fields.List(fields.Integer())
-    is_default = fields.Boolean()
-    is_fallback = fields.Boolean()
-
-
-class RoutingRuleOutSchema(Schema):
-    id = fields.Integer()
-    group_id = fields.Integer()
-    unit_id = fields.Integer(allow_none=True)
-    incident_type = fields.String(allow_none=True)
-    track = fields.String(allow_none=True)
-
-
-class DeadlinePolicyOutSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    track = fields.String(allow_none=True)
-    incident_type = fields.String(allow_none=True)
-    min_severity = fields.Integer()
-    amount = fields.Integer()
-    unit = fields.String()
-    active = fields.Boolean()
-
-
-class DeadlinePoliciesOutSchema(Schema):
-    policies = fields.List(fields.Nested(DeadlinePolicyOutSchema))
-
-
-class RoutingWarningSchema(Schema):
-    case_id = fields.Integer()
-    warning = fields.String()
-    group_id = fields.Integer(allow_none=True)
-    opened_at = fields.DateTime()

@@ -21,6 +21,7 @@ from notifications import reminders, scheduler
 from trygg import demo
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def register(app: Flask) -> None:
@@ -61,7 +62,9 @@ def seed_demo() -> None:
     """The demo's case handling: an "HMS" group of the demo handlers, routed everything."""
     handler_ids = sorted(
         db.session.scalars(
-            select(User.id).join(UserRole).where(UserRole.role == "handler", User.active.is_(True))
+            select(User.id)
+            .join(UserRole)
+            .where(UserRole.role == Role.HANDLER, User.active.is_(True))
         )
     )
     group = service.save_group(

@@ -1,15 +1,18 @@
-"""The case workflow: states, the one transition table, guards and domain errors.
+"""The case workflow's domain rules: state labels, what the reporter is told, and the
+guards that entering a state needs.
 
 DOMAIN.md, "The case": reported → acknowledged → triaged → in_progress →
 [investigation] → measures_decided → measures_done → evaluated → closed, with the side
 states dropped, forwarded and reopened. A case without measures may close straight from
-in_progress, investigation or measures_done. Every rule about which step may follow
-which is in TRANSITIONS below and nowhere else; service.transition() asks `check()`.
+in_progress, investigation or measures_done. Which step may follow which, the guard of
+each step and its effect are one table, `handling.service.transitions.WORKFLOW`; the
+guards it names are here, since they need nothing but the facts of the case and the
+step's fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,84 +26,64 @@ from handling.errors import (  # noqa: F401 - re-exported for existing callers
     GuardFailed,
     TransitionForbidden,
 )
-from reporting.codes import CAUSES, HARASSMENT, Codes
+from handling.states import (  # noqa: F401 - re-exported for existing callers
+    ACTIVE_STATES,
+    FINISHED_STATES,
+    INVESTIGATION_TRACKS,
+    CaseState,
+)
+from reporting.codes import CAUSES, HARASSMENT, Codes, ReportStatus
+
+S = CaseState
 
 STATES: Codes = {
-    "reported": _l("Reported"),
-    "acknowledged": _l("Acknowledged"),
-    "triaged": _l("Triaged"),
-    "in_progress": _l("In progress"),
-    "investigation": _l("Investigation"),
-    "measures_decided": _l("Measures decided"),
-    "measures_done": _l("Measures carried out"),
-    "evaluated": _l("Evaluated"),
-    "closed": _l("Closed"),
-    "dropped": _l("Dropped"),
-    "forwarded": _l("Forwarded"),
-    "reopened": _l("Reopened"),
+    S.REPORTED: _l("Reported"),
+    S.ACKNOWLEDGED: _l("Acknowledged"),
+    S.TRIAGED: _l("Triaged"),
+    S.IN_PROGRESS: _l("In progress"),
+    S.INVESTIGATION: _l("Investigation"),
+    S.MEASURES_DECIDED: _l("Measures decided"),
+    S.MEASURES_DONE: _l("Measures carried out"),
+    S.EVALUATED: _l("Evaluated"),
+    S.CLOSED: _l("Closed"),
+    S.DROPPED: _l("Dropped"),
+    S.FORWARDED: _l("Forwarded"),
+    S.REOPENED: _l("Reopened"),
 }
-
-# Where each state may go. The one place this is decided.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "reported": frozenset({"acknowledged", "dropped", "forwarded"}),
-    "acknowledged": frozenset({"triaged", "dropped", "forwarded"}),
-    "triaged": frozenset({"in_progress", "dropped", "forwarded"}),
-    "in_progress": frozenset(
-        {"investigation", "measures_decided", "closed", "dropped", "forwarded"}
-    ),
-    "investigation": frozenset({"measures_decided", "closed", "dropped", "forwarded"}),
-    "measures_decided": frozenset({"measures_done", "forwarded"}),
-    "measures_done": frozenset({"evaluated", "closed", "forwarded"}),
-    "evaluated": frozenset({"closed"}),
-    # Forwarded to the police or the Labour Inspection Authority: the employer's own
-    # follow-up goes on, and the case is closed (or reopened) here afterwards.
-    "forwarded": frozenset({"closed", "reopened"}),
-    "closed": frozenset({"reopened"}),
-    "dropped": frozenset({"reopened"}),
-    "reopened": frozenset({"triaged", "in_progress", "dropped", "forwarded"}),
-}
-
-# No further work is expected (deadlines still open are cancelled).
-FINISHED_STATES = frozenset({"closed", "dropped"})
-# States in which the case is still being worked on (the default queue).
-ACTIVE_STATES = frozenset(STATES) - FINISHED_STATES
 
 # What the reporter's "My reports" status says (reporting.codes.STATUSES).
-REPORTER_STATUS: dict[str, str] = {
-    "reported": "submitted",
-    "acknowledged": "acknowledged",
-    "triaged": "in_progress",
-    "in_progress": "in_progress",
-    "investigation": "in_progress",
-    "measures_decided": "in_progress",
-    "measures_done": "in_progress",
-    "evaluated": "in_progress",
-    "closed": "closed",
-    "dropped": "dropped",
-    "forwarded": "forwarded",
-    "reopened": "in_progress",
+REPORTER_STATUS: dict[str, ReportStatus] = {
+    S.REPORTED: ReportStatus.SUBMITTED,
+    S.ACKNOWLEDGED: ReportStatus.ACKNOWLEDGED,
+    S.TRIAGED: ReportStatus.IN_PROGRESS,
+    S.IN_PROGRESS: ReportStatus.IN_PROGRESS,
+    S.INVESTIGATION: ReportStatus.IN_PROGRESS,
+    S.MEASURES_DECIDED: ReportStatus.IN_PROGRESS,
+    S.MEASURES_DONE: ReportStatus.IN_PROGRESS,
+    S.EVALUATED: ReportStatus.IN_PROGRESS,
+    S.CLOSED: ReportStatus.CLOSED,
+    S.DROPPED: ReportStatus.DROPPED,
+    S.FORWARDED: ReportStatus.FORWARDED,
+    S.REOPENED: ReportStatus.IN_PROGRESS,
 }
 
 # The state in plain words, for the reporter.
 PLAIN_STATE: Codes = {
-    "reported": _l("Your report has arrived. A case handler will look at it soon."),
-    "acknowledged": _l("A case handler has received your report."),
-    "triaged": _l("A case handler has assessed your report and is following it up."),
-    "in_progress": _l("Your case is being handled."),
-    "investigation": _l("The matter is being looked into."),
-    "measures_decided": _l("Measures have been decided."),
-    "measures_done": _l("The measures have been carried out."),
-    "evaluated": _l("The measures have been evaluated. The case will be closed soon."),
-    "closed": _l("Your case is closed. The case handler's feedback is shown below."),
-    "dropped": _l("Your case was closed without further action."),
-    "forwarded": _l(
+    S.REPORTED: _l("Your report has arrived. A case handler will look at it soon."),
+    S.ACKNOWLEDGED: _l("A case handler has received your report."),
+    S.TRIAGED: _l("A case handler has assessed your report and is following it up."),
+    S.IN_PROGRESS: _l("Your case is being handled."),
+    S.INVESTIGATION: _l("The matter is being looked into."),
+    S.MEASURES_DECIDED: _l("Measures have been decided."),
+    S.MEASURES_DONE: _l("The measures have been carried out."),
+    S.EVALUATED: _l("The measures have been evaluated. The case will be closed soon."),
+    S.CLOSED: _l("Your case is closed. The case handler's feedback is shown below."),
+    S.DROPPED: _l("Your case was closed without further action."),
+    S.FORWARDED: _l(
         "Your case has been passed on to the police or the Labour Inspection Authority."
     ),
-    "reopened": _l("Your case has been reopened and is being handled again."),
+    S.REOPENED: _l("Your case has been reopened and is being handled again."),
 }
-
-# Where investigation belongs (DOMAIN.md: "[undersøkelse]: varsel and harassment").
-INVESTIGATION_TRACKS = frozenset({"whistleblowing", "hr_matter"})
 
 
 @dataclass(frozen=True)
@@ -115,15 +98,13 @@ class CaseFacts:
     has_debriefing: bool
 
 
+# A guard adds a message per failing field to the error it is given.
+Guard = Callable[[CaseFacts, Mapping[str, Any], GuardFailed], None]
+
+
 def state_label(state: str) -> str:
     found = STATES.get(state)
     return str(found) if found is not None else state
-
-
-def allowed_next(state: str) -> list[str]:
-    """The states a case may move to next, in workflow order."""
-    nexts = TRANSITIONS.get(state, frozenset())
-    return [s for s in STATES if s in nexts]
 
 
 def _text(data: Mapping[str, Any], name: str) -> str:
@@ -131,64 +112,60 @@ def _text(data: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def check(facts: CaseFacts, to: str, data: Mapping[str, Any]) -> None:
-    """Refuse a transition the table forbids or whose guard fails.
-
-    Raises TransitionForbidden (not in the table) or GuardFailed (field messages).
-    """
-    if to not in STATES:
-        raise TransitionForbidden(_l("There is no state called %(state)s.", state=to), "to")
-    if to not in TRANSITIONS.get(facts.state, frozenset()):
-        raise TransitionForbidden(
-            _l(
-                "A case cannot go from “%(from)s” to “%(to)s”.",
-                # Lazy labels: the whole sentence is rendered in the reader's language.
-                **{"from": STATES.get(facts.state, facts.state), "to": STATES[to]},
-            ),
-            "to",
+def guard_triage(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) -> None:
+    """Triage sets the track and says whether § 5-2 applies."""
+    if data.get("track") not in TRACKS:
+        error.add("track", _l("Choose the track: HSE deviation, whistleblowing or HR matter."))
+    if not isinstance(data.get("section_5_2"), bool):
+        error.add(
+            "section_5_2",
+            _l("Say whether the duty to notify serious injuries (section 5-2) applies."),
         )
-    error = GuardFailed()
-    if to == "triaged":
-        if data.get("track") not in TRACKS:
-            error.add("track", _l("Choose the track: HSE deviation, whistleblowing or HR matter."))
-        if not isinstance(data.get("section_5_2"), bool):
-            error.add(
-                "section_5_2",
-                _l("Say whether the duty to notify serious injuries (section 5-2) applies."),
-            )
-    elif to == "investigation":
-        if facts.track not in INVESTIGATION_TRACKS and not (facts.incident_types & HARASSMENT):
-            error.add(
-                "to",
-                _l(
-                    "Investigation is for whistleblowing, HR matters and harassment. "
-                    "Change the track first, or go on to measures."
-                ),
-            )
-    elif to == "closed":
-        if not _text(data, "closing_note"):
-            error.add("closing_note", _l("Write a closing note that gives the reasons."))
-        causes = data.get("causes") or []
-        if not causes or any(c not in CAUSES for c in causes):
-            error.add("causes", _l("Choose at least one cause."))
-        if not _text(data, "feedback"):
-            error.add("feedback", _l("Write the feedback the reporter will see."))
-        if (
-            facts.follow_up_duty
-            and not (facts.done_follow_up and facts.has_debriefing)
-            and not _text(data, "no_follow_up_reason")
-        ):
-            error.add(
-                "no_follow_up_reason",
-                _l(
-                    "Violence or threats against an employee need a completed follow-up "
-                    "task and a debriefing before closing. Record them, or write why not."
-                ),
-            )
-    elif to == "dropped":
-        if not _text(data, "reason"):
-            error.add("reason", _l("Write why the case is dropped."))
-    elif to == "forwarded" and data.get("forwarded_to") not in FORWARD_TARGETS:
+
+
+def guard_investigation(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) -> None:
+    """Investigation is for whistleblowing, HR matters and harassment."""
+    if facts.track not in INVESTIGATION_TRACKS and not (facts.incident_types & HARASSMENT):
+        error.add(
+            "to",
+            _l(
+                "Investigation is for whistleblowing, HR matters and harassment. "
+                "Change the track first, or go on to measures."
+            ),
+        )
+
+
+def guard_close(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) -> None:
+    """Closing gives reasons, causes and the reporter's feedback; violence or threats
+    against an employee also need follow-up and a debriefing, or a reason why not."""
+    if not _text(data, "closing_note"):
+        error.add("closing_note", _l("Write a closing note that gives the reasons."))
+    causes = data.get("causes") or []
+    if not causes or any(c not in CAUSES for c in causes):
+        error.add("causes", _l("Choose at least one cause."))
+    if not _text(data, "feedback"):
+        error.add("feedback", _l("Write the feedback the reporter will see."))
+    if (
+        facts.follow_up_duty
+        and not (facts.done_follow_up and facts.has_debriefing)
+        and not _text(data, "no_follow_up_reason")
+    ):
+        error.add(
+            "no_follow_up_reason",
+            _l(
+                "Violence or threats against an employee need a completed follow-up "
+                "task and a debriefing before closing. Record them, or write why not."
+            ),
+        )
+
+
+def guard_drop(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) -> None:
+    if not _text(data, "reason"):
+        error.add("reason", _l("Write why the case is dropped."))
+
+
+def guard_forward(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) -> None:
+    if data.get("forwarded_to") not in FORWARD_TARGETS:
         error.add(
             "forwarded_to",
             _l(
@@ -196,5 +173,3 @@ def check(facts: CaseFacts, to: str, data: Mapping[str, Any]) -> None:
                 "Inspection Authority."
             ),
         )
-    if error.errors:
-        raise error

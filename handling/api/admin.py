@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from handling import schemas, service
-from handling.api.base import NOT_FOUND, _not_found, _user, bp, handles_domain_errors
+from handling import admin_schemas, service
+from handling.api.base import NOT_FOUND, _not_found, _user, bp
 from handling.models import RoutingRule
 from handling.presenters import _group_out, _policy_out, _rule_out
 from trygg.accounts.models import Role
@@ -25,7 +25,7 @@ def _admin() -> str:
 @allow(Role.ADMIN)
 @documented(
     "Handler groups and their members",
-    response=schemas.HandlerGroupOutSchema(many=True),
+    response=admin_schemas.HandlerGroupOutSchema(many=True),
     tags=("admin",),
 )
 def handler_groups() -> Response:
@@ -37,45 +37,43 @@ def handler_groups() -> Response:
 @allow(Role.ADMIN)
 @documented(
     "Create a handler group",
-    body=schemas.HandlerGroupSchema,
-    response=schemas.HandlerGroupOutSchema,
+    body=admin_schemas.HandlerGroupSchema,
+    response=admin_schemas.HandlerGroupOutSchema,
     status=201,
     tags=("admin",),
     links={
         "UpdateGroup": ("api_handling.update_handler_group", {"group_id": "$response.body#/id"})
     },
 )
-@handles_domain_errors
 def create_handler_group() -> tuple[Response, int]:
     """Members must hold the handler role; one default and one fallback group at most."""
-    data = load_json(schemas.HandlerGroupSchema())
+    data = load_json(admin_schemas.HandlerGroupSchema())
     group = service.save_group(actor=_admin(), **data)
-    return jsonify(schemas.HandlerGroupOutSchema().dump(_group_out(group))), 201
+    return jsonify(admin_schemas.HandlerGroupOutSchema().dump(_group_out(group))), 201
 
 
 @bp.put("/admin/handler-groups/<id:group_id>")
 @allow(Role.ADMIN)
 @documented(
     "Change a handler group (name, members, flags)",
-    body=schemas.HandlerGroupSchema,
-    response=schemas.HandlerGroupOutSchema,
+    body=admin_schemas.HandlerGroupSchema,
+    response=admin_schemas.HandlerGroupOutSchema,
     tags=("admin",),
     errors=NOT_FOUND,
 )
-@handles_domain_errors
 def update_handler_group(group_id: int) -> Response:
     """New members' conflicts of interest with the group's cases are recorded first."""
     group = service.get_group(group_id)
-    data = load_json(schemas.HandlerGroupSchema())
+    data = load_json(admin_schemas.HandlerGroupSchema())
     service.save_group(actor=_admin(), group=group, **data)
-    return jsonify(schemas.HandlerGroupOutSchema().dump(_group_out(group)))
+    return jsonify(admin_schemas.HandlerGroupOutSchema().dump(_group_out(group)))
 
 
 @bp.get("/admin/routing-rules")
 @allow(Role.ADMIN)
 @documented(
     "Routing rules (unit subtree, incident type, track → group)",
-    response=schemas.RoutingRuleOutSchema(many=True),
+    response=admin_schemas.RoutingRuleOutSchema(many=True),
     tags=("admin",),
 )
 def routing_rules() -> Response:
@@ -87,18 +85,17 @@ def routing_rules() -> Response:
 @allow(Role.ADMIN)
 @documented(
     "Add a routing rule (empty criteria match anything)",
-    body=schemas.RoutingRuleSchema,
-    response=schemas.RoutingRuleOutSchema,
+    body=admin_schemas.RoutingRuleSchema,
+    response=admin_schemas.RoutingRuleOutSchema,
     status=201,
     tags=("admin",),
     links={"DeleteRule": ("api_handling.delete_routing_rule", {"rule_id": "$response.body#/id"})},
 )
-@handles_domain_errors
 def create_routing_rule() -> tuple[Response, int]:
     """New cases are routed by it; existing cases stay where they are."""
-    data = load_json(schemas.RoutingRuleSchema())
+    data = load_json(admin_schemas.RoutingRuleSchema())
     rule = service.create_rule(actor=_admin(), **data)
-    return jsonify(schemas.RoutingRuleOutSchema().dump(_rule_out(rule))), 201
+    return jsonify(admin_schemas.RoutingRuleOutSchema().dump(_rule_out(rule))), 201
 
 
 @bp.delete("/admin/routing-rules/<id:rule_id>")
@@ -117,13 +114,13 @@ def delete_routing_rule(rule_id: int) -> Response:
 @allow(Role.ADMIN)
 @documented(
     "Active cases routed to the fallback group or to no one (no content)",
-    response=schemas.RoutingWarningSchema(many=True),
+    response=admin_schemas.RoutingWarningSchema(many=True),
     tags=("admin",),
 )
 def routing_warnings() -> Response:
     """Case ids with the warning code, so an admin can fix routing or groups."""
     return jsonify(
-        schemas.RoutingWarningSchema(many=True).dump(
+        admin_schemas.RoutingWarningSchema(many=True).dump(
             [w.__dict__ for w in service.routing_warnings()]
         )
     )
@@ -131,7 +128,9 @@ def routing_warnings() -> Response:
 
 @bp.get("/admin/deadline-policies")
 @allow(Role.ADMIN)
-@documented("The deadline policies", response=schemas.DeadlinePoliciesOutSchema, tags=("admin",))
+@documented(
+    "The deadline policies", response=admin_schemas.DeadlinePoliciesOutSchema, tags=("admin",)
+)
 def deadline_policies() -> Response:
     """Every policy row (kind, track, incident type, minimum severity → duration)."""
     return jsonify({"policies": [_policy_out(p) for p in service.policies()]})
@@ -141,13 +140,12 @@ def deadline_policies() -> Response:
 @allow(Role.ADMIN)
 @documented(
     "Replace the deadline policies",
-    body=schemas.DeadlinePoliciesSchema,
-    response=schemas.DeadlinePoliciesOutSchema,
+    body=admin_schemas.DeadlinePoliciesSchema,
+    response=admin_schemas.DeadlinePoliciesOutSchema,
     tags=("admin",),
 )
-@handles_domain_errors
 def replace_deadline_policies() -> Response:
     """New cases, triage and track changes use the new policies."""
-    data = load_json(schemas.DeadlinePoliciesSchema())
+    data = load_json(admin_schemas.DeadlinePoliciesSchema())
     rows = service.replace_policies(data["policies"], actor=_admin())
     return jsonify({"policies": [_policy_out(p) for p in rows]})

@@ -1,27 +1,23 @@
-"""The API blueprint and what every API module shares: domain errors as responses,
-the current user and loading a case."""
+"""The API blueprint and what every API module shares: domain errors as responses
+(the blueprint's error handlers, so no view converts them), the current user and
+loading a case."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
-from typing import Any, TypeVar
-
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from handling import service
+from handling.errors import CaseError, CaseNotFound
 from handling.models import Case
-from handling.workflow import CaseError, CaseNotFound
+from handling.states import AccessLevel
+from trygg import audit
 from trygg.accounts.models import User
-from trygg.api import ApiError
-from trygg.extensions import db
+from trygg.api import ApiError, error_response, handle_api_error
 
 bp = Blueprint("api_handling", __name__, url_prefix="/api/v1")
 
-F = TypeVar("F", bound=Callable[..., Any])
 NOT_FOUND = (404,)
 
 
@@ -29,24 +25,16 @@ def _not_found() -> ApiError:
     return ApiError(404, {"_request": [_("Not found.")]})
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Domain errors as JSON: field messages with the error's status."""
-    try:
-        yield
-    except CaseNotFound:
-        raise _not_found() from None
-    except CaseError as exc:
-        raise ApiError(exc.status, exc.messages()) from None
+@bp.errorhandler(CaseNotFound)
+def _case_not_found(exc: CaseNotFound) -> Response:
+    """A case the caller may not see, or none: 404 either way."""
+    return handle_api_error(_not_found())
 
 
-def handles_domain_errors(view: F) -> F:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with domain_errors():
-            return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+@bp.errorhandler(CaseError)
+def _case_error(exc: CaseError) -> Response:
+    """A domain refusal as JSON: the field messages with the error's status."""
+    return error_response(exc.status, exc.messages())
 
 
 def _user() -> User:
@@ -54,7 +42,7 @@ def _user() -> User:
     return user
 
 
-def _case(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
+def _case(case_id: int, levels: tuple[str, ...] = (AccessLevel.HANDLER,)) -> Case:
     """The case, if the caller may see it at one of `levels`; else 404.
 
     Calls that change the case lock its row for the rest of the request. A refused
@@ -65,5 +53,5 @@ def _case(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
     try:
         return service.case_for(_user(), case_id, levels=levels, lock=lock)
     except CaseNotFound:
-        db.session.commit()
+        audit.keep_audited()
         raise _not_found() from None

@@ -8,9 +8,18 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from handling import schemas, service
-from handling.api.base import NOT_FOUND, _case, _not_found, _user, bp, handles_domain_errors
+from handling.api.base import NOT_FOUND, _case, _not_found, _user, bp
 from handling.models import Case
-from handling.presenters import _assignment, _debriefing, _detail, _section52, _summary, _task
+from handling.presenters import (
+    _assignment,
+    _debriefing,
+    _detail,
+    _section52,
+    _summary,
+    _task,
+    queue_summary,
+)
+from handling.states import AccessLevel, Side
 from reporting import service as reporting
 from trygg import downloads
 from trygg.accounts.models import Role, User
@@ -25,31 +34,51 @@ from trygg.security import allow
 @bp.get("/cases")
 @allow(Role.HANDLER, Role.SAFETY_REP)
 @documented(
-    "The caller's queue, nearest deadline first, a page at a time (filters: state, track, "
-    "deadline, unit_id, incident_type, assigned; limit: 1 to 200 rows, 50 by default; "
-    "after: the previous page's next_cursor)",
+    "The caller's queue, a page at a time. Filters: state, track, deadline, unit_id, "
+    'incident_type, assigned (me, none). q: part of a reference ("00012"), or for a '
+    "handler part of a name the case names (the exposed person, the reporter of a named "
+    "report; read in the app from the caller's newest 5,000 matching cases, each case "
+    "shown for its name audited as a read). sort: reference, type, unit, state, severity, "
+    "occurred, deadline (the default: nearest first), assignee, unread or reporter, with "
+    '"-" before it for descending. limit: 1 to 200 rows, 50 by default; after: the '
+    "previous page's next_cursor, under the same sort.",
     response=schemas.QueueSchema,
     tags=("cases",),
     errors=(400,),
     query=schemas.QueueFilterSchema,
 )
 def queue() -> Response:
-    """The caller's cases with overdue counts; no case content."""
+    """The caller's cases with the counts over their active cases; no case content."""
     try:
         filters = schemas.QueueFilterSchema().load(request.args.to_dict())
     except ValidationError as exc:
         raise schema_error(exc) from None
     now = utcnow()
     limit, after = filters.pop("limit"), filters.pop("after")
-    result = service.queue_for(_user(), filters, now=now, limit=limit, after=after)
+    sort, q = filters.pop("sort"), filters.pop("q")
+    if "state" not in request.args:
+        filters["state"] = service.default_state(_user())
+    result = service.queue_for(_user(), filters, now=now, limit=limit, after=after, sort=sort, q=q)
+    cases = [
+        {
+            **queue_summary(item, now),
+            "assigned_user_name": item.assignee,
+            "occurred_month": item.case.report.occurred_month,
+            "unread_messages": item.unread,
+        }
+        for item in result.items
+    ]
     return jsonify(
         schemas.QueueSchema().dump(
             {
-                "cases": [_summary(item.case, now) for item in result.items],
+                "cases": cases,
                 "overdue_cases": result.overdue_cases,
                 "overdue_deadlines": result.overdue_deadlines,
                 "due_soon_cases": result.due_soon_cases,
                 "active_cases": result.active_cases,
+                "mine": result.mine,
+                "unassigned": result.unassigned,
+                "name_search": result.name_search,
                 "next_cursor": result.next_cursor,
             }
         )
@@ -64,10 +93,9 @@ def queue() -> Response:
     tags=("cases",),
     errors=NOT_FOUND,
 )
-@handles_domain_errors
 def case_detail(case_id: int) -> Response:
     """The case page's data: report, deadlines, tasks, messages, timeline, access history."""
-    case = _case(case_id, ("handler", "safety_rep"))
+    case = _case(case_id, (AccessLevel.HANDLER, AccessLevel.SAFETY_REP))
     content = service.open_case_content(case, _user(), part="case")
     return jsonify(schemas.CaseDetailSchema().dump(_detail(content, utcnow())))
 
@@ -100,7 +128,6 @@ def case_attachment(case_id: int, attachment_id: int) -> Response:
     tags=("cases",),
     errors=(404, 409),
 )
-@handles_domain_errors
 def transition(case_id: int) -> Response:
     """One workflow step; 409 when the transition table forbids it."""
     case = _case(case_id)
@@ -119,7 +146,6 @@ def transition(case_id: int) -> Response:
     tags=("cases",),
     errors=(404, 409),
 )
-@handles_domain_errors
 def track(case_id: int) -> Response:
     """Change track without revealing the reporter; the case may move to another group."""
     case = _case(case_id)
@@ -136,11 +162,11 @@ def track(case_id: int) -> Response:
     tags=("cases",),
     errors=NOT_FOUND,
 )
-@handles_domain_errors
 def case_messages(case_id: int) -> Response:
     """Messages with the reporter and handlers' internal notes, oldest first."""
     case = _case(case_id)
-    messages = service.messages_for(case, "handler", actor=actor_label(_user()))
+    user = _user()
+    messages = service.messages_for(case, Side.HANDLER, actor=actor_label(user), reader=user)
     return jsonify(schemas.MessageOutSchema(many=True).dump([m.__dict__ for m in messages]))
 
 
@@ -155,14 +181,13 @@ def case_messages(case_id: int) -> Response:
     errors=NOT_FOUND,
     links={"GetMessages": ("api_handling.case_messages", {"case_id": "$request.path.case_id"})},
 )
-@handles_domain_errors
 def post_case_message(case_id: int) -> tuple[Response, int]:
     """Store a sealed message; internal notes are never shown to the reporter."""
     case = _case(case_id)
     data = load_json(schemas.MessageInSchema())
     user = _user()
     message = service.post_message(case, user, data["body"], data["internal"])
-    service.record_read(case, actor_label(user), part="messages", level="handler")
+    service.record_read(case, actor_label(user), part="messages", level=AccessLevel.HANDLER)
     out = {
         "id": message.id,
         "author_kind": message.author_kind,
@@ -191,13 +216,12 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
         )
     },
 )
-@handles_domain_errors
 def add_task(case_id: int) -> tuple[Response, int]:
     """A task from a template; its due time defaults to the matching deadline."""
     case = _case(case_id)
     data = load_json(schemas.TaskCreateSchema())
     task = service.add_task(case, actor=_user(), **data)
-    service.record_read(case, actor_label(_user()), part="task", level="handler")
+    service.record_read(case, actor_label(_user()), part="task", level=AccessLevel.HANDLER)
     view = service.TaskView(task, data.get("note"))
     return jsonify(schemas.TaskOutSchema().dump(_task(view))), 201
 
@@ -211,14 +235,13 @@ def add_task(case_id: int) -> tuple[Response, int]:
     tags=("cases",),
     errors=(404, 409),
 )
-@handles_domain_errors
 def update_task(case_id: int, task_id: int) -> Response:
     """Marking a task done meets its deadline (leader contact, individual talk, ...)."""
     case = _case(case_id)
     task = service.get_task(case, task_id)
     data = load_json(schemas.TaskUpdateSchema())
     service.update_task(case, task, actor=_user(), **data)
-    service.record_read(case, actor_label(_user()), part="task", level="handler")
+    service.record_read(case, actor_label(_user()), part="task", level=AccessLevel.HANDLER)
     return jsonify(schemas.TaskOutSchema().dump(_task(service.task_view(case, task))))
 
 
@@ -232,13 +255,12 @@ def update_task(case_id: int, task_id: int) -> Response:
     tags=("cases",),
     errors=(404, 409),
 )
-@handles_domain_errors
 def debriefing(case_id: int) -> tuple[Response, int]:
     """Participants by role, support offered, sealed outcome and further needs, consent."""
     case = _case(case_id)
     data = load_json(schemas.DebriefingSchema())
     row = service.record_debriefing(case, actor=_user(), **data)
-    service.record_read(case, actor_label(_user()), part="debriefing", level="handler")
+    service.record_read(case, actor_label(_user()), part="debriefing", level=AccessLevel.HANDLER)
     view = service.DebriefingView(row, data.get("outcome"), data.get("further_needs"))
     return jsonify(schemas.DebriefingOutSchema().dump(_debriefing(view))), 201
 
@@ -252,7 +274,6 @@ def debriefing(case_id: int) -> tuple[Response, int]:
     tags=("cases",),
     errors=(404, 409),
 )
-@handles_domain_errors
 def assignment(case_id: int) -> Response:
     """Reassignment and recusal; the reason is kept as an internal note."""
     case = _case(case_id)
@@ -282,7 +303,6 @@ def assignment(case_id: int) -> Response:
     tags=("cases",),
     errors=(400, 404),
 )
-@handles_domain_errors
 def grant(case_id: int) -> tuple[Response, int]:
     """Access to an existing case is given by those who have it; audited, on its timeline."""
     case = service.get_case(case_id)
@@ -303,7 +323,6 @@ def grant(case_id: int) -> tuple[Response, int]:
     tags=("cases",),
     errors=(404, 409),
 )
-@handles_domain_errors
 def section52(case_id: int) -> Response:
     """Only the fields sent change; both notifications recorded meet the § 5-2 deadline."""
     case = _case(case_id)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from handling import schemas, service
-from handling.api.base import NOT_FOUND, _not_found, _user, bp, handles_domain_errors
+from handling import reporter_schemas, service
+from handling.api.base import NOT_FOUND, _not_found, _user, bp
 from reporting import service as reporting
 from trygg.api import documented, load_json
 from trygg.security import allow
@@ -39,32 +39,30 @@ def _reporter_view(report: Any) -> dict[str, Any]:
 @allow()
 @documented(
     "Your report's case: its state in plain words, the feedback when closed, and messages",
-    response=schemas.ReporterCaseSchema,
+    response=reporter_schemas.ReporterCaseSchema,
     tags=("reports",),
     errors=NOT_FOUND,
 )
-@handles_domain_errors
 def reporter_messages(report_id: int) -> Response:
     """Owner only; internal notes never appear."""
     report = _own_report(report_id)
-    return jsonify(schemas.ReporterCaseSchema().dump(_reporter_view(report)))
+    return jsonify(reporter_schemas.ReporterCaseSchema().dump(_reporter_view(report)))
 
 
 @bp.post("/reports/<id:report_id>/messages")
 @allow()
 @documented(
     "Answer the case handler about your report",
-    body=schemas.ReporterMessageInSchema,
-    response=schemas.ReporterMessageOutSchema,
+    body=reporter_schemas.ReporterMessageInSchema,
+    response=reporter_schemas.ReporterMessageOutSchema,
     status=201,
     tags=("reports",),
     errors=NOT_FOUND,
 )
-@handles_domain_errors
 def reporter_post_message(report_id: int) -> tuple[Response, int]:
     """The reporter writes to the handler (owner only)."""
     report = _own_report(report_id)
-    data = load_json(schemas.ReporterMessageInSchema())
+    data = load_json(reporter_schemas.ReporterMessageInSchema())
     actor = reporting.reporter_actor(report, _user())
     message = service.post_reporter_message(report, data["body"], actor=actor)
     case = service.reporter_case(report)
@@ -75,4 +73,4 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
         "body": data["body"].strip(),
         "created_at": message.created_at,
     }
-    return jsonify(schemas.ReporterMessageOutSchema().dump(out)), 201
+    return jsonify(reporter_schemas.ReporterMessageOutSchema().dump(out)), 201

@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handling.models import HandlerGroupMember
+from handling.states import GrantKind
 from notifications.kinds import Kind
 from notifications.service import Event, notify_many
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _active_with_role(*roles: str) -> set[int]:
@@ -29,7 +31,7 @@ def _handlers_of_groups(group_ids: set[int]) -> set[int]:
         db.session.scalars(
             select(HandlerGroupMember.user_id).where(HandlerGroupMember.group_id.in_(group_ids))
         )
-    ) & _active_with_role("handler")
+    ) & _active_with_role(Role.HANDLER)
 
 
 def access_change_recipients(change: AccessChange) -> set[int]:
@@ -39,8 +41,8 @@ def access_change_recipients(change: AccessChange) -> set[int]:
     the page lists it, and joining a group is told); every handler and safety
     representative for break-glass. Never the one who made it, nor the one it is about.
     """
-    if change.kind == "break_glass":
-        people = _active_with_role("handler", "safety_rep")
+    if change.kind == GrantKind.BREAK_GLASS:
+        people = _active_with_role(Role.HANDLER, Role.SAFETY_REP)
     else:
         group = change.detail.get("group")
         groups: set[int] = {group} if isinstance(group, int) else set()

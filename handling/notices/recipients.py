@@ -22,6 +22,7 @@ from notifications.scheduler import in_ids
 from notifications.service import Event
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def eligible_by_case(
@@ -42,7 +43,7 @@ def eligible_by_case(
     groups = {g for _c, g in pairs if g is not None}
     if not groups:
         return {c: [] for c, _g in pairs}
-    is_handler = select(UserRole.user_id).where(UserRole.role == "handler")
+    is_handler = select(UserRole.user_id).where(UserRole.role == Role.HANDLER)
     members: dict[int, set[int]] = defaultdict(set)
     for group_id, user_id in db.session.execute(
         select(HandlerGroupMember.group_id, HandlerGroupMember.user_id)
@@ -94,7 +95,7 @@ def escalation_by_group(group_ids: Iterable[int | None]) -> dict[int | None, lis
         db.session.scalars(
             select(User.id)
             .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == "admin", User.active.is_(True))
+            .where(UserRole.role == Role.ADMIN, User.active.is_(True))
             .order_by(User.id)
         )
     )
@@ -112,8 +113,9 @@ def _split_by_access(
     key: str,
     case_id: int,
     subject: str | None = None,
+    outside_link: str = "/notifications",
 ) -> list[Event]:
-    """One event, linked to the case for those who may open it, else to their list."""
+    """One event, linked to the case for those who may open it, else to `outside_link`."""
     about = subject or f"case:{case_id}"
     inside = [u for u in people if u in eligible]
     outside = [u for u in people if u not in eligible]
@@ -121,7 +123,7 @@ def _split_by_access(
     if inside:
         events.append(Event(kind, inside, key, _case_link(case_id), about, eligible))
     if outside:
-        events.append(Event(kind, outside, key, "/notifications", about, None))
+        events.append(Event(kind, outside, key, outside_link, about, None))
     return events
 
 

@@ -19,9 +19,10 @@ names, so callers write `from handling import service` and `service.open_case(..
   grants       access to existing cases, given by those who have it; break-glass
   reading      a case's sealed content opened for reading (audited), history
   queue        the handler's queue, the safety representative's list
-  transitions  state transitions and track changes
+  transitions  the workflow table (next states, guard, effect), transitions, track
   assignment   assigning and recusal
   followup     follow-up tasks, debriefing, § 5-2
+  mytasks      a responsible person's own tasks ("My tasks"), marking one done
   messages     messages and internal notes
   reporter     the reporter's side, named and anonymous
   admin        handler groups, routing rules, deadline policies
@@ -59,6 +60,7 @@ from handling.service.assignment import (
     choose_group,
     get_group,
     recuse,
+    take,
 )
 from handling.service.base import (
     DUE_SOON,
@@ -89,7 +91,6 @@ from handling.service.followup import (
 )
 from handling.service.grants import (
     BREAK_GLASS_REASON_MAX,
-    GRANT_KINDS,
     break_glass,
     grant_access,
     grant_candidates,
@@ -104,6 +105,15 @@ from handling.service.messages import (
     public_message_id,
     record_read,
 )
+from handling.service.mytasks import (
+    CONTACT_TEMPLATES,
+    DONE_NOTE_MAX,
+    OPEN_MAX,
+    MyTask,
+    mark_task_done,
+    my_tasks,
+    open_task_count,
+)
 from handling.service.opening import (
     case_for_report,
     on_report_submitted,
@@ -113,13 +123,16 @@ from handling.service.queue import (
     QUEUE_FILTERS,
     Queue,
     QueueItem,
+    default_state,
     queue_for,
 )
 from handling.service.reading import (
+    AccessDay,
     AccessRecord,
     CaseContent,
     DebriefingView,
     TaskView,
+    access_days,
     access_history,
     debriefing_view,
     events,
@@ -137,6 +150,9 @@ from handling.service.reporter import (
     reporter_case,
     reporter_view,
 )
+from handling.service.responsible import PICKER_LIMIT, QUERY_MAX, Candidate
+from handling.service.responsible import search as search_responsible
+from handling.service.responsible import suggestions as responsible_suggestions
 from handling.service.routing import (
     conflicts,
     default_track,
@@ -146,21 +162,38 @@ from handling.service.routing import (
     route,
 )
 from handling.service.transitions import (
+    WORKFLOW,
+    allowed_next,
     case_facts,
     change_track,
     transition,
 )
 
 __all__ = [
+    "WORKFLOW",
+    "allowed_next",
+    "CONTACT_TEMPLATES",
+    "DONE_NOTE_MAX",
+    "OPEN_MAX",
+    "MyTask",
+    "mark_task_done",
+    "my_tasks",
+    "open_task_count",
     "CaseClosed",
     "CaseError",
     "CaseNotFound",
     "GuardFailed",
     "TransitionForbidden",
     "ANONYMOUS_ACTOR",
+    "AccessDay",
     "AccessRecord",
+    "Candidate",
+    "PICKER_LIMIT",
+    "QUERY_MAX",
+    "access_days",
+    "search_responsible",
+    "responsible_suggestions",
     "BREAK_GLASS_REASON_MAX",
-    "GRANT_KINDS",
     "break_glass",
     "grant_access",
     "grant_candidates",
@@ -193,6 +226,7 @@ __all__ = [
     "add_task",
     "anonymous_view",
     "assign",
+    "take",
     "can_access",
     "case_facts",
     "case_for",
@@ -227,6 +261,7 @@ __all__ = [
     "post_message",
     "post_reporter_message",
     "queue_for",
+    "default_state",
     "refresh_next_due",
     "visible_cases",
     "recompute_deadlines",

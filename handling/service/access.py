@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import (
-    and_,
-    exists,
-    false,
-    or_,
-    select,
-)
+from flask import g, has_request_context, request
+from sqlalchemy import and_, exists, false, null, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from handling import access
@@ -24,12 +20,14 @@ from handling.models import (
 )
 from handling.service.base import _audit
 from handling.service.routing import conflicts
+from handling.states import AccessLevel
 from reporting import service as reporting
 from reporting.models import Report
 from trygg import org
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.roles import Role
 
 # -- access -----------------------------------------------------------------------------
 
@@ -64,35 +62,52 @@ def _safety_rep_may_see(user: User, case: Case) -> bool:
     return user.id not in conflicts(case.report)
 
 
-def _handler_group_ids(user: User) -> list[int]:
-    """The groups whose cases a handler may work on (none for anyone else)."""
-    return sorted(group_ids_of(user)) if user.has_role("handler") else []
+# A handler's groups, and the cases break-glass granted them.
+Reach = tuple[list[int], list[int]]
 
 
-def visible_cases(user: User) -> ColumnElement[bool]:
+def handler_reach(user: User) -> Reach:
+    """A handler's groups, and the cases break-glass granted them: one statement (none
+    for anyone else)."""
+    if not user.has_role(Role.HANDLER):
+        return [], []
+    groups = select(HandlerGroupMember.group_id, null()).where(
+        HandlerGroupMember.user_id == user.id
+    )
+    glass = select(null(), CaseGrant.case_id).where(
+        CaseGrant.user_id == user.id, CaseGrant.kind == access.BREAK_GLASS
+    )
+    rows: list[Any] = list(db.session.execute(union_all(groups, glass)).all())
+    return sorted({g for g, _c in rows if g is not None}), sorted(
+        {c for _g, c in rows if c is not None}
+    )
+
+
+def visible_cases(
+    user: User, report: Any = None, *, reach: Reach | None = None, active: bool = False
+) -> ColumnElement[bool]:
     """The SQL condition on Case for the cases in the user's queue: the one place that
     says in SQL who sees which case, as `access_level` does for one case.
 
     Handlers: `handling.access.handler_sees`, within their groups or by break-glass. Safety
     representatives: the exposed employee consented to sharing, and the report's unit is
     within their units (whether they are named in the report is sealed: `_may_list`).
-    The user's groups and units are read first (one statement each) and given as
-    values, so the planner walks the queue's index of each group in order.
+    The user's groups, break-glass cases and units are read first and given as values,
+    so the planner walks the queue's index of each group in order (an OR with a
+    subquery made it scan every case of the state and sort them); `reach` is
+    `handler_reach(user)` when the caller has it already. `report`: the case's Report (or
+    an alias) when the query joins it already, so the erased check reads it; `active`:
+    the query keeps only unfinished cases, which retention never erases (it deletes
+    closed and dropped ones), so there is no erased check.
     """
     parts: list[ColumnElement[bool]] = []
-    if user.has_role("handler"):
-        # `handling.access.handler_sees` is the rule (membership when the case came to
-        # the group, or a grant; not excluded); the group list lets the planner walk
-        # each group's index, and break-glass grants reach outside the user's groups.
-        sees = access.handler_sees(user.id)
-        groups = _handler_group_ids(user)
-        if groups:
-            parts.append(and_(Case.group_id.in_(groups), sees))
-        break_glass = select(CaseGrant.case_id).where(
-            CaseGrant.user_id == user.id, CaseGrant.kind == access.BREAK_GLASS
-        )
-        parts.append(and_(Case.id.in_(break_glass), sees))
-    units = sorted(_safety_rep_units(user)) if user.has_role("safety_rep") else []
+    groups, glass = reach if reach is not None else handler_reach(user)
+    sees = access.handler_sees(user.id)
+    if groups:
+        parts.append(and_(Case.group_id.in_(groups), sees))
+    if glass:
+        parts.append(and_(Case.id.in_(glass), sees))
+    units = sorted(_safety_rep_units(user)) if user.has_role(Role.SAFETY_REP) else []
     if units:
         consented = or_(
             exists().where(
@@ -107,8 +122,13 @@ def visible_cases(user: User) -> ColumnElement[bool]:
     if not parts:
         return false()
     # A case retention deleted keeps only its codes: it is in no one's queue.
-    erased = exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
-    return and_(or_(*parts) if len(parts) > 1 else parts[0], ~erased)
+    if active:
+        return or_(*parts) if len(parts) > 1 else parts[0]
+    if report is not None:
+        kept = report.erased_month.is_(None)
+    else:
+        kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
+    return and_(or_(*parts) if len(parts) > 1 else parts[0], kept)
 
 
 def access_level(user: User | None, case: Case) -> str | None:
@@ -121,13 +141,25 @@ def access_level(user: User | None, case: Case) -> str | None:
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if user.has_role("handler") and access.can_handle(user.id, case.id):
-        return "handler"
-    if user.has_role("safety_rep") and _safety_rep_may_see(user, case):
-        return "safety_rep"
+    if user.has_role(Role.HANDLER) and _can_handle(user.id, case.id):
+        return AccessLevel.HANDLER
+    if user.has_role(Role.SAFETY_REP) and _safety_rep_may_see(user, case):
+        return AccessLevel.SAFETY_REP
     if reporting.is_owner(user, case.report):
         return "reporter"
     return None
+
+
+def _can_handle(user_id: int, case_id: int) -> bool:
+    """`access.can_handle`, asked once per reading request: a page asks it for the case,
+    its content and its forms, and a GET changes nobody's access (a POST may: recusal,
+    assignment, so it asks each time)."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return access.can_handle(user_id, case_id)
+    known: dict[tuple[int, int], bool] = g.setdefault("can_handle", {})
+    if (user_id, case_id) not in known:
+        known[(user_id, case_id)] = access.can_handle(user_id, case_id)
+    return known[(user_id, case_id)]
 
 
 def can_access(user: User | None, case: Case) -> bool:
@@ -142,7 +174,7 @@ def get_case(case_id: int) -> Case | None:
 
 
 def case_for(
-    user: User, case_id: int, *, levels: Iterable[str] = ("handler",), lock: bool = False
+    user: User, case_id: int, *, levels: Iterable[str] = (AccessLevel.HANDLER,), lock: bool = False
 ) -> Case:
     """The case if the user may see it at one of `levels`; CaseNotFound otherwise.
 

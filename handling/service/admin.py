@@ -12,6 +12,7 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.orm import lazyload
 
 from handling import codes
 from handling.errors import CaseError
@@ -31,19 +32,27 @@ from reporting.codes import INCIDENT_TYPES
 from trygg import access_changes, audit, org
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.roles import Role
 
 # -- admin: groups, routing rules, deadline policies ------------------------------------
 
 
-def handler_groups() -> list[HandlerGroup]:
-    return list(db.session.scalars(select(HandlerGroup).order_by(HandlerGroup.name)))
+def handler_groups(*, members: bool = True) -> list[HandlerGroup]:
+    """Every handler group by name; `members=False` for a page that shows only the names
+    (its members and escalation contacts are not read)."""
+    query = select(HandlerGroup).order_by(HandlerGroup.name)
+    if not members:
+        query = query.options(
+            lazyload(HandlerGroup.members), lazyload(HandlerGroup.escalation_contacts)
+        )
+    return list(db.session.scalars(query))
 
 
 def _check_members(member_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(member_ids))
     for user_id in ids:
         user = db.session.get(User, user_id)
-        if user is None or not user.has_role("handler"):
+        if user is None or not user.has_role(Role.HANDLER):
             raise CaseError(
                 _l("Only case handlers can be members of a handler group."), "member_ids"
             )
@@ -54,7 +63,7 @@ def _check_escalation(user_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(user_ids))
     for user_id in ids:
         user = db.session.get(User, user_id)
-        if user is None or not user.has_role("handler", "admin"):
+        if user is None or not user.has_role(Role.HANDLER, Role.ADMIN):
             raise CaseError(
                 _l("Escalation contacts must be case handlers or administrators."),
                 "escalation_ids",
@@ -94,12 +103,7 @@ def save_group(
     `escalation_ids`: who is told when a case of the group is flagged § 5-2 or one of
     its deadlines passes (case handlers or admins; none: the admins). None keeps them.
     """
-    name = name.strip()
-    if not name:
-        raise CaseError(_l("A handler group needs a name."), "name")
-    clash = db.session.scalar(select(HandlerGroup).where(HandlerGroup.name == name))
-    if clash is not None and (group is None or clash.id != group.id):
-        raise CaseError(_l("A handler group with this name already exists."), "name")
+    name = _checked_name(name, group)
     ids = _check_members(member_ids)
     creating = group is None
     leads_before = set() if group is None else _leads(group)
@@ -113,16 +117,49 @@ def save_group(
     ]
     _only_flag(group, is_default=is_default, is_fallback=is_fallback)
     if escalation_ids is not None:
-        contacts = _check_escalation(escalation_ids)
-        group.escalation_contacts = [
-            c for c in group.escalation_contacts if c.user_id in contacts
-        ] + [
-            HandlerGroupEscalation(user_id=uid)
-            for uid in contacts
-            if uid not in set(group.escalation_ids)
-        ]
+        _set_escalation(group, _check_escalation(escalation_ids))
     db.session.flush()
-    added = set(ids) - before
+    _record_widening(group, actor, added=set(ids) - before, leads_before=leads_before)
+    audit.record(
+        "handler_group.create" if creating else "handler_group.update",
+        actor=actor,
+        object_type="handler_group",
+        object_id=group.id,
+        detail={
+            "members": ids,
+            "is_default": is_default,
+            "is_fallback": is_fallback,
+            "escalation": group.escalation_ids,
+        },
+    )
+    return group
+
+
+def _checked_name(name: str, group: HandlerGroup | None) -> str:
+    """The group's name, stripped; no other group has it."""
+    name = name.strip()
+    if not name:
+        raise CaseError(_l("A handler group needs a name."), "name")
+    clash = db.session.scalar(select(HandlerGroup).where(HandlerGroup.name == name))
+    if clash is not None and (group is None or clash.id != group.id):
+        raise CaseError(_l("A handler group with this name already exists."), "name")
+    return name
+
+
+def _set_escalation(group: HandlerGroup, contacts: list[int]) -> None:
+    """The group's escalation contacts become `contacts` (kept rows stay as they are)."""
+    group.escalation_contacts = [c for c in group.escalation_contacts if c.user_id in contacts] + [
+        HandlerGroupEscalation(user_id=uid)
+        for uid in contacts
+        if uid not in set(group.escalation_ids)
+    ]
+
+
+def _record_widening(
+    group: HandlerGroup, actor: str, *, added: set[int], leads_before: set[int]
+) -> None:
+    """New members' conflicts of interest on the group's cases are recorded, and every
+    new member and new lead is an access change."""
     if added:
         for case in db.session.scalars(select(Case).where(Case.group_id == group.id)):
             _sync_exclusions(case, added)
@@ -137,19 +174,6 @@ def save_group(
         access_changes.record(
             "group.lead_added", actor=actor, user_id=uid, detail={"group": group.id}
         )
-    audit.record(
-        "handler_group.create" if creating else "handler_group.update",
-        actor=actor,
-        object_type="handler_group",
-        object_id=group.id,
-        detail={
-            "members": ids,
-            "is_default": is_default,
-            "is_fallback": is_fallback,
-            "escalation": group.escalation_ids,
-        },
-    )
-    return group
 
 
 def routing_rules() -> list[RoutingRule]:

@@ -19,14 +19,21 @@ from handling.models import (
 )
 from handling.service.base import _audit, _event, _now, _require_unfinished, _row_id, _text
 from handling.service.grants import grant_row
+from handling.service.messages import _store_message
 from handling.service.routing import _place, _sync_exclusions, eligible_handler_ids
-from handling.service.transitions import _internal_note
+from handling.states import GrantKind
 from handling.workflow import ACTIVE_STATES
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
 
 # -- assignment and recusal -------------------------------------------------------------
+
+
+def _internal_note(case: Case, author: User, text: str | None, now: datetime) -> int | None:
+    if not text:
+        return None
+    return _store_message(case, author, text, internal=True, now=now).id
 
 
 def get_group(group_id: int) -> HandlerGroup:
@@ -85,7 +92,7 @@ def assign(
     if handler is not None and not access.can_handle(handler.id, case.id):
         # A handler who has the case gives it to a colleague who joined the group later.
         db.session.flush()
-        grant_row(case, handler, granted_by=label, kind="assigned", reason=None, now=now)
+        grant_row(case, handler, granted_by=label, kind=GrantKind.ASSIGNED, reason=None, now=now)
     note = _internal_note(case, actor, _text(reason), now)
     _event(case, "assigned", label, now, to=case.assigned_user_id, group=case.group_id, note=note)
     _audit("case.assign", label, case, to=case.assigned_user_id, group=case.group_id)
@@ -94,6 +101,22 @@ def assign(
     if handler is not None and handler.id != actor.id:
         notices.assigned(case, now)
     return case
+
+
+def take(case: Case, handler: User, *, now: datetime | None = None) -> Case:
+    """ "Take this case": the handler assigns it to themselves (as `assign`)."""
+    if case.assigned_user_id == handler.id:
+        return case
+    return assign(case, handler, None, actor=handler, now=now)
+
+
+def take_on_acknowledging(case: Case, handler: User, now: datetime) -> None:
+    """Acknowledging a case no one owns makes the handler its owner, where they may
+    own it (a break-glass reader outside the group acknowledges without taking it)."""
+    if case.assigned_user_id is not None or case.group is None:
+        return
+    if handler.id in eligible_handler_ids(case.group, case):
+        assign(case, handler, None, actor=handler, now=now)
 
 
 def _least_busy(ids: list[int]) -> int | None:

@@ -18,6 +18,7 @@ from handling.models import (
     DeadlinePolicy,
 )
 from handling.service.base import DUE_SOON, OSLO, _event, _now, _row_id
+from handling.states import Track
 from reporting.codes import VIOLENCE_AND_THREATS
 from trygg.extensions import db
 
@@ -74,14 +75,14 @@ def add_duration(start: datetime, amount: int, unit: str) -> datetime:
 # (a test keeps the two equal). (kind, track, incident type, min severity, amount, unit)
 DEFAULT_POLICIES: list[tuple[str, str | None, str | None, int, int, str]] = [
     ("acknowledge", None, None, 1, 7, "days"),
-    ("leader_contact", "hms_deviation", None, 1, 0, "same_day"),
-    ("leader_contact", "hms_deviation", None, 3, 3, "hours"),
-    ("individual_talk", "hms_deviation", None, 1, 72, "hours"),
+    ("leader_contact", Track.HMS_DEVIATION, None, 1, 0, "same_day"),
+    ("leader_contact", Track.HMS_DEVIATION, None, 3, 3, "hours"),
+    ("individual_talk", Track.HMS_DEVIATION, None, 1, 72, "hours"),
     *[("learning_review", None, t, 1, 72, "hours") for t in sorted(VIOLENCE_AND_THREATS)],
     ("section_5_2_notice", None, None, 1, 0, "same_day"),
-    ("investigation", "whistleblowing", None, 1, 6, "weeks"),
+    ("investigation", Track.WHISTLEBLOWING, None, 1, 6, "weeks"),
     ("reporter_feedback", None, None, 1, 3, "months"),
-    ("recontact", "hms_deviation", None, 1, 4, "weeks"),
+    ("recontact", Track.HMS_DEVIATION, None, 1, 4, "weeks"),
 ]
 
 

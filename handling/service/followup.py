@@ -16,9 +16,9 @@ from handling.models import (
     FollowUpTask,
     Section52Check,
 )
+from handling.service import responsible
 from handling.service.base import _audit, _event, _now, _require_unfinished, _seal, _text, _user
 from handling.service.deadlines import TASK_MEETS, _meet, recompute_deadlines
-from reporting import service as reporting
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
@@ -26,16 +26,22 @@ from trygg.extensions import db
 # -- follow-up, debriefing, § 5-2 -------------------------------------------------------
 
 
-def _forbidden_people(case: Case) -> set[int]:
-    involved = reporting.involved_user_ids(case.report)
-    return involved["counterpart"] | involved["must_not_handle"] | case.excluded_user_ids
-
-
 def _check_responsible(case: Case, user_id: int | None) -> None:
+    """The picker's rule (handling.service.responsible), enforced for every way in."""
     user = _user(user_id, "responsible_user_id")
-    if user is not None and user.id in _forbidden_people(case):
+    if user is None:
+        return
+    if user.id in case.excluded_user_ids or user.id in responsible.named_in_report(case):
         raise CaseError(
-            _l("That person cannot be responsible: they have a conflict of interest."),
+            _l(
+                "That person cannot be responsible: they are named in the report"
+                " or have a conflict of interest."
+            ),
+            "responsible_user_id",
+        )
+    if responsible.is_admin(user):
+        raise CaseError(
+            _l("An administrator cannot be responsible for a follow-up task."),
             "responsible_user_id",
         )
 

@@ -25,12 +25,12 @@ from handling.models import (
 )
 from handling.service.base import TEXT_MAX, _audit, _event, _now, _seal, _text
 from handling.service.routing import _sync_exclusions, eligible_handler_ids
+from handling.states import GrantKind
 from trygg import access_changes, audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
-
-GRANT_KINDS = ("grant", "assigned", access.BREAK_GLASS)
+from trygg.roles import Role
 
 
 def is_group_lead(user: User, group_id: int | None) -> bool:
@@ -48,7 +48,7 @@ def is_group_lead(user: User, group_id: int | None) -> bool:
         )
         .where(HandlerGroupMember.group_id == group_id, HandlerGroupMember.user_id == user.id)
     )
-    return lead is not None and user.has_role("handler")
+    return lead is not None and user.has_role(Role.HANDLER)
 
 
 def may_grant(user: User, case: Case) -> bool:
@@ -126,7 +126,9 @@ def grant_access(
         raise CaseError(
             _l("Choose a member of the case's group who does not have access yet."), "user_id"
         )
-    return grant_row(case, grantee, granted_by=actor_label(actor), kind="grant", reason=text)
+    return grant_row(
+        case, grantee, granted_by=actor_label(actor), kind=GrantKind.GRANT, reason=text
+    )
 
 
 BREAK_GLASS_REASON_MAX = 500
@@ -148,12 +150,8 @@ def break_glass(
     closed to them. Raises CaseError for a missing reason or a person who is not an
     active handler (an administrator never is).
     """
-    text = _text(reason)
-    if text is None or len(text) > BREAK_GLASS_REASON_MAX:
-        raise CaseError(
-            _l("Write a reason of at most %(n)s characters.", n=BREAK_GLASS_REASON_MAX), "reason"
-        )
-    if not person.active or not person.has_role("handler"):
+    text = _break_glass_reason(reason)
+    if not person.active or not person.has_role(Role.HANDLER):
         raise CaseError(
             _l("Only an active case handler can be given access. Give them the role first."),
             "email",
@@ -165,11 +163,7 @@ def break_glass(
         cases = [case]
         target: tuple[str, int] = ("case", case.id)
     elif group is not None:
-        if person.id not in group.member_ids:
-            group.members.append(HandlerGroupMember(user_id=person.id, joined_at=now))
-            db.session.flush()
-            _sync_exclusions_for_group(group, {person.id})
-        cases = list(db.session.scalars(select(Case).where(Case.group_id == group.id)))
+        cases = _join_for_break_glass(person, group, now)
         target = ("handler_group", group.id)
     granted = 0
     for item in cases:
@@ -198,6 +192,25 @@ def break_glass(
         },
     )
     return granted
+
+
+def _break_glass_reason(reason: str) -> str:
+    """Break-glass needs a reason, short enough to show on the access-changes page."""
+    text = _text(reason)
+    if text is None or len(text) > BREAK_GLASS_REASON_MAX:
+        raise CaseError(
+            _l("Write a reason of at most %(n)s characters.", n=BREAK_GLASS_REASON_MAX), "reason"
+        )
+    return text
+
+
+def _join_for_break_glass(person: User, group: HandlerGroup, now: datetime) -> list[Case]:
+    """The person joins the group (their conflicts recorded first); the group's cases."""
+    if person.id not in group.member_ids:
+        group.members.append(HandlerGroupMember(user_id=person.id, joined_at=now))
+        db.session.flush()
+        _sync_exclusions_for_group(group, {person.id})
+    return list(db.session.scalars(select(Case).where(Case.group_id == group.id)))
 
 
 def _sync_exclusions_for_group(group: HandlerGroup, user_ids: set[int]) -> None:

@@ -17,8 +17,10 @@ from handling.errors import CaseError
 from handling.models import (
     Case,
     CaseMessage,
+    CaseReading,
 )
 from handling.service.base import TEXT_MAX, _audit, _event, _key, _now, _row_id, oslo_day
+from handling.states import Side
 from reporting import service as reporting
 from trygg import crypto, keys, sealing
 from trygg.accounts.models import User
@@ -59,7 +61,7 @@ def _store_message(
         # An anonymous reporter's messages are numbered among their own only.
         id=_row_id(case, CaseMessage, unordered=anonymous),
         case_id=case.id,
-        author_kind="reporter" if author is None else "handler",
+        author_kind=Side.REPORTER if author is None else Side.HANDLER,
         author_user_id=None if author is None else author.id,
         internal=internal,
         identity=identity,
@@ -119,7 +121,7 @@ def post_message(
         now = reporting.start_of_day_utc(now)
     label = actor_label(author) if author is not None else (actor or "reporter")
     message = _store_message(case, author, text, internal=internal, now=now, identity=identity)
-    kind = "handler" if author is not None else "reporter"
+    kind = Side.HANDLER if author is not None else Side.REPORTER
     flags: dict[str, Any] = {"identity": True} if identity else {}
     _event(case, "message", label, now, author=kind, internal=internal, message=message.id, **flags)
     _audit(
@@ -164,26 +166,29 @@ def public_message_id(case: Case, message_id: int) -> int:
 
 
 def _message_views(case: Case, *, viewer: str) -> list[MessageView]:
-    query = select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
-    if viewer != "handler":
+    """The case's messages opened, each with its author's name (read with the messages,
+    not one query per author)."""
+    query = (
+        select(CaseMessage, User.name)
+        .outerjoin(User, User.id == CaseMessage.author_user_id)
+        .where(CaseMessage.case_id == case.id)
+        .order_by(CaseMessage.id)
+    )
+    if viewer != Side.HANDLER:
         query = query.where(CaseMessage.internal.is_(False))
     key = _key(case)
-    names: dict[int, str] = {}
     out = []
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.execute(query).all())
     if case.report.anonymous:
-        rows.sort(key=_conversation_order)
-    for message in rows:
-        author_id = message.author_user_id if viewer == "handler" else None
-        if author_id is not None and author_id not in names:
-            person = db.session.get(User, author_id)
-            names[author_id] = person.name if person is not None else ""
+        rows.sort(key=lambda row: _conversation_order(row[0]))
+    for message, name in rows:
+        author_id = message.author_user_id if viewer == Side.HANDLER else None
         out.append(
             MessageView(
-                id=message.id if viewer == "handler" else public_message_id(case, message.id),
+                id=message.id if viewer == Side.HANDLER else public_message_id(case, message.id),
                 author_kind=message.author_kind,
                 author_user_id=author_id,
-                author_name=names.get(author_id) if author_id is not None else None,
+                author_name=(name or "") if author_id is not None else None,
                 internal=message.internal,
                 identity=message.identity,
                 body=sealing.open_text(key, message, "body", message.body_sealed),
@@ -201,13 +206,29 @@ def record_read(case: Case, actor: str, *, part: str, level: str) -> None:
     _audit("case.read", actor, case, at=at, part=part, level=level)
 
 
-def messages_for(case: Case, viewer: str, *, actor: str) -> list[MessageView]:
+def messages_for(
+    case: Case, viewer: str, *, actor: str, reader: User | None = None
+) -> list[MessageView]:
     """The case's messages as "handler" (with internal notes) or "reporter" sees them.
 
     Writes a "case.read" audit entry (part "messages"). The caller has checked access.
+    A handler `reader` has now seen the reporter's messages (the queue's unread count).
     """
-    if viewer not in {"handler", "reporter"}:
+    if viewer not in {Side.HANDLER, Side.REPORTER}:
         raise ValueError(viewer)
-    at = reporting.start_of_day_utc() if viewer == "reporter" and case.report.anonymous else None
+    at = reporting.start_of_day_utc() if viewer == Side.REPORTER and case.report.anonymous else None
     _audit("case.read", actor, case, at=at, part="messages", level=viewer)
-    return _message_views(case, viewer=viewer)
+    views = _message_views(case, viewer=viewer)
+    if reader is not None and viewer == Side.HANDLER:
+        mark_read(case, reader, views)
+    return views
+
+
+def mark_read(case: Case, reader: User, views: list[MessageView]) -> None:
+    """The handler has seen every reporter message in `views` (the queue's unread count)."""
+    seen = sum(1 for v in views if v.author_kind == Side.REPORTER)
+    row = db.session.get(CaseReading, (case.id, reader.id))
+    if row is None:
+        db.session.add(CaseReading(case_id=case.id, user_id=reader.id, reporter_messages_seen=seen))
+    elif row.reporter_messages_seen != seen:
+        row.reporter_messages_seen = seen

@@ -25,7 +25,8 @@ from handling.models import (
 from handling.service.base import _audit, _dated_to_the_day, _now, _row_id
 from handling.service.deadlines import deadlines_due
 from handling.service.opening_config import _opening_config, _OpeningConfig, _OpeningGroup
-from handling.service.routing import conflicts, default_track
+from handling.service.routing import choose_target, conflicts, default_track
+from handling.states import CaseState
 from reporting import service as reporting
 from reporting.codes import VIOLENCE_AND_THREATS
 from reporting.models import Report
@@ -68,7 +69,7 @@ _CASE_SEALED_COLUMNS = (
 
 @functools.cache
 def _case_insert() -> Any:
-    """open_case's INSERT, built once (see reporting.service.intake._statements)."""
+    """open_case's INSERT, built once (see reporting.service.references._statements)."""
     table = Case.__table__
     return insert(table).returning(table.c.id)
 
@@ -166,13 +167,8 @@ def _opening_exclusions(
 def _opening_target(
     config: _OpeningConfig, excluded: set[int]
 ) -> tuple[_OpeningGroup | None, str | None]:
-    """The group a new case goes to and the routing warning, as _place decides."""
-    routed, fallback = config.routed, config.fallback
-    if routed is not None and routed.eligible(excluded):
-        return routed, None
-    if fallback is not None and fallback.eligible(excluded):
-        return fallback, "no_group" if routed is None else "fallback"
-    return routed or fallback, "no_group" if routed is None else "no_handler"
+    """The group a new case goes to and the routing warning (routing.choose_target)."""
+    return choose_target(config.routed, config.fallback, lambda group: group.eligible(excluded))
 
 
 def _insert_case(report: Report, opening: _Opening, now: datetime) -> Case:
@@ -183,7 +179,7 @@ def _insert_case(report: Report, opening: _Opening, now: datetime) -> Case:
     row: dict[str, Any] = {
         "report_id": report.id,
         "track": opening.track,
-        "state": "reported",
+        "state": CaseState.REPORTED,
         "group_id": opening.group_id,
         "assigned_user_id": None,
         "section_5_2": opening.section_5_2,

@@ -30,6 +30,7 @@ from reporting.models import Report
 from trygg import org
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 class _OpeningPolicy(NamedTuple):
@@ -71,7 +72,9 @@ _ROUTED, _DEFAULT, _FALLBACK = 1, 2, 4
 
 
 def _chosen_group(in_unit: bool) -> Any:
-    """The group of the most specific matching routing rule, as `route` chooses it."""
+    """The group of the most specific matching routing rule: a rule naming the track
+    beats one that does not, then one naming an incident type, then the one whose unit
+    is nearest above the report's (the oldest rule breaks ties)."""
     rule = RoutingRule.__table__
     criteria = [
         or_(rule.c.track.is_(None), rule.c.track == bindparam("track")),
@@ -112,6 +115,17 @@ def _chosen_group(in_unit: bool) -> Any:
     ).scalar_subquery()
 
 
+def routed_group_id(report: Report, track: str) -> int | None:
+    """The group of the most specific matching routing rule (None when no rule matches):
+    the one routing rule, which `_opening_statement` embeds for a new case and
+    `routing.route` runs alone for a change of track."""
+    params: dict[str, Any] = {"track": track, "types": sorted(set(report.incident_types))}
+    if report.unit_id is not None:
+        params["unit_id"] = report.unit_id
+    chosen = _chosen_group(report.unit_id is not None)
+    return db.session.connection().scalar(select(chosen), params)
+
+
 def _group_rows(chosen: Any) -> Any:
     """The "g" rows: each group routing may use, once per member."""
     group = HandlerGroup.__table__
@@ -119,7 +133,7 @@ def _group_rows(chosen: Any) -> Any:
     user = User.__table__
     role = UserRole.__table__
     no_text = cast(null(), String)
-    is_handler = exists().where(role.c.user_id == member.c.user_id, role.c.role == "handler")
+    is_handler = exists().where(role.c.user_id == member.c.user_id, role.c.role == Role.HANDLER)
     return (
         select(
             literal("g", String).label("k"),
@@ -159,7 +173,7 @@ def _conflicted_handler_rows() -> Any:
     return select(
         literal("h", String), role.c.user_id, no_int, no_int, no_int, *[no_text] * 4
     ).where(
-        role.c.role == "handler",
+        role.c.role == Role.HANDLER,
         role.c.user_id.in_(bindparam("conflicted", expanding=True)),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,8 @@ from handling.models import (
 )
 from handling.service.access import access_level
 from handling.service.base import _audit, _open, oslo_day
-from handling.service.messages import MessageView, _message_views
+from handling.service.messages import MessageView, _message_views, mark_read
+from handling.states import AccessLevel, Side
 from reporting import service as reporting
 from trygg import audit
 from trygg.accounts.models import User
@@ -61,8 +62,9 @@ def _case_text(case: Case, column: str) -> str | None:
     return _open(case, case, column, case.sealed(column))
 
 
-def task_view(case: Case, task: FollowUpTask) -> TaskView:
-    return TaskView(task, _open(case, task, "note", task.note_sealed))
+def task_view(case: Case, task: FollowUpTask, *, with_note: bool = True) -> TaskView:
+    """A task for reading; its note ("only case handlers see the note") only if asked."""
+    return TaskView(task, _open(case, task, "note", task.note_sealed) if with_note else None)
 
 
 def debriefing_view(case: Case, row: Debriefing, *, full: bool = True) -> DebriefingView:
@@ -98,17 +100,22 @@ def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent
     """Decrypt what the user may see of a case; every call writes a "case.read" entry.
 
     Handlers get everything; a safety representative gets the classification and only
-    the follow-up tasks and debriefing summaries the exposed employee agreed to share.
+    the follow-up tasks (without their notes) and debriefing summaries (without further
+    needs) the exposed employee agreed to share.
     Raises CaseNotFound for anyone else (the reporter reads through reporter_view).
     """
     level = access_level(user, case)
-    if level not in {"handler", "safety_rep"}:
+    if level not in {AccessLevel.HANDLER, AccessLevel.SAFETY_REP}:
         raise CaseNotFound()
     actor = actor_label(user)
     _audit("case.read", actor, case, part=part, level=level)
     content = CaseContent(case=case, level=level)
-    if level == "safety_rep":
-        content.tasks = [task_view(case, t) for t in case.tasks if t.consent_to_share]
+    if level == AccessLevel.SAFETY_REP:
+        # The task's kind, status and dates are shared; its note is for handlers only,
+        # as the form that takes it promises.
+        content.tasks = [
+            task_view(case, t, with_note=False) for t in case.tasks if t.consent_to_share
+        ]
         content.debriefings = [
             debriefing_view(case, d, full=False)
             for d in case.debriefings
@@ -122,7 +129,8 @@ def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent
     content.no_follow_up_reason = _case_text(case, "no_follow_up_reason")
     content.tasks = [task_view(case, t) for t in case.tasks]
     content.debriefings = [debriefing_view(case, d) for d in case.debriefings]
-    content.messages = _message_views(case, viewer="handler")
+    content.messages = _message_views(case, viewer=Side.HANDLER)
+    mark_read(case, user, content.messages)
     content.events = events(case)
     return content
 
@@ -139,11 +147,14 @@ class AccessRecord:
 
 def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
     """Who opened the case's (or its report's) content, and refused attempts, newest first."""
-    entries = [
-        *audit.for_object("case", case.id, limit=limit),
-        *audit.for_object("report", case.report_id, limit=limit),
-    ]
-    wanted = {"case.read", "report.read", "case.access_denied", "case.grant"}
+    entries = audit.for_objects([("case", case.id), ("report", case.report_id)], limit=limit)
+    wanted = {
+        "case.read",
+        "report.read",
+        "case.access_denied",
+        "case.grant",
+        "case.people_search",
+    }
     # By time: an anonymous reporter's readings keep only their day and go to its end
     # (the log's order would tell between which of the handlers' readings they came).
     rows = sorted(
@@ -155,3 +166,60 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         )
         for e in rows[:limit]
     ]
+
+
+# Readings are grouped per person and day; the raw entries looked at are bounded.
+ACCESS_ENTRIES_READ = 2000
+READ_ACTIONS = frozenset({"case.read", "report.read"})
+# A case opened for a handler reads its report too, with the same part: that second
+# entry is not a second opening.
+REPORT_HALF_OF_CASE = frozenset({"case", "export"})
+
+
+@dataclass
+class AccessDay:
+    """One row of the page's access history: one person's readings of one day (however
+    many reloads), or a single refusal or grant."""
+
+    day: date
+    first_at: datetime
+    last_at: datetime
+    actor: str
+    # "read" for readings of the case or its report; else the audit action.
+    action: str
+    parts: list[str] = field(default_factory=list)
+    count: int = 1
+    user_id: int | None = None
+
+
+def access_days(case: Case, limit: int = 50) -> list[AccessDay]:
+    """The access history as a person reads it, newest first: every reading of the same
+    person on the same (Oslo) day is one row with how many times and which parts, so a
+    reload does not add rows; refusals of the same person that day likewise; each grant
+    is its own row. At most `limit` rows, from the newest ACCESS_ENTRIES_READ entries."""
+    rows: list[AccessDay] = []
+    by_key: dict[tuple[Any, ...], AccessDay] = {}
+    for record in access_history(case, limit=ACCESS_ENTRIES_READ):
+        action = "read" if record.action in READ_ACTIONS else record.action
+        day = oslo_day(record.at)
+        # Each grant is its own row (the row's position makes its key unique).
+        key: tuple[Any, ...] = (
+            day,
+            record.actor,
+            action,
+            len(rows) if action == "case.grant" else -1,
+        )
+        found = by_key.get(key)
+        if found is None:
+            if len(rows) >= limit:
+                continue
+            found = AccessDay(day, record.at, record.at, record.actor, action, [], 0)
+            found.user_id = record.user_id
+            by_key[key] = found
+            rows.append(found)
+        if not (record.action == "report.read" and record.part in REPORT_HALF_OF_CASE):
+            found.count += 1
+        found.first_at = min(found.first_at, record.at)
+        if record.part and record.part not in found.parts:
+            found.parts.append(record.part)
+    return rows

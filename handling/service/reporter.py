@@ -23,6 +23,7 @@ from handling.service.base import _audit, _event
 from handling.service.messages import MessageView, _message_text, messages_for, post_message
 from handling.service.opening import case_for_report
 from handling.service.reading import _case_text
+from handling.states import CaseState
 from handling.workflow import PLAIN_STATE
 from reporting import anonymous
 from reporting import service as reporting
@@ -59,7 +60,7 @@ def reporter_view(report: Report, *, actor: str) -> ReporterView:
     """
     case = reporter_case(report)
     messages = messages_for(case, "reporter", actor=actor)
-    feedback = _case_text(case, "feedback") if case.state == "closed" else None
+    feedback = _case_text(case, "feedback") if case.state == CaseState.CLOSED else None
     return ReporterView(
         report=report,
         case=case,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import (
     select,
@@ -16,14 +17,14 @@ from handling.models import (
     Case,
     CaseExclusion,
     HandlerGroup,
-    RoutingRule,
 )
 from handling.service.base import _audit, _event, _now, _row_id
+from handling.service.opening_config import routed_group_id
+from handling.states import Track
 from reporting import service as reporting
 from reporting.codes import HARASSMENT
 from reporting.models import Report
-from trygg import org
-from trygg.accounts.models import Membership, User, UserRole
+from trygg.accounts.models import Membership, User
 from trygg.extensions import db
 
 # -- routing and conflict of interest ---------------------------------------------------
@@ -33,44 +34,36 @@ def default_track(report: Report) -> str:
     """Harassment by a colleague or leader suggests whistleblowing; else HSE deviation."""
     types = set(report.incident_types)
     if types & HARASSMENT and report.counterpart_category in {"colleague", "leader"}:
-        return "whistleblowing"
-    return "hms_deviation"
-
-
-def _unit_depth(unit_id: int) -> int:
-    unit = org.get_unit(unit_id)
-    return len(org.ancestors(unit)) if unit is not None else 0
+        return Track.WHISTLEBLOWING
+    return Track.HMS_DEVIATION
 
 
 def route(report: Report, track: str) -> HandlerGroup | None:
-    """The group for a report: the most specific matching rule, else the default group.
+    """The group for a report: the most specific matching rule's (the one rule,
+    `opening_config.routed_group_id`, also used when a case opens), else the default."""
+    group_id = routed_group_id(report, track)
+    if group_id is not None:
+        return db.session.get(HandlerGroup, group_id)
+    return db.session.scalars(
+        select(HandlerGroup).where(HandlerGroup.is_default.is_(True)).order_by(HandlerGroup.id)
+    ).first()
 
-    A rule naming a track beats one that does not, then one naming an incident type,
-    then the one whose unit is deepest in the tree (the oldest rule breaks ties).
-    A new case is routed by `_opening_statement` in SQL: keep the two in step.
-    """
-    types = set(report.incident_types)
-    best: tuple[tuple[int, int, int, int], RoutingRule] | None = None
-    for rule in db.session.scalars(select(RoutingRule).order_by(RoutingRule.id)):
-        if rule.track is not None and rule.track != track:
-            continue
-        if rule.incident_type is not None and rule.incident_type not in types:
-            continue
-        if rule.unit_id is not None and (
-            report.unit_id is None or report.unit_id not in org.subtree_ids(rule.unit_id)
-        ):
-            continue
-        rank = (
-            int(rule.track is not None),
-            int(rule.incident_type is not None),
-            _unit_depth(rule.unit_id) if rule.unit_id is not None else -1,
-            -rule.id,
-        )
-        if best is None or rank > best[0]:
-            best = (rank, rule)
-    if best is not None:
-        return best[1].group
-    return db.session.scalar(select(HandlerGroup).where(HandlerGroup.is_default.is_(True)))
+
+G = TypeVar("G")
+
+
+def choose_target(
+    routed: G | None, fallback: G | None, eligible: Callable[[G], bool]
+) -> tuple[G | None, str | None]:
+    """The group a case goes to and the warning for admins (the one placement rule, for
+    a new case and for a change of track): the routed group if it has an eligible
+    handler, else the fallback group ("fallback", or "no_group" when no rule or default
+    group applied), else the routed group anyway ("no_handler": nobody eligible)."""
+    if routed is not None and eligible(routed):
+        return routed, None
+    if fallback is not None and eligible(fallback):
+        return fallback, "no_group" if routed is None else "fallback"
+    return routed or fallback, "no_group" if routed is None else "no_handler"
 
 
 def fallback_group() -> HandlerGroup | None:
@@ -112,10 +105,6 @@ def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> di
         for user_id in set(managers) - involved["counterpart"]:
             found[user_id].add("line_manager")
     return dict(found)
-
-
-def _handler_ids() -> set[int]:
-    return set(db.session.scalars(select(UserRole.user_id).where(UserRole.role == "handler")))
 
 
 def _sync_exclusions(
@@ -171,24 +160,15 @@ def eligible_handlers(case: Case) -> list[User]:
 
 
 def _place(case: Case, routed: HandlerGroup | None, actor: str, now: datetime) -> None:
-    """Put the case in the routed group, or the fallback group if exclusion empties it.
-
-    Warnings for admins: "fallback" (everyone routed to was excluded), "no_group" (no
-    rule and no default group), "no_handler" (no eligible handler anywhere). A new case
-    is placed by `open_case` the same way: keep the two in step.
-    """
+    """Put the case in the group `choose_target` picks (after recording the conflicts
+    of interest of both candidate groups' members)."""
     fallback = fallback_group()
     for group in (routed, fallback):
         if group is not None:
             _sync_exclusions(case, group.member_ids, at=now)
-    target: HandlerGroup | None
-    if routed is not None and eligible_handler_ids(routed, case):
-        target, warning = routed, None
-    elif fallback is not None and eligible_handler_ids(fallback, case):
-        target, warning = fallback, "no_group" if routed is None else "fallback"
-    else:
-        target = routed or fallback
-        warning = "no_group" if routed is None else "no_handler"
+    target, warning = choose_target(
+        routed, fallback, lambda group: bool(eligible_handler_ids(group, case))
+    )
     moved = target is not None and target.id != case.group_id
     case.group = target
     case.group_id = target.id if target is not None else None

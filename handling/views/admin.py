@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
-from handling import codes, schemas, service
+from handling import admin_schemas, codes, service
 from handling.models import HandlerGroup
 from handling.presenters import Forms, Names, _errors_of
 from handling.views.base import Page, _user, bp
@@ -45,6 +45,8 @@ class WarningRow:
     warning: str
     group: str
     opened_at: datetime
+    # An anonymous report keeps only its day: shown as a date.
+    anonymous: bool = False
 
 
 def _warning_rows() -> list[WarningRow]:
@@ -59,6 +61,7 @@ def _warning_rows() -> list[WarningRow]:
                 warning=rcodes.label(codes.ROUTING_WARNINGS, w.warning),
                 group=groups.get(w.group_id or 0, ""),
                 opened_at=w.opened_at,
+                anonymous=found is not None and found.report.anonymous,
             )
         )
     return rows
@@ -94,7 +97,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
     forms = Forms()
     if request.method == "POST":
         try:
-            data = schemas.HandlerGroupSchema().load(
+            data = admin_schemas.HandlerGroupSchema().load(
                 {
                     "name": request.form.get("name", "").strip(),
                     "member_ids": [_int(v) for v in request.form.getlist("member_ids")],
@@ -150,7 +153,7 @@ def admin_rules() -> Page:
 def admin_rule_create() -> Page | Response:
     """Add a routing rule; empty criteria match anything."""
     try:
-        data = schemas.RoutingRuleSchema().load(
+        data = admin_schemas.RoutingRuleSchema().load(
             _present(
                 {
                     "group_id": _int(request.form.get("group_id")),
@@ -256,7 +259,7 @@ def admin_policies() -> Page | Response:
     if request.method == "POST":
         rows, sources = _policy_rows()
         try:
-            data = schemas.DeadlinePoliciesSchema().load({"policies": rows})
+            data = admin_schemas.DeadlinePoliciesSchema().load({"policies": rows})
             service.replace_policies(data["policies"], actor=actor_label(_user()))
         except ValidationError as exc:
             errors = _policy_errors(translate_errors(exc.messages), sources)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import (
     abort,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -22,37 +20,32 @@ from werkzeug.wrappers.response import Response
 from handling import schemas, service
 from handling.models import Case
 from handling.presenters import (
-    ACCESS_ACTIONS,
-    ACCESS_PARTS,
-    OSLO,
     Forms,
     Names,
     _errors_of,
-    deadline_line,
-    event_text,
 )
-from handling.views.base import ACCESS_HISTORY_ROWS, READ_LEVELS, Page, _user, bp
+from handling.states import AccessLevel, CaseState
+from handling.views.base import READ_LEVELS, Page, _user, bp
 from handling.views.inputs import _int, _moment, _present, _text, _yes_no
+from handling.views.workspace import _picker_query, _render_case, section_of
 from handling.workflow import (
-    FINISHED_STATES,
     STATES,
     CaseError,
     CaseNotFound,
-    allowed_next,
     state_label,
 )
 from reporting import service as reporting
-from trygg import downloads, org
+from trygg import audit, downloads
 from trygg.accounts import service as accounts
-from trygg.accounts.models import Role, User
+from trygg.accounts.models import Role
 from trygg.audit import actor_label
-from trygg.extensions import db, utcnow
+from trygg.extensions import db
 from trygg.security import allow
 
 # -- the case page ----------------------------------------------------------------------
 
 
-def _case_or_404(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
+def _case_or_404(case_id: int, levels: tuple[str, ...] = (AccessLevel.HANDLER,)) -> Case:
     """The case if the user may see it at one of `levels`; else 404.
 
     A form that changes the case locks its row for the rest of the request (as the JSON
@@ -63,88 +56,20 @@ def _case_or_404(case_id: int, levels: tuple[str, ...] = ("handler",)) -> Case:
     try:
         return service.case_for(_user(), case_id, levels=levels, lock=lock)
     except CaseNotFound:
-        db.session.commit()
+        audit.keep_audited()
         abort(404)
-
-
-def _people(case: Case, eligible: list[User]) -> list[User]:
-    """Who may be made responsible for a follow-up task: the case's eligible handlers,
-    the line managers of the report's unit and the units above it, and whoever already
-    is responsible for one of its tasks (never every user of a large organisation)."""
-    unit = org.get_unit(case.report.unit_id) if case.report.unit_id else None
-    units = [unit, *org.ancestors(unit)] if unit is not None else []
-    people = {u.id: u for u in eligible}
-    for manager in accounts.managers_of([u.id for u in units]):
-        people.setdefault(manager.id, manager)
-    for task in case.tasks:
-        if task.responsible_user_id is not None and task.responsible_user_id not in people:
-            responsible = accounts.get_user(task.responsible_user_id)
-            if responsible is not None:
-                people[responsible.id] = responsible
-    return sorted(people.values(), key=lambda u: (u.name, u.id))
-
-
-def section52_applies(case: Case) -> bool:
-    report = case.report
-    return case.section_5_2 or report.requires_section_5_2
-
-
-def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> Page:
-    """The case page for the current user's access level (the opening is audited)."""
-    user = _user()
-    forms = forms or Forms()
-    content = service.open_case_content(case, user, part="case")
-    now = utcnow()
-    names = Names()
-    groups = {g.id: g.name for g in service.handler_groups()}
-    report = case.report
-    unit = org.get_unit(report.unit_id) if report.unit_id else None
-    context: dict[str, Any] = {
-        "case": case,
-        "report": report,
-        "content": content,
-        "r": content.report or {},
-        "unit": unit,
-        "names": names,
-        "groups": groups,
-        "forms": forms,
-        "errors": forms.errors,
-        "deadlines": [deadline_line(d, now) for d in case.deadlines],
-        "next_deadline": service.next_open_deadline(case),
-        "handler": content.level == "handler",
-    }
-    if content.level == "handler":
-        eligible = service.eligible_handlers(case)
-        people = _people(case, eligible)
-        names.remember(people)
-        context.update(
-            next_states=allowed_next(case.state),
-            finished=case.state in FINISHED_STATES,
-            eligible=eligible,
-            grant_candidates=service.grant_candidates(case),
-            all_groups=service.handler_groups(),
-            people=people,
-            events=[(e, event_text(e, names, groups)) for e in content.events],
-            access=service.access_history(case, limit=ACCESS_HISTORY_ROWS),
-            access_rows=ACCESS_HISTORY_ROWS,
-            access_actions=ACCESS_ACTIONS,
-            access_parts=ACCESS_PARTS,
-            section52=section52_applies(case),
-            today=datetime.now(OSLO).date().isoformat(),
-        )
-    html = render_template("handling/case.html", **context)
-    if status >= 400:
-        # The request's error answer rolls back; the reading of the content must stay.
-        db.session.commit()
-        return html, status
-    return html
 
 
 @bp.get("/cases/<id:case_id>")
 @allow(Role.HANDLER, Role.SAFETY_REP)
 def case(case_id: int) -> Page:
     """One case: report, deadlines, follow-up, messages, timeline, access history."""
-    return _render_case(_case_or_404(case_id, READ_LEVELS))
+    found = _case_or_404(case_id, READ_LEVELS)
+    query, form = _picker_query()
+    if len(query) > service.QUERY_MAX:
+        message = _("Search with at most %(num)s characters.", num=service.QUERY_MAX)
+        return _render_case(found, Forms(f"find-{form}", request.args, {"person": [message]}), 400)
+    return _render_case(found)
 
 
 @bp.get("/cases/<id:case_id>/attachments/<id:attachment_id>")
@@ -184,20 +109,20 @@ def _act(case_id: int, prefix: str, action: Action, done: str) -> Page | Respons
         abort(404)
     else:
         flash(message or done, "success")
-        if service.access_level(_user(), found) != "handler":
+        if service.access_level(_user(), found) != AccessLevel.HANDLER:
             return redirect(url_for(".queue"), 303)
-        return redirect(url_for(".case", case_id=case_id), 303)
+        return redirect(url_for(".case", case_id=case_id, _anchor=section_of(prefix)), 303)
     db.session.rollback()
     found = _case_or_404(case_id)
     return _render_case(found, Forms(prefix, request.form, errors), 400)
 
 
 TRANSITION_DONE = {
-    "acknowledged": _l("The report is acknowledged."),
-    "triaged": _l("The case is triaged."),
-    "closed": _l("The case is closed. The reporter can now read your feedback."),
-    "dropped": _l("The case is dropped."),
-    "reopened": _l("The case is reopened."),
+    CaseState.ACKNOWLEDGED: _l("The report is acknowledged."),
+    CaseState.TRIAGED: _l("The case is triaged."),
+    CaseState.CLOSED: _l("The case is closed. The reporter can now read your feedback."),
+    CaseState.DROPPED: _l("The case is dropped."),
+    CaseState.REOPENED: _l("The case is reopened."),
 }
 
 
@@ -220,6 +145,7 @@ def transition(case_id: int) -> Page | Response:
                     "no_follow_up_reason": _text("no_follow_up_reason"),
                     "reason": _text("reason"),
                     "forwarded_to": _text("forwarded_to"),
+                    "take_case": _yes_no("take_case"),
                 }
             )
         )

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
-from handling import schemas, service
+from handling import reporter_schemas, service
 from handling.presenters import Forms, _errors_of
 from handling.views.base import Page, _user, bp
 from handling.views.inputs import _present, _text
@@ -26,6 +26,7 @@ from handling.workflow import (
 )
 from reporting import service as reporting
 from reporting.models import Report
+from trygg import audit
 from trygg.extensions import db
 from trygg.security import allow
 
@@ -49,7 +50,9 @@ def reporter_case(report_id: int) -> Page | Response:
     forms = Forms()
     if request.method == "POST":
         try:
-            data = schemas.ReporterMessageInSchema().load(_present({"body": _text("body")}))
+            data = reporter_schemas.ReporterMessageInSchema().load(
+                _present({"body": _text("body")})
+            )
             service.post_reporter_message(report, data["body"], actor=actor)
         except (ValidationError, CaseError) as exc:
             forms = Forms("reply", request.form, _errors_of(exc))
@@ -79,6 +82,6 @@ def reporter_case(report_id: int) -> Page | Response:
         finished=view.state in FINISHED_STATES,
     )
     if forms.errors:
-        db.session.commit()  # keep the audited reading; the 400 rolls back the rest
+        audit.keep_audited()  # the 400 rolls back the rest
         return html, 400
     return html

@@ -1,0 +1,67 @@
+"""Case handling's shapes for the reporter: a named reporter's and an anonymous
+reporter's messages and their case in plain words (`handling/api/reporter.py`, the
+reporter's pages and the anonymous link's follow-up)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from handling.schemas import _text
+from trygg.validation import StrictSchema
+
+# -- input ------------------------------------------------------------------------------
+
+
+class ReporterMessageInSchema(StrictSchema):
+    body = _text(required=True, min_length=1)
+
+
+class AnonymousMessageInSchema(StrictSchema):
+    """The anonymous reporter writes; `identity`: the text says who they are (final)."""
+
+    body = _text(required=True, min_length=1)
+    identity = fields.Boolean(load_default=False)
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+class ReporterMessageOutSchema(Schema):
+    id = fields.Integer()
+    author_kind = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class ReporterCaseSchema(Schema):
+    """The reporter's view: the state in plain words, feedback when closed, messages."""
+
+    report_id = fields.Integer()
+    reference = fields.String()
+    state = fields.String()
+    state_text = fields.String()
+    status = fields.String()
+    feedback = fields.String(allow_none=True)
+    messages = fields.List(fields.Nested(ReporterMessageOutSchema))
+
+
+class AnonymousMessageOutSchema(Schema):
+    """A message as the anonymous reporter sees it: who wrote it, and only the day."""
+
+    author_kind = fields.String(metadata={"description": '"handler" or "reporter"'})
+    body = fields.String()
+    day = fields.Date(metadata={"description": "The day it was written (Oslo)."})
+    identity = fields.Boolean(metadata={"description": "You said who you are in it."})
+
+
+class AnonymousCaseSchema(Schema):
+    """What the anonymous reporter sees of their report: its case in plain words."""
+
+    reference = fields.String()
+    status = fields.String()
+    status_text = fields.String()
+    state = fields.String()
+    state_text = fields.String()
+    feedback = fields.String(allow_none=True, metadata={"description": "When closed."})
+    identity_revealed = fields.Boolean()
+    messages = fields.List(fields.Nested(AnonymousMessageOutSchema))
