@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from notifications import delivery, scheduler, service
+from notifications import mail, scheduler, service
 from notifications.kinds import MailState
 from trygg.extensions import db
 
@@ -88,7 +88,7 @@ def outbox_purge(days: int) -> None:
 def mail_test(address: str) -> None:
     """Send a test e-mail to ADDRESS with the SMTP settings."""
     try:
-        message_id = delivery.send_test(address)
+        message_id = mail.send_test(address)
     except (OSError, smtplib.SMTPException) as exc:
         raise click.ClickException(f"could not send: {type(exc).__name__}: {exc}") from None
     click.echo(f"sent {message_id}")

@@ -14,28 +14,21 @@ from __future__ import annotations
 import logging
 import secrets
 import smtplib
-import ssl
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from flask import current_app
+from sqlalchemy import and_, bindparam, or_, select, update
 
-from notifications.kinds import LABELS, SENTENCES, Kind, MailState
+from notifications.kinds import MailState
+from notifications.mail import MailSettings, compose, current_settings, message_id, smtp_connection
 from notifications.models import Notification, NotificationProfile
 from notifications.service import start_of_day
-from trygg import crypto, keys, privacy, settings
+from trygg import privacy
 from trygg.accounts.models import User
-from trygg.accounts.service import password_codes
 from trygg.extensions import db, utcnow
 
 log = logging.getLogger("trygg.mail")
@@ -50,146 +43,6 @@ def retry_delay(attempts: int) -> timedelta:
     base = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
     jitter = 0.75 + secrets.randbelow(501) / 1000  # 0.75 … 1.25
     return timedelta(seconds=base * jitter)
-
-
-# -- SMTP -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    host: str
-    port: int
-    security: str
-    user: str
-    password: str
-    sender: str
-    timeout: int
-    base_url: str
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> MailSettings:
-        password = cfg["smtp_password"]
-        if cfg["smtp_password_file"]:
-            lines = Path(cfg["smtp_password_file"]).read_text().splitlines()
-            password = lines[0] if lines else ""
-        return cls(
-            host=cfg["smtp_host"],
-            port=cfg["smtp_port"],
-            security=cfg["smtp_security"],
-            user=cfg["smtp_user"],
-            password=password,
-            sender=cfg["mail_from"],
-            timeout=cfg["smtp_timeout_seconds"],
-            base_url=settings.base_url(cfg),
-        )
-
-    @property
-    def domain(self) -> str:
-        return self.sender.rsplit("@", 1)[-1].strip("> ") or "trygg.invalid"
-
-
-def current_settings() -> MailSettings:
-    return MailSettings.from_config(current_app.config["TRYGG"])
-
-
-@contextmanager
-def smtp_connection(cfg: MailSettings) -> Iterator[smtplib.SMTP]:
-    """An open, logged-in SMTP connection (STARTTLS, implicit TLS or plain)."""
-    context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if cfg.security == "ssl":
-        client = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
-    else:
-        client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
-    try:
-        client.ehlo()
-        if cfg.security == "starttls":
-            client.starttls(context=context)
-            client.ehlo()
-        if cfg.user:
-            client.login(cfg.user, cfg.password)
-        yield client
-    finally:
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
-
-
-# -- composing --------------------------------------------------------------------------
-
-
-def message_id(mail_key: str, domain: str) -> str:
-    """The e-mail's Message-ID: the same for the same mail_key, every time."""
-    digest = crypto.keyed_hash(keys.keyring().derive("message-id"), mail_key)[:40]
-    return f"<{digest}@{domain}>"
-
-
-def _item(row: Notification, cfg: MailSettings) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "sentence": str(SENTENCES.get(row.kind, "")),
-        "url": cfg.base_url + row.link,
-        "action": _("Log in to read it"),
-    }
-    if row.kind == Kind.PASSWORD_CODE:
-        # The one e-mail with a secret in it: to the account's own address only.
-        item["code"] = password_codes.code_for_mail(row.user_id) or _(
-            "(no longer valid: ask for a new one)"
-        )
-        item["action"] = _("Choose your password")
-    return item
-
-
-def compose(
-    rows: list[Notification], address: str, language: str, cfg: MailSettings, now: datetime
-) -> EmailMessage:
-    """The e-mail for one mail_key: the kind of event and a link, nothing else."""
-    mail_key = rows[0].mail_key or rows[0].dedupe_key
-    with force_locale(language):
-        items = [_item(r, cfg) for r in rows]
-        digest = mail_key.startswith("digest:")
-        if digest:
-            subject = _("Trygg: %(n)s new notifications", n=len(rows))
-        else:
-            subject = "Trygg: " + str(LABELS.get(rows[0].kind, ""))
-        context = {
-            "items": items,
-            "digest": digest,
-            "settings_url": cfg.base_url + "/notifications/settings",
-            "lang": language,
-            "subject": subject,
-        }
-        text = render_template("notifications/mail/message.txt", **context)
-        html = render_template("notifications/mail/message.html", **context)
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = cfg.sender
-    message["To"] = address
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(mail_key, cfg.domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
-
-
-def send_test(address: str) -> str:
-    """Send a test message at once (`trygg mail test`); returns its Message-ID."""
-    cfg = current_settings()
-    now = utcnow()
-    message = EmailMessage()
-    message["Subject"] = "Trygg: test"
-    message["From"] = cfg.sender
-    message["To"] = address
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(f"test:{now.isoformat()}", cfg.domain)
-    message.set_content(f"Trygg can send e-mail.\n\n{cfg.base_url}\n")
-    if not cfg.host:
-        log.warning("mail: no smtp_host; would send a test message to %s", address)
-        return str(message["Message-ID"])
-    with smtp_connection(cfg) as client:
-        client.send_message(message)
-    return str(message["Message-ID"])
 
 
 # -- claiming, sending, marking ---------------------------------------------------------
@@ -299,35 +152,51 @@ def _mark(
     now: datetime,
     max_attempts: int,
 ) -> DeliveryResult:
+    """Mark each e-mail's rows sent, or give them their next attempt (failed after the
+    last), only where this process still holds the lease; commit."""
     result = DeliveryResult()
     sent_rows: list[dict[str, Any]] = []
     retry_rows: list[dict[str, Any]] = []
     for key, rows in groups.items():
         error = outcome[key]
-        for row in rows:
-            discreet = row.id >= privacy.RANDOM_ID_MIN
-            if error is None:
-                sent_rows.append({"b_id": row.id, "b_at": start_of_day(now) if discreet else now})
-                continue
-            attempts = row.attempts + 1
-            failed = attempts >= max_attempts
-            retry_rows.append(
-                {
-                    "b_id": row.id,
-                    "b_attempts": attempts,
-                    "b_state": MailState.FAILED if failed else MailState.PENDING,
-                    "b_next": None if failed else now + retry_delay(attempts),
-                    "b_error": error,
-                }
-            )
         if error is None:
+            sent_rows += [_sent_row(row, now) for row in rows]
             result.sent += 1
-        elif rows[0].attempts + 1 >= max_attempts:
+            continue
+        retry_rows += [_retry_row(row, error, now, max_attempts) for row in rows]
+        if rows[0].attempts + 1 >= max_attempts:
             result.failed += 1
-            result.errors[key] = error
         else:
             result.retried += 1
-            result.errors[key] = error
+        result.errors[key] = error
+    _write_marks(owner, sent_rows, retry_rows)
+    db.session.commit()
+    return result
+
+
+def _sent_row(row: Notification, now: datetime) -> dict[str, Any]:
+    """A sent row's marks; a discreet row's time is only its day."""
+    discreet = row.id >= privacy.RANDOM_ID_MIN
+    return {"b_id": row.id, "b_at": start_of_day(now) if discreet else now}
+
+
+def _retry_row(row: Notification, error: str, now: datetime, max_attempts: int) -> dict[str, Any]:
+    """A row not sent: its next attempt after a backoff, or failed after the last."""
+    attempts = row.attempts + 1
+    failed = attempts >= max_attempts
+    return {
+        "b_id": row.id,
+        "b_attempts": attempts,
+        "b_state": MailState.FAILED if failed else MailState.PENDING,
+        "b_next": None if failed else now + retry_delay(attempts),
+        "b_error": error,
+    }
+
+
+def _write_marks(
+    owner: str, sent_rows: list[dict[str, Any]], retry_rows: list[dict[str, Any]]
+) -> None:
+    """Two executemany UPDATEs (Core), each row only while its lease is this owner's."""
     mine = and_(Notification.id == bindparam("b_id"), Notification.lease_owner == owner)
     connection = db.session.connection()
     if sent_rows:
@@ -358,8 +227,6 @@ def _mark(
             ),
             retry_rows,
         )
-    db.session.commit()
-    return result
 
 
 def _withdraw(
@@ -415,14 +282,3 @@ def deliver_due(
         total.errors.update(result.errors)
         if result.retried or result.failed or len(claimed) < limit:
             return total
-
-
-def pending_count() -> int:
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.mail_state == MailState.PENDING)
-        )
-        or 0
-    )

@@ -20,6 +20,7 @@ from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind
 from notifications.models import NotificationPreference, NotificationProfile
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.roles import Role
 
 LANGUAGES = ("nb", "en")
 HANDLER_KINDS = (
@@ -64,13 +65,13 @@ class Settings:
 def kinds_for(user: User) -> list[Kind]:
     """The kinds a user can receive, by role (everyone can have a report and a task)."""
     kinds: list[Kind] = []
-    if user.has_role("handler"):
+    if user.has_role(Role.HANDLER):
         kinds.extend(HANDLER_KINDS)
-    elif user.has_role("admin"):
+    elif user.has_role(Role.ADMIN):
         kinds.extend((Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2))
-    if user.has_role("manager"):
+    if user.has_role(Role.MANAGER):
         kinds.append(Kind.RISK_REVIEW)
-    if user.has_role("safety_rep") and not user.has_role("handler"):
+    if user.has_role(Role.SAFETY_REP) and not user.has_role(Role.HANDLER):
         kinds.append(Kind.ACCESS_CHANGE)
     kinds.extend((Kind.TASK_DUE, Kind.MEASURE_DUE, Kind.REPORT_UPDATE))
     return kinds
@@ -81,7 +82,7 @@ def _profile(user: User) -> NotificationProfile | None:
 
 
 def on_duty(user: User, profile: NotificationProfile | None) -> bool:
-    return user.has_role("handler") and not (profile is not None and profile.away)
+    return user.has_role(Role.HANDLER) and not (profile is not None and profile.away)
 
 
 def settings_for(user: User) -> Settings:
@@ -114,7 +115,7 @@ def _check_substitute(user: User, away: bool, substitute_id: int | None) -> None
     if substitute_id == user.id:
         raise PreferenceError(_l("Choose someone else as your substitute."), "substitute_id")
     substitute = db.session.get(User, substitute_id)
-    if substitute is None or not substitute.active or not substitute.has_role("handler"):
+    if substitute is None or not substitute.active or not substitute.has_role(Role.HANDLER):
         raise PreferenceError(
             _l("Choose an active case handler from the list as your substitute."),
             "substitute_id",
@@ -135,7 +136,7 @@ def save_settings(user: User, data: dict[str, Any]) -> Settings:
     for kind in deliveries:
         if kind not in allowed:
             raise PreferenceError(_l("You do not get this kind of notification."), kind)
-    if user.has_role("handler") and not away:
+    if user.has_role(Role.HANDLER) and not away:
         for kind in sorted(MANDATORY_FOR_HANDLERS):
             if deliveries.get(kind, Delivery.IMMEDIATE) != Delivery.IMMEDIATE:
                 raise PreferenceError(
@@ -168,5 +169,5 @@ def substitutes(user: User) -> list[User]:
     return [
         u
         for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-        if u.id != user.id and u.has_role("handler")
+        if u.id != user.id and u.has_role(Role.HANDLER)
     ]

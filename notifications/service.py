@@ -11,7 +11,6 @@ substitute may hear of the matter (`audience`).
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -19,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, exists, func, select, update
 
 from notifications.kinds import (
     ALWAYS_MAILED,
@@ -31,9 +29,11 @@ from notifications.kinds import (
     MailState,
 )
 from notifications.models import Notification, NotificationPreference, NotificationProfile
+from notifications.rows import insert_rows
 from trygg import crypto, keys, privacy
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db, utcnow
+from trygg.roles import Role
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -94,7 +94,7 @@ def _recipients(
     (added to `prefs`): one query."""
     if not user_ids:
         return {}
-    is_handler = exists().where(UserRole.user_id == User.id, UserRole.role == "handler")
+    is_handler = exists().where(UserRole.user_id == User.id, UserRole.role == Role.HANDLER)
     preference = NotificationPreference
     rows = db.session.execute(
         select(
@@ -195,78 +195,13 @@ def notify_many(events: list[Event], *, now: datetime | None = None) -> int:
                     "next_attempt_at": now if state == MailState.PENDING else None,
                 }
             )
-    return _insert(rows)
-
-
-def _insert(rows: list[dict[str, Any]]) -> int:
-    """INSERT the rows, skipping any whose dedupe key exists (the same event again)."""
-    if not rows:
-        return 0
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    table = Notification.__table__
-    if dialect == "sqlite":
-        # SQLite would number a row after the highest id, random ones included (see
-        # trygg.privacy.new_row_id): count on below the random range instead.
-        highest = int(
-            connection.scalar(
-                select(func.max(table.c.id)).where(table.c.id < privacy.RANDOM_ID_MIN)
-            )
-            or 0
-        )
-        for row in rows:
-            if row["id"] is None:
-                highest += 1
-                row["id"] = highest
-        statement: Any = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    given = [r for r in rows if r["id"] is not None]
-    generated = [{k: v for k, v in r.items() if k != "id"} for r in rows if r["id"] is None]
-    written = 0
-    if given:
-        written += connection.execute(statement, given).rowcount or 0
-    if generated:
-        # PostgreSQL: the whole batch as one statement over one JSON parameter (a tick
-        # may write thousands of rows; one INSERT per row costs ten times more, and
-        # column arrays cost psycopg more to adapt, value by value, than the server
-        # takes to insert them).
-        payload = json.dumps(generated, default=_json_value, separators=(",", ":"))
-        written += connection.execute(_RECORDSET, {"rows": payload}).rowcount or 0
-    return written
-
-
-_COLUMN_TYPES = {
-    "dedupe_key": "varchar",
-    "user_id": "integer",
-    "kind": "varchar",
-    "link": "varchar",
-    "subject": "varchar",
-    "created_at": "timestamptz",
-    "mail_state": "varchar",
-    "mail_key": "varchar",
-    "attempts": "smallint",
-    "next_attempt_at": "timestamptz",
-}
-# Built from the constant column names above, never from input.
-_RECORDSET = text(
-    f"INSERT INTO notification ({', '.join(_COLUMN_TYPES)}) "  # noqa: S608
-    f"SELECT {', '.join(_COLUMN_TYPES)} FROM json_to_recordset(CAST(:rows AS json)) AS r("
-    + ", ".join(f"{name} {kind}" for name, kind in _COLUMN_TYPES.items())
-    + ") ON CONFLICT (dedupe_key) DO NOTHING"
-)
-
-
-def _json_value(value: Any) -> str:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    raise TypeError(f"{type(value).__name__} is not a notification column's type")
+    return insert_rows(rows)
 
 
 def password_code(user: User) -> None:
     """E-mail the user the set-password code waiting for them (always, at once). The
     row holds no code: it is read, sealed, from the user's account when the e-mail is
-    composed (delivery.compose)."""
+    composed (notifications.mail.compose)."""
     notify(
         Kind.PASSWORD_CODE,
         [user.id],
@@ -278,15 +213,16 @@ def password_code(user: User) -> None:
 # -- the in-app list --------------------------------------------------------------------
 
 
-def unread_count(user_id: int) -> int:
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
+def unread_count(user_id: int, kinds: Collection[str] = ()) -> int:
+    """How many of the user's notifications are unread (of these kinds, if given)."""
+    query = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
     )
+    if kinds:
+        query = query.where(Notification.kind.in_(sorted(kinds)))
+    return int(db.session.scalar(query) or 0)
 
 
 def list_for(user_id: int, *, limit: int = 50, offset: int = 0) -> list[Notification]:

@@ -33,6 +33,7 @@ from reporting.service import OSLO, ReportError
 from trygg import org, site_settings
 from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
+from trygg.roles import Role
 from trygg.security import allow, public
 from trygg.validation import flatten_errors, translate_errors
 
@@ -68,7 +69,7 @@ part_of_the_link(bp)
 
 
 @admin_bp.route("/admin/anonymous", methods=["GET", "POST"])
-@allow("admin")
+@allow(Role.ADMIN)
 def settings() -> str | Response | tuple[str, int]:
     """Switch the anonymous whistleblower link on or off."""
     if request.method == "POST":

@@ -6,6 +6,8 @@ are translated at render time.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
@@ -140,13 +142,33 @@ TIME_BANDS: Codes = {
     "night": _l("Night (23–07)"),
 }
 
+
+class Channel(StrEnum):
+    """How a report came in (Report.channel_kind)."""
+
+    EMPLOYEE = "employee"
+    ANONYMOUS = "anonymous"
+
+
+class ReportStatus(StrEnum):
+    """What the reporter's "My reports" says about a report (Report.status); handling
+    keeps it in step with the case (handling.workflow.REPORTER_STATUS)."""
+
+    SUBMITTED = "submitted"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    DROPPED = "dropped"
+    FORWARDED = "forwarded"
+
+
 STATUSES: Codes = {
-    "submitted": _l("Received, waiting to be handled"),
-    "acknowledged": _l("Received and acknowledged by a case handler"),
-    "in_progress": _l("Being handled"),
-    "closed": _l("Closed"),
-    "dropped": _l("Closed without further action"),
-    "forwarded": _l("Forwarded to the police or the Labour Inspection Authority"),
+    ReportStatus.SUBMITTED: _l("Received, waiting to be handled"),
+    ReportStatus.ACKNOWLEDGED: _l("Received and acknowledged by a case handler"),
+    ReportStatus.IN_PROGRESS: _l("Being handled"),
+    ReportStatus.CLOSED: _l("Closed"),
+    ReportStatus.DROPPED: _l("Closed without further action"),
+    ReportStatus.FORWARDED: _l("Forwarded to the police or the Labour Inspection Authority"),
 }
 
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import delete, select
 
+from reporting import people_index
 from reporting.anonymous.receipts import report_tag
 from reporting.models import SEALED_FIELDS, AnonymousReceipt, Attachment, AttachmentChunk, Report
 from trygg import audit
@@ -20,10 +21,6 @@ from trygg.extensions import db
 
 # What a destroyed key is stored as: no key-encryption key unwraps it.
 SHREDDED = b""
-
-
-def is_erased(report: Report) -> bool:
-    return report.erased_month is not None
 
 
 def erase_report(report: Report, *, month: date) -> dict[str, int]:
@@ -36,6 +33,7 @@ def erase_report(report: Report, *, month: date) -> dict[str, int]:
     receipts = db.session.execute(
         delete(AnonymousReceipt).where(AnonymousReceipt.report_tag == report_tag(report.id))
     ).rowcount  # type: ignore[attr-defined]
+    people_index.forget(report.id)
     for name in SEALED_FIELDS:
         report.set_sealed(name, None)
     report.wrapped_key = SHREDDED

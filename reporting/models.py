@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting import codes
+from reporting.codes import Channel, ReportStatus
 from trygg.extensions import UTCDateTime, db, utcnow
 
 # Sealed columns: name → sensitivity class (P personal, E special category).
@@ -56,11 +57,11 @@ class Report(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     # "employee" (logged-in form or API) or "anonymous" (the whistleblower link).
-    channel_kind: Mapped[str] = mapped_column(String(16), default="employee")
+    channel_kind: Mapped[str] = mapped_column(String(16), default=Channel.EMPLOYEE)
     # Anonymous reports are dated to the day (the exact time is kept nowhere).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Reporter-visible status, kept up to date by case handling.
-    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.SUBMITTED)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     # Keyed hash of the submitting user (see service.owner_tag); None for anonymous.
     owner_tag: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -115,7 +116,7 @@ class Report(db.Model):  # type: ignore[name-defined]
 
     @property
     def anonymous(self) -> bool:
-        return self.channel_kind == "anonymous"
+        return self.channel_kind == Channel.ANONYMOUS
 
     @property
     def requires_section_5_2(self) -> bool:
@@ -197,11 +198,6 @@ class ReferenceCounter(db.Model):  # type: ignore[name-defined]
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def people_template() -> dict[str, Any]:
-    """The shape of the sealed `people` record."""
-    return {"exposed": [], "witnesses": [], "counterpart_user_id": None}
-
-
 # -- the anonymous link: receipts and throttling ----------------------------------------
 
 
@@ -266,3 +262,21 @@ class AnonymousSession(db.Model):  # type: ignore[name-defined]
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     report_link: Mapped[bytes] = mapped_column(LargeBinary)
     day: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ReportPerson(db.Model):  # type: ignore[name-defined]
+    """An index of the accounts a report names (exposed, witnesses, counterpart): a keyed
+    hash of the user id (reporting/people_index.py), never the id, so the table alone
+    does not say who is named where. It lets the access download find the reports that
+    name a person without opening every report; deleted with the report's content."""
+
+    __tablename__ = "report_person"
+    __table_args__ = (Index("ix_report_person_tag", "person_tag", "role", "report_id"),)
+
+    # No id of its own: a sequential one would tell the order of anonymous reports.
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
+    )
+    # exposed, witnesses, counterpart
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_tag: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -193,7 +193,9 @@ class ReportSummarySchema(Schema):
 class ReportDetailSchema(ReportSummarySchema):
     """A report, decrypted, as its reporter (or a permitted reader) sees it."""
 
-    occurred_at = fields.DateTime()
+    occurred_at = fields.DateTime(
+        metadata={"description": "An anonymous report's: its day only, as midnight (Oslo)."}
+    )
     occurred_month = fields.Date()
     time_band = fields.String(allow_none=True)
     unit_id = fields.Integer(allow_none=True)

@@ -7,9 +7,10 @@ from flask_babel import lazy_gettext as _l
 
 # models and service are imported for their side effects: the models' tables, and the
 # wrapped-key columns registered for key rotation.
-from reporting import anonymous_api, anonymous_views, api, models, service, views  # noqa: F401
+from reporting import anonymous_api, anonymous_views, api, home, models, service, views  # noqa: F401
 from trygg import anonymous_link, privacy
-from trygg.web import register_nav
+from trygg.roles import Role
+from trygg.web import register_home_panel, register_nav
 
 
 def register(app: Flask) -> None:
@@ -18,6 +19,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     register_nav("reporting.report_form", _l("Report an incident"), *views.REPORTER_ROLES)
     register_nav("reporting.my_reports", _l("My reports"), *views.REPORTER_ROLES)
+    # After a manager's tasks and a safety representative's cases and trends; for an
+    # employee it is the start page's first section.
+    register_home_panel(
+        "reporting/_home.html", home.reporter_panel, *views.REPORTER_ROLES, order=60
+    )
     # The anonymous whistleblower link: pages, JSON API and the admin switch.
     privacy.register_untraced(*anonymous_link.PREFIXES)
     app.url_value_preprocessor(anonymous_link.hide_when_off)
@@ -25,5 +31,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(anonymous_views.admin_bp)
     app.register_blueprint(anonymous_api.bp)
     register_nav(
-        "anonymous_admin.settings", _l("Anonymous whistleblower link"), "admin", menu="admin"
+        "anonymous_admin.settings", _l("Anonymous whistleblower link"), Role.ADMIN, menu="admin"
     )

@@ -27,6 +27,7 @@ from reporting.models import Report
 from reporting.schemas import ReportSchema
 from trygg import downloads, org, paging, web
 from trygg.accounts.models import User
+from trygg.roles import Role
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 
@@ -39,7 +40,7 @@ bp = Blueprint(
 )
 
 # Who may report and see their own reports.
-REPORTER_ROLES = ("employee", "manager")
+REPORTER_ROLES = (Role.EMPLOYEE, Role.MANAGER)
 WITNESS_INPUTS = 3
 REPORT_SCHEMA = ReportSchema()  # keeps no state between loads: built once
 
@@ -224,7 +225,7 @@ def _render_form(
             "attachments": [_("The files you chose were not kept. Choose them again.")],
         }
     user = current_user._get_current_object()  # noqa: SLF001 - the User behind the proxy
-    is_manager = user.has_role("manager")
+    is_manager = user.has_role(Role.MANAGER)
     return (
         render_template(
             "reporting/form.html",

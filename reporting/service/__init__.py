@@ -10,7 +10,9 @@ names, so callers write `from reporting import service` and `service.submit_repo
   base         the Oslo clock, the owner tag, the report's data key and sealed fields,
                the shapes returned (StoredFile, ReportContent, Upload)
   attachments  files checked (type, size, count), images stripped, sealed and streamed
-  intake       references and submitting a report; the people a reporter picks from
+  intake       submitting a report; the people a reporter picks from
+  references   the report's reference and its Core statements (INSERT, then the
+               reference and sealed fields written last, in one UPDATE)
   reading      one's own reports, a report or attachment opened (audited), the people
                a report names, the reporter-visible status
 
@@ -50,15 +52,15 @@ from reporting.service.base import (
 from reporting.service.intake import (
     employees_led_by,
     handlers,
-    next_reference,
-    random_reference,
     reporter_actor,
     submit_report,
 )
 from reporting.service.reading import (
     MAX_ID,
+    NameSearch,
     PeopleNamed,
     attachment_download,
+    exposed_names,
     find_attachment,
     get_report,
     involved_user_ids,
@@ -68,9 +70,11 @@ from reporting.service.reading import (
     own_report,
     people_named,
     reporter_identity,
+    reports_naming,
     reports_of,
     set_status,
 )
+from reporting.service.references import next_reference, random_reference
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -95,6 +99,7 @@ __all__ = [
     "find_attachment",
     "get_report",
     "handlers",
+    "exposed_names",
     "involved_user_ids",
     "is_owner",
     "month_of",
@@ -107,7 +112,9 @@ __all__ = [
     "people_named",
     "random_reference",
     "reporter_actor",
+    "NameSearch",
     "reporter_identity",
+    "reports_naming",
     "reports_of",
     "seal_value",
     "selected_files",

@@ -1,5 +1,6 @@
-"""Submitting a report: references, people to pick from, the report sealed and stored
-in a few statements, its attachments, the signal that opens its case.
+"""Submitting a report: the people a reporter picks from, the report checked, sealed and
+stored (through `references`: a few Core statements), its attachments, the signal that
+opens its case.
 
 Everything a report holds that is not coarse classification is sealed here, with the
 report's own data key, before it reaches the session. Operations add and flush; the
@@ -7,26 +8,19 @@ request (or CLI command) commits once, so a failure anywhere leaves nothing behi
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from reporting import codes
+from reporting import codes, people_index
+from reporting.codes import Channel, ReportStatus
 from reporting.errors import ReportError
-from reporting.models import (
-    SEALED_FIELDS,
-    ReferenceCounter,
-    Report,
-    ReportIncidentType,
-)
+from reporting.models import Report
 from reporting.service.attachments import check_upload, selected_files, store_attachment
 from reporting.service.base import (
     _DATA_KEY_ATTR,
@@ -38,108 +32,12 @@ from reporting.service.base import (
     start_of_day_utc,
     time_band,
 )
-from trygg import audit, keys, org, privacy
+from reporting.service.references import insert_report, store_reference
+from trygg import audit, crypto, keys, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
-from trygg.database import stored
 from trygg.extensions import db, utcnow
+from trygg.roles import Role
 from trygg.signals import report_submitted
-
-# -- references ------------------------------------------------------------------------
-
-
-def next_reference(prefix: str, year: int) -> str:
-    """The next sequential reference, e.g. AVV-2026-00042, safe under concurrency.
-
-    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) until commit,
-    so two transactions never get the same number.
-    """
-    counter = ReferenceCounter.__table__  # Core: no ORM bulk-update work in the hot path
-    bump = (
-        update(counter)
-        .where(counter.c.prefix == prefix, counter.c.year == year)
-        .values(value=counter.c.value + 1)
-        .returning(counter.c.value)
-    )
-    value = db.session.execute(bump).scalar_one_or_none()
-    if value is None:
-        # First report of the year: create the counter in a savepoint, so a concurrent
-        # creator's unique-constraint win does not abort our transaction.
-        with contextlib.suppress(IntegrityError), db.session.begin_nested():
-            db.session.add(ReferenceCounter(prefix=prefix, year=year, value=0))
-        value = db.session.execute(bump).scalar_one()
-    return f"{prefix}-{year}-{value:05d}"
-
-
-_SEALED_COLUMNS = {f"{name}_sealed": None for name in SEALED_FIELDS}
-
-
-@functools.cache
-def _statements() -> dict[str, Any]:
-    """The intake's hot statements, built once with named parameters.
-
-    A statement object reused is neither rebuilt nor re-keyed for SQLAlchemy's compiled
-    cache on every report; that work cost more than the database round trip.
-    """
-    table = Report.__table__
-    sealed: dict[str, Any] = {column: bindparam(f"v_{column}") for column in _SEALED_COLUMNS}
-    # PostgreSQL: the counter's UPDATE as a CTE of the report's UPDATE. The new value is
-    # formatted as f"{value:05d}" (zero-padded to five digits, never cut); a year without
-    # a counter updates no row.
-    assignments = ", ".join(f"{column} = :v_{column}" for column in _SEALED_COLUMNS)
-    # The column names interpolated are the model's own constants (SEALED_FIELDS).
-    take_and_write = text(
-        "WITH bumped AS (UPDATE reference_counter SET value = value + 1"  # noqa: S608
-        " WHERE prefix = :prefix AND year = :year RETURNING value)"
-        " UPDATE report SET reference = :start || CASE WHEN bumped.value < 100000"
-        " THEN lpad(CAST(bumped.value AS varchar), 5, '0')"
-        " ELSE CAST(bumped.value AS varchar) END, "
-        + assignments
-        + " FROM bumped WHERE report.id = :report_id RETURNING report.reference"
-    )
-    return {
-        "insert": insert(table).returning(table.c.id),
-        "insert_types": insert(ReportIncidentType.__table__),
-        "write": update(table)
-        .where(table.c.id == bindparam("report_id"))
-        .values({**sealed, "reference": bindparam("v_reference")}),
-        "take_and_write": take_and_write,
-    }
-
-
-def _store_reference(report: Report, year: int, sealed: dict[str, Any]) -> str:
-    """Take the report's reference and write it with its sealed fields; return it.
-
-    On PostgreSQL a sequential reference is taken and written in one statement (the
-    counter's UPDATE is a CTE of the report's UPDATE), unless the year has no counter
-    yet: then, as on SQLite, next_reference takes it first.
-    """
-    statements = _statements()
-    params = {f"v_{column}": value for column, value in {**_SEALED_COLUMNS, **sealed}.items()}
-    params["report_id"] = report.id
-    connection = db.session.connection()
-    if not report.anonymous and connection.dialect.name == "postgresql":
-        taken = connection.execute(
-            statements["take_and_write"],
-            {**params, "prefix": "AVV", "year": year, "start": f"AVV-{year}-"},
-        ).scalar_one_or_none()
-        if taken is not None:
-            return str(taken)
-    reference = random_reference("VAR", year) if report.anonymous else next_reference("AVV", year)
-    connection.execute(statements["write"], {**params, "v_reference": reference})
-    return reference
-
-
-_REF_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
-
-
-def random_reference(prefix: str, year: int) -> str:
-    """A non-sequential reference (anonymous reports: order within a day is not kept)."""
-    while True:
-        suffix = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
-        reference = f"{prefix}-{year}-{suffix}"
-        if db.session.scalar(select(Report.id).where(Report.reference == reference)) is None:
-            return reference
-
 
 # -- people to pick from ---------------------------------------------------------------
 
@@ -171,7 +69,7 @@ def handlers() -> list[User]:
             select(User)
             .where(
                 User.active.is_(True),
-                User.id.in_(select(UserRole.user_id).where(UserRole.role == "handler")),
+                User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.HANDLER)),
             )
             .order_by(User.name, User.id)
         )
@@ -192,36 +90,6 @@ def _person(entry: dict[str, Any], field: str) -> dict[str, Any]:
     return {"user_id": user_id, "name": name}
 
 
-def _insert_report(row_id: int | None, values: dict[str, Any], incident_types: list[str]) -> Report:
-    """INSERT a new report and its incident types (Core: no unit-of-work flush), and
-    put the matching object in the session as already stored.
-
-    Every column is given, so the object needs no read-back; the sealed columns start
-    empty and are written with the reference at the end of submit_report. The
-    reference starts as a unique stand-in until the real one is taken, last.
-    """
-    statements = _statements()
-    row = {**values, **_SEALED_COLUMNS}
-    if row_id is not None:
-        row["id"] = row_id
-    connection = db.session.connection()
-    report_id = connection.execute(statements["insert"], row).scalar_one()
-    connection.execute(
-        statements["insert_types"],
-        [{"report_id": report_id, "incident_type": t} for t in incident_types],
-    )
-    row["id"] = report_id
-    type_rows = [
-        stored(ReportIncidentType, {"report_id": report_id, "incident_type": t})
-        for t in incident_types
-    ]
-    report = stored(Report, row)
-    set_committed_value(report, "incident_type_rows", type_rows)
-    set_committed_value(report, "attachments", [])
-    db.session.add(report)  # attached as persistent (cascading to its types): no SQL
-    return report
-
-
 def submit_report(
     data: dict[str, Any],
     *,
@@ -237,22 +105,78 @@ def submit_report(
     """
     anonymous = reporter is None
     files = selected_files(uploads)
-    unit = None
-    if data.get("unit_id") is not None:
-        unit = org.get_unit(data["unit_id"])
-        if unit is None:
-            raise ReportError(_l("Choose a unit from the list."), field="unit_id")
-    occurred: datetime = data["occurred_at"]
-    on_behalf_of = None
-    if data.get("on_behalf_of_user_id") is not None:
-        if reporter is None or not reporter.has_role("manager"):
-            raise ReportError(
-                _l("Only a manager can report on behalf of an employee."),
-                field="on_behalf_of_user_id",
-            )
-        on_behalf_of = db.session.get(User, data["on_behalf_of_user_id"])
-        if on_behalf_of is None or on_behalf_of not in employees_led_by(reporter):
-            raise ReportError(_l("Pick the employee from the list."), field="on_behalf_of_user_id")
+    unit = _chosen_unit(data)
+    on_behalf_of = _on_behalf_of(data, reporter)
+    people = _people(data, reporter, on_behalf_of)
+    _check_named_users(data)
+
+    key, wrapped = keys.keyring().new_data_key()
+    now = start_of_day_utc() if anonymous else utcnow()
+    report = insert_report(
+        # Random for anonymous reports: a sequential id would tell their order in the day.
+        privacy.new_row_id(Report, unordered=anonymous),
+        _report_values(data, reporter, unit, on_behalf_of, now, wrapped),
+        sorted(set(data["incident_types"])),
+    )
+    setattr(report, _DATA_KEY_ATTR, (wrapped, key))
+    sealed = _sealed_fields(report.id, key, data, reporter, people)
+    people_index.index_people(report.id, people)
+    _store_files(report, key, files)
+
+    # The sealed fields are recorded on the object as stored (case opening reads them
+    # from there) and go out with the reference in one UPDATE, written directly (Core),
+    # without the ORM's per-attribute flush.
+    for column, value in sealed.items():
+        set_committed_value(report, column, value)
+    actor = reporter_actor(report, reporter)
+    # Case handling opens the case now, while nothing is locked yet.
+    report_submitted.send(report, actor=actor)
+    # The reference counter's row stays locked until commit and so serialises every
+    # submission: take it only now, when all the work concurrent submissions can do side
+    # by side is done. (The audit chain's head is locked only at commit.)
+    reference = store_reference(report, now.astimezone(OSLO).year, sealed)
+    set_committed_value(report, "reference", reference)
+    audit.record(
+        "report.submit",
+        actor=actor,
+        object_type="report",
+        object_id=report.id,
+        at=now if anonymous else None,
+    )
+    db.session.flush()
+    return report
+
+
+def _chosen_unit(data: dict[str, Any]) -> org.Unit | None:
+    """The unit the report is about, if one was chosen; it must exist."""
+    if data.get("unit_id") is None:
+        return None
+    unit = org.get_unit(data["unit_id"])
+    if unit is None:
+        raise ReportError(_l("Choose a unit from the list."), field="unit_id")
+    return unit
+
+
+def _on_behalf_of(data: dict[str, Any], reporter: User | None) -> User | None:
+    """The employee a manager reports for: one of the employees they lead."""
+    if data.get("on_behalf_of_user_id") is None:
+        return None
+    if reporter is None or not reporter.has_role(Role.MANAGER):
+        raise ReportError(
+            _l("Only a manager can report on behalf of an employee."),
+            field="on_behalf_of_user_id",
+        )
+    employee = db.session.get(User, data["on_behalf_of_user_id"])
+    if employee is None or employee not in employees_led_by(reporter):
+        raise ReportError(_l("Pick the employee from the list."), field="on_behalf_of_user_id")
+    return employee
+
+
+def _people(
+    data: dict[str, Any], reporter: User | None, on_behalf_of: User | None
+) -> dict[str, Any]:
+    """The sealed `people` record: the exposed (the reporter or the employee reported
+    for, when no one else is named), the witnesses and the counterpart."""
     exposed = [_person(p, "exposed") for p in data.get("exposed", [])]
     witnesses = [_person(p, "witnesses") for p in data.get("witnesses", [])]
     if on_behalf_of is not None and all(p["user_id"] != on_behalf_of.id for p in exposed):
@@ -260,6 +184,15 @@ def submit_report(
     if reporter is not None and on_behalf_of is None and not exposed:
         # An employee reporting for themselves is the exposed employee.
         exposed = [{"user_id": reporter.id, "name": reporter.name}]
+    return {
+        "exposed": exposed,
+        "witnesses": witnesses,
+        "counterpart_user_id": data.get("counterpart_user_id"),
+    }
+
+
+def _check_named_users(data: dict[str, Any]) -> None:
+    """Those who must not handle the case and the counterpart are existing users."""
     for user_id in data.get("must_not_handle", []):
         if db.session.get(User, user_id) is None:
             raise ReportError(_l("Pick people from the list."), field="must_not_handle")
@@ -269,16 +202,23 @@ def submit_report(
     ):
         raise ReportError(_l("Pick the person from the list."), field="counterpart_user_id")
 
-    ring = keys.keyring()
-    key, wrapped = ring.new_data_key()
-    now = start_of_day_utc() if anonymous else utcnow()
-    year = now.astimezone(OSLO).year
-    sick_leave = data.get("sick_leave", "none")
-    values: dict[str, Any] = {
+
+def _report_values(
+    data: dict[str, Any],
+    reporter: User | None,
+    unit: org.Unit | None,
+    on_behalf_of: User | None,
+    now: datetime,
+    wrapped: bytes,
+) -> dict[str, Any]:
+    """The report's columns in clear: coarse classification, never content."""
+    anonymous = reporter is None
+    occurred: datetime = data["occurred_at"]
+    return {
         "reference": f"pending-{secrets.token_hex(12)}",
-        "channel_kind": "anonymous" if anonymous else "employee",
+        "channel_kind": Channel.ANONYMOUS if anonymous else Channel.EMPLOYEE,
         "created_at": now,
-        "status": "submitted",
+        "status": ReportStatus.SUBMITTED,
         "confidential": anonymous or bool(data.get("confidential")),
         "owner_tag": None if reporter is None else owner_tag(reporter),
         "wrapped_key": wrapped,
@@ -294,82 +234,59 @@ def submit_report(
         "injury_level": data.get("injury_level", "none"),
         "serious_injury": bool(data.get("serious_injury"))
         or data["severity"] == codes.SEVERITY_SERIOUS_INJURY,
-        "has_sick_leave": sick_leave != "none",
+        "has_sick_leave": data.get("sick_leave", "none") != "none",
         "police_report": data.get("police_report", "no"),
         "immediate_measures": sorted(set(data.get("immediate_measures", []))),
         "causes": sorted(set(data.get("causes", []))),
         "on_behalf": on_behalf_of is not None,
     }
-    report = _insert_report(
-        # Random for anonymous reports: a sequential id would tell their order in the day.
-        privacy.new_row_id(Report, unordered=anonymous),
-        values,
-        sorted(set(data["incident_types"])),
-    )
-    setattr(report, _DATA_KEY_ATTR, (wrapped, key))
 
-    occurred_text = (
-        occurred.astimezone(OSLO).date().isoformat() if anonymous else occurred.isoformat()
-    )
-    sealed: dict[str, bytes | str | None] = {}  # column → value; the reference joins last
+
+def _sealed_fields(
+    report_id: int,
+    key: crypto.DataKey,
+    data: dict[str, Any],
+    reporter: User | None,
+    people: dict[str, Any],
+) -> dict[str, bytes | str | None]:
+    """Every field that is not coarse classification, sealed: column → value (the
+    reference joins them last). An anonymous report's time is only its day."""
+    sealed: dict[str, bytes | str | None] = {}
 
     def seal(name: str, value: Any) -> None:
-        sealed[f"{name}_sealed"] = seal_value(key, report.id, name, value)
+        sealed[f"{name}_sealed"] = seal_value(key, report_id, name, value)
 
-    seal("occurred_at", occurred_text)
+    occurred: datetime = data["occurred_at"]
+    seal(
+        "occurred_at",
+        occurred.astimezone(OSLO).date().isoformat() if reporter is None else occurred.isoformat(),
+    )
     seal("counterpart_identity", data.get("counterpart_identity"))
     seal("injury_description", data.get("injury_description"))
+    sick_leave = data.get("sick_leave", "none")
     if sick_leave != "none":
         seal("sick_leave", {"kind": sick_leave, "days": data.get("sick_leave_days")})
     seal("police_details", data.get("police_details"))
     seal("immediate_measures_text", data.get("immediate_measures_text"))
     seal("narrative", data["narrative"])
     seal("causes_text", data.get("causes_text"))
-    seal(
-        "people",
-        {
-            "exposed": exposed,
-            "witnesses": witnesses,
-            "counterpart_user_id": data.get("counterpart_user_id"),
-        },
-    )
+    seal("people", people)
     if reporter is not None:
         seal("reporter", {"user_id": reporter.id, "name": reporter.name})
     seal("must_not_handle", sorted(set(data.get("must_not_handle", []))))
+    return sealed
 
-    added_by = "reporter"
+
+def _store_files(report: Report, key: crypto.DataKey, files: list[Upload]) -> None:
+    """Check, seal and store the report's files, one at a time: a refusal midway
+    raises, and the caller's rollback (the request boundary) leaves nothing stored."""
     for upload in files:
-        # One file at a time: a refusal midway raises, and the caller's rollback
-        # (the request boundary) leaves nothing stored.
         name, kind, content = check_upload(upload)
-        store_attachment(report, key, name, kind, content, added_by)
+        store_attachment(report, key, name, kind, content, "reporter")
         del content
     if files:
         # The report was placed in the session with no attachments; load them when read.
         db.session.expire(report, ["attachments"])
-
-    # The sealed fields are recorded on the object as stored (case opening reads them
-    # from there) and go out with the reference in one UPDATE, written directly (Core),
-    # without the ORM's per-attribute flush.
-    for column, value in sealed.items():
-        set_committed_value(report, column, value)
-    actor = reporter_actor(report, reporter)
-    # Case handling opens the case now, while nothing is locked yet.
-    report_submitted.send(report, actor=actor)
-    # The reference counter's row stays locked until commit and so serialises every
-    # submission: take it only now, when all the work concurrent submissions can do side
-    # by side is done. (The audit chain's head is locked only at commit.)
-    reference = _store_reference(report, year, sealed)
-    set_committed_value(report, "reference", reference)
-    audit.record(
-        "report.submit",
-        actor=actor,
-        object_type="report",
-        object_id=report.id,
-        at=now if anonymous else None,
-    )
-    db.session.flush()
-    return report
 
 
 def reporter_actor(report: Report, user: User | None) -> str:

@@ -3,14 +3,16 @@ an attachment opened (audited), the reporter-visible status."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
+from reporting.codes import Channel
 from reporting.errors import ReportNotFound
 from reporting.models import (
     Attachment,
@@ -18,9 +20,10 @@ from reporting.models import (
     sealed_columns,
 )
 from reporting.service.attachments import attachment_name, attachment_stream, saved_name
-from reporting.service.base import ReportContent, StoredFile, _open, data_key, owner_tag
-from trygg import audit, paging
+from reporting.service.base import OSLO, ReportContent, StoredFile, _open, data_key, owner_tag
+from trygg import audit, crypto, keys, paging, sealing
 from trygg.accounts.models import User
+from trygg.accounts.names import display_name
 from trygg.downloads import Download
 from trygg.extensions import db
 from trygg.ids import ID_MAX
@@ -31,17 +34,22 @@ from trygg.ids import ID_MAX
 def reports_of(
     user: User, *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
 ) -> paging.Page[Report]:
-    """A page of the user's own reports, newest first; `after` is the last one's (id,)."""
+    """A page of the user's own reports, newest first; `after` is the last one's (id,).
+    One statement: the types of incident come joined to the page."""
     query = (
         select(Report)
         .where(Report.owner_tag == owner_tag(user))
         .order_by(Report.id.desc())
         .limit(limit + 1)
-        .options(lazyload(Report.attachments), *(defer(c) for c in sealed_columns()))
+        .options(
+            lazyload(Report.attachments),
+            joinedload(Report.incident_type_rows),
+            *(defer(c) for c in sealed_columns()),
+        )
     )
     if after is not None:
         query = query.where(Report.id < after[0])
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query).unique())
     return paging.page_of(rows, limit, lambda r: (r.id,))
 
 
@@ -67,6 +75,27 @@ def is_owner(user: User, report: Report) -> bool:
     return report.owner_tag is not None and report.owner_tag == owner_tag(user)
 
 
+def _occurred(text: str | None) -> datetime | None:
+    """When it happened. An anonymous report keeps only the day ("2026-11-30"): that is
+    midnight in Oslo, like every other time the anonymous link keeps, never a naive
+    midnight that a page would show as 01:00 (UTC read as Oslo time)."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if len(text) == DAY_ONLY:
+        return datetime.combine(moment.date(), time(), tzinfo=OSLO).astimezone(UTC)
+    return moment
+
+
+# The length of an ISO date without a time ("2026-11-30").
+DAY_ONLY = 10
+
+
+def _shown(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """People as shown: an erased account's marker becomes "Former employee"."""
+    return [{**p, "name": display_name(p.get("name"))} for p in people]
+
+
 def open_report(report: Report, *, actor: str, part: str = "report") -> ReportContent:
     """Decrypt a report's sealed fields; writes an audit entry (who, which, what part)."""
     key = data_key(report)
@@ -74,7 +103,7 @@ def open_report(report: Report, *, actor: str, part: str = "report") -> ReportCo
     people = _open(key, report, "people", as_json=True) or {}
     occurred_text = _open(key, report, "occurred_at")
     fields = {
-        "occurred_at": datetime.fromisoformat(occurred_text) if occurred_text else None,
+        "occurred_at": _occurred(occurred_text),
         "counterpart_identity": _open(key, report, "counterpart_identity"),
         "counterpart_user_id": people.get("counterpart_user_id"),
         "injury_description": _open(key, report, "injury_description"),
@@ -84,8 +113,8 @@ def open_report(report: Report, *, actor: str, part: str = "report") -> ReportCo
         "immediate_measures_text": _open(key, report, "immediate_measures_text"),
         "narrative": _open(key, report, "narrative") or "",
         "causes_text": _open(key, report, "causes_text"),
-        "exposed": people.get("exposed", []),
-        "witnesses": people.get("witnesses", []),
+        "exposed": _shown(people.get("exposed", [])),
+        "witnesses": _shown(people.get("witnesses", [])),
     }
     files = [
         StoredFile(a.id, attachment_name(report, a), a.content_type, a.size)
@@ -95,6 +124,16 @@ def open_report(report: Report, *, actor: str, part: str = "report") -> ReportCo
         "report.read", actor=actor, object_type="report", object_id=report.id, detail={"part": part}
     )
     return ReportContent(report=report, fields=fields, attachments=files)
+
+
+def exposed_names(report: Report, *, actor: str, part: str) -> list[str]:
+    """The names of the people the report names as exposed, and nothing else of it (for
+    someone who must contact them); audited as a reading of that part of the report."""
+    people = _open(data_key(report), report, "people", as_json=True) or {}
+    audit.record(
+        "report.read", actor=actor, object_type="report", object_id=report.id, detail={"part": part}
+    )
+    return [str(p["name"]) for p in people.get("exposed", []) if p.get("name")]
 
 
 def reporter_identity(report: Report) -> dict[str, Any] | None:
@@ -181,3 +220,58 @@ def attachment_download(report: Report, attachment_id: int, *, actor: str) -> Do
     and audited as `open_attachment`, saved under a name whose extension is its type."""
     info, stream = open_attachment(report, attachment_id, actor=actor)
     return Download(saved_name(info.name, info.content_type), info.size, stream)
+
+
+@dataclass(frozen=True)
+class NameSearch:
+    """The reports among those asked whose names a handler sees contain the text, and
+    how many reports were opened to find them (at most the limit given)."""
+
+    report_ids: set[int]
+    searched: int
+    capped: bool
+
+
+def reports_naming(text: str, among: Any, *, limit: int) -> NameSearch:
+    """Reports, of the ids `among` selects (a SELECT of report ids), that name a person
+    whose name contains `text` (case-insensitive), newest `limit` reports first.
+
+    The names are those a case handler sees: the exposed people, and the reporter of a
+    named report (never of an anonymous or confidential one). Only `reporter` and
+    `people` are opened, one data key per report; nothing opened leaves this function
+    but report ids. The caller audits what it shows.
+    """
+    needle = text.casefold()
+    rows = db.session.execute(
+        select(
+            Report.id,
+            Report.wrapped_key,
+            Report.channel_kind,
+            Report.confidential,
+            Report.reporter_sealed,
+            Report.people_sealed,
+        )
+        .where(Report.id.in_(among))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(limit + 1)
+    ).all()
+    ring = keys.keyring()
+    found: set[int] = set()
+    for row in rows[:limit]:
+        key = ring.unwrap(row.wrapped_key)
+        names = [
+            p.get("name") or ""
+            for p in _opened(key, row.id, "people", row.people_sealed).get("exposed", [])
+        ]
+        if row.channel_kind != Channel.ANONYMOUS and not row.confidential:
+            names.append(_opened(key, row.id, "reporter", row.reporter_sealed).get("name") or "")
+        if any(needle in name.casefold() for name in names):
+            found.add(row.id)
+    return NameSearch(found, min(len(rows), limit), len(rows) > limit)
+
+
+def _opened(key: crypto.DataKey, report_id: int, name: str, blob: bytes | None) -> dict[str, Any]:
+    if blob is None:
+        return {}
+    value = json.loads(sealing.open_text(key, Report, name, blob, row=report_id))
+    return value if isinstance(value, dict) else {}
