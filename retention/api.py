@@ -17,10 +17,13 @@ from sqlalchemy import select
 from handling import service as handling
 from handling.errors import CaseNotFound
 from handling.models import Case
+from handling.states import AccessLevel
 from reporting.models import Report
 from retention import schemas, service
 from retention.exports import access, document, pdf
+from retention.exports.files import download
 from retention.service import people
+from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
@@ -42,9 +45,9 @@ def _user() -> User:
 
 def _case(case_id: int) -> Case:
     try:
-        return handling.case_for(_user(), case_id, levels=("handler",), lock=True)
+        return handling.case_for(_user(), case_id, levels=(AccessLevel.HANDLER,), lock=True)
     except CaseNotFound:
-        db.session.commit()  # an excluded handler's attempt stays audited
+        audit.keep_audited()  # an excluded handler's attempt
         raise _not_found() from None
 
 
@@ -202,25 +205,7 @@ def export_case(case_id: int) -> Response:
     )
     doc = document.build(case, _user(), request_)
     db.session.commit()
-    name = f"{doc['reference']}.{data['format']}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    if data["format"] == "json":
-        response = jsonify(doc)
-        response.headers.update(headers)
-        return response
-    return Response(pdf.render(doc), mimetype="application/pdf", headers=headers)
-
-
-def _download(doc: dict[str, Any], form: str, name: str, render: Any) -> Response:
-    headers = {
-        "Content-Disposition": f'attachment; filename="{name}.{form}"',
-        "Cache-Control": "no-store",
-    }
-    if form == "json":
-        response = jsonify(doc)
-        response.headers.update(headers)
-        return response
-    return Response(render(doc), mimetype="application/pdf", headers=headers)
+    return download(doc, data["format"], doc["reference"], pdf.render)
 
 
 def _format() -> str:
@@ -244,7 +229,7 @@ def my_data() -> Response:
     user = _user()
     doc = access.build(user, actor=actor_label(user))
     db.session.commit()
-    return _download(doc, form, "trygg-my-data", pdf.render_access)
+    return download(doc, form, "trygg-my-data", pdf.render_access)
 
 
 @bp.post("/retention/access-requests")
@@ -263,7 +248,7 @@ def access_request() -> Response:
         raise ApiError(404, {"email": [_("No user has this e-mail address.")]})
     doc = access.build(person, actor=actor_label(_user()), reason=data["reason"], with_cases=False)
     db.session.commit()
-    return _download(doc, data["format"], "trygg-access-request", pdf.render_access)
+    return download(doc, data["format"], "trygg-access-request", pdf.render_access)
 
 
 @bp.post("/retention/erase-user")

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from handling import service as handling
 from handling.errors import CaseNotFound
 from handling.models import Case
+from handling.states import AccessLevel
+from reporting import people_index
 from reporting.models import Report
 from retention import service
 from retention.codes import HOLD_REASONS
@@ -129,6 +131,17 @@ def erase_user_command(email: str, yes: bool) -> None:
     click.echo(f"erased user {user.id}")
 
 
+@retention_cli.command("index-people")
+def index_people_command() -> None:
+    """Index the accounts named by reports stored before the index (once after upgrading
+    to revision 0018; safe to run again): the access download finds them by index."""
+    done = 0
+    for count in people_index.backfill():
+        db.session.commit()
+        done += count
+    click.echo(f"indexed {done} reports")
+
+
 export_cli = AppGroup("export", help="Exports of a case for an authority (audited).")
 
 
@@ -161,7 +174,7 @@ def export_case_command(
     try:
         if user is None:
             raise CaseNotFound()
-        handling.case_for(user, case.id, levels=("handler",))
+        handling.case_for(user, case.id, levels=(AccessLevel.HANDLER,))
     except CaseNotFound:
         db.session.commit()
         raise click.ClickException(f"{email} may not read {reference}") from None

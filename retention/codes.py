@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from handling.states import CaseState
 from reporting.codes import Codes
 
 SCOPES: Codes = {
@@ -13,9 +14,9 @@ SCOPES: Codes = {
 }
 
 OUTCOMES: Codes = {
-    "closed": _l("Closed"),
-    "dropped": _l("Dropped"),
-    "forwarded": _l("Forwarded"),
+    CaseState.CLOSED: _l("Closed"),
+    CaseState.DROPPED: _l("Dropped"),
+    CaseState.FORWARDED: _l("Forwarded"),
 }
 
 HOLD_REASONS: Codes = {

@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from handling import service as handling
 from handling.errors import CaseNotFound
 from handling.models import Case
+from handling.states import AccessLevel
 from retention import schemas, service
 from retention.codes import HOLD_REASONS, WARNING_DAYS
 from trygg.accounts.models import Role, User
@@ -46,13 +47,16 @@ def notice(case: Case, now: datetime | None = None) -> dict[str, Any] | None:
 def _case(case_id: int) -> Case:
     user: User = current_user._get_current_object()  # noqa: SLF001 - the real User
     try:
-        return handling.case_for(user, case_id, levels=("handler",), lock=True)
+        return handling.case_for(user, case_id, levels=(AccessLevel.HANDLER,), lock=True)
     except CaseNotFound:
         db.session.commit()
         abort(404)
 
 
 def _back(case: Case) -> Any:
+    """Back to the page the form was on: the case page, or the case's retention page."""
+    if request.form.get("back") == "retention":
+        return redirect(url_for("retention.case_page", case_id=case.id), 303)
     return redirect(url_for("handling.case", case_id=case.id) + "#retention-note")
 
 
@@ -87,5 +91,8 @@ def lift_hold(case_id: int) -> Any:
 
 
 def register(app: Flask) -> None:
+    from retention import admin_views, case_views  # noqa: F401 - their routes are on bp
+
     app.register_blueprint(bp)
+    admin_views.register()
     app.jinja_env.globals["retention_notice"] = notice

@@ -21,7 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 
 from handling.models import Case, CaseEvent, Deadline, HandlerGroup
+from handling.states import CaseState, Track
+from handling.workflow import REPORTER_STATUS
 from reporting import service as reporting
+from reporting.codes import Channel
 from reporting.models import Report, ReportIncidentType
 from trygg import keys, org
 from trygg.extensions import db
@@ -230,20 +233,21 @@ def course(incident: Incident, now: datetime, rng: random.Random) -> Course:
     harassment = bool(
         {"bullying", "sexual_harassment", "other_improper_conduct"} & set(incident.types)
     ) and incident.counterpart in ("colleague", "leader")
-    track = "whistleblowing" if harassment else "hms_deviation"
+    track = Track.WHISTLEBLOWING if harassment else Track.HMS_DEVIATION
     age = (now - opened).days
     closed = None
-    state = rng.choice(["reported", "acknowledged", "in_progress"]) if age < 20 else "in_progress"
+    young = [CaseState.REPORTED, CaseState.ACKNOWLEDGED, CaseState.IN_PROGRESS]
+    state = rng.choice(young) if age < 20 else CaseState.IN_PROGRESS
     if age >= 20:
         roll = rng.random()
         if roll < 0.80:
-            state, closed = "closed", opened + timedelta(days=rng.lognormvariate(3.1, 0.6))
+            state, closed = CaseState.CLOSED, opened + timedelta(days=rng.lognormvariate(3.1, 0.6))
         elif roll < 0.88:
-            state, closed = "dropped", opened + timedelta(days=rng.uniform(3, 30))
+            state, closed = CaseState.DROPPED, opened + timedelta(days=rng.uniform(3, 30))
         elif roll < 0.92:
-            state = "forwarded"
+            state = CaseState.FORWARDED
         if closed is not None and closed > now:
-            state, closed = "in_progress", None
+            state, closed = CaseState.IN_PROGRESS, None
     deadlines: list[tuple[str, datetime, datetime | None]] = []
 
     def step(kind: str, due: datetime, in_time: float) -> None:
@@ -263,15 +267,6 @@ def course(incident: Incident, now: datetime, rng: random.Random) -> Course:
         step("leader_contact", opened + timedelta(hours=3 if incident.severity >= 3 else 10), 0.7)
         step("recontact", opened + timedelta(days=21), 0.6)
     return Course(track, state, incident.severity == 4, opened, closed, deadlines)
-
-
-STATUS_OF = {
-    "closed": "closed",
-    "dropped": "dropped",
-    "forwarded": "forwarded",
-    "reported": "submitted",
-    "acknowledged": "acknowledged",
-}
 
 
 # -- writing them -----------------------------------------------------------------------
@@ -316,9 +311,9 @@ def _report_values(incident: Incident, wrapped: bytes, the_course: Course) -> di
     return {
         # A unique stand-in until the real reference is taken (as the intake does).
         "reference": f"pending-{secrets.token_hex(12)}",
-        "channel_kind": "employee",
+        "channel_kind": Channel.EMPLOYEE,
         "created_at": the_course.opened,
-        "status": STATUS_OF.get(the_course.state, "in_progress"),
+        "status": REPORTER_STATUS[the_course.state],
         "confidential": False,
         "owner_tag": None,
         "wrapped_key": wrapped,

@@ -14,6 +14,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from handling import codes as hcodes
+from handling.states import CaseState
 from reporting import codes as rcodes
 
 NOT_GIVEN = "not_given"
@@ -21,14 +22,17 @@ NOT_GIVEN = "not_given"
 YES_NO: dict[str, LazyString] = {"yes": _l("Yes"), "no": _l("No")}
 
 STATE_GROUPS: dict[str, LazyString] = {
-    "in_progress": _l("Being handled"),
-    "forwarded": _l("Forwarded"),
-    "closed": _l("Closed"),
-    "dropped": _l("Dropped"),
+    CaseState.IN_PROGRESS: _l("Being handled"),
+    CaseState.FORWARDED: _l("Forwarded"),
+    CaseState.CLOSED: _l("Closed"),
+    CaseState.DROPPED: _l("Dropped"),
 }
 
 # Case states (handling's workflow) by the group statistics show.
-STATE_GROUP_OF = {"closed": "closed", "dropped": "dropped", "forwarded": "forwarded"}
+# Every other state is "being handled".
+STATE_GROUP_OF: dict[str, str] = {
+    s: s for s in (CaseState.CLOSED, CaseState.DROPPED, CaseState.FORWARDED)
+}
 
 DEADLINE_OUTCOMES: dict[str, LazyString] = {
     "in_time": _l("Done in time"),
@@ -144,7 +148,7 @@ DEADLINE_DIMENSIONS = ("acknowledged", "leader_contact", "recontact")
 def normalise(dimension: Dimension, raw: object) -> str:
     """A database value as the dimension's category code."""
     if dimension.code == "state":
-        return STATE_GROUP_OF.get(str(raw), "in_progress")
+        return STATE_GROUP_OF.get(str(raw), CaseState.IN_PROGRESS)
     if raw is None:
         return NOT_GIVEN if NOT_GIVEN in dimension.categories else "no"
     if isinstance(raw, bool):

@@ -14,6 +14,7 @@ from flask import Response
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from risk.dimensions import DEADLINE_DIMENSIONS
 from risk.service import TrendTable
 from risk.statistics import HIDDEN, PRIMARY, SECONDARY, Cell
 
@@ -61,7 +62,7 @@ def header(table: TrendTable) -> list[str]:
 
 def _has_share(table: TrendTable) -> bool:
     return any(row.share_in_time is not None for row in table.rows) or bool(
-        table.query.by and table.query.by.code in ("acknowledged", "leader_contact", "recontact")
+        table.query.by and table.query.by.code in DEADLINE_DIMENSIONS
     )
 
 
@@ -96,8 +97,15 @@ def body(table: TrendTable, *, numbers: bool) -> list[list[Any]]:
 
 def title(table: TrendTable) -> str:
     q = table.query
-    by = f", {_('by')} {str(q.by.label).lower()}" if q.by else ""
-    return f"{table.node_name}: {_('incidents')} {q.first:%Y-%m} – {q.last:%Y-%m}{by}"
+    period = f"{q.first:%Y-%m} – {q.last:%Y-%m}"
+    if q.by:
+        return _(
+            "%(unit)s: incidents %(period)s, by %(dimension)s",
+            unit=table.node_name,
+            period=period,
+            dimension=str(q.by.label).lower(),
+        )
+    return _("%(unit)s: incidents %(period)s", unit=table.node_name, period=period)
 
 
 def chart_data(table: TrendTable) -> dict[str, Any]:

@@ -54,10 +54,6 @@ class CellSchema(Schema):
     )
 
 
-class CategoryCellSchema(CellSchema):
-    category = fields.String()
-
-
 class RowSchema(Schema):
     bucket = fields.String(attribute="code")
     label = fields.String()
@@ -98,6 +94,7 @@ class TrendSchema(Schema):
 
     def _close_times(self, table: Any) -> list[dict[str, Any]]:
         return [
+            # vocabulary: JSON field
             {"year": year, "closed": {"count": n.count, "mark": n.mark}, "median_days": median}
             for year, n, median in table.close_times
         ]

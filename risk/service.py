@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from risk import data
 from risk.dimensions import DEADLINE_DIMENSIONS, DIMENSIONS, Dimension
-from risk.scope import Scope, entry_units, node_name, scope_of
+from risk.scope import Scope, all_units, entry_units, node_name, scope_of
 from risk.statistics import (
     ORG,
     SHOWN,
@@ -62,11 +62,17 @@ def rules() -> Rules:
 
 
 def unit_rows() -> list[UnitRow]:
-    return [UnitRow(u.id, u.parent_id, u.headcount) for u in org.all_units()]
+    return [UnitRow(u.id, u.parent_id, u.headcount) for u in all_units()]
 
 
 def current_tree() -> Tree:
-    return tree_for(unit_rows(), rules())
+    """The published unit tree (once per request: the page and the API ask twice)."""
+    found: Tree | None = g.get("risk_tree") if has_request_context() else None
+    if found is None:
+        found = tree_for(unit_rows(), rules())
+        if has_request_context():
+            g.risk_tree = found
+    return found
 
 
 def today() -> date:
@@ -161,7 +167,7 @@ def resolve(
 def _refuse_withheld(node: int, tree: Tree, scope: Scope) -> None:
     """A unit in the viewer's units that is shown only inside its parent is refused with
     the reason; any other unit answers as not found."""
-    names = {u.id: u.name for u in org.all_units()}
+    names = {u.id: u.name for u in all_units()}
     name = names.get(node)
     if name is not None and name in scope.withheld:
         reason, shown_in = scope.withheld[name]
@@ -183,7 +189,8 @@ def withheld_message(reason: str, shown_in: str | None) -> str:
     else:
         text = _l("This unit has too few people for its own statistics.")
     if shown_in:
-        return f"{text} {_l('Its incidents are counted in %(unit)s.', unit=shown_in)}"
+        counted = _l("Its incidents are counted in %(unit)s.", unit=shown_in)
+        return f"{text} {counted}"
     return str(text)
 
 
@@ -236,19 +243,26 @@ def _quarters_for(query: TrendQuery) -> list[date]:
 
 
 def publication(query: TrendQuery, tree: Tree, quarters: list[date]) -> Publication:
-    """Counts for these quarters through risk.statistics (cached per quarter)."""
+    """Counts for these quarters through risk.statistics (cached per quarter).
+
+    The breakdown is read and protected only for the quarters the table shows; the
+    year before them gives totals only (same period last year, the 3-month average).
+    """
     start, end = quarters[0], add_months(quarters[-1], 2)
     totals = data.totals(start, end)
     dim = query.by
-    dimension = None
+    dimension, shown = None, None
     if dim is not None:
-        dimension = (dim.code, dim.columns, dim.multi, data.counts(dim, start, end))
-    return publish(tree, rules(), quarters, totals, dimension)
+        shown = {q for q in quarters if q >= quarter_of(query.first)}
+        first_shown = min(shown, default=quarters[-1])
+        counts = data.counts(dim, first_shown, end, totals)
+        dimension = (dim.code, dim.columns, dim.multi, counts)
+    return publish(tree, rules(), quarters, totals, dimension, shown)
 
 
 def trend_table(query: TrendQuery, tree: Tree) -> TrendTable:
     """The published table for a checked query (see resolve)."""
-    names = {u.id: u.name for u in org.all_units()}
+    names = {u.id: u.name for u in all_units()}
     pub = publication(query, tree, _quarters_for(query))
     population = tree.population.get(query.node, 0)
     buckets = [b for b in pub.buckets(query.period) if query.first <= b.start <= query.last]
@@ -361,7 +375,7 @@ def glance(user: User) -> list[Glance]:
         return []
     tree = current_tree()
     end_q = window()[-1]
-    names = {u.id: u.name for u in org.all_units()}
+    names = {u.id: u.name for u in all_units()}
     out = []
     for unit_id in units:
         overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())

@@ -17,7 +17,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from risk import exports, service
-from risk.dimensions import CHARTED, DIMENSIONS
+from risk.dimensions import CHARTED, DEADLINE_DIMENSIONS, DIMENSIONS
 from risk.schemas import TrendArgsSchema
 from risk.scope import VIEWER_ROLES, scope_of
 from risk.statistics import Bucket, add_months
@@ -118,6 +118,7 @@ def trends() -> Page:
         chart=exports.chart_data(table) if table else None,
         query_string=request.query_string.decode(),
         withheld_text=service.withheld_message,
+        deadline_dimensions=DEADLINE_DIMENSIONS,
         **_choices(),
     )
     return (page, status) if status != 200 else page

@@ -10,10 +10,13 @@ from flask_babel import lazy_gettext as _l
 
 from handling import service as handling
 from handling.models import Case
+from handling.presenters import Names, event_text
+from handling.states import Track
 from reporting import service as reporting
 from reporting.codes import Codes
 from trygg import audit, org
 from trygg.accounts.models import User
+from trygg.accounts.names import display_name
 from trygg.audit import actor_label
 from trygg.extensions import utcnow
 
@@ -39,7 +42,7 @@ REASONS: Codes = {
     "inspection": _l("Inspection or order from an authority"),
     "legal_proceedings": _l("Legal proceedings"),
 }
-WHISTLEBLOWING = "whistleblowing"
+WHISTLEBLOWING = Track.WHISTLEBLOWING
 
 
 @dataclass
@@ -69,90 +72,23 @@ def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:
     content = handling.open_case_content(case, user, part="export")
     report = content.report or {}
     named = identity_allowed(case, request)
-    reporter = reporting.reporter_identity(case.report) if named else None
-    reporter_id = None if named else (reporting.reporter_identity(case.report) or {}).get("user_id")
-    unit = org.get_unit(case.report.unit_id) if case.report.unit_id else None
-    doc: dict[str, Any] = {
-        "reference": case.report.reference,
-        "exported_at": utcnow().isoformat(),
-        "recipient": request.recipient,
-        "reason": request.reason,
-        "sections": [s for s in SECTIONS if s in request.sections],
-        "classification": {
-            "track": case.track,
-            "state": case.state,
-            "incident_types": case.report.incident_types,
-            "occurred_month": case.report.occurred_month.isoformat(),
-            "unit": unit.name if unit else None,
-            "place_type": case.report.place_type,
-            "counterpart_category": case.report.counterpart_category,
-            "severity": case.report.severity,
-            "injury_level": case.report.injury_level,
-            "serious_injury": case.report.serious_injury,
-            "section_5_2": case.section_5_2,
-            "police_report": case.report.police_report,
-        },
-    }
-    if "report" in request.sections:
-        keys = (
-            "occurred_at",
-            "narrative",
-            "counterpart_identity",
-            "injury_description",
-            "sick_leave",
-            "sick_leave_days",
-            "police_details",
-            "immediate_measures_text",
-            "causes_text",
-        )
-        doc["report"] = {k: _text(report.get(k)) for k in keys}
-    if "people" in request.sections:
-        doc["people"] = {
-            role: [p.get("name") for p in report.get(role, []) if p.get("user_id") != reporter_id]
-            for role in ("exposed", "witnesses")
-        }
+    identity = reporting.reporter_identity(case.report) or {}
+    chosen = request.sections
+    doc = _cover(case, request)
+    if "report" in chosen:
+        doc["report"] = {k: _text(report.get(k)) for k in REPORT_KEYS}
+    if "people" in chosen:
+        doc["people"] = _people(report, None if named else identity.get("user_id"))
     if named:
-        doc["reporter"] = {"name": (reporter or {}).get("name")}
-    if "timeline" in request.sections:
-        doc["timeline"] = [
-            {"at": _text(e.at), "kind": e.kind, "codes": e.codes} for e in content.events
-        ]
-    if "messages" in request.sections:
-        doc["messages"] = [
-            {
-                "at": _text(m.created_at),
-                "from": m.author_kind,
-                "internal": m.internal,
-                "body": m.body if named or not m.identity else None,
-            }
-            for m in content.messages
-        ]
-    if "follow_up" in request.sections:
-        doc["tasks"] = [
-            {
-                "template": t.task.template,
-                "status": t.task.status,
-                "due_at": _text(t.task.due_at),
-                "note": t.note,
-            }
-            for t in content.tasks
-        ]
-        doc["debriefings"] = [
-            {
-                "held_on": _text(d.debriefing.held_on),
-                "outcome": d.outcome,
-                "further_needs": d.further_needs,
-            }
-            for d in content.debriefings
-        ]
-    if "closing" in request.sections:
-        doc["closing"] = {
-            "closed_at": _text(case.closed_at),
-            "closing_note": content.closing_note,
-            "feedback": content.feedback,
-            "drop_reason": content.drop_reason,
-            "no_follow_up_reason": content.no_follow_up_reason,
-        }
+        doc["reporter"] = {"name": display_name(identity.get("name"))}
+    if "timeline" in chosen:
+        doc["timeline"] = _timeline(content)
+    if "messages" in chosen:
+        doc["messages"] = _messages(content, named)
+    if "follow_up" in chosen:
+        doc["tasks"], doc["debriefings"] = _follow_up(content)
+    if "closing" in chosen:
+        doc["closing"] = _closing(case, content)
     audit.record(
         "case.export",
         actor=actor_label(user),
@@ -166,3 +102,111 @@ def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:
         },
     )
     return doc
+
+
+# The report's sealed fields an export gives, in this order.
+REPORT_KEYS = (
+    "occurred_at",
+    "narrative",
+    "counterpart_identity",
+    "injury_description",
+    "sick_leave",
+    "sick_leave_days",
+    "police_details",
+    "immediate_measures_text",
+    "causes_text",
+)
+
+
+def _cover(case: Case, request: ExportRequest) -> dict[str, Any]:
+    """What every export says: the case, when, to whom, why, and its classification."""
+    report = case.report
+    unit = org.get_unit(report.unit_id) if report.unit_id else None
+    return {
+        "reference": report.reference,
+        "exported_at": utcnow().isoformat(),
+        "recipient": request.recipient,
+        "reason": request.reason,
+        "sections": [s for s in SECTIONS if s in request.sections],
+        "classification": {
+            "track": case.track,
+            "state": case.state,
+            "incident_types": report.incident_types,
+            "occurred_month": report.occurred_month.isoformat(),
+            "unit": unit.name if unit else None,
+            "place_type": report.place_type,
+            "counterpart_category": report.counterpart_category,
+            "severity": report.severity,
+            "injury_level": report.injury_level,
+            "serious_injury": report.serious_injury,
+            "section_5_2": case.section_5_2,
+            "police_report": report.police_report,
+        },
+    }
+
+
+def _people(report: dict[str, Any], reporter_id: int | None) -> dict[str, list[Any]]:
+    """The exposed and the witnesses by name, leaving out a reporter not to be named."""
+    return {
+        role: [p.get("name") for p in report.get(role, []) if p.get("user_id") != reporter_id]
+        for role in ("exposed", "witnesses")
+    }
+
+
+def _timeline(content: handling.CaseContent) -> list[dict[str, Any]]:
+    names, groups = Names(), {g.id: g.name for g in handling.handler_groups()}
+    # "text": the event in words, in the request's language (the codes stay beside it)
+    return [
+        {
+            "at": _text(e.at),
+            "kind": e.kind,
+            "codes": e.codes,
+            "text": event_text(e, names, groups),
+        }
+        for e in content.events
+    ]
+
+
+def _messages(content: handling.CaseContent, named: bool) -> list[dict[str, Any]]:
+    """Messages and internal notes; one that would identify the reporter only when named."""
+    return [
+        {
+            "at": _text(m.created_at),
+            "from": m.author_kind,
+            "internal": m.internal,
+            "body": m.body if named or not m.identity else None,
+        }
+        for m in content.messages
+    ]
+
+
+def _follow_up(content: handling.CaseContent) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The follow-up tasks and the debriefings."""
+    tasks = [
+        {
+            "template": t.task.template,
+            "status": t.task.status,
+            "due_at": _text(t.task.due_at),
+            "note": t.note,
+        }
+        for t in content.tasks
+    ]
+    debriefings = [
+        {
+            "held_on": _text(d.debriefing.held_on),
+            "outcome": d.outcome,
+            "further_needs": d.further_needs,
+        }
+        for d in content.debriefings
+    ]
+    return tasks, debriefings
+
+
+def _closing(case: Case, content: handling.CaseContent) -> dict[str, Any]:
+    return {
+        "closed_at": _text(case.closed_at),
+        "closing_note": content.closing_note,
+        "feedback": content.feedback,
+        "drop_reason": content.drop_reason,
+        "no_follow_up_reason": content.no_follow_up_reason,
+    }

@@ -7,26 +7,19 @@ creator's name and the creation time fpdf2 sets.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from retention.exports import labels
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
-
-FONTS = Path(__file__).resolve().parents[2] / "trygg" / "static" / "vendor" / "dejavu"
+from trygg.pdf import new_document
 
 
 def _pdf() -> FPDF:
-    pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_creator("Trygg")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    return pdf
+    return new_document()
 
 
 def _heading(pdf: FPDF, text: str) -> None:
@@ -49,16 +42,28 @@ def _line(pdf: FPDF, label: str, value: Any) -> None:
     pdf.multi_cell(0, 5, str(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+def _field(pdf: FPDF, key: str, raw: Any) -> None:
+    """One value of the document under its translated label, codes as their labels."""
+    if key in ("exposed", "witnesses") and raw and isinstance(raw[0], dict):
+        raw = [labels.person(p) for p in raw]
+    _line(pdf, labels.field(key), labels.value(key, raw))
+
+
+def _fields(pdf: FPDF, values: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    for key, raw in values.items():
+        if key not in skip:
+            _field(pdf, key, raw)
+
+
 def _rows(pdf: FPDF, title: str, rows: list[dict[str, Any]]) -> None:
     _heading(pdf, title)
     for row in rows:
-        for key, value in row.items():
-            _line(pdf, key, value)
+        _fields(pdf, row, skip=("codes",))
         pdf.ln(2)
 
 
 def render(doc: dict[str, Any]) -> bytes:
-    """The PDF of an export document (see document.build)."""
+    """The PDF of an export document (see document.build), in the request's language."""
     pdf = _pdf()
     pdf.set_font("DejaVu", "B", 16)
     pdf.multi_cell(
@@ -69,23 +74,15 @@ def render(doc: dict[str, Any]) -> bytes:
         new_y=YPos.NEXT,
     )
     pdf.set_font("DejaVu", "", 10)
-    _line(pdf, _("Exported"), doc["exported_at"])
+    _line(pdf, _("Exported"), labels.value("exported_at", doc["exported_at"]))
     _line(pdf, _("Recipient"), str(RECIPIENTS.get(doc["recipient"], doc["recipient"])))
     _line(pdf, _("Reason"), str(REASONS.get(doc["reason"], doc["reason"])))
     _heading(pdf, _("Classification"))
-    for key, value in doc["classification"].items():
-        _line(pdf, key, value)
-    if "report" in doc:
-        _heading(pdf, str(SECTIONS["report"]))
-        for key, value in doc["report"].items():
-            _line(pdf, key, value)
-    if "people" in doc:
-        _heading(pdf, str(SECTIONS["people"]))
-        for key, value in doc["people"].items():
-            _line(pdf, key, value)
-    if "reporter" in doc:
-        _heading(pdf, str(SECTIONS["reporter"]))
-        _line(pdf, "name", doc["reporter"].get("name"))
+    _fields(pdf, doc["classification"])
+    for key in ("report", "people", "reporter"):
+        if key in doc:
+            _heading(pdf, str(SECTIONS[key]))
+            _fields(pdf, doc[key])
     for key, section in (("timeline", "timeline"), ("messages", "messages")):
         if key in doc:
             _rows(pdf, str(SECTIONS[section]), doc[key])
@@ -93,37 +90,48 @@ def render(doc: dict[str, Any]) -> bytes:
         _rows(pdf, str(SECTIONS["follow_up"]), doc["tasks"] + doc["debriefings"])
     if "closing" in doc:
         _heading(pdf, str(SECTIONS["closing"]))
-        for key, value in doc["closing"].items():
-            _line(pdf, key, value)
+        _fields(pdf, doc["closing"])
     return bytes(pdf.output())
 
 
-def _nested(pdf: FPDF, label: str, value: Any) -> None:
-    if isinstance(value, dict):
+def _nested(pdf: FPDF, key: str, raw: Any, title: str | None = None) -> None:
+    """A part of the access download: dicts as headed groups, lists of dicts numbered."""
+    label = title or labels.field(key)
+    if isinstance(raw, dict):
         _heading(pdf, label)
-        for key, item in value.items():
-            _nested(pdf, key, item)
-    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        for sub, item in raw.items():
+            _nested(pdf, sub, item)
+    elif (
+        key not in ("exposed", "witnesses")
+        and isinstance(raw, list)
+        and raw
+        and isinstance(raw[0], dict)
+    ):
         _heading(pdf, label)
-        for index, item in enumerate(value, 1):
-            _nested(pdf, f"{label} {index}", item)
+        for index, item in enumerate(raw, 1):
+            _nested(pdf, key, item, title=f"{label} {index}")
+    elif title is None:
+        _field(pdf, key, raw)
     else:
-        _line(pdf, label, value)
+        _line(pdf, label, labels.value(key, raw))
 
 
 def render_access(doc: dict[str, Any]) -> bytes:
-    """The PDF of a person's access download (see access.build)."""
+    """The PDF of a person's access download (see access.build), in the request's language."""
     pdf = _pdf()
     pdf.set_font("DejaVu", "B", 16)
     pdf.multi_cell(0, 9, _("What Trygg stores about you"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 10)
-    _line(pdf, _("Exported"), doc["exported_at"])
-    _nested(pdf, _("Account"), doc["account"])
+    _line(pdf, _("Exported"), labels.value("exported_at", doc["exported_at"]))
+    _nested(pdf, "account", doc["account"], title=_("Account"))
     if "note" in doc:
         _line(pdf, _("Note"), doc["note"])
     else:
-        _nested(pdf, _("Your reports"), doc["reports"])
+        _nested(pdf, "reports", doc["reports"], title=_("Your reports"))
         _nested(
-            pdf, _("Cases where you are named as the exposed employee"), doc["named_as_exposed"]
+            pdf,
+            "named_as_exposed",
+            doc["named_as_exposed"],
+            title=_("Cases where you are named as the exposed employee"),
         )
     return bytes(pdf.output())

@@ -8,7 +8,14 @@ from retention.service.deletion import (
     run,
     status,
 )
-from retention.service.holds import HoldNotFound, active_hold, lift_hold, place_hold
+from retention.service.holds import (
+    HOLDS_SHOWN,
+    HoldNotFound,
+    active_hold,
+    holds_in_force,
+    lift_hold,
+    place_hold,
+)
 from retention.service.policies import (
     DEFAULTS,
     PolicyNotFound,
@@ -19,6 +26,7 @@ from retention.service.policies import (
 
 __all__ = [
     "DEFAULTS",
+    "HOLDS_SHOWN",
     "DueItem",
     "HoldNotFound",
     "PolicyNotFound",
@@ -26,6 +34,7 @@ __all__ = [
     "active_hold",
     "due_items",
     "erase_due_case",
+    "holds_in_force",
     "lift_hold",
     "place_hold",
     "policies",

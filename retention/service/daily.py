@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from notifications.scheduler import TickContext
 from retention.models import RetentionDay
 from retention.service.deletion import checkpoint, due_items, erase_due_case, expire_receipts
 from retention.service.warnings import warn_upcoming
+from trygg.database import insert_or_ignore
 from trygg.extensions import db
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -36,15 +35,10 @@ def daily_job(ctx: TickContext) -> int:
     if len(items) < ctx.batch:
         expire_receipts(ctx.now)
         warn_upcoming(ctx.now)
-        insert_ = (
-            postgresql.insert
-            if db.session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert
-        )
         db.session.execute(
-            insert_(RetentionDay.__table__)
-            .values(day=day, finished_at=ctx.now, owner=ctx.owner, deleted=deleted)
-            .on_conflict_do_nothing(index_elements=["day"])
+            insert_or_ignore(RetentionDay.__table__, key=["day"]).values(
+                day=day, finished_at=ctx.now, owner=ctx.owner, deleted=deleted
+            )
         )
         db.session.commit()
         if deleted:

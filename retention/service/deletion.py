@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from handling.erasure import erase_case
 from handling.models import Case
 from handling.service import add_duration
+from handling.states import CaseState
 from reporting.erasure import erase_report
 from reporting.models import AnonymousReceipt, Report
 from retention.codes import WARNING_DAYS
@@ -28,7 +30,7 @@ from trygg import audit
 from trygg.extensions import db, utcnow
 
 log = logging.getLogger("trygg.retention")
-FINISHED = ("closed", "dropped")
+FINISHED = (CaseState.CLOSED, CaseState.DROPPED)
 
 
 def month_of(moment: datetime | date) -> date:
@@ -37,8 +39,8 @@ def month_of(moment: datetime | date) -> date:
 
 def outcome(state: str, forwarded_to: str | None) -> str:
     """closed, dropped or forwarded (a case closed after being sent to the police …)."""
-    if forwarded_to and state == "closed":
-        return "forwarded"
+    if forwarded_to and state == CaseState.CLOSED:
+        return CaseState.FORWARDED
     return state
 
 
@@ -59,7 +61,10 @@ class DueItem:
         return not self.held and self.due_at <= now
 
 
-def _policies() -> dict[tuple[str, str | None, str | None], RetentionPolicy]:
+Policies = dict[tuple[str, str | None, str | None], RetentionPolicy]
+
+
+def _policies() -> Policies:
     rows = db.session.scalars(select(RetentionPolicy))
     return {(p.scope, p.track, p.outcome): p for p in rows}
 
@@ -72,9 +77,14 @@ def due_items(
     now = now or utcnow()
     horizon = now + timedelta(days=within_days)
     table = _policies()
-    held = set(db.session.scalars(select(LegalHold.case_id).where(LegalHold.lifted_at.is_(None))))
-    items: list[DueItem] = []
     only = [Report.id == report_id] if report_id is not None else []
+    items = [*_due_cases(table, horizon, only), *_due_caseless_reports(table, horizon, only)]
+    return sorted(items, key=lambda i: (i.due_at, i.report_id))
+
+
+def _due_cases(table: Policies, horizon: datetime, only: list[Any]) -> Iterator[DueItem]:
+    """Finished cases due by the horizon under their track's and outcome's policy."""
+    held = set(db.session.scalars(select(LegalHold.case_id).where(LegalHold.lifted_at.is_(None))))
     # Columns only: a run looks at every finished case, and needs none of their rows.
     rows = db.session.execute(
         select(
@@ -100,39 +110,39 @@ def due_items(
             continue
         due = add_duration(closed_at, policy.months, "months")
         if due <= horizon:
-            items.append(
-                DueItem(
-                    case_id,
-                    report_id,
-                    reference,
-                    policy.rule,
-                    policy.months,
-                    policy.id,
-                    due,
-                    case_id in held,
-                )
+            yield DueItem(
+                case_id,
+                report_id,
+                reference,
+                policy.rule,
+                policy.months,
+                policy.id,
+                due,
+                case_id in held,
             )
+
+
+def _due_caseless_reports(table: Policies, horizon: datetime, only: list[Any]) -> Iterator[DueItem]:
+    """Reports without a case, due by the horizon under the policy for such reports."""
     orphan = table.get(("report", None, None))
-    if orphan is not None:
-        has_case = select(Case.id).where(Case.report_id == Report.id).exists()
-        for report in db.session.scalars(
-            select(Report).where(~has_case, Report.erased_month.is_(None), *only)
-        ):
-            due = add_duration(report.created_at, orphan.months, "months")
-            if due <= horizon:
-                items.append(
-                    DueItem(
-                        None,
-                        report.id,
-                        report.reference,
-                        orphan.rule,
-                        orphan.months,
-                        orphan.id,
-                        due,
-                        False,
-                    )
-                )
-    return sorted(items, key=lambda i: (i.due_at, i.report_id))
+    if orphan is None:
+        return
+    has_case = select(Case.id).where(Case.report_id == Report.id).exists()
+    for report in db.session.scalars(
+        select(Report).where(~has_case, Report.erased_month.is_(None), *only)
+    ):
+        due = add_duration(report.created_at, orphan.months, "months")
+        if due <= horizon:
+            yield DueItem(
+                None,
+                report.id,
+                report.reference,
+                orphan.rule,
+                orphan.months,
+                orphan.id,
+                due,
+                False,
+            )
 
 
 def _lock(item: DueItem) -> bool:

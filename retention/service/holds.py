@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from handling.models import Case
+from reporting.models import Report
 from retention.codes import HOLD_REASONS
 from retention.models import LegalHold
 from trygg import audit
@@ -56,3 +57,20 @@ def lift_hold(case: Case, *, actor: str, now: datetime | None = None) -> LegalHo
     )
     db.session.flush()
     return hold
+
+
+# The admin's list of holds in force shows at most this many (holds are few).
+HOLDS_SHOWN = 200
+
+
+def holds_in_force() -> list[tuple[LegalHold, str]]:
+    """Holds in force with their case's reference, newest first (no case content)."""
+    rows = db.session.execute(
+        select(LegalHold, Report.reference)
+        .join(Case, Case.id == LegalHold.case_id)
+        .join(Report, Report.id == Case.report_id)
+        .where(LegalHold.lifted_at.is_(None))
+        .order_by(LegalHold.placed_at.desc(), LegalHold.id.desc())
+        .limit(HOLDS_SHOWN)
+    )
+    return [(hold, reference) for hold, reference in rows]

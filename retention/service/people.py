@@ -7,8 +7,8 @@ from handling.erasure import forget_handler
 from notifications.service import forget_user
 from reporting.erasure import pseudonymise_user
 from trygg.accounts.models import User
+from trygg.accounts.names import FORMER_EMPLOYEE
 from trygg.accounts.service import erase_user
-from trygg.accounts.service.users import FORMER_EMPLOYEE
 
 
 class CannotEraseSelf(Exception):

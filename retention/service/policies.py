@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handling.states import CaseState, Track
 from retention.models import RetentionPolicy
 from trygg import audit
 from trygg.extensions import db, utcnow
 
 # (scope, track, outcome) → months; the 0013 migration seeds the same rows.
 DEFAULTS: dict[tuple[str, str | None, str | None], int] = {
-    ("case", "hms_deviation", "closed"): 120,
-    ("case", "hms_deviation", "dropped"): 24,
-    ("case", "hms_deviation", "forwarded"): 60,
-    ("case", "whistleblowing", "closed"): 36,
-    ("case", "whistleblowing", "dropped"): 12,
-    ("case", "whistleblowing", "forwarded"): 36,
-    ("case", "hr_matter", "closed"): 60,
-    ("case", "hr_matter", "dropped"): 24,
-    ("case", "hr_matter", "forwarded"): 60,
+    ("case", Track.HMS_DEVIATION, CaseState.CLOSED): 120,
+    ("case", Track.HMS_DEVIATION, CaseState.DROPPED): 24,
+    ("case", Track.HMS_DEVIATION, CaseState.FORWARDED): 60,
+    ("case", Track.WHISTLEBLOWING, CaseState.CLOSED): 36,
+    ("case", Track.WHISTLEBLOWING, CaseState.DROPPED): 12,
+    ("case", Track.WHISTLEBLOWING, CaseState.FORWARDED): 36,
+    ("case", Track.HR_MATTER, CaseState.CLOSED): 60,
+    ("case", Track.HR_MATTER, CaseState.DROPPED): 24,
+    ("case", Track.HR_MATTER, CaseState.FORWARDED): 60,
     ("report", None, None): 12,
     ("receipt", None, None): 12,
 }

@@ -20,7 +20,6 @@ from trygg.accounts.models import Role, User
 from trygg.extensions import db
 
 READER_ROLES = (Role.MANAGER, Role.SAFETY_REP, Role.AMU)
-STATEMENT_ROLES = (Role.SAFETY_REP, Role.AMU)
 
 
 class Need(StrEnum):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
@@ -35,7 +34,7 @@ from risk.assessment.schemas import (
     TriggerListSchema,
 )
 from trygg.accounts.models import Role, User
-from trygg.api import ApiError, documented, load_json
+from trygg.api import ApiError, documented, error_response, load_json
 from trygg.security import allow
 
 bp = Blueprint("api_risk_assessment", __name__, url_prefix="/api/v1/risk")
@@ -48,17 +47,11 @@ def _user() -> User:
     return user
 
 
-def domain_errors(view: F) -> F:
-    """AssessmentError → its status with the field's message."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except AssessmentError as exc:
-            raise ApiError(exc.status, {exc.field: [str(exc)]}) from None
-
-    return wrapper  # type: ignore[return-value]
+@bp.errorhandler(AssessmentError)
+def _assessment_error(exc: AssessmentError) -> Response:
+    """A domain refusal (not found, forbidden, frozen, invalid) as its status with the
+    field's message; the blueprint's handler, so no view converts it."""
+    return error_response(exc.status, {exc.field: [str(exc)]})
 
 
 @dataclass
@@ -108,7 +101,6 @@ def list_assessments() -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def create_assessment() -> tuple[Response, int]:
     assessment = service.create(_user(), load_json(AssessmentInSchema()))
     return _detail(assessment), 201
@@ -122,7 +114,6 @@ def create_assessment() -> tuple[Response, int]:
     tags=("risk",),
     errors=(404,),
 )
-@domain_errors
 def get_assessment(assessment_id: int) -> Response:
     assessment = access.load(assessment_id, _user())
     number = request.args.get("version", type=int)
@@ -139,7 +130,6 @@ def get_assessment(assessment_id: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def add_item(assessment_id: int) -> tuple[Response, int]:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     item = service.add_item(_user(), assessment.latest, load_json(ItemInSchema()))
@@ -156,7 +146,6 @@ def add_item(assessment_id: int) -> tuple[Response, int]:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def update_item(assessment_id: int, ref: int) -> Response:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     item = next((i for i in assessment.latest.items if i.ref == ref), None)
@@ -176,7 +165,6 @@ def update_item(assessment_id: int, ref: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def set_status(assessment_id: int) -> Response:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     service.set_status(_user(), assessment.latest, load_json(StatusInSchema())["status"])
@@ -192,7 +180,6 @@ def set_status(assessment_id: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def new_version(assessment_id: int) -> tuple[Response, int]:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     version = service.new_version(_user(), assessment)
@@ -208,7 +195,6 @@ def new_version(assessment_id: int) -> tuple[Response, int]:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def publish(assessment_id: int) -> Response:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     version = assessment.approved
@@ -229,7 +215,6 @@ def publish(assessment_id: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def add_comment(assessment_id: int) -> tuple[Response, int]:
     assessment = access.load(assessment_id, _user())
     data = load_json(CommentInSchema())
@@ -245,7 +230,6 @@ def add_comment(assessment_id: int) -> tuple[Response, int]:
     tags=("risk",),
     errors=(404,),
 )
-@domain_errors
 def list_measures(assessment_id: int) -> Response:
     assessment = access.load(assessment_id, _user())
     sort = request.args.get("sort", "deadline")
@@ -264,7 +248,6 @@ def list_measures(assessment_id: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def add_measure(assessment_id: int) -> tuple[Response, int]:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     measure = plan.add(_user(), assessment, load_json(MeasureInSchema()))
@@ -280,7 +263,6 @@ def add_measure(assessment_id: int) -> tuple[Response, int]:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def update_measure(assessment_id: int, measure_id: int) -> Response:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     measure = plan.get(assessment, measure_id)
@@ -298,7 +280,6 @@ def update_measure(assessment_id: int, measure_id: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def evaluate(assessment_id: int, measure_id: int) -> tuple[Response, int]:
     assessment = access.load(assessment_id, _user(), Need.EDIT)
     measure = plan.get(assessment, measure_id)
@@ -314,7 +295,6 @@ def evaluate(assessment_id: int, measure_id: int) -> tuple[Response, int]:
     tags=("risk",),
     errors=(404,),
 )
-@domain_errors
 def list_triggers(assessment_id: int) -> Response:
     assessment = access.load(assessment_id, _user())
     rows = triggers.open_triggers(assessment)
@@ -332,7 +312,6 @@ def list_triggers(assessment_id: int) -> Response:
     tags=("risk",),
     errors=(404,),
 )
-@domain_errors
 def case_items(case_id: int) -> Response:
     return jsonify(CaseItemListSchema().dump({"items": links.choices(_user(), case_id)}))
 
@@ -347,8 +326,20 @@ def case_items(case_id: int) -> Response:
     tags=("risk",),
     errors=ERRORS,
 )
-@domain_errors
 def link_case(case_id: int) -> tuple[Response, int]:
     data = load_json(CaseLinkInSchema())
     links.link(_user(), case_id, data["assessment_id"], data["item_ref"])
     return jsonify(CaseItemListSchema().dump({"items": links.choices(_user(), case_id)})), 201
+
+
+@bp.delete("/cases/<id:case_id>/links/<id:assessment_id>/<id:item_ref>")
+@allow(Role.HANDLER)
+@documented(
+    "Undo a case's link to a risk item (a link made by mistake)",
+    response=CaseItemListSchema,
+    tags=("risk",),
+    errors=(400, 404),
+)
+def unlink_case(case_id: int, assessment_id: int, item_ref: int) -> Response:
+    links.unlink(_user(), case_id, assessment_id, item_ref)
+    return jsonify(CaseItemListSchema().dump({"items": links.choices(_user(), case_id)}))

@@ -7,6 +7,8 @@ from typing import Any
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from trygg.roles import Role
+
 # The factors the rules name (forskrift om utførelse av arbeid, the 2026 psychosocial
 # chapters, and arbeidsmiljøloven § 4-3): examples, not a checklist.
 FACTORS: dict[str, LazyString] = {
@@ -71,9 +73,9 @@ TRIGGER_KINDS: dict[str, LazyString] = {
 }
 
 COMMENT_ROLES: dict[str, LazyString] = {
-    "manager": _l("Leader"),
-    "safety_rep": _l("Safety representative (verneombud)"),
-    "amu": _l("Working environment committee (AMU)"),
+    Role.MANAGER: _l("Leader"),
+    Role.SAFETY_REP: _l("Safety representative (verneombud)"),
+    Role.AMU: _l("Working environment committee (AMU)"),
 }
 
 

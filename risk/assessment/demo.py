@@ -3,7 +3,7 @@ action plan, whose item trends and re-assessment triggers show on the first star
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,12 +11,21 @@ from sqlalchemy import select
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
 from risk.assessment import participation, plan, service, triggers
-from risk.assessment.models import Assessment
+from risk.assessment.models import Assessment, AssessmentVersion, RiskItem
 from trygg import org
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
 
 OSLO = ZoneInfo("Europe/Oslo")
+
+# The plain-language summary published to the unit's employees.
+SUMMARIES = {
+    "summary_risks": "Den største risikoen er utagerende pasienter og pårørende på "
+    "venterommet om kvelden. Vi monterer alarmknapper og øver på å håndtere trusler.",
+    "summary_routines": "Trykk på alarmen eller ring 112 ved fare. Meld alle hendelser "
+    "i Trygg samme dag, også trusler og utskjelling.",
+    "summary_contact": "Leder Lars Leder, verneombud Vera Verneombud.",
+}
 
 
 def _user(name: str) -> User | None:
@@ -31,10 +40,34 @@ def seed_assessment() -> None:
     if unit is None or leader is None or db.session.scalar(select(Assessment.id).limit(1)):
         return
     today = triggers.now_local()
+    assessment = _create(leader, rep, unit.id, today)
+    version = assessment.latest
+    waiting = _add_items(leader, version)
+    service.set_status(leader, version, "approved")
+    _add_measures(leader, assessment, waiting.ref, today)
+    if rep is not None:
+        participation.comment(
+            rep,
+            version,
+            "Verneombudet har deltatt og slutter seg til vurderingen. Alarmknappene må på plass "
+            "før vinteren.",
+            "statement",
+        )
+    service.publish(leader, version, SUMMARIES)
+    # Last week's violent evening in the waiting room, reported by an employee: the first
+    # start shows the re-assessment it triggers (and whatever the trends trigger).
+    _report_last_week(unit.id)
+    now = utcnow()
+    triggers.check_incidents(now, None)
+    triggers.check_trends(today)
+
+
+def _create(leader: User, rep: User | None, unit_id: int, today: date) -> Assessment:
+    """The assessment with its period and who took part."""
     assessment = service.create(
         leader,
         {
-            "unit_id": unit.id,
+            "unit_id": unit_id,
             "title": "Vold og trusler i akuttmottaket",
             "work_kind": "Kveld og natt",
             "matrix_size": 5,
@@ -44,18 +77,24 @@ def seed_assessment() -> None:
             "notes": "Kartlagt på personalmøte, vernerunde og fra avviksmeldinger.",
         },
     )
-    version = assessment.latest
     service.update_version(
         leader,
-        version,
+        assessment.latest,
         {
             "participants": [
                 {"role": "leader", "name": leader.name},
+                # vocabulary: risk participant
                 {"role": "safety_rep", "name": rep.name if rep else "Verneombud"},
+                # vocabulary: risk participant
                 {"role": "employee", "name": "Personalmøte, kveldsskiftet"},
             ]
         },
     )
+    return assessment
+
+
+def _add_items(leader: User, version: AssessmentVersion) -> RiskItem:
+    """Three risk items; the first (the waiting room), which the measures address."""
     waiting = service.add_item(
         leader,
         version,
@@ -95,12 +134,16 @@ def seed_assessment() -> None:
             "scope_lone_work": True,
         },
     )
-    service.set_status(leader, version, "approved")
+    return waiting
+
+
+def _add_measures(leader: User, assessment: Assessment, item_ref: int, today: date) -> None:
+    """The action plan: two measures for the waiting room, one of them overdue."""
     plan.add(
         leader,
         assessment,
         {
-            "item_ref": waiting.ref,
+            "item_ref": item_ref,
             "goal": "Raskt tilkalle hjelp fra skranken",
             "what": "Montere alarmknapper i skranken og på venterommet, koblet til vekter.",
             "collective": True,
@@ -108,14 +151,14 @@ def seed_assessment() -> None:
             "affected": "Alle i skranken, kveld og natt",
             "responsible_id": leader.id,
             "deadline": today - timedelta(days=5),
-            "status": "in_progress",
+            "status": "in_progress",  # vocabulary: risk measure state
         },
     )
     plan.add(
         leader,
         assessment,
         {
-            "item_ref": waiting.ref,
+            "item_ref": item_ref,
             "goal": "Alle kan håndtere truende situasjoner",
             "what": "Øvelse i forebygging og håndtering av trusler og vold (MAP).",
             "collective": True,
@@ -127,31 +170,6 @@ def seed_assessment() -> None:
             "repeat_months": 12,
         },
     )
-    if rep is not None:
-        participation.comment(
-            rep,
-            version,
-            "Verneombudet har deltatt og slutter seg til vurderingen. Alarmknappene må på plass "
-            "før vinteren.",
-            "statement",
-        )
-    service.publish(
-        leader,
-        version,
-        {
-            "summary_risks": "Den største risikoen er utagerende pasienter og pårørende på "
-            "venterommet om kvelden. Vi monterer alarmknapper og øver på å håndtere trusler.",
-            "summary_routines": "Trykk på alarmen eller ring 112 ved fare. Meld alle hendelser "
-            "i Trygg samme dag, også trusler og utskjelling.",
-            "summary_contact": "Leder Lars Leder, verneombud Vera Verneombud.",
-        },
-    )
-    # Last week's violent evening in the waiting room, reported by an employee: the first
-    # start shows the re-assessment it triggers (and whatever the trends trigger).
-    _report_last_week(unit.id)
-    now = utcnow()
-    triggers.check_incidents(now, None)
-    triggers.check_trends(today)
 
 
 def _report_last_week(unit_id: int) -> None:

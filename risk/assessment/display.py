@@ -19,7 +19,6 @@ from risk.assessment.codes import (
     FACTORS,
     LOWERS,
     MEASURE_STATES,
-    OPEN_MEASURE_STATES,
     PARTICIPANT_ROLES,
     RESULTS,
     VERSION_STATES,
@@ -283,7 +282,3 @@ def responsible_options(assessment: Assessment) -> list[tuple[int, str]]:
         .order_by(User.name)
     )
     return [(uid, name) for uid, name in rows]
-
-
-def open_measure(m: Measure) -> bool:
-    return m.status in OPEN_MEASURE_STATES

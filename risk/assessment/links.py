@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from handling import service as handling
 from handling.service import CaseNotFound
@@ -23,6 +23,8 @@ from trygg import audit, org
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+
+CHOOSE = _l("Choose a risk item from the list.")
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def link(user: User, case_id: int, assessment_id: int, ref: int) -> CaseLink:
     """Link the case to an item offered by `choices`; once per item."""
     found = [c for c in choices(user, case_id) if (c.assessment_id, c.ref) == (assessment_id, ref)]
     if not found:
-        raise AssessmentError(_l("Choose a risk item from the list."), "item_ref")
+        raise AssessmentError(CHOOSE, "item_ref")
     if found[0].linked:
         raise AssessmentError(_l("The case is already linked to this item."), "item_ref", 409)
     row = CaseLink(case_id=case_id, assessment_id=assessment_id, item_ref=ref)
@@ -86,3 +88,24 @@ def link(user: User, case_id: int, assessment_id: int, ref: int) -> CaseLink:
         detail={"assessment": assessment_id, "item": ref},
     )
     return row
+
+
+def unlink(user: User, case_id: int, assessment_id: int, ref: int) -> None:
+    """Undo a link made by mistake (the item's count goes down by one)."""
+    found = [c for c in choices(user, case_id) if (c.assessment_id, c.ref) == (assessment_id, ref)]
+    if not found or not found[0].linked:
+        raise AssessmentError(_l("The case is not linked to this item."), "item_ref")
+    db.session.execute(
+        delete(CaseLink).where(
+            CaseLink.case_id == case_id,
+            CaseLink.assessment_id == assessment_id,
+            CaseLink.item_ref == ref,
+        )
+    )
+    audit.record(
+        "risk.case_unlinked",
+        actor=actor_label(user),
+        object_type="case",
+        object_id=case_id,
+        detail={"assessment": assessment_id, "item": ref},
+    )

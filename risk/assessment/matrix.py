@@ -2,9 +2,10 @@
 
 A level is found from the score (likelihood × consequence): the highest level whose
 `min_score` the score reaches. Each level has a name, a colour, a pattern and what it
-demands; the page always prints the name beside the colour, and the pattern tells the
-levels apart without colour. Admins may rename, recolour and re-word levels and move
-their thresholds (risk_level rows); a preset without rows uses the defaults below.
+demands, in nb and en, shown in the reader's language; the page always prints the name
+beside the colour, and the pattern tells the levels apart without colour. Admins may
+rename, recolour and re-word levels (in both languages) and move their thresholds
+(risk_level rows); a preset without rows uses the defaults below.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import LazyString
+from flask_babel import LazyString, force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -23,6 +24,7 @@ SIZES = (3, 4, 5)
 DEFAULT_SIZE = 5
 PATTERNS = ("plain", "dots", "stripes", "cross")
 BAD_COLOUR = _l("Give each colour as #rrggbb.")
+BOTH_NAMES = _l("Give each level a name in Norwegian and in English.")
 
 LIKELIHOOD_LABELS: dict[int, list[LazyString]] = {
     3: [_l("Unlikely"), _l("Possible"), _l("Likely")],
@@ -47,13 +49,31 @@ _COLOURS = ["#d4edda", "#fff3b0", "#ffd2a8", "#f5b7b1"]
 _THRESHOLDS = {3: [1, 3, 6], 4: [1, 4, 8, 12], 5: [1, 5, 10, 17]}
 
 
+def _in_language(nb: str, en: str) -> str:
+    """The text in the reader's language (the other if that one is empty)."""
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return en or nb
+    return nb or en
+
+
 @dataclass(frozen=True)
 class Level:
     rank: int
     min_score: int
-    name: str
-    demand: str
+    name_nb: str
+    name_en: str
+    demand_nb: str
+    demand_en: str
     colour: str
+
+    @property
+    def name(self) -> str:
+        return _in_language(self.name_nb, self.name_en)
+
+    @property
+    def demand(self) -> str:
+        return _in_language(self.demand_nb, self.demand_en)
 
     @property
     def pattern(self) -> str:
@@ -73,10 +93,26 @@ def default_levels(size: int) -> list[Level]:
     thresholds = _THRESHOLDS[size]
     # Three levels: low, moderate and the top one (measures before work continues).
     names = [0, 1, 3] if len(thresholds) == 3 else [0, 1, 2, 3]
+    texts = {}
+    for lang in ("nb", "en"):
+        with force_locale(lang):
+            texts[lang] = ([str(n) for n in _NAMES], [str(d) for d in _DEMANDS])
     out = []
     for rank, min_score in enumerate(thresholds):
         at = names[rank]
-        out.append(Level(rank, min_score, str(_NAMES[at]), str(_DEMANDS[at]), _COLOURS[at]))
+        nb_names, nb_demands = texts["nb"]
+        en_names, en_demands = texts["en"]
+        out.append(
+            Level(
+                rank,
+                min_score,
+                nb_names[at],
+                en_names[at],
+                nb_demands[at],
+                en_demands[at],
+                _COLOURS[at],
+            )
+        )
     return out
 
 
@@ -87,7 +123,10 @@ def levels(size: int) -> list[Level]:
     ).all()
     if not rows:
         return default_levels(size)
-    return [Level(r.rank, r.min_score, r.name, r.demand, r.colour) for r in rows]
+    return [
+        Level(r.rank, r.min_score, r.name_nb, r.name_en, r.demand_nb, r.demand_en, r.colour)
+        for r in rows
+    ]
 
 
 def level_of(likelihood: int | None, consequence: int | None, table: list[Level]) -> Level | None:
@@ -123,7 +162,8 @@ def contrast_with_black(colour: str) -> float:
 
 
 def save_levels(size: int, rows: list[dict[str, object]]) -> list[Level]:
-    """Replace a preset's levels (rank order): thresholds rise from 1, colours readable."""
+    """Replace a preset's levels (rank order): thresholds rise from 1, colours readable,
+    a name in both languages."""
     if size not in SIZES:
         raise MatrixError(_l("Choose a matrix of 3, 4 or 5 steps."), "size")
     if not 2 <= len(rows) <= 4:
@@ -131,6 +171,8 @@ def save_levels(size: int, rows: list[dict[str, object]]) -> list[Level]:
     previous = 0
     out = []
     for rank, row in enumerate(rows):
+        if not str(row["name_nb"]).strip() or not str(row["name_en"]).strip():
+            raise MatrixError(BOTH_NAMES, "levels")
         min_score = int(row["min_score"])  # type: ignore[call-overload]
         if (rank == 0 and min_score != 1) or min_score <= previous or min_score > size * size:
             raise MatrixError(
@@ -145,7 +187,17 @@ def save_levels(size: int, rows: list[dict[str, object]]) -> list[Level]:
                 "levels",
             )
         previous = min_score
-        out.append(Level(rank, min_score, str(row["name"]), str(row["demand"]), colour))
+        out.append(
+            Level(
+                rank,
+                min_score,
+                str(row["name_nb"]),
+                str(row["name_en"]),
+                str(row["demand_nb"]),
+                str(row["demand_en"]),
+                colour,
+            )
+        )
     db.session.execute(delete(RiskLevel).where(RiskLevel.size == size))
     for level in out:
         db.session.add(
@@ -154,8 +206,10 @@ def save_levels(size: int, rows: list[dict[str, object]]) -> list[Level]:
                 rank=level.rank,
                 min_score=level.min_score,
                 colour=level.colour,
-                name=level.name,
-                demand=level.demand,
+                name_nb=level.name_nb,
+                name_en=level.name_en,
+                demand_nb=level.demand_nb,
+                demand_en=level.demand_en,
             )
         )
     db.session.flush()

@@ -21,8 +21,9 @@ from trygg.extensions import UTCDateTime, db, utcnow
 
 
 class RiskLevel(db.Model):  # type: ignore[name-defined]
-    """One level of a matrix preset as an admin set it (name, colour, what it demands);
-    a preset without rows uses the defaults in risk.assessment.matrix."""
+    """One level of a matrix preset as an admin set it (name, colour, what it demands,
+    in nb and en); a preset without rows uses the defaults in risk.assessment.matrix.
+    The Norwegian texts keep the columns `name` and `demand` they had before en came."""
 
     __tablename__ = "risk_level"
 
@@ -30,8 +31,10 @@ class RiskLevel(db.Model):  # type: ignore[name-defined]
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     min_score: Mapped[int] = mapped_column(SmallInteger)
     colour: Mapped[str] = mapped_column(String(7))
-    name: Mapped[str] = mapped_column(String(60))
-    demand: Mapped[str] = mapped_column(String(200))
+    name_nb: Mapped[str] = mapped_column("name", String(60))
+    name_en: Mapped[str] = mapped_column(String(60), server_default="")
+    demand_nb: Mapped[str] = mapped_column("demand", String(200))
+    demand_en: Mapped[str] = mapped_column(String(200), server_default="")
 
 
 class Assessment(db.Model):  # type: ignore[name-defined]

@@ -63,10 +63,10 @@ def comment_role(user: User, assessment: Assessment) -> str:
     AMU, else leader."""
     represented = statement_units_of_rep(user)
     if user.has_role(Role.SAFETY_REP) and assessment.unit_id in represented:
-        return "safety_rep"
+        return Role.SAFETY_REP
     if user.has_role(Role.AMU):
-        return "amu"
-    return "manager"
+        return Role.AMU
+    return Role.MANAGER
 
 
 def comments(version: AssessmentVersion) -> list[Comment]:
@@ -82,4 +82,5 @@ def took_part(version: AssessmentVersion) -> dict[str, bool]:
     by a comment or statement on this version."""
     said = {c.role for c in comments(version)}
     roles = {p.role for p in version.participants}
-    return {"safety_rep": "safety_rep" in roles or "safety_rep" in said, "amu": "amu" in said}
+    rep, amu = Role.SAFETY_REP, Role.AMU
+    return {rep: rep in roles or rep in said, amu: amu in said}

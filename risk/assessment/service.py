@@ -217,7 +217,7 @@ def _training_due_again(assessment: Assessment, item: RiskItem) -> int:
             Measure.assessment_id == assessment.id,
             Measure.item_ref == item.ref,
             Measure.is_training.is_(True),
-            Measure.status.in_(("done", "planned", "in_progress")),
+            Measure.status.in_(("done", *OPEN_MEASURE_STATES)),
         )
         .values(status="planned", deadline=today, done_on=None)
     )

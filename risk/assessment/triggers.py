@@ -25,6 +25,7 @@ from risk.assessment import trend
 from risk.assessment.codes import OPEN_MEASURE_STATES
 from risk.assessment.models import Assessment, AssessmentVersion, Measure, RiskScan, Trigger
 from risk.statistics import add_months
+from trygg.database import insert_or_ignore
 from trygg.extensions import db, utcnow
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -164,11 +165,20 @@ def repeat_training(today: date) -> int:
 
 def scan_job(ctx: TickContext) -> int:
     """The scheduler's risk job: incidents every tick, trends, reviews and training daily."""
-    row = db.session.scalar(claim_rows(select(RiskScan).where(RiskScan.name == "triggers")))
+    scan = select(RiskScan).where(RiskScan.name == "triggers")
+    row = db.session.scalar(claim_rows(scan))
+    fresh = False
     if row is None:
-        row = RiskScan(name="triggers", last_at=ctx.now - INCIDENT_LOOKBACK)
-        db.session.add(row)
-        db.session.flush()
+        # The first tick: two schedulers may both get here. The second's insert waits for
+        # the first's and then does nothing, instead of failing on the unique name.
+        first = insert_or_ignore(RiskScan.__table__, key=["name"]).values(
+            name="triggers", last_at=ctx.now - INCIDENT_LOOKBACK
+        )
+        fresh = db.session.execute(first.returning(RiskScan.name)).first() is not None
+        row = db.session.scalar(claim_rows(scan))
+        if row is None:  # another scheduler is scanning right now
+            return 0
+    if fresh:
         since, daily = None, True
     else:
         since = row.last_at

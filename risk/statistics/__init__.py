@@ -102,7 +102,8 @@ class _Quarter:
     totals: dict[tuple[int, int], int]
     cells: dict[tuple[int, int, str], int]
     pattern: TotalsPattern
-    marks: Mapping[tuple[int, int, str], str]
+    # None: the breakdown was not asked for in this quarter (only its totals are shown)
+    marks: Mapping[tuple[int, int, str], str] | None
 
 
 @dataclass
@@ -147,6 +148,8 @@ class Publication:
         t = QUARTER if bucket.kind == "quarter" else bucket.start.month - q.month
         if col == TOTAL:
             mark = part.pattern.status.get((node, t), SHOWN)
+        elif part.marks is None:
+            raise LookupError(f"no breakdown was protected for the quarter of {q}")
         else:
             mark = part.marks.get((node, t, col), SHOWN)
         value = self._values(q, node).get((t, col), 0)
@@ -162,12 +165,17 @@ def _by_quarter(
     raw: RawCounts, tree: Tree, quarters: set[date]
 ) -> dict[date, dict[tuple[int, int, str], int]]:
     out: dict[date, dict[tuple[int, int, str], int]] = defaultdict(lambda: defaultdict(int))
+    places: dict[date, tuple[date, int] | None] = {}  # month -> (quarter, month in it)
+    home = tree.home
     for (unit_id, anonymous, month, col), n in raw.items():
-        q = quarter_of(month)
-        if q not in quarters or not n:
+        if month not in places:
+            q = quarter_of(month)
+            places[month] = (q, month.month - q.month) if q in quarters else None
+        place = places[month]
+        if place is None or not n:
             continue
-        base = ORG if anonymous or unit_id is None else tree.home.get(unit_id, ORG)
-        out[q][base, month.month - q.month, col] += n
+        base = ORG if anonymous or unit_id is None else home.get(unit_id, ORG)
+        out[place[0]][base, place[1], col] += n
     return out
 
 
@@ -223,10 +231,13 @@ def publish(
     quarters: list[date],
     totals: RawCounts,
     dimension: tuple[str, list[str], bool, RawCounts] | None = None,
+    broken_down: set[date] | None = None,
 ) -> Publication:
     """Protect every quarter in `quarters` and return its cells at every published node.
 
     `dimension` is (code, categories, several-valued, counts); without it only totals.
+    `broken_down`: the quarters whose breakdown is wanted (default all); the others
+    publish only totals, and asking for one of their cells is an error.
     """
     wanted = set(quarters)
     t_by_q = _by_quarter(totals, tree, wanted)
@@ -245,8 +256,10 @@ def publish(
             )
             CACHE.put(t_key, t_check, pattern)
         cells: dict[tuple[int, int, str], int] = {}
-        marks: Mapping[tuple[int, int, str], str] = {}
-        if dimension is not None:
+        marks: Mapping[tuple[int, int, str], str] | None = {}
+        if dimension is not None and broken_down is not None and q not in broken_down:
+            marks = None
+        elif dimension is not None:
             code, cols, multi, _raw = dimension
             cells = dict(d_by_q.get(q, {}))
             d_key = _digest(t_key, code, tuple(cols), multi, cells)

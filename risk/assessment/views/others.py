@@ -65,24 +65,12 @@ def summary(assessment_id: int) -> Page:
 @bp.route("/admin/risk/matrix", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def matrix_admin() -> Page:
-    """Level names, colours, thresholds and demands of each matrix preset."""
+    """Level names, colours, thresholds and demands (nb and en) of each matrix preset."""
     errors: Errors = {}
     status = 200
     if request.method == "POST":
         size = request.form.get("size", type=int) or 0
-        rows = []
-        for rank in range(4):
-            name = request.form.get(f"name_{rank}", "").strip()
-            if not name:
-                continue
-            rows.append(
-                {
-                    "name": name[:60],
-                    "demand": request.form.get(f"demand_{rank}", "").strip()[:200],
-                    "colour": request.form.get(f"colour_{rank}", "#ffffff"),
-                    "min_score": request.form.get(f"min_{rank}", type=int) or 0,
-                }
-            )
+        rows = _level_rows()
         try:
             matrix.save_levels(size, rows)
             audit.record(
@@ -97,3 +85,25 @@ def matrix_admin() -> Page:
     presets = {size: matrix.levels(size) for size in matrix.SIZES}
     page = render_template("risk/assessment/matrix_admin.html", presets=presets, errors=errors)
     return (page, status) if status != 200 else page
+
+
+def _level_rows() -> list[dict[str, object]]:
+    """The admin's levels from the form; a level without a name in either language is
+    dropped (save_levels refuses one named in only one)."""
+    rows: list[dict[str, object]] = []
+    for rank in range(4):
+        texts = {
+            f"{key}_{lang}": request.form.get(f"{key}_{lang}_{rank}", "").strip()[:limit]
+            for key, limit in (("name", 60), ("demand", 200))
+            for lang in ("nb", "en")
+        }
+        if not texts["name_nb"] and not texts["name_en"]:
+            continue
+        rows.append(
+            {
+                **texts,
+                "colour": request.form.get(f"colour_{rank}", "#ffffff"),
+                "min_score": request.form.get(f"min_{rank}", type=int) or 0,
+            }
+        )
+    return rows

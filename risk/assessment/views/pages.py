@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from risk.assessment import access, display, participation, plan, service
+from risk.assessment import access, display, participation, pdf, plan, service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
 from risk.assessment.models import Assessment, RiskItem, Trigger
 from risk.assessment.schemas import (
@@ -259,10 +259,9 @@ def delete_item(assessment_id: int, ref: int) -> Page:
     return _post(assessment, lambda: service.delete_item(user(), item))
 
 
-@bp.get("/risk/assessments/<id:assessment_id>/print")
-@allow(*READER_ROLES)
-def print_view(assessment_id: int) -> Page:
-    """The assessment and its action plan, laid out for paper (print CSS); audited."""
+def _printed(assessment_id: int, **detail: str) -> tuple[Any, Any]:
+    """The assessment and the asked-for version (404 if none) for paper or PDF; the
+    reading is audited as "risk.assessment.printed"."""
     assessment = load(assessment_id)
     number = request.args.get("version", type=int)
     try:
@@ -274,9 +273,31 @@ def print_view(assessment_id: int) -> Page:
         actor=actor_label(user()),
         object_type="risk_assessment",
         object_id=assessment.id,
-        detail={"version": version.number},
+        detail={"version": version.number, **detail},
     )
+    return assessment, version
+
+
+@bp.get("/risk/assessments/<id:assessment_id>/print")
+@allow(*READER_ROLES)
+def print_view(assessment_id: int) -> Page:
+    """The assessment and its action plan, laid out for paper (print CSS); audited."""
+    assessment, version = _printed(assessment_id)
     context = display.assessment_context(user(), assessment, version)
     return render_template(
         "risk/assessment/print.html", measures=plan.measures(assessment), **context
+    )
+
+
+@bp.get("/risk/assessments/<id:assessment_id>/pdf")
+@allow(*READER_ROLES)
+def pdf_view(assessment_id: int) -> Page:
+    """The assessment and its action plan as PDF (same access as the print view); audited."""
+    assessment, version = _printed(assessment_id, format="pdf")
+    body = pdf.render(assessment, version)
+    name = f"risk-assessment-{assessment.id}-v{version.number}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

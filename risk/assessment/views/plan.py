@@ -11,7 +11,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from risk.assessment import display
 from risk.assessment import plan as plan_service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need, allowed
-from risk.assessment.codes import LOWERS, MEASURE_STATES, RESULTS
+from risk.assessment.codes import LOWERS, MEASURE_STATES, OPEN_MEASURE_STATES, RESULTS
 from risk.assessment.models import Assessment, Measure
 from risk.assessment.schemas import EvaluationInSchema, MeasureInSchema, MeasureUpdateSchema
 from risk.assessment.views.common import Errors, bp, load, parse, refusal, user
@@ -39,6 +39,7 @@ def _plan(
         refs=[(i.ref, f"R{i.ref} {i.hazard}") for i in assessment.latest.items],
         people=display.responsible_options(assessment),
         states=MEASURE_STATES,
+        open_measure_states=OPEN_MEASURE_STATES,
         lowers=LOWERS,
         results=RESULTS,
         replacement_needed={m.id for m in measures if plan_service.replacement_needed(m)},
@@ -94,6 +95,7 @@ def _measure_page(
             {measure.responsible_id} | {e.evaluated_by_id for e in measure.evaluations}
         ),
         states=MEASURE_STATES,
+        open_measure_states=OPEN_MEASURE_STATES,
         lowers=LOWERS,
         results=RESULTS,
         needs_replacement=plan_service.replacement_needed(measure),

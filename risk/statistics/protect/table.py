@@ -119,23 +119,50 @@ class Table:
         one report and loses another in the same bucket keeps its total but not its
         breakdown, so that row's breakdown must be hidden.
         """
+        base_eff = self._base_effect(ops)
+        if base_eff is None or not self._changes_base_target(base_eff, target):
+            return None
+        if self.multi and not self._multi_ok(base_eff):
+            return None
+        node_eff, per_move = self._node_effect(ops, moves)
+        kind, ident, t, col = target
+        if kind == "node" and not node_eff.get((ident, t, col), 0):
+            return None
+        priced = self._cells_to_hide(node_eff)
+        if priced is None:
+            return None
+        cost, hide = priced
+        rows: list[tuple[int, int]] = []
+        if moves is not None:
+            rows, cost = self._rows_to_hide(per_move, hide, cost)
+        return cost, hide, rows
+
+    def _base_effect(self, ops: list[Op]) -> dict[tuple[int, int, str], int] | None:
+        """The change to each base count; None if one would fall below zero."""
         base_eff: dict[tuple[int, int, str], int] = defaultdict(int)
         for b, m, col, d in ops:
             base_eff[b, m, col] += d
-        base = self.base
         for key, d in base_eff.items():
-            if d and base.get(key, 0) + d < 0:
+            if d and self.base.get(key, 0) + d < 0:
                 return None
+        return base_eff
+
+    def _changes_base_target(
+        self, base_eff: dict[tuple[int, int, str], int], target: tuple[str, int, int, str]
+    ) -> bool:
+        """A witness for a base cell changes that cell (a node target is checked later)."""
         kind, ident, t, col = target
-        if kind == "base":
-            if t == QUARTER:
-                changed = sum(base_eff.get((ident, m, col), 0) for m in range(self.data.months))
-            else:
-                changed = base_eff.get((ident, t, col), 0)
-            if not changed:
-                return None
-        if self.multi and not self._multi_ok(base_eff):
-            return None
+        if kind != "base":
+            return True
+        if t == QUARTER:
+            return bool(sum(base_eff.get((ident, m, col), 0) for m in range(self.data.months)))
+        return bool(base_eff.get((ident, t, col), 0))
+
+    def _node_effect(
+        self, ops: list[Op], moves: list[int] | None
+    ) -> tuple[dict[tuple[int, int, str], int], dict[tuple[int, int], dict[int, int]]]:
+        """The change to each node count (each unit up the tree), and per node and
+        bucket the net change of each report moved (only when `moves` is given)."""
         complete = self.complete
         chain = self.tree.chain
         node_eff: dict[tuple[int, int, str], int] = defaultdict(int)
@@ -149,8 +176,13 @@ class Table:
                     per_move[up, m][moves[i]] += d
                     if complete:
                         per_move[up, QUARTER][moves[i]] += d
-        if kind == "node" and not node_eff.get((ident, t, col), 0):
-            return None
+        return node_eff, per_move
+
+    def _cells_to_hide(
+        self, node_eff: dict[tuple[int, int, str], int]
+    ) -> tuple[float, list[tuple[int, int, str]]] | None:
+        """The shown cells the change would have to hide, and their cost; None if a
+        changed cell would contradict what the viewer knows of it."""
         cost = 0.0
         hide: list[tuple[int, int, str]] = []
         for key, d in node_eff.items():
@@ -165,20 +197,29 @@ class Table:
                 cost += (3.0 if self.phase_totals else 1.0) + value / 1e5
             elif not self._fits(mark, value + d):
                 return None
+        return cost, hide
+
+    def _rows_to_hide(
+        self,
+        per_move: dict[tuple[int, int], dict[int, int]],
+        hide: list[tuple[int, int, str]],
+        cost: float,
+    ) -> tuple[list[tuple[int, int]], float]:
+        """Rows whose total stays shown while one report comes and another goes: their
+        breakdown must be hidden; each adds to the cost."""
         rows: list[tuple[int, int]] = []
-        if moves is not None:
-            hidden_totals = {(k[0], k[1]) for k in hide}
-            for (n, t2), nets in per_move.items():
-                signs = {1 if v > 0 else -1 for v in nets.values() if v}
-                if (
-                    len(signs) == 2
-                    and self.mark((n, t2, TOTAL)) == SHOWN
-                    and (n, t2) not in hidden_totals
-                    and (n, t2) not in self.hidden_rows
-                ):
-                    rows.append((n, t2))
-                    cost += 2.0
-        return cost, hide, rows
+        hidden_totals = {(k[0], k[1]) for k in hide}
+        for (n, t2), nets in per_move.items():
+            signs = {1 if v > 0 else -1 for v in nets.values() if v}
+            if (
+                len(signs) == 2
+                and self.mark((n, t2, TOTAL)) == SHOWN
+                and (n, t2) not in hidden_totals
+                and (n, t2) not in self.hidden_rows
+            ):
+                rows.append((n, t2))
+                cost += 2.0
+        return rows, cost
 
     def _multi_ok(self, base_eff: dict[tuple[int, int, str], int]) -> bool:
         sums: dict[tuple[int, int], int] = defaultdict(int)

@@ -1,0 +1,104 @@
+"""A handler's retention page for one case (`/cases/<id>/retention`): when the case is to
+be deleted and under which rule, the legal hold (place, lift), and the export for an
+authority (recipient, reason, sections, PDF or JSON; audited).
+
+Linked from the notice on the case page (templates/retention/_notice.html). The hold
+forms post to retention/views.py's routes, which come back here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from handling.models import Case
+from retention import schemas, service
+from retention.admin_views import Page
+from retention.codes import HOLD_REASONS
+from retention.exports import document, pdf
+from retention.exports.files import download
+from retention.views import _case, bp
+from trygg import audit
+from trygg.accounts.models import Role, User
+from trygg.extensions import db
+from trygg.security import allow
+from trygg.validation import flatten_errors, translate_errors
+
+MESSAGES = {
+    "recipient": lambda: _("Choose who the export is for."),
+    "reason": lambda: _("Choose why the case is exported."),
+    "sections": lambda: _("Choose at least one part of the case to include."),
+    "format": lambda: _("Choose PDF or JSON."),
+}
+
+
+def _retention(case: Case) -> dict[str, Any]:
+    items = service.due_items(within_days=365 * 100, report_id=case.report_id)
+    hold = service.active_hold(case.id)
+    return {
+        "delete_on": items[0].due_at if items else None,
+        "rule": items[0].rule if items else None,
+        "hold": hold,
+        "hold_reason": str(HOLD_REASONS.get(hold.reason, hold.reason)) if hold else None,
+    }
+
+
+def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Page:
+    html = render_template(
+        "retention/case.html",
+        case=case,
+        reference=case.report.reference,
+        info=_retention(case),
+        reasons=HOLD_REASONS,
+        recipients=document.RECIPIENTS,
+        export_reasons=document.REASONS,
+        sections=document.SECTIONS,
+        whistleblowing=case.track == document.WHISTLEBLOWING,
+        errors=errors,
+        form=form,
+        format_date=format_date,
+    )
+    return (html, 400) if errors else html
+
+
+@bp.get("/cases/<id:case_id>/retention")
+@allow(Role.HANDLER)
+def case_page(case_id: int) -> Page:
+    """The case's deletion date, its legal hold, and the export form."""
+    case = _case(case_id)
+    return _page(case, {}, {"sections": ["report"], "format": "pdf"})
+
+
+@bp.post("/cases/<id:case_id>/retention/export")
+@allow(Role.HANDLER)
+def export(case_id: int) -> Page:
+    """Export the case for an authority: a download, or the form again with messages."""
+    case = _case(case_id)
+    form: dict[str, Any] = {
+        "recipient": request.form.get("recipient", ""),
+        "reason": request.form.get("reason", ""),
+        "sections": request.form.getlist("sections"),
+        "reporter_consented": request.form.get("reporter_consented") == "yes",
+        "format": request.form.get("format", ""),
+    }
+    try:
+        data = schemas.ExportInSchema().load({k: v for k, v in form.items() if v != ""})
+    except ValidationError as exc:
+        errors = flatten_errors(translate_errors(exc.messages))
+        errors = {
+            key: [MESSAGES[key]()] if key in MESSAGES else msgs for key, msgs in errors.items()
+        }
+        audit.keep_audited()  # an excluded handler's attempt
+        return _page(case, errors, form)
+    user: User = current_user._get_current_object()  # noqa: SLF001 - the real User
+    request_ = document.ExportRequest(
+        data["recipient"], data["reason"], data["sections"], data["reporter_consented"]
+    )
+    doc = document.build(case, user, request_)
+    db.session.commit()
+    return download(doc, data["format"], doc["reference"], pdf.render)
