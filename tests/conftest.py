@@ -46,6 +46,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if ENGINE == "postgres" and not TEST_DATABASE_URL:
         raise pytest.UsageError("TRYGG_TEST_ENGINE=postgres needs TEST_DATABASE_URL")
+    # A long run (a state machine at length) only when asked for: `pytest -m long`.
+    # Deselected, not skipped: a CI run must show no skips.
+    if "long" not in (config.getoption("markexpr") or ""):
+        long_runs = [item for item in items if item.get_closest_marker("long") is not None]
+        if long_runs:
+            config.hook.pytest_deselected(items=long_runs)
+            items[:] = [item for item in items if item.get_closest_marker("long") is None]
 
 
 def _worker() -> str:

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from reporting import anonymous
 from reporting.models import AnonymousThrottle
-from tests.anonymous.conftest import follow, submit
+from tests.anonymous.conftest import follow
 from tests.factories import csrf_token
+from tests.factories import submit_anonymous as submit
 from trygg.extensions import db, utcnow
 
 

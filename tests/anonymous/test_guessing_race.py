@@ -12,10 +12,10 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from reporting import anonymous
-from tests.anonymous.conftest import submit
 from tests.concurrency import committed_app, in_parallel, wait_until
 from tests.conftest import ENGINE
 from tests.factories import csrf_token
+from tests.factories import submit_anonymous as submit
 from trygg.extensions import db, utcnow
 
 ATTEMPTS = 50

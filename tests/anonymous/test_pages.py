@@ -16,6 +16,7 @@ from reporting.service import attachment_name, attachment_stream
 from tests.factories import form_login, form_token
 from trygg.extensions import db
 from trygg.privacy import RANDOM_ID_MIN
+from trygg.roles import Role
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -201,6 +202,6 @@ def test_following_up_through_the_pages(anon_client):
 
 
 def test_a_logged_in_employee_is_told_how_to_stay_anonymous(anon_client, make):
-    form_login(anon_client, make.user("employee"))
+    form_login(anon_client, make.user(Role.EMPLOYEE))
     html = anon_client.get("/varsle").get_data(as_text=True)
     assert "You are logged in to Trygg" in html or "logget inn" in html

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from reporting.models import Report
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
-from tests.anonymous.conftest import report_payload, submit
+from tests.factories import anonymous_report_data as report_payload
+from tests.factories import submit_anonymous as submit
 from trygg import privacy
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @pytest.mark.parametrize(
@@ -84,7 +86,7 @@ def test_anonymous_reports_have_random_ids_and_employee_reports_stay_ordered(
     anon_app, anon_client, make
 ):
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
 
     def employee_report():
         data = ReportSchema().load(report_payload(unit_id=unit.id))

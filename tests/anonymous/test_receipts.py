@@ -11,7 +11,7 @@ from sqlalchemy import select
 from reporting import anonymous
 from reporting.anonymous import receipts
 from reporting.models import AnonymousReceipt
-from tests.anonymous.conftest import submit
+from tests.factories import submit_anonymous as submit
 from trygg import crypto, keys, typed_codes
 from trygg.extensions import db
 

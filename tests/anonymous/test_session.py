@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from reporting.models import Report
-from tests.anonymous.conftest import follow, submit
+from tests.anonymous.conftest import follow
 from tests.factories import csrf_token, form_token
+from tests.factories import submit_anonymous as submit
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _replay(app, cookie: str):
@@ -78,7 +80,7 @@ def test_a_login_ended_by_starting_a_follow_up_ends_on_the_server_too(anon_app, 
     from tests.factories import api_login
 
     receipt = submit(anon_client).get_json()["receipt"]
-    api_login(anon_client, make.user("employee"))
+    api_login(anon_client, make.user(Role.EMPLOYEE))
     copied = anon_client.get_cookie("trygg_session").value
     assert follow(anon_client, receipt).status_code == 200
     assert _replay(anon_app, copied).get("/api/v1/me").status_code == 401

@@ -7,12 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.anonymous.conftest import submit
 from tests.factories import csrf_token, form_login, form_token
+from tests.factories import submit_anonymous as submit
 from trygg import site_settings
 from trygg.anonymous_link import PREFIXES
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
@@ -58,7 +59,7 @@ def test_the_link_is_off_by_default_and_on_by_configuration(app, make_app):
 
 
 def test_the_admin_switches_the_link_and_the_change_is_audited(app, client, make):
-    admin = make.user("admin")
+    admin = make.user(Role.ADMIN)
     form_login(client, admin)
     page = client.get("/admin/anonymous")
     assert page.status_code == 200
@@ -85,12 +86,12 @@ def test_the_admin_switches_the_link_and_the_change_is_audited(app, client, make
 
 
 def test_the_admin_page_refuses_a_missing_choice(client, make):
-    form_login(client, make.user("admin"))
+    form_login(client, make.user(Role.ADMIN))
     token = form_token(client, "/admin/anonymous")
     assert client.post("/admin/anonymous", data={"csrf_token": token}).status_code == 400
 
 
-@pytest.mark.parametrize("role", ["employee", "handler", "manager", "safety_rep"])
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.HANDLER, Role.MANAGER, Role.SAFETY_REP])
 def test_only_admins_may_switch_it(client, make, role):
     form_login(client, make.user(role))
     assert client.get("/admin/anonymous").status_code == 403

@@ -35,14 +35,18 @@ from werkzeug.serving import make_server
 
 from handling import service as handling_service
 from handling.models import Case, CaseEvent, CaseMessage
+from handling.states import Side
 from reporting import anonymous
+from reporting.codes import ReportStatus
 from reporting.models import AnonymousThrottle, Attachment, Report
 from tests.conftest import ENGINE
+from tests.factories import page_token
 from trygg.accounts import service as accounts
 from trygg.app import create_app
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.privacy import RANDOM_ID_MIN
+from trygg.roles import Role
 
 OSLO = ZoneInfo("Europe/Oslo")
 CLIENT_IP = "127.0.0.77"  # the client's own loopback address: the "real" IP
@@ -87,9 +91,7 @@ class Browser:
     def page_token(self, path: str) -> str:
         status, _, html = self.request("GET", path)
         assert status == 200, html[:300]
-        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert match
-        return match.group(1)
+        return page_token(html)
 
     def post_form(self, path: str, data: list[tuple[str, str]]) -> tuple[int, dict, str]:
         return self.request(
@@ -261,7 +263,7 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
         handler = accounts.create_user(
             email="trace-handler@example.org",
             name="Trace Handler",
-            roles=["handler"],
+            roles=[Role.HANDLER],
             units=[],
             password="a long enough password for the trace",
             actor="test",
@@ -278,7 +280,7 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
     assert status == 200, body
     status, _, text = browser.request("GET", "/api/v1/anonymous/report")
     assert status == 200
-    assert json.loads(text)["status"] == "submitted"
+    assert json.loads(text)["status"] == ReportStatus.SUBMITTED
     status, _, text = browser.request("GET", "/api/v1/anonymous/messages")
     assert status == 200
     assert [m["body"] for m in json.loads(text)] == ["When did it start?"]
@@ -300,7 +302,7 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
     status, _, html = browser.request("GET", "/varsle/folg-opp")
     assert status == 200
     assert "VAR-" in html
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    token = page_token(html)
     # Add information and a picture through the page.
     fields = [("csrf_token", token), ("action", "info"), ("body", "One more thing.")]
     body, content_type = multipart(fields, ("attachments", "IMG_0042.png", picture()))
@@ -372,7 +374,7 @@ def test_an_anonymous_reporter_leaves_no_trace(server, scratch_database, caplog)
         )
         # Their messages and timeline events: the day, random ids, no author.
         messages = db.session.scalars(
-            select(CaseMessage).where(CaseMessage.author_kind == "reporter")
+            select(CaseMessage).where(CaseMessage.author_kind == Side.REPORTER)
         ).all()
         assert len(messages) == 3
         assert sum(m.identity for m in messages) == 1

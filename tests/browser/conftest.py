@@ -26,6 +26,7 @@ from tests.conftest import ENGINE, _worker, drop_postgres_database, migrated_dat
 from trygg import demo
 from trygg.app import create_app
 from trygg.extensions import db
+from trygg.roles import Role
 
 CHROMIUM = Path(os.environ.get("TRYGG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -47,11 +48,11 @@ PHONE = {"width": 390, "height": 844}
 
 # demo.USERS local parts → the role each stands for in the tests.
 DEMO_ROLES = {
-    "ansatt": "employee",
-    "saksbehandler": "handler",
-    "leder": "manager",
-    "verneombud": "safety_rep",
-    "admin": "admin",
+    "ansatt": Role.EMPLOYEE,
+    "saksbehandler": Role.HANDLER,
+    "leder": Role.MANAGER,
+    "verneombud": Role.SAFETY_REP,
+    Role.ADMIN: Role.ADMIN,
 }
 
 
@@ -168,21 +169,34 @@ def locale() -> str:
     return "nb-NO"
 
 
+def _choose_language(context: Any, locale: str) -> None:
+    """Pick the browser's language with the language switch, as its user would: pages
+    follow a choice (kept on the account once logged in), never the browser's setting.
+    Every new context chooses, so a demo account keeps no choice from an earlier test."""
+    token = context.request.get("/api/v1/csrf").json()["csrf_token"]
+    response = context.request.post(
+        "/language", form={"lang": locale.split("-")[0], "csrf_token": token}, max_redirects=0
+    )
+    assert response.status == 302, response.status
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server: str, locale: str) -> Iterator[Callable[..., Any]]:
     """Open a page in a fresh context (own cookies): new_page(locale=..., storage_state=...)."""
     contexts: list[Any] = []
 
     def open_page(**options: Any) -> Any:
+        context_locale = options.pop("locale", locale)
         context = browser.new_context(
             base_url=live_server,
-            locale=options.pop("locale", locale),
+            locale=context_locale,
             viewport=options.pop("viewport", DESKTOP),
             **options,
         )
         # Generous: CI runs two test workers, PostgreSQL and Chromium on two cores.
         context.set_default_timeout(30_000)
         contexts.append(context)
+        _choose_language(context, context_locale)
         return context.new_page()
 
     yield open_page

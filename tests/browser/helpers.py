@@ -6,12 +6,17 @@ browser tests skip with one line) on a machine without it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pyotp
+
+from trygg.roles import Role
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -20,7 +25,30 @@ if TYPE_CHECKING:
 # step once per user. A code whose step would fall out of that window before the server
 # reads it is not offered.
 STEP_MARGIN_SECONDS = 3
-TWO_FACTOR_ROLES = {"handler", "admin"}
+TWO_FACTOR_ROLES = {Role.HANDLER, Role.ADMIN}
+
+
+def yesterday() -> str:
+    """A day surely in the past in Oslo, so no time of day typed with it lies in the
+    future (a form filled with today's date and 09:45 is refused before 09:45)."""
+    return (datetime.now(ZoneInfo("Europe/Oslo")) - timedelta(days=1)).date().isoformat()
+
+
+def demo_report(app: Any, email: str, *, unit: str = "Akuttmottaket", **fields: Any) -> Any:
+    """A demo user's report of an incident in a demo unit, through the real intake, and
+    the case it opened (a tests.factories.CaseRef); the fields as report_data's."""
+    from tests.factories import Factory
+    from trygg import org
+    from trygg.accounts import service as accounts
+    from trygg.extensions import db
+
+    with app.app_context():
+        reporter, place = accounts.find_user(email), org.find_unit(unit)
+        assert reporter is not None, email
+        assert place is not None, unit
+        reporter_id, unit_id = reporter.id, place.id
+        db.session.remove()
+    return Factory(app).report(reporter_id, unit_id=unit_id, **fields)
 
 
 @dataclass
@@ -64,8 +92,8 @@ def fill_password_step(page: Page, login: Login) -> None:
     page.goto("/login")
     page.locator("#f-email").fill(login.email)
     page.locator("#f-password").fill(login.password)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
 
 
 def log_in(page: Page, login: Login) -> str:
@@ -77,22 +105,27 @@ def log_in(page: Page, login: Login) -> str:
     """
     fill_password_step(page, login)
     if not login.needs_two_factor:
-        assert_path(page, "/")
+        assert_path(page, landing(login))
         return "password"
     if login.totp_secret is None:
         assert_path(page, "/account/two-factor")
         login.totp_secret = page.locator("code#totp-secret").inner_text().strip()
         page.locator("#f-otp").fill(login.otp())
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
         assert_path(page, "/account")
         return "enrolled"
     assert_path(page, "/login/code")
     page.locator("#f-otp").fill(login.otp())
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
-    assert_path(page, "/")
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    assert_path(page, landing(login))
     return "code"
+
+
+def landing(login: Login) -> str:
+    """Where a role lands after login: a handler in the queue, everyone else at the start."""
+    return "/cases" if Role.HANDLER in login.roles else "/"
 
 
 def click_and_wait(page: Page, selector: str) -> None:
@@ -115,24 +148,51 @@ def open_details(page: Page, summary_selector: str, *, keyboard: bool = False) -
         page.keyboard.press("Enter")
     else:
         summary.click()
+    # Open, its content laid out at full height, and no animation running or about to
+    # start: right after the toggle the opening animation may not have begun, and a
+    # check of running animations alone passed while the content was still 0 px high.
     page.wait_for_function(
-        "summary => summary.parentElement.open"
-        " && document.getAnimations().every(a => a.playState !== 'running')",
+        """summary => {
+            if (!summary.parentElement.open) return false;
+            const content = summary.nextElementSibling;
+            if (content && (content.getBoundingClientRect().height === 0
+                            || content.clientHeight < content.scrollHeight - 1)) return false;
+            return document.getAnimations().every(a => a.playState !== 'running' && !a.pending);
+        }""",
         arg=summary.element_handle(),
     )
 
 
+def show_section(page: Page, heading_id: str) -> None:
+    """Show one section of the case page by its link in the page's list of sections
+    (the sections show one at a time, like tabs), and wait until its heading shows."""
+    page.locator(f".case-toc a[href='#{heading_id}']").click()
+    page.locator(f"#{heading_id}").wait_for(state="visible")
+
+
 def log_out(page: Page) -> None:
     """Press the header's log-out button."""
-    page.locator("header form[action$='/logout'] button").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("header form[action$='/logout'] button").click()
     assert_path(page, "/login")
 
 
 def assert_path(page: Page, path: str) -> None:
-    """The page's path (without query) is `path`; says where it is instead if not."""
-    actual = re.sub(r"^https?://[^/]+", "", page.url).split("?")[0]
-    assert actual == path, f"expected {path}, browser is at {page.url}"
+    """The page's path (without query or fragment) is `path`, and that page has loaded;
+    says where the browser is instead if not.
+
+    Waits: after a click on a link the address changes when the navigation commits, before
+    the new document is parsed, so reading the page straight after could find it empty.
+    """
+
+    def path_of(url: str) -> str:
+        return re.sub(r"^https?://[^/]+", "", url).split("#")[0].split("?")[0]
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # the assert says where the browser is
+        page.wait_for_url(lambda url: path_of(url) == path, wait_until="load")
+    assert path_of(page.url) == path, f"expected {path}, browser is at {page.url}"
 
 
 # -- accessibility ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, log_in
 from tests.kernel.conftest import Inbox
 from tests.notifications.conftest import mailbox, use_smtp  # noqa: F401 - a fixture
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +40,9 @@ def test_a_new_handler_chooses_their_own_password_with_the_mailed_code(
     logged_in, new_page, inbox, locale
 ):
     lang = locale.split("-")[0]
-    admin = logged_in("admin", locale=locale)
+    admin = logged_in(Role.ADMIN, locale=locale)
     email = f"ny-{lang}@example.org"
-    create_user(admin, email, f"Nina Ny {lang}", "handler")
+    create_user(admin, email, f"Nina Ny {lang}", Role.HANDLER)
     assert admin.locator("html").get_attribute("lang") == lang
     # The admin learns where the code went, never the code.
     assert email in admin.locator("#code-mailed").inner_text()
@@ -69,15 +70,15 @@ def test_a_new_handler_chooses_their_own_password_with_the_mailed_code(
     assert_path(page, "/login")
     assert page.locator("main [role=status]").is_visible()
 
-    handler = Login("handler", email, CHOSEN, f"Nina Ny {lang}", ("handler",))
+    handler = Login(Role.HANDLER, email, CHOSEN, f"Nina Ny {lang}", (Role.HANDLER,))
     assert log_in(page, handler) == "enrolled"  # a new handler sets up two-factor first
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
-@pytest.mark.parametrize("role", ["handler", "safety_rep"])
+@pytest.mark.parametrize("role", [Role.HANDLER, Role.SAFETY_REP])
 def test_the_access_changes_page(logged_in, role, locale):
-    admin = logged_in("admin")
-    create_user(admin, f"access-{role}-{locale}@example.org", "Ola Oppfølger", "safety_rep")
+    admin = logged_in(Role.ADMIN)
+    create_user(admin, f"access-{role}-{locale}@example.org", "Ola Oppfølger", Role.SAFETY_REP)
     page = logged_in(role, locale=locale)
     page.goto("/")
     click_and_wait(page, "header nav a[href='/access-changes']")
@@ -90,10 +91,10 @@ def test_the_access_changes_page(logged_in, role, locale):
 
 
 def test_the_admin_resets_a_password_from_the_user_form(logged_in):
-    page = logged_in("admin")
+    page = logged_in(Role.ADMIN)
     page.goto("/admin/users")
-    page.get_by_role("row", name=re.compile("Lars Leder")).get_by_role("link").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("row", name=re.compile("Lars Leder")).get_by_role("link").click()
     click_and_wait(page, "main form[action$='/password-code'] button")
     assert page.locator("#password-code").is_visible()
     assert_accessible(page, "the set-password code after a reset")

@@ -23,8 +23,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from tests.browser.helpers import Login, assert_accessible, assert_path, log_in, open_details
+from tests.browser.helpers import (
+    Login,
+    assert_accessible,
+    assert_path,
+    click_and_wait,
+    log_in,
+    open_details,
+    show_section,
+)
 from trygg import org
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +42,6 @@ SMALL_UNIT = "Hjemmetjenesten sone nord"  # 4 people in the demo organisation
 NARRATIVE = "Lederen min kjefter på meg foran de andre på hvert personalmøte."
 QUESTION = "Takk for at du sier fra. Når begynte dette, og har noen andre sett det?"
 ANSWER = "Det begynte i mars. To kolleger har sett det."
-
-
-def click_and_wait(page: Any, selector: str) -> None:
-    """Press a button or link that loads a new page, and wait for it."""
-    with page.expect_navigation():
-        page.locator(selector).click()
 
 
 def fill_report(page: Any, small_unit_id: int) -> None:
@@ -67,7 +70,7 @@ def test_an_anonymous_report_and_its_conversation_in_the_browser(
 ):
     # The admin switches the link on.
     admin = new_page()
-    log_in(admin, demo_logins["admin"])
+    log_in(admin, demo_logins[Role.ADMIN])
     missing = admin.goto("/varsle")
     assert missing is not None
     assert missing.status == 404
@@ -114,7 +117,7 @@ def test_an_anonymous_report_and_its_conversation_in_the_browser(
 
     # The handler finds the case, flagged as anonymous, and asks a question.
     handler = new_page()
-    log_in(handler, demo_logins["handler"])
+    log_in(handler, demo_logins[Role.HANDLER])
     handler.goto("/cases")
     row = handler.get_by_role("row", name=reference)
     assert row.locator(".ds-tag").count() >= 1  # the anonymous flag
@@ -123,7 +126,10 @@ def test_an_anonymous_report_and_its_conversation_in_the_browser(
     case_path = re.sub(r"^https?://[^/]+", "", handler.url)
     assert re.fullmatch(r"/cases/\d+", case_path)
     assert handler.locator("#anonymous-note").is_visible()
+    show_section(handler, "h-report")
     assert NARRATIVE in handler.locator("main").inner_text()
+    show_section(handler, "h-messages")
+    open_details(handler, "details:has(form[action$='/messages']) > summary")
     handler.locator("#f-message-body").fill(QUESTION)
     click_and_wait(handler, "form[action$='/messages'] button[type=submit]")
     assert QUESTION in handler.locator(".case-messages").inner_text()

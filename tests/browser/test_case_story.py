@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 
 from handling import service
+from handling.states import CaseState, Track
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
 from tests.browser.helpers import (
@@ -27,10 +28,12 @@ from tests.browser.helpers import (
     click_and_wait,
     log_in,
     open_details,
+    show_section,
 )
 from trygg import org
 from trygg.accounts import service as accounts
 from trygg.extensions import db
+from trygg.roles import Role
 
 # The live server, browser and demo logins come from tests/browser/conftest.py.
 
@@ -56,15 +59,15 @@ def story(live_app: Flask, demo_logins: dict[str, Login]) -> Story:
         vilde = accounts.create_user(
             email="vilde@demo.trygg.no",
             name="Vilde Varsel",
-            roles=["handler"],
+            roles=[Role.HANDLER],
             units=[],
             password=password,
             actor="test",
         )
         db.session.flush()
         group = service.save_group(actor="test", name="Varsling", member_ids=[vilde.id])
-        service.create_rule(actor="test", group_id=group.id, track="whistleblowing")
-        employee = accounts.find_user(demo_logins["employee"].email)
+        service.create_rule(actor="test", group_id=group.id, track=Track.WHISTLEBLOWING)
+        employee = accounts.find_user(demo_logins[Role.EMPLOYEE].email)
         unit = org.find_unit("Akuttmottaket")
         assert employee is not None
         assert unit is not None
@@ -85,7 +88,9 @@ def story(live_app: Flask, demo_logins: dict[str, Login]) -> Story:
         assert case is not None
         assert case.group is not None
         assert case.group.name == "HMS"
-        other = Login("handler", "vilde@demo.trygg.no", password, "Vilde Varsel", ("handler",))
+        other = Login(
+            Role.HANDLER, "vilde@demo.trygg.no", password, "Vilde Varsel", (Role.HANDLER,)
+        )
         return Story(case.id, report.id, report.reference, other)
 
 
@@ -104,7 +109,7 @@ def flash(page: Any) -> str:
 
 def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, story):
     handler = new_page(locale=EN)
-    log_in(handler, demo_logins["handler"])
+    log_in(handler, demo_logins[Role.HANDLER])
 
     # The queue: the new case, with its nearest deadline.
     handler.goto("/cases")
@@ -115,16 +120,19 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     click_and_wait(handler, f"main a[href='/cases/{story.case_id}']")
     case_path = f"/cases/{story.case_id}"
     assert_path(handler, case_path)
-    assert NARRATIVE in handler.locator("#h-report + dl + h3 + p").inner_text()
     assert_accessible(handler, "the case page")
+    show_section(handler, "h-report")
+    assert NARRATIVE in handler.locator("#h-report + dl + h3 + p").inner_text()
+    assert_accessible(handler, "the case page's report")
+    show_section(handler, "h-actions")
 
-    submit_in(handler, step_form("acknowledged"))
+    submit_in(handler, step_form(CaseState.ACKNOWLEDGED))
     assert_path(handler, case_path)
     assert flash(handler) == "The report is acknowledged."
 
     # Triage without the section 5-2 answer: refused, with the error summary focused.
     handler.locator("#f-to-triaged-track-1").check()
-    submit_in(handler, step_form("triaged"))
+    submit_in(handler, step_form(CaseState.TRIAGED))
     summary = handler.locator("#error-summary")
     assert "section 5-2" in summary.inner_text()
     assert handler.evaluate("document.activeElement && document.activeElement.id") == (
@@ -136,24 +144,27 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     handler.locator("#f-to-triaged-section_5_2-2").focus()
     handler.keyboard.press("Space")
     assert handler.locator("#f-to-triaged-section_5_2-2").is_checked()
-    submit_in(handler, step_form("triaged"))
+    submit_in(handler, step_form(CaseState.TRIAGED))
     assert flash(handler) == "The case is triaged."
 
-    submit_in(handler, step_form("in_progress"))
+    submit_in(handler, step_form(CaseState.IN_PROGRESS))
     assert "In progress" in handler.locator(".case-facts").inner_text()
 
     # The leader's contact with the exposed employee, as a follow-up task, then done.
+    show_section(handler, "h-tasks")
     handler.locator("#f-task-new-template").select_option("leader_contact")
-    handler.locator("#f-task-new-responsible_user_id").select_option(label="Lars Leder")
+    handler.locator("#f-task-new-responsible_user_id").select_option(label="Lars Leder (leader)")
     handler.locator("#f-task-new-note").fill("Lars ringer Kari i dag.")
     submit_in(handler, "form[action$='/tasks']")
     assert flash(handler) == "The follow-up task is added."
     submit_in(handler, "form:has(input[name=status][value=done])")
     assert flash(handler) == "The follow-up task is updated."
+    show_section(handler, "h-actions")
     deadlines = handler.locator("#h-deadlines + table").inner_text()
     assert "Met" in deadlines
 
     # The learning review, opened and filled in from the keyboard.
+    show_section(handler, "h-tasks")
     open_details(handler, "details:has(form[action$='/debriefing']) > summary", keyboard=True)
     handler.locator("#f-debriefing-participant_roles-1").check()
     handler.locator("#f-debriefing-participant_roles-2").check()
@@ -162,13 +173,15 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     submit_in(handler, "form[action$='/debriefing']")
     assert flash(handler) == "The debriefing is recorded."
 
+    show_section(handler, "h-messages")
+    open_details(handler, "details:has(form[action$='/messages']) > summary")
     handler.locator("#f-message-body").fill("Hei Kari, hvordan har du det etter hendelsen?")
     submit_in(handler, "form[action$='/messages']")
     assert flash(handler) == "The message is sent."
 
     # The employee reads the message in "My reports" and answers.
     employee = new_page(locale=EN)
-    log_in(employee, demo_logins["employee"])
+    log_in(employee, demo_logins[Role.EMPLOYEE])
     mine = f"/my-reports/{story.report_id}/case"
     employee.goto(mine)
     assert "hvordan har du det" in employee.locator(".case-messages").inner_text()
@@ -180,12 +193,14 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
 
     # The handler sees the answer and closes the case with feedback.
     handler.goto(case_path)
+    show_section(handler, "h-messages")
     assert "Takk, det går bedre nå." in handler.locator(".case-messages").inner_text()
-    open_details(handler, f"details:has({step_form('closed')}) > summary")
+    show_section(handler, "h-actions")
+    open_details(handler, f"details:has({step_form(CaseState.CLOSED)}) > summary")
     handler.locator("#f-to-closed-closing_note").fill("Bemanningen er økt; Kari er fulgt opp.")
     handler.locator("#f-to-closed-causes-1").check()
     handler.locator("#f-to-closed-feedback").fill("Vi har satt inn to på vakt ved skjerming.")
-    submit_in(handler, step_form("closed"))
+    submit_in(handler, step_form(CaseState.CLOSED))
     assert "Closed" in handler.locator(".case-facts").inner_text()
     assert_accessible(handler, "the closed case page")
 
@@ -207,7 +222,7 @@ def test_a_handler_of_another_group_sees_nothing(new_page, story):
 
 def test_admin_pages_are_accessible(new_page, demo_logins, story):
     admin = new_page(locale=EN)
-    log_in(admin, demo_logins["admin"])
+    log_in(admin, demo_logins[Role.ADMIN])
     admin.goto("/admin/")
     for path in ("/admin/handler-groups", "/admin/routing-rules", "/admin/deadline-policies"):
         click_and_wait(admin, f"main a[href='{path}']")

@@ -12,39 +12,29 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from handling import service
-from reporting.schemas import ReportSchema
-from reporting.service import submit_report
-from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait
-from trygg import org
-from trygg.accounts import service as accounts
-from trygg.extensions import db
+from tests.browser.helpers import (
+    Login,
+    assert_accessible,
+    assert_path,
+    click_and_wait,
+    demo_report,
+)
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
 
 def _report_arrives(app: Flask, employee: Login) -> int:
-    with app.app_context():
-        unit = org.find_unit("Akuttmottaket")
-        reporter = accounts.find_user(employee.email)
-        assert unit is not None
-        assert reporter is not None
-        data = ReportSchema().load(
-            {
-                "incident_types": ["threat"],
-                "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-                "unit_id": unit.id,
-                "place_type": "front_desk",
-                "counterpart_category": "customer",
-                "severity": 2,
-                "narrative": "A customer threatened me at the front desk.",
-            }
-        )
-        report = submit_report(data, reporter=reporter)
-        db.session.commit()
-        case = service.case_for_report(report)
-        assert case is not None
-        return case.id
+    return int(
+        demo_report(
+            app,
+            employee.email,
+            occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            place_type="front_desk",
+            counterpart_category="customer",
+            narrative="A customer threatened me at the front desk.",
+        ).id
+    )
 
 
 def _badge(page: Any) -> int:
@@ -58,7 +48,7 @@ def _badge(page: Any) -> int:
 def test_a_handler_sees_a_new_case_arrive_and_follows_the_link(
     live_app, demo_logins, logged_in, locale
 ):
-    page = logged_in("handler", locale=locale)
+    page = logged_in(Role.HANDLER, locale=locale)
     page.goto("/")
     before = _badge(page)
     case_id = _report_arrives(live_app, demo_logins["employee"])
@@ -77,7 +67,7 @@ def test_a_handler_sees_a_new_case_arrive_and_follows_the_link(
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
 def test_the_settings_page_is_accessible_and_explains_a_refusal(logged_in, locale):
-    page = logged_in("handler", locale=locale)
+    page = logged_in(Role.HANDLER, locale=locale)
     page.goto("/notifications/settings")
     assert_accessible(page, "notification settings")
     page.locator("#f-digest_time").fill("25:99")
@@ -88,7 +78,7 @@ def test_the_settings_page_is_accessible_and_explains_a_refusal(logged_in, local
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
 def test_the_admin_pages_are_accessible(logged_in, locale):
-    page = logged_in("admin", locale=locale)
+    page = logged_in(Role.ADMIN, locale=locale)
     for path in ("/admin/outbox", "/admin/reminders"):
         page.goto(path)
         assert_path(page, path)

@@ -8,22 +8,16 @@ the form's title after a refused send, and the whole form with JavaScript switch
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.helpers import assert_accessible, click_and_wait
+from tests.browser.helpers import assert_accessible, click_and_wait, yesterday
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
 NARROW = {"width": 320, "height": 640}
-
-
-def yesterday() -> str:
-    """A day surely in the past in Oslo, so no time of day lies in the future."""
-    return (datetime.now(ZoneInfo("Europe/Oslo")) - timedelta(days=1)).date().isoformat()
 
 
 def fill_required(page: Any, narrative: str) -> None:
@@ -46,7 +40,7 @@ def assert_fits(page: Any, what: str) -> None:
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
 def test_the_report_pages_fit_a_320_px_screen(logged_in, locale):
-    page = logged_in("employee", viewport=NARROW)
+    page = logged_in(Role.EMPLOYEE, viewport=NARROW)
     page.goto("/report")
     assert page.locator("html").get_attribute("lang") == locale[:2]
     assert_fits(page, "the form")
@@ -71,7 +65,7 @@ def test_the_report_pages_fit_a_320_px_screen(logged_in, locale):
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
 def test_the_form_title_says_so_when_it_comes_back_with_errors(logged_in, locale):
-    page = logged_in("employee")
+    page = logged_in(Role.EMPLOYEE)
     page.goto("/report")
     title = page.title()
     click_and_wait(page, "form.app-report button[type=submit]")
@@ -81,7 +75,7 @@ def test_the_form_title_says_so_when_it_comes_back_with_errors(logged_in, locale
 
 
 def test_the_form_works_without_javascript_and_keeps_what_was_typed(logged_in):
-    page = logged_in("employee", java_script_enabled=False)
+    page = logged_in(Role.EMPLOYEE, java_script_enabled=False)
     page.goto("/report")
     page.check("#f-incident_types-1")
     page.check("#f-incident_types-6")

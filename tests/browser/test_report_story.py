@@ -10,14 +10,15 @@ import re
 
 import pytest
 
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, yesterday
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
 
 def test_an_employee_reports_in_norwegian_and_finds_the_report(demo_logins, new_page):
     page = new_page()
-    log_in(page, demo_logins["employee"])
+    log_in(page, demo_logins[Role.EMPLOYEE])
     assert page.locator("html").get_attribute("lang") == "nb"
 
     page.click("nav a[href='/report']")
@@ -34,6 +35,8 @@ def test_an_employee_reports_in_norwegian_and_finds_the_report(demo_logins, new_
 
     page.check("#f-incident_types-2")  # trussel
     page.check("#f-incident_types-3")
+    # Yesterday: the form's date is today, and 09:45 today is in the future before 09:45.
+    page.fill("#f-occurred_date", yesterday())
     page.fill("#f-occurred_time", "09:45")
     page.select_option("#f-place_type", "front_desk")
     page.select_option("#f-counterpart_category", "customer")
@@ -63,7 +66,7 @@ def test_an_employee_reports_in_norwegian_and_finds_the_report(demo_logins, new_
     assert_accessible(page, "the report")
 
     other = new_page()
-    log_in(other, demo_logins["safety_rep"])
+    log_in(other, demo_logins[Role.SAFETY_REP])
     response = other.goto(report_url)
     assert response.status == 404
     assert "slo i disken" not in other.inner_text("main")

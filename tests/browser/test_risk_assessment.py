@@ -22,6 +22,7 @@ from risk.assessment.models import Assessment
 from tests.browser.helpers import assert_accessible, click_and_wait
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 OSLO = ZoneInfo("Europe/Oslo")
@@ -60,7 +61,7 @@ def test_an_incident_leads_to_a_new_assessment_that_employees_see(
     en = locale.startswith("en")
     aid = _violent_evening_in_the_waiting_room(live_app, demo_logins["employee"].email)
 
-    leader = logged_in("manager", locale=locale)
+    leader = logged_in(Role.MANAGER, locale=locale)
     leader.goto("/risk/assessments")
     assert_accessible(leader, f"risk overview ({locale})")
     click_and_wait(leader, f"a[href='/risk/assessments/{aid}']")
@@ -93,7 +94,7 @@ def test_an_incident_leads_to_a_new_assessment_that_employees_see(
     assert "Alarmknapper i skranken" in leader.locator("table:has(#cap-plan)").inner_text()
     assert_accessible(leader, f"action plan ({locale})")
 
-    rep = logged_in("safety_rep", locale=locale)
+    rep = logged_in(Role.SAFETY_REP, locale=locale)
     rep.goto(f"/risk/assessments/{aid}")
     rep.locator("#f-c-body").fill("Verneombudet støtter alarmknappene.")
     click_and_wait(rep, "form[action*='/comments'] button[type=submit]")
@@ -124,7 +125,7 @@ def test_an_incident_leads_to_a_new_assessment_that_employees_see(
     assert adjust == "exact"
     leader.emulate_media(media="screen")
 
-    employee = logged_in("employee", locale=locale)
+    employee = logged_in(Role.EMPLOYEE, locale=locale)
     employee.goto("/")
     panel = employee.locator("#h-risk-summaries")
     assert (

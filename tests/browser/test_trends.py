@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import assert_accessible
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
 def test_a_manager_reads_trends_by_unit_and_dimension(logged_in, locale):
     english = locale.startswith("en")
-    page = logged_in("manager", locale=locale)
+    page = logged_in(Role.MANAGER, locale=locale)
     page.goto("/")
     glance = page.locator("section.risk-glance")
     assert ("Your units at a glance" if english else "Enhetene dine i korte trekk") in (
@@ -29,8 +30,8 @@ def test_a_manager_reads_trends_by_unit_and_dimension(logged_in, locale):
 
     page.locator("#f-unit").select_option(label="Hjemmetjenesten")
     page.locator("#f-by").select_option("place")
-    page.locator("form.risk-filters button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("form.risk-filters button[type=submit]").click()
     assert "unit=" in page.url
     assert "by=place" in page.url
     assert "Hjemmetjenesten" in page.get_by_role("heading", level=1).inner_text()
@@ -51,11 +52,11 @@ def test_a_manager_reads_trends_by_unit_and_dimension(logged_in, locale):
 
 
 def test_the_filters_work_without_javascript(browser, live_server, demo_logins, logged_in):
-    page = logged_in("manager", java_script_enabled=False)
+    page = logged_in(Role.MANAGER, java_script_enabled=False)
     page.goto("/trends?period=quarter&by=type")
     table = page.locator("table:has(#cap-by)")
     assert table.locator("tbody tr").count() == 8  # the last two years by quarter
     page.locator("#f-by").select_option("time_band")
-    page.locator("form.risk-filters button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("form.risk-filters button[type=submit]").click()
     assert "by=time_band" in page.url

@@ -31,8 +31,17 @@ from tests.reporting.support import valid_report
 from trygg import audit_check
 from trygg.app import create_app
 from trygg.extensions import db
+from trygg.roles import Role
 
-ROLES = ("anonymous", "whistleblower", "employee", "handler", "manager", "safety_rep", "admin")
+ROLES = (
+    "anonymous",
+    "whistleblower",
+    Role.EMPLOYEE,
+    Role.HANDLER,
+    Role.MANAGER,
+    Role.SAFETY_REP,
+    Role.ADMIN,
+)
 
 
 @dataclass
@@ -78,13 +87,13 @@ class World:
 
     def new_user(self, role: str) -> UserInfo:
         make = Factory(self.app)
-        extra = ("employee",) if role in {"manager", "safety_rep"} else ()
+        extra = ("employee",) if role in {Role.MANAGER, Role.SAFETY_REP} else ()
         return make.user(
             role,
             *extra,
             units=(self.unit,),
-            manages=(self.unit,) if role == "manager" else (),
-            represents=(self.unit,) if role == "safety_rep" else (),
+            manages=(self.unit,) if role == Role.MANAGER else (),
+            represents=(self.unit,) if role == Role.SAFETY_REP else (),
         )
 
     def problems(self) -> list[str]:

@@ -41,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import bind_rolled_back
 from tests.fuzz.conftest import ROLES, Caller, World
 from tests.fuzz.messages import untranslated
+from trygg.roles import Role
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 # Operations that start or end the caller's session get a fresh caller for each
@@ -153,7 +154,7 @@ def test_every_operation_as(world: World, role: str) -> None:
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.parametrize("role", ["employee", "handler", "admin"])
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.HANDLER, Role.ADMIN])
 def test_linked_operations_as(world: World, role: str) -> None:
     """Follow the document's links as `role`: create a report and read it, add a task and
     change it, create a group or a rule and change or delete it."""

@@ -10,12 +10,13 @@ import pytest
 from marshmallow import fields, validate
 
 from tests.factories import api_login, csrf_token
+from trygg.roles import Role
 from trygg.validation import translate_message
 
 
 def _admin_client(app, make):
     client = app.test_client()
-    api_login(client, make.user("admin"))
+    api_login(client, make.user(Role.ADMIN))
     return client
 
 
@@ -49,7 +50,7 @@ def test_a_row_id_below_one_is_refused_in_norwegian(app, make):
 def test_a_bad_queue_filter_is_a_flat_translated_field_error(app, make):
     """GET /cases with a bad filter: the query is in the document, its errors flat."""
     client = app.test_client()
-    api_login(client, make.user("handler"))
+    api_login(client, make.user(Role.HANDLER))
     response = client.get("/api/v1/cases?unit_id=x&state=nowhere")
     assert response.status_code == 400
     assert response.get_json() == {
@@ -118,7 +119,7 @@ BEYOND = 2**64  # past what SQLite and psycopg can bind: an OverflowError, a 500
 )
 def test_an_id_in_the_path_past_any_row_is_a_json_404(app, make, path):
     client = app.test_client()
-    api_login(client, make.user("handler", "employee"))
+    api_login(client, make.user(Role.HANDLER, Role.EMPLOYEE))
     headers = {"X-CSRFToken": csrf_token(client)}
     method = "POST" if path.endswith(("read", "messages")) else "GET"
     response = client.open(path, method=method, headers=headers, json={"body": "Hei"})
@@ -135,9 +136,9 @@ def test_the_document_bounds_ids_in_paths(client):
 @pytest.mark.parametrize(
     ("role", "method", "path", "body"),
     [
-        ("admin", "POST", "/api/v1/admin/routing-rules", {"group_id": BEYOND}),
-        ("handler", "GET", f"/api/v1/cases?unit_id={BEYOND}", None),
-        ("manager", "GET", f"/api/v1/trends?unit={BEYOND}", None),
+        (Role.ADMIN, "POST", "/api/v1/admin/routing-rules", {"group_id": BEYOND}),
+        (Role.HANDLER, "GET", f"/api/v1/cases?unit_id={BEYOND}", None),
+        (Role.MANAGER, "GET", f"/api/v1/trends?unit={BEYOND}", None),
     ],
 )
 def test_an_id_in_the_body_or_query_past_any_row_is_a_field_error(

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from handling import service
-from tests.handling.conftest import get_case, user_obj
+from handling.states import AccessLevel, CaseState, Track
+from tests.factories import user_obj
+from tests.handling.conftest import get_case
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @dataclass
@@ -52,8 +55,8 @@ def matrix_cases(app, org, submit) -> dict[str, Target]:
 ENDPOINTS: list[tuple[str, str, Any, int]] = [
     ("GET", "/api/v1/cases/{case}", None, 200),
     # A forbidden step: 409 shows the caller reached the workflow, without changing it.
-    ("POST", "/api/v1/cases/{case}/transitions", {"to": "evaluated"}, 409),
-    ("PUT", "/api/v1/cases/{case}/track", {"track": "hms_deviation"}, 200),
+    ("POST", "/api/v1/cases/{case}/transitions", {"to": CaseState.EVALUATED}, 409),
+    ("PUT", "/api/v1/cases/{case}/track", {"track": Track.HMS_DEVIATION}, 200),
     ("GET", "/api/v1/cases/{case}/messages", None, 200),
     ("POST", "/api/v1/cases/{case}/messages", {"body": "Hello"}, 201),
     ("POST", "/api/v1/cases/{case}/tasks", {"template": "recontact"}, 201),
@@ -73,19 +76,19 @@ def expected(role: str, method: str, path: str, kind: str, ok: int) -> int:
     reporter_side = path.startswith("/api/v1/reports/")
     if reporter_side:
         return ok if role == "reporter" else 404
-    if role == "handler":
+    if role == Role.HANDLER:
         return ok if kind == "own" else 404
-    if role == "safety_rep" and method in CASE_READS and path == "/api/v1/cases/{case}":
+    if role == Role.SAFETY_REP and method in CASE_READS and path == "/api/v1/cases/{case}":
         return 404  # no consent given on any of these cases
     return 403
 
 
-ROLES = ["reporter", "employee", "handler", "manager", "safety_rep", "admin"]
+ROLES = ["reporter", Role.EMPLOYEE, Role.HANDLER, Role.MANAGER, Role.SAFETY_REP, Role.ADMIN]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(app, make, org, matrix_cases, api, role):
-    outsider = make.user("employee", units=(org.ward,))
+    outsider = make.user(Role.EMPLOYEE, units=(org.ward,))
     user = {
         "reporter": org.employee,
         "employee": outsider,
@@ -110,10 +113,10 @@ def test_access_matrix(app, make, org, matrix_cases, api, role):
                 )
     queue = client.get("/api/v1/cases?state=all")
     visible = {c["id"] for c in queue.get_json()["cases"]} if queue.status_code == 200 else set()
-    want_queue = {matrix_cases["own"].case_id} if role == "handler" else set()
+    want_queue = {matrix_cases["own"].case_id} if role == Role.HANDLER else set()
     if visible != want_queue:
         deviations.append(f"{role} queue shows {visible}, expected {want_queue}")
-    if role in {"reporter", "employee", "manager", "admin"} and queue.status_code != 403:
+    if role in {"reporter", Role.EMPLOYEE, Role.MANAGER, Role.ADMIN} and queue.status_code != 403:
         deviations.append(f"{role} GET /api/v1/cases: {queue.status_code}, expected 403")
     assert deviations == []
 
@@ -175,7 +178,7 @@ def test_every_content_read_is_audited(app, org, submit, api):
         # Service callers are audited the same way.
         service.open_case_content(get_case(case.id), user_obj(org.handler), part="print")
         db.session.commit()
-        assert _reads(case.id)[-1].detail_dict() == {"part": "print", "level": "handler"}
+        assert _reads(case.id)[-1].detail_dict() == {"part": "print", "level": AccessLevel.HANDLER}
     history = handler.get(f"/api/v1/cases/{case.id}").get_json()["access_history"]
     assert history[0]["action"] in {"case.read", "report.read"}
     assert {h["actor"] for h in history} == {f"user:{org.handler.id}", f"user:{org.employee.id}"}
@@ -204,7 +207,7 @@ def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     app, make, org, submit, api
 ):
     case = submit(org.employee, unit_id=org.ward.id)
-    elsewhere = make.user("safety_rep", units=(org.psychiatry,))
+    elsewhere = make.user(Role.SAFETY_REP, units=(org.psychiatry,))
     rep = api(org.safety_rep)
     other_rep = api(elsewhere)
     assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
@@ -235,9 +238,10 @@ def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     seen = rep.get(f"/api/v1/cases/{case.id}")
     assert seen.status_code == 200
     body = seen.get_json()
-    assert body["level"] == "safety_rep"
+    assert body["level"] == AccessLevel.SAFETY_REP
     assert body["report"] is None
-    assert [t["note"] for t in body["tasks"]] == ["Offered BHT"]
+    # The shared task, without its note: "only case handlers see the note".
+    assert [(t["template"], t["note"]) for t in body["tasks"]] == [("bht_offer", None)]
     assert body["debriefings"] == []
     assert body["messages"] == []
     assert body["events"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handling import service
+from handling.states import Track
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 
@@ -60,7 +61,7 @@ def test_admin_manages_groups_rules_and_policies(app, org, submit, api):
     assert len(policies) == len(service.DEFAULT_POLICIES)
     new = [
         {"kind": "acknowledge", "amount": 2, "unit": "days"},
-        {"kind": "leader_contact", "unit": "same_day", "track": "hms_deviation"},
+        {"kind": "leader_contact", "unit": "same_day", "track": Track.HMS_DEVIATION},
     ]
     r = admin.put("/api/v1/admin/deadline-policies", {"policies": new})
     assert r.status_code == 200, r.get_json()

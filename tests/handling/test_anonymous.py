@@ -22,11 +22,20 @@ from sqlalchemy import select
 
 from handling import service
 from handling.models import Case, CaseEvent, CaseMessage
+from handling.states import CaseState, Side
 from reporting.models import Report
 from reporting.service import attachment_name, attachment_stream
-from tests.anonymous.conftest import follow, submit
-from tests.factories import csrf_token, form_login, form_token
-from tests.handling.conftest import get_case, user_obj
+from tests.anonymous.conftest import follow
+from tests.factories import (
+    choose_language,
+    csrf_token,
+    form_login,
+    form_token,
+    page_token,
+    user_obj,
+)
+from tests.factories import submit_anonymous as submit
+from tests.handling.conftest import get_case
 from trygg import site_settings
 from trygg.audit import AuditEntry
 from trygg.extensions import db
@@ -74,6 +83,7 @@ def start(link: Flask, **changes: Any) -> Followed:
     """Report anonymously (bullying by a leader: the whistleblowing group) and follow up."""
     client = link.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read English
+    choose_language(client, "en")
     body = submit(client, **changes).get_json()
     assert follow(client, body["receipt"]).status_code == 200
     with link.app_context():
@@ -97,14 +107,14 @@ def test_the_handler_asks_and_the_anonymous_reporter_answers(link, org, api):
     today = datetime.now(OSLO).date().isoformat()
     seen = reporter.client.get("/api/v1/anonymous/report").get_json()
     assert seen["messages"] == [
-        {"author_kind": "handler", "body": "When did it start?", "day": today, "identity": False}
+        {"author_kind": Side.HANDLER, "body": "When did it start?", "day": today, "identity": False}
     ]
     assert reporter.client.get(MESSAGES).get_json() == seen["messages"]
 
     answer = reporter.write("  In March, after the reorganisation.  ")
     assert answer.status_code == 201
     assert answer.get_json() == {
-        "author_kind": "reporter",
+        "author_kind": Side.REPORTER,
         "body": "In March, after the reorganisation.",
         "day": today,
         "identity": False,
@@ -163,7 +173,7 @@ def test_what_the_anonymous_reporter_writes_keeps_only_the_day(link, org, api):
     with link.app_context():
         rows = db.session.scalars(
             select(CaseMessage).where(
-                CaseMessage.case_id == reporter.case_id, CaseMessage.author_kind == "reporter"
+                CaseMessage.case_id == reporter.case_id, CaseMessage.author_kind == Side.REPORTER
             )
         ).all()
         assert len(rows) == 2
@@ -172,7 +182,7 @@ def test_what_the_anonymous_reporter_writes_keeps_only_the_day(link, org, api):
         assert all(m.author_user_id is None for m in rows)
         handler_row = db.session.scalar(
             select(CaseMessage).where(
-                CaseMessage.case_id == reporter.case_id, CaseMessage.author_kind == "handler"
+                CaseMessage.case_id == reporter.case_id, CaseMessage.author_kind == Side.HANDLER
             )
         )
         assert handler_row.id < RANDOM_ID_MIN
@@ -200,7 +210,7 @@ def test_what_the_anonymous_reporter_writes_keeps_only_the_day(link, org, api):
         db.session.commit()
         newest = db.session.scalar(
             select(CaseMessage.id)
-            .where(CaseMessage.author_kind == "handler")
+            .where(CaseMessage.author_kind == Side.HANDLER)
             .order_by(CaseMessage.id.desc())
         )
         assert newest == handler_row.id + 1 or db.engine.dialect.name != "sqlite"
@@ -223,7 +233,9 @@ def test_an_anonymous_case_and_its_opening_rows_have_random_ids(link, org, submi
         assert all(d.id < RANDOM_ID_MIN for d in other.deadlines)
     # A handler's steps keep their time and ordinary ids.
     handler = api(org.whistle_handler)
-    step = handler.post(f"/api/v1/cases/{reporter.case_id}/transitions", {"to": "acknowledged"})
+    step = handler.post(
+        f"/api/v1/cases/{reporter.case_id}/transitions", {"to": CaseState.ACKNOWLEDGED}
+    )
     assert step.status_code == 200, step.get_json()
     with link.app_context():
         later = [e for e in service.events(get_case(reporter.case_id)) if e.actor != "reporter"]
@@ -372,12 +384,6 @@ def test_the_routes_are_in_the_openapi_document(link):
 # -- the pages --------------------------------------------------------------------------
 
 
-def page_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 def post_page(reporter: Followed, data: dict[str, Any], **kwargs: Any) -> Any:
     token = form_token(reporter.client, "/varsle/folg-opp")
     return reporter.client.post("/varsle/folg-opp", data={"csrf_token": token, **data}, **kwargs)
@@ -466,7 +472,9 @@ def test_information_and_files_are_added_with_the_links_rules(link, org):
         ).all()
         assert attach_entries == []  # out of the sequential chain; the timeline has them
         bodies = [
-            m.body for m in service.anonymous_view(report).messages if m.author_kind == "reporter"
+            m.body
+            for m in service.anonymous_view(report).messages
+            if m.author_kind == Side.REPORTER
         ]
         assert bodies == ["A screenshot and my notes."]
 
@@ -553,7 +561,7 @@ def test_the_handler_sees_the_case_flagged_and_the_reporters_day(link, org, clie
     assert "It happened again today." in page
     today = datetime.now(OSLO).date().isoformat()
     assert f'<time datetime="{today}">' in page
-    assert "får ikke beskjed om dem" in page
+    assert "får ikke varsel om dem" in page
     # The handler answers through the normal case page, and the reporter reads it.
     token = page_token(page)
     sent = client.post(

@@ -75,7 +75,7 @@ def test_the_handler_downloads_a_file_from_the_case_page(app, org, api):
     ]
     # The download shows in the case's access history on the page, in words.
     history = handler.text(f"/cases/{case_id}").split('id="h-access"', 1)[1]
-    assert "(attachment)" in history
+    assert "Opened (case page, attachment), 3 times" in history
 
 
 def test_the_api_serves_the_file_to_a_handler_of_the_case(app, org, api):

@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from handling import service
 from handling.models import Deadline
+from handling.states import CaseState, Track
 from reporting.models import Report
-from tests.handling.conftest import get_case, user_obj
+from tests.factories import user_obj
+from tests.handling.conftest import get_case
 from trygg.extensions import db
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -136,9 +138,10 @@ def test_triage_and_track_change_recompute_deadlines(app, org, submit, api):
     )
     handler = api(org.handler)
     base = f"/api/v1/cases/{case.id}"
-    assert handler.post(base + "/transitions", {"to": "acknowledged"}).status_code == 200
+    assert handler.post(base + "/transitions", {"to": CaseState.ACKNOWLEDGED}).status_code == 200
     r = handler.post(
-        base + "/transitions", {"to": "triaged", "track": "hms_deviation", "section_5_2": True}
+        base + "/transitions",
+        {"to": CaseState.TRIAGED, "track": Track.HMS_DEVIATION, "section_5_2": True},
     )
     assert r.status_code == 200, r.get_json()
     with app.app_context():
@@ -147,7 +150,7 @@ def test_triage_and_track_change_recompute_deadlines(app, org, submit, api):
         assert "section_5_2_notice" in rows
         assert "investigation" not in rows
     # Track change to HR matter: no HSE follow-up deadlines any more (open ones go).
-    r = handler.put(base + "/track", {"track": "hr_matter", "section_5_2": False})
+    r = handler.put(base + "/track", {"track": Track.HR_MATTER, "section_5_2": False})
     assert r.status_code == 200, r.get_json()
     with app.app_context():
         rows = _deadlines(case.id)
@@ -160,7 +163,7 @@ def test_recorded_steps_meet_their_deadlines(app, org, submit):
     with app.app_context():
         row = get_case(case.id)
         handler = user_obj(org.handler)
-        service.transition(row, "acknowledged", actor=handler)
+        service.transition(row, CaseState.ACKNOWLEDGED, actor=handler)
         task = service.add_task(
             row, actor=handler, template="leader_contact", responsible_user_id=org.manager.id
         )
@@ -186,7 +189,9 @@ def test_recorded_steps_meet_their_deadlines(app, org, submit):
             assert rows[kind].met_at is not None, kind
         assert rows["recontact"].is_open
         assert row.section52.labour_inspection_notified_by_id == org.handler.id
-        service.transition(row, "dropped", actor=handler, reason="Duplicate of another report")
+        service.transition(
+            row, CaseState.DROPPED, actor=handler, reason="Duplicate of another report"
+        )
         db.session.commit()
         rows = _deadlines(case.id)
         assert rows["recontact"].cancelled_at is not None

@@ -20,6 +20,7 @@ from tests.factories import form_login, form_token
 from trygg.access_changes import AccessChange
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 REASON = "Hanna is away for a month; Nils takes over the follow-up."
 
@@ -48,7 +49,7 @@ def set_members(api, org, member_ids, escalation_ids=None):
 
 @pytest.fixture
 def newcomer(make):
-    return make.user("handler", name="Nils Ny")
+    return make.user(Role.HANDLER, name="Nils Ny")
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_the_case_page_grants_and_shows_it_in_the_access_history(app, org, joine
 
 
 def test_no_one_without_access_can_grant(app, as_user, org, joined, old_case, make):
-    stranger = make.user("handler", name="Other Group")
+    stranger = make.user(Role.HANDLER, name="Other Group")
     for user in (joined, stranger, org.whistle_handler):
         response = as_user(user).post(
             f"/api/v1/cases/{old_case.id}/grants", {"user_id": joined.id, "reason": REASON}
@@ -170,8 +171,8 @@ def test_only_members_of_the_group_can_be_granted(as_user, org, joined, old_case
 
 
 def test_the_groups_lead_grants_but_not_to_themselves(app, as_user, org, make, old_case):
-    lead = make.user("handler", name="Lise Leder")
-    other = make.user("handler", name="Ola Ny")
+    lead = make.user(Role.HANDLER, name="Lise Leder")
+    other = make.user(Role.HANDLER, name="Ola Ny")
     set_members(as_user, org, [org.handler.id, org.colleague.id, lead.id, other.id], [lead.id])
     lise = as_user(lead)
     assert lise.get(f"/api/v1/cases/{old_case.id}").status_code == 404
@@ -265,7 +266,7 @@ def test_the_queue_and_the_case_check_are_one_rule(
 def test_break_glass_gives_one_handler_a_groups_cases_and_tells_everyone(
     app, runner, org, make, as_user, old_case
 ):
-    nils = make.user("handler", name="Nils Ny")
+    nils = make.user(Role.HANDLER, name="Nils Ny")
     result = runner.invoke(
         args=["break-glass", nils.email, "--group", "HMS", "--reason", "Alle i HMS har sluttet"]
     )
@@ -299,7 +300,7 @@ def test_break_glass_gives_one_handler_a_groups_cases_and_tells_everyone(
 
 def test_break_glass_for_one_case(runner, org, make, as_user, old_case, submit):
     other = submit(org.employee, unit_id=org.ward.id)
-    nils = make.user("handler", name="Nils Ny")
+    nils = make.user(Role.HANDLER, name="Nils Ny")
     result = runner.invoke(
         args=["break-glass", nils.email, "--case", str(old_case.id), "--reason", "Tilsyn"]
     )
@@ -312,12 +313,12 @@ def test_break_glass_for_one_case(runner, org, make, as_user, old_case, submit):
 @pytest.mark.parametrize(
     ("who", "extra", "says"),
     [
-        ("admin", ["--group", "HMS", "--reason", "x"], "Only an active case handler"),
-        ("handler", ["--group", "HMS"], "Missing option '--reason'"),
-        ("handler", ["--group", "HMS", "--reason", "   "], "Write a reason"),
-        ("handler", ["--reason", "x"], "Name either a handler group or a case"),
-        ("handler", ["--group", "Finnes ikke", "--reason", "x"], "no handler group"),
-        ("handler", ["--case", str(2**40), "--reason", "x"], "no case"),
+        (Role.ADMIN, ["--group", "HMS", "--reason", "x"], "Only an active case handler"),
+        (Role.HANDLER, ["--group", "HMS"], "Missing option '--reason'"),
+        (Role.HANDLER, ["--group", "HMS", "--reason", "   "], "Write a reason"),
+        (Role.HANDLER, ["--reason", "x"], "Name either a handler group or a case"),
+        (Role.HANDLER, ["--group", "Finnes ikke", "--reason", "x"], "no handler group"),
+        (Role.HANDLER, ["--case", str(2**40), "--reason", "x"], "no case"),
     ],
 )
 def test_break_glass_refuses(app, runner, org, make, who, extra, says):
@@ -448,7 +449,7 @@ def test_reporter_message_ids_do_not_reveal_internal_notes(as_user, org, old_cas
 
 
 def test_an_admins_reset_of_a_handler_is_told_to_their_groups_handlers(app, org, make):
-    admin = make.user("admin", name="Anne Admin")
+    admin = make.user(Role.ADMIN, name="Anne Admin")
     client = app.test_client()
     form_login(client, admin)
     page = f"/admin/users/{org.handler.id}"

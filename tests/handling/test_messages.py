@@ -10,10 +10,14 @@ from sqlalchemy import select
 
 from handling import service
 from handling.models import Case, CaseMessage
-from tests.handling.conftest import get_case, user_obj
+from handling.states import CaseState, Track
+from reporting.codes import ReportStatus
+from tests.factories import user_obj
+from tests.handling.conftest import get_case
 from trygg import crypto
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -26,8 +30,8 @@ def test_handler_and_reporter_talk_both_ways(org, submit, api):
     theirs = f"/api/v1/cases/{case.id}/messages"
 
     first = reporter.get(mine).get_json()
-    assert first["state"] == "reported"
-    assert first["status"] == "submitted"
+    assert first["state"] == CaseState.REPORTED
+    assert first["status"] == ReportStatus.SUBMITTED
     assert first["state_text"]
     assert first["feedback"] is None
     assert first["messages"] == []
@@ -68,7 +72,7 @@ def test_the_reporter_cannot_write_internal_notes_or_read_others_reports(
     assert "internal" in refused.get_json()["errors"]
     assert reporter.post(mine, {"body": "   "}).status_code == 400
     assert reporter.post(mine, {}).status_code == 400
-    stranger = api(make.user("employee", units=(org.ward,)))
+    stranger = api(make.user(Role.EMPLOYEE, units=(org.ward,)))
     assert stranger.get(mine).status_code == 404
     assert stranger.post(mine, {"body": "hi"}).status_code == 404
     assert stranger.get("/api/v1/reports/999999/messages").status_code == 404
@@ -100,20 +104,22 @@ def test_closing_gives_the_reporter_feedback_in_plain_words(app, org, submit, ap
     with app.app_context():
         row = get_case(case.id)
         handler = user_obj(org.handler)
-        service.transition(row, "acknowledged", actor=handler)
+        service.transition(row, CaseState.ACKNOWLEDGED, actor=handler)
         db.session.commit()
     reporter = api(org.employee)
     mine = f"/api/v1/reports/{case.report_id}/messages"
     body = reporter.get(mine).get_json()
-    assert (body["state"], body["status"]) == ("acknowledged", "acknowledged")
+    assert (body["state"], body["status"]) == (CaseState.ACKNOWLEDGED, ReportStatus.ACKNOWLEDGED)
     with app.app_context():
         row = get_case(case.id)
         handler = user_obj(org.handler)
-        service.transition(row, "triaged", actor=handler, track="hms_deviation", section_5_2=False)
-        service.transition(row, "in_progress", actor=handler)
+        service.transition(
+            row, CaseState.TRIAGED, actor=handler, track=Track.HMS_DEVIATION, section_5_2=False
+        )
+        service.transition(row, CaseState.IN_PROGRESS, actor=handler)
         service.transition(
             row,
-            "closed",
+            CaseState.CLOSED,
             actor=handler,
             closing_note="Internal reasons",
             causes=["communication"],
@@ -123,7 +129,7 @@ def test_closing_gives_the_reporter_feedback_in_plain_words(app, org, submit, ap
         sealed = db.session.scalar(select(Case.closing_note_sealed).where(Case.id == case.id))
         assert b"Internal reasons" not in sealed
     body = reporter.get(mine).get_json()
-    assert (body["state"], body["status"]) == ("closed", "closed")
+    assert (body["state"], body["status"]) == (CaseState.CLOSED, ReportStatus.CLOSED)
     assert body["feedback"] == "We have talked to the team."
     assert "Internal reasons" not in str(body)
 
@@ -137,12 +143,12 @@ def test_an_anonymous_reporter_can_be_answered_through_the_service(app, org, sub
     )
     with app.app_context():
         row = get_case(case.id)
-        assert row.track == "whistleblowing"
+        assert row.track == Track.WHISTLEBLOWING
         service.post_message(row, user_obj(org.whistle_handler), "We are looking into it.", False)
         service.post_reporter_message(row.report, "Thank you", actor="reporter")
         view = service.reporter_view(row.report, actor="reporter")
         assert [m.body for m in view.messages] == ["We are looking into it.", "Thank you"]
-        assert view.status == "submitted"
+        assert view.status == ReportStatus.SUBMITTED
 
 
 def test_an_anonymous_case_keeps_no_exact_time(app, org, submit):

@@ -35,6 +35,7 @@ from trygg.accounts.models import User, UserRole
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.privacy import RANDOM_ID_MIN
+from trygg.roles import Role
 
 GOLDEN = Path(__file__).with_suffix(".json")
 
@@ -122,7 +123,7 @@ def _snapshot(case_id: int) -> dict[str, Any]:
 
 def _drop_role(user_id: int) -> None:
     db.session.execute(
-        delete(UserRole).where(UserRole.user_id == user_id, UserRole.role == "handler")
+        delete(UserRole).where(UserRole.user_id == user_id, UserRole.role == Role.HANDLER)
     )
 
 
@@ -178,7 +179,7 @@ def no_group_at_all(app: Any, make: Any, org: Org) -> tuple[Any, dict[str, Any]]
 
 
 def members_who_may_not_handle(app: Any, make: Any, org: Org) -> tuple[Any, dict[str, Any]]:
-    gone = make.user("handler", name="Gone Handler", active=False)
+    gone = make.user(Role.HANDLER, name="Gone Handler", active=False)
     with app.app_context():
         group = service.get_group(org.hms)
         service.save_group(
@@ -196,8 +197,8 @@ def members_who_may_not_handle(app: Any, make: Any, org: Org) -> tuple[Any, dict
 
 
 def line_manager(app: Any, make: Any, org: Org) -> tuple[Any, dict[str, Any]]:
-    make.user("handler", name="Boss", manages=(org.psychiatry,))
-    worker = make.user("employee", name="Worker", units=(org.psychiatry,))
+    make.user(Role.HANDLER, name="Boss", manages=(org.psychiatry,))
+    worker = make.user(Role.EMPLOYEE, name="Worker", units=(org.psychiatry,))
     return org.employee, {
         "counterpart_user_id": worker.id,
         "counterpart_category": "colleague",

@@ -7,23 +7,26 @@ from sqlalchemy import func, select
 
 from handling import service
 from handling.models import Case, CaseExclusion
+from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report
-from tests.handling.conftest import get_case, user_obj
+from tests.factories import user_obj
+from tests.handling.conftest import get_case
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @pytest.mark.parametrize(
     ("types", "counterpart", "track"),
     [
-        (["bullying"], "colleague", "whistleblowing"),
-        (["sexual_harassment"], "leader", "whistleblowing"),
-        (["discriminatory_harassment", "verbal_abuse"], "colleague", "whistleblowing"),
-        (["bullying"], "patient", "hms_deviation"),
-        (["threat"], "colleague", "hms_deviation"),
-        (["physical_violence"], "patient", "hms_deviation"),
-        (["verbal_abuse"], "customer", "hms_deviation"),
-        (["online_abuse"], "unknown", "hms_deviation"),
+        (["bullying"], "colleague", Track.WHISTLEBLOWING),
+        (["sexual_harassment"], "leader", Track.WHISTLEBLOWING),
+        (["discriminatory_harassment", "verbal_abuse"], "colleague", Track.WHISTLEBLOWING),
+        (["bullying"], "patient", Track.HMS_DEVIATION),
+        (["threat"], "colleague", Track.HMS_DEVIATION),
+        (["physical_violence"], "patient", Track.HMS_DEVIATION),
+        (["verbal_abuse"], "customer", Track.HMS_DEVIATION),
+        (["online_abuse"], "unknown", Track.HMS_DEVIATION),
     ],
 )
 def test_default_track_follows_types_and_counterpart(org, submit, types, counterpart, track):
@@ -48,7 +51,7 @@ def routing(app, make, org):
             service.delete_rule(rule, actor="test")
         db.session.commit()
     for name in names:
-        handler = make.user("handler", name=f"Handler {name}")
+        handler = make.user(Role.HANDLER, name=f"Handler {name}")
         with app.app_context():
             group = service.save_group(
                 actor="test", name=name, member_ids=[handler.id], is_default=name == "Default"
@@ -60,11 +63,11 @@ def routing(app, make, org):
         rule(actor="test", group_id=ids["Hospital"], unit_id=org.hospital.id)
         rule(actor="test", group_id=ids["Emergency"], unit_id=org.emergency.id)
         rule(actor="test", group_id=ids["Bullying"], incident_type="bullying")
-        rule(actor="test", group_id=ids["Whistle"], track="whistleblowing")
+        rule(actor="test", group_id=ids["Whistle"], track=Track.WHISTLEBLOWING)
         rule(
             actor="test",
             group_id=ids["PsychWhistle"],
-            track="whistleblowing",
+            track=Track.WHISTLEBLOWING,
             unit_id=org.psychiatry.id,
         )
         db.session.commit()
@@ -127,12 +130,12 @@ def test_every_report_opens_exactly_one_case_in_the_right_group(app, org, submit
         # Opening again (a re-sent signal) returns the same case.
         report = db.session.get(Report, cases[0].report_id)
         assert service.open_case(report, actor="test").id == cases[0].id
-        assert all(get_case(c.id).state == "reported" for c in cases)
+        assert all(get_case(c.id).state == CaseState.REPORTED for c in cases)
 
 
 def _line_manager(make, org):
-    boss = make.user("handler", name="Boss", manages=(org.psychiatry,))
-    worker = make.user("employee", name="Worker", units=(org.psychiatry,))
+    boss = make.user(Role.HANDLER, name="Boss", manages=(org.psychiatry,))
+    worker = make.user(Role.EMPLOYEE, name="Worker", units=(org.psychiatry,))
     return boss, {"counterpart_user_id": worker.id, "counterpart_category": "colleague"}
 
 
@@ -178,7 +181,7 @@ def test_a_handler_with_a_conflict_of_interest_is_excluded(app, make, org, submi
         assert case.id not in [i.case.id for i in service.queue_for(user).items]
         assert handler.id not in [u.id for u in service.eligible_handlers(row)]
         # The colleague in the group without a conflict still has it.
-        assert service.access_level(user_obj(org.handler), row) == "handler"
+        assert service.access_level(user_obj(org.handler), row) == AccessLevel.HANDLER
         logged = db.session.scalars(
             select(AuditEntry).where(
                 AuditEntry.action == "case.exclude", AuditEntry.object_id == str(case.id)
@@ -204,7 +207,9 @@ def test_named_counterpart_who_is_a_handler_never_sees_the_case(app, org, submit
     assert counterpart.get(base).status_code == 404
     assert counterpart.get(base + "/messages").status_code == 404
     assert counterpart.post(base + "/messages", {"body": "hello"}).status_code == 404
-    assert counterpart.post(base + "/transitions", {"to": "acknowledged"}).status_code == 404
+    assert (
+        counterpart.post(base + "/transitions", {"to": CaseState.ACKNOWLEDGED}).status_code == 404
+    )
     assert (
         counterpart.post(base + "/assignment", {"handler_id": org.colleague.id}).status_code == 404
     )
@@ -247,7 +252,7 @@ def test_exclusion_emptying_the_group_sends_the_case_to_the_fallback_group(app, 
     assert admin.get(f"/api/v1/cases/{case.id}").status_code == 403
     with app.app_context():
         row = get_case(case.id)
-        assert service.access_level(user_obj(org.fallback_handler), row) == "handler"
+        assert service.access_level(user_obj(org.fallback_handler), row) == AccessLevel.HANDLER
         assert service.access_level(user_obj(org.handler), row) is None
 
 
@@ -289,7 +294,7 @@ def test_no_rule_and_no_default_group_is_flagged(app, org, submit):
 def test_a_handler_added_to_the_group_later_is_excluded_from_cases_naming_them(
     app, make, org, submit
 ):
-    newcomer = make.user("handler", name="New Handler")
+    newcomer = make.user(Role.HANDLER, name="New Handler")
     case = submit(org.employee, unit_id=org.ward.id, witnesses=[{"user_id": newcomer.id}])
     with app.app_context():
         row = get_case(case.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import form_login, form_token
+from trygg.roles import Role
 
 NARRATIVE = "Pasienten truet med kniv ved sengen (matrise)."
 MESSAGE = "Internt: vi ringer politiet (matrise)."
@@ -30,9 +31,9 @@ def world(app, org, make, submit, api, runner):
         ).status_code
         == 201
     )
-    new_member = make.user("handler", name="Nils Ny")
-    rescuer = make.user("handler", name="Berit Brann")
-    admin_plus = make.user("admin", name="Adam Both")
+    new_member = make.user(Role.HANDLER, name="Nils Ny")
+    rescuer = make.user(Role.HANDLER, name="Berit Brann")
+    admin_plus = make.user(Role.ADMIN, name="Adam Both")
     admin_api = api(org.admin)
     members = [org.handler.id, org.colleague.id, new_member.id]
     put = admin_api.put(
@@ -49,7 +50,7 @@ def world(app, org, make, submit, api, runner):
             "csrf_token": form_token(admin_page, f"/admin/users/{admin_plus.id}"),
             "email": admin_plus.email,
             "name": "Adam Both",
-            "roles": ["admin", "handler"],
+            "roles": [Role.ADMIN, Role.HANDLER],
             "active": "on",
         },
     )
@@ -76,7 +77,7 @@ def world(app, org, make, submit, api, runner):
         "case": case,
         "page": admin_page,
         "users": {
-            "admin": make.user("admin", name="Anne Admin"),
+            "admin": make.user(Role.ADMIN, name="Anne Admin"),
             "admin_plus": admin_plus,
             "new_member": new_member,
             "existing_member": org.colleague,

@@ -2,11 +2,14 @@
 
 from datetime import date
 
+from handling.states import CaseState, Track
+from reporting.codes import ReportStatus
+
 
 def test_threat_from_patient_is_handled_to_the_end(app, org, submit, api):
     case = submit(org.employee, unit_id=org.ward.id)
     assert case.group_id == org.hms
-    assert case.track == "hms_deviation"
+    assert case.track == Track.HMS_DEVIATION
 
     handler = api(org.handler)
     queue = handler.get("/api/v1/cases").get_json()
@@ -20,13 +23,14 @@ def test_threat_from_patient_is_handled_to_the_end(app, org, submit, api):
     kinds = {d["kind"] for d in body["deadlines"]}
     assert {"acknowledge", "leader_contact", "learning_review", "reporter_feedback"} <= kinds
 
-    r = handler.post(base + "/transitions", {"to": "acknowledged"})
+    r = handler.post(base + "/transitions", {"to": CaseState.ACKNOWLEDGED})
     assert r.status_code == 200, r.get_json()
     r = handler.post(
-        base + "/transitions", {"to": "triaged", "track": "hms_deviation", "section_5_2": False}
+        base + "/transitions",
+        {"to": CaseState.TRIAGED, "track": Track.HMS_DEVIATION, "section_5_2": False},
     )
     assert r.status_code == 200, r.get_json()
-    r = handler.post(base + "/transitions", {"to": "in_progress"})
+    r = handler.post(base + "/transitions", {"to": CaseState.IN_PROGRESS})
     assert r.status_code == 200, r.get_json()
 
     r = handler.post(
@@ -62,7 +66,7 @@ def test_threat_from_patient_is_handled_to_the_end(app, org, submit, api):
     r = handler.post(
         base + "/transitions",
         {
-            "to": "closed",
+            "to": CaseState.CLOSED,
             "closing_note": "Done.",
             "causes": ["staffing"],
             "feedback": "We added staff.",
@@ -70,7 +74,7 @@ def test_threat_from_patient_is_handled_to_the_end(app, org, submit, api):
     )
     assert r.status_code == 200, r.get_json()
     mine = reporter.get(f"/api/v1/reports/{case.report_id}/messages").get_json()
-    assert mine["state"] == "closed"
-    assert mine["status"] == "closed"
+    assert mine["state"] == CaseState.CLOSED
+    assert mine["status"] == ReportStatus.CLOSED
     assert mine["feedback"] == "We added staff."
     assert [m["body"] for m in mine["messages"]] == ["How are you doing?", "Better, thanks."]

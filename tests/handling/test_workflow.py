@@ -18,27 +18,48 @@ from hypothesis.stateful import (
 )
 
 from handling import service, workflow
-from handling.workflow import REPORTER_STATUS, STATES, TRANSITIONS
+from handling.service.transitions import TRANSITIONS, check
+from handling.states import CaseState, Track
+from handling.workflow import REPORTER_STATUS, STATES
+from reporting.codes import ReportStatus
 from reporting.models import Report
-from tests.handling.conftest import get_case, user_obj
+from tests.factories import user_obj
+from tests.handling.conftest import get_case
 from trygg.extensions import db
+from trygg.roles import Role
 
 CLOSE = {"closing_note": "Handled.", "causes": ["staffing"], "feedback": "Thank you."}
 
 # The intended workflow, written out here independently of the code (DOMAIN.md).
 EXPECTED = {
-    "reported": {"acknowledged", "dropped", "forwarded"},
-    "acknowledged": {"triaged", "dropped", "forwarded"},
-    "triaged": {"in_progress", "dropped", "forwarded"},
-    "in_progress": {"investigation", "measures_decided", "closed", "dropped", "forwarded"},
-    "investigation": {"measures_decided", "closed", "dropped", "forwarded"},
-    "measures_decided": {"measures_done", "forwarded"},
-    "measures_done": {"evaluated", "closed", "forwarded"},
-    "evaluated": {"closed"},
-    "closed": {"reopened"},
-    "dropped": {"reopened"},
-    "forwarded": {"closed", "reopened"},
-    "reopened": {"triaged", "in_progress", "dropped", "forwarded"},
+    CaseState.REPORTED: {CaseState.ACKNOWLEDGED, CaseState.DROPPED, CaseState.FORWARDED},
+    CaseState.ACKNOWLEDGED: {CaseState.TRIAGED, CaseState.DROPPED, CaseState.FORWARDED},
+    CaseState.TRIAGED: {CaseState.IN_PROGRESS, CaseState.DROPPED, CaseState.FORWARDED},
+    CaseState.IN_PROGRESS: {
+        CaseState.INVESTIGATION,
+        CaseState.MEASURES_DECIDED,
+        CaseState.CLOSED,
+        CaseState.DROPPED,
+        CaseState.FORWARDED,
+    },
+    CaseState.INVESTIGATION: {
+        CaseState.MEASURES_DECIDED,
+        CaseState.CLOSED,
+        CaseState.DROPPED,
+        CaseState.FORWARDED,
+    },
+    CaseState.MEASURES_DECIDED: {CaseState.MEASURES_DONE, CaseState.FORWARDED},
+    CaseState.MEASURES_DONE: {CaseState.EVALUATED, CaseState.CLOSED, CaseState.FORWARDED},
+    CaseState.EVALUATED: {CaseState.CLOSED},
+    CaseState.CLOSED: {CaseState.REOPENED},
+    CaseState.DROPPED: {CaseState.REOPENED},
+    CaseState.FORWARDED: {CaseState.CLOSED, CaseState.REOPENED},
+    CaseState.REOPENED: {
+        CaseState.TRIAGED,
+        CaseState.IN_PROGRESS,
+        CaseState.DROPPED,
+        CaseState.FORWARDED,
+    },
 }
 
 
@@ -59,7 +80,7 @@ def test_the_table_is_the_intended_workflow():
 def _facts(state: str, **kw: Any) -> workflow.CaseFacts:
     base = {
         "state": state,
-        "track": "hms_deviation",
+        "track": Track.HMS_DEVIATION,
         "incident_types": frozenset({"threat"}),
         "follow_up_duty": True,
         "done_follow_up": False,
@@ -74,19 +95,19 @@ def _facts(state: str, **kw: Any) -> workflow.CaseFacts:
 def test_every_pair_outside_the_table_is_forbidden(state, to, app):
     full = {
         **CLOSE,
-        "track": "whistleblowing",
+        "track": Track.WHISTLEBLOWING,
         "section_5_2": False,
         "reason": "r",
         "forwarded_to": "police",
         "no_follow_up_reason": "x",
     }
-    facts = _facts(state, track="whistleblowing")
+    facts = _facts(state, track=Track.WHISTLEBLOWING)
     with app.test_request_context():
         if to in TRANSITIONS[state]:
-            workflow.check(facts, to, full)
+            check(facts, to, full)
         else:
             with pytest.raises(workflow.TransitionForbidden) as refused:
-                workflow.check(facts, to, full)
+                check(facts, to, full)
             assert refused.value.status == 409
             assert list(refused.value.errors) == ["to"]
 
@@ -94,7 +115,7 @@ def test_every_pair_outside_the_table_is_forbidden(state, to, app):
 def test_refusals_are_translated(app):
     with app.test_request_context():
         with force_locale("en"), pytest.raises(workflow.TransitionForbidden) as en:
-            workflow.check(_facts("reported"), "closed", CLOSE)
+            check(_facts(CaseState.REPORTED), CaseState.CLOSED, CLOSE)
         with force_locale("en"):
             assert en.value.messages() == {"to": ["A case cannot go from “Reported” to “Closed”."]}
         with force_locale("nb"):
@@ -102,7 +123,7 @@ def test_refusals_are_translated(app):
                 "to": ["En sak kan ikke gå fra «Meldt» til «Avsluttet»."]
             }
         with force_locale("en"), pytest.raises(workflow.GuardFailed) as guard:
-            workflow.check(_facts("in_progress"), "closed", {})
+            check(_facts(CaseState.IN_PROGRESS), CaseState.CLOSED, {})
         assert set(guard.value.messages()) == {
             "closing_note",
             "causes",
@@ -114,45 +135,72 @@ def test_refusals_are_translated(app):
 @pytest.mark.parametrize(
     ("facts", "to", "data", "fields"),
     [
-        (_facts("acknowledged"), "triaged", {}, {"track", "section_5_2"}),
+        (_facts(CaseState.ACKNOWLEDGED), CaseState.TRIAGED, {}, {"track", "section_5_2"}),
         (
-            _facts("acknowledged"),
-            "triaged",
+            _facts(CaseState.ACKNOWLEDGED),
+            CaseState.TRIAGED,
             {"track": "x", "section_5_2": "yes"},
             {"track", "section_5_2"},
         ),
-        (_facts("in_progress"), "dropped", {"reason": "  "}, {"reason"}),
-        (_facts("in_progress"), "forwarded", {"forwarded_to": "priest"}, {"forwarded_to"}),
-        (_facts("in_progress"), "investigation", {}, {"to"}),
+        (_facts(CaseState.IN_PROGRESS), CaseState.DROPPED, {"reason": "  "}, {"reason"}),
         (
-            _facts("in_progress", follow_up_duty=False),
-            "closed",
+            _facts(CaseState.IN_PROGRESS),
+            CaseState.FORWARDED,
+            {"forwarded_to": "priest"},
+            {"forwarded_to"},
+        ),
+        (_facts(CaseState.IN_PROGRESS), CaseState.INVESTIGATION, {}, {"to"}),
+        (
+            _facts(CaseState.IN_PROGRESS, follow_up_duty=False),
+            CaseState.CLOSED,
             {**CLOSE, "causes": ["weather"]},
             {"causes"},
         ),
-        (_facts("in_progress", done_follow_up=True), "closed", CLOSE, {"no_follow_up_reason"}),
-        (_facts("in_progress", has_debriefing=True), "closed", CLOSE, {"no_follow_up_reason"}),
+        (
+            _facts(CaseState.IN_PROGRESS, done_follow_up=True),
+            CaseState.CLOSED,
+            CLOSE,
+            {"no_follow_up_reason"},
+        ),
+        (
+            _facts(CaseState.IN_PROGRESS, has_debriefing=True),
+            CaseState.CLOSED,
+            CLOSE,
+            {"no_follow_up_reason"},
+        ),
     ],
 )
 def test_guards_name_what_is_missing(app, facts, to, data, fields):
     with app.test_request_context(), pytest.raises(workflow.GuardFailed) as refused:
-        workflow.check(facts, to, data)
+        check(facts, to, data)
     assert set(refused.value.errors) == fields
 
 
 @pytest.mark.parametrize(
     ("facts", "to", "data"),
     [
-        (_facts("in_progress", done_follow_up=True, has_debriefing=True), "closed", CLOSE),
-        (_facts("in_progress"), "closed", {**CLOSE, "no_follow_up_reason": "She declined."}),
-        (_facts("in_progress", follow_up_duty=False), "closed", CLOSE),
-        (_facts("in_progress", track="whistleblowing"), "investigation", {}),
-        (_facts("in_progress", incident_types=frozenset({"bullying"})), "investigation", {}),
+        (
+            _facts(CaseState.IN_PROGRESS, done_follow_up=True, has_debriefing=True),
+            CaseState.CLOSED,
+            CLOSE,
+        ),
+        (
+            _facts(CaseState.IN_PROGRESS),
+            CaseState.CLOSED,
+            {**CLOSE, "no_follow_up_reason": "She declined."},
+        ),
+        (_facts(CaseState.IN_PROGRESS, follow_up_duty=False), CaseState.CLOSED, CLOSE),
+        (_facts(CaseState.IN_PROGRESS, track=Track.WHISTLEBLOWING), CaseState.INVESTIGATION, {}),
+        (
+            _facts(CaseState.IN_PROGRESS, incident_types=frozenset({"bullying"})),
+            CaseState.INVESTIGATION,
+            {},
+        ),
     ],
 )
 def test_guards_let_complete_steps_through(app, facts, to, data):
     with app.test_request_context():
-        workflow.check(facts, to, data)
+        check(facts, to, data)
 
 
 def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, submit, api):
@@ -160,15 +208,15 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
     handler = api(org.handler)
     base = f"/api/v1/cases/{case.id}"
     for step in (
-        {"to": "acknowledged"},
-        {"to": "triaged", "track": "hms_deviation", "section_5_2": False},
-        {"to": "in_progress"},
+        {"to": CaseState.ACKNOWLEDGED},
+        {"to": CaseState.TRIAGED, "track": Track.HMS_DEVIATION, "section_5_2": False},
+        {"to": CaseState.IN_PROGRESS},
     ):
         assert handler.post(base + "/transitions", step).status_code == 200
-    refused = handler.post(base + "/transitions", {"to": "closed", **CLOSE})
+    refused = handler.post(base + "/transitions", {"to": CaseState.CLOSED, **CLOSE})
     assert refused.status_code == 400
     assert list(refused.get_json()["errors"]) == ["no_follow_up_reason"]
-    forbidden = handler.post(base + "/transitions", {"to": "evaluated"})
+    forbidden = handler.post(base + "/transitions", {"to": CaseState.EVALUATED})
     assert forbidden.status_code == 409
     assert list(forbidden.get_json()["errors"]) == ["to"]
     assert (
@@ -177,17 +225,17 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
         ).status_code
         == 201
     )
-    assert handler.post(base + "/transitions", {"to": "closed", **CLOSE}).status_code == 400
+    assert handler.post(base + "/transitions", {"to": CaseState.CLOSED, **CLOSE}).status_code == 400
     assert (
         handler.post(base + "/debriefing", {"held_on": date.today().isoformat()}).status_code == 201
     )
-    closed = handler.post(base + "/transitions", {"to": "closed", **CLOSE})
+    closed = handler.post(base + "/transitions", {"to": CaseState.CLOSED, **CLOSE})
     assert closed.status_code == 200, closed.get_json()
     assert handler.post(base + "/tasks", {"template": "recontact"}).status_code == 409
-    r = handler.post(base + "/transitions", {"to": "reopened", "reason": "She got worse"})
+    r = handler.post(base + "/transitions", {"to": CaseState.REOPENED, "reason": "She got worse"})
     assert r.status_code == 200
     detail = handler.get(base).get_json()
-    assert detail["state"] == "reopened"
+    assert detail["state"] == CaseState.REOPENED
     assert [e["codes"]["to"] for e in detail["events"] if e["kind"] == "transition"] == [
         "acknowledged",
         "triaged",
@@ -217,15 +265,25 @@ def _filled(data: dict[str, Any], name: str) -> bool:
     return bool(value.strip()) if isinstance(value, str) else bool(value)
 
 
-def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
+# (examples, steps per example): the suite's walk, and a long one (`pytest -m long`).
+WALKS = [
+    pytest.param((40, 30), id="default"),
+    pytest.param((400, 60), id="long", marks=pytest.mark.long),
+]
+
+
+@pytest.mark.parametrize("walk", WALKS)
+def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api, walk):
     """Random API calls on violence cases: every answer is what the table and guards say.
 
     The model here is deliberately simple and separate from the code: allowed steps from
-    TRANSITIONS, the guards as DOMAIN.md states them.
+    TRANSITIONS, the guards as DOMAIN.md states them. The suite takes the default walk;
+    the long one runs only when asked for (`pytest -m long`).
     """
+    examples, steps = walk
     unit = make.unit("Ward")
-    employee = make.user("employee", units=(unit,))
-    handler_info = make.user("handler")
+    employee = make.user(Role.EMPLOYEE, units=(unit,))
+    handler_info = make.user(Role.HANDLER)
     with app.app_context():
         group = service.save_group(
             actor="test",
@@ -249,22 +307,24 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
                 employee, unit_id=unit.id, incident_types=[kind], counterpart_category=counterpart
             )
             self.kind = kind
-            self.state = "reported"
+            self.state = CaseState.REPORTED
             self.track = self.case.track
             self.done_task = False
             self.debriefed = False
             self.base = f"/api/v1/cases/{self.case.id}"
 
         def guard_ok(self, to: str, data: dict[str, Any]) -> bool:
-            if to == "triaged":
+            if to == CaseState.TRIAGED:
                 return data.get("track") is not None and "section_5_2" in data
-            if to == "investigation":
-                return self.track in {"whistleblowing", "hr_matter"} or self.kind == "bullying"
-            if to == "dropped":
+            if to == CaseState.INVESTIGATION:
+                return (
+                    self.track in {Track.WHISTLEBLOWING, Track.HR_MATTER} or self.kind == "bullying"
+                )
+            if to == CaseState.DROPPED:
                 return _filled(data, "reason")
-            if to == "forwarded":
+            if to == CaseState.FORWARDED:
                 return "forwarded_to" in data
-            if to == "closed":
+            if to == CaseState.CLOSED:
                 complete = all(_filled(data, f) for f in ("closing_note", "causes", "feedback"))
                 violence = self.kind != "bullying"
                 followed_up = (self.done_task and self.debriefed) or _filled(
@@ -283,7 +343,7 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
                 assert response.status_code == 200, (self.state, to, data, response.get_json())
                 self.state = to
                 reached.add((self.kind, to))
-                if to == "triaged":
+                if to == CaseState.TRIAGED:
                     self.track = data["track"]
 
         @rule(to=st.sampled_from(list(STATES)), data=guard_fields)
@@ -318,7 +378,7 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
             response = client.post(
                 self.base + "/tasks", {"template": template, "status": "done" if done else "open"}
             )
-            if self.state in {"closed", "dropped"}:
+            if self.state in {CaseState.CLOSED, CaseState.DROPPED}:
                 assert response.status_code == 409
             else:
                 assert response.status_code == 201, response.get_json()
@@ -327,7 +387,7 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
         @rule()
         def debrief(self) -> None:
             response = client.post(self.base + "/debriefing", {"held_on": date.today().isoformat()})
-            if self.state in {"closed", "dropped"}:
+            if self.state in {CaseState.CLOSED, CaseState.DROPPED}:
                 assert response.status_code == 409
             else:
                 assert response.status_code == 201
@@ -340,7 +400,7 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
                 assert case.state == self.state
                 report = db.session.get(Report, case.report_id)
                 assert report.status == REPORTER_STATUS[case.state]
-                if case.state == "closed" and case.follow_up_duty:
+                if case.state == CaseState.CLOSED and case.follow_up_duty:
                     assert case.no_follow_up_reason_sealed is not None or (
                         any(t.status == "done" for t in case.tasks) and case.debriefings
                     )
@@ -348,8 +408,8 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api):
     run_state_machine_as_test(
         CaseMachine,
         settings=settings(
-            max_examples=40,
-            stateful_step_count=30,
+            max_examples=examples,
+            stateful_step_count=steps,
             deadline=None,
             database=None,
             derandomize=True,  # the same thorough walk every run: no flaky CI
@@ -368,16 +428,16 @@ def test_service_refuses_changes_to_finished_cases(app, org, submit):
     with app.app_context():
         row = get_case(case.id)
         handler = user_obj(org.handler)
-        service.transition(row, "dropped", actor=handler, reason="Withdrawn")
+        service.transition(row, CaseState.DROPPED, actor=handler, reason="Withdrawn")
         for attempt in (
             lambda: service.add_task(row, actor=handler, template="recontact"),
             lambda: service.record_debriefing(row, actor=handler, held_on=date.today()),
             lambda: service.update_section52(row, actor=handler, nav_form_sent=False),
             lambda: service.assign(row, handler, None, actor=handler),
-            lambda: service.change_track(row, actor=handler, track="hr_matter"),
+            lambda: service.change_track(row, actor=handler, track=Track.HR_MATTER),
         ):
             with pytest.raises(workflow.CaseClosed):
                 attempt()
-        service.transition(row, "reopened", actor=handler)
-        assert row.report.status == "in_progress"
+        service.transition(row, CaseState.REOPENED, actor=handler)
+        assert row.report.status == ReportStatus.IN_PROGRESS
         service.add_task(row, actor=handler, template="recontact")

@@ -12,13 +12,14 @@ from trygg.accounts.models import User
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.org import Unit
+from trygg.roles import Role
 
 NEW_PASSWORD = "a first passphrase for kari"
 
 
 @pytest.fixture
 def admin(make):
-    return make.user("admin")
+    return make.user(Role.ADMIN)
 
 
 @pytest.fixture
@@ -169,20 +170,20 @@ def test_admin_creates_edits_and_deactivates_a_user(app, make, admin, admin_clie
         {
             "email": "Kari@Example.org",
             "name": "Kari Nordmann",
-            "roles": ["employee"],
+            "roles": [Role.EMPLOYEE],
             "units": [str(ward.id)],
         },
     )
     assert created.status_code == 200  # the page with her set-password code
     kari = user_with(app, "kari@example.org")
-    assert kari.roles == {"employee"}
+    assert kari.roles == {Role.EMPLOYEE}
     assert [m.unit_id for m in kari.memberships] == [ward.id]
     assert "Kari Nordmann" in admin_client.get("/admin/users").get_data(as_text=True)
 
     kari_client = app.test_client()
     choose_password(kari_client, kari.email, created, NEW_PASSWORD)
     form_login(kari_client, make_info(kari, NEW_PASSWORD))
-    assert kari_client.get("/api/v1/me").get_json()["roles"] == ["employee"]
+    assert kari_client.get("/api/v1/me").get_json()["roles"] == [Role.EMPLOYEE]
 
     edited = submit(
         admin_client,
@@ -190,7 +191,7 @@ def test_admin_creates_edits_and_deactivates_a_user(app, make, admin, admin_clie
         {
             "email": kari.email,
             "name": "Kari Nordmann",
-            "roles": ["employee", "manager"],
+            "roles": [Role.EMPLOYEE, Role.MANAGER],
             "units": [str(ward.id)],
             "managed_units": [str(acute.id)],
             "active": "on",
@@ -198,13 +199,13 @@ def test_admin_creates_edits_and_deactivates_a_user(app, make, admin, admin_clie
     )
     assert edited.status_code == 302
     kari = user_with(app, "kari@example.org")
-    assert kari.roles == {"employee", "manager"}
+    assert kari.roles == {Role.EMPLOYEE, Role.MANAGER}
     assert {(m.unit_id, m.is_manager) for m in kari.memberships} == {
         (ward.id, False),
         (acute.id, True),
     }
     me = kari_client.get("/api/v1/me").get_json()
-    assert me["roles"] == ["employee", "manager"]  # the session sees the change at once
+    assert me["roles"] == [Role.EMPLOYEE, Role.MANAGER]  # the session sees the change at once
 
     deactivated = admin_client.post(
         f"/admin/users/{kari.id}/deactivate",
@@ -229,7 +230,7 @@ def test_admin_creates_edits_and_deactivates_a_user(app, make, admin, admin_clie
     assert {e.object_id for e in logged} == {str(kari.id)}
     assert logged[3].detail_dict() == {
         "roles_before": ["employee"],
-        "roles": ["employee", "manager"],
+        "roles": [Role.EMPLOYEE, Role.MANAGER],
         "units": sorted([ward.id, acute.id]),
         "active": True,
     }
@@ -258,7 +259,7 @@ def choose_password(client, email: str, code_page, password: str) -> None:
 VALID_USER = {
     "email": "new@example.org",
     "name": "Ny Person",
-    "roles": ["employee"],
+    "roles": [Role.EMPLOYEE],
 }
 
 
@@ -272,13 +273,13 @@ VALID_USER = {
         ({"email": "not-an-address"}, "email"),
         ({"email": "TAKEN@example.org"}, "email"),
         ({"roles": []}, "roles"),
-        ({"roles": ["employee", "wizard"]}, "roles"),
+        ({"roles": [Role.EMPLOYEE, "wizard"]}, "roles"),
         ({"units": ["999999"]}, "units"),
         ({"units": ["abc"]}, "units"),
     ],
 )
 def test_invalid_user_form_is_refused_next_to_the_field(app, make, admin_client, changes, field):
-    make.user("employee", email="taken@example.org")
+    make.user(Role.EMPLOYEE, email="taken@example.org")
     before = snapshot(app)
     response = submit(admin_client, "/admin/users/new", {**VALID_USER, **changes})
     assert response.status_code == 400
@@ -296,8 +297,8 @@ def test_invalid_user_form_is_refused_next_to_the_field(app, make, admin_client,
     ],
 )
 def test_invalid_user_edit_is_refused_next_to_the_field(app, make, admin_client, changes, field):
-    kari = make.user("employee")
-    form = {"email": kari.email, "name": "Kari", "roles": ["employee"], "active": "on"}
+    kari = make.user(Role.EMPLOYEE)
+    form = {"email": kari.email, "name": "Kari", "roles": [Role.EMPLOYEE], "active": "on"}
     before = snapshot(app)
     response = submit(admin_client, f"/admin/users/{kari.id}", {**form, **changes})
     assert response.status_code == 400
@@ -312,7 +313,7 @@ def test_admin_cannot_remove_their_own_admin_role_or_deactivate_themselves(
     response = submit(
         admin_client,
         f"/admin/users/{admin.id}",
-        {"email": admin.email, "name": "Test Person", "roles": ["employee"], "active": "on"},
+        {"email": admin.email, "name": "Test Person", "roles": [Role.EMPLOYEE], "active": "on"},
     )
     assert response.status_code == 400
     assert field_error(response, "roles")
@@ -331,8 +332,8 @@ def test_editing_something_that_does_not_exist_is_404(admin_client, path):
 
 
 def test_employee_is_refused_every_admin_route(app, make):
-    employee = make.user("employee")
-    victim = make.user("employee")
+    employee = make.user(Role.EMPLOYEE)
+    victim = make.user(Role.EMPLOYEE)
     client = app.test_client()
     form_login(client, employee)
     token = form_token(client, "/account")

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.factories import Factory, api_login, csrf_token
+from trygg.roles import Role
 from trygg.security import allow
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
@@ -33,7 +34,7 @@ def api_app(make_app):
     """An app with a small request limit and an admin-only API route."""
     built = make_app(max_content_length=2_000)
 
-    @allow("admin")
+    @allow(Role.ADMIN)
     def admins_only() -> dict:
         return {"ok": True}
 
@@ -76,7 +77,7 @@ def test_api_errors_are_json(api_app, status, send):
 
 
 def test_api_refusal_for_a_role_is_json_403(api_app):
-    user = Factory(api_app).user("employee")
+    user = Factory(api_app).user(Role.EMPLOYEE)
     client = api_app.test_client()
     api_login(client, user)
     errors = assert_json_errors(client.get("/api/v1/test-only/admins"), 403)
@@ -126,7 +127,7 @@ def test_units_returns_the_tree_depth_first(app, make, client):
     acute = make.unit("Akutten", parent=root, headcount=80)
     night = make.unit("Akutten natt", parent=acute, headcount=9)
     other = make.unit("Administrasjonen", headcount=30)
-    api_login(client, make.user("employee"))
+    api_login(client, make.user(Role.EMPLOYEE))
     units = client.get("/api/v1/units").get_json()
     assert units == [
         {"id": other.id, "name": "Administrasjonen", "parent_id": None, "headcount": 30},
@@ -204,7 +205,7 @@ def test_openapi_lists_every_api_route_of_the_app(app, document):
 
 
 def test_documented_responses_have_the_shape_the_api_sends(app, make, client, document):
-    api_login(client, make.user("admin"))
+    api_login(client, make.user(Role.ADMIN))
     make.unit("Sykehuset")
     checked = 0
     for path, operations in document["paths"].items():

@@ -8,12 +8,13 @@ from contextlib import suppress
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tests.factories import api_login, form_login, form_token
+from tests.factories import api_login, csrf_token, form_login, form_token
 from tests.kernel.support import NEW_PASSWORD, entries, sql
 from trygg import audit
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.org import Unit
+from trygg.roles import Role
 
 
 def test_operator_actions_are_logged_in_a_chain(chain):
@@ -28,7 +29,7 @@ def test_operator_actions_are_logged_in_a_chain(chain):
     for before, after in zip(chain, chain[1:], strict=False):
         assert after.prev_hash == before.hash
     assert chain[2].object_id == chain[3].object_id == chain[4].object_id
-    assert chain[2].detail_dict() == {"roles": ["employee"], "units": [int(chain[1].object_id)]}
+    assert chain[2].detail_dict() == {"roles": [Role.EMPLOYEE], "units": [int(chain[1].object_id)]}
 
 
 def test_verify_passes_on_an_intact_chain(chain, runner):
@@ -90,7 +91,7 @@ def test_verify_names_a_deleted_entry(app, chain, runner, seq):
 
 
 def test_new_entries_chain_on_after_a_request_commits(app, make, client):
-    admin = make.user("admin")
+    admin = make.user(Role.ADMIN)
     before = entries(app)
 
     form_login(client, admin)
@@ -107,7 +108,7 @@ def test_new_entries_chain_on_after_a_request_commits(app, make, client):
 
 def test_audit_entries_never_contain_names_emails_or_passwords(app, make, client, runner):
 
-    admin = make.user("admin", name="Ada Administrator")
+    admin = make.user(Role.ADMIN, name="Ada Administrator")
     form_login(client, admin)
     client.post(
         "/admin/users/new",
@@ -115,7 +116,7 @@ def test_audit_entries_never_contain_names_emails_or_passwords(app, make, client
             "csrf_token": form_token(client, "/admin/users/new"),
             "email": "Kari.Nordmann@Example.org",
             "name": "Kari Nordmann",
-            "roles": ["employee"],
+            "roles": [Role.EMPLOYEE],
         },
     )
     runner.invoke(
@@ -126,9 +127,9 @@ def test_audit_entries_never_contain_names_emails_or_passwords(app, make, client
     other.post(
         "/api/v1/session",
         json={"email": "kari.nordmann@example.org", "password": "wrong passphrase here"},
-        headers={"X-CSRFToken": other.get("/api/v1/csrf").get_json()["csrf_token"]},
+        headers={"X-CSRFToken": csrf_token(other)},
     )
-    employee = make.user("employee", name="Ola Nordmann", email="ola@example.org")
+    employee = make.user(Role.EMPLOYEE, name="Ola Nordmann", email="ola@example.org")
     api_login(app.test_client(), employee)
 
     logged = entries(app)

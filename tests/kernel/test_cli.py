@@ -13,6 +13,7 @@ from tests.factories import Factory, UserInfo, api_login, csrf_token
 from trygg.accounts.models import User
 from trygg.extensions import db
 from trygg.org import Unit
+from trygg.roles import Role
 
 PASSWORD = "operator chosen passphrase"
 
@@ -82,7 +83,7 @@ def test_users_create_with_roles_units_and_a_password(app, runner):
     client = app.test_client()
     api_login(client, UserInfo(0, "kari@example.org", PASSWORD, ()))
     me = client.get("/api/v1/me").get_json()
-    assert me["roles"] == ["employee", "manager"]
+    assert me["roles"] == [Role.EMPLOYEE, Role.MANAGER]
     assert sorted((u["name"], u["is_manager"]) for u in me["units"]) == [
         ("Akutten", False),
         ("Sengepost", True),
@@ -93,7 +94,7 @@ def test_users_create_with_roles_units_and_a_password(app, runner):
 
 
 def test_users_set_password_and_deactivate(app, make, runner):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     ok(runner, "users", "set-password", user.email, "--password-stdin", stdin=PASSWORD + "\n")
     assert not can_log_in(app, user.email, user.password)
     assert can_log_in(app, user.email, PASSWORD)
@@ -103,7 +104,7 @@ def test_users_set_password_and_deactivate(app, make, runner):
 
 
 def test_users_reset_two_factor(app, make, runner):
-    manager = make.user("manager", "admin")
+    manager = make.user(Role.MANAGER, Role.ADMIN)
     ok(runner, "users", "reset-two-factor", manager.email)
     client = app.test_client()
     manager.totp_secret = None
@@ -112,7 +113,7 @@ def test_users_reset_two_factor(app, make, runner):
 
 
 def test_users_reset_two_factor_of_a_handler_is_a_full_reset(app, make, runner, inbox):
-    handler = make.user("handler")
+    handler = make.user(Role.HANDLER)
     result = ok(runner, "users", "reset-two-factor", handler.email)
     client = app.test_client()
     refused = client.post(
@@ -169,7 +170,7 @@ def test_users_reset_two_factor_of_a_handler_is_a_full_reset(app, make, runner, 
 )  # fmt: skip
 def test_errors_are_one_line_and_change_nothing(app, make, runner, args, stdin, says):
     make.unit("Sykehuset")
-    make.user("employee", email="taken@example.org")
+    make.user(Role.EMPLOYEE, email="taken@example.org")
     before = counts(app)
     line = refused(runner, *args, stdin=stdin)
     assert line.startswith("Error: ")
@@ -225,7 +226,7 @@ def test_demo_seed_if_empty_is_a_no_op_the_second_time(demo_app):
 
 
 def test_demo_seed_if_empty_leaves_a_real_organisation_alone(demo_app):
-    Factory(demo_app).user("admin")
+    Factory(demo_app).user(Role.ADMIN)
     runner = demo_app.test_cli_runner()
     assert ok(runner, "demo", "seed", "--if-empty").strip() == ""
     assert counts(demo_app) == (0, 1)

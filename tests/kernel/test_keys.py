@@ -18,6 +18,7 @@ from tests.factories import Factory, api_login
 from trygg import crypto, keys
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def can_log_in_with_code(app, user) -> bool:
 
 def test_rotate_rewraps_every_data_key_and_codes_still_work(keyed_app, keyring_file, make_app):
     make = Factory(keyed_app)
-    users = [make.user("employee", totp=True) for _ in range(5)]
+    users = [make.user(Role.EMPLOYEE, totp=True) for _ in range(5)]
     old_id, _ = keys_in_file(keyring_file)
 
     result = keyed_app.test_cli_runner().invoke(args=["keys", "rotate", "--batch", "2"])
@@ -71,7 +72,7 @@ def test_rotate_rewraps_every_data_key_and_codes_still_work(keyed_app, keyring_f
 
 def test_retire_is_refused_while_a_data_key_uses_the_key(keyed_app, keyring_file):
     make = Factory(keyed_app)
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     runner = keyed_app.test_cli_runner()
     ring = keyed_app.extensions["trygg.keyring"]
     old_id = ring.active_id
@@ -123,7 +124,7 @@ def test_a_running_process_follows_a_rotation_and_retirement_done_beside_it(
     keyed_app, keyring_file, make_app
 ):
     make = Factory(keyed_app)
-    before = make.user("employee", totp=True)
+    before = make.user(Role.EMPLOYEE, totp=True)
     old_id, _ = keys_in_file(keyring_file)
 
     # `trygg keys rotate`, then `retire`, from another process while this one runs.
@@ -133,7 +134,7 @@ def test_a_running_process_follows_a_rotation_and_retirement_done_beside_it(
     # The running process opens data keys re-wrapped under the new key...
     assert can_log_in_with_code(keyed_app, before)
     # ...and wraps new ones under it, so retiring the old key loses nothing.
-    after = make.user("employee", totp=True)
+    after = make.user(Role.EMPLOYEE, totp=True)
     assert wrapping_key_of(keyed_app, after.id) == new_id
     retired = command_line.invoke(args=["keys", "retire", old_id])
     assert retired.exit_code == 0, retired.output

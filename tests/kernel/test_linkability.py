@@ -11,6 +11,7 @@ from tests.reporting.support import post_report, valid_report
 from trygg.accounts.models import SignIn
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 WRONG = "not the right passphrase"
 
@@ -32,7 +33,7 @@ def mentions(entry: AuditEntry, user_id: int) -> bool:
 
 def test_a_confidential_report_right_after_a_login_cannot_be_paired_with_it(app, make):
     unit = make.unit()
-    kari = make.user("employee", units=(unit,))
+    kari = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     start = last_seq(app)
 
@@ -55,7 +56,7 @@ def test_a_confidential_report_right_after_a_login_cannot_be_paired_with_it(app,
 
 
 def test_the_two_factor_steps_are_in_the_sign_in_log_too(app, make):
-    handler = make.user("handler")
+    handler = make.user(Role.HANDLER)
     start = last_seq(app)
     client = app.test_client()
     form_login(client, handler)
@@ -70,8 +71,8 @@ def test_the_two_factor_steps_are_in_the_sign_in_log_too(app, make):
 
 
 def test_the_account_page_shows_ones_own_recent_sign_ins(app, make):
-    kari = make.user("employee")
-    other = make.user("employee")
+    kari = make.user(Role.EMPLOYEE)
+    other = make.user(Role.EMPLOYEE)
     for _ in range(2):
         api_login(app.test_client(), other)
     client = app.test_client()
@@ -89,7 +90,7 @@ def test_old_sign_ins_are_deleted(make_app):
     from trygg.extensions import utcnow
 
     quick = make_app(sign_in_log_days=30)
-    kari = Factory(quick).user("employee")
+    kari = Factory(quick).user(Role.EMPLOYEE)
     api_login(quick.test_client(), kari)
     with quick.app_context():
         db.session.execute(update(SignIn).values(at=utcnow() - timedelta(days=31)))

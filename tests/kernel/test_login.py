@@ -11,6 +11,7 @@ from sqlalchemy import update
 from tests.factories import Factory, csrf_token, form_login, form_token
 from trygg.accounts.models import LoginFailure
 from trygg.extensions import db, utcnow
+from trygg.roles import Role
 
 WRONG = "not the right passphrase"
 
@@ -35,7 +36,7 @@ def form_attempt(client, email: str, password: str, next_target: str | None = No
 
 
 def test_api_refuses_the_sixth_attempt_with_retry_after(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     for _ in range(5):
         assert api_attempt(client, user.email, WRONG).status_code == 401
     throttled = api_attempt(client, user.email, WRONG)
@@ -45,7 +46,7 @@ def test_api_refuses_the_sixth_attempt_with_retry_after(client, make):
 
 
 def test_the_right_password_is_refused_too_while_throttled(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     for _ in range(5):
         api_attempt(client, user.email, WRONG)
     assert api_attempt(client, user.email, user.password).status_code == 429
@@ -54,7 +55,7 @@ def test_the_right_password_is_refused_too_while_throttled(client, make):
 
 
 def test_form_shows_a_429_page_when_throttled(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     for _ in range(5):
         response = form_attempt(client, user.email, WRONG)
         assert response.status_code == 401
@@ -67,8 +68,8 @@ def test_form_shows_a_429_page_when_throttled(client, make):
 
 
 def test_throttling_is_per_account(client, make):
-    victim = make.user("employee")
-    other = make.user("employee")
+    victim = make.user(Role.EMPLOYEE)
+    other = make.user(Role.EMPLOYEE)
     for _ in range(5):
         api_attempt(client, victim.email, WRONG)
     assert api_attempt(client, victim.email, victim.password).status_code == 429
@@ -77,7 +78,7 @@ def test_throttling_is_per_account(client, make):
 
 
 def test_throttle_counts_the_address_however_it_is_typed(client, make):
-    user = make.user("employee", email="kari@example.org")
+    user = make.user(Role.EMPLOYEE, email="kari@example.org")
     for typed in ["kari@example.org", "KARI@example.org", " Kari@Example.org ", "kari@EXAMPLE.ORG"]:
         api_attempt(client, typed, WRONG)
     api_attempt(client, "kari@example.org", WRONG)
@@ -91,7 +92,7 @@ def test_unknown_accounts_are_throttled_like_real_ones(client):
 
 
 def test_failures_older_than_the_window_no_longer_count(app, client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     for _ in range(5):
         api_attempt(client, user.email, WRONG)
     with app.app_context():
@@ -101,7 +102,7 @@ def test_failures_older_than_the_window_no_longer_count(app, client, make):
 
 
 def test_a_successful_login_clears_the_counter(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     for _ in range(4):
         api_attempt(client, user.email, WRONG)
     assert api_attempt(client, user.email, user.password).status_code == 200
@@ -113,7 +114,7 @@ def test_a_successful_login_clears_the_counter(client, make):
 def test_the_limit_holds_across_app_objects_sharing_a_database(make_app, scratch_database):
     first = make_app(database_url=scratch_database)
     second = make_app(database_url=scratch_database)
-    user = Factory(first).user("employee")
+    user = Factory(first).user(Role.EMPLOYEE)
     for app in (first, second, first, second, first):
         assert api_attempt(app.test_client(), user.email, WRONG).status_code == 401
     for app in (first, second):
@@ -122,7 +123,7 @@ def test_the_limit_holds_across_app_objects_sharing_a_database(make_app, scratch
 
 def test_limit_follows_the_settings(make_app):
     strict = make_app(login_max_failures=2)
-    user = Factory(strict).user("employee")
+    user = Factory(strict).user(Role.EMPLOYEE)
     client = strict.test_client()
     for _ in range(2):
         assert api_attempt(client, user.email, WRONG).status_code == 401
@@ -133,8 +134,8 @@ def test_limit_follows_the_settings(make_app):
 
 
 def test_wrong_password_unknown_account_and_deactivated_user_look_the_same(client, make):
-    user = make.user("employee")
-    gone = make.user("employee", active=False)
+    user = make.user(Role.EMPLOYEE)
+    gone = make.user(Role.EMPLOYEE, active=False)
     answers = [
         api_attempt(client, user.email, WRONG),
         api_attempt(client, "nobody@example.org", WRONG),
@@ -145,7 +146,7 @@ def test_wrong_password_unknown_account_and_deactivated_user_look_the_same(clien
 
 
 def test_login_api_rejects_unknown_fields(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     response = api_attempt(client, user.email, user.password, remember_me=True)
     assert response.status_code == 400
     assert "remember_me" in response.get_json()["errors"]
@@ -170,7 +171,7 @@ def test_login_api_names_the_wrong_field(client, body, field):
 
 
 def test_over_long_password_is_refused_without_logging_in(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     response = api_attempt(client, user.email, user.password + "x" * 300)
     assert response.status_code == 401
     assert client.get("/api/v1/me").status_code == 401
@@ -181,7 +182,7 @@ def test_over_long_password_is_refused_without_logging_in(client, make):
     [("x" * 11, False), ("x" * 12, True), ("x" * 256, True), ("x" * 257, False)],
 )
 def test_password_length_limits_when_changing_it(client, make, password, ok):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     form_login(client, user)
     response = client.post(
         "/account/password",
@@ -204,7 +205,7 @@ def test_password_length_limits_when_changing_it(client, make, password, ok):
 
 
 def test_changing_password_needs_the_current_one(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     form_login(client, user)
     response = client.post(
         "/account/password",
@@ -239,14 +240,14 @@ def test_changing_password_needs_the_current_one(client, make):
     ],
 )
 def test_login_follows_only_same_site_next(client, make, target, lands_on):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     response = form_attempt(client, user.email, user.password, next_target=target)
     assert response.status_code == 302
     assert response.headers["Location"] == lands_on
 
 
 def test_two_factor_login_keeps_the_next_target(client, make):
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     first = form_attempt(client, user.email, user.password, next_target="/account")
     assert first.status_code == 302
     code_page = first.headers["Location"]
@@ -258,7 +259,7 @@ def test_two_factor_login_keeps_the_next_target(client, make):
 
 
 def test_anonymous_visitor_is_sent_to_login_and_back(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     bounced = client.get("/account")
     assert bounced.status_code == 302
     assert bounced.headers["Location"] == "/login?next=/account"
@@ -279,7 +280,7 @@ def test_language_switch_does_not_redirect_off_site(client):
 
 
 def test_form_post_without_token_gets_the_friendly_page(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     response = client.post("/login", data={"email": user.email, "password": user.password})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -289,7 +290,7 @@ def test_form_post_without_token_gets_the_friendly_page(client, make):
 
 
 def test_api_post_without_token_gets_json(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     client.get("/api/v1/csrf")  # a session exists, but the header is missing
     response = client.post("/api/v1/session", json={"email": user.email, "password": user.password})
     assert response.status_code == 400
@@ -299,7 +300,7 @@ def test_api_post_without_token_gets_json(client, make):
 
 
 def test_api_post_with_a_token_from_another_session_is_refused(app, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     stolen = csrf_token(app.test_client())
     client = app.test_client()
     client.get("/api/v1/csrf")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -14,7 +13,8 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from tests.factories import Factory
+from tests.factories import Factory, page_token
+from trygg.roles import Role
 
 TRYGG_SCRIPT = Path(sys.executable).parent / "trygg"
 WRONG = "not the right passphrase"
@@ -43,10 +43,8 @@ class Browser:
 
     def log_in(self, email: str, password: str) -> int:
         _, page = self.request("/login")
-        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert match, page[:300]
         status, _ = self.request(
-            "/login", {"csrf_token": match.group(1), "email": email, "password": password}
+            "/login", {"csrf_token": page_token(page), "email": email, "password": password}
         )
         return status
 
@@ -54,7 +52,7 @@ class Browser:
 def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [str(TRYGG_SCRIPT), "run", "--host", "127.0.0.1", "--port", str(port)],
+            [str(TRYGG_SCRIPT), "dev", "run", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -76,7 +74,7 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
 def test_five_failures_spread_over_two_servers_throttle_both(
     make_app, scratch_database, base_settings, tmp_path
 ):
-    user = Factory(make_app(database_url=scratch_database)).user("employee")
+    user = Factory(make_app(database_url=scratch_database)).user(Role.EMPLOYEE)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
     env.update(
         DATABASE_URL=scratch_database,

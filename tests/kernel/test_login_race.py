@@ -21,6 +21,7 @@ from tests.concurrency import committed_app, in_parallel
 from tests.factories import Factory, UserInfo, csrf_token, form_token
 from trygg.accounts.models import LoginFailure
 from trygg.extensions import db
+from trygg.roles import Role
 
 ATTEMPTS = 50
 LIMIT = 5
@@ -68,7 +69,7 @@ def past_the_password(app: Flask, user: UserInfo, count: int) -> list[tuple[Flas
 
 
 def test_fifty_parallel_wrong_passwords_get_at_most_five_checks(race_app):
-    user = Factory(race_app).user("employee")
+    user = Factory(race_app).user(Role.EMPLOYEE)
     statuses = in_parallel(
         api_clients(race_app, ATTEMPTS),
         lambda client, token: client.post(
@@ -81,7 +82,7 @@ def test_fifty_parallel_wrong_passwords_get_at_most_five_checks(race_app):
 
 
 def test_fifty_parallel_wrong_codes_after_the_password_get_at_most_five_checks(race_app):
-    user = Factory(race_app).user("handler")
+    user = Factory(race_app).user(Role.HANDLER)
     statuses = in_parallel(
         past_the_password(race_app, user, ATTEMPTS),
         lambda client, token: client.post(
@@ -92,7 +93,7 @@ def test_fifty_parallel_wrong_codes_after_the_password_get_at_most_five_checks(r
 
 
 def test_fifty_parallel_wrong_codes_through_the_api_get_at_most_five_checks(race_app):
-    user = Factory(race_app).user("handler")
+    user = Factory(race_app).user(Role.HANDLER)
     statuses = in_parallel(
         api_clients(race_app, ATTEMPTS),
         lambda client, token: client.post(
@@ -105,7 +106,7 @@ def test_fifty_parallel_wrong_codes_through_the_api_get_at_most_five_checks(race
 
 
 def test_one_code_sent_from_ten_browsers_at_once_logs_in_only_one(race_app):
-    user = Factory(race_app).user("handler")
+    user = Factory(race_app).user(Role.HANDLER)
     browsers = past_the_password(race_app, user, 10)
     code = user.otp()
     statuses = in_parallel(

@@ -17,6 +17,7 @@ from trygg.accounts.models import UserRole
 from trygg.app import create_app
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @pytest.fixture
@@ -64,12 +65,12 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
         upgrade(directory=directory)
         roles = {(row.user_id, row.role) for row in db.session.scalars(select(UserRole)).all()}
         assert roles == {
-            (1, "employee"),
-            (1, "handler"),
-            (2, "safety_rep"),
-            (3, "admin"),
-            (3, "manager"),
-            (4, "handler"),
+            (1, Role.EMPLOYEE),
+            (1, Role.HANDLER),
+            (2, Role.SAFETY_REP),
+            (3, Role.ADMIN),
+            (3, Role.MANAGER),
+            (4, Role.HANDLER),
         }
         entries = db.session.scalars(
             select(AuditEntry).where(AuditEntry.actor == "migration").order_by(AuditEntry.seq)
@@ -80,7 +81,7 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
         ]
         assert entries[0].detail_dict() == {
             "roles_before": ["admin", "employee", "handler"],
-            "roles": ["employee", "handler"],
+            "roles": [Role.EMPLOYEE, Role.HANDLER],
             "reason": "separation_of_duties",
         }
         assert audit_check.verify() == (3, None)  # chained, and the head's seal holds

@@ -14,6 +14,7 @@ from werkzeug.routing import Rule
 
 from tests.factories import Factory, api_login, csrf_token
 from trygg.accounts.models import ROLES
+from trygg.roles import Role
 from trygg.security import Policy, allow, policy_of, public
 
 EXPECTED_PUBLIC = {
@@ -160,7 +161,7 @@ def test_a_view_without_a_policy_is_refused_to_everyone(make_app):
     def forgotten() -> str:
         return "secret"
 
-    @allow("admin")
+    @allow(Role.ADMIN)
     def admins_only() -> str:
         return "admins"
 
@@ -171,7 +172,7 @@ def test_a_view_without_a_policy_is_refused_to_everyone(make_app):
     built.add_url_rule("/test-only/forgotten", "forgotten", forgotten)
     built.add_url_rule("/test-only/admins", "admins_only", admins_only)
     built.add_url_rule("/test-only/open", "open_page", open_page)
-    admin = Factory(built).user("admin")
+    admin = Factory(built).user(Role.ADMIN)
 
     anonymous = built.test_client()
     assert anonymous.get("/test-only/forgotten").status_code == 403

@@ -20,6 +20,7 @@ from tests.factories import UserInfo, api_login, csrf_token, form_login, form_to
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import PasswordCode, User, UserRole
 from trygg.extensions import db, utcnow
+from trygg.roles import Role
 
 CONFLICT_NB = "En administrator kan ikke også være saksbehandler eller verneombud"
 CONFLICT_EN = "An administrator cannot also be a case handler or safety representative"
@@ -28,7 +29,7 @@ CHOSEN = "my own long passphrase"
 
 @pytest.fixture
 def admin(make):
-    return make.user("admin", name="Ada Admin")
+    return make.user(Role.ADMIN, name="Ada Admin")
 
 
 @pytest.fixture
@@ -93,14 +94,14 @@ def test_the_admin_page_refuses_a_new_admin_who_reads_cases(app, admin_client, r
 def test_the_admin_page_refuses_giving_an_admin_a_role_that_reads_cases(
     app, make, admin_client, case_role
 ):
-    other_admin = make.user("admin")
+    other_admin = make.user(Role.ADMIN)
     response = post_form(
         admin_client,
         f"/admin/users/{other_admin.id}",
         {
             "email": other_admin.email,
             "name": "Other",
-            "roles": ["admin", case_role],
+            "roles": [Role.ADMIN, case_role],
             "active": "on",
         },
     )
@@ -115,7 +116,7 @@ def test_the_admin_page_refuses_making_a_case_reader_an_admin(app, make, admin_c
     response = post_form(
         admin_client,
         f"/admin/users/{reader.id}",
-        {"email": reader.email, "name": "Reader", "roles": [case_role, "admin"], "active": "on"},
+        {"email": reader.email, "name": "Reader", "roles": [case_role, Role.ADMIN], "active": "on"},
     )
     assert response.status_code == 400
     assert CONFLICT_NB in field_error(response, "roles")
@@ -126,7 +127,7 @@ def test_an_admin_cannot_make_themselves_a_handler(app, admin, admin_client):
     response = post_form(
         admin_client,
         f"/admin/users/{admin.id}",
-        {"email": admin.email, "name": "Ada", "roles": ["admin", "handler"], "active": "on"},
+        {"email": admin.email, "name": "Ada", "roles": [Role.ADMIN, Role.HANDLER], "active": "on"},
     )
     assert response.status_code == 400
     assert roles_of(app, admin.id) == {"admin"}
@@ -139,7 +140,7 @@ def test_the_refusal_is_in_english_for_an_english_admin(admin_client):
     response = post_form(
         admin_client,
         "/admin/users/new",
-        {"email": "both@example.org", "name": "Both", "roles": ["admin", "handler"]},
+        {"email": "both@example.org", "name": "Both", "roles": [Role.ADMIN, Role.HANDLER]},
     )
     assert CONFLICT_EN in field_error(response, "roles")
 
@@ -148,7 +149,11 @@ def test_admin_with_employee_or_manager_is_fine(app, admin_client):
     response = post_form(
         admin_client,
         "/admin/users/new",
-        {"email": "boss@example.org", "name": "Boss", "roles": ["admin", "manager", "employee"]},
+        {
+            "email": "boss@example.org",
+            "name": "Boss",
+            "roles": [Role.ADMIN, Role.MANAGER, Role.EMPLOYEE],
+        },
     )
     assert response.status_code == 200
 
@@ -168,7 +173,7 @@ def test_the_command_line_refuses_an_admin_who_reads_cases(app, runner, roles):
 
 
 def test_the_handler_group_api_refuses_an_admin_as_member(app, make, admin):
-    handler = make.user("handler")
+    handler = make.user(Role.HANDLER)
     client = app.test_client()
     api_login(client, admin)
     response = client.post(
@@ -203,7 +208,7 @@ def test_a_new_user_gets_a_code_and_chooses_their_own_password(app, admin_client
     created = post_form(
         admin_client,
         "/admin/users/new",
-        {"email": "kari@example.org", "name": "Kari", "roles": ["employee"]},
+        {"email": "kari@example.org", "name": "Kari", "roles": [Role.EMPLOYEE]},
     )
     assert created.status_code == 200
     code = shown_code(created)
@@ -219,14 +224,14 @@ def test_a_new_user_gets_a_code_and_chooses_their_own_password(app, admin_client
 
 
 def test_the_admin_form_takes_no_password(app, make, admin_client):
-    kari = make.user("employee")
+    kari = make.user(Role.EMPLOYEE)
     response = post_form(
         admin_client,
         f"/admin/users/{kari.id}",
         {
             "email": kari.email,
             "name": "Kari",
-            "roles": ["employee"],
+            "roles": [Role.EMPLOYEE],
             "active": "on",
             "password": "an admin chosen passphrase",
         },
@@ -240,12 +245,12 @@ def test_the_admin_form_takes_no_password(app, make, admin_client):
 
 @pytest.fixture
 def handler(make):
-    return make.user("handler", name="Hanna Handler")
+    return make.user(Role.HANDLER, name="Hanna Handler")
 
 
 @pytest.fixture
 def employee(make):
-    return make.user("employee", name="Erik Employee")
+    return make.user(Role.EMPLOYEE, name="Erik Employee")
 
 
 def no_code_shown(response) -> None:
@@ -283,7 +288,7 @@ def test_a_password_reset_ends_the_sessions_and_the_old_password(app, admin_clie
 
 def test_the_code_alone_does_not_open_an_employees_account(app, make, admin_client):
     """Whoever holds an employee's code still needs their authenticator, if they have one."""
-    person = make.user("employee", "manager")
+    person = make.user(Role.EMPLOYEE, Role.MANAGER)
     code = shown_code(issue_code(admin_client, person.id))
     thief = app.test_client()
     assert set_password_with_code(thief, person.email, code).status_code == 302
@@ -344,7 +349,7 @@ def test_an_expired_code_is_refused(app, admin_client, employee):
 
 
 def test_a_code_is_for_one_account(app, make, admin_client, employee):
-    other = make.user("employee")
+    other = make.user(Role.EMPLOYEE)
     code = shown_code(issue_code(admin_client, employee.id))
     assert set_password_with_code(app.test_client(), other.email, code).status_code == 401
 
@@ -430,22 +435,27 @@ def changes(app) -> list[tuple[str, str, int | None, dict]]:
 
 
 def test_every_widening_is_recorded_and_nothing_else(app, make, admin, admin_client):
-    employee = make.user("employee")
+    employee = make.user(Role.EMPLOYEE)
     start = len(changes(app))
     post_form(
         admin_client,
         "/admin/users/new",
-        {"email": "new-handler@example.org", "name": "New", "roles": ["handler"]},
+        {"email": "new-handler@example.org", "name": "New", "roles": [Role.HANDLER]},
     )
     post_form(
         admin_client,
         f"/admin/users/{employee.id}",
-        {"email": employee.email, "name": "E", "roles": ["employee", "safety_rep"], "active": "on"},
+        {
+            "email": employee.email,
+            "name": "E",
+            "roles": [Role.EMPLOYEE, Role.SAFETY_REP],
+            "active": "on",
+        },
     )
     post_form(
         admin_client,
         f"/admin/users/{employee.id}",
-        {"email": employee.email, "name": "Renamed", "roles": ["employee", "safety_rep"],
+        {"email": employee.email, "name": "Renamed", "roles": [Role.EMPLOYEE, Role.SAFETY_REP],
          "active": "on"},
     )  # fmt: skip
     issue_code(admin_client, employee.id)
@@ -460,9 +470,9 @@ def test_every_widening_is_recorded_and_nothing_else(app, make, admin, admin_cli
     actor = f"user:{admin.id}"
     full = {"full": True}
     assert changes(app)[start:] == [
-        ("role.granted", actor, new_id, {"role": "handler"}),
+        ("role.granted", actor, new_id, {"role": Role.HANDLER}),
         ("password.reset", actor, new_id, full),
-        ("role.granted", actor, employee.id, {"role": "safety_rep"}),
+        ("role.granted", actor, employee.id, {"role": Role.SAFETY_REP}),
         ("password.reset", actor, employee.id, full),  # starts reading cases: a new password
         ("password.reset", actor, employee.id, full),
         ("two_factor.reset", actor, employee.id, full),
@@ -470,32 +480,32 @@ def test_every_widening_is_recorded_and_nothing_else(app, make, admin, admin_cli
 
 
 def test_an_employees_password_reset_is_not_an_access_change(app, make, admin_client):
-    employee = make.user("employee")
+    employee = make.user(Role.EMPLOYEE)
     start = len(changes(app))
     issue_code(admin_client, employee.id)
     assert changes(app)[start:] == []
 
 
 def test_reactivating_a_handler_is_an_access_change(app, make, admin, admin_client):
-    handler = make.user("handler", active=False)
+    handler = make.user(Role.HANDLER, active=False)
     start = len(changes(app))
     post_form(
         admin_client,
         f"/admin/users/{handler.id}",
-        {"email": handler.email, "name": "H", "roles": ["handler"], "active": "on"},
+        {"email": handler.email, "name": "H", "roles": [Role.HANDLER], "active": "on"},
     )
     assert changes(app)[start:] == [
-        ("user.reactivated", f"user:{admin.id}", handler.id, {"roles": ["handler"]})
+        ("user.reactivated", f"user:{admin.id}", handler.id, {"roles": [Role.HANDLER]})
     ]
 
 
 def test_handlers_and_the_safety_rep_see_the_changes_newest_first(app, make, admin_client):
-    hanna = make.user("handler", name="Hanna Handler")
-    readers = [make.user("handler"), make.user("safety_rep")]
+    hanna = make.user(Role.HANDLER, name="Hanna Handler")
+    readers = [make.user(Role.HANDLER), make.user(Role.SAFETY_REP)]
     post_form(
         admin_client,
         "/admin/users/new",
-        {"email": "nils@example.org", "name": "Nils Ny", "roles": ["handler"]},
+        {"email": "nils@example.org", "name": "Nils Ny", "roles": [Role.HANDLER]},
     )
     issue_code(admin_client, hanna.id)
     for reader in readers:
@@ -517,7 +527,7 @@ def test_handlers_and_the_safety_rep_see_the_changes_newest_first(app, make, adm
 def test_the_page_is_paged(app, make):
     from trygg import access_changes
 
-    reader = make.user("handler")  # one entry: the role given
+    reader = make.user(Role.HANDLER)  # one entry: the role given
     with app.app_context():
         for _n in range(access_changes.PER_PAGE + 2):
             access_changes.record("two_factor.reset", actor="cli", user_id=reader.id)
@@ -535,7 +545,7 @@ def test_the_page_is_paged(app, make):
     assert client.get("/access-changes?page=99").status_code == 200
 
 
-@pytest.mark.parametrize("role", ["admin", "employee", "manager"])
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.EMPLOYEE, Role.MANAGER])
 def test_others_do_not_see_the_page(app, make, role):
     user = make.user(role)
     client = app.test_client()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.factories import Factory, api_login, csrf_token, form_login, form_token
+from trygg.roles import Role
 
 NEW_PASSWORD = "another long passphrase"
 
@@ -18,7 +19,7 @@ def logged_in(client) -> bool:
 @pytest.fixture
 def two_browsers(app, make):
     """One employee, logged in from two browsers."""
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     first, second = app.test_client(), app.test_client()
     api_login(first, user)
     form_login(second, user)
@@ -64,7 +65,7 @@ def test_log_out_everywhere_ends_every_session(two_browsers):
 
 
 def test_an_old_session_cookie_does_not_come_back_after_log_out_everywhere(app, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     client = app.test_client()
     api_login(client, user)
     stolen = client.get_cookie("trygg_session").value
@@ -106,7 +107,7 @@ def shift(client, **minutes: float) -> None:
 
 @pytest.fixture
 def browser(app, make):
-    user = make.user("employee", name="Kari Nordmann")
+    user = make.user(Role.EMPLOYEE, name="Kari Nordmann")
     client = app.test_client()
     form_login(client, user)
     return client
@@ -145,7 +146,7 @@ def test_idle_session_no_longer_shows_the_user_on_public_pages(browser):
 
 def test_idle_limit_follows_the_setting(make_app):
     quick = make_app(session_idle_minutes=5)
-    user = Factory(quick).user("employee")
+    user = Factory(quick).user(Role.EMPLOYEE)
     client = quick.test_client()
     api_login(client, user)
     shift(client, seen_at=4)
@@ -192,13 +193,13 @@ def statements(app):
 
 def test_a_request_loads_its_user_roles_and_units_in_one_statement(app, make, statements):
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     api_login(client, user)
     statements.clear()
     response = client.get("/api/v1/me")
     assert response.status_code == 200
-    assert response.get_json()["roles"] == ["employee"]
+    assert response.get_json()["roles"] == [Role.EMPLOYEE]
     assert [u["id"] for u in response.get_json()["units"]] == [unit.id]
     assert len(statements) == 1
 
@@ -214,7 +215,7 @@ def _replay(app, cookie: str):
 
 
 def test_a_cookie_copied_before_logging_out_of_the_api_no_longer_works(app, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     client = app.test_client()
     api_login(client, user)
     copied = client.get_cookie("trygg_session").value
@@ -224,7 +225,7 @@ def test_a_cookie_copied_before_logging_out_of_the_api_no_longer_works(app, make
 
 
 def test_a_cookie_copied_before_logging_out_of_the_pages_no_longer_works(app, make):
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     client = app.test_client()
     form_login(client, user)
     copied = client.get_cookie("trygg_session").value

@@ -1,4 +1,5 @@
 from tests.factories import api_login, csrf_token, form_login
+from trygg.roles import Role
 
 
 def test_health_reports_database_and_keyring(client):
@@ -12,16 +13,16 @@ def test_health_reports_database_and_keyring(client):
 
 def test_employee_logs_in_through_the_api_and_sees_their_roles(client, make):
     unit = make.unit("Akutten")
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     api_login(client, user)
     me = client.get("/api/v1/me").get_json()
     assert me["email"] == user.email
-    assert me["roles"] == ["employee"]
+    assert me["roles"] == [Role.EMPLOYEE]
     assert me["units"] == [{"id": unit.id, "name": "Akutten", "is_manager": False}]
 
 
 def test_handler_logs_in_through_the_page_with_a_code(client, make):
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     form_login(client, user)
     page = client.get("/account")
     assert page.status_code == 200
@@ -29,7 +30,7 @@ def test_handler_logs_in_through_the_page_with_a_code(client, make):
 
 
 def test_wrong_password_gets_one_generic_message(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     token = csrf_token(client)
     wrong = client.post(
         "/api/v1/session",

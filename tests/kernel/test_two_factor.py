@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.factories import Factory, api_login, csrf_token, form_login, form_token
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.roles import Role
 from trygg.security import ENROLMENT_ENDPOINTS, policy_of
 
 ENROL = "/account/two-factor"
@@ -51,7 +52,7 @@ def protected_get_routes(app, role: str):
         yield rule.rule
 
 
-@pytest.mark.parametrize("role", ["handler", "admin"])
+@pytest.mark.parametrize("role", [Role.HANDLER, Role.ADMIN])
 def test_unenrolled_user_is_sent_to_enrolment_from_every_page(app, make, client, role):
     user = make.user(role, totp=False)
     form_login(client, user)
@@ -66,7 +67,7 @@ def test_unenrolled_user_is_sent_to_enrolment_from_every_page(app, make, client,
 
 
 def test_unenrolled_handler_gets_403_json_from_the_api(app, make, client):
-    user = make.user("handler", totp=False)
+    user = make.user(Role.HANDLER, totp=False)
     api_login(client, user)
     api_routes = [path for path in protected_get_routes(app, "handler") if path.startswith("/api/")]
     assert "/api/v1/units" in api_routes
@@ -78,7 +79,7 @@ def test_unenrolled_handler_gets_403_json_from_the_api(app, make, client):
 
 
 def test_enrolment_needs_the_right_code(app, make, client):
-    user = make.user("handler", totp=False)
+    user = make.user(Role.HANDLER, totp=False)
     form_login(client, user)
     secret = enrolment_secret(client)
     assert enrolment_secret(client) == secret  # reloading shows the same pending key
@@ -105,7 +106,7 @@ def test_enrolment_needs_the_right_code(app, make, client):
 
 
 def test_the_enrolment_code_cannot_be_used_again_to_log_in(app, make, client):
-    user = make.user("handler", totp=False)
+    user = make.user(Role.HANDLER, totp=False)
     form_login(client, user)
     secret = enrolment_secret(client)
     used = code_for(secret)
@@ -136,7 +137,7 @@ def test_the_enrolment_code_cannot_be_used_again_to_log_in(app, make, client):
 
 
 def test_a_code_logs_in_only_once(app, make):
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     first = app.test_client()
     api_login(first, user)
     with app.app_context():
@@ -153,7 +154,7 @@ def test_a_code_logs_in_only_once(app, make):
 
 
 def test_api_login_asks_for_the_code(client, make):
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     response = client.post(
         "/api/v1/session",
         json={"email": user.email, "password": user.password},
@@ -165,7 +166,7 @@ def test_api_login_asks_for_the_code(client, make):
 
 
 def test_wrong_codes_count_towards_the_throttle(client, make):
-    user = make.user("handler")
+    user = make.user(Role.HANDLER)
     for _ in range(5):
         response = client.post(
             "/api/v1/session",
@@ -182,12 +183,14 @@ def test_wrong_codes_count_towards_the_throttle(client, make):
 
 
 def test_employees_are_not_forced_to_enrol(client, make):
-    user = make.user("employee")
+    user = make.user(Role.EMPLOYEE)
     form_login(client, user)
     assert client.get("/account").status_code == 200
 
 
-@pytest.mark.parametrize(("role", "page"), [("handler", "/access-changes"), ("admin", "/admin/")])
+@pytest.mark.parametrize(
+    ("role", "page"), [(Role.HANDLER, "/access-changes"), (Role.ADMIN, "/admin/")]
+)
 def test_no_roles_forced_when_the_setting_is_empty(make_app, role, page):
     relaxed = make_app(two_factor_roles=[])
     user = Factory(relaxed).user(role)
@@ -200,8 +203,8 @@ def test_no_roles_forced_when_the_setting_is_empty(make_app, role, page):
 
 
 def test_admin_reset_makes_the_user_enrol_again(app, make, inbox):
-    admin = make.user("admin")
-    handler = make.user("handler")
+    admin = make.user(Role.ADMIN)
+    handler = make.user(Role.HANDLER)
     admin_client, handler_client = app.test_client(), app.test_client()
     form_login(admin_client, admin)
     form_login(handler_client, handler)

@@ -12,9 +12,10 @@ import email.policy
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -26,6 +27,8 @@ from tests.handling.conftest import api, org, submit  # noqa: F401 - shared fixt
 from tests.reporting.conftest import scratch_app  # noqa: F401 - shared fixture
 from tests.reporting.test_canary import all_logs_at_debug  # noqa: F401 - shared fixture
 from trygg.extensions import db
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 @dataclass
@@ -100,6 +103,30 @@ def smtp_app(app: Flask, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> F
     """The test app sending mail to the test SMTP server."""
     use_smtp(app, monkeypatch, mailbox.port)
     return app
+
+
+def tomorrow_at_ten_in_oslo(now: datetime) -> datetime:
+    """10:00 tomorrow, Oslo time: a working moment, always ahead of the real clock."""
+    day = now.astimezone(OSLO).date() + timedelta(days=1)
+    return datetime.combine(day, time(10), tzinfo=OSLO).astimezone(UTC)
+
+
+@pytest.fixture(autouse=True)
+def working_hours(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every notifications test runs at 10:00 Oslo time (the clock keeps ticking).
+
+    The tests count the rows and mails an event makes. Run in the last hour before an
+    Oslo midnight, a report's same-day leader-contact deadline is reminded at once and
+    adds a row: the count would depend on the time of day the suite runs.
+
+    A test marked `real_clock` starts other processes, which read the real clock: a
+    deadline it writes an hour from a travelled "now" could lie a day or more ahead of
+    them, so it stays on the real clock and counts only what it made itself."""
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(tomorrow_at_ten_in_oslo(datetime.now(UTC)), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -14,17 +14,18 @@ from sqlalchemy.engine import make_url
 
 from handling import service
 from handling.models import Case
+from handling.states import CaseState
 from notifications.kinds import Kind
 from notifications.models import Notification
 from retention import service as retention
 from tests.conftest import ENGINE
-from tests.factories import Factory, api_login
-from tests.handling.conftest import user_obj
+from tests.factories import Factory, api_login, user_obj
 from tests.notifications.conftest import run_tick, use_smtp
 from tests.reporting.support import post_report
 from tests.reporting.test_canary import Markers, _dump, _report_body
 from trygg.accounts import service as accounts
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _case(app, report_id):
@@ -75,10 +76,10 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
     names = Markers()  # people, unit, group: stored in clear, but never in a row or e-mail
     make = Factory(app)
     unit = make.unit(f"Unit {names('unit name')}")
-    first = make.user("handler", name=f"Hanne {names('handler name')}")
-    second = make.user("handler", name="Kari Kollega")
-    make.user("admin", name=f"Ada {names('admin name')}")
-    employee = make.user("employee", name=f"Ella {names('employee name')}", units=(unit,))
+    first = make.user(Role.HANDLER, name=f"Hanne {names('handler name')}")
+    second = make.user(Role.HANDLER, name="Kari Kollega")
+    make.user(Role.ADMIN, name=f"Ada {names('admin name')}")
+    employee = make.user(Role.EMPLOYEE, name=f"Ella {names('employee name')}", units=(unit,))
     with app.app_context():
         service.save_group(
             actor="test",
@@ -90,7 +91,7 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
         db.session.commit()
     # A risk assessment of the unit: the serious reports below trigger a re-assessment
     # (risk_review) for its owner, and a measure falls due (measure_due).
-    manager = make.user("manager", name=f"Mona {names('manager name')}", manages=(unit,))
+    manager = make.user(Role.MANAGER, name=f"Mona {names('manager name')}", manages=(unit,))
     _risk_assessment(app, manager, unit)
 
     api = app.test_client()
@@ -122,10 +123,10 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
             )
             db.session.commit()
         closing = _case(app, report_ids[1])
-        service.transition(closing, "forwarded", actor=colleague, forwarded_to="police")
+        service.transition(closing, CaseState.FORWARDED, actor=colleague, forwarded_to="police")
         service.transition(
             closing,
-            "closed",
+            CaseState.CLOSED,
             actor=colleague,
             closing_note=mark("closing note"),
             causes=["staffing"],

@@ -12,11 +12,14 @@ import pytest
 
 from handling import service
 from handling.models import HandlerGroupEscalation
+from handling.states import CaseState, Track
 from notifications.kinds import Kind
-from tests.handling.conftest import get_case, user_obj
+from tests.factories import user_obj
+from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
 from tests.notifications.support import kinds_by_user, rows
 from trygg.extensions import db
+from trygg.roles import Role
 
 # Words a mail must never contain: the unit, the incident, the text, the track.
 FORBIDDEN = (
@@ -142,10 +145,12 @@ def test_feedback_when_the_case_closes_reaches_the_reporter(app, org, submit):
     case = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():
         handler = user_obj(org.handler)
-        service.transition(get_case(case.id), "forwarded", actor=handler, forwarded_to="police")
+        service.transition(
+            get_case(case.id), CaseState.FORWARDED, actor=handler, forwarded_to="police"
+        )
         service.transition(
             get_case(case.id),
-            "closed",
+            CaseState.CLOSED,
             actor=handler,
             closing_note="Done.",
             causes=["staffing"],
@@ -188,12 +193,12 @@ def test_section_5_2_without_contacts_goes_to_the_admins(app, org, submit):
 def test_section_5_2_flagged_at_triage(app, org, submit):
     case = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():
-        service.transition(get_case(case.id), "acknowledged", actor=user_obj(org.handler))
+        service.transition(get_case(case.id), CaseState.ACKNOWLEDGED, actor=user_obj(org.handler))
         service.transition(
             get_case(case.id),
-            "triaged",
+            CaseState.TRIAGED,
             actor=user_obj(org.handler),
-            track="hms_deviation",
+            track=Track.HMS_DEVIATION,
             section_5_2=True,
         )
         db.session.commit()
@@ -256,7 +261,7 @@ def test_a_follow_up_task_due_soon_and_overdue_reaches_its_responsible(app, org,
     assert [r.user_id for r in tasks] == [org.colleague.id, org.colleague.id]
 
 
-@pytest.mark.parametrize("who", ["manager", "safety_rep", "admin", "employee"])
+@pytest.mark.parametrize("who", [Role.MANAGER, Role.SAFETY_REP, Role.ADMIN, Role.EMPLOYEE])
 def test_people_outside_the_case_hear_nothing_of_it(app, org, submit, who):
     case = submit(org.employee, unit_id=org.ward.id, severity=3)
     with app.app_context():

@@ -100,7 +100,7 @@ def test_away_with_a_substitute_who_may_handle_the_case(app, org, submit):
     case = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():
         from handling import service
-        from tests.handling.conftest import user_obj
+        from tests.factories import user_obj
 
         service.assign(
             get_case(case.id), user_obj(org.handler), None, actor=user_obj(org.colleague)

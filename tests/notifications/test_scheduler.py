@@ -10,19 +10,22 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, insert, select, update
 
 from handling import service
 from handling.models import Deadline
+from handling.states import CaseState
 from notifications import scheduler
 from notifications.kinds import Kind
 from notifications.models import Notification
-from tests.factories import Factory
-from tests.handling.conftest import get_case, user_obj
+from tests.factories import Factory, user_obj
+from tests.handling.conftest import get_case
 from tests.notifications.conftest import Mailbox, _free_port, run_tick
 from tests.notifications.support import rows
 from trygg.app import create_app
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _acknowledge(app, case_id):
@@ -56,7 +59,9 @@ def test_after_three_hours_down_one_reminder_per_open_deadline_none_for_met(
     with app.app_context():
         # Met meanwhile: one that passed, one whose reminder was due.
         for case in (cases[0], cases[3]):
-            service.transition(get_case(case.id), "acknowledged", actor=user_obj(org.handler))
+            service.transition(
+                get_case(case.id), CaseState.ACKNOWLEDGED, actor=user_obj(org.handler)
+            )
         db.session.commit()
     run_tick(app)
     run_tick(app)
@@ -168,20 +173,21 @@ TICKER = textwrap.dedent(
 )
 
 
+@pytest.mark.real_clock
 def test_two_schedulers_at_once_send_each_reminder_exactly_once(
     base_settings, scratch_database, tmp_path
 ):
     app = create_app({**base_settings, "database_url": scratch_database})
     make = Factory(app)
     unit = make.unit("Avdeling")
-    handler = make.user("handler", units=(unit,))
-    employee = make.user("employee", units=(unit,))
+    handler = make.user(Role.HANDLER, units=(unit,))
+    employee = make.user(Role.EMPLOYEE, units=(unit,))
     with app.app_context():
         service.save_group(actor="test", name="HMS", member_ids=[handler.id], is_default=True)
         db.session.commit()
     from reporting.schemas import ReportSchema
     from reporting.service import submit_report
-    from tests.handling.conftest import report_data
+    from tests.factories import report_data
     from trygg.accounts.models import User
 
     with app.app_context():

@@ -24,7 +24,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import MetaData, Table, insert, text, update
 from sqlalchemy.engine import Connection
 
+from handling.states import CaseState, Side, Track
+from reporting.codes import ReportStatus
 from trygg import audit, crypto
+from trygg.roles import Role
 
 PASSWORD = "correct horse battery staple"
 OSLO = ZoneInfo("Europe/Oslo")
@@ -164,10 +167,10 @@ def load_0001(connection: Connection, world: World) -> None:
     put(
         connection,
         "user_role",
-        {"user_id": EMPLOYEE, "role": "employee"},
-        {"user_id": HANDLER, "role": "handler"},
-        {"user_id": EXCLUDED_HANDLER, "role": "handler"},
-        {"user_id": ADMIN, "role": "admin"},
+        {"user_id": EMPLOYEE, "role": Role.EMPLOYEE},
+        {"user_id": HANDLER, "role": Role.HANDLER},
+        {"user_id": EXCLUDED_HANDLER, "role": Role.HANDLER},
+        {"user_id": ADMIN, "role": Role.ADMIN},
     )
     put(
         connection,
@@ -191,7 +194,7 @@ def _report_row(world: World, report_id: int, wrapped: bytes, **values: Any) -> 
         "reference": f"AVV-{world.year}-{report_id:05d}",
         "channel_kind": "employee",
         "created_at": world.now,
-        "status": "submitted",
+        "status": ReportStatus.SUBMITTED,
         "confidential": False,
         "owner_tag": crypto.keyed_hash(world.ring.derive("report-owner"), f"user:{EMPLOYEE}"),
         "wrapped_key": wrapped,
@@ -312,8 +315,8 @@ def _case(connection: Connection, world: World, case_id: int, report_id: int, **
     row = {
         "id": case_id,
         "report_id": report_id,
-        "track": "hms_deviation",
-        "state": "in_progress",
+        "track": Track.HMS_DEVIATION,
+        "state": CaseState.IN_PROGRESS,
         "group_id": 1,
         "assigned_user_id": HANDLER,
         "section_5_2": False,
@@ -389,7 +392,7 @@ def _case_rows(connection: Connection, world: World, case_id: int, report_id: in
             {
                 "id": message_id,
                 "case_id": case_id,
-                "author_kind": "handler",
+                "author_kind": Side.HANDLER,
                 "author_user_id": HANDLER,
                 "internal": internal,
                 "body_sealed": key.seal(body, table="case_message", column="body", row=message_id),
@@ -413,8 +416,11 @@ def load_0003(connection: Connection, world: World) -> None:
         {"group_id": 1, "user_id": EXCLUDED_HANDLER},
     )
     put(connection, "routing_rule", {"group_id": 1, "created_at": world.now})
+    # Case 2 has a close time (2 days 5 hours) for the rollup's time-to-close histogram;
+    # its state stays open so that the handler's queue still lists it.
+    closed = {2: {"closed_at": world.now + timedelta(days=2, hours=5)}}
     for case_id, report_id in ((1, 1), (2, 2)):
-        _case(connection, world, case_id, report_id)
+        _case(connection, world, case_id, report_id, **closed.get(case_id, {}))
         _case_rows(connection, world, case_id, report_id)
         put(
             connection,
@@ -481,7 +487,7 @@ def load_0004(connection: Connection, world: World) -> None:
     put(connection, "report", row | _sealed_report_fields(key, report_id, narrative))
     put(connection, "report_incident_type", {"report_id": report_id, "incident_type": "bullying"})
     world.narratives[report_id] = narrative
-    _case(connection, world, 3, report_id, track="whistleblowing", opened_at=day)
+    _case(connection, world, 3, report_id, track=Track.WHISTLEBLOWING, opened_at=day)
     world.receipt = _receipt(connection, world, report_id)
     put(
         connection,
@@ -504,7 +510,7 @@ def load_0005(connection: Connection, world: World) -> None:
         {
             "id": message_id,
             "case_id": 3,
-            "author_kind": "reporter",
+            "author_kind": Side.REPORTER,
             "author_user_id": None,
             "internal": False,
             "identity": False,
@@ -587,7 +593,7 @@ def load_0006(connection: Connection, world: World) -> None:
             "user_id": HANDLER,
             "object_type": "user",
             "object_id": str(HANDLER),
-            "detail": {"role": "handler"},
+            "detail": {"role": Role.HANDLER},
         },
     )
     put(
@@ -721,7 +727,7 @@ def load_0012(connection: Connection, world: World) -> None:
             "id": 1,
             "version_id": 1,
             "author_id": HANDLER,
-            "role": "safety_rep",
+            "role": Role.SAFETY_REP,
             "kind": "statement",
             "body": "Enig",
         },
@@ -809,6 +815,58 @@ def load_0010(connection: Connection, world: World) -> None:
     )
 
 
+def load_0014(connection: Connection, world: World) -> None:
+    """The handler has read one of the reporter's messages on case 1."""
+    put(
+        connection,
+        "case_reading",
+        {"case_id": 1, "user_id": HANDLER, "reporter_messages_seen": 1},
+    )
+
+
+def load_0017(connection: Connection, world: World) -> None:
+    """The employee chose English (the locale column the account keeps at 0017)."""
+    users = _table(connection, "user_account")
+    connection.execute(update(users).where(users.c.id == EMPLOYEE).values(locale="en"))
+
+
+def load_0018(connection: Connection, world: World) -> None:
+    """The index of the accounts a report names: report 1 names the employee as exposed."""
+    tag = crypto.keyed_hash(world.ring.derive("report-person"), f"user:{EMPLOYEE}")
+    put(connection, "report_person", {"report_id": 1, "role": "exposed", "person_tag": tag})
+
+
+# -- 0019: matrix level names and demands in nb and en -----------------------------------
+
+
+def load_0019(connection: Connection, world: World) -> None:
+    """A 4 × 4 preset whose levels an admin named in both languages."""
+    put(
+        connection,
+        "risk_level",
+        {
+            "size": 4,
+            "rank": 0,
+            "min_score": 1,
+            "colour": "#ccffcc",
+            "name": "Lav",
+            "name_en": "Low",
+            "demand": "Følg med",
+            "demand_en": "Keep watch",
+        },
+        {
+            "size": 4,
+            "rank": 1,
+            "min_score": 8,
+            "colour": "#ffcccc",
+            "name": "Høy",
+            "name_en": "High",
+            "demand": "Stopp",
+            "demand_en": "Stop",
+        },
+    )
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -821,4 +879,8 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0013": load_0013,
     "0011": load_0011,
     "0010": load_0010,
+    "0014": load_0014,
+    "0017": load_0017,
+    "0018": load_0018,
+    "0019": load_0019,
 }

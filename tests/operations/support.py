@@ -19,6 +19,7 @@ from handling import service as handling
 from tests.factories import Factory, UserInfo, api_login, csrf_token
 from tests.reporting.support import png_bytes, post_report, valid_report
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def pdf_bytes(size: int) -> bytes:
@@ -42,9 +43,9 @@ def fill(app: Flask) -> Filled:
     """
     make = Factory(app)
     unit = make.unit("Akuttmottaket", headcount=40)
-    employee = make.user("employee", units=(unit,), name="Kari Nordmann")
-    handler = make.user("handler", units=(unit,), name="Hanne Handler")
-    make.user("admin", name="Ada Admin", totp=True)
+    employee = make.user(Role.EMPLOYEE, units=(unit,), name="Kari Nordmann")
+    handler = make.user(Role.HANDLER, units=(unit,), name="Hanne Handler")
+    make.user(Role.ADMIN, name="Ada Admin", totp=True)
     with app.app_context():
         group = handling.save_group(
             actor="test", name="HMS", member_ids=[handler.id], is_default=True, is_fallback=True

@@ -14,13 +14,16 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import Config, upgrade
-from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy import MetaData, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
+from reporting.models import Report
+from risk import data as risk_data
 from tests.conftest import ENGINE
 from tests.factories import UserInfo, api_login, csrf_token
 from tests.operations import migration_data as data
 from tests.reporting.support import valid_report
+from tests.risk.rollup import ALL_TIME, differences
 from trygg import keys
 from trygg.extensions import db
 from trygg.settings import PROJECT_ROOT
@@ -156,6 +159,18 @@ def check_receipt(app: Flask, world: data.World) -> None:
     assert shown == [m for m in world.case_texts[3]["messages"]]
 
 
+def check_rollup(app: Flask, world: data.World) -> None:
+    """0020's backfill counted every report the earlier revisions stored, exactly."""
+    assert differences(app) == {}
+    with app.app_context():
+        counted = sum(risk_data.totals(*ALL_TIME).values())
+        assert counted == db.session.scalar(select(func.count()).select_from(Report))
+        assert counted >= len(world.narratives)
+        if world.case_texts:  # case 2's close time, 2 days 5 hours: tenth 22
+            assert sum(risk_data.close_counts(*ALL_TIME).values()) == 1
+            assert list(risk_data.close_times(None, *ALL_TIME).values()) == [(1, 2.25)]
+
+
 @pytest.mark.parametrize("revision", revisions()[:-1])
 def test_an_upgrade_from_an_earlier_revision_keeps_everything(make_app, empty_database, revision):
     builder = make_app(database_url=empty_database)
@@ -175,6 +190,7 @@ def test_an_upgrade_from_an_earlier_revision_keeps_everything(make_app, empty_da
         db.engine.dispose()
 
     app = make_app(database_url=empty_database, two_factor_roles=[])
+    check_rollup(app, world)
     verify_audit(app, sealed_already=False)
     if world.narratives:
         check_reports(app, world)

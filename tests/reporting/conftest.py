@@ -16,6 +16,7 @@ from flask import Flask
 from tests.factories import UnitInfo, UserInfo, api_login
 from trygg.app import create_app
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Reporter:
 def reporter(client: Any, make: Any) -> Reporter:
     """An employee in a unit, logged in to `client` through the API."""
     unit = make.unit("Akuttmottaket")
-    user = make.user("employee", name="Kari Nordmann", units=(unit,))
+    user = make.user(Role.EMPLOYEE, name="Kari Nordmann", units=(unit,))
     api_login(client, user)
     return Reporter(user, unit)
 

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 from PIL import Image
 
-from tests.factories import csrf_token
+from tests.factories import csrf_token, report_data
 
 
 def valid_report(unit: int, **overrides: Any) -> dict[str, Any]:
-    """The smallest report the API accepts, with overrides."""
-    body: dict[str, Any] = {
-        "incident_types": ["threat"],
-        "occurred_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+    """The smallest report the API accepts (tests/factories.py's, at the front desk),
+    with overrides."""
+    front_desk = {
         "unit_id": unit,
         "place_type": "front_desk",
-        "counterpart_category": "patient",
-        "severity": 2,
         "narrative": "A patient shouted and threatened to hit me at the front desk.",
     }
-    body.update(overrides)
-    return body
+    return report_data(**{**front_desk, **overrides})
 
 
 def token(client: FlaskClient) -> str:
@@ -85,12 +80,6 @@ def jpeg_with_gps() -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", exif=exif)
     return out.getvalue()
-
-
-def page_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 def form_fields(unit_id: int, **overrides: Any) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reporting.codes import ReportStatus
 from reporting.models import Report
 from tests.factories import api_login
 from tests.reporting.support import post_report, token, valid_report
 from trygg import audit
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def test_employee_submits_a_report_and_reads_it_back(app, client, reporter):
@@ -30,7 +32,7 @@ def test_employee_submits_a_report_and_reads_it_back(app, client, reporter):
     assert created.status_code == 201, created.get_json()
     out = created.get_json()
     assert set(out) == {"id", "reference", "status"}
-    assert out["status"] == "submitted"
+    assert out["status"] == ReportStatus.SUBMITTED
     year = datetime.now(UTC).year
     assert out["reference"].startswith(f"AVV-{year}-")
 
@@ -122,7 +124,7 @@ def test_a_report_needs_a_login_and_a_csrf_token(client, make):
     unit = make.unit()
     anonymous = post_report(client, valid_report(unit.id))
     assert anonymous.status_code == 401
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     other = client.application.test_client()
     api_login(other, user)
     no_token = other.post("/api/v1/reports", json=valid_report(unit.id))
@@ -131,7 +133,7 @@ def test_a_report_needs_a_login_and_a_csrf_token(client, make):
 
 
 def test_roles_without_reporting_are_refused(client, make):
-    admin = make.user("admin", totp=False)
+    admin = make.user(Role.ADMIN, totp=False)
     api_login(client, admin)
     assert client.get("/api/v1/reports").status_code == 403
 
@@ -261,7 +263,7 @@ def test_a_body_beyond_the_content_limit_gets_a_json_413(make_app):
 
     make = Factory(app)
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     api_login(client, user)
     response = post_report(client, valid_report(unit.id), files=[(b"a" * 30_000, "big.txt")])

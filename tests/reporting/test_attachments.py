@@ -14,6 +14,7 @@ from reporting.models import Attachment, AttachmentChunk, Report
 from tests.factories import Factory, api_login
 from tests.reporting.support import jpeg_with_gps, png_bytes, post_report, token, valid_report
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _attachments(client, report_id):
@@ -162,7 +163,7 @@ def test_files_larger_than_the_limit_are_refused(make_app):
     app = make_app(attachment_max_bytes=1000)
     make = Factory(app)
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     api_login(client, user)
     small = post_report(client, valid_report(unit.id), files=[(b"a" * 1000, "ok.txt")])

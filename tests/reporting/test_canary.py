@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ENGINE
-from tests.factories import Factory, api_login, form_login
-from tests.reporting.support import form_fields, page_token, png_bytes, post_report, valid_report
+from tests.factories import Factory, api_login, form_login, page_token
+from tests.reporting.support import form_fields, png_bytes, post_report, valid_report
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 class Markers:
@@ -106,8 +107,8 @@ def test_no_marker_reaches_the_database_files_dumps_or_logs(
     mark = Markers()
     make = Factory(scratch_app)
     unit = make.unit("Akuttmottaket")
-    make.user("handler", name="Hanne Handler")
-    employee = make.user("employee", name="Kari Nordmann", units=(unit,))
+    make.user(Role.HANDLER, name="Hanne Handler")
+    employee = make.user(Role.EMPLOYEE, name="Kari Nordmann", units=(unit,))
 
     api = scratch_app.test_client()
     api_login(api, employee)

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
 
 from reporting import service
 from reporting.models import Report
-from tests.factories import Factory, form_login
-from tests.reporting.support import form_fields, page_token, png_bytes
+from tests.factories import Factory, form_login, page_token
+from tests.reporting.support import form_fields
 from trygg import audit
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _submit(client: FlaskClient, fields: dict[str, Any], files=None, lang=None) -> Any:
@@ -35,7 +37,7 @@ def _text(response: Any) -> str:
 @pytest.fixture
 def employee(client, make):
     unit = make.unit("Akuttmottaket")
-    user = make.user("employee", name="Kari Nordmann", units=(unit,))
+    user = make.user(Role.EMPLOYEE, name="Kari Nordmann", units=(unit,))
     form_login(client, user)
     return user, unit
 
@@ -234,7 +236,7 @@ def test_a_too_large_form_gets_a_clear_message_on_the_form(make_app):
     app = make_app(max_form_memory_size=5_000)
     make = Factory(app)
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     form_login(client, user)
     response = _submit(client, form_fields(unit.id, narrative="x" * 10_000))
@@ -249,7 +251,7 @@ def test_a_too_large_upload_is_refused_on_the_form(make_app):
     app = make_app(max_content_length=50_000)
     make = Factory(app)
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     form_login(client, user)
     response = _submit(client, form_fields(unit.id), files=[(b"x" * 60_000, "big.txt")])
@@ -259,7 +261,7 @@ def test_a_too_large_upload_is_refused_on_the_form(make_app):
 
 def test_menu_links_for_reporters_only(client, make):
     unit = make.unit()
-    employee = make.user("employee", units=(unit,))
+    employee = make.user(Role.EMPLOYEE, units=(unit,))
     form_login(client, employee)
     start = client.get("/").get_data(as_text=True)
     assert 'href="/report"' in start
@@ -271,7 +273,7 @@ def test_other_roles_and_strangers_cannot_use_the_form(app, make):
     assert anonymous.get("/report").status_code == 302
     assert anonymous.get("/my-reports").status_code == 302
     admin_client = app.test_client()
-    form_login(admin_client, make.user("admin", totp=False))
+    form_login(admin_client, make.user(Role.ADMIN, totp=False))
     assert admin_client.get("/report").status_code == 403
     assert 'href="/report"' not in admin_client.get("/").get_data(as_text=True)
 
@@ -280,9 +282,11 @@ def test_a_leader_reports_on_behalf_of_an_employee(app, client, make):
     unit = make.unit("Akuttmottaket")
     team = make.unit("Nattevakt", parent=unit)
     other = make.unit("Kantina")
-    leader = make.user("manager", "employee", name="Lars Leder", units=(unit,), manages=(unit,))
-    worker = make.user("employee", name="Nina Natt", units=(team,))
-    stranger = make.user("employee", name="Kim Kantine", units=(other,))
+    leader = make.user(
+        Role.MANAGER, Role.EMPLOYEE, name="Lars Leder", units=(unit,), manages=(unit,)
+    )
+    worker = make.user(Role.EMPLOYEE, name="Nina Natt", units=(team,))
+    stranger = make.user(Role.EMPLOYEE, name="Kim Kantine", units=(other,))
     form_login(client, leader)
     raw = client.get("/report").get_data(as_text=True)
     assert "Nina Natt" in raw
@@ -304,7 +308,7 @@ def test_a_leader_reports_on_behalf_of_an_employee(app, client, make):
 
 def test_a_reporter_can_name_handlers_who_must_not_handle(app, client, employee, make):
     _user, unit = employee
-    handler = make.user("handler", name="Hanne Handler")
+    handler = make.user(Role.HANDLER, name="Hanne Handler")
     raw = client.get("/report").get_data(as_text=True)
     assert "Hanne Handler" in raw
     response = _submit(client, form_fields(unit.id, must_not_handle=[str(handler.id)]))
@@ -316,6 +320,22 @@ def test_a_reporter_can_name_handlers_who_must_not_handle(app, client, employee,
 
 
 def test_a_png_upload_keeps_its_pixels(client, employee):
+    """Stripping metadata re-encodes the picture: what is stored decodes to the very
+    pixels sent (a pattern, so a turned or shifted picture would not pass)."""
     _user, unit = employee
-    response = _submit(client, form_fields(unit.id), files=[(png_bytes(), "bilde.png")])
+    sent = Image.new("RGBA", (13, 7))
+    sent.putdata(
+        [(x * 19 % 256, y * 37 % 256, (x * y) % 256, 255 - x) for y in range(7) for x in range(13)]
+    )
+    original = io.BytesIO()
+    sent.save(original, format="PNG")
+    response = _submit(client, form_fields(unit.id), files=[(original.getvalue(), "bilde.png")])
     assert response.status_code == 303
+    report_id = int(response.headers["Location"].split("/")[2])
+    (info,) = client.get(f"/api/v1/reports/{report_id}").get_json()["attachments"]
+    download = client.get(f"/api/v1/reports/{report_id}/attachments/{info['id']}", buffered=True)
+    assert download.status_code == 200
+    with Image.open(io.BytesIO(download.data)) as stored:
+        assert stored.format == "PNG"
+        assert stored.size == sent.size
+        assert stored.convert("RGBA").tobytes() == sent.tobytes()

@@ -13,13 +13,14 @@ from tests.factories import Factory, api_login, form_login
 from tests.reporting.support import post_report, valid_report
 from trygg import crypto
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @pytest.fixture
 def two_employees(app, make):
     unit = make.unit("Akuttmottaket")
-    owner = make.user("employee", name="Kari Nordmann", units=(unit,))
-    other = make.user("employee", name="Ola Nordmann", units=(unit,))
+    owner = make.user(Role.EMPLOYEE, name="Kari Nordmann", units=(unit,))
+    other = make.user(Role.EMPLOYEE, name="Ola Nordmann", units=(unit,))
     owner_client = app.test_client()
     api_login(owner_client, owner)
     created = post_report(
@@ -117,7 +118,7 @@ def test_every_report_opens_after_rotation_and_retirement(make_app, keyring_path
     app = make_app(keyring_path=str(ring_file))
     make = Factory(app)
     unit = make.unit()
-    user = make.user("employee", units=(unit,))
+    user = make.user(Role.EMPLOYEE, units=(unit,))
     client = app.test_client()
     api_login(client, user)
     ids = []

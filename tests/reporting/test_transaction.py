@@ -12,6 +12,7 @@ from reporting.models import Report
 from tests.factories import Factory, api_login
 from tests.reporting.support import post_report, token, valid_report
 from trygg.extensions import db
+from trygg.roles import Role
 from trygg.signals import report_submitted
 
 
@@ -31,7 +32,7 @@ def test_references_are_sequential_under_concurrent_submissions(scratch_app):
     clients = []
     for _ in range(2):
         client = scratch_app.test_client()
-        api_login(client, make.user("employee", units=(unit,)))
+        api_login(client, make.user(Role.EMPLOYEE, units=(unit,)))
         token(client)  # fetch the CSRF token before the race
         clients.append(client)
     start = threading.Barrier(len(clients))
@@ -63,7 +64,7 @@ def test_the_signal_is_sent_inside_the_transaction(scratch_app, scratch_database
     make = Factory(scratch_app)
     unit = make.unit()
     client = scratch_app.test_client()
-    api_login(client, make.user("employee", units=(unit,)))
+    api_login(client, make.user(Role.EMPLOYEE, units=(unit,)))
     seen: list[tuple[int, bool, int, str]] = []
 
     def receiver(report: Report, actor: str, **_extra: object) -> None:
@@ -86,7 +87,7 @@ def test_a_failing_receiver_rolls_the_whole_report_back(scratch_app, scratch_dat
     make = Factory(scratch_app)
     unit = make.unit()
     client = scratch_app.test_client()
-    api_login(client, make.user("employee", units=(unit,)))
+    api_login(client, make.user(Role.EMPLOYEE, units=(unit,)))
     scratch_app.config["PROPAGATE_EXCEPTIONS"] = False
     audit_before = _count(scratch_database, "SELECT count(*) FROM audit_entry")
 
@@ -132,7 +133,7 @@ def test_a_report_racing_the_years_first_counter_keeps_its_case_in_the_log(
     make = Factory(scratch_app)
     unit = make.unit()
     client = scratch_app.test_client()
-    api_login(client, make.user("employee", units=(unit,)))
+    api_login(client, make.user(Role.EMPLOYEE, units=(unit,)))
     token(client)
     year = datetime.now(UTC).year
     engine = create_engine(scratch_database)

@@ -15,6 +15,7 @@ from tests.disk import can_see_unlinked_files, files_holding
 from tests.factories import Factory, api_login
 from tests.reporting.support import token, valid_report
 from trygg.extensions import db
+from trygg.roles import Role
 from trygg.uploads import UploadSpool
 
 MARKER = b"KOLLEGA-TRUET-MED-KNIV-4d2b"
@@ -57,7 +58,7 @@ def probed(make_app, temp_dir):
 
         make = Factory(app)
         unit = make.unit()
-        user = make.user("employee", units=(unit,))
+        user = make.user(Role.EMPLOYEE, units=(unit,))
         client = app.test_client()
         api_login(client, user)
         return app, client, unit

@@ -11,9 +11,11 @@ from typing import Any
 from flask import Flask
 
 from handling import service as handling
-from tests.factories import Factory, UnitInfo, UserInfo
+from handling.states import CaseState
+from tests.factories import Factory, UnitInfo, UserInfo, case_of
 from tests.handling.conftest import Api
 from trygg.extensions import db
+from trygg.roles import Role
 
 # A PDF-looking file (detected by its magic bytes) whose content carries the marker.
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
@@ -34,10 +36,10 @@ def build_world(app: Flask) -> World:
     make = Factory(app)
     hospital = make.unit("Sykehuset")
     ward = make.unit("Akutten", parent=hospital)
-    handler = make.user("handler", name="Hanna Handler", units=(hospital,))
-    employee = make.user("employee", name="Ella Employee", units=(ward,))
-    manager = make.user("manager", "employee", name="Mona Manager", manages=(ward,))
-    admin = make.user("admin", name="Ada Admin")
+    handler = make.user(Role.HANDLER, name="Hanna Handler", units=(hospital,))
+    employee = make.user(Role.EMPLOYEE, name="Ella Employee", units=(ward,))
+    manager = make.user(Role.MANAGER, Role.EMPLOYEE, name="Mona Manager", manages=(ward,))
+    admin = make.user(Role.ADMIN, name="Ada Admin")
     with app.app_context():
         group = handling.save_group(
             actor="test", name="HMS", member_ids=[handler.id], is_default=True, is_fallback=True
@@ -89,19 +91,12 @@ def marked_case(
     )
     assert r.status_code == 201, r.get_json()
     report_id, reference = r.get_json()["id"], r.get_json()["reference"]
-    with app.app_context():
-        from reporting.models import Report
-
-        report = db.session.get(Report, report_id)
-        assert report is not None
-        case = handling.case_for_report(report)
-        assert case is not None
-        case_id = case.id
+    case_id = case_of(app, report_id)
     base = f"/api/v1/cases/{case_id}"
     for body in (
-        {"to": "acknowledged"},
-        {"to": "triaged", "track": track, "section_5_2": False},
-        {"to": "in_progress"},
+        {"to": CaseState.ACKNOWLEDGED},
+        {"to": CaseState.TRIAGED, "track": track, "section_5_2": False},
+        {"to": CaseState.IN_PROGRESS},
     ):
         r = handler.post(base + "/transitions", body)
         assert r.status_code == 200, r.get_json()
@@ -132,7 +127,7 @@ def marked_case(
         r = handler.post(
             base + "/transitions",
             {
-                "to": "closed",
+                "to": CaseState.CLOSED,
                 "closing_note": f"{marker}-closing",
                 "causes": ["staffing"],
                 "feedback": f"{marker}-feedback",

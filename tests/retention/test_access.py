@@ -14,6 +14,7 @@ from tests.handling.conftest import Api
 from tests.retention.support import build_world, marked_case, report_payload
 from trygg.audit import AuditEntry
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def colleague_report(app, world, colleague: Api, marker: str, **extra) -> None:
 
 def test_the_download_has_the_users_own_data_and_nothing_of_others(app, world):
     handler, me = Api(app, world.handler), Api(app, world.employee)
-    colleague_info = Factory(app).user("employee", name="Kari Kollega", units=(world.ward,))
+    colleague_info = Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,))
     colleague = Api(app, colleague_info)
     marked_case(app, world, "MINE", handler=handler, reporter=me)
     # The same incident, reported by a colleague: theirs, not mine.

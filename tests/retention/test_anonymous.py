@@ -7,9 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from handling.models import Case
+from handling.states import CaseState
 from reporting.models import AnonymousReceipt
 from retention import service
-from tests.anonymous.conftest import follow, submit
+from tests.anonymous.conftest import follow
+from tests.factories import submit_anonymous as submit
 from tests.retention.support import build_world
 from trygg.extensions import db, utcnow
 
@@ -26,7 +28,9 @@ def test_a_deleted_anonymous_case_takes_its_receipt_with_it(app, anon_app, anon_
     with anon_app.app_context():
         before = receipts()
         db.session.execute(
-            update(Case).values(state="dropped", closed_at=utcnow() - timedelta(days=5 * 366))
+            update(Case).values(
+                state=CaseState.DROPPED, closed_at=utcnow() - timedelta(days=5 * 366)
+            )
         )
         db.session.commit()
         assert len(service.run().deleted) == 1

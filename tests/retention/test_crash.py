@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, func, select, text, update
 
 from bench import crash
 from handling.models import Case, CaseMessage
+from handling.states import CaseState
 from reporting import service as reporting
 from reporting.models import SEALED_FIELDS, Attachment, AttachmentChunk, Report
 from retention.models import Tombstone
@@ -56,7 +57,7 @@ def make_cases(app, world) -> list[int]:
     for report_id in report_ids:
         base = f"/api/v1/cases/{cases[report_id]}"
         assert handler.post(base + "/messages", {"body": "hello"}).status_code == 201
-        r = handler.post(base + "/transitions", {"to": "dropped", "reason": "not ours"})
+        r = handler.post(base + "/transitions", {"to": CaseState.DROPPED, "reason": "not ours"})
         assert r.status_code == 200, r.get_json()
     with app.app_context():
         db.session.execute(update(Case).values(closed_at=utcnow() - timedelta(days=20 * 366)))

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handling.models import Case, CaseEvent, CaseExclusion, CaseMessage, Debriefing, FollowUpTask
+from handling.states import CaseState, Track
 from notifications.models import Notification
 from reporting.models import SEALED_FIELDS, Attachment, AttachmentChunk, Report
 from retention import service
@@ -64,7 +65,11 @@ def test_a_case_past_its_time_loses_its_key_and_content_and_keeps_its_counts(app
         assert report.owner_tag is None
         assert (case.closing_note_sealed, case.feedback_sealed) == (None, None)
         # The class S row stays: what statistics count.
-        assert (case.state, case.track, report.severity) == ("closed", "hms_deviation", 3)
+        assert (case.state, case.track, report.severity) == (
+            CaseState.CLOSED,
+            Track.HMS_DEVIATION,
+            3,
+        )
         for model in (CaseMessage, CaseEvent, CaseExclusion):
             assert db.session.scalar(select(func.count()).where(model.case_id == case_id)) == 0
         assert db.session.scalar(select(func.count()).where(Attachment.report_id == report_id)) == 0

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from handling.models import HandlerGroupMember
 from notifications.models import Notification
-from tests.factories import csrf_token
+from tests.factories import choose_language, csrf_token
 from tests.handling.conftest import Api
 from tests.retention.support import build_world, marked_case
 from trygg.accounts.models import SignIn, User, UserRole
+from trygg.accounts.names import FORMER_EMPLOYEE
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 
@@ -30,7 +31,8 @@ def test_an_erased_employee_leaves_no_personal_data_and_their_case_stays(app, wo
     with app.app_context():
         user = db.session.get(User, world.employee.id)
         assert user is not None
-        assert (user.name, user.active, user.password_hash) == ("Former employee", False, None)
+        # A neutral marker is stored, never English (or Norwegian) words.
+        assert (user.name, user.active, user.password_hash) == (FORMER_EMPLOYEE, False, None)
         assert world.employee.email not in user.email
         for model in (UserRole, SignIn, Notification):
             count = db.session.scalar(select(func.count()).where(model.user_id == user.id))
@@ -44,7 +46,10 @@ def test_an_erased_employee_leaves_no_personal_data_and_their_case_stays(app, wo
     assert detail.status_code == 200
     report = detail.get_json()["report"]
     assert report["narrative"] == "GONE-narrative æøå"
-    assert [p["name"] for p in report["exposed"]] == ["Former employee"]
+    # It is shown in the reader's language: nb by default, en when chosen.
+    assert [p["name"] for p in report["exposed"]] == ["Tidligere ansatt"]
+    english = handler.get(f"/api/v1/cases/{case_id}", headers={"Accept-Language": "en"})
+    assert [p["name"] for p in english.get_json()["report"]["exposed"]] == ["Former employee"]
     assert "Ella Employee" not in detail.get_data(as_text=True)
     # And the old login no longer works.
     client = app.test_client()
@@ -78,3 +83,52 @@ def test_an_admin_cannot_erase_themselves_and_others_cannot_erase(app, world):
     handler = Api(app, world.handler)
     body = {"email": world.employee.email, "confirm": True}
     assert handler.post("/api/v1/retention/erase-user", body).status_code == 403
+
+
+def test_the_admin_user_list_shows_an_erased_account_in_the_readers_language(app, world):
+    admin = Api(app, world.admin)
+    body = {"email": world.employee.email, "confirm": True}
+    assert admin.post("/api/v1/retention/erase-user", body).status_code == 204
+    nb = admin.get("/admin/users").get_data(as_text=True)
+    assert "Tidligere ansatt" in nb
+    assert FORMER_EMPLOYEE not in nb
+    choose_language(admin.client, "en")
+    en = admin.get("/admin/users").get_data(as_text=True)
+    assert "Former employee" in en
+
+
+def test_a_case_export_names_an_erased_reporter_in_the_readers_language(app, world):
+    """The export for an authority shows "Tidligere ansatt" / "Former employee" for an
+    erased reporter, never the stored marker (044bfe9)."""
+    from tests.retention.test_pdf_labels import export, text_of
+
+    handler, me = Api(app, world.handler), Api(app, world.employee)
+    case_id, _, _ = marked_case(app, world, "EXP", handler=handler, reporter=me, close=False)
+    admin = Api(app, world.admin)
+    body = {"email": world.employee.email, "confirm": True}
+    assert admin.post("/api/v1/retention/erase-user", body).status_code == 204
+    for lang, words in (("nb", "Tidligere ansatt"), ("en", "Former employee")):
+        document = export(handler, case_id, lang, "json")
+        assert document.status_code == 200, document.get_json()
+        raw = document.get_data(as_text=True)
+        assert words in raw, lang
+        assert FORMER_EMPLOYEE not in raw
+        assert "Ella Employee" not in raw
+        pdf = text_of(export(handler, case_id, lang).data)
+        assert words in pdf, lang
+        assert "former-employee" not in pdf
+        assert "Ella Employee" not in pdf
+
+
+def test_an_account_erased_before_the_marker_is_shown_in_the_readers_language(app, world):
+    """Accounts erased before the neutral marker existed hold the English words; they are
+    shown like the marker, in Norwegian by default."""
+    with app.app_context():
+        user = db.session.get(User, world.employee.id)
+        assert user is not None
+        user.name, user.active = "Former employee", False
+        db.session.commit()
+    admin = Api(app, world.admin)
+    nb = admin.get("/admin/users").get_data(as_text=True)
+    assert "Tidligere ansatt" in nb
+    assert "Ella Employee" not in nb

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from handling.states import Track
 from tests.handling.conftest import Api
 from tests.retention.support import build_world, marked_case
 from trygg.audit import AuditEntry
@@ -63,7 +64,7 @@ def test_a_pdf_export_has_the_chosen_sections_and_is_audited(app, world):
 def test_a_varsel_export_leaves_the_reporter_out_without_consent(app, world):
     handler, reporter = Api(app, world.handler), Api(app, world.employee)
     case_id, _, _ = marked_case(
-        app, world, "VAR", handler=handler, reporter=reporter, track="whistleblowing"
+        app, world, "VAR", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
     )
     everything = ["report", "people", "reporter", "messages", "follow_up", "closing"]
     r = export(handler, case_id, sections=everything, format="json")

@@ -27,6 +27,7 @@ from risk.statistics import CACHE, add_months, quarter_of
 from tests.factories import UnitInfo, UserInfo
 from trygg import org as org_service
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 @dataclass
@@ -93,15 +94,15 @@ def trends_org(app: Flask, make: Any) -> TrendsOrg:
         two,
         four,
         outside,
-        amu=make.user("amu", name="Amu Member"),
-        admin=make.user("admin", name="Ada Admin"),
-        manager=make.user("manager", "employee", name="Mona Manager", manages=(root,)),
+        amu=make.user(Role.AMU, name="Amu Member"),
+        admin=make.user(Role.ADMIN, name="Ada Admin"),
+        manager=make.user(Role.MANAGER, Role.EMPLOYEE, name="Mona Manager", manages=(root,)),
         safety_rep=make.user(
-            "safety_rep", "employee", name="Sverre Safety", units=(big,), represents=(big,)
+            Role.SAFETY_REP, Role.EMPLOYEE, name="Sverre Safety", units=(big,), represents=(big,)
         ),
-        handler=make.user("handler", "employee", name="Hanna Handler", units=(root,)),
-        employee=make.user("employee", name="Ella Employee", units=(big,)),
-        small_manager=make.user("manager", name="Liten Leder", manages=(four,)),
+        handler=make.user(Role.HANDLER, Role.EMPLOYEE, name="Hanna Handler", units=(root,)),
+        employee=make.user(Role.EMPLOYEE, name="Ella Employee", units=(big,)),
+        small_manager=make.user(Role.MANAGER, name="Liten Leder", manages=(four,)),
     )
 
 

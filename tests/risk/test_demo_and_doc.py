@@ -12,6 +12,7 @@ from tests.handling.conftest import Api
 from trygg import demo as kernel_demo
 from trygg import org
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def test_the_demo_has_two_years_of_plausible_incidents(app, make):
@@ -43,7 +44,7 @@ def test_the_demo_first_look_shows_numbers(app, make):
     with app.app_context():
         kernel_demo.seed()
         db.session.commit()
-    amu = make.user("amu", name="Committee")
+    amu = make.user(Role.AMU, name="Committee")
     body = Api(app, amu).get("/api/v1/trends?by=type").get_json()
     shown = [row["total"]["count"] for row in body["rows"] if row["total"]["mark"] == "shown"]
     assert len(shown) == 12

@@ -6,6 +6,7 @@ import pytest
 
 from tests.factories import form_login, form_token
 from tests.handling.conftest import Api
+from trygg.roles import Role
 
 
 def _token(client):
@@ -34,7 +35,9 @@ MATRIX = {
 }
 
 
-@pytest.mark.parametrize("role", ["amu", "admin", "manager", "safety_rep", "handler", "employee"])
+@pytest.mark.parametrize(
+    "role", [Role.AMU, Role.ADMIN, Role.MANAGER, Role.SAFETY_REP, Role.HANDLER, Role.EMPLOYEE]
+)
 def test_api_answers_only_inside_the_scope(app, trends_org, role):
     o = trends_org
     client = Api(app, getattr(o, role))
@@ -49,7 +52,7 @@ def test_api_answers_only_inside_the_scope(app, trends_org, role):
             assert response.status_code == 404, (role, name)
 
 
-@pytest.mark.parametrize("role", ["handler", "employee"])
+@pytest.mark.parametrize("role", [Role.HANDLER, Role.EMPLOYEE])
 def test_the_page_is_forbidden_to_roles_without_statistics(app, trends_org, role):
     client = app.test_client()
     form_login(client, getattr(trends_org, role))

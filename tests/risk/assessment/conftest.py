@@ -18,9 +18,9 @@ import pytest
 from flask import Flask
 
 from risk.statistics import CACHE
-from tests.factories import UnitInfo, UserInfo
-from tests.handling.conftest import Api, report_data
-from trygg.extensions import db
+from tests.factories import Factory, UnitInfo, UserInfo
+from tests.handling.conftest import Api
+from trygg.roles import Role
 
 
 @dataclass
@@ -46,8 +46,8 @@ def ra(app: Flask, make: Any) -> RiskOrg:
     ward = make.unit("Post 2", parent=emergency, headcount=20)
     other = make.unit("Andre", parent=hospital, headcount=30)
     safety_rep = make.user(
-        "safety_rep",
-        "employee",
+        Role.SAFETY_REP,
+        Role.EMPLOYEE,
         name="Vera Verneombud",
         units=(emergency,),
         represents=(emergency,),
@@ -57,14 +57,16 @@ def ra(app: Flask, make: Any) -> RiskOrg:
         emergency,
         ward,
         other,
-        manager=make.user("manager", "employee", name="Lars Leder", manages=(emergency,)),
-        other_manager=make.user("manager", "employee", name="Olga Other", manages=(other,)),
+        manager=make.user(Role.MANAGER, Role.EMPLOYEE, name="Lars Leder", manages=(emergency,)),
+        other_manager=make.user(Role.MANAGER, Role.EMPLOYEE, name="Olga Other", manages=(other,)),
         safety_rep=safety_rep,
-        amu=make.user("amu", name="Amund AMU"),
-        employee=make.user("employee", name="Kari Nordmann", units=(ward,)),
-        other_employee=make.user("employee", name="Per Andre", units=(other,)),
-        handler=make.user("handler", "employee", name="Sara Saksbehandler", units=(hospital,)),
-        admin=make.user("admin", name="Ada Admin"),
+        amu=make.user(Role.AMU, name="Amund AMU"),
+        employee=make.user(Role.EMPLOYEE, name="Kari Nordmann", units=(ward,)),
+        other_employee=make.user(Role.EMPLOYEE, name="Per Andre", units=(other,)),
+        handler=make.user(
+            Role.HANDLER, Role.EMPLOYEE, name="Sara Saksbehandler", units=(hospital,)
+        ),
+        admin=make.user(Role.ADMIN, name="Ada Admin"),
     )
 
 
@@ -113,13 +115,6 @@ def approved(app: Flask, ra: RiskOrg) -> Callable[..., dict[str, Any]]:
 
 def report(app: Flask, reporter: UserInfo, unit: UnitInfo, **fields: Any) -> int:
     """Submit a report through the intake service (committed); its id."""
-    from reporting.schemas import ReportSchema
-    from reporting.service import submit_report
-    from tests.handling.conftest import user_obj
-
-    with app.app_context():
-        data = ReportSchema().load(report_data(unit_id=unit.id, **fields))
-        found = submit_report(data, reporter=user_obj(reporter))
-        db.session.commit()
-        CACHE.items.clear()
-        return found.id
+    report_id = Factory(app).report_id(reporter, unit_id=unit.id, **fields)
+    CACHE.items.clear()
+    return report_id

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import form_login, form_token
+from tests.factories import choose_language, form_login, form_token
 from tests.handling.conftest import Api
 from tests.risk.assessment.conftest import ITEM, assessment_body, report, today
+from trygg.roles import Role
 
 EN = {"Accept-Language": "en"}
 
@@ -67,14 +68,14 @@ def test_a_statement_needs_an_approved_version(app, ra):
 def test_a_safety_rep_elsewhere_sees_nothing(app, ra, make, approved):
     aid = approved()["id"]
     elsewhere = make.user(
-        "safety_rep", name="Sigve Annen", units=(ra.other,), represents=(ra.other,)
+        Role.SAFETY_REP, name="Sigve Annen", units=(ra.other,), represents=(ra.other,)
     )
     client = Api(app, elsewhere)
     assert client.get(f"/api/v1/risk/assessments/{aid}").status_code == 404
     assert client.get("/api/v1/risk/assessments").get_json()["assessments"] == []
 
 
-@pytest.mark.parametrize("who", ["handler", "employee", "admin"])
+@pytest.mark.parametrize("who", [Role.HANDLER, Role.EMPLOYEE, Role.ADMIN])
 def test_other_roles_have_no_assessment_api_or_page(app, ra, approved, who):
     aid = approved()["id"]
     client = Api(app, getattr(ra, who))
@@ -100,6 +101,7 @@ def test_employees_see_only_the_published_summary_of_their_units(app, ra, approv
     aid = approved()["id"]
     employee = app.test_client()
     form_login(employee, ra.employee)
+    choose_language(employee, "en")
     assert employee.get(f"/risk/summaries/{aid}").status_code == 404
     _publish(app, ra, aid)
     home = employee.get("/", headers=EN).get_data(as_text=True)
@@ -112,6 +114,7 @@ def test_employees_see_only_the_published_summary_of_their_units(app, ra, approv
     assert "Likelihood" not in text  # the owner did not choose to show levels
     other = app.test_client()
     form_login(other, ra.other_employee)
+    choose_language(other, "en")
     assert other.get(f"/risk/summaries/{aid}").status_code == 404
     assert "Risks at your workplace" not in other.get("/", headers=EN).get_data(as_text=True)
 
@@ -178,6 +181,7 @@ def test_pages_render_for_the_leader_in_both_languages(app, ra, approved):
     client = app.test_client()
     form_login(client, ra.manager)
     for lang in ("nb", "en"):
+        choose_language(client, lang)
         for url in (
             "/risk/assessments",
             f"/risk/assessments/{aid}",
@@ -195,6 +199,7 @@ def test_pages_render_for_the_leader_in_both_languages(app, ra, approved):
 def test_the_leader_works_through_the_pages_without_javascript(app, ra):
     client = app.test_client()
     form_login(client, ra.manager)
+    choose_language(client, "en")
     token = form_token(client, "/risk/assessments")
     created = client.post(
         "/risk/assessments",

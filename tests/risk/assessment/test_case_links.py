@@ -6,9 +6,11 @@ from __future__ import annotations
 from flask import Flask
 
 from handling import service as handling
+from tests.factories import case_of
 from tests.handling.conftest import Api
 from tests.risk.assessment.conftest import report
 from trygg.extensions import db
+from trygg.roles import Role
 
 
 def _group(app: Flask, *handlers) -> None:
@@ -24,19 +26,10 @@ def _group(app: Flask, *handlers) -> None:
         db.session.commit()
 
 
-def _case_of(app: Flask, report_id: int) -> int:
-    from reporting.models import Report
-
-    with app.app_context():
-        case = handling.case_for_report(db.session.get(Report, report_id))
-        assert case is not None
-        return case.id
-
-
 def test_a_handler_links_a_case_and_the_item_shows_only_a_count(app, ra, make, approved):
     _group(app, ra.handler)
     aid = approved()["id"]
-    case_id = _case_of(app, report(app, ra.employee, ra.ward, place_type="front_desk"))
+    case_id = case_of(app, report(app, ra.employee, ra.ward, place_type="front_desk"))
     handler = Api(app, ra.handler)
     choices = handler.get(f"/api/v1/risk/cases/{case_id}/items").get_json()["items"]
     assert [(c["assessment_id"], c["ref"], c["linked"]) for c in choices] == [(aid, 1, False)]
@@ -59,9 +52,9 @@ def test_a_handler_links_a_case_and_the_item_shows_only_a_count(app, ra, make, a
 
 def test_a_handler_outside_the_case_cannot_list_or_link(app, ra, make, approved):
     _group(app, ra.handler)
-    outsider = make.user("handler", name="Utenfor")
+    outsider = make.user(Role.HANDLER, name="Utenfor")
     aid = approved()["id"]
-    case_id = _case_of(app, report(app, ra.employee, ra.ward))
+    case_id = case_of(app, report(app, ra.employee, ra.ward))
     client = Api(app, outsider)
     assert client.get(f"/api/v1/risk/cases/{case_id}/items").status_code == 404
     refused = client.post(

@@ -4,8 +4,10 @@ keep the history and compare."""
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 
 from risk.assessment import matrix
+from tests.factories import choose_language
 from tests.handling.conftest import Api
 from tests.risk.assessment.conftest import ITEM, assessment_body
 
@@ -32,7 +34,7 @@ from tests.risk.assessment.conftest import ITEM, assessment_body
     ],
 )
 def test_levels_of_each_preset(app, size, likelihood, consequence, name):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with app.test_request_context(), force_locale("en"):
         level = matrix.level_of(likelihood, consequence, matrix.default_levels(size))
         assert level is not None
         assert level.name == name
@@ -55,10 +57,12 @@ def test_admin_levels_replace_the_defaults_and_refuse_a_dark_colour(app, ra):
     form = {"csrf_token": token, "size": "3"}
     for rank, (name, low, colour) in enumerate([("Grønn", 1, "#ccffcc"), ("Rød", 4, "#ffcccc")]):
         form |= {
-            f"name_{rank}": name,
+            f"name_nb_{rank}": name,
+            f"name_en_{rank}": name,
             f"min_{rank}": str(low),
             f"colour_{rank}": colour,
-            f"demand_{rank}": "Tiltak",
+            f"demand_nb_{rank}": "Tiltak",
+            f"demand_en_{rank}": "Measures",
         }
     assert client.post("/admin/risk/matrix", data=form).status_code == 200
     with app.app_context():
@@ -68,6 +72,49 @@ def test_admin_levels_replace_the_defaults_and_refuse_a_dark_colour(app, ra):
     refused = client.post("/admin/risk/matrix", data=dark)
     assert refused.status_code == 400
     assert "#202020" in refused.get_data(as_text=True)
+
+
+def test_level_names_and_demands_are_shown_in_the_readers_language(app, ra, approved):
+    from tests.factories import form_login, form_token
+
+    client = app.test_client()
+    form_login(client, ra.admin)
+    choose_language(client, "en")
+    page = client.get("/admin/risk/matrix")
+    # The shipped levels are offered in both languages.
+    assert 'value="Svært høy"' in page.get_data(as_text=True)
+    assert 'value="Very high"' in page.get_data(as_text=True)
+    token = form_token(client, "/admin/risk/matrix")
+    form = {"csrf_token": token, "size": "5"}
+    levels = [("Lav", "Low", 1, "Følg med", "Keep watch"), ("Høy", "High", 10, "Stopp", "Stop")]
+    for rank, (nb, en, low, demand_nb, demand_en) in enumerate(levels):
+        form |= {
+            f"name_nb_{rank}": nb,
+            f"name_en_{rank}": en,
+            f"min_{rank}": str(low),
+            f"colour_{rank}": "#ffffff",
+            f"demand_nb_{rank}": demand_nb,
+            f"demand_en_{rank}": demand_en,
+        }
+    assert client.post("/admin/risk/matrix", data=form).status_code == 200
+    aid = approved()["id"]  # one item, 3 × 4 = 12: the top level
+    leader = app.test_client()
+    form_login(leader, ra.manager)
+    choose_language(leader, "en")
+    en = leader.get(f"/risk/assessments/{aid}")
+    choose_language(leader, "nb")
+    nb = leader.get(f"/risk/assessments/{aid}")
+    assert ">High</span>" in en.get_data(as_text=True)
+    assert "Keep watch" in en.get_data(as_text=True)
+    assert "Følg med" not in en.get_data(as_text=True)
+    assert ">Høy</span>" in nb.get_data(as_text=True)
+    assert "Følg med" in nb.get_data(as_text=True)
+    assert ">Høy</span>" not in en.get_data(as_text=True)
+
+    half = form | {"name_en_1": ""}
+    refused = client.post("/admin/risk/matrix", data=half, headers={"Accept-Language": "en"})
+    assert refused.status_code == 400
+    assert "Give each level a name in Norwegian and in English." in refused.get_data(as_text=True)
 
 
 def test_an_approved_version_is_frozen_and_a_new_version_keeps_history(app, ra, approved):
@@ -88,6 +135,7 @@ def test_an_approved_version_is_frozen_and_a_new_version_keeps_history(app, ra, 
     assert first["items"][0]["likelihood"] == 3
     assert first["version"]["status"] == "approved"
     assert first["versions"] == [1, 2]
+    choose_language(client.client, "en")
     page = client.get(f"/risk/assessments/{aid}", headers={"Accept-Language": "en"})
     text = page.get_data(as_text=True)
     assert "Compared with version 1" in text

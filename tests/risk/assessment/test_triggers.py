@@ -11,6 +11,7 @@ from notifications.models import Notification
 from notifications.scheduler import TickContext
 from risk.assessment import triggers
 from risk.assessment.models import Trigger
+from tests.factories import choose_language
 from tests.handling.conftest import Api
 from tests.risk.assessment.conftest import ITEM, report, today
 from trygg.extensions import db
@@ -118,6 +119,7 @@ def test_a_measure_that_did_not_work_triggers_and_asks_for_a_replacement(app, ra
     assert client.post(url, {"result": "not", "next_step": "Try guards"}).status_code == 201
     assert _triggers(app, aid) == [("measure", 1, ra.manager.id)]
     assert len(_notes(app, ra.manager.id, "risk_review")) == 1
+    choose_language(client.client, "en")
     page = client.get(f"/risk/assessments/{aid}/measures/{mid}", headers={"Accept-Language": "en"})
     assert "Add a measure that replaces it" in page.get_data(as_text=True)
     replaced = client.post(

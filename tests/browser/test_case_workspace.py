@@ -1,0 +1,128 @@
+"""The case page as a workspace, on a phone (390 px) and on paper.
+
+A handler works a case on a 390 px screen: the page stacks (no sideways scrolling),
+axe-core finds nothing serious, in Norwegian and in English; they search for the leader
+in the task form (a plain GET form: the page comes back with the match chosen), add the
+task, and write to the reporter from a form opened on demand. Printed (media emulated),
+the page has no form and no navigation, but keeps its headings and the timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.browser.conftest import PHONE
+from tests.browser.helpers import (
+    Login,
+    assert_accessible,
+    click_and_wait,
+    demo_report,
+    open_details,
+    show_section,
+)
+from trygg.roles import Role
+
+pytestmark = pytest.mark.browser
+
+# The innermost elements reaching past the screen's right edge (to say what to fix).
+WIDEST = """() => {
+  const right = e => e.getBoundingClientRect().right;
+  const past = e => right(e) > window.innerWidth + 0.5;
+  return [...document.querySelectorAll('body *')]
+    .filter(e => past(e) && ![...e.children].some(past))
+    .slice(0, 5).map(e => `${e.tagName}.${e.className} ${Math.round(right(e))}`).join(', ');
+}"""
+VISIBLE = "els => els.filter(e => e.getClientRects().length > 0).length"
+
+
+@pytest.fixture(scope="module")
+def case_id(live_app: Flask, demo_logins: dict[str, Login]) -> int:
+    """The demo employee's report of a threat from a patient, as a case in HMS."""
+    return int(
+        demo_report(
+            live_app,
+            demo_logins[Role.EMPLOYEE].email,
+            occurred_at=(datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+            narrative="Pasienten truet meg med en stol på vaktrommet i natt.",
+        ).id
+    )
+
+
+def assert_fits(page: Any, what: str) -> None:
+    """No sideways scrolling of the whole page, and nothing serious for axe-core."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], (
+        f"{what} is {width} px wide at {PHONE['width']} px: " + page.evaluate(WIDEST)
+    )
+    assert_accessible(page, f"{what}, {PHONE['width']} px")
+
+
+def visible(page: Any, selector: str) -> int:
+    return int(page.locator(selector).evaluate_all(VISIBLE))
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("nb-NO", {"search": "Søk", "added": "Oppfølgingsoppgaven er lagt til."}),
+        ("en-GB", {"search": "Search", "added": "The follow-up task is added."}),
+    ],
+)
+def test_a_handler_works_a_case_on_a_phone_and_prints_it(logged_in, case_id, locale, words):
+    page = logged_in(Role.HANDLER, viewport=PHONE, locale=locale)
+    path = f"/cases/{case_id}"
+    page.goto(path)
+    assert page.locator("html").get_attribute("lang") == locale[:2]
+    assert page.locator("#h-summary").is_visible()
+    # The forms wait closed, except the next step's.
+    assert not page.locator("#f-message-body").is_visible()
+    assert_fits(page, "the case page")
+
+    # One section at a time, like tabs: the first, until another is chosen.
+    assert page.locator("#h-actions").is_visible()
+    assert not page.locator("#h-timeline").is_visible()
+    show_section(page, "h-timeline")
+    assert not page.locator("#h-actions").is_visible()
+    assert_fits(page, "the case page's timeline")
+    show_section(page, "h-access")
+    assert_fits(page, "the case page's access history")
+
+    # The picker: a search, without JavaScript's help, for the unit's leader.
+    show_section(page, "h-tasks")
+    tasks = "details:has(form[action$='/tasks'])"
+    if not page.locator(f"{tasks}[open]").count():
+        open_details(page, f"{tasks} > summary")
+    page.locator("#f-find-task-new-person").fill("Lars")
+    click_and_wait(page, f"{tasks} form.case-picker button[type=submit]")
+    picked = page.locator("#f-task-new-responsible_user_id option:checked")
+    assert picked.inner_text().startswith("Lars Leder")
+    assert page.locator("#f-task-new-responsible_user_id option").nth(1).inner_text() == (
+        picked.inner_text()
+    )
+    assert_fits(page, "the case page with a search in the task form")
+    page.locator("#f-task-new-template").select_option("bht_offer")
+    click_and_wait(page, "form[action$='/tasks'] button[type=submit]")
+    assert page.locator(".case-flash").first.inner_text() == words["added"]
+    assert "Lars Leder" in page.locator("#h-tasks ~ article").first.inner_text()
+
+    # A message, from a form opened from the keyboard.
+    show_section(page, "h-messages")
+    open_details(page, "details:has(form[action$='/messages']) > summary", keyboard=True)
+    page.locator("#f-message-body").wait_for(state="visible")
+    assert_fits(page, "the case page with the message form open")
+
+    # On paper: headings and the timeline, no forms, no navigation.
+    page.emulate_media(media="print")
+    assert visible(page, "main form") == 0
+    assert visible(page, "main details") == 0
+    assert visible(page, "header, footer, nav") == 0
+    assert visible(page, "main h2") >= 6
+    assert page.locator("#h-timeline").is_visible()
+    assert visible(page, ".case-timeline li") >= 2
+    assert page.locator(".case-facts").is_visible()
+    page.emulate_media(media="screen")
+    assert visible(page, "main form") > 0

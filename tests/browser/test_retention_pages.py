@@ -1,0 +1,104 @@
+"""Retention's pages in a real browser, nb and en, with axe-core: the admin's policies,
+legal holds and access requests, and a handler's retention page for a case (deletion
+date, legal hold, export form), each also with a refused form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from handling import service
+from reporting.schemas import ReportSchema
+from reporting.service import submit_report
+from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait
+from trygg import org
+from trygg.accounts import service as accounts
+from trygg.extensions import db
+from trygg.roles import Role
+
+pytestmark = pytest.mark.browser
+LOCALES = ["nb-NO", "en-GB"]
+
+
+@pytest.fixture(scope="module")
+def story(live_app: Flask, demo_logins: dict[str, Login]) -> tuple[int, str]:
+    """The demo employee's report of a threat, routed to the demo handler's group."""
+    with live_app.app_context():
+        employee = accounts.find_user(demo_logins[Role.EMPLOYEE].email)
+        unit = org.find_unit("Akuttmottaket")
+        assert employee is not None
+        assert unit is not None
+        data = ReportSchema().load(
+            {
+                "incident_types": ["threat"],
+                "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "unit_id": unit.id,
+                "place_type": "patient_room",
+                "counterpart_category": "patient",
+                "severity": 2,
+                "narrative": "Pasienten truet meg.",
+            }
+        )
+        report = submit_report(data, reporter=employee)
+        db.session.commit()
+        case = service.case_for_report(report)
+        assert case is not None
+        return case.id, report.reference
+
+
+def lang_of(locale: str) -> str:
+    return locale.split("-")[0]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_admin_retention_pages_are_accessible(logged_in, story, locale):
+    _, reference = story
+    page = logged_in(Role.ADMIN)
+    page.goto("/admin/retention")
+    assert page.locator("html").get_attribute("lang") == lang_of(locale)
+    assert_accessible(page, "retention policies")
+    first = page.locator("main input[type=number]").first
+    first.fill("0")
+    click_and_wait(page, "main form button[type=submit]")
+    assert page.locator("#error-summary").is_visible()
+    assert first.get_attribute("aria-invalid") == "true"
+    assert_accessible(page, "retention policies with an error")
+
+    page.goto("/admin/retention/holds")
+    assert_accessible(page, "legal holds")
+    page.locator("#f-reference").fill(reference)
+    click_and_wait(page, "main form.app-form button[type=submit]")
+    assert page.locator("#error-summary").is_visible()  # no reason chosen
+    assert_accessible(page, "legal holds with an error")
+    page.locator("#f-reason-1").check()
+    click_and_wait(page, "main form.app-form button[type=submit]")
+    assert_path(page, "/admin/retention/holds")
+    assert reference in page.locator("main table").inner_text()
+    assert_accessible(page, "legal holds with a hold")
+    click_and_wait(page, "main table button[type=submit]")
+    assert page.locator("main table").count() == 0
+
+    page.goto("/admin/retention/access-requests")
+    assert_accessible(page, "access requests")
+    page.locator("#f-email").fill("nobody@example.org")
+    click_and_wait(page, "main form.app-form button[type=submit]")
+    assert page.locator("#e-email").is_visible()
+    assert_accessible(page, "access requests with an error")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_handlers_retention_page_is_accessible(logged_in, story, locale):
+    case_id, _ = story
+    page = logged_in(Role.HANDLER)
+    page.goto(f"/cases/{case_id}")
+    click_and_wait(page, f"main a[href='/cases/{case_id}/retention']")
+    assert_path(page, f"/cases/{case_id}/retention")
+    assert page.locator("html").get_attribute("lang") == lang_of(locale)
+    assert_accessible(page, "the case's retention page")
+    page.locator("#f-sections-1").uncheck()
+    click_and_wait(page, "form[action$='/export'] button[type=submit]")
+    assert page.locator("#error-summary").is_visible()
+    assert page.locator("#e-recipient").is_visible()
+    assert_accessible(page, "the case's retention page with a refused export")

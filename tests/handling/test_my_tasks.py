@@ -1,0 +1,270 @@
+"""A leader's "My tasks": the task, what to do, marking it done; and each role's start.
+
+The leader sees only what the task needs (its kind, due time, the case's reference and
+unit, what to do and, for a contact task, whom to contact), never the report's text or
+the handlers' note; the reading of the name is audited; marking done is a form with
+CSRF, audited, and the handler sees it on the case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from handling import service
+from handling.models import FollowUpTask
+from handling.states import CaseState
+from notifications.kinds import Kind
+from notifications.service import Event, notify_many
+from tests.factories import form_login, user_obj
+from tests.handling.conftest import get_case
+from tests.handling.test_pages import Browser, page_text, redirected_to
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+from trygg.roles import Role
+
+NARRATIVE = "The patient threatened to hit me when I refused a request."
+
+
+@pytest.fixture
+def login(app: Flask) -> Any:
+    return lambda user: Browser(app, user)
+
+
+def give_task(app: Flask, org: Any, case_id: int, template: str = "leader_contact") -> int:
+    with app.app_context():
+        task = service.add_task(
+            get_case(case_id),
+            actor=user_obj(org.handler),
+            template=template,
+            responsible_user_id=org.manager.id,
+            due_at=datetime.now(UTC) + timedelta(hours=5),
+            note="Handler's private note about the talk.",
+        )
+        db.session.commit()
+        return task.id
+
+
+def audit_rows(app: Flask, object_type: str, object_id: int, action: str) -> list[AuditEntry]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.object_type == object_type,
+                    AuditEntry.object_id == str(object_id),
+                    AuditEntry.action == action,
+                )
+            )
+        )
+
+
+def reference(app: Flask, case_id: int) -> str:
+    with app.app_context():
+        return get_case(case_id).report.reference
+
+
+def test_a_leader_sees_what_the_task_needs_and_no_more(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    give_task(app, org, ref.id)
+    reads_before = len(audit_rows(app, "case", ref.id, "case.read"))
+    page = login(org.manager).text("/my-tasks")
+    main = page.split("<main", 1)[1]
+    assert "Leader contacts the exposed employee" in main
+    assert reference(app, ref.id) in main
+    assert "Akutten post 2" in main
+    assert "Due within 24 hours" in main
+    assert "Contact the exposed employee soon" in main
+    # Whom to contact: the exposed employee (the reporter, reporting for themselves).
+    assert "Ella Employee" in main
+    assert NARRATIVE not in main
+    assert "Handler's private note" not in main
+    assert 'name="csrf_token"' in main
+    reads = audit_rows(app, "case", ref.id, "case.read")
+    assert len(reads) == reads_before + 1
+    assert reads[-1].detail_dict()["part"] == "task"
+    assert reads[-1].actor == f"user:{org.manager.id}"
+    report_reads = audit_rows(app, "report", ref.report_id, "report.read")
+    assert report_reads[-1].detail_dict()["part"] == "task"
+
+
+def test_a_task_that_needs_no_name_opens_nothing(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    give_task(app, org, ref.id, template="learning_review")
+    reads_before = len(audit_rows(app, "case", ref.id, "case.read"))
+    main = login(org.manager).text("/my-tasks").split("<main", 1)[1]
+    assert "Learning review" in main
+    assert "Ella Employee" not in main
+    assert len(audit_rows(app, "case", ref.id, "case.read")) == reads_before
+
+
+def test_an_anonymous_reports_task_shows_no_name(app, org, submit, login):
+    ref = submit(
+        None,
+        unit_id=org.ward.id,
+        exposed=[{"user_id": org.employee.id, "name": "Ella Employee"}],
+    )
+    give_task(app, org, ref.id)
+    main = login(org.manager).text("/my-tasks").split("<main", 1)[1]
+    assert "Leader contacts the exposed employee" in main
+    assert "Ella Employee" not in main
+
+
+def test_marking_done_with_a_note_shows_on_the_handlers_case(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    task_id = give_task(app, org, ref.id)
+    leader = login(org.manager)
+    r = leader.post(f"/my-tasks/{task_id}/done", {"note": "Talked on Monday; she is OK."})
+    assert redirected_to(r, "/my-tasks")
+    page = leader.text("/my-tasks")
+    assert "The task is marked as done" in page
+    assert "You have no open tasks." in page
+    assert "Recently done" in page
+    with app.app_context():
+        task = db.session.get(FollowUpTask, task_id)
+        assert task is not None
+        assert task.status == "done"
+        assert task.completed_at is not None
+    case_page = login(org.handler).text(f"/cases/{ref.id}")
+    assert "Handler's private note about the talk." in case_page
+    assert "Mona Manager" in case_page
+    assert "Talked on Monday; she is OK." in case_page
+    assert "Leader contacts the exposed employee: Done" in case_page
+    updates = audit_rows(app, "case", ref.id, "case.task.update")
+    assert updates[-1].actor == f"user:{org.manager.id}"
+    # The leader-contact deadline is met by the task.
+    with app.app_context():
+        kinds = {d.kind for d in get_case(ref.id).deadlines if d.met_at is not None}
+    assert "leader_contact" in kinds
+
+
+def test_marking_done_needs_the_form_token(app, org, submit):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    task_id = give_task(app, org, ref.id)
+    client = app.test_client()
+    form_login(client, org.manager)
+    assert client.post(f"/my-tasks/{task_id}/done", data={"note": "x"}).status_code == 400
+    with app.app_context():
+        assert db.session.get(FollowUpTask, task_id).status == "open"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("who", [Role.HANDLER, Role.EMPLOYEE, Role.SAFETY_REP, Role.ADMIN])
+def test_only_the_responsible_person_may_mark_it_done(app, org, submit, login, who):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    task_id = give_task(app, org, ref.id)
+    other = login(getattr(org, who))
+    assert other.post(f"/my-tasks/{task_id}/done", {"note": "x"}).status_code == 404
+    assert other.post("/my-tasks/99999/done", {"note": "x"}).status_code == 404
+    assert "Leader contacts" not in other.text("/my-tasks").split("<main", 1)[1]
+
+
+def test_refusals_say_what_to_fix(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    task_id = give_task(app, org, ref.id)
+    leader = login(org.manager)
+    r = leader.post(f"/my-tasks/{task_id}/done", {"note": "x" * 2001})
+    assert r.status_code == 400
+    assert "Make the note shorter (at most 2000 characters)." in page_text(r)
+    assert redirected_to(leader.post(f"/my-tasks/{task_id}/done", {"note": ""}), "/my-tasks")
+    r = leader.post(f"/my-tasks/{task_id}/done", {"note": ""})
+    assert r.status_code == 400
+    assert "This task is no longer open." in page_text(r)
+
+
+def test_a_closed_cases_task_is_not_listed_and_cannot_be_done(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    task_id = give_task(app, org, ref.id)
+    with app.app_context():
+        case = get_case(ref.id)
+        case.state = CaseState.CLOSED
+        db.session.commit()
+    leader = login(org.manager)
+    assert "You have no open tasks." in leader.text("/my-tasks")
+    r = leader.post(f"/my-tasks/{task_id}/done", {"note": "late"})
+    assert r.status_code == 400
+    assert "The case is closed." in page_text(r)
+
+
+def test_the_due_soon_email_sends_a_leader_to_my_tasks(app, org, submit):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    task_id = give_task(app, org, ref.id)
+    from handling.notices import tasks_job
+    from notifications.models import Notification
+    from notifications.scheduler import TickContext
+
+    with app.app_context():
+        tasks_job(TickContext(now=datetime.now(UTC), owner="test"))
+        links = db.session.scalars(
+            select(Notification.link).where(
+                Notification.subject == f"task:{task_id}",
+                Notification.user_id == org.manager.id,
+            )
+        ).all()
+        db.session.rollback()
+    assert links == ["/my-tasks"]
+
+
+# -- start pages ------------------------------------------------------------------------
+
+
+def landing(app: Flask, user: Any) -> str:
+    client = app.test_client()
+    response = form_login(client, user)
+    return str(response.headers["Location"])
+
+
+def test_each_role_lands_where_their_day_starts(app, org):
+    assert landing(app, org.handler).endswith("/cases")
+    assert landing(app, org.manager).endswith("/")
+    assert landing(app, org.safety_rep).endswith("/")
+    assert landing(app, org.employee).endswith("/")
+
+
+def test_a_managers_start_page_shows_open_tasks_first(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id)
+    give_task(app, org, ref.id)
+    main = login(org.manager).text("/").split("<main", 1)[1]
+    tasks_at = main.index('id="h-my-tasks"')
+    assert tasks_at < main.index('id="h-report-home"')
+    assert "Leader contacts the exposed employee" in main
+    assert 'href="/my-tasks"' in main
+    # The start page opens nothing sealed: no name there.
+    assert "Ella Employee" not in main
+
+
+def test_the_safety_reps_start_page_links_to_shared_cases_closed_too(org, login):
+    main = login(org.safety_rep).text("/").split("<main", 1)[1]
+    assert 'href="/cases?state=all"' in main
+    assert main.index('id="h-shared-cases"') < main.index('id="h-report-home"')
+
+
+def test_an_employees_start_page_puts_reporting_first_with_an_unread_marker(
+    app, org, submit, login
+):
+    submit(org.employee, unit_id=org.ward.id)
+    page = login(org.employee).text("/")
+    main = page.split("<main", 1)[1]
+    assert 'id="h-my-tasks"' not in main
+    first_section = main.index("<section")
+    assert main.index('id="h-report-home"') > first_section
+    assert 'class="ds-button" data-variant="primary" href="/report"' in main
+    assert "unread update" not in main
+    with app.app_context():
+        notify_many(
+            [Event(Kind.REPORT_UPDATE, [org.employee.id], "test:news", "/my-reports", None)]
+        )
+        db.session.commit()
+    assert "1 unread update" in login(org.employee).text("/")
+
+
+def test_a_long_list_shows_the_nearest_and_says_how_many_more(app, org, submit, login, monkeypatch):
+    monkeypatch.setattr("handling.service.mytasks.OPEN_MAX", 2)
+    ref = submit(org.employee, unit_id=org.ward.id)
+    for template in ("learning_review", "bht_offer", "recontact"):
+        give_task(app, org, ref.id, template=template)
+    main = login(org.manager).text("/my-tasks").split("<main", 1)[1]
+    assert main.count("<article") == 2
+    assert "1 more open task is not shown here." in main

@@ -1,0 +1,85 @@
+"""The language a user chooses follows their account to every browser; until someone
+chooses, pages are in the installation's default_locale whatever the browser asks for."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tests.factories import choose_language, csrf_token, form_login
+from tests.kernel.test_pages import html_lang
+from trygg.accounts.models import User
+from trygg.extensions import db
+from trygg.roles import Role
+
+ENGLISH_BROWSER = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+def _log_out(client) -> None:
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+
+
+def test_a_chosen_language_follows_the_user_to_another_browser(app: Flask, make) -> None:
+    user = make.user(Role.EMPLOYEE, email="ola@example.org")
+    first = app.test_client()
+    form_login(first, user)
+    assert html_lang(first.get("/")) == "nb"
+    choose_language(first, "en")
+    assert html_lang(first.get("/")) == "en"
+    _log_out(first)
+
+    other = app.test_client()  # another browser, which asks for nothing
+    assert html_lang(other.get("/login")) == "nb"  # nobody has logged in here yet
+    form_login(other, user)
+    assert html_lang(other.get("/")) == "en"
+    assert "My reports" in other.get("/").get_data(as_text=True)
+    # Back to Norwegian there, and the first browser follows at the next login.
+    choose_language(other, "nb")
+    form_login(first, user)
+    assert html_lang(first.get("/")) == "nb"
+
+
+def test_a_language_picked_on_the_login_page_is_kept_on_the_account(app: Flask, make) -> None:
+    user = make.user(Role.EMPLOYEE, email="kari@example.org")
+    first = app.test_client()
+    choose_language(first, "en")
+    assert html_lang(first.get("/login")) == "en"
+    form_login(first, user)
+    assert html_lang(first.get("/")) == "en"
+    other = app.test_client()
+    form_login(other, user)
+    assert html_lang(other.get("/")) == "en"
+
+
+def test_an_anonymous_visitor_gets_the_default_whatever_the_browser_asks(
+    app: Flask, make_app
+) -> None:
+    visitor = app.test_client()
+    assert html_lang(visitor.get("/login", headers=ENGLISH_BROWSER)) == "nb"
+    assert "Logg inn" in visitor.get("/login", headers=ENGLISH_BROWSER).get_data(as_text=True)
+    choose_language(visitor, "en")
+    assert html_lang(visitor.get("/login", headers={"Accept-Language": "nb"})) == "en"
+    english_install = make_app(default_locale="en").test_client()
+    assert html_lang(english_install.get("/login", headers={"Accept-Language": "nb"})) == "en"
+
+
+def test_a_user_who_never_chose_gets_the_default_not_the_browser(app: Flask, make) -> None:
+    user = make.user(Role.EMPLOYEE, email="per@example.org")
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    form_login(client, user)
+    assert html_lang(client.get("/")) == "nb"
+
+
+def test_a_choice_on_the_login_page_survives_the_second_step(app: Flask, make) -> None:
+    """A two-factor login starts a new session between its steps; the choice made on
+    the login page is still the one kept on the account."""
+    handler = make.user(Role.HANDLER, email="hanne@example.org")
+    with app.app_context():
+        db.session.get(User, handler.id).locale = "nb"  # chosen earlier, elsewhere
+        db.session.commit()
+    other = app.test_client()
+    choose_language(other, "en")
+    form_login(other, handler)  # password, then the code: two sessions
+    assert html_lang(other.get("/account")) == "en"
+    with app.app_context():
+        assert db.session.get(User, handler.id).locale == "en"

@@ -1,0 +1,88 @@
+"""The access download finds the reports naming a person as the exposed employee by an
+index of keyed hashes (reporting/people_index.py), not by opening every report: its
+statements do not grow with the number of reports. Older reports are indexed by
+`trygg retention index-people`; erasing a report removes its rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from reporting.erasure import erase_report
+from reporting.models import Report, ReportPerson
+from tests.factories import Factory
+from tests.handling.conftest import Api
+from tests.handling.test_list_sizes import statements  # noqa: F401 - fixture
+from tests.retention.support import build_world, report_payload
+from trygg.extensions import db
+from trygg.roles import Role
+
+
+@pytest.fixture
+def world(app):
+    return build_world(app)
+
+
+def report(colleague: Api, world, marker: str, **extra) -> None:
+    r = colleague.post("/api/v1/reports", {**report_payload(world, marker), **extra})
+    assert r.status_code == 201, r.get_json()
+
+
+def test_the_download_finds_the_named_reports_by_index_in_bounded_statements(
+    app,
+    world,
+    statements,  # noqa: F811 - the fixture
+):
+    me = Api(app, world.employee)
+    colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    report(colleague, world, "NAMED", exposed=[{"user_id": world.employee.id}])
+    report(colleague, world, "OTHER0")
+
+    def download() -> tuple[list[str], int]:
+        statements.clear()
+        doc = me.get("/api/v1/account/my-data").get_json()
+        return [n["reference"] for n in doc["named_as_exposed"]], len(statements)
+
+    named_few, count_few = download()
+    for n in range(1, 16):
+        report(colleague, world, f"OTHER{n}")
+    named_many, count_many = download()
+    assert len(named_few) == 1
+    assert named_many == named_few
+    assert count_many == count_few
+    with app.app_context():
+        # The index holds keyed hashes, never the user id in clear.
+        tags = set(db.session.scalars(select(ReportPerson.person_tag)))
+        assert str(world.employee.id) not in tags
+        assert all(len(tag) == 64 for tag in tags)
+
+
+def test_reports_from_before_the_index_are_indexed_by_the_command(app, world, runner):
+    me = Api(app, world.employee)
+    colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    report(colleague, world, "OLD", exposed=[{"user_id": world.employee.id}])
+    with app.app_context():  # as if stored before revision 0018
+        db.session.execute(delete(ReportPerson))
+        db.session.commit()
+    assert me.get("/api/v1/account/my-data").get_json()["named_as_exposed"] == []
+    result = runner.invoke(args=["retention", "index-people"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 reports" in result.output
+    named = me.get("/api/v1/account/my-data").get_json()["named_as_exposed"]
+    assert len(named) == 1
+    again = runner.invoke(args=["retention", "index-people"])  # nothing twice
+    assert again.exit_code == 0, again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReportPerson)) == 1
+
+
+def test_erasing_a_report_removes_its_index_rows(app, world):
+    colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    report(colleague, world, "GONE", exposed=[{"user_id": world.employee.id}])
+    with app.app_context():
+        row = db.session.scalars(select(ReportPerson)).one()
+        erase_report(db.session.get(Report, row.report_id), month=date.today().replace(day=1))
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(ReportPerson)) == 0
