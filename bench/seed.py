@@ -10,7 +10,9 @@ Every sealed field is sealed with the app's own crypto under a per-report data k
 the keyring given (created if missing), so pages decrypt real data.
 
 Rows go in with COPY (bulk users share one argon2 hash; the printed logins are made
-through the accounts service), then sequences are set and the tables analysed. The
+through the accounts service), with the trends rollup's triggers off in that transaction
+and the rollup filled once at the end (trend_count_rebuild(), migration 0020); then
+sequences are set and the tables analysed. The
 database URL, keyring and logins are printed at the end and written to
 <keyring dir>/scale-logins.txt. Default database: trygg_bench_scale on the local server.
 """
@@ -156,6 +158,12 @@ def copy_rows(conn: Any, table: str, columns: list[str], rows: Iterable[tuple[An
     return count
 
 
+def _rollup_triggers(conn: Any, action: str) -> None:
+    """Switch the trends rollup's triggers (migration 0020) off or on, in this transaction."""
+    for table in ("report", "report_incident_type", "case", "deadline"):
+        conn.execute(f'ALTER TABLE "{table}" {action} TRIGGER USER')
+
+
 def set_sequences(conn: Any, tables: list[str]) -> None:
     with conn.cursor() as cur:
         for table in tables:
@@ -187,7 +195,11 @@ def seed(url: str, keyring: Path, reports: int, years: int, seed_value: int) -> 
         raw = db.engine.raw_connection()
         conn: Any = raw.driver_connection
         try:
+            _rollup_triggers(conn, "DISABLE")
             logins = _seed_all(app, conn, plan, rng, reports, years)
+            # The rollup's triggers would fire per COPY row: fill it once, in SQL, instead.
+            conn.execute("SELECT trend_count_rebuild()")
+            _rollup_triggers(conn, "ENABLE")
             conn.commit()
         finally:
             raw.close()
@@ -201,6 +213,7 @@ def seed(url: str, keyring: Path, reports: int, years: int, seed_value: int) -> 
                 "user_account",
                 "membership",
                 "case_event",
+                "trend_count",
             ):
                 c.execute(text(f'VACUUM ANALYZE "{table}"'))
         db.engine.dispose()
@@ -694,6 +707,7 @@ class _Writer:
         uid: int,
         year: int,
     ) -> tuple[Any, ...]:
+        from handling.workflow import REPORTER_STATUS
         from reporting.service import time_band
         from risk import demo
 
@@ -702,7 +716,7 @@ class _Writer:
             f"AVV-{year}-{self.refs[year]:05d}",
             "employee",
             course.opened,
-            demo.STATUS_OF.get(course.state, "in_progress"),
+            REPORTER_STATUS[course.state],
             False,
             tag,
             wrapped,
