@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,40 @@ if TYPE_CHECKING:
 # reads it is not offered.
 STEP_MARGIN_SECONDS = 3
 TWO_FACTOR_ROLES = {Role.HANDLER, Role.ADMIN}
+
+# The live server's last requests (method, path, status), newest last: a navigation that
+# never came says whether the browser sent anything at all.
+SERVED: deque[str] = deque(maxlen=12)
+SERVED_LOCK = threading.Lock()
+
+
+def served(line: str) -> None:
+    """Note a request the live server answered (its request handler calls this)."""
+    with SERVED_LOCK:
+        SERVED.append(line)
+
+
+@contextlib.contextmanager
+def navigation(page: Page) -> Iterator[None]:
+    """`page.expect_navigation()`, but a timeout says what the server last answered.
+
+    A lost click (nothing sent) and a slow answer (sent, not yet answered) need different
+    fixes; Playwright's own message tells neither.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with SERVED_LOCK:
+        before = len(SERVED), list(SERVED)[-1:] if SERVED else []
+    try:
+        with page.expect_navigation():
+            yield
+    except PlaywrightTimeout as exc:
+        with SERVED_LOCK:
+            recent = list(SERVED)
+        raise AssertionError(
+            f"no new page after the action on {page.url}; the server's last requests "
+            f"(before the action: {before[1]}): {recent}"
+        ) from exc
 
 
 def yesterday() -> str:
@@ -92,7 +129,7 @@ def fill_password_step(page: Page, login: Login) -> None:
     page.goto("/login")
     page.locator("#f-email").fill(login.email)
     page.locator("#f-password").fill(login.password)
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main button[type=submit]").click()
 
 
@@ -111,13 +148,13 @@ def log_in(page: Page, login: Login) -> str:
         assert_path(page, "/account/two-factor")
         login.totp_secret = page.locator("code#totp-secret").inner_text().strip()
         page.locator("#f-otp").fill(login.otp())
-        with page.expect_navigation():
+        with navigation(page):
             page.locator("main form button[type=submit]").click()
         assert_path(page, "/account")
         return "enrolled"
     assert_path(page, "/login/code")
     page.locator("#f-otp").fill(login.otp())
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main button[type=submit]").click()
     assert_path(page, landing(login))
     return "code"
@@ -130,7 +167,7 @@ def landing(login: Login) -> str:
 
 def click_and_wait(page: Page, selector: str) -> None:
     """Click something that sends a form or follows a link, and wait for the new page."""
-    with page.expect_navigation():
+    with navigation(page):
         page.locator(selector).click()
 
 
@@ -172,7 +209,7 @@ def show_section(page: Page, heading_id: str) -> None:
 
 def log_out(page: Page) -> None:
     """Press the header's log-out button."""
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("header form[action$='/logout'] button").click()
     assert_path(page, "/login")
 

@@ -9,7 +9,14 @@ import re
 
 import pytest
 
-from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, log_in
+from tests.browser.helpers import (
+    Login,
+    assert_accessible,
+    assert_path,
+    click_and_wait,
+    log_in,
+    navigation,
+)
 from tests.kernel.conftest import Inbox
 from tests.notifications.conftest import mailbox, use_smtp  # noqa: F401 - a fixture
 from trygg.roles import Role
@@ -93,7 +100,7 @@ def test_the_access_changes_page(logged_in, role, locale):
 def test_the_admin_resets_a_password_from_the_user_form(logged_in):
     page = logged_in(Role.ADMIN)
     page.goto("/admin/users")
-    with page.expect_navigation():
+    with navigation(page):
         page.get_by_role("row", name=re.compile("Lars Leder")).get_by_role("link").click()
     click_and_wait(page, "main form[action$='/password-code'] button")
     assert page.locator("#password-code").is_visible()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import assert_accessible, assert_path
+from tests.browser.helpers import assert_accessible, assert_path, navigation
 from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
@@ -20,14 +20,14 @@ def test_the_admin_searches_and_pages_the_lists(logged_in, locale):
     assert page.locator("html").get_attribute("lang") == locale.split("-")[0]
     assert_accessible(page, "units")
     page.locator("#f-q").fill("akutt")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main form[role=search] button[type=submit]").click()
     assert_path(page, "/admin/units")
     assert page.get_by_role("row", name=re.compile("Akuttmottaket")).is_visible()
     assert page.get_by_role("row", name=re.compile("Psykiatrisk avdeling")).count() == 0
     assert_accessible(page, "units, searched")
     page.goto("/admin/units?limit=1")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main nav.app-pager a[rel=next]").click()
     assert_accessible(page, "units, second page")
     page.goto("/admin/units?q=nowhere")
@@ -37,7 +37,7 @@ def test_the_admin_searches_and_pages_the_lists(logged_in, locale):
     page.goto("/admin/users")
     assert_accessible(page, "users")
     page.locator("#f-q").fill("kari")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main form[role=search] button[type=submit]").click()
     assert page.get_by_role("row", name=re.compile("Kari Nordmann")).is_visible()
     assert page.locator("main tbody tr").count() == 1

@@ -29,6 +29,7 @@ from tests.browser.helpers import (
     assert_path,
     click_and_wait,
     log_in,
+    navigation,
     open_details,
     show_section,
 )
@@ -121,7 +122,7 @@ def test_an_anonymous_report_and_its_conversation_in_the_browser(
     handler.goto("/cases")
     row = handler.get_by_role("row", name=reference)
     assert row.locator(".ds-tag").count() >= 1  # the anonymous flag
-    with handler.expect_navigation():
+    with navigation(handler):
         row.get_by_role("link", name=reference).click()
     case_path = re.sub(r"^https?://[^/]+", "", handler.url)
     assert re.fullmatch(r"/cases/\d+", case_path)

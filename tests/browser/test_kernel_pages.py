@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     fill_password_step,
     log_in,
     log_out,
+    navigation,
 )
 from tests.factories import Factory
 from trygg.roles import Role
@@ -52,7 +53,7 @@ def test_each_role_logs_in_and_is_greeted_by_name(page, demo_logins, role, local
 def test_language_switch_in_the_header_turns_the_pages_english(page, demo_logins):
     page.goto("/login")
     assert page.locator("html").get_attribute("lang") == "nb"
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("header button[name=lang][value=en]").click()
     assert_path(page, "/login")
     assert page.locator("html").get_attribute("lang") == "en"
@@ -62,7 +63,7 @@ def test_language_switch_in_the_header_turns_the_pages_english(page, demo_logins
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     # ... and the same button in the header switches back.
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("header button[name=lang][value=nb]").click()
     assert page.locator("html").get_attribute("lang") == "nb"
 
@@ -81,7 +82,7 @@ def test_admin_reaches_the_admin_pages_and_creates_a_unit(logged_in):
     page.locator("#f-name").fill("Legevakten")
     page.locator("#f-parent_id").select_option(label="Trygg sykehus")
     page.locator("#f-headcount").fill("42")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main form button[type=submit]").click()
     assert_path(page, "/admin/units")
     row = page.get_by_role("row", name=re.compile("Legevakten"))
@@ -130,7 +131,7 @@ def test_axe_login_page_with_an_error(page):
     page.goto("/login")
     page.locator("#f-email").fill("nobody@example.org")
     page.locator("#f-password").fill("not the password")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main button[type=submit]").click()
     assert page.locator("#login-error").is_visible()
     assert_accessible(page, "login page with an error")
@@ -174,7 +175,7 @@ def test_axe_logged_in_pages(logged_in, role, path):
 def test_axe_user_form_of_an_existing_user(logged_in):
     page = logged_in(Role.ADMIN)
     page.goto("/admin/users")
-    with page.expect_navigation():
+    with navigation(page):
         page.get_by_role("row", name=re.compile("Sara Saksbehandler")).get_by_role("link").click()
     assert re.search(r"/admin/users/\d+$", page.url)
     assert_accessible(page, "user form (edit)")
@@ -184,7 +185,7 @@ def test_axe_unit_form_with_validation_errors(logged_in):
     page = logged_in(Role.ADMIN)
     page.goto("/admin/units/new")
     page.locator("#f-headcount").fill("-3")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("main form button[type=submit]").click()
     summary = page.locator("#error-summary")
     assert summary.is_visible()

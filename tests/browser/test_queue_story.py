@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait
+from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, navigation
 from tests.factories import Factory
 from trygg import org
 from trygg.accounts import service as accounts
@@ -93,7 +93,7 @@ def test_a_handler_finds_a_case_by_its_number_and_takes_it(logged_in, cases, loc
     assert words["unassigned"] in row.inner_text()
     assert_accessible(page, f"the queue with a search, {locale}")
 
-    with page.expect_navigation():
+    with navigation(page):
         row.get_by_role("button", name=words["take"]).click()
     assert f"q={serial}" in page.url  # back to the same search
     assert words["taken"].format(reference) in page.locator(".case-flash").inner_text()

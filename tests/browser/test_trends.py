@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import assert_accessible, navigation
 from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def test_a_manager_reads_trends_by_unit_and_dimension(logged_in, locale):
 
     page.locator("#f-unit").select_option(label="Hjemmetjenesten")
     page.locator("#f-by").select_option("place")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("form.risk-filters button[type=submit]").click()
     assert "unit=" in page.url
     assert "by=place" in page.url
@@ -57,6 +57,6 @@ def test_the_filters_work_without_javascript(browser, live_server, demo_logins, 
     table = page.locator("table:has(#cap-by)")
     assert table.locator("tbody tr").count() == 8  # the last two years by quarter
     page.locator("#f-by").select_option("time_band")
-    with page.expect_navigation():
+    with navigation(page):
         page.locator("form.risk-filters button[type=submit]").click()
     assert "by=time_band" in page.url
