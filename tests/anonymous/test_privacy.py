@@ -8,6 +8,7 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from reporting.codes import Channel
 from reporting.models import Report
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
@@ -97,7 +98,9 @@ def test_anonymous_reports_have_random_ids_and_employee_reports_stay_ordered(
         db.session.commit()
     submit(anon_client)
     with anon_app.test_request_context():
-        anon_id = db.session.scalar(select(Report.id).where(Report.channel_kind == "anonymous"))
+        anon_id = db.session.scalar(
+            select(Report.id).where(Report.channel_kind == Channel.ANONYMOUS)
+        )
         assert privacy.RANDOM_ID_MIN <= anon_id <= privacy.RANDOM_ID_MAX
         second = employee_report()
         db.session.commit()

@@ -139,7 +139,7 @@ def test_axe_login_page_with_an_error(page):
 
 def test_axe_two_factor_code_page(page, demo_logins, logged_in):
     logged_in(Role.HANDLER)  # makes sure the handler has an authenticator
-    fill_password_step(page, demo_logins["handler"])
+    fill_password_step(page, demo_logins[Role.HANDLER])
     assert_path(page, "/login/code")
     assert_accessible(page, "two-factor code page")
 

@@ -51,7 +51,7 @@ def test_a_handler_sees_a_new_case_arrive_and_follows_the_link(
     page = logged_in(Role.HANDLER, locale=locale)
     page.goto("/")
     before = _badge(page)
-    case_id = _report_arrives(live_app, demo_logins["employee"])
+    case_id = _report_arrives(live_app, demo_logins[Role.EMPLOYEE])
     page.reload()
     assert _badge(page) == before + 1
     # Screen readers hear the count in words beside the link.

@@ -59,7 +59,7 @@ def test_an_incident_leads_to_a_new_assessment_that_employees_see(
     live_app, demo_logins, logged_in, locale
 ):
     en = locale.startswith("en")
-    aid = _violent_evening_in_the_waiting_room(live_app, demo_logins["employee"].email)
+    aid = _violent_evening_in_the_waiting_room(live_app, demo_logins[Role.EMPLOYEE].email)
 
     leader = logged_in(Role.MANAGER, locale=locale)
     leader.goto("/risk/assessments")
@@ -88,7 +88,7 @@ def test_an_incident_leads_to_a_new_assessment_that_employees_see(
     leader.locator("#f-n-item_ref").select_option("1")
     leader.locator("#f-n-goal").fill("Alarmknapper i skranken")
     leader.locator("#f-n-what").fill("Montere alarmknapper koblet til vekter.")
-    leader.locator("#f-n-responsible_id").select_option(label=demo_logins["manager"].name)
+    leader.locator("#f-n-responsible_id").select_option(label=demo_logins[Role.MANAGER].name)
     leader.locator("#f-n-deadline").fill(deadline)
     click_and_wait(leader, "form[action$='/measures'] button[type=submit]")
     assert "Alarmknapper i skranken" in leader.locator("table:has(#cap-plan)").inner_text()

@@ -45,7 +45,7 @@ def test_a_handler_links_a_case_to_a_risk_item_from_the_case_page(
     live_app, demo_logins, logged_in, locale
 ):
     en = locale.startswith("en")
-    case_id, aid = _reported_case(live_app, demo_logins["employee"].email)
+    case_id, aid = _reported_case(live_app, demo_logins[Role.EMPLOYEE].email)
 
     handler = logged_in(Role.HANDLER, locale=locale)
     handler.goto(f"/cases/{case_id}")

@@ -87,7 +87,7 @@ class World:
 
     def new_user(self, role: str) -> UserInfo:
         make = Factory(self.app)
-        extra = ("employee",) if role in {Role.MANAGER, Role.SAFETY_REP} else ()
+        extra = (Role.EMPLOYEE,) if role in {Role.MANAGER, Role.SAFETY_REP} else ()
         return make.user(
             role,
             *extra,
@@ -129,7 +129,7 @@ def _build(app: Flask) -> World:
         group = handling.save_group(
             actor="test",
             name="HMS",
-            member_ids=[world.users["handler"].id],
+            member_ids=[world.users[Role.HANDLER].id],
             is_default=True,
             is_fallback=True,
         )
@@ -137,14 +137,14 @@ def _build(app: Flask) -> World:
         db.session.commit()
         world.group_id, world.ids["rule_id"] = group.id, rule.id
 
-    employee = world.caller("employee").client
+    employee = world.caller(Role.EMPLOYEE).client
     response = employee.post(
         "/api/v1/reports",
         data={
             "data": json.dumps(valid_report(unit.id)),
             "files": [(io.BytesIO(b"Han sa: Jeg vet hvor du bor.\n"), "notat.txt")],
         },
-        headers=world.caller("employee").headers,
+        headers=world.caller(Role.EMPLOYEE).headers,
         content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_json()
@@ -163,13 +163,13 @@ def _build(app: Flask) -> World:
     assert response.status_code == 201, response.get_json()
     world.receipt = response.get_json()["receipt"]
 
-    staff = world.caller("handler")
+    staff = world.caller(Role.HANDLER)
     cases = staff.client.get("/api/v1/cases").get_json()["cases"]
     case_id = next(c["id"] for c in cases if c["report_id"] == world.ids["report_id"])
     world.ids["case_id"] = case_id
     response = staff.client.post(
         f"/api/v1/cases/{case_id}/tasks",
-        json={"template": "leader_contact", "responsible_user_id": world.users["handler"].id},
+        json={"template": "leader_contact", "responsible_user_id": world.users[Role.HANDLER].id},
         headers=staff.headers,
     )
     assert response.status_code == 201, response.get_json()

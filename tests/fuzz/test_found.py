@@ -24,9 +24,10 @@ def test_a_nested_field_error_is_flat_under_its_dotted_path(app, make):
     """PUT deadline-policies answered {"policies": {"0": {"amount": [...]}}}, which is not
     the documented {"errors": {field: [messages]}}."""
     client = _admin_client(app, make)
+    policy = {"kind": "investigation", "unit": "days", "amount": 0}  # vocabulary: deadline kind
     response = client.put(
         "/api/v1/admin/deadline-policies",
-        json={"policies": [{"kind": "investigation", "unit": "days", "amount": 0}]},
+        json={"policies": [policy]},
         headers={"X-CSRFToken": csrf_token(client)},
     )
     assert response.status_code == 400
@@ -64,7 +65,7 @@ def test_a_bad_queue_filter_is_a_flat_translated_field_error(app, make):
 def test_the_queue_filters_are_in_the_document(client):
     operation = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/cases"]["get"]
     names = {p["name"] for p in operation["parameters"]}
-    assert {"state", "track", "unit_id", "assigned"} <= names
+    assert {"state", "track", "unit_id", "assigned"} <= names  # vocabulary: queue filter
 
 
 def _marshmallow_messages() -> list[str]:

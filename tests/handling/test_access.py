@@ -91,11 +91,11 @@ def test_access_matrix(app, make, org, matrix_cases, api, role):
     outsider = make.user(Role.EMPLOYEE, units=(org.ward,))
     user = {
         "reporter": org.employee,
-        "employee": outsider,
-        "handler": org.handler,
-        "manager": org.manager,
-        "safety_rep": org.safety_rep,
-        "admin": org.admin,
+        Role.EMPLOYEE: outsider,
+        Role.HANDLER: org.handler,
+        Role.MANAGER: org.manager,
+        Role.SAFETY_REP: org.safety_rep,
+        Role.ADMIN: org.admin,
     }[role]
     client = api(user)
     deviations = []

@@ -126,9 +126,9 @@ def test_the_handler_asks_and_the_anonymous_reporter_answers(link, org, api):
 
     back = handler.get(theirs).get_json()
     assert [(m["author_kind"], m["internal"], m["body"]) for m in back] == [
-        ("handler", False, "When did it start?"),
-        ("handler", True, "Check who leads that team"),
-        ("reporter", False, "In March, after the reorganisation."),
+        (Side.HANDLER, False, "When did it start?"),
+        (Side.HANDLER, True, "Check who leads that team"),
+        (Side.REPORTER, False, "In March, after the reorganisation."),
     ]
     assert back[2]["author_user_id"] is None
     assert back[2]["author_name"] is None

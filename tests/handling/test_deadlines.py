@@ -126,7 +126,11 @@ def test_default_policies_pick_deadlines_by_track_type_and_severity(app, org, su
         assert get_case(very.id).section_5_2 is True
         assert get_case(very.id).section52.required is True
         # Whistleblowing about a colleague: investigation, no leader contact.
-        assert set(_deadlines(bullying.id)) == {"acknowledge", "investigation", "reporter_feedback"}
+        assert set(_deadlines(bullying.id)) == {
+            "acknowledge",
+            "investigation",  # vocabulary: deadline kind
+            "reporter_feedback",
+        }
 
 
 def test_triage_and_track_change_recompute_deadlines(app, org, submit, api):
@@ -148,7 +152,7 @@ def test_triage_and_track_change_recompute_deadlines(app, org, submit, api):
         rows = _deadlines(case.id)
         assert rows["acknowledge"].met_at is not None
         assert "section_5_2_notice" in rows
-        assert "investigation" not in rows
+        assert "investigation" not in rows  # vocabulary: deadline kind
     # Track change to HR matter: no HSE follow-up deadlines any more (open ones go).
     r = handler.put(base + "/track", {"track": Track.HR_MATTER, "section_5_2": False})
     assert r.status_code == 200, r.get_json()

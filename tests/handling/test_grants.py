@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from handling import access
 from handling.models import Case, CaseGrant
+from handling.states import GrantKind
 from notifications.models import Notification
 from tests.factories import form_login, form_token
 from trygg.access_changes import AccessChange
@@ -282,7 +283,7 @@ def test_break_glass_gives_one_handler_a_groups_cases_and_tells_everyone(
         assert "Alle i HMS har sluttet" in first
     with app.app_context():
         change = db.session.scalars(
-            select(AccessChange).where(AccessChange.kind == "break_glass")
+            select(AccessChange).where(AccessChange.kind == GrantKind.BREAK_GLASS)
         ).one()
         told = set(
             db.session.scalars(
@@ -328,7 +329,7 @@ def test_break_glass_refuses(app, runner, org, make, who, extra, says):
     assert says in result.output
     with app.app_context():
         assert not db.session.scalars(
-            select(AccessChange).where(AccessChange.kind == "break_glass")
+            select(AccessChange).where(AccessChange.kind == GrantKind.BREAK_GLASS)
         ).all()
 
 

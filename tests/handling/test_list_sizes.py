@@ -22,19 +22,19 @@ from trygg.roles import Role
 
 # (path, who asks, how they log in)
 LISTS = [
-    ("/cases", "handler", "form"),
-    ("/cases?state=all", "handler", "form"),
-    ("/cases?state=reported&deadline=due_soon", "handler", "form"),
-    ("/api/v1/cases", "handler", "api"),
-    ("/api/v1/cases?state=all&assigned=none", "handler", "api"),
+    ("/cases", Role.HANDLER, "form"),
+    ("/cases?state=all", Role.HANDLER, "form"),
+    ("/cases?state=reported&deadline=due_soon", Role.HANDLER, "form"),
+    ("/api/v1/cases", Role.HANDLER, "api"),
+    ("/api/v1/cases?state=all&assigned=none", Role.HANDLER, "api"),
     # Sorted by a computed column, and searched by part of the reference (issue 15).
-    ("/cases?sort=-unread&q=-", "handler", "form"),
-    ("/api/v1/cases?sort=type&q=-", "handler", "api"),
-    ("/my-reports", "employee", "form"),
-    ("/api/v1/reports", "employee", "api"),
-    ("/admin/users", "admin", "form"),
-    ("/admin/users?q=person", "admin", "form"),
-    ("/admin/units", "admin", "form"),
+    ("/cases?sort=-unread&q=-", Role.HANDLER, "form"),
+    ("/api/v1/cases?sort=type&q=-", Role.HANDLER, "api"),
+    ("/my-reports", Role.EMPLOYEE, "form"),
+    ("/api/v1/reports", Role.EMPLOYEE, "api"),
+    ("/admin/users", Role.ADMIN, "form"),
+    ("/admin/users?q=person", Role.ADMIN, "form"),
+    ("/admin/units", Role.ADMIN, "form"),
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from handling import service
 from handling.models import Case, CaseMessage
-from handling.states import CaseState, Track
+from handling.states import CaseState, Side, Track
 from reporting.codes import ReportStatus
 from tests.factories import user_obj
 from tests.handling.conftest import get_case
@@ -46,16 +46,16 @@ def test_handler_and_reporter_talk_both_ways(org, submit, api):
 
     seen_by_reporter = reporter.get(mine).get_json()["messages"]
     assert [(m["author_kind"], m["body"]) for m in seen_by_reporter] == [
-        ("handler", "Can you tell me more?"),
-        ("reporter", "It was the third time."),
+        (Side.HANDLER, "Can you tell me more?"),
+        (Side.REPORTER, "It was the third time."),
     ]
     assert all(set(m) == {"id", "author_kind", "body", "created_at"} for m in seen_by_reporter)
 
     seen_by_handler = handler.get(theirs).get_json()
     assert [(m["author_kind"], m["internal"], m["body"]) for m in seen_by_handler] == [
-        ("handler", False, "Can you tell me more?"),
-        ("handler", True, "Check the rota first"),
-        ("reporter", False, "It was the third time."),
+        (Side.HANDLER, False, "Can you tell me more?"),
+        (Side.HANDLER, True, "Check the rota first"),
+        (Side.REPORTER, False, "It was the third time."),
     ]
     assert seen_by_handler[0]["author_name"] == "Hanna Handler"
     assert seen_by_handler[2]["author_user_id"] is None
@@ -95,7 +95,7 @@ def test_messages_are_sealed_and_bound_to_their_row(app, org, submit):
         ).body_sealed
         db.session.flush()
         with pytest.raises(crypto.CryptoError):
-            service.messages_for(row, "handler", actor="test")
+            service.messages_for(row, Side.HANDLER, actor="test")
         db.session.rollback()
 
 

@@ -94,7 +94,7 @@ def _snapshot(case_id: int) -> dict[str, Any]:
         "state": case.state,
         "group": groups.get(case.group_id) if case.group_id else None,
         "routing_warning": case.routing_warning,
-        "assigned": case.assigned_user_id,
+        "assigned": case.assigned_user_id,  # vocabulary: fact name
         "section_5_2": case.section_5_2,
         "follow_up_duty": case.follow_up_duty,
         "opened_at_is_report_time": case.opened_at == report.created_at,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from handling import service
 from handling.models import CaseEvent, FollowUpTask
-from handling.states import CaseState, Track
+from handling.states import CaseState, Side, Track
 from tests.factories import UserInfo, choose_language, form_login, form_token, user_obj
 from tests.handling.conftest import get_case
 from trygg.audit import AuditEntry
@@ -362,7 +362,7 @@ def test_the_reporter_must_write_something(app, org, submit, login):
     assert 'aria-invalid="true"' in text
     assert events_of(app, ref.id) == before
     with app.app_context():
-        assert service.messages_for(get_case(ref.id), "handler", actor="test") == []
+        assert service.messages_for(get_case(ref.id), Side.HANDLER, actor="test") == []
 
 
 # -- audit --------------------------------------------------------------------------------

@@ -67,20 +67,20 @@ CASE_FIELDS = {
     "drop_reason": "MX-DROP nothing more to do",
 }
 
-HANDLERS = {"handler"}
+HANDLERS = {Role.HANDLER}
 SEEN_BY = {
-    **{name: {"reporter", "handler"} for name in REPORT_FIELDS},
-    "witness": {"reporter", "handler"},
-    "exposed": {"reporter", "handler", "manager"},
+    **{name: {"reporter", Role.HANDLER} for name in REPORT_FIELDS},
+    "witness": {"reporter", Role.HANDLER},
+    "exposed": {"reporter", Role.HANDLER, Role.MANAGER},
     "task_note": HANDLERS,
     "done_note": HANDLERS,
-    "outcome": {"handler", "safety_rep"},
+    "outcome": {Role.HANDLER, Role.SAFETY_REP},
     "further_needs": HANDLERS,
-    "message": {"handler", "reporter", "anonymous"},
+    "message": {Role.HANDLER, "reporter", "anonymous"},
     "internal": HANDLERS,
-    "reporter_message": {"handler", "reporter", "anonymous"},
+    "reporter_message": {Role.HANDLER, "reporter", "anonymous"},
     "closing_note": HANDLERS,
-    "feedback": {"handler", "reporter", "anonymous"},
+    "feedback": {Role.HANDLER, "reporter", "anonymous"},
     "no_follow_up_reason": HANDLERS,
     "reopen_reason": HANDLERS,
     "drop_reason": HANDLERS,
@@ -268,6 +268,6 @@ def test_a_safety_rep_sees_a_shared_task_without_an_empty_note_row(seen):
     """The task note is for case handlers: the safety representative's case page shows the
     shared task, and no 'Note' row at all (not one with a dash). Pages are in Norwegian."""
     shared_task = "<dt>Kan deles med verneombudet</dt>"  # "May be shared with the safety rep"
-    assert shared_task in seen["safety_rep"]
-    assert "<dt>Notat</dt>" in seen["handler"]
-    assert "<dt>Notat</dt>" not in seen["safety_rep"]
+    assert shared_task in seen[Role.SAFETY_REP]
+    assert "<dt>Notat</dt>" in seen[Role.HANDLER]
+    assert "<dt>Notat</dt>" not in seen[Role.SAFETY_REP]

@@ -17,8 +17,15 @@ from trygg.roles import Role
 NARRATIVE = "Pasienten truet med kniv ved sengen (matrise)."
 MESSAGE = "Internt: vi ringer politiet (matrise)."
 
-ROWS = ["admin", "admin_plus", "new_member", "existing_member", "break_glass"]
-CAN_READ = {"existing_member", "break_glass"}
+# The scenarios (who tries to read the case), not roles or grant kinds.
+ROWS = [
+    "admin",  # vocabulary: scenario name
+    "admin_plus",
+    "new_member",
+    "existing_member",
+    "break_glass",  # vocabulary: scenario name
+]
+CAN_READ = {"existing_member", "break_glass"}  # vocabulary: scenario name
 
 
 @pytest.fixture
@@ -61,7 +68,8 @@ def world(app, org, make, submit, api, runner):
     )
     assert seat.status_code == 400
     cli = runner.invoke(args=["users", "create", "both@example.org", "--name", "B",
-                              "--role", "admin", "--role", "handler"])  # fmt: skip
+                              "--role", Role.ADMIN.value,
+                              "--role", Role.HANDLER.value])  # fmt: skip
     assert cli.exit_code != 0
     glass = runner.invoke(
         args=["break-glass", admin_plus.email, "--case", str(case.id), "--reason", "Meg selv"]
@@ -77,11 +85,11 @@ def world(app, org, make, submit, api, runner):
         "case": case,
         "page": admin_page,
         "users": {
-            "admin": make.user(Role.ADMIN, name="Anne Admin"),
+            "admin": make.user(Role.ADMIN, name="Anne Admin"),  # vocabulary: scenario name
             "admin_plus": admin_plus,
             "new_member": new_member,
             "existing_member": org.colleague,
-            "break_glass": rescuer,
+            "break_glass": rescuer,  # vocabulary: scenario name
         },
     }
 
@@ -111,7 +119,7 @@ def test_who_reads_an_existing_case(app, world, row, runner):
         assert MESSAGE in [m["body"] for m in messages.get_json()]
         assert case_id in {c["id"] for c in queue.get_json()["cases"]}
     else:
-        refused = {403} if row.startswith("admin") else {404}
+        refused = {403} if row.startswith("admin") else {404}  # vocabulary: scenario name
         assert page.status_code in refused
         assert detail.status_code in refused
         assert messages.status_code in refused

@@ -67,7 +67,7 @@ def test_the_table_is_the_intended_workflow():
     assert set(STATES) == set(EXPECTED)
     assert {k: set(v) for k, v in TRANSITIONS.items()} == EXPECTED
     # Every state is reachable from "reported", and the side states as DOMAIN.md says.
-    seen, todo = {"reported"}, ["reported"]
+    seen, todo = {CaseState.REPORTED}, [CaseState.REPORTED]
     while todo:
         for nxt in TRANSITIONS[todo.pop()]:
             if nxt not in seen:
@@ -237,18 +237,18 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
     detail = handler.get(base).get_json()
     assert detail["state"] == CaseState.REOPENED
     assert [e["codes"]["to"] for e in detail["events"] if e["kind"] == "transition"] == [
-        "acknowledged",
-        "triaged",
-        "in_progress",
-        "closed",
-        "reopened",
+        CaseState.ACKNOWLEDGED,
+        CaseState.TRIAGED,
+        CaseState.IN_PROGRESS,
+        CaseState.CLOSED,
+        CaseState.REOPENED,
     ]
 
 
 guard_fields = st.fixed_dictionaries(
     {},
     optional={
-        "track": st.sampled_from(["hms_deviation", "whistleblowing", "hr_matter"]),
+        "track": st.sampled_from(list(Track)),
         "section_5_2": st.booleans(),
         "closing_note": st.sampled_from(["", "Reasons given."]),
         "causes": st.lists(st.sampled_from(["staffing", "premises", "lone_work"]), max_size=2),
@@ -356,9 +356,7 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api, walk
             """A step the table allows, its guard fields complete or with one left out."""
             to = draw.draw(st.sampled_from(sorted(TRANSITIONS[self.state])))
             data: dict[str, Any] = {
-                "track": draw.draw(
-                    st.sampled_from(["hms_deviation", "whistleblowing", "hr_matter"])
-                ),
+                "track": draw.draw(st.sampled_from(list(Track))),
                 "section_5_2": draw.draw(st.booleans()),
                 **CLOSE,
                 "reason": "Duplicate.",
@@ -420,7 +418,9 @@ def test_no_sequence_of_api_calls_escapes_the_table(app, make, submit, api, walk
     # including a violence case closed (with follow-up and debriefing, or a reason).
     states = {state for _kind, state in reached}
     assert len(states) >= 9, sorted(reached)
-    assert {("physical_violence", "closed"), ("threat", "closed")} & reached, sorted(reached)
+    assert {("physical_violence", CaseState.CLOSED), ("threat", CaseState.CLOSED)} & reached, (
+        sorted(reached)
+    )
 
 
 def test_service_refuses_changes_to_finished_cases(app, org, submit):

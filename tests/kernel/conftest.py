@@ -9,6 +9,7 @@ import pytest
 from notifications import delivery
 from tests.kernel.support import NEW_PASSWORD, entries
 from tests.notifications.conftest import Mailbox, mailbox, use_smtp  # noqa: F401 - fixture
+from trygg.roles import Role
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def chain(app, runner):
                 "--name",
                 "Kari Nordmann",
                 "--role",
-                "employee",
+                Role.EMPLOYEE,
                 "--unit",
                 "Akutten",
                 "--password-stdin",

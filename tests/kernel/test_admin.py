@@ -229,7 +229,7 @@ def test_admin_creates_edits_and_deactivates_a_user(app, make, admin, admin_clie
     assert {e.actor for e in logged if e.action in kari_entries} == {f"user:{kari.id}"}
     assert {e.object_id for e in logged} == {str(kari.id)}
     assert logged[3].detail_dict() == {
-        "roles_before": ["employee"],
+        "roles_before": [Role.EMPLOYEE],
         "roles": [Role.EMPLOYEE, Role.MANAGER],
         "units": sorted([ward.id, acute.id]),
         "active": True,

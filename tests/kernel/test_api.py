@@ -92,11 +92,11 @@ def test_api_errors_follow_the_language(client):
 
 
 def test_unknown_field_in_the_login_body_is_a_field_error(client):
-    response = post_json(
-        client, "/api/v1/session", json={"email": "a@b.c", "password": "x", "admin": True}
-    )
+    # "admin" is a field the login does not take, not the role. vocabulary: JSON field
+    body = {"email": "a@b.c", "password": "x", "admin": True}
+    response = post_json(client, "/api/v1/session", json=body)
     errors = assert_json_errors(response, 400)
-    assert list(errors) == ["admin"]
+    assert list(errors) == ["admin"]  # vocabulary: JSON field
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["with length", "chunked"])

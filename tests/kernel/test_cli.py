@@ -73,7 +73,7 @@ def test_users_create_with_roles_units_and_a_password(app, runner):
         runner,
         "users", "create", "Kari@Example.org",
         "--name", "Kari Nordmann",
-        "--role", "employee", "--role", "manager",
+        "--role", Role.EMPLOYEE.value, "--role", Role.MANAGER.value,
         "--unit", "Akutten", "--manages", "Sengepost",
         "--password-stdin",
         stdin=PASSWORD + "\n",
@@ -132,30 +132,30 @@ def test_users_reset_two_factor_of_a_handler_is_a_full_reset(app, make, runner, 
         (["units", "create", "Sykehuset"], None, "already exists"),
         (["units", "create", "   "], None, "needs a name"),
         (
-            ["users", "create", "ny@example.org", "--name", "Ny", "--role", "employee",
+            ["users", "create", "ny@example.org", "--name", "Ny", "--role", Role.EMPLOYEE.value,
              "--unit", "Finnes ikke"],
             None,
             "no unit named 'Finnes ikke'",
         ),
         (
-            ["users", "create", "TAKEN@example.org", "--name", "Ny", "--role", "employee"],
+            ["users", "create", "TAKEN@example.org", "--name", "Ny", "--role", Role.EMPLOYEE.value],
             None,
             "already exists",
         ),
         (
-            ["users", "create", "ny@example.org", "--name", "Ny", "--role", "employee",
+            ["users", "create", "ny@example.org", "--name", "Ny", "--role", Role.EMPLOYEE.value,
              "--password-stdin"],
             "short\n",
             "at least 12 characters",
         ),
         (
-            ["users", "create", "ny@example.org", "--name", "Ny", "--role", "employee",
+            ["users", "create", "ny@example.org", "--name", "Ny", "--role", Role.EMPLOYEE.value,
              "--password-stdin"],
             "\n",
             "no password on standard input",
         ),
         (
-            ["users", "create", "ny@example.org", "--name", "  ", "--role", "employee"],
+            ["users", "create", "ny@example.org", "--name", "  ", "--role", Role.EMPLOYEE.value],
             None,
             "required",
         ),
@@ -201,11 +201,11 @@ def test_demo_seed_creates_a_working_organisation(demo_app, tmp_path):
     assert counts(demo_app) == (6, 5)
     logins = re.findall(r"^\s+(\S+@demo\.trygg\.no)\s+(\S+)\s+(.+)$", output, re.MULTILINE)
     assert [(email.split("@")[0], roles) for email, _, roles in logins] == [
-        ("ansatt", "employee"),
+        ("ansatt", Role.EMPLOYEE),
         ("saksbehandler", "handler, employee"),
         ("leder", "manager, employee"),
         ("verneombud", "safety_rep, employee"),
-        ("admin", "admin"),
+        ("admin", Role.ADMIN),  # vocabulary: login name
     ]
     email, password, _ = logins[0]
     assert can_log_in(demo_app, email, password)

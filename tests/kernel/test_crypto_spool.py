@@ -182,6 +182,6 @@ def test_a_closed_spool_cannot_be_read_and_closes_its_file(tmp_path):
     spool = written(os.urandom(3 * CHUNK), opener)
     spool.close()
     assert opener.file.closed
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(ValueError, match="closed"):  # vocabulary: error message
         spool.read()
     assert "SealedSpool" in repr(spool)

@@ -42,10 +42,10 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
         upgrade(directory=directory, revision="0009")  # the revision just before 0006
         with db.engine.begin() as conn:
             for user_id, email, roles in (
-                (1, "both@example.org", ["admin", "handler", "employee"]),
-                (2, "rep@example.org", ["admin", "safety_rep"]),
-                (3, "admin@example.org", ["admin", "manager"]),
-                (4, "handler@example.org", ["handler"]),
+                (1, "both@example.org", [Role.ADMIN, Role.HANDLER, Role.EMPLOYEE]),
+                (2, "rep@example.org", [Role.ADMIN, Role.SAFETY_REP]),
+                (3, "admin@example.org", [Role.ADMIN, Role.MANAGER]),
+                (4, "handler@example.org", [Role.HANDLER]),
             ):
                 conn.execute(
                     text(
@@ -80,7 +80,7 @@ def test_admins_who_read_cases_lose_the_admin_role_and_it_is_audited(
             ("user.update", "2"),
         ]
         assert entries[0].detail_dict() == {
-            "roles_before": ["admin", "employee", "handler"],
+            "roles_before": [Role.ADMIN, Role.EMPLOYEE, Role.HANDLER],
             "roles": [Role.EMPLOYEE, Role.HANDLER],
             "reason": "separation_of_duties",
         }

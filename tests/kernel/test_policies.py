@@ -144,7 +144,7 @@ def test_each_role_gets_exactly_what_the_policies_say(app, make, role):
     assert client.get("/api/v1/me").status_code == 200  # the walk did not log us out
 
 
-@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+@pytest.mark.parametrize("role", [r for r in ROLES if r != Role.ADMIN])
 def test_only_admins_reach_admin_pages(app, make, role):
     user = make.user(role)
     client = app.test_client()

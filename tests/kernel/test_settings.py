@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from trygg import cli, crypto, settings
+from trygg.roles import Role
 from trygg.settings import ConfigError
 
 TRYGG_SCRIPT = Path(sys.executable).parent / "trygg"
@@ -28,7 +29,7 @@ def test_defaults_come_from_the_defaults_file():
     values = settings.load(environ={})
     assert values["env"] == "development"
     assert values["login_max_failures"] == 5
-    assert values["two_factor_roles"] == ["handler", "admin"]
+    assert values["two_factor_roles"] == [Role.HANDLER, Role.ADMIN]
     assert values["secure_cookies"] is False
 
 
@@ -63,7 +64,7 @@ def test_database_url_is_read_without_the_prefix_too():
         ("TRYGG_SECURE_COOKIES", "", False),
         ("TRYGG_LOGIN_MAX_FAILURES", "9", 9),
         ("TRYGG_MAX_CONTENT_LENGTH", "1_000", 1000),
-        ("TRYGG_TWO_FACTOR_ROLES", "admin, handler", ["admin", "handler"]),
+        ("TRYGG_TWO_FACTOR_ROLES", "admin, handler", [Role.ADMIN, Role.HANDLER]),
         ("TRYGG_TWO_FACTOR_ROLES", "", []),
         ("TRYGG_TOTP_ISSUER", "Kommune", "Kommune"),
     ],

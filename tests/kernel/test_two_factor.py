@@ -69,7 +69,9 @@ def test_unenrolled_user_is_sent_to_enrolment_from_every_page(app, make, client,
 def test_unenrolled_handler_gets_403_json_from_the_api(app, make, client):
     user = make.user(Role.HANDLER, totp=False)
     api_login(client, user)
-    api_routes = [path for path in protected_get_routes(app, "handler") if path.startswith("/api/")]
+    api_routes = [
+        path for path in protected_get_routes(app, Role.HANDLER) if path.startswith("/api/")
+    ]
     assert "/api/v1/units" in api_routes
     for path in api_routes:
         response = client.get(path)

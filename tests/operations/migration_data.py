@@ -24,8 +24,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import MetaData, Table, insert, text, update
 from sqlalchemy.engine import Connection
 
-from handling.states import CaseState, Side, Track
-from reporting.codes import ReportStatus
+from handling.states import CaseState, GrantKind, Side, Track
+from reporting.codes import Channel, ReportStatus
 from trygg import audit, crypto
 from trygg.roles import Role
 
@@ -192,7 +192,7 @@ def _report_row(world: World, report_id: int, wrapped: bytes, **values: Any) -> 
     row = {
         "id": report_id,
         "reference": f"AVV-{world.year}-{report_id:05d}",
-        "channel_kind": "employee",
+        "channel_kind": Channel.EMPLOYEE,
         "created_at": world.now,
         "status": ReportStatus.SUBMITTED,
         "confidential": False,
@@ -478,7 +478,7 @@ def load_0004(connection: Connection, world: World) -> None:
         report_id,
         wrapped,
         reference=f"VAR-{world.year}-ACDEFH",
-        channel_kind="anonymous",
+        channel_kind=Channel.ANONYMOUS,
         created_at=day,
         confidential=True,
         owner_tag=None,
@@ -808,7 +808,7 @@ def load_0010(connection: Connection, world: World) -> None:
             "user_id": HANDLER,
             "group_id": 1,
             "granted_by": f"user:{HANDLER}",
-            "kind": "grant",
+            "kind": GrantKind.GRANT,
             "reason_sealed": key.seal("Ferie", table="case_grant", column="reason", row=1),
             "created_at": world.now,
         },

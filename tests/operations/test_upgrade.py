@@ -26,6 +26,7 @@ from tests.reporting.support import valid_report
 from tests.risk.rollup import ALL_TIME, differences
 from trygg import keys
 from trygg.extensions import db
+from trygg.roles import Role
 from trygg.settings import PROJECT_ROOT
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -100,7 +101,7 @@ def verify_audit(app: Flask, sealed_already: bool) -> None:
 def check_reports(app: Flask, world: data.World) -> None:
     """The employee opens their reports and files, and a new report takes the next number."""
     client = app.test_client()
-    api_login(client, UserInfo(data.EMPLOYEE, "kari@example.org", data.PASSWORD, ("employee",)))
+    api_login(client, UserInfo(data.EMPLOYEE, "kari@example.org", data.PASSWORD, (Role.EMPLOYEE,)))
     own = {r["id"] for r in client.get("/api/v1/reports").get_json()}
     assert own == {rid for rid in world.narratives if rid != data.ANONYMOUS_REPORT}
     for report_id in own:
@@ -122,7 +123,7 @@ def check_reports(app: Flask, world: data.World) -> None:
 def check_cases(app: Flask, world: data.World) -> None:
     """The handler (with the sealed TOTP secret) opens every case; the excluded one none."""
     handler = UserInfo(
-        data.HANDLER, "hanne@example.org", data.PASSWORD, ("handler",), world.totp_secret
+        data.HANDLER, "hanne@example.org", data.PASSWORD, (Role.HANDLER,), world.totp_secret
     )
     client = app.test_client()
     api_login(client, handler)

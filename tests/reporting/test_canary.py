@@ -67,7 +67,7 @@ def _report_body(unit_id: int, mark: Markers, confidential: bool) -> dict:
         injury_description=f"Bruise {mark(kind + ' injury_description')}",
         sick_leave="doctor_certified",
         sick_leave_days=4,
-        police_report="employee",
+        police_report="employee",  # vocabulary: who reported to the police
         police_details=f"Case {mark(kind + ' police_details')}",
         immediate_measures=["other"],
         immediate_measures_text=f"Moved {mark(kind + ' immediate_measures_text')}",

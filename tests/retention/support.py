@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from handling import service as handling
-from handling.states import CaseState
+from handling.states import CaseState, Track
 from tests.factories import Factory, UnitInfo, UserInfo, case_of
 from tests.handling.conftest import Api
 from trygg.extensions import db
@@ -62,7 +62,7 @@ def report_payload(world: World, marker: str) -> dict[str, Any]:
         "severity": 3,
         "injury_level": "first_aid",
         "injury_description": f"{marker}-injury",
-        "police_report": "employee",
+        "police_report": "employee",  # vocabulary: who reported to the police
         "police_details": f"{marker}-police",
         "immediate_measures_text": f"{marker}-measures",
         "narrative": f"{marker}-narrative æøå",
@@ -79,7 +79,7 @@ def marked_case(
     handler: Api,
     reporter: Api,
     close: bool = True,
-    track: str = "hms_deviation",
+    track: str = Track.HMS_DEVIATION,
 ) -> tuple[int, int, str]:
     """Report, handle, talk and (by default) close a case: (case id, report id, reference)."""
     files = {"files": (io.BytesIO(PDF + f"({marker}-file)".encode()), f"{marker}-file.pdf")}

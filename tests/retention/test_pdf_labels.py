@@ -19,7 +19,7 @@ EVERYTHING = ["report", "people", "reporter", "timeline", "messages", "follow_up
 RAW = (
     "incident_types",
     "physical_violence",
-    "hms_deviation",
+    "hms_deviation",  # vocabulary: stored code
     "counterpart_category",
     "patient_room",
     "injury_level",

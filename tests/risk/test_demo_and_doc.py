@@ -7,6 +7,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from handling.models import Case, Deadline
+from handling.states import CaseState
 from reporting.models import Report
 from tests.handling.conftest import Api
 from trygg import demo as kernel_demo
@@ -35,7 +36,7 @@ def test_the_demo_has_two_years_of_plausible_incidents(app, make):
         seasons = Counter(m.month for _u, m, _t in rows)
         assert seasons[12] + seasons[1] + seasons[2] > seasons[6] + seasons[7] + seasons[8]
         states = Counter(db.session.scalars(select(Case.state)))
-        assert states["closed"] > states["in_progress"] > 0
+        assert states[CaseState.CLOSED] > states[CaseState.IN_PROGRESS] > 0
         met = db.session.scalar(select(func.count()).where(Deadline.met_at.is_not(None)))
         assert met > 0
 

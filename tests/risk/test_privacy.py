@@ -47,6 +47,7 @@ def test_statistics_never_call_the_crypto_module(app, trends_org, with_incidents
     trap(crypto, "keyed_hash")
     with pytest.raises(AssertionError, match="crypto"):  # the trap is live
         crypto.keyed_hash(b"k" * 32, "x")
+    # "acknowledged" is the statistics dimension. vocabulary: statistics dimension
     for by in ("type", "cause", "state", "acknowledged", "place"):
         for period in ("month", "quarter"):
             args = {"by": by, "period": period}

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from handling.models import Case, Deadline
 from handling.states import CaseState, Track
+from reporting.codes import Channel
 from reporting.models import Report, ReportIncidentType
 from risk import base, data
 from risk.dimensions import DIMENSIONS
@@ -44,7 +45,7 @@ def test_the_rollup_is_exact_after_intake_edits_and_deletion(app, trends_org, wi
             update(Case).where(Case.id.in_(cases[4:6])).values(track=Track.WHISTLEBLOWING)
         )
         case = db.session.get(Case, cases[6])
-        case.state, case.section_5_2 = "forwarded", not case.section_5_2
+        case.state, case.section_5_2 = CaseState.FORWARDED, not case.section_5_2
         db.session.flush()
         # Class-S edits of reports: severity, place, causes, unit and month moved.
         reports = _ids(Report, 8)
@@ -60,7 +61,7 @@ def test_the_rollup_is_exact_after_intake_edits_and_deletion(app, trends_org, wi
             .values(unit_id=trends_org.outside.id, occurred_month=date(2021, 3, 1), lone_work=None)
         )
         db.session.execute(
-            update(Report).where(Report.id == reports[5]).values(channel_kind="anonymous")
+            update(Report).where(Report.id == reports[5]).values(channel_kind=Channel.ANONYMOUS)
         )
         # Incident types: one removed, one added.
         db.session.execute(

@@ -28,10 +28,10 @@ def test_scopes_by_role(app, trends_org):
 
 # role → units it may ask for (others in the list answer 404; small ones 400)
 MATRIX = {
-    "amu": {"org", "root", "big", "outside"},
-    "admin": {"org", "root", "big", "outside"},
-    "manager": {"root", "big"},
-    "safety_rep": {"big"},
+    Role.AMU: {"org", "root", "big", "outside"},
+    Role.ADMIN: {"org", "root", "big", "outside"},
+    Role.MANAGER: {"root", "big"},
+    Role.SAFETY_REP: {"big"},
 }
 
 

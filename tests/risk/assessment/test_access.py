@@ -42,7 +42,7 @@ def test_the_safety_rep_and_amu_read_comment_and_state_but_do_not_edit(app, ra, 
         )
         assert again.status_code == 409
     detail = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}").get_json()
-    assert detail["took_part"] == {"safety_rep": True, "amu": True}
+    assert detail["took_part"] == {"safety_rep": True, "amu": True}  # vocabulary: risk participant
     # The manager comments but gives no statement.
     manager = Api(app, ra.manager)
     refused = manager.post(
