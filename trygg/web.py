@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from trygg import api, crypto, keys
@@ -323,6 +323,21 @@ def http_error(
     }
     title, message = pages.get(code, (_("Something went wrong."), _("Try again later.")))
     return _render_error(code, title, message, api.error_headers(exc))
+
+
+def answer_not_found(blueprint: Blueprint, *errors: type[Exception]) -> None:
+    """Answer `errors` (a domain's "not found, or not yours") raised in `blueprint`'s
+    views as 404: the error page, or the JSON error on /api/ paths. The one place a
+    loader's refusal becomes a response, so no view catches it."""
+    for error in errors:
+        blueprint.register_error_handler(error, not_found)
+
+
+def not_found(_exc: Exception | None = None) -> Response | tuple[str, int, dict[str, str]]:
+    """The 404 answer, as `abort(404)` gives it (page or JSON)."""
+    answer = http_error(NotFound())
+    assert not isinstance(answer, HTTPException)  # noqa: S101 - 404 always has an answer
+    return answer
 
 
 def csrf_error(exc: CSRFError) -> Response | tuple[str, int, dict[str, str]]:
