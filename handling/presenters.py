@@ -22,8 +22,6 @@ from handling.models import (
     CaseEvent,
     Deadline,
     DeadlinePolicy,
-    FollowUpTask,
-    RoutingRule,
 )
 from handling.states import AccessLevel, GrantKind
 from handling.workflow import (
@@ -305,42 +303,6 @@ def _summary_of(
     }
 
 
-def _task(view: service.TaskView) -> dict[str, Any]:
-    task: FollowUpTask = view.task
-    return {
-        "id": task.id,
-        "template": task.template,
-        "responsible_user_id": task.responsible_user_id,
-        "due_at": task.due_at,
-        "status": task.status,
-        "note": view.note,
-        "consent_to_share": task.consent_to_share,
-        "created_at": task.created_at,
-        "completed_at": task.completed_at,
-    }
-
-
-def _debriefing(view: service.DebriefingView) -> dict[str, Any]:
-    row = view.debriefing
-    return {
-        "id": row.id,
-        "held_on": row.held_on,
-        "participant_roles": row.participant_roles,
-        "support_offered": row.support_offered,
-        "outcome": view.outcome,
-        "further_needs": view.further_needs,
-        "consent_to_share_summary": row.consent_to_share_summary,
-        "created_at": row.created_at,
-    }
-
-
-def _section52(case: Case) -> dict[str, Any] | None:
-    row = case.section52
-    if row is None:
-        return None
-    return {name: getattr(row, name) for name in service.SECTION52_FIELDS}
-
-
 def _detail(content: service.CaseContent, now: datetime) -> dict[str, Any]:
     case = content.case
     data = _summary(case, now)
@@ -356,15 +318,12 @@ def _detail(content: service.CaseContent, now: datetime) -> dict[str, Any]:
         drop_reason=content.drop_reason,
         no_follow_up_reason=content.no_follow_up_reason,
         deadlines=[_deadline(d, now) for d in case.deadlines],
-        tasks=[_task(t) for t in content.tasks],
-        debriefings=[_debriefing(d) for d in content.debriefings],
-        section52=_section52(case) if handler else None,
-        messages=[m.__dict__ for m in content.messages],
-        events=[
-            {"id": e.id, "at": e.at, "kind": e.kind, "codes": e.codes, "actor": e.actor}
-            for e in content.events
-        ],
-        access_history=[a.__dict__ for a in service.access_history(case)] if handler else [],
+        tasks=content.tasks,
+        debriefings=content.debriefings,
+        section52=case.section52 if handler else None,
+        messages=content.messages,
+        events=content.events,
+        access_history=service.access_history(case) if handler else [],
     )
     return data
 
@@ -385,16 +344,6 @@ def _group_out(group: Any) -> dict[str, Any]:
         "member_ids": group.member_ids,
         "is_default": group.is_default,
         "is_fallback": group.is_fallback,
-    }
-
-
-def _rule_out(rule: RoutingRule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "group_id": rule.group_id,
-        "unit_id": rule.unit_id,
-        "incident_type": rule.incident_type,
-        "track": rule.track,
     }
 
 

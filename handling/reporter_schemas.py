@@ -36,8 +36,8 @@ class ReporterMessageOutSchema(Schema):
 class ReporterCaseSchema(Schema):
     """The reporter's view: the state in plain words, feedback when closed, messages."""
 
-    report_id = fields.Integer()
-    reference = fields.String()
+    report_id = fields.Integer(attribute="report.id")
+    reference = fields.String(attribute="report.reference")
     state = fields.String()
     state_text = fields.String()
     status = fields.String()

@@ -255,26 +255,30 @@ class QueueSchema(Schema):
 
 
 class TaskOutSchema(Schema):
-    id = fields.Integer()
-    template = fields.String()
-    responsible_user_id = fields.Integer(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
-    status = fields.String()
+    """Dumps a service.TaskView: the task, with its note opened."""
+
+    id = fields.Integer(attribute="task.id")
+    template = fields.String(attribute="task.template")
+    responsible_user_id = fields.Integer(attribute="task.responsible_user_id", allow_none=True)
+    due_at = fields.DateTime(attribute="task.due_at", allow_none=True)
+    status = fields.String(attribute="task.status")
     note = fields.String(allow_none=True)
-    consent_to_share = fields.Boolean()
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    consent_to_share = fields.Boolean(attribute="task.consent_to_share")
+    created_at = fields.DateTime(attribute="task.created_at")
+    completed_at = fields.DateTime(attribute="task.completed_at", allow_none=True)
 
 
 class DebriefingOutSchema(Schema):
-    id = fields.Integer()
-    held_on = fields.Date()
-    participant_roles = fields.List(fields.String())
-    support_offered = fields.List(fields.String())
+    """Dumps a service.DebriefingView: the debriefing, with its texts opened."""
+
+    id = fields.Integer(attribute="debriefing.id")
+    held_on = fields.Date(attribute="debriefing.held_on")
+    participant_roles = fields.List(fields.String(), attribute="debriefing.participant_roles")
+    support_offered = fields.List(fields.String(), attribute="debriefing.support_offered")
     outcome = fields.String(allow_none=True)
     further_needs = fields.String(allow_none=True)
-    consent_to_share_summary = fields.Boolean()
-    created_at = fields.DateTime()
+    consent_to_share_summary = fields.Boolean(attribute="debriefing.consent_to_share_summary")
+    created_at = fields.DateTime(attribute="debriefing.created_at")
 
 
 class Section52OutSchema(Schema):

@@ -11,13 +11,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from reporting import anonymous
+from reporting.api import report_refused
 from reporting.schemas import AnonymousReportSchema, ReceiptIssuedSchema
 from reporting.service import ReportError
 from trygg import anonymous_link, privacy
-from trygg.api import ApiError, documented, load_json
+from trygg.api import documented, load_json
 from trygg.security import public
 
 bp = Blueprint("anonymous_api", __name__, url_prefix="/api/v1")
+bp.register_error_handler(ReportError, report_refused)
 privacy.no_trace(bp)
 bp.url_value_preprocessor(anonymous_link.hide_blueprint_when_off)
 
@@ -41,7 +43,5 @@ def submit_report() -> tuple[Response, int]:
         report, code = anonymous.submit(data, address=request.remote_addr)
     except anonymous.Throttled as exc:
         raise anonymous_link.throttled(exc.retry_after) from None
-    except ReportError as exc:
-        raise ApiError(exc.status, {exc.field: [str(exc)]}) from None
     body = {"receipt": anonymous.format_receipt(code), "reference": report.reference}
     return jsonify(ReceiptIssuedSchema().dump(body)), 201

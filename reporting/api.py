@@ -12,7 +12,6 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import FileStorage
 
 from reporting import service, views
-from reporting.models import Report
 from reporting.schemas import (
     ReportCreatedSchema,
     ReportDetailSchema,
@@ -20,21 +19,26 @@ from reporting.schemas import (
     ReportSummarySchema,
 )
 from trygg import paging
-from trygg.api import ApiError, documented, load_json, schema_error
+from trygg.api import ApiError, documented, error_response, load_json, schema_error
 from trygg.security import allow
+from trygg.web import answer_not_found
 
 bp = Blueprint("api_reporting", __name__, url_prefix="/api/v1")
+# A report that is not the caller's own, or none: the JSON 404 (no view catches it).
+answer_not_found(bp, service.ReportNotFound)
+
+
+@bp.errorhandler(service.ReportError)
+def report_refused(exc: service.ReportError) -> Response:
+    """A refused report as JSON: the field to fix with its message, and the status."""
+    return error_response(exc.status, {exc.field: [str(exc)]})
+
 
 ROLES = views.REPORTER_ROLES
-NOT_FOUND = 404
 # Built once: a schema instance keeps no state between loads, and building one per
 # request costs more than loading with it.
 REPORT_SCHEMA = ReportSchema()
 CREATED_SCHEMA = ReportCreatedSchema()
-
-
-def _not_found() -> ApiError:
-    return ApiError(NOT_FOUND, {"_request": [_("Not found.")]})
 
 
 def _too_large() -> ApiError:
@@ -90,13 +94,6 @@ def _read_submission() -> tuple[dict[str, Any], list[FileStorage]]:
     return load_json(REPORT_SCHEMA, too_large=_too_large), []
 
 
-def _own(report_id: int) -> Report:
-    try:
-        return service.own_report(current_user, report_id)
-    except service.ReportNotFound:
-        raise _not_found() from None
-
-
 @bp.post("/reports")
 @allow(*ROLES)
 @documented(
@@ -116,14 +113,11 @@ def _own(report_id: int) -> Report:
 def submit() -> tuple[Response, int]:
     """Store a report; 201 with its id, reference and status."""
     data, uploads = _read_submission()
-    try:
-        report = service.submit_report(
-            data,
-            reporter=current_user._get_current_object(),  # noqa: SLF001 - the real User
-            uploads=uploads,
-        )
-    except service.ReportError as exc:
-        raise ApiError(exc.status, {exc.field: [str(exc)]}) from None
+    report = service.submit_report(
+        data,
+        reporter=current_user._get_current_object(),  # noqa: SLF001 - the real User
+        uploads=uploads,
+    )
     return jsonify(CREATED_SCHEMA.dump(report)), 201
 
 
@@ -160,7 +154,7 @@ def list_reports() -> Response:
 )
 def get_report(report_id: int) -> Response:
     """The caller's own report with its sealed fields opened."""
-    report = _own(report_id)
+    report = service.own_report(current_user, report_id)
     content = service.open_report(
         report, actor=service.reporter_actor(report, current_user), part="report"
     )
@@ -176,10 +170,7 @@ def get_report(report_id: int) -> Response:
 )
 def get_attachment(report_id: int, attachment_id: int) -> Response:
     """The decrypted file, as a download (never inline)."""
-    report = _own(report_id)
-    try:
-        return views.stream_attachment(
-            report, attachment_id, service.reporter_actor(report, current_user)
-        )
-    except service.ReportNotFound:
-        raise _not_found() from None
+    report = service.own_report(current_user, report_id)
+    return views.stream_attachment(
+        report, attachment_id, service.reporter_actor(report, current_user)
+    )

@@ -8,7 +8,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -30,6 +29,7 @@ from trygg.accounts.models import User
 from trygg.roles import Role
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
+from trygg.web import answer_not_found
 
 bp = Blueprint(
     "reporting",
@@ -38,6 +38,8 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static/reporting",
 )
+# A report that is not the user's own, or none: the 404 page (no view catches it).
+answer_not_found(bp, service.ReportNotFound)
 
 # Who may report and see their own reports.
 REPORTER_ROLES = (Role.EMPLOYEE, Role.MANAGER)
@@ -299,18 +301,13 @@ def too_large(exc: RequestEntityTooLarge) -> Any:
 # -- after submitting -------------------------------------------------------------------
 
 
-def _own(report_id: int) -> Report:
-    try:
-        return service.own_report(current_user, report_id)
-    except service.ReportNotFound:
-        abort(404)
-
-
 @bp.get("/report/<id:report_id>/receipt")
 @allow(*REPORTER_ROLES)
 def receipt(report_id: int) -> str:
     """The reference and what happens next (the reporter's own report only)."""
-    return render_template("reporting/receipt.html", report=_own(report_id))
+    return render_template(
+        "reporting/receipt.html", report=service.own_report(current_user, report_id)
+    )
 
 
 @bp.get("/my-reports")
@@ -337,7 +334,7 @@ def my_reports() -> str | tuple[str, int]:
 @allow(*REPORTER_ROLES)
 def my_report(report_id: int) -> str:
     """One of the user's reports, decrypted (the opening is audited)."""
-    report = _own(report_id)
+    report = service.own_report(current_user, report_id)
     content = service.open_report(
         report, actor=service.reporter_actor(report, current_user), part="report"
     )
@@ -360,10 +357,5 @@ def stream_attachment(report: Report, attachment_id: int, actor: str) -> Respons
 @allow(*REPORTER_ROLES)
 def my_attachment(report_id: int, attachment_id: int) -> Response:
     """Download an attachment of one's own report (never shown inline)."""
-    report = _own(report_id)
-    try:
-        return stream_attachment(
-            report, attachment_id, service.reporter_actor(report, current_user)
-        )
-    except service.ReportNotFound:
-        abort(404)
+    report = service.own_report(current_user, report_id)
+    return stream_attachment(report, attachment_id, service.reporter_actor(report, current_user))

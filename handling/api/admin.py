@@ -7,7 +7,7 @@ from flask import Response, jsonify
 from handling import admin_schemas, service
 from handling.api.base import NOT_FOUND, _not_found, _user, bp
 from handling.models import RoutingRule
-from handling.presenters import _group_out, _policy_out, _rule_out
+from handling.presenters import _group_out, _policy_out
 from trygg.accounts.models import Role
 from trygg.api import documented, load_json
 from trygg.audit import actor_label
@@ -78,7 +78,7 @@ def update_handler_group(group_id: int) -> Response:
 )
 def routing_rules() -> Response:
     """Every rule; the most specific matching one routes a case."""
-    return jsonify([_rule_out(r) for r in service.routing_rules()])
+    return jsonify(admin_schemas.RoutingRuleOutSchema(many=True).dump(service.routing_rules()))
 
 
 @bp.post("/admin/routing-rules")
@@ -95,7 +95,7 @@ def create_routing_rule() -> tuple[Response, int]:
     """New cases are routed by it; existing cases stay where they are."""
     data = load_json(admin_schemas.RoutingRuleSchema())
     rule = service.create_rule(actor=_admin(), **data)
-    return jsonify(admin_schemas.RoutingRuleOutSchema().dump(_rule_out(rule))), 201
+    return jsonify(admin_schemas.RoutingRuleOutSchema().dump(rule)), 201
 
 
 @bp.delete("/admin/routing-rules/<id:rule_id>")
@@ -119,11 +119,7 @@ def delete_routing_rule(rule_id: int) -> Response:
 )
 def routing_warnings() -> Response:
     """Case ids with the warning code, so an admin can fix routing or groups."""
-    return jsonify(
-        admin_schemas.RoutingWarningSchema(many=True).dump(
-            [w.__dict__ for w in service.routing_warnings()]
-        )
-    )
+    return jsonify(admin_schemas.RoutingWarningSchema(many=True).dump(service.routing_warnings()))
 
 
 @bp.get("/admin/deadline-policies")

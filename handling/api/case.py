@@ -5,18 +5,14 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from handling import schemas, service
-from handling.api.base import NOT_FOUND, _case, _not_found, _user, bp
-from handling.models import Case
+from handling.api.base import NOT_FOUND, _user, bp
+from handling.loaders import load_case, load_case_to_grant
 from handling.presenters import (
     _assignment,
-    _debriefing,
     _detail,
-    _section52,
     _summary,
-    _task,
     queue_summary,
 )
 from handling.states import AccessLevel, Side
@@ -95,7 +91,7 @@ def queue() -> Response:
 )
 def case_detail(case_id: int) -> Response:
     """The case page's data: report, deadlines, tasks, messages, timeline, access history."""
-    case = _case(case_id, (AccessLevel.HANDLER, AccessLevel.SAFETY_REP))
+    case = load_case(case_id, (AccessLevel.HANDLER, AccessLevel.SAFETY_REP))
     content = service.open_case_content(case, _user(), part="case")
     return jsonify(schemas.CaseDetailSchema().dump(_detail(content, utcnow())))
 
@@ -109,14 +105,11 @@ def case_detail(case_id: int) -> Response:
 )
 def case_attachment(case_id: int, attachment_id: int) -> Response:
     """The decrypted file, as a download (never inline), for the case's handlers."""
-    case = _case(case_id)
-    try:
-        actor = actor_label(_user())
-        return downloads.sealed_download(
-            lambda: reporting.attachment_download(case.report, attachment_id, actor=actor)
-        )
-    except reporting.ReportNotFound:
-        raise _not_found() from None
+    case = load_case(case_id)
+    actor = actor_label(_user())
+    return downloads.sealed_download(
+        lambda: reporting.attachment_download(case.report, attachment_id, actor=actor)
+    )
 
 
 @bp.post("/cases/<id:case_id>/transitions")
@@ -130,7 +123,7 @@ def case_attachment(case_id: int, attachment_id: int) -> Response:
 )
 def transition(case_id: int) -> Response:
     """One workflow step; 409 when the transition table forbids it."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.TransitionSchema())
     to = data.pop("to")
     service.transition(case, to, actor=_user(), **data)
@@ -148,7 +141,7 @@ def transition(case_id: int) -> Response:
 )
 def track(case_id: int) -> Response:
     """Change track without revealing the reporter; the case may move to another group."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.TrackSchema())
     service.change_track(case, actor=_user(), **data)
     return jsonify(schemas.CaseSummarySchema().dump(_summary(case, utcnow())))
@@ -164,10 +157,10 @@ def track(case_id: int) -> Response:
 )
 def case_messages(case_id: int) -> Response:
     """Messages with the reporter and handlers' internal notes, oldest first."""
-    case = _case(case_id)
+    case = load_case(case_id)
     user = _user()
     messages = service.messages_for(case, Side.HANDLER, actor=actor_label(user), reader=user)
-    return jsonify(schemas.MessageOutSchema(many=True).dump([m.__dict__ for m in messages]))
+    return jsonify(schemas.MessageOutSchema(many=True).dump(messages))
 
 
 @bp.post("/cases/<id:case_id>/messages")
@@ -183,7 +176,7 @@ def case_messages(case_id: int) -> Response:
 )
 def post_case_message(case_id: int) -> tuple[Response, int]:
     """Store a sealed message; internal notes are never shown to the reporter."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.MessageInSchema())
     user = _user()
     message = service.post_message(case, user, data["body"], data["internal"])
@@ -218,12 +211,12 @@ def post_case_message(case_id: int) -> tuple[Response, int]:
 )
 def add_task(case_id: int) -> tuple[Response, int]:
     """A task from a template; its due time defaults to the matching deadline."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.TaskCreateSchema())
     task = service.add_task(case, actor=_user(), **data)
     service.record_read(case, actor_label(_user()), part="task", level=AccessLevel.HANDLER)
     view = service.TaskView(task, data.get("note"))
-    return jsonify(schemas.TaskOutSchema().dump(_task(view))), 201
+    return jsonify(schemas.TaskOutSchema().dump(view)), 201
 
 
 @bp.patch("/cases/<id:case_id>/tasks/<id:task_id>")
@@ -237,12 +230,12 @@ def add_task(case_id: int) -> tuple[Response, int]:
 )
 def update_task(case_id: int, task_id: int) -> Response:
     """Marking a task done meets its deadline (leader contact, individual talk, ...)."""
-    case = _case(case_id)
+    case = load_case(case_id)
     task = service.get_task(case, task_id)
     data = load_json(schemas.TaskUpdateSchema())
     service.update_task(case, task, actor=_user(), **data)
     service.record_read(case, actor_label(_user()), part="task", level=AccessLevel.HANDLER)
-    return jsonify(schemas.TaskOutSchema().dump(_task(service.task_view(case, task))))
+    return jsonify(schemas.TaskOutSchema().dump(service.task_view(case, task)))
 
 
 @bp.post("/cases/<id:case_id>/debriefing")
@@ -257,12 +250,12 @@ def update_task(case_id: int, task_id: int) -> Response:
 )
 def debriefing(case_id: int) -> tuple[Response, int]:
     """Participants by role, support offered, sealed outcome and further needs, consent."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.DebriefingSchema())
     row = service.record_debriefing(case, actor=_user(), **data)
     service.record_read(case, actor_label(_user()), part="debriefing", level=AccessLevel.HANDLER)
     view = service.DebriefingView(row, data.get("outcome"), data.get("further_needs"))
-    return jsonify(schemas.DebriefingOutSchema().dump(_debriefing(view))), 201
+    return jsonify(schemas.DebriefingOutSchema().dump(view)), 201
 
 
 @bp.post("/cases/<id:case_id>/assignment")
@@ -276,7 +269,7 @@ def debriefing(case_id: int) -> tuple[Response, int]:
 )
 def assignment(case_id: int) -> Response:
     """Reassignment and recusal; the reason is kept as an internal note."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.AssignmentSchema())
     user = _user()
     if data["recuse"]:
@@ -305,10 +298,7 @@ def assignment(case_id: int) -> Response:
 )
 def grant(case_id: int) -> tuple[Response, int]:
     """Access to an existing case is given by those who have it; audited, on its timeline."""
-    case = service.get_case(case_id)
-    if case is None or not service.may_grant(_user(), case):
-        raise _not_found()
-    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    case = load_case_to_grant(case_id)
     data = load_json(schemas.GrantSchema())
     row = service.grant_access(case, data["user_id"], data["reason"], actor=_user())
     return jsonify(schemas.GrantOutSchema().dump(row)), 201
@@ -325,7 +315,7 @@ def grant(case_id: int) -> tuple[Response, int]:
 )
 def section52(case_id: int) -> Response:
     """Only the fields sent change; both notifications recorded meet the § 5-2 deadline."""
-    case = _case(case_id)
+    case = load_case(case_id)
     data = load_json(schemas.Section52Schema())
     service.update_section52(case, actor=_user(), **data)
-    return jsonify(schemas.Section52OutSchema().dump(_section52(case)))
+    return jsonify(schemas.Section52OutSchema().dump(case.section52))

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify
 
 from handling import reporter_schemas, service
-from handling.api.base import NOT_FOUND, _not_found, _user, bp
+from handling.api.base import NOT_FOUND, _user, bp
 from reporting import service as reporting
 from trygg.api import documented, load_json
 from trygg.security import allow
 
 # -- the reporter's side ----------------------------------------------------------------
-
-
-def _own_report(report_id: int) -> Any:
-    try:
-        return reporting.own_report(_user(), report_id)
-    except reporting.ReportNotFound:
-        raise _not_found() from None
-
-
-def _reporter_view(report: Any) -> dict[str, Any]:
-    view = service.reporter_view(report, actor=reporting.reporter_actor(report, _user()))
-    return {
-        "report_id": report.id,
-        "reference": report.reference,
-        "state": view.state,
-        "state_text": view.state_text,
-        "status": view.status,
-        "feedback": view.feedback,
-        "messages": [m.__dict__ for m in view.messages],
-    }
 
 
 @bp.get("/reports/<id:report_id>/messages")
@@ -45,8 +23,9 @@ def _reporter_view(report: Any) -> dict[str, Any]:
 )
 def reporter_messages(report_id: int) -> Response:
     """Owner only; internal notes never appear."""
-    report = _own_report(report_id)
-    return jsonify(reporter_schemas.ReporterCaseSchema().dump(_reporter_view(report)))
+    report = reporting.own_report(_user(), report_id)
+    view = service.reporter_view(report, actor=reporting.reporter_actor(report, _user()))
+    return jsonify(reporter_schemas.ReporterCaseSchema().dump(view))
 
 
 @bp.post("/reports/<id:report_id>/messages")
@@ -61,7 +40,7 @@ def reporter_messages(report_id: int) -> Response:
 )
 def reporter_post_message(report_id: int) -> tuple[Response, int]:
     """The reporter writes to the handler (owner only)."""
-    report = _own_report(report_id)
+    report = reporting.own_report(_user(), report_id)
     data = load_json(reporter_schemas.ReporterMessageInSchema())
     actor = reporting.reporter_actor(report, _user())
     message = service.post_reporter_message(report, data["body"], actor=actor)

@@ -22,10 +22,9 @@ from handling import admin_schemas, codes, service
 from handling.models import HandlerGroup
 from handling.presenters import Forms, Names, _errors_of
 from handling.views.base import Page, _user, bp
-from handling.views.inputs import _int, _present, _text
+from handling.views.inputs import _int, load_form
 from handling.workflow import (
     CaseError,
-    CaseNotFound,
 )
 from reporting import codes as rcodes
 from trygg import org
@@ -90,10 +89,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
     """Create or change a handler group: name, members, default and fallback."""
     group: HandlerGroup | None = None
     if group_id is not None:
-        try:
-            group = service.get_group(group_id)
-        except CaseNotFound:
-            abort(404)
+        group = service.get_group(group_id)
     forms = Forms()
     if request.method == "POST":
         try:
@@ -153,16 +149,7 @@ def admin_rules() -> Page:
 def admin_rule_create() -> Page | Response:
     """Add a routing rule; empty criteria match anything."""
     try:
-        data = admin_schemas.RoutingRuleSchema().load(
-            _present(
-                {
-                    "group_id": _int(request.form.get("group_id")),
-                    "unit_id": _int(request.form.get("unit_id")),
-                    "incident_type": _text("incident_type"),
-                    "track": _text("track"),
-                }
-            )
-        )
+        data = load_form(admin_schemas.RoutingRuleSchema())
         service.create_rule(actor=actor_label(_user()), **data)
     except (ValidationError, CaseError) as exc:
         db.session.rollback()

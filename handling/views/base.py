@@ -1,5 +1,6 @@
 """The pages' blueprint and what every page module shares: the current user, the
-read levels and the template helpers."""
+read levels, the template helpers, and the 404 for a case or report the user may not see
+(handling/loaders.py raises it; no view catches it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask_babel import format_date, format_time
 from flask_login import current_user
 
 from handling import codes
+from handling.errors import CaseNotFound
 from handling.presenters import local_input
 from handling.states import AccessLevel, CaseState, Side
 from handling.workflow import (
@@ -19,9 +21,12 @@ from handling.workflow import (
     state_label,
 )
 from reporting import codes as rcodes
+from reporting.service import ReportNotFound
 from trygg.accounts.models import User
+from trygg.web import answer_not_found
 
 bp = Blueprint("handling", __name__, template_folder="templates")
+answer_not_found(bp, CaseNotFound, ReportNotFound)
 
 # Who may open a case page: handlers of its group, and a safety representative where
 # the exposed employee agreed to share (the service decides which).

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import (
-    abort,
     flash,
     redirect,
     request,
@@ -18,6 +16,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from handling import schemas, service
+from handling.loaders import load_case
 from handling.models import Case
 from handling.presenters import (
     Forms,
@@ -26,16 +25,15 @@ from handling.presenters import (
 )
 from handling.states import AccessLevel, CaseState
 from handling.views.base import READ_LEVELS, Page, _user, bp
-from handling.views.inputs import _int, _moment, _present, _text, _yes_no
+from handling.views.inputs import load_form
 from handling.views.workspace import _picker_query, _render_case, section_of
 from handling.workflow import (
     STATES,
     CaseError,
-    CaseNotFound,
     state_label,
 )
 from reporting import service as reporting
-from trygg import audit, downloads
+from trygg import downloads
 from trygg.accounts import service as accounts
 from trygg.accounts.models import Role
 from trygg.audit import actor_label
@@ -45,26 +43,11 @@ from trygg.security import allow
 # -- the case page ----------------------------------------------------------------------
 
 
-def _case_or_404(case_id: int, levels: tuple[str, ...] = (AccessLevel.HANDLER,)) -> Case:
-    """The case if the user may see it at one of `levels`; else 404.
-
-    A form that changes the case locks its row for the rest of the request (as the JSON
-    API does). An excluded handler's attempt is audited, and that entry is committed
-    although the answer is an error.
-    """
-    lock = request.method not in {"GET", "HEAD"}
-    try:
-        return service.case_for(_user(), case_id, levels=levels, lock=lock)
-    except CaseNotFound:
-        audit.keep_audited()
-        abort(404)
-
-
 @bp.get("/cases/<id:case_id>")
 @allow(Role.HANDLER, Role.SAFETY_REP)
 def case(case_id: int) -> Page:
     """One case: report, deadlines, follow-up, messages, timeline, access history."""
-    found = _case_or_404(case_id, READ_LEVELS)
+    found = load_case(case_id, READ_LEVELS)
     query, form = _picker_query()
     if len(query) > service.QUERY_MAX:
         message = _("Search with at most %(num)s characters.", num=service.QUERY_MAX)
@@ -80,14 +63,11 @@ def case_attachment(case_id: int, attachment_id: int) -> Response:
     The download is audited as a reading of the report (who, which file), and shows in
     the case's access history.
     """
-    case = _case_or_404(case_id)
-    try:
-        actor = actor_label(_user())
-        return downloads.sealed_download(
-            lambda: reporting.attachment_download(case.report, attachment_id, actor=actor)
-        )
-    except reporting.ReportNotFound:
-        abort(404)
+    case = load_case(case_id)
+    actor = actor_label(_user())
+    return downloads.sealed_download(
+        lambda: reporting.attachment_download(case.report, attachment_id, actor=actor)
+    )
 
 
 Action = Callable[[Case], str | None]
@@ -100,20 +80,18 @@ def _act(case_id: int, prefix: str, action: Action, done: str) -> Page | Respons
     the user no longer handles the case, e.g. after recusal). Refusal: nothing is kept,
     and the case page comes again with 400, the form open and its messages.
     """
-    found = _case_or_404(case_id)
+    found = load_case(case_id)
     try:
         message = action(found)
     except (ValidationError, CaseError) as exc:
         errors = _errors_of(exc)
-    except CaseNotFound:
-        abort(404)
     else:
         flash(message or done, "success")
         if service.access_level(_user(), found) != AccessLevel.HANDLER:
             return redirect(url_for(".queue"), 303)
         return redirect(url_for(".case", case_id=case_id, _anchor=section_of(prefix)), 303)
     db.session.rollback()
-    found = _case_or_404(case_id)
+    found = load_case(case_id)
     return _render_case(found, Forms(prefix, request.form, errors), 400)
 
 
@@ -133,22 +111,7 @@ def transition(case_id: int) -> Page | Response:
     to = request.form.get("to", "")
 
     def run(case: Case) -> str:
-        data = schemas.TransitionSchema().load(
-            _present(
-                {
-                    "to": to,
-                    "track": _text("track"),
-                    "section_5_2": _yes_no("section_5_2"),
-                    "closing_note": _text("closing_note"),
-                    "causes": request.form.getlist("causes"),
-                    "feedback": _text("feedback"),
-                    "no_follow_up_reason": _text("no_follow_up_reason"),
-                    "reason": _text("reason"),
-                    "forwarded_to": _text("forwarded_to"),
-                    "take_case": _yes_no("take_case"),
-                }
-            )
-        )
+        data = load_form(schemas.TransitionSchema())
         target = data.pop("to")
         service.transition(case, target, actor=_user(), **data)
         done = TRANSITION_DONE.get(target)
@@ -163,9 +126,7 @@ def track(case_id: int) -> Page | Response:
     """Move the case to another track (it may be routed to another group)."""
 
     def run(case: Case) -> None:
-        data = schemas.TrackSchema().load(
-            _present({"track": _text("track"), "section_5_2": _yes_no("section_5_2")})
-        )
+        data = load_form(schemas.TrackSchema())
         service.change_track(case, actor=_user(), **data)
 
     return _act(case_id, "track", run, _("The track is changed."))
@@ -178,16 +139,7 @@ def assignment(case_id: int) -> Page | Response:
     recusing = request.form.get("recuse") == "true"
 
     def run(case: Case) -> str | None:
-        data = schemas.AssignmentSchema().load(
-            _present(
-                {
-                    "handler_id": _int(request.form.get("handler_id")),
-                    "group_id": _int(request.form.get("group_id")),
-                    "reason": _text("reason"),
-                    "recuse": recusing,
-                }
-            )
-        )
+        data = load_form(schemas.AssignmentSchema())
         user = _user()
         if data["recuse"]:
             service.recuse(case, user, data["reason"])
@@ -210,34 +162,11 @@ def grant(case_id: int) -> Page | Response:
     """Give a colleague in the case's group, who joined after it came, access to it."""
 
     def run(case: Case) -> str:
-        data = schemas.GrantSchema().load(
-            _present({"user_id": _int(request.form.get("user_id")), "reason": _text("reason")})
-        )
+        data = load_form(schemas.GrantSchema())
         row = service.grant_access(case, data["user_id"], data["reason"], actor=_user())
         return _("%(name)s now has access to the case.", name=Names().user(row.user_id))
 
     return _act(case_id, "grant", run, "")
-
-
-def _task_fields() -> dict[str, Any]:
-    """The task fields the form holds; a form without a field leaves it unchanged.
-
-    The consent checkbox comes with a hidden "off" before it, so that unticking it is
-    sent too.
-    """
-    form = request.form
-    found: dict[str, Any] = {}
-    if "status" in form:
-        found["status"] = _text("status")
-    if "responsible_user_id" in form:
-        found["responsible_user_id"] = _int(form.get("responsible_user_id"))
-    if "due_at" in form:
-        found["due_at"] = _moment("due_at")
-    if "note" in form:
-        found["note"] = _text("note")
-    if "consent_to_share" in form:
-        found["consent_to_share"] = "on" in form.getlist("consent_to_share")
-    return found
 
 
 @bp.post("/cases/<id:case_id>/tasks")
@@ -246,9 +175,7 @@ def add_task(case_id: int) -> Page | Response:
     """Add a follow-up task for the exposed employee (from a template)."""
 
     def run(case: Case) -> None:
-        data = schemas.TaskCreateSchema().load(
-            _present({"template": _text("template"), **_task_fields()})
-        )
+        data = load_form(schemas.TaskCreateSchema())
         service.add_task(case, actor=_user(), **data)
 
     return _act(case_id, "task-new", run, _("The follow-up task is added."))
@@ -261,7 +188,7 @@ def update_task(case_id: int, task_id: int) -> Page | Response:
 
     def run(case: Case) -> None:
         task = service.get_task(case, task_id)
-        data = schemas.TaskUpdateSchema().load(_task_fields())
+        data = load_form(schemas.TaskUpdateSchema())
         service.update_task(case, task, actor=_user(), **data)
 
     return _act(case_id, f"task-{task_id}", run, _("The follow-up task is updated."))
@@ -273,19 +200,7 @@ def debriefing(case_id: int) -> Page | Response:
     """Record a debriefing or learning review."""
 
     def run(case: Case) -> None:
-        data = schemas.DebriefingSchema().load(
-            _present(
-                {
-                    "held_on": _text("held_on"),
-                    "participant_roles": request.form.getlist("participant_roles"),
-                    "support_offered": request.form.getlist("support_offered"),
-                    "outcome": _text("outcome"),
-                    "further_needs": _text("further_needs"),
-                    "consent_to_share_summary": request.form.get("consent_to_share_summary")
-                    == "on",
-                }
-            )
-        )
+        data = load_form(schemas.DebriefingSchema())
         service.record_debriefing(case, actor=_user(), **data)
 
     return _act(case_id, "debriefing", run, _("The debriefing is recorded."))
@@ -297,19 +212,8 @@ def section52(case_id: int) -> Page | Response:
     """Record the § 5-2 notifications, the copy to the safety rep and NAV's form."""
 
     def run(case: Case) -> None:
-        data = schemas.Section52Schema().load(
-            {
-                "labour_inspection_notified_at": _moment("labour_inspection_notified_at"),
-                "labour_inspection_notified_by_id": _int(
-                    request.form.get("labour_inspection_notified_by_id")
-                ),
-                "police_notified_at": _moment("police_notified_at"),
-                "police_notified_by_id": _int(request.form.get("police_notified_by_id")),
-                "safety_rep_copied_at": _moment("safety_rep_copied_at"),
-                "nav_form_sent": _yes_no("nav_form_sent"),
-                "nav_form_sent_on": _text("nav_form_sent_on"),
-            }
-        )
+        # The form always shows every field: one left out means "none".
+        data = load_form(schemas.Section52Schema(), absent_as_empty=True)
         service.update_section52(case, actor=_user(), **data)
 
     return _act(case_id, "section52", run, _("The section 5-2 checklist is saved."))
@@ -322,9 +226,7 @@ def post_message(case_id: int) -> Page | Response:
     internal = request.form.get("internal") == "true"
 
     def run(case: Case) -> None:
-        data = schemas.MessageInSchema().load(
-            _present({"body": _text("body"), "internal": request.form.get("internal")})
-        )
+        data = load_form(schemas.MessageInSchema())
         service.post_message(case, _user(), data["body"], data["internal"])
 
     done = _("The internal note is saved.") if internal else _("The message is sent.")

@@ -1,23 +1,20 @@
-"""Reading form fields for the schemas: stripped text, numbers, Oslo times, yes/no."""
+"""Reading form fields for the schemas: the kernel's form_input with Oslo wall time,
+and the numbers of the admin forms that are not loaded by one schema."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import (
-    request,
-)
+from marshmallow import Schema
 
 from handling.presenters import OSLO
+from trygg.forms import form_input
 
-# -- reading forms ----------------------------------------------------------------------
 
-
-def _text(name: str) -> str | None:
-    """A text field, stripped; None when empty (the schema then applies its default)."""
-    value = request.form.get(name, "").strip()
-    return value or None
+def load_form(schema: Schema, *, absent_as_empty: bool = False) -> Any:
+    """The request's form loaded with `schema`, the one the JSON API loads (a
+    datetime-local field is Oslo wall time); ValidationError names what is wrong."""
+    return schema.load(form_input(schema, local_time=OSLO, absent_as_empty=absent_as_empty))
 
 
 def _int(value: str | None) -> int | str | None:
@@ -26,27 +23,3 @@ def _int(value: str | None) -> int | str | None:
     if not value:
         return None
     return int(value) if value.isdigit() else value
-
-
-def _moment(name: str) -> str | None:
-    """A datetime-local field (Oslo wall time) as an ISO time with its offset."""
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=OSLO)
-    return parsed.isoformat()
-
-
-def _yes_no(name: str) -> str | None:
-    value = request.form.get(name, "").strip()
-    return value or None
-
-
-def _present(data: dict[str, Any]) -> dict[str, Any]:
-    """Leave out empty values, so required fields say "required" and defaults apply."""
-    return {k: v for k, v in data.items() if v is not None}

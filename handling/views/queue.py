@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
-    abort,
     flash,
     redirect,
     render_template,
@@ -21,7 +20,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from handling import schemas, service
-from handling.errors import CaseError, CaseNotFound
+from handling.errors import CaseError
 from handling.models import Case
 from handling.presenters import DeadlineLine, _errors_of, deadline_line
 from handling.views.base import Page, _user, bp
@@ -149,8 +148,6 @@ def take(case_id: int) -> Response:
     try:
         case = service.case_for(user, case_id, lock=True)
         service.take(case, user)
-    except CaseNotFound:
-        abort(404)
     except CaseError as exc:
         db.session.rollback()
         flash(" ".join(str(m) for ms in exc.errors.values() for m in ms), "error")

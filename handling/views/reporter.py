@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    abort,
     current_app,
     flash,
     redirect,
@@ -18,14 +17,12 @@ from werkzeug.wrappers.response import Response
 from handling import reporter_schemas, service
 from handling.presenters import Forms, _errors_of
 from handling.views.base import Page, _user, bp
-from handling.views.inputs import _present, _text
+from handling.views.inputs import load_form
 from handling.workflow import (
     FINISHED_STATES,
     CaseError,
-    CaseNotFound,
 )
 from reporting import service as reporting
-from reporting.models import Report
 from trygg import audit
 from trygg.extensions import db
 from trygg.security import allow
@@ -39,34 +36,21 @@ def reporter_case(report_id: int) -> Page | Response:
     """The reporter's view of their case: state in plain words, feedback, messages."""
     user = _user()
 
-    def own() -> Report:
-        try:
-            return reporting.own_report(user, report_id)
-        except reporting.ReportNotFound:
-            abort(404)
-
-    report = own()
+    report = reporting.own_report(user, report_id)
     actor = reporting.reporter_actor(report, user)
     forms = Forms()
     if request.method == "POST":
         try:
-            data = reporter_schemas.ReporterMessageInSchema().load(
-                _present({"body": _text("body")})
-            )
+            data = load_form(reporter_schemas.ReporterMessageInSchema())
             service.post_reporter_message(report, data["body"], actor=actor)
         except (ValidationError, CaseError) as exc:
             forms = Forms("reply", request.form, _errors_of(exc))
-        except CaseNotFound:
-            abort(404)
         else:
             flash(_("Your message is sent to the case handler."), "success")
             return redirect(url_for(".reporter_case", report_id=report_id), 303)
         db.session.rollback()
-        report = own()
-    try:
-        view = service.reporter_view(report, actor=actor)
-    except CaseNotFound:
-        abort(404)
+        report = reporting.own_report(user, report_id)
+    view = service.reporter_view(report, actor=actor)
     report_page = (
         url_for("reporting.my_report", report_id=report.id)
         if "reporting.my_report" in current_app.view_functions

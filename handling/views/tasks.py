@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -19,7 +19,7 @@ from werkzeug.wrappers.response import Response
 from handling import codes, service
 from handling.presenters import _errors_of
 from handling.views.base import Page, _user, bp
-from handling.workflow import CaseError, CaseNotFound
+from handling.workflow import CaseError
 from trygg import audit, org
 from trygg.extensions import db, utcnow
 from trygg.security import allow
@@ -130,8 +130,6 @@ def mark_task_done(task_id: int) -> Page | Response:
     """Mark one of the user's tasks done, with an optional short note for the handlers."""
     try:
         service.mark_task_done(_user(), task_id, note=request.form.get("note"))
-    except CaseNotFound:
-        abort(404)
     except CaseError as exc:
         db.session.rollback()
         return _render({task_id: _errors_of(exc)}, 400)
