@@ -26,7 +26,7 @@ def chain(app, runner):
                 "--name",
                 "Kari Nordmann",
                 "--role",
-                Role.EMPLOYEE,
+                Role.EMPLOYEE.value,
                 "--unit",
                 "Akutten",
                 "--password-stdin",

@@ -163,7 +163,7 @@ def test_the_command_line_refuses_an_admin_who_reads_cases(app, runner, roles):
     before = user_count(app)
     args = ["users", "create", "both@example.org", "--name", "Both"]
     for role in roles:
-        args += ["--role", role]
+        args += ["--role", role.value]
     result = runner.invoke(args=args)
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
