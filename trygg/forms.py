@@ -21,6 +21,7 @@ def form_input(
     *,
     local_time: tzinfo | None = None,
     absent_as_empty: bool = False,
+    prefix: str = "",
 ) -> dict[str, Any]:
     """The schema's fields that `form` (default: `request.form`) holds, as the schema
     loads them (the JSON API sends the same as JSON).
@@ -38,19 +39,21 @@ def form_input(
 
     Names the schema does not know (csrf_token) are not read. A field the form does not
     send is left out, or with `absent_as_empty` treated as sent empty (a form that always
-    shows every field, where an absent one means "none").
+    shows every field, where an absent one means "none"). With `prefix`, the form's names
+    are the schema's behind "prefix-" (one row of a table of rows, as "p3-amount").
     """
     form = request.form if form is None else form
     data: dict[str, Any] = {}
     for name, field in schema.load_fields.items():
         key = field.data_key or name
-        if key not in form and not absent_as_empty:
+        sent_as = f"{prefix}-{key}" if prefix else key
+        if sent_as not in form and not absent_as_empty:
             continue
         if isinstance(field, fields.List):
-            values = [v.strip() for v in form.getlist(key)]
+            values = [v.strip() for v in form.getlist(sent_as)]
             data[key] = [_typed(field.inner, v, local_time) for v in values if v]
             continue
-        sent = form.getlist(key)
+        sent = form.getlist(sent_as)
         value = (sent[-1] if isinstance(field, fields.Boolean) else sent[0]) if sent else ""
         value = value.strip()
         if not value:

@@ -22,7 +22,7 @@ from handling import admin_schemas, codes, service
 from handling.models import HandlerGroup
 from handling.presenters import Forms, Names, _errors_of
 from handling.views.base import Page, _user, bp
-from handling.views.inputs import _int, load_form
+from handling.views.inputs import load_form
 from handling.workflow import (
     CaseError,
 )
@@ -32,6 +32,7 @@ from trygg.accounts import service as accounts
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.forms import form_input
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 
@@ -93,15 +94,8 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
     forms = Forms()
     if request.method == "POST":
         try:
-            data = admin_schemas.HandlerGroupSchema().load(
-                {
-                    "name": request.form.get("name", "").strip(),
-                    "member_ids": [_int(v) for v in request.form.getlist("member_ids")],
-                    "is_default": request.form.get("is_default") == "on",
-                    "is_fallback": request.form.get("is_fallback") == "on",
-                    "escalation_ids": [_int(v) for v in request.form.getlist("escalation_ids")],
-                }
-            )
+            # The form always shows every field: an unticked box or list sends nothing.
+            data = load_form(admin_schemas.HandlerGroupSchema(), absent_as_empty=True)
             saved = service.save_group(actor=actor_label(_user()), group=group, **data)
         except (ValidationError, CaseError) as exc:
             forms = Forms("group", request.form, _errors_of(exc))
@@ -174,40 +168,22 @@ POLICY_ROWS_MAX = 500
 
 
 def _policy_rows() -> tuple[list[dict[str, Any]], list[str]]:
-    """The policy table as sent: rows to keep, and each row's form prefix (for errors)."""
+    """The policy table as sent: rows to keep, and each row's form prefix (for errors).
+
+    Row i's fields are named "p{i}-kind", "p{i}-amount", …; a row added is "new-…"."""
     form = request.form
+    schema = admin_schemas.DeadlinePolicySchema()
     rows: list[dict[str, Any]] = []
     sources: list[str] = []
     for index in range(POLICY_ROWS_MAX):
         src = f"p{index}"
         if f"{src}-kind" not in form:
             break
-        if form.get(f"{src}-remove") == "on":
-            continue
-        rows.append(
-            {
-                "kind": form.get(f"{src}-kind", ""),
-                "track": form.get(f"{src}-track") or None,
-                "incident_type": form.get(f"{src}-incident_type") or None,
-                "min_severity": _int(form.get(f"{src}-min_severity")) or 1,
-                "amount": _int(form.get(f"{src}-amount")) or 0,
-                "unit": form.get(f"{src}-unit", ""),
-                "active": form.get(f"{src}-active") == "on",
-            }
-        )
-        sources.append(src)
+        if form.get(f"{src}-remove") != "on":
+            rows.append(form_input(schema, prefix=src))
+            sources.append(src)
     if form.get("new-kind"):
-        rows.append(
-            {
-                "kind": form.get("new-kind", ""),
-                "track": form.get("new-track") or None,
-                "incident_type": form.get("new-incident_type") or None,
-                "min_severity": _int(form.get("new-min_severity")) or 1,
-                "amount": _int(form.get("new-amount")) or 0,
-                "unit": form.get("new-unit", ""),
-                "active": True,
-            }
-        )
+        rows.append(form_input(schema, prefix="new"))
         sources.append("new")
     return rows, sources
 

@@ -1,5 +1,4 @@
-"""Reading form fields for the schemas: the kernel's form_input with Oslo wall time,
-and the numbers of the admin forms that are not loaded by one schema."""
+"""Reading form fields for the schemas: the kernel's form_input with Oslo wall time."""
 
 from __future__ import annotations
 
@@ -15,11 +14,3 @@ def load_form(schema: Schema, *, absent_as_empty: bool = False) -> Any:
     """The request's form loaded with `schema`, the one the JSON API loads (a
     datetime-local field is Oslo wall time); ValidationError names what is wrong."""
     return schema.load(form_input(schema, local_time=OSLO, absent_as_empty=absent_as_empty))
-
-
-def _int(value: str | None) -> int | str | None:
-    """A whole number, None when empty, or the text itself so the schema names the error."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    return int(value) if value.isdigit() else value

@@ -634,8 +634,8 @@ def test_admin_changes_a_deadline_duration(app, org, login):
             f"{src}-amount": str(pol.amount),
             f"{src}-unit": pol.unit,
         }
-        if pol.active:
-            form[f"{src}-active"] = "on"
+        # As the page sends it: a hidden "off", then the ticked box's "on".
+        form[f"{src}-active"] = ["off", "on"] if pol.active else "off"
     ack = next(i for i, p in enumerate(policies) if p.kind == "acknowledge")
     assert f'name="p{ack}-amount"' in page
     # Every duration except "same day" must be at least 1.
@@ -650,6 +650,27 @@ def test_admin_changes_a_deadline_duration(app, org, login):
     with app.app_context():
         ack_rows = [p for p in service.policies() if p.kind == "acknowledge"]
         assert [(p.amount, p.unit) for p in ack_rows] == [(5, "days")]
+        assert len(service.policies()) == len(policies)
+    # Unticking a row switches it off; a new row is active; a removed row goes.
+    last = len(policies) - 1
+    form[f"p{ack}-active"] = "off"
+    form[f"p{last}-remove"] = "on"
+    form |= {
+        "new-kind": "acknowledge",
+        "new-track": "",
+        "new-incident_type": "",
+        "new-min_severity": "4",
+        "new-amount": "1",
+        "new-unit": "days",
+    }
+    r = admin.post("/admin/deadline-policies", form)
+    assert redirected_to(r, "/admin/deadline-policies"), page_text(r)[:2000]
+    with app.app_context():
+        ack_rows = [p for p in service.policies() if p.kind == "acknowledge"]
+        assert sorted((p.min_severity, p.amount, p.active) for p in ack_rows) == [
+            (1, 5, False),
+            (4, 1, True),
+        ]
         assert len(service.policies()) == len(policies)
 
 

@@ -83,3 +83,13 @@ def test_fields_not_sent_are_left_out_unless_absent_means_empty():
     assert form_input(schema, form) == {"title": "x"}
     every = form_input(schema, form, absent_as_empty=True)
     assert every == {"title": "x", "note": None, "owner_id": None, "helper_ids": [], "due_at": None}
+
+
+def test_a_row_of_a_table_is_read_by_its_prefix():
+    schema = TaskSchema()
+    form = MultiDict(
+        [("p0-title", "first"), ("p1-title", "second"), ("p1-helper_ids", "7"), ("title", "x")]
+    )
+    assert form_input(schema, form, prefix="p1") == {"title": "second", "helper_ids": [7]}
+    assert form_input(schema, form, prefix="p0") == {"title": "first"}
+    assert form_input(schema, form, prefix="p2") == {}
