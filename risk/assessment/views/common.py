@@ -1,19 +1,19 @@
-"""What the assessment pages share: the blueprint, the current user, form parsing and
-turning refusals into pages."""
+"""What the assessment pages share: the blueprint, the current user, loading a form
+with its schema, and turning refusals into pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
 from risk.assessment import access
 from risk.assessment.access import AssessmentError, Need
 from risk.assessment.models import Assessment
-from risk.assessment.schemas import LIST_FIELDS
 from trygg.accounts.models import User
+from trygg.forms import form_input
 from trygg.validation import flatten_errors, translate_errors
 
 bp = Blueprint(
@@ -40,19 +40,10 @@ def load(assessment_id: int, need: Need = Need.READ) -> Assessment:
         abort(exc.status)
 
 
-def form_data() -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key in request.form:
-        if key in LIST_FIELDS:
-            data[key] = request.form.getlist(key)
-        else:
-            data[key] = request.form.get(key, "")
-    return data
-
-
 def parse(schema: Schema, data: dict[str, Any] | None = None) -> tuple[dict[str, Any], Errors]:
+    """The form (or `data`) loaded with `schema`, the one the JSON API loads."""
     try:
-        return schema.load(form_data() if data is None else data), {}
+        return schema.load(form_input(schema) if data is None else data), {}
     except ValidationError as exc:
         return {}, flatten_errors(translate_errors(exc.messages))
 

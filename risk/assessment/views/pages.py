@@ -26,6 +26,7 @@ from trygg import audit
 from trygg.accounts.models import Role
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
+from trygg.forms import form_input
 from trygg.security import allow
 
 Page = str | tuple[str, int] | BaseResponse
@@ -104,9 +105,9 @@ def _post(assessment: Assessment, action: Any) -> Page:
 def edit_version(assessment_id: int) -> Page:
     """Change the draft's title, dates, notes and participants."""
     assessment = load(assessment_id, Need.EDIT)
-    data: dict[str, Any] = {k: v for k, v in request.form.items() if not k.startswith("p_")}
-    data["participants"] = display.participants_from_form(request.form)
-    values, errors = parse(VersionInSchema(), data)
+    schema = VersionInSchema()
+    data = form_input(schema) | {"participants": display.participants_from_form(request.form)}
+    values, errors = parse(schema, data)
     if errors:
         return _show(assessment, errors, 400)
     return _post(assessment, lambda: service.update_version(user(), assessment.latest, values))
