@@ -337,16 +337,6 @@ def _assignment(case: Case, recused: bool) -> dict[str, Any]:
     }
 
 
-def _group_out(group: Any) -> dict[str, Any]:
-    return {
-        "id": group.id,
-        "name": group.name,
-        "member_ids": group.member_ids,
-        "is_default": group.is_default,
-        "is_fallback": group.is_fallback,
-    }
-
-
 def _policy_out(policy: DeadlinePolicy) -> dict[str, Any]:
     return {
         name: getattr(policy, name)

@@ -7,7 +7,7 @@ from flask import Response, jsonify
 from handling import admin_schemas, service
 from handling.api.base import NOT_FOUND, _not_found, _user, bp
 from handling.models import RoutingRule
-from handling.presenters import _group_out, _policy_out
+from handling.presenters import _policy_out
 from trygg.accounts.models import Role
 from trygg.api import documented, load_json
 from trygg.audit import actor_label
@@ -29,8 +29,8 @@ def _admin() -> str:
     tags=("admin",),
 )
 def handler_groups() -> Response:
-    """Every group with member ids and its default/fallback flags."""
-    return jsonify([_group_out(g) for g in service.handler_groups()])
+    """Every group with its members, escalation contacts and default/fallback flags."""
+    return jsonify(admin_schemas.HandlerGroupOutSchema(many=True).dump(service.handler_groups()))
 
 
 @bp.post("/admin/handler-groups")
@@ -49,7 +49,7 @@ def create_handler_group() -> tuple[Response, int]:
     """Members must hold the handler role; one default and one fallback group at most."""
     data = load_json(admin_schemas.HandlerGroupSchema())
     group = service.save_group(actor=_admin(), **data)
-    return jsonify(admin_schemas.HandlerGroupOutSchema().dump(_group_out(group))), 201
+    return jsonify(admin_schemas.HandlerGroupOutSchema().dump(group)), 201
 
 
 @bp.put("/admin/handler-groups/<id:group_id>")
@@ -66,7 +66,7 @@ def update_handler_group(group_id: int) -> Response:
     group = service.get_group(group_id)
     data = load_json(admin_schemas.HandlerGroupSchema())
     service.save_group(actor=_admin(), group=group, **data)
-    return jsonify(admin_schemas.HandlerGroupOutSchema().dump(_group_out(group)))
+    return jsonify(admin_schemas.HandlerGroupOutSchema().dump(group))
 
 
 @bp.get("/admin/routing-rules")

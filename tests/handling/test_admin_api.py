@@ -17,11 +17,21 @@ def test_admin_manages_groups_rules_and_policies(app, org, submit, api):
 
     created = admin.post(
         "/api/v1/admin/handler-groups",
-        {"name": "Psykiatri", "member_ids": [org.colleague.id], "is_default": True},
+        {
+            "name": "Psykiatri",
+            "member_ids": [org.colleague.id],
+            "is_default": True,
+            "escalation_ids": [org.admin.id],
+        },
     )
     assert created.status_code == 201, created.get_json()
     group = created.get_json()
     assert group["is_default"] is True
+    # The answer carries what the schema documents, escalation contacts included.
+    assert group["member_ids"] == [org.colleague.id]
+    assert group["escalation_ids"] == [org.admin.id]
+    listed = admin.get("/api/v1/admin/handler-groups").get_json()
+    assert next(g for g in listed if g["id"] == group["id"])["escalation_ids"] == [org.admin.id]
     groups = admin.get("/api/v1/admin/handler-groups").get_json()
     assert [g["name"] for g in groups if g["is_default"]] == ["Psykiatri"]  # only one default
 
