@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request, session
 from flask_babel import gettext as _
 
 from handling import reporter_schemas, service
+from handling.states import Side
 from handling.workflow import CaseError, CaseNotFound
 from reporting import anonymous
 from reporting.codes import STATUSES, label
@@ -148,7 +149,7 @@ def post_message() -> tuple[Response, int]:
         service.reporter_case(report), service.ANONYMOUS_ACTOR, part="messages", level="reporter"
     )
     out = {
-        "author_kind": "reporter",
+        "author_kind": Side.REPORTER,
         "body": data["body"].strip(),
         "day": service.oslo_day(message.created_at),
         "identity": message.identity,

@@ -23,7 +23,7 @@ from handling.models import (
     Deadline,
     DeadlinePolicy,
 )
-from handling.states import AccessLevel, GrantKind
+from handling.states import AccessLevel, GrantKind, Side
 from handling.workflow import (
     CaseError,
     state_label,
@@ -185,7 +185,7 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
             return _("Internal note")
         if c.get("identity"):
             return _("The reporter told who they are")
-        if c.get("author") == "reporter":
+        if c.get("author") == Side.REPORTER:
             return _("From the reporter")
         return _("To the reporter")
     if kind == "attachments_added":

@@ -143,6 +143,11 @@ TIME_BANDS: Codes = {
 }
 
 
+# How a confidential or anonymous reporter appears in the audit log and on a case's
+# timeline: never as a user id (the log is not sealed).
+REPORTER_ACTOR = "reporter"
+
+
 class Channel(StrEnum):
     """How a report came in (Report.channel_kind)."""
 

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from handling.models import Case, Deadline
+from reporting.codes import Channel
 from reporting.models import Report, ReportIncidentType
 from risk.dimensions import Dimension, normalise
 from trygg.extensions import db
@@ -23,7 +24,7 @@ Key = tuple[int | None, bool, date, str]
 TOTAL_KEY = ""
 
 
-ANONYMOUS = (Report.channel_kind == "anonymous").label("anonymous")
+ANONYMOUS = (Report.channel_kind == Channel.ANONYMOUS).label("anonymous")
 
 
 def _grouped(category: Any, start: date, end: date) -> Select[Any]:
@@ -110,7 +111,7 @@ def _closed(unit_ids: set[int] | None, start: date, end: date) -> Select[Any]:
     where = [Case.closed_at.is_not(None), Report.occurred_month >= start]
     where.append(Report.occurred_month <= end)
     if unit_ids is not None:
-        where += [Report.unit_id.in_(unit_ids), Report.channel_kind != "anonymous"]
+        where += [Report.unit_id.in_(unit_ids), Report.channel_kind != Channel.ANONYMOUS]
     keys: list[Any] = [Report.unit_id, ANONYMOUS, Report.occurred_month, Case.opened_at]
     keys.append(Case.closed_at)
     return select(*keys).join(Case, Case.report_id == Report.id).where(*where)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from handling.models import Case, Deadline
+from reporting.codes import Channel
 from reporting.models import Report
 from risk.dimensions import Dimension, normalise
 from risk.models import TrendCount
@@ -102,7 +103,7 @@ def overdue_by_unit(unit_ids: set[int], now: Any) -> dict[int, int]:
             Deadline.met_at.is_(None),
             Deadline.cancelled_at.is_(None),
             Deadline.due_at < now,
-            Report.channel_kind != "anonymous",
+            Report.channel_kind != Channel.ANONYMOUS,
             Report.unit_id.in_(unit_ids),
         )
         .group_by(Report.unit_id)

@@ -16,6 +16,7 @@ from handling.models import (
 )
 from handling.workflow import FINISHED_STATES
 from reporting import service as reporting
+from reporting.codes import REPORTER_ACTOR
 from trygg import audit, crypto, privacy, sealing
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
@@ -80,7 +81,7 @@ def _dated_to_the_day(case: Case, actor: str, when: datetime) -> bool:
     events recorded in the same instant; they tell nothing about the reporter.
     """
     report = case.report
-    return report.anonymous and (actor == "reporter" or when == report.created_at)
+    return report.anonymous and (actor == REPORTER_ACTOR or when == report.created_at)
 
 
 def _event(

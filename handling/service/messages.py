@@ -151,7 +151,7 @@ def _conversation_order(message: CaseMessage) -> tuple[Any, ...]:
     handlers' (an answer usually follows the question), in the order they were written.
     """
     day = oslo_day(message.created_at)
-    by_reporter = message.author_kind == "reporter"
+    by_reporter = message.author_kind == Side.REPORTER
     return (day, by_reporter, message.reporter_seq or 0, message.created_at, message.id)
 
 

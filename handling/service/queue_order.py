@@ -21,8 +21,9 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from handling.models import Case, CaseMessage, CaseReading
+from handling.states import Side
 from handling.workflow import STATES
-from reporting.codes import INCIDENT_TYPES
+from reporting.codes import INCIDENT_TYPES, Channel
 from reporting.models import Report, ReportIncidentType
 from trygg import org, paging
 from trygg.accounts.models import User
@@ -88,7 +89,7 @@ def unread_count(user: User) -> Any:
     sent = (
         select(func.count())
         .select_from(CaseMessage)
-        .where(CaseMessage.case_id == Case.id, CaseMessage.author_kind == "reporter")
+        .where(CaseMessage.case_id == Case.id, CaseMessage.author_kind == Side.REPORTER)
         .scalar_subquery()
     )
     seen = (
@@ -135,7 +136,9 @@ def sort_value(column: str, user: User, report: Any = Report) -> Any:
         return Case.next_due_at
     if column == "reporter":
         return case(
-            (report.channel_kind == "anonymous", 2), (report.confidential.is_(True), 1), else_=0
+            (report.channel_kind == Channel.ANONYMOUS, 2),
+            (report.confidential.is_(True), 1),
+            else_=0,
         )
     raise ValueError(column)
 

@@ -22,6 +22,7 @@ from handling.service.base import _audit, _open, oslo_day
 from handling.service.messages import MessageView, _message_views, mark_read
 from handling.states import AccessLevel, Side
 from reporting import service as reporting
+from reporting.codes import REPORTER_ACTOR
 from trygg import audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
@@ -92,7 +93,7 @@ def events(case: Case) -> list[CaseEvent]:
 
 
 def _timeline_order(event: CaseEvent) -> tuple[Any, ...]:
-    later = event.actor == "reporter" and event.kind != "opened"
+    later = event.actor == REPORTER_ACTOR and event.kind != "opened"
     return (oslo_day(event.at), later, event.at, event.kind != "opened", event.id)
 
 

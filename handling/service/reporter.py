@@ -27,6 +27,7 @@ from handling.states import CaseState
 from handling.workflow import PLAIN_STATE
 from reporting import anonymous
 from reporting import service as reporting
+from reporting.codes import REPORTER_ACTOR
 from reporting.models import Report
 from trygg.extensions import db
 
@@ -85,7 +86,7 @@ def post_reporter_message(
 # the reporter writes is dated to the Oslo day, gets a random id and is logged as
 # "reporter" (see post_message, _event and reporting.anonymous.add_attachments).
 
-ANONYMOUS_ACTOR = "reporter"
+ANONYMOUS_ACTOR = REPORTER_ACTOR
 
 
 def _anonymous_case(report: Report) -> Case:

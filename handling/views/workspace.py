@@ -26,6 +26,7 @@ from handling.presenters import (
 from handling.states import AccessLevel
 from handling.views.base import ACCESS_HISTORY_ROWS, Page, _user
 from handling.workflow import FINISHED_STATES
+from reporting.codes import Channel
 from trygg import audit, org, web
 from trygg.accounts.models import User
 from trygg.extensions import utcnow
@@ -179,7 +180,7 @@ def _render_case(case: Case, forms: Forms | None = None, status: int = 200) -> P
         "deadlines": [deadline_line(d, now) for d in case.deadlines],
         "next_deadline": nearest,
         "next_line": deadline_line(nearest, now) if nearest is not None else None,
-        "anonymous": report.channel_kind == "anonymous",
+        "anonymous": report.channel_kind == Channel.ANONYMOUS,
         "active_section": section_of(forms.active),
         "handler": content.level == AccessLevel.HANDLER,  # vocabulary: template variable
     }

@@ -46,6 +46,7 @@ from reporting.anonymous.throttling import (
     count_submission,
     network_tags,
 )
+from reporting.codes import REPORTER_ACTOR
 from reporting.models import Attachment, Report
 from trygg import audit
 from trygg.anonymous_link import enabled
@@ -171,7 +172,7 @@ def add_attachments(report: Report, uploads: Iterable[Any]) -> list[Attachment]:
     db.session.expire(report, ["attachments"])
     audit.record(
         "report.attach",
-        actor="reporter",
+        actor=REPORTER_ACTOR,
         object_type="report",
         object_id=report.id,
         detail={"count": len(stored)},

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reporting import codes, people_index
-from reporting.codes import Channel, ReportStatus
+from reporting.codes import REPORTER_ACTOR, Channel, ReportStatus
 from reporting.errors import ReportError
 from reporting.models import Report
 from reporting.service.attachments import check_upload, selected_files, store_attachment
@@ -296,5 +296,5 @@ def reporter_actor(report: Report, user: User | None) -> str:
     log is not sealed, and must not link them to their report.
     """
     if user is None or report.confidential:
-        return "reporter"
+        return REPORTER_ACTOR
     return f"user:{user.id}"

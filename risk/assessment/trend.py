@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from reporting.codes import Channel
 from reporting.models import Report, ReportIncidentType
 from risk import service as trends
 from risk.assessment.models import Assessment, CaseLink, RiskItem
@@ -32,7 +33,7 @@ def scope_unit(item: RiskItem, assessment: Assessment) -> int:
 def unit_conditions(unit_id: int) -> list[Any]:
     return [
         Report.unit_id.in_(sorted(org.subtree_ids(unit_id))),
-        Report.channel_kind != "anonymous",
+        Report.channel_kind != Channel.ANONYMOUS,
     ]
 
 
