@@ -18,6 +18,7 @@ from notifications.preferences import PreferenceError
 from notifications.schemas import NotificationSettingsSchema
 from trygg import privacy
 from trygg.accounts.models import Role, User
+from trygg.forms import form_input
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import is_safe_next
@@ -78,20 +79,14 @@ def read_all() -> Response:
 
 
 def _settings_form() -> dict[str, Any]:
-    form = request.form
+    """The settings page as the API's schema loads it; each kind's choice is a field of
+    its own on the page ("delivery-case_new"), gathered into `deliveries`."""
     deliveries = {
         key.removeprefix("delivery-"): value
-        for key, value in form.items()
+        for key, value in request.form.items()
         if key.startswith("delivery-")
     }
-    substitute = form.get("substitute_id", "").strip()
-    return {
-        "language": form.get("language", ""),
-        "digest_time": form.get("digest_time", ""),
-        "away": form.get("away") == "on",
-        "substitute_id": int(substitute) if substitute.isdigit() else None,
-        "deliveries": deliveries,
-    }
+    return form_input(NotificationSettingsSchema()) | {"deliveries": deliveries}
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])

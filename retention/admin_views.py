@@ -29,6 +29,7 @@ from retention.views import bp
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.forms import form_input
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import register_nav
@@ -116,9 +117,10 @@ def admin_holds() -> Page:
     """Legal holds in force, and placing one on a case by its reference."""
     if request.method == "GET":
         return _holds_page()
-    form = {k: request.form.get(k, "") for k in ("reference", "reason")}
+    schema = schemas.HoldByReferenceInSchema()
+    form = form_input(schema)
     try:
-        data = schemas.HoldByReferenceInSchema().load({k: v for k, v in form.items() if v})
+        data = schema.load(form)
     except ValidationError as exc:
         errors = flatten_errors(translate_errors(exc.messages))
         if "reason" in errors:
@@ -166,16 +168,17 @@ def admin_access() -> Page:
     """Answer a person's access request: their account data, as PDF or JSON (audited)."""
     if request.method == "GET":
         return _access_page({}, {"format": "pdf"})
-    form = {k: request.form.get(k, "") for k in ("email", "reason", "format")}
+    schema = schemas.AccessRequestInSchema()
+    form = form_input(schema)
     try:
-        data = schemas.AccessRequestInSchema().load({k: v for k, v in form.items() if v})
+        data = schema.load(form)
     except ValidationError as exc:
         errors = flatten_errors(translate_errors(exc.messages))
         if "reason" in errors:
             errors["reason"] = [_("Choose whose request this is.")]
         if "format" in errors:
             errors["format"] = [_("Choose PDF or JSON.")]
-        if "email" not in errors and _person(form["email"]) is None:
+        if "email" not in errors and _person(form.get("email", "")) is None:
             errors = {"email": [_("No user has this e-mail address.")], **errors}
         return _access_page(errors, form)
     person = _person(data["email"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,6 +26,7 @@ from retention.views import _case, bp
 from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.extensions import db
+from trygg.forms import form_input
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 
@@ -79,15 +80,10 @@ def case_page(case_id: int) -> Page:
 def export(case_id: int) -> Page:
     """Export the case for an authority: a download, or the form again with messages."""
     case = _case(case_id)
-    form: dict[str, Any] = {
-        "recipient": request.form.get("recipient", ""),
-        "reason": request.form.get("reason", ""),
-        "sections": request.form.getlist("sections"),
-        "reporter_consented": request.form.get("reporter_consented") == "yes",
-        "format": request.form.get("format", ""),
-    }
+    schema = schemas.ExportInSchema()
+    form = form_input(schema)
     try:
-        data = schemas.ExportInSchema().load({k: v for k, v in form.items() if v != ""})
+        data = schema.load(form)
     except ValidationError as exc:
         errors = flatten_errors(translate_errors(exc.messages))
         errors = {

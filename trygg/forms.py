@@ -28,8 +28,9 @@ def form_input(
 
     - A List field takes every value of its name, empty ones left out, each read as
       its inner field is.
-    - A Boolean takes the name's last value (a checkbox after its hidden "off"), as text:
-      the schema reads "on", "off", "true", "yes" and the like.
+    - A Boolean takes the name's last value (a checkbox after its hidden "off"): "on",
+      "off", "true", "yes" and the like as True or False (so a form shown again ticks
+      what was sent); other text unchanged, so the schema names the error.
     - An Integer: digits as an int; other text unchanged, so the schema names
       the error (ids are strict integers).
     - An AwareDateTime without an offset (a browser's datetime-local) is read as wall
@@ -67,6 +68,8 @@ def form_input(
 def _typed(field: fields.Field, value: str, local_time: tzinfo | None) -> Any:
     if isinstance(field, fields.Integer) and _WHOLE.fullmatch(value):
         return int(value)
+    if isinstance(field, fields.Boolean) and value in field.truthy | field.falsy:
+        return value in field.truthy
     if isinstance(field, fields.AwareDateTime) and local_time is not None:
         try:
             moment = datetime.fromisoformat(value)

@@ -347,3 +347,41 @@ def test_employee_is_refused_every_admin_route(app, make):
             response = client.open(path, method=method, data=data)
             assert response.status_code == 403, (method, path)
     assert snapshot(app) == before
+
+
+def test_the_edit_form_as_a_browser_sends_it_switches_a_user_off_and_on(app, make, admin_client):
+    ward = make.unit("Sengepost")
+    kari = make.user(Role.EMPLOYEE)
+    path = f"/admin/users/{kari.id}"
+    page = admin_client.get(path).get_data(as_text=True)
+    assert '<input type="hidden" name="active" value="off">' in page
+    form = {"email": kari.email, "name": "Kari", "roles": [Role.EMPLOYEE]}
+    # An unticked box sends only the hidden "off".
+    assert submit(admin_client, path, {**form, "active": "off"}).status_code == 302
+    assert not user_with(app, kari.email).active
+    assert submit(admin_client, path, {**form, "active": ["off", "on"]}).status_code == 302
+    assert user_with(app, kari.email).active
+    # Refused: the page comes back with what was ticked, and nothing is stored.
+    refused = submit(
+        admin_client, path, {**form, "name": " ", "units": [str(ward.id)], "active": "off"}
+    )
+    assert refused.status_code == 400
+    assert field_error(refused, "name")
+    again = refused.get_data(as_text=True)
+    assert re.search(rf'name="units" value="{ward.id}" checked', again)
+    assert not re.search(r'id="f-active" name="active" checked', again)
+    assert user_with(app, kari.email).active
+
+
+def test_a_unit_form_with_text_for_a_number_is_refused_and_shown_again(app, admin_client):
+    before = snapshot(app)
+    refused = submit(admin_client, "/admin/units/new", {"name": "Ny", "headcount": "ti"})
+    assert refused.status_code == 400
+    assert field_error(refused, "headcount")
+    assert 'value="ti"' in refused.get_data(as_text=True)
+    assert snapshot(app) == before
+    created = submit(admin_client, "/admin/units/new", {"name": " Ny post ", "headcount": ""})
+    assert created.status_code == 302
+    with app.app_context():
+        unit = db.session.scalars(select(Unit).where(Unit.name == "Ny post")).one()
+        assert unit.headcount == 0

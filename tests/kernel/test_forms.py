@@ -93,3 +93,14 @@ def test_a_row_of_a_table_is_read_by_its_prefix():
     assert form_input(schema, form, prefix="p1") == {"title": "second", "helper_ids": [7]}
     assert form_input(schema, form, prefix="p0") == {"title": "first"}
     assert form_input(schema, form, prefix="p2") == {}
+
+
+def test_a_checkbox_is_read_as_a_boolean_so_a_form_shown_again_ticks_what_was_sent():
+    schema = TaskSchema()
+    assert form_input(schema, MultiDict([("shared", "off")])) == {"shared": False}
+    assert form_input(schema, MultiDict([("shared", "off"), ("shared", "on")])) == {"shared": True}
+    # Text that is no yes or no reaches the schema, which names the error.
+    assert form_input(schema, MultiDict([("shared", "maybe")])) == {"shared": "maybe"}
+    with pytest.raises(ValidationError) as refused:
+        load(("title", "x"), ("shared", "maybe"))
+    assert set(refused.value.messages) == {"shared"}

@@ -124,6 +124,22 @@ def test_a_substitute_must_be_an_active_handler(app, org):
     assert "stedfortreder" in refused.get_data(as_text=True)
 
 
+def test_a_substitute_that_is_not_a_choice_is_named_and_nothing_is_saved(app, org):
+    pages = _pages(app, org.handler)
+    token = form_token(pages, "/notifications/settings")
+    refused = pages.post(
+        "/notifications/settings",
+        data={**_settings_form(away="on", substitute_id="Kari"), "csrf_token": token},
+    )
+    assert refused.status_code == 400
+    assert 'id="e-substitute_id"' in refused.get_data(as_text=True)
+    with app.app_context():
+        from notifications import preferences
+        from tests.factories import user_obj
+
+        assert not preferences.settings_for(user_obj(org.handler)).away
+
+
 def test_a_bad_digest_time_is_named(app, org):
     pages = _pages(app, org.employee)
     token = form_token(pages, "/notifications/settings")

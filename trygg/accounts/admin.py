@@ -15,6 +15,7 @@ from trygg.accounts import service
 from trygg.accounts.models import CASE_READING_ROLES, ROLES, Role, User
 from trygg.accounts.schemas import UnitFormSchema, UserFormSchema
 from trygg.audit import actor_label
+from trygg.forms import form_input
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 
@@ -22,24 +23,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 
 def _unit_form() -> dict[str, Any]:
-    parent = request.form.get("parent_id", "").strip()
-    return {
-        "name": request.form.get("name", ""),
-        "parent_id": parent or None,
-        "headcount": request.form.get("headcount", "0").strip() or "0",
-    }
+    """The unit form as the schema loads it (and as it is shown again with errors)."""
+    return form_input(UnitFormSchema(), absent_as_empty=True)
 
 
 def _user_form(editing: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "email": request.form.get("email", ""),
-        "name": request.form.get("name", ""),
-        "roles": request.form.getlist("roles"),
-        "units": request.form.getlist("units"),
-        "managed_units": request.form.getlist("managed_units"),
-        "represented_units": request.form.getlist("represented_units"),
-        "active": request.form.get("active") == "on" if editing else True,
-    }
+    """The user form as the schema loads it. "Active" is on the form only when editing
+    (it sends a hidden "off" before the box); a new user is active."""
+    data = form_input(UserFormSchema(), absent_as_empty=True)
+    if not editing:
+        data.pop("active", None)
     # Admins never choose passwords (they issue set-password codes): a password sent
     # anyway is an unknown field, refused by the schema.
     if "password" in request.form:
