@@ -138,6 +138,19 @@ class SummaryInSchema(_Blank):
     summary_show_levels = fields.Boolean(load_default=False)
 
 
+class LevelInSchema(StrictSchema):
+    """One level of the admin's matrix form (its fields sent as "l2-name_nb", …); a
+    level without a name in either language is left out. The service checks the rest
+    (names in both languages, rising thresholds, readable colours)."""
+
+    name_nb = fields.String(load_default="", validate=validate.Length(max=60))
+    name_en = fields.String(load_default="", validate=validate.Length(max=60))
+    demand_nb = fields.String(load_default="", validate=validate.Length(max=200))
+    demand_en = fields.String(load_default="", validate=validate.Length(max=200))
+    colour = fields.String(load_default="#ffffff", validate=validate.Length(max=7))
+    min_score = fields.Integer(load_default=0, strict=True)
+
+
 # -- answers ----------------------------------------------------------------------------
 
 

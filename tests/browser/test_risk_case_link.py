@@ -73,6 +73,6 @@ def test_a_handler_links_a_case_to_a_risk_item_from_the_case_page(
 
     admin = logged_in(Role.ADMIN, locale=locale)
     admin.goto("/admin/risk/matrix")
-    assert admin.locator("#f-5-name_en_3").input_value() == "Very high"
-    assert admin.locator("#f-5-name_nb_3").input_value() == "Svært høy"
+    assert admin.locator("#f-5-l3-name_en").input_value() == "Very high"
+    assert admin.locator("#f-5-l3-name_nb").input_value() == "Svært høy"
     assert_accessible(admin, f"matrix levels in two languages ({locale})")

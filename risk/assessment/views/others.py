@@ -3,19 +3,26 @@ admin's matrix levels."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from risk.assessment import access, matrix
 from risk.assessment.access import Need
 from risk.assessment.models import Assessment, AssessmentVersion
+from risk.assessment.schemas import LevelInSchema
 from risk.assessment.views.common import Errors, bp, user
 from trygg import audit
 from trygg.accounts.models import Role
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.forms import form_input
 from trygg.security import allow
+from trygg.validation import flatten_errors, translate_errors
 
 Page = str | tuple[str, int] | BaseResponse
 
@@ -67,43 +74,48 @@ def summary(assessment_id: int) -> Page:
 def matrix_admin() -> Page:
     """Level names, colours, thresholds and demands (nb and en) of each matrix preset."""
     errors: Errors = {}
-    status = 200
+    typed: dict[int, list[dict[str, Any]]] = {}
     if request.method == "POST":
         size = request.form.get("size", type=int) or 0
-        rows = _level_rows()
+        sent = [form_input(LevelInSchema(), prefix=f"l{rank}") for rank in range(4)]
         try:
-            matrix.save_levels(size, rows)
+            matrix.save_levels(size, _levels(sent))
             audit.record(
                 "risk.matrix.saved",
                 actor=actor_label(user()),
                 object_type="risk_matrix",
                 object_id=size,
             )
+        except ValidationError as exc:
+            errors, typed = {f"levels_{size}": _level_errors(exc)}, {size: sent}
         except matrix.MatrixError as exc:
             db.session.rollback()
-            errors, status = {f"levels_{size}": [str(exc)]}, 400
+            errors, typed = {f"levels_{size}": [str(exc)]}, {size: sent}
     presets = {size: matrix.levels(size) for size in matrix.SIZES}
-    page = render_template("risk/assessment/matrix_admin.html", presets=presets, errors=errors)
-    return (page, status) if status != 200 else page
+    page = render_template(
+        "risk/assessment/matrix_admin.html", presets=presets, typed=typed, errors=errors
+    )
+    return (page, 400) if errors else page
 
 
-def _level_rows() -> list[dict[str, object]]:
-    """The admin's levels from the form; a level without a name in either language is
-    dropped (save_levels refuses one named in only one)."""
-    rows: list[dict[str, object]] = []
-    for rank in range(4):
-        texts = {
-            f"{key}_{lang}": request.form.get(f"{key}_{lang}_{rank}", "").strip()[:limit]
-            for key, limit in (("name", 60), ("demand", 200))
-            for lang in ("nb", "en")
-        }
-        if not texts["name_nb"] and not texts["name_en"]:
-            continue
-        rows.append(
-            {
-                **texts,
-                "colour": request.form.get(f"colour_{rank}", "#ffffff"),
-                "min_score": request.form.get(f"min_{rank}", type=int) or 0,
-            }
-        )
-    return rows
+def _levels(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The named levels as the schema loads them; ValidationError says what is wrong."""
+    schema = LevelInSchema(many=True)
+    return list(schema.load([row for row in sent if row.get("name_nb") or row.get("name_en")]))
+
+
+def _level_errors(exc: ValidationError) -> list[str]:
+    """Each refused field as one line: "Name in Norwegian: Longer than maximum …"."""
+    labels = {
+        "name_nb": _("Name in Norwegian"),
+        "name_en": _("Name in English"),
+        "demand_nb": _("What it demands, in Norwegian"),
+        "demand_en": _("What it demands, in English"),
+        "colour": _("Colour"),
+        "min_score": _("Lowest score"),
+    }
+    lines = []
+    for row in exc.messages.values() if isinstance(exc.messages, dict) else []:
+        for name, messages in flatten_errors(translate_errors(row)).items():
+            lines += [f"{labels.get(name, name)}: {message}" for message in messages]
+    return lines

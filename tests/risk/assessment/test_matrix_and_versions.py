@@ -57,21 +57,30 @@ def test_admin_levels_replace_the_defaults_and_refuse_a_dark_colour(app, ra):
     form = {"csrf_token": token, "size": "3"}
     for rank, (name, low, colour) in enumerate([("Grønn", 1, "#ccffcc"), ("Rød", 4, "#ffcccc")]):
         form |= {
-            f"name_nb_{rank}": name,
-            f"name_en_{rank}": name,
-            f"min_{rank}": str(low),
-            f"colour_{rank}": colour,
-            f"demand_nb_{rank}": "Tiltak",
-            f"demand_en_{rank}": "Measures",
+            f"l{rank}-name_nb": name,
+            f"l{rank}-name_en": name,
+            f"l{rank}-min_score": str(low),
+            f"l{rank}-colour": colour,
+            f"l{rank}-demand_nb": "Tiltak",
+            f"l{rank}-demand_en": "Measures",
         }
     assert client.post("/admin/risk/matrix", data=form).status_code == 200
     with app.app_context():
         assert [lv.name for lv in matrix.levels(3)] == ["Grønn", "Rød"]
         assert matrix.level_of(2, 2, matrix.levels(3)).name == "Rød"
-    dark = form | {"colour_1": "#202020"}
+    dark = form | {"l1-colour": "#202020"}
     refused = client.post("/admin/risk/matrix", data=dark)
     assert refused.status_code == 400
     assert "#202020" in refused.get_data(as_text=True)
+    # A name too long for a badge is refused, not cut, and the form keeps what was typed.
+    long_name = "Svært alvorlig risiko som krever strakstiltak før arbeidet fortsetter"
+    refused = client.post("/admin/risk/matrix", data=form | {"l1-name_nb": long_name})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "Navn på norsk" in text
+    assert f'value="{long_name}"' in text
+    with app.app_context():
+        assert [lv.name for lv in matrix.levels(3)] == ["Grønn", "Rød"]
 
 
 def test_level_names_and_demands_are_shown_in_the_readers_language(app, ra, approved):
@@ -89,12 +98,12 @@ def test_level_names_and_demands_are_shown_in_the_readers_language(app, ra, appr
     levels = [("Lav", "Low", 1, "Følg med", "Keep watch"), ("Høy", "High", 10, "Stopp", "Stop")]
     for rank, (nb, en, low, demand_nb, demand_en) in enumerate(levels):
         form |= {
-            f"name_nb_{rank}": nb,
-            f"name_en_{rank}": en,
-            f"min_{rank}": str(low),
-            f"colour_{rank}": "#ffffff",
-            f"demand_nb_{rank}": demand_nb,
-            f"demand_en_{rank}": demand_en,
+            f"l{rank}-name_nb": nb,
+            f"l{rank}-name_en": en,
+            f"l{rank}-min_score": str(low),
+            f"l{rank}-colour": "#ffffff",
+            f"l{rank}-demand_nb": demand_nb,
+            f"l{rank}-demand_en": demand_en,
         }
     assert client.post("/admin/risk/matrix", data=form).status_code == 200
     aid = approved()["id"]  # one item, 3 × 4 = 12: the top level
@@ -111,7 +120,7 @@ def test_level_names_and_demands_are_shown_in_the_readers_language(app, ra, appr
     assert "Følg med" in nb.get_data(as_text=True)
     assert ">Høy</span>" not in en.get_data(as_text=True)
 
-    half = form | {"name_en_1": ""}
+    half = form | {"l1-name_en": ""}
     refused = client.post("/admin/risk/matrix", data=half, headers={"Accept-Language": "en"})
     assert refused.status_code == 400
     assert "Give each level a name in Norwegian and in English." in refused.get_data(as_text=True)
