@@ -21,14 +21,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +33,9 @@ from notifications.delivery import DeliveryResult, deliver_due
 from notifications.kinds import MailState
 from notifications.models import Notification, NotificationProfile, SchedulerBeat
 from trygg.extensions import db, utcnow
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger("trygg.scheduler")
 OSLO = ZoneInfo("Europe/Oslo")
@@ -253,7 +251,16 @@ def run_once(app: Flask, owner: str) -> TickResult | None:
 
 
 def build_scheduler(app: Flask, *, blocking: bool, owner: str | None = None) -> BaseScheduler:
-    """An APScheduler with one interval job: the tick. Started by the caller."""
+    """An APScheduler with one interval job: the tick. Started by the caller.
+
+    APScheduler is imported here, not with the module: web workers import this module
+    (jobs register at app set-up) but never run a scheduler (issue 17, memory per worker).
+    """
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
     interval = int(app.config["TRYGG"]["scheduler_interval_seconds"])
     options: dict[str, Any] = {"timezone": UTC, "jobstores": {"default": MemoryJobStore()}}
     scheduler: BaseScheduler = (

@@ -21,8 +21,8 @@ from handling.models import Case
 from reporting.models import Report
 from retention import schemas, service
 from retention.codes import HOLD_REASONS, OUTCOMES, SCOPES
-from retention.exports import access, pdf
-from retention.exports.files import download
+from retention.exports import access
+from retention.exports.files import access_pdf, download
 from retention.models import RetentionPolicy
 from retention.service.policies import MAX_MONTHS
 from retention.views import bp
@@ -188,7 +188,7 @@ def admin_access() -> Page:
         person, actor=actor_label(current_user), reason=data["reason"], with_cases=False
     )
     db.session.commit()
-    return download(doc, data["format"], "trygg-access-request", pdf.render_access)
+    return download(doc, data["format"], "trygg-access-request", access_pdf)
 
 
 def register() -> None:

@@ -20,8 +20,8 @@ from handling.models import Case
 from handling.states import AccessLevel
 from reporting.models import Report
 from retention import schemas, service
-from retention.exports import access, document, pdf
-from retention.exports.files import download
+from retention.exports import access, document
+from retention.exports.files import access_pdf, case_pdf, download
 from retention.service import people
 from trygg import audit
 from trygg.accounts.models import Role, User
@@ -205,7 +205,7 @@ def export_case(case_id: int) -> Response:
     )
     doc = document.build(case, _user(), request_)
     db.session.commit()
-    return download(doc, data["format"], doc["reference"], pdf.render)
+    return download(doc, data["format"], doc["reference"], case_pdf)
 
 
 def _format() -> str:
@@ -229,7 +229,7 @@ def my_data() -> Response:
     user = _user()
     doc = access.build(user, actor=actor_label(user))
     db.session.commit()
-    return download(doc, form, "trygg-my-data", pdf.render_access)
+    return download(doc, form, "trygg-my-data", access_pdf)
 
 
 @bp.post("/retention/access-requests")
@@ -248,7 +248,7 @@ def access_request() -> Response:
         raise ApiError(404, {"email": [_("No user has this e-mail address.")]})
     doc = access.build(person, actor=actor_label(_user()), reason=data["reason"], with_cases=False)
     db.session.commit()
-    return download(doc, data["format"], "trygg-access-request", pdf.render_access)
+    return download(doc, data["format"], "trygg-access-request", access_pdf)
 
 
 @bp.post("/retention/erase-user")

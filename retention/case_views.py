@@ -20,8 +20,8 @@ from handling.models import Case
 from retention import schemas, service
 from retention.admin_views import Page
 from retention.codes import HOLD_REASONS
-from retention.exports import document, pdf
-from retention.exports.files import download
+from retention.exports import document
+from retention.exports.files import case_pdf, download
 from retention.views import _case, bp
 from trygg import audit
 from trygg.accounts.models import Role, User
@@ -97,4 +97,4 @@ def export(case_id: int) -> Page:
     )
     doc = document.build(case, user, request_)
     db.session.commit()
-    return download(doc, data["format"], doc["reference"], pdf.render)
+    return download(doc, data["format"], doc["reference"], case_pdf)

@@ -18,7 +18,8 @@ from reporting import people_index
 from reporting.models import Report
 from retention import service
 from retention.codes import HOLD_REASONS
-from retention.exports import document, pdf
+from retention.exports import document
+from retention.exports.files import case_pdf
 from retention.service import people
 from retention.service.deletion import DueItem
 from trygg.accounts.models import User
@@ -182,6 +183,6 @@ def export_case_command(
     request = document.ExportRequest(recipient, reason, chosen, reporter_consented)
     doc = document.build(case, user, request)
     db.session.commit()
-    out.write_bytes(pdf.render(doc))
+    out.write_bytes(case_pdf(doc))
     out.with_suffix(".json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))
     click.echo(f"wrote {out} and {out.with_suffix('.json')}")

@@ -12,7 +12,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from reporting.errors import ReportError
@@ -105,7 +104,12 @@ def strip_image_metadata(data: bytes, content_type: str) -> bytes:
     The pixels are turned upright first (the EXIF orientation tag goes with the rest),
     and copied into a new image in C, never through Python lists (a phone photo would
     take a gigabyte that way).
+
+    Pillow is imported here, on the first image, not with the module: most requests a
+    web worker serves carry no image (issue 17, memory per worker).
     """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size

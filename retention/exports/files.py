@@ -1,4 +1,9 @@
-"""An export document as a download: the JSON itself, or its PDF (never cached)."""
+"""An export document as a download: the JSON itself, or its PDF (never cached).
+
+The PDF layout (retention.exports.pdf) is imported by the two renderers below when a PDF
+is asked for, not with the views: fpdf2 brings numpy and fontTools (about 35 MB), and a
+web worker rarely renders a PDF (issue 17, memory per worker).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,20 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, jsonify
+
+
+def case_pdf(doc: dict[str, Any]) -> bytes:
+    """A case export (`document.build`) as PDF."""
+    from retention.exports import pdf
+
+    return pdf.render(doc)
+
+
+def access_pdf(doc: dict[str, Any]) -> bytes:
+    """A person's data (`access.build`) as PDF."""
+    from retention.exports import pdf
+
+    return pdf.render_access(doc)
 
 
 def download(

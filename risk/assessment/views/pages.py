@@ -9,7 +9,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from risk.assessment import access, display, participation, pdf, plan, service
+from risk.assessment import access, display, participation, plan, service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
 from risk.assessment.models import Assessment, RiskItem, Trigger
 from risk.assessment.schemas import (
@@ -294,6 +294,10 @@ def print_view(assessment_id: int) -> Page:
 @allow(*READER_ROLES)
 def pdf_view(assessment_id: int) -> Page:
     """The assessment and its action plan as PDF (same access as the print view); audited."""
+    # The layout, and fpdf2 with it (about 35 MB), is imported on the first PDF, not with
+    # the views: a web worker rarely renders one (issue 17, memory per worker).
+    from risk.assessment import pdf
+
     assessment, version = _printed(assessment_id, format="pdf")
     body = pdf.render(assessment, version)
     name = f"risk-assessment-{assessment.id}-v{version.number}.pdf"

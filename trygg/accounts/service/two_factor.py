@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyotp
-import segno
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -50,6 +49,8 @@ def start_enrolment(user: User) -> Enrolment:
         db.session.flush()
     issuer = str(current_app.config["TRYGG"]["totp_issuer"])
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+    import segno  # only here: a web worker rarely draws a QR code (issue 17, memory)
+
     qr = segno.make(uri, error="m")
     svg = qr.svg_inline(
         scale=5, dark="#000", light="#fff", title=str(_l("QR code for your authenticator app"))
