@@ -10,14 +10,13 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer, joinedload, lazyload
 
 from reporting.codes import Channel
 from reporting.errors import ReportNotFound
 from reporting.models import (
     Attachment,
     Report,
-    sealed_columns,
+    ReportIncidentType,
 )
 from reporting.service.attachments import attachment_name, attachment_stream, saved_name
 from reporting.service.base import OSLO, ReportContent, StoredFile, _open, data_key, owner_tag
@@ -31,26 +30,49 @@ from trygg.ids import ID_MAX
 # -- reading ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReportLine:
+    """One row of "My reports": what the list shows, read as columns (no ORM object,
+    nothing sealed)."""
+
+    id: int
+    reference: str
+    created_at: datetime
+    status: str
+    confidential: bool
+    incident_types: list[str]
+
+
 def reports_of(
     user: User, *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
-) -> paging.Page[Report]:
+) -> paging.Page[ReportLine]:
     """A page of the user's own reports, newest first; `after` is the last one's (id,).
-    One statement: the types of incident come joined to the page."""
-    query = (
-        select(Report)
+    One statement: the page of reports, with their types of incident joined to it."""
+    page = (
+        select(Report.id, Report.reference, Report.created_at, Report.status, Report.confidential)
         .where(Report.owner_tag == owner_tag(user))
         .order_by(Report.id.desc())
         .limit(limit + 1)
-        .options(
-            lazyload(Report.attachments),
-            joinedload(Report.incident_type_rows),
-            *(defer(c) for c in sealed_columns()),
-        )
     )
     if after is not None:
-        query = query.where(Report.id < after[0])
-    rows = list(db.session.scalars(query).unique())
-    return paging.page_of(rows, limit, lambda r: (r.id,))
+        page = page.where(Report.id < after[0])
+    listed = page.subquery()
+    kind = ReportIncidentType
+    rows = db.session.execute(
+        select(listed, kind.incident_type)
+        .outerjoin(kind, kind.report_id == listed.c.id)
+        .order_by(listed.c.id.desc(), kind.incident_type)
+    )
+    lines: dict[int, ReportLine] = {}
+    for report_id, reference, created_at, status, confidential, incident_type in rows:
+        line = lines.get(report_id)
+        if line is None:
+            line = lines[report_id] = ReportLine(
+                report_id, reference, created_at, status, bool(confidential), []
+            )
+        if incident_type is not None:
+            line.incident_types.append(incident_type)
+    return paging.page_of(list(lines.values()), limit, lambda r: (r.id,))
 
 
 MAX_ID = ID_MAX  # what an id column holds (trygg.ids)
