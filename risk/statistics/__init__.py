@@ -288,7 +288,7 @@ def publish(
     for plan in plans:
         pattern = plan.t_found
         if not isinstance(pattern, TotalsPattern):
-            if plan.t_key in kept:
+            if plan.t_key is not None and plan.t_key in kept:
                 pattern = decode_totals(kept[plan.t_key])
             else:
                 pattern = protect_totals(
@@ -300,13 +300,14 @@ def publish(
         elif stored is not None and plan.t_key is not None:
             stored.touch(plan.t_key, partial(encode_totals, pattern))
         marks: Mapping[tuple[int, int, str], str] | None = {}
-        if dimension is not None and plan.d_hash is None:
+        d_hash, d_check = plan.d_hash, plan.d_check
+        if dimension is not None and (d_hash is None or d_check is None):
             marks = None
-        elif dimension is not None:
+        elif dimension is not None and d_hash is not None and d_check is not None:
             _code, cols, multi, _raw = dimension
             found = plan.d_found
             if not isinstance(found, dict):
-                if plan.d_key in kept:
+                if plan.d_key is not None and plan.d_key in kept:
                     found = decode_dimension(kept[plan.d_key])
                 else:
                     d_data = QuarterCounts(3, plan.t_counts, plan.cells)
@@ -315,7 +316,7 @@ def publish(
                     )
                     if stored is not None and plan.d_key is not None:
                         stored.store(plan.d_key, encode_dimension(found))
-                CACHE.put(plan.d_hash, plan.d_check, (found, plan.d_key))
+                CACHE.put(d_hash, d_check, (found, plan.d_key))
             elif stored is not None and plan.d_key is not None:
                 stored.touch(plan.d_key, partial(encode_dimension, found))
             marks = found
