@@ -77,12 +77,7 @@ class DatabasePatterns:
                 found[key] = json.loads(marks)
         if found:
             today = _today()
-            db.session.execute(
-                update(TrendPattern)
-                .where(TrendPattern.key.in_(list(found)), TrendPattern.used_on < today)
-                .values(used_on=today)
-                .execution_options(synchronize_session=False)
-            )
+            _used_on(sorted(found), today)
             self._mark_used(list(found), today)
         return found
 
@@ -101,17 +96,28 @@ class DatabasePatterns:
         today = _today()
         if self._used_today(key, today):
             return
-        done = db.session.execute(
-            update(TrendPattern)
-            .where(TrendPattern.key == key, TrendPattern.used_on < today)
-            .values(used_on=today)
-            .execution_options(synchronize_session=False)
-        )
-        if not done.rowcount:  # type: ignore[attr-defined]
+        if not _used_on([key], today):
             there = db.session.scalar(select(TrendPattern.key).where(TrendPattern.key == key))
             if there is None:
                 self.store(key, marks())
         self._mark_used([key], today)
+
+
+def _used_on(keys: list[str], today: date) -> int:
+    """Set `used_on` to today where it is earlier; how many rows changed.
+
+    A row another transaction holds (it is marking it today as well) is skipped, not
+    waited for: a request never waits on another's `used_on`, so marking cannot take
+    part in a deadlock with the inserts of stored patterns.
+    """
+    due = select(TrendPattern.key).where(TrendPattern.key.in_(keys), TrendPattern.used_on < today)
+    done = db.session.execute(
+        update(TrendPattern)
+        .where(TrendPattern.key.in_(claim_rows(due)))
+        .values(used_on=today)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 STORE = DatabasePatterns()
