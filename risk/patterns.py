@@ -14,15 +14,17 @@ the published cells are rebuilt from the current counts, which have the same key
 `job` is the scheduler's daily `risk_trend_patterns`: it publishes every quarter of the
 window by totals and by each dimension (protection covers the whole unit tree at once,
 so this is every view anyone can open) so that the first visitor of the day finds them
-stored, and prunes. Guarded like the trigger scan: a `risk_scan` row, claimed, once a
-day; running it again finds everything stored and changes nothing.
+stored, and prunes. One view per tick (a tick must not stall e-mail for minutes: from an
+empty table, a million reports take about four minutes for all views). Guarded like the
+trigger scan: a `risk_scan` row per view, claimed, once a day; running it again finds
+everything stored and changes nothing.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from threading import Lock
 
 from sqlalchemy import delete, select, update
@@ -134,9 +136,17 @@ def prune(today: date | None = None) -> int:
     return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def warm() -> int:
-    """Publish every quarter of the window by totals and by each dimension through
-    STORE: what is missing is protected and stored. How many views were published."""
+def views() -> list[str]:
+    """What the job warms, one per call: the totals ("") and each dimension."""
+    from risk.dimensions import DIMENSIONS
+
+    return ["", *DIMENSIONS]
+
+
+def warm(view: str | None = None) -> int:
+    """Publish every quarter of the window through STORE by totals (view "") or by one
+    dimension, or (None) by both and every dimension: what is missing is protected and
+    stored. How many views were published."""
     from risk import data, service
     from risk.dimensions import DIMENSIONS
     from risk.statistics import add_months, publish
@@ -146,36 +156,50 @@ def warm() -> int:
     quarters = service.window()
     start, end = quarters[0], add_months(quarters[-1], 2)
     totals = data.totals(start, end)
-    publish(tree, rules, quarters, totals, stored=STORE)
-    views = 1
-    for dim in DIMENSIONS.values():
-        counts = data.counts(dim, start, end, totals)
-        dimension = (dim.code, dim.columns, dim.multi, counts)
-        publish(tree, rules, quarters, totals, dimension, stored=STORE)
-        views += 1
-    return views
+    done = 0
+    for code in views() if view is None else [view]:
+        if not code:
+            publish(tree, rules, quarters, totals, stored=STORE)
+        else:
+            dim = DIMENSIONS[code]
+            counts = data.counts(dim, start, end, totals)
+            dimension = (dim.code, dim.columns, dim.multi, counts)
+            publish(tree, rules, quarters, totals, dimension, stored=STORE)
+        done += 1
+    return done
 
 
-def job(ctx: TickContext) -> int:
-    """The scheduler's daily job: warm the stored patterns and prune, once a day.
-
-    Holds its `risk_scan` row locked while it works (two tick processes never do it at
-    once; the second skips it). Returns 0: one call does the whole day's work.
-    """
-    scan = select(RiskScan).where(RiskScan.name == SCAN)
+def _claim(name: str, now: datetime) -> RiskScan | None:
+    """The view's `risk_scan` row, locked (None if another scheduler holds it)."""
+    scan = select(RiskScan).where(RiskScan.name == name)
     row = db.session.scalar(claim_rows(scan))
     if row is None:
         first = insert_or_ignore(RiskScan.__table__, key=["name"]).values(
-            name=SCAN, last_at=ctx.now - timedelta(days=1)
+            name=name, last_at=now - timedelta(days=1)
         )
         db.session.execute(first)
         row = db.session.scalar(claim_rows(scan))
-        if row is None:  # another scheduler holds it right now
-            return 0
-    if local_today(row.last_at) >= local_today(ctx.now):
-        return 0
-    warm()
-    prune(_today())
-    row.last_at = ctx.now
-    db.session.flush()
+    return row
+
+
+def job(ctx: TickContext) -> int:
+    """The scheduler's daily job: warm one view that has not been warmed today (the
+    totals first, which also prune), so a tick never protects more than one view.
+    Returns 1 when it warmed one (the next tick does the next), 0 when all are done.
+
+    Each view has its `risk_scan` row ("trend_patterns", "trend_patterns:<dimension>"),
+    held locked while it is warmed: two tick processes never warm the same view at once
+    (the second skips to the next), and a view done today is not done again.
+    """
+    today = local_today(ctx.now)
+    for view in views():
+        row = _claim(f"{SCAN}:{view}" if view else SCAN, ctx.now)
+        if row is None or local_today(row.last_at) >= today:
+            continue
+        warm(view)
+        if not view:
+            prune(_today())
+        row.last_at = ctx.now
+        db.session.flush()
+        return 1
     return 0
