@@ -1,5 +1,6 @@
 """What statistics keep: the index they need on reports (the report table is reporting's),
-and the rollup table the trends read (TrendCount).
+the rollup table the trends read (TrendCount), and the stored protection results
+(TrendPattern).
 
 Trends count reports per month, unit and anonymity, and join incident types to reports
 by id: with these four columns in one index, PostgreSQL answers both from the index
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reporting.models import Report
@@ -45,3 +46,21 @@ class TrendCount(db.Model):  # type: ignore[name-defined]
     anonymous: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class TrendPattern(db.Model):  # type: ignore[name-defined]
+    """The suppression marks risk/statistics chose for one quarter's table (its totals,
+    or one dimension): migration 0021, risk/patterns.py.
+
+    `key` is the SHA-256 (hex) of the canonical JSON of what the protection depends on:
+    the quarter's counts per base, the published tree, k and the algorithm's version. So
+    a changed count is a new key, never a stale pattern. `marks` is JSON of the marks
+    only (cells primary, secondary or hidden, hidden rows), no counts. `used_on`: the
+    last day a process used it; unused for 30 days, it is pruned.
+    """
+
+    __tablename__ = "trend_pattern"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    marks: Mapped[str] = mapped_column(Text)
+    used_on: Mapped[date] = mapped_column(Date, index=True)

@@ -16,7 +16,7 @@ from flask import current_app, g, has_request_context
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from risk import data
+from risk import data, patterns
 from risk.dimensions import DEADLINE_DIMENSIONS, DIMENSIONS, Dimension
 from risk.scope import Scope, all_units, entry_units, node_name, scope_of
 from risk.statistics import (
@@ -243,7 +243,8 @@ def _quarters_for(query: TrendQuery) -> list[date]:
 
 
 def publication(query: TrendQuery, tree: Tree, quarters: list[date]) -> Publication:
-    """Counts for these quarters through risk.statistics (cached per quarter).
+    """Counts for these quarters through risk.statistics (cached per quarter, in the
+    process and in `trend_pattern`: risk/patterns.py).
 
     The breakdown is read and protected only for the quarters the table shows; the
     year before them gives totals only (same period last year, the 3-month average).
@@ -257,7 +258,7 @@ def publication(query: TrendQuery, tree: Tree, quarters: list[date]) -> Publicat
         first_shown = min(shown, default=quarters[-1])
         counts = data.counts(dim, first_shown, end, totals)
         dimension = (dim.code, dim.columns, dim.multi, counts)
-    return publish(tree, rules(), quarters, totals, dimension, shown)
+    return publish(tree, rules(), quarters, totals, dimension, shown, patterns.STORE)
 
 
 def trend_table(query: TrendQuery, tree: Tree) -> TrendTable:

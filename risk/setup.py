@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from notifications import scheduler
-from risk import api, demo, models, views  # noqa: F401 - models: the trends index
+from risk import api, demo, models, patterns, views  # noqa: F401 - models: the trends index
 from risk.assessment import api as assessment_api
 from risk.assessment import cli as assessment_cli
 from risk.assessment import demo as assessment_demo
@@ -27,6 +27,8 @@ def register(app: Flask) -> None:
     # Re-assessment triggers and measure deadlines (notifications never imports risk).
     scheduler.register_job("risk_triggers", triggers.scan_job)
     scheduler.register_job("risk_measures", triggers.measures_job)
+    # Trend patterns protected before the day's first visitor asks, and pruned.
+    scheduler.register_job(patterns.JOB, patterns.job)
 
 
 def register_cli(app: Flask) -> None:

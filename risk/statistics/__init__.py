@@ -16,7 +16,9 @@ identify no one"):
 - nothing else: no free text, no single incidents, nothing finer than a month.
 
 Anonymous reports count only at organisation level (node ORG). The result for each
-quarter is cached by the quarter's counts, so a change to the data recomputes it.
+quarter is cached by the quarter's counts, so a change to the data recomputes it: in the
+process (CACHE), and, given a `Stored` (risk/patterns.py), in the database by a SHA-256
+of the counts (stored.py), so a new process reuses what another one protected.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from threading import Lock
 
 from risk.statistics.population import ORG, Tree, UnitRow, build_tree
@@ -40,6 +43,17 @@ from risk.statistics.protect import (
     protect_dimension,
     protect_totals,
 )
+from risk.statistics.stored import (
+    Marks,
+    Stored,
+    decode_dimension,
+    decode_totals,
+    dimension_key,
+    encode_dimension,
+    encode_totals,
+    totals_key,
+)
+from risk.statistics.stored import shape as stored_shape
 
 MARKS = (SHOWN, PRIMARY, SECONDARY, HIDDEN)
 
@@ -232,12 +246,16 @@ def publish(
     totals: RawCounts,
     dimension: tuple[str, list[str], bool, RawCounts] | None = None,
     broken_down: set[date] | None = None,
+    stored: Stored | None = None,
 ) -> Publication:
     """Protect every quarter in `quarters` and return its cells at every published node.
 
     `dimension` is (code, categories, several-valued, counts); without it only totals.
     `broken_down`: the quarters whose breakdown is wanted (default all); the others
     publish only totals, and asking for one of their cells is an error.
+    `stored`: where protection results outlive the process (risk/patterns.py). A
+    quarter this process has not protected yet is looked up there by its key (stored.py)
+    and protected only when missing, then stored; the marks are the same either way.
     """
     wanted = set(quarters)
     t_by_q = _by_quarter(totals, tree, wanted)
@@ -245,32 +263,87 @@ def publish(
     columns = dimension[1] if dimension else []
     pub = Publication(tree, sorted(wanted), columns)
     shape = _digest(rules, tuple(sorted(tree.parent.items())))
+    basis = stored_shape(tree.parent, rules.k, rules.secondary) if stored is not None else []
+    plans = []
     for q in pub.quarters:
         t_counts = {(b, m): n for (b, m, _c), n in t_by_q.get(q, {}).items()}
-        t_key = _digest(shape, t_counts)
-        t_check = _check(shape, t_counts)
-        pattern = CACHE.get(t_key, t_check)
-        if not isinstance(pattern, TotalsPattern):
-            pattern = protect_totals(
-                tree, QuarterCounts(3, t_counts), rules.k, secondary=rules.secondary
-            )
-            CACHE.put(t_key, t_check, pattern)
-        cells: dict[tuple[int, int, str], int] = {}
-        marks: Mapping[tuple[int, int, str], str] | None = {}
-        if dimension is not None and broken_down is not None and q not in broken_down:
-            marks = None
-        elif dimension is not None:
+        plan = _Plan(q, t_counts, _digest(shape, t_counts), _check(shape, t_counts))
+        plan.t_found, plan.t_key = _cached(plan.t_hash, plan.t_check)
+        if stored is not None and plan.t_key is None:
+            plan.t_key = totals_key(basis, 3, t_counts)
+        if dimension is not None and (broken_down is None or q in broken_down):
             code, cols, multi, _raw = dimension
-            cells = dict(d_by_q.get(q, {}))
-            d_key = _digest(t_key, code, tuple(cols), multi, cells)
-            basis = _check(t_check, code, tuple(cols), multi, cells)
-            found = CACHE.get(d_key, basis)
-            if not isinstance(found, dict):
-                d_data = QuarterCounts(3, t_counts, cells)
-                found = protect_dimension(
-                    tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
+            plan.cells = dict(d_by_q.get(q, {}))
+            plan.d_hash = _digest(plan.t_hash, code, tuple(cols), multi, plan.cells)
+            plan.d_check = _check(plan.t_check, code, tuple(cols), multi, plan.cells)
+            plan.d_found, plan.d_key = _cached(plan.d_hash, plan.d_check)
+            if stored is not None and plan.d_key is None and plan.t_key is not None:
+                plan.d_key = dimension_key(plan.t_key, code, cols, multi, plan.cells)
+        plans.append(plan)
+    kept: Mapping[str, Marks] = {}
+    if stored is not None:
+        missing = [p.t_key for p in plans if p.t_found is None and p.t_key]
+        missing += [p.d_key for p in plans if p.d_found is None and p.d_key]
+        kept = stored.lookup(missing) if missing else {}
+    for plan in plans:
+        pattern = plan.t_found
+        if not isinstance(pattern, TotalsPattern):
+            if plan.t_key is not None and plan.t_key in kept:
+                pattern = decode_totals(kept[plan.t_key])
+            else:
+                pattern = protect_totals(
+                    tree, QuarterCounts(3, plan.t_counts), rules.k, secondary=rules.secondary
                 )
-                CACHE.put(d_key, basis, found)
+                if stored is not None and plan.t_key is not None:
+                    stored.store(plan.t_key, encode_totals(pattern))
+            CACHE.put(plan.t_hash, plan.t_check, (pattern, plan.t_key))
+        elif stored is not None and plan.t_key is not None:
+            stored.touch(plan.t_key, partial(encode_totals, pattern))
+        marks: Mapping[tuple[int, int, str], str] | None = {}
+        d_hash, d_check = plan.d_hash, plan.d_check
+        if dimension is not None and (d_hash is None or d_check is None):
+            marks = None
+        elif dimension is not None and d_hash is not None and d_check is not None:
+            _code, cols, multi, _raw = dimension
+            found = plan.d_found
+            if not isinstance(found, dict):
+                if plan.d_key is not None and plan.d_key in kept:
+                    found = decode_dimension(kept[plan.d_key])
+                else:
+                    d_data = QuarterCounts(3, plan.t_counts, plan.cells)
+                    found = protect_dimension(
+                        tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
+                    )
+                    if stored is not None and plan.d_key is not None:
+                        stored.store(plan.d_key, encode_dimension(found))
+                CACHE.put(d_hash, d_check, (found, plan.d_key))
+            elif stored is not None and plan.d_key is not None:
+                stored.touch(plan.d_key, partial(encode_dimension, found))
             marks = found
-        pub.parts[q] = _Quarter(t_counts, cells, pattern, marks)
+        pub.parts[plan.quarter] = _Quarter(plan.t_counts, plan.cells, pattern, marks)
     return pub
+
+
+def _cached(key: int, check: int) -> tuple[object | None, str | None]:
+    """A result this process has (with its stored key, if it had one), or (None, None)."""
+    found = CACHE.get(key, check)
+    if isinstance(found, tuple):
+        return found[0], found[1]
+    return None, None
+
+
+@dataclass
+class _Plan:
+    """One quarter on its way through publish(): its counts, keys and what was found."""
+
+    quarter: date
+    t_counts: dict[tuple[int, int], int]
+    t_hash: int
+    t_check: int
+    t_found: object | None = None
+    t_key: str | None = None
+    cells: dict[tuple[int, int, str], int] = field(default_factory=dict)
+    d_hash: int | None = None
+    d_check: int | None = None
+    d_found: object | None = None
+    d_key: str | None = None

@@ -867,6 +867,16 @@ def load_0019(connection: Connection, world: World) -> None:
     )
 
 
+def load_0021(connection: Connection, world: World) -> None:
+    """A stored trend pattern: marks only, never a count."""
+    marks = {"status": {"primary": [5]}, "rows": [5]}
+    put(
+        connection,
+        "trend_pattern",
+        {"key": "a" * 64, "marks": json.dumps(marks), "used_on": world.now.date()},
+    )
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -883,4 +893,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0017": load_0017,
     "0018": load_0018,
     "0019": load_0019,
+    "0021": load_0021,
 }
