@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 
 from handling.models import Case, CaseExclusion, CaseGrant, HandlerGroup, HandlerGroupMember
 from handling.states import GrantKind
+from notifications.scheduler import in_ids
 from trygg import access_changes
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import User, UserRole
@@ -81,7 +82,7 @@ def seeing_by_case(case_ids: Iterable[int]) -> dict[int, set[int]]:
     rows = db.session.execute(
         select(Case.id, member.user_id)
         .join(member, member.group_id == Case.group_id)
-        .where(Case.id.in_(ids), handler_sees(member.user_id))
+        .where(in_ids(Case.id, ids), handler_sees(member.user_id))
     )
     for case_id, user_id in rows:
         out[case_id].add(user_id)

@@ -82,10 +82,6 @@ def _claim_due_deadlines(now: datetime, batch: int) -> Sequence[Row[Any]]:
     )
     table = Deadline.__table__
 
-    def of_case(column: Any) -> Any:
-        # SQLite's RETURNING names only the updated table: the case's columns by subquery.
-        return select(column).where(Case.id == table.c.case_id).scalar_subquery()
-
     passed = table.c.due_at <= now
     claim = (
         update(table)
@@ -94,15 +90,25 @@ def _claim_due_deadlines(now: datetime, batch: int) -> Sequence[Row[Any]]:
             escalated_at=case((passed, now), else_=None),
             reminded_at=case((passed, func.coalesce(table.c.reminded_at, now)), else_=now),
         )
-        .returning(
-            table.c.id,
-            table.c.case_id,
-            table.c.kind,
-            table.c.due_at,
-            of_case(Case.group_id).label("group_id"),
-            of_case(Case.assigned_user_id).label("assigned_user_id"),
-        )
+        .returning(table.c.id, table.c.case_id, table.c.kind, table.c.due_at)
     )
+    cases = Case.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The case's group and assignee joined in (UPDATE … FROM): one lookup per row.
+        claim = claim.where(cases.c.id == table.c.case_id).returning(
+            cases.c.group_id, cases.c.assigned_user_id
+        )
+    else:
+        # SQLite's RETURNING names only the updated table: the case's columns by subquery.
+        claim = claim.returning(
+            *(
+                select(column).where(cases.c.id == table.c.case_id).scalar_subquery().label(name)
+                for name, column in (
+                    ("group_id", cases.c.group_id),
+                    ("assigned_user_id", cases.c.assigned_user_id),
+                )
+            )
+        )
     return db.session.execute(claim).all()
 
 
