@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from trygg.extensions import db
 
@@ -50,3 +51,50 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def someone_waits_on_a_lock(app: Flask) -> bool:
+    """Whether a connection to the test database is waiting on a lock (on PostgreSQL);
+    on SQLite always true: a second writer waits for the first's commit anyway."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return True
+        waiting = db.session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        db.session.rollback()
+        return bool(waiting)
+
+
+def two_writers_at_once(app: Flask, write: Callable[[], object]) -> list[BaseException]:
+    """Run `write` in two threads, each in its own app context and transaction: the first
+    writes and holds its transaction open until the second is waiting on its lock, then
+    both commit. Returns what either raised (empty when both succeeded)."""
+    first_holds, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer(hold: bool) -> None:
+        try:
+            with app.app_context():
+                write()
+                if hold:
+                    first_holds.set()
+                    release.wait(timeout=30)
+                db.session.commit()
+        except BaseException as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+            first_holds.set()
+
+    first = threading.Thread(target=writer, args=(True,))
+    first.start()
+    assert first_holds.wait(timeout=30)
+    second = threading.Thread(target=writer, args=(False,))
+    second.start()
+    wait_until(lambda: someone_waits_on_a_lock(app))
+    release.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    return errors

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from notifications.scheduler import TickContext
 from risk import demo, patterns
 from risk.models import TrendPattern
 from risk.statistics import CACHE, add_months
-from tests.concurrency import committed_app, wait_until
+from tests.concurrency import committed_app, two_writers_at_once
 from tests.handling.conftest import Api
 from tests.risk.conftest import ended_quarters
 from trygg.extensions import db
@@ -153,49 +152,10 @@ def race_app(make_app: Any, scratch_database: str) -> Iterator[Flask]:
     yield from committed_app(make_app, scratch_database)
 
 
-def _someone_waits_on_a_lock(app: Flask) -> bool:
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            return True  # SQLite: the second writer waits for the first's commit anyway
-        from sqlalchemy import text
-
-        waiting = db.session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-        db.session.rollback()
-        return bool(waiting)
-
-
 def test_two_workers_storing_the_same_pattern_at_once_both_succeed(race_app: Flask) -> None:
     key = "ab" * 32
     marks = {"status": {"primary": [5, 6]}, "rows": [5, 6]}
-    first_holds, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def worker(hold: bool) -> None:
-        try:
-            with race_app.app_context():
-                patterns.DatabasePatterns().store(key, marks)
-                if hold:
-                    first_holds.set()
-                    release.wait(timeout=30)
-                db.session.commit()
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
-            errors.append(error)
-            first_holds.set()
-
-    first = threading.Thread(target=worker, args=(True,))
-    first.start()
-    assert first_holds.wait(timeout=30)
-    second = threading.Thread(target=worker, args=(False,))
-    second.start()
-    wait_until(lambda: _someone_waits_on_a_lock(race_app))
-    release.set()
-    first.join(timeout=60)
-    second.join(timeout=60)
+    errors = two_writers_at_once(race_app, lambda: patterns.DatabasePatterns().store(key, marks))
     assert not errors, errors
     with race_app.app_context():
         rows = db.session.execute(select(TrendPattern.key, TrendPattern.marks)).all()
