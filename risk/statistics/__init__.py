@@ -23,13 +23,24 @@ of the counts (stored.py), so a new process reuses what another one protected.
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from threading import Lock
 
+from risk.statistics.caching import (
+    CACHE as CACHE,  # the tests empty it
+)
+from risk.statistics.caching import (
+    Plan,
+    RawCounts,
+    digest,
+    lookup,
+    plan_dimension,
+    plan_totals,
+    resolve,
+)
 from risk.statistics.population import ORG, Tree, UnitRow, build_tree
 from risk.statistics.protect import (
     HIDDEN,
@@ -48,16 +59,12 @@ from risk.statistics.stored import (
     Stored,
     decode_dimension,
     decode_totals,
-    dimension_key,
     encode_dimension,
     encode_totals,
-    totals_key,
 )
 from risk.statistics.stored import shape as stored_shape
 
 MARKS = (SHOWN, PRIMARY, SECONDARY, HIDDEN)
-
-RawCounts = Mapping[tuple[int | None, bool, date, str], int]
 
 
 @dataclass(frozen=True)
@@ -193,52 +200,6 @@ def _by_quarter(
     return out
 
 
-def _digest(*parts: object) -> int:
-    """A cache key for what a quarter's protection depends on (its counts and shape)."""
-    return hash(tuple(frozenset(p.items()) if isinstance(p, dict) else p for p in parts))
-
-
-def _check(*parts: object) -> int:
-    """A second, independent 64-bit digest: with the key, 128 bits must match for a hit."""
-    return hash(
-        tuple(
-            frozenset((v, k) for k, v in p.items()) if isinstance(p, dict) else (p, len(str(p)))
-            for p in parts
-        )
-    )
-
-
-class _Cache:
-    """Per-process cache of protected quarters, keyed by everything they depend on.
-
-    A hit needs a second, independent digest of the counts to match as well, so another
-    quarter's pattern is never returned by chance (two 64-bit hashes; storing the counts
-    themselves would cost a worker tens of megabytes).
-    """
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self.items: OrderedDict[int, tuple[object, object]] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: int, basis: object) -> object | None:
-        with self.lock:
-            found = self.items.get(key)
-            if found is None or found[0] != basis:
-                return None
-            self.items.move_to_end(key)
-            return found[1]
-
-    def put(self, key: int, basis: object, value: object) -> None:
-        with self.lock:
-            self.items[key] = (basis, value)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-CACHE = _Cache()
-
-
 def publish(
     tree: Tree,
     rules: Rules,
@@ -260,90 +221,73 @@ def publish(
     wanted = set(quarters)
     t_by_q = _by_quarter(totals, tree, wanted)
     d_by_q = _by_quarter(dimension[3], tree, wanted) if dimension else {}
-    columns = dimension[1] if dimension else []
-    pub = Publication(tree, sorted(wanted), columns)
-    shape = _digest(rules, tuple(sorted(tree.parent.items())))
+    pub = Publication(tree, sorted(wanted), dimension[1] if dimension else [])
+    shape = digest(rules, tuple(sorted(tree.parent.items())))
     basis = stored_shape(tree.parent, rules.k, rules.secondary) if stored is not None else []
     plans = []
     for q in pub.quarters:
-        t_counts = {(b, m): n for (b, m, _c), n in t_by_q.get(q, {}).items()}
-        plan = _Plan(q, t_counts, _digest(shape, t_counts), _check(shape, t_counts))
-        plan.t_found, plan.t_key = _cached(plan.t_hash, plan.t_check)
-        if stored is not None and plan.t_key is None:
-            plan.t_key = totals_key(basis, 3, t_counts)
+        plan = plan_totals(q, t_by_q.get(q, {}), shape, basis, stored)
         if dimension is not None and (broken_down is None or q in broken_down):
-            code, cols, multi, _raw = dimension
-            plan.cells = dict(d_by_q.get(q, {}))
-            plan.d_hash = _digest(plan.t_hash, code, tuple(cols), multi, plan.cells)
-            plan.d_check = _check(plan.t_check, code, tuple(cols), multi, plan.cells)
-            plan.d_found, plan.d_key = _cached(plan.d_hash, plan.d_check)
-            if stored is not None and plan.d_key is None and plan.t_key is not None:
-                plan.d_key = dimension_key(plan.t_key, code, cols, multi, plan.cells)
+            plan_dimension(plan, dimension, d_by_q.get(q, {}), stored)
         plans.append(plan)
-    kept: Mapping[str, Marks] = {}
-    if stored is not None:
-        missing = [p.t_key for p in plans if p.t_found is None and p.t_key]
-        missing += [p.d_key for p in plans if p.d_found is None and p.d_key]
-        kept = stored.lookup(missing) if missing else {}
+    kept = lookup(plans, stored)
     for plan in plans:
-        pattern = plan.t_found
-        if not isinstance(pattern, TotalsPattern):
-            if plan.t_key is not None and plan.t_key in kept:
-                pattern = decode_totals(kept[plan.t_key])
-            else:
-                pattern = protect_totals(
-                    tree, QuarterCounts(3, plan.t_counts), rules.k, secondary=rules.secondary
-                )
-                if stored is not None and plan.t_key is not None:
-                    stored.store(plan.t_key, encode_totals(pattern))
-            CACHE.put(plan.t_hash, plan.t_check, (pattern, plan.t_key))
-        elif stored is not None and plan.t_key is not None:
-            stored.touch(plan.t_key, partial(encode_totals, pattern))
-        marks: Mapping[tuple[int, int, str], str] | None = {}
-        d_hash, d_check = plan.d_hash, plan.d_check
-        if dimension is not None and (d_hash is None or d_check is None):
-            marks = None
-        elif dimension is not None and d_hash is not None and d_check is not None:
-            _code, cols, multi, _raw = dimension
-            found = plan.d_found
-            if not isinstance(found, dict):
-                if plan.d_key is not None and plan.d_key in kept:
-                    found = decode_dimension(kept[plan.d_key])
-                else:
-                    d_data = QuarterCounts(3, plan.t_counts, plan.cells)
-                    found = protect_dimension(
-                        tree, d_data, rules.k, cols, pattern, multi=multi, secondary=rules.secondary
-                    )
-                    if stored is not None and plan.d_key is not None:
-                        stored.store(plan.d_key, encode_dimension(found))
-                CACHE.put(d_hash, d_check, (found, plan.d_key))
-            elif stored is not None and plan.d_key is not None:
-                stored.touch(plan.d_key, partial(encode_dimension, found))
-            marks = found
-        pub.parts[plan.quarter] = _Quarter(plan.t_counts, plan.cells, pattern, marks)
+        pub.parts[plan.quarter] = _protect(plan, tree, rules, dimension, kept, stored)
     return pub
 
 
-def _cached(key: int, check: int) -> tuple[object | None, str | None]:
-    """A result this process has (with its stored key, if it had one), or (None, None)."""
-    found = CACHE.get(key, check)
-    if isinstance(found, tuple):
-        return found[0], found[1]
-    return None, None
-
-
-@dataclass
-class _Plan:
-    """One quarter on its way through publish(): its counts, keys and what was found."""
-
-    quarter: date
-    t_counts: dict[tuple[int, int], int]
-    t_hash: int
-    t_check: int
-    t_found: object | None = None
-    t_key: str | None = None
-    cells: dict[tuple[int, int, str], int] = field(default_factory=dict)
-    d_hash: int | None = None
-    d_check: int | None = None
-    d_found: object | None = None
-    d_key: str | None = None
+def _protect(
+    plan: Plan,
+    tree: Tree,
+    rules: Rules,
+    dimension: tuple[str, list[str], bool, RawCounts] | None,
+    kept: Mapping[str, Marks],
+    stored: Stored | None,
+) -> _Quarter:
+    """One quarter's totals pattern and (when broken down) its breakdown's marks."""
+    t_counts = plan.t_counts
+    pattern: TotalsPattern = resolve(
+        plan.t_found,
+        TotalsPattern,
+        plan.t_hash,
+        plan.t_check,
+        plan.t_key,
+        kept,
+        stored,
+        partial(
+            protect_totals,
+            tree,
+            QuarterCounts(3, t_counts),
+            rules.k,
+            secondary=rules.secondary,
+        ),
+        encode_totals,
+        decode_totals,
+    )
+    marks: Mapping[tuple[int, int, str], str] | None = {}
+    if dimension is not None and (plan.d_hash is None or plan.d_check is None):
+        marks = None  # a quarter shown without its breakdown
+    elif dimension is not None and plan.d_hash is not None and plan.d_check is not None:
+        _code, cols, multi, _raw = dimension
+        marks = resolve(
+            plan.d_found,
+            dict,
+            plan.d_hash,
+            plan.d_check,
+            plan.d_key,
+            kept,
+            stored,
+            partial(
+                protect_dimension,
+                tree,
+                QuarterCounts(3, t_counts, plan.cells),
+                rules.k,
+                cols,
+                pattern,
+                multi=multi,
+                secondary=rules.secondary,
+            ),
+            encode_dimension,
+            decode_dimension,
+        )
+    return _Quarter(t_counts, plan.cells, pattern, marks)
