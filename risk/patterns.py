@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from threading import Lock
 
 from sqlalchemy import delete, select, update
 
 from notifications.scheduler import TickContext, claim_rows
-from risk.assessment.models import RiskScan
-from risk.assessment.triggers import local_today
+from risk.assessment.triggers import claim_scan, local_today
 from risk.models import TrendPattern
 from risk.statistics.stored import Marks
 from trygg.database import insert_or_ignore
@@ -169,19 +168,6 @@ def warm(view: str | None = None) -> int:
     return done
 
 
-def _claim(name: str, now: datetime) -> RiskScan | None:
-    """The view's `risk_scan` row, locked (None if another scheduler holds it)."""
-    scan = select(RiskScan).where(RiskScan.name == name)
-    row = db.session.scalar(claim_rows(scan))
-    if row is None:
-        first = insert_or_ignore(RiskScan.__table__, key=["name"]).values(
-            name=name, last_at=now - timedelta(days=1)
-        )
-        db.session.execute(first)
-        row = db.session.scalar(claim_rows(scan))
-    return row
-
-
 def job(ctx: TickContext) -> int:
     """The scheduler's daily job: warm one view that has not been warmed today (the
     totals first, which also prune), so a tick never protects more than one view.
@@ -193,7 +179,7 @@ def job(ctx: TickContext) -> int:
     """
     today = local_today(ctx.now)
     for view in views():
-        row = _claim(f"{SCAN}:{view}" if view else SCAN, ctx.now)
+        row, _made = claim_scan(f"{SCAN}:{view}" if view else SCAN, ctx.now - timedelta(days=1))
         if row is None or local_today(row.last_at) >= today:
             continue
         warm(view)

@@ -163,21 +163,27 @@ def repeat_training(today: date) -> int:
     return count
 
 
+def claim_scan(name: str, first_at: datetime) -> tuple[RiskScan | None, bool]:
+    """The `risk_scan` row `name`, locked for this tick (None while another scheduler holds
+    it), and whether this tick made it (its `last_at` is then `first_at`).
+
+    Two schedulers' first ticks may both make it: the second's insert waits for the
+    first's and then does nothing, instead of failing on the unique name.
+    """
+    scan = select(RiskScan).where(RiskScan.name == name)
+    row = db.session.scalar(claim_rows(scan))
+    if row is not None:
+        return row, False
+    first = insert_or_ignore(RiskScan.__table__, key=["name"]).values(name=name, last_at=first_at)
+    fresh = db.session.execute(first.returning(RiskScan.name)).first() is not None
+    return db.session.scalar(claim_rows(scan)), fresh
+
+
 def scan_job(ctx: TickContext) -> int:
     """The scheduler's risk job: incidents every tick, trends, reviews and training daily."""
-    scan = select(RiskScan).where(RiskScan.name == "triggers")
-    row = db.session.scalar(claim_rows(scan))
-    fresh = False
-    if row is None:
-        # The first tick: two schedulers may both get here. The second's insert waits for
-        # the first's and then does nothing, instead of failing on the unique name.
-        first = insert_or_ignore(RiskScan.__table__, key=["name"]).values(
-            name="triggers", last_at=ctx.now - INCIDENT_LOOKBACK
-        )
-        fresh = db.session.execute(first.returning(RiskScan.name)).first() is not None
-        row = db.session.scalar(claim_rows(scan))
-        if row is None:  # another scheduler is scanning right now
-            return 0
+    row, fresh = claim_scan("triggers", ctx.now - INCIDENT_LOOKBACK)
+    if row is None:  # another scheduler is scanning right now
+        return 0
     if fresh:
         since, daily = None, True
     else:
