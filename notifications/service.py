@@ -150,7 +150,9 @@ def _dedupe_key(event: Event, user_id: int) -> str:
 def _with_substitutes(event: Event, who: dict[int, _Recipient]) -> list[int]:
     """The recipients, and the substitutes of those away, where they may hear of it."""
     out = sorted(set(event.recipients))
-    allowed = set(event.audience or ())
+    if not event.audience:
+        return out
+    allowed = set(event.audience)
     for uid in list(out):
         person = who.get(uid)
         substitute = person.substitute_id if person and person.away else None

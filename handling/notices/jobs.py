@@ -114,35 +114,28 @@ def _claim_due_deadlines(now: datetime, batch: int) -> Sequence[Row[Any]]:
 
 def _deadline_events(rows: Sequence[Row[Any]], now: datetime) -> list[Event]:
     """The events for claimed deadlines: an escalation for those passed, a reminder for
-    the others."""
+    the others (a tick's batch is thousands of rows: one pass over plain tuples)."""
     cases = {row.case_id: row.group_id for row in rows}
-    assigned_to = {row.case_id: row.assigned_user_id for row in rows}
     excluded = exclusions_by_case(list(cases))
-    eligible = eligible_by_case(cases.items(), excluded, seeing=True)
+    eligible = eligible_by_case(cases.items(), seeing=True)
     escalation = escalation_by_group(cases.values())
     events: list[Event] = []
-    for row in rows:
-        people = eligible[row.case_id]
-        stamp = int(row.due_at.timestamp())
-        if row.due_at <= now:
-            contacts = [u for u in escalation[cases[row.case_id]] if u not in excluded[row.case_id]]
-            key = f"deadline:{row.id}:late:{stamp}"
+    for deadline_id, case_id, _kind, due_at, group_id, assigned in rows:
+        people = eligible[case_id]
+        subject = f"deadline:{deadline_id}"
+        stamp = int(due_at.timestamp())
+        if due_at <= now:
+            barred = excluded.get(case_id, ())
+            contacts = [u for u in escalation[group_id] if u not in barred]
+            key = f"{subject}:late:{stamp}"
             events += _split_by_access(
-                Kind.DEADLINE_ESCALATION, contacts, people, key, row.case_id, f"deadline:{row.id}"
+                Kind.DEADLINE_ESCALATION, contacts, people, key, case_id, subject
             )
         else:
-            who = assigned_to.get(row.case_id)
-            to = [who] if who in people else people
-            key = f"deadline:{row.id}:soon:{stamp}"
+            to = [assigned] if assigned in people else people
+            key = f"{subject}:soon:{stamp}"
             events.append(
-                Event(
-                    Kind.DEADLINE_REMINDER,
-                    to,
-                    key,
-                    _case_link(row.case_id),
-                    f"deadline:{row.id}",
-                    people,
-                )
+                Event(Kind.DEADLINE_REMINDER, to, key, _case_link(case_id), subject, people)
             )
     return events
 

@@ -37,12 +37,17 @@ def eligible_by_case(
     not excluded from the case. Two queries whatever the number of cases (one when the
     caller has read the exclusions: `excluded`). `seeing`: only those who may also open
     it now (`handling.access.handler_sees`: not a member who joined after the case came
-    and has no grant), one query more — who is told of a case's events.
+    and has no grant), in one query — who is told of a case's events.
     """
     pairs = list(cases)
     groups = {g for _c, g in pairs if g is not None}
     if not groups:
         return {c: [] for c, _g in pairs}
+    if seeing:
+        # handler_sees is the whole rule (an active handler of the group, not excluded,
+        # a member when the case came or granted): one query answers it.
+        able = access.seeing_by_case(c for c, _g in pairs)
+        return {case_id: sorted(able[case_id]) for case_id, _g in pairs}
     is_handler = select(UserRole.user_id).where(UserRole.role == Role.HANDLER)
     members: dict[int, set[int]] = defaultdict(set)
     for group_id, user_id in db.session.execute(
@@ -61,9 +66,6 @@ def eligible_by_case(
         case_id: sorted(members.get(group_id or 0, set()) - excluded.get(case_id, set()))
         for case_id, group_id in pairs
     }
-    if seeing:
-        able = access.seeing_by_case(out)
-        out = {case_id: [u for u in ids if u in able[case_id]] for case_id, ids in out.items()}
     return out
 
 

@@ -1,0 +1,48 @@
+"""Writing a batch of notification rows: a tick's large batch (COPY on PostgreSQL) and a
+request's few rows skip an event already told, and a key repeated within the batch,
+exactly as ON CONFLICT DO NOTHING does."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from notifications.kinds import Kind
+from notifications.rows import COPY_FROM
+from notifications.service import Event, notify_many
+from tests.notifications.support import rows
+from trygg.extensions import db
+
+
+def _events(count: int, recipients: list[int]) -> list[Event]:
+    return [
+        Event(Kind.DEADLINE_REMINDER, recipients, f"batch:{n}", f"/cases/{n}", f"deadline:{n}")
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("size", [3, COPY_FROM + 50], ids=["a request's rows", "a tick's batch"])
+def test_a_batch_skips_events_already_told_and_repeats_within_it(app, org, size):
+    people = [org.handler.id, org.colleague.id]
+    with app.app_context():
+        assert notify_many(_events(2, people)) == 4
+        db.session.commit()
+        # The first two events again, and one event twice within the batch.
+        again = _events(size, people)
+        written = notify_many([*again, again[-1]])
+        db.session.commit()
+    assert written == 2 * (size - 2)
+    stored = rows(app)
+    assert len(stored) == 2 * size
+    assert Counter(r.dedupe_key for r in stored).most_common(1)[0][1] == 1
+    assert {r.user_id for r in stored} == set(people)
+    by_key = {r.dedupe_key: r for r in stored}
+    last = by_key[f"batch:{size - 1}:u{org.handler.id}"]
+    assert (last.kind, last.link, last.subject) == (
+        Kind.DEADLINE_REMINDER,
+        f"/cases/{size - 1}",
+        f"deadline:{size - 1}",
+    )
+    assert last.mail_state in ("pending", "digest", "skipped")
+    assert last.created_at is not None and last.attempts == 0
