@@ -62,11 +62,10 @@ def eligible_by_case(
         members[group_id].add(user_id)
     if excluded is None:
         excluded = exclusions_by_case([c for c, _g in pairs])
-    out = {
+    return {
         case_id: sorted(members.get(group_id or 0, set()) - excluded.get(case_id, set()))
         for case_id, group_id in pairs
     }
-    return out
 
 
 def exclusions_by_case(case_ids: list[int]) -> dict[int, set[int]]:

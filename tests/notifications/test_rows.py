@@ -45,4 +45,5 @@ def test_a_batch_skips_events_already_told_and_repeats_within_it(app, org, size)
         f"deadline:{size - 1}",
     )
     assert last.mail_state in ("pending", "digest", "skipped")
-    assert last.created_at is not None and last.attempts == 0
+    assert last.created_at is not None
+    assert last.attempts == 0
