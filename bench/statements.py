@@ -47,10 +47,10 @@ def _app(url: str, keyring: Path) -> Any:
 def _login(app: Any, email: str) -> Any:
     """A client logged in as `email`: a server-side session begun directly (no password
     or authenticator touched, so a running `bench.pages` keeps its logins)."""
-    from trygg.accounts import service as accounts
-    from trygg.accounts.service import sessions
     import pyotp
 
+    from trygg.accounts import service as accounts
+    from trygg.accounts.service import sessions
     from trygg.extensions import db
     from trygg.security import SESSION_TOKEN, two_factor_required
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import and_, exists, false, null, or_, select, union_all
+from sqlalchemy import and_, exists, false, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from handling import access
 from handling.errors import CaseNotFound
 from handling.models import (
     Case,
+    CaseExclusion,
     CaseGrant,
     Debriefing,
     FollowUpTask,
@@ -62,25 +65,83 @@ def _safety_rep_may_see(user: User, case: Case) -> bool:
     return user.id not in conflicts(case.report)
 
 
-# A handler's groups, and the cases break-glass granted them.
-Reach = tuple[list[int], list[int]]
+@dataclass(frozen=True)
+class Reach:
+    """What `handling.access.handler_sees` asks of one handler, read in one statement
+    (`handler_reach`): the groups they are in and when they joined each, the cases
+    break-glass granted them, the grants that count (case id, group id: break-glass, or
+    a grant in a group they are in) and the cases they are excluded from."""
+
+    joined: dict[int, datetime] = field(default_factory=dict)
+    glass: list[int] = field(default_factory=list)
+    granted: list[tuple[int, int]] = field(default_factory=list)
+    excluded: list[int] = field(default_factory=list)
+    active_handler: bool = False
+
+    @property
+    def groups(self) -> list[int]:
+        return sorted(self.joined)
+
+    def sees(self) -> ColumnElement[bool]:
+        """SQL on Case: `handling.access.handler_sees(user)`, the same rule with this
+        handler's part given as values, so a queue's count over a group's thousands of
+        cases compares columns of its index instead of looking up the membership, the
+        grants and the exclusions for every case (`tests/handling/test_grants.py`,
+        "one rule", checks that the two agree)."""
+        if not self.active_handler:
+            return false()
+        came = [
+            and_(Case.group_id == group_id, Case.group_since >= joined_at)
+            for group_id, joined_at in sorted(self.joined.items())
+        ]
+        if self.granted:
+            came.append(tuple_(Case.id, Case.group_id).in_(self.granted))
+        rule = or_(*came) if came else false()
+        if self.excluded:
+            rule = and_(Case.id.not_in(self.excluded), rule)
+        return rule
 
 
 def handler_reach(user: User) -> Reach:
-    """A handler's groups, and the cases break-glass granted them: one statement (none
-    for anyone else)."""
+    """A handler's `Reach`: one statement (none for anyone else)."""
     if not user.has_role(Role.HANDLER):
-        return [], []
-    groups = select(HandlerGroupMember.group_id, null()).where(
-        HandlerGroupMember.user_id == user.id
+        return Reach()
+    member = select(
+        HandlerGroupMember.group_id, HandlerGroupMember.joined_at, null(), null()
+    ).where(HandlerGroupMember.user_id == user.id)
+    grants = select(CaseGrant.group_id, null(), CaseGrant.case_id, CaseGrant.kind).where(
+        CaseGrant.user_id == user.id
     )
-    glass = select(null(), CaseGrant.case_id).where(
-        CaseGrant.user_id == user.id, CaseGrant.kind == access.BREAK_GLASS
+    exclusions = select(null(), null(), CaseExclusion.case_id, literal(_EXCLUDED)).where(
+        CaseExclusion.user_id == user.id
     )
-    rows: list[Any] = list(db.session.execute(union_all(groups, glass)).all())
-    return sorted({g for g, _c in rows if g is not None}), sorted(
-        {c for _g, c in rows if c is not None}
+    joined: dict[int, datetime] = {}
+    grant_rows, excluded = [], set()
+    for group_id, joined_at, case_id, what in db.session.execute(
+        union_all(member, grants, exclusions)
+    ):
+        if case_id is None:
+            joined[group_id] = joined_at
+        elif what == _EXCLUDED:
+            excluded.add(case_id)
+        else:
+            grant_rows.append((case_id, group_id, what))
+    return Reach(
+        joined,
+        sorted({c for c, _g, kind in grant_rows if kind == access.BREAK_GLASS}),
+        sorted(
+            {
+                (c, g)
+                for c, g, kind in grant_rows
+                if g is not None and (kind == access.BREAK_GLASS or g in joined)
+            }
+        ),
+        sorted(excluded),
+        bool(user.active),
     )
+
+
+_EXCLUDED = "excluded"
 
 
 def visible_cases(
@@ -89,10 +150,11 @@ def visible_cases(
     """The SQL condition on Case for the cases in the user's queue: the one place that
     says in SQL who sees which case, as `access_level` does for one case.
 
-    Handlers: `handling.access.handler_sees`, within their groups or by break-glass. Safety
+    Handlers: `handling.access.handler_sees` (as `Reach.sees`), within their groups or by
+    break-glass. Safety
     representatives: the exposed employee consented to sharing, and the report's unit is
     within their units (whether they are named in the report is sealed: `_may_list`).
-    The user's groups, break-glass cases and units are read first and given as values,
+    The user's groups, grants, exclusions and units are read first and given as values,
     so the planner walks the queue's index of each group in order (an OR with a
     subquery made it scan every case of the state and sort them); `reach` is
     `handler_reach(user)` when the caller has it already. `report`: the case's Report (or
@@ -101,12 +163,12 @@ def visible_cases(
     closed and dropped ones), so there is no erased check.
     """
     parts: list[ColumnElement[bool]] = []
-    groups, glass = reach if reach is not None else handler_reach(user)
-    sees = access.handler_sees(user.id)
-    if groups:
-        parts.append(and_(Case.group_id.in_(groups), sees))
-    if glass:
-        parts.append(and_(Case.id.in_(glass), sees))
+    reach = reach if reach is not None else handler_reach(user)
+    sees = reach.sees()
+    if reach.joined:
+        parts.append(and_(Case.group_id.in_(reach.groups), sees))
+    if reach.glass:
+        parts.append(and_(Case.id.in_(reach.glass), sees))
     units = sorted(_safety_rep_units(user)) if user.has_role(Role.SAFETY_REP) else []
     if units:
         consented = or_(

@@ -156,7 +156,13 @@ def _page_statement(
     and types of incident (ROW_COLUMNS in all), and the counters over all the user's
     active cases beside it."""
     shown, nearest = SHOWN, NEAREST
-    counts = _counts_query(visible, user, now).subquery()
+    # Computed once: as a plain subquery, a filter the planner thinks narrow (due within
+    # 24 hours) made it run the count again for every row of the page.
+    counts = (
+        _counts_query(visible, user, now)
+        .cte("counts")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     return (
         select(
             Case,

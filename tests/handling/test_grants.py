@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from handling import access
 from handling.models import Case, CaseGrant
+from handling.service.access import handler_reach
 from handling.states import GrantKind
 from notifications.models import Notification
 from tests.factories import form_login, form_token
 from trygg.access_changes import AccessChange
+from trygg.accounts.models import User
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -235,30 +237,62 @@ def test_a_routing_rule_is_an_access_change_told_to_the_target_group(app, as_use
 
 
 def test_the_queue_and_the_case_check_are_one_rule(
-    app, as_user, org, submit, make, joined, old_case
+    app, runner, as_user, org, submit, make, joined, old_case
 ):
-    """For every handler and case, the queue lists it exactly when the case opens."""
+    """For every handler and case, the queue lists it exactly when the case opens, and
+    the queue's rule (`Reach.sees`, the handler's part read as values) says what
+    `handler_sees` says: a member from the start, one who joined later with and without
+    a grant, a case moved to another group, a recusal, break-glass for one case and a
+    handler made inactive."""
     new_case = submit(org.employee, unit_id=org.ward.id)
     moved = submit(org.employee, unit_id=org.ward.id)
+    recused = submit(org.employee, unit_id=org.ward.id)
     as_user(org.handler).post(
         f"/api/v1/cases/{moved.id}/assignment", {"group_id": org.whistle, "reason": "Varsel"}
     )
     as_user(org.handler).post(
         f"/api/v1/cases/{old_case.id}/grants", {"user_id": joined.id, "reason": REASON}
     )
-    cases = [old_case.id, new_case.id, moved.id]
-    for person in (org.handler, org.colleague, joined, org.whistle_handler, org.fallback_handler):
+    response = as_user(org.colleague).post(
+        f"/api/v1/cases/{recused.id}/assignment", {"recuse": True, "reason": "Min nabo"}
+    )
+    assert response.status_code == 200, response.get_json()
+    outsider = make.user(Role.HANDLER, name="Olga Utenfor")
+    result = runner.invoke(
+        args=["break-glass", outsider.email, "--case", str(new_case.id), "--reason", "Tilsyn"]
+    )
+    assert result.exit_code == 0, result.output
+    cases = [old_case.id, new_case.id, moved.id, recused.id]
+    people = (org.handler, org.colleague, joined, org.whistle_handler, org.fallback_handler)
+    seen: dict[str, set[int]] = {}
+    for person in (*people, outsider):
         client = as_user(person)
         listed = queue_ids(client) & set(cases)
         opens = {c for c in cases if client.get(f"/api/v1/cases/{c}").status_code == 200}
-        assert listed == opens, person.name
-        with app.app_context():
-            in_sql = set(
-                db.session.scalars(
-                    select(Case.id).where(Case.id.in_(cases), access.handler_sees(person.id))
-                )
-            )
-        assert in_sql == opens, person.name
+        assert listed == opens, person.email
+        assert _by_both_rules(app, person.id, cases) == (opens, opens), person.email
+        seen[person.email] = opens
+    assert recused.id not in seen[org.colleague.email]
+    assert recused.id in seen[org.handler.email]
+    assert seen[outsider.email] == {new_case.id}
+    assert old_case.id in seen[joined.email]
+    # Made inactive: neither rule lets them see anything.
+    with app.app_context():
+        db.session.get(User, org.handler.id).active = False
+        db.session.commit()
+    assert _by_both_rules(app, org.handler.id, cases) == (set(), set())
+
+
+def _by_both_rules(app, user_id, cases) -> tuple[set[int], set[int]]:
+    """The cases `handler_sees` lets the user see, and those `Reach.sees` does."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        out = tuple(
+            set(db.session.scalars(select(Case.id).where(Case.id.in_(cases), rule)))
+            for rule in (access.handler_sees(user_id), handler_reach(user).sees())
+        )
+        db.session.remove()
+    return out  # type: ignore[return-value]
 
 
 # -- break-glass --------------------------------------------------------------------------
