@@ -137,7 +137,7 @@ def run(
             for _ in range(runs):
                 client.get(path)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "45")))
     return 0
 
 

@@ -122,6 +122,7 @@ def init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
+    web.install_template_gettext(app)
     keys.init_app(app)
     accounts_setup.init_app(app, login_manager)
     security.init_app(app)

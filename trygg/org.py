@@ -42,11 +42,22 @@ class Unit(db.Model):  # type: ignore[name-defined]
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit as the tree shows it: its row's columns, not an ORM object (the tree of a
+    large organisation, 500 units, is read by every page with a unit picker)."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    headcount: int
+
+
 @dataclass
 class UnitNode:
     """A unit with its depth in the tree, for pickers and the admin list."""
 
-    unit: Unit
+    unit: UnitRef
     depth: int
     children: list[UnitNode] = field(default_factory=list)
 
@@ -98,9 +109,12 @@ def units_page(
 
 def tree() -> list[UnitNode]:
     """The unit forest in depth-first order, flattened, each with its depth."""
-    units = all_units()
-    by_parent: dict[int | None, list[Unit]] = {}
-    for unit in units:
+    rows = db.session.execute(
+        select(Unit.id, Unit.name, Unit.parent_id, Unit.headcount).order_by(Unit.name)
+    )
+    by_parent: dict[int | None, list[UnitRef]] = {}
+    for row in rows:
+        unit = UnitRef(*row)
         by_parent.setdefault(unit.parent_id, []).append(unit)
     out: list[UnitNode] = []
 
@@ -115,10 +129,9 @@ def tree() -> list[UnitNode]:
 
 def subtree_ids(unit_id: int) -> set[int]:
     """The unit and all units below it."""
-    units = all_units()
     children: dict[int | None, list[int]] = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit.id)
+    for child_id, parent_id in db.session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(child_id)
     found = {unit_id}
     stack = [unit_id]
     while stack:

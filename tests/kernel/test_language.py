@@ -83,3 +83,20 @@ def test_a_choice_on_the_login_page_survives_the_second_step(app: Flask, make) -
     assert html_lang(other.get("/account")) == "en"
     with app.app_context():
         assert db.session.get(User, handler.id).locale == "en"
+
+
+def test_templates_follow_a_forced_locale_and_return_to_the_pages_own(app: Flask) -> None:
+    """Templates look their translations up once per locale (trygg.web._translations);
+    an e-mail rendered in its recipient's language mid-request still gets that language,
+    and the page's own language comes back after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    page = '{{ _("Choose your password") }} {{ ngettext("%(num)s case", "%(num)s cases", 2) }}'
+    with app.test_request_context("/"):
+        assert render_template_string(page).startswith("Velg passord")
+        with force_locale("en"):
+            assert render_template_string(page) == "Choose your password 2 cases"
+        assert render_template_string(page).startswith("Velg passord")
+        refresh()
+        assert render_template_string(page).startswith("Velg passord")
