@@ -18,7 +18,7 @@ from reporting.schemas import (
     ReportSchema,
     ReportSummarySchema,
 )
-from trygg import paging
+from trygg import dumping, paging
 from trygg.api import ApiError, documented, error_response, load_json, schema_error
 from trygg.security import allow
 from trygg.web import answer_not_found
@@ -137,7 +137,7 @@ def list_reports() -> Response:
     except ValidationError as exc:
         raise schema_error(exc) from None
     page = service.reports_of(current_user, limit=args.limit, after=args.after)
-    response = jsonify(ReportSummarySchema(many=True).dump(page.items))
+    response = jsonify(dumping.dump(ReportSummarySchema, page.items, many=True))
     if page.next_cursor is not None:
         link = url_for("api_reporting.list_reports", limit=args.limit, after=page.next_cursor)
         response.headers["Link"] = f'<{link}>; rel="next"'

@@ -17,7 +17,7 @@ from handling.presenters import (
 )
 from handling.states import AccessLevel, Side
 from reporting import service as reporting
-from trygg import downloads
+from trygg import downloads, dumping
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
@@ -65,7 +65,8 @@ def queue() -> Response:
         for item in result.items
     ]
     return jsonify(
-        schemas.QueueSchema().dump(
+        dumping.dump(
+            schemas.QueueSchema,
             {
                 "cases": cases,
                 "overdue_cases": result.overdue_cases,
@@ -76,7 +77,7 @@ def queue() -> Response:
                 "unassigned": result.unassigned,
                 "name_search": result.name_search,
                 "next_cursor": result.next_cursor,
-            }
+            },
         )
     )
 
@@ -93,7 +94,7 @@ def case_detail(case_id: int) -> Response:
     """The case page's data: report, deadlines, tasks, messages, timeline, access history."""
     case = load_case(case_id, (AccessLevel.HANDLER, AccessLevel.SAFETY_REP))
     content = service.open_case_content(case, _user(), part="case")
-    return jsonify(schemas.CaseDetailSchema().dump(_detail(content, utcnow())))
+    return jsonify(dumping.dump(schemas.CaseDetailSchema, _detail(content, utcnow())))
 
 
 @bp.get("/cases/<id:case_id>/attachments/<id:attachment_id>")

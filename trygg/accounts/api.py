@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from trygg import org
+from trygg import dumping, org
 from trygg.accounts import service
 from trygg.accounts.schemas import LoginSchema, MeSchema, UnitRefSchema
 from trygg.api import ApiError, documented, load_json
@@ -75,4 +75,4 @@ def me() -> Response:
 )
 def units() -> Response:
     """Every unit with its parent and headcount, depth-first."""
-    return jsonify(UnitRefSchema(many=True).dump([node.unit for node in org.tree()]))
+    return jsonify(dumping.dump(UnitRefSchema, [node.unit for node in org.tree()], many=True))

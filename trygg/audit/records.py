@@ -4,11 +4,12 @@ entries, and keeping the anonymous link's requests out of the chain."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import select, union_all
+from sqlalchemy import Row, select, union_all
 
 from trygg.audit.chain import _PENDING
 from trygg.audit.models import AuditEntry
@@ -68,9 +69,14 @@ def record(
     )
 
 
-def for_objects(objects: list[tuple[str, object]], limit: int = 200) -> list[AuditEntry]:
-    """The newest entries about each of these (type, id) objects (at most `limit` each),
-    newest first: one statement (each object's entries are a range of ix_audit_object)."""
+def for_objects(
+    objects: list[tuple[str, object]], limit: int = 200, actions: Collection[str] = ()
+) -> list[Row[Any]]:
+    """Of the newest entries about each of these (type, id) objects (at most `limit`
+    each), those with one of `actions` (all when none are named), newest first, as rows
+    of seq, at, actor, action and detail (JSON text): one statement (each object's
+    entries are a range of ix_audit_object), no ORM objects (a case read often has
+    hundreds)."""
     parts = [
         select(AuditEntry.seq)
         .where(AuditEntry.object_type == kind, AuditEntry.object_id == str(object_id))
@@ -83,13 +89,16 @@ def for_objects(objects: list[tuple[str, object]], limit: int = 200) -> list[Aud
     if not parts:
         return []
     wanted = union_all(*parts).subquery()
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq.in_(select(wanted.c.seq)))
-            .order_by(AuditEntry.seq.desc())
+    query = (
+        select(
+            AuditEntry.seq, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.detail
         )
+        .where(AuditEntry.seq.in_(select(wanted.c.seq)))
+        .order_by(AuditEntry.seq.desc())
     )
+    if actions:
+        query = query.where(AuditEntry.action.in_(sorted(actions)))
+    return list(db.session.execute(query))
 
 
 def for_object(object_type: str, object_id: object, limit: int = 200) -> list[AuditEntry]:
