@@ -92,7 +92,8 @@ def _copy(rows: list[dict[str, Any]]) -> int:
             seen.add(row["dedupe_key"])
             new.append(row)
     columns = ", ".join(_COLUMNS)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    driver: Any = connection.connection.driver_connection  # psycopg's, for its COPY
+    cursor = driver.cursor()
     with cursor, cursor.copy(f"COPY notification ({columns}) FROM STDIN") as copy:
         for row in new:
             copy.write_row([row[name] for name in _COLUMNS])

@@ -120,7 +120,7 @@ def _deadline_events(rows: Sequence[Row[Any]], now: datetime) -> list[Event]:
     eligible = eligible_by_case(cases.items(), seeing=True)
     escalation = escalation_by_group(cases.values())
     events: list[Event] = []
-    for deadline_id, case_id, _kind, due_at, group_id, assigned in rows:
+    for deadline_id, case_id, _kind, due_at, group_id, assigned in map(tuple, rows):
         people = eligible[case_id]
         subject = f"deadline:{deadline_id}"
         stamp = int(due_at.timestamp())

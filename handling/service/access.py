@@ -117,9 +117,8 @@ def handler_reach(user: User) -> Reach:
     )
     joined: dict[int, datetime] = {}
     grant_rows, excluded = [], set()
-    for group_id, joined_at, case_id, what in db.session.execute(
-        union_all(member, grants, exclusions)
-    ):
+    rows: list[Any] = list(db.session.execute(union_all(member, grants, exclusions)))
+    for group_id, joined_at, case_id, what in rows:
         if case_id is None:
             joined[group_id] = joined_at
         elif what == _EXCLUDED:
