@@ -10,8 +10,8 @@ Three ways, by engine and size, all with the same result:
   read in one statement and the rest go in with COPY, which takes 3,000 rows in about
   two thirds of the JSON insert's time (`python -m bench.tick`). COPY has no ON
   CONFLICT: if another transaction commits one of the same keys between the read and
-  the COPY, the unique key refuses the batch, the tick's job rolls back (its claims
-  with it) and the next tick finds the key and skips it. Never a second row.
+  the COPY, the unique key refuses it, the COPY is rolled back to a savepoint and the
+  batch goes in as a request's rows do. Never a second row, never a failed batch.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def insert_rows(rows: list[dict[str, Any]]) -> int:
     if given:
         statement = insert_or_ignore(table, key=["dedupe_key"])
         written += connection.execute(statement, given).rowcount or 0
-    if len(generated) >= COPY_FROM:
-        written += _copy(generated)
+    copied = _copy(generated) if len(generated) >= COPY_FROM else None
+    if copied is not None:
+        written += copied
     elif generated:
         # One statement over one JSON parameter: column arrays cost psycopg more to
         # adapt, value by value, than the server takes to insert them.
@@ -81,8 +82,11 @@ def insert_rows(rows: list[dict[str, Any]]) -> int:
     return written
 
 
-def _copy(rows: list[dict[str, Any]]) -> int:
-    """COPY the rows whose dedupe key is not stored yet (see the module's docstring)."""
+def _copy(rows: list[dict[str, Any]]) -> int | None:
+    """COPY the rows whose dedupe key is not stored yet (see the module's docstring);
+    None, with nothing written, when another transaction stored one of them meanwhile."""
+    from psycopg.errors import UniqueViolation
+
     connection = db.session.connection()
     keys = json.dumps([row["dedupe_key"] for row in rows])
     seen = set(connection.scalars(_STORED_KEYS, {"keys": keys}))
@@ -93,10 +97,18 @@ def _copy(rows: list[dict[str, Any]]) -> int:
             new.append(row)
     columns = ", ".join(_COLUMNS)
     driver: Any = connection.connection.driver_connection  # psycopg's, for its COPY
-    cursor = driver.cursor()
-    with cursor, cursor.copy(f"COPY notification ({columns}) FROM STDIN") as copy:
-        for row in new:
-            copy.write_row([row[name] for name in _COLUMNS])
+    savepoint = connection.begin_nested()
+    try:
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY notification ({columns}) FROM STDIN") as copy,
+        ):
+            for row in new:
+                copy.write_row([row[name] for name in _COLUMNS])
+    except UniqueViolation:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
     return len(new)
 
 

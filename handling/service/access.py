@@ -150,9 +150,9 @@ def visible_cases(
     says in SQL who sees which case, as `access_level` does for one case.
 
     Handlers: `handling.access.handler_sees` (as `Reach.sees`), within their groups or by
-    break-glass. Safety
-    representatives: the exposed employee consented to sharing, and the report's unit is
-    within their units (whether they are named in the report is sealed: `_may_list`).
+    break-glass. Safety representatives: the exposed employee consented to sharing, and
+    the report's unit is within their units (whether they are named in the report is
+    sealed: `_may_list`).
     The user's groups, grants, exclusions and units are read first and given as values,
     so the planner walks the queue's index of each group in order (an OR with a
     subquery made it scan every case of the state and sort them); `reach` is

@@ -5,13 +5,18 @@ exactly as ON CONFLICT DO NOTHING does."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from flask import Flask
 
 from notifications.kinds import Kind
 from notifications.rows import COPY_FROM
 from notifications.service import Event, notify_many
+from tests.concurrency import committed_app, two_writers_at_once
 from tests.notifications.support import rows
+from trygg.accounts import service as accounts
 from trygg.extensions import db
 
 # COPY's text format escapes these; the stored value must come back as it was given.
@@ -63,3 +68,33 @@ def test_a_batch_skips_events_already_told_and_repeats_within_it(app, org, size)
     # The events after the first two went in in this batch (with COPY for a tick's).
     assert by_key[f"batch:2:u{org.colleague.id}"].created_at is not None
     assert last.attempts == 0
+
+
+@pytest.fixture
+def race_app(make_app: Any, scratch_database: str) -> Iterator[Flask]:
+    yield from committed_app(make_app, scratch_database)
+
+
+def test_two_ticks_writing_the_same_batch_at_once_store_each_row_once(race_app: Flask) -> None:
+    """The second writer reads no stored keys (the first has not committed), so its COPY
+    meets the first's rows in the unique index: it falls back to the insert that skips
+    them, instead of failing the batch (real threads, a really committed database)."""
+    with race_app.app_context():
+        people = [
+            accounts.create_user(
+                email=f"p{n}@example.org",
+                name=f"P {n}",
+                roles=["handler"],
+                units=[],
+                password="a-long-test-password-1",
+                actor="test",
+            ).id
+            for n in range(2)
+        ]
+        db.session.commit()
+    events = _events(COPY_FROM, people)
+    errors = two_writers_at_once(race_app, lambda: notify_many(events))
+    assert not errors, errors
+    stored = rows(race_app)
+    assert len(stored) == 2 * COPY_FROM
+    assert len({r.dedupe_key for r in stored}) == 2 * COPY_FROM
