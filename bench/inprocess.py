@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
+import os
 import pstats
 import tempfile
 import time
@@ -103,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profiler = cProfile.Profile(time.process_time)
             profiler.runcall(_repeat, submit, args.requests)
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            stats.print_stats(args.profile)
+            if os.environ.get("BENCH_CALLEES"):
+                stats.print_callees(os.environ["BENCH_CALLEES"])
         with app.app_context():
             db.engine.dispose()
     return 0

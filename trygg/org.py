@@ -86,13 +86,13 @@ def units_page(
     search: str = "",
     limit: int = paging.DEFAULT_PAGE_SIZE,
     after: tuple[Any, ...] | None = None,
-) -> paging.Page[tuple[Unit, str | None]]:
+) -> paging.Page[tuple[UnitRef, str | None]]:
     """A page of units by name, each with its parent's name; `search` keeps those whose
     name contains it (case-insensitive); `after` is the last one's (name, id). One
-    statement whatever the page size."""
+    statement whatever the page size, read as columns."""
     parent = aliased(Unit)
     query = (
-        select(Unit, parent.name)
+        select(Unit.id, Unit.name, Unit.parent_id, Unit.headcount, parent.name)
         .outerjoin(parent, Unit.parent_id == parent.id)
         .order_by(Unit.name, Unit.id)
         .limit(limit + 1)
@@ -103,7 +103,7 @@ def units_page(
         query = query.where(
             tuple_(Unit.name, Unit.id) > tuple_(literal(after[0]), literal(after[1]))
         )
-    rows = [(unit, parent_name) for unit, parent_name in db.session.execute(query)]
+    rows = [(UnitRef(*row[:4]), row[4]) for row in db.session.execute(query)]
     return paging.page_of(rows, limit, lambda row: (row[0].name, row[0].id))
 
 
