@@ -210,6 +210,28 @@ def test_the_queue_is_in_the_menu_for_handlers_and_safety_reps(org, login):
     assert 'href="/cases"' not in login(org.manager).text("/")
 
 
+def test_each_queue_cell_is_labelled_for_narrow_screens(org, submit, login):
+    """On a narrow screen the queue's rows stack, each cell shown with its column's
+    label: every row's cells carry the translated labels."""
+    for _ in range(2):
+        submit(org.employee, unit_id=org.ward.id)
+    html = login(org.handler).text("/cases")
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", html, re.S)
+    assert len(rows) == 2
+    for row in rows:
+        assert re.findall(r'data-label="([^"]+)"', row) == [
+            "Type of incident",
+            "Unit",
+            "State",
+            "How serious",
+            "Incident month",
+            "Nearest deadline",
+            "Case handler",
+            "Unread messages",
+            "Reporter",
+        ]
+
+
 def test_queue_filters_counts_and_order(app, org, submit, login):
     threat = submit(org.employee, unit_id=org.ward.id, severity=3)
     damage = submit(
