@@ -7,8 +7,8 @@ Three ways, by engine and size, all with the same result:
 - PostgreSQL, a request's few rows: one INSERT … ON CONFLICT DO NOTHING over the batch
   as one JSON parameter.
 - PostgreSQL, a tick's batch (`COPY_FROM` rows or more): the keys that already exist are
-  read in one statement and the rest go in with COPY, which takes 3,000 rows in about
-  two thirds of the JSON insert's time (`python -m bench.tick`). COPY has no ON
+  read in one statement and the rest go in with a binary COPY, which takes 3,000 rows
+  in about half the JSON insert's time (`python -m bench.tick`). COPY has no ON
   CONFLICT: if another transaction commits one of the same keys between the read and
   the COPY, the unique key refuses it, the COPY is rolled back to a savepoint and the
   batch goes in as a request's rows do. Never a second row, never a failed batch.
@@ -30,19 +30,22 @@ from trygg.extensions import db
 # Batches this large (a tick's) go in with COPY on PostgreSQL.
 COPY_FROM = 200
 
+# Each column's type, as SQL names it (for json_to_recordset) and as psycopg's binary
+# COPY does (which must match the column exactly).
 _COLUMN_TYPES = {
-    "dedupe_key": "varchar",
-    "user_id": "integer",
-    "kind": "varchar",
-    "link": "varchar",
-    "subject": "varchar",
-    "created_at": "timestamptz",
-    "mail_state": "varchar",
-    "mail_key": "varchar",
-    "attempts": "smallint",
-    "next_attempt_at": "timestamptz",
+    "dedupe_key": ("varchar", "varchar"),
+    "user_id": ("integer", "int4"),
+    "kind": ("varchar", "varchar"),
+    "link": ("varchar", "varchar"),
+    "subject": ("varchar", "varchar"),
+    "created_at": ("timestamptz", "timestamptz"),
+    "mail_state": ("varchar", "varchar"),
+    "mail_key": ("varchar", "varchar"),
+    "attempts": ("smallint", "int2"),
+    "next_attempt_at": ("timestamptz", "timestamptz"),
 }
 _COLUMNS = list(_COLUMN_TYPES)
+_COPY_TYPES = [binary for _sql, binary in _COLUMN_TYPES.values()]
 
 
 def insert_rows(rows: list[dict[str, Any]]) -> int:
@@ -101,8 +104,10 @@ def _copy(rows: list[dict[str, Any]]) -> int | None:
     try:
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY notification ({columns}) FROM STDIN") as copy,
+            cursor.copy(f"COPY notification ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
         ):
+            # Binary: no text to format and parse (3,000 rows in about 70 % of the time).
+            copy.set_types(_COPY_TYPES)
             for row in new:
                 copy.write_row([row[name] for name in _COLUMNS])
     except UniqueViolation:
@@ -120,7 +125,7 @@ _STORED_KEYS = text(
 _RECORDSET = text(
     f"INSERT INTO notification ({', '.join(_COLUMNS)}) "  # noqa: S608
     f"SELECT {', '.join(_COLUMNS)} FROM json_to_recordset(CAST(:rows AS json)) AS r("
-    + ", ".join(f"{name} {kind}" for name, kind in _COLUMN_TYPES.items())
+    + ", ".join(f"{name} {kind}" for name, (kind, _binary) in _COLUMN_TYPES.items())
     + ") ON CONFLICT (dedupe_key) DO NOTHING"
 )
 

@@ -152,12 +152,14 @@ def _with_substitutes(event: Event, who: dict[int, _Recipient]) -> list[int]:
     out = sorted(set(event.recipients))
     if not event.audience:
         return out
-    allowed = set(event.audience)
-    for uid in list(out):
-        person = who.get(uid)
-        substitute = person.substitute_id if person and person.away else None
-        if substitute is not None and substitute in allowed and substitute not in out:
-            out.append(substitute)
+    substitutes = [
+        person.substitute_id
+        for uid in out
+        if (person := who.get(uid)) is not None and person.away and person.substitute_id
+    ]
+    if substitutes:
+        allowed = set(event.audience)
+        out += [s for s in dict.fromkeys(substitutes) if s in allowed and s not in out]
     return out
 
 
@@ -173,28 +175,32 @@ def notify_many(events: list[Event], *, now: datetime | None = None) -> int:
         who.update(_recipients(substitutes - set(who), kinds, prefs))
     rows: list[dict[str, Any]] = []
     for event in events:
-        created = start_of_day(now) if event.discreet else now
+        # A tick's batch is thousands of rows: what is the same for the event, once.
+        kind, discreet = str(event.kind), event.discreet
+        created = start_of_day(now) if discreet else now
+        subject = None if discreet else event.subject
         for uid in _with_substitutes(event, who):
             person = who.get(uid)
             if person is None or not person.active:
                 continue
             state = mail_state_for(
-                event.kind, prefs.get((uid, event.kind)), handler=person.handler, away=person.away
+                kind, prefs.get((uid, kind)), handler=person.handler, away=person.away
             )
+            pending = state == MailState.PENDING
             dedupe = _dedupe_key(event, uid)
             rows.append(
                 {
-                    "id": privacy.random_row_id(Notification) if event.discreet else None,
+                    "id": privacy.random_row_id(Notification) if discreet else None,
                     "dedupe_key": dedupe,
                     "user_id": uid,
-                    "kind": str(event.kind),
+                    "kind": kind,
                     "link": event.link,
-                    "subject": None if event.discreet else event.subject,
+                    "subject": subject,
                     "created_at": created,
-                    "mail_state": str(state),
-                    "mail_key": dedupe if state == MailState.PENDING else None,
+                    "mail_state": state.value,
+                    "mail_key": dedupe if pending else None,
                     "attempts": 0,
-                    "next_attempt_at": now if state == MailState.PENDING else None,
+                    "next_attempt_at": now if pending else None,
                 }
             )
     return insert_rows(rows)

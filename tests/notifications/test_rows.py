@@ -19,7 +19,8 @@ from tests.notifications.support import rows
 from trygg.accounts import service as accounts
 from trygg.extensions import db
 
-# COPY's text format escapes these; the stored value must come back as it was given.
+# Characters that COPY's text format would escape, and its NULL marker: the stored
+# value must come back as it was given, whatever the format.
 AWKWARD = "\\ \t \n \r \\N"
 
 
