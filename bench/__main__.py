@@ -206,6 +206,8 @@ def gunicorn(
         "512",
         "--log-level",
         "warning",
+        "--config",
+        str(ROOT / "config" / "gunicorn.conf.py"),
         target,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
