@@ -51,12 +51,17 @@ def handler_sees(user_id: int | SQLColumnExpression[int] | None) -> ColumnElemen
         CaseGrant.case_id == Case.id,
         CaseGrant.user_id == user_id,
         CaseGrant.group_id == Case.group_id,
-        # Correlated to the outer case (not a FROM of its own: any case of any group).
-        or_(CaseGrant.kind == BREAK_GLASS, exists().where(in_group).correlate(Case)),
+        # Two levels down: correlated by hand to the outer case and, when `user_id` is a
+        # column, to its table (left to itself, either would be a FROM of its own: any
+        # case of any group, any member).
+        or_(
+            CaseGrant.kind == BREAK_GLASS,
+            exists().where(in_group).correlate_except(HandlerGroupMember),
+        ),
     )
-    active_handler = exists().where(
-        UserRole.user_id == user_id,
-        UserRole.role == Role.HANDLER,
+    # Side by side, not nested: each correlates to the enclosing query by itself.
+    active_handler = and_(
+        exists().where(UserRole.user_id == user_id, UserRole.role == Role.HANDLER),
         exists().where(User.id == user_id, User.active.is_(True)),
     )
     excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user_id)

@@ -276,11 +276,26 @@ def test_the_queue_and_the_case_check_are_one_rule(
     assert recused.id in seen[org.handler.email]
     assert seen[outsider.email] == {new_case.id}
     assert old_case.id in seen[joined.email]
-    # Made inactive: neither rule lets them see anything.
+    # Who is told of a case's events (its group's members who see it) reads the rule
+    # with the member as a column: the same answer (a break-glass outsider is no member).
+    assert _members_seeing(app, cases, people) == {
+        (person.id, c) for person in people for c in seen[person.email]
+    }
+    # Made inactive: no reading of the rule lets them see anything.
     with app.app_context():
         db.session.get(User, org.handler.id).active = False
         db.session.commit()
     assert _by_both_rules(app, org.handler.id, cases) == (set(), set())
+    assert not {c for uid, c in _members_seeing(app, cases, people) if uid == org.handler.id}
+
+
+def _members_seeing(app, cases, people) -> set[tuple[int, int]]:
+    """(user, case) for each of `people` whom `seeing_by_case` counts as seeing it."""
+    ids = {person.id for person in people}
+    with app.app_context():
+        by_case = access.seeing_by_case(cases)
+        db.session.remove()
+    return {(uid, c) for c, users in by_case.items() for uid in users if uid in ids}
 
 
 def _by_both_rules(app, user_id, cases) -> tuple[set[int], set[int]]:
