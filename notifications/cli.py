@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from notifications import mail, scheduler, service
 from notifications.kinds import MailState
+from trygg import serving
 from trygg.extensions import db
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler tick (reminders, digests, e-mail).")
@@ -28,6 +29,8 @@ def scheduler_run() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"scheduler: ticking every {scheduler.interval_of(app)} s; Ctrl-C stops")
     runner = scheduler.build_scheduler(app, blocking=True)
+    # A long-lived process, like a web worker: its full GC pauses walk only what ticks add.
+    serving.warm_and_freeze(app)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         runner.start()
 
