@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import flask_babel
+from babel import numbers as babel_numbers
 from flask import (
     Blueprint,
     Flask,
@@ -229,6 +232,29 @@ def install_template_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+@functools.cache
+def _digit_grouping(locale: str) -> str | None:
+    """The locale's thousands separator when babel writes a whole number as Python's
+    `{:,}` does with that separator in place of the commas (checked here, once per
+    locale), else None."""
+    group = babel_numbers.get_group_symbol(locale)
+    sample = 1234567
+    expected = f"{sample:,}".replace(",", group)
+    return group if babel_numbers.format_decimal(sample, locale=locale) == expected else None
+
+
+def format_number(value: Any) -> str:
+    """flask_babel's `format_number`, with a short way for a non-negative whole number
+    (counts, headcounts): babel's pattern machinery took about 40 µs a number, two
+    milliseconds for a page of 50 units. The result is the same (tests/kernel/test_language.py)."""
+    if type(value) is int and value >= 0:
+        locale = get_locale()
+        group = _digit_grouping(str(locale)) if locale is not None else None
+        if group is not None:
+            return f"{value:,}".replace(",", group)
+    return flask_babel.format_number(value)
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -100,3 +100,28 @@ def test_templates_follow_a_forced_locale_and_return_to_the_pages_own(app: Flask
         assert render_template_string(page).startswith("Velg passord")
         refresh()
         assert render_template_string(page).startswith("Velg passord")
+
+
+def test_numbers_in_pages_are_written_as_babel_writes_them_in_both_languages(
+    app: Flask,
+) -> None:
+    """Whole numbers take a short way (trygg.web.format_number): the same text as
+    babel's, with the language's thousands separator; other numbers go to babel."""
+    from babel.numbers import format_decimal
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    values = [0, 7, 999, 1000, 12345, 999999, 1234567, 10**12, -1234, 2.5, 1234.75]
+    with app.test_request_context("/"):
+        for language in ("nb", "en"):
+            with force_locale(language):
+                shown = render_template_string(
+                    "{% for v in values %}{{ v|format_number }}|{% endfor %}", values=values
+                )
+            assert shown.split("|")[:-1] == [format_decimal(v, locale=language) for v in values], (
+                language
+            )
+    with app.test_request_context("/"):
+        assert render_template_string("{{ 12345|format_number }}") == "12\xa0345"
+        with force_locale("en"):
+            assert render_template_string("{{ 12345|format_number }}") == "12,345"
