@@ -163,9 +163,15 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
     # (the log's order would tell between which of the handlers' readings they came).
     rows = sorted(entries, key=lambda e: (e.at, e.seq), reverse=True)
     out = []
+    # Up to ACCESS_ENTRIES_READ entries, whose details are a handful of distinct texts
+    # ({"part":"case"} over and over): each parsed once.
+    parsed: dict[str, tuple[Any, Any]] = {}
     for e in rows[:limit]:
-        detail = json.loads(e.detail)
-        out.append(AccessRecord(e.at, e.actor, e.action, detail.get("part"), detail.get("user_id")))
+        part_and_user = parsed.get(e.detail)
+        if part_and_user is None:
+            detail = json.loads(e.detail)
+            part_and_user = parsed[e.detail] = (detail.get("part"), detail.get("user_id"))
+        out.append(AccessRecord(e.at, e.actor, e.action, *part_and_user))
     return out
 
 
@@ -200,9 +206,14 @@ def access_days(case: Case, limit: int = 50) -> list[AccessDay]:
     is its own row. At most `limit` rows, from the newest ACCESS_ENTRIES_READ entries."""
     rows: list[AccessDay] = []
     by_key: dict[tuple[Any, ...], AccessDay] = {}
+    # Oslo is a whole number of hours from UTC: the day follows from the UTC hour.
+    days: dict[datetime, date] = {}
     for record in access_history(case, limit=ACCESS_ENTRIES_READ):
         action = "read" if record.action in READ_ACTIONS else record.action
-        day = oslo_day(record.at)
+        hour = record.at.replace(minute=0, second=0, microsecond=0)
+        day = days.get(hour)
+        if day is None:
+            day = days[hour] = oslo_day(hour)
         # Each grant is its own row (the row's position makes its key unique).
         key: tuple[Any, ...] = (
             day,

@@ -85,6 +85,44 @@ def test_reloads_of_one_person_on_one_day_are_one_row_with_a_count(
         assert len([a for a in service.access_history(case) if a.action == "case.read"]) == 6
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "oslo_days"),
+    [
+        # Winter (UTC+1): 22:30 and 23:30 UTC are 23:30 on the 14th and 00:30 on the 15th.
+        ("2026-01-14T22:30:00", "2026-01-14T23:30:00", ("2026-01-14", "2026-01-15")),
+        # Summer (UTC+2): 21:30 and 22:30 UTC straddle Oslo's midnight.
+        ("2026-07-14T21:30:00", "2026-07-14T22:30:00", ("2026-07-14", "2026-07-15")),
+        # The same Oslo day although the UTC dates differ (23:30 UTC is 00:30 in Oslo).
+        ("2026-01-14T23:30:00", "2026-01-15T10:00:00", ("2026-01-15", "2026-01-15")),
+    ],
+    ids=["winter midnight", "summer midnight", "one Oslo day"],
+)
+def test_readings_are_grouped_by_the_day_in_oslo(
+    app: Flask,
+    org: Org,
+    submit: Callable[..., CaseRef],
+    before: str,
+    after: str,
+    oslo_days: tuple[str, str],
+) -> None:
+    ref = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        for moment in (before, after):
+            audit.record(
+                "case.read",
+                actor=f"user:{org.handler.id}",
+                object_type="case",
+                object_id=ref.id,
+                detail={"part": "case"},
+                at=datetime.fromisoformat(moment).replace(tzinfo=UTC),
+            )
+        db.session.commit()
+        readings = [d for d in service.access_days(get_case(ref.id)) if d.action == "read"]
+    days = sorted(str(d.day) for d in readings)
+    assert days == sorted(set(oslo_days)), days
+    assert sum(d.count for d in readings) == 2
+
+
 def test_a_grant_and_an_attachment_download_keep_their_own_words(
     app: Flask, org: Org, submit: Callable[..., CaseRef], login: Any
 ) -> None:
