@@ -20,9 +20,10 @@ and by the per-case check (`can_handle`), so the two can never disagree.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 
 from handling.models import Case, CaseExclusion, CaseGrant, HandlerGroup, HandlerGroupMember
@@ -37,34 +38,44 @@ from trygg.roles import Role
 BREAK_GLASS = GrantKind.BREAK_GLASS
 
 
+# The rule's own tables, aliased: each EXISTS below names exactly its own alias as its
+# FROM and correlates everything else to whichever enclosing query holds it (the Case,
+# and the user id's table when the id is a column), however deep. Left to SQLAlchemy's
+# auto-correlation, a subquery correlates only to the query right around it, and one
+# with a single table not at all: `handler_sees(User.id)` or a member column two levels
+# out would silently become "any active user", "any member" (tests/handling/test_grants.py).
+_MEMBER = aliased(HandlerGroupMember)
+_GRANT = aliased(CaseGrant)
+_ROLE = aliased(UserRole)
+_USER = aliased(User)
+_EXCLUSION = aliased(CaseExclusion)
+
+
+def _where(own: Any, *conditions: Any) -> Exists:
+    return exists().where(*conditions).correlate_except(own)
+
+
 def handler_sees(user_id: int | SQLColumnExpression[int] | None) -> ColumnElement[bool]:
     """SQL: the user may handle the `Case` row (correlated: use in a query over Case).
 
-    `user_id` is an id, or a column of the enclosing query (an aliased member's)."""
+    `user_id` is an id, or a column of an enclosing query (a member's, a user's)."""
     if user_id is None:
         return false()
-    in_group = and_(
-        HandlerGroupMember.group_id == Case.group_id, HandlerGroupMember.user_id == user_id
+    member, grant = _MEMBER, _GRANT
+    in_group = and_(member.group_id == Case.group_id, member.user_id == user_id)
+    member_when_it_came = _where(member, in_group, member.joined_at <= Case.group_since)
+    granted = _where(
+        grant,
+        grant.case_id == Case.id,
+        grant.user_id == user_id,
+        grant.group_id == Case.group_id,
+        or_(grant.kind == BREAK_GLASS, _where(member, in_group)),
     )
-    member_when_it_came = exists().where(in_group, HandlerGroupMember.joined_at <= Case.group_since)
-    granted = exists().where(
-        CaseGrant.case_id == Case.id,
-        CaseGrant.user_id == user_id,
-        CaseGrant.group_id == Case.group_id,
-        # Two levels down: correlated by hand to the outer case and, when `user_id` is a
-        # column, to its table (left to itself, either would be a FROM of its own: any
-        # case of any group, any member).
-        or_(
-            CaseGrant.kind == BREAK_GLASS,
-            exists().where(in_group).correlate_except(HandlerGroupMember),
-        ),
-    )
-    # Side by side, not nested: each correlates to the enclosing query by itself.
     active_handler = and_(
-        exists().where(UserRole.user_id == user_id, UserRole.role == Role.HANDLER),
-        exists().where(User.id == user_id, User.active.is_(True)),
+        _where(_ROLE, _ROLE.user_id == user_id, _ROLE.role == Role.HANDLER),
+        _where(_USER, _USER.id == user_id, _USER.active.is_(True)),
     )
-    excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user_id)
+    excluded = _where(_EXCLUSION, _EXCLUSION.case_id == Case.id, _EXCLUSION.user_id == user_id)
     return and_(active_handler, ~excluded, or_(member_when_it_came, granted))
 
 

@@ -281,12 +281,32 @@ def test_the_queue_and_the_case_check_are_one_rule(
     assert _members_seeing(app, cases, people) == {
         (person.id, c) for person in people for c in seen[person.email]
     }
+    # And with the user as a column of a query over every user and case.
+    everyone = (*people, outsider)
+    assert _users_seeing(app, cases, everyone) == {
+        (person.id, c) for person in everyone for c in seen[person.email]
+    }
     # Made inactive: no reading of the rule lets them see anything.
     with app.app_context():
         db.session.get(User, org.handler.id).active = False
         db.session.commit()
     assert _by_both_rules(app, org.handler.id, cases) == (set(), set())
     assert not {c for uid, c in _members_seeing(app, cases, people) if uid == org.handler.id}
+    assert not {c for uid, c in _users_seeing(app, cases, everyone) if uid == org.handler.id}
+
+
+def _users_seeing(app, cases, people) -> set[tuple[int, int]]:
+    """(user, case) pairs where `handler_sees(User.id)` holds, over all users and cases."""
+    ids = [person.id for person in people]
+    with app.app_context():
+        pairs = db.session.execute(
+            select(User.id, Case.id)
+            .join(Case, Case.id.in_(cases))
+            .where(User.id.in_(ids), access.handler_sees(User.id))
+        )
+        found = {(uid, cid) for uid, cid in pairs}
+        db.session.remove()
+    return found
 
 
 def _members_seeing(app, cases, people) -> set[tuple[int, int]]:
