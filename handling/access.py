@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 
@@ -33,6 +32,7 @@ from trygg import access_changes
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.roles import Role
 
 BREAK_GLASS = GrantKind.BREAK_GLASS

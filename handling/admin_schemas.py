@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from handling import codes
 from handling.schemas import _id, _one_of, _optional_code
 from reporting.codes import INCIDENT_TYPES
+from trygg.i18n import gettext as _
 from trygg.validation import StrictSchema
 
 # -- input ------------------------------------------------------------------------------

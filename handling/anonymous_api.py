@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, session
-from flask_babel import gettext as _
 
 from handling import reporter_schemas, service
 from handling.states import Side
@@ -26,6 +25,7 @@ from trygg import anonymous_link
 from trygg.anonymous_link import part_of_the_link
 from trygg.api import ApiError, documented, load_json
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import public
 
 bp = Blueprint("anonymous_case_api", __name__, url_prefix="/api/v1")

@@ -26,7 +26,6 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date
-from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
@@ -41,6 +40,7 @@ from reporting.service import ReportError
 from trygg import anonymous_link, audit
 from trygg.anonymous_link import FOLLOW_UP_PATH, FOLLOW_UP_PATH_EN, part_of_the_link
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import public
 from trygg.validation import flatten_errors, translate_errors
 

@@ -7,10 +7,9 @@ handling/workflow.py.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from handling.states import Track
 from reporting.codes import Codes
+from trygg.i18n import lazy_gettext as _l
 
 TRACKS: Codes = {
     Track.HMS_DEVIATION: _l("HSE deviation"),

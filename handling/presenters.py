@@ -10,8 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_datetime, format_timedelta, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -33,6 +31,8 @@ from trygg.accounts import service as accounts
 from trygg.accounts.models import User
 from trygg.accounts.names import display_name
 from trygg.extensions import db
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.validation import flatten_errors, translate_errors
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from handling import codes
@@ -14,6 +12,8 @@ from handling.workflow import STATES
 from reporting.codes import CAUSES, INCIDENT_TYPES
 from reporting.schemas import ReportDetailSchema
 from trygg import paging
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 

@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from handling.codes import FORWARD_TARGETS, TRACKS
 from handling.errors import (  # noqa: F401 - re-exported for existing callers
     CaseClosed,
@@ -33,6 +31,7 @@ from handling.states import (  # noqa: F401 - re-exported for existing callers
     CaseState,
 )
 from reporting.codes import CAUSES, HARASSMENT, Codes, ReportStatus
+from trygg.i18n import lazy_gettext as _l
 
 S = CaseState
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from notifications import preferences, service
@@ -17,6 +16,7 @@ from notifications.schemas import (
 )
 from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api/v1")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
+
+from trygg.i18n import lazy_gettext as _l
 
 
 class Kind(StrEnum):

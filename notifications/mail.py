@@ -20,13 +20,13 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from notifications.kinds import LABELS, SENTENCES, Kind
 from notifications.models import Notification
 from trygg import crypto, keys, settings
 from trygg.accounts.service import password_codes
 from trygg.extensions import utcnow
+from trygg.i18n import gettext as _
 
 log = logging.getLogger("trygg.mail")
 

@@ -13,13 +13,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from notifications.kinds import MANDATORY_FOR_HANDLERS, Delivery, Kind
 from notifications.models import NotificationPreference, NotificationProfile
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
 
 LANGUAGES = ("nb", "en")

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from notifications.kinds import DEFAULT_LEAD_MINUTES, FALLBACK_LEAD_MINUTES
 from notifications.models import ReminderPolicy
 from notifications.preferences import PreferenceError
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 # Up to 90 days before a deadline.
 MAX_LEAD_MINUTES = 90 * 24 * 60

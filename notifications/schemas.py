@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
 from notifications.kinds import LABELS, Delivery, Kind
 from notifications.preferences import LANGUAGES
+from trygg.i18n import lazy_gettext as _l
 from trygg.validation import StrictSchema
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

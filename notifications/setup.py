@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 from notifications import api, cli, models, scheduler, service, views  # noqa: F401
 from trygg.accounts.models import Role
+from trygg.i18n import lazy_gettext as _l
 from trygg.web import register_health, register_nav
 
 

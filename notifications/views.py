@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
@@ -19,6 +17,8 @@ from notifications.schemas import NotificationSettingsSchema
 from trygg import privacy
 from trygg.accounts.models import Role, User
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
+from trygg.i18n import ngettext
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import is_safe_next

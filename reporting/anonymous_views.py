@@ -22,7 +22,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
@@ -33,6 +32,7 @@ from reporting.service import OSLO, ReportError
 from trygg import org, site_settings
 from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
+from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow, public
 from trygg.validation import flatten_errors, translate_errors

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import FileStorage
@@ -20,6 +19,7 @@ from reporting.schemas import (
 )
 from trygg import dumping, paging
 from trygg.api import ApiError, documented, error_response, load_json, schema_error
+from trygg.i18n import gettext as _
 from trygg.security import allow
 from trygg.web import answer_not_found
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from reporting import codes
+from trygg.i18n import gettext as _
 from trygg.ids import ID_MAX
 from trygg.validation import StrictSchema
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 # models and service are imported for their side effects: the models' tables, and the
 # wrapped-key columns registered for key rotation.
 from reporting import anonymous_api, anonymous_views, api, home, models, service, views  # noqa: F401
 from trygg import anonymous_link, privacy
+from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
 from trygg.web import register_home_panel, register_nav
 

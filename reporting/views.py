@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -26,6 +25,7 @@ from reporting.models import Report
 from reporting.schemas import ReportSchema
 from trygg import downloads, org, paging, web
 from trygg.accounts.models import User
+from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors

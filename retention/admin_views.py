@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -30,6 +28,8 @@ from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import register_nav

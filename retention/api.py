@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 bp = Blueprint("api_retention", __name__, url_prefix="/api/v1")

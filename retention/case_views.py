@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -27,6 +26,7 @@ from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.extensions import db
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from handling.states import CaseState
 from reporting.codes import Codes
+from trygg.i18n import lazy_gettext as _l
 
 SCOPES: Codes = {
     "case": _l("A finished case, counted from its closing"),

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -23,6 +22,7 @@ from retention.codes import HOLD_REASONS, WARNING_DAYS
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 bp = Blueprint("retention", __name__, template_folder="templates")

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
 from handling import codes as hcodes
 from handling.states import CaseState
 from reporting import codes as rcodes
+from trygg.i18n import lazy_gettext as _l
 
 NOT_GIVEN = "not_given"
 

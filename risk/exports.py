@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import Response
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 
 from risk.dimensions import DEADLINE_DIMENSIONS
 from risk.service import TrendTable
 from risk.statistics import HIDDEN, PRIMARY, SECONDARY, Cell
+from trygg.i18n import gettext as _
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import g, has_request_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from risk.statistics import ORG, Tree
 from trygg.accounts.models import Role, User
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 from trygg.org import Unit
 
 WHOLE_ORGANISATION = _l("The whole organisation")

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
 from flask_babel import format_date
-from flask_babel import lazy_gettext as _l
 
 from risk import data, patterns
 from risk.dimensions import DEADLINE_DIMENSIONS, DIMENSIONS, Dimension
@@ -35,6 +34,7 @@ from risk.statistics import (
 )
 from trygg import org
 from trygg.accounts.models import User
+from trygg.i18n import lazy_gettext as _l
 
 PERIODS = ("month", "quarter")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_babel import format_decimal
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -24,6 +23,7 @@ from risk.statistics import Bucket, add_months
 from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import register_home_panel, register_nav

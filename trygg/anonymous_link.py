@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, make_response, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 from werkzeug.wrappers.response import Response
 
 from trygg import privacy, site_settings
 from trygg.api import ApiError
+from trygg.i18n import gettext as _
 
 # Every anonymous route lives under one of these; they leave no trace and all answer
 # 404 when the link is off.

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from trygg.i18n import gettext as _
 from trygg.openapi import build_spec, documented
 from trygg.security import public
 from trygg.validation import translate_errors

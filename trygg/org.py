@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import format_number
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, literal, select, tuple_
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from trygg import paging
 from trygg.extensions import UTCDateTime, db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 MAX_HEADCOUNT = 1_000_000
 

@@ -21,10 +21,10 @@ from datetime import date, datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from flask import render_template
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.validation import StrictSchema, flatten_errors, translate_errors
 
 T = TypeVar("T")

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, jsonify, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from trygg.accounts.models import User
 from trygg.accounts.service import sessions, two_factor_required
+from trygg.i18n import gettext as _
 
 F = TypeVar("F", bound=Callable[..., Any])
 

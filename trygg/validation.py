@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import gettext as _
 from marshmallow import RAISE, Schema
+
+from trygg.i18n import gettext as _
 
 
 class StrictSchema(Schema):

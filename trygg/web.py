@@ -15,7 +15,6 @@ from flask import (
     Flask,
     Response,
     current_app,
-    g,
     has_request_context,
     jsonify,
     redirect,
@@ -24,17 +23,17 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import LazyString, get_locale, get_translations
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from trygg import api, crypto, keys
+from trygg import api, crypto, i18n, keys
 from trygg.extensions import db
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import LANG_CHOSEN, allow, public
 
 bp = Blueprint("web", __name__)
@@ -206,30 +205,15 @@ def select_locale() -> str:
     return str(current_app.config["TRYGG"]["default_locale"])
 
 
-def _translations() -> Any:
-    """The translations of the current locale, looked up once per locale and context.
-
-    flask_babel's lookup walks several context proxies on every call, and a page asks
-    for hundreds of strings (the queue's 50 rows, 550): about a tenth of rendering it.
-    Kept beside the locale object flask_babel chose, so `refresh()` and
-    `force_locale` (an e-mail in its recipient's language) still take effect."""
-    state = g.get("_flask_babel")
-    locale = getattr(state, "babel_locale", None)
-    cached = g.get("_trygg_translations")
-    if cached is not None and locale is not None and cached[0] is locale:
-        return cached[1]
-    translations = get_translations()
-    g._trygg_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
-    return translations
-
-
 def install_template_gettext(app: Flask) -> None:
-    """Templates' gettext through `_translations` (after flask_babel's own set-up)."""
+    """Templates' gettext through `trygg.i18n.translations` (after flask_babel's own
+    set-up): looked up once per locale and request."""
+    translations = i18n.translations
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined] # the i18n extension's
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
 

@@ -5,13 +5,13 @@ are loaded by handling/loaders.py, as the pages load them."""
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from handling.errors import CaseError, CaseNotFound
 from reporting.service import ReportNotFound
 from trygg.accounts.models import User
 from trygg.api import ApiError, error_response
+from trygg.i18n import gettext as _
 from trygg.web import answer_not_found
 
 bp = Blueprint("api_handling", __name__, url_prefix="/api/v1")

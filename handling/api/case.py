@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request
-from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from handling import schemas, service
@@ -22,6 +21,7 @@ from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 # -- the handler's side -----------------------------------------------------------------

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     delete,
     select,
@@ -32,6 +31,7 @@ from reporting.codes import INCIDENT_TYPES
 from trygg import access_changes, audit, org
 from trygg.accounts.models import User
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
 
 # -- admin: groups, routing rules, deadline policies ------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     func,
     select,
@@ -26,6 +25,7 @@ from handling.workflow import ACTIVE_STATES
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 # -- assignment and recusal -------------------------------------------------------------
 

@@ -7,8 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-
 from handling.errors import CaseClosed, CaseError
 from handling.models import (
     Case,
@@ -20,6 +18,7 @@ from reporting.codes import REPORTER_ACTOR
 from trygg import audit, crypto, privacy, sealing
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 OSLO = ZoneInfo("Europe/Oslo")
 DUE_SOON = timedelta(hours=24)

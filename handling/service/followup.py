@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from handling import codes, notices
 from handling.errors import CaseError, CaseNotFound
 from handling.models import (
@@ -22,6 +20,7 @@ from handling.service.deadlines import TASK_MEETS, _meet, recompute_deadlines
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 # -- follow-up, debriefing, § 5-2 -------------------------------------------------------
 

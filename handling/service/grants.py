@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
 from handling import access
@@ -30,6 +29,7 @@ from trygg import access_changes, audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     func,
     select,
@@ -26,6 +25,7 @@ from trygg import crypto, keys, sealing
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 # -- messages ---------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,6 +28,7 @@ from reporting.models import Report
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 # Tasks that are about contacting the exposed employee: their name is what they need.
 CONTACT_TEMPLATES = frozenset(

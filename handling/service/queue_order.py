@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import and_, case, func, literal, or_, select
 
@@ -27,6 +26,7 @@ from reporting.codes import INCIDENT_TYPES, Channel
 from reporting.models import Report, ReportIncidentType
 from trygg import org, paging
 from trygg.accounts.models import User
+from trygg.i18n import lazy_gettext as _l
 
 DEFAULT_SORT = "deadline"
 # Column → the kind of its sort value in a cursor.

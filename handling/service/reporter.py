@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     func,
     select,
@@ -30,6 +29,7 @@ from reporting import service as reporting
 from reporting.codes import REPORTER_ACTOR
 from reporting.models import Report
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 # -- the reporter's side ----------------------------------------------------------------
 

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from handling import codes, notices
 from handling.errors import CaseError, GuardFailed, TransitionForbidden
 from handling.models import Case
@@ -34,6 +32,7 @@ from reporting import service as reporting
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 S = CaseState
 

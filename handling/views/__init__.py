@@ -18,12 +18,12 @@ they share is in base.py and inputs.py, and how a case is shown in handling/pres
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 # The page modules add their routes to the blueprint when imported.
 from handling.views import admin, case, queue, reporter, tasks  # noqa: F401
 from handling.views.base import bp
 from trygg.accounts.models import Role
+from trygg.i18n import lazy_gettext as _l
 from trygg.web import register_home_panel, register_landing, register_nav
 
 __all__ = ["bp", "register"]

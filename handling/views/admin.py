@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
@@ -33,6 +32,7 @@ from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 

@@ -10,8 +10,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
@@ -38,6 +36,8 @@ from trygg.accounts import service as accounts
 from trygg.accounts.models import Role
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
 
 # -- the case page ----------------------------------------------------------------------

@@ -14,8 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
@@ -28,6 +26,8 @@ from reporting.models import Report
 from trygg import org
 from trygg.accounts.models import Role
 from trygg.extensions import db, utcnow
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
 
 # -- the queue --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
@@ -25,6 +24,7 @@ from handling.workflow import (
 from reporting import service as reporting
 from trygg import audit
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 # -- the reporter's side ----------------------------------------------------------------

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from werkzeug.wrappers.response import Response
 
 from handling import codes, service
@@ -22,6 +19,9 @@ from handling.views.base import Page, _user, bp
 from handling.workflow import CaseError
 from trygg import audit, org
 from trygg.extensions import db, utcnow
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
+from trygg.i18n import ngettext
 from trygg.security import allow
 
 # What the responsible person must do, by the task's kind.

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import render_template, request
-from flask_babel import gettext as _
 
 from handling import service
 from handling.models import Case
@@ -30,6 +29,7 @@ from reporting.codes import Channel
 from trygg import audit, org, web
 from trygg.accounts.models import User
 from trygg.extensions import utcnow
+from trygg.i18n import gettext as _
 
 
 @dataclass

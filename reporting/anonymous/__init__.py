@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from reporting import service
 from reporting.anonymous.receipts import (
@@ -51,6 +50,7 @@ from reporting.models import Attachment, Report
 from trygg import audit
 from trygg.anonymous_link import enabled
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 __all__ = [
     "CLEANABLE_TYPES",

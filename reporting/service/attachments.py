@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from reporting.models import (
 from reporting.service.base import READ_CHUNK, STORE_CHUNK, Upload, data_key
 from trygg import crypto, privacy, sealing
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 # -- attachments ------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,6 +35,7 @@ from reporting.service.references import insert_report, store_reference
 from trygg import audit, crypto, keys, org, privacy
 from trygg.accounts.models import Membership, User, UserRole
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
 from trygg.signals import report_submitted
 

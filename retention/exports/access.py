@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from handling import service as handling
@@ -26,6 +25,7 @@ from reporting.models import Report
 from trygg import audit
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 REQUEST_REASONS: Codes = {
     "data_subject_request": _l("The person's own request (innsyn)"),

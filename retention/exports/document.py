@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from handling import service as handling
 from handling.models import Case
 from handling.presenters import Names, event_text
@@ -19,6 +17,7 @@ from trygg.accounts.models import User
 from trygg.accounts.names import display_name
 from trygg.audit import actor_label
 from trygg.extensions import utcnow
+from trygg.i18n import lazy_gettext as _l
 
 SECTIONS: Codes = {
     "report": _l("The report: what happened"),

@@ -10,8 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import format_date, format_datetime
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from handling import codes as hcodes
 from handling.states import Side
@@ -19,6 +17,8 @@ from handling.workflow import STATES
 from reporting import codes as rcodes
 from reporting.codes import Codes
 from trygg.accounts.names import display_name
+from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 
 FIELDS: Codes = {
     # the classification

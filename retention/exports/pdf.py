@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from retention.exports import labels
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
+from trygg.i18n import gettext as _
 from trygg.pdf import new_document
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from risk.assessment.models import Assessment
 from trygg import org
 from trygg.accounts.models import Role, User
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 READER_ROLES = (Role.MANAGER, Role.SAFETY_REP, Role.AMU)
 

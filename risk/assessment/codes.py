@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
+from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
 
 # The factors the rules name (forskrift om utførelse av arbeid, the 2026 psychosocial

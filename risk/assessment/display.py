@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -28,6 +27,7 @@ from risk.assessment.models import Assessment, AssessmentVersion, Measure, RiskI
 from trygg import org
 from trygg.accounts.models import Role, User, UserRole
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 NOT_APPROVED = _l("Only an approved version can be published.")
 BAD_SORT = _l("Sort by deadline, status, responsible or item.")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from handling import service as handling
@@ -23,6 +22,7 @@ from trygg import audit, org
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 CHOOSE = _l("Choose a risk item from the list.")
 

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import LazyString, force_locale, get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from risk.assessment.models import RiskLevel
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 SIZES = (3, 4, 5)
 DEFAULT_SIZE = 5

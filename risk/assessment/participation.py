@@ -3,7 +3,6 @@ AMU's statements on approved versions, and whether they took part."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from risk.assessment.access import (
@@ -18,6 +17,7 @@ from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 
 def _log(action: str, user: User, assessment_id: int, **detail: object) -> None:

@@ -11,7 +11,6 @@ Never case content: linked cases are not listed, and no incident is.
 from __future__ import annotations
 
 from flask_babel import format_date, format_datetime
-from flask_babel import gettext as _
 
 from risk.assessment import display, matrix, participation, plan
 from risk.assessment.codes import (
@@ -25,6 +24,7 @@ from risk.assessment.codes import (
 from risk.assessment.models import Assessment, AssessmentVersion, Measure
 from trygg import org
 from trygg import pdf as kpdf
+from trygg.i18n import gettext as _
 from trygg.roles import Role
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from risk.assessment import triggers
@@ -21,6 +20,7 @@ from trygg import audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 MEASURE_FIELDS = (
     "item_ref",

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from risk.assessment import matrix
@@ -32,6 +31,7 @@ from trygg import audit, org
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 ITEM_FIELDS = (
     "hazard",

@@ -86,7 +86,7 @@ def test_a_choice_on_the_login_page_survives_the_second_step(app: Flask, make) -
 
 
 def test_templates_follow_a_forced_locale_and_return_to_the_pages_own(app: Flask) -> None:
-    """Templates look their translations up once per locale (trygg.web._translations);
+    """Templates look their translations up once per locale (trygg.i18n.translations);
     an e-mail rendered in its recipient's language mid-request still gets that language,
     and the page's own language comes back after it."""
     from flask import render_template_string
@@ -125,3 +125,22 @@ def test_numbers_in_pages_are_written_as_babel_writes_them_in_both_languages(
         assert render_template_string("{{ 12345|format_number }}") == "12\xa0345"
         with force_locale("en"):
             assert render_template_string("{{ 12345|format_number }}") == "12,345"
+
+
+def test_python_strings_follow_the_locale_of_the_moment_they_are_shown(app: Flask) -> None:
+    """trygg.i18n: a lazy string is translated when shown, in the language of that
+    moment (a forced one too), and outside an app context it stays in English."""
+    from flask_babel import force_locale
+
+    from trygg import i18n
+
+    label = i18n.lazy_gettext("Choose your password")
+    assert str(label) == "Choose your password"  # no app context
+    with app.test_request_context("/"):
+        assert str(label) == "Velg passord"
+        assert i18n.gettext("Choose your password") == "Velg passord"
+        with force_locale("en"):
+            assert str(label) == "Choose your password"
+            assert i18n.ngettext("%(num)s case", "%(num)s cases", 3) == "3 cases"
+        assert str(label) == "Velg passord"
+        assert i18n.ngettext("%(num)s case", "%(num)s cases", 1) == "1 sak"

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trygg import signals
 from trygg.accounts.models import ROLE_LABELS, User
 from trygg.extensions import UTCDateTime, db, utcnow
+from trygg.i18n import gettext as _
 
 PER_PAGE = 25
 

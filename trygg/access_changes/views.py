@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template, request
-from flask_babel import lazy_gettext as _l
 
 from trygg.access_changes import actor_name, describe, page
 from trygg.accounts.models import Role
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
 from trygg.web import register_nav
 

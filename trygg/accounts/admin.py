@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
@@ -16,6 +15,7 @@ from trygg.accounts.models import CASE_READING_ROLES, ROLES, Role, User
 from trygg.accounts.schemas import UnitFormSchema, UserFormSchema
 from trygg.audit import actor_label
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 

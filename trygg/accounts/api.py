@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from trygg import dumping, org
@@ -11,6 +10,7 @@ from trygg.accounts import service
 from trygg.accounts.schemas import LoginSchema, MeSchema, UnitRefSchema
 from trygg.api import ApiError, documented, load_json
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import allow, log_in, log_out, public
 
 bp = Blueprint("api_accounts", __name__, url_prefix="/api/v1")

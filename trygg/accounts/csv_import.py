@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from trygg.i18n import lazy_gettext as _l
 
 # The most lines a file may have (a large employer, with room to spare).
 MAX_LINES = 100_000

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask_babel import lazy_gettext as _l
-
 from trygg import audit, org
 from trygg.accounts import csv_import
 from trygg.accounts.csv_import import Change, Plan, Row
+from trygg.i18n import lazy_gettext as _l
 
 REQUIRED = ("name",)
 OPTIONAL = ("parent", "headcount")

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, validate
 from sqlalchemy import select
 
@@ -30,6 +29,7 @@ from trygg.accounts import service as accounts
 from trygg.accounts.csv_import import Change, Plan, Row
 from trygg.accounts.models import CASE_READING_ROLES, User
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 REQUIRED = ("email", "name", "roles")
 OPTIONAL = ("units", "manages", "represents")

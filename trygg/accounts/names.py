@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
+from trygg.i18n import gettext as _
 
 # Not a name anyone has: names are typed by people, and never start with "@".
 FORMER_EMPLOYEE = "@former-employee"

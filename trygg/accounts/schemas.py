@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from trygg.accounts.models import ROLES
+from trygg.i18n import lazy_gettext as _l
 from trygg.validation import StrictSchema
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
 from trygg.accounts import admin, api, service, views
 from trygg.accounts.models import ROLE_LABELS, Role, User
 from trygg.accounts.names import display_name
+from trygg.i18n import lazy_gettext as _l
 from trygg.security import session_token
 from trygg.web import register_nav
 

@@ -12,7 +12,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
@@ -26,6 +25,7 @@ from trygg.accounts.schemas import (
 )
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import allow, fresh_session, log_in, log_out, public
 from trygg.validation import flatten_errors, translate_errors
 from trygg.web import is_safe_next, landing_url

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import format_date
-from flask_babel import lazy_gettext as _l
 
 from risk.assessment.access import READER_ROLES
 from risk.assessment.views import cases, others, pages, plan  # noqa: F401 - routes on bp
 from risk.assessment.views.common import bp
 from trygg.accounts.models import Role
+from trygg.i18n import lazy_gettext as _l
 from trygg.web import register_case_panel, register_home_panel, register_nav
 
 

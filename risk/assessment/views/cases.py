@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from risk.assessment import links
@@ -21,6 +20,7 @@ from risk.assessment.views.common import bp, user
 from trygg import audit
 from trygg.accounts.models import Role
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 Page = tuple[str, int] | BaseResponse

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, render_template, request
-from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
@@ -21,6 +20,7 @@ from trygg.accounts.models import Role
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from trygg import audit, crypto, keys, sealing, signals, typed_codes
 from trygg.accounts.errors import LoginFailed
 from trygg.accounts.models import PasswordCode, User
@@ -36,6 +34,7 @@ from trygg.accounts.service.passwords import check_password_rules, hash_password
 from trygg.accounts.service.user_keys import user_key
 from trygg.accounts.service.users import find_user, reads_cases, reset_by_other
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 CODE_LENGTH = 16  # 16 × 5 bits = 80 bits; guesses are held to the login limit
 

@@ -7,9 +7,9 @@ import contextlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from trygg.accounts.errors import AccountError
+from trygg.i18n import lazy_gettext as _l
 
 
 def setting(key: str) -> int:

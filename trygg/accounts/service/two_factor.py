@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import pyotp
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from trygg import audit, crypto, sealing
 from trygg.accounts.errors import AccountError
 from trygg.accounts.models import User
 from trygg.accounts.service.user_keys import user_key
 from trygg.extensions import db, utcnow
+from trygg.i18n import lazy_gettext as _l
 
 
 def two_factor_required(user: User) -> bool:

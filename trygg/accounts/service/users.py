@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, literal, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +24,7 @@ from trygg.accounts.names import FORMER_EMPLOYEE
 from trygg.accounts.service import sessions
 from trygg.accounts.service.passwords import hash_password
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 from trygg.org import Unit
 
 
