@@ -47,6 +47,18 @@ def _select(page: str, field_id: str) -> list[str]:
 # -- the access history -----------------------------------------------------------------
 
 
+def _reading(case_id: int, user_id: int, at: datetime | None = None) -> None:
+    """An opening of the case page by the user, in the audit log (now, or `at`)."""
+    audit.record(
+        "case.read",
+        actor=f"user:{user_id}",
+        object_type="case",
+        object_id=case_id,
+        detail={"part": "case"},
+        at=at,
+    )
+
+
 def test_reloads_of_one_person_on_one_day_are_one_row_with_a_count(
     app: Flask, org: Org, submit: Callable[..., CaseRef], login: Any
 ) -> None:
@@ -108,14 +120,7 @@ def test_readings_are_grouped_by_the_day_in_oslo(
     ref = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():
         for moment in (before, after):
-            audit.record(
-                "case.read",
-                actor=f"user:{org.handler.id}",
-                object_type="case",
-                object_id=ref.id,
-                detail={"part": "case"},
-                at=datetime.fromisoformat(moment).replace(tzinfo=UTC),
-            )
+            _reading(ref.id, org.handler.id, datetime.fromisoformat(moment).replace(tzinfo=UTC))
         db.session.commit()
         readings = [d for d in service.access_days(get_case(ref.id)) if d.action == "read"]
     days = sorted(str(d.day) for d in readings)
@@ -361,13 +366,7 @@ def test_the_case_page_runs_as_many_statements_after_many_readings_and_tasks(
     readers = [make.user(Role.HANDLER, name=f"Reader {n}") for n in range(5)]
     with app.app_context():
         for reader in readers:
-            audit.record(
-                "case.read",
-                actor=f"user:{reader.id}",
-                object_type="case",
-                object_id=named_case.id,
-                detail={"part": "case"},
-            )
+            _reading(named_case.id, reader.id)
         db.session.commit()
         assert len(get_case(named_case.id).tasks) == 4
     page = hanna.text(base)
