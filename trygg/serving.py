@@ -46,7 +46,8 @@ def warm_and_freeze(app: Flask) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn's hook, after a worker has loaded the app and before its first request."""
+    """gunicorn's hook, after a worker has loaded the app and before its first request
+    (Trygg's app only: the benchmarks' bare Flask baseline is served as it is)."""
     app = worker.wsgi
-    if isinstance(app, Flask):
+    if isinstance(app, Flask) and "TRYGG" in app.config:
         warm_and_freeze(app)

@@ -25,3 +25,11 @@ def test_a_worker_compiles_every_template_and_freezes_what_it_holds(app: Flask) 
         assert set(templates) <= compiled
     finally:
         gc.unfreeze()  # the test process is not a worker
+
+
+def test_another_flask_app_is_served_as_it_is() -> None:
+    """The benchmarks' bare Flask baseline runs with the same gunicorn file: untouched."""
+    hook = runpy.run_path(str(PROJECT_ROOT / "config" / "gunicorn.conf.py"))["post_worker_init"]
+    frozen = gc.get_freeze_count()
+    hook(SimpleNamespace(wsgi=Flask("baseline")))
+    assert gc.get_freeze_count() == frozen
