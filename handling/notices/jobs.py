@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import ColumnClause, Row, and_, case, column, func, or_, select, update
 
 from handling.models import Case, Deadline, FollowUpTask
 from handling.notices.recipients import (
@@ -65,48 +65,73 @@ def _claim_due_deadlines(now: datetime, batch: int) -> Sequence[Row[Any]]:
     """
     leads = reminders.lead_times()
     widest = max([*leads.values(), timedelta(minutes=FALLBACK_LEAD_MINUTES)])
-    due = (
-        select(Deadline.id)
-        .where(
-            Deadline.met_at.is_(None),
-            Deadline.cancelled_at.is_(None),
-            Deadline.escalated_at.is_(None),
-            Deadline.due_at <= now + widest,
-            or_(
-                Deadline.due_at <= now,
-                and_(Deadline.reminded_at.is_(None), _lead_condition(now, leads)),
-            ),
-        )
-        .order_by(Deadline.due_at, Deadline.id)
-        .limit(batch)
+    due_where = (
+        Deadline.met_at.is_(None),
+        Deadline.cancelled_at.is_(None),
+        Deadline.escalated_at.is_(None),
+        Deadline.due_at <= now + widest,
+        or_(
+            Deadline.due_at <= now,
+            and_(Deadline.reminded_at.is_(None), _lead_condition(now, leads)),
+        ),
     )
     table = Deadline.__table__
-
     passed = table.c.due_at <= now
-    claim = (
-        update(table)
-        .where(table.c.id.in_(claim_rows(due).scalar_subquery()))
-        .values(
-            escalated_at=case((passed, now), else_=None),
-            reminded_at=case((passed, func.coalesce(table.c.reminded_at, now)), else_=now),
-        )
-        .returning(table.c.id, table.c.case_id, table.c.kind, table.c.due_at)
-    )
+    marks = {
+        "escalated_at": case((passed, now), else_=None),
+        "reminded_at": case((passed, func.coalesce(table.c.reminded_at, now)), else_=now),
+    }
+    returned = (table.c.id, table.c.case_id, table.c.kind, table.c.due_at)
     cases = Case.__table__
     if db.session.get_bind().dialect.name == "postgresql":
-        # The case's group and assignee joined in (UPDATE … FROM): one lookup per row.
-        claim = claim.where(cases.c.id == table.c.case_id).returning(
-            cases.c.group_id, cases.c.assigned_user_id
+        # The locked rows are found again by their place in the table (ctid), not by
+        # their id through the index: the claim in about 30 ms instead of 45 for 2,000
+        # rows, against 25 for the bare UPDATE. A row locked here cannot be moved by
+        # anyone else before this statement updates it; one updated and committed by
+        # another transaction between the snapshot and the lock no longer matches its
+        # ctid and is left for the next tick, never claimed twice. The case's group and
+        # assignee are joined in (UPDATE … FROM): one lookup per row.
+        # The system column, bound to the table so that the linter sees the join.
+        ctid: ColumnClause[Any] = column("ctid", _selectable=table)
+        due = (
+            select(ctid.label("place"))
+            .where(*due_where)
+            .order_by(Deadline.due_at, Deadline.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+            .subquery("due")
+        )
+        claim = (
+            update(table)
+            .where(ctid == due.c.place, cases.c.id == table.c.case_id)
+            .values(**marks)
+            .returning(*returned, cases.c.group_id, cases.c.assigned_user_id)
         )
     else:
-        # SQLite's RETURNING names only the updated table: the case's columns by subquery.
-        claim = claim.returning(
-            *(
-                select(column).where(cases.c.id == table.c.case_id).scalar_subquery().label(name)
-                for name, column in (
-                    ("group_id", cases.c.group_id),
-                    ("assigned_user_id", cases.c.assigned_user_id),
-                )
+        # SQLite's immediate transaction serialises claims, and its RETURNING names only
+        # the updated table: the case's columns by subquery.
+        due_ids = (
+            select(Deadline.id)
+            .where(*due_where)
+            .order_by(Deadline.due_at, Deadline.id)
+            .limit(batch)
+        )
+        claim = (
+            update(table)
+            .where(table.c.id.in_(due_ids.scalar_subquery()))
+            .values(**marks)
+            .returning(
+                *returned,
+                *(
+                    select(column)
+                    .where(cases.c.id == table.c.case_id)
+                    .scalar_subquery()
+                    .label(name)
+                    for name, column in (
+                        ("group_id", cases.c.group_id),
+                        ("assigned_user_id", cases.c.assigned_user_id),
+                    )
+                ),
             )
         )
     return db.session.execute(claim).all()
