@@ -78,6 +78,30 @@ def test_users_are_searched_by_name_or_address(admin_client: Any, make: Any) -> 
     assert pages == [["Ada Admin", "Kari Nordmann"], ["Ola Hansen", "Per Persen"]]
 
 
+def test_each_user_row_shows_their_roles_and_units(admin_client: Any, make: Any) -> None:
+    """Roles ordered by code, units by name; a comma in a unit's name stays whole."""
+    first, second = make.unit("Sengepost 2, kirurgi"), make.unit("Akutten")
+    make.user(
+        Role.HANDLER,
+        Role.EMPLOYEE,
+        email="kari@example.org",
+        name="Kari Nordmann",
+        units=(first, second),
+    )
+    make.user(Role.EMPLOYEE, email="ola@example.org", name="Ola Uten Enhet")
+    html = admin_client.get("/admin/users?q=example.org").get_data(as_text=True)
+    rows = re.findall(
+        r'<th scope="row">([^<]*)</th>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*'
+        r"<td>([^<]*)</td>",
+        html,
+    )
+    assert rows == [
+        ("Ada Admin", "Administrator", ""),
+        ("Kari Nordmann", "Employee, Case handler", "Akutten, Sengepost 2, kirurgi"),
+        ("Ola Uten Enhet", "Employee", ""),
+    ]
+
+
 def test_a_too_long_search_is_a_translated_400(admin_client: Any) -> None:
     for path in ("/admin/users", "/admin/units"):
         response = admin_client.get(f"{path}?q={'x' * 101}")
