@@ -15,7 +15,9 @@ Measured in one run, in one process, on the database `python -m bench.seed` buil
   first request of a new process (a child process that builds the app and asks once),
   then warm;
 - GET /trends (the page a committee member opens first), warm; and the page by state
-  (which also shows the median time to close, from the rollup's histogram) and by acknowledgement.
+  (which also shows the median time to close, from the rollup's histogram) and by
+  acknowledgement. Each page's first request is timed on its own (it protects its view's
+  quarters, which the cold runs above emptied), then the warm runs.
 
 Prints median and p99 of each, the API's ratio to the bare query, and exits 1 when the
 targets are missed: the warm API at most 1.5 × the bare query, the page's p99 ≤ 300 ms.
@@ -66,6 +68,11 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - start)
     return out
+
+
+def first_then_warm(fn: Callable[[], Any], runs: int) -> tuple[float, list[float]]:
+    """The first call's time, then `runs` more."""
+    return timed(fn, 1)[0], timed(fn, runs)
 
 
 def p99(values: list[float]) -> float:
@@ -214,9 +221,13 @@ def run(url: str, keyring: Path, runs: int, job: bool = False) -> int:
         cold_stored += timed(api, 1)
     fresh = [in_new_process(url, keyring) for _ in range(2)]
     api_times = timed(api, runs)
-    page_times = timed(lambda: client.get("/trends?unit=0"), runs)
-    state_times = timed(lambda: client.get("/trends?unit=0&by=state"), runs)
-    ack_times = timed(lambda: client.get("/trends?unit=0&by=acknowledged"), runs)
+    # Each page's first request protects its view's quarters (the patterns were emptied
+    # above): timed on its own, so that "warm" is warm and the cold cost still shows.
+    page_first, page_times = first_then_warm(lambda: client.get("/trends?unit=0"), runs)
+    state_first, state_times = first_then_warm(lambda: client.get("/trends?unit=0&by=state"), runs)
+    ack_first, ack_times = first_then_warm(
+        lambda: client.get("/trends?unit=0&by=acknowledged"), runs
+    )
     bare_med = statistics.median(bare_times)
     api_med = statistics.median(api_times)
     ratio = api_med / bare_med
@@ -227,6 +238,9 @@ def run(url: str, keyring: Path, runs: int, job: bool = False) -> int:
         ("GET /trends (page), warm", statistics.median(page_times), p99(page_times), None),
         ("GET /trends?by=state (page), warm", *_stats(state_times), None),
         ("GET /trends?by=acknowledged (page), warm", *_stats(ack_times), None),
+        ("GET /trends (page), its first request", page_first, page_first, None),
+        ("GET /trends?by=state (page), its first request", state_first, state_first, None),
+        ("GET /trends?by=acknowledged, its first request", ack_first, ack_first, None),
         ("GET /api/v1/trends, cold first-ever", cold, cold, cold / bare_med),
         ("GET /api/v1/trends, cold, patterns stored", *_ratio(cold_stored, bare_med)),
         ("GET /api/v1/trends, first in a new process", *_ratio(fresh, bare_med)),
