@@ -132,3 +132,32 @@ def flatten_errors(messages: Any) -> dict[str, list[str]]:
             else:
                 out.setdefault(str(key), []).append(str(value))
     return out
+
+
+# -- NUL ---------------------------------------------------------------------------------
+
+NUL = "\x00"
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a text, or any key or text inside a JSON value, holds the character NUL.
+
+    No one types NUL, and PostgreSQL cannot store it in text: what holds one is refused
+    with `nul_message()` before it reaches the database (trygg/web.py for the address
+    and forms, trygg/api.py for JSON bodies, trygg/paging.py for cursors).
+    """
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
+
+
+def nul_message() -> str:
+    return _(
+        "What you sent contains the character NUL, which text cannot hold, and nothing "
+        "was stored. Remove it (it often comes with text copied from another program) "
+        "and send again."
+    )

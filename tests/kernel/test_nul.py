@@ -1,0 +1,114 @@
+"""A NUL character anywhere in what is sent (path, query, form, JSON) is a translated 400
+that says what to fix, and nothing is stored: PostgreSQL cannot hold NUL in text, so a
+search or a name with one was a 500 there (and SQLite stored it)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from reporting.models import Report
+from tests.factories import api_login, choose_language, csrf_token, form_login, form_token
+from tests.reporting.support import post_report, valid_report
+from trygg.extensions import db
+from trygg.org import Unit
+from trygg.roles import Role
+
+EN = "What you sent contains the character NUL"
+NB = "Det du sendte, inneholder tegnet NUL"
+
+
+@pytest.fixture
+def admin_client(app: Flask, make: Any) -> Any:
+    client = app.test_client()
+    form_login(client, make.user(Role.ADMIN))
+    return client
+
+
+def count(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/users?q=kari%00", "/admin/units?q=%00", "/admin/users?after=%00", "/admin/%00"],
+)
+def test_a_nul_in_the_address_is_a_translated_400(admin_client: Any, path: str) -> None:
+    response = admin_client.get(path)
+    assert response.status_code == 400
+    assert NB in response.get_data(as_text=True)  # Norwegian by default
+    choose_language(admin_client, "en")
+    response = admin_client.get(path)
+    assert response.status_code == 400
+    assert EN in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_form_stores_nothing(app: Flask, admin_client: Any) -> None:
+    choose_language(admin_client, "en")
+    before = count(app, Unit)
+    response = admin_client.post(
+        "/admin/units/new",
+        data={
+            "csrf_token": form_token(admin_client, "/admin/units/new"),
+            "name": "Akutt\x00mottaket",
+            "headcount": "10",
+        },
+    )
+    assert response.status_code == 400
+    assert EN in response.get_data(as_text=True)
+    assert count(app, Unit) == before
+    # The same form without it is stored.
+    fixed = admin_client.post(
+        "/admin/units/new",
+        data={
+            "csrf_token": form_token(admin_client, "/admin/units/new"),
+            "name": "Akuttmottaket",
+            "headcount": "10",
+        },
+    )
+    assert fixed.status_code == 302
+    assert count(app, Unit) == before + 1
+
+
+def test_a_nul_in_json_is_refused_in_the_api_s_error_shape(
+    app: Flask, client: Any, make: Any
+) -> None:
+    unit = make.unit("Akuttmottaket")
+    api_login(client, make.user(Role.EMPLOYEE, units=(unit,)))
+    choose_language(client, "en")
+    before = count(app, Report)
+    for body in (
+        valid_report(unit.id, narrative="He shouted\x00 at me."),
+        {**valid_report(unit.id), "unknown\x00": 1},
+    ):
+        response = post_report(client, body)
+        assert response.status_code == 400
+        assert EN in response.get_json()["errors"]["_request"][0]
+    assert count(app, Report) == before
+    assert post_report(client, valid_report(unit.id)).status_code == 201
+
+
+def test_a_nul_in_a_json_query_is_refused_before_the_view(client: Any, make: Any) -> None:
+    unit = make.unit("Akuttmottaket")
+    api_login(client, make.user(Role.HANDLER, units=(unit,)))
+    response = client.get("/api/v1/cases?q=ab%00cd", headers={"X-CSRFToken": csrf_token(client)})
+    assert response.status_code == 400
+    assert NB in response.get_json()["errors"]["_request"][0]
+
+
+def test_a_cursor_holding_nul_is_not_a_cursor(admin_client: Any) -> None:
+    """The page cursor is base64 of JSON: a NUL inside it passes the address check, and
+    the list refuses it as it refuses any cursor it did not give."""
+    cursor = base64.urlsafe_b64encode(json.dumps(["Kari\x00", 1]).encode()).decode()
+    choose_language(admin_client, "en")
+    response = admin_client.get(f"/admin/users?after={cursor.rstrip('=')}")
+    assert response.status_code == 400
+    assert EN not in response.get_data(as_text=True)
+    good = base64.urlsafe_b64encode(json.dumps(["Kari", 1]).encode()).decode()
+    assert admin_client.get(f"/admin/users?after={good.rstrip('=')}").status_code == 200
