@@ -18,7 +18,14 @@ from reporting.schemas import (
     ReportSummarySchema,
 )
 from trygg import dumping, paging
-from trygg.api import ApiError, documented, error_response, load_json, refuse_nul, schema_error
+from trygg.api import (
+    ApiError,
+    documented,
+    error_response,
+    load_json,
+    refuse_unstorable,
+    schema_error,
+)
 from trygg.i18n import gettext as _
 from trygg.security import allow
 from trygg.web import answer_not_found
@@ -79,7 +86,7 @@ def _read_multipart() -> tuple[dict[str, Any], list[FileStorage]]:
         payload = None
     if not isinstance(payload, dict):
         raise ApiError(400, {"data": [_("Send the report as a JSON object.")]})
-    refuse_nul(payload)
+    refuse_unstorable(payload)
     try:
         data = REPORT_SCHEMA.load(payload)
     except ValidationError as exc:

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from trygg.i18n import gettext as _
 from trygg.openapi import build_spec, documented
 from trygg.security import public
-from trygg.validation import holds_nul, nul_message, translate_errors
+from trygg.validation import translate_errors, unstorable_at, unstorable_message
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -99,17 +99,19 @@ def load_json(schema: Schema, *, too_large: Callable[[], ApiError] | None = None
         raise ApiError(400, {"_request": [_("The body is not valid JSON.")]})
     if not isinstance(payload, dict):
         raise ApiError(400, {"_request": [_("The body must be a JSON object.")]})
-    refuse_nul(payload)
+    refuse_unstorable(payload)
     try:
         return schema.load(payload)
     except ValidationError as exc:
         raise schema_error(exc) from None
 
 
-def refuse_nul(payload: Any) -> None:
-    """ApiError 400 when a JSON value holds NUL anywhere (`validation.holds_nul`)."""
-    if holds_nul(payload):
-        raise ApiError(400, {"_request": [nul_message()]})
+def refuse_unstorable(payload: Any) -> None:
+    """ApiError 400, under the field's name, when a JSON value holds anywhere a character
+    no text can hold (`validation.unstorable_at`: NUL, or half of a surrogate pair)."""
+    where = unstorable_at(payload)
+    if where is not None:
+        raise ApiError(400, {where or "_request": [unstorable_message()]})
 
 
 def schema_error(exc: ValidationError) -> ApiError:

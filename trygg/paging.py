@@ -25,7 +25,7 @@ from marshmallow import ValidationError, fields, validate
 
 from trygg.i18n import gettext as _
 from trygg.i18n import lazy_gettext as _l
-from trygg.validation import StrictSchema, flatten_errors, holds_nul, translate_errors
+from trygg.validation import StrictSchema, flatten_errors, storable, translate_errors
 
 T = TypeVar("T")
 
@@ -100,8 +100,8 @@ def _part(value: Any, kind: type) -> Any:
         return date.fromisoformat(value)
     if kind is int and (type(value) is not int or not 0 <= value < 2**63):
         raise ValueError(value)
-    if kind is str and (not isinstance(value, str) or holds_nul(value)):
-        # NUL: no list gave it, and PostgreSQL could not compare with it.
+    if kind is str and (not isinstance(value, str) or not storable(value)):
+        # NUL or half a surrogate: no list gave it, and the database could not take it.
         raise ValueError(value)
     return value
 

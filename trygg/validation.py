@@ -134,30 +134,51 @@ def flatten_errors(messages: Any) -> dict[str, list[str]]:
     return out
 
 
-# -- NUL ---------------------------------------------------------------------------------
+# -- text that cannot be stored ----------------------------------------------------------
 
 NUL = "\x00"
 
 
-def holds_nul(value: Any) -> bool:
-    """Whether a text, or any key or text inside a JSON value, holds the character NUL.
+def storable(text: str) -> bool:
+    """Whether a text can be stored: no NUL (PostgreSQL cannot hold it in text) and no
+    half of a UTF-16 surrogate pair (JSON's "\\ud800" gives one; it has no UTF-8)."""
+    if NUL in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
-    No one types NUL, and PostgreSQL cannot store it in text: what holds one is refused
-    with `nul_message()` before it reaches the database (trygg/web.py for the address
-    and forms, trygg/api.py for JSON bodies, trygg/paging.py for cursors).
+
+def unstorable_at(value: Any, path: str = "") -> str | None:
+    """Where, in a JSON value, the first text that cannot be stored is: its dotted path
+    ("narrative", "exposed.0.name", as the API names fields in its errors; "" for the
+    value itself or for a key that holds such a character), or None if there is none.
+
+    No one types either character: what holds one is refused with `unstorable_message()`
+    before it reaches the database (trygg/web.py for the address and forms, trygg/api.py
+    for JSON bodies, trygg/paging.py for cursors).
     """
     if isinstance(value, str):
-        return NUL in value
+        return None if storable(value) else path
+    items: list[tuple[Any, Any]] = []
     if isinstance(value, dict):
-        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(v) for v in value)
-    return False
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, inner in items:
+        if isinstance(key, str) and not storable(key):
+            return path
+        found = unstorable_at(inner, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
-def nul_message() -> str:
+def unstorable_message() -> str:
     return _(
-        "What you sent contains the character NUL, which text cannot hold, and nothing "
-        "was stored. Remove it (it often comes with text copied from another program) "
-        "and send again."
+        "What you sent contains a character that text cannot hold (NUL, or half of a "
+        "Unicode pair), and nothing was stored. Remove it (it often comes with text "
+        "copied from another program) and send again."
     )

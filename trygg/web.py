@@ -35,7 +35,7 @@ from trygg.extensions import db
 from trygg.i18n import gettext as _
 from trygg.i18n import lazy_gettext as _l
 from trygg.security import LANG_CHOSEN, allow, public
-from trygg.validation import NUL, nul_message
+from trygg.validation import storable, unstorable_message
 
 bp = Blueprint("web", __name__)
 
@@ -405,23 +405,26 @@ def server_error(exc: Exception) -> Response | tuple[str, int, dict[str, str]]:
     return _render_error(500, _("Something went wrong."), _("Try again later."))
 
 
-def refuse_nul() -> Response | tuple[str, int, dict[str, str]] | None:
-    """before_request: a NUL character in the path, the query string or a form is
-    refused with a 400 that says so, before any view reads it (`validation.holds_nul`).
+def refuse_unstorable() -> Response | tuple[str, int, dict[str, str]] | None:
+    """before_request: a character no text can hold (`validation.storable`: NUL) in the
+    path, the query string or a form is refused with a 400 that says so, before any
+    view reads it.
 
     JSON bodies are checked where they are read (`api.load_json`), within their size
     limit; files are not looked at (their names are cleaned where they are stored).
     """
-    found = NUL in request.path or any(
-        NUL in key or NUL in value for key, value in request.args.items(multi=True)
+    found = not storable(request.path) or any(
+        not (storable(key) and storable(value)) for key, value in request.args.items(multi=True)
     )
     if not found and request.mimetype in FORM_TYPES:
-        found = any(NUL in key or NUL in value for key, value in request.form.items(multi=True))
+        found = any(
+            not (storable(key) and storable(value)) for key, value in request.form.items(multi=True)
+        )
     if not found:
         return None
     if request.path.startswith("/api/"):
-        return api.error_response(400, {"_request": [nul_message()]})
-    return _render_error(400, _("The request could not be understood."), nul_message())
+        return api.error_response(400, {"_request": [unstorable_message()]})
+    return _render_error(400, _("The request could not be understood."), unstorable_message())
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -429,7 +432,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def init_app(app: Flask) -> None:
     """Register the kernel pages and the error handlers."""
-    app.before_request(refuse_nul)
+    app.before_request(refuse_unstorable)
     app.register_blueprint(bp)
     register_nav("web.index", _l("Home"))
     app.register_error_handler(CSRFError, csrf_error)

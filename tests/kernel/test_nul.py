@@ -1,6 +1,8 @@
-"""A NUL character anywhere in what is sent (path, query, form, JSON) is a translated 400
-that says what to fix, and nothing is stored: PostgreSQL cannot hold NUL in text, so a
-search or a name with one was a 500 there (and SQLite stored it)."""
+"""A character no text can hold, anywhere in what is sent (path, query, form, JSON, a page
+cursor), is a translated 400 that says what to fix, and nothing is stored. NUL:
+PostgreSQL cannot hold it in text, so a search or a name with one was a 500 there (and
+SQLite stored it). Half of a surrogate pair (JSON's "\\ud800"): it has no UTF-8, so a
+log-in with one was a 500 on both engines."""
 
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from trygg.extensions import db
 from trygg.org import Unit
 from trygg.roles import Role
 
-EN = "What you sent contains the character NUL"
-NB = "Det du sendte, inneholder tegnet NUL"
+EN = "What you sent contains a character that text cannot hold"
+NB = "Det du sendte, inneholder et tegn som tekst ikke kan inneholde"
 
 
 @pytest.fixture
@@ -83,13 +85,16 @@ def test_a_nul_in_json_is_refused_in_the_api_s_error_shape(
     api_login(client, make.user(Role.EMPLOYEE, units=(unit,)))
     choose_language(client, "en")
     before = count(app, Report)
-    for body in (
-        valid_report(unit.id, narrative="He shouted\x00 at me."),
-        {**valid_report(unit.id), "unknown\x00": 1},
+    for body, field in (
+        (valid_report(unit.id, narrative="He shouted\x00 at me."), "narrative"),
+        (valid_report(unit.id, narrative="He shouted\ud800 at me."), "narrative"),
+        (valid_report(unit.id, exposed=[{"name": "Kari\x00"}]), "exposed.0.name"),
+        ({**valid_report(unit.id), "unknown\x00": 1}, "_request"),
     ):
         response = post_report(client, body)
         assert response.status_code == 400
-        assert EN in response.get_json()["errors"]["_request"][0]
+        assert response.get_json()["errors"] == {field: [response.get_json()["errors"][field][0]]}
+        assert EN in response.get_json()["errors"][field][0]
     assert count(app, Report) == before
     assert post_report(client, valid_report(unit.id)).status_code == 201
 
@@ -112,3 +117,25 @@ def test_a_cursor_holding_nul_is_not_a_cursor(admin_client: Any) -> None:
     assert EN not in response.get_data(as_text=True)
     good = base64.urlsafe_b64encode(json.dumps(["Kari", 1]).encode()).decode()
     assert admin_client.get(f"/admin/users?after={good.rstrip('=')}").status_code == 200
+
+
+def test_half_a_surrogate_pair_at_the_log_in_is_a_400(client: Any, make: Any) -> None:
+    """JSON may spell a lone surrogate ("\\ud800"); the log-in hashed the address with it
+    and failed with a 500, before anyone was logged in."""
+    user = make.user(Role.EMPLOYEE)
+    for email in ("a\\ud800@example.org", "a\\udc80@example.org"):
+        response = client.post(
+            "/api/v1/session",
+            data='{"email": "' + email + '", "password": "x"}',
+            content_type="application/json",
+            headers={"X-CSRFToken": csrf_token(client)},
+        )
+        assert response.status_code == 400
+        assert NB in response.get_json()["errors"]["email"][0]
+    api_login(client, user)  # the log-in itself still works
+
+
+def test_a_cursor_holding_half_a_surrogate_pair_is_not_a_cursor(admin_client: Any) -> None:
+    raw = json.dumps(["Kari\ud800", 1]).encode()  # json.dumps escapes it: valid bytes
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    assert admin_client.get(f"/admin/users?after={cursor}").status_code == 400
