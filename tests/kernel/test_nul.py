@@ -54,27 +54,18 @@ def test_a_nul_in_the_address_is_a_translated_400(admin_client: Any, path: str) 
 def test_a_nul_in_a_form_stores_nothing(app: Flask, admin_client: Any) -> None:
     choose_language(admin_client, "en")
     before = count(app, Unit)
-    response = admin_client.post(
-        "/admin/units/new",
-        data={
-            "csrf_token": form_token(admin_client, "/admin/units/new"),
-            "name": "Akutt\x00mottaket",
-            "headcount": "10",
-        },
-    )
+
+    def new_unit(name: str) -> Any:
+        token = form_token(admin_client, "/admin/units/new")
+        form = {"csrf_token": token, "name": name, "headcount": "10"}
+        return admin_client.post("/admin/units/new", data=form)
+
+    response = new_unit("Akutt\x00mottaket")
     assert response.status_code == 400
     assert EN in response.get_data(as_text=True)
     assert count(app, Unit) == before
     # The same form without it is stored.
-    fixed = admin_client.post(
-        "/admin/units/new",
-        data={
-            "csrf_token": form_token(admin_client, "/admin/units/new"),
-            "name": "Akuttmottaket",
-            "headcount": "10",
-        },
-    )
-    assert fixed.status_code == 302
+    assert new_unit("Akuttmottaket").status_code == 302
     assert count(app, Unit) == before + 1
 
 
