@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from reporting import codes
 from trygg.i18n import gettext as _
 from trygg.ids import ID_MAX
-from trygg.validation import StrictSchema
+from trygg.validation import StrictSchema, storable
 
 TEXT_MAX = 2000
 NAME_MAX = 200
@@ -21,14 +21,14 @@ ID_RANGE = validate.Range(min=1, max=ID_MAX, error="Invalid value.")
 
 
 class Text(fields.String):
-    """A string that can be stored: lone surrogates (valid JSON, invalid UTF-8) refused."""
+    """A string that can be stored (`trygg.validation.storable`: no NUL, no lone
+    surrogate). JSON bodies are refused before their schema for the same reason
+    (`trygg.api.load_json`); this keeps the report's schema whole wherever it is loaded."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise self.make_error("invalid_utf8") from None
+        if not storable(text):
+            raise self.make_error("invalid_utf8")
         return text
 
     default_error_messages = {"invalid_utf8": "Not a valid string."}

@@ -8,7 +8,7 @@ so pages and the JSON API give the same, translated field messages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from marshmallow import RAISE, Schema
@@ -162,11 +162,11 @@ def unstorable_at(value: Any, path: str = "") -> str | None:
     """
     if isinstance(value, str):
         return None if storable(value) else path
-    items: list[tuple[Any, Any]] = []
+    items: Iterable[tuple[Any, Any]] = ()
     if isinstance(value, dict):
-        items = list(value.items())
+        items = value.items()
     elif isinstance(value, list):
-        items = list(enumerate(value))
+        items = enumerate(value)
     for key, inner in items:
         if isinstance(key, str) and not storable(key):
             return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -413,14 +414,10 @@ def refuse_unstorable() -> Response | tuple[str, int, dict[str, str]] | None:
     JSON bodies are checked where they are read (`api.load_json`), within their size
     limit; files are not looked at (their names are cleaned where they are stored).
     """
-    found = not storable(request.path) or any(
-        not (storable(key) and storable(value)) for key, value in request.args.items(multi=True)
-    )
-    if not found and request.mimetype in FORM_TYPES:
-        found = any(
-            not (storable(key) and storable(value)) for key, value in request.form.items(multi=True)
-        )
-    if not found:
+    fields = request.args.items(multi=True)
+    if request.mimetype in FORM_TYPES:
+        fields = itertools.chain(fields, request.form.items(multi=True))
+    if storable(request.path) and all(storable(k) and storable(v) for k, v in fields):
         return None
     if request.path.startswith("/api/"):
         return api.error_response(400, {"_request": [unstorable_message()]})
