@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handling import setup as handling_setup
@@ -129,7 +128,7 @@ def init_extensions(app: Flask) -> None:
     uploads.init_app(app)
     app.jinja_env.globals["languages"] = web.LANGUAGES
     app.jinja_env.filters["format_number"] = web.format_number
-    app.jinja_env.filters["format_datetime"] = format_datetime
+    app.jinja_env.filters["format_datetime"] = web.format_datetime
 
 
 def register_blueprints(app: Flask) -> None:

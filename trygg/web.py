@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import flask_babel
+from babel import Locale
+from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import (
     Blueprint,
     Flask,
     Response,
     current_app,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -150,15 +155,19 @@ def case_panels(case_id: int) -> list[tuple[str, Any]]:
 
 
 def nav_items(menu: str = "main") -> list[dict[str, Any]]:
-    """A menu for the current user: only links their roles may use."""
+    """A menu for the current user: only links their roles may use. A page that shows
+    the menu twice (the header and the start page) counts each badge once."""
     items = []
+    badges: dict[str, tuple[int, str] | None] = g.setdefault("_trygg_nav_badges", {})
     for item in _NAV:
         if item.menu != menu or item.endpoint not in current_app.view_functions:
             continue
         if item.roles and not current_user.has_role(*item.roles):
             continue
         url = url_for(item.endpoint)
-        badge = item.badge() if item.badge is not None else None
+        if item.badge is not None and item.endpoint not in badges:
+            badges[item.endpoint] = item.badge()
+        badge = badges.get(item.endpoint)
         items.append(
             {"url": url, "label": item.label, "current": request.path == url, "badge": badge}
         )
@@ -241,6 +250,106 @@ def format_number(value: Any) -> str:
         if group is not None:
             return f"{value:,}".replace(",", group)
     return flask_babel.format_number(value)
+
+
+_NAMED_FORMATS = frozenset(("short", "medium", "long", "full"))
+
+# The pattern fields written here without babel (numbers, and the locale's am/pm, read
+# from babel once): the short formats of both languages use only these.
+_NUMERIC_FIELDS: dict[str, Callable[[datetime], str]] = {
+    "d": lambda v: str(v.day),
+    "dd": lambda v: f"{v.day:02d}",
+    "M": lambda v: str(v.month),
+    "MM": lambda v: f"{v.month:02d}",
+    "y": lambda v: str(v.year),
+    "yy": lambda v: f"{v.year % 100:02d}",
+    "yyyy": lambda v: f"{v.year:04d}",
+    "H": lambda v: str(v.hour),
+    "HH": lambda v: f"{v.hour:02d}",
+    "h": lambda v: str(v.hour % 12 or 12),
+    "hh": lambda v: f"{v.hour % 12 or 12:02d}",
+    "m": lambda v: str(v.minute),
+    "mm": lambda v: f"{v.minute:02d}",
+    "s": lambda v: str(v.second),
+    "ss": lambda v: f"{v.second:02d}",
+}
+_FIELD = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """One of babel's parsed patterns, and (when every field is a number or am/pm) the
+    way to write it without babel's per-field machinery."""
+
+    babel: babel_dates.DateTimePattern
+    fields: tuple[tuple[str, Callable[[datetime], str]], ...] | None
+    time: bool  # a time's pattern, else a date's
+
+    def apply(self, value: datetime, locale: Locale) -> str:
+        if self.fields is not None:
+            return self.babel.format % {name: field(value) for name, field in self.fields}
+        day = value.date()
+        if self.time:  # as babel's format_time is given it
+            return self.babel.apply(value.timetz(), locale, reference_date=day)
+        return self.babel.apply(day, locale)
+
+
+def _compiled(pattern: babel_dates.DateTimePattern, locale: Locale, *, time: bool) -> _Pattern:
+    names = _FIELD.findall(pattern.format)
+    fields: list[tuple[str, Callable[[datetime], str]]] = []
+    for name in names:
+        if name == "a":
+            am, pm = (
+                babel_dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)["a"]
+                for hour in (1, 13)
+            )
+            fields.append((name, lambda v, am=am, pm=pm: pm if v.hour >= 12 else am))
+        elif name in _NUMERIC_FIELDS:
+            fields.append((name, _NUMERIC_FIELDS[name]))
+        else:
+            return _Pattern(pattern, None, time)
+    return _Pattern(pattern, tuple(fields), time)
+
+
+@functools.lru_cache(maxsize=64)
+def _datetime_patterns(locale: Locale, format: str) -> tuple[str, _Pattern, _Pattern]:
+    """A named format's parts for the locale, as babel's `format_datetime` finds them on
+    every call: the glue ("{1}, {0}"), the date's pattern and the time's."""
+    return (
+        babel_dates.get_datetime_format(format, locale=locale).replace("'", ""),
+        _compiled(
+            babel_dates.parse_pattern(babel_dates.get_date_format(format, locale)),
+            locale,
+            time=False,
+        ),
+        _compiled(
+            babel_dates.parse_pattern(babel_dates.get_time_format(format, locale)),
+            locale,
+            time=True,
+        ),
+    )
+
+
+def format_datetime(value: datetime | None = None, format: str | None = None) -> str:
+    """flask_babel's `format_datetime` (in the installation's time zone and the user's
+    language), with a short way for the named formats: babel looks the locale's patterns
+    up and walks its field machinery again for each value, about 60 µs, three
+    milliseconds for a page of 50 rows. The result is the same
+    (tests/kernel/test_language.py)."""
+    format = format or "medium"
+    locale = get_locale()
+    if value is None or locale is None or format not in _NAMED_FORMATS:
+        return flask_babel.format_datetime(value, format)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = flask_babel.get_timezone()
+    if zone is not None:
+        # pytz's zones convert correctly by astimezone (normalize is for arithmetic).
+        value = value.astimezone(zone)
+    glue, date_pattern, time_pattern = _datetime_patterns(locale, format)
+    return glue.replace("{0}", time_pattern.apply(value, locale)).replace(
+        "{1}", date_pattern.apply(value, locale)
+    )
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -144,3 +144,42 @@ def test_python_strings_follow_the_locale_of_the_moment_they_are_shown(app: Flas
             assert i18n.ngettext("%(num)s case", "%(num)s cases", 3) == "3 cases"
         assert str(label) == "Velg passord"
         assert i18n.ngettext("%(num)s case", "%(num)s cases", 1) == "1 sak"
+
+
+def test_dates_in_pages_are_written_as_babel_writes_them_in_both_languages(
+    app: Flask,
+) -> None:
+    """The named formats take a short way (trygg.web.format_datetime): the same text as
+    flask_babel's, in the installation's time zone, across both of Oslo's clock changes,
+    for stored (naive UTC) and aware moments; a pattern of one's own goes to babel."""
+    from datetime import UTC, datetime, timedelta
+
+    import flask_babel
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    start = datetime(2026, 3, 29, 0, 30)  # an hour before summer time, naive UTC
+    moments = [start + timedelta(minutes=37 * n) for n in range(8)]
+    moments += [
+        datetime(2026, 10, 25, 0, 15, tzinfo=UTC) + timedelta(minutes=29 * n) for n in range(6)
+    ]
+    moments += [datetime(2026, 12, 31, 23, 59, 59), datetime(2027, 1, 1, 0, 0, tzinfo=UTC)]
+    # Every hour of the day (am/pm, 12 and 0), single-digit days and months.
+    moments += [datetime(2027, 2, 3, 0, 7, 9) + timedelta(minutes=61 * n) for n in range(25)]
+    formats = ["short", "medium", "long", "full", None, "d. MMMM y 'kl.' HH:mm"]
+    page = "{% for m in moments %}{{ m|format_datetime(f) }}|{% endfor %}"
+    with app.test_request_context("/"):
+        for language in ("nb", "en"):
+            with force_locale(language):
+                for f in formats:
+                    shown = render_template_string(page, moments=moments, f=f)
+                    expected = [flask_babel.format_datetime(m, f) for m in moments]
+                    assert shown.split("|")[:-1] == expected, (language, f)
+        # In Oslo's time, in the page's language (one the test can read).
+        summer = datetime(2026, 6, 1, 10, 5)
+        assert render_template_string("{{ m|format_datetime('short') }}", m=summer) == (
+            "01.06.2026, 12:05"
+        )
+        with force_locale("en"):
+            shown = render_template_string("{{ m|format_datetime('short') }}", m=summer)
+            assert shown == "6/1/26, 12:05\u202fPM"
