@@ -67,8 +67,9 @@ class FollowUpTask(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     template: Mapped[str] = mapped_column(String(32))
+    # Indexed: "My tasks" and the start page find a person's tasks by it.
     responsible_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL")
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # open, done, cancelled

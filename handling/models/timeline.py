@@ -30,8 +30,9 @@ class CaseMessage(db.Model):  # type: ignore[name-defined]
     # "handler" or "reporter"
     author_kind: Mapped[str] = mapped_column(String(10))
     # The handler who wrote it; never set for the reporter (that would link them).
+    # Indexed: deleting an account sets it to NULL in every message it wrote.
     author_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL")
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     # The reporter says who they are in this message (an anonymous reporter may choose
