@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask_babel import format_number
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, literal, select, tuple_
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from trygg import paging
@@ -152,6 +163,30 @@ def ancestors(unit: Unit) -> list[Unit]:
         seen.add(current.id)
         current = current.parent
     return out
+
+
+def _with_ancestors_query() -> Any:
+    up = (
+        select(Unit.id, Unit.parent_id)
+        .where(Unit.id.in_(bindparam("ids", expanding=True)))
+        .cte("up", recursive=True)
+    )
+    parent = aliased(Unit)
+    up = up.union(select(parent.id, parent.parent_id).join(up, parent.id == up.c.parent_id))
+    return select(up.c.id)
+
+
+# Built once: the statement is the same for every call (the ids are its parameter).
+_WITH_ANCESTORS = _with_ancestors_query()
+
+
+def with_ancestors(unit_ids: Iterable[int]) -> set[int]:
+    """The units and every unit above them, in one statement (a recursive query; UNION
+    stops at a unit already found, so even a cycle would end)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return set()
+    return set(db.session.scalars(_WITH_ANCESTORS, {"ids": ids}))
 
 
 def _check_name(name: str, exclude_id: int | None = None) -> str:

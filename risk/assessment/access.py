@@ -117,8 +117,4 @@ def visible(user: User) -> list[Assessment]:
 
 def member_covering_units(user: User) -> set[int]:
     """The user's units and every unit above them: the assessments that cover them."""
-    out: set[int] = set()
-    for unit in user.units:
-        out.add(unit.id)
-        out |= {a.id for a in org.ancestors(unit)}
-    return out
+    return org.with_ancestors(unit.id for unit in user.units)
