@@ -97,7 +97,11 @@ class Names:
         """Read the names of these users not known yet, in one query (a page's rows)."""
         wanted = sorted({i for i in user_ids if isinstance(i, int)} - set(self._users))
         if wanted:
-            self.remember(db.session.scalars(select(User).where(User.id.in_(wanted))))
+            # Read as columns: a name is all that is shown.
+            for user_id, name in db.session.execute(
+                select(User.id, User.name).where(User.id.in_(wanted))
+            ):
+                self._users.setdefault(user_id, display_name(name))
 
     @staticmethod
     def actor_id(label: str) -> int | None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import flask_babel
@@ -276,6 +276,10 @@ _NUMERIC_FIELDS: dict[str, Callable[[datetime], str]] = {
 _FIELD = re.compile(r"%\((\w+)\)s")
 
 
+def _period(am: str, pm: str, value: datetime) -> str:
+    return pm if value.hour >= 12 else am
+
+
 @dataclass(frozen=True)
 class _Pattern:
     """One of babel's parsed patterns, and (when every field is a number or am/pm) the
@@ -285,9 +289,15 @@ class _Pattern:
     fields: tuple[tuple[str, Callable[[datetime], str]], ...] | None
     time: bool  # a time's pattern, else a date's
 
+    @property
+    def text(self) -> str:
+        """The pattern as %-format ("%(dd)s.%(MM)s.%(y)s"): a str, whatever babel's
+        annotations say."""
+        return cast(str, self.babel.format)
+
     def apply(self, value: datetime, locale: Locale) -> str:
         if self.fields is not None:
-            return self.babel.format % {name: field(value) for name, field in self.fields}
+            return self.text % {name: field(value) for name, field in self.fields}
         day = value.date()
         if self.time:  # as babel's format_time is given it
             return self.babel.apply(value.timetz(), locale, reference_date=day)
@@ -295,15 +305,15 @@ class _Pattern:
 
 
 def _compiled(pattern: babel_dates.DateTimePattern, locale: Locale, *, time: bool) -> _Pattern:
-    names = _FIELD.findall(pattern.format)
+    names = _FIELD.findall(cast(str, pattern.format))
     fields: list[tuple[str, Callable[[datetime], str]]] = []
     for name in names:
         if name == "a":
             am, pm = (
-                babel_dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)["a"]
+                str(babel_dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)["a"])
                 for hour in (1, 13)
             )
-            fields.append((name, lambda v, am=am, pm=pm: pm if v.hour >= 12 else am))
+            fields.append((name, functools.partial(_period, am, pm)))
         elif name in _NUMERIC_FIELDS:
             fields.append((name, _NUMERIC_FIELDS[name]))
         else:
@@ -312,11 +322,12 @@ def _compiled(pattern: babel_dates.DateTimePattern, locale: Locale, *, time: boo
 
 
 @functools.lru_cache(maxsize=64)
-def _datetime_patterns(locale: Locale, format: str) -> tuple[str, _Pattern, _Pattern]:
+def _datetime_patterns(locale: Locale, named: str) -> tuple[str, _Pattern, _Pattern]:
     """A named format's parts for the locale, as babel's `format_datetime` finds them on
     every call: the glue ("{1}, {0}"), the date's pattern and the time's."""
+    format = cast(Any, named)  # one of _NAMED_FORMATS
     return (
-        babel_dates.get_datetime_format(format, locale=locale).replace("'", ""),
+        str(babel_dates.get_datetime_format(format, locale=locale)).replace("'", ""),
         _compiled(
             babel_dates.parse_pattern(babel_dates.get_date_format(format, locale)),
             locale,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 # Partial-index condition (the queue's queries repeat it, so the planners match).
 UNFINISHED = text(f"state NOT IN ('{CaseState.CLOSED}', '{CaseState.DROPPED}')")
+ROUTING_WARNED = text("routing_warning IS NOT NULL")
 
 
 class Case(db.Model):  # type: ignore[name-defined]
@@ -50,6 +51,13 @@ class Case(db.Model):  # type: ignore[name-defined]
             sqlite_where=UNFINISHED,
             # What the queue's counters read besides (migration 0022): an index-only count.
             postgresql_include=["group_since", "assigned_user_id"],
+        ),
+        # The few cases with a routing warning, for the admin's list (migration 0024).
+        Index(
+            "ix_case_routing_warning",
+            "id",
+            postgresql_where=ROUTING_WARNED,
+            sqlite_where=ROUTING_WARNED,
         ),
     )
 

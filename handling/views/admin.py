@@ -28,7 +28,7 @@ from handling.workflow import (
 from reporting import codes as rcodes
 from trygg import org
 from trygg.accounts import service as accounts
-from trygg.accounts.models import Role, User
+from trygg.accounts.models import Role
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.forms import form_input
@@ -67,7 +67,7 @@ def _warning_rows() -> list[WarningRow]:
     return rows
 
 
-def _handlers() -> list[User]:
+def _handlers() -> list[accounts.Person]:
     return accounts.users_with_roles(Role.HANDLER, active=False)
 
 
@@ -75,11 +75,11 @@ def _handlers() -> list[User]:
 @allow(Role.ADMIN)
 def admin_groups() -> str:
     """Handler groups with their members, and the routing warnings."""
+    groups = service.handler_groups()
+    names = Names()
+    names.load(uid for group in groups for uid in group.member_ids)
     return render_template(
-        "handling/admin_groups.html",
-        groups=service.handler_groups(),
-        names=Names(),
-        warnings=_warning_rows(),
+        "handling/admin_groups.html", groups=groups, names=names, warnings=_warning_rows()
     )
 
 

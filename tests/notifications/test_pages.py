@@ -277,3 +277,28 @@ def test_the_outbox_page_says_when_the_scheduler_last_ran(app, org):
     html = pages.get("/admin/outbox").get_data(as_text=True)
     assert "Aldri" not in html
     assert " ms)" in html
+
+
+def test_the_substitute_list_offers_the_other_active_handlers_by_name(app, org, make):
+    """Only people who may stand in are offered: not oneself, not an employee, manager
+    or admin, not a handler whose account is deactivated."""
+    from trygg.roles import Role
+
+    gone = make.user(Role.HANDLER, name="Anne Avsluttet")
+    with app.app_context():
+        from trygg.accounts.models import User
+
+        db.session.execute(update(User).where(User.id == gone.id).values(active=False))
+        db.session.commit()
+    html = _pages(app, org.handler).get("/notifications/settings").get_data(as_text=True)
+    select = html[
+        html.index('name="substitute_id"') : html.index(
+            "</select>", html.index('name="substitute_id"')
+        )
+    ]
+    offered = re.findall(r"<option value=\"(\d+)\"[^>]*>([^<]+)</option>", select)
+    assert [name for _id, name in offered] == [
+        "Frode Fallback",
+        "Kari Kollega",
+        "Vilde Varsel",
+    ]

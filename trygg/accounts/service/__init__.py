@@ -30,6 +30,7 @@ from trygg.accounts.service.two_factor import (
     verify_totp,
 )
 from trygg.accounts.service.users import (
+    Person,
     check_roles,
     create_user,
     deactivate_user,
@@ -74,6 +75,7 @@ __all__ = [
     "list_users",
     "managers_of",
     "users_page",
+    "Person",
     "users_with_roles",
     "load_pending_user",
     "load_session_user",
