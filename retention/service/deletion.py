@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.engine import Engine
 
 from handling.erasure import erase_case
@@ -82,10 +82,46 @@ def due_items(
     return sorted(items, key=lambda i: (i.due_at, i.report_id))
 
 
+# A policy's months counted back from the horizon, less this: every case or report that
+# the exact reckoning (`add_duration`, in Oslo's calendar, the 31st plus a month being
+# the last day of the next) finds due was closed or made before it. SQL keeps those
+# (the prefilter), Python decides.
+_SLACK = timedelta(days=4)
+
+
+def _before(horizon: datetime, months: int) -> datetime:
+    """The latest start that can be due by the horizon after `months` (with slack)."""
+    return add_duration(horizon, -months, "months") + _SLACK
+
+
+def _of_outcome(name: str | None) -> Any:
+    """SQL for `outcome(Case.state, Case.forwarded_to) == name`."""
+    forwarded = and_(
+        Case.state == CaseState.CLOSED,
+        Case.forwarded_to.is_not(None),
+        Case.forwarded_to != "",
+    )
+    if name == CaseState.FORWARDED:
+        return forwarded
+    return and_(Case.state == name, not_(forwarded))
+
+
 def _due_cases(table: Policies, horizon: datetime, only: list[Any]) -> Iterator[DueItem]:
-    """Finished cases due by the horizon under their track's and outcome's policy."""
+    """Finished cases due by the horizon under their track's and outcome's policy: the
+    database keeps the cases each policy can make due, out of every finished case."""
     held = set(db.session.scalars(select(LegalHold.case_id).where(LegalHold.lifted_at.is_(None))))
-    # Columns only: a run looks at every finished case, and needs none of their rows.
+    candidates = [
+        and_(
+            Case.track == track,
+            _of_outcome(result),
+            Case.closed_at <= _before(horizon, policy.months),
+        )
+        for (scope, track, result), policy in table.items()
+        if scope == "case"
+    ]
+    if not candidates:
+        return
+    # Columns only: a run may look at many cases, and needs none of their rows.
     rows = db.session.execute(
         select(
             Case.id,
@@ -101,6 +137,7 @@ def _due_cases(table: Policies, horizon: datetime, only: list[Any]) -> Iterator[
             Case.state.in_(FINISHED),
             Case.closed_at.is_not(None),
             Report.erased_month.is_(None),
+            or_(*candidates),
             *only,
         )
     ).all()
@@ -128,15 +165,21 @@ def _due_caseless_reports(table: Policies, horizon: datetime, only: list[Any]) -
     if orphan is None:
         return
     has_case = select(Case.id).where(Case.report_id == Report.id).exists()
-    for report in db.session.scalars(
-        select(Report).where(~has_case, Report.erased_month.is_(None), *only)
-    ):
-        due = add_duration(report.created_at, orphan.months, "months")
+    rows = db.session.execute(
+        select(Report.id, Report.reference, Report.created_at).where(
+            Report.created_at <= _before(horizon, orphan.months),
+            ~has_case,
+            Report.erased_month.is_(None),
+            *only,
+        )
+    )
+    for report_id, reference, created_at in rows:
+        due = add_duration(created_at, orphan.months, "months")
         if due <= horizon:
             yield DueItem(
                 None,
-                report.id,
-                report.reference,
+                report_id,
+                reference,
                 orphan.rule,
                 orphan.months,
                 orphan.id,

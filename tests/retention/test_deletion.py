@@ -146,3 +146,38 @@ def test_dry_run_prints_what_would_go_and_changes_nothing(app, world, runner):
     assert result.exit_code == 0, result.output
     assert f"deleted {reference}" in result.output
     assert handler.get(f"/api/v1/cases/{case_id}").status_code == 404
+
+
+def test_the_database_prefilter_keeps_every_case_the_exact_reckoning_finds_due() -> None:
+    """due_items lets SQL keep, per policy, the cases closed before `_before(horizon,
+    months)` and reckons the rest exactly in Python: whatever is due by the horizon
+    (Oslo's calendar, the 31st plus a month being the last day of the next, summer
+    time) must have been closed before that bound, or it would never be deleted."""
+    from datetime import UTC, datetime
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from handling.service import add_duration
+    from retention.service.deletion import _before
+
+    moments = st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+    )
+
+    @settings(max_examples=3000, deadline=None)
+    @given(closed=moments, months=st.integers(min_value=1, max_value=240), late=st.integers(0, 3))
+    def due_ones_pass(closed: datetime, months: int, late: int) -> None:
+        horizon = add_duration(closed, months, "months") + timedelta(seconds=late)
+        assert closed <= _before(horizon, months)
+
+    due_ones_pass()
+    # Month ends and clock changes, by hand: due exactly at the horizon.
+    for closed in (
+        datetime(2025, 1, 31, 22, 30, tzinfo=UTC),  # 31 January 23:30 in Oslo
+        datetime(2024, 3, 30, 23, 59, tzinfo=UTC),
+        datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+        datetime(2024, 2, 29, 12, 0, tzinfo=UTC),
+    ):
+        for months in (1, 12, 13, 24, 120):
+            assert closed <= _before(add_duration(closed, months, "months"), months)
