@@ -116,6 +116,7 @@ from handling.service.mytasks import (
 )
 from handling.service.opening import (
     case_for_report,
+    cases_for_reports,
     on_report_submitted,
     open_case,
 )
@@ -231,6 +232,7 @@ __all__ = [
     "case_facts",
     "case_for",
     "case_for_report",
+    "cases_for_reports",
     "change_track",
     "choose_group",
     "conflicts",

@@ -4,6 +4,7 @@ exclusions (see `_opening_statement`)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,15 @@ from trygg.extensions import db
 
 def case_for_report(report: Report) -> Case | None:
     return db.session.scalar(select(Case).where(Case.report_id == report.id))
+
+
+def cases_for_reports(report_ids: Iterable[int]) -> dict[int, Case]:
+    """The cases of these reports, by report id, in one query (with the case's eager
+    loads run once for all of them, not once per report)."""
+    ids = sorted(set(report_ids))
+    if not ids:
+        return {}
+    return {c.report_id: c for c in db.session.scalars(select(Case).where(Case.report_id.in_(ids)))}
 
 
 def _follow_up_duty(report: Report, named: reporting.PeopleNamed) -> bool:

@@ -54,12 +54,16 @@ def reporter_case(report: Report) -> Case:
     return case
 
 
-def reporter_view(report: Report, *, actor: str) -> ReporterView:
-    """The reporter's view (the caller checked ownership, e.g. own_report or a receipt).
+def reporter_view(report: Report, *, actor: str, case: Case | None = None) -> ReporterView:
+    """The reporter's view (the caller checked ownership, e.g. own_report or a receipt);
+    `case`: the report's case, when the caller has read it already (`cases_for_reports`).
 
     Audited as a read of the messages with the reporter's audit label.
     """
-    case = reporter_case(report)
+    if case is None:
+        case = reporter_case(report)
+    elif case.report_id != report.id:
+        raise CaseNotFound()
     messages = messages_for(case, "reporter", actor=actor)
     feedback = _case_text(case, "feedback") if case.state == CaseState.CLOSED else None
     return ReporterView(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handling import service as handling
+from handling.models import Case
 from reporting import people_index
 from reporting import service as reporting
 from reporting.codes import Codes
@@ -43,7 +44,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _own_report(report: Report) -> dict[str, Any]:
+def _own_report(report: Report, case: Case | None) -> dict[str, Any]:
     content = reporting.open_report(report, actor="reporter", part="access")
     fields = dict(content.fields)
     out: dict[str, Any] = {
@@ -56,9 +57,8 @@ def _own_report(report: Report) -> dict[str, Any]:
             {"name": f.name, "type": f.content_type, "size": f.size} for f in content.attachments
         ],
     }
-    case = handling.case_for_report(report)
     if case is not None:
-        view = handling.reporter_view(report, actor="reporter")
+        view = handling.reporter_view(report, actor="reporter", case=case)
         out["state"] = view.state
         out["feedback"] = view.feedback
         out["messages"] = [
@@ -67,8 +67,7 @@ def _own_report(report: Report) -> dict[str, Any]:
     return out
 
 
-def _named_in(report: Report, user: User) -> dict[str, Any]:
-    case = handling.case_for_report(report)
+def _named_in(report: Report, case: Case | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "reference": report.reference,
         "role": "exposed",
@@ -145,11 +144,13 @@ def build(
         object_id=user.id,
         detail={"reason": reason} if reason else {},
     )
+    # Every case at once: a person may have reported a thousand times.
+    cases = handling.cases_for_reports([*own_ids, *named_ids])
     return _plain(
         {
             "exported_at": utcnow(),
             "account": {"name": user.name, "email": user.email},
-            "reports": [_own_report(r) for r in own],
-            "named_as_exposed": [_named_in(r, user) for r in named],
+            "reports": [_own_report(r, cases.get(r.id)) for r in own],
+            "named_as_exposed": [_named_in(r, cases.get(r.id)) for r in named],
         }
     )

@@ -105,3 +105,34 @@ def test_the_account_page_links_the_download(app, world):
     form_login(client, world.employee)
     page = client.get("/account").get_data(as_text=True)
     assert "/api/v1/account/my-data?format=pdf" in page
+
+
+def test_the_download_reads_each_case_once_for_all_reports(app, world):
+    """A person may have reported a thousand times: the cases of all their reports are
+    read together, and each report adds at most the reading of its messages."""
+    from sqlalchemy import event
+
+    me = Api(app, world.employee)
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            seen.append(statement)
+
+    def statements() -> int:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert me.get("/api/v1/account/my-data").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(seen)
+
+    colleague_report(app, world, me, "FIRST")
+    one = statements()
+    for n in range(4):
+        colleague_report(app, world, me, f"MORE{n}")
+    five = statements()
+    assert five - one <= 4, (one, five)
