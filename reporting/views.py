@@ -24,7 +24,7 @@ from reporting import codes, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
 from trygg import downloads, org, paging, web
-from trygg.accounts.models import User
+from trygg.accounts import service as accounts
 from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow
@@ -211,7 +211,7 @@ def _defaults() -> MultiDict[str, str]:
     )
 
 
-def _people_options(users: list[User]) -> list[tuple[int, str]]:
+def _people_options(users: list[accounts.Person]) -> list[tuple[int, str]]:
     return [(u.id, f"{u.name} ({u.email})") for u in users]
 
 
