@@ -183,3 +183,24 @@ def test_dates_in_pages_are_written_as_babel_writes_them_in_both_languages(
         with force_locale("en"):
             shown = render_template_string("{{ m|format_datetime('short') }}", m=summer)
             assert shown == "6/1/26, 12:05\u202fPM"
+
+
+def test_template_strings_are_kept_per_language_and_variables_escaped_once(app: Flask) -> None:
+    """trygg.web.install_template_gettext keeps a string without variables once per
+    language's catalogue: a page in one language never gets the other's, and a string
+    with variables is formatted (and escaped) on each use, as Jinja does."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = (
+        "{% autoescape true %}{{ _('Edit') }}|{{ _('Edit') }}|"
+        "{{ _('No users match “%(search)s”.', search=who) }}{% endautoescape %}"
+    )
+    with app.test_request_context("/"):
+        first = render_template_string(page, who="A & <b>")
+        with force_locale("en"):
+            english = render_template_string(page, who="C & D")
+        again = render_template_string(page, who="E")
+    assert first == "Rediger|Rediger|Ingen brukere passer med «A &amp; &lt;b&gt;»."
+    assert english == "Edit|Edit|No users match “C &amp; D”."
+    assert again == "Rediger|Rediger|Ingen brukere passer med «E»."
