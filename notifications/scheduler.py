@@ -14,6 +14,7 @@ deadlines and follow-up tasks), so this package never imports them.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -46,11 +47,19 @@ SQLITE_BATCH = 250
 
 @dataclass(frozen=True)
 class TickContext:
-    """What a job gets: the tick's time and the name of the process running it."""
+    """What a job gets: the tick's time and the name of the process running it, and
+    when its share of the tick is over (`out_of_time`)."""
 
     now: datetime
     owner: str
     batch: int = BATCH
+    # time.monotonic() after which jobs start no more work: what is left is done in the
+    # next ticks, so that a long run (a retention backlog of thousands of cases) holds
+    # back neither the e-mails this tick has written nor the next tick's reminders.
+    until: float = math.inf
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.until
 
 
 Job = Callable[[TickContext], int]
@@ -182,6 +191,9 @@ def _run_job(name: str, job: Job, ctx: TickContext) -> int:
         total += handled
         if handled < ctx.batch:
             return total
+        if ctx.out_of_time():
+            log.info("scheduler: job %s stops for this tick after %s rows", name, total)
+            return total
 
 
 def batch_size() -> int:
@@ -190,10 +202,23 @@ def batch_size() -> int:
     return BATCH if db.session.get_bind().dialect.name == "postgresql" else SQLITE_BATCH
 
 
-def tick(*, owner: str | None = None, now: datetime | None = None) -> TickResult:
-    """One tick: every registered job, the digests, then delivery. Needs an app context."""
+def tick(
+    *, owner: str | None = None, now: datetime | None = None, budget: float | None = None
+) -> TickResult:
+    """One tick: every registered job, the digests, then delivery. Needs an app context.
+
+    The jobs start no more work after `budget` seconds (by default the interval between
+    ticks); each does at least one batch, and what is left stays due for the next tick.
+    """
     started = time.perf_counter()
-    ctx = TickContext(now=now or utcnow(), owner=owner or default_owner(), batch=batch_size())
+    if budget is None:
+        budget = float(current_app.config["TRYGG"]["scheduler_interval_seconds"])
+    ctx = TickContext(
+        now=now or utcnow(),
+        owner=owner or default_owner(),
+        batch=batch_size(),
+        until=time.monotonic() + budget,
+    )
     result = TickResult()
     for name, job in jobs().items():
         result.jobs[name] = _run_job(name, job, ctx)

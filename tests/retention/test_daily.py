@@ -73,3 +73,21 @@ def test_the_run_deletes_once_a_day_whichever_process_ticks(app, world):
         assert references == {ref1, ref2}
         assert db.session.scalar(select(func.count()).select_from(RetentionDay)) == 2
     assert handler.get(f"/api/v1/cases/{first}").status_code == 404
+
+
+def test_a_long_run_stops_when_the_tick_is_over_and_goes_on_in_the_next(app, world):
+    """A backlog of due cases (the first run on an old database) is deleted a tick's
+    time at a time: the tick ends and sends its e-mails; the day is marked only when
+    nothing due is left."""
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    refs = {marked_case(app, world, name, handler=handler, reporter=reporter)[2] for name in "AB"}
+    later = add_duration(utcnow(), 121, "months")
+    with app.app_context():
+        # No time at all: one case (a job always does some work), no mark for the day.
+        assert tick(owner="a", now=later, budget=0).jobs["retention"] == 1
+        assert db.session.scalar(select(func.count()).select_from(RetentionDay)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Tombstone)) == 1
+        # The next tick, with its time, finishes the day.
+        assert tick(owner="a", now=later + timedelta(seconds=30)).jobs["retention"] == 1
+        assert db.session.scalar(select(func.count()).select_from(RetentionDay)) == 1
+        assert set(db.session.scalars(select(Tombstone.reference))) == refs
