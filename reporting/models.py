@@ -52,6 +52,9 @@ class Report(db.Model):  # type: ignore[name-defined]
         Index("ix_report_month", "occurred_month"),
         # "My reports", newest first, a page at a time.
         Index("ix_report_owner", "owner_tag", "id"),
+        # What came in since a moment: the risk job's check for serious incidents every
+        # tick, retention's reports without a case (migration 0024).
+        Index("ix_report_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
