@@ -12,7 +12,7 @@
   handler-group and routing-rule pages list the active cases with a routing warning, a
   sequential scan of the million cases (24-36 ms) to find none or a few.
 
-See README, "Every page on a million reports".
+See README, "Every page and every job on a million reports".
 
 Revision ID: 0024
 Revises: 0023
