@@ -129,6 +129,8 @@ def init_extensions(app: Flask) -> None:
     app.jinja_env.globals["languages"] = web.LANGUAGES
     app.jinja_env.filters["format_number"] = web.format_number
     app.jinja_env.filters["format_datetime"] = web.format_datetime
+    app.jinja_env.globals["option_tags"] = web.option_tags
+    app.jinja_env.globals["unit_choices"] = web.unit_choices
 
 
 def register_blueprints(app: Flask) -> None:

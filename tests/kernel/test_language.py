@@ -204,3 +204,26 @@ def test_template_strings_are_kept_per_language_and_variables_escaped_once(app: 
     assert first == "Rediger|Rediger|Ingen brukere passer med «A &amp; &lt;b&gt;»."
     assert english == "Edit|Edit|No users match “C &amp; D”."
     assert again == "Rediger|Rediger|Ingen brukere passer med «E»."
+
+
+def test_a_select_shows_each_choice_escaped_and_the_chosen_one_selected(app: Flask) -> None:
+    """macros.html `select` (its options written by trygg.web.option_tags): a unit
+    named with markup shows as text, the value given (a number or its text, as a form
+    sends it back) is the one selected, and nothing is selected without one."""
+    from flask import render_template_string
+
+    page = (
+        "{% import 'macros.html' as m %}"
+        "{{ m.select('unit_id', 'Enhet', options, value=value, empty_label='Alle') }}"
+    )
+    options = [(1, "Akutt & <b>mottak</b>"), (12, "Post 2"), (2, 'Sitat "x"')]
+    with app.test_request_context("/"):
+        for value in (12, "12"):
+            html = render_template_string(page, options=options, value=value)
+            assert '<option value="12" selected>Post 2</option>' in html
+            assert html.count(" selected") == 1
+        html = render_template_string(page, options=options, value=None)
+    assert " selected" not in html
+    assert '<option value="1">Akutt &amp; &lt;b&gt;mottak&lt;/b&gt;</option>' in html
+    assert '<option value="2">Sitat &#34;x&#34;</option>' in html
+    assert '<option value="">Alle</option>' in html
