@@ -259,3 +259,31 @@ def test_the_case_page_runs_as_many_statements_for_many_messages_as_for_one(
         assert handler.post(theirs, {"body": f"Question {n}"}).status_code == 201
     assert count() == small, [" ".join(s.split())[:80] for s in LAST[("case", "page")]]
     assert small == CASE_STATEMENTS[engine], small
+
+
+def test_the_handler_group_list_reads_its_members_names_at_once(
+    app: Flask, org: Org, make: Any, statements: list[str]
+) -> None:
+    """The admin's list of handler groups names every member: one query for all of
+    them, not one (with the account's roles and units) per member."""
+    from handling import service
+
+    admin = _client(app, org.admin, "form")
+
+    def count() -> int:
+        admin.get("/admin/handler-groups")  # warm
+        statements.clear()
+        response = admin.get("/admin/handler-groups")
+        assert response.status_code == 200
+        return len(statements)
+
+    few = count()
+    with app.app_context():
+        extra = [make.user(Role.HANDLER, name=f"Handler {n:02d}").id for n in range(12)]
+        group = service.save_group(actor="test", name="Mange", member_ids=extra)
+        db.session.commit()
+        assert len(group.member_ids) == 12
+    html = admin.get("/admin/handler-groups").get_data(as_text=True)
+    assert "Handler 00" in html
+    assert "Handler 11" in html
+    assert count() == few
