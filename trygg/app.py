@@ -26,6 +26,7 @@ from trygg import (
     backup,
     commands,
     database,
+    formatting,
     ids,
     keys,
     privacy,
@@ -127,10 +128,7 @@ def init_extensions(app: Flask) -> None:
     security.init_app(app)
     uploads.init_app(app)
     app.jinja_env.globals["languages"] = web.LANGUAGES
-    app.jinja_env.filters["format_number"] = web.format_number
-    app.jinja_env.filters["format_datetime"] = web.format_datetime
-    app.jinja_env.globals["option_tags"] = web.option_tags
-    app.jinja_env.globals["unit_choices"] = web.unit_choices
+    formatting.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -105,7 +105,7 @@ def test_templates_follow_a_forced_locale_and_return_to_the_pages_own(app: Flask
 def test_numbers_in_pages_are_written_as_babel_writes_them_in_both_languages(
     app: Flask,
 ) -> None:
-    """Whole numbers take a short way (trygg.web.format_number): the same text as
+    """Whole numbers take a short way (trygg.formatting.format_number): the same text as
     babel's, with the language's thousands separator; other numbers go to babel."""
     from babel.numbers import format_decimal
     from flask import render_template_string
@@ -149,7 +149,7 @@ def test_python_strings_follow_the_locale_of_the_moment_they_are_shown(app: Flas
 def test_dates_in_pages_are_written_as_babel_writes_them_in_both_languages(
     app: Flask,
 ) -> None:
-    """The named formats take a short way (trygg.web.format_datetime): the same text as
+    """The named formats take a short way (trygg.formatting.format_datetime): the same text as
     flask_babel's, in the installation's time zone, across both of Oslo's clock changes,
     for stored (naive UTC) and aware moments; a pattern of one's own goes to babel."""
     from datetime import UTC, datetime, timedelta
@@ -207,7 +207,7 @@ def test_template_strings_are_kept_per_language_and_variables_escaped_once(app: 
 
 
 def test_a_select_shows_each_choice_escaped_and_the_chosen_one_selected(app: Flask) -> None:
-    """macros.html `select` (its options written by trygg.web.option_tags): a unit
+    """macros.html `select` (its options written by trygg.formatting.option_tags): a unit
     named with markup shows as text, the value given (a number or its text, as a form
     sends it back) is the one selected, and nothing is selected without one."""
     from flask import render_template_string
