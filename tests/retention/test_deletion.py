@@ -181,3 +181,35 @@ def test_the_database_prefilter_keeps_every_case_the_exact_reckoning_finds_due()
     ):
         for months in (1, 12, 13, 24, 120):
             assert closed <= _before(add_duration(closed, months, "months"), months)
+
+
+def test_each_outcome_is_due_under_its_own_policy(app, world) -> None:
+    """A closed case sent on (forwarded_to) is due under the forwarded policy (60
+    months for an HMS case), one closed with an empty forwarded_to under the closed one
+    (120), a dropped one under the dropped one (24): the database's choice of
+    candidates (retention.service.deletion._of_outcome) agrees with `outcome`."""
+    from datetime import UTC, datetime
+
+    from retention.service.deletion import due_items
+
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    ids = {
+        name: marked_case(app, world, name, handler=handler, reporter=reporter)[0]
+        for name in ("SENT", "EMPTY", "PLAIN", "DROPPED")
+    }
+    closed = datetime.now(UTC) - timedelta(days=61 * 31)  # 61+ months ago
+    with app.app_context():
+        for name, forwarded, state in (
+            ("SENT", "politiet", CaseState.CLOSED),
+            ("EMPTY", "", CaseState.CLOSED),
+            ("PLAIN", None, CaseState.CLOSED),
+            ("DROPPED", None, CaseState.DROPPED),
+        ):
+            case = db.session.get(Case, ids[name])
+            case.forwarded_to, case.state, case.closed_at = forwarded, state, closed
+        db.session.commit()
+        due = {item.case_id: item.rule for item in due_items()}
+    assert due == {
+        ids["SENT"]: "case:hms_deviation:forwarded",
+        ids["DROPPED"]: "case:hms_deviation:dropped",
+    }
