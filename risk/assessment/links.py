@@ -48,9 +48,10 @@ def _case_unit(user: User, case_id: int) -> tuple[int, int | None]:
 def choices(user: User, case_id: int) -> list[Choice]:
     """The items a case may be linked to: those of assessments covering its unit."""
     case_id, unit_id = _case_unit(user, case_id)
-    covering = org.with_ancestors([unit_id]) if unit_id is not None else set()
-    if not covering:
+    unit = org.get_unit(unit_id) if unit_id is not None else None
+    if unit is None:
         return []
+    covering = {unit.id} | {u.id for u in org.ancestors(unit)}
     linked = {
         (assessment_id, ref)
         for assessment_id, ref in db.session.execute(
