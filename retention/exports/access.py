@@ -3,11 +3,12 @@
 As the reporter: each of their reports as they wrote it, its state, the feedback and the
 messages they can see (never the handlers' internal notes). As the exposed employee
 named in someone else's report: that they are named, the case's reference and
-classification, and the follow-up tasks and debriefings of that case, which concern
-them; not the other person's account (their report is theirs: a colleague's report
-about the same incident is not included). Reading is audited: as "reporter" for the
-user's own reports (the log must not link a confidential reporter), and as one
-`user.access_export` entry about the user.
+classification, and the follow-up tasks (not the handlers' notes on them) and
+debriefings of that case, which concern them; not the other person's account (their
+report is theirs: a colleague's report about the same incident is not included).
+Reading is audited: as "reporter" for the user's own reports (the log must not link a
+confidential reporter), as a "case.read" (level "subject") of each case that names
+them, and as one `user.access_export` entry about the user.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _own_report(report: Report, case: Case | None) -> dict[str, Any]:
     return out
 
 
-def _named_in(report: Report, case: Case | None) -> dict[str, Any]:
+def _named_in(report: Report, case: Case | None, *, actor: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "reference": report.reference,
         "role": "exposed",
@@ -75,14 +76,16 @@ def _named_in(report: Report, case: Case | None) -> dict[str, Any]:
         "incident_types": report.incident_types,
     }
     if case is not None:
+        # The case's own access history shows this reading (part "access"), like every
+        # other opening of its content; the task's note is the handlers' alone.
+        handling.record_read(case, actor, part="access", level="subject")
         out["tasks"] = [
             {
                 "template": view.task.template,
                 "status": view.task.status,
                 "due_at": view.task.due_at,
-                "note": view.note,
             }
-            for view in (handling.task_view(case, t) for t in case.tasks)
+            for view in (handling.task_view(case, t, with_note=False) for t in case.tasks)
         ]
         out["debriefings"] = [
             {"held_on": view.debriefing.held_on, "outcome": view.outcome}
@@ -151,6 +154,6 @@ def build(
             "exported_at": utcnow(),
             "account": {"name": user.name, "email": user.email},
             "reports": [_own_report(r, cases.get(r.id)) for r in own],
-            "named_as_exposed": [_named_in(r, cases.get(r.id)) for r in named],
+            "named_as_exposed": [_named_in(r, cases.get(r.id), actor=actor) for r in named],
         }
     )

@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import Factory, form_login
+from handling.states import CaseState, Track
+from tests.factories import Factory, case_of, form_login
 from tests.handling.conftest import Api
 from tests.retention.support import build_world, marked_case, report_payload
 from trygg.audit import AuditEntry
@@ -67,6 +68,48 @@ def test_the_download_has_the_users_own_data_and_nothing_of_others(app, world):
         assert [(e.actor, e.object_id) for e in entries] == [
             (f"user:{world.employee.id}", str(world.employee.id))
         ] * 2
+
+
+def test_the_exposed_employee_sees_the_tasks_but_not_the_handlers_notes(app, world):
+    """Named in a colleague's report: the tasks of that case concern me, the handlers'
+    notes on them do not; and the case's access history shows that I read it."""
+    handler, me = Api(app, world.handler), Api(app, world.employee)
+    colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    r = colleague.post(
+        "/api/v1/reports",
+        {**report_payload(world, "NAMED"), "exposed": [{"user_id": world.employee.id}]},
+    )
+    assert r.status_code == 201, r.get_json()
+    case_id = case_of(app, r.get_json()["id"])
+    base = f"/api/v1/cases/{case_id}"
+    for body in (
+        {"to": CaseState.ACKNOWLEDGED},
+        {"to": CaseState.TRIAGED, "track": Track.HMS_DEVIATION, "section_5_2": False},
+        {"to": CaseState.IN_PROGRESS},
+    ):
+        assert handler.post(base + "/transitions", body).status_code == 200
+    r = handler.post(
+        base + "/tasks", {"template": "leader_contact", "responsible_user_id": world.manager.id}
+    )
+    assert r.status_code == 201, r.get_json()
+    r = handler.patch(f"{base}/tasks/{r.get_json()['id']}", {"note": "HANDLERS-ONLY-note"})
+    assert r.status_code == 200, r.get_json()
+
+    doc = me.get("/api/v1/account/my-data").get_json()
+    [named] = doc["named_as_exposed"]
+    assert [t["template"] for t in named["tasks"]] == ["leader_contact"]
+    assert "HANDLERS-ONLY" not in json.dumps(doc, ensure_ascii=False)
+    pdf = me.get("/api/v1/account/my-data?format=pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "HANDLERS-ONLY" not in text
+    with app.app_context():
+        reads = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "case.read", AuditEntry.object_id == str(case_id)
+            )
+        ).all()
+        mine = [e.detail_dict() for e in reads if e.actor == f"user:{world.employee.id}"]
+        assert mine == [{"part": "access", "level": "subject"}] * 2
 
 
 def test_an_admin_answers_an_access_request_with_a_reason(app, world):
