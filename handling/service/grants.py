@@ -160,6 +160,14 @@ def break_glass(
         raise CaseError(_l("Name either a handler group or a case."), "group")
     now = utcnow()
     if case is not None:
+        # Conflicts of interest are recorded for a group's members as they join; a
+        # person given one case without joining its group has theirs recorded here.
+        _sync_exclusions(case, {person.id})
+        if person.id in case.excluded_user_ids:
+            raise CaseError(
+                _l("This person has a conflict of interest in the case and cannot be given it."),
+                "email",
+            )
         cases = [case]
         target: tuple[str, int] = ("case", case.id)
     elif group is not None:

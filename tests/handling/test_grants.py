@@ -380,6 +380,25 @@ def test_break_glass_for_one_case(runner, org, make, as_user, old_case, submit):
     assert client.get(f"/api/v1/cases/{other.id}").status_code == 404
 
 
+def test_break_glass_for_one_case_keeps_a_conflict_of_interest_out(
+    app, runner, org, make, as_user, submit
+):
+    """A handler named in the report (here as the one who must not handle it) is not let
+    in by break-glass either: the conflict is recorded, the case stays closed to them."""
+    nils = make.user(Role.HANDLER, name="Nils Ny")
+    case = submit(org.employee, unit_id=org.ward.id, must_not_handle=[nils.id])
+    result = runner.invoke(
+        args=["break-glass", nils.email, "--case", str(case.id), "--reason", "Tilsyn"]
+    )
+    assert result.exit_code != 0
+    assert "conflict of interest" in result.output
+    assert as_user(nils).get(f"/api/v1/cases/{case.id}").status_code == 404
+    with app.app_context():
+        assert not db.session.scalars(
+            select(AccessChange).where(AccessChange.kind == GrantKind.BREAK_GLASS)
+        ).all()
+
+
 @pytest.mark.parametrize(
     ("who", "extra", "says"),
     [
