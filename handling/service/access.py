@@ -50,8 +50,10 @@ def _consented(case: Case) -> bool:
 
 
 def _safety_rep_units(user: User) -> set[int]:
+    """The units a safety representative is verneombud for, with their subunits: the
+    ones they represent (a change of which is an access change), not those they work in."""
     units: set[int] = set()
-    for unit in user.units:
+    for unit in user.represented_units:
         units |= org.subtree_ids(unit.id)
     return units
 

@@ -75,7 +75,13 @@ def org(app: Flask, make: Any) -> Org:
     fallback_handler = make.user(Role.HANDLER, name="Frode Fallback", units=(hospital,))
     employee = make.user(Role.EMPLOYEE, name="Ella Employee", units=(ward,))
     manager = make.user(Role.MANAGER, Role.EMPLOYEE, name="Mona Manager", manages=(ward,))
-    safety_rep = make.user(Role.SAFETY_REP, Role.EMPLOYEE, name="Sverre Safety", units=(emergency,))
+    safety_rep = make.user(
+        Role.SAFETY_REP,
+        Role.EMPLOYEE,
+        name="Sverre Safety",
+        units=(emergency,),
+        represents=(emergency,),
+    )
     admin = make.user(Role.ADMIN, name="Ada Admin")
     with app.app_context():
         hms = service.save_group(

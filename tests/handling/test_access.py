@@ -207,7 +207,10 @@ def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     app, make, org, submit, api
 ):
     case = submit(org.employee, unit_id=org.ward.id)
-    elsewhere = make.user(Role.SAFETY_REP, units=(org.psychiatry,))
+    elsewhere = make.user(Role.SAFETY_REP, units=(org.psychiatry,), represents=(org.psychiatry,))
+    # Works in the case's unit, but is verneombud for another one: what widens a safety
+    # rep's access is the units they represent (an access change), not where they work.
+    works_here = make.user(Role.SAFETY_REP, units=(org.emergency,), represents=(org.psychiatry,))
     rep = api(org.safety_rep)
     other_rep = api(elsewhere)
     assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
@@ -250,6 +253,8 @@ def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     # A safety rep for another part of the organisation sees nothing.
     assert other_rep.get(f"/api/v1/cases/{case.id}").status_code == 404
     assert other_rep.get("/api/v1/cases").get_json()["cases"] == []
+    assert api(works_here).get(f"/api/v1/cases/{case.id}").status_code == 404
+    assert api(works_here).get("/api/v1/cases").get_json()["cases"] == []
     # Writing is for handlers only.
     assert rep.post(f"/api/v1/cases/{case.id}/messages", {"body": "x"}).status_code == 403
     with app.app_context():
