@@ -13,15 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from handling.errors import CaseError, CaseNotFound
-from handling.models import Case, FollowUpTask
+from handling.models import Case, CaseExclusion, FollowUpTask
 from handling.service.access import get_case
 from handling.service.base import OSLO, _audit, _now, _open, _require_unfinished, _text
 from handling.service.followup import update_task
-from handling.service.responsible import not_offered
+from handling.service.responsible import named_in_report, not_offered
 from handling.workflow import FINISHED_STATES
 from reporting import service as reporting
 from reporting.models import Report
@@ -62,12 +62,22 @@ class MyTask:
 
 
 def _mine(user: User) -> Select[FollowUpTask, Case]:
+    """The user's tasks, but none of a case they were excluded from after being made
+    responsible (a conflict of interest found later closes the case to them)."""
     return (
         select(FollowUpTask, Case)
         .join(Case, Case.id == FollowUpTask.case_id)
         .join(Report, Report.id == Case.report_id)
-        .where(FollowUpTask.responsible_user_id == user.id, Report.erased_month.is_(None))
+        .where(
+            FollowUpTask.responsible_user_id == user.id,
+            Report.erased_month.is_(None),
+            _not_excluded(user),
+        )
     )
+
+
+def _not_excluded(user: User) -> ColumnElement[bool]:
+    return ~exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id)
 
 
 def _open_condition() -> list[ColumnElement[bool]]:
@@ -84,6 +94,7 @@ def open_task_count(user: User) -> int:
         .where(
             FollowUpTask.responsible_user_id == user.id,
             Report.erased_month.is_(None),
+            _not_excluded(user),
             *_open_condition(),
         )
     )
@@ -117,7 +128,14 @@ def my_tasks(user: User, *, open_only: bool = False, with_names: bool = True) ->
 
 def _my_task(user: User, task: FollowUpTask, case: Case, with_names: bool) -> MyTask:
     item = MyTask(task, case.id, case.report.reference, case.report.unit_id)
-    if with_names and task.template in CONTACT_TEMPLATES and not case.report.anonymous:
+    if (
+        with_names
+        and task.template in CONTACT_TEMPLATES
+        and not case.report.anonymous
+        # Named in the report since they were made responsible (added information):
+        # no names for them; marking the task done is refused too (mark_task_done).
+        and user.id not in named_in_report(case)
+    ):
         actor = actor_label(user)
         _audit("case.read", actor, case, part="task", level="responsible", task=task.id)
         item.exposed = reporting.exposed_names(case.report, actor=actor, part="task")

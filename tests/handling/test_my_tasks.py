@@ -113,6 +113,31 @@ def test_an_anonymous_reports_task_shows_no_name(app, org, submit, login):
     assert "Ella Employee" not in main
 
 
+def test_a_task_of_a_case_the_person_was_excluded_from_is_not_listed(app, org, submit, login):
+    """A handler made responsible for a contact task who then steps aside (a conflict of
+    interest) no longer sees the task, nor the exposed employee's name."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        case = get_case(ref.id)
+        service.add_task(
+            case, actor=user_obj(org.handler), template="leader_contact",
+            responsible_user_id=org.colleague.id,
+        )  # fmt: skip
+        db.session.commit()
+    browser = login(org.colleague)
+    before = browser.text("/my-tasks").split("<main", 1)[1]
+    assert reference(app, ref.id) in before
+    assert "Ella Employee" in before
+    with app.app_context():
+        service.recuse(get_case(ref.id), user_obj(org.colleague), "Jeg kjenner den ansatte.")
+        db.session.commit()
+    reads_before = len(audit_rows(app, "case", ref.id, "case.read"))
+    main = browser.text("/my-tasks").split("<main", 1)[1]
+    assert reference(app, ref.id) not in main
+    assert "Ella Employee" not in main
+    assert len(audit_rows(app, "case", ref.id, "case.read")) == reads_before
+
+
 def test_marking_done_with_a_note_shows_on_the_handlers_case(app, org, submit, login):
     ref = submit(org.employee, unit_id=org.ward.id)
     task_id = give_task(app, org, ref.id)
