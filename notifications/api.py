@@ -18,6 +18,7 @@ from trygg.accounts.models import Role, User
 from trygg.api import ApiError, documented, load_json
 from trygg.i18n import gettext as _
 from trygg.security import allow
+from trygg.validation import small_int
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api/v1")
 
@@ -37,8 +38,8 @@ def _user() -> User:
 def list_notifications() -> Response:
     """The logged-in user's notifications."""
     user = _user()
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 200)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    limit = max(small_int(request.args.get("limit"), 50, maximum=200), 1)
+    offset = small_int(request.args.get("offset"), 0)
     body = {
         "unread": service.unread_count(user.id),
         "items": service.list_for(user.id, limit=limit, offset=offset),

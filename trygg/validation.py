@@ -182,3 +182,18 @@ def unstorable_message() -> str:
         "Unicode pair), and nothing was stored. Remove it (it often comes with text "
         "copied from another program) and send again."
     )
+
+
+INT_MAX = 2**31 - 1
+
+
+def small_int(text: str | None, default: int, *, maximum: int = INT_MAX) -> int:
+    """A whole number typed into a URL or form ("?page=2"), else `default`.
+
+    Only ASCII digits count (`str.isdigit` also accepts "²", which `int` refuses), and
+    the value is capped at `maximum` (a 32-bit column's limit by default), so neither a
+    superscript nor 2**70 can reach the database as a 500.
+    """
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 12:
+        return default
+    return min(int(text), maximum)

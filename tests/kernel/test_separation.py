@@ -542,6 +542,9 @@ def test_the_page_is_paged(app, make):
     assert len(re.findall(r"<tr>", second)) == 1 + 3
     assert client.get("/access-changes?page=abc").status_code == 200
     assert client.get("/access-changes?page=99").status_code == 200
+    # A superscript is a digit to str.isdigit but not to int; 2**70 is not a bigint.
+    for hostile in ("²", str(2**70), "-1", "１"):
+        assert client.get(f"/access-changes?page={hostile}").status_code == 200, hostile
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.EMPLOYEE, Role.MANAGER])

@@ -161,6 +161,9 @@ def test_the_api_lists_marks_and_keeps_settings(app, org, submit, api):
     assert handler.post(f"/api/v1/notifications/{note_id}/read").get_json()["read"] is True
     assert handler.get("/api/v1/notifications").get_json()["unread"] == 0
     assert handler.post("/api/v1/notifications/999999/read").status_code == 404
+    for hostile in (str(2**70), "²", "-5"):
+        listed = handler.get(f"/api/v1/notifications?offset={hostile}&limit={hostile}")
+        assert listed.status_code == 200, hostile
     current = handler.get("/api/v1/me/notification-settings").get_json()
     assert current["mandatory"] == sorted(["case_new", "deadline_escalation", "section_5_2"])
     body = {"language": "en", "digest_time": "06:30", "deliveries": {"case_new": "off"}}

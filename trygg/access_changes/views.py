@@ -8,6 +8,7 @@ from trygg.access_changes import actor_name, describe, page
 from trygg.accounts.models import Role
 from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
+from trygg.validation import small_int
 from trygg.web import register_nav
 
 bp = Blueprint("access_changes", __name__)
@@ -17,8 +18,7 @@ bp = Blueprint("access_changes", __name__)
 @allow(Role.HANDLER, Role.SAFETY_REP)
 def index() -> str:
     """Every change that widened access to case content, newest first, paged."""
-    number = request.args.get("page", "1")
-    shown = page(int(number) if number.isdigit() else 1)
+    shown = page(small_int(request.args.get("page"), 1))
     return render_template(
         "access_changes.html",
         page=shown,

@@ -22,6 +22,7 @@ from trygg.accounts.models import Role
 from trygg.extensions import db
 from trygg.i18n import gettext as _
 from trygg.security import allow
+from trygg.validation import small_int
 
 Page = tuple[str, int] | BaseResponse
 
@@ -59,9 +60,10 @@ def _choice() -> tuple[int, int] | None:
     """The item chosen in the form, as "assessment:ref"."""
     raw = request.form.get("item", "")
     parts = raw.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2:
         return None
-    return int(parts[0]), int(parts[1])
+    assessment, ref = (small_int(p, -1) for p in parts)
+    return None if assessment < 0 or ref < 0 else (assessment, ref)
 
 
 def _refused(exc: AssessmentError, case_id: int) -> tuple[str, int]:

@@ -74,6 +74,11 @@ def test_a_handler_links_and_unlinks_a_case_from_the_case_page(app, ra, approved
     empty = client.post(f"/cases/{case_id}/risk-links", data={"csrf_token": token}, headers=EN)
     assert empty.status_code == 400
     assert "Choose a risk item from the list." in empty.get_data(as_text=True)
+    for hostile in ("²:1", f"{aid}:{2**70}", f"{aid}:-1"):
+        refused = client.post(
+            f"/cases/{case_id}/risk-links", data={"csrf_token": token, "item": hostile}, headers=EN
+        )
+        assert refused.status_code in {400, 404}, hostile
     no_token = client.post(f"/cases/{case_id}/risk-links", data={"item": f"{aid}:1"})
     assert no_token.status_code == 400
 
