@@ -362,13 +362,16 @@ class Glance:
     name: str
     rows: list[Row] | None
     withheld: str | None
-    overdue: int
+    # Open follow-up deadlines past due: None for a unit too small to be shown on its
+    # own (the count would point at someone as surely as a trend cell would).
+    overdue: int | None
     k: int
 
 
 def glance(user: User) -> list[Glance]:
-    """Each unit the user leads or represents: its last four quarters by month (when it
-    is published on its own) and its open follow-up steps past their deadline."""
+    """Each unit the user leads or represents, when it is published on its own: its last
+    four quarters by month and its open follow-up steps past their deadline (a count
+    under k shown as "fewer than k", like a trend cell); else why it is not shown."""
     from trygg.extensions import utcnow
 
     whole, units = entry_units(user)
@@ -379,9 +382,9 @@ def glance(user: User) -> list[Glance]:
     names = {u.id: u.name for u in all_units()}
     out = []
     for unit_id in units:
-        overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
-        rows, withheld = None, None
+        rows, withheld, overdue = None, None, None
         if tree.home.get(unit_id) == unit_id:
+            overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
             query = TrendQuery(unit_id, "month", add_months(end_q, -9), add_months(end_q, 2), None)
             rows = trend_table(query, tree).rows
         else:

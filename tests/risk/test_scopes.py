@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
-from tests.factories import form_login, form_token
+import pytest
+from sqlalchemy import select
+
+from handling import service as handling
+from handling.models import Deadline
+from tests.factories import Factory, choose_language, form_login, form_token
 from tests.handling.conftest import Api
+from trygg.extensions import db
 from trygg.roles import Role
 
 
@@ -120,3 +126,51 @@ def test_bad_parameters_are_400_with_a_message_per_field(app, trends_org):
     too_early = client.get("/api/v1/trends", query_string={"from": "1999-01"})
     assert too_early.status_code == 400
     assert "from" in too_early.get_json()["errors"]
+
+
+def _routed(app, trends_org) -> None:
+    with app.app_context():
+        group = handling.save_group(
+            actor="test", name="HMS", member_ids=[trends_org.handler.id], is_default=True
+        )
+        handling.create_rule(actor="test", group_id=group.id)
+        db.session.commit()
+
+
+def _overdue(app, trends_org, per_unit: dict[int, int]) -> None:
+    """Reports in these units, each with one follow-up deadline past due."""
+    make = Factory(app)
+    for unit_id, count in per_unit.items():
+        for _n in range(count):
+            case = make.report(trends_org.employee, unit_id=unit_id)
+            with app.app_context():
+                first = db.session.scalars(
+                    select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id)
+                ).first()
+                assert first is not None
+                first.due_at = datetime.now(UTC) - timedelta(hours=1)
+                db.session.commit()
+
+
+def _glance(app, user) -> str:
+    client = app.test_client()
+    form_login(client, user)
+    choose_language(client, "en")
+    page = client.get("/").get_data(as_text=True)
+    return page.split('id="h-glance"', 1)[1]
+
+
+def test_overdue_follow_up_on_the_start_page_keeps_small_numbers_hidden(app, trends_org):
+    """The start page's count of overdue follow-up steps is a statistic like any other:
+    under k it says "fewer than k", and a unit too small to be shown gets no count."""
+    o = trends_org  # k = 5, the default
+    _routed(app, o)
+    _overdue(app, o, {o.big.id: 1, o.four.id: 1})
+    rep = _glance(app, o.safety_rep)
+    assert "Fewer than 5 follow-up steps are past their deadlines." in rep
+    assert "1 follow-up step" not in rep
+    small = _glance(app, o.small_manager)
+    assert "too few people for its own statistics" in small
+    assert "past" not in small
+    _overdue(app, o, {o.big.id: 4})
+    assert "5 follow-up steps are past their deadlines." in _glance(app, o.safety_rep)
