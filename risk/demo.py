@@ -337,6 +337,9 @@ def _report_values(incident: Incident, wrapped: bytes, the_course: Course) -> di
 
 
 def _write_case(report_id: int, group_id: int | None, c: Course) -> None:
+    # The queue counts and sorts by Case.next_due_at (handling's refresh_next_due):
+    # written here with the rows, or the demo queue would show no case overdue.
+    still_open = [due for _kind, due, met in c.deadlines if met is None and c.closed is None]
     case_id = db.session.execute(
         insert(Case)
         .values(
@@ -351,6 +354,7 @@ def _write_case(report_id: int, group_id: int | None, c: Course) -> None:
             updated_at=c.closed or c.opened,
             triaged_at=None,
             closed_at=c.closed,
+            next_due_at=min(still_open, default=None),
         )
         .returning(Case.id)
     ).scalar_one()

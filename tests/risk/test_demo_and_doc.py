@@ -12,7 +12,7 @@ from reporting.models import Report
 from tests.handling.conftest import Api
 from trygg import demo as kernel_demo
 from trygg import org
-from trygg.extensions import db
+from trygg.extensions import db, utcnow
 from trygg.roles import Role
 
 
@@ -39,6 +39,18 @@ def test_the_demo_has_two_years_of_plausible_incidents(app, make):
         assert states[CaseState.CLOSED] > states[CaseState.IN_PROGRESS] > 0
         met = db.session.scalar(select(func.count()).where(Deadline.met_at.is_not(None)))
         assert met > 0
+        # The queue sorts and counts overdue cases by Case.next_due_at: the demo's
+        # cases carry their earliest open deadline, and some are overdue.
+        nearest = dict(
+            db.session.execute(
+                select(Deadline.case_id, func.min(Deadline.due_at))
+                .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+                .group_by(Deadline.case_id)
+            ).all()
+        )
+        stored = dict(db.session.execute(select(Case.id, Case.next_due_at)).all())
+        assert stored == {case_id: nearest.get(case_id) for case_id in stored}
+        assert any(due is not None and due < utcnow() for due in stored.values())
 
 
 def test_the_demo_first_look_shows_numbers(app, make):
