@@ -15,7 +15,16 @@ from handling.models import (
     Section52Check,
 )
 from handling.service import responsible
-from handling.service.base import _audit, _event, _now, _require_unfinished, _seal, _text, _user
+from handling.service.base import (
+    _audit,
+    _event,
+    _now,
+    _require_unfinished,
+    _seal,
+    _text,
+    _user,
+    oslo_day,
+)
 from handling.service.deadlines import TASK_MEETS, _meet, recompute_deadlines
 from trygg.accounts.models import User
 from trygg.audit import actor_label
@@ -180,6 +189,12 @@ def record_debriefing(
     if any(s not in codes.SUPPORT_OFFERED for s in support):
         raise CaseError(_l("Choose support from the list."), "support_offered")
     now = _now(now)
+    if held_on > oslo_day(now):
+        # Recorded after it was held: a date ahead is a typing error (or a plan, which
+        # belongs in a follow-up task), and it would meet the deadline early.
+        raise CaseError(
+            _l("Enter the day the debriefing was held: it cannot be in the future."), "held_on"
+        )
     label = actor_label(actor)
     row = Debriefing(
         case_id=case.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -226,6 +226,12 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
         == 201
     )
     assert handler.post(base + "/transitions", {"to": CaseState.CLOSED, **CLOSE}).status_code == 400
+    # A debriefing is recorded once held: a day ahead is refused, and meets no deadline.
+    ahead = (date.today() + timedelta(days=2)).isoformat()
+    future = handler.post(base + "/debriefing", {"held_on": ahead})
+    assert future.status_code == 400
+    assert "cannot be in the future" in future.get_json()["errors"]["held_on"][0]
+    assert handler.get(base).get_json()["debriefings"] == []
     assert (
         handler.post(base + "/debriefing", {"held_on": date.today().isoformat()}).status_code == 201
     )
