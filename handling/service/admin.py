@@ -262,6 +262,16 @@ def replace_policies(rows: Iterable[Mapping[str, Any]], *, actor: str) -> list[D
                 active=bool(row.get("active", True)),
             )
         )
+    if not new:
+        # An empty table (every row removed, or a form sent without its rows) would leave
+        # new cases without deadlines and nobody reminded.
+        raise CaseError(
+            _l(
+                "Keep at least one deadline policy: without any, new cases get no deadlines "
+                "and nobody is reminded. Switch a policy off instead of removing it."
+            ),
+            "_request",
+        )
     db.session.execute(delete(DeadlinePolicy))
     db.session.add_all(new)
     db.session.flush()
