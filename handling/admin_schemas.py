@@ -11,7 +11,7 @@ from handling import codes
 from handling.schemas import _id, _one_of, _optional_code
 from reporting.codes import INCIDENT_TYPES
 from trygg.i18n import gettext as _
-from trygg.validation import StrictSchema
+from trygg.validation import StrictSchema, filled
 
 # -- input ------------------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ class RoutingRuleSchema(StrictSchema):
 
 
 class HandlerGroupSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=filled(120))
     member_ids = fields.List(_id(nullable=False, default=False), load_default=list)
     is_default = fields.Boolean(load_default=False)
     is_fallback = fields.Boolean(load_default=False)

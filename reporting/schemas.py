@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from reporting import codes
 from trygg.i18n import gettext as _
 from trygg.ids import ID_MAX
-from trygg.validation import StrictSchema, storable
+from trygg.validation import StrictSchema, filled, storable
 
 TEXT_MAX = 2000
 NAME_MAX = 200
@@ -231,7 +231,7 @@ class ReportDetailSchema(ReportSummarySchema):
 class AnonymousPersonSchema(StrictSchema):
     """Someone involved, described in words only: the anonymous link has no directory."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+    name = fields.String(required=True, validate=filled(NAME_MAX))
 
 
 class AnonymousReportSchema(ReportSchema):

@@ -8,7 +8,7 @@ from retention.codes import HOLD_REASONS
 from retention.exports.access import REQUEST_REASONS
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
 from retention.service.policies import MAX_MONTHS
-from trygg.validation import StrictSchema
+from trygg.validation import StrictSchema, filled
 
 
 class PolicySchema(Schema):
@@ -31,7 +31,7 @@ class HoldInSchema(StrictSchema):
 
 
 class HoldByReferenceInSchema(HoldInSchema):
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    reference = fields.String(required=True, validate=filled(32))
 
 
 class HoldSchema(Schema):

@@ -12,6 +12,8 @@ from flask import request
 from marshmallow import Schema, fields
 from werkzeug.datastructures import MultiDict
 
+from trygg.validation import needs_text
+
 _WHOLE = re.compile(r"\d+", re.ASCII)
 
 
@@ -35,8 +37,10 @@ def form_input(
       the error (ids are strict integers).
     - An AwareDateTime without an offset (a browser's datetime-local) is read as wall
       time in `local_time`, when given; unparseable text goes on unchanged.
-    - Text is stripped. Empty is None where the field allows None (which clears it),
-      else left out, so a required field says "required" and a default applies.
+    - Text is stripped. Empty is "" for text that cannot be empty (validation.needs_text:
+      the schema says "required", even in a partial change), None where the field
+      allows None (which clears it), else left out, so a required field says
+      "required" and a default applies.
 
     Names the schema does not know (csrf_token) are not read. A field the form does not
     send is left out, or with `absent_as_empty` treated as sent empty (a form that always
@@ -58,7 +62,9 @@ def form_input(
         value = (sent[-1] if isinstance(field, fields.Boolean) else sent[0]) if sent else ""
         value = value.strip()
         if not value:
-            if field.allow_none:
+            if needs_text(field):
+                data[key] = ""
+            elif field.allow_none:
                 data[key] = None
             continue
         data[key] = _typed(field, value, local_time)

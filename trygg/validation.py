@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from marshmallow import RAISE, Schema
+from marshmallow import RAISE, Schema, fields, validate
 
 from trygg.i18n import gettext as _
 
@@ -197,3 +197,21 @@ def small_int(text: str | None, default: int, *, maximum: int = INT_MAX) -> int:
     if text is None or not text.isascii() or not text.isdigit() or len(text) > 12:
         return default
     return min(int(text), maximum)
+
+
+def needs_text(field: fields.Field | None) -> bool:
+    """A text field that cannot be empty (a minimum length of at least one, as `filled`
+    gives): sent empty, it is kept as "" so the schema says it is required, also in a
+    partial change, where a left-out field would mean "unchanged"."""
+    return isinstance(field, fields.String) and any(
+        isinstance(v, validate.Length) and (v.min or 0) >= 1 for v in field.validators
+    )
+
+
+def filled(maximum: int) -> list[validate.Validator]:
+    """A required text field's validators: empty says "This field is required." (not
+    "Use from 1 to 254 characters."), too long says how long it may be."""
+    return [
+        validate.Length(min=1, error="Missing data for required field."),
+        validate.Length(max=maximum),
+    ]

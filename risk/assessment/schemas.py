@@ -19,9 +19,9 @@ from risk.assessment.codes import (
     trigger_reason,
 )
 from risk.assessment.matrix import SIZES
-from trygg.validation import StrictSchema
+from trygg.validation import StrictSchema, filled, needs_text
 
-SHORT = validate.Length(min=1, max=200)
+SHORT = filled(200)
 TEXT = validate.Length(max=5000)
 
 # Fields that a form sends as several values of one name.
@@ -40,11 +40,17 @@ def _codes(codes: dict[str, Any]) -> fields.List:
 
 
 class _Blank(StrictSchema):
-    """Form posts send "" for an empty optional field: treat it as not given."""
+    """Form posts send "" for an empty optional field: treat it as not given. A text
+    field that cannot be empty keeps its "": emptied in a change form, it says "This
+    field is required." instead of leaving the old value and reporting success."""
 
     @pre_load
     def _drop_blank(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
-        return {k: v for k, v in data.items() if v != "" and k != "csrf_token"}
+        return {
+            k: v
+            for k, v in data.items()
+            if k != "csrf_token" and (v != "" or needs_text(self.load_fields.get(k)))
+        }
 
 
 class AssessmentInSchema(_Blank):
@@ -78,7 +84,7 @@ class StatusInSchema(_Blank):
 
 
 class ItemInSchema(_Blank):
-    hazard = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    hazard = fields.String(required=True, validate=filled(300))
     description = fields.String(load_default="", validate=TEXT)
     factors = _codes(FACTORS)
     existing_measures = fields.String(load_default="", validate=TEXT)
@@ -97,8 +103,8 @@ class ItemInSchema(_Blank):
 
 class MeasureInSchema(_Blank):
     item_ref = fields.Integer(required=True)
-    goal = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    what = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    goal = fields.String(required=True, validate=filled(300))
+    what = fields.String(required=True, validate=filled(5000))
     collective = fields.Boolean(load_default=True)
     lowers = fields.String(load_default="likelihood", validate=validate.OneOf(list(LOWERS)))
     affected = fields.String(load_default="", validate=validate.Length(max=300))
@@ -127,14 +133,14 @@ class EvaluationInSchema(_Blank):
 
 
 class CommentInSchema(_Blank):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    body = fields.String(required=True, validate=filled(5000))
     kind = fields.String(load_default="comment", validate=validate.OneOf(("comment", "statement")))
 
 
 class SummaryInSchema(_Blank):
-    summary_risks = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    summary_routines = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    summary_contact = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    summary_risks = fields.String(required=True, validate=filled(5000))
+    summary_routines = fields.String(required=True, validate=filled(5000))
+    summary_contact = fields.String(required=True, validate=filled(2000))
     summary_show_levels = fields.Boolean(load_default=False)
 
 

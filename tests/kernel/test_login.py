@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -311,3 +312,15 @@ def test_api_post_with_a_token_from_another_session_is_refused(app, make):
     )
     assert response.status_code == 400
     assert "csrf" in response.get_json()["errors"]
+
+
+def test_an_empty_set_password_form_says_each_field_is_required(client):
+    """Not "Use from 1 to 254 characters.": the person has typed nothing yet."""
+    token = form_token(client, "/account/set-password")
+    empty = {"csrf_token": token, "email": "", "code": "", "new_password": ""}
+    response = client.post("/account/set-password", data=empty)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for field in ("email", "code", "new_password"):
+        assert re.search(rf'id="e-{field}">\s*Du må fylle ut dette feltet\.', page), field
+    assert "fra 1 til" not in page

@@ -8,12 +8,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from trygg.accounts.models import ROLES
 from trygg.i18n import lazy_gettext as _l
-from trygg.validation import StrictSchema
+from trygg.validation import StrictSchema, filled
 
 
 class LoginSchema(StrictSchema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    email = fields.String(required=True, validate=filled(254))
+    password = fields.String(required=True, validate=filled(1024))
     otp = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
 
 
@@ -47,7 +47,7 @@ class UserFormSchema(StrictSchema):
     """The admin's user form (create and edit)."""
 
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=filled(120))
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True)
     units = fields.List(fields.Integer(), load_default=list)
     managed_units = fields.List(fields.Integer(), load_default=list)
@@ -61,7 +61,7 @@ class UserFormSchema(StrictSchema):
 
 
 class UnitFormSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=filled(120))
     parent_id = fields.Integer(load_default=None, allow_none=True)
     headcount = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
@@ -69,11 +69,11 @@ class UnitFormSchema(StrictSchema):
 class SetPasswordSchema(StrictSchema):
     """Choosing one's password with a set-password code."""
 
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    email = fields.String(required=True, validate=filled(254))
+    code = fields.String(required=True, validate=filled(64))
+    new_password = fields.String(required=True, validate=filled(1024))
 
 
 class PasswordChangeSchema(StrictSchema):
     current_password = fields.String(required=True, validate=validate.Length(max=1024))
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    new_password = fields.String(required=True, validate=filled(1024))

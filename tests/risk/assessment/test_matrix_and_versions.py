@@ -7,9 +7,9 @@ import pytest
 from flask_babel import force_locale
 
 from risk.assessment import matrix
-from tests.factories import choose_language
+from tests.factories import choose_language, form_token
 from tests.handling.conftest import Api
-from tests.risk.assessment.conftest import ITEM, assessment_body
+from tests.risk.assessment.conftest import ITEM, assessment_body, today
 
 
 @pytest.mark.parametrize(
@@ -165,3 +165,29 @@ def test_bad_input_is_a_clear_400_and_nothing_is_stored(app, ra):
     unknown = client.post(f"/api/v1/risk/assessments/{aid}/items", {**ITEM, "factors": ["x"]})
     assert unknown.status_code == 400
     assert client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"] == []
+
+
+def test_emptying_a_measures_goal_on_its_page_is_refused_not_ignored(app, ra, approved):
+    """The measure form shows every field: an emptied goal says it is required, keeps the
+    old goal, and is not reported as saved."""
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    body = {
+        "item_ref": 1,
+        "goal": "Alarm",
+        "what": "Alarm buttons",
+        "responsible_id": ra.manager.id,
+        "deadline": today().isoformat(),
+    }
+    mid = client.post(f"/api/v1/risk/assessments/{aid}/measures", body).get_json()["id"]
+    url = f"/risk/assessments/{aid}/measures/{mid}"
+    sent = {**body, "goal": "", "csrf_token": form_token(client.client, url)}
+    refused = client.client.post(url, data=sent)
+    assert refused.status_code == 400
+    assert "Du må fylle ut dette feltet." in refused.get_data(as_text=True)
+    plan = client.get(f"/api/v1/risk/assessments/{aid}/measures").get_json()
+    assert [m["goal"] for m in plan["measures"]] == ["Alarm"]
+    # The API's partial change says the same of an empty goal.
+    patched = client.patch(f"/api/v1/risk/assessments/{aid}/measures/{mid}", {"goal": ""})
+    assert patched.status_code == 400
+    assert "goal" in patched.get_json()["errors"]
