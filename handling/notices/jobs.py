@@ -144,6 +144,7 @@ def _deadline_events(rows: Sequence[Row[Any]], now: datetime) -> list[Event]:
     excluded = exclusions_by_case(list(cases))
     eligible = eligible_by_case(cases.items(), seeing=True)
     escalation = escalation_by_group(cases.values())
+    admins = set(escalation[None])
     events: list[Event] = []
     for deadline_id, case_id, _kind, due_at, group_id, assigned in map(tuple, rows):
         people = eligible[case_id]
@@ -154,8 +155,9 @@ def _deadline_events(rows: Sequence[Row[Any]], now: datetime) -> list[Event]:
             contacts = [u for u in escalation[group_id] if u not in barred]
             key = f"{subject}:late:{stamp}"
             events += _split_by_access(
-                Kind.DEADLINE_ESCALATION, contacts, people, key, case_id, subject
-            )
+                Kind.DEADLINE_ESCALATION, contacts, people, key, case_id, subject,
+                admins=admins, group_id=group_id,
+            )  # fmt: skip
         else:
             to = [assigned] if assigned in people else people
             key = f"{subject}:soon:{stamp}"

@@ -11,7 +11,7 @@ shared by the other modules of this package, not by anyone outside it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import select
 
@@ -115,24 +115,36 @@ def _split_by_access(
     case_id: int,
     subject: str | None = None,
     outside_link: str = "/notifications",
+    admins: Collection[int] = (),
+    group_id: int | None = None,
 ) -> list[Event]:
-    """One event, linked to the case for those who may open it, else to `outside_link`."""
+    """One event, linked to the case for those who may open it, else to `outside_link`;
+    with `admins` and `group_id` (an escalation), an administrator who cannot open the
+    case is taken to the handler group's page instead, where they can give it handlers."""
     about = subject or f"case:{case_id}"
     inside = [u for u in people if u in eligible]
     outside = [u for u in people if u not in eligible]
     events = []
     if inside:
         events.append(Event(kind, inside, key, _case_link(case_id), about, eligible))
+    if group_id is not None and admins:
+        to_group = [u for u in outside if u in admins]
+        outside = [u for u in outside if u not in admins]
+        if to_group:
+            link = f"/admin/handler-groups/{group_id}"
+            events.append(Event(kind, to_group, key, link, about, None))
     if outside:
         events.append(Event(kind, outside, key, outside_link, about, None))
     return events
 
 
 def _escalation_events(case: Case, kind: Kind, key: str, eligible: list[int]) -> list[Event]:
-    people = escalation_by_group([case.group_id])[case.group_id]
+    escalation = escalation_by_group([case.group_id])
     excluded = case.excluded_user_ids
-    people = [u for u in people if u not in excluded]
-    return _split_by_access(kind, people, eligible, key, case.id)
+    people = [u for u in escalation[case.group_id] if u not in excluded]
+    return _split_by_access(
+        kind, people, eligible, key, case.id, admins=set(escalation[None]), group_id=case.group_id
+    )
 
 
 def _case_handlers(case: Case, eligible: list[int]) -> list[int]:

@@ -14,7 +14,7 @@ from handling import service
 from handling.models import HandlerGroupEscalation
 from handling.states import CaseState, Track
 from notifications.kinds import Kind
-from tests.factories import user_obj
+from tests.factories import choose_language, form_login, form_token, user_obj
 from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
 from tests.notifications.support import kinds_by_user, rows
@@ -181,13 +181,46 @@ def test_section_5_2_goes_at_once_to_the_escalation_contacts(app, org, submit):
     assert got[org.fallback_handler.id] == [Kind.SECTION_5_2]
     assert Kind.SECTION_5_2 not in got.get(org.admin.id, [])
     s52 = next(r for r in rows(app) if r.kind == Kind.SECTION_5_2)
-    # Not a handler of the case: linked to their list, not to a case they cannot open.
+    # Not a handler of the case: linked to their list, not to a case they cannot open;
+    # the list offers to mark it read rather than an "Open" that goes nowhere.
     assert s52.link == "/notifications"
+    client = app.test_client()
+    form_login(client, org.fallback_handler)
+    choose_language(client, "en")
+    listed = client.get("/notifications").get_data(as_text=True).split("<main", 1)[1]
+    assert ">Mark as read<" in listed
+    assert ">Open<" not in listed
 
 
 def test_section_5_2_without_contacts_goes_to_the_admins(app, org, submit):
     submit(org.employee, unit_id=org.ward.id, severity=4)
     assert kinds_by_user(app)[org.admin.id] == [Kind.SECTION_5_2]
+    # An administrator cannot open the case: "Open" takes them to the group's page,
+    # where they can give the group handlers.
+    [s52] = [r for r in rows(app) if r.kind == Kind.SECTION_5_2 and r.user_id == org.admin.id]
+    assert s52.link == f"/admin/handler-groups/{org.hms}"
+
+
+def test_a_deadline_escalation_to_an_admin_opens_the_groups_page(app, org, submit, clock):
+    case = submit(org.employee, unit_id=org.ward.id)
+    _id, due = _deadline(app, case.id, "acknowledge")
+    clock.move_to(due + timedelta(minutes=1))
+    run_tick(app)
+    [late] = [
+        r
+        for r in rows(app)
+        if r.kind == Kind.DEADLINE_ESCALATION
+        and r.user_id == org.admin.id
+        and r.subject == f"deadline:{_id}"
+    ]
+    assert late.link == f"/admin/handler-groups/{org.hms}"
+    client = app.test_client()
+    form_login(client, org.admin)
+    token = form_token(client, "/notifications")
+    opened = client.post(f"/notifications/{late.id}/open", data={"csrf_token": token})
+    assert opened.status_code == 303
+    assert opened.headers["Location"].endswith(f"/admin/handler-groups/{org.hms}")
+    assert client.get(opened.headers["Location"]).status_code == 200
 
 
 def test_section_5_2_flagged_at_triage(app, org, submit):
