@@ -360,6 +360,14 @@ def test_a_safety_rep_sees_only_what_was_shared_with_consent(app, org, submit, l
     assert "The patient threatened" not in main
     assert "<form" not in main
     assert rep.post(base + "/messages", {"body": "Hi", "internal": "false"}).status_code == 403
+    # A debriefing held but not shared: the rep is told none was shared, not that none
+    # was held.
+    held = {"held_on": date.today().isoformat(), "outcome": "Not for the rep."}
+    assert redirected_to(handler.post(base + "/debriefing", held), base)
+    main = rep.text(base).split("<main", 1)[1]
+    assert "No debriefing summary has been shared with you." in main
+    assert "No debriefing recorded yet." not in main
+    assert "Not for the rep." not in main
 
 
 def test_the_reporter_page_is_for_the_owner_only(app, org, submit, login, make):
