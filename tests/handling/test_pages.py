@@ -204,10 +204,14 @@ def test_handler_works_a_threat_case_to_the_end_and_the_reporter_answers(app, or
 
 
 def test_the_queue_is_in_the_menu_for_handlers_and_safety_reps(org, login):
-    assert 'href="/cases"' in login(org.handler).text("/")
-    assert 'href="/cases"' in login(org.safety_rep).text("/")
+    handler, rep = login(org.handler), login(org.safety_rep)
+    assert 'href="/cases"' in handler.text("/")
+    assert 'href="/cases"' in rep.text("/")
     assert 'href="/cases"' not in login(org.employee).text("/")
     assert 'href="/cases"' not in login(org.manager).text("/")
+    # The safety representative handles no case: no "Mine / Unassigned" filter for them.
+    assert 'name="assigned"' in handler.text("/cases")
+    assert 'name="assigned"' not in rep.text("/cases")
 
 
 def test_each_queue_cell_is_labelled_for_narrow_screens(org, submit, login):
