@@ -413,6 +413,8 @@ def test_every_view_of_the_case_page_is_audited_and_listed(app, org, submit, log
     assert "Hanna Handler" in history
     # Both openings, in one row for the day (tests/handling/test_case_workspace.py).
     assert history.count("Opened (case page), 2 times") == 1
+    # Two openings in the same minute show one time, not "09:41–09:41".
+    assert not re.search(r"(\d{1,2}[:.]\d\d(?:\s?[AP]M)?)\s*–\s*\1", history)
 
 
 # -- refused forms ------------------------------------------------------------------------
