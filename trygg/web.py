@@ -186,7 +186,19 @@ def template_helpers() -> dict[str, Any]:
     }
 
 
+# English as it is written in Norway: dates day first and a 24-hour clock ("06/12/2026,
+# 18:33"), not the US "12/6/26, 6:33 PM" that reads as 12 June here. The catalogue is
+# still "en" (gettext falls back from en_GB to en).
+BABEL_LOCALES = {"en": "en_GB"}
+
+
 def select_locale() -> str:
+    """The babel locale for the user's language: see `_chosen_language`."""
+    chosen = _chosen_language()
+    return BABEL_LOCALES.get(chosen, chosen)
+
+
+def _chosen_language() -> str:
     """The language the user chose (on their account, else in this browser), else the
     installation's `default_locale`.
 

@@ -227,3 +227,24 @@ def test_a_select_shows_each_choice_escaped_and_the_chosen_one_selected(app: Fla
     assert '<option value="1">Akutt &amp; &lt;b&gt;mottak&lt;/b&gt;</option>' in html
     assert '<option value="2">Sitat &#34;x&#34;</option>' in html
     assert '<option value="">Alle</option>' in html
+
+
+def test_english_pages_write_dates_day_first_with_a_24_hour_clock(app: Flask, make) -> None:
+    """English as written in Norway (en_GB): "01/06/2026, 12:05", never the US
+    "6/1/26, 12:05 PM", which a reader here takes for 6 January."""
+    from datetime import datetime
+
+    from flask import render_template_string, session
+    from flask_babel import refresh
+
+    summer = datetime(2026, 6, 1, 10, 5)  # naive UTC: 12:05 in Oslo
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        refresh()
+        shown = render_template_string("{{ m|format_datetime('short') }}", m=summer)
+        assert shown == "01/06/2026, 12:05"
+    user = make.user(Role.EMPLOYEE)
+    client = app.test_client()
+    form_login(client, user)
+    choose_language(client, "en")
+    assert html_lang(client.get("/")) == "en"  # the page's language stays "en"
