@@ -15,7 +15,7 @@ from trygg import paging
 from trygg.i18n import gettext as _
 from trygg.i18n import lazy_gettext as _l
 from trygg.ids import ID_MAX
-from trygg.validation import StrictSchema
+from trygg.validation import StrictSchema, filled
 
 TEXT_MAX = 10_000
 QUERY_MAX = 100
@@ -36,6 +36,8 @@ def _one_of(values: Any) -> validate.OneOf:
 
 
 def _text(*, required: bool = False, min_length: int = 0) -> fields.String:
+    if required and min_length == 1:
+        return fields.String(required=True, validate=filled(TEXT_MAX))
     length = validate.Length(min=min_length, max=TEXT_MAX)
     if required:
         return fields.String(required=True, validate=length)

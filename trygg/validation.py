@@ -199,19 +199,23 @@ def small_int(text: str | None, default: int, *, maximum: int = INT_MAX) -> int:
     return min(int(text), maximum)
 
 
+class NotEmpty(validate.Length):
+    """At least one character, and if not, the required message (see `filled`)."""
+
+    def __init__(self) -> None:
+        super().__init__(min=1, error="Missing data for required field.")
+
+
 def needs_text(field: fields.Field | None) -> bool:
-    """A text field that cannot be empty (a minimum length of at least one, as `filled`
-    gives): sent empty, it is kept as "" so the schema says it is required, also in a
-    partial change, where a left-out field would mean "unchanged"."""
+    """A text field that cannot be empty (`filled`): sent empty, it is kept as "" so the
+    schema says it is required, also in a partial change, where a left-out field would
+    mean "unchanged"."""
     return isinstance(field, fields.String) and any(
-        isinstance(v, validate.Length) and (v.min or 0) >= 1 for v in field.validators
+        isinstance(v, NotEmpty) for v in field.validators
     )
 
 
 def filled(maximum: int) -> list[validate.Validator]:
     """A required text field's validators: empty says "This field is required." (not
     "Use from 1 to 254 characters."), too long says how long it may be."""
-    return [
-        validate.Length(min=1, error="Missing data for required field."),
-        validate.Length(max=maximum),
-    ]
+    return [NotEmpty(), validate.Length(max=maximum)]
