@@ -230,7 +230,7 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
     ahead = (date.today() + timedelta(days=2)).isoformat()
     future = handler.post(base + "/debriefing", {"held_on": ahead})
     assert future.status_code == 400
-    assert "cannot be in the future" in future.get_json()["errors"]["held_on"][0]
+    assert "kan ikke være fram i tid" in future.get_json()["errors"]["held_on"][0]
     assert handler.get(base).get_json()["debriefings"] == []
     assert (
         handler.post(base + "/debriefing", {"held_on": date.today().isoformat()}).status_code == 201
