@@ -71,6 +71,17 @@ def report_payload(world: World, marker: str) -> dict[str, Any]:
     }
 
 
+def to_in_progress(handler: Api, case_id: int, track: str = Track.HMS_DEVIATION) -> None:
+    """Acknowledge, triage (no § 5-2) and start the case through the API."""
+    for body in (
+        {"to": CaseState.ACKNOWLEDGED},
+        {"to": CaseState.TRIAGED, "track": track, "section_5_2": False},
+        {"to": CaseState.IN_PROGRESS},
+    ):
+        r = handler.post(f"/api/v1/cases/{case_id}/transitions", body)
+        assert r.status_code == 200, r.get_json()
+
+
 def marked_case(
     app: Flask,
     world: World,
@@ -93,13 +104,7 @@ def marked_case(
     report_id, reference = r.get_json()["id"], r.get_json()["reference"]
     case_id = case_of(app, report_id)
     base = f"/api/v1/cases/{case_id}"
-    for body in (
-        {"to": CaseState.ACKNOWLEDGED},
-        {"to": CaseState.TRIAGED, "track": track, "section_5_2": False},
-        {"to": CaseState.IN_PROGRESS},
-    ):
-        r = handler.post(base + "/transitions", body)
-        assert r.status_code == 200, r.get_json()
+    to_in_progress(handler, case_id, track)
     r = handler.post(
         base + "/tasks", {"template": "leader_contact", "responsible_user_id": world.manager.id}
     )

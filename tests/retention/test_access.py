@@ -9,10 +9,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from handling.states import CaseState, Track
 from tests.factories import Factory, case_of, form_login
 from tests.handling.conftest import Api
-from tests.retention.support import build_world, marked_case, report_payload
+from tests.retention.support import build_world, marked_case, report_payload, to_in_progress
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -82,12 +81,7 @@ def test_the_exposed_employee_sees_the_tasks_but_not_the_handlers_notes(app, wor
     assert r.status_code == 201, r.get_json()
     case_id = case_of(app, r.get_json()["id"])
     base = f"/api/v1/cases/{case_id}"
-    for body in (
-        {"to": CaseState.ACKNOWLEDGED},
-        {"to": CaseState.TRIAGED, "track": Track.HMS_DEVIATION, "section_5_2": False},
-        {"to": CaseState.IN_PROGRESS},
-    ):
-        assert handler.post(base + "/transitions", body).status_code == 200
+    to_in_progress(handler, case_id)
     r = handler.post(
         base + "/tasks", {"template": "leader_contact", "responsible_user_id": world.manager.id}
     )
