@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.factories import UserInfo, api_login, csrf_token, form_login, form_token
+from tests.factories import UserInfo, api_login, choose_language, csrf_token, form_login, form_token
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import PasswordCode, User, UserRole
 from trygg.extensions import db, utcnow
@@ -553,3 +553,43 @@ def test_others_do_not_see_the_page(app, make, role):
     client = app.test_client()
     form_login(client, user)
     assert client.get("/access-changes").status_code == 403
+
+
+def test_a_safety_rep_given_another_unit_to_represent_is_an_access_change(
+    app, make, admin, admin_client
+):
+    """The cases shared with a safety representative are those of the units they
+    represent: adding one widens access (listed); working somewhere new, or giving a unit
+    up, does not."""
+    ward, other = make.unit("Akutten"), make.unit("Barneposten")
+    rep = make.user(Role.SAFETY_REP, Role.EMPLOYEE, units=(ward,), represents=(ward,))
+    start = len(changes(app))
+    base = {"email": rep.email, "name": "R", "roles": [Role.EMPLOYEE, Role.SAFETY_REP]}
+    post_form(
+        admin_client,
+        f"/admin/users/{rep.id}",
+        {**base, "units": [str(ward.id), str(other.id)], "represented_units": [str(ward.id)],
+         "active": "on"},
+    )  # fmt: skip
+    assert changes(app)[start:] == []
+    post_form(
+        admin_client,
+        f"/admin/users/{rep.id}",
+        {**base, "units": [str(ward.id)], "represented_units": [str(ward.id), str(other.id)],
+         "active": "on"},
+    )  # fmt: skip
+    assert changes(app)[start:] == [
+        ("safety_rep.units", f"user:{admin.id}", rep.id, {"units": [other.id]})
+    ]
+    post_form(
+        admin_client,
+        f"/admin/users/{rep.id}",
+        {**base, "units": [str(ward.id)], "represented_units": [str(ward.id)], "active": "on"},
+    )
+    assert len(changes(app)) == start + 1
+    reader = make.user(Role.HANDLER)
+    client = app.test_client()
+    form_login(client, reader)
+    choose_language(client, "en")
+    page = client.get("/access-changes").get_data(as_text=True)
+    assert "Now safety representative for: Barneposten" in page

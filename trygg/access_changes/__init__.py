@@ -28,6 +28,7 @@ from trygg import signals
 from trygg.accounts.models import ROLE_LABELS, User
 from trygg.extensions import UTCDateTime, db, utcnow
 from trygg.i18n import gettext as _
+from trygg.org import Unit
 
 PER_PAGE = 25
 
@@ -87,8 +88,19 @@ def _role_granted(change: AccessChange) -> str:
     return _("Given the role: %(role)s", role=str(ROLE_LABELS.get(role, role)))
 
 
+def _represents(change: AccessChange) -> str:
+    ids = [int(i) for i in change.detail.get("units", [])]
+    names = sorted(db.session.scalars(select(Unit.name).where(Unit.id.in_(ids))) if ids else [])
+    return _(
+        "Now safety representative for: %(units)s (sees those units' cases shared with "
+        "the safety representative)",
+        units=", ".join(names) or "–",
+    )
+
+
 _DESCRIBERS: dict[str, Describer] = {
     "role.granted": _role_granted,
+    "safety_rep.units": _represents,
     "user.reactivated": lambda _change: _("Account active again"),
     "password.reset": lambda change: (
         _(

@@ -188,10 +188,28 @@ def check_roles(wanted: set[str]) -> None:
         )
 
 
-def _record_widening(user: User, *, actor: str, before: set[str], was_active: bool) -> None:
-    """Access changes: case-reading roles given, or such an account active again."""
+def _represented(user: User) -> set[int]:
+    return {m.unit_id for m in user.memberships if m.is_safety_rep}
+
+
+def _record_widening(
+    user: User,
+    *,
+    actor: str,
+    before: set[str],
+    was_active: bool,
+    represented_before: set[int] | None = None,
+) -> None:
+    """Access changes: case-reading roles given, or such an account active again; units
+    added to those a safety representative represents (their shared cases are those
+    units' cases: handling.service.access)."""
     for role in sorted((user.roles - before) & CASE_READING_ROLES):
         access_changes.record("role.granted", actor=actor, user_id=user.id, detail={"role": role})
+    added = sorted(_represented(user) - (represented_before or set()))
+    if added and Role.SAFETY_REP in user.roles:
+        access_changes.record(
+            "safety_rep.units", actor=actor, user_id=user.id, detail={"units": added}
+        )
     kept = sorted(before & user.roles & CASE_READING_ROLES)
     if kept and user.active and not was_active:
         access_changes.record(
@@ -262,7 +280,7 @@ def update_user(
     actor: str,
 ) -> User:
     """Change a user's name, roles, units and active flag."""
-    before_roles, was_active = set(user.roles), user.active
+    before_roles, was_active, represented = set(user.roles), user.active, _represented(user)
     user.name = _check_name(name)
     _set_roles(user, roles)
     _set_units(user, units, managed_units, represented_units)
@@ -270,7 +288,13 @@ def update_user(
         sessions.end_all(user)
     user.active = active
     db.session.flush()
-    _record_widening(user, actor=actor, before=before_roles, was_active=was_active)
+    _record_widening(
+        user,
+        actor=actor,
+        before=before_roles,
+        was_active=was_active,
+        represented_before=represented,
+    )
     audit.record(
         "user.update",
         actor=actor,
