@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnClause, Row, and_, case, column, func, or_, select, update
+from sqlalchemy import ColumnClause, Row, and_, case, column, exists, func, or_, select, update
 
-from handling.models import Case, Deadline, FollowUpTask
+from handling.models import Case, CaseExclusion, Deadline, FollowUpTask
 from handling.notices.recipients import (
     _case_link,
     _split_by_access,
@@ -181,6 +181,12 @@ def tasks_job(ctx: TickContext) -> int:
         .where(
             task.status == "open",
             task.responsible_user_id.is_not(None),
+            # Not to a responsible person since excluded from the case: "My tasks" no
+            # longer lists it for them (handling.service.mytasks).
+            ~exists().where(
+                CaseExclusion.case_id == task.case_id,
+                CaseExclusion.user_id == task.responsible_user_id,
+            ),
             task.due_at <= now + TASK_DUE_SOON,
             Case.state.in_(sorted(ACTIVE_STATES)),
             or_(

@@ -294,6 +294,21 @@ def test_a_follow_up_task_due_soon_and_overdue_reaches_its_responsible(app, org,
     assert [r.user_id for r in tasks] == [org.colleague.id, org.colleague.id]
 
 
+def test_a_responsible_person_who_stepped_aside_hears_nothing_of_the_task(app, org, submit, clock):
+    case = submit(org.employee, unit_id=org.ward.id)
+    due = datetime.now(UTC) + timedelta(days=3)
+    with app.app_context():
+        service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            responsible_user_id=org.colleague.id, due_at=due,
+        )  # fmt: skip
+        service.recuse(get_case(case.id), user_obj(org.colleague), "Jeg kjenner henne.")
+        db.session.commit()
+    clock.move_to(due + timedelta(hours=1))
+    run_tick(app)
+    assert not [r for r in rows(app) if r.kind == Kind.TASK_DUE]
+
+
 @pytest.mark.parametrize("who", [Role.MANAGER, Role.SAFETY_REP, Role.ADMIN, Role.EMPLOYEE])
 def test_people_outside_the_case_hear_nothing_of_it(app, org, submit, who):
     case = submit(org.employee, unit_id=org.ward.id, severity=3)
