@@ -262,13 +262,13 @@ def replace_policies(rows: Iterable[Mapping[str, Any]], *, actor: str) -> list[D
                 active=bool(row.get("active", True)),
             )
         )
-    if not new:
-        # An empty table (every row removed, or a form sent without its rows) would leave
-        # new cases without deadlines and nobody reminded.
+    if not any(p.active for p in new):
+        # No policy switched on (every row removed or off, or a form sent without its
+        # rows) would leave new cases without deadlines and nobody reminded.
         raise CaseError(
             _l(
-                "Keep at least one deadline policy: without any, new cases get no deadlines "
-                "and nobody is reminded. Switch a policy off instead of removing it."
+                "Keep at least one deadline policy switched on: without any, new cases get "
+                "no deadlines and nobody is reminded."
             ),
             "_request",
         )

@@ -88,7 +88,7 @@ def test_admin_manages_groups_rules_and_policies(app, org, submit, api):
     assert bad.status_code == 400
     empty = admin.put("/api/v1/admin/deadline-policies", {"policies": []})
     assert empty.status_code == 400
-    assert "Behold minst én fristregel" in str(empty.get_json()["errors"])
+    assert "Behold minst én fristregel slått på" in str(empty.get_json()["errors"])
     later = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():
         kinds = {d.kind for d in service.get_case(later.id).deadlines}

@@ -708,15 +708,17 @@ def test_admin_changes_a_deadline_duration(app, org, login):
             (4, 1, True),
         ]
         assert len(service.policies()) == len(policies)
-    # Every row removed (or a form sent without its rows) would leave new cases with no
-    # deadlines: refused, with nothing deleted.
+    # Every row removed or switched off (or a form sent without its rows) would leave new
+    # cases with no deadlines: refused, with nothing changed.
     everything = {f"p{i}-remove": "on" for i in range(len(policies))}
-    for sent in ({**form, **everything, "new-kind": ""}, {}):
+    all_off = {f"p{i}-active": "off" for i in range(len(policies))}
+    for sent in ({**form, **everything, "new-kind": ""}, {**form, **all_off, "new-kind": ""}, {}):
         r = admin.post("/admin/deadline-policies", sent)
         assert r.status_code == 400
-        assert "Keep at least one deadline policy" in page_text(r)
+        assert "Keep at least one deadline policy switched on" in page_text(r)
     with app.app_context():
         assert len(service.policies()) == len(policies)
+        assert any(p.active for p in service.policies())
 
 
 def test_admin_sees_the_fallback_warning_without_content(app, org, submit, login):
