@@ -140,6 +140,9 @@ ACCESS_PARTS = {
     "attachment": _l("attachment"),
     "task": _l("follow-up task"),
     "debriefing": _l("debriefing"),
+    "access": _l("their own data, downloaded"),
+    "export": _l("export"),
+    "name_search": _l("search by name"),
 }
 
 
