@@ -161,7 +161,8 @@ def break_glass(
     now = utcnow()
     if case is not None:
         # Conflicts of interest are recorded for a group's members as they join; a
-        # person given one case without joining its group has theirs recorded here.
+        # person given one case without joining its group has theirs checked here (a
+        # refusal rolls the check's rows back with the rest: no access was given).
         _sync_exclusions(case, {person.id})
         if person.id in case.excluded_user_ids:
             raise CaseError(

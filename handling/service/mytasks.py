@@ -21,7 +21,7 @@ from handling.models import Case, CaseExclusion, FollowUpTask
 from handling.service.access import get_case
 from handling.service.base import OSLO, _audit, _now, _open, _require_unfinished, _text
 from handling.service.followup import update_task
-from handling.service.responsible import named_in_report, not_offered
+from handling.service.responsible import not_offered
 from handling.workflow import FINISHED_STATES
 from reporting import service as reporting
 from reporting.models import Report
@@ -128,14 +128,7 @@ def my_tasks(user: User, *, open_only: bool = False, with_names: bool = True) ->
 
 def _my_task(user: User, task: FollowUpTask, case: Case, with_names: bool) -> MyTask:
     item = MyTask(task, case.id, case.report.reference, case.report.unit_id)
-    if (
-        with_names
-        and task.template in CONTACT_TEMPLATES
-        and not case.report.anonymous
-        # Named in the report since they were made responsible (added information):
-        # no names for them; marking the task done is refused too (mark_task_done).
-        and user.id not in named_in_report(case)
-    ):
+    if with_names and task.template in CONTACT_TEMPLATES and not case.report.anonymous:
         actor = actor_label(user)
         _audit("case.read", actor, case, part="task", level="responsible", task=task.id)
         item.exposed = reporting.exposed_names(case.report, actor=actor, part="task")
