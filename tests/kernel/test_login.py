@@ -180,7 +180,14 @@ def test_over_long_password_is_refused_without_logging_in(client, make):
 
 @pytest.mark.parametrize(
     ("password", "ok"),
-    [("x" * 11, False), ("x" * 12, True), ("x" * 256, True), ("x" * 257, False)],
+    [
+        ("x" * 11, False),
+        ("x" * 12, True),
+        ("x" * 256, True),
+        ("x" * 257, False),
+        (" " * 12, False),
+        ("\t" * 8 + " " * 8, False),
+    ],
 )
 def test_password_length_limits_when_changing_it(client, make, password, ok):
     user = make.user(Role.EMPLOYEE)

@@ -26,8 +26,14 @@ def hasher() -> PasswordHasher:
 
 
 def check_password_rules(password: str) -> None:
-    """Length limits; over-long passwords are refused before hashing."""
+    """Length limits (over-long passwords are refused before hashing), and not only
+    spaces: twelve spaces are twelve characters, and no password."""
     low, high = setting("password_min_length"), setting("password_max_length")
+    if password and not password.strip():
+        raise AccountError(
+            _l("The password cannot be only spaces. Use words, letters or digits."),
+            field="password",
+        )
     if len(password) < low:
         raise AccountError(
             _l("The password must be at least %(n)s characters.", n=low), field="password"
