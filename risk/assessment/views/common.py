@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
@@ -14,7 +14,7 @@ from risk.assessment.access import AssessmentError, Need
 from risk.assessment.models import Assessment
 from trygg.accounts.models import User
 from trygg.forms import form_input
-from trygg.validation import flatten_errors, translate_errors
+from trygg.validation import flatten_errors, translate_errors, translate_message
 
 bp = Blueprint(
     "risk_assessment",
@@ -42,10 +42,21 @@ def load(assessment_id: int, need: Need = Need.READ) -> Assessment:
 
 def parse(schema: Schema, data: dict[str, Any] | None = None) -> tuple[dict[str, Any], Errors]:
     """The form (or `data`) loaded with `schema`, the one the JSON API loads."""
+    emptied: Errors = {}
+    if data is None and schema.partial:
+        # A change form shows every field: one that a measure cannot be without, sent
+        # empty, is an error, not "unchanged" (which a partial load makes of it).
+        required = "Missing data for required field."
+        emptied = {
+            name: [translate_message(required)]
+            for name, field in schema.load_fields.items()
+            if field.required and name in request.form and not request.form[name].strip()
+        }
     try:
-        return schema.load(form_input(schema) if data is None else data), {}
+        loaded = schema.load(form_input(schema) if data is None else data)
     except ValidationError as exc:
-        return {}, flatten_errors(translate_errors(exc.messages))
+        return {}, {**flatten_errors(translate_errors(exc.messages)), **emptied}
+    return ({}, emptied) if emptied else (loaded, {})
 
 
 def refusal(exc: AssessmentError) -> tuple[Errors, int]:

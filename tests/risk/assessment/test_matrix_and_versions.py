@@ -3,6 +3,8 @@ keep the history and compare."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask_babel import force_locale
 
@@ -185,8 +187,15 @@ def test_emptying_a_measures_goal_on_its_page_is_refused_not_ignored(app, ra, ap
     refused = client.client.post(url, data=sent)
     assert refused.status_code == 400
     assert "Du må fylle ut dette feltet." in refused.get_data(as_text=True)
+    # The same for the fields that are not text (a date, a person, the risk item).
+    for name in ("deadline", "responsible_id", "item_ref"):
+        refused = client.client.post(url, data={**sent, "goal": "Alarm", name: ""})
+        assert refused.status_code == 400, name
+        assert re.search(rf'id="e-m-{name}">\s*Du må fylle ut dette feltet\.', refused.text), name
+        assert f'href="#f-m-{name}"' in refused.text  # the summary links to the field
     plan = client.get(f"/api/v1/risk/assessments/{aid}/measures").get_json()
     assert [m["goal"] for m in plan["measures"]] == ["Alarm"]
+    assert [m["deadline"] for m in plan["measures"]] == [today().isoformat()]
     # The API's partial change says the same of an empty goal.
     patched = client.patch(f"/api/v1/risk/assessments/{aid}/measures/{mid}", {"goal": ""})
     assert patched.status_code == 400
