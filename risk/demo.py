@@ -375,7 +375,7 @@ def _write_case(report_id: int, group_id: int | None, c: Course) -> None:
         db.session.execute(insert(Deadline), rows)
     db.session.execute(
         insert(CaseEvent).values(
-            case_id=case_id, at=c.opened, kind="opened", codes={}, actor="demo"
+            case_id=case_id, at=c.opened, kind="opened", codes={"track": c.track}, actor="demo"
         )
     )
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from handling.models import Case, Deadline
+from handling.models import Case, CaseEvent, Deadline
 from handling.states import CaseState
 from reporting.models import Report
 from tests.handling.conftest import Api
@@ -51,6 +51,14 @@ def test_the_demo_has_two_years_of_plausible_incidents(app, make):
         stored = dict(db.session.execute(select(Case.id, Case.next_due_at)).all())
         assert stored == {case_id: nearest.get(case_id) for case_id in stored}
         assert any(due is not None and due < utcnow() for due in stored.values())
+        # Each case's timeline opens with its track, as a real opening writes it.
+        opened = db.session.execute(
+            select(CaseEvent.codes, Case.track)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.kind == "opened")
+        ).all()
+        assert opened
+        assert all(codes == {"track": track} for codes, track in opened)
 
 
 def test_the_demo_first_look_shows_numbers(app, make):
