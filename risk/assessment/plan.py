@@ -118,10 +118,21 @@ def evaluate(user: User, measure: Measure, values: dict[str, Any]) -> Evaluation
         raise AssessmentError(
             _l("Evaluate a measure once it is done (or record that it did not work)."), "result"
         )
+    today = triggers.now_local()
+    evaluated_on = values.get("evaluated_on") or today
+    if evaluated_on > today:
+        raise AssessmentError(
+            _l("Enter the day the measure was evaluated: it cannot be in the future."),
+            "evaluated_on",
+        )
+    if measure.created_at is not None and evaluated_on < triggers.local_today(measure.created_at):
+        raise AssessmentError(
+            _l("Enter a day after the measure was added to the plan."), "evaluated_on"
+        )
     row = Evaluation(
         measure_id=measure.id,
         result=values["result"],
-        evaluated_on=values.get("evaluated_on") or date.today(),
+        evaluated_on=evaluated_on,
         evaluated_by_id=user.id,
         next_step=values.get("next_step", ""),
     )

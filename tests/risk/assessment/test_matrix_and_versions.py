@@ -4,6 +4,7 @@ keep the history and compare."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -200,3 +201,26 @@ def test_emptying_a_measures_goal_on_its_page_is_refused_not_ignored(app, ra, ap
     patched = client.patch(f"/api/v1/risk/assessments/{aid}/measures/{mid}", {"goal": ""})
     assert patched.status_code == 400
     assert "goal" in patched.get_json()["errors"]
+
+
+def test_an_evaluation_is_dated_between_the_measure_and_today(app, ra, approved):
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    body = {
+        "item_ref": 1,
+        "goal": "Alarm",
+        "what": "Alarm buttons",
+        "responsible_id": ra.manager.id,
+        "deadline": today().isoformat(),
+        "status": "done",
+    }
+    mid = client.post(f"/api/v1/risk/assessments/{aid}/measures", body).get_json()["id"]
+    url = f"/api/v1/risk/assessments/{aid}/measures/{mid}/evaluations"
+    for day in ((today() + timedelta(days=1)).isoformat(), "1900-01-01"):
+        refused = client.post(url, {"result": "worked", "evaluated_on": day})
+        assert refused.status_code == 400, day
+        assert "evaluated_on" in refused.get_json()["errors"]
+    assert (
+        client.post(url, {"result": "worked", "evaluated_on": today().isoformat()}).status_code
+        == 201
+    )
