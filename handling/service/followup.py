@@ -195,6 +195,12 @@ def record_debriefing(
         raise CaseError(
             _l("Enter the day the debriefing was held: it cannot be in the future."), "held_on"
         )
+    occurred = case.report.occurred_month
+    if occurred is not None and held_on < occurred:
+        raise CaseError(
+            _l("Enter the day the debriefing was held: it cannot be before the incident."),
+            "held_on",
+        )
     label = actor_label(actor)
     row = Debriefing(
         case_id=case.id,

@@ -232,6 +232,9 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
     assert future.status_code == 400
     assert "kan ikke være fram i tid" in future.get_json()["errors"]["held_on"][0]
     assert handler.get(base).get_json()["debriefings"] == []
+    long_before = handler.post(base + "/debriefing", {"held_on": "1900-01-01"})
+    assert long_before.status_code == 400
+    assert "før hendelsen" in long_before.get_json()["errors"]["held_on"][0]
     assert (
         handler.post(base + "/debriefing", {"held_on": date.today().isoformat()}).status_code == 201
     )
