@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from handling import codes, notices
@@ -16,6 +16,7 @@ from handling.models import (
 )
 from handling.service import responsible
 from handling.service.base import (
+    OSLO,
     _audit,
     _event,
     _now,
@@ -62,6 +63,25 @@ def _default_task_due(case: Case, template: str) -> datetime | None:
     return None
 
 
+# A task's due time is within this many days ahead (five years): a typing error such as
+# 9999 would otherwise read "on time" for ever.
+TASK_DUE_MAX_DAYS = 5 * 366
+
+
+def _check_due(case: Case, due_at: datetime | None, now: datetime) -> None:
+    """A due time between the incident's month and five years from now."""
+    if due_at is None:
+        return
+    occurred = case.report.occurred_month
+    earliest = datetime.combine(occurred, time(), OSLO) if occurred is not None else None
+    if (earliest is not None and due_at < earliest) or due_at > now + timedelta(
+        days=TASK_DUE_MAX_DAYS
+    ):
+        raise CaseError(
+            _l("Choose a due time after the incident and at most five years ahead."), "due_at"
+        )
+
+
 def add_task(
     case: Case,
     *,
@@ -82,6 +102,7 @@ def add_task(
         raise CaseError(_l("Choose a status from the list."), "status")
     _check_responsible(case, responsible_user_id)
     now = _now(now)
+    _check_due(case, due_at, now)
     label = actor_label(actor)
     task = FollowUpTask(
         case_id=case.id,
@@ -139,6 +160,7 @@ def update_task(
         _check_responsible(case, changes["responsible_user_id"])
         task.responsible_user_id = changes["responsible_user_id"]
     if "due_at" in changes:
+        _check_due(case, changes["due_at"], now)
         task.due_at = changes["due_at"]
     if "note" in changes:
         task.note_sealed = _seal(case, task, "note", _text(changes["note"]))

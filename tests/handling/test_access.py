@@ -61,7 +61,7 @@ ENDPOINTS: list[tuple[str, str, Any, int]] = [
     ("POST", "/api/v1/cases/{case}/messages", {"body": "Hello"}, 201),
     ("POST", "/api/v1/cases/{case}/tasks", {"template": "recontact"}, 201),
     ("PATCH", "/api/v1/cases/{case}/tasks/{task}", {"note": "Noted."}, 200),
-    ("POST", "/api/v1/cases/{case}/debriefing", {"held_on": "2026-11-20"}, 201),
+    ("POST", "/api/v1/cases/{case}/debriefing", {"held_on": date.today().isoformat()}, 201),
     ("POST", "/api/v1/cases/{case}/assignment", {"handler_id": None, "reason": "Queue"}, 200),
     ("PUT", "/api/v1/cases/{case}/section52", {"nav_form_sent": False}, 200),
     ("POST", "/api/v1/cases/{case}/section52", {"nav_form_sent": False}, 200),

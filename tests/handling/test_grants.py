@@ -9,6 +9,7 @@ told to the handlers it concerns. The queue (SQL) and the per-case check are one
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -453,7 +454,7 @@ def test_every_api_answer_with_sealed_content_is_audited(app, as_user, org, old_
         ("POST", f"{base}/messages", {"body": "Intern merknad", "internal": True}),
         ("POST", f"{base}/tasks", {"template": "leader_contact", "note": "Notat"}),
         ("PATCH", f"{base}/tasks/{task.get_json()['id']}", {"note": "Nytt notat"}),
-        ("POST", f"{base}/debriefing", {"held_on": "2026-01-05", "outcome": "Lært"}),
+        ("POST", f"{base}/debriefing", {"held_on": date.today().isoformat(), "outcome": "Lært"}),
     ]
     for method, path, body in calls:
         before = reads(app, old_case.id)

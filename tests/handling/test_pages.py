@@ -586,7 +586,7 @@ def test_a_task_update_and_a_bad_due_time(app, org, submit, login):
         {
             "status": "open",
             "responsible_user_id": str(org.manager.id),
-            "due_at": "2026-10-25T09:00",
+            "due_at": f"{date.today().year + 1}-01-15T09:00",
             "note": "Rescheduled.",
             "consent_to_share": "off",
         },
@@ -595,8 +595,8 @@ def test_a_task_update_and_a_bad_due_time(app, org, submit, login):
     with app.app_context():
         task = get_case(ref.id).tasks[0]
         assert task.consent_to_share is False
-        # 25 October 2026: winter time again, so 09:00 in Oslo is 08:00 UTC.
-        assert task.due_at.isoformat() == "2026-10-25T08:00:00+00:00"
+        # 15 January: winter time, so 09:00 in Oslo is 08:00 UTC.
+        assert task.due_at.isoformat() == f"{date.today().year + 1}-01-15T08:00:00+00:00"
     assert "Rescheduled." in handler.text(base)
 
 
