@@ -24,7 +24,7 @@ from reporting import people_index
 from reporting import service as reporting
 from reporting.codes import Codes
 from reporting.models import Report
-from trygg import audit
+from trygg import audit, org
 from trygg.accounts.models import User
 from trygg.extensions import db, utcnow
 from trygg.i18n import lazy_gettext as _l
@@ -48,11 +48,21 @@ def _plain(value: Any) -> Any:
 def _own_report(report: Report, case: Case | None) -> dict[str, Any]:
     content = reporting.open_report(report, actor="reporter", part="access")
     fields = dict(content.fields)
+    unit = org.get_unit(report.unit_id) if report.unit_id else None
     out: dict[str, Any] = {
         "reference": report.reference,
         "submitted": report.created_at,  # vocabulary: export field
         "incident_types": report.incident_types,
         "confidential": report.confidential,
+        # What they chose on the form (kept in clear, as codes), then what they wrote.
+        "unit": unit.name if unit else None,
+        "place_type": report.place_type,
+        "counterpart_category": report.counterpart_category,
+        "severity": report.severity,
+        "injury_level": report.injury_level,
+        "police_report": report.police_report,
+        "immediate_measures": report.immediate_measures,
+        "causes": report.causes,
         **fields,
         "files": [
             {"name": f.name, "type": f.content_type, "size": f.size} for f in content.attachments

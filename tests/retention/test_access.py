@@ -44,6 +44,15 @@ def test_the_download_has_the_users_own_data_and_nothing_of_others(app, world):
     doc = r.get_json()
     text = json.dumps(doc, ensure_ascii=False)
     assert [rep["narrative"] for rep in doc["reports"]] == ["MINE-narrative æøå"]
+    # As they wrote it: what they chose on the form too, not only what they typed.
+    [mine] = doc["reports"]
+    assert (mine["unit"], mine["place_type"], mine["severity"], mine["injury_level"]) == (
+        "Akutten",
+        "patient_room",
+        3,
+        "first_aid",
+    )
+    assert mine["police_report"] == "employee"  # vocabulary: who reported to the police
     assert "MINE-to-reporter" in text
     assert "MINE-reply" in text
     assert "MINE-feedback" in text
@@ -57,7 +66,9 @@ def test_the_download_has_the_users_own_data_and_nothing_of_others(app, world):
     pdf = me.get("/api/v1/account/my-data?format=pdf")
     assert pdf.mimetype == "application/pdf"
     pages = PdfReader(io.BytesIO(pdf.data)).pages
-    assert "MINE-narrative æøå" in "\n".join(p.extract_text() for p in pages)
+    pdf_text = "\n".join(p.extract_text() for p in pages)
+    assert "MINE-narrative æøå" in pdf_text
+    assert "Akutten" in pdf_text
     assert me.get("/api/v1/account/my-data?format=docx").status_code == 400
 
     with app.app_context():
