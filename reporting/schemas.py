@@ -254,12 +254,12 @@ class AnonymousReportSchema(ReportSchema):
     exposed = fields.List(
         fields.Nested(AnonymousPersonSchema),
         load_default=list,
-        validate=validate.Length(max=PEOPLE_MAX),
+        validate=Count(max=PEOPLE_MAX),
     )
     witnesses = fields.List(
         fields.Nested(AnonymousPersonSchema),
         load_default=list,
-        validate=validate.Length(max=PEOPLE_MAX),
+        validate=Count(max=PEOPLE_MAX),
     )
 
 

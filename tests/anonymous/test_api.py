@@ -96,6 +96,14 @@ def test_people_may_be_named_in_words(anon_app, anon_client):
         ]
 
 
+def test_too_many_people_is_counted_in_people_not_characters(anon_client):
+    refused = submit(anon_client, exposed=[{"name": f"Person {n}"} for n in range(21)])
+    assert refused.status_code == 400
+    message = refused.get_json()["errors"]["exposed"][0]
+    assert "20" in message
+    assert "tegn" not in message  # "characters"
+
+
 def test_unit_is_optional_and_may_be_any_level(anon_app, anon_client, make):
     top = make.unit("Sykehuset")
     team = make.unit("Team nord", parent=top)
