@@ -64,6 +64,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: _("Use at least %(n)s characters.", n=m.group(1)),
     ),
     (
+        re.compile(r"^Length must be between 0 and (\d+)\.$"),
+        lambda m: _("Use at most %(n)s characters.", n=m.group(1)),
+    ),
+    (
         re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
         lambda m: _("Use from %(a)s to %(b)s characters.", a=m.group(1), b=m.group(2)),
     ),
