@@ -86,6 +86,18 @@ def assessment_body(unit: UnitInfo, **extra: Any) -> dict[str, Any]:
     return body
 
 
+def measure_body(ra: RiskOrg, **changes: Any) -> dict[str, Any]:
+    """A valid new measure for risk item R1, the manager responsible, due today."""
+    return {
+        "item_ref": 1,
+        "goal": "Alarm",
+        "what": "Alarm buttons",
+        "responsible_id": ra.manager.id,
+        "deadline": today().isoformat(),
+        **changes,
+    }
+
+
 ITEM = {
     "hazard": "Aggressive patients in the waiting room, evenings",
     "factors": ["where_when", "alarms"],

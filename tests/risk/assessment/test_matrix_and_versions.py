@@ -10,9 +10,10 @@ import pytest
 from flask_babel import force_locale
 
 from risk.assessment import matrix
+from risk.assessment.triggers import now_local
 from tests.factories import choose_language, form_token
 from tests.handling.conftest import Api
-from tests.risk.assessment.conftest import ITEM, assessment_body, today
+from tests.risk.assessment.conftest import ITEM, assessment_body, measure_body, today
 
 
 @pytest.mark.parametrize(
@@ -175,13 +176,7 @@ def test_emptying_a_measures_goal_on_its_page_is_refused_not_ignored(app, ra, ap
     old goal, and is not reported as saved."""
     aid = approved()["id"]
     client = Api(app, ra.manager)
-    body = {
-        "item_ref": 1,
-        "goal": "Alarm",
-        "what": "Alarm buttons",
-        "responsible_id": ra.manager.id,
-        "deadline": today().isoformat(),
-    }
+    body = measure_body(ra)
     mid = client.post(f"/api/v1/risk/assessments/{aid}/measures", body).get_json()["id"]
     url = f"/risk/assessments/{aid}/measures/{mid}"
     sent = {**body, "goal": "", "csrf_token": form_token(client.client, url)}
@@ -206,21 +201,13 @@ def test_emptying_a_measures_goal_on_its_page_is_refused_not_ignored(app, ra, ap
 def test_an_evaluation_is_dated_between_the_measure_and_today(app, ra, approved):
     aid = approved()["id"]
     client = Api(app, ra.manager)
-    body = {
-        "item_ref": 1,
-        "goal": "Alarm",
-        "what": "Alarm buttons",
-        "responsible_id": ra.manager.id,
-        "deadline": today().isoformat(),
-        "status": "done",
-    }
+    body = measure_body(ra, status="done")
     mid = client.post(f"/api/v1/risk/assessments/{aid}/measures", body).get_json()["id"]
     url = f"/api/v1/risk/assessments/{aid}/measures/{mid}/evaluations"
-    for day in ((today() + timedelta(days=1)).isoformat(), "1900-01-01"):
+    oslo_today = now_local()  # the rule's day, whatever the hour in UTC
+    for day in ((oslo_today + timedelta(days=1)).isoformat(), "1900-01-01"):
         refused = client.post(url, {"result": "worked", "evaluated_on": day})
         assert refused.status_code == 400, day
         assert "evaluated_on" in refused.get_json()["errors"]
-    assert (
-        client.post(url, {"result": "worked", "evaluated_on": today().isoformat()}).status_code
-        == 201
-    )
+    ok = client.post(url, {"result": "worked", "evaluated_on": oslo_today.isoformat()})
+    assert ok.status_code == 201, ok.get_json()

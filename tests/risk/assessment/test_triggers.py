@@ -13,7 +13,7 @@ from risk.assessment import triggers
 from risk.assessment.models import Trigger
 from tests.factories import choose_language
 from tests.handling.conftest import Api
-from tests.risk.assessment.conftest import ITEM, report, today
+from tests.risk.assessment.conftest import ITEM, measure_body, report, today
 from trygg.extensions import db
 
 
@@ -103,15 +103,7 @@ def test_a_measure_that_did_not_work_triggers_and_asks_for_a_replacement(app, ra
     aid = approved()["id"]
     client = Api(app, ra.manager)
     measure = client.post(
-        f"/api/v1/risk/assessments/{aid}/measures",
-        {
-            "item_ref": 1,
-            "goal": "Alarm",
-            "what": "Alarm buttons",
-            "responsible_id": ra.manager.id,
-            "deadline": today().isoformat(),
-            "status": "done",
-        },
+        f"/api/v1/risk/assessments/{aid}/measures", measure_body(ra, status="done")
     )
     assert measure.status_code == 201, measure.get_json()
     mid = measure.get_json()["id"]
