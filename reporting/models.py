@@ -55,6 +55,9 @@ class Report(db.Model):  # type: ignore[name-defined]
         # What came in since a moment: the risk job's check for serious incidents every
         # tick, retention's reports without a case (migration 0024).
         Index("ix_report_created_at", "created_at"),
+        # The form a report came from (a random token): the same form sent twice is one
+        # report (migration 0025).
+        Index("ix_report_submission_key", "submission_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,6 +91,9 @@ class Report(db.Model):  # type: ignore[name-defined]
     immediate_measures: Mapped[list[str]] = mapped_column(JSON, default=list)
     causes: Mapped[list[str]] = mapped_column(JSON, default=list)
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The report form's own random token (never for the anonymous link, which keeps its
+    # repeat check in the browser's session): a second send of the same form finds this.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
     # Set (to the month) when retention deleted the report: its key is destroyed and
     # its sealed fields, files and case content are gone; the class S columns above
     # stay so that statistics do not change (retention/, README "Retention").

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date, datetime, time
 from typing import Any
 
@@ -16,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response as BaseResponse
@@ -25,6 +28,7 @@ from reporting.models import Report
 from reporting.schemas import ReportSchema
 from trygg import downloads, org, paging, web
 from trygg.accounts import service as accounts
+from trygg.extensions import db
 from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow
@@ -207,6 +211,7 @@ def _defaults() -> MultiDict[str, str]:
             "sick_leave": "none",
             "police_report": "no",
             "confidential": "named",
+            "form_id": secrets.token_urlsafe(24),
         }
     )
 
@@ -255,15 +260,23 @@ def report_form() -> tuple[str, int] | BaseResponse:
     if request.method == "GET":
         return _render_form(_defaults(), {})
     form = request.form
+    user = current_user._get_current_object()  # noqa: SLF001 - the User behind the proxy
+    key = _submission_key(form)
+    sent = service.report_by_submission(user, key) if key else None
+    if sent is not None:  # the same form again (reloaded, or clicked twice): one report
+        return redirect(url_for("reporting.receipt", report_id=sent.id), 303)
     uploads = request.files.getlist("attachments")
     had_files = any(u.filename for u in uploads)
     try:
         data = REPORT_SCHEMA.load(form_to_data(form))
-        report = service.submit_report(
-            data,
-            reporter=current_user._get_current_object(),  # noqa: SLF001
-            uploads=uploads,
-        )
+        report = service.submit_report(data, reporter=user, uploads=uploads, submission_key=key)
+    except IntegrityError:
+        # The same form's first send committed while this one was being stored.
+        db.session.rollback()
+        first = service.report_by_submission(user, key) if key else None
+        if first is None:
+            raise
+        return redirect(url_for("reporting.receipt", report_id=first.id), 303)
     except ValidationError as exc:
         errors = _field_errors(flatten_errors(translate_errors(exc.messages)), form)
         return _render_form(form, errors, 400, files_dropped=had_files)
@@ -271,6 +284,15 @@ def report_form() -> tuple[str, int] | BaseResponse:
         errors = _field_errors({exc.field: [str(exc)]}, form)
         return _render_form(form, errors, 400, files_dropped=had_files)
     return redirect(url_for("reporting.receipt", report_id=report.id), 303)
+
+
+def _submission_key(form: MultiDict[str, str]) -> str | None:
+    """The form's token (`_defaults`), if it looks like one."""
+    key = form.get("form_id", "")
+    return key if 16 <= len(key) <= 64 and _TOKEN.fullmatch(key) else None
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -52,6 +52,7 @@ from reporting.service.base import (
 from reporting.service.intake import (
     employees_led_by,
     handlers,
+    report_by_submission,
     reporter_actor,
     submit_report,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "start_of_day_utc",
     "store_attachment",
     "strip_image_metadata",
+    "report_by_submission",
     "submit_report",
     "time_band",
 ]

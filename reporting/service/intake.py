@@ -87,8 +87,13 @@ def submit_report(
     *,
     reporter: User | None,
     uploads: Iterable[Upload] = (),
+    submission_key: str | None = None,
 ) -> Report:
     """Validate references, seal and store a report with its attachments; signal it.
+
+    `submission_key`: the report form's token; a second report with the same key fails
+    on its unique index (IntegrityError), and the caller answers with the first one
+    (`report_by_submission`).
 
     `data` comes from ReportSchema (or the anonymous schema). `reporter` is None for the
     anonymous link. Raises ReportError when something must be fixed; files are checked
@@ -107,7 +112,8 @@ def submit_report(
     report = insert_report(
         # Random for anonymous reports: a sequential id would tell their order in the day.
         privacy.new_row_id(Report, unordered=anonymous),
-        _report_values(data, reporter, unit, on_behalf_of, now, wrapped),
+        _report_values(data, reporter, unit, on_behalf_of, now, wrapped)
+        | {"submission_key": None if anonymous else submission_key},
         sorted(set(data["incident_types"])),
     )
     setattr(report, _DATA_KEY_ATTR, (wrapped, key))
@@ -291,3 +297,12 @@ def reporter_actor(report: Report, user: User | None) -> str:
     if user is None or report.confidential:
         return REPORTER_ACTOR
     return f"user:{user.id}"
+
+
+def report_by_submission(user: User, submission_key: str) -> Report | None:
+    """The user's report sent from the form with this token, if there is one."""
+    return db.session.scalar(
+        select(Report).where(
+            Report.submission_key == submission_key, Report.owner_tag == owner_tag(user)
+        )
+    )

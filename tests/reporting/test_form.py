@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from PIL import Image
+from sqlalchemy import select
 
 from reporting import service
 from reporting.models import Report
+from tests.concurrency import committed_app, in_parallel
 from tests.factories import Factory, form_login, page_token
 from tests.reporting.support import form_fields
 from trygg import audit
@@ -339,3 +341,65 @@ def test_a_png_upload_keeps_its_pixels(client, employee):
         assert stored.format == "PNG"
         assert stored.size == sent.size
         assert stored.convert("RGBA").tobytes() == sent.tobytes()
+
+
+def _form_id(page_html: str) -> str:
+    match = re.search(r'name="form_id" value="([A-Za-z0-9_-]+)"', page_html)
+    assert match, "the form carries no form_id"
+    return match.group(1)
+
+
+def _reports(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(Report.id)).all())
+
+
+def test_the_same_form_sent_twice_is_one_report(app, client, employee):
+    """A reload, a double click, "did it go?": the second send of the same form answers
+    with the first report's receipt, and the case handlers get one report."""
+    _user, unit = employee
+    page = client.get("/report").get_data(as_text=True)
+    data = {**form_fields(unit.id), "csrf_token": page_token(page), "form_id": _form_id(page)}
+    first = client.post("/report", data=data, content_type="multipart/form-data")
+    assert first.status_code == 303, _text(first)[:2000]
+    again = client.post("/report", data=data, content_type="multipart/form-data")
+    assert again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _reports(app) == 1
+    # A fresh form is a new report; a refused form keeps its token for the next try.
+    refused = client.get("/report").get_data(as_text=True)
+    retry = {**form_fields(unit.id, narrative=""), "csrf_token": page_token(refused),
+             "form_id": _form_id(refused)}  # fmt: skip
+    shown_again = client.post("/report", data=retry, content_type="multipart/form-data")
+    assert shown_again.status_code == 400
+    assert _form_id(shown_again.get_data(as_text=True)) == retry["form_id"]
+    fixed = {**retry, "narrative": form_fields(unit.id)["narrative"]}
+    assert client.post("/report", data=fixed, content_type="multipart/form-data").status_code == 303
+    assert _reports(app) == 2
+
+
+@pytest.fixture
+def race_app(make_app: Any, scratch_database: str) -> Any:
+    yield from committed_app(make_app, scratch_database)
+
+
+def test_the_same_form_sent_from_two_tabs_at_once_is_one_report(race_app):
+    """Both sends are stored side by side until the unique token stops the second: it
+    waits for the first's commit and answers with the first's receipt."""
+    make = Factory(race_app)
+    unit = make.unit("Akutten")
+    user = make.user(Role.EMPLOYEE, units=(unit,))
+    browsers, form_id = [], None
+    for _n in range(2):
+        tab = race_app.test_client()
+        form_login(tab, user)
+        page = tab.get("/report").get_data(as_text=True)
+        form_id = form_id or _form_id(page)
+        browsers.append((tab, page_token(page)))
+
+    def send(tab: FlaskClient, token: str) -> Any:
+        data = {**form_fields(unit.id), "csrf_token": token, "form_id": form_id}
+        return tab.post("/report", data=data, content_type="multipart/form-data")
+
+    assert in_parallel(browsers, send) == {303: 2}
+    assert _reports(race_app) == 1
