@@ -182,7 +182,9 @@ def _policy_rows() -> tuple[list[dict[str, Any]], list[str]]:
         if form.get(f"{src}-remove") != "on":
             rows.append(form_input(schema, prefix=src))
             sources.append(src)
-    if form.get("new-kind"):
+    if form.get("new-kind") or form.get("new-amount", "").strip():
+        # A duration typed without a step is a row begun, not "no new policy": the
+        # schema says the step is missing rather than the row being dropped.
         rows.append(form_input(schema, prefix="new"))
         sources.append("new")
     return rows, sources

@@ -712,13 +712,19 @@ def test_admin_changes_a_deadline_duration(app, org, login):
     # cases with no deadlines: refused, with nothing changed.
     everything = {f"p{i}-remove": "on" for i in range(len(policies))}
     all_off = {f"p{i}-active": "off" for i in range(len(policies))}
-    for sent in ({**form, **everything, "new-kind": ""}, {**form, **all_off, "new-kind": ""}, {}):
+    no_new = {"new-kind": "", "new-amount": ""}
+    for sent in ({**form, **everything, **no_new}, {**form, **all_off, **no_new}, {}):
         r = admin.post("/admin/deadline-policies", sent)
         assert r.status_code == 400
         assert "Keep at least one deadline policy switched on" in page_text(r)
     with app.app_context():
         assert len(service.policies()) == len(policies)
         assert any(p.active for p in service.policies())
+    # A duration typed on the new row without its step: said, not silently dropped.
+    begun = {**form, "new-kind": "", "new-amount": "3", "new-unit": "days"}
+    r = admin.post("/admin/deadline-policies", begun)
+    assert r.status_code == 400
+    assert 'id="e-policies-new-kind"' in page_text(r)
 
 
 def test_admin_sees_the_fallback_warning_without_content(app, org, submit, login):
