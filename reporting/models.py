@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,7 +58,13 @@ class Report(db.Model):  # type: ignore[name-defined]
         Index("ix_report_created_at", "created_at"),
         # The form a report came from (a random token): the same form sent twice is one
         # report (migration 0025).
-        Index("ix_report_submission_key", "submission_key", unique=True),
+        Index(
+            "ix_report_submission_key",
+            "submission_key",
+            unique=True,
+            postgresql_where=text("submission_key IS NOT NULL"),
+            sqlite_where=text("submission_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

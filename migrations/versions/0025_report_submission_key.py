@@ -22,9 +22,21 @@ branch_labels = None
 depends_on = None
 
 
+KEYED = sa.text("submission_key IS NOT NULL")
+
+
 def upgrade():
     op.add_column("report", sa.Column("submission_key", sa.String(length=64), nullable=True))
-    op.create_index("ix_report_submission_key", "report", ["submission_key"], unique=True)
+    # Partial: only form-sent reports have a key (API, anonymous and imported ones none),
+    # so the index holds no NULLs and costs the others' inserts nothing.
+    op.create_index(
+        "ix_report_submission_key",
+        "report",
+        ["submission_key"],
+        unique=True,
+        postgresql_where=KEYED,
+        sqlite_where=KEYED,
+    )
 
 
 def downgrade():
