@@ -29,6 +29,7 @@ from trygg import (
     formatting,
     ids,
     keys,
+    language,
     privacy,
     security,
     settings,
@@ -121,13 +122,13 @@ def init_extensions(app: Flask) -> None:
         app, db, directory=str(settings.PROJECT_ROOT / "migrations"), compare_type=True
     )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=web.select_locale)
-    web.install_template_gettext(app)
+    babel.init_app(app, locale_selector=language.select_locale)
+    language.install_template_gettext(app)
     keys.init_app(app)
     accounts_setup.init_app(app, login_manager)
     security.init_app(app)
     uploads.init_app(app)
-    app.jinja_env.globals["languages"] = web.LANGUAGES
+    app.jinja_env.globals["languages"] = language.LANGUAGES
     formatting.init_app(app)
 
 

@@ -23,7 +23,7 @@ from flask import Flask
 from flask_babel import force_locale, get_translations
 from sqlalchemy.orm import configure_mappers
 
-from trygg.web import LANGUAGES
+from trygg.language import BABEL_LOCALES, LANGUAGES
 
 
 def warm(app: Flask) -> None:
@@ -34,7 +34,8 @@ def warm(app: Flask) -> None:
         for name in app.jinja_env.list_templates(extensions=["html", "txt"]):
             app.jinja_env.get_template(name)
     for language in LANGUAGES:
-        with app.test_request_context("/"), force_locale(language):
+        # As requests ask for it (en_GB for English), so the catalogue they load is warm.
+        with app.test_request_context("/"), force_locale(BABEL_LOCALES.get(language, language)):
             get_translations()
 
 

@@ -186,7 +186,7 @@ def test_dates_in_pages_are_written_as_babel_writes_them_in_both_languages(
 
 
 def test_template_strings_are_kept_per_language_and_variables_escaped_once(app: Flask) -> None:
-    """trygg.web.install_template_gettext keeps a string without variables once per
+    """trygg.language.install_template_gettext keeps a string without variables once per
     language's catalogue: a page in one language never gets the other's, and a string
     with variables is formatted (and escaped) on each use, as Jinja does."""
     from flask import render_template_string
