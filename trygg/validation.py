@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from trygg.i18n import gettext as _
+from trygg.ids import ID_MAX
 
 
 class StrictSchema(Schema):
@@ -23,9 +24,13 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+# marshmallow's own message for a required field left out (translated by _fixed).
+REQUIRED = "Missing data for required field."
+
+
 def _fixed() -> dict[str, str]:
     return {
-        "Missing data for required field.": _("This field is required."),
+        REQUIRED: _("This field is required."),
         "Unknown field.": _("This field is not expected here."),
         "Field may not be null.": _("This field cannot be empty."),
         "Not a valid string.": _("Enter text."),
@@ -188,10 +193,7 @@ def unstorable_message() -> str:
     )
 
 
-INT_MAX = 2**31 - 1
-
-
-def small_int(text: str | None, default: int, *, maximum: int = INT_MAX) -> int:
+def small_int(text: str | None, default: int, *, maximum: int = ID_MAX) -> int:
     """A whole number typed into a URL or form ("?page=2"), else `default`.
 
     Only ASCII digits count (`str.isdigit` also accepts "²", which `int` refuses), and
@@ -207,7 +209,7 @@ class NotEmpty(validate.Length):
     """At least one character, and if not, the required message (see `filled`)."""
 
     def __init__(self) -> None:
-        super().__init__(min=1, error="Missing data for required field.")
+        super().__init__(min=1, error=REQUIRED)
 
 
 def needs_text(field: fields.Field | None) -> bool:

@@ -73,10 +73,8 @@ def _check_due(case: Case, due_at: datetime | None, now: datetime) -> None:
     if due_at is None:
         return
     occurred = case.report.occurred_month
-    earliest = datetime.combine(occurred, time(), OSLO) if occurred is not None else None
-    if (earliest is not None and due_at < earliest) or due_at > now + timedelta(
-        days=TASK_DUE_MAX_DAYS
-    ):
+    too_early = occurred is not None and due_at < datetime.combine(occurred, time(), OSLO)
+    if too_early or due_at > now + timedelta(days=TASK_DUE_MAX_DAYS):
         raise CaseError(
             _l("Choose a due time after the incident and at most five years ahead."), "due_at"
         )

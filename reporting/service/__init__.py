@@ -112,6 +112,7 @@ __all__ = [
     "owner_tag",
     "people_named",
     "random_reference",
+    "report_by_submission",
     "reporter_actor",
     "NameSearch",
     "reporter_identity",
@@ -124,7 +125,6 @@ __all__ = [
     "start_of_day_utc",
     "store_attachment",
     "strip_image_metadata",
-    "report_by_submission",
     "submit_report",
     "time_band",
 ]

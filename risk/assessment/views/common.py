@@ -14,7 +14,7 @@ from risk.assessment.access import AssessmentError, Need
 from risk.assessment.models import Assessment
 from trygg.accounts.models import User
 from trygg.forms import form_input
-from trygg.validation import flatten_errors, translate_errors, translate_message
+from trygg.validation import REQUIRED, flatten_errors, translate_errors, translate_message
 
 bp = Blueprint(
     "risk_assessment",
@@ -46,9 +46,8 @@ def parse(schema: Schema, data: dict[str, Any] | None = None) -> tuple[dict[str,
     if data is None and schema.partial:
         # A change form shows every field: one that a measure cannot be without, sent
         # empty, is an error, not "unchanged" (which a partial load makes of it).
-        required = "Missing data for required field."
         emptied = {
-            name: [translate_message(required)]
+            name: [translate_message(REQUIRED)]
             for name, field in schema.load_fields.items()
             if field.required and name in request.form and not request.form[name].strip()
         }
