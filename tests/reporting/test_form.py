@@ -403,3 +403,16 @@ def test_the_same_form_sent_from_two_tabs_at_once_is_one_report(race_app):
 
     assert in_parallel(browsers, send) == {303: 2}
     assert _reports(race_app) == 1
+
+
+@pytest.mark.parametrize("hostile", ["x" * 1000, "<script>alert(1)</script>", "short"])
+def test_a_form_token_that_is_not_one_is_ignored(app, client, employee, hostile):
+    """A token the form never gave (too long, markup, too short) is not stored: the
+    report is filed as any other, once."""
+    _user, unit = employee
+    page = client.get("/report").get_data(as_text=True)
+    data = {**form_fields(unit.id), "csrf_token": page_token(page), "form_id": hostile}
+    sent = client.post("/report", data=data, content_type="multipart/form-data")
+    assert sent.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Report.submission_key)).all() == [None]
