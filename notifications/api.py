@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from datetime import datetime
+
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from notifications import preferences, service
 from notifications.preferences import PreferenceError
@@ -14,11 +17,11 @@ from notifications.schemas import (
     OutboxSchema,
     SettingsOutSchema,
 )
+from trygg import paging
 from trygg.accounts.models import Role, User
-from trygg.api import ApiError, documented, load_json
+from trygg.api import ApiError, documented, load_json, schema_error
 from trygg.i18n import gettext as _
 from trygg.security import allow
-from trygg.validation import small_int
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api/v1")
 
@@ -31,20 +34,26 @@ def _user() -> User:
 @bp.get("/notifications")
 @allow()
 @documented(
-    "Your notifications, newest first (?limit=, ?offset=), and the unread count",
+    "Your notifications, newest first, a page at a time (limit: 1 to 200, 50 by default; "
+    "the next page's address is in the Link header, rel=next), and the unread count",
     response=NotificationListSchema,
     tags=("notifications",),
+    errors=(400,),
 )
 def list_notifications() -> Response:
     """The logged-in user's notifications."""
     user = _user()
-    limit = max(small_int(request.args.get("limit"), 50, maximum=200), 1)
-    offset = small_int(request.args.get("offset"), 0)
-    body = {
-        "unread": service.unread_count(user.id),
-        "items": service.list_for(user.id, limit=limit, offset=offset),
-    }
-    return jsonify(NotificationListSchema().dump(body))
+    try:
+        args = paging.page_args(request.args, (datetime, int))
+    except ValidationError as exc:
+        raise schema_error(exc) from None
+    page = service.page_for(user.id, limit=args.limit, after=args.after)
+    body = {"unread": service.unread_count(user.id), "items": page.items}
+    response = jsonify(NotificationListSchema().dump(body))
+    if page.next_cursor is not None:
+        link = url_for(".list_notifications", limit=args.limit, after=page.next_cursor)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return response
 
 
 @bp.post("/notifications/<id:notification_id>/read")

@@ -30,7 +30,7 @@ from notifications.kinds import (
 )
 from notifications.models import Notification, NotificationPreference, NotificationProfile
 from notifications.rows import insert_rows
-from trygg import crypto, keys, privacy
+from trygg import crypto, keys, paging, privacy
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db, utcnow
 from trygg.roles import Role
@@ -233,17 +233,25 @@ def unread_count(user_id: int, kinds: Collection[str] = ()) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-def list_for(user_id: int, *, limit: int = 50, offset: int = 0) -> list[Notification]:
-    """The user's notifications, newest first."""
-    return list(
-        db.session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+def page_for(
+    user_id: int, *, limit: int = paging.DEFAULT_PAGE_SIZE, after: tuple[Any, ...] | None = None
+) -> paging.Page[Notification]:
+    """A page of the user's notifications, newest first; `after` is the last one's
+    (created_at, id)."""
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit + 1)
     )
+    if after is not None:
+        created_at, row_id = after
+        query = query.where(
+            (Notification.created_at < created_at)
+            | ((Notification.created_at == created_at) & (Notification.id < row_id))
+        )
+    rows = list(db.session.scalars(query))
+    return paging.page_of(rows, limit, lambda row: (row.created_at, row.id))
 
 
 def get_for(user_id: int, notification_id: int) -> Notification:

@@ -3,6 +3,7 @@ times. The outbox page shows counts and failed rows, never content."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from notifications import preferences, reminders, scheduler, service
 from notifications.kinds import LABELS, SENTENCES, Delivery
 from notifications.preferences import PreferenceError
 from notifications.schemas import NotificationSettingsSchema
-from trygg import privacy
+from trygg import paging, privacy
 from trygg.accounts.models import Role, User
 from trygg.forms import form_input
 from trygg.i18n import gettext as _
@@ -43,17 +44,25 @@ def unread_badge() -> tuple[int, str] | None:
 
 @bp.get("/notifications")
 @allow()
-def inbox() -> str:
-    """The user's notifications, newest first, with the unread ones marked."""
+def inbox() -> Page:
+    """The user's notifications, newest first, a page at a time, unread ones marked."""
     user = _user()
+    try:
+        args = paging.page_args(request.args, (datetime, int))
+    except ValidationError as exc:
+        return paging.refused(exc)
+    page = service.page_for(user.id, limit=args.limit, after=args.after)
+    more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
     return render_template(
         "notifications/list.html",
-        items=service.list_for(user.id, limit=100),
+        items=page.items,
         unread=service.unread_count(user.id),
         labels=LABELS,
         sentences=SENTENCES,
         # Discreet rows (random ids) keep only their day.
         day_only_from=privacy.RANDOM_ID_MIN,
+        next_page=url_for(".inbox", **more, after=page.next_cursor) if page.next_cursor else None,
+        first_page=url_for(".inbox", **more) if args.after else None,
     )
 
 
