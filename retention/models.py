@@ -78,4 +78,6 @@ class RetentionDay(db.Model):  # type: ignore[name-defined]
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     owner: Mapped[str] = mapped_column(String(64))
+    # Cases deleted since the previous day's mark: by every tick of this day's run (and
+    # by a `trygg retention run` in between).
     deleted: Mapped[int] = mapped_column(Integer, default=0)
