@@ -15,6 +15,7 @@ from fpdf.enums import XPos, YPos
 from retention.exports import labels
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
 from trygg.i18n import gettext as _
+from trygg.i18n import lazy_gettext as _l
 from trygg.pdf import new_document
 
 
@@ -109,11 +110,30 @@ def _nested(pdf: FPDF, key: str, raw: Any, title: str | None = None) -> None:
     ):
         _heading(pdf, label)
         for index, item in enumerate(raw, 1):
-            _nested(pdf, key, item, title=f"{label} {index}")
+            _nested(pdf, key, item, title=_item_title(key, item, index))
     elif title is None:
         _field(pdf, key, raw)
     else:
         _line(pdf, label, labels.value(key, raw))
+
+
+# One item of a list in the access download, when it has no reference of its own.
+ITEM_TITLES = {
+    "messages": _l("Message %(n)s"),
+    "files": _l("File %(n)s"),
+    "tasks": _l("Follow-up task %(n)s"),
+    "debriefings": _l("Debriefing %(n)s"),
+}
+
+
+def _item_title(key: str, item: dict[str, Any], index: int) -> str:
+    """A report or case by its reference ("Report 2026-0042"), other items numbered."""
+    if item.get("reference") and key == "reports":
+        return _("Report %(reference)s", reference=item["reference"])
+    if item.get("reference"):
+        return _("Case %(reference)s", reference=item["reference"])
+    title = ITEM_TITLES.get(key)
+    return str(title % {"n": index}) if title else f"{labels.field(key)} {index}"
 
 
 def render_access(doc: dict[str, Any]) -> bytes:

@@ -69,6 +69,11 @@ def test_the_download_has_the_users_own_data_and_nothing_of_others(app, world):
     pdf_text = "\n".join(p.extract_text() for p in pages)
     assert "MINE-narrative æøå" in pdf_text
     assert "Akutten" in pdf_text
+    # Each report under its reference, each message numbered as one ("Beskjed 1").
+    assert f"Melding {mine['reference']}" in pdf_text
+    assert f"Sak {doc['named_as_exposed'][0]['reference']}" in pdf_text
+    assert "Beskjed 1" in pdf_text
+    assert "Meldingene dine 1" not in pdf_text
     assert me.get("/api/v1/account/my-data?format=docx").status_code == 400
 
     with app.app_context():
