@@ -60,6 +60,9 @@ def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Pag
         export_reasons=document.REASONS,
         sections=document.SECTIONS,
         whistleblowing=case.track == document.WHISTLEBLOWING,
+        # A confidential reporter is named only in the assigned handler's export.
+        confidential_elsewhere=case.report.confidential
+        and not document.confidential_exporter(case, current_user),
         errors=errors,
         form=form,
         format_date=format_date,

@@ -58,11 +58,20 @@ def _text(value: Any) -> Any:
     return value
 
 
-def identity_allowed(case: Case, request: ExportRequest) -> bool:
-    """A varsel's reporter is named only with their consent; others when chosen."""
-    return "reporter" in request.sections and (
-        case.track != WHISTLEBLOWING or request.reporter_consented
+def identity_allowed(case: Case, request: ExportRequest, user: User) -> bool:
+    """Whether the export names the reporter: when chosen, and for a varsel only with
+    the reporter's consent. A confidential reporter was promised that only the handler
+    assigned to the case sees who they are: only that handler's export names them."""
+    return (
+        "reporter" in request.sections
+        and (case.track != WHISTLEBLOWING or request.reporter_consented)
+        and (not case.report.confidential or confidential_exporter(case, user))
     )
+
+
+def confidential_exporter(case: Case, user: User) -> bool:
+    """The one handler who may name a confidential reporter: the case's assignee."""
+    return case.assigned_user_id is not None and case.assigned_user_id == user.id
 
 
 def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:
@@ -70,7 +79,7 @@ def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:
     checked the user's access (handling.service.case_for) and commits."""
     content = handling.open_case_content(case, user, part="export")
     report = content.report or {}
-    named = identity_allowed(case, request)
+    named = identity_allowed(case, request, user)
     identity = reporting.reporter_identity(case.report) or {}
     chosen = request.sections
     doc = _cover(case, request)

@@ -136,3 +136,28 @@ def test_the_cli_writes_the_pdf_and_the_json_beside_it(app, world, runner, tmp_p
     assert "reporter" not in doc
     refused = runner.invoke(args=[*args[:4], world.employee.email, *args[5:]])
     assert refused.exit_code != 0
+
+
+def test_only_the_assigned_handler_can_name_a_confidential_reporter(app, org, submit, api):
+    """A confidential reporter was told: only the handler assigned to the case sees who
+    you are. A colleague in the same group exports the case without the name."""
+    case = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    mine = api(org.handler)
+    assigned = mine.post(
+        f"/api/v1/cases/{case.id}/assignment", {"handler_id": org.handler.id, "reason": "Mine"}
+    )
+    assert assigned.status_code == 200
+    body = {"recipient": "police", "reason": "police_report", "format": "json"}
+    colleague = api(org.colleague)
+    doc = colleague.post(
+        f"/api/v1/cases/{case.id}/exports", {**body, "sections": ["reporter", "people"]}
+    ).get_json()
+    assert "reporter" not in doc
+    assert "Ella Employee" not in json.dumps(doc, ensure_ascii=False)
+    page = colleague.get(f"/cases/{case.id}/retention").get_data(as_text=True)
+    assert "Eksporten din utelater hvem melderen er." in page
+    own = mine.post(f"/api/v1/cases/{case.id}/exports", {**body, "sections": ["reporter"]})
+    assert own.get_json()["reporter"] == {"name": "Ella Employee"}
+    assert "Eksporten din utelater" not in mine.get(f"/cases/{case.id}/retention").get_data(
+        as_text=True
+    )
