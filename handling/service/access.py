@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from sqlalchemy import and_, exists, false, literal, null, or_, select, tuple_, union_all
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from handling import access
@@ -59,12 +60,13 @@ def _safety_rep_units(user: User) -> set[int]:
 
 
 def _safety_rep_may_see(user: User, case: Case) -> bool:
-    """Consent given, the report's unit within the rep's units, and the rep not named."""
+    """Consent given, the report's unit within the rep's units, and the rep neither named
+    nor excluded from the case (a handler who is also a rep and recused stays out)."""
     if not _consented(case) or case.report.unit_id is None:
         return False
     if case.report.unit_id not in _safety_rep_units(user):
         return False
-    return user.id not in conflicts(case.report)
+    return user.id not in case.excluded_user_ids and user.id not in conflicts(case.report)
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,8 @@ def visible_cases(
 
     Handlers: `handling.access.handler_sees` (as `Reach.sees`), within their groups or by
     break-glass. Safety representatives: the exposed employee consented to sharing, and
-    the report's unit is within their units (whether they are named in the report is
-    sealed: `_may_list`).
+    the report's unit is within their units, and they are not excluded (whether they are
+    named in the report is sealed: `rep_conflicts`, which the queue leaves out).
     The user's groups, grants, exclusions and units are read first and given as values,
     so the planner walks the queue's index of each group in order (an OR with a
     subquery made it scan every case of the state and sort them); `reach` is
@@ -170,18 +172,9 @@ def visible_cases(
         parts.append(and_(Case.group_id.in_(reach.groups), sees))
     if reach.glass:
         parts.append(and_(Case.id.in_(reach.glass), sees))
-    units = sorted(_safety_rep_units(user)) if user.has_role(Role.SAFETY_REP) else []
-    if units:
-        consented = or_(
-            exists().where(
-                FollowUpTask.case_id == Case.id, FollowUpTask.consent_to_share.is_(True)
-            ),
-            exists().where(
-                Debriefing.case_id == Case.id, Debriefing.consent_to_share_summary.is_(True)
-            ),
-        )
-        in_units = exists().where(Report.id == Case.report_id, Report.unit_id.in_(units))
-        parts.append(and_(consented, in_units))
+    shared = _shared_with_rep(user)
+    if shared is not None:
+        parts.append(shared)
     if not parts:
         return false()
     # A case retention deleted keeps only its codes: it is in no one's queue.
@@ -192,6 +185,35 @@ def visible_cases(
     else:
         kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
     return and_(or_(*parts) if len(parts) > 1 else parts[0], kept)
+
+
+def _shared_with_rep(user: User) -> ColumnElement[bool] | None:
+    """SQL on Case: the cases shared with a safety representative (consent given, a unit
+    they represent, not excluded), before the conflicts sealed in the report."""
+    units = sorted(_safety_rep_units(user)) if user.has_role(Role.SAFETY_REP) else []
+    if not units:
+        return None
+    consented = or_(
+        exists().where(FollowUpTask.case_id == Case.id, FollowUpTask.consent_to_share.is_(True)),
+        exists().where(
+            Debriefing.case_id == Case.id, Debriefing.consent_to_share_summary.is_(True)
+        ),
+    )
+    in_units = exists().where(Report.id == Case.report_id, Report.unit_id.in_(units))
+    excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id)
+    return and_(consented, in_units, ~excluded)
+
+
+def rep_conflicts(user: User) -> list[int]:
+    """The cases shared with a safety representative's units that they are named in (or
+    otherwise in conflict with): sealed in the reports, so found by opening each shared
+    report, and left out of the rep's list and counts. Only consented cases are shared,
+    so these are few; a handler's queue never opens a report."""
+    shared = _shared_with_rep(user)
+    if shared is None:
+        return []
+    cases = db.session.scalars(select(Case).where(shared).options(selectinload(Case.report)))
+    return sorted(c.id for c in cases if user.id in conflicts(c.report))
 
 
 def access_level(user: User | None, case: Case) -> str | None:

@@ -14,10 +14,9 @@ from sqlalchemy.orm import aliased, contains_eager, defer, joinedload, lazyload
 from handling import access
 from handling.models import Case, Deadline, HandlerGroup
 from handling.service import queue_order
-from handling.service.access import handler_reach, visible_cases
+from handling.service.access import handler_reach, rep_conflicts, visible_cases
 from handling.service.base import DUE_SOON, _audit, _now
 from handling.service.deadlines import deadline_status
-from handling.service.routing import conflicts
 from handling.states import AccessLevel
 from handling.workflow import FINISHED_STATES
 from reporting import service as reporting
@@ -112,6 +111,10 @@ def queue_for(
     reach = handler_reach(user)
     visible = visible_cases(user, reach=reach, active=True)
     conditions = [visible_cases(user, shown, reach=reach), *_queue_conditions(filters, user, now)]
+    hidden = rep_conflicts(user)
+    if hidden:  # a safety rep named in a shared case: not listed, not counted
+        visible = and_(visible, Case.id.not_in(hidden))
+        conditions.append(Case.id.not_in(hidden))
     searched = _search(user, q, conditions, shown) if q else None
     if searched is not None:
         conditions.append(searched[0])
@@ -185,14 +188,11 @@ def _page_statement(
 
 
 def _items(user: User, rows: Sequence[Any], now: datetime) -> list[QueueItem]:
-    """The page's rows as queue items, leaving out the cases the user may not list. A
-    safety representative is shown neither the messages nor who handles the case (the
-    case page shows them only to handlers)."""
+    """The page's rows as queue items. A safety representative is shown neither the
+    messages nor who handles the case (the case page shows them only to handlers)."""
     as_handler = user.has_role(Role.HANDLER)
     items = []
     for case, _value, unread, assignee, next_deadline, late, types, *_counts in rows:
-        if not _may_list(user, case):
-            continue
         if not as_handler:
             unread, assignee = 0, None
         items.append(
@@ -371,10 +371,3 @@ def _counts_query(visible: Any, user: User, now: datetime) -> Any:
         func.count().filter(Case.assigned_user_id == user.id).label("mine"),
         func.count().filter(Case.assigned_user_id.is_(None)).label("unassigned"),
     ).where(visible, _unfinished())
-
-
-def _may_list(user: User, case: Case) -> bool:
-    """A safety representative is left out of cases they are named in: conflicts are
-    sealed in the report, so this one check is not SQL (and reads per row, only for
-    safety representatives: a handler's queue never decrypts)."""
-    return not user.has_role(Role.SAFETY_REP) or user.id not in conflicts(case.report)

@@ -284,3 +284,63 @@ def test_managers_and_admins_never_get_case_content_from_the_service(app, org, s
             with pytest.raises(service.CaseNotFound):
                 service.open_case_content(row, user)
             assert service.queue_for(user).items == []
+
+
+def test_a_recused_handler_does_not_see_the_case_as_safety_rep(app, make, org, submit, api):
+    both = make.user(
+        Role.HANDLER,
+        Role.SAFETY_REP,
+        name="Hedda Both",
+        units=(org.emergency,),
+        represents=(org.emergency,),
+    )
+    with app.app_context():
+        hms = service.get_group(org.hms)
+        service.save_group(
+            actor="test",
+            name="HMS",
+            member_ids=[*hms.member_ids, both.id],
+            group=hms,
+            is_default=True,
+        )
+        db.session.commit()
+    case = submit(org.employee, unit_id=org.ward.id)
+    client = api(both)
+    assert client.get(f"/api/v1/cases/{case.id}").get_json()["level"] == "handler"
+    recused = client.post(
+        f"/api/v1/cases/{case.id}/assignment",
+        {"recuse": True, "reason": "My sister is the counterpart"},
+    )
+    assert recused.status_code == 200, recused.get_json()
+    assert client.get(f"/api/v1/cases/{case.id}").status_code == 404
+    with app.app_context():
+        row = get_case(case.id)
+        service.add_task(
+            row, actor=user_obj(org.handler), template="bht_offer", consent_to_share=True
+        )
+        db.session.commit()
+    # Consent to share with the safety rep: the rep who recused still does not see it.
+    seen = client.get(f"/api/v1/cases/{case.id}")
+    queue = [c["id"] for c in client.get("/api/v1/cases?state=all").get_json()["cases"]]
+    assert seen.status_code == 404, f"excluded user reads the case at level {seen.get_json()}"
+    assert case.id not in queue
+
+
+def test_a_safety_rep_named_in_a_shared_case_neither_lists_nor_counts_it(app, org, submit, api):
+    named = submit(org.employee, unit_id=org.ward.id, counterpart_user_id=org.safety_rep.id)
+    shared = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        for case in (named, shared):
+            service.add_task(
+                get_case(case.id),
+                actor=user_obj(org.handler),
+                template="bht_offer",
+                consent_to_share=True,
+            )
+        db.session.commit()
+    rep = api(org.safety_rep)
+    assert rep.get(f"/api/v1/cases/{named.id}").status_code == 404
+    body = rep.get("/api/v1/cases?state=all").get_json()
+    # The case naming them is not in the list, nor in the counters beside it.
+    assert [c["id"] for c in body["cases"]] == [shared.id]
+    assert body["active_cases"] == 1
