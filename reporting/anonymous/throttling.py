@@ -156,7 +156,18 @@ class Attempt:
     bucket: datetime
 
     def succeeded(self) -> None:
+        """Take the attempt back, and the row with it when nothing else is counted in
+        it: a row at 0 would say, to the minute, that someone of this network followed
+        up their report (the network's counters are locked until commit)."""
         _bump(RECEIPT_KIND, self.network, self.bucket, -1)
+        db.session.execute(
+            delete(AnonymousThrottle).where(
+                AnonymousThrottle.kind == RECEIPT_KIND,
+                AnonymousThrottle.network == self.network,
+                AnonymousThrottle.bucket == self.bucket,
+                AnonymousThrottle.count <= 0,
+            )
+        )
 
 
 def begin_receipt_attempt(address: str | None, now: datetime | None = None) -> Attempt:
