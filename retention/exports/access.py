@@ -45,7 +45,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _own_report(report: Report, case: Case | None) -> dict[str, Any]:
+def _own_report(report: Report, case: Case | None, *, exposed: bool) -> dict[str, Any]:
+    """One of the person's own reports as they wrote it, the case's messages and
+    feedback, and, where they named themselves as the exposed employee, its follow-up."""
     content = reporting.open_report(report, actor="reporter", part="access")
     fields = dict(content.fields)
     unit = org.get_unit(report.unit_id) if report.unit_id else None
@@ -75,6 +77,8 @@ def _own_report(report: Report, case: Case | None) -> dict[str, Any]:
         out["messages"] = [
             {"at": m.created_at, "from": m.author_kind, "body": m.body} for m in view.messages
         ]
+        if exposed:  # read as "reporter", as the rest of their own report here
+            out.update(_follow_up(case, "reporter"))
     return out
 
 
@@ -86,22 +90,29 @@ def _named_in(report: Report, case: Case | None, *, actor: str) -> dict[str, Any
         "incident_types": report.incident_types,
     }
     if case is not None:
-        # The case's own access history shows this reading (part "access"), like every
-        # other opening of its content; the task's note is the handlers' alone.
-        handling.record_read(case, actor, part="access", level="subject")
-        out["tasks"] = [
+        out.update(_follow_up(case, actor))
+    return out
+
+
+def _follow_up(case: Case, actor: str) -> dict[str, Any]:
+    """The follow-up of the exposed person: their tasks and debriefings. The case's own
+    access history shows this reading (part "access"), like every other opening of its
+    content; the task's note is the handlers' alone."""
+    handling.record_read(case, actor, part="access", level="subject")
+    return {
+        "tasks": [
             {
                 "template": view.task.template,
                 "status": view.task.status,
                 "due_at": view.task.due_at,
             }
             for view in (handling.task_view(case, t, with_note=False) for t in case.tasks)
-        ]
-        out["debriefings"] = [
+        ],
+        "debriefings": [
             {"held_on": view.debriefing.held_on, "outcome": view.outcome}
             for view in (handling.debriefing_view(case, d, full=False) for d in case.debriefings)
-        ]
-    return out
+        ],
+    }
 
 
 ADMIN_NOTE = _l(
@@ -144,7 +155,8 @@ def build(
     own_ids = {r.id for r in own}
     # By the index of the accounts reports name (reporting/people_index.py): the
     # statements do not grow with the number of reports, only with the user's own.
-    named_ids = [i for i in people_index.reports_naming(user.id, "exposed") if i not in own_ids]
+    exposed_in = set(people_index.reports_naming(user.id, "exposed"))
+    named_ids = sorted(exposed_in - own_ids)
     named = (
         list(db.session.scalars(select(Report).where(Report.id.in_(named_ids)).order_by(Report.id)))
         if named_ids
@@ -163,7 +175,7 @@ def build(
         {
             "exported_at": utcnow(),
             "account": {"name": user.name, "email": user.email},
-            "reports": [_own_report(r, cases.get(r.id)) for r in own],
+            "reports": [_own_report(r, cases.get(r.id), exposed=r.id in exposed_in) for r in own],
             "named_as_exposed": [_named_in(r, cases.get(r.id), actor=actor) for r in named],
         }
     )

@@ -122,6 +122,38 @@ def test_the_exposed_employee_sees_the_tasks_but_not_the_handlers_notes(app, wor
         assert mine == [{"part": "access", "level": "subject"}] * 2
 
 
+def test_my_own_report_about_myself_carries_its_follow_up(app, world):
+    """The report form names the reporter as the exposed employee: the follow-up of
+    their own report concerns them, as it would in a colleague's report."""
+    handler, me = Api(app, world.handler), Api(app, world.employee)
+    r = me.post(
+        "/api/v1/reports",
+        {**report_payload(world, "SELF"), "exposed": [{"user_id": world.employee.id}]},
+    )
+    assert r.status_code == 201, r.get_json()
+    case_id = case_of(app, r.get_json()["id"])
+    to_in_progress(handler, case_id)
+    r = handler.post(
+        f"/api/v1/cases/{case_id}/tasks",
+        {"template": "leader_contact", "responsible_user_id": world.manager.id},
+    )
+    assert r.status_code == 201, r.get_json()
+    r = handler.patch(
+        f"/api/v1/cases/{case_id}/tasks/{r.get_json()['id']}", {"note": "HANDLERS-ONLY-note"}
+    )
+    assert r.status_code == 200, r.get_json()
+
+    doc = me.get("/api/v1/account/my-data").get_json()
+    [mine] = doc["reports"]
+    assert [t["template"] for t in mine["tasks"]] == ["leader_contact"]
+    assert mine["debriefings"] == []
+    assert doc["named_as_exposed"] == []  # the same report is not listed twice
+    assert "HANDLERS-ONLY" not in json.dumps(doc, ensure_ascii=False)
+    pdf = me.get("/api/v1/account/my-data?format=pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Lederen tar kontakt" in text
+
+
 def test_an_admin_answers_an_access_request_with_a_reason(app, world):
     handler, me = Api(app, world.handler), Api(app, world.employee)
     marked_case(app, world, "REQ", handler=handler, reporter=me)
