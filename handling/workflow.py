@@ -122,9 +122,14 @@ def guard_triage(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) 
         )
 
 
+def investigation_fits(facts: CaseFacts) -> bool:
+    """Investigation is for whistleblowing, HR matters and harassment."""
+    return facts.track in INVESTIGATION_TRACKS or bool(facts.incident_types & HARASSMENT)
+
+
 def guard_investigation(facts: CaseFacts, data: Mapping[str, Any], error: GuardFailed) -> None:
     """Investigation is for whistleblowing, HR matters and harassment."""
-    if facts.track not in INVESTIGATION_TRACKS and not (facts.incident_types & HARASSMENT):
+    if not investigation_fits(facts):
         error.add(
             "to",
             _l(

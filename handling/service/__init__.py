@@ -167,12 +167,14 @@ from handling.service.transitions import (
     allowed_next,
     case_facts,
     change_track,
+    offered_next,
     transition,
 )
 
 __all__ = [
     "WORKFLOW",
     "allowed_next",
+    "offered_next",
     "CONTACT_TEMPLATES",
     "DONE_NOTE_MAX",
     "OPEN_MAX",

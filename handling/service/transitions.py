@@ -27,6 +27,7 @@ from handling.workflow import (
     guard_forward,
     guard_investigation,
     guard_triage,
+    investigation_fits,
 )
 from reporting import service as reporting
 from trygg.accounts.models import User
@@ -155,6 +156,17 @@ def allowed_next(state: str) -> list[CaseState]:
     """The states a case may move to next, in workflow order."""
     nexts = TRANSITIONS.get(state, frozenset())
     return [s for s in CaseState if s in nexts]
+
+
+def offered_next(case: Case) -> list[CaseState]:
+    """The steps the case page offers: `allowed_next`, less an investigation the case's
+    track and types of incident already rule out (the page would offer it, then refuse)."""
+    facts = case_facts(case)
+    return [
+        s
+        for s in allowed_next(case.state)
+        if s != CaseState.INVESTIGATION or investigation_fits(facts)
+    ]
 
 
 def check(facts: CaseFacts, to: str, data: Mapping[str, Any]) -> Step:

@@ -137,7 +137,7 @@ def _handler_context(
         ]
     )
     return {
-        "next_states": service.allowed_next(case.state),
+        "next_states": service.offered_next(case),
         "finished": case.state in FINISHED_STATES,
         "eligible": eligible,
         "grant_candidates": service.grant_candidates(case),

@@ -466,6 +466,25 @@ def test_closing_without_the_guard_fields_keeps_what_was_typed(app, org, submit,
     assert state_of(app, ref.id) == CaseState.IN_PROGRESS
 
 
+def test_investigation_is_offered_only_where_it_may_be_started(app, org, submit, login):
+    """The page does not offer a step that would be refused: investigation is for
+    whistleblowing, HR matters and harassment, not for a threat with verbal abuse."""
+    handler = login(org.handler)
+    pages = {}
+    for name, types in (("threat", ["threat", "verbal_abuse"]), ("bullying", ["bullying"])):
+        ref = submit(org.employee, unit_id=org.ward.id, incident_types=types)
+        for step in (
+            {"to": CaseState.ACKNOWLEDGED},
+            {"to": CaseState.TRIAGED, "track": Track.HMS_DEVIATION, "section_5_2": "false"},
+            {"to": CaseState.IN_PROGRESS},
+        ):
+            assert handler.post(f"/cases/{ref.id}/transition", step).status_code == 303
+        pages[name] = page_text(handler.get(f"/cases/{ref.id}"))
+    assert "Start an investigation" not in pages["threat"]
+    assert "Measures are decided" in pages["threat"]
+    assert "Start an investigation" in pages["bullying"]
+
+
 def test_triage_needs_the_section_5_2_answer(app, org, submit, login):
     ref = submit(org.employee, unit_id=org.ward.id)
     handler = login(org.handler)
