@@ -265,6 +265,36 @@ SECTION52_FIELDS = (
 )
 
 
+# The § 5-2 steps are recorded when done: a time a few minutes ahead is a clock's
+# difference, more is a typing error (and both notices recorded meet the deadline).
+SECTION52_SLACK = timedelta(minutes=5)
+
+
+def _check_section52_times(case: Case, values: dict[str, Any], now: datetime) -> None:
+    """Each time or day given is between the incident's month and now."""
+    occurred = case.report.occurred_month
+    start = datetime.combine(occurred, time(), OSLO) if occurred is not None else None
+    for name in ("labour_inspection_notified_at", "police_notified_at", "safety_rep_copied_at"):
+        at = values.get(name)
+        if at is None:
+            continue
+        if at > now + SECTION52_SLACK:
+            raise CaseError(_l("Enter when it was done: it cannot be in the future."), name)
+        if start is not None and at < start:
+            raise CaseError(_l("Enter when it was done: it cannot be before the incident."), name)
+    sent_on = values.get("nav_form_sent_on")
+    if sent_on is not None:
+        if sent_on > oslo_day(now):
+            raise CaseError(
+                _l("Enter when it was done: it cannot be in the future."), "nav_form_sent_on"
+            )
+        if occurred is not None and sent_on < occurred:
+            raise CaseError(
+                _l("Enter when it was done: it cannot be before the incident."),
+                "nav_form_sent_on",
+            )
+
+
 def update_section52(
     case: Case, *, actor: User, now: datetime | None = None, **values: Any
 ) -> Section52Check:
@@ -278,6 +308,7 @@ def update_section52(
     if unknown:
         raise CaseError(_l("This field is not expected here."), sorted(unknown)[0])
     now = _now(now)
+    _check_section52_times(case, values, now)
     label = actor_label(actor)
     for by in ("labour_inspection_notified_by_id", "police_notified_by_id"):
         if values.get(by) is not None:

@@ -8,9 +8,10 @@ counterpart get 404, managers and admins 403 (their role has no case pages at al
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from html import unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -545,7 +546,13 @@ def test_assigning_a_handler_through_the_form(app, org, submit, login):
 
 
 def test_section_5_2_checklist_for_a_serious_injury(app, org, submit, login):
-    ref = submit(org.employee, unit_id=org.ward.id, severity=4, injury_level="hospital")
+    ref = submit(
+        org.employee,
+        unit_id=org.ward.id,
+        severity=4,
+        injury_level="hospital",
+        occurred_at="2026-03-28T22:00:00+01:00",
+    )
     handler = login(org.handler)
     base = f"/cases/{ref.id}"
     page = handler.text(base)
@@ -576,6 +583,31 @@ def test_section_5_2_checklist_for_a_serious_injury(app, org, submit, login):
         assert notice[0].met_at is not None
     page = handler.text(base)
     assert 'value="2026-03-29T12:00"' in page
+
+
+def test_section_5_2_times_are_between_the_incident_and_now(app, org, submit, login):
+    ref = submit(org.employee, unit_id=org.ward.id, severity=4, injury_level="hospital")
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    ahead = (datetime.now(ZoneInfo("Europe/Oslo")) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    for field, value, message in (
+        ("labour_inspection_notified_at", ahead, "it cannot be in the future"),
+        ("police_notified_at", "2020-01-01T10:00", "it cannot be before the incident"),
+        ("nav_form_sent_on", "2099-01-01", "it cannot be in the future"),
+    ):
+        r = handler.post(base + "/section52", {field: value})
+        assert r.status_code == 400, field
+        text = page_text(r)
+        assert f"Enter when it was done: {message}." in text
+        assert f'href="#f-section52-{field}"' in text, field
+    with app.app_context():
+        check = get_case(ref.id).section52
+        assert check is None or (check.labour_inspection_notified_at, check.police_notified_at) == (
+            None,
+            None,
+        )
+        notice = [d for d in get_case(ref.id).deadlines if d.kind == "section_5_2_notice"]
+        assert notice[0].met_at is None
 
 
 def test_a_task_update_and_a_bad_due_time(app, org, submit, login):
