@@ -17,6 +17,7 @@ from sqlalchemy import select
 from handling import codes as hcodes
 from handling.models import Case
 from reporting.models import Report
+from reporting.service import typed_reference
 from retention import schemas, service
 from retention.codes import HOLD_REASONS, OUTCOMES, SCOPES
 from retention.exports import access
@@ -107,7 +108,7 @@ def _case_by_reference(reference: str) -> Case | None:
     return db.session.scalar(
         select(Case)
         .join(Report, Report.id == Case.report_id)
-        .where(Report.reference == reference.strip(), Report.erased_month.is_(None))
+        .where(Report.reference == typed_reference(reference), Report.erased_month.is_(None))
     )
 
 

@@ -18,6 +18,7 @@ from handling.errors import CaseNotFound
 from handling.models import Case
 from handling.states import AccessLevel
 from reporting.models import Report
+from reporting.service import typed_reference
 from retention import schemas, service
 from retention.exports import access, document
 from retention.exports.files import access_pdf, case_pdf, download
@@ -55,7 +56,7 @@ def _by_reference(reference: str) -> Case:
     case = db.session.scalar(
         select(Case)
         .join(Report, Report.id == Case.report_id)
-        .where(Report.reference == reference, Report.erased_month.is_(None))
+        .where(Report.reference == typed_reference(reference), Report.erased_month.is_(None))
     )
     if case is None:
         raise _not_found()

@@ -16,6 +16,7 @@ from handling.models import Case
 from handling.states import AccessLevel
 from reporting import people_index
 from reporting.models import Report
+from reporting.service import typed_reference
 from retention import service
 from retention.codes import HOLD_REASONS
 from retention.exports import document
@@ -90,7 +91,7 @@ def _case(reference: str) -> Case:
     case = db.session.scalar(
         select(Case)
         .join(Report, Report.id == Case.report_id)
-        .where(Report.reference == reference, Report.erased_month.is_(None))
+        .where(Report.reference == typed_reference(reference), Report.erased_month.is_(None))
     )
     if case is None:
         raise click.ClickException(f"no case {reference}")

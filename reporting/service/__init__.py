@@ -75,7 +75,7 @@ from reporting.service.reading import (
     reports_of,
     set_status,
 )
-from reporting.service.references import next_reference, random_reference
+from reporting.service.references import next_reference, random_reference, typed_reference
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -112,6 +112,7 @@ __all__ = [
     "owner_tag",
     "people_named",
     "random_reference",
+    "typed_reference",
     "report_by_submission",
     "reporter_actor",
     "NameSearch",

@@ -103,6 +103,12 @@ def store_reference(report: Report, year: int, sealed: dict[str, Any]) -> str:
 _REF_ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
 
 
+def typed_reference(text: str) -> str:
+    """A reference as someone typed it ("avv-2026-00231 "), as it is stored: every
+    reference is upper case, so case and surrounding spaces do not matter."""
+    return text.strip().upper()
+
+
 def random_reference(prefix: str, year: int) -> str:
     """A non-sequential reference (anonymous reports: order within a day is not kept)."""
     while True:

@@ -86,8 +86,9 @@ def test_an_admin_places_and_lifts_a_hold_by_reference(app, world):
     assert "Ingen sak har dette saksnummeret." in unknown.get_data(as_text=True)
     no_reason = admin.post(path, data={"csrf_token": token, "reference": reference})
     assert "Velg hvorfor saken må beholdes." in no_reason.get_data(as_text=True)
+    # Typed as people type it: lower case, a space around it.
     placed = admin.post(
-        path, data={"csrf_token": token, "reference": reference, "reason": "lawsuit"}
+        path, data={"csrf_token": token, "reference": f" {reference.lower()} ", "reason": "lawsuit"}
     )
     assert placed.status_code == 303
     html = admin.get(path).get_data(as_text=True)
