@@ -160,7 +160,7 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     submit_in(handler, "form:has(input[name=status][value=done])")
     assert flash(handler) == "The follow-up task is updated."
     show_section(handler, "h-actions")
-    deadlines = handler.locator("#h-deadlines + table").inner_text()
+    deadlines = handler.locator("#h-deadlines + .app-table-scroll table").inner_text()
     assert "Met" in deadlines
 
     # The learning review, opened and filled in from the keyboard.
