@@ -400,6 +400,23 @@ def test_the_command_line_creates_a_handler_with_a_code_not_a_password(app, runn
     assert re.search(r"set-password code: [0-9A-Z]{4}(-[0-9A-Z]{4}){3}", created.output)
 
 
+def test_a_new_handler_is_told_about_as_new_not_as_reset(app, admin_client, inbox):
+    """The page after creating a handler says the code went to them; it does not speak of
+    a reset, of two-factor "again", or of groups they are not in yet."""
+    response = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"email": "new-handler@example.org", "name": "Nina New", "roles": [Role.HANDLER]},
+    )
+    no_code_shown(response)
+    html = response.get_data(as_text=True)
+    assert "A set-password code went to Nina New" in html
+    assert "They choose a password and set up two-factor authentication" in html
+    assert "again" not in html
+    assert "groups are told" not in html
+    assert inbox.code("new-handler@example.org")
+
+
 def test_a_two_factor_reset_makes_the_handler_enrol_before_anything(
     app, admin_client, handler, inbox
 ):
