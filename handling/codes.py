@@ -87,8 +87,8 @@ FORWARD_TARGETS: Codes = {
 
 ROUTING_WARNINGS: Codes = {
     "fallback": _l(
-        "Everyone in the routed group was excluded by conflict of interest; the case went "
-        "to the fallback group."
+        "No one in the routed group could take the case (it has no members, or every member "
+        "has a conflict of interest); the case went to the fallback group."
     ),
     "no_group": _l("No routing rule or default group matched; set up routing."),
     "no_handler": _l("No case handler without a conflict of interest is available."),

@@ -136,12 +136,17 @@ def save_group(
 
 
 def _checked_name(name: str, group: HandlerGroup | None) -> str:
-    """The group's name, stripped; no other group has it."""
-    name = name.strip()
+    """The group's name, stripped; no other group has it, in any case ("hms" and "HMS"
+    would be two groups no one tells apart in a list). Groups are few: compared in
+    Python, where case folding knows Æ, Ø and Å (SQLite's lower() does not)."""
+    name = " ".join(name.split())
     if not name:
         raise CaseError(_l("A handler group needs a name."), "name")
-    clash = db.session.scalar(select(HandlerGroup).where(HandlerGroup.name == name))
-    if clash is not None and (group is None or clash.id != group.id):
+    others = db.session.execute(select(HandlerGroup.id, HandlerGroup.name)).all()
+    if any(
+        other.casefold() == name.casefold() and (group is None or gid != group.id)
+        for gid, other in others
+    ):
         raise CaseError(_l("A handler group with this name already exists."), "name")
     return name
 
@@ -196,6 +201,24 @@ def create_rule(
         raise CaseError(_l("Choose an incident type from the list."), "incident_type")
     if track is not None and track not in codes.TRACKS:
         raise CaseError(_l("Choose a track from the list."), "track")
+    same = db.session.scalar(
+        select(RoutingRule).where(
+            _is(RoutingRule.unit_id, unit_id),
+            _is(RoutingRule.incident_type, incident_type),
+            _is(RoutingRule.track, track),
+        )
+    )
+    if same is not None:
+        # Two rules for the same cases: which group gets them would not be the admin's
+        # choice but the rules' order.
+        raise CaseError(
+            _l(
+                "A rule for exactly these cases exists already, to %(group)s. Remove that "
+                "one first, or choose a unit, type or track that makes this one narrower.",
+                group=same.group.name,
+            ),
+            "group_id",
+        )
     rule = RoutingRule(
         group_id=group.id, group=group, unit_id=unit_id, incident_type=incident_type, track=track
     )
@@ -216,6 +239,11 @@ def create_rule(
         detail={"group": group.id},
     )
     return rule
+
+
+def _is(column: Any, value: Any) -> Any:
+    """`column = value`, where None (any) is matched as NULL."""
+    return column.is_(None) if value is None else column == value
 
 
 def delete_rule(rule: RoutingRule, *, actor: str) -> None:

@@ -118,10 +118,13 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
 
 def _render_rules(forms: Forms | None = None) -> Page:
     forms = forms or Forms()
+    groups = service.handler_groups()
     html = render_template(
         "handling/admin_rules.html",
         rules=service.routing_rules(),
-        groups=service.handler_groups(),
+        groups=groups,
+        # A rule to a group without members sends its cases to the fallback group.
+        empty_groups={g.id for g in groups if not g.member_ids},
         units={u.id: u.name for u in org.all_units()},
         nodes=org.tree(),
         warnings=_warning_rows(),

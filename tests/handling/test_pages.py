@@ -675,9 +675,10 @@ def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
         group = next(g for g in service.handler_groups() if g.name == "Psykiatri")
         group_id = group.id
         assert group.member_ids == [org.colleague.id]
-    r = admin.post("/admin/handler-groups/new", {"name": "Psykiatri"})
-    assert r.status_code == 400
-    assert "already exists" in page_text(r)
+    for same in ("Psykiatri", " psykiatri  ", "PSYKIATRI"):
+        r = admin.post("/admin/handler-groups/new", {"name": same})
+        assert r.status_code == 400, same
+        assert "already exists" in page_text(r)
     r = admin.post("/admin/handler-groups/new", {"name": "X", "member_ids": [str(org.employee.id)]})
     assert r.status_code == 400
     assert "Only case handlers" in page_text(r)
@@ -694,8 +695,24 @@ def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
     assert redirected_to(r, "/admin/routing-rules")
     page = admin.text("/admin/routing-rules")
     assert "Psykiatrien" in page
+    assert "No members: its cases go to the fallback group" not in page
     r = admin.post("/admin/routing-rules", {"group_id": ""})
     assert r.status_code == 400
+    # The same cases once more, to another group: refused, the first rule named.
+    same = {"unit_id": str(org.psychiatry.id), "incident_type": "", "track": ""}
+    r = admin.post("/admin/routing-rules", {**same, "group_id": str(org.hms)})
+    assert r.status_code == 400
+    assert "A rule for exactly these cases exists already, to Psykiatri." in page_text(r)
+    # A rule to a group without members says where its cases will go.
+    r = admin.post("/admin/handler-groups/new", {"name": "Tom"})
+    assert redirected_to(r, "/admin/handler-groups"), page_text(r)[:2000]
+    with app.app_context():
+        empty_id = next(g.id for g in service.handler_groups() if g.name == "Tom")
+    r = admin.post(
+        "/admin/routing-rules", {**same, "track": "whistleblowing", "group_id": str(empty_id)}
+    )
+    assert redirected_to(r, "/admin/routing-rules")
+    assert "No members: its cases go to the fallback group" in admin.text("/admin/routing-rules")
     with app.app_context():
         rule = next(r for r in service.routing_rules() if r.group_id == group_id)
         rule_id = rule.id
