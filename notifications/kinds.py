@@ -18,6 +18,7 @@ class Kind(StrEnum):
     CASE_ASSIGNED = "case_assigned"
     CASE_MESSAGE = "case_message"
     REPORT_UPDATE = "report_update"
+    TASK_ASSIGNED = "task_assigned"
     TASK_DUE = "task_due"
     DEADLINE_REMINDER = "deadline_reminder"
     DEADLINE_ESCALATION = "deadline_escalation"
@@ -50,6 +51,7 @@ LABELS: dict[str, LazyString] = {
     Kind.CASE_ASSIGNED: _l("A case was assigned to you"),
     Kind.CASE_MESSAGE: _l("New information from a reporter"),
     Kind.REPORT_UPDATE: _l("News about a report you sent"),
+    Kind.TASK_ASSIGNED: _l("A follow-up task was given to you"),
     Kind.TASK_DUE: _l("A follow-up task is due"),
     Kind.DEADLINE_REMINDER: _l("A deadline is coming up"),
     Kind.DEADLINE_ESCALATION: _l("A deadline has passed"),
@@ -68,6 +70,9 @@ SENTENCES: dict[str, LazyString] = {
     Kind.CASE_MESSAGE: _l("A reporter has written a message or added information to a case."),
     Kind.REPORT_UPDATE: _l(
         "There is news about a report you sent: a message or feedback from the case handler."
+    ),
+    Kind.TASK_ASSIGNED: _l(
+        "You have been made responsible for a follow-up task. My tasks says what to do and by when."
     ),
     Kind.TASK_DUE: _l("A follow-up task you are responsible for is due soon or overdue."),
     Kind.DEADLINE_REMINDER: _l("A deadline on a case you handle is coming up."),

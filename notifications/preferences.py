@@ -74,7 +74,7 @@ def kinds_for(user: User) -> list[Kind]:
         kinds.append(Kind.RISK_REVIEW)
     if user.has_role(Role.SAFETY_REP) and not user.has_role(Role.HANDLER):
         kinds.append(Kind.ACCESS_CHANGE)
-    kinds.extend((Kind.TASK_DUE, Kind.MEASURE_DUE, Kind.REPORT_UPDATE))
+    kinds.extend((Kind.TASK_ASSIGNED, Kind.TASK_DUE, Kind.MEASURE_DUE, Kind.REPORT_UPDATE))
     return kinds
 
 

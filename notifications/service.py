@@ -273,6 +273,29 @@ def mark_read(user_id: int, notification_id: int, *, now: datetime | None = None
     return row
 
 
+def mark_read_events(
+    user_id: int, keys: Iterable[str], *, discreet: bool = False, now: datetime | None = None
+) -> int:
+    """Mark the user's notifications of these events read: the page that shows what they
+    told of was opened. `discreet` as when they were written (their keys are hashed)."""
+    dedupe = [
+        _dedupe_key(Event(Kind.REPORT_UPDATE, (), key, "", discreet=discreet), user_id)
+        for key in keys
+    ]
+    if not dedupe:
+        return 0
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+            Notification.dedupe_key.in_(dedupe),
+        )
+        .values(read_at=start_of_day(now or utcnow()))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def mark_all_read(user_id: int, *, now: datetime | None = None) -> int:
     result = db.session.execute(
         update(Notification)

@@ -25,6 +25,7 @@ def reporter_messages(report_id: int) -> Response:
     """Owner only; internal notes never appear."""
     report = reporting.own_report(_user(), report_id)
     view = service.reporter_view(report, actor=reporting.reporter_actor(report, _user()))
+    service.news_read(view, _user().id)
     return jsonify(reporter_schemas.ReporterCaseSchema().dump(view))
 
 

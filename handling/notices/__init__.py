@@ -19,9 +19,11 @@ from handling.notices.case_events import (
     assigned,
     case_opened,
     reporter_has_news,
+    reporter_read_news,
     reporter_wrote,
     routed,
     section_5_2_flagged,
+    task_given,
 )
 from handling.notices.jobs import TASK_DUE_SOON, deadlines_job, settled, tasks_job
 from handling.notices.recipients import (
@@ -41,6 +43,8 @@ __all__ = [
     "escalation_by_group",
     "exclusions_by_case",
     "reporter_has_news",
+    "reporter_read_news",
+    "task_given",
     "reporter_wrote",
     "routed",
     "section_5_2_flagged",

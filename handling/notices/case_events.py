@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from handling.models import Case
+from handling.models import Case, FollowUpTask
 from handling.notices.recipients import (
     _case_handlers,
     _case_link,
     _eligible,
     _escalation_events,
+    _split_by_access,
 )
 from notifications.kinds import Kind
-from notifications.service import Event, notify_many
+from notifications.service import Event, mark_read_events, notify_many
 from reporting import service as reporting
 
 
@@ -81,6 +82,26 @@ def assigned(case: Case, now: datetime) -> None:
     )
 
 
+def task_given(case: Case, task: FollowUpTask, actor_id: int, now: datetime) -> None:
+    """Someone else was made responsible for a follow-up task: tell them now, not only
+    when it falls due. A leader who does not handle the case is sent to My tasks."""
+    person = task.responsible_user_id
+    if person is None or person == actor_id:
+        return
+    key = f"task:{task.id}:given:u{person}:{int(now.timestamp())}"
+    notify_many(
+        _split_by_access(
+            Kind.TASK_ASSIGNED,
+            [person],
+            _eligible(case),
+            key,
+            case.id,
+            f"task:{task.id}",
+            "/my-tasks",
+        )
+    )
+
+
 def reporter_wrote(case: Case, key: str) -> None:
     """The reporter sent a message or added information: the case's handlers."""
     eligible = _eligible(case)
@@ -97,6 +118,16 @@ def reporter_wrote(case: Case, key: str) -> None:
             )
         ]
     )
+
+
+def reporter_read_news(case: Case, user_id: int, message_ids: Iterable[int]) -> None:
+    """The reporter opened their case: its news (the handlers' messages shown, the
+    feedback) is read, so the start page stops saying there is news. The keys are those
+    `reporter_has_news` was given (stored hashed: only the reporter's own are found)."""
+    keys = [f"case:{case.id}:message:{m}" for m in message_ids]
+    if case.closed_at is not None:
+        keys.append(f"case:{case.id}:feedback:{int(case.closed_at.timestamp())}")
+    mark_read_events(user_id, keys, discreet=True)
 
 
 def reporter_has_news(case: Case, key: str) -> None:

@@ -122,6 +122,8 @@ def add_task(
         _set_task_status(case, task, status, label, now)
     case.updated_at = now
     db.session.flush()
+    if task.status == "open":
+        notices.task_given(case, task, actor.id, now)
     return task
 
 
@@ -154,6 +156,10 @@ def update_task(
         raise CaseError(_l("This field is not expected here."), sorted(unknown)[0])
     now = _now(now)
     label = actor_label(actor)
+    given = (
+        "responsible_user_id" in changes
+        and changes["responsible_user_id"] != task.responsible_user_id
+    )
     if "responsible_user_id" in changes:
         _check_responsible(case, changes["responsible_user_id"])
         task.responsible_user_id = changes["responsible_user_id"]
@@ -185,6 +191,8 @@ def update_task(
     _audit("case.task.update", label, case, task=task.id, fields=sorted(changes))
     case.updated_at = now
     db.session.flush()
+    if given and task.status == "open":
+        notices.task_given(case, task, actor.id, now)
     return task
 
 

@@ -22,7 +22,7 @@ from handling.service.base import _audit, _event
 from handling.service.messages import MessageView, _message_text, messages_for, post_message
 from handling.service.opening import case_for_report
 from handling.service.reading import _case_text
-from handling.states import CaseState
+from handling.states import CaseState, Side
 from handling.workflow import PLAIN_STATE
 from reporting import anonymous
 from reporting import service as reporting
@@ -75,6 +75,20 @@ def reporter_view(report: Report, *, actor: str, case: Case | None = None) -> Re
         feedback=feedback,
         messages=messages,
     )
+
+
+def news_read(view: ReporterView, user_id: int) -> None:
+    """The reporter (with an account) was shown their case: the notifications of its
+    handlers' messages and feedback are read."""
+    # The row ids the notifications were keyed by (the view shows public ids).
+    shown = db.session.scalars(
+        select(CaseMessage.id).where(
+            CaseMessage.case_id == view.case.id,
+            CaseMessage.internal.is_(False),
+            CaseMessage.author_kind == Side.HANDLER,
+        )
+    )
+    notices.reporter_read_news(view.case, user_id, list(shown))
 
 
 def post_reporter_message(

@@ -51,6 +51,7 @@ def reporter_case(report_id: int) -> Page | Response:
         db.session.rollback()
         report = reporting.own_report(user, report_id)
     view = service.reporter_view(report, actor=actor)
+    service.news_read(view, user.id)
     report_page = (
         url_for("reporting.my_report", report_id=report.id)
         if "reporting.my_report" in current_app.view_functions

@@ -222,14 +222,20 @@ def test_the_due_soon_email_sends_a_leader_to_my_tasks(app, org, submit):
 
     with app.app_context():
         tasks_job(TickContext(now=datetime.now(UTC), owner="test"))
-        links = db.session.scalars(
-            select(Notification.link).where(
+        links = db.session.execute(
+            select(Notification.kind, Notification.link)
+            .where(
                 Notification.subject == f"task:{task_id}",
                 Notification.user_id == org.manager.id,
             )
+            .order_by(Notification.id)
         ).all()
         db.session.rollback()
-    assert links == ["/my-tasks"]
+    # Told when the task was given, and when it fell due: both to My tasks.
+    assert [tuple(row) for row in links] == [
+        ("task_assigned", "/my-tasks"),
+        ("task_due", "/my-tasks"),
+    ]
 
 
 # -- start pages ------------------------------------------------------------------------
@@ -283,6 +289,24 @@ def test_an_employees_start_page_puts_reporting_first_with_an_unread_marker(
         )
         db.session.commit()
     assert "1 unread update" in login(org.employee).text("/")
+
+
+def test_reading_the_case_clears_the_start_pages_news_marker(app, org, submit, login):
+    """The handler writes; the start page says there is news until the reporter has
+    read their case, not until they find the notifications page."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    other = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        for case_id in (ref.id, other.id):
+            service.post_message(get_case(case_id), user_obj(org.handler), "Hei, vi ser på saken.")
+        db.session.commit()
+    employee = login(org.employee)
+    assert "2 unread updates" in employee.text("/")
+    with app.app_context():
+        report_id = get_case(ref.id).report_id
+    assert "Hei, vi ser på saken." in employee.text(f"/my-reports/{report_id}/case")
+    # The other case's news is still unread.
+    assert "1 unread update" in employee.text("/")
 
 
 def test_a_long_list_shows_the_nearest_and_says_how_many_more(app, org, submit, login, monkeypatch):

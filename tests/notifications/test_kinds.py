@@ -294,6 +294,40 @@ def test_a_follow_up_task_due_soon_and_overdue_reaches_its_responsible(app, org,
     assert [r.user_id for r in tasks] == [org.colleague.id, org.colleague.id]
 
 
+def test_a_person_made_responsible_for_a_task_hears_of_it_at_once(app, org, submit):
+    """The manager learns of the task when it is given, not a day before it is due; a
+    handler who takes a task themselves is not told what they just did."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        row = get_case(case.id)
+        given = service.add_task(
+            row, actor=user_obj(org.handler), template="leader_contact",
+            responsible_user_id=org.manager.id,
+        )  # fmt: skip
+        service.add_task(
+            row, actor=user_obj(org.handler), template="bht_offer",
+            responsible_user_id=org.handler.id,
+        )  # fmt: skip
+        db.session.commit()
+        given_id = given.id
+    told = [r for r in rows(app) if r.kind == Kind.TASK_ASSIGNED]
+    assert [(r.user_id, r.link) for r in told] == [(org.manager.id, "/my-tasks")]
+    with app.app_context():
+        row = get_case(case.id)
+        task = service.get_task(row, given_id)
+        service.update_task(row, task, actor=user_obj(org.handler), note="Ring henne i dag.")
+        service.update_task(
+            row, task, actor=user_obj(org.handler), responsible_user_id=org.colleague.id
+        )
+        db.session.commit()
+    told = [r for r in rows(app) if r.kind == Kind.TASK_ASSIGNED]
+    # A change of note tells no one; the new responsible handler opens the case itself.
+    assert [(r.user_id, r.link) for r in told] == [
+        (org.manager.id, "/my-tasks"),
+        (org.colleague.id, f"/cases/{case.id}"),
+    ]
+
+
 def test_a_responsible_person_who_stepped_aside_hears_nothing_of_the_task(app, org, submit, clock):
     case = submit(org.employee, unit_id=org.ward.id)
     due = datetime.now(UTC) + timedelta(days=3)
