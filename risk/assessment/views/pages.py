@@ -11,7 +11,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from risk.assessment import access, display, participation, plan, service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
-from risk.assessment.models import Assessment, RiskItem, Trigger
+from risk.assessment.models import Assessment, Comment, RiskItem, Trigger
 from risk.assessment.schemas import (
     LIST_FIELDS,
     AssessmentInSchema,
@@ -23,7 +23,7 @@ from risk.assessment.schemas import (
 )
 from risk.assessment.views.common import Errors, bp, load, parse, refusal, user
 from trygg import audit
-from trygg.accounts.models import Role
+from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
 from trygg.forms import form_input
@@ -76,10 +76,18 @@ def _show(
         "risk/assessment/show.html",
         errors=errors or {},
         form=dict(request.form),
+        conflict=status == 409,
+        my_statement=_statement_of(user(), context["comments"]),
         **context,
         **extra,
     )
     return (page, status) if status != 200 else page
+
+
+def _statement_of(reader: User, comments: list[Comment]) -> Comment | None:
+    """The reader's statement on the shown version: one each, so once given the form
+    says so instead of offering another that could only be refused."""
+    return next((c for c in comments if c.kind == "statement" and c.author_id == reader.id), None)
 
 
 @bp.get("/risk/assessments/<id:assessment_id>")
@@ -89,15 +97,19 @@ def show(assessment_id: int) -> Page:
     return _show(load(assessment_id))
 
 
-def _post(assessment: Assessment, action: Any) -> Page:
-    """Run `action()`; on a refusal show the assessment again with the message."""
+def _post(
+    assessment: Assessment, action: Any, version: int | None = None, anchor: str | None = None
+) -> Page:
+    """Run `action()`; on a refusal show the assessment again with the message. Done,
+    the answer goes back to the version the form was on (a comment on an older version
+    shown on the newest would look lost), at `anchor`."""
     try:
         action()
     except AssessmentError as exc:
         errors, status = refusal(exc)
         db.session.rollback()
         return _show(assessment, errors, status)
-    return redirect(url_for(".show", assessment_id=assessment.id))
+    return redirect(url_for(".show", assessment_id=assessment.id, version=version, _anchor=anchor))
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/version")
@@ -157,9 +169,15 @@ def add_comment(assessment_id: int) -> Page:
     if errors:
         return _show(assessment, errors, 400)
     number = request.args.get("version", type=int)
-    version = service.version_of(assessment, number)
+    try:
+        version = service.version_of(assessment, number)
+    except AssessmentError:
+        abort(404)
     return _post(
-        assessment, lambda: participation.comment(user(), version, values["body"], values["kind"])
+        assessment,
+        lambda: participation.comment(user(), version, values["body"], values["kind"]),
+        version=number,
+        anchor="h-comments",
     )
 
 
