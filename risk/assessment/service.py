@@ -225,12 +225,12 @@ def _training_due_again(assessment: Assessment, item: RiskItem) -> int:
 
 
 def delete_item(user: User, item: RiskItem) -> None:
-    version = item.version
+    version, ref = item.version, item.ref  # a deleted row's attributes cannot be read after
     _editable(version)
     db.session.delete(item)
     db.session.flush()
     db.session.refresh(version)
-    _log("risk.item.deleted", user, "risk_assessment", version.assessment_id, item=item.ref)
+    _log("risk.item.deleted", user, "risk_assessment", version.assessment_id, item=ref)
 
 
 def set_status(user: User, version: AssessmentVersion, status: str) -> AssessmentVersion:

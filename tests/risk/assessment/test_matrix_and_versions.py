@@ -211,3 +211,17 @@ def test_an_evaluation_is_dated_between_the_measure_and_today(app, ra, approved)
         assert "evaluated_on" in refused.get_json()["errors"]
     ok = client.post(url, {"result": "worked", "evaluated_on": oslo_today.isoformat()})
     assert ok.status_code == 201, ok.get_json()
+
+
+def test_the_leader_removes_an_item_from_the_draft(app, ra, approved):
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    client.post(f"/api/v1/risk/assessments/{aid}/versions")
+    page = f"/risk/assessments/{aid}"
+    removed = client.client.post(
+        f"{page}/items/1/delete", data={"csrf_token": form_token(client.client, page)}
+    )
+    assert removed.status_code == 302
+    assert client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"] == []
+    first = client.get(f"/api/v1/risk/assessments/{aid}?version=1").get_json()
+    assert [i["ref"] for i in first["items"]] == [1]  # the approved version keeps it
