@@ -1,13 +1,14 @@
 """What the assessment pages share: the blueprint, the current user, loading a form
-with its schema, and turning refusals into pages."""
+with its schema, turning refusals into pages, and confirming what a form saved."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
+from werkzeug.wrappers.response import Response as BaseResponse
 
 from risk.assessment import access
 from risk.assessment.access import AssessmentError, Need
@@ -60,3 +61,14 @@ def parse(schema: Schema, data: dict[str, Any] | None = None) -> tuple[dict[str,
 
 def refusal(exc: AssessmentError) -> tuple[Errors, int]:
     return {exc.field: [str(exc)]}, exc.status
+
+
+def done(message: object, endpoint: str, anchor: str | None = None, **values: Any) -> BaseResponse:
+    """Back to the page `endpoint` with `message`, the confirmation of what was saved.
+
+    It is shown where the address lands, or it would be scrolled past unseen: at
+    `anchor` (the page calls `confirmations(anchor)` of risk/assessment/_flashes.html
+    there; the flash's category is "#" and the anchor), else at the top.
+    """
+    flash(str(message), f"#{anchor}" if anchor else "success")
+    return redirect(url_for(endpoint, _anchor=anchor, **values))

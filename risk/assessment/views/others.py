@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, flash, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response as BaseResponse
@@ -86,6 +86,7 @@ def matrix_admin() -> Page:
                 object_type="risk_matrix",
                 object_id=size,
             )
+            flash(_("The levels of the %(n)s × %(n)s matrix are saved.", n=size), "success")
         except ValidationError as exc:
             errors, typed = {f"levels_{size}": _level_errors(exc)}, {size: sent}
         except matrix.MatrixError as exc:

@@ -3,15 +3,16 @@ triggers, and its print view."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from risk.assessment import access, display, participation, plan, service
 from risk.assessment.access import READER_ROLES, AssessmentError, Need
-from risk.assessment.models import Assessment, Comment, RiskItem, Trigger
+from risk.assessment.models import Assessment, AssessmentVersion, Comment, RiskItem, Trigger
 from risk.assessment.schemas import (
     LIST_FIELDS,
     AssessmentInSchema,
@@ -21,12 +22,13 @@ from risk.assessment.schemas import (
     SummaryInSchema,
     VersionInSchema,
 )
-from risk.assessment.views.common import Errors, bp, load, parse, refusal, user
+from risk.assessment.views.common import Errors, bp, done, load, parse, refusal, user
 from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
 from trygg.extensions import db, utcnow
 from trygg.forms import form_input
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 Page = str | tuple[str, int] | BaseResponse
@@ -60,7 +62,7 @@ def create() -> Page:
     except AssessmentError as exc:
         errors, status = refusal(exc)
         return _overview(errors, dict(request.form), status)
-    return redirect(url_for(".show", assessment_id=assessment.id))
+    return done(_("The risk assessment is started."), ".show", assessment_id=assessment.id)
 
 
 def _show(
@@ -98,18 +100,22 @@ def show(assessment_id: int) -> Page:
 
 
 def _post(
-    assessment: Assessment, action: Any, version: int | None = None, anchor: str | None = None
+    assessment: Assessment,
+    action: Callable[[], Any],
+    said: Callable[[Any], object],
+    version: int | None = None,
+    anchor: str | None = None,
 ) -> Page:
     """Run `action()`; on a refusal show the assessment again with the message. Done,
     the answer goes back to the version the form was on (a comment on an older version
-    shown on the newest would look lost), at `anchor`."""
+    shown on the newest would look lost), at `anchor`, confirming `said(result)`."""
     try:
-        action()
+        result = action()
     except AssessmentError as exc:
         errors, status = refusal(exc)
         db.session.rollback()
         return _show(assessment, errors, status)
-    return redirect(url_for(".show", assessment_id=assessment.id, version=version, _anchor=anchor))
+    return done(said(result), ".show", anchor, assessment_id=assessment.id, version=version)
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/version")
@@ -122,7 +128,11 @@ def edit_version(assessment_id: int) -> Page:
     values, errors = parse(schema, data)
     if errors:
         return _show(assessment, errors, 400)
-    return _post(assessment, lambda: service.update_version(user(), assessment.latest, values))
+    return _post(
+        assessment,
+        lambda: service.update_version(user(), assessment.latest, values),
+        lambda _version: _("The dates, notes and participants are saved."),
+    )
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/status")
@@ -134,8 +144,19 @@ def set_status(assessment_id: int) -> Page:
     if errors:
         return _show(assessment, errors, 400)
     return _post(
-        assessment, lambda: service.set_status(user(), assessment.latest, values["status"])
+        assessment,
+        lambda: service.set_status(user(), assessment.latest, values["status"]),
+        _status_said,
     )
+
+
+def _status_said(version: AssessmentVersion) -> str:
+    """The confirmation names the step taken: an approval names the version it froze."""
+    if version.status == "approved":
+        return _("Version %(n)s is approved.", n=version.number)
+    if version.status == "review":
+        return _("The version is sent for review.")
+    return _("The version is back to draft.")
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/new-version")
@@ -143,7 +164,11 @@ def set_status(assessment_id: int) -> Page:
 def new_version(assessment_id: int) -> Page:
     """Start a new draft from the approved version."""
     assessment = load(assessment_id, Need.EDIT)
-    return _post(assessment, lambda: service.new_version(user(), assessment))
+    return _post(
+        assessment,
+        lambda: service.new_version(user(), assessment),
+        lambda version: _("Version %(n)s is started as a draft.", n=version.number),
+    )
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/publish")
@@ -157,7 +182,13 @@ def publish(assessment_id: int) -> Page:
     version = assessment.approved
     if version is None:
         return _show(assessment, {"_request": [str(display.NOT_APPROVED)]}, 409)
-    return _post(assessment, lambda: service.publish(user(), version, values))
+    return _post(
+        assessment,
+        lambda: service.publish(user(), version, values),
+        lambda _version: _(
+            "The summary is published: employees of its units see it on their start page."
+        ),
+    )
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/comments")
@@ -176,6 +207,11 @@ def add_comment(assessment_id: int) -> Page:
     return _post(
         assessment,
         lambda: participation.comment(user(), version, values["body"], values["kind"]),
+        lambda comment: (
+            _("Your statement is added.")
+            if comment.kind == "statement"
+            else _("Your comment is added.")
+        ),
         version=number,
         anchor="h-comments",
     )
@@ -200,7 +236,9 @@ def resolve_trigger(assessment_id: int, trigger_id: int) -> Page:
             detail={"trigger": trigger.id},
         )
 
-    return _post(assessment, act)
+    return _post(
+        assessment, act, lambda _none: _("The reason to assess again is marked as dealt with.")
+    )
 
 
 # -- items ------------------------------------------------------------------------------
@@ -243,11 +281,12 @@ def new_item(assessment_id: int) -> Page:
     if errors:
         return _item_form(assessment, None, errors, 400)
     try:
-        service.add_item(user(), assessment.latest, values)
+        item = service.add_item(user(), assessment.latest, values)
     except AssessmentError as exc:
         db.session.rollback()
         return _item_form(assessment, None, *refusal(exc))
-    return redirect(url_for(".show", assessment_id=assessment.id))
+    anchor = f"item-{item.ref}"
+    return done(_("R%(ref)s is added.", ref=item.ref), ".show", anchor, assessment_id=assessment.id)
 
 
 @bp.route("/risk/assessments/<id:assessment_id>/items/<id:ref>", methods=["GET", "POST"])
@@ -266,7 +305,9 @@ def edit_item(assessment_id: int, ref: int) -> Page:
     except AssessmentError as exc:
         db.session.rollback()
         return _item_form(assessment, item, *refusal(exc))
-    return redirect(url_for(".show", assessment_id=assessment.id) + f"#item-{ref}")
+    return done(
+        _("R%(ref)s is saved.", ref=ref), ".show", f"item-{ref}", assessment_id=assessment.id
+    )
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/items/<id:ref>/delete")
@@ -275,7 +316,11 @@ def delete_item(assessment_id: int, ref: int) -> Page:
     """Remove a risk item from the draft."""
     assessment = load(assessment_id, Need.EDIT)
     item = _item(assessment, ref)
-    return _post(assessment, lambda: service.delete_item(user(), item))
+    return _post(
+        assessment,
+        lambda: service.delete_item(user(), item),
+        lambda _none: _("R%(ref)s is removed.", ref=ref),
+    )
 
 
 def _printed(assessment_id: int, **detail: str) -> tuple[Any, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, request
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from risk.assessment import display
@@ -14,9 +14,10 @@ from risk.assessment.access import READER_ROLES, AssessmentError, Need, allowed
 from risk.assessment.codes import LOWERS, MEASURE_STATES, OPEN_MEASURE_STATES, RESULTS
 from risk.assessment.models import Assessment, Measure
 from risk.assessment.schemas import EvaluationInSchema, MeasureInSchema, MeasureUpdateSchema
-from risk.assessment.views.common import Errors, bp, load, parse, refusal, user
+from risk.assessment.views.common import Errors, bp, done, load, parse, refusal, user
 from trygg.accounts.models import Role
 from trygg.extensions import db
+from trygg.i18n import gettext as _
 from trygg.security import allow
 
 Page = str | tuple[str, int] | BaseResponse
@@ -72,7 +73,8 @@ def add_measure(assessment_id: int) -> Page:
         db.session.rollback()
         errors, status = refusal(exc)
         return _plan(assessment, errors, status, dict(request.form))
-    return redirect(url_for(".action_plan", assessment_id=assessment.id))
+    said = _("The measure is added to the action plan.")
+    return done(said, ".action_plan", assessment_id=assessment.id)
 
 
 def _measure(assessment: Assessment, measure_id: int) -> Measure:
@@ -123,7 +125,7 @@ def measure(assessment_id: int, measure_id: int) -> Page:
     except AssessmentError as exc:
         db.session.rollback()
         return _measure_page(assessment, found, *refusal(exc))
-    return redirect(url_for(".action_plan", assessment_id=assessment.id))
+    return done(_("The measure is saved."), ".action_plan", assessment_id=assessment.id)
 
 
 @bp.post("/risk/assessments/<id:assessment_id>/measures/<id:measure_id>/evaluations")
@@ -140,4 +142,5 @@ def evaluate(assessment_id: int, measure_id: int) -> Page:
     except AssessmentError as exc:
         db.session.rollback()
         return _measure_page(assessment, found, *refusal(exc))
-    return redirect(url_for(".measure", assessment_id=assessment.id, measure_id=found.id))
+    said = _("The evaluation is recorded.")
+    return done(said, ".measure", assessment_id=assessment.id, measure_id=found.id)
