@@ -4,6 +4,10 @@ The plan is one living list per assessment; measures keep their status, done dat
 evaluations across versions. A measure evaluated as not working sets off a re-assessment
 task (risk.assessment.triggers) and asks for a replacement. A training or drill measure
 with a repeat interval is due again that long after it was done.
+
+A measure's deadline falls between the assessment's start and DEADLINE_YEARS ahead, and
+its responsible person is one the form offers (`responsible_options`); a value kept from
+before is not checked again, so a measure whose person has left can still be changed.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from flask_babel import format_date
+from sqlalchemy import or_, select
 
 from risk.assessment import triggers
 from risk.assessment.access import AssessmentError
 from risk.assessment.models import Assessment, Evaluation, Measure
-from trygg import audit
-from trygg.accounts.models import User
+from trygg import audit, org
+from trygg.accounts.models import Membership, Role, User, UserRole
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
@@ -38,6 +43,7 @@ MEASURE_FIELDS = (
     "replaces_id",
 )
 SORTS = ("deadline", "status", "responsible", "item")
+DEADLINE_YEARS = 5
 
 
 def _log(action: str, user: User, assessment_id: int, **detail: Any) -> None:
@@ -54,11 +60,71 @@ def _refs(assessment: Assessment) -> set[int]:
     return {i.ref for v in assessment.versions for i in v.items}
 
 
-def _check(assessment: Assessment, values: dict[str, Any]) -> None:
+def responsible_options(assessment: Assessment) -> list[tuple[int, str]]:
+    """Who can be responsible for a measure, by name: the active people of the
+    assessment's unit and the units below it, and the managers. The form offers them
+    and `_check` takes no one else, from this one list, so the two cannot differ."""
+    units = sorted(org.subtree_ids(assessment.unit_id))
+    members = select(Membership.user_id).where(Membership.unit_id.in_(units))
+    managers = select(UserRole.user_id).where(UserRole.role == Role.MANAGER)
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .where(or_(User.id.in_(members), User.id.in_(managers)), User.active.is_(True))
+        .order_by(User.name)
+    )
+    return [(uid, name) for uid, name in rows]
+
+
+def _offered(assessment: Assessment, user_id: int | None) -> bool:
+    return user_id is None or user_id in {uid for uid, _name in responsible_options(assessment)}
+
+
+def _years_ahead(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _first_day(assessment: Assessment) -> date:
+    """The earliest deadline: the first period's start or the day the assessment was
+    made (Oslo), whichever came first. A measure may record work done since the period
+    began (and be overdue at once); a deadline before that is a typing error."""
+    made = triggers.local_today(assessment.created_at)
+    return min(assessment.versions[0].period_start, made) if assessment.versions else made
+
+
+def _check_deadline(assessment: Assessment, deadline: date) -> None:
+    first = _first_day(assessment)
+    if deadline < first:
+        raise AssessmentError(
+            _l(
+                "The deadline cannot be before %(day)s, when the assessment began.",
+                day=format_date(first),
+            ),
+            "deadline",
+        )
+    last = _years_ahead(triggers.now_local(), DEADLINE_YEARS)
+    if deadline > last:
+        raise AssessmentError(
+            _l(
+                "Choose a deadline at most %(n)s years ahead (by %(day)s).",
+                n=DEADLINE_YEARS,
+                day=format_date(last),
+            ),
+            "deadline",
+        )
+
+
+def _check(assessment: Assessment, values: dict[str, Any], changed: set[str] | None = None) -> None:
+    """Refuse what the plan cannot hold; the deadline and the responsible person only
+    when they are given anew (`changed`, None for a new measure)."""
     if "item_ref" in values and values["item_ref"] not in _refs(assessment):
         raise AssessmentError(_l("Choose a risk item of this assessment."), "item_ref")
-    responsible = values.get("responsible_id")
-    if responsible is not None and db.session.get(User, responsible) is None:
+    fresh = set(values) if changed is None else changed
+    if "deadline" in fresh and values.get("deadline") is not None:
+        _check_deadline(assessment, values["deadline"])
+    if "responsible_id" in fresh and not _offered(assessment, values.get("responsible_id")):
         raise AssessmentError(_l("Choose a responsible person from the list."), "responsible_id")
     replaces = values.get("replaces_id")
     if replaces is not None:
@@ -88,7 +154,7 @@ def update(user: User, measure: Measure, values: dict[str, Any]) -> Measure:
     assessment = db.session.get(Assessment, measure.assessment_id)
     assert assessment is not None  # noqa: S101 - a measure belongs to an assessment
     merged = {k: values.get(k, getattr(measure, k)) for k in MEASURE_FIELDS}
-    _check(assessment, merged)
+    _check(assessment, merged, {k for k in values if values[k] != getattr(measure, k, None)})
     for key in MEASURE_FIELDS:
         if key in values:
             setattr(measure, key, values[key])

@@ -38,7 +38,7 @@ def _plan(
         sorts=plan_service.SORTS,
         names=display.user_names({m.responsible_id for m in measures}),
         refs=[(i.ref, f"R{i.ref} {i.hazard}") for i in assessment.latest.items],
-        people=display.responsible_options(assessment),
+        people=plan_service.responsible_options(assessment),
         states=MEASURE_STATES,
         open_measure_states=OPEN_MEASURE_STATES,
         lowers=LOWERS,
@@ -92,7 +92,7 @@ def _measure_page(
         assessment=assessment,
         measure=measure,
         refs=[(i.ref, f"R{i.ref} {i.hazard}") for i in assessment.latest.items],
-        people=display.responsible_options(assessment),
+        people=plan_service.responsible_options(assessment),
         names=display.user_names(
             {measure.responsible_id} | {e.evaluated_by_id for e in measure.evaluations}
         ),

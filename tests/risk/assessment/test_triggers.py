@@ -13,7 +13,7 @@ from risk.assessment import triggers
 from risk.assessment.models import Trigger
 from tests.factories import choose_language
 from tests.handling.conftest import Api
-from tests.risk.assessment.conftest import ITEM, measure_body, report, today
+from tests.risk.assessment.conftest import ITEM, assessment_body, measure_body, report, today
 from trygg.extensions import db
 
 
@@ -165,9 +165,14 @@ def test_measure_deadlines_notify_the_responsible_person_once_each(app, ra, appr
     assert "Nothing is overdue" in due.output
 
 
-def test_the_cli_lists_overdue_measures(app, ra, approved):
-    aid = approved()["id"]
-    Api(app, ra.manager).post(
+def test_the_cli_lists_overdue_measures(app, ra):
+    # The period began a month ago (a deadline cannot come before the assessment began).
+    client = Api(app, ra.manager)
+    began = (today() - timedelta(days=30)).isoformat()
+    body = assessment_body(ra.emergency, period_start=began)
+    aid = client.post("/api/v1/risk/assessments", body).get_json()["id"]
+    assert client.post(f"/api/v1/risk/assessments/{aid}/items", ITEM).status_code == 201
+    overdue = client.post(
         f"/api/v1/risk/assessments/{aid}/measures",
         {
             "item_ref": 1,
@@ -177,6 +182,7 @@ def test_the_cli_lists_overdue_measures(app, ra, approved):
             "deadline": (today() - timedelta(days=3)).isoformat(),
         },
     )
+    assert overdue.status_code == 201, overdue.get_json()
     due = app.test_cli_runner().invoke(args=["risk", "due"])
     assert f"assessment {aid}" in due.output
     assert "measure" in due.output

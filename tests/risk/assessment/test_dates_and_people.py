@@ -1,0 +1,180 @@
+"""Dates and people the assessment forms refuse: a next review before the period, a
+measure deadline before the assessment began or more than five years ahead, and a
+responsible person the form does not offer. Each is a 400 with the message at the
+field, on the page and in the API, and nothing is saved."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from risk.assessment.triggers import now_local
+from tests.factories import choose_language, form_login, form_token, user_obj
+from tests.handling.conftest import Api
+from tests.risk.assessment.conftest import assessment_body, measure_body, today
+from trygg.extensions import db
+
+EN = {"Accept-Language": "en"}
+REVIEW_BEFORE = "The next review cannot come before the period starts."
+FROM_THE_LIST = "Choose a responsible person from the list."
+
+
+def _leader(app, ra):
+    client = app.test_client()
+    form_login(client, ra.manager)
+    choose_language(client, "en")
+    return client
+
+
+def _at_field(html: str, field: str, message: str) -> None:
+    """The message is the field's own (its validation message), not only in a summary."""
+    assert re.search(rf'id="e-{field}">\s*{re.escape(message)}', html), field
+    assert f'aria-describedby="e-{field}"' in html
+
+
+def _years_ahead(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def test_a_next_review_before_the_period_is_refused_at_the_start(app, ra):
+    body = assessment_body(ra.emergency, next_review="2020-06-01")
+    refused = Api(app, ra.manager).post("/api/v1/risk/assessments", body)
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"] == {"next_review": [REVIEW_BEFORE]}
+    client = _leader(app, ra)
+    page = client.post(
+        "/risk/assessments",
+        data={"csrf_token": form_token(client, "/risk/assessments"), **body},
+        headers=EN,
+    )
+    assert page.status_code == 400
+    _at_field(page.get_data(as_text=True), "next_review", REVIEW_BEFORE)
+    assert 'value="2020-06-01"' in page.get_data(as_text=True)  # as typed, to correct
+    assert Api(app, ra.manager).get("/api/v1/risk/assessments").get_json()["assessments"] == []
+    # On the day the period starts is fine.
+    same_day = assessment_body(ra.emergency, next_review=body["period_start"])
+    assert Api(app, ra.manager).post("/api/v1/risk/assessments", same_day).status_code == 201
+
+
+def test_a_next_review_before_the_period_is_refused_in_the_version_details(app, ra):
+    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
+    aid = created.get_json()["id"]
+    client = _leader(app, ra)
+    url = f"/risk/assessments/{aid}"
+    start = today() + timedelta(days=10)
+    sent = {
+        "csrf_token": form_token(client, url),
+        "title": "Vold og trusler",
+        "period_start": start.isoformat(),
+        "period_end": (start + timedelta(days=300)).isoformat(),
+        "next_review": (start - timedelta(days=1)).isoformat(),
+    }
+    refused = client.post(f"{url}/version", data=sent, headers=EN)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    _at_field(html, "v-next_review", REVIEW_BEFORE)
+    assert re.search(r'<details class="ds-details" open>\s*<summary>Change dates', html)
+    assert f'value="{sent["next_review"]}"' in html
+    version = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}").get_json()["version"]
+    assert version["next_review"] == created.get_json()["version"]["next_review"]
+    assert version["period_start"] == today().isoformat()
+
+
+@pytest.mark.parametrize("deadline", ["2019-01-01", "2999-01-01"])
+def test_a_deadline_far_off_is_refused_on_the_page_and_in_the_api(app, ra, approved, deadline):
+    aid = approved()["id"]
+    api = Api(app, ra.manager)
+    refused = api.post(
+        f"/api/v1/risk/assessments/{aid}/measures", measure_body(ra, deadline=deadline)
+    )
+    assert refused.status_code == 400
+    assert list(refused.get_json()["errors"]) == ["deadline"]
+    client = _leader(app, ra)
+    plan = f"/risk/assessments/{aid}/plan"
+    page = client.post(
+        f"/risk/assessments/{aid}/measures",
+        data={"csrf_token": form_token(client, plan), **measure_body(ra, deadline=deadline)},
+        headers=EN,
+    )
+    assert page.status_code == 400
+    message = "The deadline cannot be before" if deadline < "2500" else "at most 5 years ahead"
+    assert re.search(rf'id="e-n-deadline">[^<]*{message}', page.get_data(as_text=True))
+    assert api.get(f"/api/v1/risk/assessments/{aid}/measures").get_json()["measures"] == []
+
+
+def test_a_deadline_runs_from_the_assessments_start_to_five_years_ahead(app, ra, approved):
+    aid = approved()["id"]
+    api = Api(app, ra.manager)
+    url = f"/api/v1/risk/assessments/{aid}/measures"
+    started = min(today(), now_local())  # the period starts today (UTC), made today (Oslo)
+    last = _years_ahead(now_local(), 5)
+    for day in (started - timedelta(days=1), last + timedelta(days=1)):
+        refused = api.post(url, measure_body(ra, deadline=day.isoformat()))
+        assert refused.status_code == 400, day
+    for day in (started, last):
+        made = api.post(url, measure_body(ra, deadline=day.isoformat()))
+        assert made.status_code == 201, (day, made.get_json())
+    # A change is held to the same days.
+    mid = made.get_json()["id"]
+    moved = api.patch(f"{url}/{mid}", {"deadline": "2019-01-01"})
+    assert moved.status_code == 400
+    assert "deadline" in moved.get_json()["errors"]
+
+
+def test_a_measure_recorded_in_a_period_that_began_earlier_may_be_overdue(app, ra):
+    """The period started a month ago: a measure due last week is recorded as overdue."""
+    api = Api(app, ra.manager)
+    body = assessment_body(ra.emergency, period_start=(today() - timedelta(days=30)).isoformat())
+    aid = api.post("/api/v1/risk/assessments", body).get_json()["id"]
+    api.post(
+        f"/api/v1/risk/assessments/{aid}/items",
+        {"hazard": "Alene", "likelihood": 3, "consequence": 3},
+    )
+    last_week = (today() - timedelta(days=7)).isoformat()
+    made = api.post(
+        f"/api/v1/risk/assessments/{aid}/measures", measure_body(ra, deadline=last_week)
+    )
+    assert made.status_code == 201, made.get_json()
+
+
+def test_only_someone_the_form_offers_can_be_responsible(app, ra, approved):
+    aid = approved()["id"]
+    api = Api(app, ra.manager)
+    url = f"/api/v1/risk/assessments/{aid}/measures"
+    client = _leader(app, ra)
+    plan = f"/risk/assessments/{aid}/plan"
+    offered = client.get(plan, headers=EN).get_data(as_text=True)
+    assert "Per Andre" not in offered  # he works in another department
+    refused = api.post(url, measure_body(ra, responsible_id=ra.other_employee.id))
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"] == {"responsible_id": [FROM_THE_LIST]}
+    page = client.post(
+        f"/risk/assessments/{aid}/measures",
+        data={
+            "csrf_token": form_token(client, plan),
+            **measure_body(ra, responsible_id=ra.other_employee.id),
+        },
+        headers=EN,
+    )
+    assert page.status_code == 400
+    _at_field(page.get_data(as_text=True), "n-responsible_id", FROM_THE_LIST)
+    assert api.get(url).get_json()["measures"] == []
+    # Kari works in the ward below Akutten: she is offered, and may be responsible.
+    assert "Kari Nordmann" in offered
+    made = api.post(url, measure_body(ra, responsible_id=ra.employee.id))
+    assert made.status_code == 201
+    mid = made.get_json()["id"]
+    moved = api.patch(f"{url}/{mid}", {"responsible_id": ra.other_employee.id})
+    assert moved.status_code == 400
+    # Kari leaves: the measure she holds can still be changed, and she stays on it.
+    with app.app_context():
+        user_obj(ra.employee).active = False
+        db.session.commit()
+    done = api.patch(f"{url}/{mid}", {"status": "done"})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["responsible_id"] == ra.employee.id
