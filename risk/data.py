@@ -146,6 +146,31 @@ def close_histograms(
     return dict(out)
 
 
+def close_sizes(start: date, end: date) -> dict[int, tuple[dict[int | None, int], int]]:
+    """Per year of the incident: closed cases per unit (not anonymous ones), and in the
+    whole organisation (anonymous reports included), from the rollup's histograms."""
+    year = func.extract("year", TrendCount.month)
+    where = [TrendCount.month >= start, TrendCount.month <= end, TrendCount.n != 0]
+    per_unit = (
+        select(year, TrendCount.unit_id, func.sum(TrendCount.n))
+        .where(*where, TrendCount.dimension == CLOSE, TrendCount.anonymous.is_(False))
+        .group_by(year, TrendCount.unit_id)
+    )
+    whole = (
+        select(year, func.sum(TrendCount.n))
+        .where(*where, TrendCount.dimension == CLOSE_ORG)
+        .group_by(year)
+    )
+    units: dict[int, dict[int | None, int]] = defaultdict(dict)
+    connection = db.session.connection()
+    for y, unit_id, n in connection.execute(per_unit):
+        units[int(y)][unit_id or None] = int(n or 0)
+    out = {int(y): (units.get(int(y), {}), int(n or 0)) for y, n in connection.execute(whole)}
+    for y, found in units.items():
+        out.setdefault(y, (found, 0))
+    return out
+
+
 def close_times(
     unit_ids: set[int] | None, start: date, end: date
 ) -> dict[int, tuple[int, float | None]]:

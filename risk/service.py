@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, has_request_context
 from flask_babel import format_date
 
+from handling.states import CaseState
 from risk import data, patterns
 from risk.dimensions import DEADLINE_DIMENSIONS, DIMENSIONS, Dimension
 from risk.scope import Scope, all_units, entry_units, node_name, scope_of
 from risk.statistics import (
     ORG,
-    SHOWN,
     Bucket,
     Cell,
     Publication,
@@ -28,6 +28,7 @@ from risk.statistics import (
     Tree,
     UnitRow,
     add_months,
+    closing,
     publish,
     quarter_of,
     tree_for,
@@ -37,6 +38,8 @@ from trygg.accounts.models import User
 from trygg.i18n import lazy_gettext as _l
 
 PERIODS = ("month", "quarter")
+# The state groups of a case with a close time: the cases time to close counts.
+CLOSED = (CaseState.CLOSED, CaseState.DROPPED)
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -335,19 +338,48 @@ def _share(dim: Dimension | None, cells: list[Cell]) -> float | None:
 
 
 def _close_times(query: TrendQuery, tree: Tree) -> list[tuple[int, Cell, float | None]]:
-    """Median days to close per year: shown when at least k cases closed that year."""
+    """Closed cases and the median days to close per year of the incident, each year a
+    fixed block of the window's quarters whatever the query's months (the rules are in
+    risk/statistics/closing.py). Years without closed cases are left out."""
     k = rules().k
+    blocks = closing.year_blocks(window())
+    years = [
+        y
+        for y, qs in blocks.items()
+        if qs[0] <= query.last and add_months(qs[-1], 2) >= query.first
+    ]
+    if not years:
+        return []
+    quarters = [q for y in years for q in blocks[y]]
+    start, end = quarters[0], add_months(quarters[-1], 2)
+    state = DIMENSIONS["state"]
+    totals = data.totals(start, end)
+    counts = data.counts(state, start, end, totals)
+    dimension = (state.code, state.columns, state.multi, counts)
+    pub = publish(tree, rules(), quarters, totals, dimension, None, patterns.STORE)
     units = None
     if query.node != ORG:
         units = {u for u, home in tree.home.items() if home in tree.subtree(query.node)}
-    per_year = data.close_times(units, query.first, query.last)
+    medians = data.close_times(units, start, end)
+    sizes = data.close_sizes(start, end)
     out = []
-    for year in sorted(per_year):
-        n, median = per_year[year]
-        if n >= k:
-            out.append((year, Cell(n, SHOWN), round(median, 1) if median is not None else None))
-        else:
-            out.append((year, Cell(None, "primary" if n else SHOWN), None))
+    for year in years:
+        closed = closing.combine(
+            pub.cell(query.node, Bucket("quarter", q), c) for q in blocks[year] for c in CLOSED
+        )
+        if closed.count == 0:
+            continue
+        n, median = medians.get(year, (0, None))
+        per_unit, whole = sizes.get(year, ({}, 0))
+        shown = (
+            closed.count is not None
+            and closed.count == n
+            and median is not None
+            and closing.median_allowed(
+                tree, query.node, closing.node_sizes(tree, per_unit, whole), k
+            )
+        )
+        out.append((year, closed, round(median, 1) if shown and median is not None else None))
     return out
 
 

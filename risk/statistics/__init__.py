@@ -15,7 +15,8 @@ identify no one"):
   never change pattern as the quarter fills up), never free date ranges;
 - nothing else: no free text, no single incidents, nothing finer than a month.
 
-Anonymous reports count only at organisation level (node ORG). The result for each
+Anonymous reports count only at organisation level (node ORG). Time to close is
+published in fixed yearly blocks from the state cells (closing.py). The result for each
 quarter is cached by the quarter's counts, so a change to the data recomputes it: in the
 process (CACHE), and, given a `Stored` (risk/patterns.py), in the database by a SHA-256
 of the counts (stored.py), so a new process reuses what another one protected.
