@@ -1,12 +1,28 @@
-"""A risk item's incident trend: counts in its scope per ended quarter, published under
-the trends module's rules, never a single incident.
+"""A risk item's incident trend: counts in its scope per ended quarter, never a single
+incident, and nothing the trends page does not publish.
 
 The scope is a unit subtree and filters on class-S report columns; anonymous reports
-are left out (statistics count them at organisation level only). A count is shown when
-it is 0 or at least k; a count from 1 to k − 1 is hidden. Because the unit's totals are
-public on the trends page, an item count is also hidden when the rest of the unit's
-incidents that quarter (total − item) is from 1 to k − 1: otherwise the difference would
-reveal a small number. The scope's unit must be one statistics publish on its own.
+are left out (statistics count them at organisation level only, so a unit's trends
+cells leave them out too). A manager writes scopes freely, and two items' counts can be
+subtracted: places "front desk" and "front desk or patient room" differ by the patient
+rooms' count, however large each is. Checking each count, or each pair of counts, is
+not enough (scopes a + b, b + c and a + b + c give b by inclusion–exclusion while every
+pairwise difference is large). So an item's count is published only when it is one of
+the trends page's protected cells, or a sum of them:
+
+- a scope with no filter is the unit's total for the quarter;
+- a scope filtering on one field (type, who it came from, place, activity, time of day
+  or working alone) is the sum of that breakdown's cells for its categories (one type
+  only: a report can have several types, so several types are no sum of cells);
+- the sum is shown when every cell in it is shown, and otherwise hidden
+  (risk.statistics.closing.combine);
+- any other scope (filters on two fields or more, several types) gets no counts and
+  says why.
+
+Every count an item shows is then a shown trends cell or a sum of shown trends cells
+(risk.statistics protects those against every combination with each other and with
+the totals), so items, however many and however scoped, let no one work out anything
+the trends page hides. The scope's unit must be one statistics publish on its own.
 """
 
 from __future__ import annotations
@@ -15,15 +31,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from reporting.codes import Channel
 from reporting.models import Report, ReportIncidentType
+from risk import data, patterns
 from risk import service as trends
 from risk.assessment.models import Assessment, CaseLink, RiskItem
-from risk.statistics import PRIMARY, SECONDARY, SHOWN, Bucket, Cell, add_months
+from risk.dimensions import DIMENSIONS, NOT_GIVEN
+from risk.statistics import PRIMARY, SHOWN, Bucket, Cell, Publication, add_months, publish
+from risk.statistics.closing import combine
 from trygg import org
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 
 def scope_unit(item: RiskItem, assessment: Assessment) -> int:
@@ -73,19 +94,6 @@ def count_between(where: list[Any], first: date, last: date) -> int:
     )
 
 
-def _per_quarter(where: list[Any], first: date, last: date) -> dict[date, int]:
-    rows = db.session.execute(
-        select(Report.occurred_month, func.count())
-        .where(*where, Report.occurred_month >= first, Report.occurred_month <= last)
-        .group_by(Report.occurred_month)
-    )
-    out: dict[date, int] = {}
-    for month, n in rows:
-        quarter = date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
-        out[quarter] = out.get(quarter, 0) + n
-    return out
-
-
 @dataclass
 class ItemTrend:
     rows: list[tuple[str, Cell]]
@@ -93,13 +101,65 @@ class ItemTrend:
     withheld: str | None = None
 
 
-def protect(count: int, total: int, k: int) -> Cell:
-    """The item's count as it may be published beside the unit's public total."""
-    if 0 < count < k:
-        return Cell(None, PRIMARY)
-    if 0 < total - count < k:
-        return Cell(None, SECONDARY)
-    return Cell(count, SHOWN)
+# The item's scope fields and the trends breakdown of each (risk.dimensions).
+SCOPE_FIELDS = (
+    ("type", "scope_types"),
+    ("counterpart", "scope_counterparts"),
+    ("place", "scope_places"),
+    ("activity", "scope_activities"),
+    ("time_band", "scope_time_bands"),
+)
+
+NOT_A_TRENDS_CELL = _l(
+    "Not shown for this scope: counts are shown for the whole unit, or for a scope on "
+    "one field only (and one type of incident), as the trends page counts them. Other "
+    "scopes could be compared with each other to reveal a small number."
+)
+
+
+def trends_cells(item: RiskItem) -> tuple[str, list[str]] | None:
+    """The trends cells the item's count is the sum of: the dimension's code ("" for the
+    unit's total) and its categories; None when it is no such sum (module docstring)."""
+    chosen = [
+        (code, sorted(set(getattr(item, name))))
+        for code, name in SCOPE_FIELDS
+        if getattr(item, name)
+    ]
+    if item.scope_lone_work is not None:
+        chosen.append(("lone_work", ["yes" if item.scope_lone_work else "no"]))
+    if not chosen:
+        return data.TOTAL_KEY, []
+    if len(chosen) > 1:
+        return None
+    code, values = chosen[0]
+    dimension = DIMENSIONS[code]
+    if dimension.multi and len(values) > 1:
+        return None
+    if any(v == NOT_GIVEN or v not in dimension.categories for v in values):
+        return None
+    return code, values
+
+
+def _publication(code: str, quarters: list[date]) -> Publication:
+    """The trends publication of these quarters by `code` ("" for totals only), once per
+    request for all the items that need it (the protection itself is cached as the
+    trends page's: risk.statistics)."""
+    memo: dict[tuple[str, tuple[date, ...]], Publication] = {}
+    if has_request_context():
+        memo = g.setdefault("risk_item_publications", {})
+    key = (code, tuple(quarters))
+    found = memo.get(key)
+    if found is None:
+        start, end = quarters[0], add_months(quarters[-1], 2)
+        totals = data.totals(start, end)
+        dimension = None
+        if code:
+            dim = DIMENSIONS[code]
+            dimension = (dim.code, dim.columns, dim.multi, data.counts(dim, start, end, totals))
+        tree = trends.current_tree()
+        found = publish(tree, trends.rules(), quarters, totals, dimension, None, patterns.STORE)
+        memo[key] = found
+    return found
 
 
 def item_trend(item: RiskItem, assessment: Assessment, quarters: int = 4) -> ItemTrend:
@@ -113,17 +173,20 @@ def item_trend(item: RiskItem, assessment: Assessment, quarters: int = 4) -> Ite
         return ItemTrend(
             [], k, trends.withheld_message(tree.reason.get(unit_id, "small"), shown_in)
         )
+    cells = trends_cells(item)
+    if cells is None:
+        return ItemTrend([], k, str(NOT_A_TRENDS_CELL))
+    code, categories = cells
     window = trends.window()[-quarters:]
-    first, last = window[0], add_months(window[-1], 2)
-    mine = _per_quarter(conditions(item, assessment), first, last)
-    totals = _per_quarter(unit_conditions(unit_id), first, last)
-    rows = [
-        (
-            trends.bucket_label(Bucket("quarter", q)),
-            protect(mine.get(q, 0), totals.get(q, 0), k),
-        )
-        for q in window
-    ]
+    pub = _publication(code, window)
+    rows = []
+    for q in window:
+        bucket = Bucket("quarter", q)
+        if code:
+            cell = combine(pub.cell(unit_id, bucket, c) for c in categories)
+        else:
+            cell = pub.total(unit_id, bucket)
+        rows.append((trends.bucket_label(bucket), cell))
     return ItemTrend(rows, k)
 
 

@@ -148,7 +148,9 @@ def test_item_trends_hide_small_counts_and_never_show_case_content(app, ra, appr
     client = Api(app, ra.manager)
     item = client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"][0]
     last = item["trend"][-1]["cell"]
-    assert last == {"count": None, "mark": "primary"}
+    # As the trends page shows it: the unit's total is under k, so its breakdown row
+    # (the place cells) is hidden with it.
+    assert last == {"count": None, "mark": "hidden"}
     for url in (
         f"/risk/assessments/{aid}",
         f"/risk/assessments/{aid}/print",
@@ -157,14 +159,16 @@ def test_item_trends_hide_small_counts_and_never_show_case_content(app, ra, appr
         text = client.get(url).get_data(as_text=True)
         assert marker not in text
         assert "Ola" not in text
-    # Once the count reaches k it is shown, unless the rest of the unit is small.
+    # Once the count reaches k it is shown, unless a small count could be worked out.
     for _ in range(3):
         report(app, ra.employee, ra.ward, place_type="front_desk", occurred_at=quarter.isoformat())
     item = client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"][0]
     assert item["trend"][-1]["cell"] == {"count": 5, "mark": "shown"}
     report(app, ra.employee, ra.ward, place_type="patient_room", occurred_at=quarter.isoformat())
     item = client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"][0]
-    assert item["trend"][-1]["cell"] == {"count": None, "mark": "secondary"}
+    # Now the patient room's 1 must stay hidden: the trends page hides the quarter's place
+    # row of the unit, and the item shows the cell as the trends page does.
+    assert item["trend"][-1]["cell"] == {"count": None, "mark": "hidden"}
 
 
 def _last_ended_quarter_day():
