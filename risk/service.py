@@ -108,16 +108,23 @@ def bucket_code(bucket: Bucket) -> str:
     return f"{bucket.start.year}-{bucket.start.month:02d}"
 
 
-def parse_bucket(text: str, period: str, name: str) -> date:
-    """A bucket code (2026-03, or 2026-Q1 by quarter) as its first day; TrendsError if not."""
-    if period == "quarter":
-        found = QUARTER_RE.match(text)
-        if found:
-            return date(int(found[1]), 3 * int(found[2]) - 2, 1)
-        raise TrendsError(_l("Give a quarter like 2026-Q1."), name)
+def parse_bucket(text: str, period: str, name: str, *, end: bool = False) -> date:
+    """A bucket code as the first day of the month it stands for; TrendsError if not.
+
+    Either kind is taken in either period (the form keeps its months when "Per" is
+    switched to quarters): by quarter, a month (2026-09) stands for its quarter; by
+    month, a quarter (2026-Q3) for its first month, or, as the end of a range (`end`),
+    its last."""
+    found = QUARTER_RE.match(text)
+    if found:
+        first = date(int(found[1]), 3 * int(found[2]) - 2, 1)
+        return add_months(first, 2) if end and period != "quarter" else first
     found = MONTH_RE.match(text)
     if found and 1 <= int(found[2]) <= 12:
-        return date(int(found[1]), int(found[2]), 1)
+        month = date(int(found[1]), int(found[2]), 1)
+        return quarter_of(month) if period == "quarter" else month
+    if period == "quarter":
+        raise TrendsError(_l("Give a quarter like 2026-Q1."), name)
     raise TrendsError(_l("Give a month like 2026-03."), name)
 
 
@@ -150,7 +157,7 @@ def resolve(
     start_q, end_q = quarters[0], quarters[-1]
     default_first = add_months(end_q, -21 if period == "quarter" else -9)
     start = parse_bucket(first, period, "from") if first else max(start_q, default_first)
-    end = parse_bucket(last, period, "to") if last else end_q
+    end = parse_bucket(last, period, "to", end=True) if last else end_q
     if period == "quarter" or not last:
         end = add_months(quarter_of(end) if period == "quarter" else end, 2)
     if start < start_q or end > add_months(end_q, 2):
