@@ -75,6 +75,15 @@ def scrub(text: str) -> str:
     return _IPV4.sub(_replace_if_address, _IPV6.sub(_replace_if_address, text))
 
 
+_QUERY_IN_REQUEST_LINE = re.compile(r'(\b[A-Z]{3,7} /[^\s?"]*)\?[^\s"]*( HTTP/[\d.]+)')
+
+
+def without_query(text: str) -> str:
+    """An access line with its request's query string cut to "?": a queue searched by a
+    person's name (`/cases?q=…`) must not leave the name in a server's log."""
+    return _QUERY_IN_REQUEST_LINE.sub(r"\1?\2", text)
+
+
 def _path_of(record: logging.LogRecord, message: str) -> str | None:
     """The request path of an access-log record (werkzeug's or gunicorn's), if any."""
     if isinstance(record.args, Mapping) and isinstance(record.args.get("U"), str):
@@ -102,7 +111,7 @@ class ClientAddressFilter(logging.Filter):
         path = _path_of(record, message)
         if path is not None and is_untraced(path):
             return False
-        record.msg = scrub(message)
+        record.msg = scrub(without_query(message) if path is not None else message)
         record.args = ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

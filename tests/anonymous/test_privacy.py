@@ -106,3 +106,30 @@ def test_anonymous_reports_have_random_ids_and_employee_reports_stay_ordered(
         db.session.commit()
         # Not "the anonymous id plus one", which would date the anonymous report.
         assert first.id < second.id < privacy.RANDOM_ID_MIN
+
+
+def test_access_lines_keep_the_path_but_not_the_query(app):
+    """A queue searched by a person's name must not leave the name in the server's log."""
+    log_filter = privacy.ClientAddressFilter()
+    werkzeug = _record(
+        '%s - - [date] "%s" %s',
+        ("203.0.113.9", "GET /cases?q=Ella+Employee&state=all HTTP/1.1", 200),
+    )
+    assert log_filter.filter(werkzeug)
+    assert werkzeug.getMessage() == '- - - [date] "GET /cases? HTTP/1.1" 200'
+    gunicorn = _record(
+        '%(h)s "%(r)s" %(s)s',
+        {
+            "h": "203.0.113.9",
+            "r": "GET /api/v1/cases?q=Kari HTTP/1.1",
+            "U": "/api/v1/cases",
+            "s": 200,
+        },
+        name="gunicorn.access",
+    )
+    assert log_filter.filter(gunicorn)
+    assert gunicorn.getMessage() == '- "GET /api/v1/cases? HTTP/1.1" 200'
+    # Not an access line: a message that happens to hold a "?" is left as it is.
+    other = _record("Is this a question? GET it", name="trygg")
+    assert log_filter.filter(other)
+    assert other.getMessage() == "Is this a question? GET it"
