@@ -18,6 +18,9 @@ from trygg.extensions import db
 
 EN = {"Accept-Language": "en"}
 REVIEW_BEFORE = "The next review cannot come before the period starts."
+REVIEW_BEFORE_NB = (
+    "Neste gjennomgang kan ikke komme før perioden starter."  # the API: nb by default
+)
 FROM_THE_LIST = "Choose a responsible person from the list."
 
 
@@ -45,7 +48,7 @@ def test_a_next_review_before_the_period_is_refused_at_the_start(app, ra):
     body = assessment_body(ra.emergency, next_review="2020-06-01")
     refused = Api(app, ra.manager).post("/api/v1/risk/assessments", body)
     assert refused.status_code == 400
-    assert refused.get_json()["errors"] == {"next_review": [REVIEW_BEFORE]}
+    assert refused.get_json()["errors"] == {"next_review": [REVIEW_BEFORE_NB]}
     client = _leader(app, ra)
     page = client.post(
         "/risk/assessments",
