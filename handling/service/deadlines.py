@@ -42,6 +42,11 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# The least time a "same day" deadline gives (see add_duration): the shortest deadline
+# of the default policies, the serious cases' 3 hours to contact the exposed employee.
+SAME_DAY_AT_LEAST = timedelta(hours=3)
+
+
 def add_duration(start: datetime, amount: int, unit: str) -> datetime:
     """The deadline `amount` `unit`s after `start`, counted in Oslo time, as UTC.
 
@@ -50,13 +55,16 @@ def add_duration(start: datetime, amount: int, unit: str) -> datetime:
     (then 73 hours really pass) or begins (71 hours). This is how a person reading
     "within 72 hours" on a Norwegian clock counts, and it keeps deadlines set in
     hours and in days consistent (72 hours = 3 days). `same_day` is the end of the
-    Oslo calendar day of `start` (23:59:59). Days, weeks and months are calendar
+    Oslo calendar day of `start` (23:59:59), but never less than SAME_DAY_AT_LEAST after
+    it: a report at 23:27 has until 02:27, not 32 minutes (a less serious case would
+    otherwise have less time than a serious one's 3 hours). Days, weeks and months are calendar
     arithmetic on the Oslo date, keeping the time of day (the 31st plus one month is
     the last day of the next month).
     """
     local = start.astimezone(OSLO)
     if unit == "same_day":
-        return _from_oslo_wall(datetime.combine(local.date(), time(23, 59, 59)))
+        end = _from_oslo_wall(datetime.combine(local.date(), time(23, 59, 59)))
+        return max(end, start.astimezone(UTC) + SAME_DAY_AT_LEAST)
     wall = local.replace(tzinfo=None)
     if unit == "hours":
         wall += timedelta(hours=amount)

@@ -37,9 +37,12 @@ def oslo(*args: int) -> datetime:
         # Landing in the repeated autumn hour takes its first occurrence (summer time).
         (oslo(2026, 10, 24, 2, 30), 24, "hours", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
         (oslo(2026, 11, 2, 9), 3, "hours", oslo(2026, 11, 2, 12)),
-        # "Same day" is the end of the Oslo calendar day, also late at night in UTC terms.
+        # "Same day" is the end of the Oslo calendar day, also late at night in UTC terms,
         (oslo(2026, 10, 25, 0, 30), 0, "same_day", oslo(2026, 10, 25, 23, 59, 59)),
-        (oslo(2026, 6, 30, 23, 50), 0, "same_day", oslo(2026, 6, 30, 23, 59, 59)),
+        (oslo(2026, 6, 30, 20, 59), 0, "same_day", oslo(2026, 6, 30, 23, 59, 59)),
+        # but at least 3 hours: an evening report does not run out in minutes.
+        (oslo(2026, 6, 30, 23, 50), 0, "same_day", oslo(2026, 7, 1, 2, 50)),
+        (oslo(2026, 6, 30, 21, 30), 0, "same_day", oslo(2026, 7, 1, 0, 30)),
         (oslo(2026, 3, 25, 8), 7, "days", oslo(2026, 4, 1, 8)),
         (oslo(2026, 10, 20, 8), 6, "weeks", oslo(2026, 12, 1, 8)),
         (oslo(2026, 11, 30, 10), 3, "months", oslo(2027, 2, 28, 10)),
