@@ -316,7 +316,7 @@ def _detail(content: service.CaseContent, now: datetime) -> dict[str, Any]:
     handler = content.level == AccessLevel.HANDLER
     data.update(
         level=content.level,
-        allowed_transitions=service.allowed_next(case.state) if handler else [],
+        allowed_transitions=service.offered_next(case) if handler else [],
         causes=case.causes,
         forwarded_to=case.forwarded_to,
         report=content.report,

@@ -23,7 +23,7 @@ from handling.models import (
     HandlerGroupMember,
 )
 from handling.service.base import _audit
-from handling.service.routing import conflicts
+from handling.service.routing import conflicted_reports, conflicts
 from handling.states import AccessLevel
 from reporting import service as reporting
 from reporting.models import Report
@@ -212,8 +212,13 @@ def rep_conflicts(user: User) -> list[int]:
     shared = _shared_with_rep(user)
     if shared is None:
         return []
-    cases = db.session.scalars(select(Case).where(shared).options(selectinload(Case.report)))
-    return sorted(c.id for c in cases if user.id in conflicts(c.report))
+    # A case retention deleted keeps its codes but not its people: nothing to open.
+    kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
+    cases = list(
+        db.session.scalars(select(Case).where(shared, kept).options(selectinload(Case.report)))
+    )
+    named = conflicted_reports(user.id, [c.report for c in cases])
+    return sorted(c.id for c in cases if c.report_id in named)
 
 
 def access_level(user: User | None, case: Case) -> str | None:

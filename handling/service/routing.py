@@ -79,6 +79,31 @@ def fallback_group() -> HandlerGroup | None:
     )
 
 
+def conflicted_reports(user_id: int, reports: Iterable[Report]) -> set[int]:
+    """Of these reports, the ids of those `conflicts` would exclude one user from: the
+    same rule, for one person over many reports, in at most one statement (the people
+    the user is line manager of) however many reports there are."""
+    named = {r.id: reporting.involved_user_ids(r) for r in reports}
+    found = {
+        rid
+        for rid, involved in named.items()
+        if any(user_id in involved[role] for role in (*INVOLVED_ROLES, "must_not_handle"))
+    }
+    counterparts = {rid: involved["counterpart"] for rid, involved in named.items()}
+    if any(counterparts.values()):
+        led_units = select(Membership.unit_id).where(
+            Membership.user_id == user_id, Membership.is_manager.is_(True)
+        )
+        led = set(
+            db.session.scalars(select(Membership.user_id).where(Membership.unit_id.in_(led_units)))
+        )
+        found |= {rid for rid, people in counterparts.items() if people & led}
+    return found
+
+
+INVOLVED_ROLES = ("exposed", "witnesses", "counterpart", "reporter")
+
+
 def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> dict[int, set[str]]:
     """User id → the conflict-of-interest reasons that exclude them from this report.
 
@@ -90,7 +115,7 @@ def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> di
     if involved is None:
         involved = reporting.involved_user_ids(report)
     found: dict[int, set[str]] = defaultdict(set)
-    for role in ("exposed", "witnesses", "counterpart", "reporter"):
+    for role in INVOLVED_ROLES:
         for user_id in involved[role]:
             found[user_id].add("involved")
     for user_id in involved["must_not_handle"]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.engine import Engine
@@ -29,11 +30,19 @@ from retention.service.policies import policy_for
 from trygg import audit
 from trygg.extensions import db, utcnow
 
+OSLO = ZoneInfo("Europe/Oslo")
+
 log = logging.getLogger("trygg.retention")
 FINISHED = (CaseState.CLOSED, CaseState.DROPPED)
 
 
 def month_of(moment: datetime | date) -> date:
+    """The month a moment falls in on the Oslo calendar (a date: its own month). Oslo,
+    not UTC: the first hour of a month in Oslo is still the last month in UTC, and the
+    daily run, which starts after Oslo's midnight, counts its deletions by this month."""
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        moment = aware.astimezone(OSLO)
     return date(moment.year, moment.month, 1)
 
 

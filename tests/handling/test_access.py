@@ -7,9 +7,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from handling import service
+from handling.erasure import erase_case
 from handling.states import AccessLevel, CaseState, Track
 from tests.factories import user_obj
 from tests.handling.conftest import get_case
@@ -344,3 +345,63 @@ def test_a_safety_rep_named_in_a_shared_case_neither_lists_nor_counts_it(app, or
     # The case naming them is not in the list, nor in the counters beside it.
     assert [c["id"] for c in body["cases"]] == [shared.id]
     assert body["active_cases"] == 1
+
+
+def _share_with_rep(app, case_id, org):
+    with app.app_context():
+        service.add_task(
+            get_case(case_id),
+            actor=user_obj(org.handler),
+            template="bht_offer",
+            consent_to_share=True,
+        )
+        db.session.commit()
+
+
+def test_a_safety_reps_queue_leaves_out_a_shared_case_retention_deleted(app, org, submit, api):
+    shared = submit(org.employee, unit_id=org.ward.id)
+    other = submit(org.employee, unit_id=org.ward.id)
+    _share_with_rep(app, shared.id, org)
+    _share_with_rep(app, other.id, org)
+    with app.app_context():
+        erase_case(get_case(shared.id), month=date.today().replace(day=1))
+        db.session.commit()
+    rep = api(org.safety_rep)
+    response = rep.get("/api/v1/cases?state=all")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert [c["id"] for c in response.get_json()["cases"]] == [other.id]
+
+
+def test_a_safety_reps_queue_runs_as_many_statements_for_12_shared_cases_as_for_2(
+    app, org, make, submit, api
+):
+    counterpart = make.user(Role.EMPLOYEE, name="Colleague X", units=(org.ward,))
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            seen.append(statement)
+
+    rep = api(org.safety_rep)
+
+    def measure() -> int:
+        rep.get("/api/v1/cases?state=all&limit=5")
+        seen.clear()
+        assert rep.get("/api/v1/cases?state=all&limit=5").status_code == 200
+        return len(seen)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            ref = submit(org.employee, unit_id=org.ward.id, counterpart_user_id=counterpart.id)
+            _share_with_rep(app, ref.id, org)
+        small = measure()
+        for _ in range(10):
+            ref = submit(org.employee, unit_id=org.ward.id, counterpart_user_id=counterpart.id)
+            _share_with_rep(app, ref.id, org)
+        large = measure()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert large == small, (small, large)

@@ -25,6 +25,7 @@ from reporting.codes import ReportStatus
 from reporting.models import Report
 from tests.factories import user_obj
 from tests.handling.conftest import get_case
+from tests.retention.support import to_in_progress
 from trygg.extensions import db
 from trygg.roles import Role
 
@@ -459,3 +460,15 @@ def test_service_refuses_changes_to_finished_cases(app, org, submit):
         service.transition(row, CaseState.REOPENED, actor=handler)
         assert row.report.status == ReportStatus.IN_PROGRESS
         service.add_task(row, actor=handler, template="recontact")
+
+
+def test_the_api_offers_the_steps_the_page_offers(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id)  # physical violence, HMS deviation
+    handler = api(org.handler)
+    to_in_progress(handler, case.id, Track.HMS_DEVIATION)
+    body = handler.get(f"/api/v1/cases/{case.id}").get_json()
+    page = handler.get(f"/cases/{case.id}").get_data(as_text=True)
+    tried = handler.post(f"/api/v1/cases/{case.id}/transitions", {"to": CaseState.INVESTIGATION})
+    assert tried.status_code != 200  # the guard refuses it
+    assert 'value="investigation"' not in page  # and the page no longer offers it
+    assert CaseState.INVESTIGATION not in body["allowed_transitions"], body["allowed_transitions"]

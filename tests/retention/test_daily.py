@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,8 @@ from retention.models import RetentionDay, Tombstone
 from tests.handling.conftest import Api
 from tests.retention.support import build_world, marked_case
 from trygg.extensions import db, utcnow
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 @pytest.fixture
@@ -92,3 +95,25 @@ def test_a_long_run_stops_when_the_tick_is_over_and_goes_on_in_the_next(app, wor
         # The day's mark counts both ticks' deletions, not only the last one's.
         assert db.session.scalars(select(RetentionDay.deleted)).one() == 2
         assert set(db.session.scalars(select(Tombstone.reference))) == refs
+
+
+def test_the_second_day_of_a_month_counts_its_own_deletion(app, world):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    marked_case(app, world, "ONE", handler=handler, reporter=reporter)
+    later = add_duration(utcnow(), 122, "months").astimezone(OSLO)
+    # The run starts at the first tick after Oslo midnight (UTC is still yesterday).
+    first = datetime(later.year, later.month, 1, 0, 10, tzinfo=OSLO).astimezone(UTC)
+    with app.app_context():
+        assert tick(owner="a", now=first).jobs["retention"] == 1
+    second, _, _ = marked_case(app, world, "TWO", handler=handler, reporter=reporter)
+    with app.app_context():
+        db.session.execute(
+            db.text('UPDATE "case" SET closed_at = :t WHERE id = :id'),
+            {"t": utcnow() - timedelta(days=20 * 366), "id": second},
+        )
+        db.session.commit()
+        assert tick(owner="a", now=first + timedelta(days=1)).jobs["retention"] == 1
+        marks = dict(db.session.execute(select(RetentionDay.day, RetentionDay.deleted)).all())
+    # One case was deleted on each day (the first day's run counted in Oslo's month, not
+    # UTC's, which was still the last one).
+    assert sorted(marks.values()) == [1, 1], marks
