@@ -26,6 +26,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from notifications.kinds import MailState
 from notifications.mail import MailSettings, compose, current_settings, message_id, smtp_connection
 from notifications.models import Notification, NotificationProfile
+from notifications.preferences import email_language
 from notifications.service import start_of_day
 from trygg import privacy
 from trygg.accounts.models import User
@@ -105,13 +106,18 @@ class DeliveryResult:
 
 
 def _addressees(user_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Each user's address and e-mail language: the one they chose in their settings,
+    else the language they use Trygg in, else the default (preferences.email_language)."""
     default = current_app.config["TRYGG"]["default_locale"]
     rows = db.session.execute(
-        select(User.id, User.email, NotificationProfile.language)
+        select(User.id, User.email, NotificationProfile.language, User.locale)
         .outerjoin(NotificationProfile, NotificationProfile.user_id == User.id)
         .where(User.id.in_(sorted(user_ids)))
     )
-    return {uid: (email, language or default) for uid, email, language in rows}
+    return {
+        uid: (email, email_language(chosen, interface, default))
+        for uid, email, chosen, interface in rows
+    }
 
 
 def _send_all(

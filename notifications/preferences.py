@@ -101,13 +101,26 @@ def settings_for(user: User) -> Settings:
         value = saved.get(kind, Delivery.IMMEDIATE)
         deliveries[str(kind)] = Delivery.IMMEDIATE if kind in mandatory else value
     return Settings(
-        language=profile.language if profile else current_app.config["TRYGG"]["default_locale"],
+        language=email_language(
+            profile.language if profile else None,
+            user.locale,
+            current_app.config["TRYGG"]["default_locale"],
+        ),
         digest_minute=profile.digest_minute if profile else 7 * 60,
         away=bool(profile.away) if profile else False,
         substitute_id=profile.substitute_id if profile else None,
         deliveries=deliveries,
         mandatory=[str(k) for k in mandatory],
     )
+
+
+def email_language(chosen: str | None, interface: str | None, default: str) -> str:
+    """The language of a user's e-mail: the one chosen on the settings page (saving it
+    stores one), else the language they switched Trygg to, else the default."""
+    for language in (chosen, interface):
+        if language in LANGUAGES:
+            return str(language)
+    return default
 
 
 def _check_substitute(user: User, away: bool, substitute_id: int | None) -> None:

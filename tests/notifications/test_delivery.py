@@ -7,16 +7,18 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handling import service
 from handling.states import CaseState
 from notifications import delivery, mail
 from notifications.kinds import Delivery, Kind, MailState
 from notifications.models import Notification, NotificationPreference, NotificationProfile
+from tests.factories import form_login
 from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
 from tests.notifications.support import rows
+from trygg.accounts.models import User
 from trygg.extensions import db
 
 
@@ -157,6 +159,24 @@ def test_language_follows_the_recipient(smtp_app, org, submit, mailbox):
     assert "A new case" in str(english.message["Subject"])
     assert "ny sak" in str(norwegian.message["Subject"]).lower()
     assert "Logg inn" in mailbox.text(norwegian)
+
+
+def test_mail_follows_the_language_someone_switched_trygg_to(smtp_app, org, submit, mailbox):
+    """Without a language chosen in the settings, e-mail is in the language the person
+    uses Trygg in; a language chosen in the settings wins over it."""
+    with smtp_app.app_context():
+        db.session.execute(
+            update(User).where(User.id.in_([org.colleague.id, org.handler.id])).values(locale="en")
+        )
+        db.session.add(NotificationProfile(user_id=org.handler.id, language="nb"))
+        db.session.commit()
+    _open_cases(submit, org, 1)
+    run_tick(smtp_app)
+    assert "A new case" in str(mailbox.to(org.colleague.email)[0].message["Subject"])
+    assert "ny sak" in str(mailbox.to(org.handler.email)[0].message["Subject"]).lower()
+    page = smtp_app.test_client()
+    form_login(page, org.colleague)
+    assert 'value="en" selected' in page.get("/notifications/settings").get_data(as_text=True)
 
 
 def test_a_daily_digest_is_one_mail_at_the_chosen_time(smtp_app, org, submit, mailbox, clock):
