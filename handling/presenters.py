@@ -349,3 +349,48 @@ def _policy_out(policy: DeadlinePolicy) -> dict[str, Any]:
         name: getattr(policy, name)
         for name in ("id", "kind", "track", "incident_type", "min_severity", "amount", "unit")
     } | {"active": policy.active}
+
+
+# What each field of the handling pages is called in an error summary ("Due: Choose a
+# time after …"), so a screen reader user hears which field to fix. A field name means
+# the same on every form of these pages; "reason" and "group_id" serve several forms and
+# get a name that fits each.
+FIELD_LABELS: dict[str, Any] = {
+    "assigned": _l("Case handler"),
+    "body": _l("Text"),
+    "closing_note": _l("Closing note"),
+    "deadline": _l("Deadline"),
+    "due_at": _l("Due"),
+    "feedback": _l("Feedback to the reporter"),
+    "further_needs": _l("Further needs"),
+    "group_id": _l("Handler group"),
+    "handler_id": _l("Case handler"),
+    "held_on": _l("Date"),
+    "incident_type": _l("Type of incident"),
+    "labour_inspection_notified_at": _l("Notified at"),
+    "labour_inspection_notified_by_id": _l("Notified by"),
+    "name": _l("Name"),
+    "nav_form_sent_on": _l("Sent on"),
+    "no_follow_up_reason": _l("Why there is no follow-up or debriefing"),
+    "note": _l("Note"),
+    "outcome": _l("Outcome"),
+    "person": _l("Find a person to be responsible"),
+    "police_notified_at": _l("Notified at"),
+    "police_notified_by_id": _l("Notified by"),
+    "reason": _l("Reason"),
+    "responsible_user_id": _l("Responsible"),
+    "safety_rep_copied_at": _l("Copy sent to the safety representative at"),
+    "state": _l("State"),
+    "status": _l("Status"),
+    "template": _l("What"),
+    "track": _l("Track"),
+    "unit_id": _l("Unit"),
+    "user_id": _l("Colleague"),
+    "causes": _l("Causes"),
+    "participant_roles": _l("Participants"),
+    "support_offered": _l("Support offered"),
+    "forwarded_to": _l("Forwarded to"),
+    "member_ids": _l("Members"),
+    "escalation_ids": _l("Escalation contacts"),
+    "q": _l("Search"),
+}

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from handling import codes
 from handling.errors import CaseNotFound
-from handling.presenters import local_input
+from handling.presenters import FIELD_LABELS, local_input
 from handling.states import AccessLevel, CaseState, Side
 from handling.workflow import (
     STATES,
@@ -54,4 +54,5 @@ def handling_helpers() -> dict[str, Any]:
         "local_input": local_input,
         "format_date": format_date,
         "format_time": format_time,
+        "field_labels": FIELD_LABELS,
     }

@@ -86,10 +86,13 @@ def _act(case_id: int, prefix: str, action: Action, done: str) -> Page | Respons
     except (ValidationError, CaseError) as exc:
         errors = _errors_of(exc)
     else:
-        flash(message or done, "success")
+        section = section_of(prefix)
         if service.access_level(_user(), found) != AccessLevel.HANDLER:
+            flash(message or done, "success")
             return redirect(url_for(".queue"), 303)
-        return redirect(url_for(".case", case_id=case_id, _anchor=section_of(prefix)), 303)
+        # Shown under the section's heading, where the address's #section lands.
+        flash(message or done, f"success#{section}" if section else "success")
+        return redirect(url_for(".case", case_id=case_id, _anchor=section), 303)
     db.session.rollback()
     found = load_case(case_id)
     return _render_case(found, Forms(prefix, request.form, errors), 400)

@@ -129,6 +129,9 @@ def test_a_threat_is_handled_to_the_end_in_the_browser(new_page, demo_logins, st
     submit_in(handler, step_form(CaseState.ACKNOWLEDGED))
     assert_path(handler, case_path)
     assert flash(handler) == "The report is acknowledged."
+    # The confirmation is right under the heading the address's #h-actions lands on,
+    # so a screen reader reads it next, and it is beside the form it confirms.
+    assert handler.locator("#h-actions + .case-flash").inner_text() == "The report is acknowledged."
 
     # Triage without the section 5-2 answer: refused, with the error summary focused.
     handler.locator("#f-to-triaged-track-1").check()

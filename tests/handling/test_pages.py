@@ -503,6 +503,8 @@ def test_an_empty_message_is_refused_next_to_the_field(app, org, submit, login):
     assert r.status_code == 400
     text = page_text(r)
     assert 'id="e-message-body"' in text
+    # The error summary names the field to fix, and links to it.
+    assert re.search(r'<a class="ds-link" href="#f-message-body">Text: [^<]+</a>', text), text
     # The choice made is kept: "internal note" stays ticked.
     assert re.search(r'value="true" checked', text)
 

@@ -410,10 +410,10 @@ def test_a_new_handler_is_told_about_as_new_not_as_reset(app, admin_client, inbo
     )
     no_code_shown(response)
     html = response.get_data(as_text=True)
-    assert "A set-password code went to Nina New" in html
-    assert "They choose a password and set up two-factor authentication" in html
-    assert "again" not in html
-    assert "groups are told" not in html
+    assert "Kode for å velge passord er sendt til Nina New" in html
+    assert "Brukeren velger passord og setter opp tofaktorinnlogging" in html
+    assert "på nytt" not in html
+    assert "får beskjed" not in html
     assert inbox.code("new-handler@example.org")
 
 

@@ -62,6 +62,9 @@ def test_mark_all_read(app, org, submit):
     assert _unread_badge(pages.get("/").get_data(as_text=True)) == "2"
     token = form_token(pages, "/notifications")
     assert pages.post("/notifications/read", data={"csrf_token": token}).status_code == 303
+    # The confirmation takes the focus when the page loads: a screen reader reads it.
+    listing = pages.get("/notifications").get_data(as_text=True)
+    assert re.search(r'role="status" tabindex="-1" autofocus><p class="ds-paragraph">Alle', listing)
     assert _unread_badge(pages.get("/").get_data(as_text=True)) is None
 
 

@@ -17,7 +17,7 @@ EN = {"Accept-Language": "en"}
 
 def confirmations(html: str) -> list[str]:
     """The status messages of a page, in order."""
-    return re.findall(r'role="status"><p class="ds-paragraph">([^<]*)</p>', html)
+    return re.findall(r'role="status"[^>]*><p class="ds-paragraph">([^<]*)</p>', html)
 
 
 def _client(app, who):
