@@ -17,7 +17,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from trygg import crypto
@@ -105,6 +105,12 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
 
 
+def _stored(column: Any) -> Any:
+    """A wrapped data key is stored in this row: not missing, and not shredded (retention
+    empties a deleted report's key, so its sealed fields can never be opened again)."""
+    return and_(column.is_not(None), func.length(column) > 0)
+
+
 def rewrap_all(batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
     """Re-wrap every stored data key under the active KEK, in committed batches.
 
@@ -118,7 +124,7 @@ def rewrap_all(batch: int = 500, progress: Callable[[int], None] | None = None) 
         pk = model.__mapper__.primary_key[0]
         last: Any = None
         while True:
-            query = select(pk, column).where(column.is_not(None)).order_by(pk).limit(batch)
+            query = select(pk, column).where(_stored(column)).order_by(pk).limit(batch)
             if last is not None:
                 query = query.where(pk > last)
             rows = db.session.execute(query).all()
@@ -141,7 +147,7 @@ def usage_count(kek_id: str) -> int:
     """How many stored data keys are still wrapped with the given KEK."""
     total = 0
     for column in wrapped_key_columns():
-        for blob in db.session.scalars(select(column).where(column.is_not(None))):
+        for blob in db.session.scalars(select(column).where(_stored(column))):
             if crypto.wrapped_key_id(blob) == kek_id:
                 total += 1
     return total
@@ -150,7 +156,7 @@ def usage_count(kek_id: str) -> int:
 def total_wrapped() -> int:
     """How many wrapped data keys are stored in all."""
     return sum(
-        db.session.scalar(select(func.count()).select_from(c.class_).where(c.is_not(None))) or 0
+        db.session.scalar(select(func.count()).select_from(c.class_).where(_stored(c))) or 0
         for c in wrapped_key_columns()
     )
 

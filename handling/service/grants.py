@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, select
 
 from handling import access
 from handling.errors import CaseError, CaseNotFound
@@ -25,6 +25,7 @@ from handling.models import (
 from handling.service.base import TEXT_MAX, _audit, _event, _now, _seal, _text
 from handling.service.routing import _sync_exclusions, eligible_handler_ids
 from handling.states import GrantKind
+from reporting.models import Report
 from trygg import access_changes, audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
@@ -219,7 +220,9 @@ def _join_for_break_glass(person: User, group: HandlerGroup, now: datetime) -> l
         group.members.append(HandlerGroupMember(user_id=person.id, joined_at=now))
         db.session.flush()
         _sync_exclusions_for_group(group, {person.id})
-    return list(db.session.scalars(select(Case).where(Case.group_id == group.id)))
+    # Not a case retention deleted: no content is left to reach, and its key is shredded.
+    kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
+    return list(db.session.scalars(select(Case).where(Case.group_id == group.id, kept)))
 
 
 def _sync_exclusions_for_group(group: HandlerGroup, user_ids: set[int]) -> None:

@@ -138,9 +138,10 @@ def _sync_exclusions(
     found: dict[int, set[str]] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Record (and audit) the conflicts of interest of these users with the case."""
+    """Record (and audit) the conflicts of interest of these users with the case. A case
+    retention deleted has no people left to check (nor content to keep anyone from)."""
     candidates = set(user_ids)
-    if not candidates:
+    if not candidates or case.report.erased_month is not None:
         return
     found = conflicts(case.report) if found is None else found
     existing = {(e.user_id, e.reason) for e in case.exclusions}

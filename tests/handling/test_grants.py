@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from handling import access
+from handling.erasure import erase_case
 from handling.models import Case, CaseGrant
 from handling.service.access import handler_reach
 from handling.states import GrantKind
 from notifications.models import Notification
 from tests.factories import form_login, form_token
+from tests.handling.conftest import get_case
 from trygg.access_changes import AccessChange
 from trygg.accounts.models import User
 from trygg.audit import AuditEntry
@@ -367,6 +369,24 @@ def test_break_glass_gives_one_handler_a_groups_cases_and_tells_everyone(
         ).one()
     assert {org.handler.id, org.colleague.id, org.whistle_handler.id, org.safety_rep.id} <= told
     assert entry.actor == "cli"
+
+
+def test_break_glass_for_a_group_passes_over_a_case_retention_deleted(
+    app, runner, org, make, as_user, old_case, submit
+):
+    """A deleted case keeps its codes, not its people: nothing to check for conflicts
+    (its shredded key cannot be opened: the command failed with a traceback)."""
+    gone = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        erase_case(get_case(gone.id), month=date.today().replace(day=1))
+        db.session.commit()
+    nils = make.user(Role.HANDLER, name="Nils Ny")
+    result = runner.invoke(
+        args=["break-glass", nils.email, "--group", "HMS", "--reason", "Alle i HMS har sluttet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 case(s)" in result.output  # the deleted one is not granted
+    assert as_user(nils).get(f"/api/v1/cases/{old_case.id}").status_code == 200
 
 
 def test_break_glass_for_one_case(runner, org, make, as_user, old_case, submit):

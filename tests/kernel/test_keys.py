@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.factories import Factory, api_login
 from trygg import crypto, keys
@@ -96,6 +96,29 @@ def test_retire_is_refused_while_a_data_key_uses_the_key(keyed_app, keyring_file
     assert retired.exit_code == 0, retired.output
     assert keys_in_file(keyring_file) == (new_id, {new_id})
     assert can_log_in_with_code(keyed_app, user)
+
+
+def test_keys_commands_pass_over_a_shredded_data_key(keyed_app, keyring_file):
+    """Retention empties a deleted report's wrapped key: nothing to count, re-wrap or
+    keep a key for (it crashed `keys list`, `rotate` and `retire` on the demo)."""
+    make = Factory(keyed_app)
+    kept, shredded = make.user(Role.EMPLOYEE, totp=True), make.user(Role.EMPLOYEE, totp=True)
+    with keyed_app.app_context():
+        db.session.execute(update(User).where(User.id == shredded.id).values(wrapped_key=b""))
+        db.session.commit()
+    runner = keyed_app.test_cli_runner()
+    old_id, _ = keys_in_file(keyring_file)
+    listing = runner.invoke(args=["keys", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert f"{old_id} (active): 1 data keys" in listing.output
+    rotated = runner.invoke(args=["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    new_id, _ = keys_in_file(keyring_file)
+    assert f"re-wrapped 1 data keys under {new_id}" in rotated.output
+    assert wrapping_key_of(keyed_app, kept.id) == new_id
+    retired = runner.invoke(args=["keys", "retire", old_id])
+    assert retired.exit_code == 0, retired.output
+    assert keys_in_file(keyring_file) == (new_id, {new_id})
 
 
 @pytest.mark.parametrize(("which", "message"), [("active", "active key"), ("unknown", "no key")])
