@@ -75,7 +75,9 @@ def scrub(text: str) -> str:
     return _IPV4.sub(_replace_if_address, _IPV6.sub(_replace_if_address, text))
 
 
-_QUERY_IN_REQUEST_LINE = re.compile(r'(\b[A-Z]{3,7} /[^\s?"]*)\?[^\s"]*( HTTP/[\d.]+)')
+# The method may follow a terminal colour code ("\x1b[33mGET"): werkzeug colours the
+# access lines of redirects and errors, and "mGET" has no word boundary.
+_QUERY_IN_REQUEST_LINE = re.compile(r'((?<![A-Z])[A-Z]{3,7} /[^\s?"]*)\?[^\s"]*( HTTP/[\d.]+)')
 
 
 def without_query(text: str) -> str:

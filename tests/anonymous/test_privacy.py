@@ -117,6 +117,14 @@ def test_access_lines_keep_the_path_but_not_the_query(app):
     )
     assert log_filter.filter(werkzeug)
     assert werkzeug.getMessage() == '- - - [date] "GET /cases? HTTP/1.1" 200'
+    # A redirect's or an error's line, coloured by werkzeug on a terminal, too.
+    coloured = _record(
+        '%s - - [date] "%s" %s',
+        ("203.0.113.9", "\x1b[33mGET /cases?q=Kari+Nordmann&state=bogus HTTP/1.1", "400\x1b[0m"),
+    )
+    assert log_filter.filter(coloured)
+    assert "Kari" not in coloured.getMessage()
+    assert "GET /cases? HTTP/1.1" in coloured.getMessage()
     gunicorn = _record(
         '%(h)s "%(r)s" %(s)s',
         {
