@@ -90,6 +90,12 @@ def outbox_purge(days: int) -> None:
 @click.argument("address")
 def mail_test(address: str) -> None:
     """Send a test e-mail to ADDRESS with the SMTP settings."""
+    if not mail.current_settings().host:
+        # A test that sends nothing must not say "sent": this is the check of the settings.
+        raise click.ClickException(
+            "no smtp_host is set (TRYGG_SMTP_HOST): nothing was sent; without it Trygg "
+            "writes each e-mail to the log instead"
+        )
     try:
         message_id = mail.send_test(address)
     except (OSError, smtplib.SMTPException) as exc:

@@ -297,6 +297,11 @@ def test_cli_outbox_scheduler_and_mail(app, org, submit, runner, mailbox, monkey
     purged = runner.invoke(args=["outbox", "purge-sent", "--older-than", "1"])
     assert purged.exit_code == 0
     assert "deleted 0" in purged.output
+    monkeypatch.setitem(app.config["TRYGG"], "smtp_host", "")
+    unset = runner.invoke(args=["mail", "test", "ops@example.org"])
+    assert unset.exit_code != 0
+    assert "nothing was sent" in unset.output
+    use_smtp(app, monkeypatch, mailbox.port)
     sent = runner.invoke(args=["mail", "test", "ops@example.org"])
     assert sent.exit_code == 0, sent.output
     assert mailbox.to("ops@example.org")
