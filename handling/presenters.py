@@ -356,7 +356,7 @@ def _policy_out(policy: DeadlinePolicy) -> dict[str, Any]:
 # the same on every form of these pages; "reason" and "group_id" serve several forms and
 # get a name that fits each.
 FIELD_LABELS: dict[str, Any] = {
-    "assigned": _l("Case handler"),
+    "assigned": _l("Case handler"),  # vocabulary: form field
     "body": _l("Text"),
     "closing_note": _l("Closing note"),
     "deadline": _l("Deadline"),

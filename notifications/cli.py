@@ -114,6 +114,9 @@ def serve(host: str, port: int, reload: bool) -> None:
     In production run gunicorn for the web (no tick) and `trygg scheduler run`.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["TRYGG"]["base_url"]:
+        # E-mail links lead to this server (`PORT=8080 make run`), not to the default port.
+        app.config["TRYGG"]["base_url"] = f"http://{host}:{port}"
     scheduler.start_embedded(app, reloader=reload)
     try:
         run_simple(host, port, app, use_reloader=reload, threaded=True)

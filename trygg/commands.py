@@ -51,8 +51,8 @@ def _code_line(issued: accounts.IssuedCode) -> str:
 
 
 OWN_CHOICE = (
-    "handlers and safety representatives choose their own password: {hint}, and give "
-    "them the set-password code it prints"
+    "handlers and safety representatives choose their own password: {hint}; the "
+    "set-password code goes by e-mail to their own address, never through you"
 )
 
 

@@ -55,6 +55,16 @@ USERS = [
         (),
         ("Akuttmottaket",),
     ),
+    # The working environment committee (AMU): trends and risk assessments for the whole
+    # organisation, comments and statements, never a case.
+    (
+        "amu",  # vocabulary: login
+        "Anders Amundsen",
+        [Role.AMU, Role.EMPLOYEE],
+        "Trygg sykehus",
+        (),
+        (),
+    ),
     ("admin", "Ada Administrator", [Role.ADMIN], "Trygg sykehus", (), ()),  # vocabulary: login
 ]
 

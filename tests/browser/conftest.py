@@ -52,6 +52,7 @@ DEMO_ROLES = {
     "saksbehandler": Role.HANDLER,
     "leder": Role.MANAGER,
     "verneombud": Role.SAFETY_REP,
+    "amu": Role.AMU,  # vocabulary: login name
     Role.ADMIN: Role.ADMIN,
 }
 

@@ -159,6 +159,7 @@ def test_axe_enrolment_page(live_app, page):
     [
         (Role.EMPLOYEE, "/"),
         (Role.EMPLOYEE, "/account"),
+        (Role.AMU, "/"),
         (Role.ADMIN, "/admin/"),
         (Role.ADMIN, "/admin/units"),
         (Role.ADMIN, "/admin/users"),

@@ -307,7 +307,7 @@ def test_a_recused_handler_does_not_see_the_case_as_safety_rep(app, make, org, s
         db.session.commit()
     case = submit(org.employee, unit_id=org.ward.id)
     client = api(both)
-    assert client.get(f"/api/v1/cases/{case.id}").get_json()["level"] == "handler"
+    assert client.get(f"/api/v1/cases/{case.id}").get_json()["level"] == AccessLevel.HANDLER
     recused = client.post(
         f"/api/v1/cases/{case.id}/assignment",
         {"recuse": True, "reason": "My sister is the counterpart"},

@@ -711,7 +711,7 @@ def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
     with app.app_context():
         empty_id = next(g.id for g in service.handler_groups() if g.name == "Tom")
     r = admin.post(
-        "/admin/routing-rules", {**same, "track": "whistleblowing", "group_id": str(empty_id)}
+        "/admin/routing-rules", {**same, "track": Track.WHISTLEBLOWING, "group_id": str(empty_id)}
     )
     assert redirected_to(r, "/admin/routing-rules")
     assert "No members: its cases go to the fallback group" in admin.text("/admin/routing-rules")

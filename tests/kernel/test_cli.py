@@ -198,13 +198,14 @@ def demo_app(make_app, tmp_path):
 def test_demo_seed_creates_a_working_organisation(demo_app, tmp_path):
     runner = demo_app.test_cli_runner()
     output = ok(runner, "demo", "seed")
-    assert counts(demo_app) == (6, 5)
+    assert counts(demo_app) == (6, 6)
     logins = re.findall(r"^\s+(\S+@demo\.trygg\.no)\s+(\S+)\s+(.+)$", output, re.MULTILINE)
     assert [(email.split("@")[0], roles) for email, _, roles in logins] == [
         ("ansatt", Role.EMPLOYEE),
         ("saksbehandler", "handler, employee"),
         ("leder", "manager, employee"),
         ("verneombud", "safety_rep, employee"),
+        ("amu", "amu, employee"),  # vocabulary: login name
         ("admin", Role.ADMIN),  # vocabulary: login name
     ]
     email, password, _ = logins[0]
@@ -218,11 +219,11 @@ def test_demo_seed_if_empty_is_a_no_op_the_second_time(demo_app):
     runner = demo_app.test_cli_runner()
     first = ok(runner, "demo", "seed", "--if-empty")
     again = ok(runner, "demo", "seed", "--if-empty")
-    assert counts(demo_app) == (6, 5)
+    assert counts(demo_app) == (6, 6)
     assert again.strip() == first.strip()  # shows the same logins again
     line = refused(runner, "demo", "seed")
     assert "users already exist" in line
-    assert counts(demo_app) == (6, 5)
+    assert counts(demo_app) == (6, 6)
 
 
 def test_demo_seed_if_empty_leaves_a_real_organisation_alone(demo_app):

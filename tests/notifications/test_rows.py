@@ -18,6 +18,7 @@ from tests.concurrency import committed_app, two_writers_at_once
 from tests.notifications.support import rows
 from trygg.accounts import service as accounts
 from trygg.extensions import db
+from trygg.roles import Role
 
 # Characters that COPY's text format would escape, and its NULL marker: the stored
 # value must come back as it was given, whatever the format.
@@ -85,7 +86,7 @@ def test_two_ticks_writing_the_same_batch_at_once_store_each_row_once(race_app: 
             accounts.create_user(
                 email=f"p{n}@example.org",
                 name=f"P {n}",
-                roles=["handler"],
+                roles=[Role.HANDLER],
                 units=[],
                 password="a-long-test-password-1",
                 actor="test",
