@@ -200,6 +200,35 @@ def _form_page(
     )
 
 
+# The anonymous form's fields from top to bottom (templates/reporting/anonymous/form.html).
+ANONYMOUS_FORM_ORDER = (
+    "incident_types",
+    "occurred_on",
+    "unit_id",
+    "place_type",
+    "channel",
+    "counterpart_category",
+    "counterpart_identity",
+    "lone_work",
+    "activity",
+    "severity",
+    "injury_level",
+    "injury_description",
+    "sick_leave",
+    "sick_leave_days",
+    "police_report",
+    "police_details",
+    "immediate_measures",
+    "immediate_measures_text",
+    "narrative",
+    "causes",
+    "causes_text",
+    "exposed",
+    "witnesses",
+    "attachments",
+)
+
+
 @bp.route("/varsle", methods=["GET", "POST"], endpoint="report_form")
 @bp.route("/en/whistleblow", methods=["GET", "POST"], endpoint="report_form_en")
 @public
@@ -224,6 +253,9 @@ def report_form() -> tuple[str, int] | Response:
         errors = flatten_errors(translate_errors(exc.messages))
         if "occurred_at" in errors:
             errors["occurred_on"] = errors.pop("occurred_at")
+        # In the form's order, so the summary reads from the top of the form down.
+        rank = {name: i for i, name in enumerate(ANONYMOUS_FORM_ORDER)}
+        errors = dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
         return _form_page(form, errors, 400)
     small = _small_unit(data["unit_id"])
     if small is not None and acknowledged != str(small.id):

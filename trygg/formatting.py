@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import flask_babel
@@ -178,8 +178,22 @@ def unit_choices(nodes: Iterable[Any]) -> list[tuple[int, str]]:
     return [(node.unit.id, node.path_label) for node in nodes]
 
 
+def format_day(value: datetime | date | None) -> str:
+    """The day alone, in the user's language and the installation's time zone ("7 Dec
+    2026", "7. des. 2026"): for what keeps only its day (a discreet notification)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        zone = flask_babel.get_timezone()
+        value = value.astimezone(zone).date() if zone is not None else value.date()
+    return str(flask_babel.format_date(value, "medium"))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["format_number"] = format_number
     app.jinja_env.filters["format_datetime"] = format_datetime
+    app.jinja_env.filters["format_day"] = format_day
     app.jinja_env.globals["option_tags"] = option_tags
     app.jinja_env.globals["unit_choices"] = unit_choices

@@ -125,7 +125,7 @@ def _moment(key: str, value: str) -> str:
         return format_date(parsed.date(), "MMMM y")
     if key in DAYS:
         return format_date(parsed.date(), "long")
-    return format_datetime(parsed, "medium")
+    return format_datetime(parsed, "short")  # as the pages write a time: no seconds
 
 
 def value(key: str, raw: Any, codes: Codes | None = None) -> Any:

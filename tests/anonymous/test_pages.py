@@ -94,6 +94,16 @@ def test_errors_are_shown_with_what_was_written(anon_app, anon_client):
     assert stored_reports(anon_app) == []
 
 
+def test_the_error_summary_follows_the_form_from_the_top(anon_app, anon_client):
+    """The date is the form's second field: its error is second in the summary too."""
+    data = form_data(anon_client, incident_types=[], occurred_on="", narrative="")
+    html = anon_client.post("/varsle", data=data).get_data(as_text=True)
+    summary = html.split('id="error-summary"', 1)[1].split("</ul>", 1)[0]
+    links = re.findall(r'href="#f-([a-z_]+)"', summary)
+    assert links[:2] == ["incident_types", "occurred_on"], links
+    assert links.index("occurred_on") < links.index("narrative")
+
+
 def test_a_small_unit_gets_a_warning_and_the_parent_instead(anon_app, anon_client, make):
     department = make.unit("Hjemmetjenesten", headcount=60)
     zone = make.unit("Sone nord", parent=department, headcount=4)

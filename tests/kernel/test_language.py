@@ -185,6 +185,21 @@ def test_dates_in_pages_are_written_as_babel_writes_them_in_both_languages(
             assert shown == "6/1/26, 12:05\u202fPM"
 
 
+def test_a_day_alone_is_written_in_the_users_language_on_oslos_calendar(app: Flask) -> None:
+    """What keeps only its day (a discreet notification) reads as the day in Oslo, in
+    the page's language: not a Norwegian pattern on an English page."""
+    from datetime import UTC, datetime
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    late = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)  # already the 7th in Oslo
+    with app.test_request_context("/"):
+        assert render_template_string("{{ m|format_day }}", m=late) == "7. des. 2026"
+        with force_locale("en_GB"):  # what an English page formats with (trygg.language)
+            assert render_template_string("{{ m|format_day }}", m=late) == "7 Dec 2026"
+
+
 def test_template_strings_are_kept_per_language_and_variables_escaped_once(app: Flask) -> None:
     """trygg.language.install_template_gettext keeps a string without variables once per
     language's catalogue: a page in one language never gets the other's, and a string
