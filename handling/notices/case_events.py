@@ -120,13 +120,15 @@ def reporter_wrote(case: Case, key: str) -> None:
     )
 
 
-def reporter_read_news(case: Case, user_id: int, message_ids: Iterable[int]) -> None:
+def reporter_read_news(
+    case: Case, user_id: int, message_ids: Iterable[int], closings: Iterable[datetime]
+) -> None:
     """The reporter opened their case: its news (the handlers' messages shown, the
-    feedback) is read, so the start page stops saying there is news. The keys are those
-    `reporter_has_news` was given (stored hashed: only the reporter's own are found)."""
+    feedback of each time it was closed) is read, so the start page stops saying there
+    is news. The keys are those `reporter_has_news` was given (stored hashed: only the
+    reporter's own are found)."""
     keys = [f"case:{case.id}:message:{m}" for m in message_ids]
-    if case.closed_at is not None:
-        keys.append(f"case:{case.id}:feedback:{int(case.closed_at.timestamp())}")
+    keys += [f"case:{case.id}:feedback:{int(at.timestamp())}" for at in closings]
     mark_read_events(user_id, keys, discreet=True)
 
 

@@ -16,6 +16,7 @@ from handling import notices
 from handling.errors import CaseError, CaseNotFound
 from handling.models import (
     Case,
+    CaseEvent,
     CaseMessage,
 )
 from handling.service.base import _audit, _event
@@ -88,7 +89,14 @@ def news_read(view: ReporterView, user_id: int) -> None:
             CaseMessage.author_kind == Side.HANDLER,
         )
     )
-    notices.reporter_read_news(view.case, user_id, list(shown))
+    # Each closing gave feedback (a case may be reopened and closed again).
+    moves = db.session.execute(
+        select(CaseEvent.at, CaseEvent.codes).where(
+            CaseEvent.case_id == view.case.id, CaseEvent.kind == "transition"
+        )
+    )
+    closings = [at for at, codes in moves if (codes or {}).get("to") == CaseState.CLOSED]
+    notices.reporter_read_news(view.case, user_id, list(shown), closings)
 
 
 def post_reporter_message(

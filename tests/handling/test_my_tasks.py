@@ -309,6 +309,40 @@ def test_reading_the_case_clears_the_start_pages_news_marker(app, org, submit, l
     assert "1 unread update" in employee.text("/")
 
 
+def test_the_feedback_of_each_closing_is_read_when_the_case_is_opened(app, org, submit, login):
+    """A case closed, reopened and closed again gave feedback twice: opening the case
+    reads both, so the start page does not say there is news for ever."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    closing = {
+        "closing_note": "Lukket.",
+        "causes": ["staffing"],
+        "feedback": "Takk for meldingen.",
+        "no_follow_up_reason": "Fulgt opp av politiet.",
+    }
+    start = datetime.now(UTC)
+    with app.app_context():
+        handler = user_obj(org.handler)
+        for n, (to, data) in enumerate(
+            (
+                (CaseState.FORWARDED, {"forwarded_to": "police"}),
+                (CaseState.CLOSED, closing),
+                (CaseState.REOPENED, {"reason": "Nye opplysninger."}),
+                (CaseState.FORWARDED, {"forwarded_to": "police"}),
+                (CaseState.CLOSED, closing),
+            )
+        ):
+            # A second apart: each closing's feedback is its own notification.
+            service.transition(
+                get_case(ref.id), to, actor=handler, now=start + timedelta(seconds=n), **data
+            )
+        db.session.commit()
+        report_id = get_case(ref.id).report_id
+    employee = login(org.employee)
+    assert "2 unread updates" in employee.text("/")
+    employee.text(f"/my-reports/{report_id}/case")
+    assert "unread update" not in employee.text("/")
+
+
 def test_a_long_list_shows_the_nearest_and_says_how_many_more(app, org, submit, login, monkeypatch):
     monkeypatch.setattr("handling.service.mytasks.OPEN_MAX", 2)
     ref = submit(org.employee, unit_id=org.ward.id)
