@@ -35,13 +35,15 @@ from trygg.audit import actor_label
 from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow, public
-from trygg.validation import flatten_errors, translate_errors
+from trygg.validation import flatten_errors, in_form_order, translate_errors
 
 bp = Blueprint("anonymous", __name__, template_folder="templates")
 admin_bp = Blueprint("anonymous_admin", __name__, template_folder="templates")
 
 LIST_FIELDS = ("incident_types", "immediate_measures", "causes")
-TEXT_FIELDS = (
+# The anonymous form's fields from top to bottom (templates/reporting/anonymous/form.html).
+FORM_ORDER = (
+    "incident_types",
     "occurred_on",
     "unit_id",
     "place_type",
@@ -57,12 +59,17 @@ TEXT_FIELDS = (
     "sick_leave_days",
     "police_report",
     "police_details",
+    "immediate_measures",
     "immediate_measures_text",
     "narrative",
+    "causes",
     "causes_text",
     "exposed",
     "witnesses",
+    "attachments",
 )
+# The form's single-valued inputs.
+TEXT_FIELDS = tuple(f for f in FORM_ORDER if f not in (*LIST_FIELDS, "attachments"))
 
 
 part_of_the_link(bp)
@@ -200,35 +207,6 @@ def _form_page(
     )
 
 
-# The anonymous form's fields from top to bottom (templates/reporting/anonymous/form.html).
-ANONYMOUS_FORM_ORDER = (
-    "incident_types",
-    "occurred_on",
-    "unit_id",
-    "place_type",
-    "channel",
-    "counterpart_category",
-    "counterpart_identity",
-    "lone_work",
-    "activity",
-    "severity",
-    "injury_level",
-    "injury_description",
-    "sick_leave",
-    "sick_leave_days",
-    "police_report",
-    "police_details",
-    "immediate_measures",
-    "immediate_measures_text",
-    "narrative",
-    "causes",
-    "causes_text",
-    "exposed",
-    "witnesses",
-    "attachments",
-)
-
-
 @bp.route("/varsle", methods=["GET", "POST"], endpoint="report_form")
 @bp.route("/en/whistleblow", methods=["GET", "POST"], endpoint="report_form_en")
 @public
@@ -253,10 +231,7 @@ def report_form() -> tuple[str, int] | Response:
         errors = flatten_errors(translate_errors(exc.messages))
         if "occurred_at" in errors:
             errors["occurred_on"] = errors.pop("occurred_at")
-        # In the form's order, so the summary reads from the top of the form down.
-        rank = {name: i for i, name in enumerate(ANONYMOUS_FORM_ORDER)}
-        errors = dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
-        return _form_page(form, errors, 400)
+        return _form_page(form, in_form_order(errors, FORM_ORDER), 400)
     small = _small_unit(data["unit_id"])
     if small is not None and acknowledged != str(small.id):
         return _form_page(form, {}, 200, small=small)

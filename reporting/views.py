@@ -32,7 +32,7 @@ from trygg.extensions import db
 from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow
-from trygg.validation import flatten_errors, translate_errors
+from trygg.validation import flatten_errors, in_form_order, translate_errors
 from trygg.web import answer_not_found
 
 bp = Blueprint(
@@ -196,8 +196,7 @@ def _field_errors(errors: dict[str, list[str]], form: MultiDict[str, str]) -> di
         except ValueError:
             day_ok = False
         out["occurred_time" if day_ok else "occurred_date"] = when
-    rank = {name: i for i, name in enumerate(FORM_ORDER)}
-    return dict(sorted(out.items(), key=lambda item: rank.get(item[0], len(rank))))
+    return in_form_order(out, FORM_ORDER)
 
 
 def _defaults() -> MultiDict[str, str]:

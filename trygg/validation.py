@@ -8,7 +8,7 @@ so pages and the JSON API give the same, translated field messages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -191,6 +191,13 @@ def unstorable_message() -> str:
         "Unicode pair), and nothing was stored. Remove it (it often comes with text "
         "copied from another program) and send again."
     )
+
+
+def in_form_order(errors: dict[str, list[str]], order: Sequence[str]) -> dict[str, list[str]]:
+    """Field errors in the order the form shows its fields (others after them), so an
+    error summary reads from the top of the form down."""
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def small_int(text: str | None, default: int, *, maximum: int = ID_MAX) -> int:
