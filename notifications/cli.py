@@ -103,6 +103,16 @@ def mail_test(address: str) -> None:
     click.echo(f"sent {message_id}")
 
 
+def local_address(host: str, port: int) -> str:
+    """The address links to the development server use: all interfaces ("0.0.0.0",
+    "::") as this machine's loopback, an IPv6 address in brackets."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming them, not binding
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=5000, show_default=True)
@@ -116,7 +126,7 @@ def serve(host: str, port: int, reload: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["TRYGG"]["base_url"]:
         # E-mail links lead to this server (`PORT=8080 make run`), not to the default port.
-        app.config["TRYGG"]["base_url"] = f"http://{host}:{port}"
+        app.config["TRYGG"]["base_url"] = local_address(host, port)
     scheduler.start_embedded(app, reloader=reload)
     try:
         run_simple(host, port, app, use_reloader=reload, threaded=True)

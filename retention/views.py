@@ -57,7 +57,9 @@ def _back(case: Case) -> Any:
     """Back to the page the form was on: the case page, or the case's retention page."""
     if request.form.get("back") == "retention":
         return redirect(url_for("retention.case_page", case_id=case.id), 303)
-    return redirect(url_for("handling.case", case_id=case.id) + "#retention-note")
+    # The notice is near the top of the case page, where the confirmation is: no fragment,
+    # so the confirmation takes the focus and is read out.
+    return redirect(url_for("handling.case", case_id=case.id), 303)
 
 
 @bp.post("/cases/<id:case_id>/hold")

@@ -77,7 +77,10 @@ def scrub(text: str) -> str:
 
 # The method may follow a terminal colour code ("\x1b[33mGET"): werkzeug colours the
 # access lines of redirects and errors, and "mGET" has no word boundary.
-_QUERY_IN_REQUEST_LINE = re.compile(r'((?<![A-Z])[A-Z]{3,7} /[^\s?"]*)\?[^\s"]*( HTTP/[\d.]+)')
+# A request line may name the whole address ("GET http://host/cases?q=… HTTP/1.1").
+_QUERY_IN_REQUEST_LINE = re.compile(
+    r'((?<![A-Z])[A-Z]{3,7} (?:[a-z][a-z0-9+.-]*://[^/\s"]*)?/[^\s?"]*)\?[^\s"]*( HTTP/[\d.]+)'
+)
 
 
 def without_query(text: str) -> str:

@@ -137,6 +137,12 @@ def test_access_lines_keep_the_path_but_not_the_query(app):
     )
     assert log_filter.filter(gunicorn)
     assert gunicorn.getMessage() == '- "GET /api/v1/cases? HTTP/1.1" 200'
+    # A request line with the whole address in it.
+    absolute = _record(
+        '%s - - [date] "%s" %s', ("-", "GET http://localhost:5000/cases?q=Kari HTTP/1.1", 200)
+    )
+    assert log_filter.filter(absolute)
+    assert absolute.getMessage() == '- - - [date] "GET http://localhost:5000/cases? HTTP/1.1" 200'
     # Not an access line: a message that happens to hold a "?" is left as it is.
     other = _record("Is this a question? GET it", name="trygg")
     assert log_filter.filter(other)

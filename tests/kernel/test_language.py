@@ -200,6 +200,25 @@ def test_a_day_alone_is_written_in_the_users_language_on_oslos_calendar(app: Fla
             assert render_template_string("{{ m|format_day }}", m=late) == "7 Dec 2026"
 
 
+def test_of_several_confirmations_the_first_takes_the_focus(app: Flask) -> None:
+    """One element with autofocus on a page: the first confirmation at the top; one for a
+    section is shown under that section's heading, without it."""
+    from flask import flash, render_template_string
+
+    with app.test_request_context("/"):
+        flash("one", "success")
+        flash("two", "info")
+        flash("three", "success#h-tasks")
+        page = '{% import "macros.html" as m %}{{ m.flashes() }}|{{ m.flashes("", "h-tasks") }}'
+        top, section = render_template_string(page).split("|")
+    assert top.count("autofocus") == 1
+    assert "one" in top
+    assert "two" in top
+    assert "three" not in top
+    assert "three" in section
+    assert "autofocus" not in section
+
+
 def test_template_strings_are_kept_per_language_and_variables_escaped_once(app: Flask) -> None:
     """trygg.language.install_template_gettext keeps a string without variables once per
     language's catalogue: a page in one language never gets the other's, and a string

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from handling.models import HandlerGroup
@@ -339,3 +340,19 @@ def test_the_substitute_list_offers_the_other_active_handlers_by_name(app, org, 
         "Kari Kollega",
         "Vilde Varsel",
     ]
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8080"),
+        ("0.0.0.0", "http://127.0.0.1:8080"),  # noqa: S104 - a host name, not a binding
+        ("::", "http://127.0.0.1:8080"),
+        ("::1", "http://[::1]:8080"),
+        ("trygg.local", "http://trygg.local:8080"),
+    ],
+)
+def test_the_development_server_links_e_mail_to_an_address_it_answers_at(host, address):
+    from notifications.cli import local_address
+
+    assert local_address(host, 8080) == address

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -37,14 +38,18 @@ def test_the_case_page_warns_in_the_last_30_days_and_takes_a_hold(app, world):
         assert "Slettes " in html
         token = form_token(page, path)
         refused = page.post(f"{path}/hold", data={"csrf_token": token, "reason": "whim"})
-        assert refused.status_code == 302
+        assert refused.status_code == 303
         assert "Velg hvorfor saken må beholdes." in page.get(path).get_data(as_text=True)
         placed = page.post(f"{path}/hold", data={"csrf_token": token, "reason": "police"})
-        assert placed.status_code == 302
+        assert placed.status_code == 303
+        assert placed.headers["Location"] == path  # no fragment: the confirmation takes focus
         html = page.get(path).get_data(as_text=True)
+        assert re.search(
+            r'role="status" tabindex="-1" autofocus><p class="ds-paragraph">Saken', html
+        )
         assert "Slettestopp" in html
         assert "Politietterforskning" in html
         lifted = page.post(f"{path}/hold/lift", data={"csrf_token": token})
-        assert lifted.status_code == 302
+        assert lifted.status_code == 303
         assert "Opphev slettestoppen" not in page.get(path).get_data(as_text=True)
     assert page.post(f"{path}/hold", data={"reason": "police"}).status_code == 400  # no CSRF

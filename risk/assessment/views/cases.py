@@ -94,7 +94,7 @@ def _change_link(case_id: int, change: Callable[..., Any], done: str) -> Page:
         change(user(), case_id, *chosen)
     except AssessmentError as exc:
         return _refused(exc, case_id)
-    flash(done, "success")
+    flash(done, "success#h-risk-items")  # under the section's heading, where _back lands
     return _back(case_id)
 
 

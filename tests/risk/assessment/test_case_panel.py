@@ -151,3 +151,23 @@ def test_the_api_undoes_a_link(app, ra, approved):
     assert undone.get_json()["items"][0]["linked"] is False
     assert handler.delete(f"/api/v1/risk/cases/{case_id}/links/{aid}/1").status_code == 400
     assert _audited(app, "risk.case_unlinked", case_id) == 1
+
+
+def test_the_link_confirmation_is_under_the_heading_the_redirect_lands_on(app, ra, approved):
+    _group(app, ra.handler)
+    aid = approved(hazard="Aggressive pasienter")["id"]
+    case_id = case_of(app, report(app, ra.employee, ra.ward))
+    client = _handler_client(app, ra.handler)
+    token = form_token(client, f"/cases/{case_id}")
+    done = client.post(
+        f"/cases/{case_id}/risk-links", data={"csrf_token": token, "item": f"{aid}:1"}, headers=EN
+    )
+    assert done.headers["Location"].endswith("#h-risk-items")
+    page = client.get(f"/cases/{case_id}", headers=EN).get_data(as_text=True)
+    flash_at = page.index("The case is linked to the risk item.")
+    heading_at = page.index('id="h-risk-items"')
+    alert = page[page.rindex("<div", 0, flash_at) : flash_at]
+    # Under the heading the redirect lands on, without autofocus (which would pull the
+    # page back to the top, against the address's #h-risk-items).
+    assert flash_at > heading_at
+    assert "autofocus" not in alert, alert
