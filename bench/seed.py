@@ -861,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         f"database: {args.database_url}",
         f"keyring:  {args.keyring}",
         "serve it: DATABASE_URL=<database> TRYGG_KEYRING_PATH=<keyring> "
-        "TRYGG_SECRET_KEY=... .venv/bin/trygg run",
+        "TRYGG_SECRET_KEY=... .venv/bin/trygg serve",
         *[f"{role:<9} {text}" for role, text in logins.items()],
         f"showcase  case {result['logins']['showcase']} (40 events, 10 messages, 5 tasks)",
     ]
