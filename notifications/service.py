@@ -140,9 +140,10 @@ def start_of_day(moment: datetime) -> datetime:
     return datetime(local.year, local.month, local.day, tzinfo=OSLO).astimezone(UTC)
 
 
-def _dedupe_key(event: Event, user_id: int) -> str:
-    key = f"{event.key}:u{user_id}"
-    if event.discreet:
+def _dedupe_key(event_key: str, user_id: int, *, discreet: bool) -> str:
+    """The row's unique key: the event's and the recipient's; hashed for a discreet row."""
+    key = f"{event_key}:u{user_id}"
+    if discreet:
         return "h:" + crypto.keyed_hash(keys.keyring().derive("notification-key"), key)
     return key
 
@@ -187,7 +188,7 @@ def notify_many(events: list[Event], *, now: datetime | None = None) -> int:
                 kind, prefs.get((uid, kind)), handler=person.handler, away=person.away
             )
             pending = state == MailState.PENDING
-            dedupe = _dedupe_key(event, uid)
+            dedupe = _dedupe_key(event.key, uid, discreet=event.discreet)
             rows.append(
                 {
                     "id": privacy.random_row_id(Notification) if discreet else None,
@@ -278,10 +279,7 @@ def mark_read_events(
 ) -> int:
     """Mark the user's notifications of these events read: the page that shows what they
     told of was opened. `discreet` as when they were written (their keys are hashed)."""
-    dedupe = [
-        _dedupe_key(Event(Kind.REPORT_UPDATE, (), key, "", discreet=discreet), user_id)
-        for key in keys
-    ]
+    dedupe = [_dedupe_key(key, user_id, discreet=discreet) for key in keys]
     if not dedupe:
         return 0
     result = db.session.execute(

@@ -68,12 +68,18 @@ def _default_task_due(case: Case, template: str) -> datetime | None:
 TASK_DUE_MAX_DAYS = 5 * 366
 
 
+def _incident_start(case: Case) -> datetime | None:
+    """The first moment of the incident's month (Oslo): nothing done about it is earlier."""
+    occurred = case.report.occurred_month
+    return datetime.combine(occurred, time(), OSLO) if occurred is not None else None
+
+
 def _check_due(case: Case, due_at: datetime | None, now: datetime) -> None:
     """A due time between the incident's month and five years from now."""
     if due_at is None:
         return
-    occurred = case.report.occurred_month
-    too_early = occurred is not None and due_at < datetime.combine(occurred, time(), OSLO)
+    start = _incident_start(case)
+    too_early = start is not None and due_at < start
     if too_early or due_at > now + timedelta(days=TASK_DUE_MAX_DAYS):
         raise CaseError(
             _l("Choose a due time after the incident and at most five years ahead."), "due_at"
@@ -281,7 +287,7 @@ SECTION52_SLACK = timedelta(minutes=5)
 def _check_section52_times(case: Case, values: dict[str, Any], now: datetime) -> None:
     """Each time or day given is between the incident's month and now."""
     occurred = case.report.occurred_month
-    start = datetime.combine(occurred, time(), OSLO) if occurred is not None else None
+    start = _incident_start(case)
     for name in ("labour_inspection_notified_at", "police_notified_at", "safety_rep_copied_at"):
         at = values.get(name)
         if at is None:
