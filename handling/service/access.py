@@ -180,11 +180,14 @@ def visible_cases(
     # A case retention deleted keeps only its codes: it is in no one's queue.
     if active:
         return or_(*parts) if len(parts) > 1 else parts[0]
-    if report is not None:
-        kept = report.erased_month.is_(None)
-    else:
-        kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
+    kept = report.erased_month.is_(None) if report is not None else case_kept()
     return and_(or_(*parts) if len(parts) > 1 else parts[0], kept)
+
+
+def case_kept() -> ColumnElement[bool]:
+    """SQL on Case: its report was not deleted by retention (which keeps only codes, and
+    a shredded key no one can open)."""
+    return ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
 
 
 def _shared_with_rep(user: User) -> ColumnElement[bool] | None:
@@ -213,9 +216,10 @@ def rep_conflicts(user: User) -> list[int]:
     if shared is None:
         return []
     # A case retention deleted keeps its codes but not its people: nothing to open.
-    kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
     cases = list(
-        db.session.scalars(select(Case).where(shared, kept).options(selectinload(Case.report)))
+        db.session.scalars(
+            select(Case).where(shared, case_kept()).options(selectinload(Case.report))
+        )
     )
     named = conflicted_reports(user.id, [c.report for c in cases])
     return sorted(c.id for c in cases if c.report_id in named)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, select
 
 from handling import access
 from handling.errors import CaseError, CaseNotFound
@@ -22,10 +22,10 @@ from handling.models import (
     HandlerGroupEscalation,
     HandlerGroupMember,
 )
+from handling.service.access import case_kept
 from handling.service.base import TEXT_MAX, _audit, _event, _now, _seal, _text
 from handling.service.routing import _sync_exclusions, eligible_handler_ids
 from handling.states import GrantKind
-from reporting.models import Report
 from trygg import access_changes, audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
@@ -221,8 +221,7 @@ def _join_for_break_glass(person: User, group: HandlerGroup, now: datetime) -> l
         db.session.flush()
         _sync_exclusions_for_group(group, {person.id})
     # Not a case retention deleted: no content is left to reach, and its key is shredded.
-    kept = ~exists().where(Report.id == Case.report_id, Report.erased_month.is_not(None))
-    return list(db.session.scalars(select(Case).where(Case.group_id == group.id, kept)))
+    return list(db.session.scalars(select(Case).where(Case.group_id == group.id, case_kept())))
 
 
 def _sync_exclusions_for_group(group: HandlerGroup, user_ids: set[int]) -> None:
