@@ -10,6 +10,7 @@ the safety representative.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -554,14 +555,28 @@ def test_the_page_is_paged(app, make):
     client = app.test_client()
     form_login(client, reader)
     first = client.get("/access-changes").get_data(as_text=True)
-    assert 'href="/access-changes?page=2"' in first
-    second = client.get("/access-changes?page=2").get_data(as_text=True)
+    assert len(re.findall(r"<tr>", first)) == 1 + access_changes.PER_PAGE
+    older = re.search(r'href="(/access-changes\?after=[^"]+)" rel="next">Eldre endringer', first)
+    assert older, "a link on to the older changes"
+    second = client.get(html.unescape(older[1])).get_data(as_text=True)
     assert len(re.findall(r"<tr>", second)) == 1 + 3
-    assert client.get("/access-changes?page=abc").status_code == 200
-    assert client.get("/access-changes?page=99").status_code == 200
-    # A superscript is a digit to str.isdigit but not to int; 2**70 is not a bigint.
-    for hostile in ("²", str(2**70), "-1", "１"):
-        assert client.get(f"/access-changes?page={hostile}").status_code == 200, hostile
+    assert "Eldre endringer" not in second
+    assert 'href="/access-changes">Første side' in second
+    # The oldest entry, the role given, is on the second page and not on the first.
+    assert "Fikk rollen" in second
+    assert "Fikk rollen" not in first
+    # A page link that is not one the page gave, or a page too long: a 400 that says why.
+    told = {
+        "after=abc": "Begynn på nytt fra første side",
+        "after=" + "x" * 500: "Begynn på nytt fra første side",
+        "limit=201": "Vis fra 1 til 200 rader per side",
+        "limit=0": "Vis fra 1 til 200 rader per side",
+        "limit=x": "Skriv inn et helt tall",
+    }
+    for hostile, message in told.items():
+        refused = client.get(f"/access-changes?{hostile}")
+        assert refused.status_code == 400, hostile
+        assert message in refused.get_data(as_text=True), hostile
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.EMPLOYEE, Role.MANAGER])

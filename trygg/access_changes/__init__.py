@@ -15,16 +15,15 @@ views.py.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trygg import signals
+from trygg import paging, signals
 from trygg.accounts.models import ROLE_LABELS, User
 from trygg.extensions import UTCDateTime, db, utcnow
 from trygg.i18n import gettext as _
@@ -140,28 +139,21 @@ def describe(change: AccessChange) -> str:
 class Page:
     changes: list[AccessChange]
     names: dict[int, str]
-    number: int
-    count: int
+    next_cursor: str | None
 
 
-def page(number: int) -> Page:
-    """One page of entries, newest first; a number past the end gives the last page."""
-    total = int(db.session.scalar(select(func.count()).select_from(AccessChange)) or 0)
-    count = max(1, math.ceil(total / PER_PAGE))
-    number = min(max(1, number), count)
-    changes = list(
-        db.session.scalars(
-            select(AccessChange)
-            .order_by(AccessChange.id.desc())
-            .offset((number - 1) * PER_PAGE)
-            .limit(PER_PAGE)
-        )
-    )
+def page(limit: int = PER_PAGE, after: tuple[Any, ...] | None = None) -> Page:
+    """One page of entries, newest first, after the cursor `after` (the last id shown)."""
+    query = select(AccessChange).order_by(AccessChange.id.desc()).limit(limit + 1)
+    if after is not None:
+        query = query.where(AccessChange.id < after[0])
+    shown = paging.page_of(list(db.session.scalars(query)), limit, lambda c: (c.id,))
+    changes = shown.items
     ids = {c.user_id for c in changes if c.user_id} | {
         int(c.actor.removeprefix("user:")) for c in changes if c.actor.startswith("user:")
     }
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
-    return Page(changes, names, number, count)
+    return Page(changes, names, shown.next_cursor)
 
 
 def actor_name(actor: str, names: dict[int, str]) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template, request
+from typing import Any
 
-from trygg.access_changes import actor_name, describe, page
+from flask import Blueprint, Flask, render_template, request, url_for
+from marshmallow import ValidationError
+
+from trygg import paging
+from trygg.access_changes import PER_PAGE, actor_name, describe, page
 from trygg.accounts.models import Role
 from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
-from trygg.validation import small_int
 from trygg.web import register_nav
 
 bp = Blueprint("access_changes", __name__)
@@ -16,14 +19,21 @@ bp = Blueprint("access_changes", __name__)
 
 @bp.get("/access-changes")
 @allow(Role.HANDLER, Role.SAFETY_REP)
-def index() -> str:
-    """Every change that widened access to case content, newest first, paged."""
-    shown = page(small_int(request.args.get("page"), 1))
+def index() -> str | tuple[str, int]:
+    """Every change that widened access to case content, newest first, a page at a time."""
+    try:
+        args = paging.page_args(request.args, (int,), default=PER_PAGE)
+    except ValidationError as exc:
+        return paging.refused(exc)
+    shown = page(args.limit, args.after)
+    more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
     return render_template(
         "access_changes.html",
         page=shown,
         describe=describe,
         actor_name=lambda actor: actor_name(actor, shown.names),
+        next_page=url_for(".index", **more, after=shown.next_cursor) if shown.next_cursor else None,
+        first_page=url_for(".index", **more) if args.after else None,
     )
 
 
