@@ -65,6 +65,12 @@ class Report(db.Model):  # type: ignore[name-defined]
             postgresql_where=text("submission_key IS NOT NULL"),
             sqlite_where=text("submission_key IS NOT NULL"),
         ),
+        Index(
+            "ix_report_people_unindexed",
+            "id",
+            postgresql_where=text("people_index IS NULL"),
+            sqlite_where=text("people_index IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -101,6 +107,11 @@ class Report(db.Model):  # type: ignore[name-defined]
     # The report form's own random token (never for the anonymous link, which keeps its
     # repeat check in the browser's session): a second send of the same form finds this.
     submission_key: Mapped[str | None] = mapped_column(String(64))
+    # Which version of the people index (report_person, reporting/people_index.py) holds
+    # this report's rows; None: stored before it, rows missing or incomplete until
+    # `trygg retention index-people` runs (migration 0026; a later version's migration
+    # sets older ones back to None). Those few are found by a partial index.
+    people_index: Mapped[int | None] = mapped_column(SmallInteger)
     # Set (to the month) when retention deleted the report: its key is destroyed and
     # its sealed fields, files and case content are gone; the class S columns above
     # stay so that statistics do not change (retention/, README "Retention").

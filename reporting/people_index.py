@@ -1,11 +1,16 @@
 """The index of the accounts a report names, so that "which reports name this person as
-the exposed employee" is an index lookup, not a decryption of every report.
+the exposed employee" or "is this safety representative in conflict with any of these
+cases" is an index lookup, not a decryption of every report.
 
 A row holds the report id, the role and a keyed hash (HMAC-SHA256 with a key derived
 from the keyring for this purpose alone) of the user id: the database alone cannot tell
-who is named. Written at intake; `backfill` indexes reports stored before the index
-existed (`trygg retention index-people`, once after upgrading: it opens each report's
-people once); removed with the report's content when the report is erased.
+who is named. The roles: exposed, witnesses, counterpart, and (since VERSION 2) the
+reporter's own account and those the reporter said must not handle the case, so that
+every conflict of interest `handling.service.routing.conflicts` finds can be found in SQL.
+Written at intake; `report.people_index` says which version a report's rows are of;
+`backfill` indexes reports stored before (`trygg retention index-people`, once after
+upgrading: it opens each report's people once); removed with the report's content when
+the report is erased.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, exists, false, insert, select
 
 from reporting.models import Report, ReportPerson
 from trygg import crypto, keys
 from trygg.extensions import db
 
-ROLES = ("exposed", "witnesses", "counterpart")
+ROLES = ("exposed", "witnesses", "counterpart", "reporter", "must_not_handle")
+# What `report.people_index` holds for a report whose rows cover every role above.
+VERSION = 2
 
 
 def person_tag(user_id: int) -> str:
@@ -27,21 +34,34 @@ def person_tag(user_id: int) -> str:
     return crypto.keyed_hash(keys.keyring().derive("report-person"), f"user:{user_id}")
 
 
-def _rows(report_id: int, people: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(
+    report_id: int, people: dict[str, Any], reporter_id: int | None, must_not_handle: Iterable[int]
+) -> list[dict[str, Any]]:
     named: set[tuple[str, int]] = set()
     for role in ("exposed", "witnesses"):
         named |= {(role, p["user_id"]) for p in people.get(role) or [] if p.get("user_id")}
     if people.get("counterpart_user_id"):
         named.add(("counterpart", people["counterpart_user_id"]))
+    if reporter_id:
+        named.add(("reporter", reporter_id))
+    named |= {("must_not_handle", int(user_id)) for user_id in must_not_handle}
     return [
         {"report_id": report_id, "role": role, "person_tag": person_tag(user_id)}
         for role, user_id in sorted(named)
     ]
 
 
-def index_people(report_id: int, people: dict[str, Any]) -> int:
-    """Record the accounts a report's people field names (one INSERT, none if nobody)."""
-    rows = _rows(report_id, people)
+def index_people(
+    report_id: int,
+    people: dict[str, Any],
+    *,
+    reporter_id: int | None,
+    must_not_handle: Iterable[int] = (),
+) -> int:
+    """Record the accounts a report names: its people field, its reporter's account and
+    those who must not handle it (one INSERT, none if nobody). The caller records
+    `report.people_index = VERSION`."""
+    rows = _rows(report_id, people, reporter_id, must_not_handle)
     if rows:
         db.session.execute(insert(ReportPerson), rows)
     return len(rows)
@@ -50,6 +70,19 @@ def index_people(report_id: int, people: dict[str, Any]) -> int:
 def forget(report_id: int) -> None:
     """Remove a report's rows (its content is being erased)."""
     db.session.execute(delete(ReportPerson).where(ReportPerson.report_id == report_id))
+
+
+def names(report_id: Any, roles: Iterable[str], user_ids: Iterable[int]) -> ColumnElement[bool]:
+    """SQL: the report whose id is `report_id` (a column) names one of these accounts in
+    one of these roles, by the index (only as complete as `report.people_index` says)."""
+    tags = sorted({person_tag(user_id) for user_id in user_ids})
+    if not tags:
+        return false()
+    return exists().where(
+        ReportPerson.report_id == report_id,
+        ReportPerson.role.in_(sorted(roles)),
+        ReportPerson.person_tag.in_(tags),
+    )
 
 
 def reports_naming(user_id: int, role: str) -> list[int]:
@@ -69,17 +102,21 @@ def reports_naming(user_id: int, role: str) -> list[int]:
 
 
 def backfill(batch: int = 200) -> Iterable[int]:
-    """Index every live report not indexed yet (reports from before the index), a batch
-    at a time; yields the number done after each batch. The caller commits."""
+    """Index every live report not indexed yet (`people_index` None: reports from before
+    the index, or before its last roles), a batch at a time: its old rows go, every
+    role's are written; yields the number done after each batch. The caller commits."""
     from reporting.service.base import _open, data_key
 
     last = 0
     while True:
-        indexed = select(ReportPerson.report_id).where(ReportPerson.report_id == Report.id)
         reports = list(
             db.session.scalars(
                 select(Report)
-                .where(Report.id > last, Report.erased_month.is_(None), ~indexed.exists())
+                .where(
+                    Report.id > last,
+                    Report.erased_month.is_(None),
+                    Report.people_index.is_(None),
+                )
                 .order_by(Report.id)
                 .limit(batch)
             )
@@ -87,8 +124,15 @@ def backfill(batch: int = 200) -> Iterable[int]:
         if not reports:
             return
         for report in reports:
-            people = _open(data_key(report), report, "people", as_json=True) or {}
-            index_people(report.id, people)
+            key = data_key(report)
+            people = _open(key, report, "people", as_json=True) or {}
+            reporter = _open(key, report, "reporter", as_json=True) or {}
+            must_not = _open(key, report, "must_not_handle", as_json=True) or []
+            forget(report.id)
+            index_people(
+                report.id, people, reporter_id=reporter.get("user_id"), must_not_handle=must_not
+            )
+            report.people_index = VERSION
         db.session.flush()
         last = reports[-1].id
         yield len(reports)

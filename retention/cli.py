@@ -136,7 +136,8 @@ def erase_user_command(email: str, yes: bool) -> None:
 @retention_cli.command("index-people")
 def index_people_command() -> None:
     """Index the accounts named by reports stored before the index (once after upgrading
-    to revision 0018; safe to run again): the access download finds them by index."""
+    to revision 0018 or 0026; safe to run again): the access download finds them by
+    index, and conflicts of interest with them are found without opening each report."""
     done = 0
     for count in people_index.backfill():
         db.session.commit()

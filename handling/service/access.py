@@ -23,7 +23,7 @@ from handling.models import (
     HandlerGroupMember,
 )
 from handling.service.base import _audit
-from handling.service.routing import conflicted_reports, conflicts
+from handling.service.routing import conflicted_reports, conflicts, indexed_conflict
 from handling.states import AccessLevel
 from reporting import service as reporting
 from reporting.models import Report
@@ -192,7 +192,9 @@ def case_kept() -> ColumnElement[bool]:
 
 def _shared_with_rep(user: User) -> ColumnElement[bool] | None:
     """SQL on Case: the cases shared with a safety representative (consent given, a unit
-    they represent, not excluded), before the conflicts sealed in the report."""
+    they represent, not excluded) and not in conflict with them by the people index
+    (`routing.indexed_conflict`: named in the report, or line manager of its counterpart).
+    A report not indexed yet is left to `rep_conflicts`."""
     units = sorted(_safety_rep_units(user)) if user.has_role(Role.SAFETY_REP) else []
     if not units:
         return None
@@ -202,23 +204,29 @@ def _shared_with_rep(user: User) -> ColumnElement[bool] | None:
             Debriefing.case_id == Case.id, Debriefing.consent_to_share_summary.is_(True)
         ),
     )
-    in_units = exists().where(Report.id == Case.report_id, Report.unit_id.in_(units))
+    in_units = exists().where(
+        Report.id == Case.report_id,
+        Report.unit_id.in_(units),
+        ~indexed_conflict(user.id),
+    )
     excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id)
     return and_(consented, in_units, ~excluded)
 
 
 def rep_conflicts(user: User) -> list[int]:
-    """The cases shared with a safety representative's units that they are named in (or
-    otherwise in conflict with): sealed in the reports, so found by opening each shared
-    report, and left out of the rep's list and counts. Only consented cases are shared,
-    so these are few; a handler's queue never opens a report."""
+    """The cases shared with a safety representative's units, whose reports are not in
+    the people index yet (stored before it: `trygg retention index-people` indexes them),
+    that they are named in (or otherwise in conflict with): found by opening those
+    reports, and left out of the rep's list and counts. Once every report is indexed,
+    one statement that finds none; a handler's queue never opens a report."""
     shared = _shared_with_rep(user)
     if shared is None:
         return []
+    unindexed = exists().where(Report.id == Case.report_id, Report.people_index.is_(None))
     # A case retention deleted keeps its codes but not its people: nothing to open.
     cases = list(
         db.session.scalars(
-            select(Case).where(shared, case_kept()).options(selectinload(Case.report))
+            select(Case).where(shared, unindexed, case_kept()).options(selectinload(Case.report))
         )
     )
     named = conflicted_reports(user.id, [c.report for c in cases])

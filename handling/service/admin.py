@@ -25,7 +25,7 @@ from handling.models import (
 )
 from handling.service.assignment import choose_group
 from handling.service.deadlines import policies
-from handling.service.routing import _sync_exclusions
+from handling.service.routing import sync_group_exclusions
 from handling.workflow import ACTIVE_STATES
 from reporting.codes import INCIDENT_TYPES
 from trygg import access_changes, audit, org
@@ -165,9 +165,7 @@ def _record_widening(
 ) -> None:
     """New members' conflicts of interest on the group's cases are recorded, and every
     new member and new lead is an access change."""
-    if added:
-        for case in db.session.scalars(select(Case).where(Case.group_id == group.id)):
-            _sync_exclusions(case, added)
+    sync_group_exclusions(group.id, added)
     for uid in sorted(added):
         access_changes.record(
             "group.member_added",

@@ -24,7 +24,7 @@ from handling.models import (
 )
 from handling.service.access import case_kept
 from handling.service.base import TEXT_MAX, _audit, _event, _now, _seal, _text
-from handling.service.routing import _sync_exclusions, eligible_handler_ids
+from handling.service.routing import _sync_exclusions, eligible_handler_ids, sync_group_exclusions
 from handling.states import GrantKind
 from trygg import access_changes, audit
 from trygg.accounts.models import User
@@ -219,11 +219,6 @@ def _join_for_break_glass(person: User, group: HandlerGroup, now: datetime) -> l
     if person.id not in group.member_ids:
         group.members.append(HandlerGroupMember(user_id=person.id, joined_at=now))
         db.session.flush()
-        _sync_exclusions_for_group(group, {person.id})
+        sync_group_exclusions(group.id, {person.id}, now)
     # Not a case retention deleted: no content is left to reach, and its key is shredded.
     return list(db.session.scalars(select(Case).where(Case.group_id == group.id, case_kept())))
-
-
-def _sync_exclusions_for_group(group: HandlerGroup, user_ids: set[int]) -> None:
-    for item in db.session.scalars(select(Case).where(Case.group_id == group.id)):
-        _sync_exclusions(item, user_ids)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import (
-    select,
-)
+from flask import g, has_request_context, request
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from handling import notices
@@ -104,6 +103,33 @@ def conflicted_reports(user_id: int, reports: Iterable[Report]) -> set[int]:
 INVOLVED_ROLES = ("exposed", "witnesses", "counterpart", "reporter")
 
 
+def _people_led_by(user_id: int) -> set[int]:
+    """The members of the units the user is line manager of (one statement; asked once
+    per reading request, as a GET changes no one's units)."""
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    known: dict[int, set[int]] = g.setdefault("people_led_by", {}) if reading else {}
+    if user_id not in known:
+        led_units = select(Membership.unit_id).where(
+            Membership.user_id == user_id, Membership.is_manager.is_(True)
+        )
+        query = select(Membership.user_id).where(Membership.unit_id.in_(led_units))
+        known[user_id] = set(db.session.scalars(query))
+    return known[user_id]
+
+
+def indexed_conflict(user_id: int, report: Any = Report) -> ColumnElement[bool]:
+    """SQL on Report (or an alias): the report is indexed at the people index's current
+    version and `conflicted_reports` would find the user in conflict with it (named in
+    any role, or line manager of the named counterpart), decided by the index alone: one
+    statement for the people in the units the user leads, no report opened. A report
+    not indexed yet is not matched: the caller opens those (`access.rep_conflicts`)."""
+    led = _people_led_by(user_id)
+    named = reporting.names(report.id, (*INVOLVED_ROLES, "must_not_handle"), {user_id})
+    if led:
+        named = or_(named, reporting.names(report.id, ("counterpart",), led))
+    return and_(report.people_index == reporting.PEOPLE_INDEX_VERSION, named)
+
+
 def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> dict[int, set[str]]:
     """User id → the conflict-of-interest reasons that exclude them from this report.
 
@@ -163,6 +189,53 @@ def _sync_exclusions(
             added = True
     if added:
         db.session.flush()
+
+
+def sync_group_exclusions(group_id: int, user_ids: set[int], at: datetime | None = None) -> None:
+    """Record the conflicts of interest of these users (joining the group) with every
+    case of the group, as `_sync_exclusions` would case by case, without opening every
+    report: the people index finds the cases whose reports name a user (in any role,
+    must-not-handle included) or name a counterpart the user is line manager of, a few
+    statements per user however many cases the group has; only reports not indexed yet
+    (from before migration 0026) are opened. A case retention deleted has no people."""
+    if not user_ids:
+        return
+    in_group = and_(
+        Case.group_id == group_id,
+        Report.id == Case.report_id,
+        Report.erased_month.is_(None),
+    )
+    found: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for user_id in sorted(user_ids):
+        for reason, named in _indexed_reasons(user_id):
+            query = select(Case.id).where(
+                in_group, Report.people_index == reporting.PEOPLE_INDEX_VERSION, named
+            )
+            for case_id in db.session.scalars(query):
+                found[case_id][user_id].add(reason)
+    if found:
+        for case in db.session.scalars(select(Case).where(Case.id.in_(sorted(found)))):
+            _sync_exclusions(case, user_ids, {u: set(r) for u, r in found[case.id].items()}, at)
+    unindexed = select(Case).where(in_group, Report.people_index.is_(None))
+    for case in db.session.scalars(unindexed):
+        _sync_exclusions(case, user_ids, at=at)
+
+
+def _indexed_reasons(user_id: int) -> list[tuple[str, ColumnElement[bool]]]:
+    """SQL on Report per reason of `conflicts`, for one user, by the people index."""
+    reasons = [
+        ("involved", reporting.names(Report.id, INVOLVED_ROLES, {user_id})),
+        ("named_by_reporter", reporting.names(Report.id, ("must_not_handle",), {user_id})),
+    ]
+    led = _people_led_by(user_id)
+    if led:
+        # A counterpart is not their own line manager (as in `conflicts`).
+        line = and_(
+            reporting.names(Report.id, ("counterpart",), led),
+            ~reporting.names(Report.id, ("counterpart",), {user_id}),
+        )
+        reasons.append(("line_manager", line))
+    return reasons
 
 
 def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:

@@ -21,6 +21,7 @@ Domain errors are in reporting/errors.py.
 
 from __future__ import annotations
 
+from reporting import people_index
 from reporting.errors import ReportError, ReportNotFound
 from reporting.service.attachments import (
     IMAGE_FORMATS,
@@ -77,7 +78,12 @@ from reporting.service.reading import (
 )
 from reporting.service.references import next_reference, random_reference, typed_reference
 
+names = people_index.names
+PEOPLE_INDEX_VERSION = people_index.VERSION
+
 __all__ = [
+    "PEOPLE_INDEX_VERSION",
+    "names",
     "IMAGE_FORMATS",
     "MAX_ID",
     "MAX_IMAGE_PIXELS",

@@ -118,7 +118,12 @@ def submit_report(
     )
     setattr(report, _DATA_KEY_ATTR, (wrapped, key))
     sealed = _sealed_fields(report.id, key, data, reporter, people)
-    people_index.index_people(report.id, people)
+    people_index.index_people(
+        report.id,
+        people,
+        reporter_id=reporter.id if reporter is not None else None,
+        must_not_handle=data.get("must_not_handle", ()),
+    )
     _store_files(report, key, files)
 
     # The sealed fields are recorded on the object as stored (case opening reads them
@@ -220,6 +225,7 @@ def _report_values(
         "status": ReportStatus.SUBMITTED,
         "confidential": anonymous or bool(data.get("confidential")),
         "owner_tag": None if reporter is None else owner_tag(reporter),
+        "people_index": people_index.VERSION,
         "wrapped_key": wrapped,
         "unit_id": unit.id if unit else None,
         "occurred_month": month_of(occurred),

@@ -7,11 +7,12 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select, update
 
 from handling import service
 from handling.erasure import erase_case
 from handling.states import AccessLevel, CaseState, Track
+from reporting.models import Report, ReportPerson
 from tests.factories import user_obj
 from tests.handling.conftest import get_case
 from trygg.audit import AuditEntry
@@ -373,8 +374,20 @@ def test_a_safety_reps_queue_leaves_out_a_shared_case_retention_deleted(app, org
 
 
 def test_a_safety_reps_queue_runs_as_many_statements_for_12_shared_cases_as_for_2(
-    app, org, make, submit, api
+    app, org, make, submit, api, monkeypatch
 ):
+    """Nor does it open a shared report to find the rep's conflicts of interest (the
+    people index finds them): a spy counts the openings and lets them through."""
+    from reporting import service as reporting
+
+    opened: list[int] = []
+    real = reporting.involved_user_ids
+
+    def counted(report: Any) -> dict[str, set[int]]:
+        opened.append(report.id)
+        return real(report)
+
+    monkeypatch.setattr(reporting, "involved_user_ids", counted)
     counterpart = make.user(Role.EMPLOYEE, name="Colleague X", units=(org.ward,))
     with app.app_context():
         engine = db.engine
@@ -405,3 +418,52 @@ def test_a_safety_reps_queue_runs_as_many_statements_for_12_shared_cases_as_for_
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert large == small, (small, large)
+    assert opened == []
+
+
+def test_a_safety_reps_conflicts_are_found_by_the_people_index_and_old_reports_opened(
+    app, org, make, submit, api, runner
+):
+    """Named as a witness, as someone who must not handle the case, as the reporter, or
+    line manager of the named counterpart: the shared case is not in the rep's list or
+    counts. New reports are decided by the people index in SQL; a report from before
+    version 2 of the index is opened as before, until `trygg retention index-people`."""
+    rep = make.user(
+        Role.SAFETY_REP,
+        Role.EMPLOYEE,
+        name="Rita Rep",
+        units=(org.emergency,),
+        represents=(org.emergency,),
+        manages=(org.psychiatry,),
+    )
+    led = make.user(Role.EMPLOYEE, name="Lars Ledet", units=(org.psychiatry,))
+    ward = org.ward.id
+    conflicted = [
+        submit(org.employee, unit_id=ward, witnesses=[{"user_id": rep.id}]),
+        submit(org.employee, unit_id=ward, must_not_handle=[rep.id]),
+        submit(rep, unit_id=ward),
+        submit(org.employee, unit_id=ward, counterpart_user_id=led.id),
+    ]
+    free = submit(org.employee, unit_id=ward, counterpart_user_id=org.employee.id)
+    for case in (*conflicted, free):
+        _share_with_rep(app, case.id, org)
+    client = api(rep)
+
+    def listed() -> tuple[list[int], int]:
+        body = client.get("/api/v1/cases?state=all").get_json()
+        return [c["id"] for c in body["cases"]], body["active_cases"]
+
+    assert listed() == ([free.id], 1)
+    # The other rep, in conflict with none of them, sees all five.
+    other = api(org.safety_rep)
+    assert len(other.get("/api/v1/cases?state=all").get_json()["cases"]) == 5
+    with app.app_context():  # as if stored before version 2 of the index
+        db.session.execute(delete(ReportPerson).where(ReportPerson.role != "exposed"))
+        db.session.execute(update(Report).values(people_index=None))
+        db.session.commit()
+    assert listed() == ([free.id], 1)
+    for ref in conflicted:
+        assert client.get(f"/api/v1/cases/{ref.id}").status_code == 404
+    result = runner.invoke(args=["retention", "index-people"])
+    assert result.exit_code == 0, result.output
+    assert listed() == ([free.id], 1)

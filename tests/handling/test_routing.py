@@ -320,6 +320,123 @@ def test_a_handler_added_to_the_group_later_is_excluded_from_cases_naming_them(
         assert service.access_level(user_obj(newcomer), row) is None
 
 
+def _join_hms(app, org, *user_ids):
+    with app.app_context():
+        group = service.get_group(org.hms)
+        service.save_group(
+            actor="test",
+            name="HMS",
+            member_ids=[*group.member_ids, *user_ids],
+            group=group,
+            is_default=True,
+        )
+        db.session.commit()
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["by the index", "reports opened"])
+def test_a_handler_joining_a_group_is_excluded_for_every_reason_however_found(
+    app, make, org, submit, indexed
+):
+    """Named as a witness, as someone who must not handle it, as the reporter, or line
+    manager of the counterpart: excluded with that reason. The people index decides for
+    reports stored since migration 0026; older ones (people_index NULL) are opened."""
+    newcomer = make.user(
+        Role.HANDLER,
+        Role.EMPLOYEE,
+        name="New Handler",
+        units=(org.ward,),
+        manages=(org.psychiatry,),
+    )
+    led = make.user(Role.EMPLOYEE, name="Lars Ledet", units=(org.psychiatry,))
+    ward = org.ward.id
+    expected = {
+        submit(org.employee, unit_id=ward, witnesses=[{"user_id": newcomer.id}]).id: "involved",
+        submit(org.employee, unit_id=ward, must_not_handle=[newcomer.id]).id: "named_by_reporter",
+        submit(newcomer, unit_id=ward).id: "involved",
+        submit(org.employee, unit_id=ward, counterpart_user_id=led.id).id: "line_manager",
+    }
+    free = submit(org.employee, unit_id=ward)
+    with app.app_context():  # as if the role had been given only after the reports came in
+        db.session.execute(
+            CaseExclusion.__table__.delete().where(CaseExclusion.user_id == newcomer.id)
+        )
+        if not indexed:
+            db.session.execute(Report.__table__.update().values(people_index=None))
+        db.session.commit()
+    _join_hms(app, org, newcomer.id)
+    with app.app_context():
+        found = {
+            (e.case_id, e.reason)
+            for e in db.session.scalars(
+                select(CaseExclusion).where(CaseExclusion.user_id == newcomer.id)
+            )
+        }
+        assert found == set(expected.items())
+        assert service.access_level(user_obj(newcomer), get_case(free.id)) is None  # joined later
+        for case_id in expected:
+            audited = db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "case.exclude", AuditEntry.object_id == case_id)
+            )
+            assert audited, case_id
+
+
+def test_joining_a_group_opens_no_report_and_runs_as_many_statements_for_12_cases_as_for_2(
+    app, make, org, submit, monkeypatch
+):
+    """The conflicts of a new member are found by the people index, not by opening each
+    of the group's reports: none is opened (a spy counts the openings and lets them
+    through), and the statements do not grow with the group's cases."""
+    from sqlalchemy import event
+
+    from reporting import service as reporting
+
+    opened: list[int] = []
+    real = reporting.involved_user_ids
+
+    def counted(report):
+        opened.append(report.id)
+        return real(report)
+
+    monkeypatch.setattr(reporting, "involved_user_ids", counted)
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_c, _cur, statement, *_a) -> None:
+        seen.append(statement)
+
+    def join_counted() -> int:
+        newcomer = make.user(Role.HANDLER, name=f"Newcomer {len(seen)}")
+        with app.app_context():  # the group as it was: the same members told of the join
+            group = service.get_group(org.hms)
+            kept = [m for m in group.member_ids if m in members]
+            service.save_group(
+                actor="test", name="HMS", member_ids=kept, group=group, is_default=True
+            )
+            db.session.commit()
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            _join_hms(app, org, newcomer.id)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len([s for s in seen if "SAVEPOINT" not in s])
+
+    with app.app_context():
+        members = set(service.get_group(org.hms).member_ids)
+    for _ in range(2):
+        submit(org.employee, unit_id=org.ward.id)
+    small = join_counted()
+    for _ in range(10):
+        submit(org.employee, unit_id=org.ward.id)
+    large = join_counted()
+    assert large == small, (small, large)
+    assert opened == []
+
+
 def test_recusal_excludes_the_handler_and_reassigns_the_case(app, org, submit, api):
     case = submit(org.employee, unit_id=org.ward.id)
     handler = api(org.handler)

@@ -1,6 +1,8 @@
 """The access download finds the reports naming a person as the exposed employee by an
 index of keyed hashes (reporting/people_index.py), not by opening every report: its
-statements do not grow with the number of reports. Older reports are indexed by
+statements do not grow with the number of reports. Since version 2 the index also holds
+the reporter's account and those who must not handle the case (the safety rep's
+conflicts of interest are found by it). Older reports are indexed by
 `trygg retention index-people`; erasing a report removes its rows."""
 
 from __future__ import annotations
@@ -8,10 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from reporting.erasure import erase_report
 from reporting.models import Report, ReportPerson
+from reporting.people_index import VERSION as PEOPLE_INDEX_VERSION
 from tests.factories import Factory
 from tests.handling.conftest import Api
 from tests.handling.test_list_sizes import statements  # noqa: F401 - fixture
@@ -63,8 +66,9 @@ def test_reports_from_before_the_index_are_indexed_by_the_command(app, world, ru
     me = Api(app, world.employee)
     colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
     report(colleague, world, "OLD", exposed=[{"user_id": world.employee.id}])
-    with app.app_context():  # as if stored before revision 0018
+    with app.app_context():  # as if stored before revision 0018 (0026: not at version 2)
         db.session.execute(delete(ReportPerson))
+        db.session.execute(update(Report).values(people_index=None))
         db.session.commit()
     assert me.get("/api/v1/account/my-data").get_json()["named_as_exposed"] == []
     result = runner.invoke(args=["retention", "index-people"])
@@ -74,15 +78,34 @@ def test_reports_from_before_the_index_are_indexed_by_the_command(app, world, ru
     assert len(named) == 1
     again = runner.invoke(args=["retention", "index-people"])  # nothing twice
     assert again.exit_code == 0, again.output
+    assert "indexed 0 reports" in again.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ReportPerson)) == 1
+        # The exposed employee, and the reporter's own account (version 2).
+        rows = db.session.execute(select(ReportPerson.role)).scalars().all()
+        assert sorted(rows) == ["exposed", "reporter"]
+        assert set(db.session.scalars(select(Report.people_index))) == {PEOPLE_INDEX_VERSION}
+
+
+def test_reports_indexed_before_version_2_get_the_reporter_and_must_not_handle(app, world, runner):
+    colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    report(colleague, world, "V1", must_not_handle=[world.handler.id])
+    with app.app_context():  # indexed by revision 0018's rules: the exposed only
+        db.session.execute(delete(ReportPerson).where(ReportPerson.role != "exposed"))
+        db.session.execute(update(Report).values(people_index=None))
+        db.session.commit()
+    result = runner.invoke(args=["retention", "index-people"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = sorted(db.session.execute(select(ReportPerson.role)).scalars())
+        assert rows == ["exposed", "must_not_handle", "reporter"]
 
 
 def test_erasing_a_report_removes_its_index_rows(app, world):
     colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
     report(colleague, world, "GONE", exposed=[{"user_id": world.employee.id}])
     with app.app_context():
-        row = db.session.scalars(select(ReportPerson)).one()
+        row = db.session.scalars(select(ReportPerson)).first()
+        assert row is not None
         erase_report(db.session.get(Report, row.report_id), month=date.today().replace(day=1))
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ReportPerson)) == 0
