@@ -11,6 +11,8 @@ drifts):
   API and HTML; budget 3 × /me;
 - the case page with 40 timeline events, 10 messages and 5 tasks (decrypting them, every
   read audited); API and HTML; budget 4 ×;
+- the queue of a safety representative for a whole division (the cases shared with them
+  by consent, closed ones too); API and HTML; budget 3 ×, as a handler's;
 - an employee's "My reports" (50 of about a thousand); API and HTML; budget 2 ×;
 - the admin user list (20,000 users, first page) and the unit list (500 units, first page);
   budget 3 ×.
@@ -18,7 +20,8 @@ drifts):
 Prints p50/p99 of each and its ratio (p50 / p50 of the /me requests beside it), the
 peak resident memory of each worker (VmHWM, budget 150 MB), and exits 1 when a budget
 is missed. Logins: the
-handler (user 1) and the seeded admin get a fresh authenticator here; the prolific
+handler (user 1), the safety rep (user 401) and the seeded admin get a fresh
+authenticator here; the prolific
 employee logs in with the seeded password.
 """
 
@@ -42,7 +45,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench.__main__ import _call, gunicorn, peak_rss_mb, worker_pids
-from bench.seed import DEFAULT_KEYRING, DEFAULT_URL, PASSWORD, make_app
+from bench.seed import DEFAULT_KEYRING, DEFAULT_URL, DIVISION_REP, PASSWORD, make_app
 from bench.trends import p99, seeded
 
 TARGET_RSS_MB = 150.0
@@ -61,6 +64,7 @@ class Page:
 class Logins:
     handler: tuple[str, str]  # (e-mail, TOTP secret)
     admin: tuple[str, str]
+    rep: tuple[str, str]
     employee: str
     showcase: int
     unit: int
@@ -81,6 +85,7 @@ def prepare(url: str, keyring: Path) -> Logins:
         for key, user in (
             ("handler", db.session.get(User, 1)),
             ("admin", accounts.find_user(ADMIN_EMAIL)),
+            ("rep", db.session.get(User, DIVISION_REP)),
         ):
             if user is None:
                 raise SystemExit(f"no {key} in the seeded database: seed it again")
@@ -95,7 +100,7 @@ def prepare(url: str, keyring: Path) -> Logins:
         employee, showcase, unit = page_ids()
         db.session.commit()
         db.engine.dispose()
-    return Logins(out["handler"], out["admin"], employee, showcase, unit)
+    return Logins(out["handler"], out["admin"], out["rep"], employee, showcase, unit)
 
 
 def page_ids() -> tuple[str, int, int]:
@@ -162,6 +167,8 @@ def pages(logins: Logins) -> list[Page]:
         Page("/cases (HTML), state=all", "handler", "/cases?state=all", 3),
         Page("case API, 40 events/10 msgs/5 tasks", "handler", f"/api/v1/cases/{case}", 4),
         Page("case page (HTML), same case", "handler", f"/cases/{case}", 4),
+        Page("safety rep's queue API, state=all (a division)", "rep", q + "?state=all", 3),
+        Page("/cases (HTML), safety rep, state=all", "rep", "/cases?state=all", 3),
         Page("My reports API (50 of ~1,100)", "employee", "/api/v1/reports", 2),
         Page("/my-reports (HTML)", "employee", "/my-reports", 2),
         Page("admin user list (20,000 users)", "admin", "/admin/users", 3),
@@ -249,6 +256,7 @@ def run(url: str, keyring: Path, runs: int, port: int) -> int:
         sessions = {
             "handler": Session(port, *logins.handler),
             "admin": Session(port, *logins.admin),
+            "rep": Session(port, *logins.rep),
             "employee": Session(port, logins.employee, None),
         }
         timings: list[tuple[Page, list[float], list[float]]] = []

@@ -5,9 +5,12 @@ Builds, in a fresh PostgreSQL database, an organisation of 500 units in a tree o
 in 20 groups with routing rules, and five years of reports drawn from risk.demo's
 generator (seasonal, most in emergency, psychiatry and home care, most in the evening),
 each with its case: about 5 % still open, the rest closed, dropped or forwarded, with
-deadlines met in time, late or not; follow-up tasks, messages and attachments on a sample.
-Every sealed field is sealed with the app's own crypto under a per-report data key from
-the keyring given (created if missing), so pages decrypt real data.
+deadlines met in time, late or not; follow-up tasks, messages and attachments on a sample
+(a third of those tasks shared with the safety representative by the exposed employee's
+consent; user 401 is safety representative for a whole division). The people index
+(report_person) names each report's exposed employee and reporter. Every sealed field is
+sealed with the app's own crypto under a per-report data key from the keyring given
+(created if missing), so pages decrypt real data.
 
 Rows go in with COPY (bulk users share one argon2 hash; the printed logins are made
 through the accounts service), with the trends rollup's triggers off in that transaction
@@ -214,6 +217,8 @@ def seed(url: str, keyring: Path, reports: int, years: int, seed_value: int) -> 
                 "membership",
                 "case_event",
                 "trend_count",
+                "report_person",
+                "follow_up_task",
             ):
                 c.execute(text(f'VACUUM ANALYZE "{table}"'))
         db.engine.dispose()
@@ -240,6 +245,7 @@ def _seed_all(
     sections = [u for u in plan if u[3] > 0]
     password_hash = hash_password(PASSWORD)
     users = _users(conn, sections, rng, password_hash, now)
+    _division_rep(conn, plan, users)
     groups = _groups(conn, users["handlers"], plan, now)
     _reports(conn, plan, users, groups, rng, reports, years, now)
     set_sequences(
@@ -305,6 +311,25 @@ def _users(
     copy_rows(conn, "user_role", ["user_id", "role"], roles)
     copy_rows(conn, "membership", ["user_id", "unit_id", "is_manager", "is_safety_rep"], members)
     return {"handlers": handlers, "by_unit": employees_by_unit, "printed": {}}
+
+
+# The safety representative whose queue bench.pages measures: verneombud for a whole
+# division as well as for their own unit.
+DIVISION_REP = 401
+
+
+def _division_rep(conn: Any, plan: list[Any], users: dict[str, Any]) -> None:
+    parent = {uid: up for uid, up, _n, _h, _p in plan}
+    unit = next(u for u, staff in users["by_unit"].items() if DIVISION_REP in staff)
+    while parent.get(unit) is not None and parent.get(parent[unit]) is not None:
+        unit = parent[unit]  # up to the division, just below the top
+    conn.execute(
+        text(
+            "INSERT INTO membership (user_id, unit_id, is_manager, is_safety_rep)"
+            " VALUES (:user, :unit, false, true)"
+        ),
+        {"user": DIVISION_REP, "unit": unit},
+    )
 
 
 def _groups(conn: Any, handlers: list[int], plan: list[Any], now: datetime) -> dict[int, int]:
@@ -436,6 +461,8 @@ class _Writer:
         from trygg import crypto
 
         self.owner_key = self.ring.derive("report-owner")
+        self.person_key = self.ring.derive("report-person")
+        self.person_tags: dict[int, str] = {}
         self.keyed_hash = crypto.keyed_hash
         # One employee with many reports (a "My reports" of about a thousand).
         self.prolific = next(u for staff in users["by_unit"].values() for u in staff if u > 420)
@@ -456,6 +483,11 @@ class _Writer:
             course.state, course.closed = "closed", closed
         return course
 
+    def person_tag(self, uid: int) -> str:
+        if uid not in self.person_tags:
+            self.person_tags[uid] = self.keyed_hash(self.person_key, f"user:{uid}")
+        return self.person_tags[uid]
+
     def owner(self, unit_id: int) -> tuple[int, str]:
         staff = self.users["by_unit"].get(unit_id) or [self.prolific]
         uid = self.prolific if self.rng.random() < 0.0011 else self.rng.choice(staff)
@@ -473,6 +505,7 @@ class _Writer:
         events: list[tuple[Any, ...]] = []
         tasks: list[tuple[Any, ...]] = []
         messages: list[tuple[Any, ...]] = []
+        people: list[tuple[Any, ...]] = []
         for incident in batch:
             self.report_id += 1
             rid = self.report_id
@@ -489,6 +522,8 @@ class _Writer:
                 return bytes(key.seal(plain, table=table, column=column, row=row))
 
             reports.append(self._report_row(incident, rid, wrapped, tag, course, seal, uid, year))
+            # The people index (reporting/people_index.py): the exposed and the reporter.
+            people.extend((rid, role, self.person_tag(uid)) for role in ("exposed", "reporter"))
             types.extend((rid, t) for t in incident.types)
             self.case_id += 1
             cid = self.case_id
@@ -533,7 +568,8 @@ class _Writer:
                         course.opened,
                         "done",
                         seal("note", "Samtale gjennomført.", self.task_id, "follow_up_task"),
-                        False,
+                        # A third of the exposed agree to share with the safety rep.
+                        self.task_id % 3 == 0,
                         course.opened,
                         course.opened,
                     )
@@ -559,6 +595,7 @@ class _Writer:
                 )
         copy_rows(self.conn, "report", REPORT_COLUMNS, reports)
         copy_rows(self.conn, "report_incident_type", ["report_id", "incident_type"], types)
+        copy_rows(self.conn, "report_person", ["report_id", "role", "person_tag"], people)
         copy_rows(
             self.conn,
             "case",
@@ -708,6 +745,7 @@ class _Writer:
         year: int,
     ) -> tuple[Any, ...]:
         from handling.workflow import REPORTER_STATUS
+        from reporting.people_index import VERSION as PEOPLE_INDEX_VERSION
         from reporting.service import time_band
         from risk import demo
 
@@ -747,6 +785,7 @@ class _Writer:
                 },
             ),
             seal("reporter", {"user_id": uid, "name": f"Ansatt {uid}"}),
+            PEOPLE_INDEX_VERSION,
         )
 
     def counters(self) -> None:
@@ -790,6 +829,7 @@ REPORT_COLUMNS = [
     "narrative_sealed",
     "people_sealed",
     "reporter_sealed",
+    "people_index",
 ]
 
 
@@ -820,6 +860,11 @@ def printed_logins(url: str, keyring: Path, prolific: int) -> dict[str, str]:
         out["handler"] = f"{handler.email} / {PASSWORD} / TOTP secret {enrolment.secret}"
         unit = db.session.scalar(select(Membership.unit_id).where(Membership.user_id == 301))
         out["manager"] = f"{manager.email} / {PASSWORD} (leads unit {unit})"
+        rep = db.session.get(User, DIVISION_REP)
+        if rep is not None:
+            accounts.set_password(rep, PASSWORD, actor="seed")
+            names = ", ".join(u.name for u in rep.represented_units)
+            out["rep"] = f"{rep.email} / {PASSWORD} (safety rep for {names}; sets up TOTP)"
         employee = db.session.get(User, prolific)
         if employee is not None:
             prolific_tag = reporting.owner_tag(employee)

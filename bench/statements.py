@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.pages import ADMIN_EMAIL, Logins, Page, page_ids, pages
-from bench.seed import DEFAULT_KEYRING, DEFAULT_URL
+from bench.seed import DEFAULT_KEYRING, DEFAULT_URL, DIVISION_REP
 
 
 def _app(url: str, keyring: Path) -> Any:
@@ -99,7 +99,10 @@ def run(
     app = _app(url, keyring)
     with app.app_context():
         employee, showcase, unit = page_ids()
-    logins = Logins(("user1@scale.trygg.no", ""), (ADMIN_EMAIL, ""), employee, showcase, unit)
+    rep = f"user{DIVISION_REP}@scale.trygg.no"
+    logins = Logins(
+        ("user1@scale.trygg.no", ""), (ADMIN_EMAIL, ""), (rep, ""), employee, showcase, unit
+    )
     with app.app_context():
         engine = __import__("trygg.extensions", fromlist=["db"]).db.engine
     recorder = Recorder()
@@ -108,6 +111,7 @@ def run(
     clients = {
         "handler": _login(app, logins.handler[0]),
         "admin": _login(app, ADMIN_EMAIL),
+        "rep": _login(app, rep),
         "employee": _login(app, logins.employee),
     }
     print(f"{'page':46} {'stmts':>5} {'ms':>7} {'SQL ms':>7} {'other ms':>8}")
