@@ -78,15 +78,26 @@ def scrub(text: str) -> str:
 # The method may follow a terminal colour code ("\x1b[33mGET"): werkzeug colours the
 # access lines of redirects and errors, and "mGET" has no word boundary.
 # A request line may name the whole address ("GET http://host/cases?q=… HTTP/1.1").
+# The query runs to " HTTP/1.1", or, in a request line the server could not parse (sent
+# with raw spaces, or without a version: werkzeug's "Bad request syntax ('GET /cases?q=
+# Ola Nordmann')"), to the end of the quoted line.
 _QUERY_IN_REQUEST_LINE = re.compile(
-    r'((?<![A-Z])[A-Z]{3,7} (?:[a-z][a-z0-9+.-]*://[^/\s"]*)?/[^\s?"]*)\?[^\s"]*( HTTP/[\d.]+)'
+    r'((?<![A-Z])[A-Z]{3,7} (?:[a-z][a-z0-9+.-]*://[^/\s"\']*)?/[^\s?"\']*)\?'
+    r'(?:[^"\n]*?( HTTP/[\d.]+)|[^"\n]*?(?=[\'"]\)|"|$))',
+    re.MULTILINE,
 )
+
+
+# "GET /cases?q=Ola Nordmann" (three words): the server takes "Nordmann" for the HTTP
+# version and quotes only that, with no "?" before it to cut at: the quote goes.
+_UNPARSED_VERSION = re.compile(r"(Bad request version) \(.*\)$", re.MULTILINE)
 
 
 def without_query(text: str) -> str:
     """An access line with its request's query string cut to "?": a queue searched by a
     person's name (`/cases?q=…`) must not leave the name in a server's log."""
-    return _QUERY_IN_REQUEST_LINE.sub(r"\1?\2", text)
+    text = _UNPARSED_VERSION.sub(r"\1", text)
+    return _QUERY_IN_REQUEST_LINE.sub(lambda m: f"{m.group(1)}?{m.group(2) or ''}", text)
 
 
 def _path_of(record: logging.LogRecord, message: str) -> str | None:
@@ -116,7 +127,10 @@ class ClientAddressFilter(logging.Filter):
         path = _path_of(record, message)
         if path is not None and is_untraced(path):
             return False
-        record.msg = scrub(without_query(message) if path is not None else message)
+        # Every line of the servers' own loggers may hold a request line (an access
+        # line, or an error quoting a request it could not parse): its query is cut.
+        server = record.name.startswith(("werkzeug", "gunicorn"))
+        record.msg = scrub(without_query(message) if path is not None or server else message)
         record.args = ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

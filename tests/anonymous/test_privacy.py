@@ -147,3 +147,39 @@ def test_access_lines_keep_the_path_but_not_the_query(app):
     other = _record("Is this a question? GET it", name="trygg")
     assert log_filter.filter(other)
     assert other.getMessage() == "Is this a question? GET it"
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "GET /cases?q=Ola Nordmann HTTP/1.1",  # raw spaces: "Bad request syntax"
+        "GET /cases?q=Ola Nordmann",  # taken for a version: "Bad request version"
+        "GET /cases?q=Ola Kari Nordmann",  # four words and no version
+        "GET /cases?q=Ola O'Nordmann HTTP/1.1",  # an apostrophe: repr quotes it with "
+    ],
+)
+def test_a_request_line_the_server_cannot_parse_leaves_no_query_in_its_log(
+    app, caplog, request_line
+):
+    """A client that sends a name unencoded in a query gets a 400 from the development
+    server, whose error line and access line quote the request line: a real werkzeug
+    server on a free port, a raw socket, and every line it logged checked."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        thread.start()
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as conn:
+            conn.sendall(request_line.encode() + b"\r\n\r\n")
+            answer = conn.recv(4096)
+        thread.join(timeout=10)
+    server.server_close()
+    assert b"400" in answer, answer[:200]
+    logged = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any("Bad request" in line for line in logged), logged
+    assert not any("Nordmann" in line or "Ola" in line for line in logged), logged
+    assert any("GET /cases?" in line for line in logged), logged
