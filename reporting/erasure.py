@@ -9,13 +9,21 @@ deleted as well. The class S columns stay: statistics do not change.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from sqlalchemy import delete, select
 
 from reporting import people_index
 from reporting.anonymous.receipts import report_tag
-from reporting.models import SEALED_FIELDS, AnonymousReceipt, Attachment, AttachmentChunk, Report
+from reporting.models import (
+    SEALED_FIELDS,
+    AnonymousReceipt,
+    Attachment,
+    AttachmentChunk,
+    Report,
+    ReportPerson,
+)
 from trygg import audit
 from trygg.extensions import db
 
@@ -50,14 +58,29 @@ def erase_report(report: Report, *, month: date) -> dict[str, int]:
     }
 
 
+def _reports_naming_account(user_id: int) -> Iterator[Report]:
+    """The live reports that may hold the user's name: those the people index says name
+    them as reporter, exposed or witness (a counterpart is named by id only), and those
+    not indexed yet, which only opening tells. Not every report of the organisation."""
+    named = select(ReportPerson.report_id).where(
+        ReportPerson.person_tag == people_index.person_tag(user_id),
+        ReportPerson.role.in_(("exposed", "witnesses", "reporter")),
+    )
+    live = Report.erased_month.is_(None)
+    yield from db.session.scalars(
+        select(Report).where(live, Report.people_index.is_not(None), Report.id.in_(named))
+    )
+    yield from db.session.scalars(select(Report).where(live, Report.people_index.is_(None)))
+
+
 def pseudonymise_user(user_id: int, label: str) -> int:
     """Replace a user's name by `label` wherever a report names them by their account
     (as reporter or person involved); the user id stays, so the cases stay whole.
-    Returns the number of reports changed."""
+    Returns the number of reports changed. The reports are found by the people index."""
     from reporting import service
 
     changed = 0
-    for report in db.session.scalars(select(Report).where(Report.erased_month.is_(None))):
+    for report in _reports_naming_account(user_id):
         key = service.data_key(report)
         touched = False
         people = service._open(key, report, "people", as_json=True)  # noqa: SLF001 - own package

@@ -132,3 +132,61 @@ def test_an_account_erased_before_the_marker_is_shown_in_the_readers_language(ap
     nb = admin.get("/admin/users").get_data(as_text=True)
     assert "Tidligere ansatt" in nb
     assert "Ella Employee" not in nb
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["by the index", "not indexed yet"])
+def test_erasing_opens_only_the_reports_naming_the_person(app, world, monkeypatch, indexed):
+    """The name goes from every report naming the person (as reporter, exposed or
+    witness); the people index finds those, so erasing one person does not open every
+    report of the organisation (a spy counts the openings and lets them through).
+    Reports from before the index (people_index NULL) are all opened, as before."""
+    from sqlalchemy import update
+
+    from reporting import service as reporting
+    from reporting.models import Report
+    from tests.factories import Factory
+    from tests.retention.support import report_payload
+    from trygg.roles import Role
+
+    make = Factory(app)
+    colleague = Api(app, make.user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    me = Api(app, world.employee)
+    mine = me.post("/api/v1/reports", report_payload(world, "MINE")).get_json()["id"]
+    witness = {"witnesses": [{"user_id": world.employee.id}]}
+    seen = colleague.post("/api/v1/reports", {**report_payload(world, "SAW"), **witness})
+    others = [
+        colleague.post("/api/v1/reports", report_payload(world, f"OTHER{n}")).get_json()["id"]
+        for n in range(4)
+    ]
+    if not indexed:
+        with app.app_context():
+            db.session.execute(update(Report).values(people_index=None))
+            db.session.commit()
+    opened: list[int] = []
+    real = reporting.data_key
+
+    def counted(report):
+        opened.append(report.id)
+        return real(report)
+
+    monkeypatch.setattr(reporting, "data_key", counted)
+    admin = Api(app, world.admin)
+    r = admin.post("/api/v1/retention/erase-user", {"email": world.employee.email, "confirm": True})
+    assert r.status_code == 204, r.get_json()
+    named = {mine, seen.get_json()["id"]}
+    assert set(opened) == (named | set(others) if not indexed else named)
+    monkeypatch.undo()
+    with app.app_context():
+        for report_id in named:
+            people = reporting.people_named(db.session.get(Report, report_id))
+            assert world.employee.id in people.user_ids["exposed"] | people.user_ids["witnesses"]
+            text = str(
+                reporting._open(  # noqa: SLF001 - reading the sealed field itself
+                    reporting.data_key(db.session.get(Report, report_id)),
+                    db.session.get(Report, report_id),
+                    "people",
+                    as_json=True,
+                )
+            )
+            assert "Ella Employee" not in text
+            assert FORMER_EMPLOYEE in text
