@@ -377,7 +377,7 @@ def test_a_handler_joining_a_group_is_excluded_for_every_reason_however_found(
             audited = db.session.scalar(
                 select(func.count())
                 .select_from(AuditEntry)
-                .where(AuditEntry.action == "case.exclude", AuditEntry.object_id == case_id)
+                .where(AuditEntry.action == "case.exclude", AuditEntry.object_id == str(case_id))
             )
             assert audited, case_id
 
