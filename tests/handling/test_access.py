@@ -467,3 +467,33 @@ def test_a_safety_reps_conflicts_are_found_by_the_people_index_and_old_reports_o
     result = runner.invoke(args=["retention", "index-people"])
     assert result.exit_code == 0, result.output
     assert listed() == ([free.id], 1)
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["by the index", "reports opened"])
+def test_a_safety_rep_who_reported_a_colleagues_incident_does_not_see_it_shared(
+    app, org, make, submit, api, indexed
+):
+    """The reporter's own account (role `reporter`, version 2 of the index) is a conflict
+    by itself: a rep who reported what happened to a colleague is not the exposed
+    employee, and is still kept out of the shared case (as `conflicts` decides)."""
+    rep = make.user(
+        Role.SAFETY_REP,
+        Role.EMPLOYEE,
+        name="Rita Rep",
+        units=(org.emergency,),
+        represents=(org.emergency,),
+    )
+    mine = submit(rep, unit_id=org.ward.id, exposed=[{"user_id": org.employee.id}])
+    free = submit(org.employee, unit_id=org.ward.id)
+    for case in (mine, free):
+        _share_with_rep(app, case.id, org)
+    if not indexed:
+        with app.app_context():
+            db.session.execute(delete(ReportPerson).where(ReportPerson.role != "exposed"))
+            db.session.execute(update(Report).values(people_index=None))
+            db.session.commit()
+    client = api(rep)
+    body = client.get("/api/v1/cases?state=all").get_json()
+    assert [c["id"] for c in body["cases"]] == [free.id]
+    assert body["active_cases"] == 1
+    assert client.get(f"/api/v1/cases/{mine.id}").status_code == 404

@@ -500,3 +500,28 @@ def test_reassignment_to_another_group_and_refusals(app, org, submit, api):
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["group_id"] == org.whistle
     assert handler.get(base).status_code == 404
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["by the index", "reports opened"])
+def test_a_handler_joining_a_group_is_excluded_from_a_report_they_filed_about_someone_else(
+    app, make, org, submit, indexed
+):
+    """The reporter role alone (the reporter is not the exposed employee) is a conflict."""
+    newcomer = make.user(Role.HANDLER, Role.EMPLOYEE, name="New Handler", units=(org.ward,))
+    filed = submit(newcomer, unit_id=org.ward.id, exposed=[{"user_id": org.employee.id}])
+    with app.app_context():
+        db.session.execute(
+            CaseExclusion.__table__.delete().where(CaseExclusion.user_id == newcomer.id)
+        )
+        if not indexed:
+            db.session.execute(Report.__table__.update().values(people_index=None))
+        db.session.commit()
+    _join_hms(app, org, newcomer.id)
+    with app.app_context():
+        found = {
+            (e.case_id, e.reason)
+            for e in db.session.scalars(
+                select(CaseExclusion).where(CaseExclusion.user_id == newcomer.id)
+            )
+        }
+        assert found == {(filed.id, "involved")}

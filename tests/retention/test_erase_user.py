@@ -190,3 +190,40 @@ def test_erasing_opens_only_the_reports_naming_the_person(app, world, monkeypatc
             )
             assert "Ella Employee" not in text
             assert FORMER_EMPLOYEE in text
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["by the index", "not indexed yet"])
+def test_erasing_removes_the_name_of_a_reporter_who_named_someone_else(
+    app, world, monkeypatch, indexed
+):
+    """A report the person filed about a colleague names them only as its reporter (not
+    exposed, not witness): the people index's `reporter` role finds it."""
+    from sqlalchemy import update
+
+    from reporting import service as reporting
+    from reporting.models import Report
+    from tests.factories import Factory
+    from tests.retention.support import report_payload
+    from trygg.roles import Role
+
+    colleague = Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,))
+    me = Api(app, world.employee)
+    body = {**report_payload(world, "FOR"), "exposed": [{"user_id": colleague.id}]}
+    response = me.post("/api/v1/reports", body)
+    assert response.status_code == 201, response.get_json()
+    filed = response.get_json()["id"]
+    if not indexed:
+        with app.app_context():
+            db.session.execute(update(Report).values(people_index=None))
+            db.session.commit()
+    admin = Api(app, world.admin)
+    r = admin.post("/api/v1/retention/erase-user", {"email": world.employee.email, "confirm": True})
+    assert r.status_code == 204, r.get_json()
+    with app.app_context():
+        report = db.session.get(Report, filed)
+        reporter = reporting._open(  # noqa: SLF001 - reading the sealed field itself
+            reporting.data_key(report), report, "reporter", as_json=True
+        )
+        assert reporter["user_id"] == world.employee.id
+        assert "Ella Employee" not in str(reporter)
+        assert FORMER_EMPLOYEE in str(reporter)
