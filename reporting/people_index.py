@@ -102,9 +102,11 @@ def reports_naming(user_id: int, role: str) -> list[int]:
 
 
 def backfill(batch: int = 200) -> Iterable[int]:
-    """Index every live report not indexed yet (`people_index` None: reports from before
-    the index, or before its last roles), a batch at a time: its old rows go, every
-    role's are written; yields the number done after each batch. The caller commits."""
+    """Index every report not indexed yet (`people_index` None: reports from before the
+    index, or before its last roles), a batch at a time: its old rows go, every role's
+    are written; yields the number done after each batch. The caller commits. A report
+    retention deleted names no one any more (its key is shredded, nothing is opened): it
+    is recorded as indexed with no rows, so that none is left to index."""
     from reporting.service.base import _open, data_key
 
     last = 0
@@ -112,11 +114,7 @@ def backfill(batch: int = 200) -> Iterable[int]:
         reports = list(
             db.session.scalars(
                 select(Report)
-                .where(
-                    Report.id > last,
-                    Report.erased_month.is_(None),
-                    Report.people_index.is_(None),
-                )
+                .where(Report.id > last, Report.people_index.is_(None))
                 .order_by(Report.id)
                 .limit(batch)
             )
@@ -124,6 +122,10 @@ def backfill(batch: int = 200) -> Iterable[int]:
         if not reports:
             return
         for report in reports:
+            if report.erased_month is not None:
+                forget(report.id)
+                report.people_index = VERSION
+                continue
             key = data_key(report)
             people = _open(key, report, "people", as_json=True) or {}
             reporter = _open(key, report, "reporter", as_json=True) or {}

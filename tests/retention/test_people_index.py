@@ -109,3 +109,25 @@ def test_erasing_a_report_removes_its_index_rows(app, world):
         erase_report(db.session.get(Report, row.report_id), month=date.today().replace(day=1))
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ReportPerson)) == 0
+
+
+def test_a_report_erased_before_it_was_indexed_leaves_nothing_to_index(app, world, runner):
+    """Retention deleted it before the index existed: the command has nothing to open in
+    it (its key is shredded) and records it as indexed, with no rows, so that the reports
+    still to be indexed (`people_index` NULL, a partial index) become none, as the
+    migration says, and no query keeps walking past every old deleted report."""
+    colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
+    report(colleague, world, "KEPT", exposed=[{"user_id": world.employee.id}])
+    report(colleague, world, "GONE", exposed=[{"user_id": world.employee.id}])
+    with app.app_context():  # both stored before the index; then retention deletes one
+        db.session.execute(delete(ReportPerson))
+        db.session.execute(update(Report).values(people_index=None))
+        gone = db.session.scalars(select(Report).order_by(Report.id.desc())).first()
+        erase_report(gone, month=date.today().replace(day=1))
+        db.session.commit()
+    result = runner.invoke(args=["retention", "index-people"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        unindexed = select(func.count()).select_from(Report).where(Report.people_index.is_(None))
+        assert db.session.scalar(unindexed) == 0
+        assert db.session.scalar(select(func.count()).select_from(ReportPerson)) == 2
