@@ -81,9 +81,13 @@ def scrub(text: str) -> str:
 # The query runs to " HTTP/1.1", or, in a request line the server could not parse (sent
 # with raw spaces, or without a version: werkzeug's "Bad request syntax ('GET /cases?q=
 # Ola Nordmann')"), to the end of the quoted line.
+# A quote inside the query (sent raw) does not end it: the quoted request line ends
+# where the line's own layout says, before an access line's status code or at the end
+# of an error line, past any colour code.
+_REQUEST_LINE_END = r'(?=(?:\x1b\[[\d;]*m)*(?:"\s\d{3}\b|[\'"]\)$|$))'
 _QUERY_IN_REQUEST_LINE = re.compile(
     r'((?<![A-Z])[A-Z]{3,7} (?:[a-z][a-z0-9+.-]*://[^/\s"\']*)?/[^\s?"\']*)\?'
-    r'(?:[^"\n]*?( HTTP/[\d.]+)|[^"\n]*?(?=[\'"]\)|"|$))',
+    r"(?:[^\n]*?( HTTP/[\d.]+)|[^\n]*?" + _REQUEST_LINE_END + ")",
     re.MULTILINE,
 )
 

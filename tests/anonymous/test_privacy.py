@@ -156,6 +156,7 @@ def test_access_lines_keep_the_path_but_not_the_query(app):
         "GET /cases?q=Ola Nordmann",  # taken for a version: "Bad request version"
         "GET /cases?q=Ola Kari Nordmann",  # four words and no version
         "GET /cases?q=Ola O'Nordmann HTTP/1.1",  # an apostrophe: repr quotes it with "
+        "GET /cases?q=Ola') Nordmann",  # a quote and parenthesis in the unparsed line
     ],
 )
 def test_a_request_line_the_server_cannot_parse_leaves_no_query_in_its_log(
@@ -183,3 +184,25 @@ def test_a_request_line_the_server_cannot_parse_leaves_no_query_in_its_log(
     assert any("Bad request" in line for line in logged), logged
     assert not any("Nordmann" in line or "Ola" in line for line in logged), logged
     assert any("GET /cases?" in line for line in logged), logged
+
+
+def test_a_raw_double_quote_in_a_query_leaves_no_name_in_the_access_line(app, caplog):
+    """A request line werkzeug accepts (three words) whose query holds a raw double quote:
+    its access line quotes the request line, and the name after the quote must go too."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        thread.start()
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as conn:
+            conn.sendall(b'GET /cases?q=Ola"Nordmann HTTP/1.1\r\nHost: x\r\n\r\n')
+            conn.recv(4096)
+        thread.join(timeout=10)
+    server.server_close()
+    logged = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any("GET /cases?" in line for line in logged), logged
+    assert not any("Nordmann" in line or "Ola" in line for line in logged), logged
