@@ -324,11 +324,9 @@ def _division_rep(conn: Any, plan: list[Any], users: dict[str, Any]) -> None:
     while parent.get(unit) is not None and parent.get(parent[unit]) is not None:
         unit = parent[unit]  # up to the division, just below the top
     conn.execute(
-        text(
-            "INSERT INTO membership (user_id, unit_id, is_manager, is_safety_rep)"
-            " VALUES (:user, :unit, false, true)"
-        ),
-        {"user": DIVISION_REP, "unit": unit},
+        "INSERT INTO membership (user_id, unit_id, is_manager, is_safety_rep)"
+        " VALUES (%s, %s, false, true)",
+        (DIVISION_REP, unit),
     )
 
 

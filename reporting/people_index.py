@@ -117,6 +117,10 @@ def backfill(batch: int = 200) -> Iterable[int]:
                 .where(Report.id > last, Report.people_index.is_(None))
                 .order_by(Report.id)
                 .limit(batch)
+                # Locked until the caller commits the batch: retention cannot delete a
+                # report between its reading here and its rows' writing (PostgreSQL;
+                # SQLite runs one writer at a time).
+                .with_for_update(of=Report)
             )
         )
         if not reports:

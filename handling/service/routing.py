@@ -118,8 +118,8 @@ def _people_led_by(user_id: int) -> set[int]:
 
 
 def indexed_conflict(user_id: int, report: Any = Report) -> ColumnElement[bool]:
-    """SQL on Report (or an alias): the report is indexed at the people index's current
-    version and `conflicted_reports` would find the user in conflict with it (named in
+    """SQL on Report (or an alias): the report is in the people index (`people_index` not
+    NULL) and `conflicted_reports` would find the user in conflict with it (named in
     any role, or line manager of the named counterpart), decided by the index alone: one
     statement for the people in the units the user leads, no report opened. A report
     not indexed yet is not matched: the caller opens those (`access.rep_conflicts`)."""
@@ -127,7 +127,9 @@ def indexed_conflict(user_id: int, report: Any = Report) -> ColumnElement[bool]:
     named = reporting.names(report.id, (*INVOLVED_ROLES, "must_not_handle"), {user_id})
     if led:
         named = or_(named, reporting.names(report.id, ("counterpart",), led))
-    return and_(report.people_index == reporting.PEOPLE_INDEX_VERSION, named)
+    # Any version counts as indexed (a later one holds every role of this one); only
+    # NULL means "open it", so no value can leave a report neither matched nor opened.
+    return and_(report.people_index.is_not(None), named)
 
 
 def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> dict[int, set[str]]:
@@ -208,9 +210,7 @@ def sync_group_exclusions(group_id: int, user_ids: set[int], at: datetime | None
     found: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for user_id in sorted(user_ids):
         for reason, named in _indexed_reasons(user_id):
-            query = select(Case.id).where(
-                in_group, Report.people_index == reporting.PEOPLE_INDEX_VERSION, named
-            )
+            query = select(Case.id).where(in_group, Report.people_index.is_not(None), named)
             for case_id in db.session.scalars(query):
                 found[case_id][user_id].add(reason)
     if found:

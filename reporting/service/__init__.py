@@ -79,10 +79,8 @@ from reporting.service.reading import (
 from reporting.service.references import next_reference, random_reference, typed_reference
 
 names = people_index.names
-PEOPLE_INDEX_VERSION = people_index.VERSION
 
 __all__ = [
-    "PEOPLE_INDEX_VERSION",
     "names",
     "IMAGE_FORMATS",
     "MAX_ID",

@@ -354,6 +354,8 @@ def test_a_handler_joining_a_group_is_excluded_for_every_reason_however_found(
         submit(org.employee, unit_id=ward, must_not_handle=[newcomer.id]).id: "named_by_reporter",
         submit(newcomer, unit_id=ward).id: "involved",
         submit(org.employee, unit_id=ward, counterpart_user_id=led.id).id: "line_manager",
+        # The counterpart, who leads a unit they are in, is not their own line manager.
+        submit(org.employee, unit_id=ward, counterpart_user_id=newcomer.id).id: "involved",
     }
     free = submit(org.employee, unit_id=ward)
     with app.app_context():  # as if the role had been given only after the reports came in
