@@ -248,6 +248,12 @@ def _seed_all(
     _division_rep(conn, plan, users)
     groups = _groups(conn, users["handlers"], plan, now)
     _reports(conn, plan, users, groups, rng, reports, years, now)
+    # The cases shared with the safety representatives, by unit (as migration 0026 and
+    # handling.service.followup keep them).
+    conn.execute(
+        'UPDATE "case" SET shared_unit_id = report.unit_id FROM report, follow_up_task t'
+        ' WHERE report.id = "case".report_id AND t.case_id = "case".id AND t.consent_to_share'
+    )
     set_sequences(
         conn,
         [

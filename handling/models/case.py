@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # Partial-index condition (the queue's queries repeat it, so the planners match).
 UNFINISHED = text(f"state NOT IN ('{CaseState.CLOSED}', '{CaseState.DROPPED}')")
 ROUTING_WARNED = text("routing_warning IS NOT NULL")
+SHARED = text("shared_unit_id IS NOT NULL")
 
 
 class Case(db.Model):  # type: ignore[name-defined]
@@ -58,6 +59,18 @@ class Case(db.Model):  # type: ignore[name-defined]
             "id",
             postgresql_where=ROUTING_WARNED,
             sqlite_where=ROUTING_WARNED,
+        ),
+        # The cases shared with the safety representatives, by unit, in the queue's
+        # order (migration 0026): a rep's queue seeks here, not in every report of the
+        # units they represent.
+        Index(
+            "ix_case_shared",
+            "shared_unit_id",
+            "next_due_at",
+            "opened_at",
+            "id",
+            postgresql_where=SHARED,
+            sqlite_where=SHARED,
         ),
     )
 
@@ -93,6 +106,11 @@ class Case(db.Model):  # type: ignore[name-defined]
     # Kept by handling.service (refresh_next_due) wherever those rows change, so the
     # queue filters, sorts and counts by deadline in SQL.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The report's unit while the exposed employee consents to sharing with the safety
+    # representative (on a follow-up task or a debriefing), else None. Kept by
+    # handling.service.followup (`_mark_shared`) wherever consent is given or withdrawn;
+    # it only narrows the rep's queue, which checks the consent itself too.
+    shared_unit_id: Mapped[int | None] = mapped_column(Integer)
 
     closing_note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     feedback_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -63,6 +63,16 @@ class FollowUpTask(db.Model):  # type: ignore[name-defined]
     """A follow-up step for the exposed employee (oppfølging)."""
 
     __tablename__ = "follow_up_task"
+    # The few tasks whose consent shares the case with the safety representative
+    # (migration 0026): the rep's queue checks a case's consent here.
+    __table_args__ = (
+        Index(
+            "ix_follow_up_task_shared",
+            "case_id",
+            postgresql_where=text("consent_to_share IS TRUE"),
+            sqlite_where=text("consent_to_share IS TRUE"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -89,6 +99,14 @@ class Debriefing(db.Model):  # type: ignore[name-defined]
     """A debriefing or learning review after an incident."""
 
     __tablename__ = "debriefing"
+    __table_args__ = (
+        Index(
+            "ix_debriefing_shared",
+            "case_id",
+            postgresql_where=text("consent_to_share_summary IS TRUE"),
+            sqlite_where=text("consent_to_share_summary IS TRUE"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

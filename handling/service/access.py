@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import g, has_request_context, request
 from sqlalchemy import and_, exists, false, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,6 +30,7 @@ from trygg import org
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.reading import once_per_reading_request
 from trygg.roles import Role
 
 # -- access -----------------------------------------------------------------------------
@@ -52,11 +52,16 @@ def _consented(case: Case) -> bool:
 
 def _safety_rep_units(user: User) -> set[int]:
     """The units a safety representative is verneombud for, with their subunits: the
-    ones they represent (a change of which is an access change), not those they work in."""
-    units: set[int] = set()
-    for unit in user.represented_units:
-        units |= org.subtree_ids(unit.id)
-    return units
+    ones they represent (a change of which is an access change), not those they work in.
+    Read once per reading request (a queue asks three times)."""
+
+    def read() -> set[int]:
+        units: set[int] = set()
+        for unit in user.represented_units:
+            units |= org.subtree_ids(unit.id)
+        return units
+
+    return once_per_reading_request("safety_rep_units", user.id, read)
 
 
 def _safety_rep_may_see(user: User, case: Case) -> bool:
@@ -210,7 +215,9 @@ def _shared_with_rep(user: User) -> ColumnElement[bool] | None:
         ~indexed_conflict(user.id),
     )
     excluded = exists().where(CaseExclusion.case_id == Case.id, CaseExclusion.user_id == user.id)
-    return and_(consented, in_units, ~excluded)
+    # The shared cases of the rep's units by `ix_case_shared` (a few hundred, not every
+    # report of the units); the consent and the unit are checked again from their rows.
+    return and_(Case.shared_unit_id.in_(units), consented, in_units, ~excluded)
 
 
 def rep_conflicts(user: User) -> list[int]:
@@ -256,12 +263,9 @@ def _can_handle(user_id: int, case_id: int) -> bool:
     """`access.can_handle`, asked once per reading request: a page asks it for the case,
     its content and its forms, and a GET changes nobody's access (a POST may: recusal,
     assignment, so it asks each time)."""
-    if not has_request_context() or request.method not in ("GET", "HEAD"):
-        return access.can_handle(user_id, case_id)
-    known: dict[tuple[int, int], bool] = g.setdefault("can_handle", {})
-    if (user_id, case_id) not in known:
-        known[(user_id, case_id)] = access.can_handle(user_id, case_id)
-    return known[(user_id, case_id)]
+    return once_per_reading_request(
+        "can_handle", (user_id, case_id), lambda: access.can_handle(user_id, case_id)
+    )
 
 
 def can_access(user: User | None, case: Case) -> bool:

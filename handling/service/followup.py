@@ -86,6 +86,16 @@ def _check_due(case: Case, due_at: datetime | None, now: datetime) -> None:
         )
 
 
+def _mark_shared(case: Case) -> None:
+    """`case.shared_unit_id` after a consent was given or withdrawn: the report's unit
+    while any task or debriefing of the case consents to sharing with the safety
+    representative, else None (the rep's queue seeks by it)."""
+    shared = any(t.consent_to_share for t in case.tasks) or any(
+        d.consent_to_share_summary for d in case.debriefings
+    )
+    case.shared_unit_id = case.report.unit_id if shared else None
+
+
 def add_task(
     case: Case,
     *,
@@ -118,6 +128,7 @@ def add_task(
         created_at=now,
     )
     case.tasks.append(task)
+    _mark_shared(case)
     db.session.flush()
     task.note_sealed = _seal(case, task, "note", _text(note))
     _event(case, "task_added", label, now, task=task.id, template=template)
@@ -179,6 +190,7 @@ def update_task(
     )
     if consent_changed:
         task.consent_to_share = bool(changes["consent_to_share"])
+        _mark_shared(case)
         _audit("case.consent", label, case, task=task.id, consent=task.consent_to_share)
     if "status" in changes and changes["status"] != task.status:
         if changes["status"] not in codes.TASK_STATUSES:
@@ -245,6 +257,7 @@ def record_debriefing(
         created_at=now,
     )
     case.debriefings.append(row)
+    _mark_shared(case)
     db.session.flush()
     row.outcome_sealed = _seal(case, row, "outcome", _text(outcome))
     row.further_needs_sealed = _seal(case, row, "further_needs", _text(further_needs))

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import g, has_request_context, request
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +24,7 @@ from reporting.codes import HARASSMENT
 from reporting.models import Report
 from trygg.accounts.models import Membership, User
 from trygg.extensions import db
+from trygg.reading import once_per_reading_request
 
 # -- routing and conflict of interest ---------------------------------------------------
 
@@ -106,15 +106,13 @@ INVOLVED_ROLES = ("exposed", "witnesses", "counterpart", "reporter")
 def _people_led_by(user_id: int) -> set[int]:
     """The members of the units the user is line manager of (one statement; asked once
     per reading request, as a GET changes no one's units)."""
-    reading = has_request_context() and request.method in ("GET", "HEAD")
-    known: dict[int, set[int]] = g.setdefault("people_led_by", {}) if reading else {}
-    if user_id not in known:
-        led_units = select(Membership.unit_id).where(
-            Membership.user_id == user_id, Membership.is_manager.is_(True)
-        )
-        query = select(Membership.user_id).where(Membership.unit_id.in_(led_units))
-        known[user_id] = set(db.session.scalars(query))
-    return known[user_id]
+    led_units = select(Membership.unit_id).where(
+        Membership.user_id == user_id, Membership.is_manager.is_(True)
+    )
+    query = select(Membership.user_id).where(Membership.unit_id.in_(led_units))
+    return once_per_reading_request(
+        "people_led_by", user_id, lambda: set(db.session.scalars(query))
+    )
 
 
 def indexed_conflict(user_id: int, report: Any = Report) -> ColumnElement[bool]:

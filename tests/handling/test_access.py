@@ -497,3 +497,41 @@ def test_a_safety_rep_who_reported_a_colleagues_incident_does_not_see_it_shared(
     assert [c["id"] for c in body["cases"]] == [free.id]
     assert body["active_cases"] == 1
     assert client.get(f"/api/v1/cases/{mine.id}").status_code == 404
+
+
+def test_a_case_is_shared_while_consent_lasts_and_no_longer(app, org, submit, api):
+    """Consent on a task shares the case with the unit's safety rep; withdrawn, it is no
+    longer in their list; a debriefing's consent to share its summary shares it again.
+    (The rep's queue seeks the shared cases by `case.shared_unit_id`.)"""
+    case = submit(org.employee, unit_id=org.ward.id)
+    rep = api(org.safety_rep)
+
+    def listed() -> list[int]:
+        return [c["id"] for c in rep.get("/api/v1/cases?state=all").get_json()["cases"]]
+
+    assert listed() == []
+    with app.app_context():
+        task = service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            consent_to_share=True,
+        )  # fmt: skip
+        db.session.commit()
+        task_id = task.id
+    assert listed() == [case.id]
+    with app.app_context():
+        row = get_case(case.id)
+        task = next(t for t in row.tasks if t.id == task_id)
+        service.update_task(row, task, actor=user_obj(org.handler), consent_to_share=False)
+        db.session.commit()
+        assert get_case(case.id).shared_unit_id is None
+    assert listed() == []
+    assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
+    with app.app_context():
+        service.record_debriefing(
+            get_case(case.id), actor=user_obj(org.handler), held_on=date.today(),
+            participant_roles=["exposed_employee"], support_offered=[],
+            consent_to_share_summary=True,
+        )  # fmt: skip
+        db.session.commit()
+        assert get_case(case.id).shared_unit_id == org.ward.id
+    assert listed() == [case.id]

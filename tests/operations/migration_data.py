@@ -363,7 +363,8 @@ def _case_rows(connection: Connection, world: World, case_id: int, report_id: in
             "due_at": soon,
             "status": "open",
             "note_sealed": key.seal(note, table="follow_up_task", column="note", row=task_id),
-            "consent_to_share": False,
+            # Every other case shared with the safety rep (migration 0026 records them).
+            "consent_to_share": case_id % 2 == 0,
             "created_at": world.now,
         },
     )

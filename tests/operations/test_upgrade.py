@@ -17,6 +17,7 @@ from flask_migrate import Config, upgrade
 from sqlalchemy import MetaData, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
+from handling.models import Case, FollowUpTask
 from reporting.models import Report
 from risk import data as risk_data
 from tests.conftest import ENGINE
@@ -146,6 +147,20 @@ def check_cases(app: Flask, world: data.World) -> None:
         assert status == (404 if excluded else 200), case_id
 
 
+def check_shared(app: Flask) -> None:
+    """Migration 0026 recorded which cases are shared with the safety rep, by unit: the
+    report's unit where a task consents, none elsewhere."""
+    with app.app_context():
+        consented = select(FollowUpTask.case_id).where(FollowUpTask.consent_to_share.is_(True))
+        rows = db.session.execute(
+            select(Case.id, Case.shared_unit_id, Report.unit_id, Case.id.in_(consented)).join(
+                Report, Report.id == Case.report_id
+            )
+        ).all()
+        for case_id, shared, unit, is_consented in rows:
+            assert shared == (unit if is_consented else None), case_id
+
+
 def check_receipt(app: Flask, world: data.World) -> None:
     client = app.test_client()
     response = client.post(
@@ -191,6 +206,7 @@ def test_an_upgrade_from_an_earlier_revision_keeps_everything(make_app, empty_da
         db.engine.dispose()
 
     app = make_app(database_url=empty_database, two_factor_roles=[])
+    check_shared(app)
     check_rollup(app, world)
     verify_audit(app, sealed_already=False)
     if world.narratives:
