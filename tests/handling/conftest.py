@@ -153,3 +153,19 @@ class Api:
 def api(app: Flask) -> Callable[[UserInfo], Api]:
     """api(user) → a client logged in as that user (log each user in once per test)."""
     return lambda user: Api(app, user)
+
+
+def reports_opened(monkeypatch: pytest.MonkeyPatch, opener: str) -> list[int]:
+    """The ids of the reports `reporting.service.<opener>` is called for from now on (a
+    spy: each call goes through to the real function), to show what was not opened."""
+    from reporting import service as reporting
+
+    opened: list[int] = []
+    real = getattr(reporting, opener)
+
+    def counted(report: Any) -> Any:
+        opened.append(report.id)
+        return real(report)
+
+    monkeypatch.setattr(reporting, opener, counted)
+    return opened

@@ -14,7 +14,7 @@ from handling.erasure import erase_case
 from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report, ReportPerson
 from tests.factories import user_obj
-from tests.handling.conftest import get_case
+from tests.handling.conftest import get_case, reports_opened
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -378,16 +378,7 @@ def test_a_safety_reps_queue_runs_as_many_statements_for_12_shared_cases_as_for_
 ):
     """Nor does it open a shared report to find the rep's conflicts of interest (the
     people index finds them): a spy counts the openings and lets them through."""
-    from reporting import service as reporting
-
-    opened: list[int] = []
-    real = reporting.involved_user_ids
-
-    def counted(report: Any) -> dict[str, set[int]]:
-        opened.append(report.id)
-        return real(report)
-
-    monkeypatch.setattr(reporting, "involved_user_ids", counted)
+    opened = reports_opened(monkeypatch, "involved_user_ids")
     counterpart = make.user(Role.EMPLOYEE, name="Colleague X", units=(org.ward,))
     with app.app_context():
         engine = db.engine

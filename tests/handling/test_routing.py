@@ -10,7 +10,7 @@ from handling.models import Case, CaseExclusion
 from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report
 from tests.factories import user_obj
-from tests.handling.conftest import get_case
+from tests.handling.conftest import get_case, reports_opened
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -333,6 +333,21 @@ def _join_hms(app, org, *user_ids):
         db.session.commit()
 
 
+def _join_later(app, org, user_id: int, *, indexed: bool) -> set[tuple[int, str]]:
+    """The user joins HMS as if given the handler role only after the reports came in
+    (their exclusions recorded at opening removed; with `indexed` False, as if every
+    report were from before the people index): their exclusions, (case, reason)."""
+    with app.app_context():
+        db.session.execute(CaseExclusion.__table__.delete().where(CaseExclusion.user_id == user_id))
+        if not indexed:
+            db.session.execute(Report.__table__.update().values(people_index=None))
+        db.session.commit()
+    _join_hms(app, org, user_id)
+    with app.app_context():
+        rows = db.session.scalars(select(CaseExclusion).where(CaseExclusion.user_id == user_id))
+        return {(e.case_id, e.reason) for e in rows}
+
+
 @pytest.mark.parametrize("indexed", [True, False], ids=["by the index", "reports opened"])
 def test_a_handler_joining_a_group_is_excluded_for_every_reason_however_found(
     app, make, org, submit, indexed
@@ -358,21 +373,8 @@ def test_a_handler_joining_a_group_is_excluded_for_every_reason_however_found(
         submit(org.employee, unit_id=ward, counterpart_user_id=newcomer.id).id: "involved",
     }
     free = submit(org.employee, unit_id=ward)
-    with app.app_context():  # as if the role had been given only after the reports came in
-        db.session.execute(
-            CaseExclusion.__table__.delete().where(CaseExclusion.user_id == newcomer.id)
-        )
-        if not indexed:
-            db.session.execute(Report.__table__.update().values(people_index=None))
-        db.session.commit()
-    _join_hms(app, org, newcomer.id)
+    found = _join_later(app, org, newcomer.id, indexed=indexed)
     with app.app_context():
-        found = {
-            (e.case_id, e.reason)
-            for e in db.session.scalars(
-                select(CaseExclusion).where(CaseExclusion.user_id == newcomer.id)
-            )
-        }
         assert found == set(expected.items())
         assert service.access_level(user_obj(newcomer), get_case(free.id)) is None  # joined later
         for case_id in expected:
@@ -392,16 +394,7 @@ def test_joining_a_group_opens_no_report_and_runs_as_many_statements_for_12_case
     through), and the statements do not grow with the group's cases."""
     from sqlalchemy import event
 
-    from reporting import service as reporting
-
-    opened: list[int] = []
-    real = reporting.involved_user_ids
-
-    def counted(report):
-        opened.append(report.id)
-        return real(report)
-
-    monkeypatch.setattr(reporting, "involved_user_ids", counted)
+    opened = reports_opened(monkeypatch, "involved_user_ids")
 
     with app.app_context():
         engine = db.engine
@@ -511,19 +504,4 @@ def test_a_handler_joining_a_group_is_excluded_from_a_report_they_filed_about_so
     """The reporter role alone (the reporter is not the exposed employee) is a conflict."""
     newcomer = make.user(Role.HANDLER, Role.EMPLOYEE, name="New Handler", units=(org.ward,))
     filed = submit(newcomer, unit_id=org.ward.id, exposed=[{"user_id": org.employee.id}])
-    with app.app_context():
-        db.session.execute(
-            CaseExclusion.__table__.delete().where(CaseExclusion.user_id == newcomer.id)
-        )
-        if not indexed:
-            db.session.execute(Report.__table__.update().values(people_index=None))
-        db.session.commit()
-    _join_hms(app, org, newcomer.id)
-    with app.app_context():
-        found = {
-            (e.case_id, e.reason)
-            for e in db.session.scalars(
-                select(CaseExclusion).where(CaseExclusion.user_id == newcomer.id)
-            )
-        }
-        assert found == {(filed.id, "involved")}
+    assert _join_later(app, org, newcomer.id, indexed=indexed) == {(filed.id, "involved")}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from handling.models import HandlerGroupMember
 from notifications.models import Notification
 from tests.factories import choose_language, csrf_token
-from tests.handling.conftest import Api
+from tests.handling.conftest import Api, reports_opened
 from tests.retention.support import build_world, marked_case
 from trygg.accounts.models import SignIn, User, UserRole
 from trygg.accounts.names import FORMER_EMPLOYEE
@@ -162,14 +162,7 @@ def test_erasing_opens_only_the_reports_naming_the_person(app, world, monkeypatc
         with app.app_context():
             db.session.execute(update(Report).values(people_index=None))
             db.session.commit()
-    opened: list[int] = []
-    real = reporting.data_key
-
-    def counted(report):
-        opened.append(report.id)
-        return real(report)
-
-    monkeypatch.setattr(reporting, "data_key", counted)
+    opened = reports_opened(monkeypatch, "data_key")
     admin = Api(app, world.admin)
     r = admin.post("/api/v1/retention/erase-user", {"email": world.employee.email, "confirm": True})
     assert r.status_code == 204, r.get_json()
