@@ -15,6 +15,7 @@ from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report, ReportPerson
 from tests.factories import user_obj
 from tests.handling.conftest import get_case, reports_opened
+from trygg.accounts.models import Membership
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -526,3 +527,29 @@ def test_a_case_is_shared_while_consent_lasts_and_no_longer(app, org, submit, ap
         db.session.commit()
         assert get_case(case.id).shared_unit_id == org.ward.id
     assert listed() == [case.id]
+
+
+def test_a_rep_who_no_longer_represents_the_unit_no_longer_lists_its_case(app, org, submit, api):
+    """The units a rep represents, read once per GET, are read again by the next GET."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            consent_to_share=True,
+        )  # fmt: skip
+        db.session.commit()
+    rep = api(org.safety_rep)
+
+    def listed() -> list[int]:
+        return [c["id"] for c in rep.get("/api/v1/cases?state=all").get_json()["cases"]]
+
+    with app.app_context():
+        assert listed() == [case.id]
+        db.session.execute(
+            update(Membership)
+            .where(Membership.user_id == org.safety_rep.id)
+            .values(is_safety_rep=False)
+        )
+        db.session.commit()
+        assert listed() == []
+        assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
