@@ -11,6 +11,7 @@ from sqlalchemy import delete, event, select, update
 
 from handling import service
 from handling.erasure import erase_case
+from handling.models import Case
 from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report, ReportPerson
 from tests.factories import user_obj
@@ -552,4 +553,27 @@ def test_a_rep_who_no_longer_represents_the_unit_no_longer_lists_its_case(app, o
         )
         db.session.commit()
         assert listed() == []
+        assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
+
+
+def test_a_stale_shared_unit_never_widens_a_reps_list(app, org, submit, api):
+    """`case.shared_unit_id` only narrows the rep's list: set where no consent was
+    given, or to the rep's unit for another unit's consented case, it shows nothing;
+    the consent and the report's unit are checked from their rows."""
+    private = submit(org.employee, unit_id=org.ward.id)
+    elsewhere = submit(org.employee, unit_id=org.psychiatry.id)
+    with app.app_context():
+        service.add_task(
+            get_case(elsewhere.id), actor=user_obj(org.handler), template="bht_offer",
+            consent_to_share=True,
+        )  # fmt: skip
+        db.session.execute(
+            update(Case)
+            .where(Case.id.in_([private.id, elsewhere.id]))
+            .values(shared_unit_id=org.ward.id)
+        )
+        db.session.commit()
+    rep = api(org.safety_rep)
+    assert rep.get("/api/v1/cases?state=all").get_json()["cases"] == []
+    for case in (private, elsewhere):
         assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
