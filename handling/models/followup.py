@@ -64,13 +64,15 @@ class FollowUpTask(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "follow_up_task"
     # The few tasks whose consent shares the case with the safety representative
-    # (migration 0026): the rep's queue checks a case's consent here.
+    # (migration 0026): the rep's queue checks a case's consent here. SQLite uses a
+    # partial index only for the same term as the query's, and `is_(True)` is `IS 1`
+    # there (`IS true` on PostgreSQL).
     __table_args__ = (
         Index(
             "ix_follow_up_task_shared",
             "case_id",
             postgresql_where=text("consent_to_share IS TRUE"),
-            sqlite_where=text("consent_to_share IS TRUE"),
+            sqlite_where=text("consent_to_share IS 1"),
         ),
     )
 
@@ -104,7 +106,7 @@ class Debriefing(db.Model):  # type: ignore[name-defined]
             "ix_debriefing_shared",
             "case_id",
             postgresql_where=text("consent_to_share_summary IS TRUE"),
-            sqlite_where=text("consent_to_share_summary IS TRUE"),
+            sqlite_where=text("consent_to_share_summary IS 1"),
         ),
     )
 

@@ -59,19 +59,20 @@ def upgrade():
         'WHERE d.case_id = "case".id AND d.consent_to_share_summary)'
     )
     # The consents themselves, few, so the rep's check of a case reads only those.
+    # SQLite matches a partial index's term as written: `is_(True)` is `IS 1` there.
     op.create_index(
         "ix_follow_up_task_shared",
         "follow_up_task",
         ["case_id"],
         postgresql_where=sa.text("consent_to_share IS TRUE"),
-        sqlite_where=sa.text("consent_to_share IS TRUE"),
+        sqlite_where=sa.text("consent_to_share IS 1"),
     )
     op.create_index(
         "ix_debriefing_shared",
         "debriefing",
         ["case_id"],
         postgresql_where=sa.text("consent_to_share_summary IS TRUE"),
-        sqlite_where=sa.text("consent_to_share_summary IS TRUE"),
+        sqlite_where=sa.text("consent_to_share_summary IS 1"),
     )
     op.create_index(
         "ix_case_shared",

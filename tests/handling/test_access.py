@@ -14,6 +14,7 @@ from handling.erasure import erase_case
 from handling.models import Case
 from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report, ReportPerson
+from tests.conftest import ENGINE
 from tests.factories import user_obj
 from tests.handling.conftest import get_case, reports_opened
 from trygg.accounts.models import Membership
@@ -577,3 +578,39 @@ def test_a_stale_shared_unit_never_widens_a_reps_list(app, org, submit, api):
     assert rep.get("/api/v1/cases?state=all").get_json()["cases"] == []
     for case in (private, elsewhere):
         assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite's query plan")
+def test_the_reps_consent_check_reads_the_partial_indexes_on_sqlite(app, org, submit, api):
+    """The rep's list checks consent by `ix_follow_up_task_shared` and
+    `ix_debriefing_shared` (their SQLite condition is the term the query writes)."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            consent_to_share=True,
+        )  # fmt: skip
+        db.session.commit()
+        engine = db.engine
+    rep = api(org.safety_rep)
+    seen: list[tuple[str, Any]] = []
+
+    def before(conn, cursor, statement, params, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "consent_to_share" in statement:
+            seen.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        assert rep.get("/api/v1/cases?state=all").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert seen
+    with app.app_context():
+        connection = db.session.connection()
+        for statement, params in seen:
+            plan = " ".join(
+                row[-1]
+                for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            )
+            assert "USING INDEX ix_follow_up_task_shared" in plan, plan
+            assert "USING INDEX ix_debriefing_shared" in plan, plan
