@@ -380,7 +380,8 @@ def _case_rows(connection: Connection, world: World, case_id: int, report_id: in
             "support_offered": ["bht"],
             "outcome_sealed": key.seal(outcome, table="debriefing", column="outcome", row=task_id),
             "further_needs_sealed": None,
-            "consent_to_share_summary": False,
+            # Case 1 shared by its debriefing's consent alone (migration 0026).
+            "consent_to_share_summary": case_id == 1,
             "created_at": world.now,
         },
     )

@@ -14,10 +14,10 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import Config, upgrade
-from sqlalchemy import MetaData, func, inspect, select, text
+from sqlalchemy import MetaData, func, inspect, or_, select, text
 from sqlalchemy.engine import Connection
 
-from handling.models import Case, FollowUpTask
+from handling.models import Case, Debriefing, FollowUpTask
 from reporting.models import Report
 from risk import data as risk_data
 from tests.conftest import ENGINE
@@ -149,16 +149,23 @@ def check_cases(app: Flask, world: data.World) -> None:
 
 def check_shared(app: Flask) -> None:
     """Migration 0026 recorded which cases are shared with the safety rep, by unit: the
-    report's unit where a task consents, none elsewhere."""
+    report's unit where a task or a debriefing consents (case 2's task, case 1's
+    debriefing), none elsewhere."""
     with app.app_context():
-        consented = select(FollowUpTask.case_id).where(FollowUpTask.consent_to_share.is_(True))
+        by_task = select(FollowUpTask.case_id).where(FollowUpTask.consent_to_share.is_(True))
+        by_debriefing = select(Debriefing.case_id).where(
+            Debriefing.consent_to_share_summary.is_(True)
+        )
+        consented = or_(Case.id.in_(by_task), Case.id.in_(by_debriefing))
         rows = db.session.execute(
-            select(Case.id, Case.shared_unit_id, Report.unit_id, Case.id.in_(consented)).join(
+            select(Case.id, Case.shared_unit_id, Report.unit_id, consented).join(
                 Report, Report.id == Case.report_id
             )
         ).all()
         for case_id, shared, unit, is_consented in rows:
             assert shared == (unit if is_consented else None), case_id
+        if rows:
+            assert {case_id for case_id, shared, *_ in rows if shared is not None} == {1, 2}
 
 
 def check_receipt(app: Flask, world: data.World) -> None:
