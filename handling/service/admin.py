@@ -29,7 +29,7 @@ from handling.service.routing import sync_group_exclusions
 from handling.workflow import ACTIVE_STATES
 from reporting.codes import INCIDENT_TYPES
 from trygg import access_changes, audit, org
-from trygg.accounts.models import User
+from trygg.accounts.models import UserRole
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
 from trygg.roles import Role
@@ -49,25 +49,39 @@ def handler_groups(*, members: bool = True) -> list[HandlerGroup]:
 
 
 def _check_members(member_ids: Iterable[int]) -> list[int]:
-    ids = sorted(set(member_ids))
-    for user_id in ids:
-        user = db.session.get(User, user_id)
-        if user is None or not user.has_role(Role.HANDLER):
-            raise CaseError(
-                _l("Only case handlers can be members of a handler group."), "member_ids"
-            )
-    return ids
+    return _holding(
+        member_ids,
+        (Role.HANDLER,),
+        _l("Only case handlers can be members of a handler group."),
+        "member_ids",
+    )
 
 
 def _check_escalation(user_ids: Iterable[int]) -> list[int]:
+    return _holding(
+        user_ids,
+        (Role.HANDLER, Role.ADMIN),
+        _l("Escalation contacts must be case handlers or administrators."),
+        "escalation_ids",
+    )
+
+
+def _holding(
+    user_ids: Iterable[int], roles: tuple[str, ...], message: Any, field: str
+) -> list[int]:
+    """The ids, sorted, when every one is an account holding one of the roles (one
+    statement however many); CaseError with `message` on `field` otherwise."""
     ids = sorted(set(user_ids))
-    for user_id in ids:
-        user = db.session.get(User, user_id)
-        if user is None or not user.has_role(Role.HANDLER, Role.ADMIN):
-            raise CaseError(
-                _l("Escalation contacts must be case handlers or administrators."),
-                "escalation_ids",
+    if ids:
+        holders = set(
+            db.session.scalars(
+                select(UserRole.user_id).where(
+                    UserRole.user_id.in_(ids), UserRole.role.in_(sorted(roles))
+                )
             )
+        )
+        if holders != set(ids):
+            raise CaseError(message, field)
     return ids
 
 

@@ -113,3 +113,57 @@ def test_admin_endpoints_are_for_admins_only(org, api):
     ):
         assert handler.get(path).status_code == 403
     assert handler.post("/api/v1/admin/handler-groups", {"name": "Mine"}).status_code == 403
+
+
+def test_a_group_refuses_members_and_contacts_without_the_role_in_one_lookup(app, org, make, api):
+    """Members must be case handlers, escalation contacts handlers or admins, and an id
+    that is no account is refused alike; the check is one statement however many people
+    the group has (it was three per person)."""
+    from sqlalchemy import event
+
+    from trygg.roles import Role
+
+    admin = api(org.admin)
+    for body, field in (
+        ({"member_ids": [org.colleague.id, org.employee.id]}, "member_ids"),
+        ({"member_ids": [org.colleague.id, 999999]}, "member_ids"),
+        ({"escalation_ids": [org.employee.id]}, "escalation_ids"),
+        ({"escalation_ids": [org.manager.id, org.admin.id]}, "escalation_ids"),
+    ):
+        refused = admin.post("/api/v1/admin/handler-groups", {"name": "Ny", **body})
+        assert refused.status_code == 400, body
+        assert field in refused.get_json()["errors"], body
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_c, _cur, statement, *_a) -> None:
+        if "user_role" in statement:
+            seen.append(statement)
+
+    def saved(member_ids: list[int]) -> int:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with app.app_context():
+                group = service.get_group(org.hms)
+                service.save_group(
+                    actor="test",
+                    name="HMS",
+                    member_ids=member_ids,
+                    group=group,
+                    is_default=True,
+                    escalation_ids=member_ids,
+                )
+                db.session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(seen)
+
+    with app.app_context():
+        members = list(service.get_group(org.hms).member_ids)
+    saved(members)  # the members become leads (told), then the same group saved again:
+    few = saved(members)
+    many = members + [make.user(Role.HANDLER, name=f"Handler {n}").id for n in range(10)]
+    saved(many)  # the new members join (their access changes are told)
+    assert saved(many) == few
