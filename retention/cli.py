@@ -133,15 +133,25 @@ def erase_user_command(email: str, yes: bool) -> None:
     click.echo(f"erased user {user.id}")
 
 
+# How often `index-people` says how far it has come (a million reports take minutes).
+PROGRESS_EVERY = 10_000
+
+
 @retention_cli.command("index-people")
 def index_people_command() -> None:
     """Index the accounts named by reports stored before the index (once after upgrading
     to revision 0018 or 0026; safe to run again): the access download finds them by
     index, and conflicts of interest with them are found without opening each report."""
-    done = 0
+    waiting = people_index.unindexed_count()
+    if waiting:
+        click.echo(f"{waiting} reports to index (about 4 minutes per million here)")
+    done, told = 0, 0
     for count in people_index.backfill():
         db.session.commit()
         done += count
+        if done - told >= PROGRESS_EVERY:
+            click.echo(f"indexed {done} of {waiting} reports")
+            told = done
     click.echo(f"indexed {done} reports")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from reporting.erasure import erase_report
 from reporting.models import Report, ReportPerson
 from reporting.people_index import VERSION as PEOPLE_INDEX_VERSION
+from retention import cli as retention_cli
 from tests.factories import Factory
 from tests.handling.conftest import Api
 from tests.handling.test_list_sizes import statements  # noqa: F401 - fixture
@@ -62,7 +63,7 @@ def test_the_download_finds_the_named_reports_by_index_in_bounded_statements(
         assert all(len(tag) == 64 for tag in tags)
 
 
-def test_reports_from_before_the_index_are_indexed_by_the_command(app, world, runner):
+def test_reports_from_before_the_index_are_indexed_by_the_command(app, world, runner, monkeypatch):
     me = Api(app, world.employee)
     colleague = Api(app, Factory(app).user(Role.EMPLOYEE, name="Kari Kollega", units=(world.ward,)))
     report(colleague, world, "OLD", exposed=[{"user_id": world.employee.id}])
@@ -71,9 +72,15 @@ def test_reports_from_before_the_index_are_indexed_by_the_command(app, world, ru
         db.session.execute(update(Report).values(people_index=None))
         db.session.commit()
     assert me.get("/api/v1/account/my-data").get_json()["named_as_exposed"] == []
+    monkeypatch.setattr(retention_cli, "PROGRESS_EVERY", 1)  # a line per batch
     result = runner.invoke(args=["retention", "index-people"])
     assert result.exit_code == 0, result.output
-    assert "indexed 1 reports" in result.output
+    # What is to be done first, how far it has come, and what was done.
+    assert result.output.splitlines() == [
+        "1 reports to index (about 4 minutes per million here)",
+        "indexed 1 of 1 reports",
+        "indexed 1 reports",
+    ]
     named = me.get("/api/v1/account/my-data").get_json()["named_as_exposed"]
     assert len(named) == 1
     again = runner.invoke(args=["retention", "index-people"])  # nothing twice
