@@ -334,15 +334,8 @@ def test_a_recused_handler_does_not_see_the_case_as_safety_rep(app, make, org, s
 def test_a_safety_rep_named_in_a_shared_case_neither_lists_nor_counts_it(app, org, submit, api):
     named = submit(org.employee, unit_id=org.ward.id, counterpart_user_id=org.safety_rep.id)
     shared = submit(org.employee, unit_id=org.ward.id)
-    with app.app_context():
-        for case in (named, shared):
-            service.add_task(
-                get_case(case.id),
-                actor=user_obj(org.handler),
-                template="bht_offer",
-                consent_to_share=True,
-            )
-        db.session.commit()
+    for case in (named, shared):
+        _share_with_rep(app, case.id, org)
     rep = api(org.safety_rep)
     assert rep.get(f"/api/v1/cases/{named.id}").status_code == 404
     body = rep.get("/api/v1/cases?state=all").get_json()
@@ -351,15 +344,23 @@ def test_a_safety_rep_named_in_a_shared_case_neither_lists_nor_counts_it(app, or
     assert body["active_cases"] == 1
 
 
-def _share_with_rep(app, case_id, org):
+def _share_with_rep(app, case_id, org) -> int:
+    """The exposed employee consents, on a new task, to sharing with the safety rep: the
+    task's id."""
     with app.app_context():
-        service.add_task(
+        task = service.add_task(
             get_case(case_id),
             actor=user_obj(org.handler),
             template="bht_offer",
             consent_to_share=True,
         )
         db.session.commit()
+        return task.id
+
+
+def _listed(client) -> list[int]:
+    """The case ids in a user's whole list (closed ones too)."""
+    return [c["id"] for c in client.get("/api/v1/cases?state=all").get_json()["cases"]]
 
 
 def test_a_safety_reps_queue_leaves_out_a_shared_case_retention_deleted(app, org, submit, api):
@@ -499,26 +500,16 @@ def test_a_case_is_shared_while_consent_lasts_and_no_longer(app, org, submit, ap
     (The rep's queue seeks the shared cases by `case.shared_unit_id`.)"""
     case = submit(org.employee, unit_id=org.ward.id)
     rep = api(org.safety_rep)
-
-    def listed() -> list[int]:
-        return [c["id"] for c in rep.get("/api/v1/cases?state=all").get_json()["cases"]]
-
-    assert listed() == []
-    with app.app_context():
-        task = service.add_task(
-            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
-            consent_to_share=True,
-        )  # fmt: skip
-        db.session.commit()
-        task_id = task.id
-    assert listed() == [case.id]
+    assert _listed(rep) == []
+    task_id = _share_with_rep(app, case.id, org)
+    assert _listed(rep) == [case.id]
     with app.app_context():
         row = get_case(case.id)
         task = next(t for t in row.tasks if t.id == task_id)
         service.update_task(row, task, actor=user_obj(org.handler), consent_to_share=False)
         db.session.commit()
         assert get_case(case.id).shared_unit_id is None
-    assert listed() == []
+    assert _listed(rep) == []
     assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
     with app.app_context():
         service.record_debriefing(
@@ -528,32 +519,23 @@ def test_a_case_is_shared_while_consent_lasts_and_no_longer(app, org, submit, ap
         )  # fmt: skip
         db.session.commit()
         assert get_case(case.id).shared_unit_id == org.ward.id
-    assert listed() == [case.id]
+    assert _listed(rep) == [case.id]
 
 
 def test_a_rep_who_no_longer_represents_the_unit_no_longer_lists_its_case(app, org, submit, api):
     """The units a rep represents, read once per GET, are read again by the next GET."""
     case = submit(org.employee, unit_id=org.ward.id)
-    with app.app_context():
-        service.add_task(
-            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
-            consent_to_share=True,
-        )  # fmt: skip
-        db.session.commit()
+    _share_with_rep(app, case.id, org)
     rep = api(org.safety_rep)
-
-    def listed() -> list[int]:
-        return [c["id"] for c in rep.get("/api/v1/cases?state=all").get_json()["cases"]]
-
     with app.app_context():
-        assert listed() == [case.id]
+        assert _listed(rep) == [case.id]
         db.session.execute(
             update(Membership)
             .where(Membership.user_id == org.safety_rep.id)
             .values(is_safety_rep=False)
         )
         db.session.commit()
-        assert listed() == []
+        assert _listed(rep) == []
         assert rep.get(f"/api/v1/cases/{case.id}").status_code == 404
 
 
@@ -563,11 +545,8 @@ def test_a_stale_shared_unit_never_widens_a_reps_list(app, org, submit, api):
     the consent and the report's unit are checked from their rows."""
     private = submit(org.employee, unit_id=org.ward.id)
     elsewhere = submit(org.employee, unit_id=org.psychiatry.id)
+    _share_with_rep(app, elsewhere.id, org)
     with app.app_context():
-        service.add_task(
-            get_case(elsewhere.id), actor=user_obj(org.handler), template="bht_offer",
-            consent_to_share=True,
-        )  # fmt: skip
         db.session.execute(
             update(Case)
             .where(Case.id.in_([private.id, elsewhere.id]))
@@ -586,12 +565,8 @@ def test_the_reps_consent_check_can_read_the_partial_indexes(app, org, submit, a
     writes (SQLite `IS 1`, PostgreSQL `IS true`), which a planner needs to use a partial
     index; on SQLite its query plan shows both read."""
     case = submit(org.employee, unit_id=org.ward.id)
+    _share_with_rep(app, case.id, org)
     with app.app_context():
-        service.add_task(
-            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
-            consent_to_share=True,
-        )  # fmt: skip
-        db.session.commit()
         engine = db.engine
     rep = api(org.safety_rep)
     seen: list[tuple[str, Any]] = []
