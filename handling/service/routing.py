@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload
@@ -115,19 +115,16 @@ def _people_led_by(user_id: int) -> set[int]:
     )
 
 
-def indexed_conflict(user_id: int, report: Any = Report) -> ColumnElement[bool]:
-    """SQL on Report (or an alias): the report is in the people index (`people_index` not
-    NULL) and `conflicted_reports` would find the user in conflict with it (named in
-    any role, or line manager of the named counterpart), decided by the index alone: one
-    statement for the people in the units the user leads, no report opened. A report
-    not indexed yet is not matched: the caller opens those (`access.rep_conflicts`)."""
-    led = _people_led_by(user_id)
-    named = reporting.names(report.id, (*INVOLVED_ROLES, "must_not_handle"), {user_id})
-    if led:
-        named = or_(named, reporting.names(report.id, ("counterpart",), led))
+def indexed_conflict(user_id: int) -> ColumnElement[bool]:
+    """SQL on Report: the report is in the people index (`people_index` not NULL) and
+    `conflicted_reports` would find the user in conflict with it, for any of the reasons
+    `_indexed_reasons` gives (the rule in SQL, in one place), decided by the index
+    alone: one statement for the people in the units the user leads, no report opened. A
+    report not indexed yet is not matched: the caller opens those (`access.rep_conflicts`)."""
+    named = or_(*(condition for _reason, condition in _indexed_reasons(user_id)))
     # Any version counts as indexed (a later one holds every role of this one); only
     # NULL means "open it", so no value can leave a report neither matched nor opened.
-    return and_(report.people_index.is_not(None), named)
+    return and_(Report.people_index.is_not(None), named)
 
 
 def conflicts(report: Report, involved: dict[str, set[int]] | None = None) -> dict[int, set[str]]:
@@ -220,7 +217,9 @@ def sync_group_exclusions(group_id: int, user_ids: set[int], at: datetime | None
 
 
 def _indexed_reasons(user_id: int) -> list[tuple[str, ColumnElement[bool]]]:
-    """SQL on Report per reason of `conflicts`, for one user, by the people index."""
+    """SQL on Report per reason of `conflicts`, for one user, by the people index: named
+    in any role (the reporter's own report included), named as someone who must not
+    handle it, or line manager of its named counterpart."""
     reasons = [
         ("involved", reporting.names(Report.id, INVOLVED_ROLES, {user_id})),
         ("named_by_reporter", reporting.names(Report.id, ("must_not_handle",), {user_id})),
