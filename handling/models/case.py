@@ -152,6 +152,14 @@ class Case(db.Model):  # type: ignore[name-defined]
     def excluded_user_ids(self) -> set[int]:
         return {e.user_id for e in self.exclusions}
 
+    @property
+    def consented_to_share(self) -> bool:
+        """The exposed employee consents, on a follow-up task or a debriefing, to sharing
+        the case with the safety representative."""
+        return any(t.consent_to_share for t in self.tasks) or any(
+            d.consent_to_share_summary for d in self.debriefings
+        )
+
 
 class CaseExclusion(db.Model):  # type: ignore[name-defined]
     """A handler who must not see or handle a case (conflict of interest or recusal).

@@ -44,12 +44,6 @@ def group_ids_of(user: User) -> set[int]:
     )
 
 
-def _consented(case: Case) -> bool:
-    return any(t.consent_to_share for t in case.tasks) or any(
-        d.consent_to_share_summary for d in case.debriefings
-    )
-
-
 def _safety_rep_units(user: User) -> set[int]:
     """The units a safety representative is verneombud for, with their subunits: the
     ones they represent (a change of which is an access change), not those they work in.
@@ -67,7 +61,7 @@ def _safety_rep_units(user: User) -> set[int]:
 def _safety_rep_may_see(user: User, case: Case) -> bool:
     """Consent given, the report's unit within the rep's units, and the rep neither named
     nor excluded from the case (a handler who is also a rep and recused stays out)."""
-    if not _consented(case) or case.report.unit_id is None:
+    if not case.consented_to_share or case.report.unit_id is None:
         return False
     if case.report.unit_id not in _safety_rep_units(user):
         return False

@@ -88,12 +88,9 @@ def _check_due(case: Case, due_at: datetime | None, now: datetime) -> None:
 
 def _mark_shared(case: Case) -> None:
     """`case.shared_unit_id` after a consent was given or withdrawn: the report's unit
-    while any task or debriefing of the case consents to sharing with the safety
-    representative, else None (the rep's queue seeks by it)."""
-    shared = any(t.consent_to_share for t in case.tasks) or any(
-        d.consent_to_share_summary for d in case.debriefings
-    )
-    case.shared_unit_id = case.report.unit_id if shared else None
+    while the case is shared with the safety representative, else None (the rep's queue
+    seeks by it)."""
+    case.shared_unit_id = case.report.unit_id if case.consented_to_share else None
 
 
 def add_task(
