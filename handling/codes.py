@@ -17,6 +17,16 @@ TRACKS: Codes = {
     Track.HR_MATTER: _l("HR matter"),
 }
 
+# Who a case export goes to (retention/exports). Where the reporter's identity is
+# protected (a varsel, a confidential report), they are named only to the kinds of
+# recipient they agreed to (IdentityConsent).
+EXPORT_RECIPIENTS: Codes = {
+    "police": _l("The police"),
+    "labour_inspection": _l("The Labour Inspection Authority (Arbeidstilsynet)"),
+    "nav": _l("NAV (injury report)"),
+    "other_authority": _l("Another authority"),
+}
+
 DEADLINE_KINDS: Codes = {
     "acknowledge": _l("Acknowledge the report"),
     "leader_contact": _l("Leader contacts the exposed employee"),
@@ -109,4 +119,5 @@ EVENT_KINDS: Codes = {
     "attachments_added": _l("Files added by the reporter"),
     "deadline_met": _l("Step done"),
     "granted": _l("Access given"),
+    "identity_consent": _l("The reporter's consent to be named"),
 }

@@ -198,6 +198,15 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
     if kind == "attachments_added":
         count = int(c.get("count") or 0)
         return ngettext("%(num)s file", "%(num)s files", count)
+    if kind == "identity_consent":
+        parts = []
+        if c.get("given"):
+            given = ", ".join(_code(codes.EXPORT_RECIPIENTS, r) for r in c["given"])
+            parts.append(_("May be named to: %(recipients)s", recipients=given))
+        if c.get("withdrawn"):
+            withdrawn = ", ".join(_code(codes.EXPORT_RECIPIENTS, r) for r in c["withdrawn"])
+            parts.append(_("Withdrawn for: %(recipients)s", recipients=withdrawn))
+        return ". ".join(parts)
     if kind == "deadline_met":
         text = _code(codes.DEADLINE_KINDS, c.get("kind"))
         return text + (" – " + _("after the deadline") if c.get("late") else "")

@@ -4,8 +4,9 @@ reporter's pages and the anonymous link's follow-up)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from handling.codes import EXPORT_RECIPIENTS
 from handling.schemas import _text
 from trygg.validation import StrictSchema
 
@@ -14,6 +15,19 @@ from trygg.validation import StrictSchema
 
 class ReporterMessageInSchema(StrictSchema):
     body = _text(required=True, min_length=1)
+
+
+class IdentityConsentSchema(StrictSchema):
+    """The kinds of recipient of an export that may learn who you are (all of them:
+    one left out is withdrawn). Only where your identity is protected: a varsel, or a
+    report you sent as confidential."""
+
+    recipients = fields.List(
+        fields.String(validate=validate.OneOf(sorted(EXPORT_RECIPIENTS))),
+        load_default=list,
+        validate=validate.Length(max=len(EXPORT_RECIPIENTS)),
+        metadata={"description": "Codes: " + ", ".join(sorted(EXPORT_RECIPIENTS))},
+    )
 
 
 class AnonymousMessageInSchema(StrictSchema):
@@ -43,6 +57,20 @@ class ReporterCaseSchema(Schema):
     status = fields.String()
     feedback = fields.String(allow_none=True)
     messages = fields.List(fields.Nested(ReporterMessageOutSchema))
+
+
+class ConsentGivenSchema(Schema):
+    recipient = fields.String()
+    given_at = fields.DateTime()
+
+
+class IdentityConsentOutSchema(Schema):
+    """Whether your identity is protected in the case, and who you agreed may learn it."""
+
+    protected = fields.Boolean(
+        metadata={"description": "A varsel or a confidential report: named only with consent."}
+    )
+    consents = fields.List(fields.Nested(ConsentGivenSchema))
 
 
 class AnonymousMessageOutSchema(Schema):

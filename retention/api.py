@@ -193,7 +193,8 @@ def admin_lift(reference: str) -> Response:
 @allow(Role.HANDLER)
 @documented(
     "Export the case for an authority: a PDF, or the same as JSON (audited with reason "
-    "and recipient; a varsel's reporter is named only with their consent)",
+    "and recipient; a protected reporter (a varsel's, a confidential report's) is named only "
+    "to a recipient they agreed to on their case page)",
     body=schemas.ExportInSchema,
     tags=TAGS,
     errors=(400, 404),
@@ -201,9 +202,7 @@ def admin_lift(reference: str) -> Response:
 def export_case(case_id: int) -> Response:
     case = _case(case_id)
     data = load_json(schemas.ExportInSchema())
-    request_ = document.ExportRequest(
-        data["recipient"], data["reason"], data["sections"], data["reporter_consented"]
-    )
+    request_ = document.ExportRequest(data["recipient"], data["reason"], data["sections"])
     doc = document.build(case, _user(), request_)
     db.session.commit()
     return download(doc, data["format"], doc["reference"], case_pdf)

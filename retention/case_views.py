@@ -15,6 +15,7 @@ from flask_babel import format_date
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from handling import service as handling
 from handling.models import Case
 from retention import schemas, service
 from retention.admin_views import Page
@@ -50,6 +51,7 @@ def _retention(case: Case) -> dict[str, Any]:
 
 
 def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Page:
+    consents = handling.identity_consents(case)
     html = render_template(
         "retention/case.html",
         case=case,
@@ -59,7 +61,10 @@ def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Pag
         recipients=document.RECIPIENTS,
         export_reasons=document.REASONS,
         sections=document.SECTIONS,
-        whistleblowing=case.track == document.WHISTLEBLOWING,
+        # A varsel's or a confidential reporter is named only to the recipients they
+        # agreed to (handling.service.consent).
+        protected=handling.identity_protected(case) and not case.report.anonymous,
+        consents=[str(label) for r, label in document.RECIPIENTS.items() if r in consents],
         # A confidential reporter is named only in the assigned handler's export.
         confidential_elsewhere=case.report.confidential
         and not document.confidential_exporter(case, current_user),
@@ -95,9 +100,7 @@ def export(case_id: int) -> Page:
         audit.keep_audited()  # an excluded handler's attempt
         return _page(case, errors, form)
     user: User = current_user._get_current_object()  # noqa: SLF001 - the real User
-    request_ = document.ExportRequest(
-        data["recipient"], data["reason"], data["sections"], data["reporter_consented"]
-    )
+    request_ = document.ExportRequest(data["recipient"], data["reason"], data["sections"])
     doc = document.build(case, user, request_)
     db.session.commit()
     return download(doc, data["format"], doc["reference"], case_pdf)

@@ -170,7 +170,6 @@ export_cli = AppGroup("export", help="Exports of a case for an authority (audite
     type=click.Choice(list(document.SECTIONS)),
     help="Repeat for each section (default: all but the reporter's identity).",
 )
-@click.option("--reporter-consented", is_flag=True, help="A varsel's reporter agreed to be named.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_case_command(
     reference: str,
@@ -178,7 +177,6 @@ def export_case_command(
     recipient: str,
     reason: str,
     sections: tuple[str, ...],
-    reporter_consented: bool,
     out: Path,
 ) -> None:
     """Write the case as PDF to OUT, and as JSON beside it (OUT with .json)."""
@@ -192,7 +190,7 @@ def export_case_command(
         db.session.commit()
         raise click.ClickException(f"{email} may not read {reference}") from None
     chosen = list(sections) or [s for s in document.SECTIONS if s != "reporter"]
-    request = document.ExportRequest(recipient, reason, chosen, reporter_consented)
+    request = document.ExportRequest(recipient, reason, chosen)
     doc = document.build(case, user, request)
     db.session.commit()
     out.write_bytes(case_pdf(doc))

@@ -65,8 +65,6 @@ class ExportInSchema(StrictSchema):
         required=True,
         validate=validate.Length(min=1, max=len(SECTIONS)),
     )
-    # For a varsel: the reporter agreed to be named to this recipient.
-    reporter_consented = fields.Boolean(load_default=False)
     format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "json"]))
 
 

@@ -54,3 +54,47 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
         "created_at": message.created_at,
     }
     return jsonify(reporter_schemas.ReporterMessageOutSchema().dump(out)), 201
+
+
+def _consent_out(report_id: int) -> Response:
+    report = reporting.own_report(_user(), report_id)
+    case = service.reporter_case(report)
+    given = service.identity_consents(case)
+    out = {
+        "protected": service.identity_protected(case) and not report.anonymous,
+        "consents": [{"recipient": r, "given_at": at} for r, at in sorted(given.items())],
+    }
+    return jsonify(reporter_schemas.IdentityConsentOutSchema().dump(out))
+
+
+@bp.get("/reports/<id:report_id>/identity-consent")
+@allow()
+@documented(
+    "Who you agreed may learn that you reported, if the case is exported to them",
+    response=reporter_schemas.IdentityConsentOutSchema,
+    tags=("reports",),
+    errors=NOT_FOUND,
+)
+def identity_consent(report_id: int) -> Response:
+    """Owner only. Where your identity is protected (a varsel, a confidential report),
+    an export of the case names you only to the kinds of recipient listed here."""
+    return _consent_out(report_id)
+
+
+@bp.put("/reports/<id:report_id>/identity-consent")
+@allow()
+@documented(
+    "Agree, or no longer agree, to be named to kinds of recipient of an export",
+    body=reporter_schemas.IdentityConsentSchema,
+    response=reporter_schemas.IdentityConsentOutSchema,
+    tags=("reports",),
+    errors=(400, 404),
+)
+def set_identity_consent(report_id: int) -> Response:
+    """Owner only; the whole list (one left out is withdrawn). 400 where your identity
+    is not protected in the case."""
+    report = reporting.own_report(_user(), report_id)
+    data = load_json(reporter_schemas.IdentityConsentSchema())
+    actor = reporting.reporter_actor(report, _user())
+    service.set_identity_consents(report, data["recipients"], actor=actor)
+    return _consent_out(report_id)

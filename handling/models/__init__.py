@@ -15,7 +15,14 @@ debriefings, § 5-2) and timeline (messages, events). Every name is re-exported 
 `from handling.models import Case` keeps working.
 """
 
-from handling.models.case import UNFINISHED, Case, CaseExclusion, CaseGrant, CaseReading
+from handling.models.case import (
+    UNFINISHED,
+    Case,
+    CaseExclusion,
+    CaseGrant,
+    CaseReading,
+    IdentityConsent,
+)
 from handling.models.config import (
     DeadlinePolicy,
     HandlerGroup,
@@ -48,6 +55,7 @@ __all__ = [
     "HandlerGroup",
     "HandlerGroupEscalation",
     "HandlerGroupMember",
+    "IdentityConsent",
     "RoutingRule",
     "Section52Check",
 ]

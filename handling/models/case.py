@@ -220,3 +220,18 @@ class CaseReading(db.Model):  # type: ignore[name-defined]
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     reporter_messages_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdentityConsent(db.Model):  # type: ignore[name-defined]
+    """The reporter's consent to be named to one kind of recipient of an export
+    (`handling.codes.EXPORT_RECIPIENTS`): asked for where the reporter's identity is
+    protected (a varsel, a confidential report). Given and withdrawn by the reporter
+    alone, on their case page; withdrawing deletes the row."""
+
+    __tablename__ = "identity_consent"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient: Mapped[str] = mapped_column(String(24), primary_key=True)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -68,6 +68,14 @@ from handling.service.base import (
     TEXT_MAX,
     oslo_day,
 )
+from handling.service.consent import (
+    ConsentChange,
+    consent_allows,
+    consents_by_case,
+    identity_consents,
+    identity_protected,
+    set_identity_consents,
+)
 from handling.service.deadlines import (
     DEFAULT_POLICIES,
     TASK_MEETS,
@@ -255,6 +263,12 @@ __all__ = [
     "group_ids_of",
     "handler_groups",
     "has_revealed_identity",
+    "identity_consents",
+    "identity_protected",
+    "consent_allows",
+    "consents_by_case",
+    "set_identity_consents",
+    "ConsentChange",
     "messages_for",
     "next_open_deadline",
     "on_report_submitted",

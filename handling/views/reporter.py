@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from handling import reporter_schemas, service
+from handling.codes import EXPORT_RECIPIENTS
 from handling.presenters import Forms, _errors_of
 from handling.views.base import Page, _user, bp
 from handling.views.inputs import load_form
@@ -22,6 +23,7 @@ from handling.workflow import (
     CaseError,
 )
 from reporting import service as reporting
+from reporting.models import Report
 from trygg import audit
 from trygg.extensions import db
 from trygg.i18n import gettext as _
@@ -50,13 +52,41 @@ def reporter_case(report_id: int) -> Page | Response:
             return redirect(url_for(".reporter_case", report_id=report_id), 303)
         db.session.rollback()
         report = reporting.own_report(user, report_id)
+    return _reporter_page(report, actor, forms)
+
+
+@bp.post("/my-reports/<id:report_id>/case/identity-consent")
+@allow()
+def reporter_identity_consent(report_id: int) -> Page | Response:
+    """The reporter agrees, or no longer agrees, to be named to kinds of recipient of
+    an export (only where their identity is protected)."""
+    user = _user()
+    report = reporting.own_report(user, report_id)
+    actor = reporting.reporter_actor(report, user)
+    try:
+        schema = reporter_schemas.IdentityConsentSchema()
+        data = load_form(schema, absent_as_empty=True)
+        change = service.set_identity_consents(report, data["recipients"], actor=actor)
+    except (ValidationError, CaseError) as exc:
+        db.session.rollback()
+        report = reporting.own_report(user, report_id)
+        return _reporter_page(report, actor, Forms("consent", request.form, _errors_of(exc)))
+    if change.given or change.withdrawn:
+        flash(_("Your choice is saved. The case handler is told of it."), "success#h-consent")
+    else:
+        flash(_("Nothing changed."), "info#h-consent")
+    return redirect(url_for(".reporter_case", report_id=report_id, _anchor="h-consent"), 303)
+
+
+def _reporter_page(report: Report, actor: str, forms: Forms) -> Page:
     view = service.reporter_view(report, actor=actor)
-    service.news_read(view, user.id)
+    service.news_read(view, _user().id)
     report_page = (
         url_for("reporting.my_report", report_id=report.id)
         if "reporting.my_report" in current_app.view_functions
         else None
     )
+    protected = service.identity_protected(view.case) and not report.anonymous
     html = render_template(
         "handling/reporter_case.html",
         view=view,
@@ -65,6 +95,9 @@ def reporter_case(report_id: int) -> Page | Response:
         errors=forms.errors,
         report_page=report_page,
         finished=view.state in FINISHED_STATES,
+        protected=protected,
+        consents=service.identity_consents(view.case) if protected else {},
+        recipients=EXPORT_RECIPIENTS,
     )
     if forms.errors:
         audit.keep_audited()  # the 400 rolls back the rest

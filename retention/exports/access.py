@@ -45,7 +45,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _own_report(report: Report, case: Case | None, *, exposed: bool) -> dict[str, Any]:
+def _own_report(
+    report: Report, case: Case | None, consents: dict[str, datetime], *, exposed: bool
+) -> dict[str, Any]:
     """One of the person's own reports as they wrote it, the case's messages and
     feedback, and, where they named themselves as the exposed employee, its follow-up."""
     content = reporting.open_report(report, actor="reporter", part="access")
@@ -76,6 +78,12 @@ def _own_report(report: Report, case: Case | None, *, exposed: bool) -> dict[str
         out["feedback"] = view.feedback
         out["messages"] = [
             {"at": m.created_at, "from": m.author_kind, "body": m.body} for m in view.messages
+        ]
+        # Whom they agreed may learn who they are, if the case is exported (a varsel's
+        # or a confidential report's reporter).
+        out["identity_consents"] = [
+            {"recipient": recipient, "given_at": given_at}
+            for recipient, given_at in sorted(consents.items())
         ]
         if exposed:  # read as "reporter", as the rest of their own report here
             out.update(_follow_up(case, "reporter"))
@@ -171,11 +179,16 @@ def build(
     )
     # Every case at once: a person may have reported a thousand times.
     cases = handling.cases_for_reports([*own_ids, *named_ids])
+    by_case = handling.consents_by_case(c.id for c in cases.values())
+    consents = {report_id: by_case[case.id] for report_id, case in cases.items()}
     return _plain(
         {
             "exported_at": utcnow(),
             "account": {"name": user.name, "email": user.email},
-            "reports": [_own_report(r, cases.get(r.id), exposed=r.id in exposed_in) for r in own],
+            "reports": [
+                _own_report(r, cases.get(r.id), consents.get(r.id, {}), exposed=r.id in exposed_in)
+                for r in own
+            ],
             "named_as_exposed": [_named_in(r, cases.get(r.id), actor=actor) for r in named],
         }
     )

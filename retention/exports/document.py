@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from handling import codes
 from handling import service as handling
 from handling.models import Case
 from handling.presenters import Names, event_text
-from handling.states import Track
 from reporting import service as reporting
 from reporting.codes import Codes
 from trygg import audit, org
@@ -28,12 +28,8 @@ SECTIONS: Codes = {
     "follow_up": _l("Follow-up tasks and debriefings"),
     "closing": _l("Closing, feedback and reasons"),
 }
-RECIPIENTS: Codes = {
-    "police": _l("The police"),
-    "labour_inspection": _l("The Labour Inspection Authority (Arbeidstilsynet)"),
-    "nav": _l("NAV (injury report)"),
-    "other_authority": _l("Another authority"),
-}
+# Who an export goes to: the codes a reporter's consent to be named is given for.
+RECIPIENTS: Codes = codes.EXPORT_RECIPIENTS
 REASONS: Codes = {
     "police_report": _l("Police report or investigation"),
     "section_5_2_notice": _l("Notice of serious injury (§ 5-2)"),
@@ -41,7 +37,6 @@ REASONS: Codes = {
     "inspection": _l("Inspection or order from an authority"),
     "legal_proceedings": _l("Legal proceedings"),
 }
-WHISTLEBLOWING = Track.WHISTLEBLOWING
 
 
 @dataclass
@@ -49,7 +44,6 @@ class ExportRequest:
     recipient: str
     reason: str
     sections: list[str]
-    reporter_consented: bool = False
 
 
 def _text(value: Any) -> Any:
@@ -59,12 +53,14 @@ def _text(value: Any) -> Any:
 
 
 def identity_allowed(case: Case, request: ExportRequest, user: User) -> bool:
-    """Whether the export names the reporter: when chosen, and for a varsel only with
-    the reporter's consent. A confidential reporter was promised that only the handler
-    assigned to the case sees who they are: only that handler's export names them."""
+    """Whether the export names the reporter: when chosen, and where their identity is
+    protected (a varsel, a confidential report) only to a recipient they agreed to on
+    their case page (`handling.service.consent`). A confidential reporter was promised
+    that only the handler assigned to the case sees who they are: only that handler's
+    export names them."""
     return (
         "reporter" in request.sections
-        and (case.track != WHISTLEBLOWING or request.reporter_consented)
+        and handling.consent_allows(case, request.recipient)
         and (not case.report.confidential or confidential_exporter(case, user))
     )
 

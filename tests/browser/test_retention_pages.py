@@ -102,3 +102,58 @@ def test_the_handlers_retention_page_is_accessible(logged_in, story, locale):
     assert page.locator("#error-summary").is_visible()
     assert page.locator("#e-recipient").is_visible()
     assert_accessible(page, "the case's retention page with a refused export")
+
+
+@pytest.fixture(scope="module")
+def varsel(live_app: Flask, demo_logins: dict[str, Login]) -> tuple[int, int]:
+    """The demo employee's varsel about a colleague's bullying: (case id, report id)."""
+    with live_app.app_context():
+        employee = accounts.find_user(demo_logins[Role.EMPLOYEE].email)
+        unit = org.find_unit("Akuttmottaket")
+        assert employee is not None
+        assert unit is not None
+        data = ReportSchema().load(
+            {
+                "incident_types": ["bullying"],
+                "occurred_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+                "unit_id": unit.id,
+                "place_type": "other",
+                "counterpart_category": "colleague",
+                "severity": 2,
+                "narrative": "En kollega har frosset meg ut i månedsvis.",
+            }
+        )
+        report = submit_report(data, reporter=employee)
+        db.session.commit()
+        case = service.case_for_report(report)
+        assert case is not None
+        return case.id, report.id
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_reporter_agrees_to_be_named_and_the_handler_sees_it(logged_in, varsel, locale):
+    """Only the reporter of a varsel can agree to be named in an export; the handler's
+    export form says to whom."""
+    case_id, report_id = varsel
+    page = logged_in(Role.EMPLOYEE)
+    mine = f"/my-reports/{report_id}/case"
+    page.goto(mine)
+    assert page.locator("html").get_attribute("lang") == lang_of(locale)
+    assert_accessible(page, "the reporter's case page with the consent form")
+    boxes = page.locator("#f-consent-recipients input[type=checkbox]")
+    assert boxes.count() == 4
+    for index in range(boxes.count()):
+        boxes.nth(index).set_checked(index == 0)  # the police only
+    click_and_wait(page, "form[action$='/identity-consent'] button[type=submit]")
+    assert_path(page, mine)
+    saved = page.locator("section[aria-labelledby=h-consent] .ds-alert")
+    assert saved.count() == 1  # "saved", or "nothing changed" in the second language
+    assert page.locator("#f-consent-recipients-1").is_checked()
+    assert_accessible(page, "the reporter's case page after saving the consent")
+
+    handler = logged_in(Role.HANDLER)
+    handler.goto(f"/cases/{case_id}/retention")
+    police = {"nb": "Politiet", "en": "The police"}[lang_of(locale)]
+    told = handler.locator("#h-reporter-consent").inner_text()
+    assert police in told
+    assert_accessible(handler, "the export form of a varsel with the reporter's consent")

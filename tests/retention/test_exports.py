@@ -10,7 +10,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from handling.models import IdentityConsent
 from handling.states import Track
+from notifications.models import Notification
 from tests.handling.conftest import Api
 from tests.retention.support import build_world, marked_case
 from trygg.audit import AuditEntry
@@ -76,10 +78,121 @@ def test_a_varsel_export_leaves_the_reporter_out_without_consent(app, world):
     text, _ = pdf_text(export(handler, case_id, sections=everything).data)
     assert "Ella Employee" not in text
     assert "VAR-witness" in text
+    # The handler cannot say that the reporter agreed: only the reporter can.
+    refused = export(handler, case_id, sections=everything, reporter_consented=True)
+    assert refused.status_code == 400
+    assert "reporter_consented" in refused.get_json()["errors"]
 
-    consented = export(handler, case_id, sections=everything, reporter_consented=True)
-    text, _ = pdf_text(consented.data)
-    assert "Ella Employee" in text
+
+def test_a_varsel_reporter_is_named_only_to_the_recipients_they_agreed_to(app, world):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    case_id, report_id, _ = marked_case(
+        app, world, "AGR", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
+    )
+    mine = f"/api/v1/reports/{report_id}/identity-consent"
+    assert reporter.get(mine).get_json() == {"protected": True, "consents": []}
+
+    given = reporter.put(mine, {"recipients": ["police"]})
+    assert given.status_code == 200, given.get_json()
+    assert [c["recipient"] for c in given.get_json()["consents"]] == ["police"]
+
+    def named(recipient: str) -> bool:
+        doc = export(handler, case_id, recipient=recipient, sections=["reporter"], format="json")
+        return doc.get_json().get("reporter") == {"name": "Ella Employee"}
+
+    assert named("police")
+    assert not named("nav")
+    # The reporter's own data download says whom they agreed to.
+    [own] = reporter.get("/api/v1/account/my-data").get_json()["reports"]
+    assert [c["recipient"] for c in own["identity_consents"]] == ["police"]
+    assert not named("labour_inspection")
+    # The handlers see the change in the timeline and are told of it.
+    events = handler.get(f"/api/v1/cases/{case_id}").get_json()["events"]
+    assert {"kind": "identity_consent", "given": ["police"], "withdrawn": []} in [
+        {"kind": e["kind"], **e["codes"]} for e in events
+    ]
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "case.identity_consent")
+        ).all()
+        assert [(e.actor, e.detail_dict()) for e in entries] == [
+            (f"user:{world.employee.id}", {"given": ["police"], "withdrawn": []})
+        ]
+        told = db.session.scalars(
+            select(Notification).where(
+                Notification.user_id == world.handler.id,
+                Notification.dedupe_key.like(f"case:{case_id}:consent:%"),
+            )
+        ).all()
+        assert len(told) == 1
+
+    # The same choice again changes nothing; withdrawing takes the name out again.
+    assert reporter.put(mine, {"recipients": ["police"]}).status_code == 200
+    withdrawn = reporter.put(mine, {"recipients": []})
+    assert withdrawn.get_json() == {"protected": True, "consents": []}
+    assert not named("police")
+    with app.app_context():
+        details = [
+            e.detail_dict()
+            for e in db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "case.identity_consent")
+                .order_by(AuditEntry.seq)
+            )
+        ]
+        assert details == [
+            {"given": ["police"], "withdrawn": []},
+            {"given": [], "withdrawn": ["police"]},
+        ]
+
+
+def test_no_one_but_the_reporter_gives_consent_and_only_where_it_is_needed(app, world):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    _, varsel_id, _ = marked_case(
+        app, world, "WHO", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
+    )
+    path = f"/api/v1/reports/{varsel_id}/identity-consent"
+    assert handler.put(path, {"recipients": ["police"]}).status_code == 404
+    assert Api(app, world.manager).get(path).status_code == 404
+    unknown = reporter.put(path, {"recipients": ["newspaper"]})
+    assert unknown.status_code == 400
+    assert any(k.startswith("recipients") for k in unknown.get_json()["errors"])
+
+    # A named HMS report names its reporter when the section is chosen: nothing to give.
+    _, hms_id, _ = marked_case(app, world, "HMS2", handler=handler, reporter=reporter)
+    hms = f"/api/v1/reports/{hms_id}/identity-consent"
+    assert reporter.get(hms).get_json() == {"protected": False, "consents": []}
+    refused = reporter.put(hms, {"recipients": ["police"]})
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"]["recipients"]
+    with app.app_context():
+        assert db.session.scalars(select(IdentityConsent)).all() == []
+
+
+def test_the_reporter_gives_consent_on_their_case_page(app, world):
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    case_id, report_id, _ = marked_case(
+        app, world, "PAGE", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
+    )
+    page = f"/my-reports/{report_id}/case"
+    html = reporter.get(page).get_data(as_text=True)
+    assert "Hvem kan få vite at du meldte" in html
+    form = {"csrf_token": reporter.token, "recipients": ["police", "nav"]}
+    saved = reporter.client.post(f"{page}/identity-consent", data=form)
+    assert saved.status_code == 303
+    html = reporter.get(page).get_data(as_text=True)
+    assert "Valget ditt er lagret" in html
+    assert "Politiet: siden" in html
+    bad = reporter.client.post(
+        f"{page}/identity-consent", data={"csrf_token": reporter.token, "recipients": "press"}
+    )
+    assert bad.status_code == 400
+    assert "Velg ett av alternativene i listen." in bad.get_data(as_text=True)
+    # The case's timeline says what the reporter chose, and the export form whom to.
+    case_page = handler.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Kan navngis overfor: NAV (skademelding), Politiet" in case_page
+    retention = handler.get(f"/cases/{case_id}/retention").get_data(as_text=True)
+    assert "De har sagt ja til å bli navngitt overfor: Politiet, NAV" in retention
 
 
 def test_an_hms_export_names_the_reporter_when_chosen(app, world):
@@ -157,7 +270,16 @@ def test_only_the_assigned_handler_can_name_a_confidential_reporter(app, org, su
     page = colleague.get(f"/cases/{case.id}/retention").get_data(as_text=True)
     assert "Eksporten din utelater hvem melderen er." in page
     own = mine.post(f"/api/v1/cases/{case.id}/exports", {**body, "sections": ["reporter"]})
+    # Not even the assignee names them to anyone they did not agree to.
+    assert "reporter" not in own.get_json()
+    consent = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert api(org.employee).put(consent, {"recipients": ["police"]}).status_code == 200
+    own = mine.post(f"/api/v1/cases/{case.id}/exports", {**body, "sections": ["reporter"]})
     assert own.get_json()["reporter"] == {"name": "Ella Employee"}
+    doc = colleague.post(
+        f"/api/v1/cases/{case.id}/exports", {**body, "sections": ["reporter"]}
+    ).get_json()
+    assert "reporter" not in doc
     assert "Eksporten din utelater" not in mine.get(f"/cases/{case.id}/retention").get_data(
         as_text=True
     )

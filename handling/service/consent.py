@@ -1,0 +1,106 @@
+"""The reporter's consent to be named when their case is exported.
+
+Where the reporter's identity is protected — a varsel (arbeidsmiljøloven chapter 2A:
+the whistleblower is protected) or a report they sent as confidential ("only the case
+handler assigned to the case sees who you are") — an export names them only to a kind
+of recipient they agreed to (`handling.codes.EXPORT_RECIPIENTS`). The reporter gives
+and withdraws that consent on their case page; no handler can give it for them. Each
+change is a line in the case's timeline, an audit entry and a notification to the
+case's handlers (who may be waiting for it before they export).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from handling import codes, notices
+from handling.errors import CaseError
+from handling.models import Case, IdentityConsent
+from handling.service.base import _audit, _event, _now
+from handling.service.reporter import reporter_case
+from handling.states import Track
+from reporting.models import Report
+from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    given: list[str]
+    withdrawn: list[str]
+
+
+def identity_protected(case: Case) -> bool:
+    """Whether the reporter is named in an export only with their consent: a varsel, or
+    a confidential report. (An anonymous reporter has no identity to give.)"""
+    return case.track == Track.WHISTLEBLOWING or bool(case.report.confidential)
+
+
+def identity_consents(case: Case) -> dict[str, datetime]:
+    """The kinds of recipient the reporter agreed may learn who they are, and when."""
+    return consents_by_case([case.id])[case.id]
+
+
+def consents_by_case(case_ids: Iterable[int]) -> dict[int, dict[str, datetime]]:
+    """Case id → its reporter's consents (every case given, most with none): one query."""
+    ids = sorted(set(case_ids))
+    out: dict[int, dict[str, datetime]] = {case_id: {} for case_id in ids}
+    if ids:
+        rows = db.session.execute(
+            select(
+                IdentityConsent.case_id, IdentityConsent.recipient, IdentityConsent.given_at
+            ).where(IdentityConsent.case_id.in_(ids))
+        )
+        for case_id, recipient, given_at in rows:
+            out[case_id][recipient] = given_at
+    return out
+
+
+def consent_allows(case: Case, recipient: str) -> bool:
+    """Whether an export to this recipient may name the reporter, as far as consent
+    goes (who may export a confidential reporter's name is retention's rule)."""
+    if not identity_protected(case):
+        return True
+    return recipient in identity_consents(case)
+
+
+def set_identity_consents(
+    report: Report, recipients: Iterable[str], *, actor: str, now: datetime | None = None
+) -> ConsentChange:
+    """The reporter's consent, as a whole: exactly these kinds of recipient (the caller
+    checked that the report is theirs). Nothing is recorded when nothing changes."""
+    case = reporter_case(report)
+    if report.anonymous or not identity_protected(case):
+        raise CaseError(
+            _l("Your name is not protected in this case: there is no consent to give."),
+            field="recipients",
+        )
+    wanted = set(recipients)
+    unknown = sorted(wanted - set(codes.EXPORT_RECIPIENTS))
+    if unknown:
+        raise CaseError(_l("Choose among the recipients listed."), field="recipients")
+    current = identity_consents(case)
+    change = ConsentChange(sorted(wanted - set(current)), sorted(set(current) - wanted))
+    if not change.given and not change.withdrawn:
+        return change
+    at = _now(now)
+    if change.withdrawn:
+        db.session.execute(
+            delete(IdentityConsent).where(
+                IdentityConsent.case_id == case.id,
+                IdentityConsent.recipient.in_(change.withdrawn),
+            )
+        )
+    db.session.add_all(
+        IdentityConsent(case_id=case.id, recipient=r, given_at=at) for r in change.given
+    )
+    detail = {"given": change.given, "withdrawn": change.withdrawn}
+    _event(case, "identity_consent", actor, at, **detail)
+    _audit("case.identity_consent", actor, case, at=at, **detail)
+    notices.reporter_wrote(case, f"consent:{int(at.timestamp() * 1000)}")
+    db.session.flush()
+    return change
