@@ -34,6 +34,10 @@ from trygg.extensions import db
 class TaskView:
     task: FollowUpTask
     note: str | None
+    # The responsible person can no longer see the case (excluded since: a conflict of
+    # interest, a recusal): the open task is off their "My tasks" and they get no
+    # reminders, so the handlers must choose someone else.
+    responsible_excluded: bool = False
 
 
 @dataclass
@@ -66,7 +70,9 @@ def _case_text(case: Case, column: str) -> str | None:
 
 def task_view(case: Case, task: FollowUpTask, *, with_note: bool = True) -> TaskView:
     """A task for reading; its note ("only case handlers see the note") only if asked."""
-    return TaskView(task, _open(case, task, "note", task.note_sealed) if with_note else None)
+    note = _open(case, task, "note", task.note_sealed) if with_note else None
+    excluded = task.status == "open" and task.responsible_user_id in case.excluded_user_ids
+    return TaskView(task, note, excluded)
 
 
 def debriefing_view(case: Case, row: Debriefing, *, full: bool = True) -> DebriefingView:

@@ -138,6 +138,43 @@ def test_a_task_of_a_case_the_person_was_excluded_from_is_not_listed(app, org, s
     assert len(audit_rows(app, "case", ref.id, "case.read")) == reads_before
 
 
+def test_the_handlers_are_told_when_a_tasks_responsible_person_was_excluded(
+    app, org, submit, login
+):
+    """The task is off the excluded person's list and they get no reminders: the case
+    page and the API say so, until someone else is responsible."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        task = service.add_task(
+            get_case(ref.id), actor=user_obj(org.handler), template="individual_talk",
+            responsible_user_id=org.colleague.id,
+        )  # fmt: skip
+        task_id = task.id
+        db.session.commit()
+    browser = login(org.handler)  # English pages
+    flagged = "Kari Kollega can no longer see this case"
+
+    def task_json() -> dict[str, Any]:
+        tasks = browser.get(f"/api/v1/cases/{ref.id}").get_json()["tasks"]
+        return next(t for t in tasks if t["id"] == task_id)
+
+    assert task_json()["responsible_excluded"] is False
+    assert flagged not in browser.text(f"/cases/{ref.id}")
+    with app.app_context():
+        service.recuse(get_case(ref.id), user_obj(org.colleague), "Jeg kjenner den ansatte.")
+        db.session.commit()
+    assert task_json()["responsible_excluded"] is True
+    assert flagged in browser.text(f"/cases/{ref.id}")
+    moved = browser.client.patch(
+        f"/api/v1/cases/{ref.id}/tasks/{task_id}",
+        json={"responsible_user_id": org.handler.id},
+        headers={"X-CSRFToken": browser.token},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["responsible_excluded"] is False
+    assert flagged not in browser.text(f"/cases/{ref.id}")
+
+
 def test_marking_done_with_a_note_shows_on_the_handlers_case(app, org, submit, login):
     ref = submit(org.employee, unit_id=org.ward.id)
     task_id = give_task(app, org, ref.id)
