@@ -302,6 +302,22 @@ def replace_policies(rows: Iterable[Mapping[str, Any]], *, actor: str) -> list[D
                 active=bool(row.get("active", True)),
             )
         )
+    scopes: set[tuple[Any, ...]] = set()
+    for index, policy in enumerate(new):
+        scope = (policy.kind, policy.track, policy.incident_type, policy.min_severity)
+        if policy.active and scope in scopes:
+            # Both would apply to the same cases, and the earlier deadline always wins:
+            # the other row would look in force and never be.
+            raise CaseError(
+                _l(
+                    "Another switched-on row already sets this step for the same cases: "
+                    "only the earlier deadline would apply. Change, switch off or remove "
+                    "one of them."
+                ),
+                f"policies.{index}.kind",
+            )
+        if policy.active:
+            scopes.add(scope)
     if not any(p.active for p in new):
         # No policy switched on (every row removed or off, or a form sent without its
         # rows) would leave new cases without deadlines and nobody reminded.

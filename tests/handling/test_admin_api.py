@@ -86,6 +86,20 @@ def test_admin_manages_groups_rules_and_policies(app, org, submit, api):
         {"policies": [{"kind": "coffee", "amount": 1, "unit": "days"}]},
     )
     assert bad.status_code == 400
+    # Two switched-on rows for the same step and cases: the later would never apply.
+    twice = admin.put(
+        "/api/v1/admin/deadline-policies",
+        {
+            "policies": [
+                {"kind": "acknowledge", "amount": 2, "unit": "days"},
+                {"kind": "acknowledge", "amount": 5, "unit": "days", "active": False},
+                {"kind": "acknowledge", "amount": 7, "unit": "days"},
+            ]
+        },
+    )
+    assert twice.status_code == 400
+    assert "Another switched-on row" not in str(twice.get_json())  # nb by default
+    assert "samme steget for de samme sakene" in str(twice.get_json()["errors"]["policies.2.kind"])
     empty = admin.put("/api/v1/admin/deadline-policies", {"policies": []})
     assert empty.status_code == 400
     assert "Behold minst én fristregel slått på" in str(empty.get_json()["errors"])

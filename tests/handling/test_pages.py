@@ -795,6 +795,21 @@ def test_admin_changes_a_deadline_duration(app, org, login):
     r = admin.post("/admin/deadline-policies", begun)
     assert r.status_code == 400
     assert 'id="e-policies-new-kind"' in page_text(r)
+    # A new row for a step and cases a switched-on row already has: said by the new row.
+    on = next(p for i, p in enumerate(policies) if p.active and i not in (ack, last))
+    again = {
+        **form,
+        "new-kind": on.kind,
+        "new-track": on.track or "",
+        "new-incident_type": on.incident_type or "",
+        "new-min_severity": str(on.min_severity),
+        "new-amount": "9",
+        "new-unit": "days",
+    }
+    r = admin.post("/admin/deadline-policies", again)
+    assert r.status_code == 400
+    assert 'id="e-policies-new-kind"' in page_text(r)
+    assert "Another switched-on row already sets this step" in page_text(r)
 
 
 def test_admin_sees_the_fallback_warning_without_content(app, org, submit, login):
