@@ -76,6 +76,22 @@ def _list_args() -> tuple[str, paging.PageArgs]:
     return search, paging.page_args(request.args, (str, int))
 
 
+def _refused(exc: ValidationError, template: str, **empty: Any) -> tuple[str, int]:
+    """A list's answer to a search or page it does not accept: a search too long is
+    said by the search field (with the text, to shorten), else an error page."""
+    if "q" not in exc.messages:
+        return paging.refused(exc)
+    page = render_template(
+        template,
+        **empty,
+        search=request.args.get("q", ""),
+        search_errors=flatten_errors(translate_errors(exc.messages)),
+        next_page=None,
+        first_page=None,
+    )
+    return page, 400
+
+
 def _pages(endpoint: str, search: str, args: paging.PageArgs, cursor: str | None) -> dict[str, Any]:
     """The links to the next and the first page, keeping the search and page size."""
     more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
@@ -95,7 +111,7 @@ def units() -> str | tuple[str, int]:
     try:
         search, args = _list_args()
     except ValidationError as exc:
-        return paging.refused(exc)
+        return _refused(exc, "accounts/admin_units.html", rows=[])
     page = org.units_page(search=search, limit=args.limit, after=args.after)
     return render_template(
         "accounts/admin_units.html",
@@ -159,7 +175,7 @@ def users() -> str | tuple[str, int]:
     try:
         search, args = _list_args()
     except ValidationError as exc:
-        return paging.refused(exc)
+        return _refused(exc, "accounts/admin_users.html", users=[])
     page = service.users_page(search=search, limit=args.limit, after=args.after)
     return render_template(
         "accounts/admin_users.html",
