@@ -4,6 +4,7 @@ Kept: the case row's codes, flags and times, its deadlines' times and its tasks'
 debriefings' codes — what statistics count — so trends and risk figures do not change.
 Deleted: every sealed column (and the report's data key with it, reporting/erasure.py),
 messages and internal notes, the timeline, conflict-of-interest rows (they name people),
+the reporter's consent to be named in an export (the case row stays, so no cascade takes it),
 who did what on it, its notifications, and the identifying parts of its audit entries.
 """
 
@@ -24,6 +25,7 @@ from handling.models import (
     FollowUpTask,
     HandlerGroupEscalation,
     HandlerGroupMember,
+    IdentityConsent,
     Section52Check,
 )
 from notifications.service import forget
@@ -48,7 +50,7 @@ def erase_case(case: Case, *, month: date) -> dict[str, int]:
     subjects = {f"case:{case.id}"}
     subjects |= {f"deadline:{i}" for i in deadline_ids} | {f"task:{i}" for i in task_ids}
     counts["notifications"] = forget(subjects, {f"/cases/{case.id}"})
-    for model in (CaseMessage, CaseEvent, CaseExclusion):
+    for model in (CaseMessage, CaseEvent, CaseExclusion, IdentityConsent):
         counts[model.__tablename__] = _count(
             db.session.execute(delete(model).where(model.case_id == case.id))
         )

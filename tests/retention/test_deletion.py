@@ -7,7 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from handling.models import Case, CaseEvent, CaseExclusion, CaseMessage, Debriefing, FollowUpTask
+from handling.models import (
+    Case,
+    CaseEvent,
+    CaseExclusion,
+    CaseMessage,
+    Debriefing,
+    FollowUpTask,
+    IdentityConsent,
+)
 from handling.states import CaseState, Track
 from notifications.models import Notification
 from reporting.models import SEALED_FIELDS, Attachment, AttachmentChunk, Report
@@ -213,3 +221,20 @@ def test_each_outcome_is_due_under_its_own_policy(app, world) -> None:
         ids["SENT"]: "case:hms_deviation:forwarded",
         ids["DROPPED"]: "case:hms_deviation:dropped",
     }
+
+
+def test_a_deleted_varsel_keeps_no_trace_of_its_reporters_consent(app, world):
+    """The reporter's consent to be named is about them: it goes with the case's content
+    (the case row stays for statistics, so no foreign-key cascade takes it)."""
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    _, report_id, reference = marked_case(
+        app, world, "CNS", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
+    )
+    consent = f"/api/v1/reports/{report_id}/identity-consent"
+    assert reporter.put(consent, {"recipients": ["police", "nav"]}).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdentityConsent)) == 2
+        result = service.run(now=utcnow() + YEARS_11)
+        assert result.deleted == [reference]
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(IdentityConsent)) == 0
