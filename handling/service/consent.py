@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 
 from handling import codes, notices
 from handling.errors import CaseError
-from handling.models import Case, IdentityConsent
+from handling.models import Case, CaseEvent, IdentityConsent
 from handling.service.base import _audit, _event, _now
 from handling.service.reporter import reporter_case
 from handling.states import Track
@@ -36,8 +36,27 @@ class ConsentChange:
 
 def identity_protected(case: Case) -> bool:
     """Whether the reporter is named in an export only with their consent: a varsel, or
-    a confidential report. (An anonymous reporter has no identity to give.)"""
-    return case.track == Track.WHISTLEBLOWING or bool(case.report.confidential)
+    a confidential report. (An anonymous reporter has no identity to give.)
+
+    A case that was a varsel once stays protected after a handler moves it to another
+    track: a case moves between tracks without revealing the reporter, and the consent
+    the reporter gave (or did not give) as a whistleblower still decides, and can still
+    be withdrawn."""
+    if case.track == Track.WHISTLEBLOWING or bool(case.report.confidential):
+        return True
+    return _was_whistleblowing(case)
+
+
+def _was_whistleblowing(case: Case) -> bool:
+    """Whether the case was opened on, or moved from, the varsel track (its timeline)."""
+    rows = db.session.scalars(
+        select(CaseEvent.codes).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind.in_(("opened", "track_changed"))
+        )
+    )
+    return any(
+        Track.WHISTLEBLOWING in (c.get("track"), c.get("before"), c.get("after")) for c in rows if c
+    )
 
 
 def identity_consents(case: Case) -> dict[str, datetime]:

@@ -283,3 +283,42 @@ def test_only_the_assigned_handler_can_name_a_confidential_reporter(app, org, su
     assert "Eksporten din utelater" not in mine.get(f"/cases/{case.id}/retention").get_data(
         as_text=True
     )
+
+
+def test_a_varsel_moved_to_another_track_keeps_its_reporter_protected(app, world):
+    """A case moves between tracks without revealing the reporter: a varsel's reporter
+    stays named only to those they agreed to, and can still withdraw, after a handler
+    moves the case to the HMS track (and back)."""
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    case_id, report_id, _ = marked_case(
+        app,
+        world,
+        "MOV",
+        handler=handler,
+        reporter=reporter,
+        close=False,
+        track=Track.WHISTLEBLOWING,
+    )
+    mine = f"/api/v1/reports/{report_id}/identity-consent"
+    assert reporter.put(mine, {"recipients": ["police"]}).status_code == 200
+
+    def move(track: str) -> None:
+        r = handler.put(f"/api/v1/cases/{case_id}/track", {"track": track})
+        assert r.status_code == 200, r.get_json()
+
+    def named(recipient: str) -> bool:
+        doc = export(handler, case_id, recipient=recipient, sections=["reporter"], format="json")
+        return doc.get_json().get("reporter") == {"name": "Ella Employee"}
+
+    move(Track.HMS_DEVIATION)
+    assert not named("nav")
+    assert named("police")
+    assert reporter.get(mine).get_json()["protected"] is True
+    page = reporter.get(f"/my-reports/{report_id}/case").get_data(as_text=True)
+    assert "Hvem kan få vite at du meldte" in page
+    # Withdrawing is always possible.
+    withdrawn = reporter.put(mine, {"recipients": []})
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert not named("police")
+    move(Track.WHISTLEBLOWING)
+    assert not named("police")
