@@ -63,7 +63,7 @@ def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Pag
         sections=document.SECTIONS,
         # A varsel's or a confidential reporter is named only to the recipients they
         # agreed to (handling.service.consent).
-        protected=handling.identity_protected(case) and not case.report.anonymous,
+        protected=handling.identity_protected(case),
         consents=[str(label) for r, label in document.RECIPIENTS.items() if r in consents],
         # A confidential reporter is named only in the assigned handler's export.
         confidential_elsewhere=case.report.confidential

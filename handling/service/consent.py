@@ -102,6 +102,9 @@ def set_identity_consents(
     unknown = sorted(wanted - set(codes.EXPORT_RECIPIENTS))
     if unknown:
         raise CaseError(_l("Choose among the recipients listed."), field="recipients")
+    # The case's row, locked until commit: the same choice sent twice at once (a
+    # double click) reads what the first stored, instead of inserting it again.
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     current = identity_consents(case)
     change = ConsentChange(sorted(wanted - set(current)), sorted(set(current) - wanted))
     if not change.given and not change.withdrawn:

@@ -70,7 +70,11 @@ def reporter_identity_consent(report_id: int) -> Page | Response:
     except (ValidationError, CaseError) as exc:
         db.session.rollback()
         report = reporting.own_report(user, report_id)
-        return _reporter_page(report, actor, Forms("consent", request.form, _errors_of(exc)))
+        # A box's error ("recipients.0") is the group's: said by the fieldset.
+        errors: dict[str, list[str]] = {}
+        for name, messages in _errors_of(exc).items():
+            errors.setdefault(name.split(".", 1)[0], []).extend(messages)
+        return _reporter_page(report, actor, Forms("consent", request.form, errors))
     if change.given or change.withdrawn:
         flash(_("Your choice is saved. The case handler is told of it."), "success#h-consent")
     else:

@@ -315,6 +315,33 @@ def test_the_reporter_may_say_who_they_are_once(link, org, api):
         assert report.anonymous  # the report stays anonymous
 
 
+def test_an_export_leaves_out_where_the_anonymous_reporter_said_who_they_are(link, org, api):
+    """An anonymous reporter has no case page to agree to be named on: the export leaves
+    their "who I am" message out, and the export form says so to the handler."""
+    reporter = start(link)
+    assert reporter.write("I am Kari Nordmann, 900 00 000.", identity=True).status_code == 201
+    assert reporter.write("It happened again today.").status_code == 201
+    handler = api(org.whistle_handler)
+    assigned = handler.post(
+        f"/api/v1/cases/{reporter.case_id}/assignment",
+        {"handler_id": org.whistle_handler.id, "reason": "Mine"},
+    )
+    assert assigned.status_code == 200, assigned.get_json()
+    doc = handler.post(
+        f"/api/v1/cases/{reporter.case_id}/exports",
+        {
+            "recipient": "police",
+            "reason": "police_report",
+            "sections": ["reporter", "messages"],
+            "format": "json",
+        },
+    ).get_json()
+    assert "Kari Nordmann" not in str(doc)
+    assert "It happened again today." in str(doc)
+    page = handler.get(f"/cases/{reporter.case_id}/retention").get_data(as_text=True)
+    assert "Melderen er anonym og kan ikke si ja til å bli navngitt her" in page
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -188,6 +188,7 @@ def test_the_reporter_gives_consent_on_their_case_page(app, world):
     )
     assert bad.status_code == 400
     assert "Velg ett av alternativene i listen." in bad.get_data(as_text=True)
+    assert 'href="#f-consent-recipients"' in bad.get_data(as_text=True)
     # The case's timeline says what the reporter chose, and the export form whom to.
     case_page = handler.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Kan navngis overfor: NAV (skademelding), Politiet" in case_page
