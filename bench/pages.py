@@ -45,11 +45,19 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench.__main__ import _call, gunicorn, peak_rss_mb, worker_pids
-from bench.seed import DEFAULT_KEYRING, DEFAULT_URL, DIVISION_REP, PASSWORD, make_app
+from bench.seed import (
+    DEFAULT_KEYRING,
+    DEFAULT_URL,
+    DIVISION_REP,
+    PASSWORD,
+    make_app,
+    upgrade_seeded,
+)
 from bench.trends import p99, seeded
 
 TARGET_RSS_MB = 150.0
 ADMIN_EMAIL = "admin@scale.trygg.no"
+TRUST_REP_EMAIL = "hovedverneombud@scale.trygg.no"
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Logins:
     handler: tuple[str, str]  # (e-mail, TOTP secret)
     admin: tuple[str, str]
     rep: tuple[str, str]
+    trust_rep: tuple[str, str]
     employee: str
     showcase: int
     unit: int
@@ -86,6 +95,7 @@ def prepare(url: str, keyring: Path) -> Logins:
             ("handler", db.session.get(User, 1)),
             ("admin", accounts.find_user(ADMIN_EMAIL)),
             ("rep", db.session.get(User, DIVISION_REP)),
+            ("trust_rep", trust_rep_user()),
         ):
             if user is None:
                 raise SystemExit(f"no {key} in the seeded database: seed it again")
@@ -100,7 +110,32 @@ def prepare(url: str, keyring: Path) -> Logins:
         employee, showcase, unit = page_ids()
         db.session.commit()
         db.engine.dispose()
-    return Logins(out["handler"], out["admin"], out["rep"], employee, showcase, unit)
+    return Logins(
+        out["handler"], out["admin"], out["rep"], out["trust_rep"], employee, showcase, unit
+    )
+
+
+def trust_rep_user() -> Any:
+    """(in an app context) The safety representative of the whole organisation (the
+    hovedverneombud, whose queue holds nearly every shared case), made on first use."""
+    from trygg import org
+    from trygg.accounts import service as accounts
+    from trygg.extensions import db
+    from trygg.org import Unit
+
+    found = accounts.find_user(TRUST_REP_EMAIL)
+    if found is not None:
+        return found
+    root = db.session.get(Unit, next(n.unit.id for n in org.tree() if n.depth == 0))
+    assert root is not None
+    return accounts.create_user(
+        email=TRUST_REP_EMAIL,
+        name="Hedda Hovedverneombud",
+        roles=["employee", "safety_rep"],
+        units=[root],
+        represented_units=[root],
+        actor="bench",
+    )
 
 
 def page_ids() -> tuple[str, int, int]:
@@ -169,6 +204,9 @@ def pages(logins: Logins) -> list[Page]:
         Page("case page (HTML), same case", "handler", f"/cases/{case}", 4),
         Page("safety rep's queue API, state=all (a division)", "rep", q + "?state=all", 3),
         Page("/cases (HTML), safety rep, state=all", "rep", "/cases?state=all", 3),
+        Page(
+            "safety rep's queue API, state=all (the whole trust)", "trust_rep", q + "?state=all", 3
+        ),
         Page("My reports API (50 of ~1,100)", "employee", "/api/v1/reports", 2),
         Page("/my-reports (HTML)", "employee", "/my-reports", 2),
         Page("admin user list (20,000 users)", "admin", "/admin/users", 3),
@@ -257,6 +295,7 @@ def run(url: str, keyring: Path, runs: int, port: int) -> int:
             "handler": Session(port, *logins.handler),
             "admin": Session(port, *logins.admin),
             "rep": Session(port, *logins.rep),
+            "trust_rep": Session(port, *logins.trust_rep),
             "employee": Session(port, logins.employee, None),
         }
         timings: list[tuple[Page, list[float], list[float]]] = []
@@ -302,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not seeded(args.database_url, args.keyring):
         raise SystemExit("no seeded database: run python -m bench.seed first (see README)")
+    upgrade_seeded(args.database_url, args.keyring)
     return run(args.database_url, args.keyring, args.runs, args.port)
 
 

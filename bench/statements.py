@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bench.pages import ADMIN_EMAIL, Logins, Page, page_ids, pages
+from bench.pages import ADMIN_EMAIL, Logins, Page, page_ids, pages, trust_rep_user
 from bench.seed import DEFAULT_KEYRING, DEFAULT_URL, DIVISION_REP
 
 
@@ -100,8 +100,17 @@ def run(
     with app.app_context():
         employee, showcase, unit = page_ids()
     rep = f"user{DIVISION_REP}@scale.trygg.no"
+    with app.app_context():
+        trust_rep = trust_rep_user().email
+        __import__("trygg.extensions", fromlist=["db"]).db.session.commit()
     logins = Logins(
-        ("user1@scale.trygg.no", ""), (ADMIN_EMAIL, ""), (rep, ""), employee, showcase, unit
+        ("user1@scale.trygg.no", ""),
+        (ADMIN_EMAIL, ""),
+        (rep, ""),
+        (trust_rep, ""),
+        employee,
+        showcase,
+        unit,
     )
     with app.app_context():
         engine = __import__("trygg.extensions", fromlist=["db"]).db.engine
@@ -112,6 +121,7 @@ def run(
         "handler": _login(app, logins.handler[0]),
         "admin": _login(app, ADMIN_EMAIL),
         "rep": _login(app, rep),
+        "trust_rep": _login(app, trust_rep),
         "employee": _login(app, logins.employee),
     }
     print(f"{'page':46} {'stmts':>5} {'ms':>7} {'SQL ms':>7} {'other ms':>8}")

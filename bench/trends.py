@@ -300,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print("no seeded database (or one from before the people index): seeding it first")
         seed.main(["--database-url", args.database_url, "--keyring", str(args.keyring)])
+    else:
+        from bench.seed import upgrade_seeded
+
+        upgrade_seeded(args.database_url, args.keyring)
     return run(args.database_url, args.keyring, args.runs, args.job)
 
 

@@ -72,6 +72,17 @@ class Case(db.Model):  # type: ignore[name-defined]
             postgresql_where=SHARED,
             sqlite_where=SHARED,
         ),
+        # The same cases in the queue's order alone (migration 0028): a rep of many units
+        # (the whole organisation) walks it to the first page instead of joining every
+        # shared case before sorting.
+        Index(
+            "ix_case_shared_order",
+            "next_due_at",
+            "opened_at",
+            "id",
+            postgresql_where=SHARED,
+            sqlite_where=SHARED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -879,6 +879,15 @@ def load_0021(connection: Connection, world: World) -> None:
     )
 
 
+def load_0027(connection: Connection, world: World) -> None:
+    """Case 1's reporter agreed to be named to the police."""
+    put(
+        connection,
+        "identity_consent",
+        {"case_id": 1, "recipient": "police", "given_at": world.now},
+    )
+
+
 LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0001": load_0001,
     "0002": load_0002,
@@ -896,4 +905,5 @@ LOADERS: dict[str, Callable[[Connection, World], None]] = {
     "0018": load_0018,
     "0019": load_0019,
     "0021": load_0021,
+    "0027": load_0027,
 }
