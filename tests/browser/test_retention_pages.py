@@ -5,6 +5,7 @@ date, legal hold, export form), each also with a refused form."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,9 +23,9 @@ pytestmark = pytest.mark.browser
 LOCALES = ["nb-NO", "en-GB"]
 
 
-@pytest.fixture(scope="module")
-def story(live_app: Flask, demo_logins: dict[str, Login]) -> tuple[int, str]:
-    """The demo employee's report of a threat, routed to the demo handler's group."""
+def _employee_reports(live_app: Flask, demo_logins: dict[str, Login], **fields: str) -> Any:
+    """The demo employee's report at Akuttmottaket (a moderate one, sent now): the case
+    it opened (committed)."""
     with live_app.app_context():
         employee = accounts.find_user(demo_logins[Role.EMPLOYEE].email)
         unit = org.find_unit("Akuttmottaket")
@@ -32,20 +33,31 @@ def story(live_app: Flask, demo_logins: dict[str, Login]) -> tuple[int, str]:
         assert unit is not None
         data = ReportSchema().load(
             {
-                "incident_types": ["threat"],
                 "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
                 "unit_id": unit.id,
-                "place_type": "patient_room",
-                "counterpart_category": "patient",
                 "severity": 2,
-                "narrative": "Pasienten truet meg.",
+                **fields,
             }
         )
         report = submit_report(data, reporter=employee)
         db.session.commit()
         case = service.case_for_report(report)
         assert case is not None
-        return case.id, report.reference
+        return case
+
+
+@pytest.fixture(scope="module")
+def story(live_app: Flask, demo_logins: dict[str, Login]) -> tuple[int, str]:
+    """The demo employee's report of a threat, routed to the demo handler's group."""
+    case = _employee_reports(
+        live_app,
+        demo_logins,
+        incident_types=["threat"],
+        place_type="patient_room",
+        counterpart_category="patient",
+        narrative="Pasienten truet meg.",
+    )
+    return case.id, case.report.reference
 
 
 def lang_of(locale: str) -> str:
@@ -107,27 +119,15 @@ def test_the_handlers_retention_page_is_accessible(logged_in, story, locale):
 @pytest.fixture(scope="module")
 def varsel(live_app: Flask, demo_logins: dict[str, Login]) -> tuple[int, int]:
     """The demo employee's varsel about a colleague's bullying: (case id, report id)."""
-    with live_app.app_context():
-        employee = accounts.find_user(demo_logins[Role.EMPLOYEE].email)
-        unit = org.find_unit("Akuttmottaket")
-        assert employee is not None
-        assert unit is not None
-        data = ReportSchema().load(
-            {
-                "incident_types": ["bullying"],
-                "occurred_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
-                "unit_id": unit.id,
-                "place_type": "other",
-                "counterpart_category": "colleague",
-                "severity": 2,
-                "narrative": "En kollega har frosset meg ut i månedsvis.",
-            }
-        )
-        report = submit_report(data, reporter=employee)
-        db.session.commit()
-        case = service.case_for_report(report)
-        assert case is not None
-        return case.id, report.id
+    case = _employee_reports(
+        live_app,
+        demo_logins,
+        incident_types=["bullying"],
+        place_type="other",
+        counterpart_category="colleague",
+        narrative="En kollega har frosset meg ut i månedsvis.",
+    )
+    return case.id, case.report_id
 
 
 @pytest.mark.parametrize("locale", LOCALES)
