@@ -172,21 +172,32 @@ def _deadline_events(rows: Sequence[Row[Any]], now: datetime) -> list[Event]:
 
 def tasks_job(ctx: TickContext) -> int:
     """Tell each open follow-up task's responsible person when it is due soon or overdue
-    (once per due time; only "overdue" if both are due after downtime)."""
+    (once per due time; only "overdue" if both are due after downtime).
+
+    A responsible person excluded from the case since (a recusal, a conflict of
+    interest) no longer has the task on "My tasks" (handling.service.mytasks) and is
+    told nothing: the case's handlers are told instead, so that they choose someone
+    else (the case page says so too)."""
     now = ctx.now
     task = FollowUpTask
+    excluded = exists().where(
+        CaseExclusion.case_id == task.case_id,
+        CaseExclusion.user_id == task.responsible_user_id,
+    )
     query = (
-        select(task.id, task.case_id, task.responsible_user_id, task.due_at, Case.group_id)
+        select(
+            task.id,
+            task.case_id,
+            task.responsible_user_id,
+            task.due_at,
+            Case.group_id,
+            Case.assigned_user_id,
+            excluded.label("excluded"),
+        )
         .join(Case, Case.id == task.case_id)
         .where(
             task.status == "open",
             task.responsible_user_id.is_not(None),
-            # Not to a responsible person since excluded from the case: "My tasks" no
-            # longer lists it for them (handling.service.mytasks).
-            ~exists().where(
-                CaseExclusion.case_id == task.case_id,
-                CaseExclusion.user_id == task.responsible_user_id,
-            ),
             task.due_at <= now + TASK_DUE_SOON,
             Case.state.in_(sorted(ACTIVE_STATES)),
             or_(
@@ -214,10 +225,14 @@ def tasks_job(ctx: TickContext) -> int:
     for row in rows:
         stage = "late" if row.due_at <= now else "soon"
         key = f"task:{row.id}:{stage}:{int(row.due_at.timestamp())}"
+        people = eligible[row.case_id]
+        told = [row.responsible_user_id]
+        if row.excluded:
+            told = [row.assigned_user_id] if row.assigned_user_id in people else people
         events += _split_by_access(
             Kind.TASK_DUE,
-            [row.responsible_user_id],
-            eligible[row.case_id],
+            told,
+            people,
             key,
             row.case_id,
             f"task:{row.id}",

@@ -328,7 +328,11 @@ def test_a_person_made_responsible_for_a_task_hears_of_it_at_once(app, org, subm
     ]
 
 
-def test_a_responsible_person_who_stepped_aside_hears_nothing_of_the_task(app, org, submit, clock):
+def test_a_responsible_person_who_stepped_aside_hears_nothing_the_handlers_do(
+    app, org, submit, clock
+):
+    """The task is off their list: the case's handlers hear it is overdue instead (and
+    the case page says to choose someone else), so it is not left unreminded."""
     case = submit(org.employee, unit_id=org.ward.id)
     due = datetime.now(UTC) + timedelta(days=3)
     with app.app_context():
@@ -340,7 +344,9 @@ def test_a_responsible_person_who_stepped_aside_hears_nothing_of_the_task(app, o
         db.session.commit()
     clock.move_to(due + timedelta(hours=1))
     run_tick(app)
-    assert not [r for r in rows(app) if r.kind == Kind.TASK_DUE]
+    run_tick(app)
+    told = [(r.user_id, r.link) for r in rows(app) if r.kind == Kind.TASK_DUE]
+    assert told == [(org.handler.id, f"/cases/{case.id}")]
 
 
 @pytest.mark.parametrize("who", [Role.MANAGER, Role.SAFETY_REP, Role.ADMIN, Role.EMPLOYEE])
