@@ -267,10 +267,12 @@ class TaskOutSchema(Schema):
     note = fields.String(allow_none=True)
     consent_to_share = fields.Boolean(attribute="task.consent_to_share")
     responsible_excluded = fields.Boolean(
+        allow_none=True,
         metadata={
             "description": "The open task's responsible person was excluded from the case "
-            "since: they no longer see it or get reminders; choose someone else."
-        }
+            "since: they no longer see it or get reminders; choose someone else. Null for "
+            "a safety representative."
+        },
     )
     created_at = fields.DateTime(attribute="task.created_at")
     completed_at = fields.DateTime(attribute="task.completed_at", allow_none=True)

@@ -36,8 +36,9 @@ class TaskView:
     note: str | None
     # The responsible person can no longer see the case (excluded since: a conflict of
     # interest, a recusal): the open task is off their "My tasks" and they get no
-    # reminders, so the handlers must choose someone else.
-    responsible_excluded: bool = False
+    # reminders, so the handlers must choose someone else. None outside the handlers'
+    # view: that someone was excluded, and so perhaps named in the report, is theirs.
+    responsible_excluded: bool | None = None
 
 
 @dataclass
@@ -69,8 +70,12 @@ def _case_text(case: Case, column: str) -> str | None:
 
 
 def task_view(case: Case, task: FollowUpTask, *, with_note: bool = True) -> TaskView:
-    """A task for reading; its note ("only case handlers see the note") only if asked."""
-    note = _open(case, task, "note", task.note_sealed) if with_note else None
+    """A task for reading; its note ("only case handlers see the note") and whether its
+    responsible person was excluded from the case since (handlers only too) only if
+    asked."""
+    if not with_note:
+        return TaskView(task, None)
+    note = _open(case, task, "note", task.note_sealed)
     excluded = task.status == "open" and task.responsible_user_id in case.excluded_user_ids
     return TaskView(task, note, excluded)
 

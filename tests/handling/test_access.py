@@ -602,3 +602,26 @@ def test_the_reps_consent_check_can_read_the_partial_indexes(app, org, submit, a
             )
             assert "USING INDEX ix_follow_up_task_shared" in plan, plan
             assert "USING INDEX ix_debriefing_shared" in plan, plan
+
+
+def test_a_safety_rep_is_not_told_that_a_shared_tasks_responsible_person_was_excluded(
+    app, org, submit, api
+):
+    """Why someone was excluded (a recusal, a conflict of interest: perhaps named in the
+    report) is the handlers' to know: the shared task does not say it to the rep."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        task = service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            responsible_user_id=org.colleague.id, consent_to_share=True,
+        )  # fmt: skip
+        task_id = task.id
+        service.recuse(get_case(case.id), user_obj(org.colleague), "Jeg kjenner den ansatte.")
+        db.session.commit()
+    handler = api(org.handler).get(f"/api/v1/cases/{case.id}").get_json()
+    assert [t["responsible_excluded"] for t in handler["tasks"]] == [True]
+    seen = api(org.safety_rep).get(f"/api/v1/cases/{case.id}")
+    assert seen.status_code == 200
+    (shared,) = seen.get_json()["tasks"]
+    assert shared["id"] == task_id
+    assert shared["responsible_excluded"] is None
