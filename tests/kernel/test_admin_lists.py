@@ -120,6 +120,22 @@ def test_a_too_long_search_is_a_translated_400(admin_client: Any) -> None:
         choose_language(admin_client, "en")
 
 
+def test_a_too_long_search_says_error_first_and_not_that_the_list_is_empty(
+    admin_client: Any,
+) -> None:
+    """The title says the page is an error (what a screen reader reads first), the list
+    is not said to be empty (there are units), and the echoed text stays text."""
+    typed = '"><script>alert(1)</script>' + "x" * 100
+    for path in ("/admin/users", "/admin/units"):
+        response = admin_client.get(path, query_string={"q": typed})
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert re.search(r"<title>\s*Error:", html), html.split("</title>", 1)[0]
+        assert "No units yet." not in html
+        assert "<script>alert(1)" not in html
+        assert "&#34;&gt;&lt;script&gt;alert(1)" in html
+
+
 @pytest.fixture
 def statements(app: Flask) -> Iterator[list[str]]:
     with app.app_context():

@@ -85,7 +85,8 @@ def _refused(exc: ValidationError, template: str, **empty: Any) -> tuple[str, in
         template,
         **empty,
         search=request.args.get("q", ""),
-        search_errors=flatten_errors(translate_errors(exc.messages)),
+        # `errors` also titles the page "Error:" (base.html).
+        errors=flatten_errors(translate_errors(exc.messages)),
         next_page=None,
         first_page=None,
     )
