@@ -205,6 +205,11 @@ def _policy_errors(messages: Any, sources: list[str]) -> dict[str, list[str]]:
     return out or flatten_errors(messages)
 
 
+# An existing row's step and cases are hidden fields: what is said of them is said by
+# the row's "Active" box (switching it off is one way out), which has an id to link to.
+POLICY_FIXED_FIELDS = frozenset({"kind", "track", "incident_type", "min_severity"})
+
+
 def _case_error_keys(errors: dict[str, list[str]], sources: list[str]) -> dict[str, list[str]]:
     """The service's "policies.3.amount" keys as the form's "p3-amount"."""
     out: dict[str, list[str]] = {}
@@ -213,7 +218,10 @@ def _case_error_keys(errors: dict[str, list[str]], sources: list[str]) -> dict[s
         if len(parts) == 3 and parts[0] == "policies" and parts[1].isdigit():
             index = int(parts[1])
             src = sources[index] if index < len(sources) else "new"
-            out.setdefault(f"{src}-{parts[2]}", []).extend(msgs)
+            name = parts[2]
+            if src != "new" and name in POLICY_FIXED_FIELDS:
+                name = "active"
+            out.setdefault(f"{src}-{name}", []).extend(msgs)
         else:
             out.setdefault(key, []).extend(msgs)
     return out

@@ -812,6 +812,46 @@ def test_admin_changes_a_deadline_duration(app, org, login):
     assert "Another switched-on row already sets this step" in page_text(r)
 
 
+def test_a_switched_off_twin_switched_on_is_said_by_its_active_box(app, org, login):
+    """An existing row's step and cases are not fields of the form (hidden): a row
+    switched on beside a twin already on is said by its "Active" box, which the error
+    summary links to."""
+    with app.app_context():
+        rows = [
+            {
+                "kind": p.kind, "track": p.track, "incident_type": p.incident_type,
+                "min_severity": p.min_severity, "amount": p.amount, "unit": p.unit,
+                "active": p.active,
+            }
+            for p in service.policies()
+        ]  # fmt: skip
+        twin = {**rows[0], "amount": 3, "unit": "days", "active": False}
+        service.replace_policies([*rows, twin], actor="test")
+        db.session.commit()
+        policies = service.policies()
+    form: dict[str, Any] = {}
+    for i, pol in enumerate(policies):
+        src = f"p{i}"
+        form |= {
+            f"{src}-kind": pol.kind,
+            f"{src}-track": pol.track or "",
+            f"{src}-incident_type": pol.incident_type or "",
+            f"{src}-min_severity": str(pol.min_severity),
+            f"{src}-amount": str(pol.amount),
+            f"{src}-unit": pol.unit,
+            f"{src}-active": ["off", "on"] if pol.active else "off",
+        }
+    off = next(i for i, p in enumerate(policies) if not p.active)
+    r = login(org.admin).post("/admin/deadline-policies", {**form, f"p{off}-active": ["off", "on"]})
+    assert r.status_code == 400
+    text = page_text(r)
+    assert "Another switched-on row already sets this step" in text
+    assert f'href="#f-policies-p{off}-active"' in text
+    assert f'id="f-policies-p{off}-active"' in text
+    assert f'id="e-policies-p{off}-active"' in text
+    assert f'aria-describedby="e-policies-p{off}-active"' in text
+
+
 def test_admin_sees_the_fallback_warning_without_content(app, org, submit, login):
     ref = submit(
         org.employee,
