@@ -74,7 +74,10 @@ SENTENCES: dict[str, LazyString] = {
     Kind.TASK_ASSIGNED: _l(
         "You have been made responsible for a follow-up task. My tasks says what to do and by when."
     ),
-    Kind.TASK_DUE: _l("A follow-up task you are responsible for is due soon or overdue."),
+    Kind.TASK_DUE: _l(
+        "A follow-up task is due soon or overdue: one you are responsible for, or one on a "
+        "case you handle whose responsible person can no longer see the case."
+    ),
     Kind.DEADLINE_REMINDER: _l("A deadline on a case you handle is coming up."),
     Kind.DEADLINE_ESCALATION: _l(
         "A deadline on a case has passed without the step being recorded."

@@ -221,14 +221,23 @@ def tasks_job(ctx: TickContext) -> int:
     if not rows:
         return 0
     eligible = eligible_by_case({(r.case_id, r.group_id) for r in rows}, seeing=True)
+    # A task whose responsible person was excluded, on a case no one may handle now:
+    # told as a passed deadline is, to the escalation contacts or the administrators.
+    orphans = [r for r in rows if r.excluded and not eligible[r.case_id]]
+    escalation = escalation_by_group(r.group_id for r in orphans) if orphans else {}
+    barred = exclusions_by_case([r.case_id for r in orphans]) if orphans else {}
     events: list[Event] = []
     for row in rows:
         stage = "late" if row.due_at <= now else "soon"
         key = f"task:{row.id}:{stage}:{int(row.due_at.timestamp())}"
         people = eligible[row.case_id]
         told = [row.responsible_user_id]
+        escalated: dict[str, Any] = {}
         if row.excluded:
             told = [row.assigned_user_id] if row.assigned_user_id in people else people
+        if row.excluded and not people:
+            told = [u for u in escalation[row.group_id] if u not in barred.get(row.case_id, ())]
+            escalated = {"admins": set(escalation[None]), "group_id": row.group_id}
         events += _split_by_access(
             Kind.TASK_DUE,
             told,
@@ -238,6 +247,7 @@ def tasks_job(ctx: TickContext) -> int:
             f"task:{row.id}",
             # A leader who does not handle the case finds the task on "My tasks".
             "/my-tasks",
+            **escalated,
         )
     notify_many(events, now=now)
     for row in rows:

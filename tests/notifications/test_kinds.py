@@ -349,6 +349,26 @@ def test_a_responsible_person_who_stepped_aside_hears_nothing_the_handlers_do(
     assert told == [(org.handler.id, f"/cases/{case.id}")]
 
 
+def test_a_task_no_one_may_take_over_goes_to_the_administrators(app, org, submit, clock):
+    """Its responsible person stepped aside and no handler of the group is left: told
+    as a passed deadline is, to the administrators, at the group's page."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    due = datetime.now(UTC) + timedelta(days=3)
+    with app.app_context():
+        service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            responsible_user_id=org.colleague.id, due_at=due,
+        )  # fmt: skip
+        service.recuse(get_case(case.id), user_obj(org.colleague), "Jeg kjenner henne.")
+        user_obj(org.handler).active = False
+        db.session.commit()
+        group_id = get_case(case.id).group_id
+    clock.move_to(due + timedelta(hours=1))
+    run_tick(app)
+    told = [(r.user_id, r.link) for r in rows(app) if r.kind == Kind.TASK_DUE]
+    assert told == [(org.admin.id, f"/admin/handler-groups/{group_id}")]
+
+
 @pytest.mark.parametrize("who", [Role.MANAGER, Role.SAFETY_REP, Role.ADMIN, Role.EMPLOYEE])
 def test_people_outside_the_case_hear_nothing_of_it(app, org, submit, who):
     case = submit(org.employee, unit_id=org.ward.id, severity=3)
