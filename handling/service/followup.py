@@ -177,6 +177,12 @@ def update_task(
     if "responsible_user_id" in changes:
         _check_responsible(case, changes["responsible_user_id"])
         task.responsible_user_id = changes["responsible_user_id"]
+    if given:
+        # The new responsible person hears of the due time too (the tick's marks were
+        # the previous person's; each reminder's key names its recipient, so no one who
+        # was told already is told again).
+        task.soon_notified_for = None
+        task.overdue_notified_for = None
     if "due_at" in changes:
         _check_due(case, changes["due_at"], now)
         task.due_at = changes["due_at"]

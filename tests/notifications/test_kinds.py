@@ -349,6 +349,43 @@ def test_a_responsible_person_who_stepped_aside_hears_nothing_the_handlers_do(
     assert told == [(org.handler.id, f"/cases/{case.id}")]
 
 
+def test_a_task_given_to_someone_else_reminds_them_and_no_one_twice(app, org, submit, clock):
+    """The reminders follow the task to its new responsible person; the one who had it
+    is not told again."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    due = datetime.now(UTC) + timedelta(days=3)
+    with app.app_context():
+        task = service.add_task(
+            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+            responsible_user_id=org.colleague.id, due_at=due,
+        )  # fmt: skip
+        task_id = task.id
+        db.session.commit()
+    clock.move_to(due - timedelta(hours=2))
+    run_tick(app)
+    with app.app_context():
+        row = get_case(case.id)
+        service.update_task(
+            row, service.get_task(row, task_id), actor=user_obj(org.handler),
+            responsible_user_id=org.handler.id,
+        )  # fmt: skip
+        db.session.commit()
+    run_tick(app)
+    clock.move_to(due + timedelta(hours=1))
+    run_tick(app)
+    run_tick(app)
+    told = sorted(
+        (r.user_id, r.dedupe_key.split(":")[2]) for r in rows(app) if r.kind == Kind.TASK_DUE
+    )
+    assert told == sorted(
+        [
+            (org.colleague.id, "soon"),
+            (org.handler.id, "soon"),
+            (org.handler.id, "late"),
+        ]
+    )
+
+
 def test_a_task_no_one_may_take_over_goes_to_the_administrators(app, org, submit, clock):
     """Its responsible person stepped aside and no handler of the group is left: told
     as a passed deadline is, to the administrators, at the group's page."""
