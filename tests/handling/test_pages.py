@@ -724,11 +724,8 @@ def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
         assert all(r.id != rule_id for r in service.routing_rules())
 
 
-def test_admin_changes_a_deadline_duration(app, org, login):
-    admin = login(org.admin)
-    page = admin.text("/admin/deadline-policies")
-    with app.app_context():
-        policies = service.policies()
+def policies_form(policies: list[Any]) -> dict[str, Any]:
+    """The deadline policies page's form as it is sent for these rows, unchanged."""
     form: dict[str, Any] = {}
     for i, pol in enumerate(policies):
         src = f"p{i}"
@@ -739,9 +736,18 @@ def test_admin_changes_a_deadline_duration(app, org, login):
             f"{src}-min_severity": str(pol.min_severity),
             f"{src}-amount": str(pol.amount),
             f"{src}-unit": pol.unit,
+            # As the page sends it: a hidden "off", then the ticked box's "on".
+            f"{src}-active": ["off", "on"] if pol.active else "off",
         }
-        # As the page sends it: a hidden "off", then the ticked box's "on".
-        form[f"{src}-active"] = ["off", "on"] if pol.active else "off"
+    return form
+
+
+def test_admin_changes_a_deadline_duration(app, org, login):
+    admin = login(org.admin)
+    page = admin.text("/admin/deadline-policies")
+    with app.app_context():
+        policies = service.policies()
+    form = policies_form(policies)
     ack = next(i for i, p in enumerate(policies) if p.kind == "acknowledge")
     assert f'name="p{ack}-amount"' in page
     # Every duration except "same day" must be at least 1.
@@ -829,18 +835,7 @@ def test_a_switched_off_twin_switched_on_is_said_by_its_active_box(app, org, log
         service.replace_policies([*rows, twin], actor="test")
         db.session.commit()
         policies = service.policies()
-    form: dict[str, Any] = {}
-    for i, pol in enumerate(policies):
-        src = f"p{i}"
-        form |= {
-            f"{src}-kind": pol.kind,
-            f"{src}-track": pol.track or "",
-            f"{src}-incident_type": pol.incident_type or "",
-            f"{src}-min_severity": str(pol.min_severity),
-            f"{src}-amount": str(pol.amount),
-            f"{src}-unit": pol.unit,
-            f"{src}-active": ["off", "on"] if pol.active else "off",
-        }
+    form = policies_form(policies)
     off = next(i for i, p in enumerate(policies) if not p.active)
     r = login(org.admin).post("/admin/deadline-policies", {**form, f"p{off}-active": ["off", "on"]})
     assert r.status_code == 400

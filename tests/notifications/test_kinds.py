@@ -328,6 +328,15 @@ def test_a_person_made_responsible_for_a_task_hears_of_it_at_once(app, org, subm
     ]
 
 
+def _colleagues_task_then_recused(org, case_id, due) -> None:
+    """(in an app context) A task for the colleague, who then steps aside from the case."""
+    service.add_task(
+        get_case(case_id), actor=user_obj(org.handler), template="bht_offer",
+        responsible_user_id=org.colleague.id, due_at=due,
+    )  # fmt: skip
+    service.recuse(get_case(case_id), user_obj(org.colleague), "Jeg kjenner henne.")
+
+
 def test_a_responsible_person_who_stepped_aside_hears_nothing_the_handlers_do(
     app, org, submit, clock
 ):
@@ -336,11 +345,7 @@ def test_a_responsible_person_who_stepped_aside_hears_nothing_the_handlers_do(
     case = submit(org.employee, unit_id=org.ward.id)
     due = datetime.now(UTC) + timedelta(days=3)
     with app.app_context():
-        service.add_task(
-            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
-            responsible_user_id=org.colleague.id, due_at=due,
-        )  # fmt: skip
-        service.recuse(get_case(case.id), user_obj(org.colleague), "Jeg kjenner henne.")
+        _colleagues_task_then_recused(org, case.id, due)
         db.session.commit()
     clock.move_to(due + timedelta(hours=1))
     run_tick(app)
@@ -392,11 +397,7 @@ def test_a_task_no_one_may_take_over_goes_to_the_administrators(app, org, submit
     case = submit(org.employee, unit_id=org.ward.id)
     due = datetime.now(UTC) + timedelta(days=3)
     with app.app_context():
-        service.add_task(
-            get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
-            responsible_user_id=org.colleague.id, due_at=due,
-        )  # fmt: skip
-        service.recuse(get_case(case.id), user_obj(org.colleague), "Jeg kjenner henne.")
+        _colleagues_task_then_recused(org, case.id, due)
         user_obj(org.handler).active = False
         db.session.commit()
         group_id = get_case(case.id).group_id
