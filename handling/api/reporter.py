@@ -7,6 +7,7 @@ from flask import Response, jsonify
 from handling import reporter_schemas, service
 from handling.api.base import NOT_FOUND, _user, bp
 from reporting import service as reporting
+from reporting.models import Report
 from trygg.api import documented, load_json
 from trygg.security import allow
 
@@ -56,8 +57,7 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
     return jsonify(reporter_schemas.ReporterMessageOutSchema().dump(out)), 201
 
 
-def _consent_out(report_id: int) -> Response:
-    report = reporting.own_report(_user(), report_id)
+def _consent_out(report: Report) -> Response:
     case = service.reporter_case(report)
     given = service.identity_consents(case)
     out = {
@@ -78,7 +78,7 @@ def _consent_out(report_id: int) -> Response:
 def identity_consent(report_id: int) -> Response:
     """Owner only. Where your identity is protected (a varsel, a confidential report),
     an export of the case names you only to the kinds of recipient listed here."""
-    return _consent_out(report_id)
+    return _consent_out(reporting.own_report(_user(), report_id))
 
 
 @bp.put("/reports/<id:report_id>/identity-consent")
@@ -97,4 +97,4 @@ def set_identity_consent(report_id: int) -> Response:
     data = load_json(reporter_schemas.IdentityConsentSchema())
     actor = reporting.reporter_actor(report, _user())
     service.set_identity_consents(report, data["recipients"], actor=actor)
-    return _consent_out(report_id)
+    return _consent_out(report)

@@ -179,8 +179,10 @@ def build(
     )
     # Every case at once: a person may have reported a thousand times.
     cases = handling.cases_for_reports([*own_ids, *named_ids])
-    by_case = handling.consents_by_case(c.id for c in cases.values())
-    consents = {report_id: by_case[case.id] for report_id, case in cases.items()}
+    # The consents of their own reports' cases only (a report naming them is not theirs).
+    own_cases = {report_id: cases[report_id] for report_id in own_ids if report_id in cases}
+    by_case = handling.consents_by_case(case.id for case in own_cases.values())
+    consents = {report_id: by_case[case.id] for report_id, case in own_cases.items()}
     return _plain(
         {
             "exported_at": utcnow(),
