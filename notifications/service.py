@@ -134,6 +134,18 @@ def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool
     return MailState.PENDING
 
 
+def mailed_at_once(user_id: int, kind: Kind) -> bool:
+    """Whether a notification of `kind` reaches this user by e-mail at once (their
+    preference and the rules above), rather than in a digest, or not by e-mail."""
+    prefs: dict[tuple[int, str], str] = {}
+    person = _recipients({user_id}, {str(kind)}, prefs).get(user_id)
+    if person is None or not person.active:
+        return False
+    delivery = prefs.get((user_id, str(kind)))
+    state = mail_state_for(str(kind), delivery, handler=person.handler, away=person.away)
+    return state == MailState.PENDING
+
+
 def start_of_day(moment: datetime) -> datetime:
     """Midnight (Oslo) of the moment's day, in UTC."""
     local = moment.astimezone(OSLO)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from handling.models import Case, FollowUpTask
+from handling.notices.jobs import TASK_DUE_SOON
 from handling.notices.recipients import (
     _case_handlers,
     _case_link,
@@ -18,7 +19,7 @@ from handling.notices.recipients import (
     _split_by_access,
 )
 from notifications.kinds import Kind
-from notifications.service import Event, mark_read_events, notify_many
+from notifications.service import Event, mailed_at_once, mark_read_events, notify_many
 from reporting import service as reporting
 
 
@@ -100,6 +101,16 @@ def task_given(case: Case, task: FollowUpTask, actor_id: int, now: datetime) -> 
             "/my-tasks",
         )
     )
+    # Given when it is due within a day already: this mail, which says where to read what
+    # to do and by when, is also the "due soon" reminder, not a second mail a moment
+    # later. Not for someone who takes such notices in a digest or not by e-mail.
+    due = task.due_at
+    if (
+        due is not None
+        and due <= now + TASK_DUE_SOON
+        and mailed_at_once(person, Kind.TASK_ASSIGNED)
+    ):
+        task.soon_notified_for = due
 
 
 def reporter_wrote(case: Case, key: str) -> None:

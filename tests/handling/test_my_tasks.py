@@ -250,7 +250,7 @@ def test_a_closed_cases_task_is_not_listed_and_cannot_be_done(app, org, submit, 
     assert "The case is closed." in page_text(r)
 
 
-def test_the_due_soon_email_sends_a_leader_to_my_tasks(app, org, submit):
+def test_the_overdue_email_sends_a_leader_to_my_tasks(app, org, submit):
     ref = submit(org.employee, unit_id=org.ward.id)
     task_id = give_task(app, org, ref.id)
     from handling.notices import tasks_job
@@ -258,7 +258,7 @@ def test_the_due_soon_email_sends_a_leader_to_my_tasks(app, org, submit):
     from notifications.scheduler import TickContext
 
     with app.app_context():
-        tasks_job(TickContext(now=datetime.now(UTC), owner="test"))
+        tasks_job(TickContext(now=datetime.now(UTC) + timedelta(hours=6), owner="test"))
         links = db.session.execute(
             select(Notification.kind, Notification.link)
             .where(
@@ -268,7 +268,8 @@ def test_the_due_soon_email_sends_a_leader_to_my_tasks(app, org, submit):
             .order_by(Notification.id)
         ).all()
         db.session.rollback()
-    # Told when the task was given, and when it fell due: both to My tasks.
+    # Told when the task was given (five hours before it was due: that mail is also the
+    # "due soon" one), and when it was overdue: both to My tasks.
     assert [tuple(row) for row in links] == [
         ("task_assigned", "/my-tasks"),
         ("task_due", "/my-tasks"),

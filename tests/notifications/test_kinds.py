@@ -14,6 +14,7 @@ from handling import service
 from handling.models import HandlerGroupEscalation
 from handling.states import CaseState, Track
 from notifications.kinds import Kind
+from notifications.models import NotificationPreference
 from tests.factories import choose_language, form_login, form_token, user_obj
 from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
@@ -326,6 +327,38 @@ def test_a_person_made_responsible_for_a_task_hears_of_it_at_once(app, org, subm
         (org.manager.id, "/my-tasks"),
         (org.colleague.id, f"/cases/{case.id}"),
     ]
+
+
+def test_a_task_given_close_to_its_due_time_is_one_mail_not_two(app, org, submit, clock):
+    """Given five hours before it is due, the task's own mail is the reminder: no "due
+    soon" right behind it, but still the one when it is overdue. Someone who reads such
+    notices in the evening digest gets the "due soon" mail at once."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    due = datetime.now(UTC) + timedelta(hours=5)
+    with app.app_context():
+        db.session.add(
+            NotificationPreference(
+                user_id=org.colleague.id, kind=Kind.TASK_ASSIGNED, delivery="digest"
+            )
+        )
+        for person in (org.manager, org.colleague):
+            service.add_task(
+                get_case(case.id), actor=user_obj(org.handler), template="bht_offer",
+                responsible_user_id=person.id, due_at=due,
+            )  # fmt: skip
+        db.session.commit()
+    run_tick(app)
+    got = kinds_by_user(app)
+    assert got[org.manager.id] == [Kind.TASK_ASSIGNED]
+    # (the colleague, a handler of the group, also heard of the new case)
+    assert {Kind.TASK_ASSIGNED, Kind.TASK_DUE} <= set(got[org.colleague.id])
+    clock.move_to(due + timedelta(hours=1))
+    run_tick(app)
+    run_tick(app)
+    late = sorted(
+        r.user_id for r in rows(app) if r.kind == Kind.TASK_DUE and ":late:" in r.dedupe_key
+    )
+    assert late == sorted([org.manager.id, org.colleague.id])
 
 
 def _colleagues_task_then_recused(org, case_id, due) -> None:
