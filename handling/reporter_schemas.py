@@ -64,6 +64,11 @@ class ConsentGivenSchema(Schema):
     given_at = fields.DateTime()
 
 
+class ConsentAskedSchema(Schema):
+    recipient = fields.String()
+    asked_at = fields.DateTime()
+
+
 class IdentityConsentOutSchema(Schema):
     """Whether your identity is protected in the case, and who you agreed may learn it."""
 
@@ -71,6 +76,13 @@ class IdentityConsentOutSchema(Schema):
         metadata={"description": "A varsel or a confidential report: named only with consent."}
     )
     consents = fields.List(fields.Nested(ConsentGivenSchema))
+    asked = fields.List(
+        fields.Nested(ConsentAskedSchema),
+        metadata={
+            "description": "What the case handler asked you to agree to and you have not "
+            "answered: a PUT that leaves one out says no to it."
+        },
+    )
 
 
 class AnonymousMessageOutSchema(Schema):

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from handling import service as handling
-from handling.errors import CaseNotFound
+from handling.errors import CaseError, CaseNotFound
 from handling.models import Case
 from handling.states import AccessLevel
 from reporting.models import Report
@@ -214,6 +214,31 @@ def _format() -> str:
     except ValidationError as exc:
         raise schema_error(exc) from None
     return form
+
+
+@bp.post("/cases/<id:case_id>/identity-consent-requests")
+@allow(Role.HANDLER)
+@documented(
+    "Ask a protected reporter (a varsel's, a confidential report's) whether they agree to "
+    "be named to kinds of recipient of an export; they answer on their case page and the "
+    "case's handlers are told (audited; a confidential reporter only by the assignee)",
+    body=schemas.ConsentRequestInSchema,
+    response=schemas.ConsentRequestOutSchema,
+    status=201,
+    tags=TAGS,
+    errors=(400, 404),
+)
+def ask_consent(case_id: int) -> tuple[Response, int]:
+    case = _case(case_id)
+    data = load_json(schemas.ConsentRequestInSchema())
+    try:
+        asked = document.ask_consent(case, _user(), data["recipients"])
+    except CaseError as exc:
+        raise ApiError(400, exc.messages()) from None
+    waiting = sorted(handling.pending_requests(case))
+    db.session.commit()
+    out = schemas.ConsentRequestOutSchema().dump({"asked": asked, "waiting": waiting})
+    return jsonify(out), 201
 
 
 @bp.get("/account/my-data")

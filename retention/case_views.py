@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_login import current_user
 from marshmallow import ValidationError
+from werkzeug.wrappers.response import Response
 
 from handling import service as handling
+from handling.errors import CaseError
 from handling.models import Case
 from retention import schemas, service
 from retention.admin_views import Page
@@ -50,8 +52,22 @@ def _retention(case: Case) -> dict[str, Any]:
     }
 
 
-def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Page:
+def _page(
+    case: Case,
+    errors: dict[str, list[str]],
+    form: dict[str, Any],
+    ask_errors: dict[str, list[str]] | None = None,
+) -> Page:
     consents = handling.identity_consents(case)
+    protected = handling.identity_protected(case)
+    user: User = current_user._get_current_object()  # noqa: SLF001 - the real User
+    # A confidential reporter is named only in the assigned handler's export.
+    confidential_elsewhere = case.report.confidential and not document.confidential_exporter(
+        case, user
+    )
+    # Whom the handler may still ask the reporter about (handling.service.consent).
+    askable = protected and not case.report.anonymous and not confidential_elsewhere
+    asked = handling.pending_requests(case) if askable else {}
     html = render_template(
         "retention/case.html",
         case=case,
@@ -63,16 +79,22 @@ def _page(case: Case, errors: dict[str, list[str]], form: dict[str, Any]) -> Pag
         sections=document.SECTIONS,
         # A varsel's or a confidential reporter is named only to the recipients they
         # agreed to (handling.service.consent).
-        protected=handling.identity_protected(case),
+        protected=protected,
         consents=[str(label) for r, label in document.RECIPIENTS.items() if r in consents],
-        # A confidential reporter is named only in the assigned handler's export.
-        confidential_elsewhere=case.report.confidential
-        and not document.confidential_exporter(case, current_user),
+        confidential_elsewhere=confidential_elsewhere,
+        askable=askable,
+        asked=[(str(document.RECIPIENTS[r]), at) for r, at in sorted(asked.items())],
+        ask_options=[
+            (r, label)
+            for r, label in document.RECIPIENTS.items()
+            if r not in consents and r not in asked
+        ],
         errors=errors,
+        ask_errors=ask_errors or {},
         form=form,
         format_date=format_date,
     )
-    return (html, 400) if errors else html
+    return (html, 400) if errors or ask_errors else html
 
 
 @bp.get("/cases/<id:case_id>/retention")
@@ -104,3 +126,26 @@ def export(case_id: int) -> Page:
     doc = document.build(case, user, request_)
     db.session.commit()
     return download(doc, data["format"], doc["reference"], case_pdf)
+
+
+@bp.post("/cases/<id:case_id>/retention/consent-request")
+@allow(Role.HANDLER)
+def ask_consent(case_id: int) -> Page | Response:
+    """Ask the reporter whether they agree to be named to the recipients ticked."""
+    case = _case(case_id)
+    user: User = current_user._get_current_object()  # noqa: SLF001 - the real User
+    try:
+        data = schemas.ConsentRequestInSchema().load(
+            {"recipients": request.form.getlist("recipients")}
+        )
+        document.ask_consent(case, user, data["recipients"])
+    except ValidationError:
+        errors = {"recipients": [_("Tick whom the reporter may be named to.")]}
+    except CaseError as exc:
+        errors = {"recipients": [str(m) for ms in exc.errors.values() for m in ms]}
+    else:
+        db.session.commit()
+        flash(_("The reporter is asked. You are told when they answer."), "success")
+        return redirect(url_for("retention.case_page", case_id=case.id), 303)
+    audit.keep_audited()
+    return _page(case, {}, {"sections": ["report"], "format": "pdf"}, errors)

@@ -68,6 +68,25 @@ class ExportInSchema(StrictSchema):
     format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "json"]))
 
 
+class ConsentRequestInSchema(StrictSchema):
+    """A handler asks a protected reporter whether they agree to be named to these kinds
+    of recipient of an export."""
+
+    recipients = fields.List(
+        fields.String(validate=validate.OneOf(sorted(RECIPIENTS))),
+        required=True,
+        validate=validate.Length(min=1, max=len(RECIPIENTS)),
+        metadata={"description": "Codes: " + ", ".join(sorted(RECIPIENTS))},
+    )
+
+
+class ConsentRequestOutSchema(Schema):
+    """The kinds of recipient asked about now, and all that wait for the reporter."""
+
+    asked = fields.List(fields.String())
+    waiting = fields.List(fields.String())
+
+
 class FormatQuerySchema(StrictSchema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
 

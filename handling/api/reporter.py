@@ -60,9 +60,12 @@ def reporter_post_message(report_id: int) -> tuple[Response, int]:
 def _consent_out(report: Report) -> Response:
     case = service.reporter_case(report)
     given = service.identity_consents(case)
+    protected = service.identity_protected(case) and not report.anonymous
+    asked = service.pending_requests(case) if protected else {}
     out = {
-        "protected": service.identity_protected(case) and not report.anonymous,
+        "protected": protected,
         "consents": [{"recipient": r, "given_at": at} for r, at in sorted(given.items())],
+        "asked": [{"recipient": r, "asked_at": at} for r, at in sorted(asked.items())],
     }
     return jsonify(reporter_schemas.IdentityConsentOutSchema().dump(out))
 
@@ -91,8 +94,8 @@ def identity_consent(report_id: int) -> Response:
     errors=(400, 404),
 )
 def set_identity_consent(report_id: int) -> Response:
-    """Owner only; the whole list (one left out is withdrawn). 400 where your identity
-    is not protected in the case."""
+    """Owner only; the whole list (one left out is withdrawn, or, if the case handler
+    asked for it, declined). 400 where your identity is not protected in the case."""
     report = reporting.own_report(_user(), report_id)
     data = load_json(reporter_schemas.IdentityConsentSchema())
     actor = reporting.reporter_actor(report, _user())

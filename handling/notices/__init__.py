@@ -18,6 +18,7 @@ from handling.notices.access_changes import access_change_recipients, access_cha
 from handling.notices.case_events import (
     assigned,
     case_opened,
+    reporter_asked_consent,
     reporter_has_news,
     reporter_read_news,
     reporter_wrote,
@@ -42,6 +43,7 @@ __all__ = [
     "eligible_by_case",
     "escalation_by_group",
     "exclusions_by_case",
+    "reporter_asked_consent",
     "reporter_has_news",
     "reporter_read_news",
     "task_given",

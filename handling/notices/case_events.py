@@ -132,7 +132,11 @@ def reporter_wrote(case: Case, key: str) -> None:
 
 
 def reporter_read_news(
-    case: Case, user_id: int, message_ids: Iterable[int], closings: Iterable[datetime]
+    case: Case,
+    user_id: int,
+    message_ids: Iterable[int],
+    closings: Iterable[datetime],
+    consent_requests: Iterable[datetime] = (),
 ) -> None:
     """The reporter opened their case: its news (the handlers' messages shown, the
     feedback of each time it was closed) is read, so the start page stops saying there
@@ -140,7 +144,13 @@ def reporter_read_news(
     reporter's own are found)."""
     keys = [f"case:{case.id}:message:{m}" for m in message_ids]
     keys += [f"case:{case.id}:feedback:{int(at.timestamp())}" for at in closings]
+    keys += [f"case:{case.id}:consent-request:{int(at.timestamp())}" for at in consent_requests]
     mark_read_events(user_id, keys, discreet=True)
+
+
+def reporter_asked_consent(case: Case, at: datetime) -> None:
+    """A handler asked the reporter whether they agree to be named: news for them."""
+    reporter_has_news(case, f"consent-request:{int(at.timestamp())}")
 
 
 def reporter_has_news(case: Case, key: str) -> None:

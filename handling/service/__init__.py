@@ -74,6 +74,8 @@ from handling.service.consent import (
     consents_by_case,
     identity_consents,
     identity_protected,
+    pending_requests,
+    request_identity_consent,
     set_identity_consents,
 )
 from handling.service.deadlines import (
@@ -268,6 +270,8 @@ __all__ = [
     "consent_allows",
     "consents_by_case",
     "set_identity_consents",
+    "pending_requests",
+    "request_identity_consent",
     "ConsentChange",
     "messages_for",
     "next_open_deadline",

@@ -12,7 +12,7 @@ case's handlers (who may be waiting for it before they export).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -24,6 +24,8 @@ from handling.service.base import _audit, _event, _now
 from handling.service.reporter import reporter_case
 from handling.states import Track
 from reporting.models import Report
+from trygg.accounts.models import User
+from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
 
@@ -32,6 +34,16 @@ from trygg.i18n import lazy_gettext as _l
 class ConsentChange:
     given: list[str]
     withdrawn: list[str]
+    # Asked for by a handler, and left unticked when the reporter saved their choice.
+    declined: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.given or self.withdrawn or self.declined)
+
+
+# The case's timeline events that make up the conversation about consent.
+REQUESTED, DECLINED = "identity_consent_requested", "identity_consent_declined"
 
 
 def identity_protected(case: Case) -> bool:
@@ -87,11 +99,78 @@ def consent_allows(case: Case, recipient: str) -> bool:
     return recipient in identity_consents(case)
 
 
+def pending_requests(case: Case) -> dict[str, datetime]:
+    """The kinds of recipient a handler asked the reporter about that the reporter has
+    not answered yet (neither agreed to nor left unticked when saving), and when."""
+    rows = db.session.execute(
+        select(CaseEvent.kind, CaseEvent.codes, CaseEvent.at)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_((REQUESTED, DECLINED)))
+        .order_by(CaseEvent.at)
+    )
+    pending: dict[str, datetime] = {}
+    for kind, values, at in rows:
+        for recipient in (values or {}).get("recipients", ()):
+            if kind == REQUESTED:
+                pending.setdefault(recipient, at)
+            else:
+                pending.pop(recipient, None)
+    given = identity_consents(case)
+    return {r: at for r, at in pending.items() if r not in given}
+
+
+def _askable(case: Case) -> None:
+    if case.report.anonymous:
+        raise CaseError(
+            _l("The reporter is anonymous: there is no one to ask to be named."),
+            field="recipients",
+        )
+    if not identity_protected(case):
+        raise CaseError(
+            _l("The reporter's identity is not protected in this case: there is nothing to ask."),
+            field="recipients",
+        )
+
+
+def request_identity_consent(
+    case: Case, recipients: Iterable[str], *, actor: User, now: datetime | None = None
+) -> list[str]:
+    """A handler asks the reporter whether they agree to be named to these kinds of
+    recipient (the caller checked that the handler may export the case with the
+    reporter's identity). The reporter is told there is news, and the question is shown
+    by the consent form on their case page. Returns the kinds asked about."""
+    _askable(case)
+    wanted = set(recipients)
+    if not wanted:
+        raise CaseError(_l("Choose whom the reporter may be named to."), field="recipients")
+    if wanted - set(codes.EXPORT_RECIPIENTS):
+        raise CaseError(_l("Choose among the recipients listed."), field="recipients")
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    given = identity_consents(case)
+    if wanted <= set(given):
+        raise CaseError(
+            _l("The reporter has already agreed to be named to this recipient."),
+            field="recipients",
+        )
+    asked = sorted(wanted - set(given) - set(pending_requests(case)))
+    if not asked:
+        raise CaseError(
+            _l("You have asked already; the reporter has not answered yet."), field="recipients"
+        )
+    at = _now(now)
+    label = actor_label(actor)
+    _event(case, REQUESTED, label, at, recipients=asked)
+    _audit("case.identity_consent.request", label, case, at=at, recipients=asked)
+    notices.reporter_asked_consent(case, at)
+    db.session.flush()
+    return asked
+
+
 def set_identity_consents(
     report: Report, recipients: Iterable[str], *, actor: str, now: datetime | None = None
 ) -> ConsentChange:
     """The reporter's consent, as a whole: exactly these kinds of recipient (the caller
-    checked that the report is theirs). Nothing is recorded when nothing changes."""
+    checked that the report is theirs). A kind a handler asked about and left unticked
+    is the reporter's no. Nothing is recorded when nothing changes."""
     case = reporter_case(report)
     if report.anonymous or not identity_protected(case):
         raise CaseError(
@@ -106,8 +185,12 @@ def set_identity_consents(
     # double click) reads what the first stored, instead of inserting it again.
     db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     current = identity_consents(case)
-    change = ConsentChange(sorted(wanted - set(current)), sorted(set(current) - wanted))
-    if not change.given and not change.withdrawn:
+    change = ConsentChange(
+        sorted(wanted - set(current)),
+        sorted(set(current) - wanted),
+        sorted(set(pending_requests(case)) - wanted),
+    )
+    if not change.changed:
         return change
     at = _now(now)
     if change.withdrawn:
@@ -120,9 +203,13 @@ def set_identity_consents(
     db.session.add_all(
         IdentityConsent(case_id=case.id, recipient=r, given_at=at) for r in change.given
     )
-    detail = {"given": change.given, "withdrawn": change.withdrawn}
-    _event(case, "identity_consent", actor, at, **detail)
-    _audit("case.identity_consent", actor, case, at=at, **detail)
+    if change.given or change.withdrawn:
+        detail = {"given": change.given, "withdrawn": change.withdrawn}
+        _event(case, "identity_consent", actor, at, **detail)
+        _audit("case.identity_consent", actor, case, at=at, **detail)
+    if change.declined:
+        _event(case, DECLINED, actor, at, recipients=change.declined)
+        _audit("case.identity_consent.decline", actor, case, at=at, recipients=change.declined)
     notices.reporter_wrote(case, f"consent:{int(at.timestamp() * 1000)}")
     db.session.flush()
     return change

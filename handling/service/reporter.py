@@ -89,14 +89,21 @@ def news_read(view: ReporterView, user_id: int) -> None:
             CaseMessage.author_kind == Side.HANDLER,
         )
     )
-    # Each closing gave feedback (a case may be reopened and closed again).
+    # Each closing gave feedback (a case may be reopened and closed again); each
+    # consent request (handling.service.consent) asked a question.
     moves = db.session.execute(
-        select(CaseEvent.at, CaseEvent.codes).where(
-            CaseEvent.case_id == view.case.id, CaseEvent.kind == "transition"
+        select(CaseEvent.kind, CaseEvent.at, CaseEvent.codes).where(
+            CaseEvent.case_id == view.case.id,
+            CaseEvent.kind.in_(("transition", "identity_consent_requested")),
         )
     )
-    closings = [at for at, codes in moves if (codes or {}).get("to") == CaseState.CLOSED]
-    notices.reporter_read_news(view.case, user_id, list(shown), closings)
+    closings, asked = [], []
+    for kind, at, codes in moves:
+        if kind != "transition":
+            asked.append(at)
+        elif (codes or {}).get("to") == CaseState.CLOSED:
+            closings.append(at)
+    notices.reporter_read_news(view.case, user_id, list(shown), closings, asked)
 
 
 def post_reporter_message(

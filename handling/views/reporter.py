@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import (
     current_app,
     flash,
@@ -15,6 +18,7 @@ from werkzeug.wrappers.response import Response
 
 from handling import reporter_schemas, service
 from handling.codes import EXPORT_RECIPIENTS
+from handling.models import Case
 from handling.presenters import Forms, _errors_of
 from handling.views.base import Page, _user, bp
 from handling.views.inputs import load_form
@@ -75,11 +79,27 @@ def reporter_identity_consent(report_id: int) -> Page | Response:
         for name, messages in _errors_of(exc).items():
             errors.setdefault(name.split(".", 1)[0], []).extend(messages)
         return _reporter_page(report, actor, Forms("consent", request.form, errors))
-    if change.given or change.withdrawn:
+    if change.changed:
         flash(_("Your choice is saved. The case handler is told of it."), "success#h-consent")
     else:
         flash(_("Nothing changed."), "info#h-consent")
     return redirect(url_for(".reporter_case", report_id=report_id, _anchor="h-consent"), 303)
+
+
+@dataclass(frozen=True)
+class Asked:
+    labels: str
+    first: datetime
+
+
+def _asked(case: Case) -> Asked | None:
+    """What the case handler asked the reporter to agree to, unanswered: the kinds of
+    recipient in words, and the day of the first question."""
+    asked = service.pending_requests(case)
+    if not asked:
+        return None
+    labels = ", ".join(str(EXPORT_RECIPIENTS[code]) for code in sorted(asked))
+    return Asked(labels, min(asked.values()))
 
 
 def _reporter_page(report: Report, actor: str, forms: Forms) -> Page:
@@ -101,6 +121,7 @@ def _reporter_page(report: Report, actor: str, forms: Forms) -> Page:
         finished=view.state in FINISHED_STATES,
         protected=protected,
         consents=service.identity_consents(view.case) if protected else {},
+        asked=_asked(view.case) if protected else None,
         recipients=EXPORT_RECIPIENTS,
     )
     if forms.errors:

@@ -8,6 +8,7 @@ from typing import Any
 
 from handling import codes
 from handling import service as handling
+from handling.errors import CaseError
 from handling.models import Case
 from handling.presenters import Names, event_text
 from reporting import service as reporting
@@ -68,6 +69,22 @@ def identity_allowed(case: Case, request: ExportRequest, user: User) -> bool:
 def confidential_exporter(case: Case, user: User) -> bool:
     """The one handler who may name a confidential reporter: the case's assignee."""
     return case.assigned_user_id is not None and case.assigned_user_id == user.id
+
+
+def ask_consent(case: Case, user: User, recipients: list[str]) -> list[str]:
+    """Ask the reporter whether they agree to be named to these kinds of recipient
+    (`handling.request_identity_consent`): only a handler whose export could name them,
+    so for a confidential reporter only the case's assignee."""
+    report = case.report
+    if report.confidential and not report.anonymous and not confidential_exporter(case, user):
+        raise CaseError(
+            _l(
+                "Only the case handler assigned to the case can ask a confidential reporter "
+                "to be named: only their export can name them."
+            ),
+            field="recipients",
+        )
+    return handling.request_identity_consent(case, recipients, actor=user)
 
 
 def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:

@@ -157,3 +157,40 @@ def test_the_reporter_agrees_to_be_named_and_the_handler_sees_it(logged_in, vars
     told = handler.locator("#h-reporter-consent").inner_text()
     assert police in told
     assert_accessible(handler, "the export form of a varsel with the reporter's consent")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_handler_asks_and_the_reporter_answers(live_app, demo_logins, logged_in, locale):
+    """The handler asks from the export form; the reporter sees the question above their
+    consent form and says no by saving without ticking it."""
+    case = _employee_reports(
+        live_app,
+        demo_logins,
+        incident_types=["bullying"],
+        place_type="other",
+        counterpart_category="colleague",
+        narrative="En kollega har frosset meg ut.",
+    )
+    handler = logged_in(Role.HANDLER)
+    retention = f"/cases/{case.id}/retention"
+    handler.goto(retention)
+    click_and_wait(handler, "form[action$='/consent-request'] button[type=submit]")
+    assert handler.locator("#error-summary").is_visible()
+    assert handler.locator("#e-ask-recipients").is_visible()
+    assert_accessible(handler, "the export form with a question asked of no one")
+    handler.locator("#f-ask-recipients-1").check()
+    click_and_wait(handler, "form[action$='/consent-request'] button[type=submit]")
+    assert_path(handler, retention)
+    assert handler.locator("main .ds-alert").count() == 1
+    assert handler.locator("#f-ask-recipients-1").count() == 1  # the next recipient now
+    assert_accessible(handler, "the export form after asking the reporter")
+
+    page = logged_in(Role.EMPLOYEE)
+    mine = f"/my-reports/{case.report_id}/case"
+    page.goto(mine)
+    assert page.locator("#consent-asked").is_visible()
+    assert_accessible(page, "the reporter's case page with the handler's question")
+    click_and_wait(page, "form[action$='/identity-consent'] button[type=submit]")
+    assert_path(page, mine)
+    assert page.locator("#consent-asked").count() == 0
+    assert_accessible(page, "the reporter's case page after saying no")

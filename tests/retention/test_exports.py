@@ -90,7 +90,7 @@ def test_a_varsel_reporter_is_named_only_to_the_recipients_they_agreed_to(app, w
         app, world, "AGR", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
     )
     mine = f"/api/v1/reports/{report_id}/identity-consent"
-    assert reporter.get(mine).get_json() == {"protected": True, "consents": []}
+    assert reporter.get(mine).get_json() == {"protected": True, "consents": [], "asked": []}
 
     given = reporter.put(mine, {"recipients": ["police"]})
     assert given.status_code == 200, given.get_json()
@@ -129,7 +129,7 @@ def test_a_varsel_reporter_is_named_only_to_the_recipients_they_agreed_to(app, w
     # The same choice again changes nothing; withdrawing takes the name out again.
     assert reporter.put(mine, {"recipients": ["police"]}).status_code == 200
     withdrawn = reporter.put(mine, {"recipients": []})
-    assert withdrawn.get_json() == {"protected": True, "consents": []}
+    assert withdrawn.get_json() == {"protected": True, "consents": [], "asked": []}
     assert not named("police")
     with app.app_context():
         details = [
@@ -161,7 +161,7 @@ def test_no_one_but_the_reporter_gives_consent_and_only_where_it_is_needed(app, 
     # A named HMS report names its reporter when the section is chosen: nothing to give.
     _, hms_id, _ = marked_case(app, world, "HMS2", handler=handler, reporter=reporter)
     hms = f"/api/v1/reports/{hms_id}/identity-consent"
-    assert reporter.get(hms).get_json() == {"protected": False, "consents": []}
+    assert reporter.get(hms).get_json() == {"protected": False, "consents": [], "asked": []}
     refused = reporter.put(hms, {"recipients": ["police"]})
     assert refused.status_code == 400
     assert refused.get_json()["errors"]["recipients"]

@@ -1,0 +1,187 @@
+"""A handler asks a protected reporter whether they agree to be named in an export.
+
+The question reaches the reporter as news and as a question above the consent form on
+their case page; their answer (agreeing, or saving without agreeing) reaches the
+handlers and the case's timeline. No handler can answer for them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from notifications.models import Notification
+from tests.handling.conftest import Api
+from trygg.audit import AuditEntry
+from trygg.extensions import db
+
+VARSEL = {"incident_types": ["sexual_harassment"], "counterpart_category": "colleague"}
+
+
+def _ask(handler: Api, case_id: int, *recipients: str):
+    return handler.post(
+        f"/api/v1/cases/{case_id}/identity-consent-requests", {"recipients": list(recipients)}
+    )
+
+
+def _events(handler: Api, case_id: int, kind: str) -> list[list[str]]:
+    events = handler.get(f"/api/v1/cases/{case_id}").get_json()["events"]
+    return [e["codes"]["recipients"] for e in events if e["kind"] == kind]
+
+
+def _audited(app, action: str) -> list[tuple[str, dict]]:
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+        )
+        return [(e.actor, e.detail_dict()) for e in entries]
+
+
+def _unread(app, user_id: int) -> int:
+    with app.app_context():
+        return int(
+            db.session.scalar(
+                select(func.count()).where(
+                    Notification.user_id == user_id, Notification.read_at.is_(None)
+                )
+            )
+            or 0
+        )
+
+
+def test_a_handler_asks_and_the_reporter_agrees(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    before = _unread(app, org.employee.id)
+
+    asked = _ask(handler, case.id, "police")
+    assert asked.status_code == 201, asked.get_json()
+    assert asked.get_json() == {"asked": ["police"], "waiting": ["police"]}
+    # The reporter has news, and their consent says what they were asked.
+    assert _unread(app, org.employee.id) == before + 1
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    [question] = reporter.get(mine).get_json()["asked"]
+    assert question["recipient"] == "police"
+    assert _events(handler, case.id, "identity_consent_requested") == [["police"]]
+    assert _audited(app, "case.identity_consent.request") == [
+        (f"user:{org.whistle_handler.id}", {"recipients": ["police"]})
+    ]
+    # Asking again before they answer is refused, and says why.
+    again = _ask(handler, case.id, "police")
+    assert again.status_code == 400
+    assert "svart" in again.get_json()["errors"]["recipients"][0]
+
+    agreed = reporter.put(mine, {"recipients": ["police"]})
+    assert agreed.status_code == 200
+    assert agreed.get_json()["asked"] == []
+    assert [c["recipient"] for c in agreed.get_json()["consents"]] == ["police"]
+    already = _ask(handler, case.id, "police")
+    assert already.status_code == 400
+    assert "allerede sagt ja" in already.get_json()["errors"]["recipients"][0]
+    body = {"recipient": "police", "reason": "police_report", "sections": ["reporter"]}
+    doc = handler.post(f"/api/v1/cases/{case.id}/exports", {**body, "format": "json"})
+    assert doc.get_json()["reporter"] == {"name": "Ella Employee"}
+
+
+def test_saving_without_ticking_what_was_asked_is_a_no(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    assert _ask(handler, case.id, "police", "nav").status_code == 201
+    told_before = _unread(app, org.whistle_handler.id)
+
+    page = f"/my-reports/{case.report_id}/case"
+    html = reporter.get(page).get_data(as_text=True)
+    assert (
+        "Saksbehandleren spør om du godtar å bli navngitt overfor: NAV (skademelding), Politiet"
+        in html
+    )
+    form = {"csrf_token": reporter.token, "recipients": ["nav"]}
+    assert reporter.client.post(f"{page}/identity-consent", data=form).status_code == 303
+    html = reporter.get(page).get_data(as_text=True)
+    assert "Saksbehandleren spør" not in html
+    assert "NAV (skademelding): siden" in html
+
+    # The handlers hear of the answer, and the timeline says yes to NAV and no to police.
+    assert _unread(app, org.whistle_handler.id) == told_before + 1
+    assert _events(handler, case.id, "identity_consent_declined") == [["police"]]
+    assert _audited(app, "case.identity_consent.decline") == [
+        (f"user:{org.employee.id}", {"recipients": ["police"]})
+    ]
+    case_page = handler.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Melderen sa nei til å bli navngitt" in case_page
+    # After a no, a handler may ask again (circumstances change); the reporter decides.
+    assert _ask(handler, case.id, "police").get_json() == {
+        "asked": ["police"],
+        "waiting": ["police"],
+    }
+
+
+def test_the_reporter_reading_their_case_reads_the_question(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    before = _unread(app, org.employee.id)
+    assert _ask(handler, case.id, "labour_inspection").status_code == 201
+    assert _unread(app, org.employee.id) == before + 1
+    reporter.get(f"/my-reports/{case.report_id}/case")
+    assert _unread(app, org.employee.id) == before
+
+
+def test_only_a_handler_who_could_name_them_asks_and_only_where_it_matters(app, org, submit, api):
+    handler, colleague = api(org.handler), api(org.colleague)
+    # A named HMS report names its reporter when chosen: nothing to ask.
+    hms = submit(org.employee, unit_id=org.ward.id)
+    refused = _ask(handler, hms.id, "police")
+    assert refused.status_code == 400
+    assert "ikke beskyttet" in refused.get_json()["errors"]["recipients"][0]
+    # An anonymous reporter has no name to give and no one to ask.
+    anonymous = submit(None, unit_id=org.ward.id)
+    refused = _ask(handler, anonymous.id, "police")
+    assert refused.status_code == 400
+    assert "anonym" in refused.get_json()["errors"]["recipients"][0]
+    # A confidential reporter: only the handler assigned to the case.
+    confidential = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    handler.post(
+        f"/api/v1/cases/{confidential.id}/assignment",
+        {"handler_id": org.handler.id, "reason": "Min"},
+    )
+    refused = _ask(colleague, confidential.id, "police")
+    assert refused.status_code == 400
+    assert "Bare saksbehandleren som har saken" in refused.get_json()["errors"]["recipients"][0]
+    page = colleague.get(f"/cases/{confidential.id}/retention").get_data(as_text=True)
+    assert "Spør melderen" not in page
+    assert _ask(handler, confidential.id, "police").status_code == 201
+    # Not the reporter, not a manager; an unknown recipient is refused by name.
+    assert _ask(api(org.employee), confidential.id, "police").status_code in (403, 404)
+    assert _ask(api(org.manager), confidential.id, "police").status_code in (403, 404)
+    unknown = _ask(handler, confidential.id, "newspaper")
+    assert unknown.status_code == 400
+    assert any(k.startswith("recipients") for k in unknown.get_json()["errors"])
+    assert _audited(app, "case.identity_consent.request") == [
+        (f"user:{org.handler.id}", {"recipients": ["police"]})
+    ]
+
+
+def test_the_export_form_asks_and_says_what_waits(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler = api(org.whistle_handler)
+    page = f"/cases/{case.id}/retention"
+    html = handler.get(page).get_data(as_text=True)
+    assert "du kan spørre nedenfor" in html
+    assert "Spør om melderen godtar å bli navngitt overfor" in html
+
+    empty = handler.client.post(f"{page}/consent-request", data={"csrf_token": handler.token})
+    assert empty.status_code == 400
+    html = empty.get_data(as_text=True)
+    assert "Kryss av for hvem melderen kan bli navngitt overfor." in html
+    assert 'href="#f-ask-recipients"' in html
+
+    form = {"csrf_token": handler.token, "recipients": ["police"]}
+    sent = handler.client.post(f"{page}/consent-request", data=form)
+    assert sent.status_code == 303
+    html = handler.get(page).get_data(as_text=True)
+    assert "Melderen er spurt. Du får beskjed når melderen svarer." in html
+    assert (
+        "om melderen godtar å bli navngitt overfor: Politiet. Melderen har ikke svart ennå." in html
+    )
+    # Police is no longer offered; the others still are.
+    assert 'name="recipients" value="police"' not in html
+    assert 'name="recipients" value="nav"' in html
