@@ -21,6 +21,7 @@ from trygg.accounts import service as accounts
 from trygg.accounts.models import User
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
+from trygg.ids import ID_MAX
 from trygg.roles import Role
 
 LANGUAGES = ("nb", "en")
@@ -128,7 +129,9 @@ def _check_substitute(user: User, away: bool, substitute_id: int | None) -> None
         return
     if substitute_id == user.id:
         raise PreferenceError(_l("Choose someone else as your substitute."), "substitute_id")
-    substitute = db.session.get(User, substitute_id)
+    # An id no row can have (beyond the id columns: trygg.ids) is not looked up: the
+    # database would refuse the number itself, a server error instead of this answer.
+    substitute = db.session.get(User, substitute_id) if 0 < substitute_id <= ID_MAX else None
     if substitute is None or not substitute.active or not substitute.has_role(Role.HANDLER):
         raise PreferenceError(
             _l("Choose an active case handler from the list as your substitute."),

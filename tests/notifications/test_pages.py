@@ -144,6 +144,28 @@ def test_a_substitute_that_is_not_a_choice_is_named_and_nothing_is_saved(app, or
         assert not preferences.settings_for(user_obj(org.handler)).away
 
 
+@pytest.mark.parametrize("hostile", [2**31, 2**63, 2**70, 0, -1])
+def test_a_substitute_no_account_can_have_is_refused_not_a_server_error(app, org, api, hostile):
+    """An id no row can hold (PostgreSQL's INTEGER ends at 2^31 - 1, SQLite's at
+    2^63 - 1) is the same 400 as any other id that is not a handler's, on the API and
+    on the page; nothing is saved."""
+    handler = api(org.handler)
+    body = {"language": "nb", "digest_time": "07:00", "away": True, "substitute_id": hostile}
+    refused = handler.put("/api/v1/me/notification-settings", body)
+    assert refused.status_code == 400
+    assert "substitute_id" in refused.get_json()["errors"]
+    page = handler.client.post(
+        "/notifications/settings",
+        data={
+            **_settings_form(away="on", substitute_id=str(hostile)),
+            "csrf_token": handler.token,
+        },
+    )
+    assert page.status_code == 400
+    assert 'id="e-substitute_id"' in page.get_data(as_text=True)
+    assert handler.get("/api/v1/me/notification-settings").get_json()["away"] is False
+
+
 def test_a_bad_digest_time_is_named(app, org):
     pages = _pages(app, org.employee)
     token = form_token(pages, "/notifications/settings")
