@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 from trygg import paging
 from trygg.extensions import UTCDateTime, db, utcnow
 from trygg.i18n import lazy_gettext as _l
+from trygg.ids import ID_MAX
 
 MAX_HEADCOUNT = 1_000_000
 
@@ -78,8 +79,9 @@ class UnitNode:
 
 
 def get_unit(unit_id: int) -> Unit | None:
-    """A unit by id, or None."""
-    return db.session.get(Unit, unit_id)
+    """A unit by id, or None (also for an id no row can have: the database would refuse
+    the number itself, see trygg.ids)."""
+    return db.session.get(Unit, unit_id) if 0 < unit_id <= ID_MAX else None
 
 
 def find_unit(name: str) -> Unit | None:

@@ -26,6 +26,7 @@ from trygg.accounts.models import Membership, Role, User, UserRole
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
+from trygg.ids import ID_MAX
 
 MEASURE_FIELDS = (
     "item_ref",
@@ -128,7 +129,7 @@ def _check(assessment: Assessment, values: dict[str, Any], changed: set[str] | N
         raise AssessmentError(_l("Choose a responsible person from the list."), "responsible_id")
     replaces = values.get("replaces_id")
     if replaces is not None:
-        old = db.session.get(Measure, replaces)
+        old = db.session.get(Measure, replaces) if 0 < replaces <= ID_MAX else None
         if old is None or old.assessment_id != assessment.id:
             raise AssessmentError(_l("Choose a measure of this plan."), "replaces_id")
     if values.get("repeat_months") is not None and not values.get("is_training"):

@@ -181,3 +181,20 @@ def test_only_someone_the_form_offers_can_be_responsible(app, ra, approved):
     done = api.patch(f"{url}/{mid}", {"status": "done"})
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["responsible_id"] == ra.employee.id
+
+
+@pytest.mark.parametrize("hostile", [2**31, 2**63, 2**70])
+def test_an_id_no_row_can_have_is_refused_at_its_field(app, ra, approved, hostile):
+    """A unit or a replaced measure whose id is beyond what an id column holds
+    (PostgreSQL's INTEGER ends at 2^31 - 1, SQLite's at 2^63 - 1) is the field's 400,
+    as any other id that is not a choice; it was a server error."""
+    api = Api(app, ra.manager)
+    unit = api.post("/api/v1/risk/assessments", assessment_body(ra.emergency, unit_id=hostile))
+    assert unit.status_code == 400
+    assert "unit_id" in unit.get_json()["errors"]
+    aid = approved()["id"]
+    url = f"/api/v1/risk/assessments/{aid}/measures"
+    replaced = api.post(url, measure_body(ra, replaces_id=hostile))
+    assert replaced.status_code == 400
+    assert "replaces_id" in replaced.get_json()["errors"]
+    assert api.get(url).get_json()["measures"] == []
