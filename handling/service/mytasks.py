@@ -59,6 +59,9 @@ class MyTask:
     reference: str
     unit_id: int | None
     exposed: list[str] = field(default_factory=list)
+    # A confidential reporter is the exposed employee: their name is not shown here (only
+    # the case's assigned handler sees who they are), and the handler tells whom to contact.
+    withheld: bool = False
 
 
 def _mine(user: User) -> Select[FollowUpTask, Case]:
@@ -132,6 +135,9 @@ def _my_task(user: User, task: FollowUpTask, case: Case, with_names: bool) -> My
         actor = actor_label(user)
         _audit("case.read", actor, case, part="task", level="responsible", task=task.id)
         item.exposed = reporting.exposed_names(case.report, actor=actor, part="task")
+        if case.report.confidential:
+            named = reporting.people_named(case.report).user_ids
+            item.withheld = bool(named["reporter"] & named["exposed"])
     return item
 
 

@@ -28,6 +28,7 @@ from trygg import audit
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.i18n import lazy_gettext as _l
 
 
 @dataclass
@@ -136,6 +137,8 @@ def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent
         ]
         return content
     content.report = reporting.open_report(case.report, actor=actor, part=part).as_dict()
+    if case.report.confidential and case.assigned_user_id != user.id:
+        content.report = _reporter_unnamed(case, content.report)
     content.closing_note = _case_text(case, "closing_note")
     content.feedback = _case_text(case, "feedback")
     content.drop_reason = _case_text(case, "drop_reason")
@@ -146,6 +149,28 @@ def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent
     mark_read(case, user, content.messages)
     content.events = events(case)
     return content
+
+
+def _reporter_unnamed(case: Case, report: dict[str, Any]) -> dict[str, Any]:
+    """A confidential report as anyone but the case's assigned handler reads it: the
+    reporter's own place among the people involved (reporting for oneself makes one
+    the exposed employee) reads "The reporter", without name or account. They were told
+    that only the handler assigned to the case sees who they are."""
+    reporter_id = (reporting.reporter_identity(case.report) or {}).get("user_id")
+    if reporter_id is None:
+        return report
+
+    def shown(person: dict[str, Any]) -> dict[str, Any]:
+        if person.get("user_id") != reporter_id:
+            return person
+        return {"user_id": None, "name": str(_l("The reporter")), "reporter": True}
+
+    out = dict(report)
+    for role in ("exposed", "witnesses"):
+        out[role] = [shown(p) for p in report.get(role) or []]
+    if report.get("counterpart_user_id") == reporter_id:
+        out["counterpart_user_id"] = None
+    return out
 
 
 @dataclass(frozen=True)

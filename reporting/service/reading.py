@@ -150,12 +150,23 @@ def open_report(report: Report, *, actor: str, part: str = "report") -> ReportCo
 
 def exposed_names(report: Report, *, actor: str, part: str) -> list[str]:
     """The names of the people the report names as exposed, and nothing else of it (for
-    someone who must contact them); audited as a reading of that part of the report."""
-    people = _open(data_key(report), report, "people", as_json=True) or {}
+    someone who must contact them); audited as a reading of that part of the report.
+
+    Never a confidential reporter's own name (reporting for oneself makes one the exposed
+    employee): they were told that only the case's assigned handler sees who they are."""
+    key = data_key(report)
+    people = _open(key, report, "people", as_json=True) or {}
+    hidden = None
+    if report.confidential:
+        hidden = (_open(key, report, "reporter", as_json=True) or {}).get("user_id")
     audit.record(
         "report.read", actor=actor, object_type="report", object_id=report.id, detail={"part": part}
     )
-    return [str(p["name"]) for p in people.get("exposed", []) if p.get("name")]
+    return [
+        str(p["name"])
+        for p in people.get("exposed", [])
+        if p.get("name") and (hidden is None or p.get("user_id") != hidden)
+    ]
 
 
 def reporter_identity(report: Report) -> dict[str, Any] | None:
@@ -281,12 +292,18 @@ def reports_naming(text: str, among: Any, *, limit: int) -> NameSearch:
     found: set[int] = set()
     for row in rows[:limit]:
         key = ring.unwrap(row.wrapped_key)
+        anonymous = row.channel_kind == Channel.ANONYMOUS
+        reporter = {} if anonymous else _opened(key, row.id, "reporter", row.reporter_sealed)
+        # A confidential reporter is not found by their name, also where reporting for
+        # themselves made them the exposed employee.
+        hidden = reporter.get("user_id") if row.confidential else None
         names = [
             p.get("name") or ""
             for p in _opened(key, row.id, "people", row.people_sealed).get("exposed", [])
+            if hidden is None or p.get("user_id") != hidden
         ]
-        if row.channel_kind != Channel.ANONYMOUS and not row.confidential:
-            names.append(_opened(key, row.id, "reporter", row.reporter_sealed).get("name") or "")
+        if not anonymous and not row.confidential:
+            names.append(reporter.get("name") or "")
         if any(needle in name.casefold() for name in names):
             found.add(row.id)
     return NameSearch(found, min(len(rows), limit), len(rows) > limit)

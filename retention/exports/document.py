@@ -99,7 +99,7 @@ def build(case: Case, user: User, request: ExportRequest) -> dict[str, Any]:
     if "report" in chosen:
         doc["report"] = {k: _text(report.get(k)) for k in REPORT_KEYS}
     if "people" in chosen:
-        doc["people"] = _people(report, None if named else identity.get("user_id"))
+        doc["people"] = _people(report, None if named else identity.get("user_id"), named)
     if named:
         doc["reporter"] = {"name": display_name(identity.get("name"))}
     if "timeline" in chosen:
@@ -166,10 +166,17 @@ def _cover(case: Case, request: ExportRequest) -> dict[str, Any]:
     }
 
 
-def _people(report: dict[str, Any], reporter_id: int | None) -> dict[str, list[Any]]:
-    """The exposed and the witnesses by name, leaving out a reporter not to be named."""
+def _people(report: dict[str, Any], reporter_id: int | None, named: bool) -> dict[str, list[Any]]:
+    """The exposed and the witnesses by name, leaving out a reporter not to be named
+    (also where the content read for this exporter already says only "The reporter":
+    `handling.service.reading`, a confidential report read by someone else than the
+    assigned handler)."""
     return {
-        role: [p.get("name") for p in report.get(role, []) if p.get("user_id") != reporter_id]
+        role: [
+            p.get("name")
+            for p in report.get(role, [])
+            if p.get("user_id") != reporter_id and (named or not p.get("reporter"))
+        ]
         for role in ("exposed", "witnesses")
     }
 

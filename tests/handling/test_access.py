@@ -208,6 +208,43 @@ def test_a_confidential_reporter_is_not_named_in_the_log(app, org, submit, api):
         assert "reporter" in {e.actor for e in entries}
 
 
+def test_a_confidential_reporter_who_is_the_exposed_employee_is_named_to_the_assignee_only(
+    app, org, submit, api
+):
+    """Reporting for oneself records the reporter as the exposed employee. A confidential
+    reporter was told that only the case handler assigned to the case sees who they are
+    and that managers never do: their place among the people involved reads "The
+    reporter" to everyone else (the group's other handlers, a leader given a task, the
+    name search, a colleague's export)."""
+    case = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    assignee, colleague, manager = api(org.handler), api(org.colleague), api(org.manager)
+    base = f"/api/v1/cases/{case.id}"
+    task = {"template": "leader_contact", "responsible_user_id": org.manager.id}
+    assert assignee.post(f"{base}/tasks", task).status_code == 201
+    # Unassigned: no one sees who reported.
+    before = assignee.get(base).get_json()["report"]
+    assert before["exposed"] == [{"user_id": None, "name": "Melderen"}]
+    assert "Ella Employee" not in assignee.get(f"/cases/{case.id}").get_data(as_text=True)
+    mine = {"handler_id": org.handler.id, "reason": "Mine"}
+    assert assignee.post(f"{base}/assignment", mine).status_code == 200
+
+    assert assignee.get(base).get_json()["report"]["exposed"] == [
+        {"user_id": org.employee.id, "name": "Ella Employee"}
+    ]
+    assert colleague.get(base).get_json()["report"]["exposed"] == [
+        {"user_id": None, "name": "Melderen"}
+    ]
+    assert "Ella Employee" not in colleague.get(f"/cases/{case.id}").get_data(as_text=True)
+    found = colleague.get("/api/v1/cases", query_string={"q": "Ella Employee"}).get_json()
+    assert found["cases"] == []
+    tasks = manager.get("/my-tasks").get_data(as_text=True)
+    assert "Ella Employee" not in tasks
+    assert "saksbehandleren forteller deg hvem" in tasks
+    body = {"recipient": "police", "reason": "police_report", "format": "json"}
+    doc = colleague.post(f"{base}/exports", {**body, "sections": ["people"]}).get_json()
+    assert doc["people"]["exposed"] == []
+
+
 def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     app, make, org, submit, api
 ):
