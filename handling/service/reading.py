@@ -195,19 +195,30 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
     entries = audit.for_objects(
         [("case", case.id), ("report", case.report_id)], limit=limit, actions=wanted
     )
-    # By time: an anonymous reporter's readings keep only their day and go to its end
-    # (the log's order would tell between which of the handlers' readings they came).
-    rows = sorted(entries, key=lambda e: (e.at, e.seq), reverse=True)
+    # A confidential (or anonymous) reporter's readings are shown by their day only:
+    # "Your data" reads a person's own reports as "reporter" and, in the same moment, by
+    # name the cases that name them as the exposed employee, so a handler of both could
+    # match the times and learn who sent the confidential one. (An anonymous reporter's
+    # are stored so.) By time: they go to their day's end, since the log's order would
+    # tell between which of the handlers' readings they came.
+    day_only = bool(case.report.confidential)
+
+    def shown(entry: Any) -> datetime:
+        if day_only and entry.actor == REPORTER_ACTOR:
+            return reporting.start_of_day_utc(entry.at)
+        return entry.at
+
+    rows = sorted(((shown(e), e) for e in entries), key=lambda r: (r[0], r[1].seq), reverse=True)
     out = []
     # Up to ACCESS_ENTRIES_READ entries, whose details are a handful of distinct texts
     # ({"part":"case"} over and over): each parsed once.
     parsed: dict[str, tuple[Any, Any]] = {}
-    for e in rows[:limit]:
+    for at, e in rows[:limit]:
         part_and_user = parsed.get(e.detail)
         if part_and_user is None:
             detail = json.loads(e.detail)
             part_and_user = parsed[e.detail] = (detail.get("part"), detail.get("user_id"))
-        out.append(AccessRecord(e.at, e.actor, e.action, *part_and_user))
+        out.append(AccessRecord(at, e.actor, e.action, *part_and_user))
     return out
 
 

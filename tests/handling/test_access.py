@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from handling.erasure import erase_case
 from handling.models import Case, Debriefing, FollowUpTask
 from handling.states import AccessLevel, CaseState, Track
 from reporting.models import Report, ReportPerson
+from reporting.service.base import start_of_day_utc
 from tests.conftest import ENGINE
 from tests.factories import user_obj
 from tests.handling.conftest import get_case, reports_opened
@@ -206,6 +208,38 @@ def test_a_confidential_reporter_is_not_named_in_the_log(app, org, submit, api):
         ).all()
         assert f"user:{org.employee.id}" not in {e.actor for e in entries}
         assert "reporter" in {e.actor for e in entries}
+
+
+def test_a_confidential_reporters_readings_keep_only_their_day_in_the_access_history(
+    app, org, submit, api
+):
+    """Downloading "Your data" reads a person's own reports (as "the reporter") and the
+    cases naming them as the exposed employee (by name) in one moment: a handler of
+    both would match the two by their time, and learn who sent the confidential one.
+    The reporter's readings of a confidential case are shown by their day only, as an
+    anonymous reporter's are."""
+    mine = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    about_her = submit(
+        org.colleague,
+        unit_id=org.ward.id,
+        exposed=[{"user_id": org.employee.id, "name": "Ella Employee"}],
+    )
+    assert api(org.employee).get("/api/v1/account/my-data").status_code == 200
+    handler = api(org.handler)
+
+    def downloads(case_id: int, actor: str) -> list[str]:
+        history = handler.get(f"/api/v1/cases/{case_id}").get_json()["access_history"]
+        return [h["at"] for h in history if h["actor"] == actor and h["part"] == "access"]
+
+    [named_at] = downloads(about_her.id, f"user:{org.employee.id}")
+    day = start_of_day_utc(datetime.fromisoformat(named_at))
+    assert {datetime.fromisoformat(at) for at in downloads(mine.id, "reporter")} == {day}
+    page = handler.get(f"/cases/{mine.id}").get_data(as_text=True)
+    rows = page[page.index('id="h-access"') :].split("<tr>")
+    reporter_rows = [row for row in rows if "<td>Melderen</td>" in row]
+    assert reporter_rows
+    for row in reporter_rows:
+        assert not re.search(r"\d{2}[:.]\d{2}", row), row
 
 
 def test_a_confidential_reporter_who_is_the_exposed_employee_is_named_to_the_assignee_only(
