@@ -56,6 +56,10 @@ FIELDS: Codes = {
     "files": _l("Files"),
     "feedback": _l("Feedback"),
     "messages": _l("Messages"),
+    # whom a protected reporter agreed may learn who they are, if the case is exported
+    "identity_consents": _l("Who may learn that you reported"),
+    "recipient": _l("Recipient"),
+    "given_at": _l("Agreed on"),
     # people, rows of timelines, messages, tasks and debriefings
     "name": _l("Name"),
     "email": _l("E-mail address"),
@@ -106,8 +110,11 @@ VALUES: dict[str, Codes] = {
     "from": AUTHORS,
     "template": hcodes.TASK_TEMPLATES,
     "role": ROLES,
+    "recipient": hcodes.EXPORT_RECIPIENTS,
 }
-MOMENTS = frozenset({"at", "due_at", "closed_at", "submitted", "occurred_at", "exported_at"})
+MOMENTS = frozenset(
+    {"at", "due_at", "closed_at", "submitted", "occurred_at", "exported_at", "given_at"}
+)
 DAYS = frozenset({"held_on", "occurred_month"})
 
 

@@ -123,6 +123,7 @@ ITEM_TITLES = {
     "files": _l("File %(n)s"),
     "tasks": _l("Follow-up task %(n)s"),
     "debriefings": _l("Debriefing %(n)s"),
+    "identity_consents": _l("Recipient %(n)s"),
 }
 
 

@@ -129,3 +129,27 @@ def test_the_access_pdf_speaks_the_readers_language_and_names_a_former_employee(
     for raw in ("incident_types", "physical_violence", "witnesses", "narrative", "exposed"):
         assert raw not in words_of(nb) | words_of(en), raw
     assert "former-employee" not in nb + en
+
+
+def test_the_access_pdf_says_whom_the_reporter_agreed_to_in_words(app, world):
+    """A varsel's reporter who agreed to be named to kinds of recipient reads that in
+    their download's PDF in words: no key, code or machine time of the JSON."""
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    _, report_id, _ = marked_case(
+        app, world, "CNS", handler=handler, reporter=reporter, track=Track.WHISTLEBLOWING
+    )
+    consent = f"/api/v1/reports/{report_id}/identity-consent"
+    assert reporter.put(consent, {"recipients": ["police", "nav"]}).status_code == 200
+    path = "/api/v1/account/my-data?format=pdf"
+    nb = text_of(reporter.get(path).data)
+    for words in ("Hvem kan få vite at du meldte", "Mottaker", "Politiet", "NAV (skademelding)"):
+        assert words in nb, words
+    en = text_of(reporter.get(path, headers={"Accept-Language": "en"}).data)
+    for words in ("Who may learn that you reported", "Recipient", "The police"):
+        assert words in en, words
+    for raw in ("identity_consents", "recipient", "given_at", "nav"):
+        assert raw not in words_of(nb) | words_of(en), raw
+    assert "police" not in words_of(nb)  # English says "The police"
+    assert "+00:00" not in nb + en
+    doc = reporter.get("/api/v1/account/my-data").get_json()
+    assert [c["recipient"] for c in doc["reports"][0]["identity_consents"]] == ["nav", "police"]
