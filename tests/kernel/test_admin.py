@@ -124,6 +124,9 @@ def units(make):
         ("new", {"name": "Ny", "headcount": "-1"}, "headcount"),
         ("new", {"name": "Ny", "headcount": "mange"}, "headcount"),
         ("new", {"name": "Ny", "parent_id": "999999"}, "parent_id"),
+        # Beyond what an id column holds (PostgreSQL 2^31, SQLite 2^63): not a 500.
+        ("new", {"name": "Ny", "parent_id": str(2**31)}, "parent_id"),
+        ("new", {"name": "Ny", "parent_id": str(2**70)}, "parent_id"),
         ("root", {"name": "Sykehuset", "parent_id": "grandchild"}, "parent_id"),
         ("root", {"name": "Sykehuset", "parent_id": "child"}, "parent_id"),
         ("child", {"name": "Akutten", "parent_id": "child"}, "parent_id"),
@@ -276,6 +279,8 @@ VALID_USER = {
         ({"roles": [Role.EMPLOYEE, "wizard"]}, "roles"),
         ({"units": ["999999"]}, "units"),
         ({"units": ["abc"]}, "units"),
+        ({"units": [str(2**31)]}, "units"),
+        ({"represented_units": [str(2**70)]}, "represented_units"),
     ],
 )
 def test_invalid_user_form_is_refused_next_to_the_field(app, make, admin_client, changes, field):
