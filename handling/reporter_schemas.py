@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from handling.codes import EXPORT_RECIPIENTS
 from handling.schemas import _text
-from trygg.validation import StrictSchema
+from trygg.validation import ItemCount, StrictSchema
 
 # -- input ------------------------------------------------------------------------------
 
@@ -25,7 +25,7 @@ class IdentityConsentSchema(StrictSchema):
     recipients = fields.List(
         fields.String(validate=validate.OneOf(sorted(EXPORT_RECIPIENTS))),
         load_default=list,
-        validate=validate.Length(max=len(EXPORT_RECIPIENTS)),
+        validate=ItemCount(max=len(EXPORT_RECIPIENTS)),
         metadata={"description": "Codes: " + ", ".join(sorted(EXPORT_RECIPIENTS))},
     )
 

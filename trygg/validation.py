@@ -103,6 +103,19 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: _("Use exactly %(n)s characters.", n=m.group(1)),
     ),
     (re.compile(r"^Must be one of: .*\.$"), lambda m: _("Choose one of the listed values.")),
+    # ItemCount's messages (a list's length counts choices, not characters).
+    (
+        re.compile(r"^Choose at most (\d+) items\.$"),
+        lambda m: _("Choose at most %(n)s of the options.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Choose at least (\d+) items\.$"),
+        lambda m: _("Choose at least %(n)s of the options.", n=m.group(1)),
+    ),
+    (
+        re.compile(r"^Choose from (\d+) to (\d+) items\.$"),
+        lambda m: _("Choose from %(a)s to %(b)s of the options.", a=m.group(1), b=m.group(2)),
+    ),
 ]
 
 
@@ -210,6 +223,15 @@ def small_int(text: str | None, default: int, *, maximum: int = ID_MAX) -> int:
     if text is None or not text.isascii() or not text.isdigit() or len(text) > 12:
         return default
     return min(int(text), maximum)
+
+
+class ItemCount(validate.Length):
+    """How many items a list may hold: its messages count choices, where Length's
+    count characters ("Use at most 4 characters" for four boxes ticked too many)."""
+
+    message_min = "Choose at least {min} items."
+    message_max = "Choose at most {max} items."
+    message_all = "Choose from {min} to {max} items."
 
 
 class NotEmpty(validate.Length):

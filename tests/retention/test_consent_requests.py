@@ -185,3 +185,13 @@ def test_the_export_form_asks_and_says_what_waits(app, org, submit, api):
     # Police is no longer offered; the others still are.
     assert 'name="recipients" value="police"' not in html
     assert 'name="recipients" value="nav"' in html
+
+
+def test_too_many_choices_are_counted_as_choices_not_characters(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    refused = api(org.employee).put(mine, {"recipients": ["police"] * 5})
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"]["recipients"] == ["Velg høyst 4 av alternativene."]
+    none = _ask(api(org.whistle_handler), case.id)
+    assert none.get_json()["errors"]["recipients"] == ["Velg fra 1 til 4 av alternativene."]
