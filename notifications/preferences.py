@@ -181,6 +181,14 @@ def save_settings(user: User, data: dict[str, Any]) -> Settings:
     return settings_for(user)
 
 
+def may_have_substitute(user: User) -> bool:
+    """Whether being away with a substitute can change anything for the user: a case
+    handler (on duty or not), a leader given follow-up tasks, an administrator told of
+    escalations. An employee's own notifications (news of their reports) go to no one
+    else, so their settings page does not offer it, nor list the case handlers."""
+    return any(user.has_role(role) for role in (Role.HANDLER, Role.MANAGER, Role.ADMIN))
+
+
 def substitutes(user: User) -> list[accounts.Person]:
     """Who may stand in: active case handlers other than the user, by name (found by
     their role in SQL: the organisation's other thousands of users are not read)."""

@@ -129,7 +129,9 @@ def settings() -> Page | Response:
             (Delivery.DIGEST, _("In the daily summary")),
             (Delivery.OFF, _("Not by e-mail (only in Trygg)")),
         ],
-        substitutes=preferences.substitutes(user),
+        substitutes=(
+            preferences.substitutes(user) if preferences.may_have_substitute(user) else None
+        ),
     )
     return (html, 400) if errors else html
 

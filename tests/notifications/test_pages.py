@@ -378,3 +378,14 @@ def test_the_development_server_links_e_mail_to_an_address_it_answers_at(host, a
     from notifications.cli import local_address
 
     assert local_address(host, 8080) == address
+
+
+def test_an_employee_is_not_offered_a_substitute_nor_shown_the_case_handlers(app, org):
+    """Their own notifications (news of their reports) go to no one else: the page has
+    no away box and no list of case handlers; a case handler's page has both."""
+    employee = _pages(app, org.employee).get("/notifications/settings").get_data(as_text=True)
+    assert 'id="f-away"' not in employee
+    assert "Kari Kollega" not in employee
+    handler = _pages(app, org.handler).get("/notifications/settings").get_data(as_text=True)
+    assert 'id="f-away"' in handler
+    assert "Kari Kollega" in handler
