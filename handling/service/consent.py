@@ -44,6 +44,7 @@ class ConsentChange:
 
 # The case's timeline events that make up the conversation about consent.
 REQUESTED, DECLINED = "identity_consent_requested", "identity_consent_declined"
+GIVEN = "identity_consent"  # given and withdrawn: the reporter's own change
 
 
 def identity_protected(case: Case) -> bool:
@@ -101,18 +102,24 @@ def consent_allows(case: Case, recipient: str) -> bool:
 
 def pending_requests(case: Case) -> dict[str, datetime]:
     """The kinds of recipient a handler asked the reporter about that the reporter has
-    not answered yet (neither agreed to nor left unticked when saving), and when."""
+    not answered yet (neither agreed to nor left unticked when saving), and when.
+
+    A yes answers the question for good: withdrawn later, it is the reporter's choice,
+    not the question waiting again (a handler may ask anew)."""
     rows = db.session.execute(
         select(CaseEvent.kind, CaseEvent.codes, CaseEvent.at)
-        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_((REQUESTED, DECLINED)))
-        .order_by(CaseEvent.at)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_((REQUESTED, DECLINED, GIVEN)))
+        .order_by(CaseEvent.at, CaseEvent.id)
     )
     pending: dict[str, datetime] = {}
     for kind, values, at in rows:
-        for recipient in (values or {}).get("recipients", ()):
-            if kind == REQUESTED:
+        values = values or {}
+        if kind == REQUESTED:
+            for recipient in values.get("recipients", ()):
                 pending.setdefault(recipient, at)
-            else:
+        else:
+            answered = values.get("given" if kind == GIVEN else "recipients", ())
+            for recipient in answered:
                 pending.pop(recipient, None)
     given = identity_consents(case)
     return {r: at for r, at in pending.items() if r not in given}
@@ -205,7 +212,7 @@ def set_identity_consents(
     )
     if change.given or change.withdrawn:
         detail = {"given": change.given, "withdrawn": change.withdrawn}
-        _event(case, "identity_consent", actor, at, **detail)
+        _event(case, GIVEN, actor, at, **detail)
         _audit("case.identity_consent", actor, case, at=at, **detail)
     if change.declined:
         _event(case, DECLINED, actor, at, recipients=change.declined)

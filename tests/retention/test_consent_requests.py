@@ -195,3 +195,28 @@ def test_too_many_choices_are_counted_as_choices_not_characters(app, org, submit
     assert refused.get_json()["errors"]["recipients"] == ["Velg høyst 4 av alternativene."]
     none = _ask(api(org.whistle_handler), case.id)
     assert none.get_json()["errors"]["recipients"] == ["Velg fra 1 til 4 av alternativene."]
+
+
+def test_a_consent_withdrawn_later_does_not_bring_back_the_question(app, org, submit, api):
+    """The reporter answered yes, then withdrew it: that is their answer, not a question
+    still waiting (and a later save does not record a no they never gave)."""
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    assert _ask(handler, case.id, "police").status_code == 201
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert reporter.put(mine, {"recipients": ["police"]}).status_code == 200
+
+    withdrawn = reporter.put(mine, {"recipients": []})
+    assert withdrawn.get_json()["asked"] == []
+    html = reporter.get(f"/my-reports/{case.report_id}/case").get_data(as_text=True)
+    assert "Saksbehandleren spør" not in html
+    page = handler.get(f"/cases/{case.id}/retention").get_data(as_text=True)
+    assert "Melderen har ikke svart ennå" not in page
+    # Saving again changes nothing and records no "no".
+    assert reporter.put(mine, {"recipients": ["nav"]}).status_code == 200
+    assert _events(handler, case.id, "identity_consent_declined") == []
+    # The handler may ask again, and the reporter is asked anew.
+    assert _ask(handler, case.id, "police").get_json() == {
+        "asked": ["police"],
+        "waiting": ["police"],
+    }
