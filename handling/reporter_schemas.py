@@ -28,6 +28,15 @@ class IdentityConsentSchema(StrictSchema):
         validate=ItemCount(max=len(EXPORT_RECIPIENTS)),
         metadata={"description": "Codes: " + ", ".join(sorted(EXPORT_RECIPIENTS))},
     )
+    answering = fields.List(
+        fields.String(validate=validate.OneOf(sorted(EXPORT_RECIPIENTS))),
+        load_default=None,
+        validate=ItemCount(max=len(EXPORT_RECIPIENTS)),
+        metadata={
+            "description": "The case handler's questions (`asked`) this choice answers: one "
+            "of them left out of `recipients` is a no. Without it, every question waiting."
+        },
+    )
 
 
 class AnonymousMessageInSchema(StrictSchema):

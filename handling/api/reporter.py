@@ -95,9 +95,12 @@ def identity_consent(report_id: int) -> Response:
 )
 def set_identity_consent(report_id: int) -> Response:
     """Owner only; the whole list (one left out is withdrawn, or, if the case handler
-    asked for it, declined). 400 where your identity is not protected in the case."""
+    asked for it and it is among `answering`, or that is not sent, declined). 400 where
+    your identity is not protected in the case."""
     report = reporting.own_report(_user(), report_id)
     data = load_json(reporter_schemas.IdentityConsentSchema())
     actor = reporting.reporter_actor(report, _user())
-    service.set_identity_consents(report, data["recipients"], actor=actor)
+    service.set_identity_consents(
+        report, data["recipients"], actor=actor, answering=data["answering"]
+    )
     return _consent_out(report)

@@ -173,11 +173,18 @@ def request_identity_consent(
 
 
 def set_identity_consents(
-    report: Report, recipients: Iterable[str], *, actor: str, now: datetime | None = None
+    report: Report,
+    recipients: Iterable[str],
+    *,
+    actor: str,
+    answering: Iterable[str] | None = None,
+    now: datetime | None = None,
 ) -> ConsentChange:
     """The reporter's consent, as a whole: exactly these kinds of recipient (the caller
     checked that the report is theirs). A kind a handler asked about and left unticked
-    is the reporter's no. Nothing is recorded when nothing changes."""
+    is the reporter's no, if the reporter was shown the question: `answering`, the
+    questions their form showed (None: every question waiting). Nothing is recorded
+    when nothing changes."""
     case = reporter_case(report)
     if report.anonymous or not identity_protected(case):
         raise CaseError(
@@ -192,10 +199,12 @@ def set_identity_consents(
     # double click) reads what the first stored, instead of inserting it again.
     db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     current = identity_consents(case)
+    # A question asked after the reporter's page was shown is not answered by its form.
+    pending = set(pending_requests(case))
+    if answering is not None:
+        pending &= set(answering)
     change = ConsentChange(
-        sorted(wanted - set(current)),
-        sorted(set(current) - wanted),
-        sorted(set(pending_requests(case)) - wanted),
+        sorted(wanted - set(current)), sorted(set(current) - wanted), sorted(pending - wanted)
     )
     if not change.changed:
         return change

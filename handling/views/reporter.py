@@ -70,7 +70,9 @@ def reporter_identity_consent(report_id: int) -> Page | Response:
     try:
         schema = reporter_schemas.IdentityConsentSchema()
         data = load_form(schema, absent_as_empty=True)
-        change = service.set_identity_consents(report, data["recipients"], actor=actor)
+        change = service.set_identity_consents(
+            report, data["recipients"], actor=actor, answering=data["answering"]
+        )
     except (ValidationError, CaseError) as exc:
         db.session.rollback()
         report = reporting.own_report(user, report_id)
@@ -88,6 +90,7 @@ def reporter_identity_consent(report_id: int) -> Page | Response:
 
 @dataclass(frozen=True)
 class Asked:
+    codes: list[str]
     labels: str
     first: datetime
 
@@ -98,8 +101,9 @@ def _asked(case: Case) -> Asked | None:
     asked = service.pending_requests(case)
     if not asked:
         return None
-    labels = ", ".join(str(EXPORT_RECIPIENTS[code]) for code in sorted(asked))
-    return Asked(labels, min(asked.values()))
+    codes = sorted(asked)
+    labels = ", ".join(str(EXPORT_RECIPIENTS[code]) for code in codes)
+    return Asked(codes, labels, min(asked.values()))
 
 
 def _reporter_page(report: Report, actor: str, forms: Forms) -> Page:

@@ -94,7 +94,10 @@ def test_saving_without_ticking_what_was_asked_is_a_no(app, org, submit, api):
         "Saksbehandleren spør om du godtar å bli navngitt overfor: NAV (skademelding), Politiet"
         in html
     )
-    form = {"csrf_token": reporter.token, "recipients": ["nav"]}
+    # The form says which questions it showed: those it answers.
+    assert 'name="answering" value="nav"' in html
+    assert 'name="answering" value="police"' in html
+    form = {"csrf_token": reporter.token, "recipients": ["nav"], "answering": ["nav", "police"]}
     assert reporter.client.post(f"{page}/identity-consent", data=form).status_code == 303
     html = reporter.get(page).get_data(as_text=True)
     assert "Saksbehandleren spør" not in html
@@ -220,3 +223,26 @@ def test_a_consent_withdrawn_later_does_not_bring_back_the_question(app, org, su
         "asked": ["police"],
         "waiting": ["police"],
     }
+
+
+def test_a_form_loaded_before_the_question_does_not_answer_it(app, org, submit, api):
+    """The reporter opened their case page, a handler then asked; the form the reporter
+    saves never showed the question, so leaving it unticked is no answer. The page that
+    shows it answers it (a client of the API, which reads `asked`, answers all)."""
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    page = f"/my-reports/{case.report_id}/case"
+    before = reporter.get(page).get_data(as_text=True)
+    assert 'name="answering"' not in before
+    assert _ask(handler, case.id, "police").status_code == 201
+
+    stale = {"csrf_token": reporter.token, "recipients": ["nav"]}
+    assert reporter.client.post(f"{page}/identity-consent", data=stale).status_code == 303
+    assert _events(handler, case.id, "identity_consent_declined") == []
+    html = reporter.get(page).get_data(as_text=True)
+    assert "Saksbehandleren spør om du godtar å bli navngitt overfor: Politiet" in html
+    assert 'name="answering" value="police"' in html
+
+    shown = {"csrf_token": reporter.token, "recipients": ["nav"], "answering": ["police"]}
+    assert reporter.client.post(f"{page}/identity-consent", data=shown).status_code == 303
+    assert _events(handler, case.id, "identity_consent_declined") == [["police"]]
