@@ -113,14 +113,17 @@ def task_given(case: Case, task: FollowUpTask, actor_id: int, now: datetime) -> 
         task.soon_notified_for = due
 
 
-def reporter_wrote(case: Case, key: str) -> None:
-    """The reporter sent a message or added information: the case's handlers."""
+def reporter_wrote(case: Case, key: str, also: Iterable[int] = ()) -> None:
+    """The reporter sent a message or added information: the case's handlers, and
+    `also` those of its handlers who are waiting for it (who may still open the case)."""
     eligible = _eligible(case)
+    told = _case_handlers(case, eligible)
+    told = told + sorted(u for u in set(also) if u in eligible and u not in told)
     notify_many(
         [
             Event(
                 Kind.CASE_MESSAGE,
-                _case_handlers(case, eligible),
+                told,
                 f"case:{case.id}:{key}",
                 _case_link(case.id),
                 f"case:{case.id}",

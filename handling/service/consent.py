@@ -106,23 +106,43 @@ def pending_requests(case: Case) -> dict[str, datetime]:
 
     A yes answers the question for good: withdrawn later, it is the reporter's choice,
     not the question waiting again (a handler may ask anew)."""
+    return {r: question.at for r, question in _questions(case).items()}
+
+
+@dataclass(frozen=True)
+class _Question:
+    at: datetime  # first asked
+    askers: frozenset[int]  # the handlers who asked
+
+
+def _questions(case: Case) -> dict[str, _Question]:
+    """`pending_requests`, with who asked each."""
     rows = db.session.execute(
-        select(CaseEvent.kind, CaseEvent.codes, CaseEvent.at)
+        select(CaseEvent.kind, CaseEvent.codes, CaseEvent.at, CaseEvent.actor)
         .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_((REQUESTED, DECLINED, GIVEN)))
         .order_by(CaseEvent.at, CaseEvent.id)
     )
-    pending: dict[str, datetime] = {}
-    for kind, values, at in rows:
+    pending: dict[str, _Question] = {}
+    for kind, values, at, actor in rows:
         values = values or {}
         if kind == REQUESTED:
+            asker = _user_id(actor)
             for recipient in values.get("recipients", ()):
-                pending.setdefault(recipient, at)
+                before = pending.get(recipient, _Question(at, frozenset()))
+                askers = before.askers if asker is None else before.askers | {asker}
+                pending[recipient] = _Question(before.at, askers)
         else:
             answered = values.get("given" if kind == GIVEN else "recipients", ())
             for recipient in answered:
                 pending.pop(recipient, None)
     given = identity_consents(case)
-    return {r: at for r, at in pending.items() if r not in given}
+    return {r: question for r, question in pending.items() if r not in given}
+
+
+def _user_id(label: str) -> int | None:
+    """The user id of an audit label ("user:42"), else None."""
+    prefix, _, rest = label.partition(":")
+    return int(rest) if prefix == "user" and rest.isdigit() else None
 
 
 def _askable(case: Case) -> None:
@@ -200,7 +220,8 @@ def set_identity_consents(
     db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     current = identity_consents(case)
     # A question asked after the reporter's page was shown is not answered by its form.
-    pending = set(pending_requests(case))
+    questions = _questions(case)
+    pending = set(questions)
     if answering is not None:
         pending &= set(answering)
     change = ConsentChange(
@@ -226,6 +247,11 @@ def set_identity_consents(
     if change.declined:
         _event(case, DECLINED, actor, at, recipients=change.declined)
         _audit("case.identity_consent.decline", actor, case, at=at, recipients=change.declined)
-    notices.reporter_wrote(case, f"consent:{int(at.timestamp() * 1000)}")
+    # Those who asked were told they would hear the answer (also where another handler
+    # has the case); only the assignee of a confidential reporter's case may ask.
+    answered = set(questions) & {*change.given, *change.declined}
+    askers = {u for r in answered for u in questions[r].askers}
+    key = f"consent:{int(at.timestamp() * 1000)}"
+    notices.reporter_wrote(case, key, also=() if report.confidential else askers)
     db.session.flush()
     return change

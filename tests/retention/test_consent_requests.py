@@ -246,3 +246,33 @@ def test_a_form_loaded_before_the_question_does_not_answer_it(app, org, submit, 
     shown = {"csrf_token": reporter.token, "recipients": ["nav"], "answering": ["police"]}
     assert reporter.client.post(f"{page}/identity-consent", data=shown).status_code == 303
     assert _events(handler, case.id, "identity_consent_declined") == [["police"]]
+
+
+def test_the_handler_who_asked_is_told_of_the_answer(app, org, submit, api):
+    """Told on asking "you are told when they answer": so they are, also where the case
+    is assigned to another of its handlers (who is told as of any change)."""
+    from handling import service
+    from handling.models import HandlerGroup
+
+    with app.app_context():
+        service.save_group(
+            actor="test",
+            name="Varsling",
+            member_ids=[org.whistle_handler.id, org.fallback_handler.id],
+            group=db.session.get(HandlerGroup, org.whistle),
+        )
+        db.session.commit()
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    assignee, asker = api(org.whistle_handler), api(org.fallback_handler)
+    to_them = {"handler_id": org.whistle_handler.id, "reason": "Min"}
+    assert assignee.post(f"/api/v1/cases/{case.id}/assignment", to_them).status_code == 200
+    assert _ask(asker, case.id, "police").status_code == 201
+    told = {u: _unread(app, u) for u in (org.whistle_handler.id, org.fallback_handler.id)}
+
+    reporter = api(org.employee)
+    answer = {"recipients": [], "answering": ["police"]}
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert reporter.put(mine, answer).status_code == 200
+    assert _events(assignee, case.id, "identity_consent_declined") == [["police"]]
+    assert _unread(app, org.whistle_handler.id) == told[org.whistle_handler.id] + 1
+    assert _unread(app, org.fallback_handler.id) == told[org.fallback_handler.id] + 1
