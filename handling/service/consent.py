@@ -181,7 +181,8 @@ def request_identity_consent(
     asked = sorted(wanted - set(given) - set(pending_requests(case)))
     if not asked:
         raise CaseError(
-            _l("You have asked already; the reporter has not answered yet."), field="recipients"
+            _l("The reporter has been asked already and has not answered yet."),
+            field="recipients",
         )
     at = _now(now)
     label = actor_label(actor)

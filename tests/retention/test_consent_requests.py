@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from handling import service
+from handling.models import HandlerGroup
 from notifications.models import Notification
 from tests.handling.conftest import Api
 from trygg.audit import AuditEntry
@@ -34,6 +36,18 @@ def _audited(app, action: str) -> list[tuple[str, dict]]:
             select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
         )
         return [(e.actor, e.detail_dict()) for e in entries]
+
+
+def _two_varsel_handlers(app, org) -> None:
+    """The fallback handler joins the varsel group: two handlers may open a varsel."""
+    with app.app_context():
+        service.save_group(
+            actor="test",
+            name="Varsling",
+            member_ids=[org.whistle_handler.id, org.fallback_handler.id],
+            group=db.session.get(HandlerGroup, org.whistle),
+        )
+        db.session.commit()
 
 
 def _unread(app, user_id: int) -> int:
@@ -182,9 +196,7 @@ def test_the_export_form_asks_and_says_what_waits(app, org, submit, api):
     assert sent.status_code == 303
     html = handler.get(page).get_data(as_text=True)
     assert "Melderen er spurt. Du får beskjed når melderen svarer." in html
-    assert (
-        "om melderen godtar å bli navngitt overfor: Politiet. Melderen har ikke svart ennå." in html
-    )
+    assert "om å bli navngitt overfor: Politiet. Melderen har ikke svart ennå." in html
     # Police is no longer offered; the others still are.
     assert 'name="recipients" value="police"' not in html
     assert 'name="recipients" value="nav"' in html
@@ -251,17 +263,7 @@ def test_a_form_loaded_before_the_question_does_not_answer_it(app, org, submit, 
 def test_the_handler_who_asked_is_told_of_the_answer(app, org, submit, api):
     """Told on asking "you are told when they answer": so they are, also where the case
     is assigned to another of its handlers (who is told as of any change)."""
-    from handling import service
-    from handling.models import HandlerGroup
-
-    with app.app_context():
-        service.save_group(
-            actor="test",
-            name="Varsling",
-            member_ids=[org.whistle_handler.id, org.fallback_handler.id],
-            group=db.session.get(HandlerGroup, org.whistle),
-        )
-        db.session.commit()
+    _two_varsel_handlers(app, org)
     case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
     assignee, asker = api(org.whistle_handler), api(org.fallback_handler)
     to_them = {"handler_id": org.whistle_handler.id, "reason": "Min"}
@@ -276,3 +278,22 @@ def test_the_handler_who_asked_is_told_of_the_answer(app, org, submit, api):
     assert _events(assignee, case.id, "identity_consent_declined") == [["police"]]
     assert _unread(app, org.whistle_handler.id) == told[org.whistle_handler.id] + 1
     assert _unread(app, org.fallback_handler.id) == told[org.fallback_handler.id] + 1
+
+
+def test_a_colleague_is_not_told_they_asked(app, org, submit, api):
+    """Another handler of the varsel sees that the reporter was asked, not "you asked";
+    asking the same is refused as asked already, by whomever."""
+    _two_varsel_handlers(app, org)
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    asker, colleague = api(org.whistle_handler), api(org.fallback_handler)
+    assert _ask(asker, case.id, "police").status_code == 201
+
+    html = colleague.get(f"/cases/{case.id}/retention").get_data(as_text=True)
+    assert "Du spurte" not in html
+    assert "Melderen ble spurt" in html
+    assert "om å bli navngitt overfor: Politiet. Melderen har ikke svart ennå." in html
+    again = _ask(colleague, case.id, "police")
+    assert again.status_code == 400
+    assert again.get_json()["errors"]["recipients"] == [
+        "Melderen er allerede spurt og har ikke svart ennå."
+    ]
