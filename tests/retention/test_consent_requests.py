@@ -297,3 +297,32 @@ def test_a_colleague_is_not_told_they_asked(app, org, submit, api):
     assert again.get_json()["errors"]["recipients"] == [
         "Melderen er allerede spurt og har ikke svart ennå."
     ]
+
+
+def test_a_confidential_case_reassigned_after_the_question(app, org, submit, api):
+    """The assignee asked, then the case went to a colleague: the colleague now sees the
+    question waiting and may ask, the former assignee neither; the answer is told to the
+    assignee only (the former one could no longer name the reporter)."""
+    case = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    first, second = api(org.handler), api(org.colleague)
+    assign = f"/api/v1/cases/{case.id}/assignment"
+    assert first.post(assign, {"handler_id": org.handler.id, "reason": "Min"}).status_code == 200
+    assert _ask(first, case.id, "police").status_code == 201
+    moved = {"handler_id": org.colleague.id, "reason": "Ferie"}
+    assert first.post(assign, moved).status_code == 200
+
+    page = second.get(f"/cases/{case.id}/retention").get_data(as_text=True)
+    assert "Melderen ble spurt" in page
+    assert 'name="recipients" value="nav"' in page
+    assert "Spør melderen" not in first.get(f"/cases/{case.id}/retention").get_data(as_text=True)
+    refused = _ask(first, case.id, "nav")
+    assert refused.status_code == 400
+    assert "Bare saksbehandleren som har saken" in refused.get_json()["errors"]["recipients"][0]
+
+    told = {u: _unread(app, u) for u in (org.handler.id, org.colleague.id)}
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert api(org.employee).put(mine, {"recipients": ["police"]}).status_code == 200
+    assert _unread(app, org.colleague.id) == told[org.colleague.id] + 1
+    assert _unread(app, org.handler.id) == told[org.handler.id]
+    # The reporter is "reporter" in the audit log, never their account.
+    assert _audited(app, "case.identity_consent")[-1][0] == "reporter"
