@@ -120,6 +120,6 @@ EVENT_KINDS: Codes = {
     "deadline_met": _l("Step done"),
     "granted": _l("Access given"),
     "identity_consent": _l("The reporter's consent to be named"),
-    "identity_consent_requested": _l("The reporter was asked to agree to be named"),
-    "identity_consent_declined": _l("The reporter did not agree to be named"),
+    "identity_consent_asked": _l("The reporter was asked to agree to be named"),
+    "identity_consent_refused": _l("The reporter did not agree to be named"),
 }

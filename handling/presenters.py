@@ -207,7 +207,7 @@ def event_text(event: CaseEvent, names: Names, groups: Mapping[int, str]) -> str
             withdrawn = ", ".join(_code(codes.EXPORT_RECIPIENTS, r) for r in c["withdrawn"])
             parts.append(_("Withdrawn for: %(recipients)s", recipients=withdrawn))
         return ". ".join(parts)
-    if kind in {"identity_consent_requested", "identity_consent_declined"}:
+    if kind in {"identity_consent_asked", "identity_consent_refused"}:
         return ", ".join(_code(codes.EXPORT_RECIPIENTS, r) for r in c.get("recipients", ()))
     if kind == "deadline_met":
         text = _code(codes.DEADLINE_KINDS, c.get("kind"))

@@ -43,7 +43,7 @@ class ConsentChange:
 
 
 # The case's timeline events that make up the conversation about consent.
-REQUESTED, DECLINED = "identity_consent_requested", "identity_consent_declined"
+REQUESTED, DECLINED = "identity_consent_asked", "identity_consent_refused"
 GIVEN = "identity_consent"  # given and withdrawn: the reporter's own change
 
 

@@ -94,7 +94,7 @@ def news_read(view: ReporterView, user_id: int) -> None:
     moves = db.session.execute(
         select(CaseEvent.kind, CaseEvent.at, CaseEvent.codes).where(
             CaseEvent.case_id == view.case.id,
-            CaseEvent.kind.in_(("transition", "identity_consent_requested")),
+            CaseEvent.kind.in_(("transition", "identity_consent_asked")),
         )
     )
     closings, asked = [], []

@@ -116,3 +116,15 @@ def test_a_transition_stores_the_code(app, org, submit):
         assert _raw("SELECT status FROM report WHERE id = :id", id=ref.report_id) == (
             "acknowledged"
         )
+
+
+def test_every_timeline_code_fits_its_column():
+    """PostgreSQL refuses a code longer than its column (a 500), SQLite stores it: a
+    test on SQLite alone would not notice."""
+    from handling.codes import EVENT_KINDS, EXPORT_RECIPIENTS
+    from handling.models import CaseEvent, IdentityConsent
+
+    kind = CaseEvent.__table__.c.kind.type.length
+    assert [k for k in EVENT_KINDS if len(k) > kind] == []
+    recipient = IdentityConsent.__table__.c.recipient.type.length
+    assert [r for r in EXPORT_RECIPIENTS if len(r) > recipient] == []

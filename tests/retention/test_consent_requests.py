@@ -75,7 +75,7 @@ def test_a_handler_asks_and_the_reporter_agrees(app, org, submit, api):
     mine = f"/api/v1/reports/{case.report_id}/identity-consent"
     [question] = reporter.get(mine).get_json()["asked"]
     assert question["recipient"] == "police"
-    assert _events(handler, case.id, "identity_consent_requested") == [["police"]]
+    assert _events(handler, case.id, "identity_consent_asked") == [["police"]]
     assert _audited(app, "case.identity_consent.request") == [
         (f"user:{org.whistle_handler.id}", {"recipients": ["police"]})
     ]
@@ -119,7 +119,7 @@ def test_saving_without_ticking_what_was_asked_is_a_no(app, org, submit, api):
 
     # The handlers hear of the answer, and the timeline says yes to NAV and no to police.
     assert _unread(app, org.whistle_handler.id) == told_before + 1
-    assert _events(handler, case.id, "identity_consent_declined") == [["police"]]
+    assert _events(handler, case.id, "identity_consent_refused") == [["police"]]
     assert _audited(app, "case.identity_consent.decline") == [
         (f"user:{org.employee.id}", {"recipients": ["police"]})
     ]
@@ -229,7 +229,7 @@ def test_a_consent_withdrawn_later_does_not_bring_back_the_question(app, org, su
     assert "Melderen har ikke svart ennå" not in page
     # Saving again changes nothing and records no "no".
     assert reporter.put(mine, {"recipients": ["nav"]}).status_code == 200
-    assert _events(handler, case.id, "identity_consent_declined") == []
+    assert _events(handler, case.id, "identity_consent_refused") == []
     # The handler may ask again, and the reporter is asked anew.
     assert _ask(handler, case.id, "police").get_json() == {
         "asked": ["police"],
@@ -250,14 +250,14 @@ def test_a_form_loaded_before_the_question_does_not_answer_it(app, org, submit, 
 
     stale = {"csrf_token": reporter.token, "recipients": ["nav"]}
     assert reporter.client.post(f"{page}/identity-consent", data=stale).status_code == 303
-    assert _events(handler, case.id, "identity_consent_declined") == []
+    assert _events(handler, case.id, "identity_consent_refused") == []
     html = reporter.get(page).get_data(as_text=True)
     assert "Saksbehandleren spør om du godtar å bli navngitt overfor: Politiet" in html
     assert 'name="answering" value="police"' in html
 
     shown = {"csrf_token": reporter.token, "recipients": ["nav"], "answering": ["police"]}
     assert reporter.client.post(f"{page}/identity-consent", data=shown).status_code == 303
-    assert _events(handler, case.id, "identity_consent_declined") == [["police"]]
+    assert _events(handler, case.id, "identity_consent_refused") == [["police"]]
 
 
 def test_the_handler_who_asked_is_told_of_the_answer(app, org, submit, api):
@@ -275,7 +275,7 @@ def test_the_handler_who_asked_is_told_of_the_answer(app, org, submit, api):
     answer = {"recipients": [], "answering": ["police"]}
     mine = f"/api/v1/reports/{case.report_id}/identity-consent"
     assert reporter.put(mine, answer).status_code == 200
-    assert _events(assignee, case.id, "identity_consent_declined") == [["police"]]
+    assert _events(assignee, case.id, "identity_consent_refused") == [["police"]]
     assert _unread(app, org.whistle_handler.id) == told[org.whistle_handler.id] + 1
     assert _unread(app, org.fallback_handler.id) == told[org.fallback_handler.id] + 1
 
