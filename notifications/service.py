@@ -134,16 +134,31 @@ def mail_state_for(kind: str, delivery: str | None, *, handler: bool, away: bool
     return MailState.PENDING
 
 
-def mailed_at_once(user_id: int, kind: Kind) -> bool:
+def mailed_at_once(user_id: int, kind: Kind, audience: Collection[int] | None = None) -> bool:
     """Whether a notification of `kind` reaches this user by e-mail at once (their
-    preference and the rules above), rather than in a digest, or not by e-mail."""
+    preference and the rules above), rather than in a digest, or not by e-mail; and,
+    where they are away, their substitute too when the event's `audience` lets the
+    substitute hear of it (`_with_substitutes`)."""
     prefs: dict[tuple[int, str], str] = {}
-    person = _recipients({user_id}, {str(kind)}, prefs).get(user_id)
+    who = _recipients({user_id}, {str(kind)}, prefs)
+    person = who.get(user_id)
     if person is None or not person.active:
         return False
-    delivery = prefs.get((user_id, str(kind)))
-    state = mail_state_for(str(kind), delivery, handler=person.handler, away=person.away)
-    return state == MailState.PENDING
+    told = [user_id]
+    substitute = person.substitute_id
+    if person.away and substitute and audience and substitute in audience:
+        who.update(_recipients({substitute}, {str(kind)}, prefs))
+        told.append(substitute)
+    for uid in told:
+        someone = who.get(uid)
+        if someone is None or not someone.active:
+            continue  # told nothing, of this or of what is held back
+        state = mail_state_for(
+            str(kind), prefs.get((uid, str(kind))), handler=someone.handler, away=someone.away
+        )
+        if state != MailState.PENDING:
+            return False
+    return True
 
 
 def start_of_day(moment: datetime) -> datetime:

@@ -90,11 +90,12 @@ def task_given(case: Case, task: FollowUpTask, actor_id: int, now: datetime) -> 
     if person is None or person == actor_id:
         return
     key = f"task:{task.id}:given:u{person}:{int(now.timestamp())}"
+    eligible = _eligible(case)
     notify_many(
         _split_by_access(
             Kind.TASK_ASSIGNED,
             [person],
-            _eligible(case),
+            eligible,
             key,
             case.id,
             f"task:{task.id}",
@@ -103,12 +104,14 @@ def task_given(case: Case, task: FollowUpTask, actor_id: int, now: datetime) -> 
     )
     # Given when it is due within a day already: this mail, which says where to read what
     # to do and by when, is also the "due soon" reminder, not a second mail a moment
-    # later. Not for someone who takes such notices in a digest or not by e-mail.
+    # later. Not for someone who takes such notices in a digest or not by e-mail, nor
+    # where the substitute of someone away (told of both, within the case) does.
     due = task.due_at
+    audience = eligible if person in eligible else None
     if (
         due is not None
         and due <= now + TASK_DUE_SOON
-        and mailed_at_once(person, Kind.TASK_ASSIGNED)
+        and mailed_at_once(person, Kind.TASK_ASSIGNED, audience)
     ):
         task.soon_notified_for = due
 

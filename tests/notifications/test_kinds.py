@@ -14,7 +14,7 @@ from handling import service
 from handling.models import HandlerGroupEscalation
 from handling.states import CaseState, Track
 from notifications.kinds import Kind
-from notifications.models import NotificationPreference
+from notifications.models import NotificationPreference, NotificationProfile
 from tests.factories import choose_language, form_login, form_token, user_obj
 from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
@@ -359,6 +359,33 @@ def test_a_task_given_close_to_its_due_time_is_one_mail_not_two(app, org, submit
         r.user_id for r in rows(app) if r.kind == Kind.TASK_DUE and ":late:" in r.dedupe_key
     )
     assert late == sorted([org.manager.id, org.colleague.id])
+
+
+def test_a_task_given_close_to_its_due_time_still_reminds_a_substitute_who_was_not_mailed(
+    app, org, submit
+):
+    """The responsible person is away: their substitute hears of the task too, and of
+    it being due soon. A substitute who reads "task given" in the digest got no mail at
+    once, so the "due soon" one is not held back for them."""
+    case = submit(org.employee, unit_id=org.ward.id)
+    due = datetime.now(UTC) + timedelta(hours=5)
+    with app.app_context():
+        db.session.add(
+            NotificationProfile(user_id=org.colleague.id, away=True, substitute_id=org.handler.id)
+        )
+        db.session.add(
+            NotificationPreference(
+                user_id=org.handler.id, kind=Kind.TASK_ASSIGNED, delivery="digest"
+            )
+        )
+        service.add_task(
+            get_case(case.id), actor=user_obj(org.fallback_handler), template="bht_offer",
+            responsible_user_id=org.colleague.id, due_at=due,
+        )  # fmt: skip
+        db.session.commit()
+    run_tick(app)
+    soon = [r for r in rows(app) if r.kind == Kind.TASK_DUE and ":soon:" in r.dedupe_key]
+    assert org.handler.id in {r.user_id for r in soon}
 
 
 def _colleagues_task_then_recused(org, case_id, due) -> None:
