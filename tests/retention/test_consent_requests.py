@@ -326,3 +326,24 @@ def test_a_confidential_case_reassigned_after_the_question(app, org, submit, api
     assert _unread(app, org.handler.id) == told[org.handler.id]
     # The reporter is "reporter" in the audit log, never their account.
     assert _audited(app, "case.identity_consent")[-1][0] == "reporter"
+
+
+def test_a_varsel_moved_off_the_varsel_track_can_still_be_asked_about(app, org, submit, api):
+    """The reporter stays protected after the case leaves the varsel track: the question
+    can still be asked and answered, and the answer still counts."""
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    reporter = api(org.employee)
+    moved = api(org.whistle_handler).put(
+        f"/api/v1/cases/{case.id}/track", {"track": "hms_deviation"}
+    )
+    assert moved.status_code == 200, moved.get_json()
+    handler = api(org.handler)  # the HMS group has it now
+    asked = _ask(handler, case.id, "police")
+    assert asked.status_code == 201, asked.get_json()
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert [q["recipient"] for q in reporter.get(mine).get_json()["asked"]] == ["police"]
+    assert reporter.put(mine, {"recipients": []}).status_code == 200
+    assert _events(handler, case.id, "identity_consent_refused") == [["police"]]
+    body = {"recipient": "police", "reason": "police_report", "sections": ["reporter"]}
+    doc = handler.post(f"/api/v1/cases/{case.id}/exports", {**body, "format": "json"})
+    assert "reporter" not in doc.get_json()
