@@ -127,6 +127,13 @@ def email_language(chosen: str | None, interface: str | None, default: str) -> s
 def _check_substitute(user: User, away: bool, substitute_id: int | None) -> None:
     if substitute_id is None:
         return
+    # Refused before the id is looked up: an employee trying ids must not learn which
+    # accounts are case handlers (their page does not list them).
+    if not may_have_substitute(user):
+        raise PreferenceError(
+            _l("Your notifications go to you alone: there is no substitute to choose."),
+            "substitute_id",
+        )
     if substitute_id == user.id:
         raise PreferenceError(_l("Choose someone else as your substitute."), "substitute_id")
     # An id no row can have (beyond the id columns: trygg.ids) is not looked up: the

@@ -389,3 +389,18 @@ def test_an_employee_is_not_offered_a_substitute_nor_shown_the_case_handlers(app
     handler = _pages(app, org.handler).get("/notifications/settings").get_data(as_text=True)
     assert 'id="f-away"' in handler
     assert "Kari Kollega" in handler
+
+
+def test_an_employee_cannot_choose_a_substitute_through_the_api_either(app, org, api):
+    """The page offers an employee no substitute; the API refuses one the same way for
+    any id, so trying ids does not tell which accounts are case handlers."""
+    employee = api(org.employee)
+    answers = []
+    for someone in (org.handler.id, org.manager.id, 999_999):
+        body = {"language": "nb", "digest_time": "07:00", "away": True, "substitute_id": someone}
+        refused = employee.put("/api/v1/me/notification-settings", body)
+        assert refused.status_code == 400
+        answers.append(refused.get_json()["errors"])
+    assert answers[0] == answers[1] == answers[2]
+    assert "substitute_id" in answers[0]
+    assert employee.get("/api/v1/me/notification-settings").get_json()["substitute_id"] is None
