@@ -159,3 +159,38 @@ def test_saved_matrix_levels_are_confirmed(app, ra):
     assert confirmations(saved.get_data(as_text=True)) == [
         "The levels of the 3 × 3 matrix are saved."
     ]
+
+
+def test_a_new_assessment_shows_no_key_to_figures_it_does_not_have(app, ra):
+    # The key to the hidden-number marks explains the items' incident figures; a new
+    # assessment has no items, so no figures and no key (it stood alone under the empty
+    # table), on the page and in its print version.
+    client = _client(app, ra.manager)
+    token = form_token(client, "/risk/assessments")
+    start = today()
+    url, html, _said = _send(
+        client,
+        "/risk/assessments",
+        token,
+        unit_id=ra.emergency.id,
+        title="Hjemmebesøk",
+        period_start=start.isoformat(),
+        period_end=(start + timedelta(days=365)).isoformat(),
+        next_review=(start + timedelta(days=90)).isoformat(),
+    )
+    page = url.split("#")[0]
+    assert "No items yet." in html
+    assert "risk-legend" not in html
+    printed = client.get(f"{page}/print?version=1", headers=EN)
+    assert printed.status_code == 200
+    assert "risk-legend" not in printed.get_data(as_text=True)
+    _send(
+        client,
+        f"{page}/items/new",
+        token,
+        "#item-1",
+        hazard="Alene",
+        likelihood="3",
+        consequence="4",
+    )
+    assert "risk-legend" in client.get(page, headers=EN).get_data(as_text=True)
