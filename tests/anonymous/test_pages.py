@@ -215,3 +215,16 @@ def test_a_logged_in_employee_is_told_how_to_stay_anonymous(anon_client, make):
     form_login(anon_client, make.user(Role.EMPLOYEE))
     html = anon_client.get("/varsle").get_data(as_text=True)
     assert "You are logged in to Trygg" in html or "logget inn" in html
+
+
+def test_the_form_leads_a_returning_reporter_to_the_follow_up(anon_client):
+    # The shared address is the form's: someone back with a receipt code finds the
+    # follow-up from there, in the address's language.
+    for form, follow_up in (
+        ("/varsle", "/varsle/folg-opp"),
+        ("/en/whistleblow", "/en/whistleblow/follow-up"),
+    ):
+        html = anon_client.get(form).get_data(as_text=True)
+        assert f'href="{follow_up}"' in html, form
+        sentence = "Har du meldt fra før" if form == "/varsle" else "Have you already reported"
+        assert sentence in html, form
