@@ -77,8 +77,9 @@ def queue() -> Page:
     limit, after = filters.pop("limit"), filters.pop("after")
     sort, q = filters.pop("sort"), filters.pop("q")
     user = _user()
+    default_state = service.default_state(user)
     if "state" not in raw or "state" in errors:
-        filters["state"] = service.default_state(user)
+        filters["state"] = default_state
     result = service.queue_for(user, filters, now=now, limit=limit, after=after, sort=sort, q=q)
     nodes = org.tree()
     units = {n.unit.id: n.unit.name for n in nodes}
@@ -107,6 +108,7 @@ def queue() -> Page:
         headings=_headings(shown, sort),
         here=_queue_url({k: v for k, v in shown.items() if k != "after"}),
         may_take=user.has_role(Role.HANDLER),
+        default_state=default_state,
         filtered=bool(set(shown) & {*service.QUEUE_FILTERS, "q"}),
         next_page=_next_page(shown, result.next_cursor),
         first_page=_queue_url({k: v for k, v in shown.items() if k != "after"})

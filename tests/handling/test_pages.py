@@ -215,6 +215,18 @@ def test_the_queue_is_in_the_menu_for_handlers_and_safety_reps(org, login):
     assert 'name="assigned"' not in rep.text("/cases")
 
 
+def test_the_queue_filter_says_which_states_the_list_shows(org, login):
+    # A safety representative's list holds every shared case, closed ones too; its state
+    # filter said "Active cases", and sending the filters unchanged hid the closed ones.
+    # The count of active cases leads to the active ones.
+    rep = login(org.safety_rep).text("/cases")
+    assert re.search(r'<option value="all" selected>', rep), rep
+    assert 'href="/cases?state=active"' in rep
+    handler = login(org.handler).text("/cases")
+    assert re.search(r'<option value="active" selected>', handler)
+    assert 'href="/cases"><span class="case-count__n">' in handler
+
+
 def test_each_queue_cell_is_labelled_for_narrow_screens(org, submit, login):
     """On a narrow screen the queue's rows stack, each cell shown with its column's
     label: every row's cells carry the translated labels."""
