@@ -222,6 +222,9 @@ def test_the_queue_filter_says_which_states_the_list_shows(org, login):
     rep = login(org.safety_rep).text("/cases")
     assert re.search(r'<option value="all" selected>', rep), rep
     assert 'href="/cases?state=active"' in rep
+    # With nothing shared yet, the empty list says when a case comes to it.
+    assert "No case is shared with you yet." in rep
+    assert "You have no cases." not in rep
     handler = login(org.handler).text("/cases")
     assert re.search(r'<option value="active" selected>', handler)
     assert 'href="/cases"><span class="case-count__n">' in handler
