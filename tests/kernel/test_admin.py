@@ -150,6 +150,25 @@ def test_invalid_unit_form_is_refused_next_to_the_field(
     assert snapshot(app) == before
 
 
+def test_a_unit_is_offered_no_parent_below_itself(admin_client, units):
+    # Moving a unit under itself or under a unit below it is refused; the list no longer
+    # offers those (its children were shown under another unit, as if they belonged there).
+    root, child, grandchild = units
+
+    def offered(unit):
+        html = admin_client.get(f"/admin/units/{unit.id}").get_data(as_text=True)
+        select = html.split('name="parent_id"', 1)[1].split("</select>", 1)[0]
+        return {int(v) for v in re.findall(r'<option value="(\d+)"', select)}
+
+    assert offered(root) == set()
+    assert offered(child) == {root.id}
+    assert offered(grandchild) == {root.id, child.id}
+    new = admin_client.get("/admin/units/new").get_data(as_text=True)
+    assert {root.id, child.id, grandchild.id} <= {
+        int(v) for v in re.findall(r'<option value="(\d+)"', new)
+    }
+
+
 def snapshot(app) -> tuple:
     with app.app_context():
         return (

@@ -160,9 +160,12 @@ def unit_form(unit_id: int | None = None) -> str | Response | tuple[str, int]:
             errors = flatten_errors(translate_errors(exc.messages))
         except org.OrgError as exc:
             errors = {exc.field: [str(exc)]}
+    # A unit cannot move under itself or a unit below it: those are not offered.
+    below = org.subtree_ids(unit.id) if unit is not None and unit.id is not None else set()
+    nodes = [node for node in org.tree() if node.unit.id not in below]
     return (
         render_template(
-            "accounts/admin_unit_form.html", unit=unit, form=form, errors=errors, nodes=org.tree()
+            "accounts/admin_unit_form.html", unit=unit, form=form, errors=errors, nodes=nodes
         ),
         400 if errors else 200,
     )
