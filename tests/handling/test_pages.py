@@ -215,6 +215,35 @@ def test_the_queue_is_in_the_menu_for_handlers_and_safety_reps(org, login):
     assert 'name="assigned"' not in rep.text("/cases")
 
 
+def test_saving_the_assignment_unchanged_records_nothing(app, org, submit, login):
+    # The form sent as shown (no one chosen, same group, no reason) said "The assignment
+    # is saved." and added "Case handler assigned: To the group's queue" to the timeline
+    # each time.
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+
+    def events() -> int:
+        with app.app_context():
+            return db.session.scalar(
+                select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == ref.id)
+            )
+
+    before = events()
+    response = handler.post(f"{base}/assignment", {"handler_id": "", "group_id": "", "reason": ""})
+    assert response.status_code == 400
+    assert "Nothing to save: choose another case handler or another group." in page_text(response)
+    assert events() == before
+    # A real change is still saved.
+    response = handler.post(
+        f"{base}/assignment", {"handler_id": str(org.handler.id), "group_id": "", "reason": ""}
+    )
+    assert response.status_code == 303
+    assert events() == before + 1
+    with app.app_context():
+        assert get_case(ref.id).assigned_user_id == org.handler.id
+
+
 def test_the_queue_filter_says_which_states_the_list_shows(org, login):
     # A safety representative's list holds every shared case, closed ones too; its state
     # filter said "Active cases", and sending the filters unchanged hid the closed ones.
