@@ -89,3 +89,17 @@ def test_a_second_statement_is_refused_with_a_clear_page_that_keeps_the_text(app
     assert "Andre uttalelse" in text  # the text is kept, to send as a comment instead
     assert "Version 1" in text
     assert "Andre uttalelse" not in rep.get(page, headers=EN).get_data(as_text=True)
+
+
+def test_an_empty_comment_is_named_and_linked_in_the_error_summary(app, ra, approved):
+    # The summary at the top of the long page said only "This field is required.", with
+    # no field and no link to the comment box at the bottom.
+    aid, rep, page, token = _rep_on_version_one(app, ra, approved)
+    sent = rep.post(
+        f"/risk/assessments/{aid}/comments?version=1", data={"csrf_token": token, "body": ""}
+    )
+    assert sent.status_code == 400
+    summary = sent.get_data(as_text=True).split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert (
+        '<a class="ds-link" href="#f-c-body">Your comment: This field is required.</a>' in summary
+    )
