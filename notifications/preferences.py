@@ -189,11 +189,11 @@ def save_settings(user: User, data: dict[str, Any]) -> Settings:
 
 
 def may_have_substitute(user: User) -> bool:
-    """Whether being away with a substitute can change anything for the user: a case
-    handler (on duty or not), a leader given follow-up tasks, an administrator told of
-    escalations. An employee's own notifications (news of their reports) go to no one
-    else, so their settings page does not offer it, nor list the case handlers."""
-    return any(user.has_role(role) for role in (Role.HANDLER, Role.MANAGER, Role.ADMIN))
+    """Whether being away with a substitute can change anything for the user: only a
+    case handler's notifications about cases go to a substitute (another handler who may
+    handle the case), and only on duty are some of them mandatory. Others' settings page
+    neither offers it nor lists the case handlers."""
+    return user.has_role(Role.HANDLER)
 
 
 def substitutes(user: User) -> list[accounts.Person]:

@@ -176,6 +176,24 @@ def test_a_bad_digest_time_is_named(app, org):
     assert "07:30" in refused.get_data(as_text=True)
 
 
+def test_only_a_case_handler_is_offered_away_and_a_substitute(app, org):
+    # Only notifications about cases go to a substitute, a case handler; an employee or
+    # a manager was offered to name one, which did nothing.
+    for user in (org.employee, org.manager):
+        html = _pages(app, user).get("/notifications/settings").get_data(as_text=True)
+        assert 'name="away"' not in html
+        assert 'name="substitute_id"' not in html
+        assert "Kari Kollega" not in html  # nor the list of case handlers
+        saved = _pages(app, user)
+        token = form_token(saved, "/notifications/settings")
+        sent = saved.post("/notifications/settings", data={**_settings_form(), "csrf_token": token})
+        assert sent.status_code == 303
+    html = _pages(app, org.handler).get("/notifications/settings").get_data(as_text=True)
+    assert 'name="away"' in html
+    assert 'name="substitute_id"' in html
+    assert "Kari Kollega" in html
+
+
 def test_the_api_lists_marks_and_keeps_settings(app, org, submit, api):
     submit(org.employee, unit_id=org.ward.id)
     handler = api(org.handler)
@@ -378,17 +396,6 @@ def test_the_development_server_links_e_mail_to_an_address_it_answers_at(host, a
     from notifications.cli import local_address
 
     assert local_address(host, 8080) == address
-
-
-def test_an_employee_is_not_offered_a_substitute_nor_shown_the_case_handlers(app, org):
-    """Their own notifications (news of their reports) go to no one else: the page has
-    no away box and no list of case handlers; a case handler's page has both."""
-    employee = _pages(app, org.employee).get("/notifications/settings").get_data(as_text=True)
-    assert 'id="f-away"' not in employee
-    assert "Kari Kollega" not in employee
-    handler = _pages(app, org.handler).get("/notifications/settings").get_data(as_text=True)
-    assert 'id="f-away"' in handler
-    assert "Kari Kollega" in handler
 
 
 def test_an_employee_cannot_choose_a_substitute_through_the_api_either(app, org, api):
