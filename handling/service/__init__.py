@@ -47,6 +47,7 @@ from handling.service.access import (
 )
 from handling.service.admin import (
     RoutingWarning,
+    active_cases_by_group,
     create_rule,
     delete_rule,
     handler_groups,
@@ -297,6 +298,7 @@ __all__ = [
     "route",
     "routing_rules",
     "routing_warnings",
+    "active_cases_by_group",
     "save_group",
     "task_view",
     "transition",

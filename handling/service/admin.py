@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     delete,
+    func,
     select,
 )
 from sqlalchemy.orm import lazyload
@@ -346,6 +347,16 @@ class RoutingWarning:
     warning: str
     group_id: int | None
     opened_at: datetime
+
+
+def active_cases_by_group() -> dict[int, int]:
+    """How many active cases each handler group holds (groups holding none are left out)."""
+    rows = db.session.execute(
+        select(Case.group_id, func.count())
+        .where(Case.state.in_(ACTIVE_STATES), Case.group_id.is_not(None))
+        .group_by(Case.group_id)
+    )
+    return {group_id: count for group_id, count in rows if group_id is not None}
 
 
 def routing_warnings() -> list[RoutingWarning]:

@@ -67,6 +67,14 @@ def _warning_rows() -> list[WarningRow]:
     return rows
 
 
+def _stranded_groups(groups: list[HandlerGroup]) -> list[tuple[str, int]]:
+    """Groups without members that hold active cases, with how many: no one sees those
+    cases until the group has a member or the cases are moved (a routing warning is made
+    only when a case is routed, so it does not tell of a group emptied since)."""
+    counts = service.active_cases_by_group()
+    return [(g.name, counts[g.id]) for g in groups if not g.member_ids and counts.get(g.id)]
+
+
 def _handlers() -> list[accounts.Person]:
     return accounts.users_with_roles(Role.HANDLER, active=False)
 
@@ -79,7 +87,11 @@ def admin_groups() -> str:
     names = Names()
     names.load(uid for group in groups for uid in group.member_ids)
     return render_template(
-        "handling/admin_groups.html", groups=groups, names=names, warnings=_warning_rows()
+        "handling/admin_groups.html",
+        groups=groups,
+        names=names,
+        warnings=_warning_rows(),
+        stranded=_stranded_groups(groups),
     )
 
 
@@ -128,6 +140,7 @@ def _render_rules(forms: Forms | None = None) -> Page:
         units={u.id: u.name for u in org.all_units()},
         nodes=org.tree(),
         warnings=_warning_rows(),
+        stranded=_stranded_groups(groups),
         forms=forms,
         errors=forms.errors,
     )

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from handling import service
-from handling.models import CaseEvent, FollowUpTask
+from handling.models import CaseEvent, FollowUpTask, HandlerGroup
 from handling.states import CaseState, Side, Track
 from tests.factories import UserInfo, choose_language, form_login, form_token, user_obj
 from tests.handling.conftest import get_case
@@ -908,3 +908,21 @@ def test_admin_sees_the_fallback_warning_without_content(app, org, submit, login
         assert "the case went to the fallback group" in page
         assert "A very private course of events." not in page
     assert admin.get(f"/cases/{ref.id}").status_code == 403
+
+
+def test_admin_is_warned_of_a_group_left_without_members_that_holds_cases(app, org, submit, login):
+    # Emptying a group whose cases are still active said "No warnings: every active case
+    # has a handler group with someone who may handle it." (routing warnings are made
+    # only when a case is routed).
+    for _ in range(2):
+        submit(org.employee, unit_id=org.ward.id)
+    admin = login(org.admin)
+    assert "No warnings" in admin.text("/admin/handler-groups")
+    with app.app_context():
+        hms = db.session.get(HandlerGroup, org.hms)
+        service.save_group(actor="test", name=hms.name, member_ids=[], is_default=True, group=hms)
+        db.session.commit()
+    for path in ("/admin/handler-groups", "/admin/routing-rules"):
+        page = admin.text(path)
+        assert "The handler group HMS has no members: no one can see its 2 active cases." in page
+        assert "No warnings" not in page
