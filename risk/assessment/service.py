@@ -166,6 +166,25 @@ def _check_item(assessment: Assessment, values: dict[str, Any]) -> None:
             _l("Give both likelihood and consequence after measures, or neither."),
             "likelihood_after",
         )
+    likelihood, consequence = values.get("likelihood"), values.get("consequence")
+    after = (values.get("likelihood_after"), values.get("consequence_after"))
+    if (
+        likelihood is not None
+        and consequence is not None
+        and after[0] is not None
+        and after[1] is not None
+        and after[0] * after[1] > likelihood * consequence
+    ):
+        # The measures lower the risk, or leave it: a higher level after them is a slip.
+        raise AssessmentError(
+            _l(
+                "The risk after the planned measures cannot be higher than before them "
+                "(likelihood %(l)s × consequence %(c)s).",
+                l=likelihood,
+                c=consequence,
+            ),
+            "likelihood_after",
+        )
     scope_unit = values.get("scope_unit_id")
     if scope_unit is not None and scope_unit not in org.subtree_ids(assessment.unit_id):
         raise AssessmentError(

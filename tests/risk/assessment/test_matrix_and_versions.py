@@ -171,6 +171,27 @@ def test_bad_input_is_a_clear_400_and_nothing_is_stored(app, ra):
     assert client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"] == []
 
 
+def test_the_risk_after_measures_is_not_higher_than_before(app, ra):
+    # 3 × 4 before and 5 × 5 after was saved as "Level after measures: Very high" under
+    # "Level: High", a slip no one was told of.
+    client = Api(app, ra.manager)
+    aid = client.post("/api/v1/risk/assessments", assessment_body(ra.emergency)).get_json()["id"]
+    items = f"/api/v1/risk/assessments/{aid}/items"
+    higher = client.post(items, {**ITEM, "likelihood_after": 5, "consequence_after": 5})
+    assert higher.status_code == 400
+    assert higher.get_json()["errors"]["likelihood_after"] == [
+        "Risikoen etter de planlagte tiltakene kan ikke være høyere enn før dem "
+        "(sannsynlighet 3 × konsekvens 4)."
+    ]
+    assert client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"] == []
+    # The same level, or a lower one, is kept.
+    for after in ((4, 3), (2, 2)):
+        kept = client.post(
+            items, {**ITEM, "likelihood_after": after[0], "consequence_after": after[1]}
+        )
+        assert kept.status_code == 201, kept.get_json()
+
+
 def test_emptying_a_measures_goal_on_its_page_is_refused_not_ignored(app, ra, approved):
     """The measure form shows every field: an emptied goal says it is required, keeps the
     old goal, and is not reported as saved."""
