@@ -286,6 +286,20 @@ def test_a_password_reset_ends_the_sessions_and_the_old_password(app, admin_clie
     assert set_password_with_code(app.test_client(), handler.email, code).status_code == 302
 
 
+def test_the_user_page_says_where_a_reset_code_goes(admin_client, make, handler, employee):
+    # For a case reader the page promised "you get a set-password code to give them";
+    # their reset is a full one and the code goes to their own address.
+    choose_language(admin_client, "en")
+    rep = make.user(Role.SAFETY_REP, name="Vera Verneombud")
+    for reader in (handler, rep):
+        html = admin_client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
+        assert "a set-password code goes by e-mail to their own address" in html
+        assert "you get a set-password code to give them" not in html
+    html = admin_client.get(f"/admin/users/{employee.id}").get_data(as_text=True)
+    assert "you get a set-password code to give them" in html
+    assert "goes by e-mail to their own address" not in html
+
+
 def test_the_code_alone_does_not_open_an_employees_account(app, make, admin_client):
     """Whoever holds an employee's code still needs their authenticator, if they have one."""
     person = make.user(Role.EMPLOYEE, Role.MANAGER)

@@ -282,6 +282,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             errors=errors,
             roles=ROLES,
             nodes=org.tree(),
+            reads_cases=user is not None and service.reads_cases(user),
         ),
         400 if errors else 200,
     )
