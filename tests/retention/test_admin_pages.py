@@ -48,6 +48,14 @@ def test_only_admins_see_the_retention_admin_pages(app, world):
         assert admin.post(path, data={}).status_code == 400, path
 
 
+def test_the_retention_policies_are_saved_by_a_button_named_for_them(app, world):
+    # The button shared its text with the deadline policies' and read "Lagre
+    # fristreglene" (save the deadline rules) on the retention page.
+    html = page_client(app, world.admin).get("/admin/retention").get_data(as_text=True)
+    assert "Lagre oppbevaringsreglene" in html
+    assert "fristregl" not in html
+
+
 def test_an_admin_changes_a_policy_and_bad_months_are_refused_in_words(app, world):
     admin = page_client(app, world.admin)
     with app.app_context():
