@@ -228,3 +228,20 @@ def test_the_form_leads_a_returning_reporter_to_the_follow_up(anon_client):
         assert f'href="{follow_up}"' in html, form
         sentence = "Har du meldt fra før" if form == "/varsle" else "Have you already reported"
         assert sentence in html, form
+
+
+def test_an_empty_follow_up_form_is_named_as_its_field_is(anon_client):
+    # The error summary called every form's text field "Tekst"; the fields are "Svaret
+    # ditt", "Det du vil legge til" and "Hvem du er".
+    receipt = receipt_of(anon_client.post("/varsle", data=form_data(anon_client)).get_data(True))
+    token = form_token(anon_client, "/varsle/folg-opp")
+    anon_client.post("/varsle/folg-opp", data={"csrf_token": token, "receipt": receipt})
+    token = form_token(anon_client, "/varsle/folg-opp")
+    for action, label in (("info", "Det du vil legge til"), ("identity", "Hvem du er")):
+        refused = anon_client.post(
+            "/varsle/folg-opp", data={"csrf_token": token, "action": action, "body": ""}
+        )
+        assert refused.status_code == 400, action
+        summary = refused.get_data(as_text=True).split('id="error-summary"', 1)[1]
+        summary = summary.split("</ul>", 1)[0]
+        assert f">{label}: " in summary, summary
