@@ -438,6 +438,8 @@ def test_the_reporter_must_write_something(app, org, submit, login):
     assert r.status_code == 400
     text = page_text(r)
     assert "This field is required." in text
+    # The summary names the field as the form does (it said "Text").
+    assert 'href="#f-reply-body">Write to the case handler: This field is required.' in text
     assert 'aria-invalid="true"' in text
     assert events_of(app, ref.id) == before
     with app.app_context():
@@ -744,6 +746,8 @@ def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
     assert "No members: its cases go to the fallback group" not in page
     r = admin.post("/admin/routing-rules", {"group_id": ""})
     assert r.status_code == 400
+    # The summary names the field as the form does, "Goes to" (it said "Handler group").
+    assert 'href="#f-rule-group_id">Goes to: ' in page_text(r)
     # The same cases once more, to another group: refused, the first rule named.
     same = {"unit_id": str(org.psychiatry.id), "incident_type": "", "track": ""}
     r = admin.post("/admin/routing-rules", {**same, "group_id": str(org.hms)})
