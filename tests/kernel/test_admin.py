@@ -285,6 +285,13 @@ VALID_USER = {
 }
 
 
+def test_the_user_forms_required_fields_are_marked(admin_client):
+    # "Roles" is refused when empty ("Choose at least one role.") but was not marked.
+    html = admin_client.get("/admin/users/new").get_data(as_text=True)
+    for label in ("E-postadresse", "Navn", "Roller"):
+        assert re.search(rf'{label}\s*<span class="app-required">', html), label
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
