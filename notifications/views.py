@@ -175,8 +175,17 @@ def admin_reminders() -> Page | Response:
             sent[kind] = raw
             try:
                 values[kind] = round(float(raw) * 60)
-            except ValueError:
+            except (ValueError, OverflowError):  # "1e400" is infinite: no number of minutes
                 errors[f"lead-{kind}"] = [_("Enter a number of hours, for example 12.")]
+            else:
+                # Said with the other fields' messages, not after they are put right.
+                if not 0 <= values[kind] <= reminders.MAX_LEAD_MINUTES:
+                    errors[f"lead-{kind}"] = [
+                        _(
+                            "Give a time from 0 to %(n)s hours.",
+                            n=reminders.MAX_LEAD_MINUTES // 60,
+                        )
+                    ]
         if not errors:
             try:
                 reminders.save_lead_minutes(values)

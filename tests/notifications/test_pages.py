@@ -276,6 +276,27 @@ def test_the_admin_sees_counts_and_failed_rows_without_content_and_can_retry(app
     assert admin.get("/api/v1/admin/outbox").get_json()["counts"]["failed"] == 0
 
 
+def test_every_bad_reminder_lead_time_is_named_at_once_and_none_is_an_error_page(app, org):
+    # "1e400" hours (infinite) was a 500; a time out of range was named only after the
+    # fields that were not numbers had been put right.
+    pages = _pages(app, org.admin)
+    token = form_token(pages, "/admin/reminders")
+    fields = dict(
+        re.findall(
+            r'name="(lead-[a-z_0-9]+)" type="text" value="([^"]*)"',
+            pages.get("/admin/reminders").get_data(as_text=True),
+        )
+    )
+    sent = {**fields, "lead-acknowledge": "1e400", "lead-leader_contact": "-5"}
+    refused = pages.post("/admin/reminders", data={"csrf_token": token, **sent})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="e-lead-acknowledge"' in html
+    assert 'id="e-lead-leader_contact"' in html
+    with app.app_context():
+        assert db.session.get(ReminderPolicy, "leader_contact").lead_minutes >= 0
+
+
 def test_the_admin_sets_reminder_lead_times(app, org, submit, clock):
     pages = _pages(app, org.admin)
     token = form_token(pages, "/admin/reminders")
