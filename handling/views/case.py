@@ -215,6 +215,17 @@ def debriefing(case_id: int) -> Page | Response:
 
     def run(case: Case) -> None:
         data = load_form(schemas.DebriefingSchema())
+        said = ("participant_roles", "support_offered", "outcome", "further_needs")
+        if not any(data.get(name) and str(data[name]).strip() for name in said):
+            # The form comes with the day filled in: sent as it came, it recorded a
+            # debriefing of no one and nothing, which then counted for closing the case.
+            raise CaseError(
+                _(
+                    "Say who took part, the support offered or what came of it: "
+                    "a debriefing with only a date records nothing."
+                ),
+                "participant_roles",
+            )
         service.record_debriefing(case, actor=_user(), **data)
 
     return _act(case_id, "debriefing", run, _("The debriefing is recorded."))

@@ -244,6 +244,23 @@ def test_saving_the_assignment_unchanged_records_nothing(app, org, submit, login
         assert get_case(ref.id).assigned_user_id == org.handler.id
 
 
+def test_a_debriefing_form_sent_with_only_its_date_records_nothing(app, org, submit, login):
+    # The form comes with today's date filled in; sent as it came it recorded a debriefing
+    # ("Participants –, Outcome –") that then counted as held when closing the case.
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    r = handler.post(base + "/debriefing", {"held_on": date.today().isoformat(), "outcome": " "})
+    assert r.status_code == 400
+    text = page_text(r)
+    assert 'href="#f-debriefing-participant_roles"' in text
+    assert "a debriefing with only a date records nothing" in text
+    with app.app_context():
+        assert get_case(ref.id).debriefings == []
+    held = {"held_on": date.today().isoformat(), "participant_roles": ["leader"]}
+    assert redirected_to(handler.post(base + "/debriefing", held), base)
+
+
 def test_the_queue_filter_says_which_states_the_list_shows(org, login):
     # A safety representative's list holds every shared case, closed ones too; its state
     # filter said "Active cases", and sending the filters unchanged hid the closed ones.
