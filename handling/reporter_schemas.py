@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from handling.codes import EXPORT_RECIPIENTS
 from handling.schemas import _text
-from trygg.validation import ItemCount, StrictSchema
+from trygg.validation import Count, StrictSchema
 
 # -- input ------------------------------------------------------------------------------
 
@@ -25,13 +25,13 @@ class IdentityConsentSchema(StrictSchema):
     recipients = fields.List(
         fields.String(validate=validate.OneOf(sorted(EXPORT_RECIPIENTS))),
         load_default=list,
-        validate=ItemCount(max=len(EXPORT_RECIPIENTS)),
+        validate=Count(max=len(EXPORT_RECIPIENTS)),
         metadata={"description": "Codes: " + ", ".join(sorted(EXPORT_RECIPIENTS))},
     )
     answering = fields.List(
         fields.String(validate=validate.OneOf(sorted(EXPORT_RECIPIENTS))),
         load_default=None,
-        validate=ItemCount(max=len(EXPORT_RECIPIENTS)),
+        validate=Count(max=len(EXPORT_RECIPIENTS)),
         metadata={
             "description": "The case handler's questions (`asked`) this choice answers: one "
             "of them left out of `recipients` is a no. Without it, every question waiting."

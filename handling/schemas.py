@@ -15,7 +15,7 @@ from trygg import paging
 from trygg.i18n import gettext as _
 from trygg.i18n import lazy_gettext as _l
 from trygg.ids import ID_MAX
-from trygg.validation import ItemCount, StrictSchema, filled
+from trygg.validation import Count, StrictSchema, filled
 
 TEXT_MAX = 10_000
 QUERY_MAX = 100
@@ -103,7 +103,7 @@ class TransitionSchema(StrictSchema):
     causes = fields.List(
         fields.String(validate=_one_of(CAUSES)),
         load_default=list,
-        validate=ItemCount(max=len(CAUSES)),
+        validate=Count(max=len(CAUSES)),
     )
     feedback = _text()
     no_follow_up_reason = _text()

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from reporting import codes
 from trygg.i18n import gettext as _
 from trygg.ids import ID_MAX
-from trygg.validation import StrictSchema, filled, storable
+from trygg.validation import Count, StrictSchema, filled, storable
 
 TEXT_MAX = 2000
 NAME_MAX = 200
@@ -32,25 +32,6 @@ class Text(fields.String):
         return text
 
     default_error_messages = {"invalid_utf8": "Not a valid string."}
-
-
-class Count(validate.Length):
-    """How many items a list may hold, with messages about choices, not characters.
-
-    A Length, so the OpenAPI document shows minItems/maxItems.
-    """
-
-    def __init__(self, *, min: int | None = None, max: int) -> None:  # noqa: A002
-        super().__init__(min=min, max=max)
-
-    def __call__(self, value: Any) -> Any:
-        if self.min is not None and len(value) < self.min:
-            if self.min == 1:
-                raise ValidationError(_("Choose at least one."))
-            raise ValidationError(_("Choose at least %(n)s.", n=self.min))
-        if self.max is not None and len(value) > self.max:
-            raise ValidationError(_("Give at most %(n)s.", n=self.max))
-        return value
 
 
 def _id(**kwargs: Any) -> fields.Integer:

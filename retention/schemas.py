@@ -8,7 +8,7 @@ from retention.codes import HOLD_REASONS
 from retention.exports.access import REQUEST_REASONS
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
 from retention.service.policies import MAX_MONTHS
-from trygg.validation import ItemCount, StrictSchema, filled
+from trygg.validation import Count, StrictSchema, filled
 
 
 class PolicySchema(Schema):
@@ -63,7 +63,7 @@ class ExportInSchema(StrictSchema):
     sections = fields.List(
         fields.String(validate=validate.OneOf(list(SECTIONS))),
         required=True,
-        validate=ItemCount(min=1, max=len(SECTIONS)),
+        validate=Count(min=1, max=len(SECTIONS)),
     )
     format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "json"]))
 
@@ -75,7 +75,7 @@ class ConsentRequestInSchema(StrictSchema):
     recipients = fields.List(
         fields.String(validate=validate.OneOf(sorted(RECIPIENTS))),
         required=True,
-        validate=ItemCount(min=1, max=len(RECIPIENTS)),
+        validate=Count(min=1, max=len(RECIPIENTS)),
         metadata={"description": "Codes: " + ", ".join(sorted(RECIPIENTS))},
     )
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from trygg.i18n import gettext as _
 from trygg.ids import ID_MAX
@@ -103,19 +103,6 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: _("Use exactly %(n)s characters.", n=m.group(1)),
     ),
     (re.compile(r"^Must be one of: .*\.$"), lambda m: _("Choose one of the listed values.")),
-    # ItemCount's messages (a list's length counts choices, not characters).
-    (
-        re.compile(r"^Choose at most (\d+) items\.$"),
-        lambda m: _("Choose at most %(n)s of the options.", n=m.group(1)),
-    ),
-    (
-        re.compile(r"^Choose at least (\d+) items\.$"),
-        lambda m: _("Choose at least %(n)s of the options.", n=m.group(1)),
-    ),
-    (
-        re.compile(r"^Choose from (\d+) to (\d+) items\.$"),
-        lambda m: _("Choose from %(a)s to %(b)s of the options.", a=m.group(1), b=m.group(2)),
-    ),
 ]
 
 
@@ -225,13 +212,24 @@ def small_int(text: str | None, default: int, *, maximum: int = ID_MAX) -> int:
     return min(int(text), maximum)
 
 
-class ItemCount(validate.Length):
-    """How many items a list may hold: its messages count choices, where Length's
-    count characters ("Use at most 4 characters" for four boxes ticked too many)."""
+class Count(validate.Length):
+    """How many items a list may hold, with messages about choices, not characters
+    ("Give at most 4", where Length would say "Use at most 4 characters").
 
-    message_min = "Choose at least {min} items."
-    message_max = "Choose at most {max} items."
-    message_all = "Choose from {min} to {max} items."
+    A Length, so the OpenAPI document shows minItems/maxItems.
+    """
+
+    def __init__(self, *, min: int | None = None, max: int) -> None:  # noqa: A002
+        super().__init__(min=min, max=max)
+
+    def __call__(self, value: Any) -> Any:
+        if self.min is not None and len(value) < self.min:
+            if self.min == 1:
+                raise ValidationError(_("Choose at least one."))
+            raise ValidationError(_("Choose at least %(n)s.", n=self.min))
+        if self.max is not None and len(value) > self.max:
+            raise ValidationError(_("Give at most %(n)s.", n=self.max))
+        return value
 
 
 class NotEmpty(validate.Length):
