@@ -347,3 +347,13 @@ def test_a_varsel_moved_off_the_varsel_track_can_still_be_asked_about(app, org, 
     body = {"recipient": "police", "reason": "police_report", "sections": ["reporter"]}
     doc = handler.post(f"/api/v1/cases/{case.id}/exports", {**body, "format": "json"})
     assert "reporter" not in doc.get_json()
+
+
+def test_nothing_left_to_ask_shows_no_ask_section(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    everyone = ["police", "labour_inspection", "nav", "other_authority"]
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert api(org.employee).put(mine, {"recipients": everyone}).status_code == 200
+    html = api(org.whistle_handler).get(f"/cases/{case.id}/retention").get_data(as_text=True)
+    assert 'id="h-ask-consent"' not in html
+    assert "Politiet" in html  # whom they agreed to is still said
