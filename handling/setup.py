@@ -18,6 +18,7 @@ from handling import (  # noqa: F401 - models must be registered with the metada
     views,
 )
 from notifications import reminders, scheduler
+from reporting import news as reporting_news
 from trygg import demo
 from trygg.accounts.models import User, UserRole
 from trygg.extensions import db
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     scheduler.register_job("tasks", notices.tasks_job)
     scheduler.register_settled(notices.settled)
     reminders.register_deadline_kinds(codes.DEADLINE_KINDS)
+    reporting_news.register(service.reports_with_news)
 
 
 def register_cli(app: Flask) -> None:

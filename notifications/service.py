@@ -301,6 +301,22 @@ def mark_read(user_id: int, notification_id: int, *, now: datetime | None = None
     return row
 
 
+def unread_events(user_id: int, keys: Iterable[str], *, discreet: bool = False) -> set[str]:
+    """Of these event keys, those the user has an unread notification of (`discreet` as
+    when they were written): one query."""
+    by_dedupe = {_dedupe_key(key, user_id, discreet=discreet): key for key in keys}
+    if not by_dedupe:
+        return set()
+    found = db.session.scalars(
+        select(Notification.dedupe_key).where(
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+            Notification.dedupe_key.in_(sorted(by_dedupe)),
+        )
+    )
+    return {by_dedupe[dedupe] for dedupe in found}
+
+
 def mark_read_events(
     user_id: int, keys: Iterable[str], *, discreet: bool = False, now: datetime | None = None
 ) -> int:

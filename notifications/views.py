@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from notifications import preferences, reminders, scheduler, service
-from notifications.kinds import LABELS, SENTENCES, Delivery
+from notifications.kinds import LABELS, SENTENCES, Delivery, Kind
 from notifications.preferences import PreferenceError
 from notifications.schemas import NotificationSettingsSchema
 from trygg import paging, privacy
@@ -69,9 +69,13 @@ def inbox() -> Page:
 @bp.post("/notifications/<id:notification_id>/open")
 @allow()
 def open_notification(notification_id: int) -> Response:
-    """Mark it read and go to the page it is about."""
+    """Mark it read and go to the page it is about. News about one's report is read
+    when the report's case page shows it (handling's `news_read`): until then "My
+    reports" marks the report it is about, which this link cannot name."""
     try:
-        row = service.mark_read(_user().id, notification_id)
+        row = service.get_for(_user().id, notification_id)
+        if row.kind != Kind.REPORT_UPDATE:
+            row = service.mark_read(_user().id, notification_id)
     except service.NotificationNotFound:
         abort(404)
     target = row.link if is_safe_next(row.link) else url_for(".inbox")

@@ -7,9 +7,7 @@ from typing import Any
 
 from flask_login import current_user
 
-from notifications import service as notifications
-from notifications.kinds import Kind
-from reporting import codes, service
+from reporting import codes, news, service
 from trygg.roles import Role
 
 # How many of one's reports the start page lists (the rest are on "My reports").
@@ -26,14 +24,20 @@ def reporter_panel() -> dict[str, Any]:
     """The latest reports (no sealed field is opened) and the count of unread news.
 
     News about a report is deliberately not tied to one report in the notification
-    (see handling/notices/case_events.py), so the marker is on the list, not a row.
+    (see handling/notices/case_events.py): which of the listed reports it is about is
+    found for the reporter here (reporting/news.py), and marked on their row.
     """
     listed = not current_user.has_role(*OVERVIEW_ROLES)
     page = service.reports_of(current_user, limit=LATEST) if listed else None
+    reports = page.items if page is not None else []
+    unread = news.unread(current_user.id)
     return {
         "listed": listed,
-        "reports": page.items if page is not None else [],
-        "unread": notifications.unread_count(current_user.id, (Kind.REPORT_UPDATE,)),
+        "reports": reports,
+        "news": news.reports_with_news(
+            current_user.id, [r.id for r in reports], unread_count=unread
+        ),
+        "unread": unread,
         "statuses": codes.STATUSES,
         "incident_types": codes.INCIDENT_TYPES,
     }

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from reporting import codes, service
+from reporting import codes, news, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
 from trygg import downloads, org, paging, web
@@ -344,6 +344,7 @@ def my_reports() -> str | tuple[str, int]:
     return render_template(
         "reporting/my_reports.html",
         reports=page.items,
+        news=news.reports_with_news(current_user.id, [r.id for r in page.items]),
         next_page=url_for("reporting.my_reports", **more, after=page.next_cursor)
         if page.next_cursor
         else None,
@@ -360,7 +361,10 @@ def my_report(report_id: int) -> str:
         report, actor=service.reporter_actor(report, current_user), part="report"
     )
     unit = org.get_unit(report.unit_id) if report.unit_id else None
-    return render_template("reporting/my_report.html", content=content, r=report, unit=unit)
+    has_news = bool(news.reports_with_news(current_user.id, [report.id]))
+    return render_template(
+        "reporting/my_report.html", content=content, r=report, unit=unit, has_news=has_news
+    )
 
 
 def stream_attachment(report: Report, attachment_id: int, actor: str) -> Response:

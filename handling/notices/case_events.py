@@ -19,7 +19,13 @@ from handling.notices.recipients import (
     _split_by_access,
 )
 from notifications.kinds import Kind
-from notifications.service import Event, mailed_at_once, mark_read_events, notify_many
+from notifications.service import (
+    Event,
+    mailed_at_once,
+    mark_read_events,
+    notify_many,
+    unread_events,
+)
 from reporting import service as reporting
 
 
@@ -137,21 +143,29 @@ def reporter_wrote(case: Case, key: str, also: Iterable[int] = ()) -> None:
     )
 
 
-def reporter_read_news(
-    case: Case,
-    user_id: int,
+def news_keys(
+    case_id: int,
     message_ids: Iterable[int],
     closings: Iterable[datetime],
-    consent_requests: Iterable[datetime] = (),
-) -> None:
-    """The reporter opened their case: its news (the handlers' messages shown, the
-    feedback of each time it was closed) is read, so the start page stops saying there
-    is news. The keys are those `reporter_has_news` was given (stored hashed: only the
-    reporter's own are found)."""
-    keys = [f"case:{case.id}:message:{m}" for m in message_ids]
-    keys += [f"case:{case.id}:feedback:{int(at.timestamp())}" for at in closings]
-    keys += [f"case:{case.id}:consent-request:{int(at.timestamp())}" for at in consent_requests]
+    consent_requests: Iterable[datetime],
+) -> list[str]:
+    """The event keys `reporter_has_news` was given for one case's news: the handlers'
+    messages to the reporter, the feedback of each closing, each consent question."""
+    keys = [f"case:{case_id}:message:{m}" for m in message_ids]
+    keys += [f"case:{case_id}:feedback:{int(at.timestamp())}" for at in closings]
+    keys += [f"case:{case_id}:consent-request:{int(at.timestamp())}" for at in consent_requests]
+    return keys
+
+
+def reporter_read_news(user_id: int, keys: Iterable[str]) -> None:
+    """The reporter opened their case: its news (`news_keys`) is read, so the start page
+    stops saying there is news. Stored hashed: only the reporter's own are found."""
     mark_read_events(user_id, keys, discreet=True)
+
+
+def reporter_unread_news(user_id: int, keys: Iterable[str]) -> set[str]:
+    """Of a reporter's news keys (`news_keys`), those not read yet."""
+    return unread_events(user_id, keys, discreet=True)
 
 
 def reporter_asked_consent(case: Case, at: datetime) -> None:

@@ -162,6 +162,7 @@ from handling.service.reporter import (
     post_reporter_message,
     reporter_case,
     reporter_view,
+    reports_with_news,
 )
 from handling.service.responsible import PICKER_LIMIT, QUERY_MAX, Candidate
 from handling.service.responsible import search as search_responsible
@@ -294,6 +295,7 @@ __all__ = [
     "replace_policies",
     "reporter_case",
     "news_read",
+    "reports_with_news",
     "reporter_view",
     "route",
     "routing_rules",

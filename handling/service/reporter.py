@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,32 +78,59 @@ def reporter_view(report: Report, *, actor: str, case: Case | None = None) -> Re
     )
 
 
-def news_read(view: ReporterView, user_id: int) -> None:
-    """The reporter (with an account) was shown their case: the notifications of its
-    handlers' messages and feedback are read."""
+def _news_keys(case_ids: Collection[int]) -> dict[int, list[str]]:
+    """Each case's news keys (`notices.news_keys`): two queries for any number of cases."""
+    ids = sorted(set(case_ids))
+    messages: dict[int, list[int]] = {case_id: [] for case_id in ids}
+    closings: dict[int, list[datetime]] = {case_id: [] for case_id in ids}
+    asked: dict[int, list[datetime]] = {case_id: [] for case_id in ids}
+    if not ids:
+        return {}
     # The row ids the notifications were keyed by (the view shows public ids).
-    shown = db.session.scalars(
-        select(CaseMessage.id).where(
-            CaseMessage.case_id == view.case.id,
+    for case_id, message_id in db.session.execute(
+        select(CaseMessage.case_id, CaseMessage.id).where(
+            CaseMessage.case_id.in_(ids),
             CaseMessage.internal.is_(False),
             CaseMessage.author_kind == Side.HANDLER,
         )
-    )
+    ):
+        messages[case_id].append(message_id)
     # Each closing gave feedback (a case may be reopened and closed again); each
     # consent request (handling.service.consent) asked a question.
-    moves = db.session.execute(
-        select(CaseEvent.kind, CaseEvent.at, CaseEvent.codes).where(
-            CaseEvent.case_id == view.case.id,
+    for case_id, kind, at, codes in db.session.execute(
+        select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.at, CaseEvent.codes).where(
+            CaseEvent.case_id.in_(ids),
             CaseEvent.kind.in_(("transition", "identity_consent_asked")),
         )
-    )
-    closings, asked = [], []
-    for kind, at, codes in moves:
+    ):
         if kind != "transition":
-            asked.append(at)
+            asked[case_id].append(at)
         elif (codes or {}).get("to") == CaseState.CLOSED:
-            closings.append(at)
-    notices.reporter_read_news(view.case, user_id, list(shown), closings, asked)
+            closings[case_id].append(at)
+    return {
+        case_id: notices.news_keys(case_id, messages[case_id], closings[case_id], asked[case_id])
+        for case_id in ids
+    }
+
+
+def news_read(view: ReporterView, user_id: int) -> None:
+    """The reporter (with an account) was shown their case: the notifications of its
+    handlers' messages, feedback and questions are read."""
+    notices.reporter_read_news(user_id, _news_keys([view.case.id])[view.case.id])
+
+
+def reports_with_news(user_id: int, report_ids: Collection[int]) -> set[int]:
+    """Which of the reporter's reports (their own, as listed to them) have news they
+    have not read: their "My reports" marks them. The notifications stay discreet (a
+    keyed hash, no report); the link is made here, for the reporter's eyes only."""
+    cases = dict(
+        db.session.execute(
+            select(Case.id, Case.report_id).where(Case.report_id.in_(sorted(report_ids)))
+        ).all()
+    )
+    keys = _news_keys(cases)
+    unread = notices.reporter_unread_news(user_id, [k for ks in keys.values() for k in ks])
+    return {cases[case_id] for case_id, ks in keys.items() if unread.intersection(ks)}
 
 
 def post_reporter_message(

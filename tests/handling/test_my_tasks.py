@@ -19,6 +19,7 @@ from handling import service
 from handling.models import FollowUpTask
 from handling.states import CaseState
 from notifications.kinds import Kind
+from notifications.models import Notification
 from notifications.service import Event, notify_many
 from tests.factories import form_login, user_obj
 from tests.handling.conftest import get_case
@@ -345,6 +346,38 @@ def test_reading_the_case_clears_the_start_pages_news_marker(app, org, submit, l
     assert "Hei, vi ser på saken." in employee.text(f"/my-reports/{report_id}/case")
     # The other case's news is still unread.
     assert "1 unread update" in employee.text("/")
+
+
+def test_my_reports_marks_the_report_with_news_until_its_case_is_read(app, org, submit, login):
+    """The notification names no report; the reporter's own lists do. Following the
+    notification does not read the news: reading the case does."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    other = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.post_message(get_case(ref.id), user_obj(org.handler), "Hei, vi ser på saken.")
+        db.session.commit()
+        report_id = get_case(ref.id).report_id
+        note_id = db.session.scalar(
+            select(Notification.id).where(Notification.user_id == org.employee.id)
+        )
+    employee = login(org.employee)
+
+    def marked(path: str) -> list[str]:
+        rows = employee.text(path).split("<main", 1)[1].split("<tr>" if path != "/" else "<li>")
+        return [ref_ for ref_ in (ref.reference, other.reference) for row in rows
+                if ref_ in row and "News for you" in row]  # fmt: skip
+
+    assert marked("/my-reports") == [ref.reference]
+    assert marked("/") == [ref.reference]
+    opened = employee.post(f"/notifications/{note_id}/open", {})
+    assert opened.status_code == 303
+    assert opened.headers["Location"].endswith("/my-reports")
+    assert marked("/my-reports") == [ref.reference]
+    assert "News for you" in employee.text(f"/my-reports/{report_id}")
+    employee.text(f"/my-reports/{report_id}/case")
+    assert marked("/my-reports") == []
+    assert "News for you" not in employee.text(f"/my-reports/{report_id}")
+    assert "unread update" not in employee.text("/")
 
 
 def test_the_feedback_of_each_closing_is_read_when_the_case_is_opened(app, org, submit, login):
