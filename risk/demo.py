@@ -32,6 +32,8 @@ from trygg.extensions import db
 OSLO = ZoneInfo("Europe/Oslo")
 # Relative number of incidents by calendar month (fewer in the summer holidays).
 SEASON = [1.15, 1.05, 1.05, 0.95, 0.9, 0.8, 0.6, 0.75, 1.0, 1.1, 1.15, 1.2]
+# A demo case older than this is closed, whatever else its course drew.
+ACTIVE_AT_MOST_DAYS = 120
 # Hours of the day by relative weight: most in the evening, some at night.
 HOURS = [0.3] * 7 + [0.8] * 8 + [1.6] * 8 + [0.5]
 
@@ -248,6 +250,11 @@ def course(incident: Incident, now: datetime, rng: random.Random) -> Course:
             state = CaseState.FORWARDED
         if closed is not None and closed > now:
             state, closed = CaseState.IN_PROGRESS, None
+    if closed is None and age > ACTIVE_AT_MOST_DAYS:
+        # The demo's queue holds this season's work, not a case from two years ago
+        # "700 days overdue": an old case still in progress or forwarded was closed.
+        closed = opened + timedelta(days=rng.uniform(30, ACTIVE_AT_MOST_DAYS))
+        state = CaseState.CLOSED
     deadlines: list[tuple[str, datetime, datetime | None]] = []
 
     def step(kind: str, due: datetime, in_time: float) -> None:

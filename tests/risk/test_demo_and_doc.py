@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from handling.models import Case, CaseEvent, Deadline
 from handling.states import CaseState
 from reporting.models import Report
+from risk import demo
 from tests.handling.conftest import Api
 from trygg import demo as kernel_demo
 from trygg import org
@@ -51,6 +53,12 @@ def test_the_demo_has_two_years_of_plausible_incidents(app, make):
         stored = dict(db.session.execute(select(Case.id, Case.next_due_at)).all())
         assert stored == {case_id: nearest.get(case_id) for case_id in stored}
         assert any(due is not None and due < utcnow() for due in stored.values())
+        # ... but the handler's queue is this season's work: no case overdue by years.
+        active = db.session.scalars(
+            select(Case.opened_at).where(Case.closed_at.is_(None), Case.state != "dropped")
+        ).all()
+        assert active
+        assert min(active) > utcnow() - timedelta(days=demo.ACTIVE_AT_MOST_DAYS + 1)
         # Each case's timeline opens with its track, as a real opening writes it.
         opened = db.session.execute(
             select(CaseEvent.codes, Case.track)
