@@ -398,7 +398,7 @@ FIELD_LABELS: dict[str, Any] = {
     "unit_id": _l("Unit"),
     "user_id": _l("Colleague"),
     "causes": _l("Causes"),
-    "participant_roles": _l("Participants"),
+    "participant_roles": _l("Who took part"),
     "support_offered": _l("Support offered"),
     "forwarded_to": _l("Forwarded to"),
     "member_ids": _l("Members"),

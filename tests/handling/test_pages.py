@@ -254,6 +254,8 @@ def test_a_debriefing_form_sent_with_only_its_date_records_nothing(app, org, sub
     assert r.status_code == 400
     text = page_text(r)
     assert 'href="#f-debriefing-participant_roles"' in text
+    # The summary names the field by the label the form shows.
+    assert re.search(r'href="#f-debriefing-participant_roles"[^>]*>\s*Who took part', r.text)
     assert "a debriefing with only a date records nothing" in text
     with app.app_context():
         assert get_case(ref.id).debriefings == []
