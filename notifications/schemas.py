@@ -37,7 +37,7 @@ class NotificationSettingsSchema(StrictSchema):
         required=True, metadata={"description": "HH:MM, Oslo time", "example": "07:00"}
     )
     away = fields.Boolean(load_default=False)
-    substitute_id = fields.Integer(load_default=None, allow_none=True)
+    substitute_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     deliveries = fields.Dict(
         keys=fields.String(validate=validate.OneOf([str(k) for k in Kind])),
         values=fields.String(validate=validate.OneOf([str(d) for d in Delivery])),

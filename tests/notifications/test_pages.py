@@ -144,6 +144,26 @@ def test_a_substitute_that_is_not_a_choice_is_named_and_nothing_is_saved(app, or
         assert not preferences.settings_for(user_obj(org.handler)).away
 
 
+@pytest.mark.parametrize("spelled", [float, str, lambda i: i + 0.5])
+def test_a_substitute_id_that_is_not_a_whole_number_is_refused(app, org, api, spelled):
+    """A colleague's id sent as 12.0, "12" or 12.5 was read as the account 12: the API
+    names the field instead, as for its other ids, and nothing is saved."""
+    handler = api(org.handler)
+    body = {
+        "language": "nb",
+        "digest_time": "07:00",
+        "away": True,
+        "substitute_id": spelled(org.colleague.id),
+    }
+    refused = handler.put("/api/v1/me/notification-settings", body)
+    assert refused.status_code == 400
+    assert "substitute_id" in refused.get_json()["errors"]
+    assert handler.get("/api/v1/me/notification-settings").get_json()["away"] is False
+    # The id itself is taken.
+    body["substitute_id"] = org.colleague.id
+    assert handler.put("/api/v1/me/notification-settings", body).status_code == 200
+
+
 @pytest.mark.parametrize("hostile", [2**31, 2**63, 2**70, 0, -1])
 def test_a_substitute_no_account_can_have_is_refused_not_a_server_error(app, org, api, hostile):
     """An id no row can hold (PostgreSQL's INTEGER ends at 2^31 - 1, SQLite's at
