@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -316,6 +317,41 @@ def test_invalid_user_form_is_refused_next_to_the_field(app, make, admin_client,
     assert response.status_code == 400
     assert field_error(response, field)
     assert snapshot(app) == before
+
+
+def test_a_manager_or_safety_rep_saved_without_units_is_saved_with_a_warning(
+    app, make, admin_client
+):
+    # Saved silently, a manager of no unit found an empty start page and a safety
+    # representative of none an empty queue, and nobody knew why.
+    ward = make.unit("Sengepost")
+    roles = [Role.EMPLOYEE, Role.MANAGER, Role.SAFETY_REP]
+    created = submit(admin_client, "/admin/users/new", {**VALID_USER, "roles": roles})
+    assert created.status_code == 200  # saved: the page with the set-password code
+    text = html.unescape(created.get_data(as_text=True))
+    assert "Ny Person er leder, men leder ingen enhet" in text
+    assert "Ny Person er verneombud, men er ikke verneombud for noen enhet" in text
+    person = user_with(app, VALID_USER["email"])
+    assert person.roles == set(roles)
+    # Given the units, the edit says nothing of the kind.
+    form = {**VALID_USER, "roles": roles, "active": "on", "units": [str(ward.id)]}
+    edited = submit(
+        admin_client,
+        f"/admin/users/{person.id}",
+        {**form, "managed_units": [str(ward.id)], "represented_units": [str(ward.id)]},
+    )
+    assert edited.status_code == 302
+    listed = admin_client.get(edited.headers["Location"]).get_data(as_text=True)
+    assert "leder ingen enhet" not in listed
+    assert "for noen enhet" not in listed
+    # Taking the represented units away again is saved, and said.
+    edited = submit(
+        admin_client, f"/admin/users/{person.id}", {**form, "managed_units": [str(ward.id)]}
+    )
+    assert edited.status_code == 302
+    listed = html.unescape(admin_client.get(edited.headers["Location"]).get_data(as_text=True))
+    assert "Ny Person er verneombud, men er ikke verneombud for noen enhet" in listed
+    assert "leder ingen enhet" not in listed
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
@@ -211,6 +211,32 @@ def _user_values(user: User | None) -> dict[str, Any]:
     }
 
 
+def _warn_of_no_units(
+    name: str, roles: list[str], managed: list[org.Unit], represented: list[org.Unit]
+) -> None:
+    """Saved, but said: a manager who leads no unit, or a safety representative who
+    represents none, sees nothing of their role (no trends, no tasks, no shared cases)."""
+    if Role.MANAGER in roles and not managed:
+        flash(
+            _(
+                "%(name)s is a manager but leads no unit: their trends stay empty until "
+                "you choose the units under “Line manager of”.",
+                name=name,
+            ),
+            "warning",
+        )
+    if Role.SAFETY_REP in roles and not represented:
+        flash(
+            _(
+                "%(name)s is a safety representative but represents no unit: no case is "
+                "shared with them and they see no statistics until you choose the units "
+                "under “Safety representative for”.",
+                name=name,
+            ),
+            "warning",
+        )
+
+
 def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
     """Create (then show the new user's set-password code) or update a user.
 
@@ -231,6 +257,7 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
             represented_units=represented,
             actor=actor,
         )
+        _warn_of_no_units(user.name, data["roles"], managed, represented)
         return _code_page(user, service.issue_password_code(user, actor=actor), created=True)
     if user.id == current_user.id and Role.ADMIN not in data["roles"]:
         raise service.AccountError(
@@ -249,6 +276,7 @@ def _save_user(user: User | None, form: dict[str, Any]) -> str | Response:
         active=data["active"],
         actor=actor,
     )
+    _warn_of_no_units(user.name, data["roles"], managed, represented)
     if gains_case_reading:
         # Whatever password the account had may be known to whoever set it up: an
         # account that starts reading cases chooses a new one, and two-factor, itself.
