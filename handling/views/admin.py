@@ -33,6 +33,7 @@ from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.forms import form_input
 from trygg.i18n import gettext as _
+from trygg.i18n import ngettext
 from trygg.security import allow
 from trygg.validation import flatten_errors, translate_errors
 
@@ -105,6 +106,7 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
         group = service.get_group(group_id)
     forms = Forms()
     if request.method == "POST":
+        members_before = set(group.member_ids) if group is not None else set()
         try:
             # The form always shows every field: an unticked box or list sends nothing.
             data = load_form(admin_schemas.HandlerGroupSchema(), absent_as_empty=True)
@@ -116,6 +118,21 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
                 group = service.get_group(group_id)
         else:
             flash(_("The handler group %(name)s is saved.", name=saved.name), "success")
+            removed = len(members_before - set(saved.member_ids))
+            if removed:
+                # Access follows membership: added again, someone is a new member.
+                flash(
+                    ngettext(
+                        "%(num)s member was removed and no longer sees the group's cases. "
+                        "Added again, they see only the cases that come after that, unless "
+                        "a handler of the group gives them access to an earlier case.",
+                        "%(num)s members were removed and no longer see the group's cases. "
+                        "Added again, they see only the cases that come after that, unless "
+                        "a handler of the group gives them access to an earlier case.",
+                        removed,
+                    ),
+                    "warning",
+                )
             return redirect(url_for(".admin_groups"), 303)
     html = render_template(
         "handling/admin_group_form.html",

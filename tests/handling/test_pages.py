@@ -791,6 +791,32 @@ def test_admin_makes_a_group_and_a_rule_and_removes_it(app, org, login):
         assert all(r.id != rule_id for r in service.routing_rules())
 
 
+def test_removing_a_member_from_a_group_says_that_adding_them_again_is_not_undoing_it(
+    org, submit, login
+):
+    # Removed and added again, a handler silently no longer saw the group's earlier
+    # cases (access follows membership); the admin is now told, and the form says how
+    # membership gives access.
+    ref = submit(org.employee, unit_id=org.ward.id)
+    admin = login(org.admin)
+    form = admin.text(f"/admin/handler-groups/{org.hms}")
+    assert "A new member sees the cases that come to the group from then on" in form
+    base = {"name": "HMS", "is_default": "on"}
+    alone = {**base, "member_ids": [str(org.handler.id)]}
+    r = admin.post(f"/admin/handler-groups/{org.hms}", alone)
+    assert redirected_to(r, "/admin/handler-groups")
+    groups = admin.text("/admin/handler-groups")
+    assert "1 member was removed and no longer sees the group's cases." in groups
+    assert "Added again, they see only the cases that come after that" in groups
+    members = [str(org.handler.id), str(org.colleague.id)]
+    r = admin.post(f"/admin/handler-groups/{org.hms}", {**base, "member_ids": members})
+    assert redirected_to(r, "/admin/handler-groups")
+    assert "was removed" not in admin.text("/admin/handler-groups")
+    # What the warning says: the colleague, added again, does not see the earlier case.
+    assert login(org.colleague).get(f"/cases/{ref.id}").status_code in (403, 404)
+    assert login(org.handler).get(f"/cases/{ref.id}").status_code == 200
+
+
 def policies_form(policies: list[Any]) -> dict[str, Any]:
     """The deadline policies page's form as it is sent for these rows, unchanged."""
     form: dict[str, Any] = {}
