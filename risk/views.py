@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -118,10 +118,25 @@ def trends() -> Page:
         chart=exports.chart_data(table) if table else None,
         query_string=request.query_string.decode(),
         withheld_text=service.withheld_message,
+        by_quarter=_by_quarter_link(table),
         deadline_dimensions=DEADLINE_DIMENSIONS,
         **_choices(),
     )
     return (page, status) if status != 200 else page
+
+
+def _by_quarter_link(table: service.TrendTable | None) -> str | None:
+    """By month, when most of the months' totals are hidden (small ones are, and so are
+    those a small one could be worked out from), the same page by quarter: a quarter's
+    total counts three months. (The breakdown is not counted: its cells are protected
+    together across months and quarters, and a quarter does not always show more.)"""
+    if table is None or table.query.period != "month" or not table.rows:
+        return None
+    hidden = sum(not row.total.shown for row in table.rows)
+    if hidden * 2 <= len(table.rows):
+        return None
+    args: dict[str, Any] = request.args.to_dict() | {"period": "quarter"}
+    return url_for("risk.trends", **args)
 
 
 @bp.get("/trends/export.csv", defaults={"kind": "csv"})

@@ -3,11 +3,16 @@ instead of failing on the other kind of code."""
 
 from __future__ import annotations
 
+import random
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from risk.statistics import add_months
+from risk import demo
+from risk.statistics import CACHE, add_months
 from tests.factories import api_login
 from tests.risk.conftest import ended_quarters
+from trygg.extensions import db
 
 EN = {"Accept-Language": "en"}
 
@@ -68,3 +73,59 @@ def test_a_code_that_is_neither_is_still_refused(app, trends_org):
         found = client.get(f"/api/v1/trends?unit={trends_org.big.id}&period={period}&from={text}")
         assert found.status_code == 400, (period, text)
         assert "from" in found.get_json()["errors"]
+
+
+def _incidents(app: Any, unit_id: int, per_100: float, first: Any, end: Any) -> None:
+    with app.app_context():
+        profile = demo.Profile(
+            per_100,
+            {"threat": 3, "verbal_abuse": 2, "physical_violence": 1},
+            {"patient": 3, "relative": 1},
+            {"patient_room": 2, "front_desk": 1},
+        )
+        rng = random.Random(3)
+        found = list(demo.incidents([(unit_id, 30, profile)], first, end, rng))
+        demo.write(found, datetime.now(UTC) - timedelta(days=1), rng)
+        db.session.commit()
+    CACHE.items.clear()
+
+
+def _hint(html: str) -> str | None:
+    link = re.search(r'id="by-quarter-hint">[^<]*<a class="ds-link" href="([^"]+)"', html)
+    return link.group(1).replace("&amp;", "&") if link else None
+
+
+def test_a_month_table_mostly_hidden_offers_the_same_by_quarter(app, trends_org):
+    # By month, a small unit's table was mostly "<5" and ":" with nothing saying why or
+    # that a quarter counts more; the page now links to the same choice by quarter.
+    first, last = ended_quarters(2)
+    end = add_months(last, 2)
+    _incidents(app, trends_org.outside.id, 8.0, first, end)  # 1 to 4 a month: hidden
+    client = _client(app, trends_org)
+    chosen = f"unit={trends_org.outside.id}&from={first:%Y-%m}&to={end:%Y-%m}"
+    rows = client.get(f"/api/v1/trends?{chosen}&period=month").get_json()["rows"]
+    assert sum(row["total"]["mark"] != "shown" for row in rows) * 2 > len(rows)
+    html = client.get(f"/trends?{chosen}&period=month", headers=EN).get_data(as_text=True)
+    assert "De fleste av disse månedstallene er skjult fordi de er små" in html
+    href = _hint(html)
+    assert href is not None
+    for kept in ("period=quarter", f"unit={trends_org.outside.id}", f"to={end:%Y-%m}"):
+        assert kept in href
+    by_quarter = client.get(href, headers=EN)
+    assert by_quarter.status_code == 200
+    quarter_html = by_quarter.get_data(as_text=True)
+    assert re.search(r'<option value="quarter"[^>]*selected', quarter_html)
+    assert _hint(quarter_html) is None
+
+
+def test_a_month_table_mostly_shown_has_no_quarter_hint(app, trends_org):
+    first, last = ended_quarters(2)
+    end = add_months(last, 2)
+    _incidents(app, trends_org.outside.id, 40.0, first, end)  # about 12 a month: shown
+    client = _client(app, trends_org)
+    chosen = f"unit={trends_org.outside.id}&from={first:%Y-%m}&to={end:%Y-%m}"
+    rows = client.get(f"/api/v1/trends?{chosen}&period=month").get_json()["rows"]
+    assert sum(row["total"]["mark"] == "shown" for row in rows) * 2 >= len(rows)
+    html = client.get(f"/trends?{chosen}&period=month", headers=EN).get_data(as_text=True)
+    assert _hint(html) is None
+    assert "De fleste av disse månedstallene er skjult" not in html
