@@ -66,6 +66,16 @@ def assign(
     internal note.
     """
     _require_unfinished(case)
+    unchanged = (
+        (handler.id if handler is not None else None) == case.assigned_user_id
+        and (group is None or group.id == case.group_id)
+        and not (reason or "").strip()
+    )
+    if unchanged:
+        # Sent as it is (a form shown again, a client's retry): no event in the timeline.
+        raise CaseError(
+            _l("Nothing to save: choose another case handler or another group."), "handler_id"
+        )
     now = _now(now)
     label = actor_label(actor)
     if group is not None and group.id != case.group_id:

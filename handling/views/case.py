@@ -153,17 +153,8 @@ def assignment(case_id: int) -> Page | Response:
             if handler is None:
                 raise CaseError(_("Pick a person from the list."), "handler_id")
         group = service.choose_group(data["group_id"]) if data["group_id"] is not None else None
-        unchanged = (
-            (handler.id if handler is not None else None) == case.assigned_user_id
-            and (group is None or group.id == case.group_id)
-            and not (data["reason"] or "").strip()
-        )
-        if unchanged:
-            # Sent as it was shown: said by the field, and no event in the timeline.
-            raise CaseError(
-                _("Nothing to save: choose another case handler or another group."),
-                "handler_id",
-            )
+        # Sent as it was shown, it is refused by the field (service.assign), with no
+        # event in the timeline.
         service.assign(case, handler, data["reason"], actor=user, group=group)
         return None
 

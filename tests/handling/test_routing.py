@@ -432,6 +432,31 @@ def test_joining_a_group_opens_no_report_and_runs_as_many_statements_for_12_case
     assert opened == []
 
 
+def test_an_assignment_sent_unchanged_is_refused_on_the_api_too(app, org, submit, api):
+    # The page refused it; the API recorded an "assigned" event each time, to no one new.
+    case = submit(org.employee, unit_id=org.ward.id)
+    handler = api(org.handler)
+    base = f"/api/v1/cases/{case.id}"
+    assert handler.post(base + "/assignment", {"handler_id": org.handler.id}).status_code == 200
+
+    def events() -> int:
+        return len(handler.get(base).get_json()["events"])
+
+    before = events()
+    for same in (
+        {"handler_id": org.handler.id},
+        {"handler_id": org.handler.id, "group_id": org.hms},
+    ):
+        r = handler.post(base + "/assignment", same)
+        assert r.status_code == 400, r.get_json()
+        assert "Ingenting å lagre" in r.get_json()["errors"]["handler_id"][0]
+    assert events() == before
+    # With a reason it is a note on the assignment, and kept.
+    r = handler.post(base + "/assignment", {"handler_id": org.handler.id, "reason": "Still mine"})
+    assert r.status_code == 200
+    assert events() > before
+
+
 def test_recusal_excludes_the_handler_and_reassigns_the_case(app, org, submit, api):
     case = submit(org.employee, unit_id=org.ward.id)
     handler = api(org.handler)
