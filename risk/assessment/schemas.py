@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from reporting import codes as rcodes
 from risk.assessment.codes import (
@@ -19,6 +19,7 @@ from risk.assessment.codes import (
     trigger_reason,
 )
 from risk.assessment.matrix import SIZES
+from trygg.i18n import lazy_gettext as _l
 from trygg.validation import StrictSchema, filled, needs_text
 
 SHORT = filled(200)
@@ -53,6 +54,20 @@ class _Blank(StrictSchema):
         }
 
 
+def date_order_errors(values: dict[str, Any]) -> dict[str, Any]:
+    """Field → message where the dates are out of order: the period runs forwards, and
+    its next review is not before the period starts (a review due before the
+    assessment applies would be overdue from the start)."""
+    start, end = values.get("period_start"), values.get("period_end")
+    review = values.get("next_review")
+    errors: dict[str, Any] = {}
+    if start and end and end < start:
+        errors["period_end"] = _l("The end of the period comes before its start.")
+    if start and review and review < start:
+        errors["next_review"] = _l("The next review cannot come before the period starts.")
+    return errors
+
+
 class AssessmentInSchema(_Blank):
     unit_id = fields.Integer(required=True)
     title = fields.String(required=True, validate=SHORT)
@@ -62,6 +77,13 @@ class AssessmentInSchema(_Blank):
     period_end = fields.Date(required=True)
     next_review = fields.Date(required=True)
     notes = fields.String(load_default="", validate=TEXT)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _dates_in_order(self, data: dict[str, Any], **_kw: Any) -> None:
+        """Said together with the form's other mistakes, not after they are mended."""
+        errors = date_order_errors(data)
+        if errors:
+            raise ValidationError({field: [str(m)] for field, m in errors.items()})
 
 
 class ParticipantSchema(StrictSchema):

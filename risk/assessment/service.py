@@ -27,6 +27,7 @@ from risk.assessment.models import (
     RiskItem,
     Trigger,
 )
+from risk.assessment.schemas import date_order_errors
 from trygg import audit, org
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
@@ -65,16 +66,9 @@ def _log(action: str, user: User, kind: str, oid: object, **detail: Any) -> None
 
 
 def _check_dates(values: dict[str, Any]) -> None:
-    """The period runs forwards, and its next review is not before the period starts: a
-    review due before the assessment applies would be overdue from the start."""
-    start, end = values.get("period_start"), values.get("period_end")
-    if start and end and end < start:
-        raise AssessmentError(_l("The end of the period comes before its start."), "period_end")
-    review = values.get("next_review")
-    if start and review and review < start:
-        raise AssessmentError(
-            _l("The next review cannot come before the period starts."), "next_review"
-        )
+    """The dates in order (`schemas.date_order_errors`), or the first that is not."""
+    for field, message in date_order_errors(values).items():
+        raise AssessmentError(message, field)
 
 
 def create(user: User, values: dict[str, Any]) -> Assessment:

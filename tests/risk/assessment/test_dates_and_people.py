@@ -64,6 +64,27 @@ def test_a_next_review_before_the_period_is_refused_at_the_start(app, ra):
     assert Api(app, ra.manager).post("/api/v1/risk/assessments", same_day).status_code == 201
 
 
+def test_the_start_form_names_every_mistake_at_once(app, ra):
+    # With no title and the period's end before its start, the form said "required"
+    # first, and only once that was mended that the dates were out of order.
+    body = assessment_body(ra.emergency, title="", next_review="2020-06-01")
+    body["period_end"] = "2020-01-01"
+    client = _leader(app, ra)
+    page = client.post(
+        "/risk/assessments",
+        data={"csrf_token": form_token(client, "/risk/assessments"), **body},
+        headers=EN,
+    )
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    _at_field(html, "title", "This field is required.")
+    _at_field(html, "period_end", "The end of the period comes before its start.")
+    _at_field(html, "next_review", REVIEW_BEFORE)
+    refused = Api(app, ra.manager).post("/api/v1/risk/assessments", body)
+    assert set(refused.get_json()["errors"]) == {"title", "period_end", "next_review"}
+    assert Api(app, ra.manager).get("/api/v1/risk/assessments").get_json()["assessments"] == []
+
+
 def test_a_next_review_before_the_period_is_refused_in_the_version_details(app, ra):
     created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
     aid = created.get_json()["id"]
