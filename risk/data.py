@@ -93,8 +93,10 @@ def _complement(
             out[unit_id, anonymous, month, missing] += rest
 
 
-def overdue_by_unit(unit_ids: set[int], now: Any) -> dict[int, int]:
-    """Open follow-up deadlines past due, per unit of the report (not anonymous ones)."""
+def overdue_by_unit(unit_ids: set[int] | None, now: Any) -> dict[int, int]:
+    """Open follow-up deadlines past due, per unit of the report (not anonymous ones);
+    `unit_ids` None: every unit."""
+    where_unit = Report.unit_id.is_not(None) if unit_ids is None else Report.unit_id.in_(unit_ids)
     stmt = (
         select(Report.unit_id, func.count())
         .join(Case, Case.report_id == Report.id)
@@ -104,7 +106,7 @@ def overdue_by_unit(unit_ids: set[int], now: Any) -> dict[int, int]:
             Deadline.cancelled_at.is_(None),
             Deadline.due_at < now,
             Report.channel_kind != Channel.ANONYMOUS,
-            Report.unit_id.in_(unit_ids),
+            where_unit,
         )
         .group_by(Report.unit_id)
     )

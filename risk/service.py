@@ -410,10 +410,14 @@ class Glance:
 def glance(user: User) -> list[Glance]:
     """Each unit the user leads or represents, when it is published on its own: its last
     four quarters by month and its open follow-up steps past their deadline (a count
-    under k shown as "fewer than k", like a trend cell); else why it is not shown."""
+    under k shown as "fewer than k", like a trend cell); else why it is not shown. For
+    the working environment committee and the admins, who see the whole organisation's
+    statistics, the whole organisation."""
     from trygg.extensions import utcnow
 
     whole, units = entry_units(user)
+    if whole:
+        units = [ORG]
     if not units:
         return []
     tree = current_tree()
@@ -422,8 +426,9 @@ def glance(user: User) -> list[Glance]:
     out = []
     for unit_id in units:
         rows, withheld, overdue = None, None, None
-        if tree.home.get(unit_id) == unit_id:
-            overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
+        if unit_id == ORG or tree.home.get(unit_id) == unit_id:
+            below = None if unit_id == ORG else org.subtree_ids(unit_id)
+            overdue = sum(data.overdue_by_unit(below, utcnow()).values())
             query = TrendQuery(unit_id, "month", add_months(end_q, -9), add_months(end_q, 2), None)
             rows = trend_table(query, tree).rows
         else:
@@ -432,5 +437,5 @@ def glance(user: User) -> list[Glance]:
                 tree.reason.get(unit_id, "small"),
                 None if shown_in in (None, ORG) else names.get(shown_in),
             )
-        out.append(Glance(unit_id, names.get(unit_id, ""), rows, withheld, overdue, rules().k))
+        out.append(Glance(unit_id, node_name(unit_id, names), rows, withheld, overdue, rules().k))
     return out

@@ -21,7 +21,7 @@ from risk.schemas import TrendArgsSchema
 from risk.scope import VIEWER_ROLES, scope_of
 from risk.statistics import Bucket, add_months
 from trygg import audit
-from trygg.accounts.models import Role, User
+from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
@@ -44,7 +44,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["format_decimal"] = lambda x: format_decimal(x, "#,##0.0")
     register_nav("risk.trends", _l("Trends"), *VIEWER_ROLES)
-    register_home_panel("risk/_glance.html", _glance, Role.MANAGER, Role.SAFETY_REP)
+    register_home_panel("risk/_glance.html", _glance, *VIEWER_ROLES)
 
 
 def _user() -> User:

@@ -176,3 +176,26 @@ def test_overdue_follow_up_on_the_start_page_keeps_small_numbers_hidden(app, tre
     at_k = _glance(app, o.safety_rep)
     assert "<strong>5 follow-up steps are past their deadlines.</strong>" in at_k
     assert "Fewer than" not in at_k
+
+
+def test_the_committee_and_the_admins_see_the_whole_organisation_on_the_start_page(
+    app, trends_org, with_incidents
+):
+    """The working environment committee (AMU) and the admins see the whole
+    organisation's statistics; their start page had no overview of it at all."""
+    o = trends_org
+    with_incidents(11)
+    _routed(app, o)
+    _overdue(app, o, {o.big.id: 3, o.outside.id: 3})
+    for who in (o.amu, o.admin):
+        glance = _glance(app, who)
+        assert glance.startswith(">The organisation at a glance</h2>")
+        assert "The whole organisation" in glance
+        assert "Incidents in the last 12 months of ended quarters" in glance
+        # Follow-up past deadline in every unit, the counts of two units together.
+        assert "<strong>6 follow-up steps are past their deadlines.</strong>" in glance
+        assert 'href="/trends?unit=0"' in glance
+    # A manager still sees their own units, not the organisation.
+    own = _glance(app, o.manager)
+    assert own.startswith(">Your units at a glance</h2>")
+    assert "The whole organisation" not in own
