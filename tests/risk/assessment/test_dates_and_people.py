@@ -44,17 +44,19 @@ def _years_ahead(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _start_form(app, ra, body):
+    """The leader sends the start page's form with these values."""
+    client = _leader(app, ra)
+    token = form_token(client, "/risk/assessments")
+    return client.post("/risk/assessments", data={"csrf_token": token, **body}, headers=EN)
+
+
 def test_a_next_review_before_the_period_is_refused_at_the_start(app, ra):
     body = assessment_body(ra.emergency, next_review="2020-06-01")
     refused = Api(app, ra.manager).post("/api/v1/risk/assessments", body)
     assert refused.status_code == 400
     assert refused.get_json()["errors"] == {"next_review": [REVIEW_BEFORE_NB]}
-    client = _leader(app, ra)
-    page = client.post(
-        "/risk/assessments",
-        data={"csrf_token": form_token(client, "/risk/assessments"), **body},
-        headers=EN,
-    )
+    page = _start_form(app, ra, body)
     assert page.status_code == 400
     _at_field(page.get_data(as_text=True), "next_review", REVIEW_BEFORE)
     assert 'value="2020-06-01"' in page.get_data(as_text=True)  # as typed, to correct
@@ -69,12 +71,7 @@ def test_the_start_form_names_every_mistake_at_once(app, ra):
     # first, and only once that was mended that the dates were out of order.
     body = assessment_body(ra.emergency, title="", next_review="2020-06-01")
     body["period_end"] = "2020-01-01"
-    client = _leader(app, ra)
-    page = client.post(
-        "/risk/assessments",
-        data={"csrf_token": form_token(client, "/risk/assessments"), **body},
-        headers=EN,
-    )
+    page = _start_form(app, ra, body)
     assert page.status_code == 400
     html = page.get_data(as_text=True)
     _at_field(html, "title", "This field is required.")
