@@ -337,12 +337,14 @@ def mark_read_events(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def mark_all_read(user_id: int, *, now: datetime | None = None) -> int:
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=start_of_day(now or utcnow()))
+def mark_all_read(user_id: int, kinds: Collection[str] = (), *, now: datetime | None = None) -> int:
+    """Mark the user's unread notifications read (of these kinds, if given)."""
+    query = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
     )
+    if kinds:
+        query = query.where(Notification.kind.in_(sorted(kinds)))
+    result = db.session.execute(query.values(read_at=start_of_day(now or utcnow())))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

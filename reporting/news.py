@@ -28,6 +28,17 @@ def unread(user_id: int) -> int:
     return notifications.unread_count(user_id, (Kind.REPORT_UPDATE,))
 
 
+def settle(user_id: int, report_ids: Collection[int], unread_count: int) -> bool:
+    """When none of the user's reports (`report_ids`: all of them) has the unread news
+    their notifications speak of (its case was erased under retention since, with its
+    messages), those notifications are marked read: "unread updates" does not stay for
+    good. True when it did so."""
+    if not unread_count or reports_with_news(user_id, report_ids, unread_count=unread_count):
+        return False
+    notifications.mark_all_read(user_id, (Kind.REPORT_UPDATE,))
+    return True
+
+
 def reports_with_news(
     user_id: int, report_ids: Collection[int], *, unread_count: int | None = None
 ) -> set[int]:

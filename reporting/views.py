@@ -341,10 +341,17 @@ def my_reports() -> str | tuple[str, int]:
         return paging.refused(exc)
     page = service.reports_of(current_user, limit=args.limit, after=args.after)
     more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
+    unread = news.unread(current_user.id) if page.items else 0
+    marked = news.reports_with_news(
+        current_user.id, [r.id for r in page.items], unread_count=unread
+    )
+    if unread and not marked and args.after is None:
+        # News none of the reports has any more (its case erased since): read.
+        news.settle(current_user.id, service.own_report_ids(current_user), unread)
     return render_template(
         "reporting/my_reports.html",
         reports=page.items,
-        news=news.reports_with_news(current_user.id, [r.id for r in page.items]),
+        news=marked,
         next_page=url_for("reporting.my_reports", **more, after=page.next_cursor)
         if page.next_cursor
         else None,

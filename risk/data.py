@@ -93,10 +93,8 @@ def _complement(
             out[unit_id, anonymous, month, missing] += rest
 
 
-def overdue_by_unit(unit_ids: set[int] | None, now: Any) -> dict[int, int]:
-    """Open follow-up deadlines past due, per unit of the report (not anonymous ones);
-    `unit_ids` None: every unit."""
-    where_unit = Report.unit_id.is_not(None) if unit_ids is None else Report.unit_id.in_(unit_ids)
+def overdue_by_unit(unit_ids: set[int], now: Any) -> dict[int, int]:
+    """Open follow-up deadlines past due, per unit of the report (not anonymous ones)."""
     stmt = (
         select(Report.unit_id, func.count())
         .join(Case, Case.report_id == Report.id)
@@ -106,11 +104,23 @@ def overdue_by_unit(unit_ids: set[int] | None, now: Any) -> dict[int, int]:
             Deadline.cancelled_at.is_(None),
             Deadline.due_at < now,
             Report.channel_kind != Channel.ANONYMOUS,
-            where_unit,
+            Report.unit_id.in_(unit_ids),
         )
         .group_by(Report.unit_id)
     )
     return {int(unit_id): n for unit_id, n in db.session.execute(stmt) if unit_id is not None}
+
+
+def overdue_everywhere(now: Any) -> int:
+    """Open follow-up deadlines past due in the whole organisation, anonymous reports
+    included (as in the organisation's trends): a count over the open deadlines' own
+    index (ix_deadline_open), no report or case read."""
+    stmt = (
+        select(func.count())
+        .select_from(Deadline)
+        .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < now)
+    )
+    return int(db.session.scalar(stmt) or 0)
 
 
 # Migration 0020: closed cases per tenth of a day to close, per unit and organisation-wide.

@@ -427,8 +427,10 @@ def glance(user: User) -> list[Glance]:
     for unit_id in units:
         rows, withheld, overdue = None, None, None
         if unit_id == ORG or tree.home.get(unit_id) == unit_id:
-            below = None if unit_id == ORG else org.subtree_ids(unit_id)
-            overdue = sum(data.overdue_by_unit(below, utcnow()).values())
+            if unit_id == ORG:
+                overdue = data.overdue_everywhere(utcnow())
+            else:
+                overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
             query = TrendQuery(unit_id, "month", add_months(end_q, -9), add_months(end_q, 2), None)
             rows = trend_table(query, tree).rows
         else:

@@ -123,12 +123,12 @@ def admin_group_form(group_id: int | None = None) -> Page | Response:
                 # Access follows membership: added again, someone is a new member.
                 flash(
                     ngettext(
-                        "%(num)s member was removed and no longer sees the group's cases. "
-                        "Added again, they see only the cases that come after that, unless "
-                        "a handler of the group gives them access to an earlier case.",
-                        "%(num)s members were removed and no longer see the group's cases. "
-                        "Added again, they see only the cases that come after that, unless "
-                        "a handler of the group gives them access to an earlier case.",
+                        "%(num)s member was removed from the group. Added again, they see "
+                        "the cases that come after that, and earlier ones only where they "
+                        "were given access to them.",
+                        "%(num)s members were removed from the group. Added again, they see "
+                        "the cases that come after that, and earlier ones only where they "
+                        "were given access to them.",
                         removed,
                     ),
                     "warning",

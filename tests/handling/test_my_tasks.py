@@ -8,7 +8,8 @@ CSRF, audited, and the handler sees it on the case.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +17,14 @@ from flask import Flask
 from sqlalchemy import select
 
 from handling import service
+from handling.erasure import erase_case
 from handling.models import FollowUpTask
 from handling.states import CaseState
+from notifications import service as notifications
 from notifications.kinds import Kind
 from notifications.models import Notification
 from notifications.service import Event, notify_many
+from reporting.home import LATEST
 from tests.factories import form_login, user_obj
 from tests.handling.conftest import get_case
 from tests.handling.test_pages import Browser, page_text, redirected_to
@@ -377,6 +381,34 @@ def test_my_reports_marks_the_report_with_news_until_its_case_is_read(app, org, 
     employee.text(f"/my-reports/{report_id}/case")
     assert marked("/my-reports") == []
     assert "News for you" not in employee.text(f"/my-reports/{report_id}")
+    assert "unread update" not in employee.text("/")
+
+
+def test_news_about_an_older_report_or_an_erased_case_is_not_left_unfindable(
+    app, org, submit, login
+):
+    """The start page lists the latest reports: news about an older one leads to "My
+    reports", where it is marked. News whose case retention erased since can be found
+    nowhere: "My reports" marks it read instead of "unread update" staying for good."""
+    oldest = submit(org.employee, unit_id=org.ward.id)
+    for _n in range(LATEST):
+        submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():
+        service.post_message(get_case(oldest.id), user_obj(org.handler), "Hei igjen.")
+        db.session.commit()
+    employee = login(org.employee)
+    home = employee.text("/")
+    assert "1 unread update" in home
+    assert "Open the report marked “News for you”" not in home
+    assert re.search(r'href="/my-reports" id="find-news">Find the report marked', home)
+    listed = employee.text("/my-reports")
+    assert re.search(rf"{oldest.reference}.*?News for you", listed, re.S)
+    with app.app_context():
+        erase_case(get_case(oldest.id), month=date.today().replace(day=1))
+        db.session.commit()
+    assert "News for you" not in employee.text("/my-reports")
+    with app.app_context():
+        assert notifications.unread_count(org.employee.id) == 0
     assert "unread update" not in employee.text("/")
 
 

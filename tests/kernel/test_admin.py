@@ -352,6 +352,11 @@ def test_a_manager_or_safety_rep_saved_without_units_is_saved_with_a_warning(
     listed = html.unescape(admin_client.get(edited.headers["Location"]).get_data(as_text=True))
     assert "Ny Person er verneombud, men er ikke verneombud for noen enhet" in listed
     assert "leder ingen enhet" not in listed
+    # A manager who is also in the committee sees the whole organisation's trends.
+    amu = {**VALID_USER, "email": "amu@example.org", "roles": [Role.MANAGER, Role.AMU]}
+    created = submit(admin_client, "/admin/users/new", amu)
+    assert created.status_code == 200
+    assert "leder ingen enhet" not in html.unescape(created.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(

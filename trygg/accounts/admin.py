@@ -216,7 +216,8 @@ def _warn_of_no_units(
 ) -> None:
     """Saved, but said: a manager who leads no unit, or a safety representative who
     represents none, sees nothing of their role (no trends, no tasks, no shared cases)."""
-    if Role.MANAGER in roles and not managed:
+    # The committee and the admins see the whole organisation's trends anyway.
+    if Role.MANAGER in roles and not managed and not {Role.AMU, Role.ADMIN} & set(roles):
         flash(
             _(
                 "%(name)s is a manager but leads no unit: their trends stay empty until "
@@ -229,8 +230,8 @@ def _warn_of_no_units(
         flash(
             _(
                 "%(name)s is a safety representative but represents no unit: no case is "
-                "shared with them and they see no statistics until you choose the units "
-                "under “Safety representative for”.",
+                "shared with them until you choose the units under “Safety representative "
+                "for”.",
                 name=name,
             ),
             "warning",
