@@ -74,12 +74,17 @@ def entry_units(user: User) -> tuple[bool, list[int]]:
     """(whole organisation?, the units the user's roles give statistics for)."""
     if user.has_role(Role.AMU, Role.ADMIN):
         return True, []
+    return False, own_units(user)
+
+
+def own_units(user: User) -> list[int]:
+    """The units the user leads (as a manager) or represents (as a safety rep)."""
     units: set[int] = set()
     if user.has_role(Role.MANAGER):
         units |= {u.id for u in user.managed_units}
     if user.has_role(Role.SAFETY_REP):
         units |= {u.id for u in user.represented_units}
-    return False, sorted(units)
+    return sorted(units)
 
 
 def scope_of(user: User, tree: Tree) -> Scope:

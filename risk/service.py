@@ -18,7 +18,7 @@ from flask_babel import format_date
 from handling.states import CaseState
 from risk import data, patterns
 from risk.dimensions import DEADLINE_DIMENSIONS, DIMENSIONS, Dimension
-from risk.scope import Scope, all_units, entry_units, node_name, scope_of
+from risk.scope import Scope, all_units, entry_units, node_name, own_units, scope_of
 from risk.statistics import (
     ORG,
     Bucket,
@@ -417,7 +417,8 @@ def glance(user: User) -> list[Glance]:
 
     whole, units = entry_units(user)
     if whole:
-        units = [ORG]
+        # A committee member who also leads or represents units sees those after it.
+        units = [ORG, *own_units(user)]
     if not units:
         return []
     tree = current_tree()

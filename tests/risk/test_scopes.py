@@ -199,3 +199,8 @@ def test_the_committee_and_the_admins_see_the_whole_organisation_on_the_start_pa
     own = _glance(app, o.manager)
     assert own.startswith(">Your units at a glance</h2>")
     assert "The whole organisation" not in own
+    # A committee member who also leads a unit sees the organisation, then the unit.
+    both = Factory(app).user(Role.AMU, Role.MANAGER, name="Both", manages=(o.big,))
+    glance = _glance(app, both)
+    assert glance.startswith(">The organisation and your units at a glance</h2>")
+    assert glance.index("The whole organisation") < glance.index(f'unit={o.big.id}"')
