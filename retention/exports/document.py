@@ -181,6 +181,14 @@ def _people(report: dict[str, Any], reporter_id: int | None, named: bool) -> dic
     }
 
 
+# Whom a protected reporter agreed, or refused, to be named to is between them and the
+# employer: a recipient learns only what the export itself says (their name, or not),
+# never that the reporter said no to the police, or yes to someone else.
+PRIVATE_EVENTS = frozenset(
+    {"identity_consent", "identity_consent_asked", "identity_consent_refused"}
+)
+
+
 def _timeline(content: handling.CaseContent) -> list[dict[str, Any]]:
     names, groups = Names(), {g.id: g.name for g in handling.handler_groups()}
     # "text": the event in words, in the request's language (the codes stay beside it)
@@ -192,6 +200,7 @@ def _timeline(content: handling.CaseContent) -> list[dict[str, Any]]:
             "text": event_text(e, names, groups),
         }
         for e in content.events
+        if e.kind not in PRIVATE_EVENTS
     ]
 
 

@@ -132,6 +132,25 @@ def test_saving_without_ticking_what_was_asked_is_a_no(app, org, submit, api):
     }
 
 
+def test_an_exported_timeline_does_not_tell_what_the_reporter_answered(app, org, submit, api):
+    # The export to the police listed "the reporter did not agree to be named: Police"
+    # and whom they had agreed to: the recipient learns only what the export says.
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    assert _ask(handler, case.id, "police", "nav").status_code == 201
+    page = f"/my-reports/{case.report_id}/case"
+    form = {"csrf_token": reporter.token, "recipients": ["nav"], "answering": ["nav", "police"]}
+    assert reporter.client.post(f"{page}/identity-consent", data=form).status_code == 303
+    kinds = {e["kind"] for e in handler.get(f"/api/v1/cases/{case.id}").get_json()["events"]}
+    assert {"identity_consent", "identity_consent_asked", "identity_consent_refused"} <= kinds
+    body = {"recipient": "police", "reason": "police_report", "format": "json"}
+    doc = handler.post(f"/api/v1/cases/{case.id}/exports", {**body, "sections": ["timeline"]})
+    assert doc.status_code == 200, doc.get_json()
+    exported = {e["kind"] for e in doc.get_json()["timeline"]}
+    assert "opened" in exported
+    assert not {k for k in exported if k.startswith("identity_consent")}
+
+
 def test_the_reporter_reading_their_case_reads_the_question(app, org, submit, api):
     case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
     handler, reporter = api(org.whistle_handler), api(org.employee)
