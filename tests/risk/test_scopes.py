@@ -179,12 +179,11 @@ def test_overdue_follow_up_on_the_start_page_keeps_small_numbers_hidden(app, tre
 
 
 def test_the_committee_and_the_admins_see_the_whole_organisation_on_the_start_page(
-    app, trends_org, with_incidents
+    app, trends_org
 ):
     """The working environment committee (AMU) and the admins see the whole
     organisation's statistics; their start page had no overview of it at all."""
     o = trends_org
-    with_incidents(11)
     _routed(app, o)
     _overdue(app, o, {o.big.id: 3, o.outside.id: 3})
     for who in (o.amu, o.admin):

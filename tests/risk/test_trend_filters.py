@@ -75,16 +75,22 @@ def test_a_code_that_is_neither_is_still_refused(app, trends_org):
         assert "from" in found.get_json()["errors"]
 
 
-def _incidents(app: Any, unit_id: int, per_100: float, first: Any, end: Any) -> None:
+def _incidents(app: Any, unit_id: int, first: Any, end: Any, per_month: int | None) -> None:
+    """About 12 incidents a month in the unit, or exactly `per_month` of them."""
     with app.app_context():
         profile = demo.Profile(
-            per_100,
+            40.0,
             {"threat": 3, "verbal_abuse": 2, "physical_violence": 1},
             {"patient": 3, "relative": 1},
             {"patient_room": 2, "front_desk": 1},
         )
         rng = random.Random(3)
-        found = list(demo.incidents([(unit_id, 30, profile)], first, end, rng))
+        found = []
+        month = first
+        while month <= end:
+            drawn = list(demo.incidents([(unit_id, 30, profile)], month, month, rng))
+            found += drawn[:per_month] if per_month is not None else drawn
+            month = add_months(month, 1)
         demo.write(found, datetime.now(UTC) - timedelta(days=1), rng)
         db.session.commit()
     CACHE.items.clear()
@@ -100,7 +106,7 @@ def test_a_month_table_mostly_hidden_offers_the_same_by_quarter(app, trends_org)
     # that a quarter counts more; the page now links to the same choice by quarter.
     first, last = ended_quarters(2)
     end = add_months(last, 2)
-    _incidents(app, trends_org.outside.id, 8.0, first, end)  # 1 to 4 a month: hidden
+    _incidents(app, trends_org.outside.id, first, end, per_month=2)  # each month: <5
     client = _client(app, trends_org)
     chosen = f"unit={trends_org.outside.id}&from={first:%Y-%m}&to={end:%Y-%m}"
     rows = client.get(f"/api/v1/trends?{chosen}&period=month").get_json()["rows"]
@@ -121,7 +127,7 @@ def test_a_month_table_mostly_hidden_offers_the_same_by_quarter(app, trends_org)
 def test_a_month_table_mostly_shown_has_no_quarter_hint(app, trends_org):
     first, last = ended_quarters(2)
     end = add_months(last, 2)
-    _incidents(app, trends_org.outside.id, 40.0, first, end)  # about 12 a month: shown
+    _incidents(app, trends_org.outside.id, first, end, per_month=None)  # shown
     client = _client(app, trends_org)
     chosen = f"unit={trends_org.outside.id}&from={first:%Y-%m}&to={end:%Y-%m}"
     rows = client.get(f"/api/v1/trends?{chosen}&period=month").get_json()["rows"]
