@@ -107,11 +107,16 @@ SENTENCES: dict[str, LazyString] = {
 # Always e-mailed at once, whatever the preferences: the code reaches no one else.
 ALWAYS_MAILED = frozenset({Kind.PASSWORD_CODE})
 
-# Handlers on duty (handler role, not away) always get these at once: they cannot be
-# turned off or put in a digest.
 # Kinds that go in the daily digest unless the user chose otherwise.
 DIGEST_BY_DEFAULT = frozenset({Kind.RETENTION_WARNING})
 
+# Kinds that opening from the list does not mark read: the page they lead to shows what
+# is unread (news about one's report: "My reports" marks the report it is about, which
+# the notification cannot name), and reading it there marks them read.
+READ_WHERE_SHOWN = frozenset({Kind.REPORT_UPDATE})
+
+# Handlers on duty (handler role, not away) always get these at once: they cannot be
+# turned off or put in a digest.
 MANDATORY_FOR_HANDLERS = frozenset({Kind.CASE_NEW, Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2})
 
 # Default reminder lead times per deadline kind, in minutes (the 0009 migration seeds the

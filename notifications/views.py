@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from notifications import preferences, reminders, scheduler, service
-from notifications.kinds import LABELS, SENTENCES, Delivery, Kind
+from notifications.kinds import LABELS, READ_WHERE_SHOWN, SENTENCES, Delivery
 from notifications.preferences import PreferenceError
 from notifications.schemas import NotificationSettingsSchema
 from trygg import paging, privacy
@@ -69,12 +69,11 @@ def inbox() -> Page:
 @bp.post("/notifications/<id:notification_id>/open")
 @allow()
 def open_notification(notification_id: int) -> Response:
-    """Mark it read and go to the page it is about. News about one's report is read
-    when the report's case page shows it (handling's `news_read`): until then "My
-    reports" marks the report it is about, which this link cannot name."""
+    """Mark it read (unless the page it leads to does: `READ_WHERE_SHOWN`) and go to the
+    page it is about."""
     try:
         row = service.get_for(_user().id, notification_id)
-        if row.kind != Kind.REPORT_UPDATE:
+        if row.kind not in READ_WHERE_SHOWN:
             row = service.mark_read(_user().id, notification_id)
     except service.NotificationNotFound:
         abort(404)

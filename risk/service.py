@@ -427,11 +427,11 @@ def glance(user: User) -> list[Glance]:
     out = []
     for unit_id in units:
         rows, withheld, overdue = None, None, None
-        if unit_id == ORG or tree.home.get(unit_id) == unit_id:
-            if unit_id == ORG:
-                overdue = data.overdue_everywhere(utcnow())
-            else:
-                overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
+        if unit_id == ORG:
+            overdue = data.overdue_everywhere(utcnow())
+        elif tree.home.get(unit_id) == unit_id:
+            overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
+        if overdue is not None:  # published on its own
             query = TrendQuery(unit_id, "month", add_months(end_q, -9), add_months(end_q, 2), None)
             rows = trend_table(query, tree).rows
         else:

@@ -81,11 +81,11 @@ def reporter_view(report: Report, *, actor: str, case: Case | None = None) -> Re
 def _news_keys(case_ids: Collection[int]) -> dict[int, list[str]]:
     """Each case's news keys (`notices.news_keys`): two queries for any number of cases."""
     ids = sorted(set(case_ids))
+    if not ids:
+        return {}
     messages: dict[int, list[int]] = {case_id: [] for case_id in ids}
     closings: dict[int, list[datetime]] = {case_id: [] for case_id in ids}
     asked: dict[int, list[datetime]] = {case_id: [] for case_id in ids}
-    if not ids:
-        return {}
     # The row ids the notifications were keyed by (the view shows public ids).
     for case_id, message_id in db.session.execute(
         select(CaseMessage.case_id, CaseMessage.id).where(

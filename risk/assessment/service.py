@@ -67,7 +67,9 @@ def _log(action: str, user: User, kind: str, oid: object, **detail: Any) -> None
 
 def _check_dates(values: dict[str, Any]) -> None:
     """The dates in order (`schemas.date_order_errors`), or the first that is not."""
-    for field, message in date_order_errors(values).items():
+    errors = date_order_errors(values)
+    if errors:
+        field, message = next(iter(errors.items()))
         raise AssessmentError(message, field)
 
 

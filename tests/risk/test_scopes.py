@@ -178,9 +178,7 @@ def test_overdue_follow_up_on_the_start_page_keeps_small_numbers_hidden(app, tre
     assert "Fewer than" not in at_k
 
 
-def test_the_committee_and_the_admins_see_the_whole_organisation_on_the_start_page(
-    app, trends_org
-):
+def test_the_committee_and_the_admins_see_the_whole_organisation_on_the_start_page(app, trends_org):
     """The working environment committee (AMU) and the admins see the whole
     organisation's statistics; their start page had no overview of it at all."""
     o = trends_org

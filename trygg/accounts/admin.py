@@ -214,8 +214,8 @@ def _user_values(user: User | None) -> dict[str, Any]:
 def _warn_of_no_units(
     name: str, roles: list[str], managed: list[org.Unit], represented: list[org.Unit]
 ) -> None:
-    """Saved, but said: a manager who leads no unit, or a safety representative who
-    represents none, sees nothing of their role (no trends, no tasks, no shared cases)."""
+    """Saved, but said: a manager who leads no unit sees no trends, and a safety
+    representative who represents none has no shared cases."""
     # The committee and the admins see the whole organisation's trends anyway.
     if Role.MANAGER in roles and not managed and not {Role.AMU, Role.ADMIN} & set(roles):
         flash(
