@@ -109,7 +109,8 @@ def my_tasks(user: User, *, open_only: bool = False, with_names: bool = True) ->
 
     `with_names`: an open contact task carries the exposed employee's name; reading it
     is audited as a reading of the case ("case.read", part "task") and of that part of
-    its report. Without it nothing sealed is opened.
+    its report. A confidential report's task carries no name (`withheld`), whoever it
+    names. Without `with_names` nothing sealed is opened.
     """
     rows = db.session.execute(
         _mine(user)
@@ -132,12 +133,16 @@ def my_tasks(user: User, *, open_only: bool = False, with_names: bool = True) ->
 def _my_task(user: User, task: FollowUpTask, case: Case, with_names: bool) -> MyTask:
     item = MyTask(task, case.id, case.report.reference, case.report.unit_id)
     if with_names and task.template in CONTACT_TEMPLATES and not case.report.anonymous:
+        if case.report.confidential:
+            # The same words whoever the report names, and no names: leaving out only a
+            # confidential reporter who reported for themselves would tell the leader,
+            # beside a task showing a name, which of their people reported. The case
+            # handler tells them whom to contact; nothing sealed is read here.
+            item.withheld = True
+            return item
         actor = actor_label(user)
         _audit("case.read", actor, case, part="task", level="responsible", task=task.id)
         item.exposed = reporting.exposed_names(case.report, actor=actor, part="task")
-        if case.report.confidential:
-            named = reporting.people_named(case.report).user_ids
-            item.withheld = bool(named["reporter"] & named["exposed"])
     return item
 
 

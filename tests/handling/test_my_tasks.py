@@ -454,3 +454,32 @@ def test_a_long_list_shows_the_nearest_and_says_how_many_more(app, org, submit, 
     main = login(org.manager).text("/my-tasks").split("<main", 1)[1]
     assert main.count("<article") == 2
     assert "1 more open task is not shown here." in main
+
+
+def test_a_confidential_reports_task_reads_the_same_whoever_it_names(app, org, submit, login):
+    """A confidential reporter who reported for themselves is the exposed employee. If a
+    leader's task left out only their name, a second task showing a name (a colleague's
+    confidential report about someone else) would tell the leader which of their
+    people reported. Every confidential report's contact task reads the same: no name,
+    the handler says whom to contact; and nothing sealed is read for it."""
+    for_herself = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    about_otto = submit(
+        org.employee,
+        unit_id=org.ward.id,
+        confidential=True,
+        exposed=[{"name": "Otto Other"}],
+    )
+    for case in (for_herself, about_otto):
+        give_task(app, org, case.id)
+    reads_before = {
+        c.id: len(audit_rows(app, "case", c.id, "case.read")) for c in (for_herself, about_otto)
+    }
+    main = login(org.manager).text("/my-tasks").split("<main", 1)[1]
+    assert "Ella Employee" not in main
+    assert "Otto Other" not in main
+    contacts = re.findall(r"<dt>Who to contact</dt><dd>(.*?)</dd>", main)
+    assert len(contacts) == 2
+    assert contacts[0] == contacts[1]
+    assert "the case handler tells you whom to contact" in contacts[0]
+    for case in (for_herself, about_otto):
+        assert len(audit_rows(app, "case", case.id, "case.read")) == reads_before[case.id]
