@@ -37,6 +37,15 @@ class IdentityConsentSchema(StrictSchema):
             "of them left out of `recipients` is a no. Without it, every question waiting."
         },
     )
+    asked_until = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The newest `asked_at` of the questions you were shown: a question "
+            "asked again after it (once you had answered the earlier one) is not answered by "
+            "this choice. Without it, the questions as they stand."
+        },
+    )
 
 
 class AnonymousMessageInSchema(StrictSchema):

@@ -101,6 +101,10 @@ def set_identity_consent(report_id: int) -> Response:
     data = load_json(reporter_schemas.IdentityConsentSchema())
     actor = reporting.reporter_actor(report, _user())
     service.set_identity_consents(
-        report, data["recipients"], actor=actor, answering=data["answering"]
+        report,
+        data["recipients"],
+        actor=actor,
+        answering=data["answering"],
+        asked_until=data["asked_until"],
     )
     return _consent_out(report)

@@ -199,13 +199,16 @@ def set_identity_consents(
     *,
     actor: str,
     answering: Iterable[str] | None = None,
+    asked_until: datetime | None = None,
     now: datetime | None = None,
 ) -> ConsentChange:
     """The reporter's consent, as a whole: exactly these kinds of recipient (the caller
     checked that the report is theirs). A kind a handler asked about and left unticked
     is the reporter's no, if the reporter was shown the question: `answering`, the
-    questions their form showed (None: every question waiting). Nothing is recorded
-    when nothing changes."""
+    questions their form showed (None: every question waiting), and `asked_until`, the
+    newest of them (a question about the same kind asked again since, after an answer
+    in another tab, is not answered by this form). Nothing is recorded when nothing
+    changes."""
     case = reporter_case(report)
     if report.anonymous or not identity_protected(case):
         raise CaseError(
@@ -225,6 +228,8 @@ def set_identity_consents(
     pending = set(questions)
     if answering is not None:
         pending &= set(answering)
+    if asked_until is not None:
+        pending = {r for r in pending if questions[r].at <= asked_until}
     change = ConsentChange(
         sorted(wanted - set(current)), sorted(set(current) - wanted), sorted(pending - wanted)
     )

@@ -71,7 +71,11 @@ def reporter_identity_consent(report_id: int) -> Page | Response:
         schema = reporter_schemas.IdentityConsentSchema()
         data = load_form(schema, absent_as_empty=True)
         change = service.set_identity_consents(
-            report, data["recipients"], actor=actor, answering=data["answering"]
+            report,
+            data["recipients"],
+            actor=actor,
+            answering=data["answering"],
+            asked_until=data["asked_until"],
         )
     except (ValidationError, CaseError) as exc:
         db.session.rollback()
@@ -93,6 +97,8 @@ class Asked:
     codes: list[str]
     labels: str
     first: datetime
+    # The newest of them: the form answers no question asked after it.
+    last: datetime
 
 
 def _asked(case: Case) -> Asked | None:
@@ -103,7 +109,7 @@ def _asked(case: Case) -> Asked | None:
         return None
     codes = sorted(asked)
     labels = ", ".join(str(EXPORT_RECIPIENTS[code]) for code in codes)
-    return Asked(codes, labels, min(asked.values()))
+    return Asked(codes, labels, min(asked.values()), max(asked.values()))
 
 
 def _reporter_page(report: Report, actor: str, forms: Forms) -> Page:

@@ -376,3 +376,42 @@ def test_nothing_left_to_ask_shows_no_ask_section(app, org, submit, api):
     html = api(org.whistle_handler).get(f"/cases/{case.id}/retention").get_data(as_text=True)
     assert 'id="h-ask-consent"' not in html
     assert "Politiet" in html  # whom they agreed to is still said
+
+
+def test_a_tab_showing_an_earlier_question_does_not_refuse_it_asked_again(
+    app, org, submit, api
+):
+    """The reporter's page shows "police?" in one tab. In another they agree, then
+    withdraw, and the handler asks again. The first tab, saved unticked, answered the
+    earlier question, not the new one: the new one stays waiting, and the page that
+    shows it answers it."""
+    import re
+
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    handler, reporter = api(org.whistle_handler), api(org.employee)
+    page = f"/my-reports/{case.report_id}/case"
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    assert _ask(handler, case.id, "police").status_code == 201
+    first_tab = reporter.get(page).get_data(as_text=True)
+    [until] = re.findall(r'name="asked_until" value="([^"]+)"', first_tab)
+
+    assert reporter.put(mine, {"recipients": ["police"]}).status_code == 200
+    assert reporter.put(mine, {"recipients": []}).status_code == 200
+    assert _ask(handler, case.id, "police").status_code == 201
+
+    stale = {
+        "csrf_token": reporter.token,
+        "recipients": [],
+        "answering": ["police"],
+        "asked_until": until,
+    }
+    assert reporter.client.post(f"{page}/identity-consent", data=stale).status_code == 303
+    assert _events(handler, case.id, "identity_consent_refused") == []
+    assert [a["recipient"] for a in reporter.get(mine).get_json()["asked"]] == ["police"]
+
+    html = reporter.get(page).get_data(as_text=True)
+    [now_until] = re.findall(r'name="asked_until" value="([^"]+)"', html)
+    assert now_until != until
+    shown = {**stale, "asked_until": now_until}
+    assert reporter.client.post(f"{page}/identity-consent", data=shown).status_code == 303
+    assert _events(handler, case.id, "identity_consent_refused") == [["police"]]
