@@ -165,6 +165,7 @@ from handling.service.reporter import (
     reports_with_news,
 )
 from handling.service.responsible import PICKER_LIMIT, QUERY_MAX, Candidate
+from handling.service.responsible import chooses as chooses_responsible
 from handling.service.responsible import search as search_responsible
 from handling.service.responsible import suggestions as responsible_suggestions
 from handling.service.routing import (
@@ -208,6 +209,7 @@ __all__ = [
     "QUERY_MAX",
     "access_days",
     "search_responsible",
+    "chooses_responsible",
     "responsible_suggestions",
     "BREAK_GLASS_REASON_MAX",
     "break_glass",

@@ -27,6 +27,14 @@ TEXT_MAX = 10_000
 # -- small helpers ----------------------------------------------------------------------
 
 
+def sees_reporter(case: Case, user: User) -> bool:
+    """Whether `user` may learn who reported: in a confidential report only the case's
+    assigned handler (the reporter was told so); anyone else reads "The reporter" in
+    their place and may do nothing that would tell them apart."""
+    return not case.report.confidential or case.assigned_user_id == user.id
+
+
+
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else utcnow()
 

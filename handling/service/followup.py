@@ -35,11 +35,20 @@ from trygg.i18n import lazy_gettext as _l
 # -- follow-up, debriefing, § 5-2 -------------------------------------------------------
 
 
-def _check_responsible(case: Case, user_id: int | None) -> None:
-    """The picker's rule (handling.service.responsible), enforced for every way in."""
+def _check_responsible(case: Case, user_id: int | None, *, actor: User, new: bool) -> None:
+    """The picker's rule (handling.service.responsible), enforced for every way in; `new`
+    when the task gets this person now (not when a form sends the one it has)."""
     user = _user(user_id, "responsible_user_id")
     if user is None:
         return
+    if new and not responsible.chooses(case, actor):
+        raise CaseError(
+            _l(
+                "In a confidential report only the case handler assigned to the case chooses"
+                " who is responsible. Leave Responsible empty, or take the case first."
+            ),
+            "responsible_user_id",
+        )
     if user.id in case.excluded_user_ids or user.id in responsible.named_in_report(case):
         raise CaseError(
             _l(
@@ -111,7 +120,7 @@ def add_task(
         raise CaseError(_l("Choose a kind of follow-up from the list."), "template")
     if status not in codes.TASK_STATUSES:
         raise CaseError(_l("Choose a status from the list."), "status")
-    _check_responsible(case, responsible_user_id)
+    _check_responsible(case, responsible_user_id, actor=actor, new=True)
     now = _now(now)
     _check_due(case, due_at, now)
     label = actor_label(actor)
@@ -175,7 +184,7 @@ def update_task(
         and changes["responsible_user_id"] != task.responsible_user_id
     )
     if "responsible_user_id" in changes:
-        _check_responsible(case, changes["responsible_user_id"])
+        _check_responsible(case, changes["responsible_user_id"], actor=actor, new=given)
         task.responsible_user_id = changes["responsible_user_id"]
     if given:
         # The new responsible person hears of the due time too (the tick's marks were

@@ -19,7 +19,7 @@ from handling.models import (
     FollowUpTask,
 )
 from handling.service.access import access_level
-from handling.service.base import _audit, _open, oslo_day
+from handling.service.base import _audit, _open, oslo_day, sees_reporter
 from handling.service.messages import MessageView, _message_views, mark_read
 from handling.states import AccessLevel, Side
 from reporting import service as reporting
@@ -137,7 +137,7 @@ def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent
         ]
         return content
     content.report = reporting.open_report(case.report, actor=actor, part=part).as_dict()
-    if case.report.confidential and case.assigned_user_id != user.id:
+    if not sees_reporter(case, user):
         content.report = _reporter_unnamed(case, content.report)
     content.closing_note = _case_text(case, "closing_note")
     content.feedback = _case_text(case, "feedback")
@@ -200,7 +200,9 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
     # name the cases that name them as the exposed employee, so a handler of both could
     # match the times and learn who sent the confidential one. (An anonymous reporter's
     # are stored so.) By time: they go to their day's end, since the log's order would
-    # tell between which of the handlers' readings they came.
+    # tell between which of the handlers' readings they came. And "Your data" (part
+    # "access") shows as the reporter opening their report: a download is rare enough
+    # that the same part on the same day in the case naming them would still match.
     day_only = bool(case.report.confidential)
 
     def shown(entry: Any) -> datetime:
@@ -218,7 +220,10 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         if part_and_user is None:
             detail = json.loads(e.detail)
             part_and_user = parsed[e.detail] = (detail.get("part"), detail.get("user_id"))
-        out.append(AccessRecord(at, e.actor, e.action, *part_and_user))
+        part, user_id = part_and_user
+        if day_only and e.actor == REPORTER_ACTOR and part == "access":
+            part = "report"
+        out.append(AccessRecord(at, e.actor, e.action, part, user_id))
     return out
 
 

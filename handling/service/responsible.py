@@ -5,6 +5,10 @@ handle it), never anyone excluded from the case, never an administrator (adminis
 gives no part in cases). Leaders of the report's unit come first, nearest unit first.
 The picker offers a short list of suggestions and searches the rest: an organisation of
 thousands of users is never sent as one select.
+
+In a confidential report only the case's assigned handler chooses (`chooses`): the
+picker leaves out the people the report names, so a colleague who reads "The reporter"
+in the reporter's place could otherwise try names one by one and find whom it hides.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy import case as sql_case
 
 from handling.models import Case
-from handling.service.base import _audit
+from handling.service.base import _audit, sees_reporter
 from reporting import service as reporting
 from trygg import org
 from trygg.accounts import service as accounts
@@ -46,6 +50,13 @@ def named_in_report(case: Case) -> set[int]:
 def not_offered(case: Case) -> set[int]:
     """Who may never be responsible: named in the report, or excluded from the case."""
     return named_in_report(case) | case.excluded_user_ids
+
+
+def chooses(case: Case, user: User) -> bool:
+    """Whether `user` may search for and choose a task's responsible person (see the
+    module's docstring): the rule depends on nothing the report says. An anonymous
+    report has no reporter to find."""
+    return case.report.anonymous or sees_reporter(case, user)
 
 
 def _admin_ids() -> Select[Any]:
@@ -78,9 +89,12 @@ def _users(ids: Iterable[int]) -> list[User]:
     return list(db.session.scalars(select(User).where(User.id.in_(wanted))))
 
 
-def suggestions(case: Case, handlers: Iterable[User]) -> list[Candidate]:
+def suggestions(case: Case, handlers: Iterable[User], *, actor: User) -> list[Candidate]:
     """The picker's short list: leaders first, then the case's handlers, then whoever
-    already holds one of its tasks (bounded by the unit tree and the handler group)."""
+    already holds one of its tasks (bounded by the unit tree and the handler group);
+    none for someone who may not choose (`chooses`)."""
+    if not chooses(case, actor):
+        return []
     barred = not_offered(case)
     found: dict[int, Candidate] = {}
     for user in leaders(case):
@@ -96,8 +110,11 @@ def suggestions(case: Case, handlers: Iterable[User]) -> list[Candidate]:
 def search(case: Case, query: str, *, actor: User, limit: int = PICKER_LIMIT) -> list[Candidate]:
     """Active users whose name or e-mail contains `query`, leaders first, at most `limit`.
 
-    Audited (`case.people_search`): who is left out tells that they are named.
+    Audited (`case.people_search`): who is left out tells that they are named. None for
+    someone who may not choose (`chooses`).
     """
+    if not chooses(case, actor):
+        return []
     query = query.strip()[:QUERY_MAX]
     barred = not_offered(case)
     leader_ids = [u.id for u in leaders(case)]

@@ -37,6 +37,9 @@ class Picker:
     """The responsible-person picker: suggestions, and a search's matches for one form."""
 
     suggestions: list[service.Candidate]
+    # Whether this user may choose a responsible person here (a confidential report:
+    # only the case's assignee; handling.service.responsible).
+    chooses: bool = True
     form: str = ""
     query: str = ""
     found: list[service.Candidate] | None = None
@@ -61,11 +64,15 @@ PICKER_FORM = re.compile(r"^task-(new|\d{1,10})$")
 def _picker(case: Case, eligible: list[User]) -> Picker:
     """Suggestions, and the matches of `?person=…&for=<form>` (searched without
     JavaScript: the page comes again with the matches in that form's list)."""
-    picker = Picker(service.responsible_suggestions(case, eligible))
+    user = _user()
+    picker = Picker(
+        service.responsible_suggestions(case, eligible, actor=user),
+        chooses=service.chooses_responsible(case, user),
+    )
     query, form = _picker_query()
-    if query and len(query) <= service.QUERY_MAX:
+    if picker.chooses and query and len(query) <= service.QUERY_MAX:
         picker.form, picker.query = form, query
-        picker.found = service.search_responsible(case, query, actor=_user())
+        picker.found = service.search_responsible(case, query, actor=user)
     return picker
 
 

@@ -217,7 +217,8 @@ def test_a_confidential_reporters_readings_keep_only_their_day_in_the_access_his
     cases naming them as the exposed employee (by name) in one moment: a handler of
     both would match the two by their time, and learn who sent the confidential one.
     The reporter's readings of a confidential case are shown by their day only, as an
-    anonymous reporter's are."""
+    anonymous reporter's are, and the download as an ordinary reading of their report
+    (a download is rare: the same part on the same day would still match)."""
     mine = submit(org.employee, unit_id=org.ward.id, confidential=True)
     about_her = submit(
         org.colleague,
@@ -227,13 +228,14 @@ def test_a_confidential_reporters_readings_keep_only_their_day_in_the_access_his
     assert api(org.employee).get("/api/v1/account/my-data").status_code == 200
     handler = api(org.handler)
 
-    def downloads(case_id: int, actor: str) -> list[str]:
+    def readings(case_id: int, actor: str, part: str) -> list[str]:
         history = handler.get(f"/api/v1/cases/{case_id}").get_json()["access_history"]
-        return [h["at"] for h in history if h["actor"] == actor and h["part"] == "access"]
+        return [h["at"] for h in history if h["actor"] == actor and h["part"] == part]
 
-    [named_at] = downloads(about_her.id, f"user:{org.employee.id}")
+    [named_at] = readings(about_her.id, f"user:{org.employee.id}", "access")
     day = start_of_day_utc(datetime.fromisoformat(named_at))
-    assert {datetime.fromisoformat(at) for at in downloads(mine.id, "reporter")} == {day}
+    assert readings(mine.id, "reporter", "access") == []
+    assert {datetime.fromisoformat(at) for at in readings(mine.id, "reporter", "report")} == {day}
     page = handler.get(f"/cases/{mine.id}").get_data(as_text=True)
     rows = page[page.index('id="h-access"') :].split("<tr>")
     reporter_rows = [row for row in rows if "<td>Melderen</td>" in row]
@@ -254,13 +256,13 @@ def test_a_confidential_reporter_who_is_the_exposed_employee_is_named_to_the_ass
     assignee, colleague, manager = api(org.handler), api(org.colleague), api(org.manager)
     base = f"/api/v1/cases/{case.id}"
     task = {"template": "leader_contact", "responsible_user_id": org.manager.id}
-    assert assignee.post(f"{base}/tasks", task).status_code == 201
     # Unassigned: no one sees who reported.
     before = assignee.get(base).get_json()["report"]
     assert before["exposed"] == [{"user_id": None, "name": "Melderen"}]
     assert "Ella Employee" not in assignee.get(f"/cases/{case.id}").get_data(as_text=True)
     mine = {"handler_id": org.handler.id, "reason": "Mine"}
     assert assignee.post(f"{base}/assignment", mine).status_code == 200
+    assert assignee.post(f"{base}/tasks", task).status_code == 201
 
     assert assignee.get(base).get_json()["report"]["exposed"] == [
         {"user_id": org.employee.id, "name": "Ella Employee"}
@@ -277,6 +279,55 @@ def test_a_confidential_reporter_who_is_the_exposed_employee_is_named_to_the_ass
     body = {"recipient": "police", "reason": "police_report", "format": "json"}
     doc = colleague.post(f"{base}/exports", {**body, "sections": ["people"]}).get_json()
     assert doc["people"]["exposed"] == []
+
+
+def test_only_a_confidential_cases_assignee_chooses_a_tasks_responsible_person(
+    app, org, submit, api
+):
+    """The picker leaves out everyone the report names. In a confidential report for
+    oneself that includes the reporter, whom a colleague reads as "The reporter": by
+    searching names one by one (or trying ids in the API) the colleague would find the
+    one missing. So in a confidential report only the assignee searches and chooses,
+    whoever the report names; the others may still add a task without a person."""
+    case = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    assignee, colleague = api(org.handler), api(org.colleague)
+    base = f"/api/v1/cases/{case.id}"
+    mine = {"handler_id": org.handler.id, "reason": "Mine"}
+    assert assignee.post(f"{base}/assignment", mine).status_code == 200
+
+    # The colleague: no search, no list of people, and any person refused alike.
+    page = colleague.get(f"/cases/{case.id}?for=task-new&person=Ell").get_data(as_text=True)
+    assert 'name="person"' not in page
+    assert 'name="responsible_user_id"' not in page
+    assert "bare saksbehandleren som er tildelt saken" in page
+    for person in (org.manager.id, org.employee.id):
+        refused = colleague.post(
+            f"{base}/tasks", {"template": "leader_contact", "responsible_user_id": person}
+        )
+        assert refused.status_code == 400
+        assert "bare saksbehandleren som er tildelt saken" in refused.get_data(as_text=True)
+    plain = colleague.post(f"{base}/tasks", {"template": "leader_contact"})
+    assert plain.status_code == 201
+    task_id = plain.get_json()["id"]
+    # A status change that sends the (empty) person as it is, is not a choice.
+    same = colleague.patch(
+        f"{base}/tasks/{task_id}", {"status": "open", "responsible_user_id": None}
+    )
+    assert same.status_code == 200
+
+    # The assignee searches and chooses as in any case.
+    page = assignee.get(f"/cases/{case.id}?for=task-new&person=Mona").get_data(as_text=True)
+    assert 'name="person"' in page
+    assert "Mona Manager" in page
+    chosen = assignee.patch(f"{base}/tasks/{task_id}", {"responsible_user_id": org.manager.id})
+    assert chosen.status_code == 200
+    # A case that is not confidential: any of its handlers chooses.
+    open_case = submit(org.employee, unit_id=org.ward.id)
+    other = colleague.post(
+        f"/api/v1/cases/{open_case.id}/tasks",
+        {"template": "leader_contact", "responsible_user_id": org.manager.id},
+    )
+    assert other.status_code == 201
 
 
 def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(

@@ -235,7 +235,7 @@ def test_the_service_refuses_named_people_and_admins_as_responsible(
     with app.app_context():
         case = get_case(named_case.id)
         handler = user_obj(org.handler)
-        named = service.responsible_suggestions(case, [])
+        named = service.responsible_suggestions(case, [], actor=handler)
         assert org.employee.id not in {c.user.id for c in named}
         for person in (org.employee.id, org.admin.id):
             with pytest.raises(service.CaseError):

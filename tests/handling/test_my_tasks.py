@@ -469,6 +469,11 @@ def test_a_confidential_reports_task_reads_the_same_whoever_it_names(app, org, s
         confidential=True,
         exposed=[{"name": "Otto Other"}],
     )
+    with app.app_context():
+        for case in (for_herself, about_otto):  # only the assignee chooses a person
+            handler = user_obj(org.handler)
+            service.assign(get_case(case.id), handler, "Mine", actor=handler)
+        db.session.commit()
     for case in (for_herself, about_otto):
         give_task(app, org, case.id)
     reads_before = {
