@@ -200,6 +200,9 @@ def _form_page(
         form=form,
         errors=errors,
         small_unit=small,
+        # Files the sender chose and that the page shown again cannot keep (a browser
+        # never fills a file field in): said where they will read it.
+        files_dropped=sum(1 for f in request.files.getlist("attachments") if f.filename),
         small_parent=small.parent if small is not None else None,
         units=[(n.unit.id, n.path_label) for n in org.tree()],
         codes=codes,

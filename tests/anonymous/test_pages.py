@@ -131,6 +131,41 @@ def test_the_small_unit_may_be_kept_or_left_out(anon_app, anon_client, make):
     assert sorted(r.unit_id or 0 for r in stored_reports(anon_app)) == [0, lone.id]
 
 
+def test_the_small_unit_warning_asks_for_the_files_again_where_it_is_answered(
+    anon_app, anon_client, make
+):
+    """A browser never fills a file field in: the page shown again with the warning has
+    lost the files. The warning, whose buttons send the report, says so and takes them
+    there; without it the report went out without them, and no one said."""
+    lone = make.unit("Nattevakt", headcount=2)
+
+    def with_files(data: dict) -> dict:
+        files = [(io.BytesIO(b"first note"), "a.txt"), (io.BytesIO(b"second note"), "b.txt")]
+        return {**data, "attachments": files}
+
+    data = form_data(anon_client, unit_id=str(lone.id))
+    warned = anon_client.post("/varsle", data=with_files(data), content_type="multipart/form-data")
+    html = warned.get_data(as_text=True)
+    box = html.split('id="small-unit-warning"', 1)[1].split("</form>", 1)[0]
+    box = box.split('name="small_unit"', 1)[0]
+    assert 'id="f-attachments-again" name="attachments" type="file"' in box
+    assert "Velg de 2 filene dine på nytt" in box
+    assert stored_reports(anon_app) == []
+    # Without files chosen, the warning asks for none.
+    plain = anon_client.post("/varsle", data=form_data(anon_client, unit_id=str(lone.id)))
+    assert 'id="f-attachments-again"' not in plain.get_data(as_text=True)
+
+    kept = anon_client.post(
+        "/varsle",
+        data=with_files({**data, "small_unit": "keep"}),
+        content_type="multipart/form-data",
+    )
+    receipt_of(kept.get_data(as_text=True))
+    [report] = stored_reports(anon_app)
+    with anon_app.app_context():
+        assert len(db.session.get(Report, report.id).attachments) == 2
+
+
 def test_pictures_are_stored_without_metadata_and_with_a_neutral_name(anon_app, anon_client):
     picture = Image.new("RGB", (8, 8), "red")
     exif = Image.Exif()
