@@ -28,6 +28,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from trygg import api, crypto, keys
@@ -221,7 +222,31 @@ def set_language() -> BaseResponse:
         else:
             session[LANG_CHOSEN] = True  # log_in keeps it on the account
     target = request.form.get("next")
-    return redirect(target if target and is_safe_next(target) else url_for("web.index"))
+    if not target or not is_safe_next(target):
+        return redirect(url_for("web.index"))
+    return redirect(_page_of(target))
+
+
+def _page_of(target: str) -> str:
+    """`target` if it is a page (answers GET), else the nearest page above it.
+
+    A page sent back after a failed form (a 400 to a POST) has the form's address,
+    which only takes posts: going back there gave a "405 Method Not Allowed". The page
+    the form was on is above it (/risk/assessments/3/comments → /risk/assessments/3).
+    """
+    adapter = current_app.url_map.bind("localhost")
+    parts = urlsplit(target)
+    path = parts.path
+    while path not in ("", "/"):
+        try:
+            adapter.match(path, method="GET")
+        except RequestRedirect:
+            pass  # a page under another spelling (a slash added): it answers GET
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+            continue
+        return target if path == parts.path else path
+    return url_for("web.index")
 
 
 @bp.get("/healthz")

@@ -112,6 +112,24 @@ def test_chosen_language_sticks_and_beats_the_browser(client):
     assert html_lang(client.get("/login")) == "nb"
 
 
+def test_switching_language_on_a_form_sent_back_returns_to_its_page(client):
+    """A form sent back with errors (a 400 to its POST) is shown at the form's address,
+    which takes only posts: the switch went there and got a 405. It goes to the page
+    the form is on, the nearest address above it that is a page; a page with its query
+    stays as it is; an address that is no page at all goes home."""
+
+    def switch(target: str) -> str:
+        token = csrf_token(client)
+        answer = client.post("/language", data={"csrf_token": token, "lang": "en", "next": target})
+        assert answer.status_code == 302
+        return answer.headers["Location"]
+
+    assert switch("/account/password") == "/account"
+    assert client.get("/account/password").status_code == 405  # why it cannot go there
+    assert switch("/login?next=%2Faccount") == "/login?next=%2Faccount"
+    assert switch("/no/such/page") == "/"
+
+
 def test_unknown_language_is_ignored(client):
     client.post("/language", data={"csrf_token": csrf_token(client), "lang": "xx"})
     assert html_lang(client.get("/login")) == "nb"
