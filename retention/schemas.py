@@ -8,6 +8,7 @@ from retention.codes import HOLD_REASONS
 from retention.exports.access import REQUEST_REASONS
 from retention.exports.document import REASONS, RECIPIENTS, SECTIONS
 from retention.service.policies import MAX_MONTHS
+from trygg.language import LANGUAGES
 from trygg.validation import Count, StrictSchema, filled
 
 
@@ -89,6 +90,14 @@ class ConsentRequestOutSchema(Schema):
 
 class FormatQuerySchema(StrictSchema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
+    lang = fields.String(
+        load_default=None,
+        validate=validate.OneOf(sorted(LANGUAGES)),
+        metadata={
+            "description": "The PDF's language (a page's link gives its own); without it, "
+            "yours on your account, else Accept-Language."
+        },
+    )
 
 
 class AccessRequestInSchema(StrictSchema):

@@ -44,7 +44,8 @@ def _chosen_language() -> str:
 
     Pages never follow the browser's Accept-Language: a shared or borrowed computer
     set to English must not decide for the employer. API clients (no language switch
-    to press) are answered in the language their Accept-Language asks for.
+    to press) are answered in the language their `?lang=` names (a page's link to a
+    download gives its own), else the one their Accept-Language asks for.
     """
     if not has_request_context():
         # The command line speaks English, like click's own messages around it.
@@ -55,6 +56,12 @@ def _chosen_language() -> str:
     if chosen in LANGUAGES:
         return str(chosen)
     if request.path.startswith("/api/"):
+        # A download linked from a page says the page's language (`?lang=`): a user who
+        # never chose one reads the page in the default, while their browser may ask
+        # for English.
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            return str(asked)
         for tag, _quality in request.accept_languages:
             primary = tag.lower().split("-")[0]
             if primary in {"nb", "no", "nn"}:

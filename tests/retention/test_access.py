@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 
 import pytest
@@ -185,11 +186,23 @@ def test_an_admin_answers_an_access_request_with_a_reason(app, world):
     assert handler.post("/api/v1/retention/access-requests", body).status_code == 403
 
 
-def test_the_account_page_links_the_download(app, world):
+def test_the_account_page_links_the_download_in_its_own_language(app, world):
+    """A user who never chose a language reads the page in Norwegian, while their
+    browser may ask for English: the download follows the page it is linked from."""
     client = app.test_client()
     form_login(client, world.employee)
-    page = client.get("/account").get_data(as_text=True)
-    assert "/api/v1/account/my-data?format=pdf" in page
+    english_browser = {"Accept-Language": "en-GB,en;q=0.9"}
+    page = client.get("/account", headers=english_browser).get_data(as_text=True)
+    [link] = re.findall(r'href="(/api/v1/account/my-data\?format=pdf[^"]*)"', page)
+    link = link.replace("&amp;", "&")
+    assert "lang=nb" in link
+    pdf = client.get(link, headers=english_browser)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Hva Trygg lagrer om deg" in text
+    # An API client without `lang` is answered as its Accept-Language asks.
+    plain = client.get("/api/v1/account/my-data?format=pdf", headers=english_browser)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(plain.data)).pages)
+    assert "What Trygg stores about you" in text
 
 
 def test_the_download_reads_each_case_once_for_all_reports(app, world):
