@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import PHONE
 from tests.browser.helpers import assert_accessible, click_and_wait, yesterday
 from trygg.roles import Role
 
@@ -57,6 +58,16 @@ def test_the_report_pages_fit_a_320_px_screen(logged_in, locale):
     page.goto("/my-reports")
     assert page.locator("main table").is_visible()
     assert_fits(page, "my reports")
+    # The reference on one line, not broken at its dashes into three; on a phone the
+    # status beside it, without scrolling the table sideways.
+    reference = page.locator("main tbody tr >> nth=0 >> th a").bounding_box()
+    assert reference is not None
+    assert reference["height"] < 40, reference
+    page.set_viewport_size(PHONE)
+    status = page.locator("main tbody tr >> nth=0 >> td >> nth=0").bounding_box()
+    assert status is not None
+    assert status["x"] + status["width"] <= PHONE["width"], status
+    page.set_viewport_size(NARROW)
 
     click_and_wait(page, "main table a >> nth=0")  # newest first: the one just sent
     assert re.search(r"/my-reports/\d+$", page.url)
