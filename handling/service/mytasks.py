@@ -59,8 +59,10 @@ class MyTask:
     reference: str
     unit_id: int | None
     exposed: list[str] = field(default_factory=list)
-    # A confidential reporter is the exposed employee: their name is not shown here (only
-    # the case's assigned handler sees who they are), and the handler tells whom to contact.
+    # A contact task (someone must contact the exposed employee): the page says whom, or
+    # that the case handler tells them (a report naming no one they can be shown).
+    contact: bool = False
+    # A confidential report: no name, whoever it names (see `_my_task`).
     withheld: bool = False
 
 
@@ -132,7 +134,8 @@ def my_tasks(user: User, *, open_only: bool = False, with_names: bool = True) ->
 
 def _my_task(user: User, task: FollowUpTask, case: Case, with_names: bool) -> MyTask:
     item = MyTask(task, case.id, case.report.reference, case.report.unit_id)
-    if with_names and task.template in CONTACT_TEMPLATES and not case.report.anonymous:
+    item.contact = with_names and task.template in CONTACT_TEMPLATES
+    if item.contact and not case.report.anonymous:
         if case.report.confidential:
             # The same words whoever the report names, and no names: leaving out only a
             # confidential reporter who reported for themselves would tell the leader,

@@ -116,6 +116,11 @@ def test_an_anonymous_reports_task_shows_no_name(app, org, submit, login):
     main = login(org.manager).text("/my-tasks").split("<main", 1)[1]
     assert "Leader contacts the exposed employee" in main
     assert "Ella Employee" not in main
+    # Not a blank: the leader is told who will say whom to contact.
+    assert re.findall(r"<dt>Who to contact</dt><dd>(.*?)</dd>", main) == [
+        "The report names no one you can be shown here: "
+        "the case handler tells you whom to contact."
+    ]
 
 
 def test_a_task_of_a_case_the_person_was_excluded_from_is_not_listed(app, org, submit, login):
