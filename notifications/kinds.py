@@ -24,6 +24,8 @@ class Kind(StrEnum):
     DEADLINE_ESCALATION = "deadline_escalation"
     SECTION_5_2 = "section_5_2"
     RISK_REVIEW = "risk_review"
+    RISK_PARTICIPATION = "risk_participation"
+    RISK_COMMENT = "risk_comment"
     MEASURE_DUE = "measure_due"
     RETENTION_WARNING = "retention_warning"
     ACCESS_CHANGE = "access_change"
@@ -57,6 +59,8 @@ LABELS: dict[str, LazyString] = {
     Kind.DEADLINE_ESCALATION: _l("A deadline has passed"),
     Kind.SECTION_5_2: _l("Notice to the Labour Inspection Authority and the police is due"),
     Kind.RISK_REVIEW: _l("A risk assessment should be looked at again"),
+    Kind.RISK_PARTICIPATION: _l("A risk assessment waits for your comments or statement"),
+    Kind.RISK_COMMENT: _l("A comment or statement on a risk assessment you own"),
     Kind.MEASURE_DUE: _l("A measure in an action plan is due"),
     Kind.RETENTION_WARNING: _l("A case will be deleted within 30 days"),
     Kind.ACCESS_CHANGE: _l("Access to cases was widened"),
@@ -88,6 +92,15 @@ SENTENCES: dict[str, LazyString] = {
     ),
     Kind.RISK_REVIEW: _l(
         "A risk assessment you own has a new reason to be assessed again; the page says why."
+    ),
+    Kind.RISK_PARTICIPATION: _l(
+        "A risk assessment you take part in as safety representative or in the working "
+        "environment committee has been sent for review or approved. Read it and comment; "
+        "on an approved version you can give your statement."
+    ),
+    Kind.RISK_COMMENT: _l(
+        "A safety representative, the working environment committee or a leader has "
+        "commented on a risk assessment you own, or given their statement on it."
     ),
     Kind.MEASURE_DUE: _l("A measure you are responsible for is due soon or overdue."),
     Kind.RETENTION_WARNING: _l(

@@ -72,7 +72,9 @@ def kinds_for(user: User) -> list[Kind]:
     elif user.has_role(Role.ADMIN):
         kinds.extend((Kind.DEADLINE_ESCALATION, Kind.SECTION_5_2))
     if user.has_role(Role.MANAGER):
-        kinds.append(Kind.RISK_REVIEW)
+        kinds.extend((Kind.RISK_REVIEW, Kind.RISK_COMMENT))
+    if user.has_role(Role.SAFETY_REP, Role.AMU):
+        kinds.append(Kind.RISK_PARTICIPATION)
     if user.has_role(Role.SAFETY_REP) and not user.has_role(Role.HANDLER):
         kinds.append(Kind.ACCESS_CHANGE)
     kinds.extend((Kind.TASK_ASSIGNED, Kind.TASK_DUE, Kind.MEASURE_DUE, Kind.REPORT_UPDATE))

@@ -34,7 +34,6 @@ def sees_reporter(case: Case, user: User) -> bool:
     return not case.report.confidential or case.assigned_user_id == user.id
 
 
-
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else utcnow()
 

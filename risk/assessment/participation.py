@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from risk.assessment import notices
 from risk.assessment.access import (
     AssessmentError,
     Forbidden,
@@ -54,6 +55,7 @@ def comment(user: User, version: AssessmentVersion, body: str, kind: str) -> Com
     row = Comment(version_id=version.id, author_id=user.id, role=role, kind=kind, body=body)
     db.session.add(row)
     db.session.flush()
+    notices.commented(row, version)
     _log(f"risk.{kind}.added", user, assessment.id, version=version.number)
     return row
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from risk.assessment import matrix
+from risk.assessment import matrix, notices
 from risk.assessment.access import (
     AssessmentError,
     Need,
@@ -274,6 +274,7 @@ def set_status(user: User, version: AssessmentVersion, status: str) -> Assessmen
         )
     version.status = status
     db.session.flush()
+    notices.version_moved(version, user)
     _log(
         f"risk.version.{status}",
         user,

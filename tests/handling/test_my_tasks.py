@@ -118,8 +118,7 @@ def test_an_anonymous_reports_task_shows_no_name(app, org, submit, login):
     assert "Ella Employee" not in main
     # Not a blank: the leader is told who will say whom to contact.
     assert re.findall(r"<dt>Who to contact</dt><dd>(.*?)</dd>", main) == [
-        "The report names no one you can be shown here: "
-        "the case handler tells you whom to contact."
+        "The report names no one you can be shown here: the case handler tells you whom to contact."
     ]
 
 

@@ -32,8 +32,10 @@ def _case(app, report_id):
     return db.session.scalar(select(Case).where(Case.report_id == report_id))
 
 
-def _risk_assessment(app, manager, unit):
-    from risk.assessment import plan
+def _risk_assessment(app, manager, unit, rep):
+    """Sent for review and approved (risk_participation for the unit's safety rep), the
+    rep's statement (risk_comment for the owner), and a measure."""
+    from risk.assessment import participation, plan
     from risk.assessment import service as assessments
 
     today = datetime.now(UTC).date()
@@ -52,7 +54,9 @@ def _risk_assessment(app, manager, unit):
         item = assessments.add_item(
             owner, assessment.latest, {"hazard": "Waiting room", "likelihood": 3, "consequence": 3}
         )
+        assessments.set_status(owner, assessment.latest, "review")
         assessments.set_status(owner, assessment.latest, "approved")
+        participation.comment(user_obj(rep), assessment.latest, "Statement", "statement")
         plan.add(
             owner,
             assessment,
@@ -92,7 +96,10 @@ def test_no_marker_reaches_outbox_rows_database_logs_or_mail(
     # A risk assessment of the unit: the serious reports below trigger a re-assessment
     # (risk_review) for its owner, and a measure falls due (measure_due).
     manager = make.user(Role.MANAGER, name=f"Mona {names('manager name')}", manages=(unit,))
-    _risk_assessment(app, manager, unit)
+    rep = make.user(
+        Role.SAFETY_REP, name=f"Vera {names('rep name')}", units=(unit,), represents=(unit,)
+    )
+    _risk_assessment(app, manager, unit, rep)
 
     api = app.test_client()
     api_login(api, employee)

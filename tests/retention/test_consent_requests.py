@@ -378,9 +378,7 @@ def test_nothing_left_to_ask_shows_no_ask_section(app, org, submit, api):
     assert "Politiet" in html  # whom they agreed to is still said
 
 
-def test_a_tab_showing_an_earlier_question_does_not_refuse_it_asked_again(
-    app, org, submit, api
-):
+def test_a_tab_showing_an_earlier_question_does_not_refuse_it_asked_again(app, org, submit, api):
     """The reporter's page shows "police?" in one tab. In another they agree, then
     withdraw, and the handler asks again. The first tab, saved unticked, answered the
     earlier question, not the new one: the new one stays waiting, and the page that

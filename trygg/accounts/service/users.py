@@ -132,6 +132,21 @@ def managers_of(unit_ids: Iterable[int]) -> list[User]:
     )
 
 
+def safety_reps_of(unit_ids: Iterable[int]) -> list[int]:
+    """The ids of the active safety representatives who represent any of these units."""
+    representing = select(Membership.user_id).where(
+        Membership.unit_id.in_(list(unit_ids)), Membership.is_safety_rep.is_(True)
+    )
+    holders = select(UserRole.user_id).where(UserRole.role == Role.SAFETY_REP)
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(User.id.in_(representing), User.id.in_(holders), User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Person:
     """Who someone is in a choice of people (read as columns, not objects)."""
