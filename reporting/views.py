@@ -32,7 +32,13 @@ from trygg.extensions import db
 from trygg.i18n import gettext as _
 from trygg.roles import Role
 from trygg.security import allow
-from trygg.validation import flatten_errors, in_form_order, translate_errors
+from trygg.validation import (
+    REQUIRED,
+    flatten_errors,
+    in_form_order,
+    translate_errors,
+    translate_message,
+)
 from trygg.web import answer_not_found
 
 bp = Blueprint(
@@ -189,14 +195,47 @@ def _field_errors(errors: dict[str, list[str]], form: MultiDict[str, str]) -> di
     out = dict(errors)
     when = out.pop("occurred_at", None)
     if when:
-        # The time input when the date itself is fine (a missing or future time).
-        try:
-            day = date.fromisoformat(form.get("occurred_date", "").strip())
-            day_ok = day <= datetime.now(service.OSLO).date()
-        except ValueError:
-            day_ok = False
-        out["occurred_time" if day_ok else "occurred_date"] = when
+        out.update(_when_errors(form, when))
     return in_form_order(out, FORM_ORDER)
+
+
+def _when_errors(form: MultiDict[str, str], refused: list[str]) -> dict[str, list[str]]:
+    """The schema's refusal of `occurred_at`, on the input each problem is about.
+
+    The schema sees one moment, or none when the date or the time is missing or cannot
+    be read; the form has two inputs, and each is checked on its own so that both
+    problems are named in one round (a future date and a missing time; no date and no
+    time). A moment that was read and refused is about the date (ten years back, a
+    future day) unless the date is today: then it is the time that lies ahead.
+    """
+    day_text = form.get("occurred_date", "").strip()
+    clock_text = form.get("occurred_time", "").strip()
+    out: dict[str, list[str]] = {}
+    day: date | None = None
+    clock: time | None = None
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        out["occurred_date"] = [
+            _("Enter a valid date.") if day_text else translate_message(REQUIRED)
+        ]
+    try:
+        clock = time.fromisoformat(clock_text)
+    except ValueError:
+        out["occurred_time"] = [
+            _("Enter a valid time.") if clock_text else translate_message(REQUIRED)
+        ]
+    if day is not None and clock is not None:
+        today = datetime.now(service.OSLO).date()
+        out["occurred_time" if day == today else "occurred_date"] = refused
+    elif day is not None:
+        # The date alone, at its first minute, by the schema's own rules: a day in the
+        # future or more than ten years back is said now, not after the time is given.
+        start = datetime.combine(day, time()).replace(tzinfo=service.OSLO).isoformat()
+        found = REPORT_SCHEMA.validate({"occurred_at": start}, partial=True)
+        if found.get("occurred_at"):
+            out["occurred_date"] = translate_errors(found["occurred_at"])
+    return out
 
 
 def _defaults() -> MultiDict[str, str]:

@@ -191,6 +191,41 @@ def test_a_future_time_is_refused_on_the_date_or_time_field(client, employee):
     assert 'id="e-occurred_date"' in bad_date.get_data(as_text=True)
 
 
+def _field_error(response: Any, field: str) -> str | None:
+    found = re.search(rf'id="e-{field}">([^<]*)<', response.get_data(as_text=True))
+    return found.group(1) if found else None
+
+
+def test_each_date_or_time_problem_is_named_on_its_own_field_in_one_round(client, employee):
+    _user, unit = employee
+    required = "Du må fylle ut dette feltet."
+    # A date more than ten years back is about the date, although the time is given.
+    old = _submit(client, form_fields(unit.id, occurred_date="1900-01-01", occurred_time="14:30"))
+    assert old.status_code == 400
+    assert _field_error(old, "occurred_date")
+    assert _field_error(old, "occurred_time") is None
+    # A future date and no time: both, and the date is not called missing.
+    later = (date.today() + timedelta(days=400)).isoformat()
+    future = _submit(client, form_fields(unit.id, occurred_date=later, occurred_time=""))
+    assert future.status_code == 400
+    assert _field_error(future, "occurred_date") not in (None, required)
+    assert _field_error(future, "occurred_time") == required
+    # Neither: both are required.
+    neither = _submit(client, form_fields(unit.id, occurred_date="", occurred_time=""))
+    assert neither.status_code == 400
+    assert _field_error(neither, "occurred_date") == required
+    assert _field_error(neither, "occurred_time") == required
+    # Today, an hour that has not come yet (when there is one): the time's.
+    now = datetime.now(service.OSLO)
+    if now.hour < 22:
+        today = _submit(
+            client,
+            form_fields(unit.id, occurred_date=now.date().isoformat(), occurred_time="23:59"),
+        )
+        assert _field_error(today, "occurred_time")
+        assert _field_error(today, "occurred_date") is None
+
+
 @pytest.mark.parametrize(
     ("left_out", "field"), [("occurred_time", "occurred_time"), ("occurred_date", "occurred_date")]
 )
