@@ -136,19 +136,24 @@ def _people(text: str) -> list[dict[str, str]]:
     return [{"name": line.strip()} for line in text.splitlines() if line.strip()]
 
 
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _schema_input(form: dict[str, Any]) -> dict[str, Any]:
     """The page's fields in the shape of AnonymousReportSchema (the API's shape)."""
     data: dict[str, Any] = {name: form[name] for name in LIST_FIELDS}
-    occurred: str | None = None
     if form["occurred_on"]:
-        try:
-            day = date.fromisoformat(form["occurred_on"])
-            # Only the date is kept; midnight in Oslo is never "in the future" today.
-            occurred = datetime(day.year, day.month, day.day, tzinfo=OSLO).isoformat()
-        except ValueError:
-            occurred = form["occurred_on"]
-    if occurred is not None:
-        data["occurred_at"] = occurred
+        day = _day(form["occurred_on"])
+        # Only the date is kept; midnight in Oslo is never "in the future" today.
+        data["occurred_at"] = (
+            datetime(day.year, day.month, day.day, tzinfo=OSLO).isoformat()
+            if day is not None
+            else form["occurred_on"]
+        )
     for name in ("place_type", "counterpart_category", "narrative"):
         if form[name]:
             data[name] = form[name]
@@ -234,6 +239,10 @@ def report_form() -> tuple[str, int] | Response:
         errors = flatten_errors(translate_errors(exc.messages))
         if "occurred_at" in errors:
             errors["occurred_on"] = errors.pop("occurred_at")
+            if form["occurred_on"] and _day(form["occurred_on"]) is None:
+                # The form asks for a date alone: the schema (the API's) would ask for
+                # "a valid date and time".
+                errors["occurred_on"] = [_("Enter a valid date.")]
         return _form_page(form, in_form_order(errors, FORM_ORDER), 400)
     small = _small_unit(data["unit_id"])
     if small is not None and acknowledged != str(small.id):

@@ -104,6 +104,15 @@ def test_the_error_summary_follows_the_form_from_the_top(anon_app, anon_client):
     assert links.index("occurred_on") < links.index("narrative")
 
 
+def test_a_date_that_does_not_exist_is_called_a_date(anon_app, anon_client):
+    """The form asks for a date alone: "a valid date and time" pointed to a time field
+    it does not have."""
+    data = form_data(anon_client, "/en/whistleblow", occurred_on="2026-02-30")
+    html = anon_client.post("/en/whistleblow", data=data).get_data(as_text=True)
+    assert re.search(r'id="e-occurred_on">Enter a valid date\.<', html), html
+    assert stored_reports(anon_app) == []
+
+
 def test_a_small_unit_gets_a_warning_and_the_parent_instead(anon_app, anon_client, make):
     department = make.unit("Hjemmetjenesten", headcount=60)
     zone = make.unit("Sone nord", parent=department, headcount=4)
