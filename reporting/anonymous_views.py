@@ -27,12 +27,13 @@ from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
 from reporting import anonymous, codes
-from reporting.schemas import AnonymousReportSchema
+from reporting.schemas import NAME_MAX, PEOPLE_MAX, TEXT_MAX, AnonymousReportSchema
 from reporting.service import OSLO, ReportError
 from trygg import org, site_settings
 from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
 from trygg.i18n import gettext as _
+from trygg.i18n import ngettext
 from trygg.roles import Role
 from trygg.security import allow, public
 from trygg.validation import flatten_errors, in_form_order, translate_errors
@@ -181,6 +182,43 @@ def _schema_input(form: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _by_line(errors: Any, text: str) -> Any:
+    """A list of people's errors, item by item, as one message per problem naming the
+    lines of the text area it is about ("Lines 1–3, 7: Use at most 200 characters.").
+
+    The list holds the area's filled lines only, so an item's index is not its line.
+    Fifty lines too long were fifty identical messages that said none of them.
+    """
+    if not isinstance(errors, dict):
+        return errors  # about the list as a whole (too many people)
+    filled = [n for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    lines: dict[str, list[int]] = {}
+    for index, inner in errors.items():
+        for message in flatten_errors({"": inner}).get("", []):
+            lines.setdefault(message, []).append(filled[int(index)])
+    return [
+        ngettext(
+            "Line %(lines)s: %(message)s",
+            "Lines %(lines)s: %(message)s",
+            len(numbers),
+            lines=_spans(sorted(numbers)),
+            message=message,
+        )
+        for message, numbers in lines.items()
+    ]
+
+
+def _spans(numbers: list[int]) -> str:
+    """1, 2, 3, 7 → "1–3, 7"."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][-1] + 1:
+            spans[-1].append(n)
+        else:
+            spans.append([n])
+    return ", ".join(f"{s[0]}–{s[-1]}" if len(s) > 2 else ", ".join(map(str, s)) for s in spans)
+
+
 def _small_unit(unit_id: int | None) -> org.Unit | None:
     """The chosen unit when it is so small that a report about it may identify someone."""
     if unit_id is None:
@@ -212,6 +250,10 @@ def _form_page(
         units=[(n.unit.id, n.path_label) for n in org.tree()],
         codes=codes,
         narrative_max=int(current_app.config["TRYGG"]["narrative_max_chars"]),
+        text_max=TEXT_MAX,
+        # A line per person, each at most NAME_MAX: never less than a valid list needs.
+        people_max=PEOPLE_MAX * (NAME_MAX + 1),
+        today=datetime.now(OSLO).date().isoformat(),
     )
 
 
@@ -236,7 +278,11 @@ def report_form() -> tuple[str, int] | Response:
     try:
         data = AnonymousReportSchema().load(_schema_input(form))
     except ValidationError as exc:
-        errors = flatten_errors(translate_errors(exc.messages))
+        messages = translate_errors(exc.messages)
+        for name in ("exposed", "witnesses"):
+            if name in messages:
+                messages[name] = _by_line(messages[name], form[name])
+        errors = flatten_errors(messages)
         if "occurred_at" in errors:
             errors["occurred_on"] = errors.pop("occurred_at")
             if form["occurred_on"] and _day(form["occurred_on"]) is None:

@@ -113,6 +113,38 @@ def test_a_date_that_does_not_exist_is_called_a_date(anon_app, anon_client):
     assert stored_reports(anon_app) == []
 
 
+def test_lines_too_long_are_named_once_by_their_line_numbers(anon_app, anon_client):
+    """Fifty lines too long were fifty identical messages that named none of them."""
+    long_line = "x" * 201
+    people = "\n".join([long_line] * 3 + ["", "Kari", long_line] + [long_line] * 46)
+    data = form_data(anon_client, "/en/whistleblow", exposed=people)
+    html = anon_client.post("/en/whistleblow", data=data).get_data(as_text=True)
+    messages = re.findall(r'id="e-exposed">(.*?)</', html, re.S)
+    assert len(messages) == 1, messages
+    assert messages[0].count("characters") == 1
+    assert "Lines 1–3, 6–52: " in messages[0], messages[0]
+    assert "x" * 201 in html  # what was written is kept
+    assert stored_reports(anon_app) == []
+
+
+def test_the_form_says_its_limits_before_sending(anon_client):
+    """Text inputs carry the schema's limits, and the date cannot be after today."""
+    html = anon_client.get("/varsle").get_data(as_text=True)
+    for name in (
+        "counterpart_identity",
+        "injury_description",
+        "police_details",
+        "immediate_measures_text",
+        "causes_text",
+        "narrative",
+        "exposed",
+        "witnesses",
+    ):
+        assert re.search(rf'name="{name}"[^>]*maxlength="\d+"', html), name
+    today = datetime.now(OSLO).date().isoformat()
+    assert re.search(rf'name="occurred_on"[^>]*max="{today}"', html)
+
+
 def test_a_small_unit_gets_a_warning_and_the_parent_instead(anon_app, anon_client, make):
     department = make.unit("Hjemmetjenesten", headcount=60)
     zone = make.unit("Sone nord", parent=department, headcount=4)
