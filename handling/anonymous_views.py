@@ -74,8 +74,19 @@ def _here(**args: Any) -> str:
     return url_for(request.endpoint or "anonymous_case.follow_up", **args)
 
 
-def _entry(status: int = 200, *, error: str | None = None, ended: bool = False) -> Page:
-    return _page("handling/anonymous/follow_up.html", status, error=error, ended=ended)
+def _entry(
+    status: int = 200, *, error: str | None = None, ended: bool = False, receipt: str = ""
+) -> Page:
+    """The receipt code page; refused, with the code as typed (`receipt`).
+
+    The code is the reporter's own secret on their own screen: shown back in the field,
+    a one-character typo is fixed rather than typed again. It arrives in a POST body
+    and is answered in the page (no-store, like every page of the link), never in an
+    address or a log line.
+    """
+    return _page(
+        "handling/anonymous/follow_up.html", status, error=error, ended=ended, receipt=receipt
+    )
 
 
 @bp.route(FOLLOW_UP_PATH, methods=["GET", "POST"], endpoint="follow_up")
@@ -108,10 +119,11 @@ def follow_up() -> Page | Response:
 
 def _enter_receipt() -> Page | Response:
     """Check a typed receipt code within the limits; open its report in this session."""
+    typed = request.form.get("receipt", "")
+    if not typed.strip():  # nothing tried: not a wrong code, and not counted as one
+        return _entry(400, error=_("Enter your receipt code."))
     try:
-        report = anonymous.start_follow_up(
-            request.form.get("receipt", ""), address=request.remote_addr
-        )
+        report = anonymous.start_follow_up(typed, address=request.remote_addr)
     except anonymous.Throttled as exc:
         minutes = max(1, -(-exc.retry_after // 60))
         page = _entry(
@@ -121,11 +133,16 @@ def _enter_receipt() -> Page | Response:
                 "Wait %(minutes)s minutes and try again.",
                 minutes=minutes,
             ),
+            receipt=typed,
         )
         return anonymous_link.with_retry_after(page, exc.retry_after)
     except anonymous.ReceiptInvalid:
         db.session.commit()  # keep the failure counted
-        return _entry(401, error=_("The receipt code is not valid. Check it and try again."))
+        return _entry(
+            401,
+            error=_("The receipt code is not valid. Check it and try again."),
+            receipt=typed,
+        )
     anonymous.begin_session(session, report)
     return redirect(_here(), 303)
 

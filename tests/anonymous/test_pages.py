@@ -262,6 +262,27 @@ def test_too_many_wrong_codes_on_the_page(make_app):
     assert 'name="receipt"' in second.get_data(as_text=True)
 
 
+def test_a_wrong_code_stays_in_the_field_and_an_empty_one_is_asked_for(anon_client, caplog):
+    """A one-character typo is fixed, not typed again: the code comes back in the
+    field, in the page only (never the address or a log line)."""
+    path = "/en/whistleblow/follow-up"
+    token = form_token(anon_client, path)
+    typo = anonymous.format_receipt(anonymous.new_receipt()).lower()
+    with caplog.at_level("DEBUG"):
+        wrong = anon_client.post(path, data={"csrf_token": token, "receipt": typo})
+    assert wrong.status_code == 401
+    html = wrong.get_data(as_text=True)
+    assert re.search(rf'name="receipt"[^>]*value="{typo}"', html)
+    assert "Location" not in wrong.headers
+    assert typo not in caplog.text
+    assert typo.upper().replace("-", "") not in caplog.text
+    empty = anon_client.post(path, data={"csrf_token": token, "receipt": "  "})
+    assert empty.status_code == 400
+    html = empty.get_data(as_text=True)
+    assert "Enter your receipt code." in html
+    assert "not valid" not in html
+
+
 def test_following_up_through_the_pages(anon_client):
     receipt = receipt_of(anon_client.post("/varsle", data=form_data(anon_client)).get_data(True))
     entry = anon_client.get("/varsle/folg-opp")
