@@ -11,6 +11,7 @@ link is switched off.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
@@ -27,6 +28,7 @@ from flask import (
 )
 from flask_babel import format_date
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers.response import Response
 
 from handling import reporter_schemas, service
@@ -74,18 +76,50 @@ def _here(**args: Any) -> str:
     return url_for(request.endpoint or "anonymous_case.follow_up", **args)
 
 
+@dataclass(frozen=True)
+class Kept:
+    action: str
+    body: str
+
+
+def _kept(action: str) -> Kept | None:
+    """The text of a case page form (`action`) sent after the session ran out.
+
+    It is not sent: the reporter was away, and sends it themselves once the case is in
+    front of them again (the handler may have written since; "Who you are" needs its
+    box ticked again). Nor is it stored, in the session or anywhere else: the code page
+    shows it in a text area of the code's own form, which posts it back with the code
+    (`_enter_receipt`, which keeps it through a wrong code too), and the case page then
+    shows it in the form it came from, to send or to copy. It is only ever in a POST body
+    and the page answering it, as it was in the form it was typed into. Files are not
+    kept (a browser never fills a file field in); the page says so.
+    """
+    body = request.form.get("body", "")
+    return Kept(action, body) if action in CASE_ACTIONS and body.strip() else None
+
+
 def _entry(
-    status: int = 200, *, error: str | None = None, ended: bool = False, receipt: str = ""
+    status: int = 200,
+    *,
+    error: str | None = None,
+    ended: bool = False,
+    receipt: str = "",
+    kept: Kept | None = None,
 ) -> Page:
     """The receipt code page; refused, with the code as typed (`receipt`).
 
     The code is the reporter's own secret on their own screen: shown back in the field,
     a one-character typo is fixed rather than typed again. It arrives in a POST body
     and is answered in the page (no-store, like every page of the link), never in an
-    address or a log line.
+    address or a log line. `kept` is a text that could not be sent (`_kept`).
     """
     return _page(
-        "handling/anonymous/follow_up.html", status, error=error, ended=ended, receipt=receipt
+        "handling/anonymous/follow_up.html",
+        status,
+        error=error,
+        ended=ended,
+        receipt=receipt,
+        kept=kept,
     )
 
 
@@ -104,12 +138,20 @@ def follow_up() -> Page | Response:
     report = anonymous.session_report(session)
     if report is None:
         if request.method == "POST":
+            kept = _kept(action)
             return _entry(
                 401,
                 error=_(
                     "You were away for a while, so the report was closed to protect you. "
+                    "What you wrote was not sent: it is kept below. Enter your receipt "
+                    "code again, and send it from your report."
+                )
+                if kept
+                else _(
+                    "You were away for a while, so the report was closed to protect you. "
                     "Enter your receipt code again. What you wrote was not sent."
                 ),
+                kept=kept,
             )
         return _entry(ended=bool(request.args.get("ended")))
     if request.method == "POST":
@@ -120,8 +162,9 @@ def follow_up() -> Page | Response:
 def _enter_receipt() -> Page | Response:
     """Check a typed receipt code within the limits; open its report in this session."""
     typed = request.form.get("receipt", "")
+    kept = _kept(request.form.get("kept", ""))
     if not typed.strip():  # nothing tried: not a wrong code, and not counted as one
-        return _entry(400, error=_("Enter your receipt code."))
+        return _entry(400, error=_("Enter your receipt code."), kept=kept)
     try:
         report = anonymous.start_follow_up(typed, address=request.remote_addr)
     except anonymous.Throttled as exc:
@@ -134,6 +177,7 @@ def _enter_receipt() -> Page | Response:
                 minutes=minutes,
             ),
             receipt=typed,
+            kept=kept,
         )
         return anonymous_link.with_retry_after(page, exc.retry_after)
     except anonymous.ReceiptInvalid:
@@ -142,8 +186,13 @@ def _enter_receipt() -> Page | Response:
             401,
             error=_("The receipt code is not valid. Check it and try again."),
             receipt=typed,
+            kept=kept,
         )
     anonymous.begin_session(session, report)
+    if kept is not None:
+        # Answered here, not redirected: the text travels in this request only.
+        flash(_("What you wrote is filled in below. It is not sent yet: check it and send it."))
+        return _case_page(report, Forms(kept.action, MultiDict({"body": kept.body})))
     return redirect(_here(), 303)
 
 

@@ -8,6 +8,7 @@ the Oslo day, has random ids, and is logged as "reporter"; internal notes never 
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,7 @@ class Followed:
     reference: str
     report_id: int
     case_id: int
+    receipt: str = ""
 
     def send(self, method: str, path: str, body: Any = None) -> Any:
         return self.client.open(
@@ -91,7 +93,7 @@ def start(link: Flask, **changes: Any) -> Followed:
         assert report is not None
         case = service.case_for_report(report)
         assert case is not None
-        return Followed(client, body["reference"], report.id, case.id)
+        return Followed(client, body["reference"], report.id, case.id, body["receipt"])
 
 
 def test_the_handler_asks_and_the_anonymous_reporter_answers(link, org, api):
@@ -561,6 +563,48 @@ def test_a_form_sent_after_the_idle_time_asks_for_the_receipt_again(link):
         assert not db.session.scalars(
             select(CaseMessage).where(CaseMessage.case_id == reporter.case_id)
         ).all()
+
+
+def test_a_text_sent_after_the_idle_time_is_kept_until_the_code_opens_its_form(link):
+    """It rides in the code page's form (not the session, not the address), through a
+    wrong code too, and lands in the form it came from, to be sent by the reporter."""
+    reporter = start(link)
+    text = "He came back on Friday & said it again."
+    token = form_token(reporter.client, "/varsle/folg-opp")
+    with reporter.client.session_transaction() as sess:
+        sess["anon_seen"] = (datetime.now(UTC) - timedelta(minutes=16)).timestamp()
+    late = reporter.client.post(
+        "/varsle/folg-opp", data={"csrf_token": token, "action": "info", "body": text}
+    )
+    assert late.status_code == 401
+    html = late.get_data(as_text=True)
+    assert 'name="receipt"' in html
+    assert re.search(
+        r'<textarea[^>]*id="f-kept" name="body"[^>]*>' + re.escape(text.replace("&", "&amp;")), html
+    )
+    assert 'name="kept" value="info"' in html
+    with reporter.client.session_transaction() as sess:
+        assert text not in json.dumps(dict(sess), default=str)
+    kept = {"csrf_token": token, "kept": "info", "body": text}
+    wrong = reporter.client.post("/varsle/folg-opp", data={**kept, "receipt": "AAAA-BBBB"})
+    assert wrong.status_code == 401
+    assert text.replace("&", "&amp;") in wrong.get_data(as_text=True)
+    opened = reporter.client.post("/varsle/folg-opp", data={**kept, "receipt": reporter.receipt})
+    assert opened.status_code == 200
+    html = opened.get_data(as_text=True)
+    assert re.search(
+        r'<textarea[^>]*id="f-info-body"[^>]*>' + re.escape(text.replace("&", "&amp;")), html
+    )
+    assert "case-flash" in html
+    with link.app_context():
+        assert not db.session.scalars(
+            select(CaseMessage).where(CaseMessage.case_id == reporter.case_id)
+        ).all()
+    token = form_token(reporter.client, "/varsle/folg-opp")
+    sent = reporter.client.post(
+        "/varsle/folg-opp", data={"csrf_token": token, "action": "info", "body": text}
+    )
+    assert sent.status_code == 303
 
 
 def test_the_english_follow_up_page(link):
