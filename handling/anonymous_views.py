@@ -39,7 +39,7 @@ from reporting import anonymous
 from reporting.codes import STATUSES, label
 from reporting.models import Report
 from reporting.service import ReportError
-from trygg import anonymous_link, audit
+from trygg import anonymous_link, audit, forms
 from trygg.anonymous_link import FOLLOW_UP_PATH, FOLLOW_UP_PATH_EN, part_of_the_link
 from trygg.extensions import db
 from trygg.i18n import gettext as _
@@ -126,6 +126,7 @@ def _entry(
 @bp.route(FOLLOW_UP_PATH, methods=["GET", "POST"], endpoint="follow_up")
 @bp.route(FOLLOW_UP_PATH_EN, methods=["GET", "POST"], endpoint="follow_up_en")
 @public
+@forms.flags_nul
 def follow_up() -> Page | Response:
     """Enter the receipt code; then the case: state, feedback, messages and answers."""
     anonymous_link.english_entry()
@@ -210,6 +211,9 @@ def _body() -> dict[str, Any]:
 def _act(report: Report, action: str) -> Page | Response:
     """Run one of the case page's forms; on a refusal, the page again with the errors."""
     status = 400
+    if forms.nul_fields():  # taken out (forms.flags_nul): the reporter sees it so first
+        errors = {name: [forms.nul_message()] for name in forms.nul_fields()}
+        return _case_page(report, Forms(action, request.form, errors), status)
     try:
         if action == "answer":
             data = reporter_schemas.AnonymousMessageInSchema().load(_body())

@@ -29,7 +29,7 @@ from werkzeug.wrappers.response import Response
 from reporting import anonymous, codes
 from reporting.schemas import NAME_MAX, PEOPLE_MAX, TEXT_MAX, AnonymousReportSchema
 from reporting.service import OSLO, ReportError
-from trygg import org, site_settings
+from trygg import forms, org, site_settings
 from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
 from trygg.i18n import gettext as _
@@ -260,6 +260,7 @@ def _form_page(
 @bp.route("/varsle", methods=["GET", "POST"], endpoint="report_form")
 @bp.route("/en/whistleblow", methods=["GET", "POST"], endpoint="report_form_en")
 @public
+@forms.flags_nul
 def report_form() -> tuple[str, int] | Response:
     """The anonymous report form; after sending, the receipt code, shown once."""
     english_entry()
@@ -275,6 +276,8 @@ def report_form() -> tuple[str, int] | Response:
         unit = org.get_unit(_as_int(form["unit_id"]) or 0)  # type: ignore[arg-type]
         form["unit_id"] = str(unit.parent_id) if unit and unit.parent_id else ""
     acknowledged = form["unit_id"] if choice == "keep" else ""
+    # A NUL taken out of a field (forms.flags_nul): said by the field, with the rest.
+    held_nul = {name: [forms.nul_message()] for name in forms.nul_fields()}
     try:
         data = AnonymousReportSchema().load(_schema_input(form))
     except ValidationError as exc:
@@ -289,7 +292,11 @@ def report_form() -> tuple[str, int] | Response:
                 # The form asks for a date alone: the schema (the API's) would ask for
                 # "a valid date and time".
                 errors["occurred_on"] = [_("Enter a valid date.")]
+        for name, messages in held_nul.items():
+            errors[name] = messages + errors.get(name, [])
         return _form_page(form, in_form_order(errors, FORM_ORDER), 400)
+    if held_nul:
+        return _form_page(form, in_form_order(held_nul, FORM_ORDER), 400)
     small = _small_unit(data["unit_id"])
     if small is not None and acknowledged != str(small.id):
         return _form_page(form, {}, 200, small=small)

@@ -26,7 +26,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from reporting import codes, news, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
-from trygg import downloads, org, paging, web
+from trygg import downloads, forms, org, paging, web
 from trygg.accounts import service as accounts
 from trygg.extensions import db
 from trygg.i18n import gettext as _
@@ -293,6 +293,7 @@ def _render_form(
 
 @bp.route("/report", methods=["GET", "POST"])
 @allow(*REPORTER_ROLES)
+@forms.flags_nul
 def report_form() -> tuple[str, int] | BaseResponse:
     """The incident report form; on success, the receipt."""
     if request.method == "GET":
@@ -305,8 +306,15 @@ def report_form() -> tuple[str, int] | BaseResponse:
         return redirect(url_for("reporting.receipt", report_id=sent.id), 303)
     uploads = request.files.getlist("attachments")
     had_files = any(u.filename for u in uploads)
+    # A NUL taken out of a field (forms.flags_nul): said by the field, with the rest.
+    held_nul = {
+        ("witnesses" if name == "witness" else name): [forms.nul_message()]
+        for name in forms.nul_fields()
+    }
     try:
         data = REPORT_SCHEMA.load(form_to_data(form))
+        if held_nul:
+            return _render_form(form, _field_errors(held_nul, form), 400, files_dropped=had_files)
         report = service.submit_report(data, reporter=user, uploads=uploads, submission_key=key)
     except IntegrityError:
         # The same form's first send committed while this one was being stored.
@@ -316,8 +324,10 @@ def report_form() -> tuple[str, int] | BaseResponse:
             raise
         return redirect(url_for("reporting.receipt", report_id=first.id), 303)
     except ValidationError as exc:
-        errors = _field_errors(flatten_errors(translate_errors(exc.messages)), form)
-        return _render_form(form, errors, 400, files_dropped=had_files)
+        errors = flatten_errors(translate_errors(exc.messages))
+        for name, messages in held_nul.items():
+            errors[name] = messages + errors.get(name, [])
+        return _render_form(form, _field_errors(errors, form), 400, files_dropped=had_files)
     except service.ReportError as exc:
         errors = _field_errors({exc.field: [str(exc)]}, form)
         return _render_form(form, errors, 400, files_dropped=had_files)

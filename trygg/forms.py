@@ -5,14 +5,18 @@ view rebuilds the dict field by field (issue 11, item 5)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import request
+from flask import g, request
 from marshmallow import Schema, fields
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
-from trygg.validation import needs_text
+from trygg.i18n import gettext as _
+from trygg.validation import NUL, needs_text, storable
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _WHOLE = re.compile(r"\d+", re.ASCII)
 
@@ -85,3 +89,53 @@ def _typed(field: fields.Field, value: str, local_time: tzinfo | None) -> Any:
             moment = moment.replace(tzinfo=local_time)
         return moment.isoformat()
     return value
+
+
+# -- a NUL pasted into a form page ------------------------------------------------------
+
+
+def flags_nul(view: F) -> F:
+    """This form page names a NUL by its field and shows the form again, instead of the
+    request-wide 400 (`trygg.web.refuse_unstorable`).
+
+    NUL comes with text pasted from another program and cannot be seen: a page that
+    answered "the request could not be understood" lost everything typed in a long
+    form. For such a page the NUL is taken out of the form before the view reads it
+    (`drop_nul`); the view refuses the form once with `nul_fields()` flagged
+    (`nul_message()`), so the text is stored only as the reporter has seen it.
+    """
+    view._trygg_flags_nul = True  # type: ignore[attr-defined]
+    return view
+
+
+def flagging_nul(view: Callable[..., Any] | None) -> bool:
+    return bool(getattr(view, "_trygg_flags_nul", False))
+
+
+def drop_nul() -> bool:
+    """Take NUL out of the request's form values, remembering the fields that held one;
+    whether the form can be stored now (False for a NUL in a field's name, or half of a
+    Unicode pair, which no one types: those are still the request-wide 400)."""
+    sent = list(request.form.items(multi=True))
+    held = [key for key, value in sent if NUL in value]
+    cleaned = [(key, value.replace(NUL, "")) for key, value in sent]
+    if not all(storable(key) and storable(value) for key, value in cleaned):
+        return False
+    if held:
+        request.__dict__["form"] = ImmutableMultiDict(cleaned)  # as trygg/uploads.py does
+    g._trygg_nul_fields = list(dict.fromkeys(held))
+    return True
+
+
+def nul_fields() -> list[str]:
+    """The form fields a NUL was taken out of (`drop_nul`), in the order sent."""
+    found: list[str] = g.get("_trygg_nul_fields", [])
+    return found
+
+
+def nul_message() -> str:
+    return _(
+        "This field held a character that text cannot hold (NUL), which often comes with "
+        "text copied from another program. It has been taken out: check the text and "
+        "send again."
+    )

@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from trygg import api, crypto, keys
+from trygg import api, crypto, forms, keys
 from trygg.extensions import db
 from trygg.i18n import gettext as _
 from trygg.i18n import lazy_gettext as _l
@@ -372,12 +372,18 @@ def refuse_unstorable() -> Response | tuple[str, int, dict[str, str]] | None:
     view reads it.
 
     JSON bodies are checked where they are read (`api.load_json`), within their size
-    limit; files are not looked at (their names are cleaned where they are stored).
+    limit; files are not looked at (their names are cleaned where they are stored). A
+    form page marked `forms.flags_nul` gets its form without NUL instead, and names the
+    fields that held one itself, with the form kept.
     """
     fields = request.args.items(multi=True)
+    form_ok = True
     if request.mimetype in FORM_TYPES:
-        fields = itertools.chain(fields, request.form.items(multi=True))
-    if storable(request.path) and all(storable(k) and storable(v) for k, v in fields):
+        if forms.flagging_nul(current_app.view_functions.get(request.endpoint or "")):
+            form_ok = forms.drop_nul()
+        else:
+            fields = itertools.chain(fields, request.form.items(multi=True))
+    if form_ok and storable(request.path) and all(storable(k) and storable(v) for k, v in fields):
         return None
     if request.path.startswith("/api/"):
         return api.error_response(400, {"_request": [unstorable_message()]})

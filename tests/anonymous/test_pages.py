@@ -145,6 +145,19 @@ def test_the_form_says_its_limits_before_sending(anon_client):
     assert re.search(rf'name="occurred_on"[^>]*max="{today}"', html)
 
 
+def test_a_pasted_nul_is_named_by_its_field_and_the_form_kept(anon_app, anon_client):
+    data = form_data(anon_client, narrative="My leader\x00 touches me.", exposed="Kari\x00")
+    response = anon_client.post("/varsle", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "\x00" not in html
+    assert 'id="e-narrative"' in html
+    assert 'id="e-exposed"' in html
+    assert "My leader touches me." in html
+    assert 'name="csrf_token"' in html  # the form, not the error page
+    assert stored_reports(anon_app) == []
+
+
 def test_a_small_unit_gets_a_warning_and_the_parent_instead(anon_app, anon_client, make):
     department = make.unit("Hjemmetjenesten", headcount=60)
     zone = make.unit("Sone nord", parent=department, headcount=4)

@@ -607,6 +607,18 @@ def test_a_text_sent_after_the_idle_time_is_kept_until_the_code_opens_its_form(l
     assert sent.status_code == 303
 
 
+def test_a_pasted_nul_in_a_follow_up_form_is_named_and_the_text_kept(link):
+    reporter = start(link)
+    refused = post_page(reporter, {"action": "info", "body": "More\x00 to say."})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="error-summary"' in html
+    assert re.search(r'<textarea[^>]*id="f-info-body"[^>]*>More to say\.<', html)
+    with link.app_context():
+        report = db.session.get(Report, reporter.report_id)
+        assert service.anonymous_view(report).messages == []
+
+
 def test_the_english_follow_up_page(link):
     reporter = start(link)
     page = reporter.client.get("/en/whistleblow/follow-up")

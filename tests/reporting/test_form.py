@@ -239,6 +239,30 @@ def test_a_date_or_time_left_out_is_called_missing_not_invalid(client, employee,
     assert message.group(1) == "Du må fylle ut dette feltet."
 
 
+def test_a_pasted_nul_is_named_by_its_field_and_the_form_kept(app, client, employee):
+    """NUL (pasted from another program) was the request-wide 400 page: the whole form
+    lost. It is taken out and named by its field; sent again, the report is stored."""
+    _user, unit = employee
+    narrative = "He shouted at me\x00 in the corridor, twice."
+    fields = form_fields(unit.id, narrative=narrative, witness=["Ola\x00 Vitne", "", ""])
+    response = _submit(client, fields)
+    assert response.status_code == 400
+    raw = response.get_data(as_text=True)
+    assert "\x00" not in raw
+    assert 'id="e-narrative"' in raw
+    assert 'id="e-witnesses"' in raw
+    assert 'id="e-severity"' not in raw  # only what is wrong
+    page = html.unescape(raw)
+    assert narrative.replace("\x00", "") in page
+    assert 'value="Ola Vitne"' in raw
+    with app.app_context():
+        assert db.session.query(Report).count() == 0
+    again = _submit(
+        client, form_fields(unit.id, narrative=narrative.replace("\x00", ""), witness=["Ola Vitne"])
+    )
+    assert again.status_code == 303
+
+
 def test_an_attachment_of_a_forbidden_type_is_named(client, employee):
     _user, unit = employee
     response = _submit(client, form_fields(unit.id), files=[(b"MZ\x90\x00\x03", "photo.jpg")])
