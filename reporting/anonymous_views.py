@@ -24,12 +24,14 @@ from flask import (
 )
 from flask_login import current_user
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from reporting import anonymous, codes
 from reporting.schemas import NAME_MAX, PEOPLE_MAX, TEXT_MAX, AnonymousReportSchema
 from reporting.service import OSLO, ReportError
-from trygg import forms, org, site_settings
+from reporting.views import not_sent_context, upload_limits
+from trygg import forms, org, site_settings, web
 from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
 from trygg.i18n import gettext as _
@@ -254,7 +256,18 @@ def _form_page(
         # A line per person, each at most NAME_MAX: never less than a valid list needs.
         people_max=PEOPLE_MAX * (NAME_MAX + 1),
         today=datetime.now(OSLO).date().isoformat(),
+        limits=upload_limits(),
     )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> Any:
+    """A body beyond MAX_CONTENT_LENGTH / MAX_FORM_MEMORY_SIZE on the form: the "not
+    sent" page (reporting.views.not_sent_context), in the link's own frame, rather than
+    the general 413 that did not say the text was lost with the files."""
+    if request.endpoint not in ("anonymous.report_form", "anonymous.report_form_en"):
+        return web.http_error(exc)
+    return _page("reporting/not_sent.html", 413, **not_sent_context())
 
 
 @bp.route("/varsle", methods=["GET", "POST"], endpoint="report_form")

@@ -284,8 +284,7 @@ def _render_form(
             today=datetime.now(service.OSLO).date().isoformat(),
             witness_inputs=WITNESS_INPUTS,
             narrative_max=current_app.config["TRYGG"]["narrative_max_chars"],
-            max_files=current_app.config["TRYGG"]["attachment_max_count"],
-            max_mb=current_app.config["TRYGG"]["attachment_max_bytes"] // 1_000_000,
+            limits=upload_limits(),
         ),
         status,
     )
@@ -343,9 +342,35 @@ def _submission_key(form: MultiDict[str, str]) -> str | None:
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def upload_limits() -> dict[str, int]:
+    """What a report form says of its files up front, in MB where it is a size: how
+    many (`n`), each (`mb`), and all together (`total`), which is also the most the
+    request body may carry (max_content_length) however the files are split."""
+    cfg = current_app.config["TRYGG"]
+    count, size = int(cfg["attachment_max_count"]), int(cfg["attachment_max_bytes"])
+    total = min(count * size, int(current_app.config["MAX_CONTENT_LENGTH"]))
+    return {"n": count, "mb": size // 1_000_000, "total": total // 1_000_000}
+
+
+def not_sent_context() -> dict[str, Any]:
+    """What the "not sent" page (`reporting/not_sent.html`) says of a body too large.
+
+    The body was never read (werkzeug refuses it by its length, or stops at
+    MAX_FORM_MEMORY_SIZE), so nothing typed can be shown again: the page says that
+    nothing was sent and sends the reporter Back, where the browser has usually kept
+    the form as it was. `files`: the body was larger than any report may be, which
+    only files make it.
+    """
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+    return {"files": (request.content_length or 0) > limit, "limits": upload_limits()}
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc: RequestEntityTooLarge) -> Any:
-    """A body beyond MAX_CONTENT_LENGTH / MAX_FORM_MEMORY_SIZE: say so on the form.
+    """A body beyond MAX_CONTENT_LENGTH / MAX_FORM_MEMORY_SIZE: the "not sent" page.
+
+    Not the form: its text never arrived, and an empty form in its place looked as if
+    what was typed were gone (it is usually still there, one step Back).
 
     Raised while the form is parsed, which can happen before the access check (the CSRF
     check reads the form first), so the check is repeated here.
@@ -356,16 +381,10 @@ def too_large(exc: RequestEntityTooLarge) -> Any:
         or not current_user.has_role(*REPORTER_ROLES)
     ):
         return web.http_error(exc)
-    cfg = current_app.config["TRYGG"]
-    message = _(
-        "What you sent was too large: attach at most %(n)s files of at most %(mb)s MB "
-        "each, and keep the description under %(chars)s characters. Nothing was stored; "
-        "fill in the form again.",
-        n=cfg["attachment_max_count"],
-        mb=cfg["attachment_max_bytes"] // 1_000_000,
-        chars=cfg["narrative_max_chars"],
+    page = render_template(
+        "reporting/not_sent.html", form_url=url_for("reporting.report_form"), **not_sent_context()
     )
-    return _render_form(_defaults(), {"_request": [message]}, 413)
+    return page, 413
 
 
 # -- after submitting -------------------------------------------------------------------

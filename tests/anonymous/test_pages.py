@@ -158,6 +158,22 @@ def test_a_pasted_nul_is_named_by_its_field_and_the_form_kept(anon_app, anon_cli
     assert stored_reports(anon_app) == []
 
 
+def test_files_too_large_in_all_say_that_nothing_was_sent(make_app):
+    client = make_app(
+        anonymous_enabled=True, max_content_length=3_000_000, attachment_max_bytes=2_000_000
+    ).test_client()
+    assert "and 3 MB in all" in client.get("/en/whistleblow").get_data(as_text=True)
+    data = form_data(client, "/en/whistleblow", narrative="Kept by the browser only")
+    data["attachments"] = [(io.BytesIO(b"x" * 1_600_000), f"{n}.txt") for n in "ab"]
+    response = client.post("/en/whistleblow", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert 'id="not-sent"' in html
+    assert "at most 3 MB of files in all" in html
+    assert 'href="/en/whistleblow"' in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_a_small_unit_gets_a_warning_and_the_parent_instead(anon_app, anon_client, make):
     department = make.unit("Hjemmetjenesten", headcount=60)
     zone = make.unit("Sone nord", parent=department, headcount=4)
