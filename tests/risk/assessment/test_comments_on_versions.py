@@ -103,3 +103,19 @@ def test_an_empty_comment_is_named_and_linked_in_the_error_summary(app, ra, appr
     assert (
         '<a class="ds-link" href="#f-c-body">Your comment: This field is required.</a>' in summary
     )
+
+
+def test_a_refused_statement_stays_a_statement(app, ra, approved):
+    # Sent empty, or too long, the form came back with "Comment" chosen: sent again as
+    # it stood, the statement became a comment.
+    aid, rep, page, token = _rep_on_version_one(app, ra, approved)
+    url = f"/risk/assessments/{aid}/comments?version=1"
+    for body in ("", "x" * 5001):
+        sent = rep.post(url, data={"csrf_token": token, "body": body, "kind": "statement"})
+        assert sent.status_code == 400
+        html = sent.get_data(as_text=True)
+        assert 'name="kind" value="statement" checked' in html, len(body)
+        assert 'name="kind" value="comment" checked' not in html
+    # A comment refused stays a comment.
+    sent = rep.post(url, data={"csrf_token": token, "body": "", "kind": "comment"})
+    assert 'name="kind" value="comment" checked' in sent.get_data(as_text=True)
