@@ -1,0 +1,55 @@
+"""A refused form of the assessment pages comes back with what was typed and chosen,
+and its error summary names and links each field."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from risk.assessment.triggers import now_local
+from tests.factories import choose_language, form_login, form_token
+from tests.handling.conftest import Api
+from tests.risk.assessment.conftest import measure_body
+
+EN = {"Accept-Language": "en"}
+
+
+def _leader(app, ra):
+    client = app.test_client()
+    form_login(client, ra.manager)
+    choose_language(client, "en")
+    return client
+
+
+def _summary(html: str) -> str:
+    return html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_refused_evaluation_keeps_what_was_typed_and_names_its_fields(app, ra, approved):
+    aid = approved()["id"]
+    api = Api(app, ra.manager)
+    body = measure_body(ra, status="done")
+    mid = api.post(f"/api/v1/risk/assessments/{aid}/measures", body).get_json()["id"]
+    client = _leader(app, ra)
+    page = f"/risk/assessments/{aid}/measures/{mid}"
+    token = form_token(client, page)
+    tomorrow = (now_local() + timedelta(days=1)).isoformat()
+    sent = {"result": "partly", "evaluated_on": tomorrow, "next_step": "Mer opplæring"}
+    refused = client.post(f"{page}/evaluations", data={"csrf_token": token, **sent}, headers=EN)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'name="result" value="partly" checked' in html
+    assert f'name="evaluated_on" type="date" value="{tomorrow}"' in html
+    assert re.search(r'name="next_step"[^>]*>Mer opplæring</textarea>', html)
+    assert '<a class="ds-link" href="#f-e-evaluated_on">Evaluated on: ' in _summary(html)
+    # The other form on the page still shows the measure as saved.
+    assert 'name="goal" type="text" value="Alarm"' in html
+    too_long = {**sent, "evaluated_on": "", "next_step": "x" * 5001}
+    refused = client.post(f"{page}/evaluations", data={"csrf_token": token, **too_long}, headers=EN)
+    assert refused.status_code == 400
+    assert '<a class="ds-link" href="#f-e-next_step">What next: ' in _summary(refused.text)
+    assert 'name="result" value="partly" checked' in refused.text
+    assert (
+        api.get(f"/api/v1/risk/assessments/{aid}/measures").get_json()["measures"][0]["evaluations"]
+        == []
+    )
