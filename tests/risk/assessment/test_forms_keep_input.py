@@ -53,3 +53,28 @@ def test_a_refused_evaluation_keeps_what_was_typed_and_names_its_fields(app, ra,
         api.get(f"/api/v1/risk/assessments/{aid}/measures").get_json()["measures"][0]["evaluations"]
         == []
     )
+
+
+def test_a_refused_summary_keeps_what_was_typed_and_the_tick(app, ra, approved):
+    # The form came back filled from the version (here: empty, never published) and
+    # unticked, so what the leader had written was lost.
+    aid = approved()["id"]
+    client = _leader(app, ra)
+    page = f"/risk/assessments/{aid}"
+    sent = {
+        "csrf_token": form_token(client, page),
+        "summary_risks": "Venterommet om kvelden",
+        "summary_routines": "",
+        "summary_contact": "Lars Leder",
+        "summary_show_levels": "true",
+    }
+    refused = client.post(f"{page}/publish", data=sent, headers=EN)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert re.search(r'name="summary_risks"[^>]*>Venterommet om kvelden</textarea>', html)
+    assert re.search(r'name="summary_contact"[^>]*>Lars Leder</textarea>', html)
+    assert 'name="summary_show_levels" value="true" checked' in html
+    assert 'href="#f-s-summary_routines"' in _summary(html)
+    shown = client.get(page, headers=EN).get_data(as_text=True)
+    assert "Venterommet om kvelden" not in shown  # nothing was published
+    assert 'name="summary_show_levels" value="true" checked' not in shown
