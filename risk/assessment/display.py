@@ -24,6 +24,7 @@ from risk.assessment.codes import (
     trigger_reason,
 )
 from risk.assessment.models import Assessment, AssessmentVersion, Measure, RiskItem
+from risk.assessment.schemas import NAME_MAX, ParticipantSchema
 from trygg import org
 from trygg.accounts.models import Role, User, UserRole
 from trygg.extensions import db
@@ -228,6 +229,18 @@ def participants_from_form(form: MultiDict[str, str]) -> list[dict[str, str]]:
             if name.strip():
                 people.append({"role": role, "name": name.strip()})
     return people
+
+
+def participant_errors(people: list[dict[str, str]]) -> dict[str, list[str]]:
+    """The participants' mistakes at their form field (p_<role>): the schema names them
+    by place in the list (participants[3].name), which the form does not show. A role's
+    field holds several names, so the message says the limit is each name's."""
+    errors: dict[str, list[str]] = {}
+    for person in people:
+        if ParticipantSchema().validate(person):
+            message = _l("Use at most %(n)s characters for each name.", n=NAME_MAX)
+            errors[f"p_{person['role']}"] = [str(message)]
+    return errors
 
 
 def item_values(item: RiskItem | None) -> dict[str, Any]:

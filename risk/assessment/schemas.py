@@ -23,6 +23,7 @@ from trygg.i18n import lazy_gettext as _l
 from trygg.validation import StrictSchema, filled, needs_text
 
 SHORT = filled(200)
+NAME_MAX = 200  # a participant's name
 TEXT = validate.Length(max=5000)
 
 # Fields that a form sends as several values of one name.
@@ -88,7 +89,7 @@ class AssessmentInSchema(_Blank):
 
 class ParticipantSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(list(PARTICIPANT_ROLES)))
-    name = fields.String(required=True, validate=SHORT)
+    name = fields.String(required=True, validate=filled(NAME_MAX))
 
 
 class VersionInSchema(_Blank):

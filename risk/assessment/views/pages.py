@@ -124,8 +124,11 @@ def edit_version(assessment_id: int) -> Page:
     """Change the draft's title, dates, notes and participants."""
     assessment = load(assessment_id, Need.EDIT)
     schema = VersionInSchema()
-    data = form_input(schema) | {"participants": display.participants_from_form(request.form)}
-    values, errors = parse(schema, data)
+    people = display.participants_from_form(request.form)
+    values, errors = parse(schema, form_input(schema) | {"participants": people})
+    if "participants" in errors:
+        del errors["participants"]
+        errors |= display.participant_errors(people)
     if errors:
         return _show(assessment, errors, 400)
     return _post(

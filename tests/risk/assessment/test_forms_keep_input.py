@@ -9,7 +9,7 @@ from datetime import timedelta
 from risk.assessment.triggers import now_local
 from tests.factories import choose_language, form_login, form_token
 from tests.handling.conftest import Api
-from tests.risk.assessment.conftest import measure_body
+from tests.risk.assessment.conftest import assessment_body, measure_body
 
 EN = {"Accept-Language": "en"}
 
@@ -78,3 +78,37 @@ def test_a_refused_summary_keeps_what_was_typed_and_the_tick(app, ra, approved):
     shown = client.get(page, headers=EN).get_data(as_text=True)
     assert "Venterommet om kvelden" not in shown  # nothing was published
     assert 'name="summary_show_levels" value="true" checked' not in shown
+
+
+def test_a_participant_name_too_long_is_named_at_its_field(app, ra):
+    # The summary said only "Use at most 200 characters.", with no field and no link,
+    # and nothing under the field: the schema names participants[1].name.
+    created = (
+        Api(app, ra.manager)
+        .post("/api/v1/risk/assessments", assessment_body(ra.emergency))
+        .get_json()
+    )
+    client = _leader(app, ra)
+    page = f"/risk/assessments/{created['id']}"
+    version = created["version"]
+    long_name = "Å" * 201
+    sent = {
+        "csrf_token": form_token(client, page),
+        "title": "Vold og trusler",
+        "period_start": version["period_start"],
+        "period_end": version["period_end"],
+        "next_review": version["next_review"],
+        "p_leader": "Lars Leder",
+        "p_employee": f"Kari Nordmann, {long_name}",
+    }
+    refused = client.post(f"{page}/version", data=sent, headers=EN)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    summary = _summary(html)
+    assert '<a class="ds-link" href="#f-v-p_employee">Employees: ' in summary
+    assert "participants" not in summary
+    assert re.search(r'id="e-v-p_employee">\s*Use at most 200 characters for each name\.', html)
+    assert 'aria-describedby="e-v-p_employee"' in html
+    assert f'value="Kari Nordmann, {long_name}"' in html  # as typed
+    saved = Api(app, ra.manager).get(page.replace("/risk/", "/api/v1/risk/")).get_json()
+    assert saved["version"]["participants"] == []
