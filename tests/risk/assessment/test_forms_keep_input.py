@@ -112,3 +112,54 @@ def test_a_participant_name_too_long_is_named_at_its_field(app, ra):
     assert f'value="Kari Nordmann, {long_name}"' in html  # as typed
     saved = Api(app, ra.manager).get(page.replace("/risk/", "/api/v1/risk/")).get_json()
     assert saved["version"]["participants"] == []
+
+
+def test_every_error_summary_line_names_its_field(app, ra, approved):
+    # "Kind of work", an item's "Description" and "Measures in place" and a measure's
+    # "Who is affected" were listed in the summary as a bare "Use at most … characters."
+    aid = approved()["id"]
+    mid = (
+        Api(app, ra.manager)
+        .post(f"/api/v1/risk/assessments/{aid}/measures", measure_body(ra))
+        .get_json()["id"]
+    )
+    Api(app, ra.manager).post(f"/api/v1/risk/assessments/{aid}/versions")
+    client = _leader(app, ra)
+    token = form_token(client, "/risk/assessments")
+    item = {"hazard": "Alene", "likelihood": "3", "consequence": "3"}
+    cases = [
+        (
+            "/risk/assessments",
+            {**assessment_body(ra.emergency), "work_kind": "x" * 121},
+            "f-work_kind",
+            "Kind of work (optional)",
+        ),
+        (
+            f"/risk/assessments/{aid}/items/new",
+            {**item, "description": "x" * 5001},
+            "f-description",
+            "Description",
+        ),
+        (
+            f"/risk/assessments/{aid}/items/1",
+            {**item, "existing_measures": "x" * 5001},
+            "f-existing_measures",
+            "Measures in place",
+        ),
+        (
+            f"/risk/assessments/{aid}/measures",
+            {**measure_body(ra), "affected": "x" * 301},
+            "f-n-affected",
+            "Who is affected",
+        ),
+        (
+            f"/risk/assessments/{aid}/measures/{mid}",
+            {**measure_body(ra), "affected": "x" * 301},
+            "f-m-affected",
+            "Who is affected",
+        ),
+    ]
+    for url, data, field, label in cases:
+        refused = client.post(url, data={"csrf_token": token, **data}, headers=EN)
+        assert refused.status_code == 400, url
+        assert f'<a class="ds-link" href="#{field}">{label}: ' in _summary(refused.text), url
