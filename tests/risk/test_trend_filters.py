@@ -135,3 +135,23 @@ def test_a_month_table_mostly_shown_has_no_quarter_hint(app, trends_org):
     html = client.get(f"/trends?{chosen}&period=month", headers=EN).get_data(as_text=True)
     assert _hint(html) is None
     assert "De fleste av disse månedstallene er skjult" not in html
+
+
+def _by_select(html: str) -> str:
+    return html.split('name="by"', 1)[1].split("</select>", 1)[0]
+
+
+def test_nothing_chosen_as_breakdown_stays_chosen(app, trends_org):
+    # "Nothing (totals only)" sends by= (empty): the table showed totals only, but the
+    # form snapped back to "Type of incident", so the next "Show" broke it down again.
+    client = _client(app, trends_org)
+    page = client.get(f"/trends?unit={trends_org.big.id}&period=quarter&by=", headers=EN)
+    assert page.status_code == 200
+    chosen = _by_select(page.get_data(as_text=True))
+    assert '<option value="">' in chosen
+    assert "selected" not in chosen  # the empty first option is the one shown
+    # Not asked for, the page breaks down by type; asked for, by what was asked.
+    first = client.get(f"/trends?unit={trends_org.big.id}", headers=EN).get_data(as_text=True)
+    assert '<option value="type" selected>' in _by_select(first)
+    place = client.get(f"/trends?unit={trends_org.big.id}&by=place", headers=EN)
+    assert '<option value="place" selected>' in _by_select(place.get_data(as_text=True))
