@@ -93,13 +93,20 @@ class ParticipantSchema(StrictSchema):
 
 
 class VersionInSchema(_Blank):
+    """A change of the draft: only the fields given. A version cannot be without its
+    dates, so they are required: one the form sends empty is refused at its field
+    (views.common.parse), not read as "unchanged" and reported saved."""
+
     title = fields.String(validate=SHORT)
     work_kind = fields.String(validate=validate.Length(max=120))
-    period_start = fields.Date()
-    period_end = fields.Date()
-    next_review = fields.Date()
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    next_review = fields.Date(required=True)
     notes = fields.String(validate=TEXT)
     participants = fields.List(fields.Nested(ParticipantSchema))
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
 
 
 class StatusInSchema(_Blank):

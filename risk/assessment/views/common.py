@@ -44,9 +44,10 @@ def load(assessment_id: int, need: Need = Need.READ) -> Assessment:
 def parse(schema: Schema, data: dict[str, Any] | None = None) -> tuple[dict[str, Any], Errors]:
     """The form (or `data`) loaded with `schema`, the one the JSON API loads."""
     emptied: Errors = {}
-    if data is None and schema.partial:
-        # A change form shows every field: one that a measure cannot be without, sent
-        # empty, is an error, not "unchanged" (which a partial load makes of it).
+    if schema.partial:
+        # A change form shows every field: one that a measure or a version cannot be
+        # without, sent empty, is an error, not "unchanged" (which a partial load makes
+        # of it). `data` of a change form is read from the same form.
         emptied = {
             name: [translate_message(REQUIRED)]
             for name, field in schema.load_fields.items()

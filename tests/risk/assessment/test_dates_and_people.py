@@ -216,3 +216,33 @@ def test_an_id_no_row_can_have_is_refused_at_its_field(app, ra, approved, hostil
     assert replaced.status_code == 400
     assert "replaces_id" in replaced.get_json()["errors"]
     assert api.get(url).get_json()["measures"] == []
+
+
+def test_emptied_dates_in_the_version_details_are_refused_at_their_fields(app, ra):
+    # Emptied, a date was read as "unchanged": the page said "saved" and kept the old.
+    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
+    aid = created.get_json()["id"]
+    before = created.get_json()["version"]
+    client = _leader(app, ra)
+    url = f"/risk/assessments/{aid}"
+    sent = {
+        "csrf_token": form_token(client, url),
+        "title": "Vold og trusler",
+        "period_start": "",
+        "period_end": before["period_end"],
+        "next_review": "",
+        "notes": "Nye notater",
+    }
+    refused = client.post(f"{url}/version", data=sent, headers=EN)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    for field in ("period_start", "next_review"):
+        _at_field(html, f"v-{field}", "This field is required.")
+        assert f'href="#f-v-{field}"' in html
+    assert "Nye notater" in html  # as typed
+    version = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}").get_json()["version"]
+    assert (version["period_start"], version["next_review"], version["notes"]) == (
+        before["period_start"],
+        before["next_review"],
+        before["notes"],
+    )
