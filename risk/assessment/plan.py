@@ -5,7 +5,8 @@ evaluations across versions. A measure evaluated as not working sets off a re-as
 task (risk.assessment.triggers) and asks for a replacement. A training or drill measure
 with a repeat interval is due again that long after it was done.
 
-A measure's deadline falls between the assessment's start and DEADLINE_YEARS ahead, and
+A measure's deadline falls between the assessment's start (not before 2000) and
+DEADLINE_YEARS ahead, and
 its responsible person is one the form offers (`responsible_options`); a value kept from
 before is not checked again, so a measure whose person has left can still be changed.
 """
@@ -21,6 +22,7 @@ from sqlalchemy import or_, select
 from risk.assessment import triggers
 from risk.assessment.access import AssessmentError
 from risk.assessment.models import Assessment, Evaluation, Measure
+from risk.assessment.schemas import EARLIEST, before_earliest, years_ahead
 from trygg import audit, org
 from trygg.accounts.models import Membership, Role, User, UserRole
 from trygg.audit import actor_label
@@ -80,13 +82,6 @@ def _offered(assessment: Assessment, user_id: int | None) -> bool:
     return user_id is None or user_id in {uid for uid, _name in responsible_options(assessment)}
 
 
-def _years_ahead(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def _first_day(assessment: Assessment) -> date:
     """The earliest deadline: the first period's start or the day the assessment was
     made (Oslo), whichever came first. A measure may record work done since the period
@@ -95,26 +90,25 @@ def _first_day(assessment: Assessment) -> date:
     return min(assessment.versions[0].period_start, made) if assessment.versions else made
 
 
-def _check_deadline(assessment: Assessment, deadline: date) -> None:
+def deadline_error(assessment: Assessment, deadline: date) -> object | None:
+    """Why `deadline` cannot be given to a measure, or None. Not before 2000 even where
+    an assessment's period was let begin earlier (year 1 was once accepted)."""
     first = _first_day(assessment)
-    if deadline < first:
-        raise AssessmentError(
-            _l(
-                "The deadline cannot be before %(day)s, when the assessment began.",
-                day=format_date(first),
-            ),
-            "deadline",
+    if deadline < max(first, EARLIEST):
+        if first < EARLIEST:
+            return before_earliest()
+        return _l(
+            "The deadline cannot be before %(day)s, when the assessment began.",
+            day=format_date(first),
         )
-    last = _years_ahead(triggers.now_local(), DEADLINE_YEARS)
+    last = years_ahead(triggers.now_local(), DEADLINE_YEARS)
     if deadline > last:
-        raise AssessmentError(
-            _l(
-                "Choose a deadline at most %(n)s years ahead (by %(day)s).",
-                n=DEADLINE_YEARS,
-                day=format_date(last),
-            ),
-            "deadline",
+        return _l(
+            "Choose a deadline at most %(n)s years ahead (by %(day)s).",
+            n=DEADLINE_YEARS,
+            day=format_date(last),
         )
+    return None
 
 
 def _check(assessment: Assessment, values: dict[str, Any], changed: set[str] | None = None) -> None:
@@ -124,7 +118,9 @@ def _check(assessment: Assessment, values: dict[str, Any], changed: set[str] | N
         raise AssessmentError(_l("Choose a risk item of this assessment."), "item_ref")
     fresh = set(values) if changed is None else changed
     if "deadline" in fresh and values.get("deadline") is not None:
-        _check_deadline(assessment, values["deadline"])
+        message = deadline_error(assessment, values["deadline"])
+        if message is not None:
+            raise AssessmentError(message, "deadline")
     if "responsible_id" in fresh and not _offered(assessment, values.get("responsible_id")):
         raise AssessmentError(_l("Choose a responsible person from the list."), "responsible_id")
     replaces = values.get("replaces_id")

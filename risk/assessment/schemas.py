@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from flask_babel import format_date
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from reporting import codes as rcodes
@@ -55,6 +57,54 @@ class _Blank(StrictSchema):
         }
 
 
+# An assessment's dates fall between EARLIEST and YEARS_AHEAD years from today: year 1
+# or 9999 is a slip of the keyboard, and a review due in 2099 would never fall due.
+EARLIEST = date(2000, 1, 1)
+YEARS_AHEAD = 10
+VERSION_DATES = ("period_start", "period_end", "next_review")
+
+
+def years_ahead(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def before_earliest() -> object:
+    return _l("Enter a date on or after %(day)s.", day=format_date(EARLIEST))
+
+
+def date_errors(values: dict[str, Any]) -> dict[str, Any]:
+    """Field → message for every date of a version that is out of reach or out of
+    order, all at once: a form says each of them in one round. A date out of reach is
+    not also compared with the others (one message a field)."""
+    # Imported here: triggers imports the incident trends, which import this module's
+    # users (risk.patterns), so a module-level import would make a cycle.
+    from risk.assessment.triggers import now_local
+
+    last = years_ahead(now_local(), YEARS_AHEAD)
+    errors: dict[str, Any] = {}
+    for name in VERSION_DATES:
+        day = values.get(name)
+        if day is not None and day < EARLIEST:
+            errors[name] = before_earliest()
+        elif day is not None and day > last:
+            errors[name] = _l(
+                "Enter a date at most %(n)s years ahead (by %(day)s).",
+                n=YEARS_AHEAD,
+                day=format_date(last),
+            )
+    in_reach = {k: v for k, v in values.items() if k not in errors}
+    return errors | date_order_errors(in_reach)
+
+
+def _raise_date_errors(values: dict[str, Any]) -> None:
+    errors = date_errors(values)
+    if errors:
+        raise ValidationError({field: [str(m)] for field, m in errors.items()})
+
+
 def date_order_errors(values: dict[str, Any]) -> dict[str, Any]:
     """Field → message where the dates are out of order: the period runs forwards, and
     its next review is not before the period starts (a review due before the
@@ -80,11 +130,9 @@ class AssessmentInSchema(_Blank):
     notes = fields.String(load_default="", validate=TEXT)
 
     @validates_schema(skip_on_field_errors=False)
-    def _dates_in_order(self, data: dict[str, Any], **_kw: Any) -> None:
+    def _dates(self, data: dict[str, Any], **_kw: Any) -> None:
         """Said together with the form's other mistakes, not after they are mended."""
-        errors = date_order_errors(data)
-        if errors:
-            raise ValidationError({field: [str(m)] for field, m in errors.items()})
+        _raise_date_errors(data)
 
 
 class ParticipantSchema(StrictSchema):
@@ -107,6 +155,11 @@ class VersionInSchema(_Blank):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=True, **kwargs)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _dates(self, data: dict[str, Any], **_kw: Any) -> None:
+        """The dates given; the service compares them with those kept as well."""
+        _raise_date_errors(data)
 
 
 class StatusInSchema(_Blank):

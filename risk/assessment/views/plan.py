@@ -3,6 +3,7 @@ evaluating it."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort, render_template, request
@@ -65,6 +66,7 @@ def add_measure(assessment_id: int) -> Page:
     """Add a measure to the plan."""
     assessment = load(assessment_id, Need.EDIT)
     values, errors = parse(MeasureInSchema())
+    errors = _with_deadline(assessment, errors)
     if errors:
         return _plan(assessment, errors, 400, dict(request.form))
     try:
@@ -75,6 +77,20 @@ def add_measure(assessment_id: int) -> Page:
         return _plan(assessment, errors, status, dict(request.form))
     said = _("The measure is added to the action plan.")
     return done(said, ".action_plan", assessment_id=assessment.id)
+
+
+def _with_deadline(assessment: Assessment, errors: Errors, kept: date | None = None) -> Errors:
+    """The form's mistakes with the deadline's among them: the plan checks the deadline
+    against the assessment once the form is otherwise right, so a deadline in 1900 would
+    be said only in a second round. One `kept` from before is not checked again."""
+    if not errors or "deadline" in errors:
+        return errors
+    try:
+        deadline = date.fromisoformat(request.form.get("deadline", "").strip())
+    except ValueError:
+        return errors
+    message = None if deadline == kept else plan_service.deadline_error(assessment, deadline)
+    return errors if message is None else {**errors, "deadline": [str(message)]}
 
 
 def _measure(assessment: Assessment, measure_id: int) -> Measure:
@@ -118,6 +134,7 @@ def measure(assessment_id: int, measure_id: int) -> Page:
     assessment = load(assessment_id, Need.EDIT)
     found = _measure(assessment, measure_id)
     values, errors = parse(MeasureUpdateSchema())
+    errors = _with_deadline(assessment, errors, found.deadline)
     if errors:
         return _measure_page(assessment, found, errors, 400)
     try:

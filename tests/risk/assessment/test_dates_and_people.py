@@ -1,7 +1,8 @@
-"""Dates and people the assessment forms refuse: a next review before the period, a
-measure deadline before the assessment began or more than five years ahead, and a
-responsible person the form does not offer. Each is a 400 with the message at the
-field, on the page and in the API, and nothing is saved."""
+"""Dates and people the assessment forms refuse: a date before 2000 or more than ten
+years ahead, a next review before the period, an emptied date, a measure deadline
+before the assessment began or more than five years ahead, and a responsible person
+the form does not offer. Each is a 400 with the message at the field, on the page and
+in the API, said together with the form's other mistakes, and nothing is saved."""
 
 from __future__ import annotations
 
@@ -246,3 +247,116 @@ def test_emptied_dates_in_the_version_details_are_refused_at_their_fields(app, r
         before["next_review"],
         before["notes"],
     )
+
+
+def test_dates_out_of_reach_are_refused_together_at_the_start(app, ra):
+    # Year 1 and 9999 were accepted; a measure could then be due in 1900.
+    body = assessment_body(
+        ra.emergency,
+        title="",
+        period_start="0001-01-01",
+        period_end="9999-12-31",
+        next_review="9999-12-31",
+    )
+    page = _start_form(app, ra, body)
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    _at_field(html, "title", "This field is required.")
+    for field in ("period_start", "period_end", "next_review"):
+        assert re.search(rf'id="e-{field}">\s*Enter a date', html), field
+        assert 'value="9999-12-31"' in html  # as typed
+    refused = Api(app, ra.manager).post("/api/v1/risk/assessments", body)
+    assert set(refused.get_json()["errors"]) == {
+        "title",
+        "period_start",
+        "period_end",
+        "next_review",
+    }
+    # From 1 January 2000 to ten years ahead is fine.
+    last = _years_ahead(now_local(), 10).isoformat()
+    fine = assessment_body(
+        ra.emergency, period_start="2000-01-01", period_end=last, next_review=last
+    )
+    assert Api(app, ra.manager).post("/api/v1/risk/assessments", fine).status_code == 201
+    late = _years_ahead(now_local(), 10) + timedelta(days=1)
+    refused = Api(app, ra.manager).post(
+        "/api/v1/risk/assessments", {**fine, "next_review": late.isoformat()}
+    )
+    assert list(refused.get_json()["errors"]) == ["next_review"]
+
+
+def test_every_date_mistake_of_the_version_details_is_said_at_once(app, ra):
+    # The service said the first date out of order, and the next one only after that.
+    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
+    aid = created.get_json()["id"]
+    before = created.get_json()["version"]
+    client = _leader(app, ra)
+    url = f"/risk/assessments/{aid}"
+    start = today()
+    sent = {
+        "csrf_token": form_token(client, url),
+        "title": "Vold og trusler",
+        "period_start": start.isoformat(),
+        "period_end": (start - timedelta(days=1)).isoformat(),
+        "next_review": "9999-12-31",
+        "p_leader": "Lars Leder",
+    }
+    refused = client.post(f"{url}/version", data=sent, headers=EN)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    _at_field(html, "v-period_end", "The end of the period comes before its start.")
+    assert re.search(r'id="e-v-next_review">\s*Enter a date at most 10 years ahead', html)
+    sent |= {"period_end": before["period_end"], "next_review": "1999-12-31"}
+    refused = client.post(f"{url}/version", data=sent, headers=EN)
+    assert re.search(r'id="e-v-next_review">\s*Enter a date on or after', refused.text)
+    version = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}").get_json()["version"]
+    assert version["next_review"] == before["next_review"]
+    assert version["participants"] == []
+
+
+def test_a_deadline_long_past_is_said_with_the_forms_other_mistakes(app, ra, approved):
+    aid = approved()["id"]
+    client = _leader(app, ra)
+    plan = f"/risk/assessments/{aid}/plan"
+    sent = {
+        "csrf_token": form_token(client, plan),
+        **measure_body(ra, goal="", deadline="1900-01-01"),
+    }
+    page = client.post(f"/risk/assessments/{aid}/measures", data=sent, headers=EN)
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    _at_field(html, "n-goal", "This field is required.")
+    assert re.search(r'id="e-n-deadline">\s*The deadline cannot be before', html)
+    assert 'value="1900-01-01"' in html
+
+
+def test_a_kept_deadline_before_2000_stays_but_a_new_one_is_refused(app, ra, approved):
+    """An assessment whose period was let begin in year 1: its measure due in 1995 can
+    still be changed, but no measure is given such a deadline anew."""
+    from risk.assessment.models import AssessmentVersion, Measure
+
+    aid = approved()["id"]
+    api = Api(app, ra.manager)
+    mid = api.post(f"/api/v1/risk/assessments/{aid}/measures", measure_body(ra)).get_json()["id"]
+    with app.app_context():
+        db.session.query(AssessmentVersion).filter_by(assessment_id=aid).update(
+            {"period_start": date(1, 1, 1)}
+        )
+        db.session.get(Measure, mid).deadline = date(1995, 1, 1)
+        db.session.commit()
+    url = f"/api/v1/risk/assessments/{aid}/measures"
+    refused = api.post(url, measure_body(ra, deadline="1995-01-01"))
+    assert refused.status_code == 400
+    assert list(refused.get_json()["errors"]) == ["deadline"]
+    client = _leader(app, ra)
+    page = f"/risk/assessments/{aid}/measures/{mid}"
+    kept = {"csrf_token": form_token(client, page), **measure_body(ra, deadline="1995-01-01")}
+    refused = client.post(page, data={**kept, "goal": ""}, headers=EN)
+    assert refused.status_code == 400
+    assert 'id="e-m-deadline"' not in refused.text  # only the goal is wrong
+    saved = client.post(page, data={**kept, "status": "in_progress"}, headers=EN)
+    assert saved.status_code == 302, saved.text[:2000]
+    assert api.get(url).get_json()["measures"][0]["deadline"] == "1995-01-01"
+    moved = client.post(page, data={**kept, "deadline": "1996-01-01"}, headers=EN)
+    assert moved.status_code == 400
+    assert re.search(r'id="e-m-deadline">\s*Enter a date on or after', moved.text)
