@@ -246,9 +246,37 @@ def _training_due_again(assessment: Assessment, item: RiskItem) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def check_removable(item: RiskItem) -> None:
+    """Refuse removing an item that measures of the action plan belong to: they would
+    stay in the plan under an item it no longer has, and their change form could not
+    show their item (it offers the newest version's). The message says which, and how
+    to move them; a measure is never removed, so its history stays."""
+    _editable(item.version)
+    goals = list(
+        db.session.scalars(
+            select(Measure.goal)
+            .where(
+                Measure.assessment_id == item.version.assessment_id,
+                Measure.item_ref == item.ref,
+            )
+            .order_by(Measure.id)
+        )
+    )
+    if goals:
+        raise AssessmentError(
+            _l(
+                "R%(ref)s has measures in the action plan: %(goals)s. Give each of them "
+                "another risk item first (on the measure's page, under Change the measure), "
+                "then remove R%(ref)s.",
+                ref=item.ref,
+                goals="; ".join(goals),
+            )
+        )
+
+
 def delete_item(user: User, item: RiskItem) -> None:
     version, ref = item.version, item.ref  # a deleted row's attributes cannot be read after
-    _editable(version)
+    check_removable(item)
     db.session.delete(item)
     db.session.flush()
     db.session.refresh(version)

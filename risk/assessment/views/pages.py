@@ -316,9 +316,19 @@ def edit_item(assessment_id: int, ref: int) -> Page:
 @bp.post("/risk/assessments/<id:assessment_id>/items/<id:ref>/delete")
 @allow(Role.MANAGER)
 def delete_item(assessment_id: int, ref: int) -> Page:
-    """Remove a risk item from the draft."""
+    """Remove a risk item from the draft, in two steps: the box "I understand that this
+    cannot be undone." by the button is ticked first (one click removed it). An item
+    that measures belong to is refused before that, so no one ticks the box in vain;
+    the message is by the button (`removing`), and the summary links to it."""
     assessment = load(assessment_id, Need.EDIT)
     item = _item(assessment, ref)
+    try:
+        service.check_removable(item)
+    except AssessmentError as exc:
+        return _show(assessment, {"confirm": [str(exc)]}, exc.status, removing=ref)
+    if request.form.get("confirm") != "on":
+        tick = _("Tick the box to show that you know this cannot be undone.")
+        return _show(assessment, {"confirm": [tick]}, 400, removing=ref)
     return _post(
         assessment,
         lambda: service.delete_item(user(), item),

@@ -116,8 +116,10 @@ def test_the_leaders_forms_each_confirm_what_was_saved(app, ra):
     assert said == ["The summary is published: employees of its units see it on their start page."]
     _, _, said = _send(client, f"{base}/new-version", token)
     assert said == ["Version 2 is started as a draft."]
-    _, html, said = _send(client, f"{base}/items/1/delete", token)
-    assert said == ["R1 is removed."]
+    # R1 has a measure, so an item without one is removed (R1 would be refused).
+    _send(client, f"{base}/items/new", token, "#item-2", **item)
+    _, html, said = _send(client, f"{base}/items/2/delete", token, confirm="on")
+    assert said == ["R2 is removed."]
 
 
 def test_a_resolved_trigger_is_confirmed(app, ra, approved):

@@ -240,9 +240,74 @@ def test_the_leader_removes_an_item_from_the_draft(app, ra, approved):
     client.post(f"/api/v1/risk/assessments/{aid}/versions")
     page = f"/risk/assessments/{aid}"
     removed = client.client.post(
-        f"{page}/items/1/delete", data={"csrf_token": form_token(client.client, page)}
+        f"{page}/items/1/delete",
+        data={"csrf_token": form_token(client.client, page), "confirm": "on"},
     )
     assert removed.status_code == 302
     assert client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"] == []
     first = client.get(f"/api/v1/risk/assessments/{aid}?version=1").get_json()
     assert [i["ref"] for i in first["items"]] == [1]  # the approved version keeps it
+
+
+def _draft_with_r1(app, ra, approved):
+    """Version 1 approved with R1, version 2 a draft; the leader's client in English."""
+    aid = approved()["id"]
+    client = Api(app, ra.manager)
+    client.post(f"/api/v1/risk/assessments/{aid}/versions")
+    choose_language(client.client, "en")
+    page = f"/risk/assessments/{aid}"
+    return aid, client, page, form_token(client.client, page)
+
+
+def _summary(html: str) -> str:
+    return html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+
+
+def test_removing_an_item_takes_a_tick_first(app, ra, approved):
+    # One click on "Remove R1" removed it, with no step to think again.
+    aid, client, page, token = _draft_with_r1(app, ra, approved)
+    refused = client.client.post(
+        f"{page}/items/1/delete", data={"csrf_token": token}, headers={"Accept-Language": "en"}
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert re.search(r'id="e-d1-confirm">\s*\S', html)  # by the box and the button
+    assert 'href="#f-d1-confirm">Remove R1: ' in _summary(html)
+    assert 'name="confirm" value="on"' in html
+    assert [
+        i["ref"] for i in client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"]
+    ] == [1]
+
+
+def test_an_item_that_measures_belong_to_is_not_removed(app, ra, approved):
+    # Its measures stayed in the plan under an item the plan no longer had, and the
+    # "Add a measure" form was left with an empty required "Risk item" list.
+    aid, client, page, token = _draft_with_r1(app, ra, approved)
+    measures = f"/api/v1/risk/assessments/{aid}/measures"
+    mid = client.post(measures, measure_body(ra, goal="Alarmknapper")).get_json()["id"]
+    refused = client.client.post(
+        f"{page}/items/1/delete",
+        data={"csrf_token": token, "confirm": "on"},
+        headers={"Accept-Language": "en"},
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    said = re.search(r'id="e-d1-confirm">([^<]*)<', html).group(1)
+    assert "Alarmknapper" in said  # names the measure
+    assert 'href="#f-d1-confirm">Remove R1: ' in _summary(html)
+    assert [
+        i["ref"] for i in client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"]
+    ] == [1]
+    # Not ticked, it says the same (the measures first: ticking would not help).
+    unticked = client.client.post(f"{page}/items/1/delete", data={"csrf_token": token})
+    assert "Alarmknapper" in unticked.get_data(as_text=True).split('id="e-d1-confirm"', 1)[1][:500]
+    # Moved to another item, R1 can go.
+    client.post(f"/api/v1/risk/assessments/{aid}/items", {**ITEM, "hazard": "Alene om kvelden"})
+    assert client.patch(f"{measures}/{mid}", {"item_ref": 2}).status_code == 200
+    removed = client.client.post(
+        f"{page}/items/1/delete", data={"csrf_token": token, "confirm": "on"}
+    )
+    assert removed.status_code == 302
+    assert [
+        i["ref"] for i in client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"]
+    ] == [2]
