@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import time as clock
 from datetime import date, datetime, time
 from typing import Any
 
@@ -11,9 +13,11 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -26,7 +30,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from reporting import codes, news, service
 from reporting.models import Report
 from reporting.schemas import ReportSchema
-from trygg import downloads, forms, org, paging, web
+from trygg import crypto, downloads, forms, keys, org, paging, web
 from trygg.accounts import service as accounts
 from trygg.extensions import db
 from trygg.i18n import gettext as _
@@ -302,7 +306,11 @@ def report_form() -> tuple[str, int] | BaseResponse:
     key = _submission_key(form)
     sent = service.report_by_submission(user, key) if key else None
     if sent is not None:  # the same form again (reloaded, or clicked twice): one report
-        return redirect(url_for("reporting.receipt", report_id=sent.id), 303)
+        return _sent_already(sent.id)
+    digest = _content_digest(form)
+    resent = _resent(digest)
+    if resent is not None:  # the same text from a form Back brought again: one report
+        return _sent_already(resent)
     uploads = request.files.getlist("attachments")
     had_files = any(u.filename for u in uploads)
     # A NUL taken out of a field (forms.flags_nul): said by the field, with the rest.
@@ -321,7 +329,7 @@ def report_form() -> tuple[str, int] | BaseResponse:
         first = service.report_by_submission(user, key) if key else None
         if first is None:
             raise
-        return redirect(url_for("reporting.receipt", report_id=first.id), 303)
+        return _sent_already(first.id)
     except ValidationError as exc:
         errors = flatten_errors(translate_errors(exc.messages))
         for name, messages in held_nul.items():
@@ -330,7 +338,38 @@ def report_form() -> tuple[str, int] | BaseResponse:
     except service.ReportError as exc:
         errors = _field_errors({exc.field: [str(exc)]}, form)
         return _render_form(form, errors, 400, files_dropped=had_files)
+    session[SENT] = {"id": report.id, "digest": digest, "at": int(clock.time())}
     return redirect(url_for("reporting.receipt", report_id=report.id), 303)
+
+
+# Back after sending brings the form again: the page is not cached, so the browser
+# fetches a new one (a new token) and fills in what was typed. Sent again, the same
+# text from the same browser within RESENT_WITHIN seconds is the report already stored.
+# The session keeps its id and a keyed digest of the form, never the text.
+SENT = "report_sent"
+RESENT_WITHIN = 30 * 60
+
+
+def _content_digest(form: MultiDict[str, str]) -> str:
+    """A keyed digest of what the form says (not its token or CSRF token; files are
+    not restored by a browser, so they are not part of it)."""
+    said = sorted((k, v) for k, v in form.items(multi=True) if k not in ("csrf_token", "form_id"))
+    secret = keys.keyring().derive("report-form-sent")
+    return crypto.keyed_hash(secret, json.dumps(said, ensure_ascii=False))[:32]
+
+
+def _resent(digest: str) -> int | None:
+    """The report this browser sent with the same form lately, if there is one."""
+    last = session.get(SENT)
+    if not isinstance(last, dict) or last.get("digest") != digest:
+        return None
+    fresh = clock.time() - int(last.get("at", 0)) < RESENT_WITHIN
+    return int(last["id"]) if fresh and isinstance(last.get("id"), int) else None
+
+
+def _sent_already(report_id: int) -> BaseResponse:
+    flash(_("This report was sent already, and it is stored once: here is its receipt."), "info")
+    return redirect(url_for("reporting.receipt", report_id=report_id), 303)
 
 
 def _submission_key(form: MultiDict[str, str]) -> str | None:

@@ -444,9 +444,44 @@ def test_the_same_form_sent_twice_is_one_report(app, client, employee):
     shown_again = client.post("/report", data=retry, content_type="multipart/form-data")
     assert shown_again.status_code == 400
     assert _form_id(shown_again.get_data(as_text=True)) == retry["form_id"]
-    fixed = {**retry, "narrative": form_fields(unit.id)["narrative"]}
+    fixed = {**retry, "narrative": "Another incident, the next day, with another patient."}
     assert client.post("/report", data=fixed, content_type="multipart/form-data").status_code == 303
     assert _reports(app) == 2
+
+
+def test_back_after_sending_and_sending_again_is_one_report(app, client, employee):
+    """Back after sending fetches the form anew (it is not cached), with a new token,
+    and the browser fills in what was typed: sent again, the same text is the report
+    already stored, with its receipt and a word that it is stored once. Changed, it is a
+    new report; and after RESENT_WITHIN the same text is a new one too."""
+    from reporting import views
+
+    _user, unit = employee
+    page = client.get("/report").get_data(as_text=True)
+    data = {**form_fields(unit.id), "csrf_token": page_token(page), "form_id": _form_id(page)}
+    first = client.post("/report", data=data, content_type="multipart/form-data")
+    assert first.status_code == 303
+    back = client.get("/report").get_data(as_text=True)
+    assert _form_id(back) != data["form_id"]
+    restored = {**data, "form_id": _form_id(back), "csrf_token": page_token(back)}
+    again = client.post("/report", data=restored, content_type="multipart/form-data")
+    assert again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _reports(app) == 1
+    receipt = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "allerede sendt" in receipt
+
+    changed = {**restored, "narrative": data["narrative"] + " Han kom tilbake senere."}
+    sent = client.post("/report", data=changed, content_type="multipart/form-data")
+    assert sent.status_code == 303
+    assert _reports(app) == 2
+    with client.session_transaction() as state:
+        last = state[views.SENT]
+        state[views.SENT] = {**last, "at": last["at"] - views.RESENT_WITHIN}
+    fresh = client.get("/report").get_data(as_text=True)
+    later = {**changed, "form_id": _form_id(fresh), "csrf_token": page_token(fresh)}
+    assert client.post("/report", data=later, content_type="multipart/form-data").status_code == 303
+    assert _reports(app) == 3
 
 
 @pytest.fixture
