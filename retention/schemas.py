@@ -94,8 +94,9 @@ class FormatQuerySchema(StrictSchema):
         load_default=None,
         validate=validate.OneOf(sorted(LANGUAGES)),
         metadata={
-            "description": "The PDF's language (a page's link gives its own); without it, "
-            "yours on your account, else Accept-Language."
+            "description": "The PDF's language where you have not chosen one on your "
+            "account (the account page's link gives the page's); without it, the one "
+            "Accept-Language asks for."
         },
     )
 

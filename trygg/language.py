@@ -44,8 +44,9 @@ def _chosen_language() -> str:
 
     Pages never follow the browser's Accept-Language: a shared or borrowed computer
     set to English must not decide for the employer. API clients (no language switch
-    to press) are answered in the language their `?lang=` names (a page's link to a
-    download gives its own), else the one their Accept-Language asks for.
+    to press) are answered in the language their `?lang=` names, where the endpoint
+    takes it (a page's link to a download gives its own), else the one their
+    Accept-Language asks for.
     """
     if not has_request_context():
         # The command line speaks English, like click's own messages around it.

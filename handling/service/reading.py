@@ -201,8 +201,9 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
     # match the times and learn who sent the confidential one. (An anonymous reporter's
     # are stored so.) By time: they go to their day's end, since the log's order would
     # tell between which of the handlers' readings they came. And "Your data" (part
-    # "access") shows as the reporter opening their report: a download is rare enough
-    # that the same part on the same day in the case naming them would still match.
+    # "access", of the report and of the case's follow-up) shows as the reporter opening
+    # their report: a download is rare enough that the same part on the same day in the
+    # case naming them would still match.
     day_only = bool(case.report.confidential)
 
     def shown(entry: Any) -> datetime:
@@ -220,10 +221,10 @@ def access_history(case: Case, limit: int = 200) -> list[AccessRecord]:
         if part_and_user is None:
             detail = json.loads(e.detail)
             part_and_user = parsed[e.detail] = (detail.get("part"), detail.get("user_id"))
-        part, user_id = part_and_user
+        action, (part, user_id) = e.action, part_and_user
         if day_only and e.actor == REPORTER_ACTOR and part == "access":
-            part = "report"
-        out.append(AccessRecord(at, e.actor, e.action, part, user_id))
+            action, part = "report.read", "report"
+        out.append(AccessRecord(at, e.actor, action, part, user_id))
     return out
 
 

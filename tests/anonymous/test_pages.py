@@ -220,10 +220,12 @@ def test_the_small_unit_warning_asks_for_the_files_again_where_it_is_answered(
     box = box.split('name="small_unit"', 1)[0]
     assert 'id="f-attachments-again" name="attachments" type="file"' in box
     assert "Velg de 2 filene dine på nytt" in box
+    assert 'id="f-attachments"' not in html  # asked there only: not chosen twice
     assert stored_reports(anon_app) == []
-    # Without files chosen, the warning asks for none.
+    # Without files chosen, the warning asks for none, and the form's own field stays.
     plain = anon_client.post("/varsle", data=form_data(anon_client, unit_id=str(lone.id)))
     assert 'id="f-attachments-again"' not in plain.get_data(as_text=True)
+    assert 'id="f-attachments"' in plain.get_data(as_text=True)
 
     kept = anon_client.post(
         "/varsle",

@@ -232,9 +232,16 @@ def test_a_confidential_reporters_readings_keep_only_their_day_in_the_access_his
         history = handler.get(f"/api/v1/cases/{case_id}").get_json()["access_history"]
         return [h["at"] for h in history if h["actor"] == actor and h["part"] == part]
 
+    def kinds(case_id: int, actor: str) -> set[tuple[str, str]]:
+        history = handler.get(f"/api/v1/cases/{case_id}").get_json()["access_history"]
+        return {(h["action"], h["part"]) for h in history if h["actor"] == actor}
+
     [named_at] = readings(about_her.id, f"user:{org.employee.id}", "access")
     day = start_of_day_utc(datetime.fromisoformat(named_at))
     assert readings(mine.id, "reporter", "access") == []
+    # As an ordinary visit reads: the report, and the case's messages (a download also
+    # read the follow-up, as the case with part "access").
+    assert kinds(mine.id, "reporter") <= {("report.read", "report"), ("case.read", "messages")}
     assert {datetime.fromisoformat(at) for at in readings(mine.id, "reporter", "report")} == {day}
     page = handler.get(f"/cases/{mine.id}").get_data(as_text=True)
     rows = page[page.index('id="h-access"') :].split("<tr>")

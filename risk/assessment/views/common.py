@@ -73,3 +73,13 @@ def done(message: object, endpoint: str, anchor: str | None = None, **values: An
     """
     flash(str(message), f"#{anchor}" if anchor else "success")
     return redirect(url_for(endpoint, _anchor=anchor, **values))
+
+
+def page_url(endpoint: str, assessment_id: int, version: int | None = None) -> str | None:
+    """Where the language switch returns on a page sent back from a form (a POST): the
+    page the form is on (the switch's own guess, the address above the form's, is an
+    item's page for an item's removal). None on a GET: the page's own address."""
+    if request.method == "GET":
+        return None
+    values: dict[str, Any] = {"version": version} if version is not None else {}
+    return url_for(endpoint, assessment_id=assessment_id, **values)

@@ -22,7 +22,16 @@ from risk.assessment.schemas import (
     SummaryInSchema,
     VersionInSchema,
 )
-from risk.assessment.views.common import Errors, bp, done, load, parse, refusal, user
+from risk.assessment.views.common import (
+    Errors,
+    bp,
+    done,
+    load,
+    page_url,
+    parse,
+    refusal,
+    user,
+)
 from trygg import audit
 from trygg.accounts.models import Role, User
 from trygg.audit import actor_label
@@ -76,6 +85,9 @@ def _show(
     context = display.assessment_context(user(), assessment, version)
     page = render_template(
         "risk/assessment/show.html",
+        # A form sent back from this page: the language switch returns to the page, not
+        # to the form's address (an item's removal is posted below the item's own page).
+        lang_next=page_url(".show", assessment.id, number),
         errors=errors or {},
         form=dict(request.form),
         conflict=status == 409,

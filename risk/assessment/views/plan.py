@@ -15,7 +15,16 @@ from risk.assessment.access import READER_ROLES, AssessmentError, Need, allowed
 from risk.assessment.codes import LOWERS, MEASURE_STATES, OPEN_MEASURE_STATES, RESULTS
 from risk.assessment.models import Assessment, Measure
 from risk.assessment.schemas import EvaluationInSchema, MeasureInSchema, MeasureUpdateSchema
-from risk.assessment.views.common import Errors, bp, done, load, parse, refusal, user
+from risk.assessment.views.common import (
+    Errors,
+    bp,
+    done,
+    load,
+    page_url,
+    parse,
+    refusal,
+    user,
+)
 from trygg.accounts.models import Role
 from trygg.extensions import db
 from trygg.i18n import gettext as _
@@ -33,6 +42,7 @@ def _plan(
     measures = plan_service.measures(assessment, sort)
     page = render_template(
         "risk/assessment/plan.html",
+        lang_next=page_url(".action_plan", assessment.id),
         assessment=assessment,
         measures=measures,
         sort=sort,

@@ -277,6 +277,9 @@ def test_removing_an_item_takes_a_tick_first(app, ra, approved):
     assert [
         i["ref"] for i in client.get(f"/api/v1/risk/assessments/{aid}").get_json()["items"]
     ] == [1]
+    # The language switch on the page sent back returns to the assessment, not to the
+    # address above the removal's (the item's own page).
+    assert f'name="next" value="/risk/assessments/{aid}"' in html
 
 
 def test_an_item_that_measures_belong_to_is_not_removed(app, ra, approved):
