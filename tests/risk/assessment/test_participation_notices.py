@@ -76,3 +76,18 @@ def test_the_owner_who_is_also_the_safety_rep_is_not_told_of_their_own_move(app,
     assert owner.post(f"{api_link}/comments", {"body": "Notat."}).status_code == 201
     assert both.id not in _told(app, "risk_participation")
     assert _told(app, "risk_comment") == {}
+
+
+def test_the_owner_is_reminded_before_approving_without_the_safety_rep(app, ra):
+    """Approving with no safety representative taking part is allowed (the page records
+    who took part), but the owner is told so beside the buttons, and what to do."""
+    manager = Api(app, ra.manager)
+    aid = manager.post("/api/v1/risk/assessments", assessment_body(ra.emergency)).get_json()["id"]
+    api_link = f"/api/v1/risk/assessments/{aid}"
+    assert manager.post(f"{api_link}/items", ITEM).status_code == 201
+    page = f"/risk/assessments/{aid}"
+    assert 'id="rep-not-yet"' in manager.get(page).get_data(as_text=True)
+    assert manager.post(f"{api_link}/status", {"status": "review"}).status_code == 200
+    rep = Api(app, ra.safety_rep)
+    assert rep.post(f"{api_link}/comments", {"body": "Husk kveldsvaktene."}).status_code == 201
+    assert 'id="rep-not-yet"' not in manager.get(page).get_data(as_text=True)
