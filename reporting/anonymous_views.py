@@ -28,9 +28,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from reporting import anonymous, codes
+from reporting.form_input import not_sent_context, upload_limits
 from reporting.schemas import NAME_MAX, PEOPLE_MAX, TEXT_MAX, AnonymousReportSchema
 from reporting.service import OSLO, ReportError
-from reporting.views import not_sent_context, upload_limits
 from trygg import forms, org, site_settings, web
 from trygg.anonymous_link import english_entry, page_context, part_of_the_link, with_retry_after
 from trygg.audit import actor_label
@@ -263,7 +263,7 @@ def _form_page(
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc: RequestEntityTooLarge) -> Any:
     """A body beyond MAX_CONTENT_LENGTH / MAX_FORM_MEMORY_SIZE on the form: the "not
-    sent" page (reporting.views.not_sent_context), in the link's own frame, rather than
+    sent" page (reporting.form_input.not_sent_context), in the link's own frame, rather than
     the general 413 that did not say the text was lost with the files."""
     if request.endpoint not in ("anonymous.report_form", "anonymous.report_form_en"):
         return web.http_error(exc)

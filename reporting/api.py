@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import FileStorage
 
 from reporting import service, views
+from reporting.form_input import REPORT_SCHEMA
 from reporting.schemas import (
     ReportCreatedSchema,
     ReportDetailSchema,
@@ -42,9 +43,6 @@ def report_refused(exc: service.ReportError) -> Response:
 
 
 ROLES = views.REPORTER_ROLES
-# Built once: a schema instance keeps no state between loads, and building one per
-# request costs more than loading with it.
-REPORT_SCHEMA = ReportSchema()
 CREATED_SCHEMA = ReportCreatedSchema()
 
 

@@ -454,7 +454,7 @@ def test_back_after_sending_and_sending_again_is_one_report(app, client, employe
     and the browser fills in what was typed: sent again, the same text is the report
     already stored, with its receipt and a word that it is stored once. Changed, it is a
     new report; and after RESENT_WITHIN the same text is a new one too."""
-    from reporting import views
+    from reporting import form_input
 
     _user, unit = employee
     page = client.get("/report").get_data(as_text=True)
@@ -476,8 +476,8 @@ def test_back_after_sending_and_sending_again_is_one_report(app, client, employe
     assert sent.status_code == 303
     assert _reports(app) == 2
     with client.session_transaction() as state:
-        last = state[views.SENT]
-        state[views.SENT] = {**last, "at": last["at"] - views.RESENT_WITHIN}
+        last = state[form_input.SENT]
+        state[form_input.SENT] = {**last, "at": last["at"] - form_input.RESENT_WITHIN}
     fresh = client.get("/report").get_data(as_text=True)
     later = {**changed, "form_id": _form_id(fresh), "csrf_token": page_token(fresh)}
     assert client.post("/report", data=later, content_type="multipart/form-data").status_code == 303
