@@ -211,9 +211,9 @@ def _body() -> dict[str, Any]:
 def _act(report: Report, action: str) -> Page | Response:
     """Run one of the case page's forms; on a refusal, the page again with the errors."""
     status = 400
-    if forms.nul_fields():  # taken out (forms.flags_nul): the reporter sees it so first
-        errors = {name: [forms.nul_message()] for name in forms.nul_fields()}
-        return _case_page(report, Forms(action, request.form, errors), status)
+    held_nul = forms.nul_errors()
+    if held_nul:  # taken out (forms.flags_nul): the reporter sees it so first
+        return _case_page(report, Forms(action, request.form, held_nul), status)
     try:
         if action == "answer":
             data = reporter_schemas.AnonymousMessageInSchema().load(_body())

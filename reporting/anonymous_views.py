@@ -290,7 +290,7 @@ def report_form() -> tuple[str, int] | Response:
         form["unit_id"] = str(unit.parent_id) if unit and unit.parent_id else ""
     acknowledged = form["unit_id"] if choice == "keep" else ""
     # A NUL taken out of a field (forms.flags_nul): said by the field, with the rest.
-    held_nul = {name: [forms.nul_message()] for name in forms.nul_fields()}
+    held_nul = forms.nul_errors()
     try:
         data = AnonymousReportSchema().load(_schema_input(form))
     except ValidationError as exc:

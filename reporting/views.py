@@ -138,10 +138,7 @@ def report_form() -> tuple[str, int] | BaseResponse:
     uploads = request.files.getlist("attachments")
     had_files = any(u.filename for u in uploads)
     # A NUL taken out of a field (forms.flags_nul): said by the field, with the rest.
-    held_nul = {
-        ("witnesses" if name == "witness" else name): [forms.nul_message()]
-        for name in forms.nul_fields()
-    }
+    held_nul = forms.nul_errors({"witness": "witnesses"})
     try:
         data = form_input.REPORT_SCHEMA.load(form_input.form_to_data(form))
         if held_nul:

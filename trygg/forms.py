@@ -5,7 +5,7 @@ view rebuilds the dict field by field (issue 11, item 5)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
@@ -101,8 +101,8 @@ def flags_nul(view: F) -> F:
     NUL comes with text pasted from another program and cannot be seen: a page that
     answered "the request could not be understood" lost everything typed in a long
     form. For such a page the NUL is taken out of the form before the view reads it
-    (`drop_nul`); the view refuses the form once with `nul_fields()` flagged
-    (`nul_message()`), so the text is stored only as the reporter has seen it.
+    (`drop_nul`); the view refuses the form once with `nul_errors()`, so the text is
+    stored only as the reporter has seen it.
     """
     view._trygg_flags_nul = True  # type: ignore[attr-defined]
     return view
@@ -125,6 +125,13 @@ def drop_nul() -> bool:
         request.__dict__["form"] = ImmutableMultiDict(cleaned)  # as trygg/uploads.py does
     g._trygg_nul_fields = list(dict.fromkeys(held))
     return True
+
+
+def nul_errors(names: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """The message for each field a NUL was taken out of (`drop_nul`), under the error
+    key the page uses for it (`names`: input name → that key, where they differ)."""
+    names = names or {}
+    return {names.get(name, name): [nul_message()] for name in nul_fields()}
 
 
 def nul_fields() -> list[str]:
