@@ -234,3 +234,12 @@ def test_the_download_reads_each_case_once_for_all_reports(app, world):
         colleague_report(app, world, me, f"MORE{n}")
     five = statements()
     assert five - one <= 4, (one, five)
+
+
+@pytest.mark.parametrize("bad", ["xx", "EN", "nb-NO", ""])
+def test_a_download_language_not_offered_is_refused_by_its_field(app, world, bad):
+    client = app.test_client()
+    form_login(client, world.employee)
+    answer = client.get("/api/v1/account/my-data", query_string={"format": "pdf", "lang": bad})
+    assert answer.status_code == 400
+    assert list(answer.get_json()["errors"]) == ["lang"]

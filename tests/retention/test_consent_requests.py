@@ -413,3 +413,12 @@ def test_a_tab_showing_an_earlier_question_does_not_refuse_it_asked_again(app, o
     shown = {**stale, "asked_until": now_until}
     assert reporter.client.post(f"{page}/identity-consent", data=shown).status_code == 303
     assert _events(handler, case.id, "identity_consent_refused") == [["police"]]
+
+
+def test_a_bad_asked_until_is_refused_by_its_field(app, org, submit, api):
+    case = submit(org.employee, unit_id=org.ward.id, **VARSEL)
+    mine = f"/api/v1/reports/{case.report_id}/identity-consent"
+    for bad in ("yesterday", "2026-13-40T00:00:00+00:00", "2026-12-01T10:00:00", 7):
+        answer = api(org.employee).put(mine, {"recipients": [], "asked_until": bad})
+        assert answer.status_code == 400, bad
+        assert list(answer.get_json()["errors"]) == ["asked_until"], bad
