@@ -644,7 +644,7 @@ def test_the_handler_sees_the_case_flagged_and_the_reporters_day(link, org, clie
     assert "It happened again today." in page
     today = datetime.now(OSLO).date().isoformat()
     assert f'<time datetime="{today}">' in page
-    assert "får ikke varsel om dem" in page
+    assert "får ikke beskjed om dem" in page
     # The handler answers through the normal case page, and the reporter reads it.
     token = page_token(page)
     sent = client.post(

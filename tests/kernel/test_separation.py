@@ -426,7 +426,7 @@ def test_a_new_handler_is_told_about_as_new_not_as_reset(app, admin_client, inbo
     no_code_shown(response)
     html = response.get_data(as_text=True)
     assert "Kode for å velge passord er sendt til Nina New" in html
-    assert "Brukeren velger passord og setter opp tofaktorinnlogging" in html
+    assert "Brukeren velger passord og setter opp tofaktorautentisering" in html
     assert "på nytt" not in html
     assert "får beskjed" not in html
     assert inbox.code("new-handler@example.org")
@@ -550,7 +550,7 @@ def test_handlers_and_the_safety_rep_see_the_changes_newest_first(app, make, adm
         rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1:]
         assert "Hanna Handler" in rows[0]
         assert "Ada Admin" in rows[0]
-        assert "Passord og tofaktorinnlogging nullstilt" in rows[0]
+        assert "Passord og tofaktorautentisering nullstilt" in rows[0]
         assert "Nils Ny" in rows[2]
         assert "Fikk rollen: Saksbehandler" in rows[2]
 
