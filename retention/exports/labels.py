@@ -59,7 +59,7 @@ FIELDS: Codes = {
     # whom a protected reporter agreed may learn who they are, if the case is exported
     "identity_consents": _l("Who may learn that you reported"),
     "recipient": _l("Recipient"),
-    "given_at": _l("Agreed on"),
+    "given_at": _l("Date agreed"),
     # people, rows of timelines, messages, tasks and debriefings
     "name": _l("Name"),
     "email": _l("E-mail address"),

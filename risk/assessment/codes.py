@@ -44,7 +44,7 @@ PARTICIPANT_ROLES: dict[str, LazyString] = {
 
 MEASURE_STATES: dict[str, LazyString] = {
     "planned": _l("Planned"),
-    "in_progress": _l("In progress"),
+    "in_progress": _l("Under way"),
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
