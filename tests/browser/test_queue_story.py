@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, navigation
 from tests.factories import Factory
 from trygg import org
@@ -115,6 +115,22 @@ def test_a_handler_finds_a_case_by_its_number_and_takes_it(logged_in, cases, loc
     click_and_wait(page, sort)
     assert page.locator("thead th[aria-sort]").get_attribute("aria-sort") == "descending"
     assert_accessible(page, f"the sorted queue, {locale}")
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+def test_the_queue_on_a_laptop_scrolls_the_table_not_the_page(logged_in, cases, locale):
+    """Ten columns of Norwegian compounds ("Saksbehandler", "Hjemmetjenesten") are wider
+    than a 1280 px screen's page: the table scrolls in its own region, which a keyboard
+    can reach, and the header, counts and filters stay put."""
+    page = logged_in(Role.HANDLER, viewport=DESKTOP, locale=locale)
+    page.goto("/cases?state=all")
+    assert page.get_by_role("row", name=cases.references[2]).is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= DESKTOP["width"], f"the queue page is {width} px wide at {DESKTOP['width']} px"
+    region = page.get_by_role("region", name=page.locator("table.case-queue caption").inner_text())
+    assert region.get_attribute("tabindex") == "0"
+    assert region.locator("table.case-queue").count() == 1
+    assert_accessible(page, f"the queue at {DESKTOP['width']} px, {locale}")
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
