@@ -142,7 +142,8 @@ def test_start_pages_and_my_tasks_are_accessible(logged_in, role, locale, task):
 
 
 def test_a_refused_note_is_accessible(new_page, live_app: Flask, demo_logins, task: Any):
-    """A too-long note: the page again with 400 and the message at the field."""
+    """A too-long note: the page again with 400, the message at the field and an error
+    summary that takes the focus and leads to the note, which keeps what was typed."""
     with live_app.app_context():
         case = service.get_case(task.case_id)
         handler = accounts.find_user(demo_logins[Role.HANDLER].email)
@@ -162,4 +163,10 @@ def test_a_refused_note_is_accessible(new_page, live_app: Flask, demo_logins, ta
     page.locator(f"#f-done-{task_id}-note").fill("x" * 2001)
     click_and_wait(page, f"form[action='/my-tasks/{task_id}/done'] button[type=submit]")
     assert "Make the note shorter" in page.locator("main").inner_text()
+    summary = page.locator("#error-summary")
+    page.wait_for_function("document.activeElement?.id === 'error-summary'")
+    assert "Make the note shorter" in summary.inner_text()
+    summary.get_by_role("link").click()
+    page.wait_for_function(f"document.activeElement.id === 'f-done-{task_id}-note'")
+    assert page.locator(f"#f-done-{task_id}-note").input_value() == "x" * 2001
     assert_accessible(page, "My tasks with a refused note")
