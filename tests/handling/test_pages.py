@@ -657,15 +657,27 @@ def test_section_5_2_times_are_between_the_incident_and_now(app, org, submit, lo
     handler = login(org.handler)
     base = f"/cases/{ref.id}"
     ahead = (datetime.now(ZoneInfo("Europe/Oslo")) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    for field, value, message in (
-        ("labour_inspection_notified_at", ahead, "it cannot be in the future"),
-        ("police_notified_at", "2020-01-01T10:00", "it cannot be before the incident"),
-        ("nav_form_sent_on", "2099-01-01", "it cannot be in the future"),
+    # The error summary names each field with its authority: the form asks "Notified at"
+    # under both the Labour Inspection Authority's and the police's legend.
+    for field, value, label, message in (
+        (
+            "labour_inspection_notified_at",
+            ahead,
+            "Labour Inspection Authority notified",
+            "it cannot be in the future",
+        ),
+        (
+            "police_notified_at",
+            "2020-01-01T10:00",
+            "Police notified",
+            "it cannot be before the incident",
+        ),
+        ("nav_form_sent_on", "2099-01-01", "Sent on", "it cannot be in the future"),
     ):
         r = handler.post(base + "/section52", {field: value})
         assert r.status_code == 400, field
         text = page_text(r)
-        assert f"Enter when it was done: {message}." in text
+        assert f"{label}: Enter when it was done: {message}." in text
         assert f'href="#f-section52-{field}"' in text, field
     with app.app_context():
         check = get_case(ref.id).section52
