@@ -122,9 +122,14 @@ def task_given(case: Case, task: FollowUpTask, actor_id: int, now: datetime) -> 
         task.soon_notified_for = due
 
 
-def reporter_wrote(case: Case, key: str, also: Iterable[int] = ()) -> None:
+def reporter_wrote(
+    case: Case, key: str, also: Iterable[int] = (), section: str | None = None
+) -> None:
     """The reporter sent a message or added information: the case's handlers, and
-    `also` those of its handlers who are waiting for it (who may still open the case)."""
+    `also` those of its handlers who are waiting for it (who may still open the case).
+
+    `section`: the part of the case page that shows what the reporter added (a message
+    under "h-messages", files under "h-report"), where the notification leads."""
     eligible = _eligible(case)
     told = _case_handlers(case, eligible)
     told = told + sorted(u for u in set(also) if u in eligible and u not in told)
@@ -134,7 +139,7 @@ def reporter_wrote(case: Case, key: str, also: Iterable[int] = ()) -> None:
                 Kind.CASE_MESSAGE,
                 told,
                 f"case:{case.id}:{key}",
-                _case_link(case.id),
+                _case_link(case.id, section),
                 f"case:{case.id}",
                 eligible,
                 case.report.anonymous,

@@ -103,8 +103,9 @@ def escalation_by_group(group_ids: Iterable[int | None]) -> dict[int | None, lis
     return {g: contacts.get(g) or admins for g in [*wanted, None]}
 
 
-def _case_link(case_id: int) -> str:
-    return f"/cases/{case_id}"
+def _case_link(case_id: int, section: str | None = None) -> str:
+    """The case page, or one section of it (its heading's id: "h-messages")."""
+    return f"/cases/{case_id}#{section}" if section else f"/cases/{case_id}"
 
 
 def _split_by_access(

@@ -138,7 +138,7 @@ def post_message(
     case.updated_at = max(case.updated_at, now) if anonymous else now
     db.session.flush()
     if author is None:
-        notices.reporter_wrote(case, f"message:{message.id}")
+        notices.reporter_wrote(case, f"message:{message.id}", section="h-messages")
     elif not internal:
         notices.reporter_has_news(case, f"message:{message.id}")
     return message

@@ -215,5 +215,5 @@ def add_anonymous_information(
         case.updated_at = max(case.updated_at, day)
         db.session.flush()
         if message is None:
-            notices.reporter_wrote(case, f"files:{stored[0].id}")
+            notices.reporter_wrote(case, f"files:{stored[0].id}", section="h-report")
     return message

@@ -66,6 +66,32 @@ def test_a_handler_sees_a_new_case_arrive_and_follows_the_link(
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+def test_a_reporters_message_leads_the_handler_to_the_messages(
+    live_app, demo_logins, logged_in, locale
+):
+    """The notification of a reporter's message opens the case at its messages, not at
+    its first section, where the message is nowhere to be seen."""
+    from handling import service
+    from trygg.extensions import db
+
+    case_id = _report_arrives(live_app, demo_logins[Role.EMPLOYEE])
+    text = f"Jeg har mer å fortelle ({locale})."
+    with live_app.app_context():
+        case = service.get_case(case_id)
+        assert case
+        service.post_reporter_message(case.report, text, actor="reporter")
+        db.session.commit()
+    page = logged_in(Role.HANDLER, locale=locale)
+    page.goto("/notifications")
+    click_and_wait(page, "main ul.app-notifications li:first-child button[type=submit]")
+    assert_path(page, f"/cases/{case_id}")
+    assert page.url.endswith("#h-messages")
+    assert page.locator("#h-messages").is_visible()
+    assert page.get_by_text(text).is_visible()
+    assert not page.locator("#h-actions").is_visible()
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
 def test_the_settings_page_is_accessible_and_explains_a_refusal(logged_in, locale):
     page = logged_in(Role.HANDLER, locale=locale)
     page.goto("/notifications/settings")

@@ -111,6 +111,8 @@ def test_a_reporters_message_goes_to_the_assigned_handler(app, org, submit):
         db.session.commit()
     messages = [r for r in rows(app) if r.kind == Kind.CASE_MESSAGE]
     assert [r.user_id for r in messages] == [org.handler.id]
+    # It leads to the case's messages, not to the case page's first section.
+    assert [r.link for r in messages] == [f"/cases/{case.id}#h-messages"]
 
 
 def test_a_reporters_message_on_an_unassigned_case_goes_to_the_group(app, org, submit):
