@@ -18,6 +18,7 @@ from flask import Flask
 from handling import service
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
+from tests.browser.conftest import PHONE
 from tests.browser.helpers import (
     Login,
     assert_accessible,
@@ -170,3 +171,41 @@ def test_a_refused_note_is_accessible(new_page, live_app: Flask, demo_logins, ta
     page.wait_for_function(f"document.activeElement.id === 'f-done-{task_id}-note'")
     assert page.locator(f"#f-done-{task_id}-note").input_value() == "x" * 2001
     assert_accessible(page, "My tasks with a refused note")
+
+
+def test_the_recently_done_caption_stays_readable_on_a_phone(
+    logged_in, live_app: Flask, demo_logins, task: Any
+):
+    """The "Recently done" table is wider than a 390 px phone and scrolls in its region;
+    its caption, as wide as the table, was cut off at the region's edge mid-sentence."""
+    with live_app.app_context():
+        case = service.get_case(task.case_id)
+        handler = accounts.find_user(demo_logins[Role.HANDLER].email)
+        leader = accounts.find_user(demo_logins[Role.MANAGER].email)
+        assert case
+        assert handler
+        assert leader
+        done = service.add_task(
+            case, actor=handler, template="individual_talk", responsible_user_id=leader.id
+        )
+        db.session.flush()
+        service.mark_task_done(leader, done.id, note=None)
+        db.session.commit()
+    page = logged_in(Role.MANAGER, viewport=PHONE, locale="nb-NO")
+    page.goto("/my-tasks")
+    caption = page.locator("#done-caption")
+    assert caption.is_visible()
+    region = caption.locator("xpath=ancestor::div[contains(@class,'app-table-scroll')]")
+    assert region.evaluate("r => r.scrollWidth > r.clientWidth"), "the table fits: no test"
+    # Every line of the caption's text lies within what the region shows.
+    outside = caption.evaluate(
+        """c => {
+            const region = c.closest('.app-table-scroll').getBoundingClientRect();
+            const range = document.createRange();
+            range.selectNodeContents(c);
+            return Array.from(range.getClientRects())
+                .filter(r => r.width > 0 && r.right > region.right + 1).length;
+        }"""
+    )
+    assert outside == 0, f"{outside} line(s) of the caption run past the phone's edge"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
