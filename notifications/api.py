@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from notifications import preferences, service
+from notifications import inbox, preferences, service
 from notifications.preferences import PreferenceError
 from notifications.schemas import (
     NotificationListSchema,
@@ -47,8 +47,8 @@ def list_notifications() -> Response:
         args = paging.page_args(request.args, (datetime, int))
     except ValidationError as exc:
         raise schema_error(exc) from None
-    page = service.page_for(user.id, limit=args.limit, after=args.after)
-    body = {"unread": service.unread_count(user.id), "items": page.items}
+    page = inbox.page_for(user.id, limit=args.limit, after=args.after)
+    body = {"unread": inbox.unread_count(user.id), "items": page.items}
     response = jsonify(NotificationListSchema().dump(body))
     if page.next_cursor is not None:
         link = url_for(".list_notifications", limit=args.limit, after=page.next_cursor)
@@ -67,7 +67,7 @@ def list_notifications() -> Response:
 def read_notification(notification_id: int) -> Response:
     """Mark it read; 404 if it is not the user's."""
     try:
-        row = service.mark_read(_user().id, notification_id)
+        row = inbox.mark_read(_user().id, notification_id)
     except service.NotificationNotFound:
         raise ApiError(404, {"_request": [_("Not found.")]}) from None
     return jsonify(NotificationSchema().dump(row))

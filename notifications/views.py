@@ -11,6 +11,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers.response import Response
 
+from notifications import inbox as listing
 from notifications import preferences, reminders, scheduler, service
 from notifications.kinds import LABELS, READ_WHERE_SHOWN, SENTENCES, Delivery
 from notifications.preferences import PreferenceError
@@ -36,7 +37,7 @@ def _user() -> User:
 
 def unread_badge() -> tuple[int, str] | None:
     """The header's count of unread notifications (kernel nav badge)."""
-    count = service.unread_count(_user().id)
+    count = listing.unread_count(_user().id)
     if not count:
         return None
     return count, ngettext("%(num)s unread", "%(num)s unread", count)
@@ -51,12 +52,12 @@ def inbox() -> Page:
         args = paging.page_args(request.args, (datetime, int))
     except ValidationError as exc:
         return paging.refused(exc)
-    page = service.page_for(user.id, limit=args.limit, after=args.after)
+    page = listing.page_for(user.id, limit=args.limit, after=args.after)
     more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
     return render_template(
         "notifications/list.html",
         items=page.items,
-        unread=service.unread_count(user.id),
+        unread=listing.unread_count(user.id),
         labels=LABELS,
         sentences=SENTENCES,
         # Discreet rows (random ids) keep only their day.
@@ -72,9 +73,9 @@ def open_notification(notification_id: int) -> Response:
     """Mark it read (unless the page it leads to does: `READ_WHERE_SHOWN`) and go to the
     page it is about."""
     try:
-        row = service.get_for(_user().id, notification_id)
+        row = listing.get_for(_user().id, notification_id)
         if row.kind not in READ_WHERE_SHOWN:
-            row = service.mark_read(_user().id, notification_id)
+            row = listing.mark_read(_user().id, notification_id)
     except service.NotificationNotFound:
         abort(404)
     target = row.link if is_safe_next(row.link) else url_for(".inbox")
@@ -85,7 +86,7 @@ def open_notification(notification_id: int) -> Response:
 @allow()
 def read_all() -> Response:
     """Mark every notification read."""
-    service.mark_all_read(_user().id)
+    listing.mark_all_read(_user().id)
     flash(_("All notifications are marked as read."), "success")
     return redirect(url_for(".inbox"), 303)
 

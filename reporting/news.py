@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from notifications import service as notifications
+from notifications import inbox as notifications
 from notifications.kinds import Kind
 
 Source = Callable[[int, Collection[int]], set[int]]

@@ -18,6 +18,7 @@ from handling.notices.access_changes import access_change_recipients, access_cha
 from handling.notices.case_events import (
     assigned,
     case_opened,
+    handler_read_case,
     news_keys,
     reporter_asked_consent,
     reporter_has_news,
@@ -43,6 +44,7 @@ __all__ = [
     "case_opened",
     "deadlines_job",
     "eligible_by_case",
+    "handler_read_case",
     "escalation_by_group",
     "exclusions_by_case",
     "reporter_asked_consent",

@@ -18,15 +18,11 @@ from handling.notices.recipients import (
     _escalation_events,
     _split_by_access,
 )
+from notifications.inbox import mark_read_events, mark_read_leading_to, unread_events
 from notifications.kinds import Kind
-from notifications.service import (
-    Event,
-    mailed_at_once,
-    mark_read_events,
-    notify_many,
-    unread_events,
-)
+from notifications.service import Event, mailed_at_once, notify_many
 from reporting import service as reporting
+from trygg.accounts.models import User
 
 
 def case_opened(case: Case, handler_ids: Iterable[int] | None = None) -> None:
@@ -160,6 +156,13 @@ def news_keys(
     keys += [f"case:{case_id}:feedback:{int(at.timestamp())}" for at in closings]
     keys += [f"case:{case_id}:consent-request:{int(at.timestamp())}" for at in consent_requests]
     return keys
+
+
+def handler_read_case(case: Case, user: User) -> None:
+    """A handler or safety representative opened the case: their notifications that
+    lead to it (a new case, a message, a deadline) are read, as a reporter's news is when
+    they open their report."""
+    mark_read_leading_to(user.id, _case_link(case.id))
 
 
 def reporter_read_news(user_id: int, keys: Iterable[str]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     select,
 )
 
+from handling import notices
 from handling.errors import CaseNotFound
 from handling.models import (
     Case,
@@ -123,6 +124,9 @@ def open_case_content(case: Case, user: User, part: str = "case") -> CaseContent
         raise CaseNotFound()
     actor = actor_label(user)
     _audit("case.read", actor, case, part=part, level=level)
+    if part == "case":
+        # Opened: what the user was told about this case is read (the header's count).
+        notices.handler_read_case(case, user)
     content = CaseContent(case=case, level=level)
     if level == AccessLevel.SAFETY_REP:
         # The task's kind, status and dates are shared; its note is for handlers only,

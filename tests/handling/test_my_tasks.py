@@ -20,7 +20,7 @@ from handling import service
 from handling.erasure import erase_case
 from handling.models import FollowUpTask
 from handling.states import CaseState
-from notifications import service as notifications
+from notifications import inbox as notifications
 from notifications.kinds import Kind
 from notifications.models import Notification
 from notifications.service import Event, notify_many

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from handling.models import HandlerGroup
 from notifications.kinds import Kind, MailState
 from notifications.models import Notification, ReminderPolicy
+from notifications.service import notify
 from tests.factories import form_login, form_token
 from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
@@ -44,6 +45,29 @@ def test_the_header_counts_unread_and_opening_one_goes_to_the_case(app, org, sub
     assert opened.status_code == 303
     assert opened.headers["Location"] == f"/cases/{case.id}"
     assert _unread_badge(pages.get("/").get_data(as_text=True)) is None
+
+
+def test_opening_a_case_reads_what_the_handler_was_told_about_it_and_nothing_else(
+    app, org, submit
+):
+    first = submit(org.employee, unit_id=org.ward.id)
+    second = submit(org.employee, unit_id=org.ward.id)
+    with app.app_context():  # a later note on the first case, leading to one of its sections
+        notify(
+            Kind.CASE_MESSAGE,
+            [org.handler.id],
+            key=f"case:{first.id}:test-section",
+            link=f"/cases/{first.id}#h-messages",
+        )
+        db.session.commit()
+    pages = _pages(app, org.handler)
+    assert _unread_badge(pages.get("/").get_data(as_text=True)) == "3"
+    assert pages.get(f"/cases/{first.id}").status_code == 200
+    # Both of the first case's are read; the second case's (and no one else's) is not.
+    assert _unread_badge(pages.get("/").get_data(as_text=True)) == "1"
+    unread = [r.link for r in rows(app) if r.user_id == org.handler.id and r.read_at is None]
+    assert unread == [f"/cases/{second.id}"]
+    assert any(r.read_at is None for r in rows(app) if r.user_id == org.colleague.id)
 
 
 def test_someone_elses_notification_is_not_found(app, org, submit):
