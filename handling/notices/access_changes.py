@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handling import access
 from handling.models import HandlerGroupMember
 from handling.states import GrantKind
 from notifications.kinds import Kind
@@ -39,7 +40,9 @@ def access_change_recipients(change: AccessChange) -> set[int]:
     in it, else the groups of the person it widens), as they were before it (not those
     who joined in the same change); no one when it concerns no group yet (a new handler:
     the page lists it, and joining a group is told); every handler and safety
-    representative for break-glass. Never the one who made it, nor the one it is about.
+    representative for break-glass. A grant of one case is told only to those of the
+    group who may handle that case: one excluded from it must not learn that it exists.
+    Never the one who made it, nor the one it is about.
     """
     if change.kind == GrantKind.BREAK_GLASS:
         people = _active_with_role(Role.HANDLER, Role.SAFETY_REP)
@@ -55,6 +58,9 @@ def access_change_recipients(change: AccessChange) -> set[int]:
                 )
             )
         people = _handlers_of_groups(groups) - set(change.detail.get("with") or ())
+        if change.object_type == "case":
+            case_id = int(change.object_id or 0)
+            people &= access.seeing_by_case([case_id])[case_id]
     if change.user_id is not None:
         people.discard(change.user_id)  # they know: it is about them
     actor = change.actor.removeprefix("user:")

@@ -596,3 +596,29 @@ def test_a_new_member_is_told_of_an_old_case_only_once_granted(app, as_user, org
     )
     assert reporter.post(path, {"body": "Et spørsmål til"}).status_code == 201
     assert joined.id in told("case_message")
+
+
+def test_an_excluded_handler_is_not_told_of_a_grant_of_the_case(
+    app, as_user, org, submit, newcomer
+):
+    """A grant is an access change about one case: the group's handlers who may handle
+    it hear of it, never one excluded from it (who must not learn that the case exists,
+    and by it that a report names them)."""
+    case = submit(org.employee, unit_id=org.ward.id, must_not_handle=[org.colleague.id])
+    set_members(as_user, org, [org.handler.id, org.colleague.id, newcomer.id])
+    done = as_user(org.handler).post(
+        f"/api/v1/cases/{case.id}/grants", {"user_id": newcomer.id, "reason": REASON}
+    )
+    assert done.status_code == 201, done.get_json()
+    with app.app_context():
+        change = db.session.scalars(
+            select(AccessChange).where(AccessChange.kind == "case.granted")
+        ).one()
+        told = set(
+            db.session.scalars(
+                select(Notification.user_id).where(
+                    Notification.dedupe_key.like(f"access:{change.id}:%")
+                )
+            )
+        )
+    assert org.colleague.id not in told
