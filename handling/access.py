@@ -22,7 +22,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Integer,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from handling.models import Case, CaseExclusion, CaseGrant, HandlerGroup, HandlerGroupMember
@@ -147,6 +160,17 @@ def _granted(change: AccessChange) -> str:
     return _("Given access to case %(case)s", case=change.object_id)
 
 
+def _granted_shown_to(viewer: User) -> ColumnElement[bool]:
+    """A grant of a case is listed to the handlers who may handle the case: one excluded
+    from it would read that a case they do not see went to a member of their group. The
+    safety representative, who handles no case, sees every grant."""
+    if not viewer.has_role(Role.HANDLER):
+        return true()
+    # The id cast only where the entry is a grant (CASE: other kinds' ids are no numbers).
+    granted_id = case((AccessChange.kind == "case.granted", cast(AccessChange.object_id, Integer)))
+    return exists(select(Case.id).where(Case.id == granted_id, handler_sees(viewer.id)))
+
+
 def _break_glass(change: AccessChange) -> str:
     if change.object_type == "case":
         where = _("case %(case)s", case=change.object_id)
@@ -168,5 +192,5 @@ def register_access_change_kinds() -> None:
     access_changes.register_kind("group.lead_added", _lead_added)
     access_changes.register_kind("routing_rule.created", _rule_created)
     access_changes.register_kind("routing_rule.deleted", _rule_deleted)
-    access_changes.register_kind("case.granted", _granted)
+    access_changes.register_kind("case.granted", _granted, _granted_shown_to)
     access_changes.register_kind(BREAK_GLASS, _break_glass)

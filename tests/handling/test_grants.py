@@ -622,3 +622,21 @@ def test_an_excluded_handler_is_not_told_of_a_grant_of_the_case(
             )
         )
     assert org.colleague.id not in told
+
+
+def test_an_excluded_handler_does_not_find_the_grant_on_the_access_changes_page(
+    app, as_user, org, submit, newcomer
+):
+    """The page lists a grant of a case to those who may handle the case (and to the
+    safety representative): a handler excluded from it would read that a case they do
+    not see was given to a member of their group."""
+    case = submit(org.employee, unit_id=org.ward.id, must_not_handle=[org.colleague.id])
+    set_members(as_user, org, [org.handler.id, org.colleague.id, newcomer.id])
+    done = as_user(org.handler).post(
+        f"/api/v1/cases/{case.id}/grants", {"user_id": newcomer.id, "reason": REASON}
+    )
+    assert done.status_code == 201, done.get_json()
+    granted = f"Fikk tilgang til sak {case.id}"  # the page is in Norwegian
+    for reader, sees in ((org.handler, True), (org.safety_rep, True), (org.colleague, False)):
+        html = as_user(reader).get("/access-changes").get_data(as_text=True)
+        assert (granted in html) is sees, reader.email

@@ -9,8 +9,9 @@ cannot be widened silently. Each entry also sends `trygg.signals.access_changed`
 which handling notifies the handlers of the groups it concerns (in-app and e-mail).
 
 Each kind of entry has a describer that turns it into a sentence; packages register
-theirs with `register_kind` (the kernel imports no domain package). The page is in
-views.py.
+theirs with `register_kind` (the kernel imports no domain package), with, for entries
+about one case, who is shown them (a handler excluded from a case must not read that
+it was given to someone). The page is in views.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trygg import paging, signals
@@ -80,6 +81,8 @@ def record(
 # -- describing entries ------------------------------------------------------------------
 
 Describer = Callable[[AccessChange], str]
+# The entries of a kind a viewer is shown: a condition on AccessChange rows.
+ShownTo = Callable[[User], ColumnElement[bool]]
 
 
 def _role_granted(change: AccessChange) -> str:
@@ -122,9 +125,15 @@ _DESCRIBERS: dict[str, Describer] = {
 }
 
 
-def register_kind(kind: str, describe: Describer) -> None:
-    """Let a package write entries of `kind`, described on the page by `describe`."""
+_SHOWN_TO: dict[str, ShownTo] = {}
+
+
+def register_kind(kind: str, describe: Describer, shown_to: ShownTo | None = None) -> None:
+    """Let a package write entries of `kind`, described on the page by `describe`;
+    `shown_to`: which of them a viewer is shown (all when not given)."""
     _DESCRIBERS[kind] = describe
+    if shown_to is not None:
+        _SHOWN_TO[kind] = shown_to
 
 
 def describe(change: AccessChange) -> str:
@@ -142,9 +151,12 @@ class Page:
     next_cursor: str | None
 
 
-def page(limit: int = PER_PAGE, after: tuple[Any, ...] | None = None) -> Page:
-    """One page of entries, newest first, after the cursor `after` (the last id shown)."""
+def page(viewer: User, limit: int = PER_PAGE, after: tuple[Any, ...] | None = None) -> Page:
+    """One page of the entries `viewer` is shown, newest first, after the cursor `after`
+    (the last id shown)."""
     query = select(AccessChange).order_by(AccessChange.id.desc()).limit(limit + 1)
+    for kind, shown_to in _SHOWN_TO.items():
+        query = query.where(or_(AccessChange.kind != kind, shown_to(viewer)))
     if after is not None:
         query = query.where(AccessChange.id < after[0])
     shown = paging.page_of(list(db.session.scalars(query)), limit, lambda c: (c.id,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, render_template, request, url_for
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from trygg import paging
@@ -25,7 +26,7 @@ def index() -> str | tuple[str, int]:
         args = paging.page_args(request.args, (int,), default=PER_PAGE)
     except ValidationError as exc:
         return paging.refused(exc)
-    shown = page(args.limit, args.after)
+    shown = page(current_user._get_current_object(), args.limit, args.after)  # noqa: SLF001
     more: dict[str, Any] = {"limit": args.limit} if request.args.get("limit") else {}
     return render_template(
         "access_changes.html",
