@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
@@ -413,8 +413,6 @@ def glance(user: User) -> list[Glance]:
     under k shown as "fewer than k", like a trend cell); else why it is not shown. For
     the working environment committee and the admins, who see the whole organisation's
     statistics, the whole organisation."""
-    from trygg.extensions import utcnow
-
     whole, units = entry_units(user)
     if whole:
         # A committee member who also leads or represents units sees those after it.
@@ -424,13 +422,18 @@ def glance(user: User) -> list[Glance]:
     tree = current_tree()
     end_q = window()[-1]
     names = {u.id: u.name for u in all_units()}
+    # Past their deadline before today: a deadline falls a fixed time after its report
+    # was sent, so a count that grew the minute one passed would tell when (and so by
+    # whom) a report of the unit was sent. Counted so, it changes by the day.
+    zone = ZoneInfo(str(current_app.config["TRYGG"]["timezone"]))
+    before = datetime.combine(today(), time(), tzinfo=zone)
     out = []
     for unit_id in units:
         rows, withheld, overdue = None, None, None
         if unit_id == ORG:
-            overdue = data.overdue_everywhere(utcnow())
+            overdue = data.overdue_everywhere(before)
         elif tree.home.get(unit_id) == unit_id:
-            overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), utcnow()).values())
+            overdue = sum(data.overdue_by_unit(org.subtree_ids(unit_id), before).values())
         if overdue is not None:  # published on its own
             query = TrendQuery(unit_id, "month", add_months(end_q, -9), add_months(end_q, 2), None)
             rows = trend_table(query, tree).rows

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from handling import service as handling
 from handling.models import Deadline
+from reporting.service import start_of_day_utc
 from tests.factories import Factory, choose_language, form_login, form_token
 from tests.handling.conftest import Api
 from trygg.extensions import db
@@ -137,8 +138,9 @@ def _routed(app, trends_org) -> None:
         db.session.commit()
 
 
-def _overdue(app, trends_org, per_unit: dict[int, int]) -> None:
-    """Reports in these units, each with one follow-up deadline past due."""
+def _overdue(app, trends_org, per_unit: dict[int, int], due_at: datetime | None = None) -> None:
+    """Reports in these units, each with one follow-up deadline past due (since the day
+    before yesterday, or `due_at`)."""
     make = Factory(app)
     for unit_id, count in per_unit.items():
         for _n in range(count):
@@ -148,7 +150,7 @@ def _overdue(app, trends_org, per_unit: dict[int, int]) -> None:
                     select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id)
                 ).first()
                 assert first is not None
-                first.due_at = datetime.now(UTC) - timedelta(hours=1)
+                first.due_at = due_at or datetime.now(UTC) - timedelta(days=2)
                 db.session.commit()
 
 
@@ -176,6 +178,21 @@ def test_overdue_follow_up_on_the_start_page_keeps_small_numbers_hidden(app, tre
     at_k = _glance(app, o.safety_rep)
     assert "<strong>5 follow-up steps are past their deadlines.</strong>" in at_k
     assert "Fewer than" not in at_k
+
+
+def test_overdue_follow_up_on_the_start_page_changes_by_the_day_only(app, trends_org):
+    """A deadline is due a fixed time after the report was sent (72 hours, three
+    months): a count that grew the minute one passed would tell a manager watching the
+    page when a report from their unit was sent, and so who sent it. The count is of the
+    steps past their deadline before today (Oslo): one passed today counts tomorrow."""
+    o = trends_org
+    _routed(app, o)
+    _overdue(app, o, {o.big.id: 5})
+    assert "<strong>5 follow-up steps are past their deadlines.</strong>" in _glance(app, o.amu)
+    _overdue(app, o, {o.big.id: 1}, due_at=start_of_day_utc())
+    for who in (o.safety_rep, o.amu):
+        glance = _glance(app, who)
+        assert "<strong>5 follow-up steps are past their deadlines.</strong>" in glance, who
 
 
 def test_the_committee_and_the_admins_see_the_whole_organisation_on_the_start_page(app, trends_org):
