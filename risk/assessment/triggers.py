@@ -1,11 +1,12 @@
 """Re-assessment triggers and measure deadlines, told through notifications.
 
 A trigger is a task for the assessment's owner, with a notification, when: a severity-3
-or -4 incident falls in an item's scope; an item's last three months exceed the same
-months a year before by `risk_trend_rise_percent` (and reach k); the review date has
-passed; or a measure was evaluated as not working. Each cause fires once per assessment
-(a unique key). The scheduler job (registered in risk/setup.py) holds the risk_scan row
-locked while it works, so two tick processes never do the same scan at once.
+or -4 incident reported before today falls in an item's scope; an item's last three
+months exceed the same months a year before by `risk_trend_rise_percent` (and reach k);
+the review date has passed; or a measure was evaluated as not working. Each cause fires
+once per assessment (a unique key). The scheduler job (registered in risk/setup.py)
+holds the risk_scan row locked while it works, so two tick processes never do the same
+scan at once.
 """
 
 from __future__ import annotations
@@ -88,23 +89,34 @@ def local_today(now: datetime) -> date:
 # -- the checks -------------------------------------------------------------------------
 
 
+def start_of_day(moment: datetime) -> datetime:
+    """Midnight (Oslo) of the moment's day."""
+    local = moment.astimezone(OSLO)
+    return datetime(local.year, local.month, local.day, tzinfo=OSLO)
+
+
 def check_incidents(now: datetime, since: datetime | None) -> int:
-    """Serious incidents reported since `since` (at most INCIDENT_LOOKBACK back)."""
-    start = max(since, now - INCIDENT_LOOKBACK) if since else now - INCIDENT_LOOKBACK
-    recent = db.session.scalar(
-        select(Report.id).where(Report.severity >= SEVERE, Report.created_at >= start).limit(1)
-    )
+    """Serious incidents reported on the days before today since the day of `since` (at
+    most INCIDENT_LOOKBACK back).
+
+    Not today's: a trigger is shown to the owner with its time and notified at once, so
+    one fired the tick after a report would tell a manager when it was sent, and in a
+    small scope by whom (a confidential reporter too). Fired the day after, it tells the
+    day at most.
+    """
+    end = start_of_day(now)
+    start = max(start_of_day(since), now - INCIDENT_LOOKBACK) if since else now - INCIDENT_LOOKBACK
+    if start >= end:
+        return 0
+    sent = (Report.severity >= SEVERE, Report.created_at >= start, Report.created_at < end)
+    recent = db.session.scalar(select(Report.id).where(*sent).limit(1))
     if recent is None:
         return 0
     fired = 0
     for assessment in db.session.scalars(select(Assessment).order_by(Assessment.id)):
         for item in current_version(assessment).items:
             found = db.session.scalars(
-                select(Report.id).where(
-                    *trend.conditions(item, assessment),
-                    Report.severity >= SEVERE,
-                    Report.created_at >= start,
-                )
+                select(Report.id).where(*trend.conditions(item, assessment), *sent)
             )
             for report_id in found:
                 if fire(assessment, "incident", f"incident:{report_id}:r{item.ref}", item.ref):
@@ -180,7 +192,8 @@ def claim_scan(name: str, first_at: datetime) -> tuple[RiskScan | None, bool]:
 
 
 def scan_job(ctx: TickContext) -> int:
-    """The scheduler's risk job: incidents every tick, trends, reviews and training daily."""
+    """The scheduler's risk job: the previous days' incidents (at the first tick of a day,
+    `check_incidents`), trends, reviews and training daily."""
     row, fresh = claim_scan("triggers", ctx.now - INCIDENT_LOOKBACK)
     if row is None:  # another scheduler is scanning right now
         return 0

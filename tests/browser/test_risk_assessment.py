@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from notifications.scheduler import TickContext
 from reporting.schemas import ReportSchema
 from reporting.service import submit_report
 from risk.assessment import triggers
@@ -49,7 +48,8 @@ def _violent_evening_in_the_waiting_room(app, reporter_email: str) -> int:
         )
         submit_report(data, reporter=reporter)
         db.session.commit()
-        triggers.scan_job(TickContext(datetime.now(UTC), "test"))
+        # Serious incidents are looked for the day after they were reported.
+        triggers.check_incidents(datetime.now(UTC) + timedelta(days=1), None)
         db.session.commit()
         return db.session.scalar(select(Assessment.id).order_by(Assessment.id))
 

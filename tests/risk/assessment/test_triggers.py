@@ -3,7 +3,8 @@ again for the same cause; measure deadlines notify the responsible person."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from tests.factories import choose_language
 from tests.handling.conftest import Api
 from tests.risk.assessment.conftest import ITEM, assessment_body, measure_body, report, today
 from trygg.extensions import db
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 def _tick(app, now=None):
@@ -55,8 +58,8 @@ def test_a_serious_incident_in_scope_triggers_once_for_the_owner(app, ra, approv
     _tick(app)
     assert _triggers(app, aid) == []
     report(app, ra.employee, ra.ward, severity=3, place_type="front_desk")
-    _tick(app)
-    _tick(app)
+    _tick(app, TOMORROW())
+    _tick(app, TOMORROW())
     assert _triggers(app, aid) == [("incident", 1, ra.manager.id)]
     assert _notes(app, ra.manager.id, "risk_review") == [f"/risk/assessments/{aid}"]
     listed = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}/triggers").get_json()
@@ -64,6 +67,29 @@ def test_a_serious_incident_in_scope_triggers_once_for_the_owner(app, ra, approv
     assert reason.startswith("R1: ")
     assert "Kari" not in reason
     assert "front" not in reason
+
+
+def TOMORROW() -> datetime:  # noqa: N802 - read as a constant
+    """The first minutes of tomorrow in Oslo (a serious incident is looked for the day
+    after it was reported)."""
+    day = datetime.now(OSLO).date() + timedelta(days=1)
+    return datetime.combine(day, time(0, 5), tzinfo=OSLO).astimezone(UTC)
+
+
+def test_a_serious_incident_triggers_the_day_after_not_the_minute_it_is_reported(app, ra, approved):
+    """The owner (a manager) is told of a re-assessment the day after a serious incident
+    in scope is reported: told the minute it came, they would know when it was sent, and
+    in a small unit by whom (a confidential reporter too)."""
+    aid = approved()["id"]
+    _tick(app)
+    report(app, ra.employee, ra.ward, severity=4, place_type="front_desk")
+    _tick(app)
+    _tick(app, datetime.now(UTC) + timedelta(minutes=1))
+    assert _triggers(app, aid) == []
+    assert _notes(app, ra.manager.id, "risk_review") == []
+    _tick(app, TOMORROW())
+    assert _triggers(app, aid) == [("incident", 1, ra.manager.id)]
+    assert _notes(app, ra.manager.id, "risk_review") == [f"/risk/assessments/{aid}"]
 
 
 def test_a_rising_trend_triggers_once(app, ra, approved):
