@@ -53,8 +53,12 @@ def is_group_lead(user: User, group_id: int | None) -> bool:
 
 
 def may_grant(user: User, case: Case) -> bool:
-    """A handler with access to the case, or the lead of its group, may give access."""
-    return access.can_handle(user.id, case.id) or is_group_lead(user, case.group_id)
+    """A handler with access to the case, or the lead of its group, may give access; never
+    a lead excluded from it (a report naming them), who must not learn that it exists,
+    let alone choose who reads it."""
+    if access.can_handle(user.id, case.id):
+        return True
+    return is_group_lead(user, case.group_id) and user.id not in case.excluded_user_ids
 
 
 def grant_candidates(case: Case) -> list[User]:

@@ -194,6 +194,27 @@ def test_the_groups_lead_grants_but_not_to_themselves(app, as_user, org, make, o
     assert "group.lead_added" in kinds
 
 
+def test_a_lead_excluded_from_the_case_cannot_grant_it_nor_learn_it_exists(
+    app, as_user, org, make, submit
+):
+    """The lead grants a case they do not see, but never one they are excluded from (a
+    report naming them): they would choose who reads the case about them, and the
+    answer (a refusal of the form, not "not found") told them it exists."""
+    lead = make.user(Role.HANDLER, name="Lise Leder")
+    other = make.user(Role.HANDLER, name="Ola Ny")
+    case = submit(org.employee, unit_id=org.ward.id, must_not_handle=[lead.id])
+    set_members(as_user, org, [org.handler.id, org.colleague.id, lead.id, other.id], [lead.id])
+    lise = as_user(lead)
+    path = f"/api/v1/cases/{case.id}/grants"
+    assert lise.post(path, {"user_id": other.id, "reason": REASON}).status_code == 404
+    assert lise.post(path, {}).status_code == 404
+    assert as_user(other).get(f"/api/v1/cases/{case.id}").status_code == 404
+    form = {"csrf_token": form_token(lise.client, "/cases"), "user_id": other.id, "reason": REASON}
+    assert lise.client.post(f"/cases/{case.id}/grants", data=form).status_code == 404
+    with app.app_context():
+        assert not db.session.scalars(select(CaseGrant).where(CaseGrant.case_id == case.id)).all()
+
+
 def test_reassignment_by_a_handler_keeps_working(as_user, org, joined, old_case):
     hanna = as_user(org.handler)
     response = hanna.post(
