@@ -51,6 +51,14 @@ def scope_unit(item: RiskItem, assessment: Assessment) -> int:
     return item.scope_unit_id or assessment.unit_id
 
 
+def published_alone(item: RiskItem, assessment: Assessment, tree: Any) -> bool:
+    """Whether the item's scope unit is published on its own in the unit `tree`
+    (`risk.service.current_tree`): a unit too small is shown only inside its parent, and
+    its items show no trend and set off no trigger (they would point at its people)."""
+    unit_id = scope_unit(item, assessment)
+    return bool(tree.home.get(unit_id) == unit_id)
+
+
 def unit_conditions(unit_id: int) -> list[Any]:
     return [
         Report.unit_id.in_(sorted(org.subtree_ids(unit_id))),
@@ -167,7 +175,7 @@ def item_trend(item: RiskItem, assessment: Assessment, quarters: int = 4) -> Ite
     unit_id = scope_unit(item, assessment)
     tree = trends.current_tree()
     home = tree.home.get(unit_id)
-    if home != unit_id:
+    if not published_alone(item, assessment, tree):
         names = {u.id: u.name for u in org.all_units()}
         shown_in = None if home is None else names.get(home)
         return ItemTrend(

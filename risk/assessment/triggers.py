@@ -2,7 +2,8 @@
 
 A trigger is a task for the assessment's owner, with a notification, when: a severity-3
 or -4 incident reported before today falls in an item's scope; an item's last three
-months exceed the same months a year before by `risk_trend_rise_percent` (and reach k);
+months exceed the same months a year before by `risk_trend_rise_percent` (and reach k)
+(neither for an item of a unit too small to be published on its own);
 the review date has passed; or a measure was evaluated as not working. Each cause fires
 once per assessment (a unique key). The scheduler job (registered in risk/setup.py)
 holds the risk_scan row locked while it works, so two tick processes never do the same
@@ -22,6 +23,7 @@ from notifications.kinds import Kind
 from notifications.scheduler import TickContext, claim_rows
 from notifications.service import Event, notify, notify_many
 from reporting.models import Report
+from risk import service as trends
 from risk.assessment import trend
 from risk.assessment.codes import OPEN_MEASURE_STATES
 from risk.assessment.models import Assessment, AssessmentVersion, Measure, RiskScan, Trigger
@@ -113,8 +115,11 @@ def check_incidents(now: datetime, since: datetime | None) -> int:
     if recent is None:
         return 0
     fired = 0
+    tree = trends.current_tree()
     for assessment in db.session.scalars(select(Assessment).order_by(Assessment.id)):
         for item in current_version(assessment).items:
+            if not trend.published_alone(item, assessment, tree):
+                continue
             found = db.session.scalars(
                 select(Report.id).where(*trend.conditions(item, assessment), *sent)
             )
@@ -131,8 +136,11 @@ def check_trends(today: date) -> int:
     this_month = today.replace(day=1)
     first, last = add_months(this_month, -3), add_months(this_month, -1)
     fired = 0
+    tree = trends.current_tree()
     for assessment in db.session.scalars(select(Assessment).order_by(Assessment.id)):
         for item in current_version(assessment).items:
+            if not trend.published_alone(item, assessment, tree):
+                continue
             where = trend.conditions(item, assessment)
             now_n = trend.count_between(where, first, last)
             if now_n < k:

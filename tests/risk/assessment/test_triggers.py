@@ -92,6 +92,21 @@ def test_a_serious_incident_triggers_the_day_after_not_the_minute_it_is_reported
     assert _notes(app, ra.manager.id, "risk_review") == [f"/risk/assessments/{aid}"]
 
 
+def test_no_trigger_tells_of_an_incident_in_a_unit_too_small_for_statistics(
+    app, ra, approved, make
+):
+    """An item scoped to a unit too small to be published on its own shows no trend
+    (its people would be pointed at), and sets off nothing either: a trigger would tell
+    the manager that one of its few people reported a serious incident."""
+    small = make.unit("Nattevakt", parent=ra.emergency, headcount=3)
+    aid = approved(scope_unit_id=small.id)["id"]
+    _tick(app)
+    report(app, ra.employee, small, severity=4, place_type="front_desk")
+    _tick(app, TOMORROW())
+    assert _triggers(app, aid) == []
+    assert _notes(app, ra.manager.id, "risk_review") == []
+
+
 def test_a_rising_trend_triggers_once(app, ra, approved):
     aid = approved(scope_places=[])
     aid = aid["id"]
