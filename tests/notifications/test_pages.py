@@ -47,9 +47,7 @@ def test_the_header_counts_unread_and_opening_one_goes_to_the_case(app, org, sub
     assert _unread_badge(pages.get("/").get_data(as_text=True)) is None
 
 
-def test_opening_a_case_reads_what_the_handler_was_told_about_it_and_nothing_else(
-    app, org, submit
-):
+def test_opening_a_case_reads_what_the_handler_was_told_about_it_and_nothing_else(app, org, submit):
     first = submit(org.employee, unit_id=org.ward.id)
     second = submit(org.employee, unit_id=org.ward.id)
     with app.app_context():  # a later note on the first case, leading to one of its sections

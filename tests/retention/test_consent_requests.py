@@ -294,9 +294,17 @@ def test_the_handler_who_asked_is_told_of_the_answer(app, org, submit, api):
     answer = {"recipients": [], "answering": ["police"]}
     mine = f"/api/v1/reports/{case.report_id}/identity-consent"
     assert reporter.put(mine, answer).status_code == 200
-    assert _events(assignee, case.id, "identity_consent_refused") == [["police"]]
     assert _unread(app, org.whistle_handler.id) == told[org.whistle_handler.id] + 1
     assert _unread(app, org.fallback_handler.id) == told[org.fallback_handler.id] + 1
+    # Opening the case reads what they were told about it.
+    assert _events(assignee, case.id, "identity_consent_refused") == [["police"]]
+    with app.app_context():
+        left = db.session.scalars(
+            select(Notification.link).where(
+                Notification.user_id == org.whistle_handler.id, Notification.read_at.is_(None)
+            )
+        ).all()
+    assert left == ["/access-changes"]  # what leads elsewhere stays unread
 
 
 def test_a_colleague_is_not_told_they_asked(app, org, submit, api):
