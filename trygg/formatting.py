@@ -21,7 +21,7 @@ import flask_babel
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
@@ -47,6 +47,12 @@ def format_number(value: Any) -> str:
         if group is not None:
             return f"{value:,}".replace(",", group)
     return flask_babel.format_number(value)
+
+
+def format_count(value: int) -> str:
+    """A count (of characters, say) as the page's language writes it ("10 000" in
+    Norwegian); plain digits outside a request (a command, a job), which has no language."""
+    return format_number(value) if has_request_context() else str(value)
 
 
 _NAMED_FORMATS = frozenset(("short", "medium", "long", "full"))

@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from trygg.formatting import format_count
 from trygg.i18n import gettext as _
 from trygg.ids import ID_MAX
 
@@ -59,22 +60,30 @@ def _fixed() -> dict[str, str]:
     }
 
 
+def _count(digits: str) -> str:
+    """A number of characters as the page's language writes it, as the forms' own hints
+    do ("10 000" in Norwegian), not as marshmallow does ("10000")."""
+    return format_count(int(digits))
+
+
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"^Longer than maximum length (\d+)\.$"),
-        lambda m: _("Use at most %(n)s characters.", n=m.group(1)),
+        lambda m: _("Use at most %(n)s characters.", n=_count(m.group(1))),
     ),
     (
         re.compile(r"^Shorter than minimum length (\d+)\.$"),
-        lambda m: _("Use at least %(n)s characters.", n=m.group(1)),
+        lambda m: _("Use at least %(n)s characters.", n=_count(m.group(1))),
     ),
     (
         re.compile(r"^Length must be between 0 and (\d+)\.$"),
-        lambda m: _("Use at most %(n)s characters.", n=m.group(1)),
+        lambda m: _("Use at most %(n)s characters.", n=_count(m.group(1))),
     ),
     (
         re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
-        lambda m: _("Use from %(a)s to %(b)s characters.", a=m.group(1), b=m.group(2)),
+        lambda m: _(
+            "Use from %(a)s to %(b)s characters.", a=_count(m.group(1)), b=_count(m.group(2))
+        ),
     ),
     (
         re.compile(

@@ -25,6 +25,7 @@ from trygg import crypto, keys, sealing
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.formatting import format_count
 from trygg.i18n import lazy_gettext as _l
 
 # -- messages ---------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def _message_text(body: str | None) -> str:
     if not text:
         raise CaseError(_l("Write a message."), "body")
     if len(text) > TEXT_MAX:
-        raise CaseError(_l("Use at most %(n)s characters.", n=TEXT_MAX), "body")
+        raise CaseError(_l("Use at most %(n)s characters.", n=format_count(TEXT_MAX)), "body")
     return text
 
 

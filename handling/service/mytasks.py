@@ -28,6 +28,7 @@ from reporting.models import Report
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
+from trygg.formatting import format_count
 from trygg.i18n import lazy_gettext as _l
 
 # Tasks that are about contacting the exposed employee: their name is what they need.
@@ -172,7 +173,11 @@ def mark_task_done(
     text = _text(note)
     if text is not None and len(text) > DONE_NOTE_MAX:
         raise CaseError(
-            _l("Make the note shorter (at most %(max)s characters).", max=DONE_NOTE_MAX), "note"
+            _l(
+                "Make the note shorter (at most %(max)s characters).",
+                max=format_count(DONE_NOTE_MAX),
+            ),
+            "note",
         )
     now = _now(now)
     changes: dict[str, object] = {"status": "done"}

@@ -238,7 +238,7 @@ def test_refusals_say_what_to_fix(app, org, submit, login):
     leader = login(org.manager)
     r = leader.post(f"/my-tasks/{task_id}/done", {"note": "x" * 2001})
     assert r.status_code == 400
-    assert "Make the note shorter (at most 2000 characters)." in page_text(r)
+    assert "Make the note shorter (at most 2,000 characters)." in page_text(r)
     assert redirected_to(leader.post(f"/my-tasks/{task_id}/done", {"note": ""}), "/my-tasks")
     r = leader.post(f"/my-tasks/{task_id}/done", {"note": ""})
     assert r.status_code == 400

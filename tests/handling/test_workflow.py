@@ -239,7 +239,7 @@ def test_closing_a_violence_case_via_the_api_needs_follow_up_or_a_reason(org, su
     # Too long a note says how long it may be (not "from 0 to N characters").
     long_note = handler.post(base + "/tasks", {"template": "recontact", "note": "x" * 10_001})
     assert long_note.status_code == 400
-    assert long_note.get_json()["errors"]["note"] == ["Bruk høyst 10000 tegn."]
+    assert long_note.get_json()["errors"]["note"] == ["Bruk høyst 10\u00a0000 tegn."]
     # A task's due time between the incident and five years ahead (9999 read "on time").
     for due in ("1901-01-01T10:00:00+01:00", "9999-12-31T10:00:00+01:00"):
         odd = handler.post(base + "/tasks", {"template": "recontact", "due_at": due})
