@@ -142,21 +142,32 @@ def test_start_pages_and_my_tasks_are_accessible(logged_in, role, locale, task):
     assert_accessible(page, f"My tasks of {role} ({locale})")
 
 
-def test_a_refused_note_is_accessible(new_page, live_app: Flask, demo_logins, task: Any):
-    """A too-long note: the page again with 400, the message at the field and an error
-    summary that takes the focus and leads to the note, which keeps what was typed."""
+def _leaders_task(
+    live_app: Flask, demo_logins: Any, case_id: int, template: str, *, done: bool = False
+) -> int:
+    """A task the demo handler gives the demo leader on the case (done by the leader, if
+    `done`): its id."""
     with live_app.app_context():
-        case = service.get_case(task.case_id)
+        case = service.get_case(case_id)
         handler = accounts.find_user(demo_logins[Role.HANDLER].email)
         leader = accounts.find_user(demo_logins[Role.MANAGER].email)
         assert case
         assert handler
         assert leader
-        other = service.add_task(
-            case, actor=handler, template="recontact", responsible_user_id=leader.id
+        added = service.add_task(
+            case, actor=handler, template=template, responsible_user_id=leader.id
         )
+        db.session.flush()
+        if done:
+            service.mark_task_done(leader, added.id, note=None)
         db.session.commit()
-        task_id = other.id
+        return added.id
+
+
+def test_a_refused_note_is_accessible(new_page, live_app: Flask, demo_logins, task: Any):
+    """A too-long note: the page again with 400, the message at the field and an error
+    summary that takes the focus and leads to the note, which keeps what was typed."""
+    task_id = _leaders_task(live_app, demo_logins, task.case_id, "recontact")
     page = new_page(locale=EN)
     log_in(page, demo_logins[Role.MANAGER])
     page.goto("/my-tasks")
@@ -178,19 +189,7 @@ def test_the_recently_done_caption_stays_readable_on_a_phone(
 ):
     """The "Recently done" table is wider than a 390 px phone and scrolls in its region;
     its caption, as wide as the table, was cut off at the region's edge mid-sentence."""
-    with live_app.app_context():
-        case = service.get_case(task.case_id)
-        handler = accounts.find_user(demo_logins[Role.HANDLER].email)
-        leader = accounts.find_user(demo_logins[Role.MANAGER].email)
-        assert case
-        assert handler
-        assert leader
-        done = service.add_task(
-            case, actor=handler, template="individual_talk", responsible_user_id=leader.id
-        )
-        db.session.flush()
-        service.mark_task_done(leader, done.id, note=None)
-        db.session.commit()
+    _leaders_task(live_app, demo_logins, task.case_id, "individual_talk", done=True)
     page = logged_in(Role.MANAGER, viewport=PHONE, locale="nb-NO")
     page.goto("/my-tasks")
     caption = page.locator("#done-caption")
