@@ -77,7 +77,11 @@ PLAIN_STATE: Codes = {
     S.MEASURES_DONE: _l("The measures have been carried out."),
     S.EVALUATED: _l("The measures have been evaluated. The case will be closed soon."),
     S.CLOSED: _l("Your case is closed. The case handler's feedback is shown below."),
-    S.DROPPED: _l("Your case was closed without further action."),
+    S.DROPPED: _l(
+        "Your case was closed without further action: the case handlers decided it needs "
+        "no more follow-up. If you disagree, write to them below, or talk to your safety "
+        "representative."
+    ),
     S.FORWARDED: _l(
         "Your case has been passed on to the police or the Labour Inspection Authority."
     ),

@@ -204,6 +204,21 @@ def test_handler_works_a_threat_case_to_the_end_and_the_reporter_answers(app, or
     assert "Staffing changed" not in own  # the closing note is for handlers only
 
 
+def test_a_dropped_case_tells_the_reporter_what_it_means_and_not_why(app, org, submit, login):
+    """The drop reason is internal; the reporter reads what dropping means and where to
+    turn if they disagree, and can still write."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    handler = login(org.handler)
+    base = f"/cases/{ref.id}"
+    r = handler.post(base + "/transition", {"to": CaseState.DROPPED, "reason": "Duplicate."})
+    assert redirected_to(r, base), page_text(r)[:2000]
+    own = login(org.employee).text(f"/my-reports/{ref.report_id}/case")
+    assert "the case handlers decided it needs no more follow-up" in own
+    assert "talk to your safety representative" in own
+    assert "Duplicate." not in own
+    assert "You can still write if something is not right." in own
+
+
 def test_the_queue_is_in_the_menu_for_handlers_and_safety_reps(org, login):
     handler, rep = login(org.handler), login(org.safety_rep)
     assert 'href="/cases"' in handler.text("/")
