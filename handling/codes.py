@@ -40,7 +40,7 @@ DEADLINE_KINDS: Codes = {
 
 # How a deadline policy's duration is counted (see service.add_duration).
 DURATION_UNITS: Codes = {
-    "same_day": _l("By the end of the same day, and at least 3 hours"),
+    "same_day": _l("By the end of the same day, but never less than 3 hours"),
     "hours": _l("Hours"),
     "days": _l("Days"),
     "weeks": _l("Weeks"),
