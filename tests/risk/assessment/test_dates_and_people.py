@@ -32,6 +32,14 @@ def _leader(app, ra):
     return client
 
 
+def _version_details(app, ra):
+    """A new assessment of the emergency unit: its id, its version (JSON), the leader's
+    client and the assessment page's address."""
+    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
+    aid = created.get_json()["id"]
+    return aid, created.get_json()["version"], _leader(app, ra), f"/risk/assessments/{aid}"
+
+
 def _at_field(html: str, field: str, message: str) -> None:
     """The message is the field's own (its validation message), not only in a summary."""
     assert re.search(rf'id="e-{field}">\s*{re.escape(message)}', html), field
@@ -84,10 +92,7 @@ def test_the_start_form_names_every_mistake_at_once(app, ra):
 
 
 def test_a_next_review_before_the_period_is_refused_in_the_version_details(app, ra):
-    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
-    aid = created.get_json()["id"]
-    client = _leader(app, ra)
-    url = f"/risk/assessments/{aid}"
+    aid, before, client, url = _version_details(app, ra)
     start = today() + timedelta(days=10)
     sent = {
         "csrf_token": form_token(client, url),
@@ -103,7 +108,7 @@ def test_a_next_review_before_the_period_is_refused_in_the_version_details(app, 
     assert re.search(r'<details class="ds-details" open>\s*<summary>Change dates', html)
     assert f'value="{sent["next_review"]}"' in html
     version = Api(app, ra.manager).get(f"/api/v1/risk/assessments/{aid}").get_json()["version"]
-    assert version["next_review"] == created.get_json()["version"]["next_review"]
+    assert version["next_review"] == before["next_review"]
     assert version["period_start"] == today().isoformat()
 
 
@@ -221,11 +226,7 @@ def test_an_id_no_row_can_have_is_refused_at_its_field(app, ra, approved, hostil
 
 def test_emptied_dates_in_the_version_details_are_refused_at_their_fields(app, ra):
     # Emptied, a date was read as "unchanged": the page said "saved" and kept the old.
-    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
-    aid = created.get_json()["id"]
-    before = created.get_json()["version"]
-    client = _leader(app, ra)
-    url = f"/risk/assessments/{aid}"
+    aid, before, client, url = _version_details(app, ra)
     sent = {
         "csrf_token": form_token(client, url),
         "title": "Vold og trusler",
@@ -287,11 +288,7 @@ def test_dates_out_of_reach_are_refused_together_at_the_start(app, ra):
 
 def test_every_date_mistake_of_the_version_details_is_said_at_once(app, ra):
     # The service said the first date out of order, and the next one only after that.
-    created = Api(app, ra.manager).post("/api/v1/risk/assessments", assessment_body(ra.emergency))
-    aid = created.get_json()["id"]
-    before = created.get_json()["version"]
-    client = _leader(app, ra)
-    url = f"/risk/assessments/{aid}"
+    aid, before, client, url = _version_details(app, ra)
     start = today()
     sent = {
         "csrf_token": form_token(client, url),
