@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 
 from notifications.kinds import Kind
 from notifications.scheduler import TickContext, claim_rows
-from notifications.service import Event, notify, notify_many
+from notifications.service import Event, notify, notify_many, start_of_day
 from reporting.models import Report
 from risk import service as trends
 from risk.assessment import trend
@@ -89,12 +89,6 @@ def local_today(now: datetime) -> date:
 
 
 # -- the checks -------------------------------------------------------------------------
-
-
-def start_of_day(moment: datetime) -> datetime:
-    """Midnight (Oslo) of the moment's day."""
-    local = moment.astimezone(OSLO)
-    return datetime(local.year, local.month, local.day, tzinfo=OSLO)
 
 
 def check_incidents(now: datetime, since: datetime | None) -> int:
