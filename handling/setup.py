@@ -60,6 +60,13 @@ def on_access_changed(sender: object, **_kwargs: object) -> None:
     notices.access_changed(sender)  # type: ignore[arg-type]
 
 
+def on_shown_case_details(sender: object, **_kwargs: object) -> bool:
+    """Receiver of trygg.signals.shown_case_details (connected in trygg/app.py): whether
+    the account is, or was, responsible for a follow-up task ("My tasks" shows it the
+    case's reference and perhaps the exposed employee's name)."""
+    return service.holds_tasks(sender)  # type: ignore[arg-type]
+
+
 def seed_demo() -> None:
     """The demo's case handling: an "HMS" group of the demo handlers, routed everything."""
     handler_ids = sorted(

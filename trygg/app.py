@@ -165,3 +165,5 @@ def register_signal_receivers(app: Flask) -> None:
     signals.access_changed.connect(handling_setup.on_access_changed)
     # A case reader's set-password code goes to their own address, never to the admin.
     signals.password_code_mailed.connect(notifications_setup.on_password_code_mailed)
+    # So does that of an account shown details of a case (a follow-up task's person).
+    signals.shown_case_details.connect(handling_setup.on_shown_case_details)

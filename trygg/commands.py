@@ -42,7 +42,8 @@ def _code_line(issued: accounts.IssuedCode) -> str:
     if issued.code is None:
         return (
             f"set-password code sent by e-mail to {issued.mailed_to} (works once, until "
-            f"{until}); the user then sets up two-factor authentication again"
+            f"{until}); the user chooses a password, and sets up two-factor authentication "
+            "again where their role needs it"
         )
     return (
         f"set-password code: {issued.code} (works once, until {until}; the user enters it "
@@ -150,7 +151,8 @@ def users_set_password(email: str, password_stdin: bool) -> None:
 @click.argument("email")
 def users_password_code(email: str) -> None:
     """Reset a user's password: a set-password code (sessions end). Printed; for a
-    handler or safety representative e-mailed to them, with two-factor reset too."""
+    handler, a safety representative or a follow-up task's responsible person e-mailed
+    to them, with two-factor reset too."""
     user = _user_or_fail(email)
     issued = accounts.issue_password_code(user, actor="cli")
     db.session.commit()

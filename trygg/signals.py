@@ -25,3 +25,10 @@ access_changed = _signals.signal("access-changed")
 # content is to go to the account's own address, with the User as sender: the
 # notifications package writes the (always e-mailed) row (connected in trygg/app.py).
 password_code_mailed = _signals.signal("password-code-mailed")
+
+# Asked by trygg.accounts before an admin resets an account, with the User as sender:
+# each receiver returns True when the account is shown something of a case without
+# holding a case-reading role (handling: the person responsible for a follow-up task
+# sees the case's reference and, for a contact task, the exposed employee's name).
+# Such an account is reset as a case reader is: the code goes to its own address.
+shown_case_details = _signals.signal("shown-case-details")

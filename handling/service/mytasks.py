@@ -107,6 +107,14 @@ def open_task_count(user: User) -> int:
     return int(db.session.scalar(query) or 0)
 
 
+def holds_tasks(user: User) -> bool:
+    """Whether the user is, or was, the responsible person of any follow-up task: such
+    an account is shown details of cases, and an admin's reset of it must not hand the
+    admin a code (trygg.accounts.service.users.reset_by_mail)."""
+    held = select(FollowUpTask.id).where(FollowUpTask.responsible_user_id == user.id)
+    return bool(db.session.scalar(select(exists(held))))
+
+
 def my_tasks(user: User, *, open_only: bool = False, with_names: bool = True) -> list[MyTask]:
     """The user's open tasks (nearest due first), then the ones they recently finished.
 

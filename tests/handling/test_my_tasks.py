@@ -28,6 +28,9 @@ from reporting.home import LATEST
 from tests.factories import form_login, user_obj
 from tests.handling.conftest import get_case
 from tests.handling.test_pages import Browser, page_text, redirected_to
+from tests.kernel.conftest import Inbox
+from tests.kernel.test_separation import set_password_with_code
+from tests.notifications.conftest import mailbox, use_smtp  # noqa: F401 - a fixture
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -492,3 +495,61 @@ def test_a_confidential_reports_task_reads_the_same_whoever_it_names(app, org, s
     assert "the case handler tells you whom to contact" in contacts[0]
     for case in (for_herself, about_otto):
         assert len(audit_rows(app, "case", case.id, "case.read")) == reads_before[case.id]
+
+
+# -- an admin's reset of a responsible person ---------------------------------------------
+
+
+@pytest.fixture
+def inbox(app, mailbox, monkeypatch) -> Inbox:  # noqa: F811 - the fixture imported above
+    use_smtp(app, monkeypatch, mailbox.port)
+    return Inbox(app, mailbox)
+
+
+@pytest.mark.parametrize("action", ["password-code", "reset-two-factor"])
+def test_an_admin_is_never_shown_the_code_of_someone_with_a_task(
+    app, org, submit, login, inbox, make, action
+):
+    """A leader responsible for a task sees, on "My tasks", the case's reference and the
+    exposed employee's name. An admin shown a set-password code for the leader's account
+    could use it before the leader does and read that name: the code goes to the
+    leader's own address instead, as a case reader's does, and the admin's pages say so
+    before and after."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    give_task(app, org, ref.id)
+    admin = login(org.admin)
+    form = admin.text(f"/admin/users/{org.manager.id}")
+    assert "since they are responsible for follow-up tasks in cases" in form
+    assert "you get a set-password code to give them" not in form
+    if action == "reset-two-factor":
+        # The leader's own authenticator, so that the form offers to reset it.
+        make_enrolled(app, org.manager.id)
+        assert "Reset two-factor" in admin.text(f"/admin/users/{org.manager.id}")
+    done = admin.post(f"/admin/users/{org.manager.id}/{action}", {})
+    text = page_text(done)
+    assert done.status_code == 200
+    assert 'id="password-code"' not in text
+    assert "is responsible for follow-up tasks in cases" in text
+    assert inbox.texts(org.admin.email) == []
+    code = inbox.code(org.manager.email)
+    # The leader chooses their own password with the mailed code and reads the task.
+    chosen = set_password_with_code(app.test_client(), org.manager.email, code)
+    assert chosen.status_code == 302
+    # Someone with no task keeps the shown code (an employee's own reports only).
+    other = make.user(Role.EMPLOYEE, Role.MANAGER, name="Lars Leder")
+    assert "you get a set-password code to give them" in admin.text(f"/admin/users/{other.id}")
+    shown = page_text(admin.post(f"/admin/users/{other.id}/password-code", {}))
+    assert 'id="password-code"' in shown
+
+
+def make_enrolled(app: Flask, user_id: int) -> None:
+    import pyotp
+
+    from trygg.accounts import service as accounts
+    from trygg.accounts.models import User
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        enrolment = accounts.start_enrolment(user)
+        accounts.confirm_enrolment(user, pyotp.TOTP(enrolment.secret).now())
+        db.session.commit()

@@ -43,7 +43,11 @@ def _user_form(editing: bool) -> dict[str, Any]:
 def _code_page(user: User, issued: service.IssuedCode, *, created: bool) -> str:
     """The set-password code, shown this once (in the page, never in a URL)."""
     return render_template(
-        "accounts/admin_password_code.html", user=user, issued=issued, created=created
+        "accounts/admin_password_code.html",
+        user=user,
+        issued=issued,
+        created=created,
+        reads_cases=service.reads_cases(user),
     )
 
 
@@ -312,6 +316,7 @@ def user_form(user_id: int | None = None) -> str | Response | tuple[str, int]:
             roles=ROLES,
             nodes=org.tree(),
             reads_cases=user is not None and service.reads_cases(user),
+            reset_by_mail=user is not None and service.reset_by_mail(user),
         ),
         400 if errors else 200,
     )

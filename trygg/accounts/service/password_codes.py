@@ -18,6 +18,9 @@ notifications package writes a row that is always e-mailed; the code waits seale
 under the user's own key until it is used, and is read only when the e-mail is
 composed). The owner then chooses a password and sets up two-factor again before they
 see any case. The admin cannot change the address (the user form does not take it).
+The same goes for an account that is shown details of a case without reading cases
+(`users.reset_by_mail`: the responsible person of a follow-up task, who sees the case's
+reference and perhaps the exposed employee's name on "My tasks").
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from trygg.accounts.service import sessions
 from trygg.accounts.service.login import begin_attempt, clear_failures, record_failure
 from trygg.accounts.service.passwords import check_password_rules, hash_password, setting
 from trygg.accounts.service.user_keys import user_key
-from trygg.accounts.service.users import find_user, reads_cases, reset_by_other
+from trygg.accounts.service.users import find_user, reset_by_mail, reset_by_other
 from trygg.extensions import db, utcnow
 from trygg.i18n import lazy_gettext as _l
 
@@ -78,7 +81,7 @@ def issue(user: User, *, actor: str, show: bool = False) -> IssuedCode:
     sessions end. For an account that reads case content this is `reset_case_reader`
     (the code is e-mailed, never shown), unless `show` (a new account made on the
     server's command line, which has no case yet)."""
-    if reads_cases(user) and not show:
+    if reset_by_mail(user) and not show:
         return reset_case_reader(
             user, actor=actor, action="user.password_code", change="password.reset"
         )
@@ -164,7 +167,7 @@ def reset_two_factor(user: User, *, actor: str) -> IssuedCode | None:
     a user who reads case content it is a full reset (`reset_case_reader`): the
     password goes too, and the code to choose a new one goes to their own address.
     """
-    if reads_cases(user):
+    if reset_by_mail(user):
         return reset_case_reader(
             user, actor=actor, action="user.totp_reset", change="two_factor.reset"
         )
