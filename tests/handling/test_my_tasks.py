@@ -28,9 +28,9 @@ from reporting.home import LATEST
 from tests.factories import form_login, user_obj
 from tests.handling.conftest import get_case
 from tests.handling.test_pages import Browser, page_text, redirected_to
-from tests.kernel.conftest import Inbox
+from tests.kernel.conftest import inbox  # noqa: F401 - a fixture
 from tests.kernel.test_separation import set_password_with_code
-from tests.notifications.conftest import mailbox, use_smtp  # noqa: F401 - a fixture
+from tests.notifications.conftest import mailbox  # noqa: F401 - a fixture
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -500,15 +500,15 @@ def test_a_confidential_reports_task_reads_the_same_whoever_it_names(app, org, s
 # -- an admin's reset of a responsible person ---------------------------------------------
 
 
-@pytest.fixture
-def inbox(app, mailbox, monkeypatch) -> Inbox:  # noqa: F811 - the fixture imported above
-    use_smtp(app, monkeypatch, mailbox.port)
-    return Inbox(app, mailbox)
-
-
 @pytest.mark.parametrize("action", ["password-code", "reset-two-factor"])
 def test_an_admin_is_never_shown_the_code_of_someone_with_a_task(
-    app, org, submit, login, inbox, make, action
+    app,
+    org,
+    submit,
+    login,
+    inbox,  # noqa: F811 - the fixture imported above
+    make,
+    action,
 ):
     """A leader responsible for a task sees, on "My tasks", the case's reference and the
     exposed employee's name. An admin shown a set-password code for the leader's account
