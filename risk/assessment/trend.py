@@ -121,7 +121,8 @@ SCOPE_FIELDS = (
 NOT_A_TRENDS_CELL = _l(
     "Not shown for this scope: counts are shown for the whole unit, or for a scope on "
     "one field only (and one type of incident), as the trends page counts them. Other "
-    "scopes could be compared with each other to reveal a small number."
+    "scopes could be compared with each other to reveal a small number, so no rise in "
+    "them sets off a re-assessment either."
 )
 
 

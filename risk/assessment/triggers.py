@@ -3,7 +3,8 @@
 A trigger is a task for the assessment's owner, with a notification, when: a severity-3
 or -4 incident reported before today falls in an item's scope; an item's last three
 months exceed the same months a year before by `risk_trend_rise_percent` (and reach k)
-(neither for an item of a unit too small to be published on its own);
+(neither for an item of a unit too small to be published on its own, and the rise only
+for a scope whose counts the item shows: `trend.trends_cells`);
 the review date has passed; or a measure was evaluated as not working. Each cause fires
 once per assessment (a unique key). The scheduler job (registered in risk/setup.py)
 holds the risk_scan row locked while it works, so two tick processes never do the same
@@ -133,7 +134,11 @@ def check_trends(today: date) -> int:
     tree = trends.current_tree()
     for assessment in db.session.scalars(select(Assessment).order_by(Assessment.id)):
         for item in current_version(assessment).items:
+            # Only a scope whose counts the item shows (a sum of trends cells): a rise
+            # in one it hides would tell the owner what the item page does not.
             if not trend.published_alone(item, assessment, tree):
+                continue
+            if trend.trends_cells(item) is None:
                 continue
             where = trend.conditions(item, assessment)
             now_n = trend.count_between(where, first, last)

@@ -127,6 +127,34 @@ def test_a_rising_trend_triggers_once(app, ra, approved):
     assert len(_notes(app, ra.manager.id, "risk_review")) == 1
 
 
+def test_a_rise_in_a_scope_whose_counts_are_not_shown_triggers_nothing(app, ra, approved):
+    """An item scoped on two fields shows no counts (two such scopes could be compared to
+    reveal a small number), so a rise in them sets off no trigger either: the trigger
+    would tell the owner what the item hides. The same rise in a one-field scope does."""
+    shown = approved(scope_places=["front_desk"])["id"]
+    hidden = approved(scope_places=["front_desk"], scope_lone_work=True)["id"]
+    last_month = (today().replace(day=1) - timedelta(days=1)).replace(day=10)
+    for _ in range(5):
+        report(
+            app,
+            ra.employee,
+            ra.ward,
+            severity=2,
+            place_type="front_desk",
+            lone_work=True,
+            occurred_at=datetime(last_month.year, last_month.month, 10, 12, tzinfo=UTC).isoformat(),
+        )
+    with app.app_context():
+        assert triggers.check_trends(today()) == 1
+        db.session.commit()
+    assert _triggers(app, shown) == [("trend", 1, ra.manager.id)]
+    assert _triggers(app, hidden) == []
+    owner = Api(app, ra.manager)
+    choose_language(owner.client, "en")
+    page = owner.get(f"/risk/assessments/{hidden}").get_data(as_text=True)
+    assert "no rise in them sets off a re-assessment" in page
+
+
 def test_a_passed_review_date_triggers_once(app, ra, approved):
     aid = approved()["id"]
     later = datetime.now(UTC) + timedelta(days=200)
