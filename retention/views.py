@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from handling import service as handling
 from handling.errors import CaseNotFound
 from handling.models import Case
-from handling.states import AccessLevel
+from handling.states import FINISHED_STATES, AccessLevel
 from retention import schemas, service
 from retention.codes import HOLD_REASONS, WARNING_DAYS
 from trygg.accounts.models import Role, User
@@ -33,7 +33,13 @@ def notice(case: Case, now: datetime | None = None) -> dict[str, Any] | None:
     last 30 days; None otherwise."""
     now = now or utcnow()
     hold = service.active_hold(case.id)
-    items = service.due_items(now, within_days=WARNING_DAYS, report_id=case.report_id)
+    # Only a finished case can fall due (the deletion run's rule): an active one's page,
+    # the one a handler opens all day, asks nothing more.
+    items = (
+        service.due_items(now, within_days=WARNING_DAYS, report_id=case.report_id)
+        if case.state in FINISHED_STATES
+        else []
+    )
     if hold is None and not items:
         return None
     return {
