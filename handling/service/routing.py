@@ -244,8 +244,14 @@ def eligible_handler_ids(group: HandlerGroup | None, case: Case) -> list[int]:
         return []
     if not group.member_ids:
         return []
-    excluded = {case.id: case.excluded_user_ids}
-    return notices.eligible_by_case([(case.id, group.id)], excluded)[case.id]
+    group_id = group.id
+
+    def compute() -> list[int]:
+        excluded = {case.id: case.excluded_user_ids}
+        return notices.eligible_by_case([(case.id, group_id)], excluded)[case.id]
+
+    # Asked once per reading request (the case page asks for its picker and its grants).
+    return list(once_per_reading_request("eligible_handler_ids", (group_id, case.id), compute))
 
 
 def eligible_handlers(case: Case) -> list[User]:
