@@ -58,8 +58,11 @@ from handling.service.admin import (
 )
 from handling.service.assignment import (
     assign,
+    assignable,
     choose_group,
+    excluded_count,
     get_group,
+    names_handler,
     recuse,
     take,
 )
@@ -246,6 +249,9 @@ __all__ = [
     "add_task",
     "anonymous_view",
     "assign",
+    "assignable",
+    "excluded_count",
+    "names_handler",
     "take",
     "can_access",
     "case_facts",

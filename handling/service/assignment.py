@@ -16,12 +16,26 @@ from handling.models import (
     CaseExclusion,
     HandlerGroup,
 )
-from handling.service.base import _audit, _event, _now, _require_unfinished, _row_id, _text
+from handling.service.base import (
+    _audit,
+    _event,
+    _now,
+    _require_unfinished,
+    _row_id,
+    _text,
+    sees_reporter,
+)
 from handling.service.grants import grant_row
 from handling.service.messages import _store_message
-from handling.service.routing import _place, _sync_exclusions, eligible_handler_ids
+from handling.service.routing import (
+    _place,
+    _sync_exclusions,
+    eligible_handler_ids,
+    eligible_handlers,
+)
 from handling.states import GrantKind
 from handling.workflow import ACTIVE_STATES
+from reporting import service as reporting
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
@@ -52,6 +66,36 @@ def choose_group(group_id: int) -> HandlerGroup:
     return group
 
 
+def names_handler(case: Case, user: User) -> bool:
+    """Whether `user` may give the case to a colleague by name. In a confidential report
+    only its assignee may (`sees_reporter`): the reporter is excluded from their own
+    case, so a colleague reading "The reporter" would find, among the group's members,
+    the one the list leaves out or the API refuses. The others take it themselves,
+    leave it to the group's queue or move it to another group."""
+    return sees_reporter(case, user)
+
+
+def assignable(case: Case, user: User, eligible: list[User] | None = None) -> list[User]:
+    """The handlers the assignment form offers `user`: the case's eligible handlers
+    (`eligible`, when the caller has them); for someone who may not name one
+    (`names_handler`), only themselves and the assignee (shown on the page already)
+    among them, the same whoever reported."""
+    if eligible is None:
+        eligible = eligible_handlers(case)
+    if names_handler(case, user):
+        return eligible
+    return [u for u in eligible if u.id in {user.id, case.assigned_user_id}]
+
+
+def excluded_count(case: Case, user: User) -> int:
+    """How many people the page tells `user` are excluded (conflict of interest): never
+    counting a confidential reporter for someone who does not see who reported."""
+    excluded = case.excluded_user_ids
+    if excluded and not sees_reporter(case, user):
+        excluded -= reporting.people_named(case.report).user_ids["reporter"]
+    return len(excluded)
+
+
 def assign(
     case: Case,
     handler: User | None,
@@ -66,6 +110,17 @@ def assign(
     internal note.
     """
     _require_unfinished(case)
+    named = handler is not None and handler.id not in {actor.id, case.assigned_user_id}
+    if named and not names_handler(case, actor):
+        # The same answer whoever is named: a refusal for a conflict would tell.
+        raise CaseError(
+            _l(
+                "In a confidential report only the case handler assigned to the case "
+                "gives it to a colleague. Take it yourself, or leave it in the group's "
+                "queue."
+            ),
+            "handler_id",
+        )
     unchanged = (
         (handler.id if handler is not None else None) == case.assigned_user_id
         and (group is None or group.id == case.group_id)

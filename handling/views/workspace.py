@@ -146,7 +146,11 @@ def _handler_context(
     return {
         "next_states": service.offered_next(case),
         "finished": case.state in FINISHED_STATES,
-        "eligible": eligible,
+        # The assignment form's handlers and count of excluded people: in a confidential
+        # report, only the assignee's tell who is left out (service.names_handler).
+        "assignable": service.assignable(case, _user(), eligible),
+        "names_handler": service.names_handler(case, _user()),
+        "excluded_count": service.excluded_count(case, _user()),
         "grant_candidates": service.grant_candidates(case),
         "people": people,
         "picker": picker,

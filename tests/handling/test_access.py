@@ -337,6 +337,64 @@ def test_only_a_confidential_cases_assignee_chooses_a_tasks_responsible_person(
     assert other.status_code == 201
 
 
+def _handler_options(page: str) -> list[str]:
+    """The names the assignment form offers as the case's handler."""
+    select_tag = re.search(r'<select[^>]*name="handler_id".*?</select>', page, re.S)
+    assert select_tag is not None
+    return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select_tag.group(0))
+
+
+def test_a_handler_who_sent_a_confidential_report_is_not_told_apart_in_the_assignment_picker(
+    app, org, submit, api
+):
+    """A case handler who sends a confidential report is excluded from its case (no one
+    handles their own report) and stays a colleague like any other in every other case
+    of their group. On their own case, a colleague who reads "The reporter" must not find
+    them as the one member of the group the assignment form leaves out, the count of
+    excluded people, or the one the API refuses, name by name. In a confidential report
+    only the assignee (who sees who reported) gives the case to a colleague by name; the
+    others take it themselves, leave it in the group's queue or move it to another group,
+    and read the same form whoever reported."""
+    kari_reported = submit(org.colleague, unit_id=org.ward.id, confidential=True)
+    ella_reported = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    named = submit(org.employee, unit_id=org.ward.id)
+    hanna = api(org.handler)
+
+    # Any other case of the group: Kari is offered, and may be given it.
+    page = hanna.get(f"/cases/{named.id}").get_data(as_text=True)
+    assert _handler_options(page) == ["Hanna Handler", "Kari Kollega"]
+    to_kari = {"handler_id": org.colleague.id, "reason": "Hers"}
+    assert hanna.post(f"/api/v1/cases/{named.id}/assignment", to_kari).status_code == 200
+
+    # Her own confidential case reads as any other confidential case to a colleague.
+    seen = {}
+    for ref in (kari_reported, ella_reported):
+        page = hanna.get(f"/cases/{ref.id}").get_data(as_text=True)
+        section = page[page.index('id="h-assignment"') :]
+        refused = hanna.post(f"/api/v1/cases/{ref.id}/assignment", to_kari)
+        assert refused.status_code == 400
+        counted = "holdt utenfor saken" in section
+        seen[ref.id] = (_handler_options(page), counted, refused.get_json())
+    assert seen[kari_reported.id] == seen[ella_reported.id]
+    assert seen[ella_reported.id][0] == ["Hanna Handler"]
+    assert not seen[kari_reported.id][1]
+
+    # Taking it is always possible; the assignee, who sees the reporter, chooses freely.
+    mine = {"handler_id": org.handler.id, "reason": "Mine"}
+    for ref in (kari_reported, ella_reported):
+        assert hanna.post(f"/api/v1/cases/{ref.id}/assignment", mine).status_code == 200
+    page = hanna.get(f"/cases/{kari_reported.id}").get_data(as_text=True)
+    assert _handler_options(page) == ["Hanna Handler"]
+    assert "1 person er holdt utenfor saken" in page
+    given = hanna.post(f"/api/v1/cases/{ella_reported.id}/assignment", to_kari)
+    assert given.status_code == 200
+    refused = hanna.post(f"/api/v1/cases/{kari_reported.id}/assignment", to_kari)
+    assert refused.status_code == 400
+    with app.app_context():
+        assert get_case(kari_reported.id).assigned_user_id == org.handler.id
+        assert get_case(ella_reported.id).assigned_user_id == org.colleague.id
+
+
 def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     app, make, org, submit, api
 ):
