@@ -28,7 +28,9 @@ from trygg.accounts.models import User
 def case_opened(case: Case, handler_ids: Iterable[int] | None = None) -> None:
     """A new case: its group's eligible handlers; § 5-2 at once to the escalation list.
 
-    `handler_ids`: the eligible handlers when the caller knows them already.
+    `handler_ids`: the eligible handlers when the caller knows them already. For an
+    anonymous report both are its reporter's doing, and dated to the day (discreet); a
+    handler who flags § 5-2 later (`section_5_2_flagged`) acts at a time of their own.
     """
     eligible = sorted(handler_ids) if handler_ids is not None else _eligible(case)
     discreet = case.report.anonymous
@@ -44,7 +46,9 @@ def case_opened(case: Case, handler_ids: Iterable[int] | None = None) -> None:
         )
     ]
     if case.section_5_2:
-        events += _escalation_events(case, Kind.SECTION_5_2, f"case:{case.id}:s52", eligible)
+        events += _escalation_events(
+            case, Kind.SECTION_5_2, f"case:{case.id}:s52", eligible, discreet=discreet
+        )
     notify_many(events)
 
 

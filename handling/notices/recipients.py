@@ -118,33 +118,44 @@ def _split_by_access(
     outside_link: str = "/notifications",
     admins: Collection[int] = (),
     group_id: int | None = None,
+    discreet: bool = False,
 ) -> list[Event]:
     """One event, linked to the case for those who may open it, else to `outside_link`;
     with `admins` and `group_id` (an escalation), an administrator who cannot open the
-    case is taken to the handler group's page instead, where they can give it handlers."""
+    case is taken to the handler group's page instead, where they can give it handlers.
+    `discreet`: an anonymous reporter caused it (Event.discreet: dated to the day)."""
     about = subject or f"case:{case_id}"
     inside = [u for u in people if u in eligible]
     outside = [u for u in people if u not in eligible]
     events = []
     if inside:
-        events.append(Event(kind, inside, key, _case_link(case_id), about, eligible))
+        events.append(Event(kind, inside, key, _case_link(case_id), about, eligible, discreet))
     if group_id is not None and admins:
         to_group = [u for u in outside if u in admins]
         outside = [u for u in outside if u not in admins]
         if to_group:
             link = f"/admin/handler-groups/{group_id}"
-            events.append(Event(kind, to_group, key, link, about, None))
+            events.append(Event(kind, to_group, key, link, about, None, discreet))
     if outside:
-        events.append(Event(kind, outside, key, outside_link, about, None))
+        events.append(Event(kind, outside, key, outside_link, about, None, discreet))
     return events
 
 
-def _escalation_events(case: Case, kind: Kind, key: str, eligible: list[int]) -> list[Event]:
+def _escalation_events(
+    case: Case, kind: Kind, key: str, eligible: list[int], *, discreet: bool = False
+) -> list[Event]:
     escalation = escalation_by_group([case.group_id])
     excluded = case.excluded_user_ids
     people = [u for u in escalation[case.group_id] if u not in excluded]
     return _split_by_access(
-        kind, people, eligible, key, case.id, admins=set(escalation[None]), group_id=case.group_id
+        kind,
+        people,
+        eligible,
+        key,
+        case.id,
+        admins=set(escalation[None]),
+        group_id=case.group_id,
+        discreet=discreet,
     )
 
 

@@ -6,6 +6,7 @@ the tick runs for real and the e-mails arrive at a real SMTP server.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from tests.factories import choose_language, form_login, form_token, user_obj
 from tests.handling.conftest import get_case
 from tests.notifications.conftest import run_tick
 from tests.notifications.support import kinds_by_user, rows
+from trygg import privacy
 from trygg.extensions import db
 from trygg.roles import Role
 
@@ -239,6 +241,47 @@ def test_section_5_2_flagged_at_triage(app, org, submit):
         )
         db.session.commit()
     assert kinds_by_user(app)[org.admin.id] == [Kind.SECTION_5_2]
+
+
+def test_section_5_2_of_an_anonymous_report_is_dated_to_the_day_a_handlers_flag_is_not(
+    app, org, submit
+):
+    """A serious injury in an anonymous report flags § 5-2 as the case opens: the rows
+    that tell the escalation contacts were caused by the anonymous reporter, and are
+    dated to the day like the new case's (random id, hashed key, no subject), in the
+    database, the in-app list and the API. A handler who flags § 5-2 later on another
+    anonymous case acts at a time of their own, which tells nothing of the reporter."""
+    _contacts(app, org.hms, org.fallback_handler)
+    submit(None, unit_id=org.ward.id, severity=4)
+    [s52] = [r for r in rows(app) if r.kind == Kind.SECTION_5_2]
+    assert s52.user_id == org.fallback_handler.id
+    oslo = s52.created_at.astimezone(service.OSLO)
+    assert (oslo.hour, oslo.minute, oslo.second, oslo.microsecond) == (0, 0, 0, 0)
+    assert s52.id >= privacy.RANDOM_ID_MIN
+    assert s52.dedupe_key.startswith("h:")
+    assert s52.subject is None
+    client = app.test_client()
+    form_login(client, org.fallback_handler)
+    listed = client.get("/notifications").get_data(as_text=True).split("<main", 1)[1]
+    assert not re.search(r"\d{2}[:.]\d{2}", listed), listed
+    [item] = client.get("/api/v1/notifications").get_json()["items"]
+    at = datetime.fromisoformat(item["created_at"]).astimezone(service.OSLO)
+    assert (at.hour, at.minute) == (0, 0)
+
+    later = submit(None, unit_id=org.ward.id)
+    with app.app_context():
+        service.transition(get_case(later.id), CaseState.ACKNOWLEDGED, actor=user_obj(org.handler))
+        service.transition(
+            get_case(later.id),
+            CaseState.TRIAGED,
+            actor=user_obj(org.handler),
+            track=Track.HMS_DEVIATION,
+            section_5_2=True,
+        )
+        db.session.commit()
+    [flagged] = [r for r in rows(app) if r.kind == Kind.SECTION_5_2 and r.id != s52.id]
+    assert flagged.id < privacy.RANDOM_ID_MIN
+    assert flagged.subject == f"case:{later.id}"
 
 
 def _deadline(app, case_id, kind):
