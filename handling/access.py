@@ -179,10 +179,36 @@ def _break_glass(change: AccessChange) -> str:
             "every case of the handler group %(group)s",
             group=_group_name(change.detail.get("group")),
         )
+    return _break_glass_to(change, where)
+
+
+def _break_glass_unnamed(change: AccessChange) -> str:
+    """Break-glass to one case, for a handler who may not handle it (`_break_glass_case_
+    shown_to`): that the glass was broken, by whom, for whom and why, not which case."""
+    return _break_glass_to(change, _("a case you do not handle"))
+
+
+def _break_glass_to(change: AccessChange, where: str) -> str:
     return _(
         "Break-glass access to %(where)s, given on the server. Reason: %(reason)s",
         where=where,
         reason=change.detail.get("reason", ""),
+    )
+
+
+def _break_glass_case_shown_to(viewer: User) -> ColumnElement[bool]:
+    """Which break-glass entries name their case to the viewer: as a grant's, to the
+    handlers who may handle the case (the one let in among them) and the safety
+    representative. Every handler is shown the entry (no one is let in silently); one
+    excluded from the case must not learn from it that the case exists. A group's
+    break-glass names the group alone, to everyone."""
+    if not viewer.has_role(Role.HANDLER):
+        return true()
+    one_case = and_(AccessChange.kind == BREAK_GLASS, AccessChange.object_type == "case")
+    # The id cast only where the entry is about a case (CASE, as in _granted_shown_to).
+    case_id = case((one_case, cast(AccessChange.object_id, Integer)))
+    return or_(
+        ~one_case, exists(select(Case.id).where(Case.id == case_id, handler_sees(viewer.id)))
     )
 
 
@@ -193,4 +219,8 @@ def register_access_change_kinds() -> None:
     access_changes.register_kind("routing_rule.created", _rule_created)
     access_changes.register_kind("routing_rule.deleted", _rule_deleted)
     access_changes.register_kind("case.granted", _granted, _granted_shown_to)
-    access_changes.register_kind(BREAK_GLASS, _break_glass)
+    access_changes.register_kind(
+        BREAK_GLASS,
+        _break_glass,
+        object_shown_to=(_break_glass_case_shown_to, _break_glass_unnamed),
+    )

@@ -422,6 +422,40 @@ def test_break_glass_for_one_case(runner, org, make, as_user, old_case, submit):
     assert client.get(f"/api/v1/cases/{other.id}").status_code == 404
 
 
+def test_break_glass_for_one_case_names_the_case_only_to_those_who_may_handle_it(
+    app, runner, org, make, submit
+):
+    """Break-glass is shown to, and told to, every handler and the safety representative:
+    no one is let in silently. The case it opened is named as a grant's is: to the
+    handlers who may handle it (the one let in among them) and the safety
+    representative. A handler excluded from the case (here named as one who must not
+    handle it) or of another group reads that one case they do not handle was opened,
+    by whom, to whom and why, but not which: they must not learn that it exists."""
+    nils = make.user(Role.HANDLER, name="Nils Ny")
+    case = submit(org.employee, unit_id=org.ward.id, must_not_handle=[org.colleague.id])
+    result = runner.invoke(
+        args=["break-glass", nils.email, "--case", str(case.id), "--reason", "Tilsyn"]
+    )
+    assert result.exit_code == 0, result.output
+    readers = (
+        (org.handler, True),
+        (nils, True),
+        (org.safety_rep, True),
+        (org.colleague, False),
+        (org.whistle_handler, False),
+    )
+    for reader, named in readers:
+        client = app.test_client()
+        form_login(client, reader)
+        html = client.get("/access-changes").get_data(as_text=True)
+        [row] = [r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "Tilsyn" in r]
+        assert "Nils Ny" in row
+        what = re.findall(r"<td>(.*?)</td>", row, re.S)[-1]
+        assert (f"sak {case.id}," in what) is named, (reader.email, what)
+        if not named:
+            assert not re.search(r"\d", what), what
+
+
 def test_break_glass_for_one_case_keeps_a_conflict_of_interest_out(
     app, runner, org, make, as_user, submit
 ):

@@ -11,7 +11,8 @@ which handling notifies the handlers of the groups it concerns (in-app and e-mai
 Each kind of entry has a describer that turns it into a sentence; packages register
 theirs with `register_kind` (the kernel imports no domain package), with, for entries
 about one case, who is shown them (a handler excluded from a case must not read that
-it was given to someone). The page is in views.py.
+it was given to someone), or who is shown which case it was (break-glass is shown to
+all, its case only to those who may handle it). The page is in views.py.
 """
 
 from __future__ import annotations
@@ -126,17 +127,32 @@ _DESCRIBERS: dict[str, Describer] = {
 
 
 _SHOWN_TO: dict[str, ShownTo] = {}
+# Per kind: which entries show a viewer their object, and how the others read.
+_OBJECT_SHOWN_TO: dict[str, tuple[ShownTo, Describer]] = {}
 
 
-def register_kind(kind: str, describe: Describer, shown_to: ShownTo | None = None) -> None:
+def register_kind(
+    kind: str,
+    describe: Describer,
+    shown_to: ShownTo | None = None,
+    *,
+    object_shown_to: tuple[ShownTo, Describer] | None = None,
+) -> None:
     """Let a package write entries of `kind`, described on the page by `describe`;
-    `shown_to`: which of them a viewer is shown (all when not given)."""
+    `shown_to`: which of them a viewer is shown (all when not given); `object_shown_to`:
+    of those, which show the viewer what they are about (a condition), and the
+    describer of the others, which must not name it."""
     _DESCRIBERS[kind] = describe
     if shown_to is not None:
         _SHOWN_TO[kind] = shown_to
+    if object_shown_to is not None:
+        _OBJECT_SHOWN_TO[kind] = object_shown_to
 
 
-def describe(change: AccessChange) -> str:
+def describe(change: AccessChange, *, without_object: bool = False) -> str:
+    """The entry in words; `without_object`: not naming what it is about."""
+    if without_object and change.kind in _OBJECT_SHOWN_TO:
+        return _OBJECT_SHOWN_TO[change.kind][1](change)
     describer = _DESCRIBERS.get(change.kind)
     return describer(change) if describer else change.kind
 
@@ -149,6 +165,23 @@ class Page:
     changes: list[AccessChange]
     names: dict[int, str]
     next_cursor: str | None
+    # The entries on the page whose object the viewer is not shown (`register_kind`).
+    without_object: frozenset[int] = frozenset()
+
+    def describe(self, change: AccessChange) -> str:
+        return describe(change, without_object=change.id in self.without_object)
+
+
+def _without_object(viewer: User, changes: list[AccessChange]) -> frozenset[int]:
+    """Of these entries, those whose object the viewer is not shown: one statement per
+    kind on the page that registered the condition."""
+    hidden: set[int] = set()
+    for kind, (shown_to, _describer) in _OBJECT_SHOWN_TO.items():
+        ids = [c.id for c in changes if c.kind == kind]
+        if ids:
+            query = select(AccessChange.id).where(AccessChange.id.in_(ids), ~shown_to(viewer))
+            hidden.update(db.session.scalars(query))
+    return frozenset(hidden)
 
 
 def page(viewer: User, limit: int = PER_PAGE, after: tuple[Any, ...] | None = None) -> Page:
@@ -165,7 +198,7 @@ def page(viewer: User, limit: int = PER_PAGE, after: tuple[Any, ...] | None = No
         int(c.actor.removeprefix("user:")) for c in changes if c.actor.startswith("user:")
     }
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
-    return Page(changes, names, shown.next_cursor)
+    return Page(changes, names, shown.next_cursor, _without_object(viewer, changes))
 
 
 def actor_name(actor: str, names: dict[int, str]) -> str:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from trygg import paging
-from trygg.access_changes import PER_PAGE, actor_name, describe, page
+from trygg.access_changes import PER_PAGE, actor_name, page
 from trygg.accounts.models import Role
 from trygg.i18n import lazy_gettext as _l
 from trygg.security import allow
@@ -31,7 +31,7 @@ def index() -> str | tuple[str, int]:
     return render_template(
         "access_changes.html",
         page=shown,
-        describe=describe,
+        describe=shown.describe,
         actor_name=lambda actor: actor_name(actor, shown.names),
         next_page=url_for(".index", **more, after=shown.next_cursor) if shown.next_cursor else None,
         first_page=url_for(".index", **more) if args.after else None,
