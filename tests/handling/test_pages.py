@@ -302,16 +302,18 @@ def test_each_queue_cell_is_labelled_for_narrow_screens(org, submit, login):
     rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", html, re.S)
     assert len(rows) == 2
     for row in rows:
+        # In the order of the laptop's columns: the month under the type of incident,
+        # the unread messages under the reporter.
         assert re.findall(r'data-label="([^"]+)"', row) == [
             "Type of incident",
+            "Incident month",
             "Unit",
             "State",
             "How serious",
-            "Incident month",
             "Nearest deadline",
             "Case handler",
-            "Unread messages",
             "Reporter",
+            "Unread messages",
         ]
 
 
