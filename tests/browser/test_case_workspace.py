@@ -21,6 +21,7 @@ from tests.browser.helpers import (
     assert_accessible,
     click_and_wait,
     demo_report,
+    navigation,
     open_details,
     show_section,
 )
@@ -37,6 +38,7 @@ WIDEST = """() => {
     .slice(0, 5).map(e => `${e.tagName}.${e.className} ${Math.round(right(e))}`).join(', ');
 }"""
 VISIBLE = "els => els.filter(e => e.getClientRects().length > 0).length"
+LAPTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,62 @@ def test_a_handler_works_a_case_on_a_phone_and_prints_it(logged_in, case_id, loc
     assert page.locator(".case-facts").is_visible()
     page.emulate_media(media="screen")
     assert visible(page, "main form") > 0
+
+
+@pytest.mark.parametrize(
+    ("locale", "switch", "heading"),
+    [
+        ("nb-NO", "English", "Messages with the reporter, and internal notes"),
+        ("en-GB", "Norsk bokmål", "Beskjeder med melderen, og interne notater"),
+    ],
+)
+def test_the_language_switch_returns_to_the_section_being_read(
+    logged_in, case_id, locale, switch, heading
+):
+    """A handler reading the messages of a long case page switches language, and is back
+    at the messages, in the other language; not at the top of the page."""
+    from playwright.sync_api import expect
+
+    page = logged_in(Role.HANDLER, viewport=LAPTOP, locale=locale)
+    page.goto(f"/cases/{case_id}")
+    show_section(page, "h-messages")
+    assert page.url.endswith(f"/cases/{case_id}#h-messages")
+    with navigation(page):
+        page.get_by_role("button", name=switch).click()
+    expect(page.locator("html")).not_to_have_attribute("lang", locale[:2])
+    assert page.url.endswith(f"/cases/{case_id}#h-messages"), page.url
+    messages = page.locator("#h-messages")
+    expect(messages).to_have_text(heading)
+    expect(messages).to_be_in_viewport()
+    expect(page.locator("#h-actions")).to_be_hidden()  # the first section, shown by default
+
+
+def test_the_language_switch_takes_no_text_from_the_address(logged_in, case_id):
+    """What follows "#" in the address is only ever an element id on the way back: other
+    text is left out (and runs nothing), and the page is the case page at its top."""
+    from playwright.sync_api import expect
+
+    page = logged_in(Role.HANDLER, viewport=LAPTOP)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    hostile = "%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"
+    page.goto(f"/cases/{case_id}#{hostile}")
+    with navigation(page):
+        page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert page.url.endswith(f"/cases/{case_id}"), page.url
+    expect(page.locator("#h-actions")).to_be_visible()
+    assert dialogs == []
+
+
+def test_the_language_switch_works_without_javascript(logged_in, case_id):
+    """Without JavaScript the switch still returns to the case page, in the other
+    language (at its top: the section read is not known to the server)."""
+    from playwright.sync_api import expect
+
+    page = logged_in(Role.HANDLER, viewport=LAPTOP, java_script_enabled=False)
+    page.goto(f"/cases/{case_id}#h-messages")
+    with navigation(page):
+        page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert page.url.endswith(f"/cases/{case_id}"), page.url
