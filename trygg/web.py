@@ -5,6 +5,7 @@ is in is `trygg.language`."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -210,10 +211,17 @@ def index() -> str:
     return render_template("index.html", panels=panels)
 
 
+# A part of a page the language switch may return to: an element id as the app writes
+# them ("h-messages", "task-3"). Anything else sent as the fragment is left out.
+SECTION_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
 @bp.post("/language")
 @public
 def set_language() -> BaseResponse:
-    """Switch the interface language and go back to the page the user was on."""
+    """Switch the interface language and go back to the page the user was on, to the
+    section they were reading: the form's `fragment`, which only a script can fill
+    (a browser never sends the part of the address after "#")."""
     lang = request.form.get("lang", "")
     if lang in LANGUAGES:
         session["lang"] = lang
@@ -224,7 +232,11 @@ def set_language() -> BaseResponse:
     target = request.form.get("next")
     if not target or not is_safe_next(target):
         return redirect(url_for("web.index"))
-    return redirect(_page_of(target))
+    page = _page_of(target).split("#", 1)[0]
+    fragment = request.form.get("fragment", "")
+    if SECTION_ID.fullmatch(fragment):
+        page = f"{page}#{fragment}"
+    return redirect(page)
 
 
 def _page_of(target: str) -> str:

@@ -275,13 +275,63 @@ def test_anonymous_visitor_is_sent_to_login_and_back(client, make):
     assert response.headers["Location"] == "/account"
 
 
-def test_language_switch_does_not_redirect_off_site(client):
+@pytest.mark.parametrize(
+    ("target", "lands_on"),
+    [
+        ("/login", "/login#h-main"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("http:/evil.example", "/"),
+    ],
+)
+def test_language_switch_does_not_redirect_off_site(client, target, lands_on):
+    """Another site's address goes to the start page, without the section of a page
+    that is not the one it goes to."""
+    response = client.post(
+        "/language",
+        data={"csrf_token": csrf_token(client), "lang": "en", "next": target}
+        | {"fragment": "h-main"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == lands_on
+
+
+@pytest.mark.parametrize(
+    ("fragment", "lands_on"),
+    [
+        ("h-messages", "/login?x=1#h-messages"),
+        ("task_3", "/login?x=1#task_3"),
+        ("", "/login?x=1"),
+        ("#h-messages", "/login?x=1"),
+        ("h-messages\r\nSet-Cookie: a=b", "/login?x=1"),
+        ('"><script>alert(1)</script>', "/login?x=1"),
+        ("h-messages/../../evil", "/login?x=1"),
+        ("//evil.example", "/login?x=1"),
+        ("a" * 65, "/login?x=1"),
+        ("seksjon-ø", "/login?x=1"),
+    ],
+)
+def test_language_switch_returns_to_the_section_and_only_to_an_id(client, fragment, lands_on):
+    """The section the user was reading comes back after "#" when it is an element id;
+    anything else is left out, so the address cannot carry text of its own."""
+    response = client.post(
+        "/language",
+        data={"csrf_token": csrf_token(client), "lang": "en", "next": "/login?x=1"}
+        | {"fragment": fragment},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == lands_on
+
+
+def test_language_switch_replaces_a_fragment_sent_in_next(client):
     token = csrf_token(client)
-    for target, lands_on in [("//evil.example", "/"), ("/login", "/login")]:
-        response = client.post(
-            "/language", data={"csrf_token": token, "lang": "en", "next": target}
-        )
-        assert response.headers["Location"] == lands_on
+    data = {"csrf_token": token, "lang": "en", "next": "/login#elsewhere"}
+    assert client.post("/language", data=data).headers["Location"] == "/login"
+    data["fragment"] = "h-form"
+    assert client.post("/language", data=data).headers["Location"] == "/login#h-form"
 
 
 # -- CSRF -------------------------------------------------------------------------------
