@@ -104,6 +104,7 @@ def queue() -> Page:
         filters=shown,
         errors=errors,
         nodes=nodes,
+        filter_names=service.QUEUE_FILTERS,
         sort=sort if "sort" not in errors else "deadline",
         headings=_headings(shown, sort),
         here=_queue_url({k: v for k, v in shown.items() if k != "after"}),

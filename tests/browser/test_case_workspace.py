@@ -134,7 +134,7 @@ def test_a_handler_works_a_case_on_a_phone_and_prints_it(logged_in, case_id, loc
     ("locale", "switch", "heading"),
     [
         ("nb-NO", "English", "Messages with the reporter, and internal notes"),
-        ("en-GB", "Norsk bokmål", "Beskjeder med melderen, og interne notater"),
+        ("en-GB", "Norsk bokmål", "Dialog med melderen, og interne notater"),
     ],
 )
 def test_the_language_switch_returns_to_the_section_being_read(

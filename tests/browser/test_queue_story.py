@@ -242,6 +242,31 @@ def test_the_whole_queue_fits_a_laptop_screen(logged_in, busy, demo_logins, loca
     assert_accessible(page, f"the queue at {LAPTOP['width']} px, {locale}")
 
 
+@pytest.mark.parametrize(("locale", "filters"), [("nb-NO", "Filtre"), ("en-GB", "Filters")])
+def test_a_laptop_shows_the_first_cases_without_scrolling(logged_in, busy, locale, filters):
+    """The queue is a handler's working page: at 1280 × 800 the first case is in view
+    under the header, the counts and the search as the page opens. The filters fold away
+    until one is used; a view with one set opens them and says how many are set."""
+    page = logged_in(Role.HANDLER, viewport=LAPTOP, locale=locale)
+    page.goto("/cases")
+    first = page.locator("table.case-queue tbody tr").first
+    box = first.bounding_box()
+    assert box is not None
+    assert box["y"] + min(box["height"], 48) <= LAPTOP["height"], (
+        f"the first case starts {box['y']:.0f} px down, below a {LAPTOP['height']} px screen"
+    )
+    folded = page.locator("details.case-filters__more")
+    assert folded.get_attribute("open") is None
+    assert not page.locator("#f-filter-state").is_visible()
+    page.locator("details.case-filters__more > summary").click()
+    assert page.locator("#f-filter-state").is_visible()
+    page.goto("/cases?assigned=none")
+    assert folded.get_attribute("open") is not None
+    assert " ".join(folded.locator("summary").inner_text().split()) == f"{filters} (1)"
+    assert page.locator("#f-filter-assigned").input_value() == "none"
+    assert_accessible(page, f"the queue with its filters open at {LAPTOP['width']} px, {locale}")
+
+
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
 def test_on_a_tablet_the_table_scrolls_not_the_page(logged_in, busy, locale):
     """Narrower than a laptop (1024 px), eight columns may not fit: the table scrolls in
