@@ -334,6 +334,35 @@ def forget(subjects: Collection[str], links: Collection[str]) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def forget_discreet(event_keys: Collection[str], kinds: Collection[Kind]) -> int:
+    """Delete the discreet rows of these events (`Event.discreet`: a hashed key, no
+    subject), which `forget` cannot find when they link elsewhere than the case (an
+    anonymous report's § 5-2, told to those who cannot open it). Their keys are hashed
+    with the recipient: found by the recipients of discreet rows of these kinds."""
+    if not event_keys or not kinds:
+        return 0
+    users = set(
+        db.session.scalars(
+            select(Notification.user_id)
+            .where(
+                Notification.kind.in_(sorted(str(k) for k in kinds)),
+                Notification.id >= privacy.RANDOM_ID_MIN,
+            )
+            .distinct()
+        )
+    )
+    hashed = sorted(
+        _dedupe_key(key, uid, discreet=True) for key in set(event_keys) for uid in users
+    )
+    removed = 0
+    for start in range(0, len(hashed), 500):
+        result = db.session.execute(
+            delete(Notification).where(Notification.dedupe_key.in_(hashed[start : start + 500]))
+        )
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return removed
+
+
 def forget_user(user_id: int) -> int:
     """Delete a user's notifications, preferences and profile (their data is erased)."""
     removed = 0

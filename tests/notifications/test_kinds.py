@@ -7,11 +7,12 @@ the tick runs for real and the e-mails arrive at a real SMTP server.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from handling import service
+from handling.erasure import erase_case
 from handling.models import HandlerGroupEscalation
 from handling.states import CaseState, Track
 from notifications.kinds import Kind
@@ -282,6 +283,23 @@ def test_section_5_2_of_an_anonymous_report_is_dated_to_the_day_a_handlers_flag_
     [flagged] = [r for r in rows(app) if r.kind == Kind.SECTION_5_2 and r.id != s52.id]
     assert flagged.id < privacy.RANDOM_ID_MIN
     assert flagged.subject == f"case:{later.id}"
+
+
+def test_section_5_2_of_an_anonymous_report_is_forgotten_with_its_case(app, org, submit):
+    """Retention deletes a case with every notification about it. The § 5-2 rows of an
+    anonymous report carry no subject (dated to the day) and, for those who cannot open
+    the case, link elsewhere (the escalation contact's list, the administrator's handler
+    group page): they must go with the case all the same, as a named report's do."""
+    _contacts(app, org.hms, org.fallback_handler)
+    anonymous = submit(None, unit_id=org.ward.id, severity=4)
+    named = submit(org.employee, unit_id=org.ward.id, severity=4)
+    s52 = [r for r in rows(app) if r.kind == Kind.SECTION_5_2]
+    assert len(s52) == 2
+    with app.app_context():
+        for ref in (anonymous, named):
+            erase_case(get_case(ref.id), month=date.today().replace(day=1))
+        db.session.commit()
+    assert [r for r in rows(app) if r.kind == Kind.SECTION_5_2] == []
 
 
 def _deadline(app, case_id, kind):
