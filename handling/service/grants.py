@@ -23,7 +23,7 @@ from handling.models import (
     HandlerGroupMember,
 )
 from handling.service.access import case_kept
-from handling.service.base import TEXT_MAX, _audit, _event, _now, _seal, _text
+from handling.service.base import TEXT_MAX, _audit, _event, _now, _seal, _text, sees_reporter
 from handling.service.routing import _sync_exclusions, eligible_handler_ids, sync_group_exclusions
 from handling.states import GrantKind
 from trygg import access_changes, audit
@@ -61,11 +61,23 @@ def may_grant(user: User, case: Case) -> bool:
     return is_group_lead(user, case.group_id) and user.id not in case.excluded_user_ids
 
 
-def grant_candidates(case: Case) -> list[User]:
-    """Members of the case's group who may not see it yet (and are not excluded)."""
+def grant_candidates(case: Case, viewer: User | None = None) -> list[User]:
+    """Members of the case's group who may not see it yet (and are not excluded); none
+    for a `viewer` who may not give a confidential case by name (`grants_by_name`)."""
+    if viewer is not None and not grants_by_name(case, viewer):
+        return []
     ids = eligible_handler_ids(case.group, case)
     seeing = access.seeing_by_case([case.id])[case.id]
     return [u for uid in ids if uid not in seeing and (u := db.session.get(User, uid))]
+
+
+def grants_by_name(case: Case, user: User) -> bool:
+    """Whether `user` may give a colleague access to the case. In a confidential report
+    only its assignee may (`sees_reporter`), as only they give it to a colleague
+    (service.assignment.names_handler): a handler who sent the report before joining
+    the group is excluded as they join, and a colleague would find them as the newcomer
+    the form leaves out, or the one refused."""
+    return sees_reporter(case, user)
 
 
 def grant_row(
@@ -115,10 +127,20 @@ def grant_access(
     """Give a colleague in the case's group access to it, with a reason.
 
     Only a handler who has access to the case, or the group's lead, may (CaseNotFound
-    for anyone else); a lead without access may not grant to themselves.
+    for anyone else); a lead without access may not grant to themselves; in a
+    confidential report only its assignee gives access (`grants_by_name`).
     """
     if not may_grant(actor, case):
         raise CaseNotFound()
+    if not grants_by_name(case, actor):
+        # The same answer whoever is named: a refusal for a conflict would tell.
+        raise CaseError(
+            _l(
+                "In a confidential report only the case handler assigned to the case "
+                "gives a colleague access."
+            ),
+            "user_id",
+        )
     text = _text(reason)
     if text is None:
         raise CaseError(_l("Write why this colleague needs access."), "reason")

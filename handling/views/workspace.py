@@ -146,12 +146,13 @@ def _handler_context(
     return {
         "next_states": service.offered_next(case),
         "finished": case.state in FINISHED_STATES,
-        # The assignment form's handlers and count of excluded people: in a confidential
-        # report, only the assignee's tell who is left out (service.names_handler).
+        # The assignment form's handlers, the count of excluded people and the grant
+        # form's colleagues: in a confidential report, only the assignee's tell who is
+        # left out (service.names_handler, service.grants_by_name).
         "assignable": service.assignable(case, _user(), eligible),
         "names_handler": service.names_handler(case, _user()),
         "excluded_count": service.excluded_count(case, _user()),
-        "grant_candidates": service.grant_candidates(case),
+        "grant_candidates": service.grant_candidates(case, _user()),
         "people": people,
         "picker": picker,
         "events": [(e, event_text(e, names, groups)) for e in content.events],

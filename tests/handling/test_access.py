@@ -395,6 +395,53 @@ def test_a_handler_who_sent_a_confidential_report_is_not_told_apart_in_the_assig
         assert get_case(ella_reported.id).assigned_user_id == org.colleague.id
 
 
+def _grant_options(page: str) -> list[str]:
+    """The colleagues the grant form offers (none: no form)."""
+    select_tag = re.search(r'<select[^>]*name="user_id".*?</select>', page, re.S)
+    if select_tag is None:
+        return []
+    return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select_tag.group(0))
+
+
+def test_a_handler_who_sent_a_confidential_report_and_joined_later_is_not_told_apart(
+    app, org, make, submit, api
+):
+    """A handler who sent a confidential report before joining the case's group is
+    excluded from the case as they join. The grant form offers the members who joined
+    after the case came: a colleague who reads "The reporter" (and sees on the
+    access-changes page who joined) must not find the reporter as the newcomer that form
+    leaves out, or the one the API refuses. As with the assignment, only the assignee
+    gives a confidential case to a colleague by name, and everyone else reads the same
+    whoever reported."""
+    nils = make.user(Role.HANDLER, Role.EMPLOYEE, name="Nils Ny")
+    ola = make.user(Role.HANDLER, Role.EMPLOYEE, name="Ola Ny")
+    nils_reported = submit(nils, unit_id=org.ward.id, confidential=True)
+    ella_reported = submit(org.employee, unit_id=org.ward.id, confidential=True)
+    body = {"name": "HMS", "is_default": True}
+    body["member_ids"] = [org.handler.id, org.colleague.id, nils.id, ola.id]
+    joined = api(org.admin).put(f"/api/v1/admin/handler-groups/{org.hms}", body)
+    assert joined.status_code == 200, joined.get_json()
+    hanna = api(org.handler)
+
+    seen = {}
+    for ref in (nils_reported, ella_reported):
+        page = hanna.get(f"/cases/{ref.id}").get_data(as_text=True)
+        to_nils = {"user_id": nils.id, "reason": "Ferie"}
+        given = hanna.post(f"/api/v1/cases/{ref.id}/grants", to_nils)
+        seen[ref.id] = (_grant_options(page), given.status_code, given.get_json())
+    assert seen[nils_reported.id] == seen[ella_reported.id]
+    with app.app_context():
+        assert not service.can_access(user_obj(nils), get_case(ella_reported.id))
+
+    # The assignee, who sees who reported, gives access by name.
+    mine = {"handler_id": org.handler.id, "reason": "Mine"}
+    assert hanna.post(f"/api/v1/cases/{ella_reported.id}/assignment", mine).status_code == 200
+    page = hanna.get(f"/cases/{ella_reported.id}").get_data(as_text=True)
+    assert _grant_options(page) == ["Nils Ny", "Ola Ny"]
+    to_nils = {"user_id": nils.id, "reason": "Ferie"}
+    assert hanna.post(f"/api/v1/cases/{ella_reported.id}/grants", to_nils).status_code == 201
+
+
 def test_safety_rep_sees_a_case_only_with_consent_and_only_what_was_shared(
     app, make, org, submit, api
 ):
