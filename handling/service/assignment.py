@@ -30,6 +30,7 @@ from handling.service.messages import _store_message
 from handling.service.routing import (
     _place,
     _sync_exclusions,
+    conflicts,
     eligible_handler_ids,
     eligible_handlers,
 )
@@ -88,11 +89,15 @@ def assignable(case: Case, user: User, eligible: list[User] | None = None) -> li
 
 
 def excluded_count(case: Case, user: User) -> int:
-    """How many people the page tells `user` are excluded (conflict of interest): never
-    counting a confidential reporter for someone who does not see who reported."""
+    """How many people the page tells `user` are excluded (conflict of interest): for
+    someone who does not see who reported, without a confidential reporter, unless the
+    reporter is excluded for a reason the page shows as well (the line manager of the
+    named counterpart), where leaving them out would tell who they are."""
     excluded = case.excluded_user_ids
     if excluded and not sees_reporter(case, user):
-        excluded -= reporting.people_named(case.report).user_ids["reporter"]
+        named = reporting.people_named(case.report).user_ids
+        shown = conflicts(case.report, named)
+        excluded -= {u for u in named["reporter"] if "line_manager" not in shown.get(u, ())}
     return len(excluded)
 
 

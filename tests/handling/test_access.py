@@ -395,6 +395,36 @@ def test_a_handler_who_sent_a_confidential_report_is_not_told_apart_in_the_assig
         assert get_case(ella_reported.id).assigned_user_id == org.colleague.id
 
 
+def test_the_count_of_excluded_people_keeps_a_reporter_excluded_for_a_reason_shown(
+    app, org, make, submit, api
+):
+    """A colleague who does not see who sent a confidential report reads a count of
+    excluded people without the reporter. A reporter who is also excluded for a reason
+    the page shows (the line manager of the named counterpart) stays in it: leaving them
+    out would tell the colleague, who knows that manager is in the group, that the
+    manager is the reporter. Their report reads as a colleague's about the same person."""
+    boss = make.user(Role.HANDLER, Role.EMPLOYEE, name="Bjørn Sjef", manages=(org.psychiatry,))
+    worker = make.user(Role.EMPLOYEE, name="Wenche Arbeider", units=(org.psychiatry,))
+    with app.app_context():
+        group = service.get_group(org.hms)
+        members = [*group.member_ids, boss.id]
+        service.save_group(
+            actor="test", name="HMS", member_ids=members, group=group, is_default=True
+        )
+        db.session.commit()
+    about = {"counterpart_user_id": worker.id, "counterpart_category": "colleague"}
+    by_boss = submit(boss, unit_id=org.ward.id, confidential=True, **about)
+    by_kari = submit(org.colleague, unit_id=org.ward.id, confidential=True, **about)
+    hanna = api(org.handler)
+    counts = {}
+    for ref in (by_boss, by_kari):
+        page = hanna.get(f"/cases/{ref.id}").get_data(as_text=True)
+        section = page[page.index('id="h-assignment"') :]
+        found = re.search(r"(\d+) (?:person er|personer er) holdt utenfor saken", section)
+        counts[ref.id] = found.group(1) if found else None
+    assert counts[by_boss.id] == counts[by_kari.id] == "1"
+
+
 def _grant_options(page: str) -> list[str]:
     """The colleagues the grant form offers (none: no form)."""
     select_tag = re.search(r'<select[^>]*name="user_id".*?</select>', page, re.S)
