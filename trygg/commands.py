@@ -52,8 +52,9 @@ def _code_line(issued: accounts.IssuedCode) -> str:
 
 
 OWN_CHOICE = (
-    "handlers and safety representatives choose their own password: {hint}; the "
-    "set-password code goes by e-mail to their own address, never through you"
+    "handlers, safety representatives and those responsible for follow-up tasks choose "
+    "their own password: {hint}; the set-password code goes by e-mail to their own "
+    "address, never through you"
 )
 
 
@@ -134,9 +135,10 @@ def users_create(
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, required=True)
 def users_set_password(email: str, password_stdin: bool) -> None:
-    """Set a user's password (ends all their sessions); not for handlers."""
+    """Set a user's password (ends all their sessions); not for handlers, safety
+    representatives or a follow-up task's responsible person (accounts.reset_by_mail)."""
     user = _user_or_fail(email)
-    if user.roles & CASE_READING_ROLES:
+    if accounts.reset_by_mail(user):
         hint = f"use `trygg users password-code {user.email}`"
         raise click.ClickException(OWN_CHOICE.format(hint=hint))
     try:

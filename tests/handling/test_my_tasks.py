@@ -31,6 +31,7 @@ from tests.handling.test_pages import Browser, page_text, redirected_to
 from tests.kernel.conftest import inbox  # noqa: F401 - a fixture
 from tests.kernel.test_separation import set_password_with_code
 from tests.notifications.conftest import mailbox  # noqa: F401 - a fixture
+from trygg.accounts.models import User
 from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
@@ -540,6 +541,24 @@ def test_an_admin_is_never_shown_the_code_of_someone_with_a_task(
     assert "you get a set-password code to give them" in admin.text(f"/admin/users/{other.id}")
     shown = page_text(admin.post(f"/admin/users/{other.id}/password-code", {}))
     assert 'id="password-code"' in shown
+
+
+def test_the_server_sets_no_password_for_someone_with_a_task(app, org, submit, runner):
+    """`trygg users set-password` takes no password for a handler or safety
+    representative, and none for a follow-up task's responsible person either: whoever
+    typed it could read what My tasks shows them. The command names the e-mailed code."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    give_task(app, org, ref.id)
+    with app.app_context():
+        before = db.session.get(User, org.manager.id).password_hash
+    result = runner.invoke(
+        args=["users", "set-password", org.manager.email, "--password-stdin"],
+        input="et langt nytt passord\n",
+    )
+    assert result.exit_code != 0
+    assert f"trygg users password-code {org.manager.email}" in result.output
+    with app.app_context():
+        assert db.session.get(User, org.manager.id).password_hash == before
 
 
 def make_enrolled(app: Flask, user_id: int) -> None:
