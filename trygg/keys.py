@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from flask.cli import AppGroup
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from trygg import crypto
+from trygg import audit, crypto
 from trygg.extensions import db
 from trygg.settings import ConfigError
 
@@ -143,14 +144,49 @@ def rewrap_all(batch: int = 500, progress: Callable[[int], None] | None = None) 
     return done
 
 
-def usage_count(kek_id: str) -> int:
-    """How many stored data keys are still wrapped with the given KEK."""
-    total = 0
+def usage() -> tuple[Counter[str], dict[str, bytes]]:
+    """How many stored data keys each KEK id wraps (whether or not the keyring holds it),
+    and one of them per id."""
+    used: Counter[str] = Counter()
+    sample: dict[str, bytes] = {}
     for column in wrapped_key_columns():
         for blob in db.session.scalars(select(column).where(_stored(column))):
-            if crypto.wrapped_key_id(blob) == kek_id:
-                total += 1
-    return total
+            kid = crypto.wrapped_key_id(blob)
+            used[kid] += 1
+            sample.setdefault(kid, blob)
+    return used, sample
+
+
+def usage_count(kek_id: str) -> int:
+    """How many stored data keys are still wrapped with the given KEK."""
+    return usage()[0][kek_id]
+
+
+def keyring_problem(
+    ring: crypto.Keyring, found: tuple[Counter[str], dict[str, bytes]] | None = None
+) -> str | None:
+    """Why this keyring cannot open the stored data keys, or None.
+
+    Every KEK id the data uses must be in the ring, and a data key of each must open
+    with it (a ring with the right ids but other keys is not the one the data needs).
+    """
+    used, sample = found or usage()
+    missing = sorted(kid for kid in used if kid not in ring.keys)
+    if missing:
+        count = sum(used[kid] for kid in missing)
+        return (
+            f"{count} data keys are wrapped with {', '.join(missing)}, which the keyring "
+            f"{ring.path} does not hold: configure the keyring this database was written with"
+        )
+    for kid, blob in sample.items():
+        try:
+            ring.unwrap(blob)
+        except crypto.CryptoError:
+            return (
+                f"the keyring {ring.path} holds {kid}, but not the key the data was wrapped "
+                "with: configure the keyring this database was written with"
+            )
+    return None
 
 
 def total_wrapped() -> int:
@@ -164,10 +200,12 @@ def total_wrapped() -> int:
 keys_cli = AppGroup("keys", help="Manage the key-encryption keys.")
 
 
-@keys_cli.command("init")
+@click.command("init")
 @click.option("--path", "path", required=True, type=click.Path(dir_okay=False))
 def init_command(path: str) -> None:
     """Create a new keyring file (mode 0600) for production."""
+    # A plain command, not the app's: it runs before the keyring the configuration names
+    # exists (and the app, which loads that keyring, cannot start without it).
     try:
         ring = crypto.create_keyring_file(Path(path))
     except crypto.KeyringError as exc:
@@ -175,16 +213,31 @@ def init_command(path: str) -> None:
     click.echo(f"created keyring {path} with key {ring.active_id}")
 
 
+keys_cli.add_command(init_command)
+
+
+def _refuse_a_keyring_that_does_not_open(ring: crypto.Keyring) -> None:
+    problem = keyring_problem(ring)
+    if problem:
+        raise click.ClickException(f"{problem}; nothing was changed")
+
+
 @keys_cli.command("rotate")
 @click.option("--batch", default=500, show_default=True, help="Rows per transaction.")
 def rotate_command(batch: int) -> None:
     """Add a new key-encryption key and re-wrap every data key under it."""
     ring = keyring()
+    # Checked before the new key is written: a wrong keyring must not be rotated into
+    # a file that then looks like the right one.
+    _refuse_a_keyring_that_does_not_open(ring)
     new_id = ring.add_key()
     ring.save()
     click.echo(f"new active key {new_id}; re-wrapping data keys")
     with click.progressbar(length=total_wrapped(), label="re-wrapping") as bar:
         count = rewrap_all(batch=batch, progress=bar.update)
+    # An operator's action like any other: in the audit log (key ids and a count only).
+    audit.record("keys.rotate", actor="cli", object_type="key", object_id=new_id)
+    db.session.commit()
     click.echo(f"re-wrapped {count} data keys under {new_id}")
 
 
@@ -192,6 +245,7 @@ def rotate_command(batch: int) -> None:
 @click.option("--batch", default=500, show_default=True, help="Rows per transaction.")
 def rewrap_command(batch: int) -> None:
     """Resume an interrupted rotation: re-wrap data keys still under older keys."""
+    _refuse_a_keyring_that_does_not_open(keyring())
     with click.progressbar(length=total_wrapped(), label="re-wrapping") as bar:
         count = rewrap_all(batch=batch, progress=bar.update)
     click.echo(f"checked {count} data keys")
@@ -202,7 +256,8 @@ def rewrap_command(batch: int) -> None:
 def retire_command(kek_id: str) -> None:
     """Remove an old key-encryption key; refused while any data key still uses it."""
     ring = keyring()
-    in_use = usage_count(kek_id)
+    # The active key and an unknown one are refused first: "rewrap first" would not help.
+    in_use = usage_count(kek_id) if kek_id in ring.keys and kek_id != ring.active_id else 0
     if in_use:
         raise click.ClickException(
             f"key {kek_id} still wraps {in_use} data keys; run `trygg keys rewrap` first"
@@ -212,6 +267,8 @@ def retire_command(kek_id: str) -> None:
     except crypto.KeyringError as exc:
         raise click.ClickException(str(exc)) from None
     ring.save()
+    audit.record("keys.retire", actor="cli", object_type="key", object_id=kek_id)
+    db.session.commit()
     click.echo(f"retired key {kek_id}")
 
 
@@ -219,6 +276,13 @@ def retire_command(kek_id: str) -> None:
 def list_command() -> None:
     """Show the keys in the keyring and how many data keys each wraps."""
     ring = keyring()
+    found = usage()
+    used = found[0]
     for kid in ring.keys:
         marker = " (active)" if kid == ring.active_id else ""
-        click.echo(f"{kid}{marker}: {usage_count(kid)} data keys")
+        click.echo(f"{kid}{marker}: {used[kid]} data keys")
+    for kid in sorted(set(used) - set(ring.keys)):
+        click.echo(f"{kid} (NOT IN THIS KEYRING): {used[kid]} data keys cannot be opened")
+    problem = keyring_problem(ring, found)
+    if problem:
+        raise click.ClickException(problem)

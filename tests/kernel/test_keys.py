@@ -7,6 +7,7 @@ instead of the session's shared one.
 from __future__ import annotations
 
 import json
+import os
 import stat
 import threading
 import time
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from tests.factories import Factory, api_login
 from trygg import crypto, keys
 from trygg.accounts.models import User
+from trygg.audit import AuditEntry
 from trygg.extensions import db
 from trygg.roles import Role
 
@@ -219,3 +221,96 @@ def test_threads_reload_the_keyring_one_at_a_time_and_keep_the_newest(
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [
         "keyring file unreadable, keeping the keys loaded"
     ]
+
+
+def test_retire_of_the_active_key_in_use_says_to_rotate_not_to_rewrap(keyed_app, keyring_file):
+    """`rewrap` cannot move data off the active key; the operator was sent in a circle."""
+    Factory(keyed_app).user(Role.EMPLOYEE, totp=True)
+    active_id, _ = keys_in_file(keyring_file)
+    result = keyed_app.test_cli_runner().invoke(args=["keys", "retire", active_id])
+    assert result.exit_code == 1
+    assert "the active key cannot be retired; rotate first" in result.output
+    assert "rewrap" not in result.output
+
+
+@pytest.fixture
+def wrong_keyring(tmp_path):
+    """Another host's keyring, or a fresh one made by mistake: none of the data's keys."""
+    path = tmp_path / "wrong-keyring.json"
+    crypto.create_keyring_file(path)
+    return path
+
+
+def test_rotate_with_a_keyring_that_does_not_open_the_data_changes_nothing(
+    keyed_app, keyring_file, wrong_keyring, make_app
+):
+    """It crashed with a traceback, after writing a new key into the wrong keyring file."""
+    user = Factory(keyed_app).user(Role.EMPLOYEE, totp=True)
+    data_key_id, _ = keys_in_file(keyring_file)
+    wrong = make_app(keyring_path=str(wrong_keyring))
+    before = wrong_keyring.read_bytes()
+    runner = wrong.test_cli_runner()
+    for command in (["keys", "rotate"], ["keys", "rewrap"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 1, result.output
+        assert f"1 data keys are wrapped with {data_key_id}, which the keyring" in result.output
+        assert "nothing was changed" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert wrong_keyring.read_bytes() == before
+    assert wrapping_key_of(keyed_app, user.id) == data_key_id
+
+
+def test_rotate_with_the_right_key_ids_but_other_keys_changes_nothing(
+    keyed_app, keyring_file, make_app, tmp_path
+):
+    Factory(keyed_app).user(Role.EMPLOYEE, totp=True)
+    ring = crypto.Keyring.load(keyring_file)
+    forged = crypto.Keyring(
+        keys={kid: os.urandom(32) for kid in ring.keys},
+        active_id=ring.active_id,
+        lookup_secret=ring.lookup_secret,
+    )
+    forged.save(tmp_path / "forged.json")
+    before = (tmp_path / "forged.json").read_bytes()
+    app = make_app(keyring_path=str(tmp_path / "forged.json"))
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 1, result.output
+    assert f"holds {ring.active_id}, but not the key the data was wrapped with" in result.output
+    assert (tmp_path / "forged.json").read_bytes() == before
+
+
+def test_list_names_the_keys_the_data_needs_that_the_keyring_lacks(
+    keyed_app, keyring_file, wrong_keyring, make_app
+):
+    """It said "0 data keys" for the wrong keyring's key, and nothing of the data's own."""
+    Factory(keyed_app).user(Role.EMPLOYEE, totp=True)
+    data_key_id, _ = keys_in_file(keyring_file)
+    wrong_id, _ = keys_in_file(wrong_keyring)
+    result = (
+        make_app(keyring_path=str(wrong_keyring)).test_cli_runner().invoke(args=["keys", "list"])
+    )
+    assert result.exit_code == 1
+    assert f"{wrong_id} (active): 0 data keys" in result.output
+    assert f"{data_key_id} (NOT IN THIS KEYRING): 1 data keys cannot be opened" in result.output
+
+
+def test_rotation_and_retirement_are_in_the_audit_log(keyed_app, keyring_file):
+    """Operator actions, as the README says every operator action is: they were not."""
+    Factory(keyed_app).user(Role.EMPLOYEE, totp=True)
+    old_id, _ = keys_in_file(keyring_file)
+    runner = keyed_app.test_cli_runner()
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    new_id, _ = keys_in_file(keyring_file)
+    assert runner.invoke(args=["keys", "retire", old_id]).exit_code == 0
+    with keyed_app.app_context():
+        entries = db.session.execute(
+            select(AuditEntry.action, AuditEntry.actor, AuditEntry.object_id)
+            .where(AuditEntry.action.like("keys.%"))
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("keys.rotate", "cli", new_id),
+        ("keys.retire", "cli", old_id),
+    ]
+    verify = runner.invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
