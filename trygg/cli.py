@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from trygg import keys
 from trygg.app import create_app
 from trygg.cli_groups import TryggGroup
 from trygg.settings import ConfigError
@@ -32,6 +33,10 @@ cli = TryggGroup(
     set_debug_flag=False,
     help="Trygg: incident reporting and case handling.",
 )
+# `trygg keys` is found without building the app, so that `trygg keys init` can make the
+# keyring a production configuration names before it exists (the app refuses to start
+# without it). Its other commands build the app when they run.
+cli.add_command(keys.keys_cli)
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ from typing import Any
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import DBAPIError, NoSuchTableError
+
+from trygg.crypto import CryptoError
 
 # Flask's commands that only developers use; moved under `trygg dev`.
 DEVELOPER_COMMANDS = frozenset({"run", "shell", "routes"})
@@ -87,6 +90,28 @@ class TryggGroup(FlaskGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in super().list_commands(ctx) if name not in DEVELOPER_COMMANDS]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a database that cannot be reached or a keyring that does not
+        open the data is one line, not a traceback (the day the server died)."""
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+            raise click.ClickException(
+                f"the database failed: {' '.join(lines[:1])} (check DATABASE_URL, and that "
+                "`trygg db upgrade` has run)"
+            ) from None
+        except NoSuchTableError as exc:
+            raise click.ClickException(
+                f"the database has no table {exc}: check DATABASE_URL, and run "
+                "`trygg db upgrade` (or `trygg restore`) first"
+            ) from None
+        except CryptoError as exc:
+            raise click.ClickException(
+                f"{exc}: the configured keyring (TRYGG_KEYRING_PATH) is not the one this "
+                "database was written with"
+            ) from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
