@@ -20,7 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from trygg import audit
+from trygg import audit, keys
 from trygg.audit import GENESIS, AuditEntry, AuditHead
 from trygg.extensions import db
 
@@ -197,6 +197,15 @@ def seal_head(*, force: bool = False) -> int | None:
 audit_cli = AppGroup("audit", help="Check the audit log.")
 
 
+def _keyring_hint(broken: ChainBreak) -> str:
+    """A seal that does not match is also what the wrong keyring looks like (the seal's
+    key comes from it): say so when the keyring does not open the stored data either."""
+    if broken.kind != "seal":
+        return ""
+    problem = keys.keyring_problem(keys.keyring())
+    return f"; or the keyring is wrong: {problem}" if problem else ""
+
+
 def _anchors(values: tuple[str, ...]) -> list[Anchor]:
     try:
         return [Anchor.parse(v) for v in values]
@@ -217,7 +226,10 @@ def verify_command(anchor_values: tuple[str, ...]) -> None:
     anchors = _anchors(anchor_values)
     checked, broken = verify(anchors=anchors)
     if broken:
-        click.echo(f"audit chain broken at entry {broken.seq}: {broken.reason}", err=True)
+        click.echo(
+            f"audit chain broken at entry {broken.seq}: {broken.reason}{_keyring_hint(broken)}",
+            err=True,
+        )
         raise SystemExit(1)
     suffix = f", {len(anchors)} anchors found" if anchors else ""
     click.echo(f"audit chain intact: {checked} entries{suffix}")
@@ -234,6 +246,10 @@ def head_command() -> None:
 @click.option("--force", is_flag=True, help="Replace a seal that does not match.")
 def seal_command(force: bool) -> None:
     """Seal the head of an intact chain (once, after upgrading from a version without)."""
+    problem = keys.keyring_problem(keys.keyring())
+    if problem:
+        # A seal made with the wrong keyring would break the chain for the right one.
+        raise click.ClickException(f"{problem}; not sealed")
     try:
         seq = seal_head(force=force)
     except SealRefused as exc:

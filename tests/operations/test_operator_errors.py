@@ -105,3 +105,17 @@ def test_a_command_that_opens_reports_with_the_wrong_keyring_is_one_line(filled_
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "data key is wrapped with unknown key k" in result.output
     assert "is not the one this database was written with" in result.output
+
+
+def test_audit_verify_names_the_wrong_keyring_and_seal_refuses_it(filled_and_wrong):
+    """A seal that does not match read as tampering only; `audit seal --force` would then
+    have sealed the chain with the wrong keyring, breaking it for the right one."""
+    app, wrong = filled_and_wrong
+    verify = trygg(wrong, "audit", "verify")
+    assert verify.exit_code == 1
+    assert "the head's seal does not match" in verify.output
+    assert "or the keyring is wrong: " in verify.output
+    assert "which the keyring" in verify.output
+    sealed = trygg(wrong, "audit", "seal", "--force")
+    assert "not sealed" in one_line_error(sealed)
+    assert trygg(app, "audit", "verify").exit_code == 0
