@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ENGINE
 from tests.operations.conftest import recreate_empty
 from tests.operations.support import fill, read_back, row_counts
 from trygg import crypto
@@ -164,3 +165,23 @@ def is_empty(app) -> bool:
 
     with app.app_context():
         return engines.is_empty(db.engine)
+
+
+def test_a_backup_that_fails_leaves_nothing_behind(make_app, tmp_path, monkeypatch, request):
+    """It left a half-written copy, and the folder then refused the next attempt."""
+    if ENGINE == "postgres":  # pg_dump is not installed on this host
+        app = make_app(database_url=request.getfixturevalue("scratch_database"))
+        monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    else:  # the database file is not a database
+        garbage = tmp_path / "garbage.db"
+        garbage.write_bytes(b"not a database" * 512)
+        app = make_app(database_url=f"sqlite:///{garbage}")
+    out = tmp_path / "backup"
+    result = invoke(app, "backup", "--out", str(out))
+    assert result.exit_code != 0
+    assert not out.exists()
+    given = tmp_path / "given"  # an empty folder the operator made is left, empty
+    given.mkdir()
+    result = invoke(app, "backup", "--out", str(given))
+    assert result.exit_code != 0
+    assert list(given.iterdir()) == []

@@ -9,6 +9,7 @@ turns such errors into one line.
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -119,3 +120,18 @@ def test_audit_verify_names_the_wrong_keyring_and_seal_refuses_it(filled_and_wro
     sealed = trygg(wrong, "audit", "seal", "--force")
     assert "not sealed" in one_line_error(sealed)
     assert trygg(app, "audit", "verify").exit_code == 0
+
+
+def test_backup_warns_when_the_keyring_does_not_open_the_data(
+    filled_and_wrong, tmp_path: Path, pg_tools
+):
+    """The copy is good, but the operator was about to keep the wrong keyring beside it."""
+    _app, wrong = filled_and_wrong
+    result = trygg(wrong, "backup", "--out", str(tmp_path / "backup"))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert manifest["unopenable"] > 0
+    assert (
+        f"warning: {manifest['unopenable']} data keys do not open with the configured keyring"
+        in result.output
+    )

@@ -49,16 +49,34 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _new_folder(out: Path) -> None:
+def _new_folder(out: Path) -> bool:
+    """Make the backup's folder private; True when it did not exist before."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BackupError(f"{out} exists and is not an empty folder; give a new one")
+    made = not out.exists()
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     out.chmod(0o700)
+    return made
 
 
 def backup(out: Path) -> dict[str, Any]:
-    """Write the database copy and its manifest into a new folder; return the manifest."""
-    _new_folder(out)
+    """Write the database copy and its manifest into a new folder; return the manifest.
+
+    A backup that fails leaves no half-written copy behind (which would also block the
+    next attempt into the same folder): the folder is as it was before.
+    """
+    made = _new_folder(out)
+    try:
+        return _write_backup(out)
+    except BaseException:
+        for name in (*engines.DUMP_FILE.values(), MANIFEST):
+            (out / name).unlink(missing_ok=True)
+        if made:
+            out.rmdir()
+        raise
+
+
+def _write_backup(out: Path) -> dict[str, Any]:
     engine = db.engine
     name = engine.dialect.name
     if name not in engines.DUMP_FILE:
@@ -181,6 +199,14 @@ def backup_command(out: Path) -> None:
     )
     if not manifest["audit_intact"]:
         click.echo("warning: the audit chain was already broken when backed up", err=True)
+    if manifest["unopenable"]:
+        # The copy is good, but the keyring to keep beside it is not this one.
+        click.echo(
+            f"warning: {manifest['unopenable']} data keys do not open with the configured "
+            f"keyring {keys.keyring().path}: it is not the keyring this database was written "
+            "with, and the backup is unreadable without that one",
+            err=True,
+        )
     click.echo(KEYRING_REMINDER.format(path=keys.keyring().path))
 
 
