@@ -185,3 +185,21 @@ def test_a_backup_that_fails_leaves_nothing_behind(make_app, tmp_path, monkeypat
     result = invoke(app, "backup", "--out", str(given))
     assert result.exit_code != 0
     assert list(given.iterdir()) == []
+
+
+def test_restore_after_the_key_was_retired_says_which_keyring_copy_to_use(
+    filled, backup_dir, make_app, empty_database, settings, tmp_path
+):
+    """A backup from before a rotation, and today's keyring where the old key is retired."""
+    rotated = tmp_path / "rotated-keyring.json"
+    ring = crypto.Keyring.load(settings["keyring_path"])
+    old_id = ring.active_id
+    ring.add_key()
+    ring.remove_key(old_id)
+    ring.save(rotated)
+    app = make_app(database_url=empty_database, keyring_path=str(rotated))
+    result = invoke(app, "restore", str(backup_dir))
+    assert result.exit_code == 1
+    assert f"lacks {old_id}" in result.output
+    assert f"{old_id} was retired from it since: use the copy of the keyring" in result.output
+    assert is_empty(app)

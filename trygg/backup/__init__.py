@@ -149,9 +149,16 @@ def _check_before(manifest: dict[str, Any]) -> None:
     ring = keys.keyring()
     missing = sorted(set(manifest["key_ids"]) - set(ring.keys))
     if missing:
+        retired = [kid for kid in missing if kid in ring.retired]
+        hint = (
+            f" ({', '.join(retired)} was retired from it since: use the copy of the keyring "
+            "kept from before the rotation)"
+            if retired
+            else ""
+        )
         raise BackupError(
             f"the keyring {ring.path} lacks {', '.join(missing)}, which the backed-up data "
-            "needs: configure the keyring that was in use when the backup was made"
+            f"needs: configure the keyring that was in use when the backup was made{hint}"
         )
 
 
