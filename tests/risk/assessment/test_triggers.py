@@ -107,18 +107,18 @@ def test_no_trigger_tells_of_an_incident_in_a_unit_too_small_for_statistics(
     assert _notes(app, ra.manager.id, "risk_review") == []
 
 
+def _five_last_month(app, ra, **fields):
+    """Five reports from the ward, each happened on the 10th of last month (k = 5)."""
+    last_month = (today().replace(day=1) - timedelta(days=1)).replace(day=10)
+    happened = datetime(last_month.year, last_month.month, 10, 12, tzinfo=UTC).isoformat()
+    for _ in range(5):
+        report(app, ra.employee, ra.ward, severity=2, occurred_at=happened, **fields)
+
+
 def test_a_rising_trend_triggers_once(app, ra, approved):
     aid = approved(scope_places=[])
     aid = aid["id"]
-    last_month = (today().replace(day=1) - timedelta(days=1)).replace(day=10)
-    for _ in range(5):
-        report(
-            app,
-            ra.employee,
-            ra.ward,
-            severity=2,
-            occurred_at=datetime(last_month.year, last_month.month, 10, 12, tzinfo=UTC).isoformat(),
-        )
+    _five_last_month(app, ra)
     with app.app_context():
         assert triggers.check_trends(today()) == 1
         assert triggers.check_trends(today()) == 0
@@ -133,17 +133,7 @@ def test_a_rise_in_a_scope_whose_counts_are_not_shown_triggers_nothing(app, ra, 
     would tell the owner what the item hides. The same rise in a one-field scope does."""
     shown = approved(scope_places=["front_desk"])["id"]
     hidden = approved(scope_places=["front_desk"], scope_lone_work=True)["id"]
-    last_month = (today().replace(day=1) - timedelta(days=1)).replace(day=10)
-    for _ in range(5):
-        report(
-            app,
-            ra.employee,
-            ra.ward,
-            severity=2,
-            place_type="front_desk",
-            lone_work=True,
-            occurred_at=datetime(last_month.year, last_month.month, 10, 12, tzinfo=UTC).isoformat(),
-        )
+    _five_last_month(app, ra, place_type="front_desk", lone_work=True)
     with app.app_context():
         assert triggers.check_trends(today()) == 1
         db.session.commit()
