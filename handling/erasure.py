@@ -51,8 +51,9 @@ def erase_case(case: Case, *, month: date) -> dict[str, int]:
     subjects = {f"case:{case.id}"}
     subjects |= {f"deadline:{i}" for i in deadline_ids} | {f"task:{i}" for i in task_ids}
     counts["notifications"] = forget(subjects, {f"/cases/{case.id}"})
-    # An anonymous report's § 5-2 rows have neither (handling/notices/case_events.py).
-    counts["notifications"] += forget_discreet([f"case:{case.id}:s52"], [Kind.SECTION_5_2])
+    if case.report.anonymous:
+        # Its § 5-2 rows have neither (handling/notices/case_events.py).
+        counts["notifications"] += forget_discreet([f"case:{case.id}:s52"], [Kind.SECTION_5_2])
     for model in (CaseMessage, CaseEvent, CaseExclusion, IdentityConsent):
         counts[model.__tablename__] = _count(
             db.session.execute(delete(model).where(model.case_id == case.id))

@@ -62,7 +62,6 @@ from handling.service.assignment import (
     choose_group,
     excluded_count,
     get_group,
-    names_handler,
     recuse,
     take,
 )
@@ -111,6 +110,7 @@ from handling.service.grants import (
     grant_row,
     is_group_lead,
     may_grant,
+    names_handler,
 )
 from handling.service.messages import (
     MessageView,

@@ -25,7 +25,7 @@ from handling.service.base import (
     _text,
     sees_reporter,
 )
-from handling.service.grants import grant_row
+from handling.service.grants import grant_row, names_handler
 from handling.service.messages import _store_message
 from handling.service.routing import (
     _place,
@@ -65,15 +65,6 @@ def choose_group(group_id: int) -> HandlerGroup:
     if group is None:
         raise CaseError(_l("Choose a handler group from the list."), "group_id")
     return group
-
-
-def names_handler(case: Case, user: User) -> bool:
-    """Whether `user` may give the case to a colleague by name. In a confidential report
-    only its assignee may (`sees_reporter`): the reporter is excluded from their own
-    case, so a colleague reading "The reporter" would find, among the group's members,
-    the one the list leaves out or the API refuses. The others take it themselves,
-    leave it to the group's queue or move it to another group."""
-    return sees_reporter(case, user)
 
 
 def assignable(case: Case, user: User, eligible: list[User] | None = None) -> list[User]:

@@ -63,20 +63,21 @@ def may_grant(user: User, case: Case) -> bool:
 
 def grant_candidates(case: Case, viewer: User | None = None) -> list[User]:
     """Members of the case's group who may not see it yet (and are not excluded); none
-    for a `viewer` who may not give a confidential case by name (`grants_by_name`)."""
-    if viewer is not None and not grants_by_name(case, viewer):
+    for a `viewer` who may not give a confidential case by name (`names_handler`)."""
+    if viewer is not None and not names_handler(case, viewer):
         return []
     ids = eligible_handler_ids(case.group, case)
     seeing = access.seeing_by_case([case.id])[case.id]
     return [u for uid in ids if uid not in seeing and (u := db.session.get(User, uid))]
 
 
-def grants_by_name(case: Case, user: User) -> bool:
-    """Whether `user` may give a colleague access to the case. In a confidential report
-    only its assignee may (`sees_reporter`), as only they give it to a colleague
-    (service.assignment.names_handler): a handler who sent the report before joining
-    the group is excluded as they join, and a colleague would find them as the newcomer
-    the form leaves out, or the one refused."""
+def names_handler(case: Case, user: User) -> bool:
+    """Whether `user` may give the case to a colleague by name, as its handler (the
+    assignment form) or with access (the grant form). In a confidential report only its
+    assignee may (`sees_reporter`): the reporter is excluded from their own case (as
+    they join the group, if later), so a colleague reading "The reporter" would find,
+    among the group's members, the one a list leaves out or the API refuses. The others
+    take it themselves, leave it to the group's queue or move it to another group."""
     return sees_reporter(case, user)
 
 
@@ -128,11 +129,11 @@ def grant_access(
 
     Only a handler who has access to the case, or the group's lead, may (CaseNotFound
     for anyone else); a lead without access may not grant to themselves; in a
-    confidential report only its assignee gives access (`grants_by_name`).
+    confidential report only its assignee gives access (`names_handler`).
     """
     if not may_grant(actor, case):
         raise CaseNotFound()
-    if not grants_by_name(case, actor):
+    if not names_handler(case, actor):
         # The same answer whoever is named: a refusal for a conflict would tell.
         raise CaseError(
             _l(

@@ -148,7 +148,7 @@ def _handler_context(
         "finished": case.state in FINISHED_STATES,
         # The assignment form's handlers, the count of excluded people and the grant
         # form's colleagues: in a confidential report, only the assignee's tell who is
-        # left out (service.names_handler, service.grants_by_name).
+        # left out (service.names_handler).
         "assignable": service.assignable(case, _user(), eligible),
         "names_handler": service.names_handler(case, _user()),
         "excluded_count": service.excluded_count(case, _user()),
