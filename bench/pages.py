@@ -17,7 +17,10 @@ drifts):
 - the admin user list (20,000 users, first page) and the unit list (500 units, first page);
   budget 3 ×.
 
-Prints p50/p99 of each and its ratio (p50 / p50 of the /me requests beside it), the
+Prints p50/p99 of each and its ratio (p50 / p50 of the /me requests beside it); for an
+HTML page also its ratio to an authenticated HTML page that renders only the layout
+(`/about/access`, as the same user, alternating with it too): the baseline proposed
+for HTML pages, shown but not judged. Then the
 peak resident memory of each worker (VmHWM, budget 150 MB), and exits 1 when a budget
 is missed. Logins: the
 handler (user 1), the safety rep (user 401) and the seeded admin get a fresh
@@ -245,23 +248,40 @@ class Session:
         return _call(self.conn, "GET", path, self.jar)
 
 
-def _timed(session: Session, path: str, runs: int, me: Session) -> tuple[list[float], list[float]]:
-    """The page's times and, alternating with it, /me's: on a machine whose load drifts,
-    each page is compared with the baseline measured beside it."""
+# An authenticated HTML page that renders the layout (header, navigation, footer) and a
+# few paragraphs of static text: the proposed baseline for HTML pages, whose JSON no-op
+# baseline (/me) renders no template at all.
+LAYOUT_PAGE = "/about/access"
+
+
+def is_html(page: Page) -> bool:
+    return not page.path.startswith(("/api/", "<next:"))
+
+
+def _timed(
+    session: Session, path: str, runs: int, me: Session, layout: bool
+) -> tuple[list[float], list[float], list[float]]:
+    """The page's times and, alternating with it, /me's (and, for an HTML page, the
+    layout page's as the same user): on a machine whose load drifts, each page is
+    compared with the baselines measured beside it."""
     for _ in range(3):
         status, data = session.get(path)
         if status != 200:
             raise SystemExit(f"GET {path}: {status} {data[:300]!r}")
     out: list[float] = []
     base: list[float] = []
+    shell: list[float] = []
+    steps = [(session, path, out), (me, "/api/v1/me", base)]
+    if layout:
+        steps.append((session, LAYOUT_PAGE, shell))
     for _ in range(runs):
-        for target, where, times in ((session, path, out), (me, "/api/v1/me", base)):
+        for target, where, times in steps:
             start = time.perf_counter()
             status, _data = target.get(where)
             times.append(time.perf_counter() - start)
             if status != 200:
                 raise SystemExit(f"GET {where}: {status}")
-    return out, base
+    return out, base, shell
 
 
 @contextmanager
@@ -298,32 +318,40 @@ def run(url: str, keyring: Path, runs: int, port: int) -> int:
             "trust_rep": Session(port, *logins.trust_rep),
             "employee": Session(port, logins.employee, None),
         }
-        timings: list[tuple[Page, list[float], list[float]]] = []
+        timings: list[tuple[Page, list[float], list[float], list[float]]] = []
         for page in pages(logins):
             path = page.path
             if path.startswith("<next:"):
                 query = path[len("<next:") : -1]
                 _s, data = sessions[page.who].get(f"/api/v1/cases?{query}")
                 path = f"/api/v1/cases?{query}&after={json.loads(data)['next_cursor']}"
-            timings.append((page, *_timed(sessions[page.who], path, runs, sessions["handler"])))
+            who = sessions[page.who]
+            timings.append((page, *_timed(who, path, runs, sessions["handler"], is_html(page))))
         rss = [peak_rss_mb(pid) for pid in worker_pids(master)]
     missed = []
     print(
         f"pages on the seeded database, {runs} runs each alternating with /api/v1/me, "
         "sequential, 2 gunicorn workers"
     )
-    print(f"{'':46} {'p50 ms':>8} {'p99 ms':>8} {'/me p50':>8} {'× /me':>7} {'budget':>7}")
-    for page, ts, base in timings:
+    print(
+        f"{'':46} {'p50 ms':>8} {'p99 ms':>8} {'/me p50':>8} {'× /me':>7} {'budget':>7}"
+        f" {'layout':>7} {'× layout':>8}"
+    )
+    for page, ts, base, shell in timings:
         med = statistics.median(ts)
         ratio = med / statistics.median(base)
         ok = page.budget is None or ratio <= page.budget
         if not ok:
             missed.append(page.name)
         budget = f"≤ {page.budget:g}" if page.budget else ""
-        mark = "" if ok else "  MISSED"
+        mark = "" if ok else " MISSED"
+        against = ""
+        if shell:
+            layout = statistics.median(shell)
+            against = f" {layout * 1000:7.1f} {med / layout:8.2f}"
         print(
             f"{page.name:46} {med * 1000:8.1f} {p99(ts) * 1000:8.1f} "
-            f"{statistics.median(base) * 1000:8.1f} {ratio:7.2f} {budget:>7}{mark}"
+            f"{statistics.median(base) * 1000:8.1f} {ratio:7.2f} {budget:>7}{against}{mark}"
         )
     print(f"peak memory per worker (VmHWM): {', '.join(f'{r:.0f} MB' for r in rss)}")
     if any(r > TARGET_RSS_MB for r in rss):
