@@ -128,7 +128,6 @@ def assign(
             _l("Nothing to save: choose another case handler or another group."), "handler_id"
         )
     now = _now(now)
-    label = actor_label(actor)
     if group is not None and group.id != case.group_id:
         _sync_exclusions(case, group.member_ids)
         if not eligible_handler_ids(group, case):
@@ -141,7 +140,7 @@ def assign(
         # The handler who moves it gives it to the group: its members see it.
         case.group_since = now
         case.routing_warning = None
-        _event(case, "routed", label, now, group=group.id, warning=None)
+        _event(case, "routed", actor_label(actor), now, group=group.id, warning=None)
         if handler is None:
             notices.routed(case, now)
     if handler is not None and handler.id not in eligible_handler_ids(case.group, case):
@@ -149,6 +148,17 @@ def assign(
             _l("That person cannot handle this case: not in its group, or excluded."),
             "handler_id",
         )
+    _hand_over(case, handler, reason, actor=actor, now=now)
+    return case
+
+
+def _hand_over(
+    case: Case, handler: User | None, reason: str | None, *, actor: User, now: datetime
+) -> None:
+    """Make `handler` (eligible in the case's group; None: the group's queue) the
+    assignee: a grant if they joined the group later, the reason as an internal note,
+    the event, the audit entry and their notification."""
+    label = actor_label(actor)
     case.assigned_user_id = handler.id if handler is not None else None
     if handler is not None and not access.can_handle(handler.id, case.id):
         # A handler who has the case gives it to a colleague who joined the group later.
@@ -161,7 +171,6 @@ def assign(
     db.session.flush()
     if handler is not None and handler.id != actor.id:
         notices.assigned(case, now)
-    return case
 
 
 def take(case: Case, handler: User, *, now: datetime | None = None) -> Case:
