@@ -1,4 +1,4 @@
-"""Assigning a case to a group or handler, and recusal."""
+"""Assigning a case to a group or handler (by name, or to the least busy), and recusal."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from handling.service.routing import (
     eligible_handlers,
 )
 from handling.states import GrantKind
-from handling.workflow import ACTIVE_STATES
+from handling.workflow import ACTIVE_STATES, FINISHED_STATES
 from reporting import service as reporting
 from trygg.accounts.models import User
 from trygg.audit import actor_label
@@ -112,8 +112,9 @@ def assign(
         raise CaseError(
             _l(
                 "In a confidential report only the case handler assigned to the case "
-                "gives it to a colleague. Take it yourself, or leave it in the group's "
-                "queue."
+                "gives it to a colleague by name. Take it yourself, leave it in the "
+                "group's queue, or, while no one has it, give it to the least busy case "
+                "handler."
             ),
             "handler_id",
         )
@@ -171,6 +172,48 @@ def _hand_over(
     db.session.flush()
     if handler is not None and handler.id != actor.id:
         notices.assigned(case, now)
+
+
+def may_give_to_least_busy(case: Case, user: User) -> bool:
+    """Whether `user` (a handler of the case) may give it to the least busy handler of
+    its group: while it is active, and no one else has it. The rule names no one, so it
+    is the same in every case, confidential or not, whoever reported."""
+    return case.state not in FINISHED_STATES and case.assigned_user_id in {None, user.id}
+
+
+def give_to_least_busy(
+    case: Case, reason: str | None, *, actor: User, now: datetime | None = None
+) -> Case:
+    """ "Give to the least busy handler": the case goes to the eligible member of its
+    group (never an excluded one, so never a confidential reporter) other than `actor`
+    with the fewest active cases, as an assignment (`assign`'s event, audit entry,
+    notification; the reason an internal note). Someone who may not name a colleague
+    in a confidential report (`names_handler`) passes the case on this way without
+    taking it, and so without learning who reported.
+
+    CaseClosed for a finished case; CaseError when someone else has it, or when no one
+    but `actor` may handle it (the same refusal whoever reported).
+    """
+    _require_unfinished(case)
+    if not may_give_to_least_busy(case, actor):
+        raise CaseError(
+            _l(
+                "Only a case no one has taken, or your own, can be given to the least busy "
+                "case handler."
+            )
+        )
+    others = [uid for uid in eligible_handler_ids(case.group, case) if uid != actor.id]
+    chosen = _least_busy(others)
+    handler = db.session.get(User, chosen) if chosen is not None else None
+    if handler is None:
+        raise CaseError(
+            _l(
+                "No one else in the case's group can take it. Keep it, leave it in the "
+                "group's queue or move it to another group."
+            )
+        )
+    _hand_over(case, handler, reason, actor=actor, now=_now(now))
+    return case
 
 
 def take(case: Case, handler: User, *, now: datetime | None = None) -> Case:
