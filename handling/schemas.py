@@ -161,14 +161,14 @@ class DebriefingSchema(StrictSchema):
 
 
 class AssignmentSchema(StrictSchema):
-    """Assign (handler_id; null: back to the group queue), move (group_id), give to the
-    least busy handler of the group (least_busy), or recuse."""
+    """Assign (handler_id; null: back to the group queue), move (group_id), pass on to a
+    colleague chosen for the caller (pass_on), or recuse."""
 
     handler_id = _id()
     group_id = _id()
     reason = _text()
     recuse = fields.Boolean(load_default=False)
-    least_busy = fields.Boolean(load_default=False)
+    pass_on = fields.Boolean(load_default=False)
 
     @validates_schema
     def _recusal_has_reason(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -176,15 +176,15 @@ class AssignmentSchema(StrictSchema):
             raise ValidationError(_("Write why you step aside."), "reason")
 
     @validates_schema
-    def _least_busy_alone(self, data: dict[str, Any], **_kwargs: Any) -> None:
+    def _pass_on_alone(self, data: dict[str, Any], **_kwargs: Any) -> None:
         chosen = data.get("handler_id") is not None or data.get("group_id") is not None
-        if data.get("least_busy") and (chosen or data.get("recuse")):
+        if data.get("pass_on") and (chosen or data.get("recuse")):
             raise ValidationError(
                 _(
-                    "Either give the case to the least busy case handler, or choose a "
+                    "Either pass the case on to a colleague chosen for you, or choose a "
                     "handler or a group or step aside: not both."
                 ),
-                "least_busy",
+                "pass_on",
             )
 
 

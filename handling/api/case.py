@@ -262,10 +262,10 @@ def debriefing(case_id: int) -> tuple[Response, int]:
 @bp.post("/cases/<id:case_id>/assignment")
 @allow(Role.HANDLER)
 @documented(
-    "Assign the case to a handler or another group; give it to the least busy handler "
-    'of its group ("least_busy": true, while no one else has it: the one way to pass a '
-    "confidential case on for a handler who may not name a colleague); or recuse "
-    "yourself (with a reason)",
+    "Assign the case to a handler or another group; pass it on to a colleague of its "
+    'group chosen for you ("pass_on": true, while no one else has it: the least busy, in '
+    "a confidential report one at random; the one way to pass a confidential case on for "
+    "a handler who may not name a colleague); or recuse yourself (with a reason)",
     body=schemas.AssignmentSchema,
     response=schemas.AssignmentOutSchema,
     tags=("cases",),
@@ -279,8 +279,8 @@ def assignment(case_id: int) -> Response:
     if data["recuse"]:
         service.recuse(case, user, data["reason"])
         return jsonify(schemas.AssignmentOutSchema().dump(_assignment(case, True)))
-    if data["least_busy"]:
-        service.give_to_least_busy(case, data["reason"], actor=user)
+    if data["pass_on"]:
+        service.pass_on(case, data["reason"], actor=user)
         return jsonify(schemas.AssignmentOutSchema().dump(_assignment(case, False)))
     handler = None
     if data["handler_id"] is not None:

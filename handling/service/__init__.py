@@ -20,7 +20,7 @@ names, so callers write `from handling import service` and `service.open_case(..
   reading      a case's sealed content opened for reading (audited), history
   queue        the handler's queue, the safety representative's list
   transitions  the workflow table (next states, guard, effect), transitions, track
-  assignment   assigning (by name, or to the least busy handler) and recusal
+  assignment   assigning (by name, or passed on to one chosen) and recusal
   followup     follow-up tasks, debriefing, § 5-2
   mytasks      a responsible person's own tasks ("My tasks"), marking one done
   messages     messages and internal notes
@@ -62,8 +62,8 @@ from handling.service.assignment import (
     choose_group,
     excluded_count,
     get_group,
-    give_to_least_busy,
-    may_give_to_least_busy,
+    may_pass_on,
+    pass_on,
     recuse,
     take,
 )
@@ -253,8 +253,8 @@ __all__ = [
     "assign",
     "assignable",
     "excluded_count",
-    "give_to_least_busy",
-    "may_give_to_least_busy",
+    "may_pass_on",
+    "pass_on",
     "names_handler",
     "take",
     "can_access",

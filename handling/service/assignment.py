@@ -1,7 +1,8 @@
-"""Assigning a case to a group or handler (by name, or to the least busy), and recusal."""
+"""Assigning a case to a group or handler (by name, or passed on to one chosen), and recusal."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 from sqlalchemy import (
@@ -41,6 +42,9 @@ from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
+
+# Not predictable from outside (pass_on's choice in a confidential report).
+_CHANCE = random.SystemRandom()
 
 # -- assignment and recusal -------------------------------------------------------------
 
@@ -113,8 +117,8 @@ def assign(
             _l(
                 "In a confidential report only the case handler assigned to the case "
                 "gives it to a colleague by name. Take it yourself, leave it in the "
-                "group's queue, or, while no one has it, give it to the least busy case "
-                "handler."
+                "group's queue, or, while no one has it, pass it on to a colleague chosen "
+                "for you."
             ),
             "handler_id",
         )
@@ -174,36 +178,37 @@ def _hand_over(
         notices.assigned(case, now)
 
 
-def may_give_to_least_busy(case: Case, user: User) -> bool:
-    """Whether `user` (a handler of the case) may give it to the least busy handler of
-    its group: while it is active, and no one else has it. The rule names no one, so it
-    is the same in every case, confidential or not, whoever reported."""
+def may_pass_on(case: Case, user: User) -> bool:
+    """Whether `user` (a handler of the case) may pass it on to a colleague chosen for
+    them: while it is active, and no one else has it. The rule names no one, so it is
+    the same in every case, confidential or not, whoever reported."""
     return case.state not in FINISHED_STATES and case.assigned_user_id in {None, user.id}
 
 
-def give_to_least_busy(
-    case: Case, reason: str | None, *, actor: User, now: datetime | None = None
-) -> Case:
-    """ "Give to the least busy handler": the case goes to the eligible member of its
-    group (never an excluded one, so never a confidential reporter) other than `actor`
-    with the fewest active cases, as an assignment (`assign`'s event, audit entry,
-    notification; the reason an internal note). Someone who may not name a colleague
-    in a confidential report (`names_handler`) passes the case on this way without
-    taking it, and so without learning who reported.
+def pass_on(case: Case, reason: str | None, *, actor: User, now: datetime | None = None) -> Case:
+    """ "Pass on to a colleague chosen for you": the case goes to an eligible member of
+    its group other than `actor` (never an excluded one, so never a confidential
+    reporter), as an assignment (`assign`'s event, audit entry, notification; the reason
+    an internal note). Someone who may not name a colleague in a confidential report
+    (`names_handler`) passes the case on this way without taking it, and so without
+    learning who reported.
+
+    Who: the least busy; in a confidential report, one at random. Choosing the least busy
+    there would pass over a reporter who is the least busy member, and a colleague who
+    knows the members' workloads would see whom it passed over; a random choice tells
+    nothing but that the receiver did not report, which their being assignee says anyway.
 
     CaseClosed for a finished case; CaseError when someone else has it, or when no one
     but `actor` may handle it (the same refusal whoever reported).
     """
     _require_unfinished(case)
-    if not may_give_to_least_busy(case, actor):
-        raise CaseError(
-            _l(
-                "Only a case no one has taken, or your own, can be given to the least busy "
-                "case handler."
-            )
-        )
+    if not may_pass_on(case, actor):
+        raise CaseError(_l("Only a case no one has taken, or your own, can be passed on this way."))
     others = [uid for uid in eligible_handler_ids(case.group, case) if uid != actor.id]
-    chosen = _least_busy(others)
+    if case.report.confidential:
+        chosen = _CHANCE.choice(others) if others else None
+    else:
+        chosen = _least_busy(others)
     handler = db.session.get(User, chosen) if chosen is not None else None
     if handler is None:
         raise CaseError(

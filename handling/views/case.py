@@ -138,10 +138,10 @@ def track(case_id: int) -> Page | Response:
 @bp.post("/cases/<id:case_id>/assignment")
 @allow(Role.HANDLER)
 def assignment(case_id: int) -> Page | Response:
-    """Assign the case to a handler or another group, give it to the least busy
-    handler, or step aside (recuse)."""
+    """Assign the case to a handler or another group, pass it on to a colleague chosen
+    for the user, or step aside (recuse)."""
     recusing = request.form.get("recuse") == "true"
-    giving = request.form.get("least_busy") == "true"
+    giving = request.form.get("pass_on") == "true"
 
     def run(case: Case) -> str | None:
         data = load_form(schemas.AssignmentSchema())
@@ -149,11 +149,11 @@ def assignment(case_id: int) -> Page | Response:
         if data["recuse"]:
             service.recuse(case, user, data["reason"])
             return _("You have stepped aside. The case went to a colleague.")
-        if data["least_busy"]:
-            service.give_to_least_busy(case, data["reason"], actor=user)
+        if data["pass_on"]:
+            service.pass_on(case, data["reason"], actor=user)
             # The receiver is never the reporter; the case page names them anyway.
             name = Names().user(case.assigned_user_id)
-            return _("The case went to %(name)s, the least busy case handler.", name=name)
+            return _("The case went to %(name)s.", name=name)
         handler = None
         if data["handler_id"] is not None:
             handler = accounts.get_user(data["handler_id"])

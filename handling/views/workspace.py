@@ -152,7 +152,7 @@ def _handler_context(
         # left out (service.names_handler).
         "assignable": service.assignable(case, _user(), eligible),
         "names_handler": service.names_handler(case, _user()),
-        "may_give_to_least_busy": service.may_give_to_least_busy(case, _user()),
+        "may_pass_on": service.may_pass_on(case, _user()),
         "excluded_count": service.excluded_count(case, _user()),
         "grant_candidates": service.grant_candidates(case, _user()),
         "people": people,
