@@ -64,7 +64,8 @@ def register_nav(
     menu: str = "main",
     badge: Callable[[], tuple[int, str] | None] | None = None,
 ) -> None:
-    """Add a link to a menu ("main" or "admin"), shown to holders of `roles`.
+    """Add a link to a menu ("main", "admin", or "user": the header's account menu),
+    shown to holders of `roles`.
 
     No roles: every logged-in user. Domain packages call this when they register their
     blueprints, so the kernel's layout never imports them.

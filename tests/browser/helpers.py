@@ -208,7 +208,8 @@ def show_section(page: Page, heading_id: str) -> None:
 
 
 def log_out(page: Page) -> None:
-    """Press the header's log-out button."""
+    """Open the header's account menu and press its log-out button."""
+    page.locator("header details.app-user > summary").click()
     with navigation(page):
         page.locator("header form[action$='/logout'] button").click()
     assert_path(page, "/login")

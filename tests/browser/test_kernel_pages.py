@@ -273,6 +273,82 @@ def test_pages_fit_a_320_px_screen_without_sideways_scrolling(new_page, logged_i
     assert width <= 320, f"{path} is {width} px wide at 320 px"
 
 
+# -- the header ---------------------------------------------------------------------------
+
+LAPTOP = {"width": 1280, "height": 800}
+# Where the header's parts are: the logo, the tools (language, account menu), and the top
+# and bottom of each link of the main menu.
+HEADER_BOXES = """() => {
+  const box = e => { const r = e.getBoundingClientRect();
+                     return {top: r.top, bottom: r.bottom, right: r.right}; };
+  return {
+    logo: box(document.querySelector('.app-logo')),
+    tools: box(document.querySelector('.app-header__tools')),
+    links: [...document.querySelectorAll('.app-nav li')].map(
+      l => ({...box(l), text: l.innerText.split('\\n')[0]})),
+  };
+}"""
+
+
+def _middle(box: dict[str, float]) -> float:
+    return (box["top"] + box["bottom"]) / 2
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+@pytest.mark.parametrize("role", [*ROLES, Role.AMU])
+def test_the_header_menu_is_one_line_on_a_laptop(logged_in, role, locale):
+    """At 1280 × 800 the main menu is one line, whatever the role and the language: the
+    language switch and the account menu stay level with the logo, and every link of the
+    menu shares one top, in view. A case handler's whole header is that one line, so the
+    queue starts high on the screen."""
+    page = logged_in(role, viewport=LAPTOP, locale=locale)
+    page.goto("/")
+    boxes = page.evaluate(HEADER_BOXES)
+    logo, tools, links = boxes["logo"], boxes["tools"], boxes["links"]
+    tops = {round(link["top"]) for link in links}
+    assert len(tops) == 1, "the menu takes more than one line: " + ", ".join(
+        f"{link['text']} at {link['top']:.0f}" for link in links
+    )
+    assert abs(_middle(tools) - _middle(logo)) <= 2, (
+        f"the header's tools are not level with the logo: {tools} against {logo}"
+    )
+    assert all(link["right"] <= LAPTOP["width"] for link in links)
+    if role == Role.HANDLER:
+        assert abs(_middle(links[0]) - _middle(logo)) <= 2, (
+            f"the handler's menu is not on the logo's line: {links[0]} against {logo}"
+        )
+    assert_accessible(page, f"the header at {LAPTOP['width']} px, {locale}")
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
+def test_the_account_menu_works_from_the_keyboard_on_a_phone(logged_in, locale):
+    """The account menu (name, account page, log out) opens with Enter, its links are in
+    the Tab order and on the screen, and Escape closes it and returns to its button."""
+    page = logged_in(Role.SAFETY_REP, viewport=PHONE, locale=locale)
+    page.goto("/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    summary = page.locator("header details.app-user > summary")
+    logo, tools = page.locator(".app-logo").bounding_box(), summary.bounding_box()
+    assert logo is not None
+    assert tools is not None
+    assert tools["y"] < logo["y"] + logo["height"], "the account menu is below the logo"
+    account = page.locator("header .app-user__menu a[href='/account']")
+    assert not account.is_visible()
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert account.is_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/account"
+    box = page.locator("header .app-user__menu").bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    assert_accessible(page, f"the open account menu at {PHONE['width']} px, {locale}")
+    page.keyboard.press("Escape")
+    assert not account.is_visible()
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+
 def test_axe_helper_catches_a_missing_label(page):
     from tests.browser.helpers import axe_violations
 

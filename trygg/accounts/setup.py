@@ -32,7 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     register_nav("admin.home", _l("Administration"), Role.ADMIN)
-    register_nav("accounts.account", _l("My account"))
+    register_nav("accounts.account", _l("My account"), menu="user")
     app.jinja_env.filters["person_name"] = display_name
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.filters["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))
