@@ -6,6 +6,7 @@ axe-clean and without sideways scrolling.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from flask import Flask
 
 from handling import service
 from handling.models import Case
+from handling.service.deadlines import refresh_next_due
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import Login, assert_accessible, assert_path, click_and_wait, navigation
 from tests.factories import Factory, UnitInfo
@@ -240,6 +242,84 @@ def test_the_whole_queue_fits_a_laptop_screen(logged_in, busy, demo_logins, loca
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= LAPTOP["width"], sorts.nth(index).inner_text()
     assert_accessible(page, f"the queue at {LAPTOP['width']} px, {locale}")
+
+
+@pytest.fixture(scope="module")
+def long_deadline(live_app: Flask, demo_logins: dict[str, Login]) -> str:
+    """A case whose nearest deadline has the longest kind there is ("Individual talk and
+    offer of occupational health service"), due within the hour; its reference."""
+    ref = Factory(live_app).report(
+        _user_id(live_app, demo_logins[Role.EMPLOYEE].email),
+        unit_id=_unit_id(live_app, "Akuttmottaket"),
+        occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        severity=1,
+        narrative="Pasienten truet meg i korridoren.",
+    )
+    with live_app.app_context():
+        case = db.session.get(Case, ref.id)
+        assert case is not None
+        talk = next(d for d in case.deadlines if d.kind == "individual_talk" and d.is_open)
+        talk.due_at = datetime.now(UTC) + timedelta(minutes=50)
+        refresh_next_due(case)
+        db.session.commit()
+        db.session.remove()
+    return ref.reference
+
+
+def _user_id(app: Flask, email: str) -> int:
+    with app.app_context():
+        user = accounts.find_user(email)
+        assert user is not None
+        return user.id
+
+
+def _unit_id(app: Flask, name: str) -> int:
+    with app.app_context():
+        unit = org.find_unit(name)
+        assert unit is not None
+        return unit.id
+
+
+# A row's nearest deadline: how high its cell's content is, the tag of time left in it,
+# and a line of small text (0.875rem, 1.35 high).
+DEADLINE_CELL = """cell => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return {
+    content: range.getBoundingClientRect().height,
+    tag: cell.querySelector('.ds-tag').getBoundingClientRect().height,
+    line: parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.875 * 1.35,
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("locale", "kind"),
+    [
+        ("nb-NO", "Individuell samtale og tilbud om bedriftshelsetjeneste"),
+        ("en-GB", "Individual talk and offer of occupational health service"),
+    ],
+)
+def test_a_long_deadline_keeps_its_row_low_on_a_laptop(logged_in, long_deadline, locale, kind):
+    """At 1280 × 800 a row's nearest deadline is its time left, then its date and kind in
+    one run of smaller text: the longest kind of deadline with its date takes at most four
+    small lines under the tag (it took three lines of body text and a line for the date),
+    the whole kind and the date still there, and the column still sorts."""
+    page = logged_in(Role.HANDLER, viewport=LAPTOP, locale=locale)
+    page.goto("/cases")
+    row = page.get_by_role("row", name=long_deadline)
+    cell = row.locator("td").nth(4)
+    text = " ".join(cell.inner_text().split())
+    assert kind in text, text
+    assert re.search(r"\d\d[./]\d\d[./]20\d\d, \d\d:\d\d", text), text
+    sizes = cell.evaluate(DEADLINE_CELL)
+    most = sizes["tag"] + 0.25 * 16 + 4 * sizes["line"] + 3
+    assert sizes["content"] <= most, (
+        f"the deadline cell is {sizes['content']:.0f} px high, more than the tag and four"
+        f" small lines ({most:.0f} px): {text}"
+    )
+    assert page.locator("table.case-queue thead a[href*='deadline']").count() == 1
+    assert_accessible(page, f"the queue with a long deadline at {LAPTOP['width']} px, {locale}")
 
 
 @pytest.mark.parametrize(("locale", "filters"), [("nb-NO", "Filtre"), ("en-GB", "Filters")])
