@@ -59,6 +59,15 @@ def test_a_handler_sees_a_new_case_arrive_and_follows_the_link(
     assert ("ulest" if locale.startswith("nb") else "unread") in words
     click_and_wait(page, "header nav a[href='/notifications']")
     assert_path(page, "/notifications")
+    # "Mark all as read" stands apart from the sentence above it and the list below it.
+    sentence = page.locator("main > p.ds-paragraph").first.bounding_box()
+    button = page.locator("main form[action$='/notifications/read'] button").bounding_box()
+    listed = page.locator("main ul.app-notifications").bounding_box()
+    assert sentence is not None
+    assert button is not None
+    assert listed is not None
+    assert button["y"] - (sentence["y"] + sentence["height"]) >= 8
+    assert listed["y"] - (button["y"] + button["height"]) >= 8
     assert_accessible(page, "notifications list")
     click_and_wait(page, "main ul.app-notifications li:first-child button[type=submit]")
     assert_path(page, f"/cases/{case_id}")
