@@ -86,6 +86,14 @@ SEVERITIES: dict[int, LazyString] = {
     4: _l("4 Very serious: serious injury or death"),
 }
 
+# The same, short, where a list has many rows (the queue); the case page gives the above.
+SEVERITY_SHORT: dict[int, LazyString] = {
+    1: _l("1 Low"),
+    2: _l("2 Moderate"),
+    3: _l("3 Serious"),
+    4: _l("4 Very serious"),
+}
+
 # "Serious injury or death": the employer must notify the authorities (arbeidsmiljøloven
 # § 5-2). Report.requires_section_5_2 is the one place that applies it.
 SEVERITY_SERIOUS_INJURY = 4

@@ -317,6 +317,17 @@ def test_each_queue_cell_is_labelled_for_narrow_screens(org, submit, login):
         ]
 
 
+def test_the_queue_gives_how_serious_in_short_and_the_case_in_full(org, submit, login):
+    """A row's severity is its grade and word ("3 Serious"); the long description,
+    which took four lines of a laptop's row, is on the case page."""
+    ref = submit(org.employee, unit_id=org.ward.id, severity=3)
+    handler = login(org.handler)
+    cell = re.search(r'data-label="How serious">([^<]*)</td>', handler.text("/cases"))
+    assert cell is not None
+    assert cell.group(1) == "3 Serious"
+    assert "3 Serious: needed treatment or led to absence" in handler.text(f"/cases/{ref.id}")
+
+
 def test_queue_filters_counts_and_order(app, org, submit, login):
     threat = submit(org.employee, unit_id=org.ward.id, severity=3)
     damage = submit(
