@@ -28,6 +28,7 @@ from trygg import (
     database,
     formatting,
     ids,
+    keyring_guard,
     keys,
     language,
     privacy,
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     """The kernel's pages and APIs, then each domain package's."""
     ids.init_app(app)  # the `<id:...>` converter their rules use
     web.init_app(app)
+    keyring_guard.init_app(app)  # after the policy check: a visitor is sent to log in
     api.init_app(app)
     accounts_setup.register_blueprints(app)
     access_changes_views.init_app(app)

@@ -19,6 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from trygg import audit, crypto
@@ -162,20 +163,41 @@ def usage_count(kek_id: str) -> int:
     return usage()[0][kek_id]
 
 
+def sampled_usage() -> tuple[Counter[str], dict[str, bytes]]:
+    """`usage()` of the first and the last stored data key of each column only: enough
+    to tell another instance's keyring (which holds none of the data's keys) without
+    reading every row, as a web process must on its first request."""
+    used: Counter[str] = Counter()
+    sample: dict[str, bytes] = {}
+    for column in wrapped_key_columns():
+        pk = column.class_.__mapper__.primary_key[0]
+        for order in (pk.asc(), pk.desc()):
+            blob = db.session.scalar(select(column).where(_stored(column)).order_by(order).limit(1))
+            if blob is not None:
+                kid = crypto.wrapped_key_id(blob)
+                used[kid] += 1
+                sample.setdefault(kid, blob)
+    return used, sample
+
+
 def keyring_problem(
-    ring: crypto.Keyring, found: tuple[Counter[str], dict[str, bytes]] | None = None
+    ring: crypto.Keyring,
+    found: tuple[Counter[str], dict[str, bytes]] | None = None,
+    *,
+    sampled: bool = False,
 ) -> str | None:
     """Why this keyring cannot open the stored data keys, or None.
 
     Every KEK id the data uses must be in the ring, and a data key of each must open
     with it (a ring with the right ids but other keys is not the one the data needs).
+    `sampled`: `found` is `sampled_usage()`, whose counts are not the data's.
     """
     used, sample = found or usage()
     missing = sorted(kid for kid in used if kid not in ring.keys)
     if missing:
-        count = sum(used[kid] for kid in missing)
+        count = "" if sampled else f"{sum(used[kid] for kid in missing)} "
         return (
-            f"{count} data keys are wrapped with {', '.join(missing)}, which the keyring "
+            f"{count}data keys are wrapped with {', '.join(missing)}, which the keyring "
             f"{ring.path} does not hold: configure the keyring this database was written with"
         )
     for kid, blob in sample.items():
@@ -187,6 +209,39 @@ def keyring_problem(
                 "with: configure the keyring this database was written with"
             )
     return None
+
+
+_DATA_CHECK = "trygg.keyring.data_check"
+
+
+def data_problem() -> str | None:
+    """Why the keyring in use does not open the stored data (`keyring_problem` on a
+    sample), or None: checked once per keyring a process loads, then a cached answer.
+
+    The first check that finds a problem logs it once (key ids and the keyring's path,
+    no key). While there is one, the keyring file is looked at again on every call, so
+    that copying the right keyring in ends it without a restart. A database that cannot
+    answer is no answer: checked again next time.
+    """
+    extensions = current_app.extensions
+    checked = extensions.get(_DATA_CHECK)
+    ring = extensions["trygg.keyring"]
+    if checked is not None and checked[0] is ring and checked[1] is None:
+        return None
+    ring = keyring()  # the file as it is now (a rotation beside us, the right file back)
+    if checked is not None and checked[0] is ring:
+        return checked[1]
+    try:
+        problem = keyring_problem(ring, sampled_usage(), sampled=True)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+    except crypto.CryptoError as exc:  # a stored key in no format this version knows
+        problem = str(exc)
+    if problem:
+        log.error("the keyring does not open the stored data: %s", problem)
+    extensions[_DATA_CHECK] = (ring, problem)
+    return problem
 
 
 def total_wrapped() -> int:
