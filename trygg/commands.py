@@ -193,6 +193,13 @@ def users_list() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
 def demo_seed(if_empty: bool) -> None:
     """Create the demo organisation and one user per role, and print their logins."""
+    if current_app.config["TRYGG"]["env"] == "production":
+        # No override: a demo belongs in its own database, started without
+        # TRYGG_ENV=production (and its made-up people never next to real reports).
+        raise click.ClickException(
+            "refused: TRYGG_ENV is production, and the demo would fill this database with "
+            "made-up people, logins and incidents; seed a development or test instance"
+        )
     logins_file = demo.logins_file(current_app.instance_path)
     if accounts.list_users():
         if if_empty:

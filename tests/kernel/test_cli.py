@@ -226,6 +226,20 @@ def test_demo_seed_if_empty_is_a_no_op_the_second_time(demo_app):
     assert counts(demo_app) == (6, 6)
 
 
+@pytest.mark.parametrize("options", [(), ("--if-empty",)])
+def test_demo_seed_refuses_a_production_database(make_app, tmp_path, options):
+    """Made-up people with printed passwords and fake incidents have no place beside
+    real reports (or in a new production database about to get them)."""
+    production = make_app(
+        instance_path=str(tmp_path), env="production", base_url="https://trygg.example.org"
+    )
+    line = refused(production.test_cli_runner(), "demo", "seed", *options)
+    assert "refused: TRYGG_ENV is production" in line
+    assert "made-up people" in line
+    assert counts(production) == (0, 0)
+    assert not (Path(tmp_path) / "demo-logins.txt").exists()
+
+
 def test_demo_seed_if_empty_leaves_a_real_organisation_alone(demo_app):
     Factory(demo_app).user(Role.ADMIN)
     runner = demo_app.test_cli_runner()
