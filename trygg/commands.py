@@ -174,11 +174,24 @@ def users_deactivate(email: str) -> None:
 @users_cli.command("reset-two-factor")
 @click.argument("email")
 def users_reset_two_factor(email: str) -> None:
-    """Remove a user's authenticator so they can set it up again."""
+    """Remove a user's authenticator so they can set it up again; for an account that
+    reads cases or is shown their details, a full reset (accounts.reset_by_mail)."""
     user = _user_or_fail(email)
-    accounts.reset_two_factor(user, actor="cli")
+    issued = accounts.reset_two_factor(user, actor="cli")
     db.session.commit()
-    click.echo(f"two-factor reset for {user.email}")
+    if issued is None:
+        click.echo(f"two-factor reset for {user.email}; their password is unchanged")
+        return
+    who = (
+        "reads case content"
+        if accounts.reads_cases(user)
+        else "is or was responsible for follow-up tasks in cases"
+    )
+    click.echo(
+        f"full reset for {user.email}, who {who}: their password and two-factor "
+        "authentication are removed and their sessions ended"
+    )
+    click.echo(_code_line(issued))
 
 
 @users_cli.command("list")

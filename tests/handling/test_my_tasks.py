@@ -561,6 +561,32 @@ def test_the_server_sets_no_password_for_someone_with_a_task(app, org, submit, r
         assert db.session.get(User, org.manager.id).password_hash == before
 
 
+def test_reset_two_factor_from_the_server_says_it_was_a_full_reset(
+    app,
+    org,
+    submit,
+    runner,
+    inbox,  # noqa: F811 - the fixture imported above
+):
+    """For a follow-up task's responsible person `trygg users reset-two-factor` also
+    removes the password and mails a code: it said "two-factor reset" all the same, and
+    the operator told the leader to log in with their old password."""
+    ref = submit(org.employee, unit_id=org.ward.id)
+    give_task(app, org, ref.id)
+    make_enrolled(app, org.manager.id)
+    result = runner.invoke(args=["users", "reset-two-factor", org.manager.email])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"full reset for {org.manager.email}, who is or was responsible for follow-up "
+        "tasks in cases: their password and two-factor authentication are removed and their "
+        "sessions ended"
+    )
+    assert f"sent by e-mail to {org.manager.email}" in result.output
+    assert inbox.code(org.manager.email)
+    with app.app_context():
+        assert db.session.get(User, org.manager.id).password_hash is None
+
+
 def make_enrolled(app: Flask, user_id: int) -> None:
     import pyotp
 

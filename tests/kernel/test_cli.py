@@ -105,7 +105,8 @@ def test_users_set_password_and_deactivate(app, make, runner):
 
 def test_users_reset_two_factor(app, make, runner):
     manager = make.user(Role.MANAGER, Role.ADMIN)
-    ok(runner, "users", "reset-two-factor", manager.email)
+    said = ok(runner, "users", "reset-two-factor", manager.email)
+    assert said.strip() == f"two-factor reset for {manager.email}; their password is unchanged"
     client = app.test_client()
     manager.totp_secret = None
     api_login(client, manager)  # no code asked for any more
@@ -123,6 +124,13 @@ def test_users_reset_two_factor_of_a_handler_is_a_full_reset(app, make, runner, 
     )
     assert refused.status_code == 401, result
     assert inbox.code(handler.email)
+    # The operator is told what was done: not only two-factor, the password too.
+    first, second = result.strip().splitlines()
+    assert first == (
+        f"full reset for {handler.email}, who reads case content: their password and "
+        "two-factor authentication are removed and their sessions ended"
+    )
+    assert second.startswith(f"set-password code sent by e-mail to {handler.email} ")
 
 
 @pytest.mark.parametrize(
