@@ -5,7 +5,8 @@ debriefings' codes — what statistics count — so trends and risk figures do n
 Deleted: every sealed column (and the report's data key with it, reporting/erasure.py),
 messages and internal notes, the timeline, conflict-of-interest rows (they name people),
 the reporter's consent to be named in an export (the case row stays, so no cascade takes it),
-who did what on it, its notifications, and the identifying parts of its audit entries.
+who did what on it, its notifications (the reporter's news about it too), and the
+identifying parts of its audit entries.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from handling.models import (
     IdentityConsent,
     Section52Check,
 )
+from handling.service.reporter import _news_keys
 from notifications.kinds import Kind
 from notifications.service import forget, forget_discreet
+from reporting import service as reporting
 from reporting.erasure import erase_report
 from trygg import audit
 from trygg.extensions import db
@@ -54,6 +57,12 @@ def erase_case(case: Case, *, month: date) -> dict[str, int]:
     if case.report.anonymous:
         # Its § 5-2 rows have neither (handling/notices/case_events.py).
         counts["notifications"] += forget_discreet([f"case:{case.id}:s52"], [Kind.SECTION_5_2])
+    else:
+        # The reporter's "news on your report" rows: discreet, at /my-reports. Looked
+        # for before the messages and events their keys are made from are deleted.
+        reporter = reporting.involved_user_ids(case.report)["reporter"]
+        news = _news_keys([case.id])[case.id]
+        counts["notifications"] += forget_discreet(news, [Kind.REPORT_UPDATE], reporter)
     for model in (CaseMessage, CaseEvent, CaseExclusion, IdentityConsent):
         counts[model.__tablename__] = _count(
             db.session.execute(delete(model).where(model.case_id == case.id))

@@ -322,35 +322,40 @@ def purge_sent(older_than_days: int, *, now: datetime | None = None) -> int:
 
 
 def forget(subjects: Collection[str], links: Collection[str]) -> int:
-    """Delete every notification about these subjects or linking to these pages (a
-    case deleted under retention): the in-app entry and its e-mail, sent or not."""
+    """Delete every notification about these subjects or linking to these pages or a
+    section of them (a case deleted under retention): the in-app entry and its e-mail,
+    sent or not. A discreet row has no subject: an anonymous reporter's message is
+    found by its link, "/cases/17#h-messages"."""
     if not subjects and not links:
         return 0
-    result = db.session.execute(
-        delete(Notification).where(
-            Notification.subject.in_(sorted(subjects)) | Notification.link.in_(sorted(links))
-        )
-    )
+    condition = Notification.subject.in_(sorted(subjects)) | Notification.link.in_(sorted(links))
+    for link in sorted(links):
+        condition |= Notification.link.startswith(f"{link}#", autoescape=True)
+    result = db.session.execute(delete(Notification).where(condition))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def forget_discreet(event_keys: Collection[str], kinds: Collection[Kind]) -> int:
+def forget_discreet(
+    event_keys: Collection[str], kinds: Collection[Kind], users: Collection[int] | None = None
+) -> int:
     """Delete the discreet rows of these events (`Event.discreet`: a hashed key, no
     subject), which `forget` cannot find when they link elsewhere than the case (an
-    anonymous report's § 5-2, told to those who cannot open it). Their keys are hashed
-    with the recipient: found by the recipients of discreet rows of these kinds."""
+    anonymous report's § 5-2, told to those who cannot open it; a reporter's news, at
+    /my-reports). Their keys are hashed with the recipient: `users` when the caller
+    knows them (the reporter), else the recipients of discreet rows of these kinds."""
     if not event_keys or not kinds:
         return 0
-    users = set(
-        db.session.scalars(
-            select(Notification.user_id)
-            .where(
-                Notification.kind.in_(sorted(str(k) for k in kinds)),
-                Notification.id >= privacy.RANDOM_ID_MIN,
+    if users is None:
+        users = set(
+            db.session.scalars(
+                select(Notification.user_id)
+                .where(
+                    Notification.kind.in_(sorted(str(k) for k in kinds)),
+                    Notification.id >= privacy.RANDOM_ID_MIN,
+                )
+                .distinct()
             )
-            .distinct()
         )
-    )
     hashed = sorted(
         _dedupe_key(key, uid, discreet=True) for key in set(event_keys) for uid in users
     )

@@ -17,6 +17,7 @@ from handling.models import (
     IdentityConsent,
 )
 from handling.states import CaseState, Track
+from notifications.kinds import Kind
 from notifications.models import Notification
 from reporting.models import SEALED_FIELDS, Attachment, AttachmentChunk, Report
 from retention import service
@@ -238,3 +239,27 @@ def test_a_deleted_varsel_keeps_no_trace_of_its_reporters_consent(app, world):
         assert result.deleted == [reference]
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(IdentityConsent)) == 0
+
+
+def test_a_deleted_case_takes_the_reporters_news_about_it(app, world):
+    """The reporter's "news about a report you sent" rows (a handler's message, the
+    feedback at closing) are discreet, at /my-reports with no subject: erasure found
+    them by neither, and they stayed in the reporter's notifications for good."""
+    handler, reporter = Api(app, world.handler), Api(app, world.employee)
+    _case_id, _report_id, reference = marked_case(
+        app, world, "MRK5", handler=handler, reporter=reporter
+    )
+    news = select(func.count()).where(
+        Notification.user_id == world.employee.id, Notification.kind == Kind.REPORT_UPDATE
+    )
+
+    def kinds_listed() -> list[str]:
+        response = reporter.get("/api/v1/notifications")
+        assert response.status_code == 200
+        return [item["kind"] for item in response.get_json()["items"]]
+
+    assert kinds_listed().count(Kind.REPORT_UPDATE) == 2  # the message and the feedback
+    with app.app_context():
+        assert service.run(now=utcnow() + YEARS_11).deleted == [reference]
+        assert db.session.scalar(news) == 0
+    assert Kind.REPORT_UPDATE not in kinds_listed()
