@@ -176,6 +176,18 @@ def _dedupe_key(event_key: str, user_id: int, *, discreet: bool) -> str:
     return key
 
 
+def already_told(event_key: str, user_ids: Collection[int], *, discreet: bool) -> set[int]:
+    """Of these users, those who have a row of this event written `discreet` (or not):
+    its key is another when hashed, so the unique dedupe key cannot say it."""
+    by_key = {_dedupe_key(event_key, uid, discreet=discreet): uid for uid in set(user_ids)}
+    if not by_key:
+        return set()
+    found = db.session.scalars(
+        select(Notification.dedupe_key).where(Notification.dedupe_key.in_(sorted(by_key)))
+    )
+    return {by_key[key] for key in found}
+
+
 def _with_substitutes(event: Event, who: dict[int, _Recipient]) -> list[int]:
     """The recipients, and the substitutes of those away, where they may hear of it."""
     out = sorted(set(event.recipients))

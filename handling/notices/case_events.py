@@ -7,6 +7,7 @@ not tie them to the case. Nothing here puts content into a notification.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from handling.models import Case, FollowUpTask
@@ -20,7 +21,7 @@ from handling.notices.recipients import (
 )
 from notifications.inbox import mark_read_events, mark_read_leading_to, unread_events
 from notifications.kinds import Kind
-from notifications.service import Event, mailed_at_once, notify_many
+from notifications.service import Event, already_told, mailed_at_once, notify_many
 from reporting import service as reporting
 from trygg.accounts.models import User
 
@@ -64,9 +65,18 @@ def routed(case: Case, now: datetime) -> None:
 
 
 def section_5_2_flagged(case: Case) -> None:
-    """The § 5-2 duty applies (at triage or later): the escalation list, at once."""
-    eligible = _eligible(case)
-    notify_many(_escalation_events(case, Kind.SECTION_5_2, f"case:{case.id}:s52", eligible))
+    """The § 5-2 duty applies (at triage or later): the escalation list, at once.
+
+    Once per case and person: flagged again after it was cleared, the duty is the one
+    they were told of (the event key is the same, so the row exists). An anonymous
+    report flagged as it opened was told in discreet rows, under a hashed key: those
+    told so are left out here, or they would hear of it a second time."""
+    key = f"case:{case.id}:s52"
+    events = _escalation_events(case, Kind.SECTION_5_2, key, _eligible(case))
+    if case.report.anonymous:
+        told = already_told(key, [u for e in events for u in e.recipients], discreet=True)
+        events = [replace(e, recipients=[u for u in e.recipients if u not in told]) for e in events]
+    notify_many(events)
 
 
 def assigned(case: Case, now: datetime) -> None:

@@ -285,6 +285,33 @@ def test_section_5_2_of_an_anonymous_report_is_dated_to_the_day_a_handlers_flag_
     assert flagged.subject == f"case:{later.id}"
 
 
+@pytest.mark.parametrize("anonymous", [True, False])
+def test_section_5_2_flagged_again_is_not_told_again(app, org, submit, anonymous):
+    """A serious injury flags § 5-2 as the case opens; at triage the handler clears it,
+    then sets it again. The escalation contact was told once that a notice to the
+    Labour Inspection Authority and the police is due, and is not told again: for an
+    anonymous report the first row is discreet (a hashed key), and the handler's flag,
+    written under the plain key, was a second notice (a second e-mail)."""
+    _contacts(app, org.hms, org.fallback_handler)
+    case = submit(None if anonymous else org.employee, unit_id=org.ward.id, severity=4)
+    assert len([r for r in rows(app) if r.kind == Kind.SECTION_5_2]) == 1
+    with app.app_context():
+        handler = user_obj(org.handler)
+        service.transition(get_case(case.id), CaseState.ACKNOWLEDGED, actor=handler)
+        service.transition(
+            get_case(case.id),
+            CaseState.TRIAGED,
+            actor=handler,
+            track=Track.HMS_DEVIATION,
+            section_5_2=False,
+        )
+        service.update_section52(get_case(case.id), actor=handler, required=True)
+        db.session.commit()
+        assert get_case(case.id).section_5_2
+    told = [r for r in rows(app) if r.kind == Kind.SECTION_5_2]
+    assert [r.user_id for r in told] == [org.fallback_handler.id]
+
+
 def test_section_5_2_of_an_anonymous_report_is_forgotten_with_its_case(app, org, submit):
     """Retention deletes a case with every notification about it. The § 5-2 rows of an
     anonymous report carry no subject (dated to the day) and, for those who cannot open
