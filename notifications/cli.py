@@ -39,6 +39,10 @@ def scheduler_run() -> None:
 def scheduler_tick() -> None:
     """Run one tick now (for cron, or to catch up by hand)."""
     result = scheduler.tick()
+    if result.halted:
+        raise click.ClickException(
+            f"nothing done: the keyring does not open the data: {result.halted}"
+        )
     jobs = ", ".join(f"{name} {count}" for name, count in result.jobs.items()) or "none"
     click.echo(
         f"jobs: {jobs}; digests released {result.digests}; "

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from notifications.delivery import DeliveryResult, deliver_due
 from notifications.kinds import MailState
 from notifications.models import Notification, NotificationProfile, SchedulerBeat
+from trygg import keys
 from trygg.extensions import db, utcnow
 
 if TYPE_CHECKING:
@@ -172,6 +173,8 @@ class TickResult:
     digests: int = 0
     delivery: DeliveryResult = field(default_factory=DeliveryResult)
     seconds: float = 0.0
+    # Why the tick did nothing (the keyring does not open the stored data), or None.
+    halted: str | None = None
 
 
 def default_owner() -> str:
@@ -209,7 +212,15 @@ def tick(
 
     The jobs start no more work after `budget` seconds (by default the interval between
     ticks); each does at least one batch, and what is left stays due for the next tick.
+
+    With a keyring that does not open the stored data (another instance's, beside a
+    restored backup: `keys.data_problem`, logged once) it does nothing: no mail code is
+    opened, no audit entry sealed and no reminder written with it; everything stays due
+    until the right keyring is in place, and /healthz says why.
     """
+    problem = keys.data_problem()
+    if problem:
+        return TickResult(halted=problem)
     started = time.perf_counter()
     if budget is None:
         budget = float(current_app.config["TRYGG"]["scheduler_interval_seconds"])

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.factories import case_of, csrf_token, form_login
 from tests.operations.support import fill
@@ -101,3 +102,29 @@ def test_keyring_replaced_under_a_running_process(setup) -> None:
     own.write_bytes(saved)
     assert app.test_client().get("/healthz").status_code == 200
     assert staff.get(f"/cases/{case_id}").status_code == 200
+
+
+def test_the_scheduler_does_nothing_with_another_keyring(make_app, scratch_database, setup):
+    """The tick writes reminders and audit entries and opens sealed mail codes: with a
+    keyring that does not open the data it does none of it (and says so on the command
+    line), and the e-mails the reports gave stay waiting for the right keyring."""
+    from notifications.models import Notification, SchedulerBeat
+    from trygg.extensions import db
+
+    _app, _filled, _own, other = setup
+    wrong = make_app(database_url=scratch_database, keyring_path=str(other), **NO_TWO_FACTOR)
+    with wrong.app_context():
+        waiting = db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))
+        )
+    assert waiting
+    ticked = wrong.test_cli_runner().invoke(args=["scheduler", "tick"])
+    assert ticked.exit_code != 0
+    assert "the keyring does not open the data" in ticked.output
+    assert len(ticked.output.strip().splitlines()) == 1
+    with wrong.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SchedulerBeat)) == 0
+        still = db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))
+        )
+    assert still == waiting
