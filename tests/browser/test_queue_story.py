@@ -379,6 +379,50 @@ def test_the_queue_fits_a_390_px_phone(logged_in, cases, locale):
     assert_accessible(page, f"the queue with an error at {PHONE['width']} px, {locale}")
 
 
+# A count on a phone: its number, then its name, as one link.
+COUNT = re.compile(r"^\d+ \S.*$")
+PHONE_COUNTS = {
+    "nb-NO": ["Aktive saker", "Mine", "Ikke tildelt", "Over fristen", "Frist innen 24 timer"],
+    "en-GB": ["Active cases", "Mine", "Unassigned", "Past a deadline", "Due within 24 hours"],
+}
+
+
+@pytest.mark.parametrize("locale", list(PHONE_COUNTS))
+def test_a_phone_shows_the_first_case_on_the_first_screen(logged_in, cases, locale):
+    """A handler on call opens the queue on a 390 × 844 phone to see what is burning: the
+    first case's reference is on the first screen, under the counts and the search (they
+    took the whole screen, the first case 1,351 px down). Each count is still a link
+    that names its number and what it counts, in view; the search and the folded filters
+    are still there."""
+    from playwright.sync_api import expect
+
+    page = logged_in(Role.HANDLER, viewport=PHONE, locale=locale)
+    page.goto("/cases")
+    assert page.locator("html").get_attribute("lang") == locale[:2]
+    first = page.locator("table.case-queue tbody tr").first
+    box = first.bounding_box()
+    reference = first.locator("th a").bounding_box()
+    assert box is not None
+    assert reference is not None
+    assert reference["y"] + reference["height"] <= PHONE["height"], (
+        f"the first case starts {box['y']:.0f} px down, its reference below a"
+        f" {PHONE['height']} px screen"
+    )
+    counts = page.locator(".case-counts a")
+    assert counts.count() == len(PHONE_COUNTS[locale])
+    for index, name in enumerate(PHONE_COUNTS[locale]):
+        text = " ".join(counts.nth(index).inner_text().split())
+        assert COUNT.match(text), text
+        assert text.endswith(f" {name}"), text
+        expect(page.get_by_role("link", name=text, exact=True)).to_be_in_viewport()
+    assert page.locator("#filter-q").is_visible()
+    assert page.locator("form.case-filters button[type=submit]").is_visible()
+    assert page.locator("details.case-filters__more > summary").is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the queue is {width} px wide at {PHONE['width']} px"
+    assert_accessible(page, f"the queue's first screen at {PHONE['width']} px, {locale}")
+
+
 def test_the_queue_prints_without_forms_or_navigation(logged_in, cases):
     page = logged_in(Role.HANDLER, locale=EN)
     page.goto("/cases?assigned=none")
