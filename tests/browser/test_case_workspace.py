@@ -130,6 +130,45 @@ def test_a_handler_works_a_case_on_a_phone_and_prints_it(logged_in, case_id, loc
     assert visible(page, "main form") > 0
 
 
+# The case reference in the page's heading, wherever its markup puts it: how many lines
+# it takes (its line boxes, by their top) and where it ends on the right.
+REFERENCE_LINES = """() => {
+  const heading = document.querySelector('main h1');
+  const walker = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.search(/[A-Z]+-\\d{4}-\\d+/);
+    if (at < 0) continue;
+    range.setStart(node, at);
+    range.setEnd(node, at + node.data.slice(at).match(/[A-Z]+-\\d{4}-\\d+/)[0].length);
+    const rects = [...range.getClientRects()];
+    return {
+      lines: new Set(rects.map(r => Math.round(r.top))).size,
+      right: Math.max(...rects.map(r => r.right)),
+    };
+  }
+  return null;
+}"""
+
+
+@pytest.mark.parametrize(("locale", "case"), [("nb-NO", "Sak"), ("en-GB", "Case")])
+def test_the_case_heading_keeps_its_reference_whole_on_a_phone(logged_in, case_id, locale, case):
+    """At 390 px "Sak AVV-2026-00175" broke at the reference's dash ("AVV-2026-" over
+    "00175"): the reference goes whole onto a line of its own. At 320 px it is wider than
+    the screen, and breaks at its dashes rather than push the page sideways."""
+    page = logged_in(Role.HANDLER, viewport=PHONE, locale=locale)
+    page.goto(f"/cases/{case_id}")
+    assert page.locator("main h1").inner_text().split()[0] == case
+    reference = page.evaluate(REFERENCE_LINES)
+    assert reference is not None, page.locator("main h1").inner_text()
+    assert reference["lines"] == 1, f"the reference takes {reference['lines']} lines at 390 px"
+    page.set_viewport_size({"width": 320, "height": 700})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the case page is {width} px wide at 320 px: " + page.evaluate(WIDEST)
+    reference = page.evaluate(REFERENCE_LINES)
+    assert reference["right"] <= 320 - 16, f"the reference ends at {reference['right']} px"
+
+
 @pytest.mark.parametrize(
     ("locale", "switch", "heading"),
     [
