@@ -8,6 +8,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -32,6 +33,14 @@ def setup(make_app, scratch_database, keyring_path: Path, tmp_path: Path):
     return app, filled, own, other
 
 
+def in_english(client: Any) -> Any:
+    """Pages never follow Accept-Language (trygg/language.py): choose English as the
+    language switch does."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    return client
+
+
 def secrets_of(path: Path) -> list[str]:
     """Every key and the lookup secret in a keyring file, as written there."""
     found: list[str] = []
@@ -53,14 +62,14 @@ def secrets_of(path: Path) -> list[str]:
 def test_started_with_another_keyring(make_app, scratch_database, setup, caplog) -> None:
     app, _filled, _own, other = setup
     wrong = make_app(database_url=scratch_database, keyring_path=str(other), **NO_TWO_FACTOR)
-    client = wrong.test_client()
+    client = in_english(wrong.test_client())
     with caplog.at_level(logging.INFO):
         health = client.get("/healthz")
         assert health.status_code == 503
         assert health.get_json()["keyring"] == "does_not_open_data"
         assert client.get("/healthz").status_code == 503
 
-        page = client.get("/login", headers={"Accept-Language": "en"})
+        page = client.get("/login")
         assert page.status_code == 503
         assert MESSAGE in page.get_data(as_text=True)
         assert "Retry-After" in page.headers
@@ -83,15 +92,17 @@ def test_keyring_replaced_under_a_running_process(setup) -> None:
     saved = own.read_bytes()
     staff = app.test_client()
     form_login(staff, filled.handler)
+    in_english(staff)
     reporter = app.test_client()
     form_login(reporter, filled.employee)
+    in_english(reporter)
     token = csrf_token(reporter)
     case_id = case_of(app, filled.report_ids[0])
     assert staff.get(f"/cases/{case_id}").status_code == 200
     assert app.test_client().get("/healthz").status_code == 200
 
     shutil.copy(other, own)
-    page = staff.get(f"/cases/{case_id}", headers={"Accept-Language": "en"})
+    page = staff.get(f"/cases/{case_id}")
     assert page.status_code == 503, page.get_data(as_text=True)[:300]
     assert MESSAGE in page.get_data(as_text=True)
     assert app.test_client().get("/healthz").get_json()["keyring"] == "does_not_open_data"
