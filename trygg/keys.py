@@ -219,16 +219,14 @@ def data_problem() -> str | None:
     sample), or None: checked once per keyring a process loads, then a cached answer.
 
     The first check that finds a problem logs it once (key ids and the keyring's path,
-    no key). While there is one, the keyring file is looked at again on every call, so
-    that copying the right keyring in ends it without a restart. A database that cannot
-    answer is no answer: checked again next time.
+    no key). The keyring file is looked at (a stat) on every call, so that a wrong file
+    copied in under a running process is found before the request seals anything with
+    it, and copying the right keyring in ends it without a restart. A database that
+    cannot answer is no answer: checked again next time.
     """
     extensions = current_app.extensions
     checked = extensions.get(_DATA_CHECK)
-    ring = extensions["trygg.keyring"]
-    if checked is not None and checked[0] is ring and checked[1] is None:
-        return None
-    ring = keyring()  # the file as it is now (a rotation beside us, the right file back)
+    ring = keyring()  # the file as it is now (a rotation beside us, a wrong or right file)
     if checked is not None and checked[0] is ring:
         return checked[1]
     try:

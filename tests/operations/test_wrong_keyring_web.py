@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests.factories import case_of, csrf_token, form_login
 from tests.operations.support import fill
+from tests.reporting.support import valid_report
 from trygg import crypto
 
 NO_TWO_FACTOR = {"two_factor_roles": []}
@@ -113,6 +114,27 @@ def test_keyring_replaced_under_a_running_process(setup) -> None:
     own.write_bytes(saved)
     assert app.test_client().get("/healthz").status_code == 200
     assert staff.get(f"/cases/{case_id}").status_code == 200
+
+
+def test_a_report_sent_first_after_the_keyring_is_replaced_is_not_sealed_with_it(setup):
+    """No page has failed to open anything yet: the report, the first request after a
+    wrong file was copied in, is refused, not sealed with keys the right keyring lacks."""
+    from reporting.models import Report
+    from trygg.extensions import db
+
+    app, filled, own, other = setup
+    reporter = app.test_client()
+    form_login(reporter, filled.employee)
+    token = csrf_token(reporter)
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(Report))
+        unit_id = db.session.scalar(select(Report.unit_id).limit(1))
+    shutil.copy(other, own)
+    body = valid_report(unit_id)
+    sent = reporter.post("/api/v1/reports", json=body, headers={"X-CSRFToken": token})
+    assert sent.status_code == 503, sent.get_json()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Report)) == stored
 
 
 def test_the_scheduler_does_nothing_with_another_keyring(make_app, scratch_database, setup):
