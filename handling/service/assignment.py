@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import datetime
 
 from sqlalchemy import (
@@ -38,13 +37,11 @@ from handling.service.routing import (
 from handling.states import GrantKind
 from handling.workflow import ACTIVE_STATES, FINISHED_STATES
 from reporting import service as reporting
+from trygg import crypto, keys
 from trygg.accounts.models import User
 from trygg.audit import actor_label
 from trygg.extensions import db
 from trygg.i18n import lazy_gettext as _l
-
-# Not predictable from outside (pass_on's choice in a confidential report).
-_CHANCE = random.SystemRandom()
 
 # -- assignment and recusal -------------------------------------------------------------
 
@@ -197,6 +194,8 @@ def pass_on(case: Case, reason: str | None, *, actor: User, now: datetime | None
     there would pass over a reporter who is the least busy member, and a colleague who
     knows the members' workloads would see whom it passed over; a random choice tells
     nothing but that the receiver did not report, which their being assignee says anyway.
+    The draw is the same for the case each time (`_drawn`): a handler may leave it to
+    the queue and pass it on again, and new draws would list everyone who may have it.
 
     CaseClosed for a finished case; CaseError when someone else has it, or when no one
     but `actor` may handle it (the same refusal whoever reported).
@@ -205,10 +204,7 @@ def pass_on(case: Case, reason: str | None, *, actor: User, now: datetime | None
     if not may_pass_on(case, actor):
         raise CaseError(_l("Only a case no one has taken, or your own, can be passed on this way."))
     others = [uid for uid in eligible_handler_ids(case.group, case) if uid != actor.id]
-    if case.report.confidential:
-        chosen = _CHANCE.choice(others) if others else None
-    else:
-        chosen = _least_busy(others)
+    chosen = _drawn(case, others) if case.report.confidential else _least_busy(others)
     handler = db.session.get(User, chosen) if chosen is not None else None
     if handler is None:
         raise CaseError(
@@ -219,6 +215,16 @@ def pass_on(case: Case, reason: str | None, *, actor: User, now: datetime | None
         )
     _hand_over(case, handler, reason, actor=actor, now=_now(now))
     return case
+
+
+def _drawn(case: Case, ids: list[int]) -> int | None:
+    """One of `ids` at random, the same for this case as long as they are the same: the
+    one ranked first by a keyed hash of case and person that no handler can compute, so
+    passing the case on again and again draws no one new."""
+    if not ids:
+        return None
+    key = keys.keyring().derive("pass-on")
+    return max(ids, key=lambda uid: crypto.keyed_hash(key, f"{case.id}:{uid}"))
 
 
 def take(case: Case, handler: User, *, now: datetime | None = None) -> Case:

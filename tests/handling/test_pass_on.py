@@ -254,3 +254,27 @@ def test_only_a_case_no_one_else_has_is_given_and_only_by_itself(app, org, submi
         service.transition(case, CaseState.DROPPED, actor=user_obj(org.colleague), reason="Twice")
         db.session.commit()
     assert _send(hanna, base, GIVE).status_code == 409
+
+
+def test_passing_on_again_and_again_does_not_list_who_may_have_it(app, org, submit, api, lars):
+    """Hanna may leave a confidential case to the group's queue whoever has it, and pass
+    it on again. Were each pass a new draw, doing so a dozen times would list everyone
+    who may have the case, and the member never drawn (Lars, whose own report it is,
+    beside an excluded count that leaves him out) would be the reporter. The case goes
+    to the same colleague each time, whoever reported."""
+    hanna = api(org.handler)
+    drawn = []
+    for ref in (
+        submit(lars, unit_id=org.ward.id, confidential=True),
+        submit(org.employee, unit_id=org.ward.id, confidential=True),
+    ):
+        path = f"/api/v1/cases/{ref.id}/assignment"
+        receivers = set()
+        for _ in range(12):
+            given = hanna.post(path, GIVE)
+            assert given.status_code == 200, given.get_json()
+            receivers.add(given.get_json()["assigned_user_id"])
+            back = hanna.post(path, {"handler_id": None})
+            assert back.status_code == 200, back.get_json()
+        drawn.append(len(receivers))
+    assert drawn == [1, 1]
