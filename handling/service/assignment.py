@@ -259,8 +259,9 @@ def _least_busy(ids: list[int]) -> int | None:
 def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = None) -> Case:
     """A handler steps aside: they are excluded, and the case goes to a colleague.
 
-    The new handler is the eligible group member with the fewest active cases; when none
-    is left the case goes to the fallback group (with a warning for admins).
+    The new handler is the eligible group member with the fewest active cases (in a
+    confidential report, one at random); when none is left the case goes to the
+    fallback group (with a warning for admins).
     """
     if not _text(reason):
         raise CaseError(_l("Write why you step aside."), "reason")
@@ -281,7 +282,10 @@ def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = Non
     if not eligible_handler_ids(case.group, case):
         _place(case, case.group, "system", now)
     if was_assigned:
-        case.assigned_user_id = _least_busy(eligible_handler_ids(case.group, case))
+        # At random in a confidential report, for pass_on's reason: whom the least busy
+        # choice passes over would tell who reported.
+        ids = eligible_handler_ids(case.group, case)
+        case.assigned_user_id = _drawn(case, ids) if case.report.confidential else _least_busy(ids)
         _event(case, "assigned", "system", now, to=case.assigned_user_id, group=case.group_id)
     case.updated_at = now
     db.session.flush()

@@ -278,3 +278,24 @@ def test_passing_on_again_and_again_does_not_list_who_may_have_it(app, org, subm
             assert back.status_code == 200, back.get_json()
         drawn.append(len(receivers))
     assert drawn == [1, 1]
+
+
+def test_in_a_confidential_report_a_recusal_does_not_always_give_it_to_the_least_busy(
+    app, org, submit, lars
+):
+    """The reason pass_on draws at random holds for the assignee who steps aside: were
+    the case always given to the least busy (Lars), a colleague who knows the workloads
+    would learn, each time it passed him over, that he is excluded, and from the count
+    that leaves a confidential reporter out, that he reported."""
+    _busy(app, org, submit, org.handler, 2)
+    receivers = set()
+    for _ in range(20):
+        ref = submit(org.employee, unit_id=org.ward.id, confidential=True)
+        with app.app_context():
+            kari = user_obj(org.colleague)
+            service.take(get_case(ref.id), kari)
+            case = service.recuse(get_case(ref.id), kari, "Jeg kjenner den det gjelder")
+            receivers.add(case.assigned_user_id)
+            service.transition(case, CaseState.DROPPED, actor=user_obj(org.handler), reason="Test")
+            db.session.commit()
+    assert receivers == {org.handler.id, lars.id}
