@@ -347,6 +347,15 @@ def test_the_account_menu_works_from_the_keyboard_on_a_phone(logged_in, locale):
     page.keyboard.press("Escape")
     assert not account.is_visible()
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    # Tabbing on past its last item (log out) leaves the menu, and closes it.
+    page.keyboard.press("Enter")
+    assert account.is_visible()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert not page.evaluate(
+        "document.querySelector('header .app-user').contains(document.activeElement)"
+    )
+    page.wait_for_function("!document.querySelector('header details.app-user').open")
 
 
 def test_axe_helper_catches_a_missing_label(page):
