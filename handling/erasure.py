@@ -29,7 +29,7 @@ from handling.models import (
     IdentityConsent,
     Section52Check,
 )
-from handling.service.reporter import _news_keys
+from handling.service.reporter import news_keys
 from notifications.kinds import Kind
 from notifications.service import forget, forget_discreet
 from reporting import service as reporting
@@ -61,7 +61,7 @@ def erase_case(case: Case, *, month: date) -> dict[str, int]:
         # The reporter's "news on your report" rows: discreet, at /my-reports. Looked
         # for before the messages and events their keys are made from are deleted.
         reporter = reporting.involved_user_ids(case.report)["reporter"]
-        news = _news_keys([case.id])[case.id]
+        news = news_keys([case.id])[case.id]
         counts["notifications"] += forget_discreet(news, [Kind.REPORT_UPDATE], reporter)
     for model in (CaseMessage, CaseEvent, CaseExclusion, IdentityConsent):
         counts[model.__tablename__] = _count(

@@ -78,7 +78,7 @@ def reporter_view(report: Report, *, actor: str, case: Case | None = None) -> Re
     )
 
 
-def _news_keys(case_ids: Collection[int]) -> dict[int, list[str]]:
+def news_keys(case_ids: Collection[int]) -> dict[int, list[str]]:
     """Each case's news keys (`notices.news_keys`): two queries for any number of cases."""
     ids = sorted(set(case_ids))
     if not ids:
@@ -116,7 +116,7 @@ def _news_keys(case_ids: Collection[int]) -> dict[int, list[str]]:
 def news_read(view: ReporterView, user_id: int) -> None:
     """The reporter (with an account) was shown their case: the notifications of its
     handlers' messages, feedback and questions are read."""
-    notices.reporter_read_news(user_id, _news_keys([view.case.id])[view.case.id])
+    notices.reporter_read_news(user_id, news_keys([view.case.id])[view.case.id])
 
 
 def reports_with_news(user_id: int, report_ids: Collection[int]) -> set[int]:
@@ -128,7 +128,7 @@ def reports_with_news(user_id: int, report_ids: Collection[int]) -> set[int]:
             select(Case.id, Case.report_id).where(Case.report_id.in_(sorted(report_ids)))
         ).all()
     )
-    keys = _news_keys(cases)
+    keys = news_keys(cases)
     unread = notices.reporter_unread_news(user_id, [k for ks in keys.values() for k in ks])
     return {cases[case_id] for case_id, ks in keys.items() if unread.intersection(ks)}
 
