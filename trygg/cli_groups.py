@@ -29,6 +29,14 @@ DEVELOPER_COMMANDS = frozenset({"run", "shell", "routes"})
 # The database commands an operator uses (the rest are under `trygg dev db`).
 OPERATOR_DB = ("upgrade", "downgrade", "current", "history", "check")
 DEV = "dev"
+# Commands that check or mend the keyring and the database themselves, or are guarded
+# on their own (the web app and the scheduler tick: keyring_guard, scheduler.tick). Every
+# other command is refused while the keyring does not open the stored data: it would
+# seal users' secrets, reports' data or the audit chain's head with keys the right
+# keyring lacks.
+KEYRING_CHECKED_BY_ITSELF = frozenset(
+    {"keys", "db", "backup", "restore", "audit", "serve", "scheduler", DEV}
+)
 
 
 class DeveloperGroup(click.Group):
@@ -118,4 +126,25 @@ class TryggGroup(FlaskGroup):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         if args and args[0] in DEVELOPER_COMMANDS:
             ctx.fail(f"`{args[0]}` is a developer command: `trygg dev {args[0]}`.")
-        return super().resolve_command(ctx, args)
+        name, command, rest = super().resolve_command(ctx, args)
+        if name and name not in KEYRING_CHECKED_BY_ITSELF and "--help" not in rest:
+            _refuse_with_a_wrong_keyring(ctx)
+        return name, command, rest
+
+
+def _refuse_with_a_wrong_keyring(ctx: click.Context) -> None:
+    """One line, and nothing done, when the configured keyring does not open the stored
+    data (`keys.data_problem`). A keyring or database that cannot be read at all is left
+    to the command, which says so in its own words."""
+    from flask.cli import ScriptInfo
+
+    from trygg import keys
+
+    try:
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            problem = keys.data_problem()
+    except (CryptoError, KeyError, OSError):
+        return
+    if problem:
+        raise click.ClickException(f"refused, nothing done: {problem}")

@@ -17,11 +17,13 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from reporting.models import Report
 from tests.operations.support import fill
 from trygg import crypto
+from trygg.accounts.models import User
+from trygg.audit import AuditEntry
 from trygg.cli import cli
 from trygg.extensions import db
 
@@ -95,17 +97,43 @@ def filled_and_wrong(make_app, scratch_database, tmp_path: Path) -> tuple[Flask,
     return app, make_app(database_url=scratch_database, keyring_path=str(wrong), **NO_TWO_FACTOR)
 
 
-def test_a_command_that_opens_reports_with_the_wrong_keyring_is_one_line(filled_and_wrong):
+def test_a_command_is_refused_in_one_line_before_it_uses_the_wrong_keyring(filled_and_wrong):
+    """A command that would open reports, or seal an account's secrets and the audit
+    chain's head, with a keyring that does not open the data: refused in one line, and
+    nothing written (checked under the right keyring)."""
     app, wrong = filled_and_wrong
     with app.app_context():  # reports from before the people index (revision 0018)
         db.session.execute(update(Report).values(people_index=None))
         db.session.commit()
-    result = trygg(wrong, "retention", "index-people")
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "data key is wrapped with unknown key k" in result.output
-    assert "is not the one this database was written with" in result.output
+        before = audit_entries()
+    for args in (
+        ("retention", "index-people"),
+        ("users", "create", "ny@example.org", "--name", "Ny Bruker", "--role", "employee"),
+    ):
+        line = one_line_error(trygg(wrong, *args))
+        assert line.startswith("Error: refused, nothing done: data keys are wrapped with k"), line
+        assert "configure the keyring this database was written with" in line
+    with app.app_context():
+        assert audit_entries() == before
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(User).where(User.email == "ny@example.org")
+            )
+            == 0
+        )
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Report).where(Report.people_index.is_not(None))
+            )
+            == 0
+        )
+    # Help is still shown, and the commands that check the keyring themselves still run.
+    assert trygg(wrong, "users", "create", "--help").exit_code == 0
+    assert "or the keyring is wrong: " in trygg(wrong, "audit", "verify").output
+
+
+def audit_entries() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
 def test_audit_verify_names_the_wrong_keyring_and_seal_refuses_it(filled_and_wrong):
