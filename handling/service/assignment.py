@@ -204,7 +204,7 @@ def pass_on(case: Case, reason: str | None, *, actor: User, now: datetime | None
     if not may_pass_on(case, actor):
         raise CaseError(_l("Only a case no one has taken, or your own, can be passed on this way."))
     others = [uid for uid in eligible_handler_ids(case.group, case) if uid != actor.id]
-    chosen = _drawn(case, others) if case.report.confidential else _least_busy(others)
+    chosen = _chosen(case, others)
     handler = db.session.get(User, chosen) if chosen is not None else None
     if handler is None:
         raise CaseError(
@@ -215,6 +215,13 @@ def pass_on(case: Case, reason: str | None, *, actor: User, now: datetime | None
         )
     _hand_over(case, handler, reason, actor=actor, now=_now(now))
     return case
+
+
+def _chosen(case: Case, ids: list[int]) -> int | None:
+    """Who of `ids` gets the case when no one names them (pass on, recusal): the least
+    busy, and in a confidential report one drawn at random (`_drawn`), since whom the
+    least busy choice passes over would tell who reported."""
+    return _drawn(case, ids) if case.report.confidential else _least_busy(ids)
 
 
 def _drawn(case: Case, ids: list[int]) -> int | None:
@@ -282,10 +289,8 @@ def recuse(case: Case, handler: User, reason: str, *, now: datetime | None = Non
     if not eligible_handler_ids(case.group, case):
         _place(case, case.group, "system", now)
     if was_assigned:
-        # At random in a confidential report, for pass_on's reason: whom the least busy
-        # choice passes over would tell who reported.
-        ids = eligible_handler_ids(case.group, case)
-        case.assigned_user_id = _drawn(case, ids) if case.report.confidential else _least_busy(ids)
+        # At random in a confidential report, for pass_on's reason (`_chosen`).
+        case.assigned_user_id = _chosen(case, eligible_handler_ids(case.group, case))
         _event(case, "assigned", "system", now, to=case.assigned_user_id, group=case.group_id)
     case.updated_at = now
     db.session.flush()
