@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask import Flask
 
 from handling import service
 from handling.erasure import erase_case
@@ -18,7 +19,7 @@ from handling.states import CaseState, Track
 from notifications.kinds import Kind
 from notifications.models import NotificationPreference, NotificationProfile
 from tests.factories import choose_language, form_login, form_token, user_obj
-from tests.handling.conftest import get_case
+from tests.handling.conftest import Org, get_case
 from tests.notifications.conftest import run_tick
 from tests.notifications.support import kinds_by_user, rows
 from trygg import privacy
@@ -229,18 +230,24 @@ def test_a_deadline_escalation_to_an_admin_opens_the_groups_page(app, org, submi
     assert client.get(opened.headers["Location"]).status_code == 200
 
 
-def test_section_5_2_flagged_at_triage(app, org, submit):
-    case = submit(org.employee, unit_id=org.ward.id)
+def _triage(app: Flask, org: Org, case_id: int, *, section_5_2: bool) -> None:
+    """The handler acknowledges the case and triages it as an HMS deviation."""
     with app.app_context():
-        service.transition(get_case(case.id), CaseState.ACKNOWLEDGED, actor=user_obj(org.handler))
+        handler = user_obj(org.handler)
+        service.transition(get_case(case_id), CaseState.ACKNOWLEDGED, actor=handler)
         service.transition(
-            get_case(case.id),
+            get_case(case_id),
             CaseState.TRIAGED,
-            actor=user_obj(org.handler),
+            actor=handler,
             track=Track.HMS_DEVIATION,
-            section_5_2=True,
+            section_5_2=section_5_2,
         )
         db.session.commit()
+
+
+def test_section_5_2_flagged_at_triage(app, org, submit):
+    case = submit(org.employee, unit_id=org.ward.id)
+    _triage(app, org, case.id, section_5_2=True)
     assert kinds_by_user(app)[org.admin.id] == [Kind.SECTION_5_2]
 
 
@@ -270,16 +277,7 @@ def test_section_5_2_of_an_anonymous_report_is_dated_to_the_day_a_handlers_flag_
     assert (at.hour, at.minute) == (0, 0)
 
     later = submit(None, unit_id=org.ward.id)
-    with app.app_context():
-        service.transition(get_case(later.id), CaseState.ACKNOWLEDGED, actor=user_obj(org.handler))
-        service.transition(
-            get_case(later.id),
-            CaseState.TRIAGED,
-            actor=user_obj(org.handler),
-            track=Track.HMS_DEVIATION,
-            section_5_2=True,
-        )
-        db.session.commit()
+    _triage(app, org, later.id, section_5_2=True)
     [flagged] = [r for r in rows(app) if r.kind == Kind.SECTION_5_2 and r.id != s52.id]
     assert flagged.id < privacy.RANDOM_ID_MIN
     assert flagged.subject == f"case:{later.id}"
@@ -295,17 +293,9 @@ def test_section_5_2_flagged_again_is_not_told_again(app, org, submit, anonymous
     _contacts(app, org.hms, org.fallback_handler)
     case = submit(None if anonymous else org.employee, unit_id=org.ward.id, severity=4)
     assert len([r for r in rows(app) if r.kind == Kind.SECTION_5_2]) == 1
+    _triage(app, org, case.id, section_5_2=False)
     with app.app_context():
-        handler = user_obj(org.handler)
-        service.transition(get_case(case.id), CaseState.ACKNOWLEDGED, actor=handler)
-        service.transition(
-            get_case(case.id),
-            CaseState.TRIAGED,
-            actor=handler,
-            track=Track.HMS_DEVIATION,
-            section_5_2=False,
-        )
-        service.update_section52(get_case(case.id), actor=handler, required=True)
+        service.update_section52(get_case(case.id), actor=user_obj(org.handler), required=True)
         db.session.commit()
         assert get_case(case.id).section_5_2
     told = [r for r in rows(app) if r.kind == Kind.SECTION_5_2]
