@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,17 +145,25 @@ def rewrap_all(batch: int = 500, progress: Callable[[int], None] | None = None) 
     return done
 
 
+def _tally(blobs: Iterable[bytes]) -> tuple[Counter[str], dict[str, bytes]]:
+    """How many of these wrapped data keys each KEK id wraps, and one of them per id."""
+    used: Counter[str] = Counter()
+    sample: dict[str, bytes] = {}
+    for blob in blobs:
+        kid = crypto.wrapped_key_id(blob)
+        used[kid] += 1
+        sample.setdefault(kid, blob)
+    return used, sample
+
+
 def usage() -> tuple[Counter[str], dict[str, bytes]]:
     """How many stored data keys each KEK id wraps (whether or not the keyring holds it),
     and one of them per id."""
-    used: Counter[str] = Counter()
-    sample: dict[str, bytes] = {}
-    for column in wrapped_key_columns():
-        for blob in db.session.scalars(select(column).where(_stored(column))):
-            kid = crypto.wrapped_key_id(blob)
-            used[kid] += 1
-            sample.setdefault(kid, blob)
-    return used, sample
+    return _tally(
+        blob
+        for column in wrapped_key_columns()
+        for blob in db.session.scalars(select(column).where(_stored(column)))
+    )
 
 
 def usage_count(kek_id: str) -> int:
@@ -167,17 +175,17 @@ def sampled_usage() -> tuple[Counter[str], dict[str, bytes]]:
     """`usage()` of the first and the last stored data key of each column only: enough
     to tell another instance's keyring (which holds none of the data's keys) without
     reading every row, as a web process must on its first request."""
-    used: Counter[str] = Counter()
-    sample: dict[str, bytes] = {}
-    for column in wrapped_key_columns():
-        pk = column.class_.__mapper__.primary_key[0]
-        for order in (pk.asc(), pk.desc()):
-            blob = db.session.scalar(select(column).where(_stored(column)).order_by(order).limit(1))
-            if blob is not None:
-                kid = crypto.wrapped_key_id(blob)
-                used[kid] += 1
-                sample.setdefault(kid, blob)
-    return used, sample
+
+    def ends() -> Iterator[bytes]:
+        for column in wrapped_key_columns():
+            pk = column.class_.__mapper__.primary_key[0]
+            for order in (pk.asc(), pk.desc()):
+                query = select(column).where(_stored(column)).order_by(order).limit(1)
+                blob = db.session.scalar(query)
+                if blob is not None:
+                    yield blob
+
+    return _tally(ends())
 
 
 def keyring_problem(
