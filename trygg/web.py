@@ -278,7 +278,7 @@ def healthz() -> tuple[Response, int]:
         ring = keys.keyring()
         probe, wrapped = ring.new_data_key()
         ring.unwrap(wrapped)
-        # The data's keys, not only a key: the check is done once, then remembered.
+        # The data's keys, not only a key: checked once per keyring file, then remembered.
         status["keyring"] = "does_not_open_data" if keys.data_problem() else "ok"
     except (crypto.CryptoError, KeyError):
         status["keyring"] = "unavailable"
