@@ -8,7 +8,8 @@ statements' share of it and the rest (Python: routing, the ORM, templates, decry
 Unlike the ratios of `bench.pages`, the statement count does not depend on the machine's
 load. `--profile NAME` runs cProfile over the pages whose name contains NAME and prints
 the top functions by cumulative time; `--sql NAME` prints those pages' statements;
-`--only NAME` measures only those.
+`--only NAME` measures only those; `--explain NAME` prints the plan (EXPLAIN ANALYZE,
+BUFFERS) of those pages' slowest statement.
 """
 
 from __future__ import annotations
@@ -76,13 +77,38 @@ def _login(app: Any, email: str) -> Any:
 class Recorder:
     def __init__(self) -> None:
         self.statements: list[tuple[str, float]] = []
+        # The parameters of each statement, in the same order (for --explain).
+        self.parameters: list[Any] = []
         self._start = 0.0
 
     def before(self, *_args: Any) -> None:
         self._start = time.perf_counter()
 
-    def after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def after(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         self.statements.append((statement, time.perf_counter() - self._start))
+        self.parameters.append(parameters)
+
+    def clear(self) -> None:
+        self.statements.clear()
+        self.parameters.clear()
+
+    def explain_slowest(self, engine: Any) -> None:
+        """EXPLAIN (ANALYZE, BUFFERS) of the last request's slowest statement, run again
+        with its own parameters in a transaction that is rolled back."""
+        took, index = max((t, i) for i, (_s, t) in enumerate(self.statements))
+        connection = engine.raw_connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "EXPLAIN (ANALYZE, BUFFERS) " + self.statements[index][0],
+                    self.parameters[index],
+                )
+                print(f"    EXPLAIN of the slowest statement ({took * 1000:.2f} ms):")
+                for (line,) in cursor.fetchall():
+                    print("      " + line)
+        finally:
+            connection.rollback()
+            connection.close()
 
 
 def _path(client: Any, page: Page) -> str:
@@ -93,8 +119,14 @@ def _path(client: Any, page: Page) -> str:
     return f"/api/v1/cases?{query}&after={cursor}"
 
 
-def run(
-    url: str, keyring: Path, runs: int, profile: str | None, sql: str | None, only: str | None
+def run(  # noqa: PLR0913 - the command line's options, one each
+    url: str,
+    keyring: Path,
+    runs: int,
+    profile: str | None,
+    sql: str | None,
+    only: str | None,
+    explain: str | None = None,
 ) -> int:
     app = _app(url, keyring)
     with app.app_context():
@@ -133,7 +165,7 @@ def run(
         client.get(path)
         counts, totals, in_sql = [], [], []
         for _ in range(runs):
-            recorder.statements.clear()
+            recorder.clear()
             start = time.perf_counter()
             response = client.get(path)
             totals.append(time.perf_counter() - start)
@@ -145,6 +177,8 @@ def run(
         if sql and sql in page.name:
             for statement, took in recorder.statements:
                 print(f"    {took * 1000:6.2f} ms  {' '.join(statement.split())[:220]}")
+        if explain and explain in page.name:
+            recorder.explain_slowest(engine)
         if profile and profile in page.name:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -164,9 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", metavar="NAME")
     parser.add_argument("--sql", metavar="NAME")
+    parser.add_argument("--explain", metavar="NAME")
     parser.add_argument("--only", metavar="NAME", help="only the pages whose name has NAME")
     args = parser.parse_args(argv)
-    return run(args.database_url, args.keyring, args.runs, args.profile, args.sql, args.only)
+    options = (args.runs, args.profile, args.sql, args.only, args.explain)
+    return run(args.database_url, args.keyring, *options)
 
 
 if __name__ == "__main__":
