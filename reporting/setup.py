@@ -17,7 +17,15 @@ def register(app: Flask) -> None:
     """Register reporting's blueprints and menu entries."""
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
-    register_nav("reporting.report_form", _l("Report an incident"), *views.REPORTER_ROLES)
+    # Reporting is an employee's primary action: beside a folded menu, under a short label
+    # (the verb, "Meld fra"); a case handler's queue comes first (handling/views).
+    register_nav(
+        "reporting.report_form",
+        _l("Report an incident"),
+        *views.REPORTER_ROLES,
+        primary=20,
+        short=_l("Report"),
+    )
     register_nav("reporting.my_reports", _l("My reports"), *views.REPORTER_ROLES)
     # After a manager's tasks and a safety representative's cases and trends; for an
     # employee it is the start page's first section.

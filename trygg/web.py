@@ -52,6 +52,9 @@ class NavItem:
     # A count shown beside the link (e.g. unread notifications): (count, words for
     # screen readers), or None for nothing.
     badge: Callable[[], tuple[int, str] | None] | None = None
+    # A role's primary action ranks its link (lower first) and may shorten its label.
+    primary: int | None = None
+    short: LazyString | None = None
 
 
 _NAV: list[NavItem] = []
@@ -63,15 +66,18 @@ def register_nav(
     *roles: str,
     menu: str = "main",
     badge: Callable[[], tuple[int, str] | None] | None = None,
+    primary: int | None = None,
+    short: LazyString | None = None,
 ) -> None:
     """Add a link to a menu ("main", "admin", or "user": the header's account menu),
     shown to holders of `roles`.
 
     No roles: every logged-in user. Domain packages call this when they register their
-    blueprints, so the kernel's layout never imports them.
+    blueprints, so the kernel's layout never imports them. `primary` makes the link a
+    primary action (see primary_nav), `short` its label beside the folded menu.
     """
     if all(item.endpoint != endpoint for item in _NAV):
-        _NAV.append(NavItem(endpoint, label, frozenset(roles), menu, badge))
+        _NAV.append(NavItem(endpoint, label, frozenset(roles), menu, badge, primary, short))
 
 
 @dataclass(frozen=True)
@@ -165,15 +171,30 @@ def nav_items(menu: str = "main") -> list[dict[str, Any]]:
             badges[item.endpoint] = item.badge()
         badge = badges.get(item.endpoint)
         items.append(
-            {"url": url, "label": item.label, "current": request.path == url, "badge": badge}
+            {
+                "url": url,
+                "label": item.label,
+                "current": request.path == url,
+                "badge": badge,
+                "primary": item.primary,
+                "short": item.short or item.label,
+            }
         )
     return items
+
+
+def primary_nav() -> dict[str, Any] | None:
+    """The current user's primary action, kept in the header when its menu is folded:
+    of their main menu's links registered with `primary`, the lowest; else None."""
+    ranked = [item for item in nav_items() if item["primary"] is not None]
+    return min(ranked, key=lambda item: item["primary"], default=None)
 
 
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
     return {
         "nav_items": nav_items,
+        "primary_nav": primary_nav,
         "admin_links": lambda: nav_items("admin"),
         "current_lang": current_lang,
         # Lets a package link to another's page only when that package is installed.

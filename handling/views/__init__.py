@@ -32,7 +32,8 @@ __all__ = ["bp", "register"]
 def register(app: Flask) -> None:
     """Register the pages and their menu entries (called from handling/setup.py)."""
     app.register_blueprint(bp)
-    register_nav("handling.queue", _l("Cases"), Role.HANDLER, Role.SAFETY_REP)
+    # The queue is the primary action of those who have one, before reporting's (20).
+    register_nav("handling.queue", _l("Cases"), Role.HANDLER, Role.SAFETY_REP, primary=10)
     # Leaders are the usual responsible people; anyone responsible finds the page from
     # the start page's "My tasks" section and the due-soon e-mail.
     register_nav("handling.my_tasks", _l("My tasks"), Role.MANAGER, badge=tasks.open_tasks_badge)
