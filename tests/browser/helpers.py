@@ -208,7 +208,11 @@ def show_section(page: Page, heading_id: str) -> None:
 
 
 def log_out(page: Page) -> None:
-    """Open the header's account menu and press its log-out button."""
+    """Open the header's account menu (in its folded menu on a narrow screen) and press
+    its log-out button."""
+    folded = page.locator("header details.app-menu > summary")
+    if folded.is_visible():
+        folded.click()
     page.locator("header details.app-user > summary").click()
     with navigation(page):
         page.locator("header form[action$='/logout'] button").click()

@@ -8,6 +8,7 @@
   if (!menu) { return; }
   menu.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && menu.open) {
+      event.preventDefault();  // handled: a menu it sits in (js/header_menu.js) stays open
       menu.open = false;
       menu.querySelector("summary").focus();
     }
