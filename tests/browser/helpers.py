@@ -207,6 +207,15 @@ def show_section(page: Page, heading_id: str) -> None:
     page.locator(f"#{heading_id}").wait_for(state="visible")
 
 
+def open_menu_link(page: Page, href: str) -> None:
+    """Follow the header's main menu link to `href`, opening the folded menu first where
+    the header has folded it ("Menu": on a phone, or a menu too long for the line)."""
+    folded = page.locator("header details.app-menu > summary")
+    if folded.is_visible() and not page.locator("header details.app-menu[open]").count():
+        folded.click()
+    click_and_wait(page, f"header nav a[href='{href}']")
+
+
 def log_out(page: Page) -> None:
     """Open the header's account menu (in its folded menu on a narrow screen) and press
     its log-out button."""

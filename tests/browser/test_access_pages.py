@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     click_and_wait,
     log_in,
     navigation,
+    open_menu_link,
 )
 from tests.kernel.conftest import Inbox
 from tests.notifications.conftest import mailbox, use_smtp  # noqa: F401 - a fixture
@@ -88,7 +89,7 @@ def test_the_access_changes_page(logged_in, role, locale):
     create_user(admin, f"access-{role}-{locale}@example.org", "Ola Oppfølger", Role.SAFETY_REP)
     page = logged_in(role, locale=locale)
     page.goto("/")
-    click_and_wait(page, "header nav a[href='/access-changes']")
+    open_menu_link(page, "/access-changes")  # a safety representative's menu is folded
     assert_path(page, "/access-changes")
     # Newest first: the new safety representative, given by the admin.
     newest = page.locator("main tbody tr").first.inner_text()
