@@ -78,7 +78,7 @@ assets:
 	bash tools/vendor_assets.sh
 
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract --omit-header --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k N_ -o trygg/translations/messages.pot .
+	$(BIN)/pybabel extract --omit-header --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k N_ -o trygg/translations/messages.pot .
 	$(BIN)/pybabel update -i trygg/translations/messages.pot -d trygg/translations
 
 clean:

@@ -9,6 +9,7 @@ from flask import Flask
 from reporting import anonymous_api, anonymous_views, api, home, models, service, views  # noqa: F401
 from trygg import anonymous_link, privacy
 from trygg.i18n import lazy_gettext as _l
+from trygg.i18n import lazy_pgettext
 from trygg.roles import Role
 from trygg.web import register_home_panel, register_nav
 
@@ -24,7 +25,7 @@ def register(app: Flask) -> None:
         _l("Report an incident"),
         *views.REPORTER_ROLES,
         primary=20,
-        short=_l("Report"),
+        short=lazy_pgettext("short menu label, a verb", "Report"),
     )
     register_nav("reporting.my_reports", _l("My reports"), *views.REPORTER_ROLES)
     # After a manager's tasks and a safety representative's cases and trends; for an

@@ -52,3 +52,17 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """flask_babel's `lazy_gettext`: translated when used, through `gettext` above."""
     return LazyString(gettext, string, **variables)
+
+
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """The translation of `string` in `context`: for a word that English spells the same
+    in two senses ("Report": the verb on a short menu label, the noun elsewhere)."""
+    if not has_app_context():
+        return flask_babel.pgettext(context, string, **variables)
+    text = translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
+def lazy_pgettext(context: str, string: str, **variables: Any) -> LazyString:
+    """`pgettext`, translated when used."""
+    return LazyString(pgettext, context, string, **variables)
