@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -142,8 +143,9 @@ def report_form() -> tuple[str, int] | BaseResponse:
     try:
         data = form_input.REPORT_SCHEMA.load(form_input.form_to_data(form))
         if held_nul:
+            errors = {**held_nul, **_files_refused(uploads)}
             return _render_form(
-                form, form_input.field_errors(held_nul, form), 400, files_dropped=had_files
+                form, form_input.field_errors(errors, form), 400, files_dropped=had_files
             )
         report = service.submit_report(data, reporter=user, uploads=uploads, submission_key=key)
     except IntegrityError:
@@ -157,6 +159,7 @@ def report_form() -> tuple[str, int] | BaseResponse:
         errors = flatten_errors(translate_errors(exc.messages))
         for name, messages in held_nul.items():
             errors[name] = messages + errors.get(name, [])
+        errors.update(_files_refused(uploads))
         return _render_form(
             form, form_input.field_errors(errors, form), 400, files_dropped=had_files
         )
@@ -165,6 +168,17 @@ def report_form() -> tuple[str, int] | BaseResponse:
         return _render_form(form, errors, 400, files_dropped=had_files)
     form_input.remember_sent(report.id, digest)
     return redirect(url_for("reporting.receipt", report_id=report.id), 303)
+
+
+def _files_refused(uploads: Iterable[service.Upload]) -> dict[str, list[str]]:
+    """Why a chosen file would be refused, said with the form's other errors: told only
+    "choose them again", the reporter chose the same file again and learnt in the next
+    round that it was never allowed."""
+    try:
+        service.check_uploads(uploads)
+    except service.ReportError as exc:
+        return {exc.field: [str(exc)]}
+    return {}
 
 
 def _sent_already(report_id: int) -> BaseResponse:

@@ -272,6 +272,26 @@ def test_an_attachment_of_a_forbidden_type_is_named(client, employee):
     assert 'id="e-attachments"' in page
 
 
+def test_a_forbidden_file_is_named_with_the_forms_other_errors(client, employee):
+    # Told only "choose your files again" beside the missing answer, the reporter chose
+    # the same file again, and learnt in the next round that it was never allowed.
+    _user, unit = employee
+    response = _submit(
+        client, form_fields(unit.id, severity=""), files=[(b"MZ\x90\x00\x03", "virus.exe")]
+    )
+    assert response.status_code == 400
+    summary = _text(response).split('id="error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert 'href="#f-severity"' in summary
+    assert "virus.exe" in summary
+    # An allowed file beside a missing answer is only asked for again.
+    allowed = _submit(
+        client, form_fields(unit.id, severity=""), files=[(b"Notat fra vakt", "notat.txt")]
+    )
+    summary = _text(allowed).split('id="error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert "notat.txt" not in summary
+    assert 'href="#f-attachments"' in summary
+
+
 def test_the_form_defaults_to_the_users_unit_and_today(client, employee):
     _user, unit = employee
     raw = client.get("/report").get_data(as_text=True)
