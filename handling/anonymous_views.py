@@ -39,7 +39,7 @@ from reporting import anonymous
 from reporting.codes import STATUSES, label
 from reporting.models import Report
 from reporting.service import ReportError
-from trygg import anonymous_link, audit, forms
+from trygg import anonymous_link, audit, forms, typed_codes
 from trygg.anonymous_link import FOLLOW_UP_PATH, FOLLOW_UP_PATH_EN, part_of_the_link
 from trygg.extensions import db
 from trygg.i18n import gettext as _
@@ -166,6 +166,21 @@ def _enter_receipt() -> Page | Response:
     kept = _kept(request.form.get("kept", ""))
     if not typed.strip():  # nothing tried: not a wrong code, and not counted as one
         return _entry(400, error=_("Enter your receipt code."), kept=kept)
+    length = typed_codes.typed_length(typed)
+    if length != anonymous.RECEIPT_LENGTH:
+        # A symbol left out or typed twice: said as such, and (like an empty code) not
+        # counted as a guess, since no code of that length exists. The length is no secret.
+        return _entry(
+            400,
+            error=_(
+                "A receipt code has %(n)s letters and digits, and you typed %(typed)s. "
+                "Check that none is missing or typed twice, and try again.",
+                n=anonymous.RECEIPT_LENGTH,
+                typed=length,
+            ),
+            receipt=typed,
+            kept=kept,
+        )
     try:
         report = anonymous.start_follow_up(typed, address=request.remote_addr)
     except anonymous.Throttled as exc:

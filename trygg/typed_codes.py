@@ -25,6 +25,11 @@ def format_code(code: str) -> str:
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
 
 
+def typed_length(text: str) -> int:
+    """How many symbols a person typed, not counting the spaces and dashes."""
+    return len(text.translate(_SEPARATORS))
+
+
 def normalise_code(text: str, length: int) -> str | None:
     """The canonical code from what a person typed, or None if it cannot be one."""
     code = text.translate(_SEPARATORS).upper().translate(_CONFUSABLE)

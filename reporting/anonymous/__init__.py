@@ -30,6 +30,7 @@ from flask import current_app
 
 from reporting import service
 from reporting.anonymous.receipts import (
+    RECEIPT_LENGTH,
     ReceiptInvalid,
     format_receipt,
     issue_receipt,
@@ -54,6 +55,7 @@ from trygg.i18n import lazy_gettext as _l
 
 __all__ = [
     "CLEANABLE_TYPES",
+    "RECEIPT_LENGTH",
     "CleanUpload",
     "ReceiptInvalid",
     "Throttled",

@@ -314,6 +314,26 @@ def test_a_wrong_code_stays_in_the_field_and_an_empty_one_is_asked_for(anon_clie
     assert "not valid" not in html
 
 
+def test_a_code_with_a_symbol_missing_is_named_so_and_not_counted(make_app):
+    """A frightened reporter who left out a character is told what is wrong with it,
+    not "not valid", and is not counted as guessing: no code of that length exists."""
+    client = make_app(anonymous_enabled=True, receipt_failures_per_hour=1).test_client()
+    receipt = receipt_of(client.post("/varsle", data=form_data(client)).get_data(True))
+    path = "/en/whistleblow/follow-up"
+    token = form_token(client, path)
+    for typed in (receipt[:-1], receipt + "7"):
+        short = client.post(path, data={"csrf_token": token, "receipt": typed})
+        assert short.status_code == 400
+        page = short.get_data(as_text=True)
+        length = len(typed.replace("-", ""))
+        assert f"A receipt code has 20 letters and digits, and you typed {length}." in page
+        assert "not valid" not in page
+        assert re.search(rf'name="receipt"[^>]*value="{typed}"', page)
+    # Neither was counted against the network's one failure an hour.
+    opened = client.post(path, data={"csrf_token": token, "receipt": receipt})
+    assert opened.status_code == 303
+
+
 def test_following_up_through_the_pages(anon_client):
     receipt = receipt_of(anon_client.post("/varsle", data=form_data(anon_client)).get_data(True))
     entry = anon_client.get("/varsle/folg-opp")
