@@ -1,0 +1,65 @@
+"""The reporter on a phone, on a bad day: a mistyped receipt code, the receipt page read
+in a hurry, and text made large in the phone's settings.
+
+test_report_pages.py checks the employee's pages at 320 px; here what was found walking
+the whole path at 390 px, the anonymous link included (switched on by configuration).
+The nb catalogue may not have the newest texts: the tests find things by their ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+
+from tests.browser.conftest import PHONE
+from tests.browser.helpers import assert_accessible, click_and_wait
+from trygg.app import create_app
+from trygg.extensions import db
+
+pytestmark = pytest.mark.browser
+
+FOLLOW_UP = "/varsle/folg-opp"
+
+
+@pytest.fixture(scope="module")
+def live_app(browser: Any, base_settings: dict[str, Any], live_database: str) -> Iterator[Flask]:
+    """The app with the anonymous link on (the conftest's, plus the switch)."""
+    app = create_app({**base_settings, "database_url": live_database, "anonymous_enabled": True})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def send_anonymous_report(page: Any) -> None:
+    """The anonymous form with only its required answers, sent; the receipt is shown."""
+    page.goto("/varsle")
+    page.locator("input[name=incident_types][value=bullying]").check()
+    yesterday = (datetime.now(ZoneInfo("Europe/Oslo")) - timedelta(days=1)).date()
+    page.locator("#f-occurred_on").fill(yesterday.isoformat())
+    page.locator("#f-place_type").select_option("other")
+    page.locator("#f-counterpart_category").select_option("leader")
+    page.locator("input[name=severity][value='2']").check()
+    page.locator("#f-narrative").fill("Lederen min kjefter på meg foran de andre.")
+    click_and_wait(page, "main form button[type=submit]")
+    assert page.locator(".app-receipt").is_visible()
+
+
+def test_a_wrong_receipt_code_takes_the_focus(new_page):
+    """Sent back with a wrong code, a keyboard or screen reader user starts at the
+    message (as at a form's error summary), and Tab leads to the code to correct."""
+    page = new_page(viewport=PHONE)
+    page.goto(FOLLOW_UP)
+    page.locator("#f-receipt").fill("ABCD-EFGH-JKMN-PQRS-TVWX")
+    click_and_wait(page, "main form button[type=submit]")
+    assert page.locator("#receipt-error").is_visible()
+    assert page.evaluate("document.activeElement.id") == "receipt-error"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-receipt"
+    assert page.locator("#f-receipt").get_attribute("aria-describedby") == "receipt-error"
+    assert_accessible(page, "the follow-up entry with a wrong code")
