@@ -63,3 +63,32 @@ def test_a_wrong_receipt_code_takes_the_focus(new_page):
     assert page.evaluate("document.activeElement.id") == "f-receipt"
     assert page.locator("#f-receipt").get_attribute("aria-describedby") == "receipt-error"
     assert_accessible(page, "the follow-up entry with a wrong code")
+
+
+def gaps(page: Any, selector: str) -> list[tuple[str, float]]:
+    """The vertical space between each child of `selector` and the next (px)."""
+    return page.evaluate(
+        """sel => {
+            const kids = Array.from(document.querySelector(sel).children);
+            return kids.slice(1).map((kid, i) => [
+                kid.tagName + ' ' + (kid.textContent || '').trim().slice(0, 30),
+                kid.getBoundingClientRect().top - kids[i].getBoundingClientRect().bottom,
+            ]);
+        }""",
+        selector,
+    )
+
+
+def test_the_receipt_page_keeps_its_parts_apart(new_page):
+    """The code, its explanation, the case number and "What happens now" ran together
+    with no space between them: a heading read as part of the line above it."""
+    page = new_page(viewport=PHONE)
+    send_anonymous_report(page)
+    tight = [(what, gap) for what, gap in gaps(page, ".app-receipt-page") if gap < 8]
+    assert not tight, tight
+    headings = page.locator(".app-receipt-page > h2")
+    assert headings.count() == 2
+    for between in gaps(page, ".app-receipt-page"):
+        if between[0].startswith("H2"):
+            assert between[1] >= 16, between
+    assert_accessible(page, "the anonymous receipt")
