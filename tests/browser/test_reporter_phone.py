@@ -20,6 +20,7 @@ from tests.browser.conftest import PHONE
 from tests.browser.helpers import assert_accessible, click_and_wait
 from trygg.app import create_app
 from trygg.extensions import db
+from trygg.roles import Role
 
 pytestmark = pytest.mark.browser
 
@@ -92,3 +93,39 @@ def test_the_receipt_page_keeps_its_parts_apart(new_page):
         if between[0].startswith("H2"):
             assert between[1] >= 16, between
     assert_accessible(page, "the anonymous receipt")
+
+
+def overflowing(page: Any, selector: str) -> list[Any]:
+    """Elements inside `selector` that reach past its right edge (none may)."""
+    return page.evaluate(
+        """sel => {
+            const box = document.querySelector(sel);
+            const right = box.getBoundingClientRect().right;
+            return Array.from(box.querySelectorAll('*'))
+                .filter(e => e.getBoundingClientRect().right > right + 1)
+                .map(e => [e.tagName, e.className, (e.textContent || '').trim().slice(0, 40)]);
+        }""",
+        selector,
+    )
+
+
+def large_text(page: Any) -> None:
+    """The phone's text size at 200 % (Android's font scale): the root font doubled."""
+    page.add_style_tag(content="html { font-size: 200% !important; }")
+
+
+@pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
+def test_the_forms_fit_a_phone_with_text_at_200_percent(logged_in, new_page):
+    """With large text the severity and named/confidential choices' explanations were
+    cut off at the right, a long word in the anonymous form's choices
+    ("diskrimineringsgrunnlag") and the start page's cards ran past the screen.
+    (The page header is checked elsewhere; this checks the main content.)"""
+    page = logged_in(Role.EMPLOYEE, viewport=PHONE, bypass_csp=True)
+    for path, part in (("/report", "form.app-report"), ("/", "main")):
+        page.goto(path)
+        large_text(page)
+        assert not overflowing(page, part), (path, overflowing(page, part))
+    anonymous = new_page(viewport=PHONE, bypass_csp=True)
+    anonymous.goto("/varsle")
+    large_text(anonymous)
+    assert not overflowing(anonymous, "main form"), overflowing(anonymous, "main form")
