@@ -586,7 +586,9 @@ def test_a_text_sent_after_the_idle_time_is_kept_until_the_code_opens_its_form(l
     with reporter.client.session_transaction() as sess:
         assert text not in json.dumps(dict(sess), default=str)
     kept = {"csrf_token": token, "kept": "info", "body": text}
-    wrong = reporter.client.post("/varsle/folg-opp", data={**kept, "receipt": "AAAA-BBBB"})
+    wrong = reporter.client.post(
+        "/varsle/folg-opp", data={**kept, "receipt": "AAAA-BBBB-CCCC-DDDD-EEEE"}
+    )
     assert wrong.status_code == 401
     assert text.replace("&", "&amp;") in wrong.get_data(as_text=True)
     opened = reporter.client.post("/varsle/folg-opp", data={**kept, "receipt": reporter.receipt})
