@@ -207,6 +207,11 @@ def show_section(page: Page, heading_id: str) -> None:
     page.locator(f"#{heading_id}").wait_for(state="visible")
 
 
+def large_text(page: Page) -> None:
+    """The phone's text size at 200 % (Android's font scale): the root font doubled."""
+    page.add_style_tag(content="html { font-size: 200% !important; }")
+
+
 def open_menu_link(page: Page, href: str) -> None:
     """Follow the header's main menu link to `href`, opening the folded menu first where
     the header has folded it ("Menu": on a phone, or a menu too long for the line)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.helpers import Login, assert_accessible, demo_report, log_in
+from tests.browser.helpers import Login, assert_accessible, demo_report, large_text, log_in
 from tests.factories import Factory, UnitInfo
 from trygg import org
 from trygg.roles import Role
@@ -119,6 +119,25 @@ def test_the_header_is_one_line_on_a_phone(live_app, demo_logins, logged_in, rol
         badge = page.locator("header .app-nav .app-badge [aria-hidden=true]")
         assert count.is_visible()
         assert count.inner_text() == badge.inner_text()
+
+
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.MANAGER])
+def test_with_large_text_the_header_wraps_instead_of_leaving_the_screen(logged_in, role):
+    """With the phone's text at 200 % the logo, the primary action and "Menu" no longer
+    fit one line: they take more lines, and "Menu" stays on the screen (it was pushed
+    past the right edge, the whole page scrolling sideways to 577-653 px)."""
+    viewport = PHONES[0]
+    page = logged_in(role, viewport=viewport, bypass_csp=True)
+    page.goto("/")
+    large_text(page)
+    got = page.evaluate(HEADER)
+    assert got["page"] <= viewport["width"], f"the page is {got['page']} px wide"
+    assert got["menu"]["shown"]
+    assert got["menu"]["right"] <= viewport["width"], got["menu"]
+    _open_menu(page)
+    got = page.evaluate(HEADER)
+    assert got["page"] <= viewport["width"], f"the open menu is {got['page']} px wide"
+    assert all(link["right"] <= viewport["width"] for link in got["links"]), got["links"]
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import assert_accessible, click_and_wait
+from tests.browser.helpers import assert_accessible, click_and_wait, large_text
 from trygg.app import create_app
 from trygg.extensions import db
 from trygg.roles import Role
@@ -107,11 +107,6 @@ def overflowing(page: Any, selector: str) -> list[Any]:
         }""",
         selector,
     )
-
-
-def large_text(page: Any) -> None:
-    """The phone's text size at 200 % (Android's font scale): the root font doubled."""
-    page.add_style_tag(content="html { font-size: 200% !important; }")
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-US"])
