@@ -62,14 +62,23 @@ def create_app(
     return app
 
 
+# PostgreSQL's JIT compiler and parallel workers are off for the app's connections
+# (issue 17). JIT compiles any statement the planner prices above `jit_above_cost`, and
+# a queue's exact counters (a few thousand rows, milliseconds to run) were priced so,
+# which cost 2–3 s of compiling per request on a million reports. A parallel worker
+# was started for a queue page filtered by a department, whose few matching cases the
+# planner overestimated: the page of 50 rows waited 11 ms for the worker's first row,
+# and took 45 ms against 30 without it, the other pages the same either way
+# (`bench.statements`, README "Running on PostgreSQL"). A request that reads one page
+# gains nothing from a second process, and on a server it takes a core from another
+# request.
+POSTGRESQL_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
+
+
 def _engine_options(url: str) -> dict[str, Any]:
-    """PostgreSQL's JIT compiler is off for the app's connections: it compiles any
-    statement the planner prices above `jit_above_cost`, and a queue's exact counters
-    (a few thousand rows, milliseconds to run) were priced so, which cost 2–3 s of
-    compiling per request on a million reports (issue 17)."""
     options: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
-        options["connect_args"] = {"options": "-c jit=off"}
+        options["connect_args"] = {"options": POSTGRESQL_OPTIONS}
     return options
 
 
