@@ -1,6 +1,7 @@
-/* The header's folded menu (base.html, css/header_folded.css). On a phone the menu folds
-   behind "Menu" by the stylesheet's media query alone, and "Menu" is a <details> that
-   opens without this script. This script adds two things:
+/* The header's folded menu (base.html, css/header_folded.css), run as soon as the header
+   is parsed, before the page below it is drawn. On a phone the menu folds behind "Menu"
+   by the stylesheet's media query alone, and "Menu" is a <details> that opens without
+   this script. This script adds two things:
    - wider than a phone, it folds the menu too whenever its links would not all fit on
      the logo's line (a user of many roles, a long language), so the header is one line
      on every screen: it sets the stylesheet's media to "all", and back when the links
