@@ -12,7 +12,15 @@ import secrets
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # 32 symbols: 5 bits each
 GROUP = 4
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SEPARATORS = str.maketrans("", "", " -_.\t\r\n\u00a0\u2010\u2011\u2012\u2013\u2014")
+# Typed or pasted between the symbols: spaces and dashes of every kind, and the invisible
+# characters a copy from an e-mail or a PDF brings along (soft hyphen, zero-width space,
+# word joiner, byte-order mark, narrow no-break space).
+_SEPARATORS = str.maketrans(
+    "",
+    "",
+    " -_.\t\r\n\u00a0\u00ad\u2009\u200b\u200c\u200d\u2010\u2011\u2012\u2013\u2014"
+    "\u2060\u202f\u2212\u3000\ufeff",
+)
 
 
 def new_code(length: int) -> str:

@@ -334,6 +334,19 @@ def test_a_code_with_a_symbol_missing_is_named_so_and_not_counted(make_app):
     assert opened.status_code == 303
 
 
+def test_a_pasted_code_with_invisible_characters_opens_its_report(make_app):
+    """A code copied from an e-mail or a PDF brings invisible characters along (a soft
+    hyphen, a zero-width space, a narrow no-break space): they are not symbols, so the
+    code opens its report instead of "you typed 24" for the 20 symbols on the screen."""
+    client = make_app(anonymous_enabled=True).test_client()
+    receipt = receipt_of(client.post("/varsle", data=form_data(client)).get_data(True))
+    path = "/en/whistleblow/follow-up"
+    token = form_token(client, path)
+    pasted = "\ufeff" + receipt.replace("-", "\u00ad\u200b\u202f") + "\u2060"
+    opened = client.post(path, data={"csrf_token": token, "receipt": pasted})
+    assert opened.status_code == 303, opened.get_data(as_text=True)[-2000:]
+
+
 def test_following_up_through_the_pages(anon_client):
     receipt = receipt_of(anon_client.post("/varsle", data=form_data(anon_client)).get_data(True))
     entry = anon_client.get("/varsle/folg-opp")
