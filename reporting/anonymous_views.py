@@ -27,7 +27,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
-from reporting import anonymous, codes
+from reporting import anonymous, codes, service
 from reporting.form_input import not_sent_context, upload_limits
 from reporting.schemas import NAME_MAX, PEOPLE_MAX, TEXT_MAX, AnonymousReportSchema
 from reporting.service import OSLO, ReportError
@@ -270,6 +270,18 @@ def too_large(exc: RequestEntityTooLarge) -> Any:
     return _page("reporting/not_sent.html", 413, **not_sent_context())
 
 
+def _files_refused() -> dict[str, list[str]]:
+    """Why a chosen file would be refused (a type whose hidden details cannot be removed,
+    too large, too many), said with the form's other errors: told only "choose them
+    again", the reporter chose the same file again and learnt in the next round that it
+    was never allowed. Nothing is stored."""
+    try:
+        service.check_uploads(anonymous.clean_uploads(request.files.getlist("attachments")))
+    except ReportError as exc:
+        return {exc.field: [str(exc)]}
+    return {}
+
+
 @bp.route("/varsle", methods=["GET", "POST"], endpoint="report_form")
 @bp.route("/en/whistleblow", methods=["GET", "POST"], endpoint="report_form_en")
 @public
@@ -307,9 +319,11 @@ def report_form() -> tuple[str, int] | Response:
                 errors["occurred_on"] = [_("Enter a valid date.")]
         for name, messages in held_nul.items():
             errors[name] = messages + errors.get(name, [])
+        errors.update(_files_refused())
         return _form_page(form, in_form_order(errors, FORM_ORDER), 400)
     if held_nul:
-        return _form_page(form, in_form_order(held_nul, FORM_ORDER), 400)
+        errors = {**held_nul, **_files_refused()}
+        return _form_page(form, in_form_order(errors, FORM_ORDER), 400)
     small = _small_unit(data["unit_id"])
     if small is not None and acknowledged != str(small.id):
         return _form_page(form, {}, 200, small=small)

@@ -270,6 +270,26 @@ def test_files_that_may_carry_an_author_are_refused(anon_app, anon_client):
     assert stored_reports(anon_app) == []
 
 
+def test_a_refused_file_is_named_with_the_forms_other_errors(anon_app, anon_client):
+    """Beside a missing answer, a PDF was only "choose your files again": the reporter
+    chose it again and learnt in the next round that it may carry their name."""
+    data = form_data(anon_client, severity="")
+    data["attachments"] = [(io.BytesIO(b"%PDF-1.7\n/Author (Kari)\n"), "notes.pdf")]
+    response = anon_client.post("/varsle", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    summary = response.get_data(as_text=True).split('id="error-summary"', 1)[1]
+    summary = summary.split("</ul>", 1)[0]
+    assert 'href="#f-severity"' in summary
+    assert 'href="#f-attachments"' in summary
+    assert "bare legge ved bilder og rene tekstfiler" in summary
+    # A picture or a text file beside a missing answer is only asked for again.
+    data["attachments"] = [(io.BytesIO(b"Notat fra vakt"), "notat.txt")]
+    allowed = anon_client.post("/varsle", data=data, content_type="multipart/form-data")
+    summary = allowed.get_data(as_text=True).split('id="error-summary"', 1)[1]
+    assert 'href="#f-attachments"' not in summary.split("</ul>", 1)[0]
+    assert stored_reports(anon_app) == []
+
+
 def test_too_many_reports_from_one_network_keep_the_text(make_app):
     client = make_app(anonymous_enabled=True, anonymous_submissions_per_hour=1).test_client()
     assert client.post("/varsle", data=form_data(client)).status_code == 200
