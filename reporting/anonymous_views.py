@@ -28,7 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from reporting import anonymous, codes, service
-from reporting.form_input import not_sent_context, upload_limits
+from reporting.form_input import CHOICE_FIELDS, not_sent_context, upload_limits
 from reporting.schemas import NAME_MAX, PEOPLE_MAX, TEXT_MAX, AnonymousReportSchema
 from reporting.service import OSLO, ReportError
 from trygg import forms, org, site_settings, web
@@ -38,7 +38,7 @@ from trygg.i18n import gettext as _
 from trygg.i18n import ngettext
 from trygg.roles import Role
 from trygg.security import allow, public
-from trygg.validation import flatten_errors, in_form_order, translate_errors
+from trygg.validation import as_choices, flatten_errors, in_form_order, translate_errors
 
 bp = Blueprint("anonymous", __name__, template_folder="templates")
 admin_bp = Blueprint("anonymous_admin", __name__, template_folder="templates")
@@ -320,6 +320,7 @@ def report_form() -> tuple[str, int] | Response:
         for name, messages in held_nul.items():
             errors[name] = messages + errors.get(name, [])
         errors.update(_files_refused())
+        errors = as_choices(errors, CHOICE_FIELDS)
         return _form_page(form, in_form_order(errors, FORM_ORDER), 400)
     if held_nul:
         errors = {**held_nul, **_files_refused()}

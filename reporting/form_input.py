@@ -21,7 +21,13 @@ from reporting import service
 from reporting.schemas import ReportSchema
 from trygg import crypto, keys
 from trygg.i18n import gettext as _
-from trygg.validation import REQUIRED, in_form_order, translate_errors, translate_message
+from trygg.validation import (
+    REQUIRED,
+    as_choices,
+    in_form_order,
+    translate_errors,
+    translate_message,
+)
 
 # The form's and the API's (reporting/api.py): built once, since a schema instance keeps
 # no state between loads and building one per request costs more than loading with it.
@@ -147,9 +153,31 @@ FORM_ORDER = (
 )
 
 
+# The inputs that are lists or groups of buttons (in both report forms): a required one
+# left empty asks the reporter to choose, not to fill in (validation.as_choices).
+CHOICE_FIELDS = (
+    "incident_types",
+    "channel",
+    "unit_id",
+    "place_type",
+    "activity",
+    "lone_work",
+    "counterpart_category",
+    "severity",
+    "injury_level",
+    "sick_leave",
+    "police_report",
+    "immediate_measures",
+    "causes",
+    "on_behalf_of_user_id",
+    "must_not_handle",
+    "confidential",
+)
+
+
 def field_errors(errors: dict[str, list[str]], form: MultiDict[str, str]) -> dict[str, list[str]]:
     """Errors keyed by form input (the date or the time for `occurred_at`), in form order."""
-    out = dict(errors)
+    out = as_choices(errors, CHOICE_FIELDS)
     when = out.pop("occurred_at", None)
     if when:
         out.update(_when_errors(form, when))

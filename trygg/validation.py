@@ -135,6 +135,18 @@ def translate_errors(messages: Any) -> Any:
     return translate_message(str(messages))
 
 
+def as_choices(errors: dict[str, list[str]], names: Iterable[str]) -> dict[str, list[str]]:
+    """A required list or group of buttons left empty says "Choose one of the options."
+    where a text field says "This field is required." ("Du må fylle ut dette feltet":
+    there is nothing to fill in on a list)."""
+    required = _fixed()[REQUIRED]
+    out = dict(errors)
+    for name in names:
+        if name in out:
+            out[name] = [_("Choose one of the options.") if m == required else m for m in out[name]]
+    return out
+
+
 def flatten_errors(messages: Any) -> dict[str, list[str]]:
     """Field name → list of messages, for showing next to form fields."""
     out: dict[str, list[str]] = {}

@@ -280,6 +280,7 @@ def test_a_refused_file_is_named_with_the_forms_other_errors(anon_app, anon_clie
     summary = response.get_data(as_text=True).split('id="error-summary"', 1)[1]
     summary = summary.split("</ul>", 1)[0]
     assert 'href="#f-severity"' in summary
+    assert "Velg ett av alternativene." in summary  # a group of buttons: choose, not fill
     assert 'href="#f-attachments"' in summary
     assert "bare legge ved bilder og rene tekstfiler" in summary
     # A picture or a text file beside a missing answer is only asked for again.

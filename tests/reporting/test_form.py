@@ -226,6 +226,16 @@ def test_each_date_or_time_problem_is_named_on_its_own_field_in_one_round(client
         assert _field_error(today, "occurred_date") is None
 
 
+def test_a_choice_left_out_asks_to_choose_and_a_text_to_fill_in(client, employee):
+    """ "Du må fylle ut dette feltet" on a list or a group of buttons: there is nothing to
+    fill in there."""
+    _user, unit = employee
+    response = _submit(client, form_fields(unit.id, severity="", narrative=""))
+    assert response.status_code == 400
+    assert _field_error(response, "severity") == "Velg ett av alternativene."
+    assert _field_error(response, "narrative") == "Du må fylle ut dette feltet."
+
+
 @pytest.mark.parametrize(
     ("left_out", "field"), [("occurred_time", "occurred_time"), ("occurred_date", "occurred_date")]
 )
