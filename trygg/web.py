@@ -183,10 +183,11 @@ def nav_items(menu: str = "main") -> list[dict[str, Any]]:
     return items
 
 
-def primary_nav() -> dict[str, Any] | None:
-    """The current user's primary action, kept in the header when its menu is folded:
-    of their main menu's links registered with `primary`, the lowest; else None."""
-    ranked = [item for item in nav_items() if item["primary"] is not None]
+def primary_nav(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The current user's primary action, kept in the header when its menu is folded: of
+    their main menu's links (`nav_items()`, as the header has them) registered with
+    `primary`, the lowest; else None."""
+    ranked = [item for item in items if item["primary"] is not None]
     return min(ranked, key=lambda item: item["primary"], default=None)
 
 
